@@ -1,0 +1,32 @@
+package io.meshwork.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code meshwork} command: one entry point over every module's subcommands.
+ *
+ * <p>Each module keeps its command classes in its own {@code cli} package; this class only lists them.
+ */
+@Command(
+        name = "meshwork",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = "A WireGuard-compatible overlay mesh: control plane, relay and node agent.",
+        subcommands = {
+            CommandLine.HelpCommand.class,
+        })
+public final class Meshwork implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Meshwork()).execute(args));
+    }
+}
