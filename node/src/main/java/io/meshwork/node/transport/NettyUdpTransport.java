@@ -1,0 +1,132 @@
+package io.meshwork.node.transport;
+
+import io.meshwork.protocol.demux.DatagramKind;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link PacketTransport} on a Netty datagram channel: native epoll on Linux, NIO elsewhere.
+ */
+public final class NettyUdpTransport implements PacketTransport {
+
+    private static final Logger log = LoggerFactory.getLogger(NettyUdpTransport.class);
+
+    private final EventLoopGroup group;
+    private final Channel channel;
+    private final AtomicLong dropped = new AtomicLong();
+    private volatile Map<DatagramKind, PacketHandler> handlers = new EnumMap<>(DatagramKind.class);
+
+    private NettyUdpTransport(EventLoopGroup group, Channel channel) {
+        this.group = group;
+        this.channel = channel;
+    }
+
+    /**
+     * Binds a UDP socket to {@code bindAddress} (port 0 picks a free port).
+     *
+     * @throws TransportException when the address cannot be bound
+     */
+    public static NettyUdpTransport bind(InetSocketAddress bindAddress) {
+        boolean epoll = Epoll.isAvailable();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(
+                1, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        NettyUdpTransport[] self = new NettyUdpTransport[1];
+        Bootstrap bootstrap = new Bootstrap()
+                .group(group)
+                .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
+                .option(ChannelOption.SO_RCVBUF, 4 << 20)
+                .option(ChannelOption.SO_SNDBUF, 4 << 20)
+                .handler(new SimpleChannelInboundHandler<DatagramPacket>() {
+                    @Override
+                    protected void channelRead0(ChannelHandlerContext context, DatagramPacket packet) {
+                        self[0].dispatch(packet);
+                    }
+
+                    @Override
+                    public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+                        log.debug("udp socket error: {}", cause.toString());
+                    }
+                });
+        try {
+            Channel channel = bootstrap.bind(bindAddress).syncUninterruptibly().channel();
+            self[0] = new NettyUdpTransport(group, channel);
+            return self[0];
+        } catch (Exception e) { // Netty rethrows the bind failure's IOException unchecked.
+            group.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.MILLISECONDS);
+            throw new TransportException("cannot bind UDP socket to " + bindAddress + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void dispatch(DatagramPacket packet) {
+        ByteBuffer datagram = packet.content().nioBuffer();
+        DatagramKind kind = DatagramKind.classify(datagram);
+        PacketHandler handler = handlers.get(kind);
+        if (handler == null) {
+            dropped.incrementAndGet();
+            log.debug("dropped {} datagram of {} bytes from {}: no handler", kind, datagram.remaining(), packet.sender());
+            return;
+        }
+        try {
+            handler.onDatagram(datagram, packet.sender());
+        } catch (RuntimeException e) {
+            dropped.incrementAndGet();
+            log.debug("handler for {} failed on a datagram from {}: {}", kind, packet.sender(), e.toString());
+        }
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    @Override
+    public void send(ByteBuffer datagram, InetSocketAddress destination) {
+        ByteBuf copy = Unpooled.copiedBuffer(datagram);
+        channel.writeAndFlush(new DatagramPacket(copy, destination), channel.voidPromise());
+    }
+
+    @Override
+    public synchronized void register(DatagramKind kind, PacketHandler handler) {
+        Map<DatagramKind, PacketHandler> next = new EnumMap<>(handlers);
+        next.put(kind, handler);
+        handlers = next;
+    }
+
+    @Override
+    public synchronized void unregister(DatagramKind kind) {
+        Map<DatagramKind, PacketHandler> next = new EnumMap<>(handlers);
+        next.remove(kind);
+        handlers = next;
+    }
+
+    @Override
+    public long droppedDatagrams() {
+        return dropped.get();
+    }
+
+    @Override
+    public void close() {
+        channel.close().syncUninterruptibly();
+        group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

@@ -1,0 +1,43 @@
+package io.meshwork.node.transport;
+
+import io.meshwork.protocol.demux.DatagramKind;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+
+/**
+ * The node's one UDP socket, shared by WireGuard, STUN and probe traffic (design §4).
+ *
+ * <p>Inbound datagrams are classified by {@link DatagramKind} and handed to the handler registered
+ * for their kind; datagrams with no handler, or of unknown shape, are dropped and counted. The real
+ * implementation is {@link NettyUdpTransport}; tests and the simulation provide in-memory ones.
+ */
+public interface PacketTransport extends AutoCloseable {
+
+    /** The address the socket is bound to. */
+    InetSocketAddress localAddress();
+
+    /** Sends one datagram: the readable bytes of {@code datagram}. The buffer is not kept after return. */
+    void send(ByteBuffer datagram, InetSocketAddress destination);
+
+    /** Routes inbound datagrams of {@code kind} to {@code handler}, replacing any earlier handler. */
+    void register(DatagramKind kind, PacketHandler handler);
+
+    /** Stops routing datagrams of {@code kind}: they are dropped and counted from now on. */
+    void unregister(DatagramKind kind);
+
+    /** Datagrams dropped because they had an unknown shape or no handler. */
+    long droppedDatagrams();
+
+    @Override
+    void close();
+
+    /** Receives datagrams of one kind. */
+    @FunctionalInterface
+    interface PacketHandler {
+        /**
+         * Called on the transport's I/O thread. The buffer is only valid during the call; copy what must
+         * outlive it. Must not block.
+         */
+        void onDatagram(ByteBuffer datagram, InetSocketAddress sender);
+    }
+}

@@ -1,0 +1,64 @@
+package io.meshwork.node.transport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.meshwork.protocol.demux.DatagramKind;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class NettyUdpTransportTest {
+
+    private static final InetSocketAddress LOOPBACK = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+
+    @Test
+    void routesEachKindToItsHandlerAndCountsTheRest() throws Exception {
+        try (NettyUdpTransport transport = NettyUdpTransport.bind(LOOPBACK);
+                DatagramSocket peer = new DatagramSocket(LOOPBACK)) {
+            BlockingQueue<String> seen = new ArrayBlockingQueue<>(10);
+            transport.register(DatagramKind.WIREGUARD, (datagram, sender) -> seen.add("wg:" + datagram.remaining()));
+            transport.register(DatagramKind.PROBE, (datagram, sender) -> seen.add("probe:" + sender.getPort()));
+
+            byte[] wireGuard = new byte[32];
+            wireGuard[0] = 4;
+            byte[] probe = new byte[12];
+            System.arraycopy(DatagramKind.PROBE_MAGIC, 0, probe, 0, DatagramKind.PROBE_MAGIC.length);
+            byte[] junk = {9, 9, 9};
+            for (byte[] payload : new byte[][] {junk, wireGuard, probe}) {
+                peer.send(new DatagramPacket(payload, payload.length, transport.localAddress()));
+            }
+            assertEquals("wg:32", seen.poll(5, TimeUnit.SECONDS));
+            assertEquals("probe:" + peer.getLocalPort(), seen.poll(5, TimeUnit.SECONDS));
+            assertEquals(1, transport.droppedDatagrams());
+        }
+    }
+
+    @Test
+    void sendsToAPeer() throws Exception {
+        try (NettyUdpTransport transport = NettyUdpTransport.bind(LOOPBACK);
+                DatagramSocket peer = new DatagramSocket(LOOPBACK)) {
+            peer.setSoTimeout(5000);
+            transport.send(ByteBuffer.wrap(new byte[] {1, 2, 3}), (InetSocketAddress) peer.getLocalSocketAddress());
+            DatagramPacket received = new DatagramPacket(new byte[16], 16);
+            peer.receive(received);
+            assertEquals(3, received.getLength());
+            assertEquals(transport.localAddress().getPort(), received.getPort());
+        }
+    }
+
+    @Test
+    void bindingATakenPortFailsWithAClearError() throws Exception {
+        try (DatagramSocket taken = new DatagramSocket(LOOPBACK)) {
+            TransportException error = assertThrows(TransportException.class,
+                    () -> NettyUdpTransport.bind((InetSocketAddress) taken.getLocalSocketAddress()));
+            assertEquals(true, error.getMessage().startsWith("cannot bind UDP socket"));
+        }
+    }
+}
