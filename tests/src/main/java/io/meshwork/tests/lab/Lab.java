@@ -1,0 +1,234 @@
+package io.meshwork.tests.lab;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A network lab made of Linux network namespaces: an "internet" namespace holding a bridge on
+ * {@value #INTERNET_CIDR}, public hosts attached to it, and NAT {@link Site sites} behind iptables gateways.
+ *
+ * <p>Every namespace is named {@code TAG-...}, so labs with different tags can run side by side; creating a
+ * lab first removes namespaces left behind by an earlier run with the same tag. All addresses live only inside
+ * these namespaces: nothing is added to the machine's own network. Closing the lab stops its processes and
+ * deletes its namespaces (with every veth in them), also after a failed test; a shutdown hook does the same
+ * if the JVM exits first. Needs root: see {@link LabAssumptions}.
+ *
+ * <pre>{@code
+ * try (Lab lab = Lab.create("nc")) {
+ *     Host stun = lab.publicHost("stun", "203.0.113.10", "203.0.113.11");
+ *     Site home = lab.site("home", NatKind.ENDPOINT_INDEPENDENT);
+ *     Host laptop = home.host("laptop");
+ *     laptop.ping(stun.address(), 1);
+ * }
+ * }</pre>
+ */
+public final class Lab implements AutoCloseable {
+
+    /** The lab's internet: TEST-NET-3 (RFC 5737), never routed anywhere real. */
+    public static final String INTERNET_CIDR = "203.0.113.0/24";
+
+    private static final Logger log = LoggerFactory.getLogger(Lab.class);
+    private static final Pattern TAG = Pattern.compile("[a-z][a-z0-9]{0,5}");
+    private static final int FIRST_GATEWAY_OCTET = 200;
+
+    private final String tag;
+    private final String internetNamespace;
+    private final Path directory;
+    private final List<String> namespaces = new ArrayList<>();
+    private final List<LabProcess> processes = new ArrayList<>();
+    private final List<Site> sites = new ArrayList<>();
+    private final AtomicInteger serial = new AtomicInteger();
+    private final Thread shutdownHook = new Thread(this::teardown, "lab-teardown");
+    private boolean closed;
+
+    private Lab(String tag, Path directory) {
+        this.tag = tag;
+        this.internetNamespace = tag + "-inet";
+        this.directory = directory;
+    }
+
+    /**
+     * Creates a lab whose namespaces all start with {@code tag} (a lowercase letter then up to five
+     * letters or digits).
+     */
+    public static Lab create(String tag) {
+        if (!TAG.matcher(tag).matches()) {
+            throw new IllegalArgumentException("lab tag must match " + TAG + ": " + tag);
+        }
+        removeLeftovers(tag);
+        Path directory;
+        try {
+            directory = Files.createTempDirectory("meshwork-lab-" + tag + "-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Lab lab = new Lab(tag, directory);
+        Runtime.getRuntime().addShutdownHook(lab.shutdownHook);
+        try {
+            lab.addNamespace(lab.internetNamespace);
+            lab.ip(lab.internetNamespace, "link", "add", "br0", "type", "bridge");
+            lab.ip(lab.internetNamespace, "link", "set", "br0", "up");
+            return lab;
+        } catch (RuntimeException e) {
+            lab.close();
+            throw e;
+        }
+    }
+
+    /** Where logs and generated files of this lab go. Kept after close for post-mortems. */
+    public Path directory() {
+        return directory;
+    }
+
+    public String tag() {
+        return tag;
+    }
+
+    /**
+     * A host directly on the internet (no NAT) with one or more addresses from {@value #INTERNET_CIDR};
+     * the first is its {@link Host#address()}.
+     */
+    public synchronized Host publicHost(String name, String... addresses) {
+        if (addresses.length == 0) {
+            throw new IllegalArgumentException("a public host needs at least one address");
+        }
+        String namespace = namespaceFor(name);
+        addNamespace(namespace);
+        attachToInternet(namespace, addresses);
+        return new Host(this, name, namespace, addresses[0]);
+    }
+
+    /** A NAT gateway with the given behaviour and an empty LAN; add hosts with {@link Site#host}. */
+    public synchronized Site site(String name, NatKind kind) {
+        int index = sites.size() + 1;
+        String namespace = namespaceFor(name);
+        String publicAddress = "203.0.113." + (FIRST_GATEWAY_OCTET + index);
+        addNamespace(namespace);
+        attachToInternet(namespace, publicAddress);
+        ip(namespace, "link", "add", "br0", "type", "bridge");
+        ip(namespace, "addr", "add", "10." + index + ".0.1/24", "dev", "br0");
+        ip(namespace, "link", "set", "br0", "up");
+        inNamespace(namespace, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+        for (List<String> rule : kind.iptablesRules()) {
+            List<String> command = new ArrayList<>(List.of("iptables"));
+            command.addAll(rule);
+            inNamespace(namespace, command.toArray(String[]::new));
+        }
+        Site site = new Site(this, name, kind, index, new Host(this, name, namespace, publicAddress));
+        sites.add(site);
+        return site;
+    }
+
+    synchronized Host attachToSite(Site site, String hostName, String address) {
+        String namespace = namespaceFor(site.name() + "-" + hostName);
+        addNamespace(namespace);
+        String gatewayEnd = "h" + serial.incrementAndGet();
+        ip(null, "link", "add", "name", "eth0", "netns", namespace, "type", "veth",
+                "peer", "name", gatewayEnd, "netns", site.gateway().namespace());
+        ip(site.gateway().namespace(), "link", "set", gatewayEnd, "master", "br0", "up");
+        ip(namespace, "addr", "add", address + "/24", "dev", "eth0");
+        ip(namespace, "link", "set", "eth0", "up");
+        ip(namespace, "route", "add", "default", "via", site.lanGatewayAddress());
+        return new Host(this, hostName, namespace, address);
+    }
+
+    private void attachToInternet(String namespace, String... addresses) {
+        String bridgeEnd = "p" + serial.incrementAndGet();
+        ip(null, "link", "add", "name", "eth0", "netns", namespace, "type", "veth",
+                "peer", "name", bridgeEnd, "netns", internetNamespace);
+        ip(internetNamespace, "link", "set", bridgeEnd, "master", "br0", "up");
+        for (String address : addresses) {
+            ip(namespace, "addr", "add", address + "/24", "dev", "eth0");
+        }
+        ip(namespace, "link", "set", "eth0", "up");
+    }
+
+    private String namespaceFor(String name) {
+        return tag + "-" + name;
+    }
+
+    private void addNamespace(String namespace) {
+        Shell.run(List.of("ip", "netns", "add", namespace)).orThrow();
+        namespaces.add(namespace);
+        ip(namespace, "link", "set", "lo", "up");
+    }
+
+    private void ip(String namespace, String... args) {
+        List<String> command = new ArrayList<>();
+        command.add("ip");
+        if (namespace != null) {
+            command.add("-n");
+            command.add(namespace);
+        }
+        command.addAll(List.of(args));
+        Shell.run(command).orThrow();
+    }
+
+    private void inNamespace(String namespace, String... command) {
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", namespace));
+        full.addAll(List.of(command));
+        Shell.run(full).orThrow();
+    }
+
+    synchronized void track(LabProcess process) {
+        processes.add(process);
+    }
+
+    int nextSerial() {
+        return serial.incrementAndGet();
+    }
+
+    @Override
+    public void close() {
+        teardown();
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException shuttingDown) {
+            // The hook is running or has run; teardown is idempotent.
+        }
+    }
+
+    private synchronized void teardown() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (int i = processes.size() - 1; i >= 0; i--) {
+            processes.get(i).stop();
+        }
+        for (int i = namespaces.size() - 1; i >= 0; i--) {
+            String namespace = namespaces.get(i);
+            killProcessesIn(namespace);
+            ExecResult result = Shell.run(List.of("ip", "netns", "del", namespace));
+            if (!result.succeeded()) {
+                log.warn("could not delete namespace {}: {}", namespace, result.stderr().strip());
+            }
+        }
+    }
+
+    private static void removeLeftovers(String tag) {
+        ExecResult list = Shell.run(List.of("ip", "netns", "list"));
+        list.stdout().lines()
+                .map(line -> line.split("\\s+")[0])
+                .filter(namespace -> namespace.startsWith(tag + "-"))
+                .forEach(namespace -> {
+                    killProcessesIn(namespace);
+                    Shell.run(List.of("ip", "netns", "del", namespace));
+                });
+    }
+
+    /** Processes started inside a namespace by anyone (daemons that forked, say) would keep it alive. */
+    private static void killProcessesIn(String namespace) {
+        Shell.run(List.of("ip", "netns", "pids", namespace)).stdout().lines()
+                .filter(line -> !line.isBlank())
+                .forEach(pid -> Shell.run(List.of("kill", "-9", pid.strip())));
+    }
+}
