@@ -80,7 +80,12 @@ public final class Host {
 
     /** Runs one picocli command class in a fresh JVM inside this host and waits for it to finish. */
     public ExecResult javaExec(Duration timeout, Class<?> commandClass, String... args) {
-        return Shell.run(inNamespace(javaCommand(commandClass, args)), timeout);
+        return javaExec(timeout, commandClass.getName(), args);
+    }
+
+    /** Like {@link #javaExec(Duration, Class, String...)}, naming the command class. */
+    public ExecResult javaExec(Duration timeout, String commandClassName, String... args) {
+        return Shell.run(inNamespace(javaCommand(commandClassName, args)), timeout);
     }
 
     /** Sends {@code count} pings to {@code destination} and reports whether any came back. */
@@ -90,9 +95,13 @@ public final class Host {
     }
 
     private List<String> javaCommand(Class<?> commandClass, String... args) {
+        return javaCommand(commandClass.getName(), args);
+    }
+
+    private List<String> javaCommand(String commandClassName, String... args) {
         List<String> command = new ArrayList<>(Jvm.command());
         command.add(CommandMain.class.getName());
-        command.add(commandClass.getName());
+        command.add(commandClassName);
         command.addAll(List.of(args));
         return command;
     }
