@@ -17,8 +17,16 @@ public record ExecResult(List<String> command, int exitCode, String stdout, Stri
         return this;
     }
 
+    /** The command as one line, with very long arguments (a classpath) shortened. */
+    public String commandLine() {
+        return String.join(" ", command.stream()
+                .map(argument -> argument.length() > 120 ? argument.substring(0, 40) + "...(" + argument.length()
+                        + " chars)" : argument)
+                .toList());
+    }
+
     public String describe() {
-        return String.join(" ", command) + " exited " + exitCode
+        return commandLine() + " exited " + exitCode
                 + (stdout.isBlank() ? "" : "\nstdout: " + stdout.strip())
                 + (stderr.isBlank() ? "" : "\nstderr: " + stderr.strip());
     }
