@@ -1,5 +1,8 @@
 package io.meshwork.cli;
 
+import io.meshwork.node.cli.NodeCommand;
+import io.meshwork.node.cli.PingCommand;
+import io.meshwork.node.cli.StatusCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -14,6 +17,9 @@ import picocli.CommandLine.Command;
         versionProvider = VersionProvider.class,
         description = "A WireGuard-compatible overlay mesh: control plane, relay and node agent.",
         subcommands = {
+            NodeCommand.class,
+            StatusCommand.class,
+            PingCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Meshwork implements Runnable {

@@ -1,0 +1,126 @@
+package io.meshwork.node.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.meshwork.node.local.LocalApiClient;
+import io.meshwork.node.local.NodeStatus;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code meshwork status}: this node and, for each peer, the path in use and why. */
+@Command(name = "status", mixinStandardHelpOptions = true,
+        description = "Show this node and each peer: path (direct ip:port or relay), latency, last handshake, "
+                + "bytes, and why the path is what it is.",
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {"0:status shown", "3:no agent running with this state directory"})
+public final class StatusCommand implements Callable<Integer> {
+
+    @Mixin
+    StateDirectoryOption state = new StateDirectoryOption();
+
+    @Option(names = "--json", description = "Print the status as one JSON document.")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        NodeStatus status;
+        try {
+            status = new LocalApiClient(state.resolve()).status();
+        } catch (LocalApiClient.LocalApiException e) {
+            spec.commandLine().getErr().println("meshwork status: " + e.getMessage());
+            return ExitCodes.NO_AGENT;
+        }
+        if (json) {
+            out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(status));
+        } else {
+            out.print(render(status, Instant.now()));
+        }
+        out.flush();
+        return ExitCodes.OK;
+    }
+
+    /** The human view: a header line for this node, then one aligned row per peer. */
+    static String render(NodeStatus status, Instant now) {
+        StringBuilder text = new StringBuilder();
+        NodeStatus.Self self = status.self();
+        text.append(self.hostname()).append("  ").append(String.join(", ", self.overlayIps()))
+                .append("  id ").append(self.id());
+        Object classic = self.nat() == null ? null : self.nat().get("classic");
+        text.append("  NAT: ").append(classic == null ? "not probed yet" : classic).append('\n');
+        if (status.peers().isEmpty()) {
+            return text.append("no peers yet\n").toString();
+        }
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"PEER", "OVERLAY IP", "PATH", "LATENCY", "HANDSHAKE", "RX", "TX", "WHY"});
+        for (NodeStatus.Peer peer : status.peers()) {
+            rows.add(new String[] {
+                peer.hostname(),
+                peer.overlayIps().isEmpty() ? "-" : peer.overlayIps().get(0),
+                path(peer),
+                peer.latencyMs() == null ? "-" : String.format("%.1f ms", peer.latencyMs()),
+                ago(peer.lastHandshake(), now),
+                bytes(peer.rxBytes()),
+                bytes(peer.txBytes()),
+                peer.reason() == null ? "" : peer.reason()
+            });
+        }
+        int[] widths = new int[rows.get(0).length];
+        for (String[] row : rows) {
+            for (int i = 0; i < row.length - 1; i++) {
+                widths[i] = Math.max(widths[i], row[i].length());
+            }
+        }
+        for (String[] row : rows) {
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < row.length; i++) {
+                line.append(i == row.length - 1 ? row[i] : String.format("%-" + (widths[i] + 2) + "s", row[i]));
+            }
+            text.append(line.toString().stripTrailing()).append('\n');
+        }
+        return text.toString();
+    }
+
+    private static String path(NodeStatus.Peer peer) {
+        return switch (peer.path()) {
+            case "direct" -> "direct " + peer.endpoint();
+            case "relay" -> "relay " + peer.relay() + " (" + peer.transport() + ")";
+            default -> "none";
+        };
+    }
+
+    private static String ago(String isoTime, Instant now) {
+        if (isoTime == null) {
+            return "never";
+        }
+        try {
+            Duration age = Duration.between(Instant.parse(isoTime), now);
+            long seconds = Math.max(0, age.toSeconds());
+            return seconds < 120 ? seconds + "s ago" : seconds / 60 + "m ago";
+        } catch (DateTimeParseException e) {
+            return isoTime;
+        }
+    }
+
+    static String bytes(long count) {
+        if (count < 1024) {
+            return count + " B";
+        }
+        String units = "KMGTPE";
+        int exponent = (int) (Math.log(count) / Math.log(1024));
+        return String.format("%.1f %siB", count / Math.pow(1024, exponent), units.charAt(exponent - 1));
+    }
+}

@@ -1,0 +1,44 @@
+package io.meshwork.node.local;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What {@code meshwork status --json} prints: this node and each of its peers.
+ *
+ * @param self this node
+ * @param peers every peer in the organization's peer map, ordered by hostname
+ */
+public record NodeStatus(Self self, List<Peer> peers) {
+
+    /**
+     * @param nat the latest netcheck report fields (udp, publicEndpoints, mapping, filtering, portPreserving,
+     *            hairpin, classic), empty until the first probe finished
+     */
+    public record Self(String id, String hostname, List<String> overlayIps, Map<String, Object> nat) {}
+
+    /**
+     * One peer and the path its traffic takes.
+     *
+     * @param path          "direct", "relay" or "none"
+     * @param endpoint      the direct ip:port in use, or null
+     * @param relay         the relay's name when relayed, or null
+     * @param transport     "udp" or "tcp": how this node reaches the relay (or "udp" when direct)
+     * @param latencyMs     the latest measured round trip on the current path, or null before one was measured
+     * @param lastHandshake ISO-8601 time of the last completed WireGuard handshake, or null
+     * @param reason        why the path is what it is, in words
+     */
+    public record Peer(
+            String id,
+            String hostname,
+            List<String> overlayIps,
+            String path,
+            String endpoint,
+            String relay,
+            String transport,
+            Double latencyMs,
+            String lastHandshake,
+            long rxBytes,
+            long txBytes,
+            String reason) {}
+}
