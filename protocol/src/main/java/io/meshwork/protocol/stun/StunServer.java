@@ -102,7 +102,7 @@ public final class StunServer implements AutoCloseable {
         return responder.addresses();
     }
 
-    /** Requests answered, with a success or an error response. */
+    /** Requests answered with a success or an error response, including any whose send then failed. */
     public long answered() {
         return answered.get();
     }
@@ -112,7 +112,7 @@ public final class StunServer implements AutoCloseable {
         return dropped.get(reason).get();
     }
 
-    /** Responses the socket refused to send. */
+    /** Responses the socket refused to send (also counted in {@link #answered()}). */
     public long sendFailures() {
         return sendFailures.get();
     }
@@ -160,9 +160,10 @@ public final class StunServer implements AutoCloseable {
             dropped.get(drop.reason()).incrementAndGet();
             log.debug("dropped datagram from {} on {}: {} {}", source, local, drop.reason(), drop.detail());
         } else if (outcome instanceof StunResponder.Reply reply) {
+            // Counted before sending, so a client holding the answer always finds it counted.
+            answered.incrementAndGet();
             try {
                 channels.get(reply.from()).send(ByteBuffer.wrap(reply.datagram()), reply.to());
-                answered.incrementAndGet();
             } catch (IOException e) {
                 sendFailures.incrementAndGet();
                 log.debug("sending to {} from {} failed: {}", reply.to(), reply.from(), e.toString());

@@ -1,0 +1,216 @@
+package io.meshwork.node.cli;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import io.meshwork.node.netcheck.HostPort;
+import io.meshwork.node.netcheck.NatProber;
+import io.meshwork.node.netcheck.NetcheckReportFormat;
+import io.meshwork.node.netcheck.NetcheckResult;
+import io.meshwork.node.transport.NettyUdpTransport;
+import io.meshwork.node.transport.TransportException;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code meshwork netcheck}: what NAT is this host behind? */
+@Command(
+        name = "netcheck",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Probes STUN servers from one UDP socket and reports the NAT in front of it: UDP reachability,",
+            "public endpoints, mapping and filtering behaviour (RFC 4787/5780), port preservation, hairpinning",
+            "and the classic name (open, full cone, restricted cone, port-restricted cone, symmetric, blocked).",
+            "Filtering is measured only against a server with two IPs (RFC 5780), listed first ideally.",
+        },
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:a report was produced",
+            "1:no STUN server answered: UDP blocked or the servers unreachable (the report says so)",
+            "2:usage error: bad option, bad or unresolvable address, no servers configured",
+        })
+public final class NetcheckCommand implements Callable<Integer> {
+
+    public static final int EXIT_REPORT = 0;
+    public static final int EXIT_NO_ANSWER = 1;
+    public static final int EXIT_USAGE = 2;
+
+    private static final Duration MAX_TIMEOUT = Duration.ofMinutes(2);
+    private static final String SERVERS_KEY = "meshwork.netcheck.stun-servers";
+    private static final String TIMEOUT_KEY = "meshwork.netcheck.timeout";
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--stun", paramLabel = "HOST:PORT",
+            description = "A STUN server (repeatable; port defaults to 3478). Default: " + SERVERS_KEY + " from config.")
+    List<String> stunServers = new ArrayList<>();
+
+    @Option(names = "--json", description = "Print a JSON document instead of the readable report.")
+    boolean json;
+
+    @Option(names = "--timeout", paramLabel = "DURATION",
+            description = "Longest the whole check may take, e.g. 5s, 1500ms, PT3S. Default: " + TIMEOUT_KEY + " (5s).")
+    String timeout;
+
+    @Option(names = "--bind", paramLabel = "IP:PORT", defaultValue = "0.0.0.0:0",
+            description = "Local address of the probing socket. Default: ${DEFAULT-VALUE}.")
+    String bind;
+
+    private final Supplier<Config> config;
+
+    /** Reads configuration the usual way: reference.conf, application.conf, system properties. */
+    public NetcheckCommand() {
+        this(ConfigFactory::load);
+    }
+
+    /** With the given configuration, for embedding and tests. */
+    public NetcheckCommand(Supplier<Config> config) {
+        this.config = config;
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        List<InetSocketAddress> servers;
+        Duration budget;
+        InetSocketAddress bindAddress;
+        try {
+            budget = timeout != null ? parseDuration(timeout) : configuredTimeout();
+            servers = resolveServers();
+            bindAddress = parseBind();
+        } catch (UsageException e) {
+            err.println("meshwork netcheck: " + e.getMessage());
+            return EXIT_USAGE;
+        }
+        NetcheckResult result;
+        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "netcheck-timers");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try (NettyUdpTransport transport = NettyUdpTransport.bind(bindAddress);
+             NatProber prober = new NatProber(transport, scheduler)) {
+            // The probe ends on its own within the budget; the margin only guards against a stuck runtime.
+            result = prober.probe(servers, budget).get(budget.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+        } catch (TransportException e) {
+            err.println("meshwork netcheck: " + e.getMessage());
+            return EXIT_USAGE;
+        } catch (ExecutionException | TimeoutException e) {
+            err.println("meshwork netcheck: the probe failed: " + e);
+            return EXIT_NO_ANSWER;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            err.println("meshwork netcheck: interrupted");
+            return EXIT_NO_ANSWER;
+        } finally {
+            scheduler.shutdownNow();
+        }
+        out.print(json ? NetcheckReportFormat.json(result) + System.lineSeparator() : NetcheckReportFormat.text(result));
+        out.flush();
+        if (!result.report().udpReachable()) {
+            err.println("meshwork netcheck: no STUN server answered within " + budget.toMillis()
+                    + " ms: UDP is blocked or the servers are unreachable");
+            return EXIT_NO_ANSWER;
+        }
+        return EXIT_REPORT;
+    }
+
+    private List<InetSocketAddress> resolveServers() throws UsageException {
+        List<String> given = stunServers;
+        String source = "--stun";
+        if (given.isEmpty()) {
+            source = SERVERS_KEY;
+            try {
+                given = config.get().getStringList(SERVERS_KEY);
+            } catch (ConfigException e) {
+                throw new UsageException("cannot read " + SERVERS_KEY + " from config: " + e.getMessage());
+            }
+            if (given.isEmpty()) {
+                throw new UsageException("no STUN servers: pass --stun HOST:PORT or set " + SERVERS_KEY
+                        + " in the configuration (the list is empty)");
+            }
+        }
+        List<InetSocketAddress> resolved = new ArrayList<>(given.size());
+        for (String server : given) {
+            try {
+                HostPort hostPort = HostPort.parse(server, HostPort.DEFAULT_STUN_PORT);
+                if (hostPort.port() == 0) {
+                    throw new HostPort.InvalidAddressException("'" + server + "': port 0 is not a server port");
+                }
+                resolved.add(hostPort.resolve());
+            } catch (HostPort.InvalidAddressException e) {
+                throw new UsageException(source + " " + e.getMessage());
+            }
+        }
+        return resolved;
+    }
+
+    private InetSocketAddress parseBind() throws UsageException {
+        try {
+            return HostPort.parse(bind, 0).resolve();
+        } catch (HostPort.InvalidAddressException e) {
+            throw new UsageException("--bind " + e.getMessage());
+        }
+    }
+
+    private Duration configuredTimeout() throws UsageException {
+        try {
+            return checkedTimeout(config.get().getDuration(TIMEOUT_KEY), TIMEOUT_KEY);
+        } catch (ConfigException e) {
+            throw new UsageException("cannot read " + TIMEOUT_KEY + " from config: " + e.getMessage());
+        }
+    }
+
+    /** Accepts "5s", "1500ms", "2m" and ISO-8601 ("PT5S"). */
+    static Duration parseDuration(String text) throws UsageException {
+        String value = text.trim().toLowerCase(Locale.ROOT);
+        Duration parsed;
+        try {
+            if (value.startsWith("pt")) {
+                parsed = Duration.parse(value.toUpperCase(Locale.ROOT));
+            } else if (value.endsWith("ms")) {
+                parsed = Duration.ofMillis(Long.parseLong(value.substring(0, value.length() - 2)));
+            } else if (value.endsWith("s")) {
+                parsed = Duration.ofMillis(Math.round(Double.parseDouble(value.substring(0, value.length() - 1)) * 1000));
+            } else if (value.endsWith("m")) {
+                parsed = Duration.ofMinutes(Long.parseLong(value.substring(0, value.length() - 1)));
+            } else {
+                throw new UsageException("--timeout '" + text + "': give a unit, as in 5s or 1500ms");
+            }
+        } catch (NumberFormatException | DateTimeParseException | ArithmeticException e) {
+            throw new UsageException("--timeout '" + text + "' is not a duration (examples: 5s, 1500ms, PT3S)");
+        }
+        return checkedTimeout(parsed, "--timeout");
+    }
+
+    private static Duration checkedTimeout(Duration value, String what) throws UsageException {
+        if (value.isNegative() || value.isZero() || value.compareTo(MAX_TIMEOUT) > 0) {
+            throw new UsageException(what + " must be between 1 ms and " + MAX_TIMEOUT.toMinutes() + " minutes");
+        }
+        return value;
+    }
+
+    /** A problem with what the user asked for; the message is the whole explanation. */
+    static final class UsageException extends Exception {
+        UsageException(String message) {
+            super(message);
+        }
+    }
+}

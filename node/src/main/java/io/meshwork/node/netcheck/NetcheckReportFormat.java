@@ -1,0 +1,119 @@
+package io.meshwork.node.netcheck;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.meshwork.protocol.nat.NatReport;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * Renders a {@link NetcheckResult} for people (aligned text) and for scripts (a JSON document whose
+ * field names and value spellings are stable: mapping and filtering as the enum names of
+ * {@code MappingBehavior}/{@code FilteringBehavior}, classic as the lower-case RFC 3489 name, addresses
+ * as {@code ip:port} with IPv6 in brackets, unknown booleans as null).
+ */
+public final class NetcheckReportFormat {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private NetcheckReportFormat() {
+    }
+
+    public static String address(InetSocketAddress address) {
+        String ip = address.getAddress().getHostAddress();
+        return (address.getAddress() instanceof Inet6Address ? "[" + ip + "]" : ip) + ":" + address.getPort();
+    }
+
+    public static String json(NetcheckResult result) {
+        NatReport report = result.report();
+        ObjectNode root = JSON.createObjectNode();
+        root.put("udp", report.udpReachable());
+        ArrayNode endpoints = root.putArray("publicEndpoints");
+        report.publicEndpoints().forEach(endpoint -> endpoints.add(address(endpoint)));
+        root.put("mapping", report.mapping().name());
+        root.put("filtering", report.filtering().name());
+        putOptional(root, "portPreserving", report.portPreserving());
+        putOptional(root, "hairpin", report.hairpin());
+        root.put("noNat", report.noNat());
+        root.put("classic", report.classic().displayName());
+        ArrayNode local = root.putArray("localEndpoints");
+        result.localEndpoints().forEach(endpoint -> local.add(address(endpoint)));
+        ArrayNode servers = root.putArray("servers");
+        for (ServerProbe probe : result.servers()) {
+            ObjectNode server = servers.addObject();
+            server.put("server", address(probe.server()));
+            server.put("answered", probe.mapped().isPresent());
+            server.put("mapped", probe.mapped().map(NetcheckReportFormat::address).orElse(null));
+            server.put("otherAddress", probe.otherAddress().map(NetcheckReportFormat::address).orElse(null));
+            if (probe.roundTrip().isPresent()) {
+                server.put("rttMillis", probe.roundTrip().get().toNanos() / 1e6);
+            } else {
+                server.putNull("rttMillis");
+            }
+        }
+        root.put("elapsedMillis", result.elapsed().toMillis());
+        try {
+            return JSON.writeValueAsString(root);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("a tree of plain values always serialises", e);
+        }
+    }
+
+    private static void putOptional(ObjectNode node, String field, Optional<Boolean> value) {
+        if (value.isPresent()) {
+            node.put(field, value.get());
+        } else {
+            node.putNull(field);
+        }
+    }
+
+    public static String text(NetcheckResult result) {
+        NatReport report = result.report();
+        StringBuilder out = new StringBuilder();
+        line(out, "UDP", report.udpReachable() ? "reachable" : "blocked: no STUN server answered");
+        line(out, "Public endpoints", list(report.publicEndpoints()));
+        line(out, "Local endpoints", list(result.localEndpoints()));
+        line(out, "NAT", report.noNat() ? "none (" + report.classic().displayName() + ")" : report.classic().displayName());
+        line(out, "Mapping", words(report.mapping().name()));
+        line(out, "Filtering", words(report.filtering().name()));
+        line(out, "Port preserving", yesNo(report.portPreserving()));
+        line(out, "Hairpin", yesNo(report.hairpin()));
+        out.append("Servers:\n");
+        for (ServerProbe probe : result.servers()) {
+            out.append("  ").append(address(probe.server())).append("  ");
+            if (probe.mapped().isEmpty()) {
+                out.append("no answer\n");
+                continue;
+            }
+            out.append("sees ").append(address(probe.mapped().get()));
+            probe.roundTrip().ifPresent(rtt -> out.append(String.format(Locale.ROOT, ", %.1f ms", rtt.toNanos() / 1e6)));
+            out.append(probe.otherAddress().map(other -> ", RFC 5780 alternate " + address(other))
+                    .orElse(", no alternate address")).append('\n');
+        }
+        out.append(String.format(Locale.ROOT, "Probed in %.1f s%n", result.elapsed().toMillis() / 1000.0));
+        return out.toString();
+    }
+
+    private static void line(StringBuilder out, String label, String value) {
+        out.append(String.format(Locale.ROOT, "%-17s %s%n", label + ":", value));
+    }
+
+    private static String list(List<InetSocketAddress> addresses) {
+        return addresses.isEmpty() ? "none"
+                : addresses.stream().map(NetcheckReportFormat::address).collect(Collectors.joining(", "));
+    }
+
+    private static String words(String enumName) {
+        return enumName.toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    private static String yesNo(Optional<Boolean> value) {
+        return value.map(yes -> yes ? "yes" : "no").orElse("unknown");
+    }
+}
