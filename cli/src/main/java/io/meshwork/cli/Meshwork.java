@@ -1,5 +1,6 @@
 package io.meshwork.cli;
 
+import io.meshwork.node.cli.NetcheckCommand;
 import io.meshwork.node.cli.NodeCommand;
 import io.meshwork.node.cli.PingCommand;
 import io.meshwork.node.cli.StatusCommand;
@@ -20,6 +21,7 @@ import picocli.CommandLine.Command;
             NodeCommand.class,
             StatusCommand.class,
             PingCommand.class,
+            NetcheckCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Meshwork implements Runnable {

@@ -37,8 +37,9 @@ import java.util.stream.Collectors;
  *   <li>the filtering tests (RFC 5780 §4.4) against a server with an alternate address whose alternate
  *       IP we have not yet sent to, since an earlier packet to that IP would open an address-dependent
  *       filter and fake endpoint-independent filtering;</li>
- *   <li>the mapping tests towards that server's alternate IP (RFC 5780 §4.3 tests II and III), test I
- *       against the remaining servers, and the hairpin test to our own public endpoint.</li>
+ *   <li>the mapping tests towards that server's alternate IP (RFC 5780 §4.3 test II, then test III only
+ *       when test II's mapping differs), test I against the remaining servers, and the hairpin test to our
+ *       own public endpoint.</li>
  * </ol>
  *
  * <p>The prober owns the transport's STUN handler while it exists; {@link #close()} releases it.
@@ -207,9 +208,20 @@ public final class NatProber implements AutoCloseable {
             work.add(bindConfigured(remaining));
             rfc5780Server.ifPresent(server -> {
                 InetSocketAddress other = alternateOf(server).orElseThrow();
-                // RFC 5780 §4.3 test II: alternate IP, primary port; test III: alternate IP and port.
-                work.add(bind(new InetSocketAddress(other.getAddress(), server.getPort())));
-                work.add(bind(other));
+                // RFC 5780 §4.3 test II: alternate IP, primary port. Test III (alternate IP and port) only
+                // when test II's mapping differs from test I's, as the RFC orders it. Sending test III
+                // regardless is wrong on Linux NATs: the filtering tests' unsolicited answer from that very
+                // address left a conntrack entry at the NAT, so our mapping towards it collides and the NAT
+                // picks another port, which would fake an endpoint-dependent mapping.
+                InetSocketAddress testTwo = new InetSocketAddress(other.getAddress(), server.getPort());
+                work.add(bind(testTwo).thenCompose(answer -> {
+                    Optional<InetSocketAddress> testOneMapping = serverProbes.get(server).mapped();
+                    Optional<InetSocketAddress> testTwoMapping = answer.flatMap(r -> r.message().mappedAddress());
+                    if (testTwoMapping.isPresent() && testTwoMapping.equals(testOneMapping)) {
+                        return CompletableFuture.completedFuture(null);
+                    }
+                    return bind(other).thenApply(ignored -> null);
+                }));
             });
             firstPublicEndpoint().ifPresent(endpoint -> work.add(
                     client.hairpin(endpoint, schedule).thenAccept(result -> hairpin = Optional.of(result))));

@@ -68,8 +68,9 @@ class NatProberTest {
             ServerProbe probe = result.servers().get(0);
             assertEquals(Optional.of(transport.localAddress()), probe.mapped());
             assertEquals(server.addresses().changed(server.addresses().primary(), true, true), probe.otherAddress());
-            // Test I, II, III, and the two CHANGE-REQUEST tests: five answered transactions.
-            assertEquals(5, server.answered());
+            // Tests I and II, and the two CHANGE-REQUEST tests: four answered transactions. Test III is
+            // skipped because test II mapped like test I (RFC 5780 §4.3).
+            assertEquals(4, server.answered());
         }
     }
 
