@@ -22,6 +22,12 @@ public final class LinuxTun implements TunDevice {
     private static final int O_NONBLOCK = 0x800;
     private static final long TUNSETIFF = 0x400454caL;
     private static final long SIOCSIFMTU = 0x8922L;
+    private static final long SIOCSIFTXQLEN = 0x8943L;
+    /**
+     * The kernel queues packets for us on the interface's transmit queue; the default of 500 overflows during
+     * TCP bursts while the reader encrypts, and every drop there costs a TCP back-off. 4000 absorbs them.
+     */
+    static final int TX_QUEUE_LENGTH = 4000;
     private static final short IFF_TUN = 0x0001;
     private static final short IFF_NO_PI = 0x1000;
     /** struct ifreq: 16-byte name, then a union (flags: short at 16; mtu: int at 16); 40 bytes in all. */
@@ -78,7 +84,8 @@ public final class LinuxTun implements TunDevice {
             ifreq[IFNAMSIZ] = (byte) flags;
             ifreq[IFNAMSIZ + 1] = (byte) (flags >> 8);
             ioctl(fd, TUNSETIFF, ifreq);
-            setMtu(nameBytes, mtu);
+            setIntOption(nameBytes, SIOCSIFMTU, mtu);
+            setIntOption(nameBytes, SIOCSIFTXQLEN, TX_QUEUE_LENGTH);
         } catch (LastErrorException e) {
             close(fd);
             throw new IOException("cannot create TUN interface " + name + ": " + describe(e), e);
@@ -86,14 +93,15 @@ public final class LinuxTun implements TunDevice {
         return new LinuxTun(fd, name, mtu);
     }
 
-    private static void setMtu(byte[] nameBytes, int mtu) {
+    /** An interface ioctl whose argument is an int in the ifreq union (MTU, transmit queue length). */
+    private static void setIntOption(byte[] nameBytes, long request, int value) {
         int socket = socket(2 /* AF_INET */, 2 /* SOCK_DGRAM */, 0);
         try {
             byte[] ifreq = ifreq(nameBytes);
             for (int i = 0; i < 4; i++) {
-                ifreq[IFNAMSIZ + i] = (byte) (mtu >>> (8 * i));
+                ifreq[IFNAMSIZ + i] = (byte) (value >>> (8 * i));
             }
-            ioctl(socket, SIOCSIFMTU, ifreq);
+            ioctl(socket, request, ifreq);
         } finally {
             close(socket);
         }

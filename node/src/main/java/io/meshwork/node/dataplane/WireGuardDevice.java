@@ -272,32 +272,44 @@ public final class WireGuardDevice implements AutoCloseable {
 
     // ---- outbound: TUN -> peer --------------------------------------------------------------------------
 
+    /** Reads packets in batches: everything the interface has ready (up to 64) goes to the socket in one hand-off. */
     private void readTunLoop() {
-        ByteBuffer packet = ByteBuffer.allocateDirect(MAX_PACKET);
+        ByteBuffer packet = ByteBuffer.allocateDirect(MAX_PACKET + 16);
         ByteBuffer sealed = ByteBuffer.allocate(MAX_PACKET + Messages.TRANSPORT_MIN_SIZE + 16);
         while (!closed) {
-            packet.clear();
-            int length;
-            try {
-                length = tun.read(packet, 250);
-            } catch (IOException e) {
-                if (!closed) {
-                    log.warn("reading {} failed: {}", tun.name(), e.getMessage());
+            int length = readTun(packet, 250);
+            int batch = 0;
+            while (length > 0) {
+                packet.flip();
+                try {
+                    routeOutbound(packet, sealed);
+                } catch (RuntimeException e) {
+                    log.warn("sending a packet from {} failed", tun.name(), e);
                 }
-                return;
+                if (++batch == 64) {
+                    break;
+                }
+                length = readTun(packet, 0);
+            }
+            if (batch > 0) {
+                transport.flush();
             }
             if (length < 0) {
                 return;
             }
-            if (length == 0) {
-                continue;
+        }
+    }
+
+    private int readTun(ByteBuffer packet, int timeoutMillis) {
+        packet.clear();
+        packet.limit(MAX_PACKET);
+        try {
+            return tun.read(packet, timeoutMillis);
+        } catch (IOException e) {
+            if (!closed) {
+                log.warn("reading {} failed: {}", tun.name(), e.getMessage());
             }
-            packet.flip();
-            try {
-                routeOutbound(packet, sealed);
-            } catch (RuntimeException e) {
-                log.warn("sending a packet from {} failed", tun.name(), e);
-            }
+            return -1;
         }
     }
 
@@ -332,7 +344,7 @@ public final class WireGuardDevice implements AutoCloseable {
         if (Timers.rekeyBeforeSending(peer.clock(), keys.sendCount(), now)) {
             initiateIfIdle(peer, now);
         }
-        encryptAndSend(peer, keys, packet, sealed, now);
+        encryptAndSend(peer, keys, packet, sealed, now, true);
     }
 
     private void stage(Peer peer, ByteBuffer packet) {
@@ -345,7 +357,12 @@ public final class WireGuardDevice implements AutoCloseable {
         }
     }
 
-    private void encryptAndSend(Peer peer, Keypair keys, ByteBuffer payload, ByteBuffer sealed, long now) {
+    /**
+     * Encrypts one packet for {@code peer}; {@code batched} queues it for the sending thread's next flush instead
+     * of sending it at once.
+     */
+    private void encryptAndSend(Peer peer, Keypair keys, ByteBuffer payload, ByteBuffer sealed, long now,
+            boolean batched) {
         InetSocketAddress endpoint = peer.endpoint;
         if (endpoint == null) {
             drop(DropReason.NO_ENDPOINT, "", peer.publicKey());
@@ -363,6 +380,14 @@ public final class WireGuardDevice implements AutoCloseable {
         ByteBuffer plaintext;
         if (padding == 0) {
             plaintext = payload;
+        } else if (!payload.isReadOnly() && payload.capacity() - payload.limit() >= padding) {
+            // Pad in place: the read buffer has room after the packet.
+            int limit = payload.limit();
+            payload.limit(limit + padding);
+            for (int i = limit; i < limit + padding; i++) {
+                payload.put(i, (byte) 0);
+            }
+            plaintext = payload;
         } else {
             plaintext = ByteBuffer.allocate(length + padding);
             plaintext.put(payload.duplicate());
@@ -371,7 +396,11 @@ public final class WireGuardDevice implements AutoCloseable {
         ChaChaPoly.seal(keys.sendKey(), counter, plaintext, sealed, null);
         sealed.flip();
         int wireLength = sealed.remaining();
-        transport.send(sealed, endpoint);
+        if (batched) {
+            transport.sendLater(sealed, endpoint);
+        } else {
+            transport.send(sealed, endpoint);
+        }
         peer.txBytes.addAndGet(wireLength);
         peer.anySent = now;
         if (length > 0) {
@@ -385,7 +414,8 @@ public final class WireGuardDevice implements AutoCloseable {
         if (keys == null || Timers.expired(keys.createdNanos(), now)) {
             return;
         }
-        encryptAndSend(peer, keys, ByteBuffer.allocate(0), ByteBuffer.allocate(Messages.TRANSPORT_MIN_SIZE), now);
+        encryptAndSend(peer, keys, ByteBuffer.allocate(0), ByteBuffer.allocate(Messages.TRANSPORT_MIN_SIZE), now,
+                false);
     }
 
     // ---- handshakes --------------------------------------------------------------------------------------
@@ -594,7 +624,7 @@ public final class WireGuardDevice implements AutoCloseable {
             if (keys == null) {
                 return;
             }
-            encryptAndSend(peer, keys, ByteBuffer.wrap(packet), sealed, System.nanoTime());
+            encryptAndSend(peer, keys, ByteBuffer.wrap(packet), sealed, System.nanoTime(), false);
             sentAny = true;
         }
         if (!sentAny) {
