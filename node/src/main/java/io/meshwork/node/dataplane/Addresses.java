@@ -56,11 +56,45 @@ public final class Addresses {
 
     /** The text form {@code wg} uses: {@code 1.2.3.4:5} or {@code [::1]:5}. */
     public static String format(InetSocketAddress endpoint) {
-        String host = endpoint.getAddress().getHostAddress();
-        int percent = host.indexOf('%');
-        if (percent >= 0) {
-            host = host.substring(0, percent);
-        }
+        String host = format(endpoint.getAddress());
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + endpoint.getPort();
+    }
+
+    /** IPv4 dotted, IPv6 in the RFC 5952 short form ({@code fd00::1}, not {@code fd00:0:0:0:0:0:0:1}). */
+    public static String format(InetAddress address) {
+        byte[] bytes = address.getAddress();
+        if (bytes.length == 4) {
+            return address.getHostAddress();
+        }
+        int[] groups = new int[8];
+        for (int i = 0; i < 8; i++) {
+            groups[i] = (bytes[2 * i] & 0xFF) << 8 | (bytes[2 * i + 1] & 0xFF);
+        }
+        int bestStart = -1;
+        int bestLength = 1;
+        for (int i = 0; i < 8; ) {
+            int j = i;
+            while (j < 8 && groups[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = j == i ? i + 1 : j;
+        }
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                text.append("::");
+                i += bestLength - 1;
+                continue;
+            }
+            if (text.length() > 0 && text.charAt(text.length() - 1) != ':') {
+                text.append(':');
+            }
+            text.append(Integer.toHexString(groups[i]));
+        }
+        return text.toString();
     }
 }

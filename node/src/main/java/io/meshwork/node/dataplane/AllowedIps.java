@@ -53,7 +53,7 @@ public final class AllowedIps<P> {
 
         @Override
         public String toString() {
-            return address.getHostAddress() + "/" + length;
+            return Addresses.format(address) + "/" + length;
         }
     }
 

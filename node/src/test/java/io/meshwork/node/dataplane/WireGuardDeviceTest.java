@@ -174,6 +174,30 @@ class WireGuardDeviceTest {
         return text.toString();
     }
 
+    @Test
+    void underLoadHandshakesNeedACookieAndGenuinePeersStillGetThrough() throws Exception {
+        // Flood B with valid-looking initiations (correct mac1 for B, from an unknown key) to push it under load.
+        io.meshwork.protocol.wireguard.LocalIdentity stranger =
+                new io.meshwork.protocol.wireguard.LocalIdentity(Key.generatePrivate());
+        io.meshwork.protocol.wireguard.Handshake toB = new io.meshwork.protocol.wireguard.Handshake(stranger, b.publicKey());
+        InetSocketAddress flooder = new InetSocketAddress("198.51.100.7", 7777);
+        for (int i = 0; i < WireGuardDevice.UNDER_LOAD_HANDSHAKES_PER_SECOND + 50; i++) {
+            byte[] initiation = toB.createInitiation(i + 1, java.time.Instant.now());
+            io.meshwork.protocol.wireguard.Macs.add(initiation, toB, null);
+            network.inject(initiation, flooder, b.transport().localAddress());
+        }
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (b.dropped(DropReason.NEEDS_COOKIE) == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertTrue(b.dropped(DropReason.NEEDS_COOKIE) > 0, drops(b));
+        // A's first initiation now gets a cookie reply; A retries with mac2 and the session comes up.
+        tunA.fromOs.add(ipv4(1, 2, "through the cookie".getBytes()));
+        byte[] got = tunB.toOs.poll(10, TimeUnit.SECONDS);
+        assertNotNull(got, "a: " + drops(a) + " b: " + drops(b));
+        assertEquals("through the cookie", new String(got, 20, got.length - 20));
+    }
+
     /** A transport bound at another address that only records what reaches it. */
     static final class RecordingTap {
         final java.util.concurrent.BlockingQueue<byte[]> captured = new java.util.concurrent.LinkedBlockingQueue<>();
