@@ -1,5 +1,6 @@
 package io.meshwork.cli;
 
+import io.meshwork.control.cli.ControlCommand;
 import io.meshwork.node.cli.NetcheckCommand;
 import io.meshwork.node.cli.NodeCommand;
 import io.meshwork.node.cli.PingCommand;
@@ -24,6 +25,7 @@ import picocli.CommandLine.Command;
             PingCommand.class,
             NetcheckCommand.class,
             WgDeviceCommand.class,
+            ControlCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Meshwork implements Runnable {
