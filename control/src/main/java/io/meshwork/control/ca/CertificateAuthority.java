@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.HexFormat;
 import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.BasicConstraints;
@@ -82,7 +83,7 @@ public final class CertificateAuthority {
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
             X509Certificate certificate = convert(builder.build(signer(pair.getPrivate())));
-            Files.writeString(keyFile, pem(pair));
+            Files.writeString(keyFile, pem(pair.getPrivate()));
             Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-------"));
             Files.writeString(certificateFile, pem(certificate));
             return new CertificateAuthority(pair.getPrivate(), certificate);
@@ -95,9 +96,12 @@ public final class CertificateAuthority {
             throws IOException, GeneralSecurityException {
         try (PEMParser keyParser = new PEMParser(new StringReader(Files.readString(keyFile)));
                 PEMParser certificateParser = new PEMParser(new StringReader(Files.readString(certificateFile)))) {
-            KeyPair pair = new JcaPEMKeyConverter().getKeyPair((PEMKeyPair) keyParser.readObject());
+            Object keyObject = keyParser.readObject();
+            JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
+            PrivateKey key = keyObject instanceof PEMKeyPair pair ? converter.getPrivateKey(pair.getPrivateKeyInfo())
+                    : converter.getPrivateKey((PrivateKeyInfo) keyObject);
             X509Certificate certificate = convert((X509CertificateHolder) certificateParser.readObject());
-            return new CertificateAuthority(pair.getPrivate(), certificate);
+            return new CertificateAuthority(key, certificate);
         }
     }
 
