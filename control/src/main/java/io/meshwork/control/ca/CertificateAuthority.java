@@ -83,7 +83,11 @@ public final class CertificateAuthority {
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
             X509Certificate certificate = convert(builder.build(signer(pair.getPrivate())));
-            Files.writeString(keyFile, pem(pair.getPrivate()));
+            // PKCS#8, which carries the curve with the key.
+            Files.writeString(keyFile, "-----BEGIN PRIVATE KEY-----\n"
+                    + java.util.Base64.getMimeEncoder(64, "\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+                            .encodeToString(pair.getPrivate().getEncoded())
+                    + "\n-----END PRIVATE KEY-----\n");
             Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-------"));
             Files.writeString(certificateFile, pem(certificate));
             return new CertificateAuthority(pair.getPrivate(), certificate);
