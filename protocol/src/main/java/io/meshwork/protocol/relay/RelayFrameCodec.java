@@ -23,6 +23,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * The relay wire format. Every frame is a type byte then a body; all integers are big-endian.
@@ -79,6 +80,12 @@ public final class RelayFrameCodec {
         out.put(DatagramKind.RELAY_MAGIC);
         writeFrame(frame, out);
         return out.array();
+    }
+
+    /** The frame as one UDP datagram, zero-padded to at least {@code minimumBytes}. */
+    public static byte[] encodeDatagram(RelayFrame frame, int minimumBytes) {
+        byte[] exact = encodeDatagram(frame);
+        return exact.length >= minimumBytes ? exact : Arrays.copyOf(exact, minimumBytes);
     }
 
     /** The frame with its length prefix, for a TCP stream. */

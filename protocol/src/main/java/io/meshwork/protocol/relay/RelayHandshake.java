@@ -22,6 +22,11 @@ public final class RelayHandshake {
     public static final int VERSION = 1;
     public static final int CHALLENGE_BYTES = 24;
     public static final int PROOF_BYTES = 32;
+    /**
+     * A hello over UDP must be padded to at least this many bytes (the codec ignores trailing bytes), so the
+     * challenge it triggers is no larger than the hello: the relay cannot be used to amplify spoofed traffic.
+     */
+    public static final int MIN_UDP_HELLO_BYTES = 64;
 
     private static final byte[] LABEL = "meshwork relay auth v1".getBytes(StandardCharsets.US_ASCII);
 
