@@ -29,6 +29,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -174,11 +175,22 @@ public final class RelayClient implements AutoCloseable {
         } else if (frame instanceof ReceivedDisco disco) {
             listener.onDisco(disco.source(), disco.payload());
         } else {
-            executor.execute(() -> onControlFrame(frame, via, connection));
+            post(() -> onControlFrame(frame, via, connection));
         }
     }
 
     // ---- connection logic, on the executor
+
+    /** Runs {@code task} on the executor; once the client is closed there is nothing left to do with events. */
+    private boolean post(Runnable task) {
+        try {
+            executor.execute(task);
+            return true;
+        } catch (RejectedExecutionException closedAlready) {
+            log.trace("event after close ignored");
+            return false;
+        }
+    }
 
     private void beginAttempt() {
         if (closed) {
@@ -234,11 +246,13 @@ public final class RelayClient implements AutoCloseable {
                 TcpRelayConnection connection = TcpRelayConnection.open(address, relay.tls(),
                         config.tcpConnectTimeout(), config.tcpSendQueueFrames(), droppedInbound,
                         frame -> onFrame(frame, Transport.TCP, self[0]),
-                        () -> executor.execute(() -> onTcpClosed(self[0])));
+                        () -> post(() -> onTcpClosed(self[0])));
                 self[0] = connection;
-                executor.execute(() -> onTcpConnected(connection));
+                if (!post(() -> onTcpConnected(connection))) {
+                    connection.close();
+                }
             } catch (IOException e) {
-                executor.execute(() -> {
+                post(() -> {
                     if (status.state() == RelayStatus.State.CONNECTING_TCP && tcp == null) {
                         fail("TCP connect to " + address + " failed: " + e.getMessage());
                     }
