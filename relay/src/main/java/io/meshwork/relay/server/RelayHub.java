@@ -51,8 +51,8 @@ final class RelayHub {
         this.config = config;
         this.authenticator = authenticator;
         this.metrics = metrics;
-        metrics.clientsGauge(this, Transport.UDP, hub -> hub.byUdpAddress.size());
-        metrics.clientsGauge(this, Transport.TCP, hub -> hub.byKey.size() - hub.byUdpAddress.size());
+        metrics.clientsGauge(this, Transport.UDP, hub -> hub.clientCount(Transport.UDP));
+        metrics.clientsGauge(this, Transport.TCP, hub -> hub.clientCount(Transport.TCP));
         config.revocations.onChange(this::closeRevoked);
     }
 
@@ -62,6 +62,11 @@ final class RelayHub {
 
     int clientCount() {
         return byKey.size();
+    }
+
+    int clientCount(Transport transport) {
+        int udp = byUdpAddress.size();
+        return transport == Transport.UDP ? udp : Math.max(0, byKey.size() - udp);
     }
 
     Optional<Transport> transportOf(RelayKey key) {

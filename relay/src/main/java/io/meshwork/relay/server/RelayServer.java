@@ -154,6 +154,10 @@ public final class RelayServer implements AutoCloseable {
         return hub.clientCount();
     }
 
+    public int clientCount(Transport transport) {
+        return hub.clientCount(transport);
+    }
+
     /** The transport the device with {@code key} is connected on, if it is. */
     public Optional<Transport> transportOf(RelayKey key) {
         return hub.transportOf(key);
