@@ -11,8 +11,6 @@ import io.meshwork.protocol.relay.RelayFrameException;
 import io.meshwork.protocol.relay.RelayHandshake;
 import io.meshwork.protocol.stun.StunResponder;
 import io.meshwork.protocol.stun.StunServerAddresses;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
@@ -31,7 +29,7 @@ final class UdpRelayHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     private static final Logger log = LoggerFactory.getLogger(UdpRelayHandler.class);
 
     private final RelayHub hub;
-    private Channel channel;
+    private UdpSender udpSender;
     private InetSocketAddress local;
     private StunResponder stun;
 
@@ -42,8 +40,8 @@ final class UdpRelayHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     /** The socket is bound now, so its address is known: STUN answers name it as their origin. */
     @Override
     public void channelActive(ChannelHandlerContext context) {
-        channel = context.channel();
-        local = (InetSocketAddress) channel.localAddress();
+        udpSender = new UdpSender(context.channel());
+        local = (InetSocketAddress) context.channel().localAddress();
         stun = new StunResponder(StunServerAddresses.single(local.getAddress(), local.getPort()), "meshwork relay");
         context.fireChannelActive();
     }
@@ -79,7 +77,7 @@ final class UdpRelayHandler extends SimpleChannelInboundHandler<DatagramPacket> 
             send(hub.onHello(hello, source), sender);
         } else if (frame instanceof ClientAuth auth) {
             hub.onAuth(auth, source,
-                    (device, bucket, now) -> new UdpSession(device, sender, bucket, now, channel),
+                    (device, bucket, now) -> new UdpSession(device, sender, bucket, now, udpSender),
                     reply -> send(reply, sender));
         } else {
             UdpSession session = hub.udpSession(sender);
@@ -95,20 +93,18 @@ final class UdpRelayHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     private void onStun(ByteBuffer datagram, InetSocketAddress sender) {
         StunResponder.Outcome outcome = stun.respond(datagram, sender, local);
         if (outcome instanceof StunResponder.Reply reply) {
-            channel.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(reply.datagram()), reply.to()),
-                    channel.voidPromise());
+            if (!udpSender.send(reply.datagram(), reply.to())) {
+                hub.dropped(DropReason.UDP_SEND_BUFFER_FULL, "stun answer", sender);
+            }
         } else if (outcome instanceof StunResponder.Drop drop) {
             hub.dropped(DropReason.MALFORMED, "stun " + drop.reason() + " " + drop.detail(), sender);
         }
     }
 
     private void send(RelayFrame frame, InetSocketAddress to) {
-        if (!channel.isWritable()) {
+        if (!udpSender.send(frame, to)) {
             hub.dropped(DropReason.UDP_SEND_BUFFER_FULL, frame.type().name(), to);
-            return;
         }
-        channel.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(RelayFrameCodec.encodeDatagram(frame)), to),
-                channel.voidPromise());
     }
 
     @Override

@@ -4,11 +4,7 @@ import io.meshwork.protocol.relay.RelayFrame;
 import io.meshwork.protocol.relay.RelayFrame.CloseReason;
 import io.meshwork.protocol.relay.RelayFrame.Goodbye;
 import io.meshwork.protocol.relay.RelayFrame.Transport;
-import io.meshwork.protocol.relay.RelayFrameCodec;
 import io.meshwork.relay.auth.VerifiedDevice;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
-import io.netty.channel.socket.DatagramPacket;
 import java.net.InetSocketAddress;
 
 /**
@@ -18,11 +14,11 @@ import java.net.InetSocketAddress;
  */
 final class UdpSession extends ClientSession {
 
-    private final Channel udpChannel;
+    private final UdpSender sender;
 
-    UdpSession(VerifiedDevice device, InetSocketAddress address, TokenBucket bucket, long nowNanos, Channel udpChannel) {
+    UdpSession(VerifiedDevice device, InetSocketAddress address, TokenBucket bucket, long nowNanos, UdpSender sender) {
         super(device, address, bucket, nowNanos);
-        this.udpChannel = udpChannel;
+        this.sender = sender;
     }
 
     @Override
@@ -32,13 +28,7 @@ final class UdpSession extends ClientSession {
 
     @Override
     DropReason deliver(RelayFrame frame) {
-        if (!udpChannel.isWritable()) {
-            return DropReason.UDP_SEND_BUFFER_FULL;
-        }
-        udpChannel.writeAndFlush(new DatagramPacket(
-                Unpooled.wrappedBuffer(RelayFrameCodec.encodeDatagram(frame)), observedAddress()),
-                udpChannel.voidPromise());
-        return null;
+        return sender.send(frame, observedAddress()) ? null : DropReason.UDP_SEND_BUFFER_FULL;
     }
 
     @Override

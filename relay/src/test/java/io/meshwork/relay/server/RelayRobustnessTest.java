@@ -37,6 +37,7 @@ import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -61,11 +62,16 @@ class RelayRobustnessTest {
             peer.awaitConnected();
         }
         AtomicBoolean flooding = new AtomicBoolean(true);
+        // About 20 MB/s, eighty times the flooder's limit; an unpaced loop would only measure how fast the
+        // flooder's own socket queue grows.
         Thread flood = new Thread(() -> {
             ByteBuffer payload = ByteBuffer.allocate(1200);
             while (flooding.get()) {
-                flooder.client.sendPacket(victim.key(), payload.duplicate());
-                flooder.client.sendPacket(receiver.key(), payload.duplicate());
+                for (int i = 0; i < 8; i++) {
+                    flooder.client.sendPacket(victim.key(), payload.duplicate());
+                    flooder.client.sendPacket(receiver.key(), payload.duplicate());
+                }
+                LockSupport.parkNanos(1_000_000);
             }
         });
         flood.start();

@@ -1,0 +1,46 @@
+package io.meshwork.relay.server;
+
+import io.meshwork.protocol.relay.RelayFrame;
+import io.meshwork.protocol.relay.RelayFrameCodec;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.socket.DatagramPacket;
+import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Sends datagrams on the relay's UDP socket with one flush per event-loop pass instead of one per datagram, so
+ * the datagrams forwarded from one batch of reads leave in one {@code sendmmsg} call (Netty's epoll channel
+ * batches what is flushed together). Safe from any thread.
+ */
+final class UdpSender {
+
+    private final Channel channel;
+    private final AtomicBoolean flushPending = new AtomicBoolean();
+    private final Runnable flush;
+
+    UdpSender(Channel channel) {
+        this.channel = channel;
+        this.flush = () -> {
+            flushPending.set(false);
+            channel.flush();
+        };
+    }
+
+    /** Queues {@code frame} for {@code to}; false when the socket's send queue is full (the frame is dropped). */
+    boolean send(RelayFrame frame, InetSocketAddress to) {
+        return send(RelayFrameCodec.encodeDatagram(frame), to);
+    }
+
+    boolean send(byte[] datagram, InetSocketAddress to) {
+        if (!channel.isWritable()) {
+            return false;
+        }
+        channel.write(new DatagramPacket(Unpooled.wrappedBuffer(datagram), to), channel.voidPromise());
+        if (flushPending.compareAndSet(false, true)) {
+            // Runs after the loop has handled this pass's reads and earlier queued writes.
+            channel.eventLoop().execute(flush);
+        }
+        return true;
+    }
+}
