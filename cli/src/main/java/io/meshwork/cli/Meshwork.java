@@ -4,6 +4,7 @@ import io.meshwork.node.cli.NetcheckCommand;
 import io.meshwork.node.cli.NodeCommand;
 import io.meshwork.node.cli.PingCommand;
 import io.meshwork.node.cli.StatusCommand;
+import io.meshwork.node.cli.WgDeviceCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -22,6 +23,7 @@ import picocli.CommandLine.Command;
             StatusCommand.class,
             PingCommand.class,
             NetcheckCommand.class,
+            WgDeviceCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Meshwork implements Runnable {

@@ -8,9 +8,11 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
@@ -18,7 +20,9 @@ import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -30,11 +34,14 @@ import org.slf4j.LoggerFactory;
 public final class NettyUdpTransport implements PacketTransport {
 
     private static final Logger log = LoggerFactory.getLogger(NettyUdpTransport.class);
+    /** Largest datagram received whole: a full 1500-byte MTU frame's payload with room to spare. */
+    private static final int MAX_DATAGRAM = 2048;
 
     private final EventLoopGroup group;
     private final Channel channel;
     private final AtomicLong dropped = new AtomicLong();
     private volatile Map<DatagramKind, PacketHandler> handlers = new EnumMap<>(DatagramKind.class);
+    private final ThreadLocal<List<DatagramPacket>> pending = ThreadLocal.withInitial(ArrayList::new);
 
     private NettyUdpTransport(EventLoopGroup group, Channel channel) {
         this.group = group;
@@ -55,7 +62,13 @@ public final class NettyUdpTransport implements PacketTransport {
                 .group(group)
                 .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
                 .option(ChannelOption.SO_RCVBUF, 4 << 20)
-                .option(ChannelOption.SO_SNDBUF, 4 << 20)
+                .option(ChannelOption.SO_SNDBUF, 4 << 20);
+        if (epoll) {
+            // recvmmsg: up to 32 datagrams per system call.
+            bootstrap.option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_DATAGRAM)
+                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM * 32));
+        }
+        bootstrap
                 .handler(new SimpleChannelInboundHandler<DatagramPacket>() {
                     @Override
                     protected void channelRead0(ChannelHandlerContext context, DatagramPacket packet) {
@@ -103,6 +116,37 @@ public final class NettyUdpTransport implements PacketTransport {
     public void send(ByteBuffer datagram, InetSocketAddress destination) {
         ByteBuf copy = Unpooled.copiedBuffer(datagram);
         channel.writeAndFlush(new DatagramPacket(copy, destination), channel.voidPromise());
+    }
+
+    @Override
+    public void sendLater(ByteBuffer datagram, InetSocketAddress destination) {
+        ByteBuf copy = channel.alloc().directBuffer(datagram.remaining());
+        copy.writeBytes(datagram.duplicate());
+        DatagramPacket packet = new DatagramPacket(copy, destination);
+        if (channel.eventLoop().inEventLoop()) {
+            channel.write(packet, channel.voidPromise());
+        } else {
+            pending.get().add(packet);
+        }
+    }
+
+    @Override
+    public void flush() {
+        if (channel.eventLoop().inEventLoop()) {
+            channel.flush();
+            return;
+        }
+        List<DatagramPacket> batch = pending.get();
+        if (batch.isEmpty()) {
+            return;
+        }
+        pending.set(new ArrayList<>(batch.size()));
+        channel.eventLoop().execute(() -> {
+            for (DatagramPacket packet : batch) {
+                channel.write(packet, channel.voidPromise());
+            }
+            channel.flush();
+        });
     }
 
     @Override

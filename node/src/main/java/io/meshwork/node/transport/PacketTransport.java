@@ -19,6 +19,17 @@ public interface PacketTransport extends AutoCloseable {
     /** Sends one datagram: the readable bytes of {@code datagram}. The buffer is not kept after return. */
     void send(ByteBuffer datagram, InetSocketAddress destination);
 
+    /**
+     * Queues one datagram to go out with the next {@link #flush()} from this thread, so a producer can hand a
+     * batch to the socket at once (one wake-up, one sendmmsg). The buffer is not kept after return.
+     */
+    default void sendLater(ByteBuffer datagram, InetSocketAddress destination) {
+        send(datagram, destination);
+    }
+
+    /** Sends what this thread queued with {@link #sendLater}. */
+    default void flush() {}
+
     /** Routes inbound datagrams of {@code kind} to {@code handler}, replacing any earlier handler. */
     void register(DatagramKind kind, PacketHandler handler);
 

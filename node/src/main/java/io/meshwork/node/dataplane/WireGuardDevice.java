@@ -1,0 +1,809 @@
+package io.meshwork.node.dataplane;
+
+import io.meshwork.node.transport.PacketTransport;
+import io.meshwork.protocol.demux.DatagramKind;
+import io.meshwork.protocol.wireguard.ChaChaPoly;
+import io.meshwork.protocol.wireguard.CookieChecker;
+import io.meshwork.protocol.wireguard.Handshake;
+import io.meshwork.protocol.wireguard.Key;
+import io.meshwork.protocol.wireguard.Keypair;
+import io.meshwork.protocol.wireguard.LocalIdentity;
+import io.meshwork.protocol.wireguard.Macs;
+import io.meshwork.protocol.wireguard.Messages;
+import io.meshwork.protocol.wireguard.ReplayWindow;
+import io.meshwork.protocol.wireguard.Timers;
+import io.meshwork.protocol.wireguard.WireGuardException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
+import javax.crypto.AEADBadTagException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A userspace WireGuard interface: packets read from the TUN device are routed by allowed IPs to a peer,
+ * encrypted and sent on the UDP transport; datagrams from the transport are authenticated, decrypted and written
+ * to the TUN device. Handshakes, cookies, timers and roaming follow the WireGuard whitepaper.
+ *
+ * <p>Threads: one reads the TUN device and encrypts; the transport's I/O thread decrypts and handles
+ * handshakes; one runs the timers every {@value #TIMER_TICK_MILLIS} ms. Configuration calls may come from any
+ * thread.
+ */
+public final class WireGuardDevice implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(WireGuardDevice.class);
+    static final int TIMER_TICK_MILLIS = 100;
+    /** Handshake messages per second above which mac2 cookies are demanded (wireguard-go: queue 1/8 full). */
+    static final int UNDER_LOAD_HANDSHAKES_PER_SECOND = 128;
+    private static final int MAX_PACKET = 65535;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private record IndexEntry(Peer peer, Keypair keypair) {}
+
+    private final TunDevice tun;
+    private final IntFunction<PacketTransport> transportFactory;
+    private final Map<Key, Peer> peers = new ConcurrentHashMap<>();
+    private final Map<Integer, IndexEntry> indices = new ConcurrentHashMap<>();
+    private final AllowedIps<Peer> allowedIps = new AllowedIps<>();
+    private final Map<DatagramKind, PacketTransport.PacketHandler> sharedHandlers = new EnumMap<>(DatagramKind.class);
+    private final Map<DropReason, AtomicLong> drops = new EnumMap<>(DropReason.class);
+
+    private volatile LocalIdentity identity;
+    private volatile CookieChecker cookieChecker;
+    private volatile PacketTransport transport;
+    private volatile int listenPort;
+    private volatile boolean closed;
+    private final Thread tunReader;
+    private final Thread timerThread;
+
+    private long loadWindowStart = System.nanoTime();
+    private int handshakesInWindow;
+    private volatile long underLoadUntil = Long.MIN_VALUE;
+
+    /** Receive-side scratch, used only on the transport's I/O thread. */
+    private final ByteBuffer decrypted = ByteBuffer.allocateDirect(MAX_PACKET);
+
+    /**
+     * @param tun              the interface to carry packets for
+     * @param transportFactory binds a UDP transport on a port (0 for any free port); called again when the listen
+     *                         port changes
+     */
+    public WireGuardDevice(TunDevice tun, IntFunction<PacketTransport> transportFactory) {
+        this.tun = tun;
+        this.transportFactory = transportFactory;
+        for (DropReason reason : DropReason.values()) {
+            drops.put(reason, new AtomicLong());
+        }
+        this.transport = bindTransport(0);
+        this.tunReader = new Thread(this::readTunLoop, "wg-tun-" + tun.name());
+        this.timerThread = new Thread(this::timerLoop, "wg-timers-" + tun.name());
+        tunReader.setDaemon(true);
+        timerThread.setDaemon(true);
+        tunReader.start();
+        timerThread.start();
+    }
+
+    // ---- configuration ----------------------------------------------------------------------------------
+
+    public String name() {
+        return tun.name();
+    }
+
+    public synchronized void setPrivateKey(Key privateKey) {
+        LocalIdentity next = privateKey == null ? null : new LocalIdentity(privateKey);
+        if (next != null && identity != null && next.publicKey().equals(identity.publicKey())) {
+            return;
+        }
+        identity = next;
+        cookieChecker = next == null ? null : new CookieChecker(next);
+        List<Key> existing = new ArrayList<>(peers.keySet());
+        for (Key key : existing) {
+            Peer old = peers.get(key);
+            removePeer(key);
+            if (next != null && !key.equals(next.publicKey())) {
+                Peer renewed = addPeer(key);
+                if (renewed != null) {
+                    renewed.endpoint = old.endpoint;
+                    renewed.persistentKeepaliveNanos = old.persistentKeepaliveNanos;
+                    synchronized (renewed) {
+                        renewed.handshake.setPresharedKey(old.presharedKey());
+                    }
+                    for (AllowedIps.Prefix prefix : allowedIps.prefixesOf(old)) {
+                        allowedIps.insert(prefix, renewed);
+                    }
+                }
+            }
+        }
+    }
+
+    public Key privateKey() {
+        LocalIdentity local = identity;
+        return local == null ? null : local.privateKey();
+    }
+
+    public Key publicKey() {
+        LocalIdentity local = identity;
+        return local == null ? null : local.publicKey();
+    }
+
+    public int listenPort() {
+        return listenPort;
+    }
+
+    /** Rebinds the UDP socket to {@code port} (0: any free port). */
+    public synchronized void setListenPort(int port) {
+        if (port != 0 && port == listenPort) {
+            return;
+        }
+        PacketTransport old = transport;
+        transport = bindTransport(port);
+        old.close();
+    }
+
+    public PacketTransport transport() {
+        return transport;
+    }
+
+    /**
+     * Routes datagrams of another kind (STUN, probes) arriving on the device's socket to {@code handler}; the
+     * registration survives listen-port changes.
+     */
+    public synchronized void registerShared(DatagramKind kind, PacketTransport.PacketHandler handler) {
+        if (kind == DatagramKind.WIREGUARD) {
+            throw new IllegalArgumentException("the device handles WireGuard datagrams itself");
+        }
+        sharedHandlers.put(kind, handler);
+        transport.register(kind, handler);
+    }
+
+    private PacketTransport bindTransport(int port) {
+        PacketTransport bound = transportFactory.apply(port);
+        bound.register(DatagramKind.WIREGUARD, this::onDatagram);
+        sharedHandlers.forEach(bound::register);
+        listenPort = bound.localAddress().getPort();
+        return bound;
+    }
+
+    /** Adds a peer, or returns the existing one. Null when the key is our own or a low-order point. */
+    public synchronized Peer addPeer(Key publicKey) {
+        Peer existing = peers.get(publicKey);
+        if (existing != null) {
+            return existing;
+        }
+        LocalIdentity local = identity;
+        if (local == null) {
+            throw new IllegalStateException("set a private key before adding peers");
+        }
+        if (publicKey.equals(local.publicKey())) {
+            return null;
+        }
+        try {
+            Peer peer = new Peer(publicKey, new Handshake(local, publicKey));
+            peers.put(publicKey, peer);
+            return peer;
+        } catch (WireGuardException e) {
+            log.debug("refusing peer {}: {}", publicKey, e.getMessage());
+            return null;
+        }
+    }
+
+    /** Removes a peer, its routes and its session keys. */
+    public synchronized void removePeer(Key publicKey) {
+        Peer peer = peers.remove(publicKey);
+        if (peer == null) {
+            return;
+        }
+        allowedIps.removeAll(peer);
+        indices.values().removeIf(entry -> entry.peer() == peer);
+        synchronized (peer) {
+            peer.current = null;
+            peer.previous = null;
+            peer.next = null;
+            peer.handshake.clear();
+            peer.staged.clear();
+        }
+    }
+
+    public synchronized void removeAllPeers() {
+        for (Key key : new ArrayList<>(peers.keySet())) {
+            removePeer(key);
+        }
+    }
+
+    public Peer peer(Key publicKey) {
+        return peers.get(publicKey);
+    }
+
+    public List<Peer> peers() {
+        return List.copyOf(peers.values());
+    }
+
+    public void setPresharedKey(Peer peer, Key presharedKey) {
+        synchronized (peer) {
+            peer.handshake.setPresharedKey(presharedKey);
+        }
+    }
+
+    public void setEndpoint(Peer peer, InetSocketAddress endpoint) {
+        peer.endpoint = endpoint;
+    }
+
+    public void setPersistentKeepalive(Peer peer, int seconds) {
+        boolean turnedOn = peer.persistentKeepaliveNanos == 0 && seconds > 0;
+        peer.persistentKeepaliveNanos = seconds * Timers.SECOND;
+        if (turnedOn && peer.endpoint != null) {
+            sendKeepalive(peer);
+        }
+    }
+
+    public void addAllowedIp(Peer peer, AllowedIps.Prefix prefix) {
+        allowedIps.insert(prefix, peer);
+    }
+
+    public void clearAllowedIps(Peer peer) {
+        allowedIps.removeAll(peer);
+    }
+
+    public List<AllowedIps.Prefix> allowedIps(Peer peer) {
+        return allowedIps.prefixesOf(peer);
+    }
+
+    public long dropped(DropReason reason) {
+        return drops.get(reason).get();
+    }
+
+    private void drop(DropReason reason, String detail, Object from) {
+        drops.get(reason).incrementAndGet();
+        if (log.isDebugEnabled()) {
+            log.debug("dropped packet reason={} from={} {}", reason, from, detail);
+        }
+    }
+
+    // ---- outbound: TUN -> peer --------------------------------------------------------------------------
+
+    /** Reads packets in batches: everything the interface has ready (up to 64) goes to the socket in one hand-off. */
+    private void readTunLoop() {
+        ByteBuffer packet = ByteBuffer.allocateDirect(MAX_PACKET + 16);
+        ByteBuffer sealed = ByteBuffer.allocate(MAX_PACKET + Messages.TRANSPORT_MIN_SIZE + 16);
+        while (!closed) {
+            int length = readTun(packet, 250);
+            int batch = 0;
+            while (length > 0) {
+                packet.flip();
+                try {
+                    routeOutbound(packet, sealed);
+                } catch (RuntimeException e) {
+                    log.warn("sending a packet from {} failed", tun.name(), e);
+                }
+                if (++batch == 64) {
+                    break;
+                }
+                length = readTun(packet, 0);
+            }
+            if (batch > 0) {
+                transport.flush();
+            }
+            if (length < 0) {
+                return;
+            }
+        }
+    }
+
+    private int readTun(ByteBuffer packet, int timeoutMillis) {
+        packet.clear();
+        packet.limit(MAX_PACKET);
+        try {
+            return tun.read(packet, timeoutMillis);
+        } catch (IOException e) {
+            if (!closed) {
+                log.warn("reading {} failed: {}", tun.name(), e.getMessage());
+            }
+            return -1;
+        }
+    }
+
+    /** Sends one IP packet from the interface to the peer its destination routes to. */
+    void routeOutbound(ByteBuffer packet, ByteBuffer sealed) {
+        int version = (packet.get(0) & 0xFF) >>> 4;
+        Peer peer;
+        if (version == 4 && packet.remaining() >= 20) {
+            peer = allowedIps.lookup(packet, 16, 4);
+        } else if (version == 6 && packet.remaining() >= 40) {
+            peer = allowedIps.lookup(packet, 24, 16);
+        } else {
+            drop(DropReason.NOT_IP, "version " + version, tun.name());
+            return;
+        }
+        if (peer == null) {
+            drop(DropReason.NO_ROUTE, "", tun.name());
+            return;
+        }
+        send(peer, packet, sealed);
+    }
+
+    private void send(Peer peer, ByteBuffer packet, ByteBuffer sealed) {
+        long now = System.nanoTime();
+        Keypair keys = peer.current;
+        if (keys == null || Timers.expired(keys.createdNanos(), now)
+                || Long.compareUnsigned(keys.sendCount(), ReplayWindow.REJECT_AFTER_MESSAGES) >= 0) {
+            stage(peer, packet);
+            initiateIfIdle(peer, now);
+            return;
+        }
+        if (Timers.rekeyBeforeSending(peer.clock(), keys.sendCount(), now)) {
+            initiateIfIdle(peer, now);
+        }
+        encryptAndSend(peer, keys, packet, sealed, now, true);
+    }
+
+    private void stage(Peer peer, ByteBuffer packet) {
+        byte[] copy = new byte[packet.remaining()];
+        packet.duplicate().get(copy);
+        if (!peer.staged.offer(copy)) {
+            peer.staged.poll();
+            drop(DropReason.STAGED_QUEUE_FULL, "", peer.publicKey());
+            peer.staged.offer(copy);
+        }
+    }
+
+    /**
+     * Encrypts one packet for {@code peer}; {@code batched} queues it for the sending thread's next flush instead
+     * of sending it at once.
+     */
+    private void encryptAndSend(Peer peer, Keypair keys, ByteBuffer payload, ByteBuffer sealed, long now,
+            boolean batched) {
+        InetSocketAddress endpoint = peer.endpoint;
+        if (endpoint == null) {
+            drop(DropReason.NO_ENDPOINT, "", peer.publicKey());
+            return;
+        }
+        int length = payload.remaining();
+        // WireGuard §5.4.6: pad the plaintext to a multiple of 16 bytes.
+        int padding = (16 - (length % 16)) % 16;
+        long counter = keys.nextSendCounter();
+        sealed.clear();
+        sealed.order(ByteOrder.LITTLE_ENDIAN);
+        sealed.putInt(Messages.TYPE_TRANSPORT);
+        sealed.putInt(keys.remoteIndex());
+        sealed.putLong(counter);
+        ByteBuffer plaintext;
+        if (padding == 0) {
+            plaintext = payload;
+        } else if (!payload.isReadOnly() && payload.capacity() - payload.limit() >= padding) {
+            // Pad in place: the read buffer has room after the packet.
+            int limit = payload.limit();
+            payload.limit(limit + padding);
+            for (int i = limit; i < limit + padding; i++) {
+                payload.put(i, (byte) 0);
+            }
+            plaintext = payload;
+        } else {
+            plaintext = ByteBuffer.allocate(length + padding);
+            plaintext.put(payload.duplicate());
+            plaintext.position(0);
+        }
+        ChaChaPoly.seal(keys.sendKey(), counter, plaintext, sealed, null);
+        sealed.flip();
+        int wireLength = sealed.remaining();
+        if (batched) {
+            transport.sendLater(sealed, endpoint);
+        } else {
+            transport.send(sealed, endpoint);
+        }
+        peer.txBytes.addAndGet(wireLength);
+        peer.anySent = now;
+        if (length > 0) {
+            peer.dataSent = now;
+        }
+    }
+
+    private void sendKeepalive(Peer peer) {
+        long now = System.nanoTime();
+        Keypair keys = peer.current;
+        if (keys == null || Timers.expired(keys.createdNanos(), now)) {
+            return;
+        }
+        encryptAndSend(peer, keys, ByteBuffer.allocate(0), ByteBuffer.allocate(Messages.TRANSPORT_MIN_SIZE), now,
+                false);
+    }
+
+    // ---- handshakes --------------------------------------------------------------------------------------
+
+    private void initiateIfIdle(Peer peer, long now) {
+        synchronized (peer) {
+            if (peer.attemptStarted != Timers.NEVER) {
+                return;
+            }
+            peer.attemptStarted = now;
+        }
+        sendInitiation(peer, now);
+    }
+
+    private void sendInitiation(Peer peer, long now) {
+        InetSocketAddress endpoint = peer.endpoint;
+        byte[] message;
+        synchronized (peer) {
+            if (!peers.containsKey(peer.publicKey())) {
+                return;
+            }
+            int oldIndex = peer.handshake.pendingInitiationIndex();
+            if (oldIndex != 0) {
+                indices.remove(oldIndex);
+            }
+            int index = newIndex(new IndexEntry(peer, null));
+            try {
+                message = peer.handshake.createInitiation(index, Instant.now());
+            } catch (WireGuardException e) {
+                indices.remove(index);
+                log.debug("cannot create initiation for {}: {}", peer.publicKey(), e.getMessage());
+                return;
+            }
+            peer.cookies.sent(Macs.add(message, peer.handshake, peer.cookies.cookie(now)));
+            peer.initiationSent = now;
+            peer.jitterNanos = RANDOM.nextLong(Timers.MAX_REKEY_JITTER + 1);
+        }
+        if (endpoint == null) {
+            return;
+        }
+        transport.send(ByteBuffer.wrap(message), endpoint);
+        peer.txBytes.addAndGet(message.length);
+        peer.anySent = now;
+    }
+
+    private int newIndex(IndexEntry entry) {
+        while (true) {
+            int index = RANDOM.nextInt();
+            if (index != 0 && indices.putIfAbsent(index, entry) == null) {
+                return index;
+            }
+        }
+    }
+
+    // ---- inbound: transport -> TUN ----------------------------------------------------------------------
+
+    private void onDatagram(ByteBuffer datagram, InetSocketAddress sender) {
+        int type = Messages.type(datagram);
+        try {
+            Messages.checkSize(type, datagram.remaining());
+        } catch (WireGuardException e) {
+            drop(DropReason.MALFORMED, e.getMessage(), sender);
+            return;
+        }
+        LocalIdentity local = identity;
+        if (local == null) {
+            drop(DropReason.UNKNOWN_PEER, "no private key configured", sender);
+            return;
+        }
+        if (type == Messages.TYPE_TRANSPORT) {
+            receiveTransport(datagram, sender);
+            return;
+        }
+        byte[] message = new byte[datagram.remaining()];
+        datagram.duplicate().get(message);
+        long now = System.nanoTime();
+        switch (type) {
+            case Messages.TYPE_INITIATION -> receiveInitiation(local, message, sender, now);
+            case Messages.TYPE_RESPONSE -> receiveResponse(local, message, sender, now);
+            default -> receiveCookieReply(message, sender, now);
+        }
+    }
+
+    /** mac1, then under load mac2 (answering with a cookie reply when missing). True to go on. */
+    private boolean admitHandshake(LocalIdentity local, byte[] message, InetSocketAddress sender, long now) {
+        if (!Macs.mac1Valid(local, message)) {
+            drop(DropReason.BAD_MAC1, "", sender);
+            return false;
+        }
+        if (underLoad(now) && !cookieChecker.mac2Valid(message, sender, now)) {
+            drop(DropReason.NEEDS_COOKIE, "", sender);
+            transport.send(ByteBuffer.wrap(cookieChecker.createReply(message, sender, now)), sender);
+            return false;
+        }
+        return true;
+    }
+
+    private boolean underLoad(long now) {
+        if (now - loadWindowStart > Timers.SECOND) {
+            loadWindowStart = now;
+            handshakesInWindow = 0;
+        }
+        if (++handshakesInWindow > UNDER_LOAD_HANDSHAKES_PER_SECOND) {
+            underLoadUntil = now + Timers.SECOND;
+        }
+        return now < underLoadUntil;
+    }
+
+    private void receiveInitiation(LocalIdentity local, byte[] message, InetSocketAddress sender, long now) {
+        if (!admitHandshake(local, message, sender, now)) {
+            return;
+        }
+        Handshake.ConsumedInitiation initiation;
+        try {
+            initiation = Handshake.consumeInitiation(local, message);
+        } catch (WireGuardException e) {
+            drop(DropReason.HANDSHAKE_FAILED, e.getMessage(), sender);
+            return;
+        }
+        Peer peer = peers.get(initiation.initiatorStatic());
+        if (peer == null) {
+            drop(DropReason.UNKNOWN_PEER, initiation.initiatorStatic().toString(), sender);
+            return;
+        }
+        byte[] response;
+        synchronized (peer) {
+            Handshake.Response made;
+            int index = newIndex(new IndexEntry(peer, null));
+            try {
+                peer.handshake.acceptInitiation(initiation);
+                made = peer.handshake.createResponse(index, now);
+            } catch (WireGuardException e) {
+                indices.remove(index);
+                drop(DropReason.HANDSHAKE_FAILED, e.getMessage(), sender);
+                return;
+            }
+            indices.put(index, new IndexEntry(peer, made.keypair()));
+            Keypair replaced = peer.next;
+            if (replaced != null) {
+                indices.remove(replaced.localIndex());
+            }
+            peer.next = made.keypair();
+            response = made.message();
+            peer.cookies.sent(Macs.add(response, peer.handshake, peer.cookies.cookie(now)));
+            peer.endpoint = sender;
+            peer.lastHandshakeEpochMillis = System.currentTimeMillis();
+        }
+        transport.send(ByteBuffer.wrap(response), sender);
+        peer.txBytes.addAndGet(response.length);
+        peer.rxBytes.addAndGet(message.length);
+        peer.anySent = now;
+        peer.anyReceived = now;
+    }
+
+    private void receiveResponse(LocalIdentity local, byte[] message, InetSocketAddress sender, long now) {
+        if (!admitHandshake(local, message, sender, now)) {
+            return;
+        }
+        IndexEntry entry = indices.get(Messages.receiverIndex(message));
+        if (entry == null || entry.keypair() != null) {
+            drop(DropReason.UNKNOWN_INDEX, "response", sender);
+            return;
+        }
+        Peer peer = entry.peer();
+        synchronized (peer) {
+            Keypair keys;
+            try {
+                keys = peer.handshake.consumeResponse(message, now);
+            } catch (WireGuardException e) {
+                drop(DropReason.HANDSHAKE_FAILED, e.getMessage(), sender);
+                return;
+            }
+            indices.put(keys.localIndex(), new IndexEntry(peer, keys));
+            rotateIn(peer, keys);
+            peer.attemptStarted = Timers.NEVER;
+            peer.endpoint = sender;
+            peer.lastHandshakeEpochMillis = System.currentTimeMillis();
+        }
+        peer.rxBytes.addAndGet(message.length);
+        peer.anyReceived = now;
+        flushStaged(peer);
+    }
+
+    /** A new current session; the old current becomes previous, the one before is forgotten. */
+    private void rotateIn(Peer peer, Keypair keys) {
+        Keypair forgotten = peer.previous;
+        if (forgotten != null) {
+            indices.remove(forgotten.localIndex());
+        }
+        Keypair unconfirmed = peer.next;
+        if (unconfirmed != null) {
+            indices.remove(unconfirmed.localIndex());
+            peer.next = null;
+        }
+        peer.previous = peer.current;
+        peer.current = keys;
+    }
+
+    /** After our initiation completed: send what waited, or a keepalive to confirm the keys (§6.1). */
+    private void flushStaged(Peer peer) {
+        ByteBuffer sealed = ByteBuffer.allocate(MAX_PACKET + Messages.TRANSPORT_MIN_SIZE + 16);
+        byte[] packet;
+        boolean sentAny = false;
+        while ((packet = peer.staged.poll()) != null) {
+            Keypair keys = peer.current;
+            if (keys == null) {
+                return;
+            }
+            encryptAndSend(peer, keys, ByteBuffer.wrap(packet), sealed, System.nanoTime(), false);
+            sentAny = true;
+        }
+        if (!sentAny) {
+            sendKeepalive(peer);
+        }
+    }
+
+    private void receiveCookieReply(byte[] message, InetSocketAddress sender, long now) {
+        IndexEntry entry = indices.get(Messages.receiverIndex(message));
+        if (entry == null) {
+            drop(DropReason.UNKNOWN_INDEX, "cookie reply", sender);
+            return;
+        }
+        synchronized (entry.peer()) {
+            try {
+                entry.peer().cookies.consumeReply(message, now);
+            } catch (WireGuardException e) {
+                drop(DropReason.DECRYPTION_FAILED, e.getMessage(), sender);
+            }
+        }
+    }
+
+    private void receiveTransport(ByteBuffer datagram, InetSocketAddress sender) {
+        int start = datagram.position();
+        ByteBuffer header = datagram.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        int receiver = header.getInt(start + Messages.TRANSPORT_RECEIVER);
+        long counter = header.getLong(start + Messages.TRANSPORT_COUNTER);
+        IndexEntry entry = indices.get(receiver);
+        if (entry == null || entry.keypair() == null) {
+            drop(DropReason.UNKNOWN_INDEX, "transport", sender);
+            return;
+        }
+        Keypair keys = entry.keypair();
+        Peer peer = entry.peer();
+        long now = System.nanoTime();
+        if (Timers.expired(keys.createdNanos(), now)) {
+            drop(DropReason.EXPIRED_KEYS, "", sender);
+            return;
+        }
+        if (!keys.replayWindow().mayAccept(counter)) {
+            drop(DropReason.REPLAYED, "counter " + counter, sender);
+            return;
+        }
+        ByteBuffer ciphertext = datagram.duplicate();
+        ciphertext.position(start + Messages.TRANSPORT_HEADER_SIZE);
+        decrypted.clear();
+        int length;
+        try {
+            length = ChaChaPoly.open(keys.receiveKey(), counter, ciphertext, decrypted, null);
+        } catch (AEADBadTagException e) {
+            drop(DropReason.DECRYPTION_FAILED, "", sender);
+            return;
+        }
+        if (!keys.replayWindow().accept(counter)) {
+            drop(DropReason.REPLAYED, "counter " + counter, sender);
+            return;
+        }
+        peer.endpoint = sender;
+        peer.rxBytes.addAndGet(datagram.remaining());
+        peer.anyReceived = now;
+        if (keys == peer.next) {
+            synchronized (peer) {
+                if (keys == peer.next) {
+                    peer.next = null;
+                    rotateIn(peer, keys);
+                    peer.attemptStarted = Timers.NEVER;
+                }
+            }
+            flushStagedIfAny(peer);
+        }
+        if (Timers.rekeyAfterReceiving(peer.clock(), now)) {
+            initiateIfIdle(peer, now);
+        }
+        if (length == 0) {
+            return;
+        }
+        decrypted.flip();
+        deliverInbound(peer, decrypted, sender, now);
+    }
+
+    private void flushStagedIfAny(Peer peer) {
+        if (!peer.staged.isEmpty()) {
+            flushStaged(peer);
+        }
+    }
+
+    /** Checks the decrypted packet's source against the peer's allowed IPs and writes it to the interface. */
+    private void deliverInbound(Peer peer, ByteBuffer packet, InetSocketAddress sender, long now) {
+        int version = (packet.get(0) & 0xFF) >>> 4;
+        int totalLength;
+        Peer owner;
+        if (version == 4 && packet.remaining() >= 20) {
+            totalLength = packet.getShort(2) & 0xFFFF;
+            owner = allowedIps.lookup(packet, 12, 4);
+        } else if (version == 6 && packet.remaining() >= 40) {
+            totalLength = 40 + (packet.getShort(4) & 0xFFFF);
+            owner = allowedIps.lookup(packet, 8, 16);
+        } else {
+            drop(DropReason.NOT_IP, "decrypted version " + version, sender);
+            return;
+        }
+        if (totalLength > packet.remaining() || totalLength < 20) {
+            drop(DropReason.NOT_IP, "bad length " + totalLength, sender);
+            return;
+        }
+        if (owner != peer) {
+            drop(DropReason.NOT_ALLOWED_SOURCE, "", sender);
+            return;
+        }
+        packet.limit(totalLength);
+        peer.dataReceived = now;
+        try {
+            tun.write(packet);
+        } catch (IOException e) {
+            log.debug("writing to {} failed: {}", tun.name(), e.getMessage());
+        }
+    }
+
+    // ---- timers ------------------------------------------------------------------------------------------
+
+    private void timerLoop() {
+        while (!closed) {
+            try {
+                Thread.sleep(TIMER_TICK_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            long now = System.nanoTime();
+            for (Peer peer : peers.values()) {
+                try {
+                    runTimers(peer, now);
+                } catch (RuntimeException e) {
+                    log.warn("timers of peer {} failed: {}", peer.publicKey(), e.toString());
+                }
+            }
+        }
+    }
+
+    private void runTimers(Peer peer, long now) {
+        Set<Timers.Action> due = Timers.due(peer.clock(), now, peer.jitterNanos);
+        for (Timers.Action action : due) {
+            switch (action) {
+                case INITIATE_HANDSHAKE -> initiateIfIdle(peer, now);
+                case RETRY_HANDSHAKE -> sendInitiation(peer, now);
+                case GIVE_UP_HANDSHAKE -> {
+                    synchronized (peer) {
+                        peer.attemptStarted = Timers.NEVER;
+                        peer.staged.clear();
+                        peer.handshake.clear();
+                    }
+                }
+                case SEND_KEEPALIVE -> sendKeepalive(peer);
+                case EXPIRE_KEYS -> {
+                    synchronized (peer) {
+                        for (Keypair keys : new Keypair[] {peer.previous, peer.current, peer.next}) {
+                            if (keys != null) {
+                                indices.remove(keys.localIndex());
+                            }
+                        }
+                        peer.previous = null;
+                        peer.current = null;
+                        peer.next = null;
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        tunReader.interrupt();
+        timerThread.interrupt();
+        try {
+            tunReader.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        transport.close();
+        tun.close();
+    }
+}
