@@ -80,13 +80,13 @@ public final class RelayConfig {
             this.anchors = Objects.requireNonNull(anchors, "anchors");
         }
 
-        /** Listen for UDP clients (and STUN) here; port 0 picks a free port. */
+        /** Listen for UDP clients (and STUN) here; port 0 picks a free port, null turns UDP off. */
         public Builder udp(InetSocketAddress bind) {
             this.udpBind = bind;
             return this;
         }
 
-        /** Listen for TCP clients here; port 0 picks a free port. */
+        /** Listen for TCP clients here; port 0 picks a free port, null turns TCP off. */
         public Builder tcp(InetSocketAddress bind) {
             this.tcpBind = bind;
             return this;

@@ -12,12 +12,20 @@ import io.meshwork.node.relay.RelayListener;
 import io.meshwork.node.relay.RelayStatus;
 import io.meshwork.node.transport.NettyUdpTransport;
 import io.meshwork.protocol.relay.AuthStatus;
+import io.meshwork.protocol.stun.StunDecoder;
+import io.meshwork.protocol.stun.StunEncoder;
+import io.meshwork.protocol.stun.StunMessage;
+import io.meshwork.protocol.stun.TransactionId;
 import io.meshwork.relay.auth.DeviceCertificateIssuer;
 import io.meshwork.relay.testing.TestDevices;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,6 +72,32 @@ class RelayCommandTest {
     }
 
     @Test
+    void runsAStunServerWhenAsked(@TempDir Path directory) throws Exception {
+        Path ca = Files.writeString(directory.resolve("ca.pem"), DeviceCertificateIssuer.toPem(devices.ca().caCertificate()));
+        int stunPort;
+        try (DatagramSocket probe = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            stunPort = probe.getLocalPort();
+        }
+        RelayCommand command = new RelayCommand();
+        Thread relay = new Thread(() -> run(command, "--ca", ca.toString(), "--udp", "127.0.0.1:0", "--no-tcp",
+                "--stun", "127.0.0.1", "--stun-port", Integer.toString(stunPort)));
+        relay.start();
+        try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            awaitReady(Pattern.compile("relay ready udp=\\S+ tcp=off"));
+            socket.setSoTimeout(5_000);
+            byte[] request = StunEncoder.encode(StunMessage.bindingRequest(TransactionId.random()));
+            socket.send(new DatagramPacket(request, request.length, InetAddress.getLoopbackAddress(), stunPort));
+            DatagramPacket answer = new DatagramPacket(new byte[1500], 1500);
+            socket.receive(answer);
+            StunMessage response = StunDecoder.decode(ByteBuffer.wrap(answer.getData(), 0, answer.getLength()));
+            assertEquals(socket.getLocalSocketAddress(), response.mappedAddress().orElseThrow());
+        } finally {
+            command.shutdown();
+            relay.join(5_000);
+        }
+    }
+
+    @Test
     void enrollsWithControlAndFollowsItsRevocations() throws Exception {
         FakeControl control = new FakeControl(DeviceCertificateIssuer.toPem(devices.ca().caCertificate()));
         RelayCommand command = new RelayCommand();
@@ -72,7 +106,7 @@ class RelayCommandTest {
         relay.start();
         TestDevices.Device device = devices.enroll("laptop");
         try (NettyUdpTransport socket = NettyUdpTransport.bind(new InetSocketAddress("127.0.0.1", 0))) {
-            Matcher ready = awaitReady();
+            Matcher ready = awaitReady(READY);
             RelayAddress address = RelayAddress.of(
                     new InetSocketAddress(ready.group(1), Integer.parseInt(ready.group(2))),
                     new InetSocketAddress(ready.group(3), Integer.parseInt(ready.group(4))));
@@ -95,9 +129,9 @@ class RelayCommandTest {
                 control.healthBodies.toString());
     }
 
-    private Matcher awaitReady() throws InterruptedException {
+    private Matcher awaitReady(Pattern ready) throws InterruptedException {
         for (int i = 0; i < 200; i++) {
-            Matcher matcher = READY.matcher(out.toString());
+            Matcher matcher = ready.matcher(out.toString());
             if (matcher.find()) {
                 return matcher;
             }

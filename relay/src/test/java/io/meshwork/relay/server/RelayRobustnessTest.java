@@ -154,6 +154,32 @@ class RelayRobustnessTest {
     }
 
     @Test
+    void tcpConnectionsThatNeverAuthenticateAreClosed() throws Exception {
+        harness.start(config -> config.handshakeTimeout(Duration.ofMillis(300)));
+        try (Socket socket = new Socket()) {
+            socket.connect(harness.relay.tcpAddress().orElseThrow());
+            socket.setSoTimeout(5_000);
+            assertTrue(closedByPeer(new DataInputStream(socket.getInputStream())));
+        }
+    }
+
+    @Test
+    void clientsReconnectAfterTheRelayRestarts() throws Exception {
+        harness.start(config -> { });
+        InetSocketAddress udp = harness.relay.udpAddress().orElseThrow();
+        Peer alice = harness.peer("alice", harness.udpOnly());
+        Peer bob = harness.peer("bob", harness.udpOnly());
+        alice.awaitConnected();
+        bob.awaitConnected();
+        harness.relay.close();
+        alice.awaitStatus(status -> !status.connected(), Duration.ofSeconds(10));
+        harness.start(config -> config.udp(udp).tcp(null));
+        alice.awaitConnected();
+        bob.awaitConnected();
+        alice.deliverTo(bob, 5, "after-restart");
+    }
+
+    @Test
     void idleClientsExpire() throws Exception {
         harness.start(config -> config.idleTimeout(Duration.ofMillis(400)));
         TestDevices.Device device = harness.devices.enroll("quiet");
