@@ -31,7 +31,7 @@ public final class RelayMetrics {
                 forwardedFrames[from.ordinal()][to.ordinal()] = Counter.builder("meshwork.relay.forwarded.frames")
                         .description("Frames forwarded between clients")
                         .tag("from", label(from)).tag("to", label(to)).register(registry);
-                forwardedBytes[from.ordinal()][to.ordinal()] = Counter.builder("meshwork.relay.forwarded.bytes")
+                forwardedBytes[from.ordinal()][to.ordinal()] = Counter.builder("meshwork.relay.forwarded.payload")
                         .description("Payload bytes forwarded between clients")
                         .baseUnit("bytes").tag("from", label(from)).tag("to", label(to)).register(registry);
             }

@@ -52,6 +52,8 @@ final class TcpConnectionHandler extends SimpleChannelInboundHandler<StreamFrame
         String source = "tcp/" + remote;
         if (frame instanceof ClientHello hello) {
             write(context, hub.onHello(hello, source));
+        } else if (frame instanceof ClientAuth && session != null) {
+            hub.dropped(DropReason.UNEXPECTED_FRAME, "second authentication on one connection", remote);
         } else if (frame instanceof ClientAuth auth) {
             Optional<TcpSession> opened = hub.onAuth(auth, source,
                     (device, bucket, now) -> new TcpSession(device, remote, bucket, now, context.channel()),

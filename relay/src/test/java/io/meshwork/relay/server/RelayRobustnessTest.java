@@ -227,7 +227,10 @@ class RelayRobustnessTest {
         assertTrue(metrics.body().contains("meshwork_relay_clients{transport=\"tcp\"} 1.0"), metrics.body());
         assertTrue(metrics.body().contains("meshwork_relay_forwarded_frames_total{from=\"udp\",to=\"tcp\"} 3.0"),
                 metrics.body());
+        assertTrue(metrics.body().contains("meshwork_relay_forwarded_payload_bytes_total{from=\"udp\",to=\"tcp\"}"),
+                metrics.body());
         assertTrue(metrics.body().contains("meshwork_relay_drops_total{reason=\"rate_limited\"}"), metrics.body());
+        assertTrue(metrics.body().contains("meshwork_relay_authentications_total{status=\"ok\"} 2.0"), metrics.body());
         HttpResponse<String> missing = client.send(HttpRequest.newBuilder(base.resolve("/nope")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(404, missing.statusCode());
