@@ -125,7 +125,7 @@ public final class RelayServer implements AutoCloseable {
                         config.tls.ifPresent(tls -> channel.pipeline().addLast(tls.newHandler(channel.alloc())));
                         channel.pipeline().addLast(
                                 new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true),
-                                new StreamFrameDecoder(hub),
+                                new StreamFrameDecoder(hub::dropped),
                                 new TcpConnectionHandler(hub, config.handshakeTimeout));
                     }
                 });

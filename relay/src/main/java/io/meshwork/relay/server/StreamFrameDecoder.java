@@ -19,10 +19,16 @@ final class StreamFrameDecoder extends ByteToMessageDecoder {
     record Inbound(RelayFrame frame, int wireBytes) {
     }
 
-    private final RelayHub hub;
+    /** Counts a drop: {@link RelayHub#dropped} in the relay. */
+    @FunctionalInterface
+    interface DropCounter {
+        void dropped(DropReason reason, String detail, Object source);
+    }
 
-    StreamFrameDecoder(RelayHub hub) {
-        this.hub = hub;
+    private final DropCounter drops;
+
+    StreamFrameDecoder(DropCounter drops) {
+        this.drops = drops;
     }
 
     @Override
@@ -33,7 +39,7 @@ final class StreamFrameDecoder extends ByteToMessageDecoder {
                 length = RelayFrameCodec.streamFrameLength(
                         in.nioBuffer(in.readerIndex(), Math.min(in.readableBytes(), RelayFrameCodec.STREAM_HEADER_BYTES)));
             } catch (RelayFrameException e) {
-                hub.dropped(DropReason.FRAMING, e.getMessage(), context.channel().remoteAddress());
+                drops.dropped(DropReason.FRAMING, e.getMessage(), context.channel().remoteAddress());
                 in.skipBytes(in.readableBytes());
                 context.close();
                 return;
@@ -48,7 +54,7 @@ final class StreamFrameDecoder extends ByteToMessageDecoder {
                 out.add(new Inbound(RelayFrameCodec.decodeFrame(in.nioBuffer(start, length)),
                         RelayFrameCodec.STREAM_HEADER_BYTES + length));
             } catch (RelayFrameException e) {
-                hub.dropped(e.reason() == RelayFrameException.Reason.UNKNOWN_TYPE
+                drops.dropped(e.reason() == RelayFrameException.Reason.UNKNOWN_TYPE
                         ? DropReason.UNKNOWN_TYPE : DropReason.MALFORMED, e.getMessage(),
                         context.channel().remoteAddress());
             }
