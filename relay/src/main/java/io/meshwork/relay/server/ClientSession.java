@@ -41,8 +41,20 @@ abstract class ClientSession {
 
     abstract Transport transport();
 
+    /** Why a frame for this client would be dropped now (its queue is full), or null when it can be queued. */
+    abstract DropReason congestion();
+
+    /** Queues {@code frame} for the client without checking {@link #congestion()}. */
+    abstract void send(RelayFrame frame);
+
     /** Queues {@code frame} for the client: null when queued, else why it was dropped. */
-    abstract DropReason deliver(RelayFrame frame);
+    DropReason deliver(RelayFrame frame) {
+        DropReason congestion = congestion();
+        if (congestion == null) {
+            send(frame);
+        }
+        return congestion;
+    }
 
     /** Tells the client why (best effort) and releases the transport. Idempotent. */
     abstract void close(CloseReason reason, String detail);

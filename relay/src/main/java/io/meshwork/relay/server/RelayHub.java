@@ -107,10 +107,11 @@ final class RelayHub {
         }
         TokenBucket bucket = new TokenBucket(config.clientBytesPerSecond, config.clientBurstBytes, System.nanoTime());
         S session = factory.create(accepted.device(), bucket, System.nanoTime());
+        // Registered before the client hears OK, so a client that is told it is connected is reachable.
+        register(session);
         metrics.authenticated(AuthStatus.OK);
         reply.accept(new AuthResult(AuthStatus.OK, ""));
         reply.accept(new ObservedAddress(session.transport(), session.observedAddress()));
-        register(session);
         return Optional.of(session);
     }
 
@@ -176,12 +177,14 @@ final class RelayHub {
             from.deliver(new PeerGone(destination));
             return;
         }
-        DropReason dropped = to.deliver(frame);
-        if (dropped != null) {
-            dropped(dropped, "to " + to, from);
+        DropReason congestion = to.congestion();
+        if (congestion != null) {
+            dropped(congestion, "to " + to, from);
             return;
         }
+        // Counted before sending, so a receiver holding the frame always finds it counted.
         metrics.forwarded(from.transport(), to.transport(), payloadBytes);
+        to.send(frame);
     }
 
     /** The client's transport went away (TCP connection closed). */

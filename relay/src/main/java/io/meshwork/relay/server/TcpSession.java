@@ -36,12 +36,13 @@ final class TcpSession extends ClientSession {
     }
 
     @Override
-    DropReason deliver(RelayFrame frame) {
-        if (!channel.isWritable()) {
-            return DropReason.DESTINATION_QUEUE_FULL;
-        }
+    DropReason congestion() {
+        return channel.isWritable() ? null : DropReason.DESTINATION_QUEUE_FULL;
+    }
+
+    @Override
+    void send(RelayFrame frame) {
         channel.writeAndFlush(Unpooled.wrappedBuffer(RelayFrameCodec.encodeStream(frame)), channel.voidPromise());
-        return null;
     }
 
     @Override

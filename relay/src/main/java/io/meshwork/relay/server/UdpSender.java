@@ -28,6 +28,10 @@ final class UdpSender {
         };
     }
 
+    boolean writable() {
+        return channel.isWritable();
+    }
+
     /** Queues {@code frame} for {@code to}; false when the socket's send queue is full (the frame is dropped). */
     boolean send(RelayFrame frame, InetSocketAddress to) {
         return send(RelayFrameCodec.encodeDatagram(frame), to);

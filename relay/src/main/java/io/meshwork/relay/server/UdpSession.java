@@ -27,8 +27,13 @@ final class UdpSession extends ClientSession {
     }
 
     @Override
-    DropReason deliver(RelayFrame frame) {
-        return sender.send(frame, observedAddress()) ? null : DropReason.UDP_SEND_BUFFER_FULL;
+    DropReason congestion() {
+        return sender.writable() ? null : DropReason.UDP_SEND_BUFFER_FULL;
+    }
+
+    @Override
+    void send(RelayFrame frame) {
+        sender.send(frame, observedAddress());
     }
 
     @Override

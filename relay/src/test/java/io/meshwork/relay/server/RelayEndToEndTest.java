@@ -152,6 +152,18 @@ class RelayEndToEndTest {
     }
 
     @Test
+    void aCertificateExpiringDuringTheSessionEndsIt() throws Exception {
+        harness.start(config -> { });
+        Instant now = Instant.now();
+        Peer alice = harness.peer(harness.devices.enroll("alice", now.minusSeconds(60), now.plusSeconds(2)),
+                harness.udpOnly());
+        alice.awaitConnected();
+        RelayStatus status = alice.awaitStatus(s -> s.lastRefusal().isPresent(), Duration.ofSeconds(10));
+        assertEquals(Optional.of(AuthStatus.EXPIRED), status.lastRefusal());
+        assertEquals(0, harness.relay.clientCount());
+    }
+
+    @Test
     void unauthenticatedSendersReachNobody() throws Exception {
         harness.start(config -> { });
         Peer bob = harness.peer("bob", harness.both());
