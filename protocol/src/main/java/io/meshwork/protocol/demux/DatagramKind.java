@@ -7,13 +7,16 @@ import java.nio.ByteBuffer;
  *
  * <p>The checks are ordered so that no valid datagram of one kind can be taken for another:
  * WireGuard messages start with a type byte 1–4 followed by three zero bytes, a STUN message has
- * its top two bits zero and the magic cookie at offset 4 (RFC 8489 §5), and probe messages start with
- * their own eight-byte magic, which begins with a byte no WireGuard or STUN message can start with.
+ * its top two bits zero and the magic cookie at offset 4 (RFC 8489 §5), probe messages start with
+ * their own eight-byte magic and relay frames with their own four-byte magic; each magic begins with a byte
+ * no WireGuard or STUN message can start with, and the two magics differ in that byte.
  */
 public enum DatagramKind {
     WIREGUARD,
     STUN,
     PROBE,
+    /** A frame between a node and a relay (io.meshwork.protocol.relay). */
+    RELAY,
     UNKNOWN;
 
     /** RFC 8489 §5: the fixed magic cookie at bytes 4–7 of every STUN message. */
@@ -21,6 +24,9 @@ public enum DatagramKind {
 
     /** Probe messages start with these bytes: 0xF0 can be neither a WireGuard type nor a STUN first byte. */
     public static final byte[] PROBE_MAGIC = {(byte) 0xF0, 'M', 'W', 'P', 'R', 'O', 'B', 'E'};
+
+    /** Relay frames on UDP start with these bytes: 0xF1 is neither a WireGuard type, a STUN first byte nor 0xF0. */
+    public static final byte[] RELAY_MAGIC = {(byte) 0xF1, 'M', 'W', 'R'};
 
     /**
      * Classifies the readable bytes of {@code datagram} without changing its position or limit.
@@ -43,14 +49,25 @@ public enum DatagramKind {
                 return STUN;
             }
         }
-        if (length >= PROBE_MAGIC.length) {
-            for (int i = 0; i < PROBE_MAGIC.length; i++) {
-                if (datagram.get(start + i) != PROBE_MAGIC[i]) {
-                    return UNKNOWN;
-                }
-            }
+        if (startsWith(datagram, PROBE_MAGIC)) {
             return PROBE;
         }
+        if (startsWith(datagram, RELAY_MAGIC)) {
+            return RELAY;
+        }
         return UNKNOWN;
+    }
+
+    private static boolean startsWith(ByteBuffer datagram, byte[] magic) {
+        if (datagram.remaining() < magic.length) {
+            return false;
+        }
+        int start = datagram.position();
+        for (int i = 0; i < magic.length; i++) {
+            if (datagram.get(start + i) != magic[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -36,6 +36,16 @@ class DatagramKindTest {
     }
 
     @Test
+    void relayByMagic() {
+        assertEquals(DatagramKind.RELAY, kindOf("f14d5752" + "0a" + "00".repeat(8)));
+        assertEquals(DatagramKind.RELAY, kindOf("f14d5752"));
+        assertEquals(DatagramKind.UNKNOWN, kindOf("f14d57"));
+        assertEquals(DatagramKind.UNKNOWN, kindOf("f14d5753" + "0a"));
+        // A probe magic differs from the relay magic in its first byte, so neither is taken for the other.
+        assertEquals(DatagramKind.UNKNOWN, kindOf("f04d5752" + "0a" + "00".repeat(8)));
+    }
+
+    @Test
     void classifyLeavesBufferUntouched() {
         ByteBuffer buffer = ByteBuffer.wrap(HexFormat.of().parseHex("ff01000000" + "00".repeat(31)));
         buffer.position(1);

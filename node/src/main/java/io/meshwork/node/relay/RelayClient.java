@@ -1,0 +1,430 @@
+package io.meshwork.node.relay;
+
+import io.meshwork.node.transport.PacketTransport;
+import io.meshwork.protocol.demux.DatagramKind;
+import io.meshwork.protocol.relay.AuthStatus;
+import io.meshwork.protocol.relay.RelayFrame;
+import io.meshwork.protocol.relay.RelayFrame.AuthResult;
+import io.meshwork.protocol.relay.RelayFrame.ClientAuth;
+import io.meshwork.protocol.relay.RelayFrame.ClientHello;
+import io.meshwork.protocol.relay.RelayFrame.Goodbye;
+import io.meshwork.protocol.relay.RelayFrame.ObservedAddress;
+import io.meshwork.protocol.relay.RelayFrame.PeerGone;
+import io.meshwork.protocol.relay.RelayFrame.Ping;
+import io.meshwork.protocol.relay.RelayFrame.Pong;
+import io.meshwork.protocol.relay.RelayFrame.ReceivedDisco;
+import io.meshwork.protocol.relay.RelayFrame.ReceivedPacket;
+import io.meshwork.protocol.relay.RelayFrame.SendDisco;
+import io.meshwork.protocol.relay.RelayFrame.SendPacket;
+import io.meshwork.protocol.relay.RelayFrame.ServerChallenge;
+import io.meshwork.protocol.relay.RelayFrame.Transport;
+import io.meshwork.protocol.relay.RelayFrameCodec;
+import io.meshwork.protocol.relay.RelayFrameException;
+import io.meshwork.protocol.relay.RelayHandshake;
+import io.meshwork.protocol.relay.RelayKey;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node's connection to one relay (design §5). It tries UDP first, through the node's own
+ * {@link PacketTransport} so the relay sees (and reports back) the same public mapping WireGuard traffic uses;
+ * when UDP gets no answer within {@link RelayClientConfig#udpAnswerTimeout()} it falls back to TCP. Failures
+ * and lost connections are retried with exponential backoff; {@link #status()} tells which transport is in use
+ * and the address the relay observed.
+ *
+ * <p>Connection logic runs on one private thread; {@link #sendPacket} and {@link #sendDisco} may be called from
+ * any thread and never block (frames are dropped and counted while disconnected or when the TCP queue is full).
+ */
+public final class RelayClient implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(RelayClient.class);
+
+    private final RelayAddress relay;
+    private final RelayCredential credential;
+    private final PacketTransport udp;
+    private final RelayListener listener;
+    private final RelayClientConfig config;
+    private final ScheduledExecutorService executor;
+    private final Backoff backoff;
+    private final Random random = new Random();
+    private final AtomicLong droppedInbound = new AtomicLong();
+    private final AtomicLong droppedOutbound = new AtomicLong();
+
+    // Read from any thread, written on the executor.
+    private volatile RelayStatus status;
+    private volatile Transport activeTransport;
+    private volatile TcpRelayConnection tcp;
+    private volatile long lastHeardNanos;
+
+    // Executor thread only.
+    private int failures;
+    private long attemptDeadlineNanos;
+    private ScheduledFuture<?> timer;
+    private boolean closed;
+
+    private RelayClient(RelayAddress relay, RelayCredential credential, PacketTransport udp, RelayListener listener,
+            RelayClientConfig config) {
+        this.relay = relay;
+        this.credential = credential;
+        this.udp = udp;
+        this.listener = listener;
+        this.config = config;
+        this.backoff = new Backoff(config.initialBackoff(), config.maxBackoff());
+        this.status = new RelayStatus(RelayStatus.State.CONNECTING_UDP, Optional.empty(), Optional.empty(),
+                Optional.empty(), "starting");
+        this.executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "relay-client-" + credential.publicKey().toBase64().substring(0, 8));
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    /**
+     * Starts connecting. {@code udp} is the node's shared socket: the client registers for
+     * {@link DatagramKind#RELAY} datagrams on it. It may be null when the relay address has no UDP part.
+     */
+    public static RelayClient start(RelayAddress relay, RelayCredential credential, PacketTransport udp,
+            RelayListener listener, RelayClientConfig config) {
+        if (relay.udp().isPresent() && udp == null) {
+            throw new IllegalArgumentException("a UDP relay address needs the node's packet transport");
+        }
+        RelayClient client = new RelayClient(relay, credential, udp, listener, config);
+        if (relay.udp().isPresent()) {
+            udp.register(DatagramKind.RELAY, client::onUdpDatagram);
+        }
+        client.executor.execute(client::beginAttempt);
+        return client;
+    }
+
+    public RelayStatus status() {
+        return status;
+    }
+
+    public RelayKey publicKey() {
+        return credential.publicKey();
+    }
+
+    /** Frames from the relay that could not be decoded or came from elsewhere. */
+    public long droppedInbound() {
+        return droppedInbound.get();
+    }
+
+    /** Sends that were dropped: not connected, or the TCP send queue was full. */
+    public long droppedOutbound() {
+        return droppedOutbound.get();
+    }
+
+    /** Sends a WireGuard datagram to the device holding {@code destination}; false when it was dropped. */
+    public boolean sendPacket(RelayKey destination, ByteBuffer payload) {
+        return send(new SendPacket(destination, payload));
+    }
+
+    /** Sends a node coordination message to {@code destination}; false when it was dropped. */
+    public boolean sendDisco(RelayKey destination, ByteBuffer payload) {
+        return send(new SendDisco(destination, payload));
+    }
+
+    private boolean send(RelayFrame frame) {
+        Transport transport = activeTransport;
+        if (transport == Transport.UDP) {
+            udp.send(ByteBuffer.wrap(RelayFrameCodec.encodeDatagram(frame)), relay.udp().orElseThrow());
+            return true;
+        }
+        TcpRelayConnection connection = tcp;
+        if (transport == Transport.TCP && connection != null && connection.send(frame)) {
+            return true;
+        }
+        droppedOutbound.incrementAndGet();
+        return false;
+    }
+
+    // ---- inbound, on I/O threads
+
+    private void onUdpDatagram(ByteBuffer datagram, InetSocketAddress sender) {
+        if (!sender.equals(relay.udp().orElseThrow())) {
+            droppedInbound.incrementAndGet();
+            return;
+        }
+        RelayFrame frame;
+        try {
+            frame = RelayFrameCodec.decodeDatagram(datagram);
+        } catch (RelayFrameException e) {
+            droppedInbound.incrementAndGet();
+            log.debug("dropped datagram from relay {}: {}", sender, e.getMessage());
+            return;
+        }
+        onFrame(frame, Transport.UDP, null);
+    }
+
+    private void onFrame(RelayFrame frame, Transport via, TcpRelayConnection connection) {
+        lastHeardNanos = System.nanoTime();
+        if (frame instanceof ReceivedPacket packet) {
+            listener.onPacket(packet.source(), packet.payload());
+        } else if (frame instanceof ReceivedDisco disco) {
+            listener.onDisco(disco.source(), disco.payload());
+        } else {
+            post(() -> onControlFrame(frame, via, connection));
+        }
+    }
+
+    // ---- connection logic, on the executor
+
+    /** Runs {@code task} on the executor; once the client is closed there is nothing left to do with events. */
+    private boolean post(Runnable task) {
+        try {
+            executor.execute(task);
+            return true;
+        } catch (RejectedExecutionException closedAlready) {
+            log.trace("event after close ignored");
+            return false;
+        }
+    }
+
+    private void beginAttempt() {
+        if (closed) {
+            return;
+        }
+        cancelTimer();
+        if (relay.udp().isPresent()) {
+            startUdp();
+        } else {
+            startTcp();
+        }
+    }
+
+    private void startUdp() {
+        setStatus(RelayStatus.State.CONNECTING_UDP, Optional.empty(), "hello sent to " + relay.udp().get());
+        attemptDeadlineNanos = System.nanoTime() + config.udpAnswerTimeout().toNanos();
+        sendUdpHello();
+        timer = executor.scheduleAtFixedRate(this::udpHandshakeTick, config.udpHelloInterval().toMillis(),
+                config.udpHelloInterval().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void udpHandshakeTick() {
+        if (status.state() != RelayStatus.State.CONNECTING_UDP) {
+            return;
+        }
+        if (System.nanoTime() - attemptDeadlineNanos > 0) {
+            cancelTimer();
+            if (relay.tcp().isPresent()) {
+                log.debug("no UDP answer from relay {} within {}: trying TCP", relay.udp().get(),
+                        config.udpAnswerTimeout());
+                startTcp();
+            } else {
+                fail("no UDP answer from relay within " + config.udpAnswerTimeout().toMillis() + " ms");
+            }
+            return;
+        }
+        // A lost hello, challenge or auth is repaired by starting the handshake over.
+        sendUdpHello();
+    }
+
+    private void sendUdpHello() {
+        byte[] hello = RelayFrameCodec.encodeDatagram(new ClientHello(RelayHandshake.VERSION, credential.publicKey()),
+                RelayHandshake.MIN_UDP_HELLO_BYTES);
+        udp.send(ByteBuffer.wrap(hello), relay.udp().orElseThrow());
+    }
+
+    private void startTcp() {
+        InetSocketAddress address = relay.tcp().orElseThrow();
+        setStatus(RelayStatus.State.CONNECTING_TCP, Optional.empty(), "connecting to " + address);
+        Thread connector = new Thread(() -> {
+            TcpRelayConnection[] self = new TcpRelayConnection[1];
+            try {
+                TcpRelayConnection connection = TcpRelayConnection.open(address, relay.tls(),
+                        config.tcpConnectTimeout(), config.tcpSendQueueFrames(), droppedInbound,
+                        frame -> onFrame(frame, Transport.TCP, self[0]),
+                        () -> post(() -> onTcpClosed(self[0])));
+                self[0] = connection;
+                if (!post(() -> onTcpConnected(connection))) {
+                    connection.close();
+                }
+            } catch (IOException e) {
+                post(() -> {
+                    if (status.state() == RelayStatus.State.CONNECTING_TCP && tcp == null) {
+                        fail("TCP connect to " + address + " failed: " + e.getMessage());
+                    }
+                });
+            }
+        }, "relay-tcp-connect");
+        connector.setDaemon(true);
+        connector.start();
+        timer = executor.schedule(() -> {
+            if (status.state() == RelayStatus.State.CONNECTING_TCP) {
+                fail("TCP handshake with " + address + " did not finish in time");
+            }
+        }, 2 * config.tcpConnectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void onTcpConnected(TcpRelayConnection connection) {
+        if (closed || status.state() != RelayStatus.State.CONNECTING_TCP || tcp != null) {
+            connection.close();
+            return;
+        }
+        tcp = connection;
+        connection.send(new ClientHello(RelayHandshake.VERSION, credential.publicKey()));
+    }
+
+    private void onTcpClosed(TcpRelayConnection connection) {
+        if (connection != null && connection == tcp) {
+            fail("TCP connection to relay closed");
+        }
+    }
+
+    private void onControlFrame(RelayFrame frame, Transport via, TcpRelayConnection connection) {
+        if (closed || (via == Transport.TCP && connection != tcp)) {
+            return;
+        }
+        switch (frame.type()) {
+            case SERVER_CHALLENGE -> onChallenge((ServerChallenge) frame, via);
+            case AUTH_RESULT -> onAuthResult((AuthResult) frame, via);
+            case OBSERVED_ADDRESS -> {
+                ObservedAddress observed = (ObservedAddress) frame;
+                status = new RelayStatus(status.state(), status.transport(), Optional.of(observed.address()),
+                        status.lastRefusal(), status.detail());
+                listener.onStatus(status);
+            }
+            case PEER_GONE -> listener.onPeerGone(((PeerGone) frame).peer());
+            case PING -> send(new Pong(((Ping) frame).nonce()));
+            case PONG -> {
+                // Liveness was noted on arrival.
+            }
+            case GOODBYE -> {
+                Goodbye goodbye = (Goodbye) frame;
+                fail("relay ended the session: " + goodbye.reason() + " " + goodbye.detail());
+            }
+            default -> droppedInbound.incrementAndGet();
+        }
+    }
+
+    private boolean connectingOver(Transport via) {
+        return (via == Transport.UDP && status.state() == RelayStatus.State.CONNECTING_UDP)
+                || (via == Transport.TCP && status.state() == RelayStatus.State.CONNECTING_TCP);
+    }
+
+    private void onChallenge(ServerChallenge challenge, Transport via) {
+        if (!connectingOver(via)) {
+            return;
+        }
+        ByteBuffer certificate = credential.certificate();
+        Optional<byte[]> proof = RelayHandshake.prove(credential.keys(), challenge.serverKey(),
+                challenge.challenge(), certificate);
+        if (proof.isEmpty()) {
+            fail("relay offered an invalid key");
+            return;
+        }
+        ClientAuth auth = new ClientAuth(credential.publicKey(), challenge.challenge(), ByteBuffer.wrap(proof.get()),
+                certificate);
+        if (via == Transport.UDP) {
+            udp.send(ByteBuffer.wrap(RelayFrameCodec.encodeDatagram(auth)), relay.udp().orElseThrow());
+        } else {
+            tcp.send(auth);
+        }
+    }
+
+    private void onAuthResult(AuthResult result, Transport via) {
+        if (result.status() == AuthStatus.OK) {
+            if (!connectingOver(via)) {
+                return;
+            }
+            cancelTimer();
+            failures = 0;
+            activeTransport = via;
+            if (via == Transport.UDP) {
+                closeTcp();
+            }
+            lastHeardNanos = System.nanoTime();
+            status = new RelayStatus(RelayStatus.State.CONNECTED, Optional.of(via), status.observedAddress(),
+                    Optional.empty(), "connected over " + via);
+            log.info("relay {} connected over {}", via == Transport.UDP ? relay.udp().get() : relay.tcp().get(), via);
+            listener.onStatus(status);
+            long keepalive = config.keepaliveInterval().toMillis();
+            timer = executor.scheduleAtFixedRate(this::keepaliveTick, keepalive, keepalive, TimeUnit.MILLISECONDS);
+        } else if (result.status() == AuthStatus.UNAUTHENTICATED) {
+            // The relay lost our session (it restarted, or our NAT mapping changed): authenticate again now.
+            if (status.state() == RelayStatus.State.CONNECTED && via == activeTransport) {
+                log.debug("relay forgot the session; authenticating again");
+                activeTransport = null;
+                beginAttempt();
+            }
+        } else if (connectingOver(via)) {
+            status = new RelayStatus(status.state(), status.transport(), status.observedAddress(),
+                    Optional.of(result.status()), status.detail());
+            fail("relay refused: " + result.status() + " " + result.reason());
+        }
+    }
+
+    private void keepaliveTick() {
+        if (Duration.ofNanos(System.nanoTime() - lastHeardNanos).compareTo(config.deadAfter()) > 0) {
+            fail("relay silent for " + config.deadAfter().toSeconds() + " s");
+            return;
+        }
+        send(new Ping(random.nextLong()));
+    }
+
+    private void fail(String reason) {
+        if (closed) {
+            return;
+        }
+        cancelTimer();
+        activeTransport = null;
+        closeTcp();
+        failures++;
+        Duration delay = backoff.delay(failures, random.nextDouble());
+        log.debug("relay connection failed ({}); retrying in {} ms", reason, delay.toMillis());
+        setStatus(RelayStatus.State.BACKING_OFF, Optional.empty(), reason);
+        timer = executor.schedule(this::beginAttempt, delay.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void setStatus(RelayStatus.State state, Optional<Transport> transport, String detail) {
+        status = new RelayStatus(state, transport, status.observedAddress(), status.lastRefusal(), detail);
+        listener.onStatus(status);
+    }
+
+    private void closeTcp() {
+        TcpRelayConnection connection = tcp;
+        tcp = null;
+        if (connection != null) {
+            connection.close();
+        }
+    }
+
+    private void cancelTimer() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
+    /** Disconnects and stops retrying; the packet transport stays open (it is the node's). */
+    @Override
+    public void close() {
+        try {
+            executor.submit(() -> {
+                closed = true;
+                cancelTimer();
+                activeTransport = null;
+                closeTcp();
+                setStatus(RelayStatus.State.CLOSED, Optional.empty(), "closed");
+            }).get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.debug("closing relay client: {}", e.toString());
+        }
+        if (relay.udp().isPresent()) {
+            udp.unregister(DatagramKind.RELAY);
+        }
+        executor.shutdownNow();
+    }
+}

@@ -1,0 +1,118 @@
+package io.meshwork.node.relay;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.meshwork.node.transport.PacketTransport;
+import io.meshwork.protocol.demux.DatagramKind;
+import io.meshwork.protocol.relay.RelayFrame;
+import io.meshwork.protocol.relay.RelayFrame.ClientHello;
+import io.meshwork.protocol.relay.RelayFrameCodec;
+import io.meshwork.protocol.relay.RelayHandshake;
+import io.meshwork.protocol.relay.RelayKey;
+import io.meshwork.protocol.relay.RelayKeyPair;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/** The client against a fake socket: no relay needed to check what it sends and how it gives up. */
+class RelayClientTest {
+
+    private static final InetSocketAddress RELAY_UDP = new InetSocketAddress("192.0.2.1", 3340);
+
+    /** Records what is sent; never answers. */
+    private static final class SilentTransport implements PacketTransport {
+        final List<byte[]> sent = new CopyOnWriteArrayList<>();
+        volatile PacketHandler relayHandler;
+
+        @Override
+        public InetSocketAddress localAddress() {
+            return new InetSocketAddress("127.0.0.1", 40000);
+        }
+
+        @Override
+        public void send(ByteBuffer datagram, InetSocketAddress destination) {
+            byte[] copy = new byte[datagram.remaining()];
+            datagram.get(copy);
+            sent.add(copy);
+        }
+
+        @Override
+        public void register(DatagramKind kind, PacketHandler handler) {
+            if (kind == DatagramKind.RELAY) {
+                relayHandler = handler;
+            }
+        }
+
+        @Override
+        public void unregister(DatagramKind kind) {
+            if (kind == DatagramKind.RELAY) {
+                relayHandler = null;
+            }
+        }
+
+        @Override
+        public long droppedDatagrams() {
+            return 0;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    private static RelayCredential credential() {
+        return new RelayCredential(RelayKeyPair.generate(new SecureRandom()), new byte[] {0x30, 0});
+    }
+
+    @Test
+    void sendsPaddedHellosThenFallsBackToTcpAndBacksOff() throws Exception {
+        SilentTransport transport = new SilentTransport();
+        RelayCredential credential = credential();
+        List<RelayStatus> statuses = new CopyOnWriteArrayList<>();
+        int closedPort;
+        try (ServerSocket unused = new ServerSocket(0)) {
+            closedPort = unused.getLocalPort();
+        }
+        RelayAddress relay = RelayAddress.of(RELAY_UDP, new InetSocketAddress("127.0.0.1", closedPort));
+        RelayClientConfig config = RelayClientConfig.defaults()
+                .withUdpAnswerTimeout(Duration.ofMillis(300))
+                .withBackoff(Duration.ofMillis(50), Duration.ofMillis(100));
+        try (RelayClient client = RelayClient.start(relay, credential, transport, new RelayListener() {
+            @Override
+            public void onPacket(RelayKey source, ByteBuffer payload) {
+            }
+
+            @Override
+            public void onStatus(RelayStatus status) {
+                statuses.add(status);
+            }
+        }, config)) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (statuses.stream().filter(s -> s.state() == RelayStatus.State.BACKING_OFF).count() < 2
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(transport.relayHandler != null, "the client listens for relay datagrams");
+            assertFalse(client.sendPacket(credential.publicKey(), ByteBuffer.allocate(1)), "nothing sent unconnected");
+            assertEquals(1, client.droppedOutbound());
+        }
+        assertEquals(null, transport.relayHandler, "close gives the socket back");
+        List<RelayStatus.State> states = statuses.stream().map(RelayStatus::state).toList();
+        int firstTcp = states.indexOf(RelayStatus.State.CONNECTING_TCP);
+        assertTrue(firstTcp > 0 && states.get(firstTcp - 1) == RelayStatus.State.CONNECTING_UDP, states.toString());
+        assertTrue(states.subList(firstTcp, states.size()).contains(RelayStatus.State.BACKING_OFF), states.toString());
+        assertTrue(transport.sent.size() >= 2, "hello repeated while unanswered");
+        for (byte[] datagram : transport.sent) {
+            assertTrue(datagram.length >= RelayHandshake.MIN_UDP_HELLO_BYTES);
+            RelayFrame frame = RelayFrameCodec.decodeDatagram(ByteBuffer.wrap(datagram));
+            assertEquals(credential.publicKey(), ((ClientHello) frame).clientKey());
+        }
+    }
+}

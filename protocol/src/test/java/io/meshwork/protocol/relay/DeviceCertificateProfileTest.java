@@ -1,0 +1,30 @@
+package io.meshwork.protocol.relay;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HexFormat;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class DeviceCertificateProfileTest {
+
+    private static final String HEX = "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20";
+
+    @Test
+    void keyUriRoundTrip() {
+        RelayKey key = RelayKey.of(HexFormat.of().parseHex(HEX));
+        String uri = DeviceCertificateProfile.wireGuardKeyUri(key);
+        assertEquals("urn:meshwork:wireguard:" + HEX, uri);
+        assertEquals(Optional.of(key), DeviceCertificateProfile.parseWireGuardKeyUri(uri));
+        assertEquals(Optional.of(key), DeviceCertificateProfile.parseWireGuardKeyUri(uri.toUpperCase()));
+    }
+
+    @Test
+    void foreignOrMalformedUrisAreIgnored() {
+        assertTrue(DeviceCertificateProfile.parseWireGuardKeyUri("https://example.com/").isEmpty());
+        assertTrue(DeviceCertificateProfile.parseWireGuardKeyUri("urn:meshwork:wireguard:" + HEX.substring(2)).isEmpty());
+        assertTrue(DeviceCertificateProfile.parseWireGuardKeyUri("urn:meshwork:wireguard:" + "zz" + HEX.substring(2))
+                .isEmpty());
+    }
+}

@@ -1,0 +1,121 @@
+package io.meshwork.relay.auth;
+
+import io.meshwork.protocol.relay.DeviceCertificateProfile;
+import io.meshwork.protocol.relay.RelayKey;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Instant;
+import java.util.Date;
+import java.util.concurrent.atomic.AtomicLong;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+/**
+ * A CA that issues device certificates in the {@link DeviceCertificateProfile} format: for relays run without
+ * control (a lab, a benchmark), and as the reference for what control's CA must produce.
+ */
+public final class DeviceCertificateIssuer {
+
+    private final KeyPair caKeys;
+    private final X509Certificate caCertificate;
+    private final AtomicLong serials = new AtomicLong(1000);
+
+    private DeviceCertificateIssuer(KeyPair caKeys, X509Certificate caCertificate) {
+        this.caKeys = caKeys;
+        this.caCertificate = caCertificate;
+    }
+
+    /** A fresh self-signed ECDSA P-256 CA, valid from now for ten years. */
+    public static DeviceCertificateIssuer create(String name) {
+        KeyPair keys = newKeyPair();
+        X500Name subject = new X500Name("CN=" + name);
+        Instant now = Instant.now();
+        try {
+            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject, BigInteger.ONE,
+                    Date.from(now.minusSeconds(60)), Date.from(now.plusSeconds(10L * 365 * 86_400)), subject,
+                    keys.getPublic())
+                    .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
+                    .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+            return new DeviceCertificateIssuer(keys, sign(builder, keys));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public X509Certificate caCertificate() {
+        return caCertificate;
+    }
+
+    /** A device certificate valid for a year from now. */
+    public X509Certificate issue(String deviceId, RelayKey wireGuardKey) {
+        Instant now = Instant.now();
+        return issue(deviceId, wireGuardKey, now.minusSeconds(60), now.plusSeconds(365L * 86_400));
+    }
+
+    /** A device certificate with the given validity (tests use past and future windows). */
+    public X509Certificate issue(String deviceId, RelayKey wireGuardKey, Instant notBefore, Instant notAfter) {
+        KeyPair deviceKeys = newKeyPair();
+        try {
+            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
+                    X500Name.getInstance(caCertificate.getSubjectX500Principal().getEncoded()),
+                    BigInteger.valueOf(serials.incrementAndGet()), Date.from(notBefore), Date.from(notAfter),
+                    new X500Name("CN=" + deviceId), deviceKeys.getPublic())
+                    .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
+                    .addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName(
+                            GeneralName.uniformResourceIdentifier,
+                            DeviceCertificateProfile.wireGuardKeyUri(wireGuardKey))));
+            return sign(builder, caKeys);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** PEM text of a certificate, as the relay's {@code --ca} file holds it. */
+    public static String toPem(X509Certificate certificate) {
+        StringWriter text = new StringWriter();
+        try (JcaPEMWriter writer = new JcaPEMWriter(text)) {
+            writer.writeObject(certificate);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return text.toString();
+    }
+
+    private static X509Certificate sign(X509v3CertificateBuilder builder, KeyPair signer) {
+        try {
+            ContentSigner contentSigner = new JcaContentSignerBuilder("SHA256withECDSA").build(signer.getPrivate());
+            return new JcaX509CertificateConverter().getCertificate(builder.build(contentSigner));
+        } catch (OperatorCreationException | GeneralSecurityException e) {
+            throw new IllegalStateException("ECDSA P-256 signing is available in every JDK", e);
+        }
+    }
+
+    private static KeyPair newKeyPair() {
+        try {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+            generator.initialize(new ECGenParameterSpec("secp256r1"), new SecureRandom());
+            return generator.generateKeyPair();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("EC P-256 is available in every JDK", e);
+        }
+    }
+}

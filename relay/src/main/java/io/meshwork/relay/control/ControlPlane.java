@@ -1,0 +1,36 @@
+package io.meshwork.relay.control;
+
+import java.math.BigInteger;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What a relay needs from control: enrollment (which yields the CA to trust), health reports, the revoked
+ * certificate serials, and the endpoints it observed for devices. {@link HttpControlPlane} speaks HTTP; a relay
+ * without control (tests, labs) runs with a CA file and no instance of this.
+ */
+public interface ControlPlane {
+
+    /** Enrolls with the admin-issued token; control answers with this relay's id and the CA certificate. */
+    Enrollment register(Advertisement advertisement) throws ControlException;
+
+    void reportHealth(String relayId, Health health) throws ControlException;
+
+    Set<BigInteger> revokedSerials(String relayId) throws ControlException;
+
+    void reportObservations(String relayId, List<Observation> observations) throws ControlException;
+
+    /** Where this relay can be reached, as "host:port" strings. */
+    record Advertisement(String udp, String tcp, List<String> stun) {
+    }
+
+    record Enrollment(String relayId, String caCertificatePem, int heartbeatSeconds) {
+    }
+
+    record Health(int udpClients, int tcpClients, boolean healthy) {
+    }
+
+    /** A device's source address as this relay saw it (endpoint reflection, design §3). */
+    record Observation(String deviceId, String publicKey, String transport, String address) {
+    }
+}

@@ -1,0 +1,111 @@
+package io.meshwork.relay.control;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@link ControlPlane} over control's HTTP API, authenticated with the relay enrollment token as a bearer token:
+ *
+ * <pre>
+ * POST {control}/api/v1/relays/register             {"udp","tcp","stun":[...]} → {"relayId","caCertificatePem","heartbeatSeconds"}
+ * PUT  {control}/api/v1/relays/{id}/health          {"udpClients","tcpClients","healthy"}
+ * GET  {control}/api/v1/relays/{id}/revocations     → {"serials":["hex", ...]}
+ * POST {control}/api/v1/relays/{id}/observations    {"observations":[{"deviceId","publicKey","transport","address"}]}
+ * </pre>
+ */
+public final class HttpControlPlane implements ControlPlane {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+    private final URI base;
+    private final String token;
+    private final HttpClient http;
+    private final ObjectMapper json = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    public HttpControlPlane(URI base, String token) {
+        this.base = base.getPath().endsWith("/") ? base : URI.create(base + "/");
+        this.token = token;
+        this.http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+    }
+
+    @Override
+    public Enrollment register(Advertisement advertisement) throws ControlException {
+        JsonNode body = call("POST", "api/v1/relays/register", advertisement);
+        String relayId = text(body, "relayId");
+        String pem = text(body, "caCertificatePem");
+        int heartbeat = body.path("heartbeatSeconds").asInt(15);
+        return new Enrollment(relayId, pem, Math.max(1, heartbeat));
+    }
+
+    @Override
+    public void reportHealth(String relayId, Health health) throws ControlException {
+        call("PUT", "api/v1/relays/" + relayId + "/health", health);
+    }
+
+    @Override
+    public Set<BigInteger> revokedSerials(String relayId) throws ControlException {
+        JsonNode body = call("GET", "api/v1/relays/" + relayId + "/revocations", null);
+        Set<BigInteger> serials = new HashSet<>();
+        for (JsonNode serial : body.path("serials")) {
+            try {
+                serials.add(new BigInteger(serial.asText(), 16));
+            } catch (NumberFormatException e) {
+                throw new ControlException("control sent a serial that is not hex: " + serial.asText());
+            }
+        }
+        return serials;
+    }
+
+    @Override
+    public void reportObservations(String relayId, List<Observation> observations) throws ControlException {
+        call("POST", "api/v1/relays/" + relayId + "/observations", Map.of("observations", observations));
+    }
+
+    private JsonNode call(String method, String path, Object body) throws ControlException {
+        URI uri = base.resolve(path);
+        try {
+            HttpRequest.BodyPublisher publisher = body == null ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body));
+            HttpRequest request = HttpRequest.newBuilder(uri)
+                    .timeout(TIMEOUT)
+                    .header("Authorization", "Bearer " + token)
+                    .header("Content-Type", "application/json")
+                    .header("Accept", "application/json")
+                    .method(method, publisher)
+                    .build();
+            HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            if (response.statusCode() / 100 != 2) {
+                throw new ControlException(method + " " + uri + ": HTTP " + response.statusCode() + " "
+                        + new String(response.body(), StandardCharsets.UTF_8).strip());
+            }
+            return response.body().length == 0 ? json.createObjectNode() : json.readTree(response.body());
+        } catch (IOException e) {
+            throw new ControlException(method + " " + uri + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ControlException(method + " " + uri + ": interrupted", e);
+        }
+    }
+
+    private static String text(JsonNode body, String field) throws ControlException {
+        JsonNode value = body.get(field);
+        if (value == null || !value.isTextual() || value.asText().isBlank()) {
+            throw new ControlException("control's answer lacks " + field);
+        }
+        return value.asText();
+    }
+}

@@ -1,0 +1,158 @@
+package io.meshwork.relay.server;
+
+import io.meshwork.relay.auth.RevocationList;
+import io.meshwork.relay.auth.TrustAnchors;
+import io.netty.handler.ssl.SslContext;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/** How a relay server listens and what it allows each client. Build with {@link #builder(TrustAnchors)}. */
+public final class RelayConfig {
+
+    final Optional<InetSocketAddress> udpBind;
+    final Optional<InetSocketAddress> tcpBind;
+    final Optional<SslContext> tls;
+    final TrustAnchors anchors;
+    final RevocationList revocations;
+    final long clientBytesPerSecond;
+    final long clientBurstBytes;
+    final Duration idleTimeout;
+    final Duration handshakeTimeout;
+    final Duration challengeLifetime;
+    final int maxClients;
+    final int tcpQueueLowBytes;
+    final int tcpQueueHighBytes;
+    final int ioThreads;
+    final Clock clock;
+    final RelayEvents events;
+
+    private RelayConfig(Builder builder) {
+        this.udpBind = Optional.ofNullable(builder.udpBind);
+        this.tcpBind = Optional.ofNullable(builder.tcpBind);
+        this.tls = Optional.ofNullable(builder.tls);
+        this.anchors = builder.anchors;
+        this.revocations = builder.revocations;
+        this.clientBytesPerSecond = builder.clientBytesPerSecond;
+        this.clientBurstBytes = builder.clientBurstBytes;
+        this.idleTimeout = builder.idleTimeout;
+        this.handshakeTimeout = builder.handshakeTimeout;
+        this.challengeLifetime = builder.challengeLifetime;
+        this.maxClients = builder.maxClients;
+        this.tcpQueueLowBytes = builder.tcpQueueHighBytes / 2;
+        this.tcpQueueHighBytes = builder.tcpQueueHighBytes;
+        this.ioThreads = builder.ioThreads;
+        this.clock = builder.clock;
+        this.events = builder.events;
+        if (udpBind.isEmpty() && tcpBind.isEmpty()) {
+            throw new IllegalArgumentException("a relay needs a UDP or a TCP listener");
+        }
+    }
+
+    public static Builder builder(TrustAnchors anchors) {
+        return new Builder(anchors);
+    }
+
+    public RevocationList revocations() {
+        return revocations;
+    }
+
+    public static final class Builder {
+        private InetSocketAddress udpBind;
+        private InetSocketAddress tcpBind;
+        private SslContext tls;
+        private final TrustAnchors anchors;
+        private RevocationList revocations = new RevocationList();
+        private long clientBytesPerSecond = 64L << 20;
+        private long clientBurstBytes = 4L << 20;
+        private Duration idleTimeout = Duration.ofSeconds(60);
+        private Duration handshakeTimeout = Duration.ofSeconds(10);
+        private Duration challengeLifetime = Duration.ofSeconds(30);
+        private int maxClients = 100_000;
+        private int tcpQueueHighBytes = 1 << 20;
+        private int ioThreads = 2;
+        private Clock clock = Clock.systemUTC();
+        private RelayEvents events = RelayEvents.NONE;
+
+        private Builder(TrustAnchors anchors) {
+            this.anchors = Objects.requireNonNull(anchors, "anchors");
+        }
+
+        /** Listen for UDP clients (and STUN) here; port 0 picks a free port, null turns UDP off. */
+        public Builder udp(InetSocketAddress bind) {
+            this.udpBind = bind;
+            return this;
+        }
+
+        /** Listen for TCP clients here; port 0 picks a free port, null turns TCP off. */
+        public Builder tcp(InetSocketAddress bind) {
+            this.tcpBind = bind;
+            return this;
+        }
+
+        /** Wrap TCP connections in TLS with this server context. */
+        public Builder tls(SslContext serverContext) {
+            this.tls = serverContext;
+            return this;
+        }
+
+        public Builder revocations(RevocationList list) {
+            this.revocations = Objects.requireNonNull(list);
+            return this;
+        }
+
+        /** Each client's sustained rate and burst, in wire bytes it sends to the relay. */
+        public Builder clientRateLimit(long bytesPerSecond, long burstBytes) {
+            if (bytesPerSecond <= 0 || burstBytes <= 0) {
+                throw new IllegalArgumentException("rate and burst must be positive");
+            }
+            this.clientBytesPerSecond = bytesPerSecond;
+            this.clientBurstBytes = burstBytes;
+            return this;
+        }
+
+        /** Sessions with nothing received for this long are closed. */
+        public Builder idleTimeout(Duration timeout) {
+            this.idleTimeout = timeout;
+            return this;
+        }
+
+        /** TCP connections that have not authenticated within this are closed. */
+        public Builder handshakeTimeout(Duration timeout) {
+            this.handshakeTimeout = timeout;
+            return this;
+        }
+
+        public Builder maxClients(int max) {
+            this.maxClients = max;
+            return this;
+        }
+
+        /** The TCP send queue per client; frames are dropped above it (it resumes below half). */
+        public Builder tcpQueueBytes(int highWatermark) {
+            this.tcpQueueHighBytes = highWatermark;
+            return this;
+        }
+
+        public Builder ioThreads(int threads) {
+            this.ioThreads = threads;
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        public Builder events(RelayEvents events) {
+            this.events = events;
+            return this;
+        }
+
+        public RelayConfig build() {
+            return new RelayConfig(this);
+        }
+    }
+}
