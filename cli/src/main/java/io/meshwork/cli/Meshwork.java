@@ -6,6 +6,7 @@ import io.meshwork.node.cli.NodeCommand;
 import io.meshwork.node.cli.PingCommand;
 import io.meshwork.node.cli.StatusCommand;
 import io.meshwork.node.cli.WgDeviceCommand;
+import io.meshwork.relay.cli.RelayCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -26,6 +27,7 @@ import picocli.CommandLine.Command;
             NetcheckCommand.class,
             WgDeviceCommand.class,
             ControlCommand.class,
+            RelayCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Meshwork implements Runnable {
