@@ -100,6 +100,7 @@ public final class ControlServer implements AutoCloseable {
             }
             SchemaUtils.createIfNotExists(system).toCompletableFuture().get(60, TimeUnit.SECONDS);
             Organization.init(system, control.getInt("snapshot-every"));
+            io.meshwork.control.relay.RelayDirectory.init(system);
             AtomicBoolean schemaReady = new AtomicBoolean(true);
             PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             ControlRoutes routes = new ControlRoutes(system, ca, new ControlRoutes.Settings(adminToken,

@@ -117,14 +117,18 @@ public final class CertificateAuthority {
         return certificate;
     }
 
+    /** An issued certificate: PEM text and serial number (hex, as relays compare revocations). */
+    public record Issued(String pem, String serialHex) {}
+
     /** A certificate for a device's 32-byte WireGuard public key, valid for a year. */
-    public String issueDeviceCertificate(String deviceId, byte[] wireGuardPublicKey) {
+    public Issued issueDeviceCertificate(String deviceId, byte[] wireGuardPublicKey) {
         try {
             Instant now = Instant.now();
             SubjectPublicKeyInfo subjectKey = new SubjectPublicKeyInfo(
                     new AlgorithmIdentifier(EdECObjectIdentifiers.id_X25519), wireGuardPublicKey);
+            BigInteger serial = serial();
             X509v3CertificateBuilder builder = new X509v3CertificateBuilder(
-                    X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded()), serial(),
+                    X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded()), serial,
                     Date.from(now.minus(Duration.ofMinutes(5))), Date.from(now.plus(DEVICE_LIFETIME)),
                     new X500Name("CN=" + deviceId), subjectKey)
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
@@ -132,7 +136,7 @@ public final class CertificateAuthority {
                     .addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName(
                             GeneralName.uniformResourceIdentifier,
                             WIREGUARD_KEY_URI_PREFIX + HexFormat.of().formatHex(wireGuardPublicKey))));
-            return pem(convert(builder.build(signer(key))));
+            return new Issued(pem(convert(builder.build(signer(key)))), serial.toString(16));
         } catch (GeneralSecurityException | OperatorCreationException | IOException e) {
             throw new IllegalStateException("cannot issue a certificate for " + deviceId, e);
         }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.meshwork.control.ca.CertificateAuthority;
 import io.meshwork.control.organization.Ipam;
 import io.meshwork.control.organization.Organization;
+import io.meshwork.control.relay.RelayDirectory;
 import io.meshwork.protocol.api.ApiError;
 import io.meshwork.protocol.api.Endpoint;
 import io.meshwork.protocol.api.EndpointReport;
@@ -107,6 +108,7 @@ public final class ControlRoutes extends AllDirectives {
                 path("openapi.json", () -> get(this::openApi)),
                 pathPrefix("organizations", this::organizations),
                 pathPrefix("devices", this::devices),
+                pathPrefix("relays", this::relays),
                 path("register", () -> post(() -> authorization(auth -> body(RegisterRequest.class,
                         request -> clientAddress(remote -> register(auth, request, remote)))))),
                 path(PathMatchers.segment("peers").slash("stream"), () -> get(() -> authorization(auth ->
@@ -170,7 +172,107 @@ public final class ControlRoutes extends AllDirectives {
                                         reply -> ok(Map.of("deleted", deviceId)))))))),
                 path("revoke", () -> post(() -> authorization(auth -> withDevice(auth, deviceId, (state, device) ->
                         ask(organizationId, replyTo -> new Organization.RevokeDevice(deviceId, replyTo),
-                                reply -> ok(deviceView(reply.device()))))))));
+                                reply -> onSuccess(revokeCertificate(reply.device()),
+                                        done -> ok(deviceView(reply.device())))))))));
+    }
+
+    /** Relays learn revoked certificate serials from the relay directory. */
+    private CompletionStage<RelayDirectory.Reply> revokeCertificate(Organization.DeviceRecord device) {
+        if (device.certificateSerial() == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return relayDirectory(replyTo -> new RelayDirectory.RevokeSerial(device.certificateSerial(), replyTo));
+    }
+
+    // ---- relays -----------------------------------------------------------------------------------------
+
+    private Route relays() {
+        return concat(
+                pathEnd(() -> get(() -> authorization(auth -> adminOnly(auth, () -> onSuccess(
+                        relayDirectory(RelayDirectory.Get::new), reply -> ok(reply.state().relays().values())))))),
+                path("tokens", () -> post(() -> authorization(auth -> adminOnly(auth, () ->
+                        body(Requests.CreateRelayToken.class, this::createRelayToken))))),
+                path("register", () -> post(() -> authorization(auth -> body(Requests.RelayAdvertisement.class,
+                        advertisement -> enrollRelay(auth, advertisement))))),
+                pathPrefix(PathMatchers.segment(), relayId -> concat(
+                        path("health", () -> put(() -> authorization(auth -> body(Requests.RelayHealth.class,
+                                health -> withRelay(auth, relayId, state -> onSuccess(relayDirectory(replyTo ->
+                                        new RelayDirectory.ReportHealth(relayId, health.udpClients(),
+                                                health.tcpClients(), health.healthy(), System.currentTimeMillis(),
+                                                replyTo)), reply -> ok(Map.of("ok", true)))))))),
+                        path("revocations", () -> get(() -> authorization(auth -> withRelay(auth, relayId,
+                                state -> ok(Map.of("serials", state.revokedSerials())))))),
+                        path("observations", () -> post(() -> authorization(auth ->
+                                body(Requests.RelayObservations.class, report -> withRelay(auth, relayId,
+                                        state -> recordObservations(report)))))))));
+    }
+
+    private Route createRelayToken(Requests.CreateRelayToken request) {
+        String name = request.name() == null || request.name().isBlank() ? "relay" : request.name().strip();
+        if (!HOSTNAME.matcher(name).matches()) {
+            throw new ApiException(400, "name must be 1 to 63 letters, digits, '.', '-' or '_'");
+        }
+        String tokenId = "t" + Tokens.randomHex(4);
+        String secret = Tokens.randomHex(24);
+        return onSuccess(relayDirectory(replyTo -> new RelayDirectory.IssueToken(tokenId, Tokens.hash(secret), name,
+                System.currentTimeMillis(), replyTo)), reply -> complete(StatusCodes.CREATED,
+                toEntity(Map.of("token", "mwr." + tokenId + "." + secret, "name", name))));
+    }
+
+    private Route enrollRelay(String auth, Requests.RelayAdvertisement advertisement) {
+        Tokens.Parsed token = Tokens.parse(auth).filter(t -> t.kind().equals("mwr"))
+                .orElseThrow(() -> new ApiException(401, "relay enrollment needs a relay token (mwr....)"));
+        if (advertisement.udp() == null && advertisement.tcp() == null) {
+            throw new ApiException(400, "a relay advertises a udp or a tcp address");
+        }
+        String relayId = "r" + Tokens.randomHex(6);
+        return onSuccess(relayDirectory(replyTo -> new RelayDirectory.Enroll(token.id(), Tokens.hash(token.secret()),
+                relayId, advertisement.udp(), advertisement.tcp(), advertisement.stun(), System.currentTimeMillis(),
+                replyTo)), reply -> reply.isOk()
+                ? ok(Map.of("relayId", reply.relay().id(), "caCertificatePem", ca.certificatePem(),
+                        "heartbeatSeconds", 10))
+                : error(reply.status(), reply.error()));
+    }
+
+    /** Runs {@code inner} when the token is the enrollment token of relay {@code relayId}. */
+    private Route withRelay(String auth, String relayId, Function<RelayDirectory.State, Route> inner) {
+        Tokens.Parsed token = Tokens.parse(auth).filter(t -> t.kind().equals("mwr"))
+                .orElseThrow(() -> new ApiException(401, "this needs the relay's token"));
+        return onSuccess(relayDirectory(RelayDirectory.Get::new), reply -> {
+            RelayDirectory.Token known = reply.state().tokens().get(token.id());
+            if (known == null || !Tokens.sameHash(known.secretHash(), token.secret())) {
+                throw new ApiException(401, "unknown relay token");
+            }
+            if (!relayId.equals(known.relayId())) {
+                throw new ApiException(403, "this token belongs to another relay");
+            }
+            return inner.apply(reply.state());
+        });
+    }
+
+    private Route recordObservations(Requests.RelayObservations report) {
+        List<Requests.Observation> observations = report.observations() == null ? List.of() : report.observations();
+        if (observations.size() > 10_000) {
+            throw new ApiException(400, "at most 10000 observations per report");
+        }
+        List<CompletableFuture<Organization.Reply>> sent = new ArrayList<>();
+        for (Requests.Observation observation : observations) {
+            String organizationId = observation.deviceId() == null ? "" : Tokens.organizationOfDevice(observation.deviceId());
+            if (organizationId.isEmpty() || observation.address() == null) {
+                continue;
+            }
+            sent.add(sharding.entityRefFor(Organization.ENTITY_KEY, organizationId).<Organization.Reply>ask(
+                    replyTo -> new Organization.ObserveEndpoint(observation.deviceId(),
+                            new Endpoint(observation.address(), "relay"), System.currentTimeMillis(), replyTo),
+                    ASK_TIMEOUT).toCompletableFuture());
+        }
+        return onSuccess(CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)),
+                done -> ok(Map.of("recorded", sent.stream().filter(f -> f.join().isOk()).count())));
+    }
+
+    private CompletionStage<RelayDirectory.Reply> relayDirectory(
+            org.apache.pekko.japi.function.Function<org.apache.pekko.actor.typed.ActorRef<RelayDirectory.Reply>, RelayDirectory.Command> command) {
+        return sharding.entityRefFor(RelayDirectory.ENTITY_KEY, RelayDirectory.ID).ask(command, ASK_TIMEOUT);
     }
 
     // ---- admin ----------------------------------------------------------------------------------------------
@@ -307,15 +409,28 @@ public final class ControlRoutes extends AllDirectives {
         String secret = Tokens.randomHex(24);
         List<Endpoint> endpoints = new ArrayList<>(request.endpoints() == null ? List.of() : request.endpoints());
         observed(remote).ifPresent(address -> endpoints.add(new Endpoint(address, "control")));
+        CertificateAuthority.Issued certificate = ca.issueDeviceCertificate(deviceId, publicKey);
+        CompletionStage<List<RelayInfo>> relays = relaysForDevices();
         return ask(organizationId, replyTo -> new Organization.Register(key.id(), Tokens.hash(key.secret()), deviceId,
                 request.publicKey(), request.hostname(), request.metadata(), endpoints, Tokens.hash(secret),
-                System.currentTimeMillis(), replyTo), reply -> {
+                certificate.serialHex(), System.currentTimeMillis(), replyTo), reply -> onSuccess(relays, relayList -> {
                     registrations.increment();
                     return complete(StatusCodes.CREATED, toEntity(new RegisterResponse(deviceId, organizationId,
-                            "mwd." + deviceId + "." + secret, reply.device().overlayIps(),
-                            ca.issueDeviceCertificate(deviceId, publicKey), ca.certificatePem(), settings.relays(),
-                            settings.stunServers(), observed(remote).orElse(null))));
-                });
+                            "mwd." + deviceId + "." + secret, reply.device().overlayIps(), certificate.pem(),
+                            ca.certificatePem(), relayList, settings.stunServers(), observed(remote).orElse(null))));
+                }));
+    }
+
+    /** Configured relays, then every enrolled relay that reported itself healthy. */
+    private CompletionStage<List<RelayInfo>> relaysForDevices() {
+        return relayDirectory(RelayDirectory.Get::new).thenApply(reply -> {
+            List<RelayInfo> relays = new ArrayList<>(settings.relays());
+            reply.state().relays().values().stream()
+                    .filter(RelayDirectory.RelayRecord::healthy)
+                    .sorted(Comparator.comparing(RelayDirectory.RelayRecord::name))
+                    .forEach(relay -> relays.add(new RelayInfo(relay.name(), relay.udp(), relay.tcp())));
+            return relays;
+        });
     }
 
     private static byte[] parsePublicKey(String text) {

@@ -12,4 +12,14 @@ final class Requests {
     record CreateKey(Boolean reusable, Long expiresInSeconds) {}
 
     record PatchDevice(String hostname, Map<String, String> metadata) {}
+
+    record CreateRelayToken(String name) {}
+
+    record RelayAdvertisement(String udp, String tcp, java.util.List<String> stun) {}
+
+    record RelayHealth(int udpClients, int tcpClients, boolean healthy) {}
+
+    record Observation(String deviceId, String publicKey, String transport, String address) {}
+
+    record RelayObservations(java.util.List<Observation> observations) {}
 }

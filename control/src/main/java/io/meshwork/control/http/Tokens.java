@@ -10,7 +10,7 @@ import java.util.Optional;
 /**
  * Bearer secrets and the ids they carry. Only SHA-256 hashes of secrets are stored. Formats:
  * organization API token {@code mwo.ORG.SECRET}, registration key {@code mwk.ORG.KEY.SECRET}, device token
- * {@code mwd.DEVICE.SECRET} where a device id is {@code ORG-dHEX}.
+ * {@code mwd.DEVICE.SECRET} where a device id is {@code ORG-dHEX}, relay enrollment token {@code mwr.TOKEN.SECRET}.
  */
 final class Tokens {
 
@@ -64,6 +64,9 @@ final class Tokens {
         }
         if (parts.length == 4 && parts[0].equals("mwk")) {
             return Optional.of(new Parsed("mwk", parts[1], parts[2], parts[3]));
+        }
+        if (parts.length == 3 && parts[0].equals("mwr")) {
+            return Optional.of(new Parsed("mwr", "", parts[1], parts[2]));
         }
         if (parts.length == 3 && parts[0].equals("mwd")) {
             return Optional.of(new Parsed("mwd", organizationOfDevice(parts[1]), parts[1], parts[2]));

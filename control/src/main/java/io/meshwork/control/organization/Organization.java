@@ -65,8 +65,12 @@ public final class Organization
     public record RevokeKey(String keyId, ActorRef<Reply> replyTo) implements Command {}
 
     public record Register(String keyId, String secretHash, String deviceId, String publicKey, String hostname,
-            Map<String, String> metadata, List<Endpoint> endpoints, String tokenHash, long nowMillis,
-            ActorRef<Reply> replyTo) implements Command {}
+            Map<String, String> metadata, List<Endpoint> endpoints, String tokenHash, String certificateSerial,
+            long nowMillis, ActorRef<Reply> replyTo) implements Command {}
+
+    /** A relay saw the device at {@code endpoint}: it replaces earlier relay-observed endpoints. */
+    public record ObserveEndpoint(String deviceId, Endpoint endpoint, long nowMillis, ActorRef<Reply> replyTo)
+            implements Command {}
 
     public record ReportEndpoints(String deviceId, List<Endpoint> endpoints, Map<String, Object> nat, long nowMillis,
             ActorRef<Reply> replyTo) implements Command {}
@@ -138,7 +142,8 @@ public final class Organization
 
     public record DeviceRecord(String id, String publicKey, String hostname, List<String> overlayIps,
             String tokenHash, List<Endpoint> endpoints, Map<String, Object> nat, Map<String, String> metadata,
-            String status, long registeredMillis, long lastSeenMillis) implements CborSerializable {
+            String status, long registeredMillis, long lastSeenMillis, String certificateSerial)
+            implements CborSerializable {
         public static final String ACTIVE = "active";
         public static final String REVOKED = "revoked";
 
@@ -265,6 +270,7 @@ public final class Organization
                 .onCommand(RevokeKey.class, this::onRevokeKey)
                 .onCommand(Register.class, this::onRegister)
                 .onCommand(ReportEndpoints.class, this::onReportEndpoints)
+                .onCommand(ObserveEndpoint.class, this::onObserveEndpoint)
                 .onCommand(PatchDevice.class, this::onPatchDevice)
                 .onCommand(RevokeDevice.class, this::onRevokeDevice)
                 .onCommand(DeleteDevice.class, this::onDeleteDevice)
@@ -336,7 +342,7 @@ public final class Organization
         DeviceRecord device = new DeviceRecord(command.deviceId(), command.publicKey(), command.hostname(), overlay,
                 command.tokenHash(), command.endpoints() == null ? List.of() : command.endpoints(), Map.of(),
                 command.metadata() == null ? Map.of() : command.metadata(), DeviceRecord.ACTIVE,
-                command.nowMillis(), command.nowMillis());
+                command.nowMillis(), command.nowMillis(), command.certificateSerial());
         return Effect().persist(new DeviceRegistered(organizationId, key.id(), device))
                 .thenReply(command.replyTo(), next -> Reply.device(next, next.devices().get(device.id())));
     }
@@ -348,6 +354,26 @@ public final class Organization
         }
         return Effect().persist(new EndpointsReported(organizationId, device.id(), command.endpoints(),
                         command.nat() == null ? device.nat() : command.nat(), command.nowMillis()))
+                .thenReply(command.replyTo(), next -> Reply.device(next, next.devices().get(device.id())));
+    }
+
+    private ReplyEffect<Event, State> onObserveEndpoint(State state, ObserveEndpoint command) {
+        DeviceRecord device = state.devices().get(command.deviceId());
+        if (device == null || !device.status().equals(DeviceRecord.ACTIVE)) {
+            return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
+        }
+        if (device.endpoints().contains(command.endpoint())) {
+            return Effect().reply(command.replyTo(), Reply.device(state, device));
+        }
+        List<Endpoint> merged = new ArrayList<>();
+        for (Endpoint endpoint : device.endpoints()) {
+            if (!endpoint.source().equals(command.endpoint().source())) {
+                merged.add(endpoint);
+            }
+        }
+        merged.add(command.endpoint());
+        return Effect().persist(new EndpointsReported(organizationId, device.id(), List.copyOf(merged), device.nat(),
+                        command.nowMillis()))
                 .thenReply(command.replyTo(), next -> Reply.device(next, next.devices().get(device.id())));
     }
 
@@ -400,19 +426,19 @@ public final class Organization
                     DeviceRecord d = state.devices().get(event.deviceId());
                     return state.withDevice(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
                             d.tokenHash(), event.endpoints(), event.nat(), d.metadata(), d.status(),
-                            d.registeredMillis(), event.atMillis()), 0);
+                            d.registeredMillis(), event.atMillis(), d.certificateSerial()), 0);
                 })
                 .onEvent(DevicePatched.class, (state, event) -> {
                     DeviceRecord d = state.devices().get(event.deviceId());
                     return state.withDevice(new DeviceRecord(d.id(), d.publicKey(), event.hostname(), d.overlayIps(),
                             d.tokenHash(), d.endpoints(), d.nat(), event.metadata(), d.status(),
-                            d.registeredMillis(), d.lastSeenMillis()), 0);
+                            d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()), 0);
                 })
                 .onEvent(DeviceRevoked.class, (state, event) -> {
                     DeviceRecord d = state.devices().get(event.deviceId());
                     return state.withDevice(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
                             d.tokenHash(), d.endpoints(), d.nat(), d.metadata(), DeviceRecord.REVOKED,
-                            d.registeredMillis(), d.lastSeenMillis()), 0);
+                            d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()), 0);
                 })
                 .onEvent(DeviceDeleted.class, (state, event) -> state.withoutDevice(event.deviceId()))
                 .build();

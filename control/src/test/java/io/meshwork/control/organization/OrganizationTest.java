@@ -50,7 +50,7 @@ class OrganizationTest {
     private CommandResultWithReply<Organization.Command, Organization.Event, Organization.State, Organization.Reply>
             register(String keyId, String deviceId, String publicKey, long now) {
         return org.runCommand(replyTo -> new Organization.Register(keyId, "secret-" + keyId, deviceId, publicKey,
-                deviceId + "-host", Map.of(), List.of(), "token-" + deviceId, now, replyTo));
+                deviceId + "-host", Map.of(), List.of(), "token-" + deviceId, "serial-" + deviceId, now, replyTo));
     }
 
     @Test
@@ -84,7 +84,7 @@ class OrganizationTest {
         assertEquals("registration key expired", register("expiring", "d3", "pk3", 6000).reply().error());
         assertEquals(409, register("expiring", "d4", "pk1", 4000).reply().status(), "same public key twice");
         assertEquals(401, org.<Organization.Reply>runCommand(replyTo -> new Organization.Register("expiring",
-                "wrong-secret", "d5", "pk5", "h", Map.of(), List.of(), "t", 4000, replyTo)).reply().status());
+                "wrong-secret", "d5", "pk5", "h", Map.of(), List.of(), "t", "s", 4000, replyTo)).reply().status());
     }
 
     @Test

@@ -1,0 +1,175 @@
+package io.meshwork.control.relay;
+
+import io.meshwork.control.CborSerializable;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+
+/**
+ * The relays every organization may use, as one sharded entity (there are few relays): enrollment tokens the
+ * admin issued (hashed), each enrolled relay with its addresses and latest health, and the serials of revoked
+ * device certificates relays must refuse.
+ *
+ * <p>Lifecycle of a relay: a token is issued → a relay enrolls with it (re-enrolling with the same token keeps
+ * the relay's id) → it reports health on a heartbeat. Invariant: a token enrolls at most one relay id.
+ */
+public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplies<RelayDirectory.Command,
+        RelayDirectory.Event, RelayDirectory.State> {
+
+    public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "RelayDirectory");
+    /** The one entity id. */
+    public static final String ID = "relays";
+
+    public static void init(ActorSystem<?> system) {
+        ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, context -> create()));
+    }
+
+    public static Behavior<Command> create() {
+        return new RelayDirectory();
+    }
+
+    public sealed interface Command extends CborSerializable {}
+
+    public record IssueToken(String tokenId, String secretHash, String name, long nowMillis, ActorRef<Reply> replyTo)
+            implements Command {}
+
+    public record Enroll(String tokenId, String secretHash, String relayId, String udp, String tcp,
+            List<String> stun, long nowMillis, ActorRef<Reply> replyTo) implements Command {}
+
+    public record ReportHealth(String relayId, int udpClients, int tcpClients, boolean healthy, long nowMillis,
+            ActorRef<Reply> replyTo) implements Command {}
+
+    public record RevokeSerial(String serialHex, ActorRef<Reply> replyTo) implements Command {}
+
+    public record Get(ActorRef<Reply> replyTo) implements Command {}
+
+    public record Reply(int status, String error, State state, RelayRecord relay) implements CborSerializable {
+        public boolean isOk() {
+            return status / 100 == 2;
+        }
+    }
+
+    public sealed interface Event extends CborSerializable {}
+
+    public record TokenIssued(String tokenId, String secretHash, String name, long atMillis) implements Event {}
+
+    public record RelayEnrolled(String relayId, String tokenId, String name, String udp, String tcp, List<String> stun,
+            long atMillis) implements Event {}
+
+    public record HealthReported(String relayId, int udpClients, int tcpClients, boolean healthy, long atMillis)
+            implements Event {}
+
+    public record SerialRevoked(String serialHex) implements Event {}
+
+    public record Token(String id, String secretHash, String name, long issuedMillis, String relayId)
+            implements CborSerializable {}
+
+    public record RelayRecord(String id, String name, String udp, String tcp, List<String> stun, int udpClients,
+            int tcpClients, boolean healthy, long enrolledMillis, long lastHeartbeatMillis) implements CborSerializable {}
+
+    public record State(Map<String, Token> tokens, Map<String, RelayRecord> relays, Set<String> revokedSerials)
+            implements CborSerializable {
+
+        State withToken(Token token) {
+            Map<String, Token> next = new LinkedHashMap<>(tokens);
+            next.put(token.id(), token);
+            return new State(Map.copyOf(next), relays, revokedSerials);
+        }
+
+        State withRelay(RelayRecord relay) {
+            Map<String, RelayRecord> next = new LinkedHashMap<>(relays);
+            next.put(relay.id(), relay);
+            return new State(tokens, Map.copyOf(next), revokedSerials);
+        }
+    }
+
+    private RelayDirectory() {
+        super(PersistenceId.of(ENTITY_KEY.name(), ID),
+                SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
+    }
+
+    @Override
+    public State emptyState() {
+        return new State(Map.of(), Map.of(), Set.of());
+    }
+
+    @Override
+    public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+        return newCommandHandlerWithReplyBuilder().forAnyState()
+                .onCommand(IssueToken.class, (state, command) -> Effect()
+                        .persist(new TokenIssued(command.tokenId(), command.secretHash(), command.name(), command.nowMillis()))
+                        .thenReply(command.replyTo(), next -> new Reply(200, null, next, null)))
+                .onCommand(Enroll.class, this::onEnroll)
+                .onCommand(ReportHealth.class, (state, command) -> state.relays().containsKey(command.relayId())
+                        ? Effect().persist(new HealthReported(command.relayId(), command.udpClients(),
+                                        command.tcpClients(), command.healthy(), command.nowMillis()))
+                                .thenReply(command.replyTo(), next -> new Reply(200, null, next,
+                                        next.relays().get(command.relayId())))
+                        : Effect().reply(command.replyTo(), new Reply(404, "no such relay", null, null)))
+                .onCommand(RevokeSerial.class, (state, command) -> Effect()
+                        .persist(new SerialRevoked(command.serialHex()))
+                        .thenReply(command.replyTo(), next -> new Reply(200, null, next, null)))
+                .onCommand(Get.class, (state, command) -> Effect().reply(command.replyTo(),
+                        new Reply(200, null, state, null)))
+                .build();
+    }
+
+    private ReplyEffect<Event, State> onEnroll(State state, Enroll command) {
+        Token token = state.tokens().get(command.tokenId());
+        if (token == null || !token.secretHash().equals(command.secretHash())) {
+            return Effect().reply(command.replyTo(), new Reply(401, "unknown relay enrollment token", null, null));
+        }
+        String relayId = token.relayId() != null ? token.relayId() : command.relayId();
+        return Effect().persist(new RelayEnrolled(relayId, token.id(), token.name(), command.udp(), command.tcp(),
+                        command.stun() == null ? List.of() : command.stun(), command.nowMillis()))
+                .thenReply(command.replyTo(), next -> new Reply(200, null, next, next.relays().get(relayId)));
+    }
+
+    @Override
+    public EventHandler<State, Event> eventHandler() {
+        return newEventHandlerBuilder().forAnyState()
+                .onEvent(TokenIssued.class, (state, event) -> state.withToken(
+                        new Token(event.tokenId(), event.secretHash(), event.name(), event.atMillis(), null)))
+                .onEvent(RelayEnrolled.class, (state, event) -> {
+                    Token token = state.tokens().get(event.tokenId());
+                    RelayRecord previous = state.relays().get(event.relayId());
+                    return state.withToken(new Token(token.id(), token.secretHash(), token.name(), token.issuedMillis(),
+                                    event.relayId()))
+                            .withRelay(new RelayRecord(event.relayId(), event.name(), event.udp(), event.tcp(),
+                                    event.stun(), 0, 0, true,
+                                    previous == null ? event.atMillis() : previous.enrolledMillis(), event.atMillis()));
+                })
+                .onEvent(HealthReported.class, (state, event) -> {
+                    RelayRecord r = state.relays().get(event.relayId());
+                    return state.withRelay(new RelayRecord(r.id(), r.name(), r.udp(), r.tcp(), r.stun(),
+                            event.udpClients(), event.tcpClients(), event.healthy(), r.enrolledMillis(), event.atMillis()));
+                })
+                .onEvent(SerialRevoked.class, (state, event) -> {
+                    Set<String> next = new LinkedHashSet<>(state.revokedSerials());
+                    next.add(event.serialHex());
+                    return new State(state.tokens(), state.relays(), Set.copyOf(next));
+                })
+                .build();
+    }
+
+    @Override
+    public RetentionCriteria retentionCriteria() {
+        return RetentionCriteria.snapshotEvery(100, 2);
+    }
+}
