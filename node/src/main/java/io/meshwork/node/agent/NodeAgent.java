@@ -1,0 +1,353 @@
+package io.meshwork.node.agent;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.meshwork.node.dataplane.Addresses;
+import io.meshwork.node.dataplane.AllowedIps;
+import io.meshwork.node.dataplane.Peer;
+import io.meshwork.node.dataplane.TunDevice;
+import io.meshwork.node.dataplane.WireGuardDevice;
+import io.meshwork.node.local.LocalApiHandler;
+import io.meshwork.node.local.LocalApiServer;
+import io.meshwork.node.local.NodeStatus;
+import io.meshwork.node.local.PingReply;
+import io.meshwork.node.netcheck.HostPort;
+import io.meshwork.node.netcheck.NatProber;
+import io.meshwork.node.netcheck.NetcheckReportFormat;
+import io.meshwork.node.netcheck.NetcheckResult;
+import io.meshwork.node.transport.NettyUdpTransport;
+import io.meshwork.node.uapi.UapiServer;
+import io.meshwork.protocol.api.Endpoint;
+import io.meshwork.protocol.api.EndpointReport;
+import io.meshwork.protocol.api.PeerInfo;
+import io.meshwork.protocol.api.PeerMapEvent;
+import io.meshwork.protocol.api.RegisterRequest;
+import io.meshwork.protocol.wireguard.Key;
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node agent: registers with control (once; the identity stays in the state directory), runs the WireGuard
+ * interface, probes its NAT on the WireGuard socket and reports its endpoints, follows the peer map (resuming from
+ * the last revision after a reconnect) and keeps one WireGuard peer per device of the organization, sending to the
+ * endpoint {@link EndpointChoice} picks. Simultaneous handshakes from both sides open endpoint-independent NATs.
+ */
+public final class NodeAgent implements LocalApiHandler, AutoCloseable {
+
+    /** How the agent is asked to run. */
+    public record Options(URI control, String registrationKey, String hostname, int listenPort,
+            Duration probeInterval) {}
+
+    private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int PERSISTENT_KEEPALIVE_SECONDS = 25;
+    private static final Pattern PING_TIME = Pattern.compile("time=([0-9.]+) ms");
+
+    private final NodeIdentity identity;
+    private final ControlClient control;
+    private final TunDevice tun;
+    private final WireGuardDevice device;
+    private final UapiServer uapi;
+    private final LocalApiServer localApi;
+    private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, runnable -> {
+        Thread thread = new Thread(runnable, "node-agent");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private final Map<String, PeerInfo> peers = new ConcurrentHashMap<>();
+    private final Map<String, String> reasons = new ConcurrentHashMap<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile Map<String, Object> natReport = Map.of();
+    private volatile Set<String> ownPublicIps = Set.of();
+    private volatile long revision;
+    private volatile boolean closed;
+    private final Thread streamThread;
+
+    private NodeAgent(NodeIdentity identity, ControlClient control, TunDevice tun, WireGuardDevice device,
+            UapiServer uapi, java.nio.file.Path stateDirectory) throws IOException {
+        this.identity = identity;
+        this.control = control;
+        this.tun = tun;
+        this.device = device;
+        this.uapi = uapi;
+        this.localApi = LocalApiServer.start(stateDirectory, this);
+        this.streamThread = new Thread(this::followPeers, "node-peer-stream");
+        this.streamThread.setDaemon(true);
+    }
+
+    /**
+     * Registers (or reuses the identity in {@code stateDirectory}), brings the interface up and starts following
+     * the peer map.
+     */
+    public static NodeAgent start(Options options, java.nio.file.Path stateDirectory, TunDevice tun)
+            throws IOException {
+        ControlClient control = new ControlClient(options.control());
+        NodeIdentity identity = NodeIdentity.load(stateDirectory);
+        if (identity == null) {
+            Key privateKey = Key.generatePrivate();
+            var registration = control.register(options.registrationKey(), new RegisterRequest(
+                    privateKey.publicKey().toBase64(), options.hostname(), Map.of(), List.of()));
+            identity = new NodeIdentity(options.control().toString(), privateKey.toBase64(), registration);
+            identity.save(stateDirectory);
+        }
+        WireGuardDevice device = new WireGuardDevice(tun,
+                port -> NettyUdpTransport.bind(new InetSocketAddress(port)));
+        device.setPrivateKey(Key.fromBase64(identity.privateKey()));
+        device.setListenPort(options.listenPort());
+        UapiServer uapi = UapiServer.start(device);
+        configureInterface(tun.name(), identity.registration().overlayIps());
+        NodeAgent agent = new NodeAgent(identity, control, tun, device, uapi, stateDirectory);
+        agent.scheduler.scheduleWithFixedDelay(agent::probeAndReport, 0, options.probeInterval().toMillis(),
+                TimeUnit.MILLISECONDS);
+        agent.streamThread.start();
+        return agent;
+    }
+
+    private static void configureInterface(String name, List<String> overlayIps) throws IOException {
+        for (String ip : overlayIps) {
+            boolean v6 = ip.contains(":");
+            run("ip", v6 ? "-6" : "-4", "addr", "replace", ip + (v6 ? "/64" : "/10"), "dev", name);
+        }
+        run("ip", "link", "set", name, "up");
+    }
+
+    private static void run(String... command) throws IOException {
+        try {
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes());
+            if (process.waitFor() != 0) {
+                throw new IOException(String.join(" ", command) + " failed: " + output.strip());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    public NodeIdentity identity() {
+        return identity;
+    }
+
+    /** Blocks until the agent is closed (by {@code node down} or a signal). */
+    public void awaitStop() throws InterruptedException {
+        stopped.await();
+    }
+
+    // ---- endpoints ----------------------------------------------------------------------------------------
+
+    private void probeAndReport() {
+        try {
+            List<Endpoint> endpoints = new ArrayList<>();
+            int port = device.listenPort();
+            for (String ip : localAddresses()) {
+                endpoints.add(new Endpoint(ip + ":" + port, "local"));
+            }
+            List<InetSocketAddress> servers = new ArrayList<>();
+            for (String server : identity.registration().stunServers()) {
+                servers.add(HostPort.parse(server, 3478).resolve());
+            }
+            if (!servers.isEmpty()) {
+                try (NatProber prober = new NatProber(device.transport(), scheduler)) {
+                    NetcheckResult result = prober.probe(servers, Duration.ofSeconds(4)).get(10, TimeUnit.SECONDS);
+                    Set<String> publicIps = new LinkedHashSet<>();
+                    for (InetSocketAddress mapped : result.report().publicEndpoints()) {
+                        endpoints.add(new Endpoint(NetcheckReportFormat.address(mapped), "stun"));
+                        publicIps.add(mapped.getAddress().getHostAddress());
+                    }
+                    ownPublicIps = publicIps;
+                    natReport = JSON.readValue(NetcheckReportFormat.json(result), new TypeReference<>() {});
+                }
+            }
+            control.reportEndpoints(identity.registration().token(), new EndpointReport(endpoints, natReport));
+        } catch (Exception e) {
+            log.warn("endpoint discovery failed: {}", e.toString());
+        }
+    }
+
+    private static List<String> localAddresses() throws IOException {
+        List<String> addresses = new ArrayList<>();
+        for (NetworkInterface network : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+            if (!network.isUp() || network.isLoopback() || network.isPointToPoint()) {
+                continue;
+            }
+            network.getInterfaceAddresses().stream()
+                    .map(address -> address.getAddress())
+                    .filter(address -> address instanceof Inet4Address)
+                    .forEach(address -> addresses.add(address.getHostAddress()));
+        }
+        return addresses;
+    }
+
+    // ---- peer map ------------------------------------------------------------------------------------------
+
+    private void followPeers() {
+        long backoffMillis = 500;
+        while (!closed) {
+            try {
+                control.followPeers(identity.registration().token(), revision, this::apply);
+                backoffMillis = 500;
+            } catch (ControlClient.ControlException e) {
+                if (e.isPermanent()) {
+                    log.error("control refused this device ({}); stopping", e.getMessage());
+                    close();
+                    return;
+                }
+                log.warn("peer stream: {}", e.getMessage());
+            } catch (IOException | RuntimeException e) {
+                log.warn("peer stream: {}", e.toString());
+            }
+            try {
+                Thread.sleep(backoffMillis);
+            } catch (InterruptedException e) {
+                return;
+            }
+            backoffMillis = Math.min(backoffMillis * 2, 30_000);
+        }
+    }
+
+    private synchronized void apply(PeerMapEvent event) {
+        switch (event.type()) {
+            case PeerMapEvent.SNAPSHOT -> {
+                Set<String> present = new LinkedHashSet<>();
+                event.peers().forEach(peer -> present.add(peer.id()));
+                for (String id : List.copyOf(peers.keySet())) {
+                    if (!present.contains(id)) {
+                        remove(id);
+                    }
+                }
+                event.peers().forEach(this::upsert);
+            }
+            case PeerMapEvent.UPSERT -> event.peers().forEach(this::upsert);
+            case PeerMapEvent.REMOVE -> event.removed().forEach(this::remove);
+            default -> { }
+        }
+        revision = Math.max(revision, event.revision());
+    }
+
+    private void upsert(PeerInfo info) {
+        if (info.id().equals(identity.registration().id())) {
+            return;
+        }
+        PeerInfo previous = peers.put(info.id(), info);
+        Key key = Key.fromBase64(info.publicKey());
+        Peer peer = device.addPeer(key);
+        if (peer == null) {
+            return;
+        }
+        if (previous == null || !previous.overlayIps().equals(info.overlayIps())) {
+            device.clearAllowedIps(peer);
+            for (String ip : info.overlayIps()) {
+                device.addAllowedIp(peer, AllowedIps.Prefix.parse(ip));
+            }
+        }
+        EndpointChoice.choose(info.endpoints(), ownPublicIps).ifPresentOrElse(choice -> {
+            InetSocketAddress endpoint = Addresses.parseEndpoint(choice.address());
+            if (!endpoint.equals(peer.endpoint()) && !peer.hasSession()) {
+                device.setEndpoint(peer, endpoint);
+            }
+            reasons.put(info.id(), choice.reason());
+        }, () -> reasons.put(info.id(), "the peer has reported no endpoint yet"));
+        device.setPersistentKeepalive(peer, PERSISTENT_KEEPALIVE_SECONDS);
+    }
+
+    private void remove(String id) {
+        PeerInfo info = peers.remove(id);
+        reasons.remove(id);
+        if (info != null) {
+            device.removePeer(Key.fromBase64(info.publicKey()));
+        }
+    }
+
+    // ---- local API ---------------------------------------------------------------------------------------
+
+    @Override
+    public NodeStatus status() {
+        var registration = identity.registration();
+        List<NodeStatus.Peer> rows = new ArrayList<>();
+        for (PeerInfo info : peers.values()) {
+            Peer peer = device.peer(Key.fromBase64(info.publicKey()));
+            boolean direct = peer != null && peer.hasSession();
+            long handshake = peer == null ? 0 : peer.lastHandshakeEpochMillis();
+            rows.add(new NodeStatus.Peer(info.id(), info.hostname(), info.overlayIps(), direct ? "direct" : "none",
+                    peer != null && peer.endpoint() != null ? Addresses.format(peer.endpoint()) : null, null,
+                    "udp", null, handshake == 0 ? null : Instant.ofEpochMilli(handshake).toString(),
+                    peer == null ? 0 : peer.rxBytes(), peer == null ? 0 : peer.txBytes(),
+                    direct ? reasons.getOrDefault(info.id(), "")
+                            : "no WireGuard session yet; " + reasons.getOrDefault(info.id(), "")));
+        }
+        rows.sort(Comparator.comparing(NodeStatus.Peer::hostname));
+        return new NodeStatus(new NodeStatus.Self(registration.id(), identity.registration().id(),
+                registration.overlayIps(), natReport), rows);
+    }
+
+    @Override
+    public void ping(String target, int count, java.util.function.Consumer<PingReply> replies) {
+        PeerInfo info = peers.values().stream()
+                .filter(p -> p.hostname().equals(target) || p.id().equals(target) || p.overlayIps().contains(target))
+                .findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no peer \"" + target + "\""));
+        String address = info.overlayIps().get(0);
+        for (int seq = 1; seq <= count; seq++) {
+            Double latency = null;
+            try {
+                Process process = new ProcessBuilder("ping", "-n", "-c", "1", "-W", "2", address)
+                        .redirectErrorStream(true).start();
+                String output = new String(process.getInputStream().readAllBytes());
+                process.waitFor();
+                Matcher matcher = PING_TIME.matcher(output);
+                if (matcher.find()) {
+                    latency = Double.parseDouble(matcher.group(1));
+                }
+            } catch (IOException e) {
+                log.debug("ping failed: {}", e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            Peer peer = device.peer(Key.fromBase64(info.publicKey()));
+            String via = peer != null && peer.endpoint() != null ? Addresses.format(peer.endpoint()) : null;
+            replies.accept(new PingReply(seq, info.hostname(), latency == null ? "timeout" : "direct", via, latency));
+        }
+    }
+
+    @Override
+    public void shutdown() {
+        Thread stopper = new Thread(this::close, "node-agent-stop");
+        stopper.start();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        streamThread.interrupt();
+        scheduler.shutdownNow();
+        localApi.close();
+        uapi.close();
+        device.close();
+        stopped.countDown();
+    }
+}
