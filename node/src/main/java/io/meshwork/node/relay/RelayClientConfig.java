@@ -28,11 +28,6 @@ public record RelayClientConfig(Duration udpHelloInterval, Duration udpAnswerTim
                 initialBackoff, maxBackoff, tcpSendQueueFrames);
     }
 
-    public RelayClientConfig withKeepalive(Duration interval, Duration dead) {
-        return new RelayClientConfig(udpHelloInterval, udpAnswerTimeout, tcpConnectTimeout, interval, dead,
-                initialBackoff, maxBackoff, tcpSendQueueFrames);
-    }
-
     public RelayClientConfig withBackoff(Duration initial, Duration max) {
         return new RelayClientConfig(udpHelloInterval, udpAnswerTimeout, tcpConnectTimeout, keepaliveInterval,
                 deadAfter, initial, max, tcpSendQueueFrames);

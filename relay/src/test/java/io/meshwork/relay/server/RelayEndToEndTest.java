@@ -129,12 +129,24 @@ class RelayEndToEndTest {
         assertRefused(revokedPeer, AuthStatus.REVOKED);
         assertRefused(expired, AuthStatus.EXPIRED);
         assertEquals(0, harness.relay.clientCount());
+        assertTrue(harness.relay.metrics().authentications(AuthStatus.REVOKED) >= 1);
     }
 
     private static void assertRefused(Peer peer, AuthStatus status) throws InterruptedException {
         RelayStatus refused = peer.awaitStatus(s -> s.lastRefusal().isPresent(), Duration.ofSeconds(10));
         assertEquals(Optional.of(status), refused.lastRefusal());
         assertFalse(peer.client.status().connected());
+    }
+
+    @Test
+    void aFullRelayRefusesNewDevicesButNotReturningOnes() throws Exception {
+        harness.start(config -> config.maxClients(1));
+        Peer alice = harness.peer("alice", harness.tcpOnly());
+        alice.awaitConnected();
+        Peer bob = harness.peer("bob", harness.udpOnly());
+        assertRefused(bob, AuthStatus.FULL);
+        Peer aliceAgain = harness.peer(alice.device, harness.udpOnly());
+        assertEquals(Optional.of(Transport.UDP), aliceAgain.awaitConnected().transport());
     }
 
     @Test
