@@ -8,8 +8,6 @@ import com.sun.net.httpserver.HttpServer;
 import io.meshwork.node.relay.RelayAddress;
 import io.meshwork.node.relay.RelayClient;
 import io.meshwork.node.relay.RelayClientConfig;
-import io.meshwork.node.relay.RelayListener;
-import io.meshwork.node.relay.RelayStatus;
 import io.meshwork.node.transport.NettyUdpTransport;
 import io.meshwork.protocol.relay.AuthStatus;
 import io.meshwork.protocol.stun.StunDecoder;

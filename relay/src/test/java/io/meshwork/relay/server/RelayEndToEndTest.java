@@ -107,6 +107,24 @@ class RelayEndToEndTest {
     }
 
     @Test
+    void movesBackToUdpWhenItWorksAgain() throws Exception {
+        harness.start(config -> { });
+        UdpGate gate = harness.track(new UdpGate(harness.relay.udpAddress().orElseThrow()));
+        RelayAddress address = RelayAddress.of(gate.address(), harness.relay.tcpAddress().orElseThrow());
+        Peer alice = harness.peer("alice", address,
+                RelayHarness.FAST.withUdpUpgradeInterval(Duration.ofMillis(300)));
+        Peer bob = harness.peer("bob", harness.both());
+        assertEquals(Optional.of(Transport.TCP), alice.awaitConnected().transport());
+        bob.awaitConnected();
+        alice.deliverTo(bob, 5, "over-tcp");
+        gate.open();
+        alice.awaitStatus(status -> status.transport().equals(Optional.of(Transport.UDP)), Duration.ofSeconds(10));
+        assertEquals(Optional.of(Transport.UDP), harness.relay.transportOf(alice.key()));
+        alice.deliverTo(bob, 5, "over-udp");
+        bob.deliverTo(alice, 5, "back-over-udp");
+    }
+
+    @Test
     void reportsTheObservedUdpSource() throws Exception {
         harness.start(config -> { });
         Peer alice = harness.peer("alice", harness.both());
