@@ -1,10 +1,12 @@
 package io.meshwork.cli;
 
+import io.meshwork.control.cli.ControlCommand;
 import io.meshwork.node.cli.NetcheckCommand;
 import io.meshwork.node.cli.NodeCommand;
 import io.meshwork.node.cli.PingCommand;
 import io.meshwork.node.cli.StatusCommand;
 import io.meshwork.node.cli.WgDeviceCommand;
+import io.meshwork.relay.cli.RelayCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -24,6 +26,8 @@ import picocli.CommandLine.Command;
             PingCommand.class,
             NetcheckCommand.class,
             WgDeviceCommand.class,
+            ControlCommand.class,
+            RelayCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Meshwork implements Runnable {

@@ -1,0 +1,169 @@
+package io.meshwork.control;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.meshwork.control.ca.CertificateAuthority;
+import io.meshwork.control.http.ControlRoutes;
+import io.meshwork.control.organization.Organization;
+import io.meshwork.protocol.api.RelayInfo;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running control-plane member: a Pekko Cluster node (joining itself when no seed nodes are configured) with
+ * the sharded Organization entities on JDBC persistence (H2 by default, PostgreSQL by config), the CA, and the
+ * HTTP API.
+ */
+public final class ControlServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
+
+    private final ActorSystem<Void> system;
+    private final ServerBinding binding;
+    private final String adminToken;
+
+    private ControlServer(ActorSystem<Void> system, ServerBinding binding, String adminToken) {
+        this.system = system;
+        this.binding = binding;
+        this.adminToken = adminToken;
+    }
+
+    /**
+     * The configuration of a member: {@code overrides}, then the operator's application.conf (or -Dconfig.file),
+     * then control-defaults.conf, then the libraries' reference.conf files.
+     */
+    public static Config configuration(Config overrides) {
+        return resolve(overrides.withFallback(ConfigFactory.defaultApplication())
+                .withFallback(ConfigFactory.parseResources("control-defaults.conf"))
+                .withFallback(ConfigFactory.defaultReference()));
+    }
+
+    /** Applies {@code meshwork.control.database = postgres} to the persistence plugin's shared database. */
+    static Config resolve(Config unresolved) {
+        Config config = unresolved.resolve();
+        Config control = config.getConfig("meshwork.control");
+        Config selected = config;
+        if (control.getString("database").equals("postgres")) {
+            Config postgres = control.getConfig("postgres");
+            selected = ConfigFactory.parseString(""
+                    + "pekko-persistence-jdbc.shared-databases.slick.profile = \"slick.jdbc.PostgresProfile$\"\n"
+                    + "pekko-persistence-jdbc.shared-databases.slick.db.driver = \"org.postgresql.Driver\"\n")
+                    .withFallback(ConfigFactory.parseMap(java.util.Map.of(
+                            "pekko-persistence-jdbc.shared-databases.slick.db.url", postgres.getString("url"),
+                            "pekko-persistence-jdbc.shared-databases.slick.db.user", postgres.getString("user"),
+                            "pekko-persistence-jdbc.shared-databases.slick.db.password", postgres.getString("password"))))
+                    .withFallback(config);
+        } else if (!control.getString("database").equals("h2")) {
+            throw new IllegalArgumentException("meshwork.control.database must be h2 or postgres, not "
+                    + control.getString("database"));
+        }
+        return ConfigFactory.parseString("pekko.http.server.remote-address-attribute = on\n"
+                        + "pekko.http.server.parsing.max-content-length = " + control.getBytes("http.max-body-bytes"))
+                .withFallback(selected).resolve();
+    }
+
+    /** Starts a member with {@code config} (already resolved with {@link #resolve}); blocks until it serves. */
+    public static ControlServer start(Config config) throws IOException {
+        Config control = config.getConfig("meshwork.control");
+        Path dataDir = Path.of(control.getString("data-dir"));
+        Files.createDirectories(dataDir);
+        String adminToken = adminToken(control, dataDir);
+        CertificateAuthority ca = CertificateAuthority.loadOrCreate(dataDir.resolve("ca"));
+
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "meshwork", config);
+        try {
+            Cluster cluster = Cluster.get(system);
+            if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+                cluster.manager().tell(Join.create(cluster.selfMember().address()));
+            }
+            SchemaUtils.createIfNotExists(system).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            Organization.init(system, control.getInt("snapshot-every"));
+            AtomicBoolean schemaReady = new AtomicBoolean(true);
+            PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            ControlRoutes routes = new ControlRoutes(system, ca, new ControlRoutes.Settings(adminToken,
+                    control.getString("default-ipv4-cidr"), relays(control), control.getStringList("stun-servers"),
+                    control.getDuration("stream-coalesce-window"),
+                    () -> schemaReady.get() && cluster.selfMember().status() == MemberStatus.up()), metrics);
+            ServerBinding binding = Http.get(system)
+                    .newServerAt(control.getString("http.host"), control.getInt("http.port"))
+                    .bind(routes.routes())
+                    .toCompletableFuture().get(30, TimeUnit.SECONDS);
+            log.info("control listening on {}", binding.localAddress());
+            return new ControlServer(system, binding, adminToken);
+        } catch (Exception e) {
+            system.terminate();
+            throw new IOException("control plane failed to start: " + e.getMessage(), e);
+        }
+    }
+
+    private static List<RelayInfo> relays(Config control) {
+        return control.getConfigList("relays").stream()
+                .map(relay -> new RelayInfo(relay.getString("name"),
+                        relay.hasPath("udp") ? relay.getString("udp") : null,
+                        relay.hasPath("tcp") ? relay.getString("tcp") : null))
+                .toList();
+    }
+
+    /** The configured admin token, or the one in data-dir/admin-token, made (0600) on first start. */
+    private static String adminToken(Config control, Path dataDir) throws IOException {
+        String configured = control.getString("admin-token");
+        if (!configured.isBlank()) {
+            return configured.strip();
+        }
+        Path file = dataDir.resolve("admin-token");
+        if (Files.exists(file)) {
+            return Files.readString(file, StandardCharsets.UTF_8).strip();
+        }
+        byte[] random = new byte[24];
+        new SecureRandom().nextBytes(random);
+        String token = "mwa." + HexFormat.of().formatHex(random);
+        Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        return token;
+    }
+
+    public InetSocketAddress httpAddress() {
+        return binding.localAddress();
+    }
+
+    public String adminToken() {
+        return adminToken;
+    }
+
+    public ActorSystem<Void> system() {
+        return system;
+    }
+
+    @Override
+    public void close() {
+        binding.unbind();
+        system.terminate();
+        try {
+            system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.warn("control did not stop cleanly: {}", e.toString());
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package io.meshwork.control.cli;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.meshwork.control.ControlServer;
+import java.io.File;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code meshwork control}: runs a control-plane member in the foreground. */
+@Command(name = "control", mixinStandardHelpOptions = true,
+        description = {"Run the control plane (one cluster member) on embedded defaults: H2 under the data",
+            "directory, a self-joined one-member cluster, the admin and node API over HTTP.",
+            "The admin token is MESHWORK_ADMIN_TOKEN, or generated into DATA/admin-token."},
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {"0:stopped", "1:could not start", "2:usage error"})
+public final class ControlCommand implements Callable<Integer> {
+
+    @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file layered over the configuration.")
+    File configFile;
+
+    @Option(names = "--http", paramLabel = "HOST:PORT", description = "Where the HTTP API listens (default 127.0.0.1:8080).")
+    String http;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Data directory (database, CA, admin token).")
+    String dataDir;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Map<String, Object> overrides = new HashMap<>();
+        if (http != null) {
+            int colon = http.lastIndexOf(':');
+            if (colon <= 0) {
+                spec.commandLine().getErr().println("meshwork control: --http needs HOST:PORT");
+                return 2;
+            }
+            overrides.put("meshwork.control.http.host", http.substring(0, colon));
+            try {
+                overrides.put("meshwork.control.http.port", Integer.parseInt(http.substring(colon + 1)));
+            } catch (NumberFormatException e) {
+                spec.commandLine().getErr().println("meshwork control: bad port in --http " + http);
+                return 2;
+            }
+        }
+        if (dataDir != null) {
+            overrides.put("meshwork.control.data-dir", dataDir);
+        }
+        Config config = ConfigFactory.parseMap(overrides);
+        if (configFile != null) {
+            if (!configFile.canRead()) {
+                spec.commandLine().getErr().println("meshwork control: cannot read " + configFile);
+                return 2;
+            }
+            config = config.withFallback(ConfigFactory.parseFile(configFile));
+        }
+        ControlServer server;
+        try {
+            server = ControlServer.start(ControlServer.configuration(config));
+        } catch (Exception e) {
+            spec.commandLine().getErr().println("meshwork control: " + e.getMessage());
+            return 1;
+        }
+        spec.commandLine().getOut().println("meshwork control: listening on http://"
+                + server.httpAddress().getHostString() + ":" + server.httpAddress().getPort()
+                + " (admin token in MESHWORK_ADMIN_TOKEN or the data directory's admin-token file)");
+        spec.commandLine().getOut().flush();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "control-shutdown"));
+        stopped.await();
+        return 0;
+    }
+}

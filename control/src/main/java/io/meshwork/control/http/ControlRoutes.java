@@ -1,0 +1,578 @@
+package io.meshwork.control.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import io.meshwork.control.ca.CertificateAuthority;
+import io.meshwork.control.organization.Ipam;
+import io.meshwork.control.organization.Organization;
+import io.meshwork.protocol.api.ApiError;
+import io.meshwork.protocol.api.Endpoint;
+import io.meshwork.protocol.api.EndpointReport;
+import io.meshwork.protocol.api.PeerMapEvent;
+import io.meshwork.protocol.api.RegisterRequest;
+import io.meshwork.protocol.api.RegisterResponse;
+import io.meshwork.protocol.api.RelayInfo;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.RemoteAddress;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * The control plane's HTTP API: admin routes under {@code /api/v1} (bearer admin or organization token), the node
+ * routes (registration key, device token), health, readiness, Prometheus metrics and the OpenAPI document. Every
+ * error is JSON ({@link ApiError}); bad input is a 4xx that says what was wrong, never a 500.
+ */
+public final class ControlRoutes extends AllDirectives {
+
+    private static final Pattern HOSTNAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+    private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
+    private static final ContentType NDJSON = ContentTypes.create(MediaTypes.applicationWithOpenCharset("x-ndjson"),
+            org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8);
+
+    /** What the routes need from the running control plane. */
+    public record Settings(String adminToken, String defaultIpv4Cidr, List<RelayInfo> relays, List<String> stunServers,
+            Duration coalesceWindow, Supplier<Boolean> ready) {}
+
+    private final ActorSystem<?> system;
+    private final ClusterSharding sharding;
+    private final CertificateAuthority ca;
+    private final Settings settings;
+    private final PrometheusMeterRegistry metrics;
+    private final ObjectMapper json = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+    private final Counter registrations;
+    private final AtomicInteger watchers = new AtomicInteger();
+
+    public ControlRoutes(ActorSystem<?> system, CertificateAuthority ca, Settings settings,
+            PrometheusMeterRegistry metrics) {
+        this.system = system;
+        this.sharding = ClusterSharding.get(system);
+        this.ca = ca;
+        this.settings = settings;
+        this.metrics = metrics;
+        this.registrations = Counter.builder("meshwork_registrations").description("devices registered").register(metrics);
+        metrics.gauge("meshwork_peer_stream_watchers", watchers);
+    }
+
+    public Route routes() {
+        return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
+                path("health", () -> get(() -> ok(Map.of("status", "ok")))),
+                path("ready", () -> get(() -> settings.ready().get()
+                        ? ok(Map.of("status", "ready"))
+                        : error(503, "not ready: the cluster or the database is not up yet"))),
+                path("metrics", () -> get(() -> complete(HttpResponse.create().withEntity(
+                        HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.scrape()))))),
+                pathPrefix("api", () -> pathPrefix("v1", this::api)))));
+    }
+
+    private Route api() {
+        return concat(
+                path("openapi.json", () -> get(this::openApi)),
+                pathPrefix("organizations", this::organizations),
+                pathPrefix("devices", this::devices),
+                path("register", () -> post(() -> authorization(auth -> body(RegisterRequest.class,
+                        request -> clientAddress(remote -> register(auth, request, remote)))))),
+                path(PathMatchers.segment("peers").slash("stream"), () -> get(() -> authorization(auth ->
+                        parameterOptional("since", since -> peerStream(auth, since))))));
+    }
+
+    private Route organizations() {
+        return concat(
+                pathEnd(() -> concat(
+                        post(() -> authorization(auth -> body(Requests.CreateOrganization.class,
+                                request -> createOrganization(auth, request)))),
+                        get(() -> error(405, "listing organizations is not supported; GET /api/v1/organizations/{id}")))),
+                pathPrefix(PathMatchers.segment(), this::organization));
+    }
+
+    private Route organization(String organizationId) {
+        return concat(
+                pathEnd(() -> concat(
+                        get(() -> authorization(auth -> withOrganization(auth, organizationId,
+                                state -> ok(organizationView(state, null))))),
+                        delete(() -> authorization(auth -> adminOnly(auth, () -> ask(organizationId,
+                                Organization.Delete::new, reply -> ok(Map.of("deleted", organizationId)))))))),
+                pathPrefix("keys", () -> keys(organizationId)),
+                path("devices", () -> get(() -> authorization(auth -> withOrganization(auth, organizationId,
+                        state -> parameterOptional("status", status -> parameterOptional("hostname", hostname ->
+                                parameterOptional("offset", offset -> parameterOptional("limit", limit ->
+                                        listDevices(state, status, hostname, offset, limit))))))))));
+    }
+
+    private Route keys(String organizationId) {
+        return concat(
+                pathEnd(() -> concat(
+                        post(() -> authorization(auth -> body(Requests.CreateKey.class, request ->
+                                withOrganization(auth, organizationId, state -> createKey(organizationId, request))))),
+                        get(() -> authorization(auth -> withOrganization(auth, organizationId,
+                                state -> ok(state.keys().values().stream().map(this::keyView).toList())))))),
+                path(PathMatchers.segment(), keyId -> delete(() -> authorization(auth ->
+                        withOrganization(auth, organizationId, state -> ask(organizationId,
+                                replyTo -> new Organization.RevokeKey(keyId, replyTo),
+                                reply -> ok(keyView(reply.state().keys().get(keyId)))))))));
+    }
+
+    private Route devices() {
+        return concat(
+                path(PathMatchers.segment("self").slash("endpoints"), () -> post(() -> authorization(auth ->
+                        body(EndpointReport.class, report -> clientAddress(remote ->
+                                reportEndpoints(auth, report, remote)))))),
+                pathPrefix(PathMatchers.segment(), this::device));
+    }
+
+    private Route device(String deviceId) {
+        String organizationId = Tokens.organizationOfDevice(deviceId);
+        return concat(
+                pathEnd(() -> concat(
+                        get(() -> authorization(auth -> withDevice(auth, deviceId,
+                                (state, device) -> ok(deviceView(device))))),
+                        patch(() -> authorization(auth -> body(Requests.PatchDevice.class, request ->
+                                withDevice(auth, deviceId, (state, device) -> patchDevice(device, request))))),
+                        delete(() -> authorization(auth -> withDevice(auth, deviceId, (state, device) ->
+                                ask(organizationId, replyTo -> new Organization.DeleteDevice(deviceId, replyTo),
+                                        reply -> ok(Map.of("deleted", deviceId)))))))),
+                path("revoke", () -> post(() -> authorization(auth -> withDevice(auth, deviceId, (state, device) ->
+                        ask(organizationId, replyTo -> new Organization.RevokeDevice(deviceId, replyTo),
+                                reply -> ok(deviceView(reply.device()))))))));
+    }
+
+    // ---- admin ----------------------------------------------------------------------------------------------
+
+    private Route createOrganization(String auth, Requests.CreateOrganization request) {
+        return adminOnly(auth, () -> {
+            if (request.name() == null || request.name().isBlank() || request.name().length() > 64) {
+                throw new ApiException(400, "name is required, 1 to 64 characters");
+            }
+            String cidr = request.ipv4Cidr() == null ? settings.defaultIpv4Cidr() : request.ipv4Cidr();
+            try {
+                cidr = Ipam.Cidr.parse(cidr).toString();
+            } catch (IllegalArgumentException e) {
+                throw new ApiException(400, "bad ipv4Cidr: " + e.getMessage());
+            }
+            String id = Tokens.newOrganizationId();
+            String secret = Tokens.randomHex(24);
+            String token = "mwo." + id + "." + secret;
+            String finalCidr = cidr;
+            return ask(id, replyTo -> new Organization.Create(request.name().strip(), finalCidr, Tokens.hash(secret),
+                    System.currentTimeMillis(), replyTo), reply -> complete(StatusCodes.CREATED, toEntity(
+                    organizationView(reply.state(), token))));
+        });
+    }
+
+    private Map<String, Object> organizationView(Organization.State state, String apiToken) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("id", state.id());
+        view.put("name", state.name());
+        view.put("ipv4Cidr", state.ipv4Cidr());
+        view.put("ipv6Prefix", Ipam.ulaPrefix(state.id()));
+        view.put("revision", state.revision());
+        view.put("devices", state.devices().size());
+        if (apiToken != null) {
+            view.put("apiToken", apiToken);
+        }
+        return view;
+    }
+
+    private Route createKey(String organizationId, Requests.CreateKey request) {
+        boolean reusable = request.reusable() != null && request.reusable();
+        long expiresIn = request.expiresInSeconds() == null ? 0 : request.expiresInSeconds();
+        if (expiresIn < 0 || expiresIn > 10L * 365 * 86400) {
+            throw new ApiException(400, "expiresInSeconds must be between 0 (never) and 10 years");
+        }
+        String keyId = "k" + Tokens.randomHex(4);
+        String secret = Tokens.randomHex(24);
+        long now = System.currentTimeMillis();
+        long expiresAt = expiresIn == 0 ? 0 : now + expiresIn * 1000;
+        return ask(organizationId, replyTo -> new Organization.CreateKey(keyId, Tokens.hash(secret), reusable,
+                expiresAt, now, replyTo), reply -> {
+                    Map<String, Object> view = keyView(reply.state().keys().get(keyId));
+                    view.put("key", "mwk." + organizationId + "." + keyId + "." + secret);
+                    return complete(StatusCodes.CREATED, toEntity(view));
+                });
+    }
+
+    private Map<String, Object> keyView(Organization.RegistrationKey key) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("id", key.id());
+        view.put("reusable", key.reusable());
+        view.put("createdAt", key.createdMillis());
+        view.put("expiresAt", key.expiresAtMillis() == 0 ? null : key.expiresAtMillis());
+        view.put("revoked", key.revoked());
+        view.put("uses", key.uses());
+        return view;
+    }
+
+    private Route listDevices(Organization.State state, Optional<String> status, Optional<String> hostname,
+            Optional<String> offsetText, Optional<String> limitText) {
+        int offset = number(offsetText, 0, "offset");
+        int limit = number(limitText, 100, "limit");
+        if (limit < 1 || limit > 1000) {
+            throw new ApiException(400, "limit must be 1 to 1000");
+        }
+        List<Organization.DeviceRecord> matching = state.devices().values().stream()
+                .filter(d -> status.map(s -> s.equals(d.status())).orElse(true))
+                .filter(d -> hostname.map(h -> d.hostname().contains(h)).orElse(true))
+                .sorted(Comparator.comparing(Organization.DeviceRecord::hostname))
+                .toList();
+        List<Map<String, Object>> page = matching.stream().skip(offset).limit(limit).map(this::deviceView).toList();
+        return ok(Map.of("total", matching.size(), "offset", offset, "devices", page));
+    }
+
+    private static int number(Optional<String> text, int fallback, String name) {
+        try {
+            int value = text.map(Integer::parseInt).orElse(fallback);
+            if (value < 0) {
+                throw new ApiException(400, name + " must not be negative");
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            throw new ApiException(400, name + " must be a number");
+        }
+    }
+
+    private Map<String, Object> deviceView(Organization.DeviceRecord device) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("id", device.id());
+        view.put("hostname", device.hostname());
+        view.put("publicKey", device.publicKey());
+        view.put("overlayIps", device.overlayIps());
+        view.put("endpoints", device.endpoints());
+        view.put("nat", device.nat());
+        view.put("metadata", device.metadata());
+        view.put("status", device.status());
+        view.put("registeredAt", device.registeredMillis());
+        view.put("lastSeen", device.lastSeenMillis());
+        return view;
+    }
+
+    private Route patchDevice(Organization.DeviceRecord device, Requests.PatchDevice request) {
+        if (request.hostname() != null && !HOSTNAME.matcher(request.hostname()).matches()) {
+            throw new ApiException(400, "hostname must be 1 to 63 letters, digits, '.', '-' or '_'");
+        }
+        if (request.metadata() != null && request.metadata().size() > 64) {
+            throw new ApiException(400, "at most 64 metadata entries");
+        }
+        return ask(Tokens.organizationOfDevice(device.id()), replyTo -> new Organization.PatchDevice(device.id(),
+                request.hostname(), request.metadata(), replyTo), reply -> ok(deviceView(reply.device())));
+    }
+
+    // ---- node API ---------------------------------------------------------------------------------------
+
+    private Route register(String auth, RegisterRequest request, RemoteAddress remote) {
+        Tokens.Parsed key = Tokens.parse(auth).filter(t -> t.kind().equals("mwk"))
+                .orElseThrow(() -> new ApiException(401, "registration needs a registration key as bearer token"));
+        byte[] publicKey = parsePublicKey(request.publicKey());
+        if (request.hostname() == null || !HOSTNAME.matcher(request.hostname()).matches()) {
+            throw new ApiException(400, "hostname must be 1 to 63 letters, digits, '.', '-' or '_'");
+        }
+        String organizationId = key.organizationId();
+        String deviceId = Tokens.newDeviceId(organizationId);
+        String secret = Tokens.randomHex(24);
+        List<Endpoint> endpoints = new ArrayList<>(request.endpoints() == null ? List.of() : request.endpoints());
+        observed(remote).ifPresent(address -> endpoints.add(new Endpoint(address, "control")));
+        return ask(organizationId, replyTo -> new Organization.Register(key.id(), Tokens.hash(key.secret()), deviceId,
+                request.publicKey(), request.hostname(), request.metadata(), endpoints, Tokens.hash(secret),
+                System.currentTimeMillis(), replyTo), reply -> {
+                    registrations.increment();
+                    return complete(StatusCodes.CREATED, toEntity(new RegisterResponse(deviceId, organizationId,
+                            "mwd." + deviceId + "." + secret, reply.device().overlayIps(),
+                            ca.issueDeviceCertificate(deviceId, publicKey), ca.certificatePem(), settings.relays(),
+                            settings.stunServers(), observed(remote).orElse(null))));
+                });
+    }
+
+    private static byte[] parsePublicKey(String text) {
+        if (text == null) {
+            throw new ApiException(400, "publicKey is required");
+        }
+        try {
+            byte[] key = Base64.getDecoder().decode(text);
+            if (key.length != 32) {
+                throw new ApiException(400, "publicKey must be 32 bytes of base64, as wg pubkey prints it");
+            }
+            return key;
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(400, "publicKey is not base64");
+        }
+    }
+
+    private Route reportEndpoints(String auth, EndpointReport report, RemoteAddress remote) {
+        return withSelf(auth, (state, device) -> {
+            List<Endpoint> endpoints = new ArrayList<>(report.endpoints() == null ? List.of() : report.endpoints());
+            if (endpoints.size() > 32) {
+                throw new ApiException(400, "at most 32 endpoints");
+            }
+            observed(remote).ifPresent(address -> endpoints.add(new Endpoint(address, "control")));
+            return ask(state.id(), replyTo -> new Organization.ReportEndpoints(device.id(), endpoints, report.nat(),
+                    System.currentTimeMillis(), replyTo), reply -> ok(Map.of("observedAddress",
+                    observed(remote).orElse(""), "revision", reply.state().revision())));
+        });
+    }
+
+    private Route peerStream(String auth, Optional<String> sinceText) {
+        long since = sinceText.map(text -> {
+            try {
+                return Long.parseLong(text);
+            } catch (NumberFormatException e) {
+                throw new ApiException(400, "since must be a revision number");
+            }
+        }).orElse(0L);
+        return withSelf(auth, (state, device) -> {
+            String organizationId = state.id();
+            AtomicLong revision = new AtomicLong(since);
+            Source<ByteString, ?> events = Source.tick(Duration.ZERO, settings.coalesceWindow(), "poll")
+                    .mapAsync(1, tick -> sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
+                            .<Organization.Reply>ask(replyTo -> new Organization.GetPeerMap(revision.get(), replyTo),
+                                    ASK_TIMEOUT))
+                    .takeWhile(reply -> reply.isOk()
+                            && !removedSelf(reply.peerMap(), device.id()))
+                    .mapConcat(reply -> {
+                        Organization.PeerMap map = reply.peerMap();
+                        boolean first = revision.get() == since && sinceText.isEmpty();
+                        if (!map.full() && map.peers().isEmpty() && map.removed().isEmpty() && !first) {
+                            return List.<PeerMapEvent>of();
+                        }
+                        revision.set(map.revision());
+                        List<PeerMapEvent> out = new ArrayList<>();
+                        var others = map.peers().stream().filter(p -> !p.id().equals(device.id())).toList();
+                        if (map.full()) {
+                            out.add(new PeerMapEvent(PeerMapEvent.SNAPSHOT, map.revision(), others, List.of()));
+                        } else {
+                            if (!others.isEmpty()) {
+                                out.add(new PeerMapEvent(PeerMapEvent.UPSERT, map.revision(), others, List.of()));
+                            }
+                            if (!map.removed().isEmpty()) {
+                                out.add(new PeerMapEvent(PeerMapEvent.REMOVE, map.revision(), List.of(), map.removed()));
+                            }
+                        }
+                        return out;
+                    })
+                    .keepAlive(Duration.ofSeconds(15), () -> new PeerMapEvent(PeerMapEvent.KEEPALIVE, revision.get(),
+                            List.of(), List.of()))
+                    .map(event -> ByteString.fromArray(json.writeValueAsBytes(event)).concat(ByteString.fromString("\n")))
+                    .watchTermination((mat, done) -> {
+                        watchers.incrementAndGet();
+                        done.whenComplete((ok, failure) -> watchers.decrementAndGet());
+                        return mat;
+                    });
+            return complete(HttpResponse.create().withEntity(HttpEntities.createChunked(NDJSON, events)));
+        });
+    }
+
+    /** A revoked or deleted device's own stream ends. */
+    private static boolean removedSelf(Organization.PeerMap map, String deviceId) {
+        return map.removed().contains(deviceId);
+    }
+
+    // ---- authorization ------------------------------------------------------------------------------------
+
+    private Route authorization(Function<String, Route> inner) {
+        return optionalHeaderValueByName("Authorization", header -> {
+            String token = header.filter(h -> h.startsWith("Bearer ")).map(h -> h.substring(7).strip())
+                    .orElseThrow(() -> new ApiException(401, "missing bearer token (Authorization: Bearer ...)"));
+            return inner.apply(token);
+        });
+    }
+
+    private boolean isAdmin(String token) {
+        return MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8),
+                settings.adminToken().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private Route adminOnly(String token, Supplier<Route> inner) {
+        if (!isAdmin(token)) {
+            Optional<Tokens.Parsed> parsed = Tokens.parse(token);
+            throw new ApiException(parsed.isPresent() ? 403 : 401,
+                    parsed.isPresent() ? "this needs the admin token" : "unknown token");
+        }
+        return inner.get();
+    }
+
+    /** Runs {@code inner} with the organization's state when the token is the admin's or that organization's. */
+    private Route withOrganization(String token, String organizationId, Function<Organization.State, Route> inner) {
+        boolean admin = isAdmin(token);
+        Optional<Tokens.Parsed> parsed = Tokens.parse(token).filter(t -> t.kind().equals("mwo"));
+        if (!admin && parsed.isEmpty()) {
+            throw new ApiException(401, "this needs the admin token or an organization API token");
+        }
+        if (!admin && !parsed.get().organizationId().equals(organizationId)) {
+            throw new ApiException(404, "no such organization");
+        }
+        return ask(organizationId, Organization.Get::new, reply -> {
+            if (!admin && !Tokens.sameHash(reply.state().apiTokenHash(), parsed.get().secret())) {
+                throw new ApiException(401, "unknown token");
+            }
+            return inner.apply(reply.state());
+        });
+    }
+
+    private Route withDevice(String token, String deviceId,
+            java.util.function.BiFunction<Organization.State, Organization.DeviceRecord, Route> inner) {
+        return withOrganization(token, Tokens.organizationOfDevice(deviceId), state -> {
+            Organization.DeviceRecord device = state.devices().get(deviceId);
+            if (device == null) {
+                throw new ApiException(404, "no such device");
+            }
+            return inner.apply(state, device);
+        });
+    }
+
+    /** The calling device, authenticated by its device token; revoked devices are refused. */
+    private Route withSelf(String token,
+            java.util.function.BiFunction<Organization.State, Organization.DeviceRecord, Route> inner) {
+        Tokens.Parsed parsed = Tokens.parse(token).filter(t -> t.kind().equals("mwd"))
+                .orElseThrow(() -> new ApiException(401, "this needs a device token"));
+        return ask(parsed.organizationId(), Organization.Get::new, reply -> {
+            Organization.DeviceRecord device = reply.state().devices().get(parsed.id());
+            if (device == null || !Tokens.sameHash(device.tokenHash(), parsed.secret())) {
+                throw new ApiException(401, "unknown device token");
+            }
+            if (!device.status().equals(Organization.DeviceRecord.ACTIVE)) {
+                throw new ApiException(403, "device revoked");
+            }
+            return inner.apply(reply.state(), device);
+        });
+    }
+
+    // ---- plumbing -----------------------------------------------------------------------------------------
+
+    private Route ask(String organizationId,
+            org.apache.pekko.japi.function.Function<org.apache.pekko.actor.typed.ActorRef<Organization.Reply>, Organization.Command> command,
+            Function<Organization.Reply, Route> onOk) {
+        if (organizationId.isEmpty() || organizationId.length() > 64) {
+            throw new ApiException(404, "no such organization");
+        }
+        CompletionStage<Organization.Reply> reply = sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
+                .ask(command, ASK_TIMEOUT);
+        return onSuccess(reply, answer -> answer.isOk() ? onOk.apply(answer) : error(answer.status(), answer.error()));
+    }
+
+    private <T> Route body(Class<T> type, Function<T, Route> inner) {
+        return entity(Unmarshaller.entityToString(), text -> {
+            T value;
+            try {
+                value = json.readValue(text, type);
+            } catch (UnrecognizedPropertyException e) {
+                throw new ApiException(400, "unknown field \"" + e.getPropertyName() + "\"");
+            } catch (JsonProcessingException e) {
+                throw new ApiException(400, "malformed JSON: " + e.getOriginalMessage());
+            }
+            if (value == null) {
+                throw new ApiException(400, "a JSON object is required");
+            }
+            return inner.apply(value);
+        });
+    }
+
+    private Route clientAddress(Function<RemoteAddress, Route> inner) {
+        return extractClientIP(inner::apply);
+    }
+
+    private static Optional<String> observed(RemoteAddress remote) {
+        return remote.getAddress().map(address -> {
+            String host = address.getHostAddress();
+            int port = remote.getPort();
+            if (port <= 0) {
+                return null;
+            }
+            return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        });
+    }
+
+    private Route openApi() {
+        try (InputStream in = ControlRoutes.class.getResourceAsStream("/openapi.json")) {
+            return complete(HttpResponse.create().withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON,
+                    in.readAllBytes())));
+        } catch (IOException | NullPointerException e) {
+            return error(500, "the OpenAPI document is missing from this build");
+        }
+    }
+
+    private Route ok(Object body) {
+        return complete(StatusCodes.OK, toEntity(body));
+    }
+
+    private org.apache.pekko.http.javadsl.model.ResponseEntity toEntity(Object body) {
+        try {
+            return HttpEntities.create(ContentTypes.APPLICATION_JSON, json.writeValueAsBytes(body));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Route error(int status, String message) {
+        return complete(StatusCodes.get(status), toEntity(new ApiError(message)));
+    }
+
+    private ExceptionHandler exceptions() {
+        return ExceptionHandler.newBuilder()
+                .match(ApiException.class, e -> error(e.status, e.getMessage()))
+                .match(java.util.concurrent.TimeoutException.class, e -> error(503, "the cluster did not answer in time"))
+                .matchAny(e -> {
+                    Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                            ? e.getCause() : e;
+                    if (cause instanceof ApiException api) {
+                        return error(api.status, api.getMessage());
+                    }
+                    if (cause instanceof java.util.concurrent.TimeoutException) {
+                        return error(503, "the cluster did not answer in time");
+                    }
+                    system.log().warn("request failed: {}", cause.toString());
+                    return error(500, "internal error");
+                })
+                .build();
+    }
+
+    private RejectionHandler rejections() {
+        return RejectionHandler.defaultHandler().mapRejectionResponse(response -> {
+            if (response.entity().getContentType().equals(ContentTypes.APPLICATION_JSON)) {
+                return response;
+            }
+            String text = response.entity() instanceof org.apache.pekko.http.javadsl.model.HttpEntity.Strict strict
+                    ? strict.getData().utf8String() : response.status().reason();
+            try {
+                return response.withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON,
+                        json.writeValueAsBytes(new ApiError(text))));
+            } catch (JsonProcessingException e) {
+                return response;
+            }
+        });
+    }
+}

@@ -1,0 +1,112 @@
+package io.meshwork.control.organization;
+
+import java.math.BigInteger;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+
+/**
+ * Overlay address arithmetic: the n-th host of an IPv4 CIDR, and an organization's IPv6 ULA /64
+ * (RFC 4193: fd00::/8 + a 40-bit global id, here derived from the organization id, + subnet 0).
+ */
+public final class Ipam {
+
+    private Ipam() {}
+
+    /** A parsed IPv4 CIDR. */
+    public record Cidr(int network, int prefixLength) {
+
+        /** Parses {@code a.b.c.d/n} (IPv4, n from 8 to 30), masking host bits. */
+        public static Cidr parse(String text) {
+            int slash = text.indexOf('/');
+            if (slash < 0) {
+                throw new IllegalArgumentException("CIDR needs a prefix length: " + text);
+            }
+            String ip = text.substring(0, slash);
+            if (!ip.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+                throw new IllegalArgumentException("not an IPv4 CIDR: " + text);
+            }
+            int length;
+            try {
+                length = Integer.parseInt(text.substring(slash + 1));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("bad prefix length in " + text);
+            }
+            if (length < 8 || length > 30) {
+                throw new IllegalArgumentException("prefix length must be 8 to 30: " + text);
+            }
+            int address = 0;
+            for (String part : ip.split("\\.")) {
+                int octet = Integer.parseInt(part);
+                if (octet > 255) {
+                    throw new IllegalArgumentException("not an IPv4 CIDR: " + text);
+                }
+                address = address << 8 | octet;
+            }
+            int mask = (int) (0xFFFFFFFFL << (32 - length));
+            return new Cidr(address & mask, length);
+        }
+
+        /** Usable hosts: all but the network and broadcast addresses. */
+        public long capacity() {
+            return (1L << (32 - prefixLength)) - 2;
+        }
+
+        /** Host number {@code index} (from 1) as dotted text. */
+        public String host(long index) {
+            if (index < 1 || index > capacity()) {
+                throw new IllegalArgumentException("no host " + index + " in " + this);
+            }
+            int address = network + (int) index;
+            return (address >>> 24) + "." + (address >>> 16 & 0xFF) + "." + (address >>> 8 & 0xFF) + "." + (address & 0xFF);
+        }
+
+        @Override
+        public String toString() {
+            return host0() + "/" + prefixLength;
+        }
+
+        private String host0() {
+            return (network >>> 24) + "." + (network >>> 16 & 0xFF) + "." + (network >>> 8 & 0xFF) + "." + (network & 0xFF);
+        }
+    }
+
+    /** The organization's ULA /64 prefix, e.g. {@code fd3b:1c2d:9e4f::/64}. */
+    public static String ulaPrefix(String organizationId) {
+        byte[] prefix = ulaBytes(organizationId);
+        return format(prefix) + "/64";
+    }
+
+    /** Host {@code index} in the organization's ULA /64. */
+    public static String ulaHost(String organizationId, long index) {
+        byte[] address = ulaBytes(organizationId);
+        byte[] host = BigInteger.valueOf(index).toByteArray();
+        for (int i = 0; i < host.length && i < 8; i++) {
+            address[15 - i] = host[host.length - 1 - i];
+        }
+        return format(address);
+    }
+
+    private static byte[] ulaBytes(String organizationId) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(organizationId.getBytes(StandardCharsets.UTF_8));
+            byte[] address = new byte[16];
+            address[0] = (byte) 0xfd;
+            System.arraycopy(digest, 0, address, 1, 5);
+            return address;
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String format(byte[] bytes) {
+        try {
+            String full = InetAddress.getByAddress(bytes).getHostAddress();
+            return full.replaceFirst("(^|:)(0(:|$)){2,}", "::").replaceFirst(":::", "::");
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

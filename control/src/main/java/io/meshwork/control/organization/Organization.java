@@ -1,0 +1,425 @@
+package io.meshwork.control.organization;
+
+import io.meshwork.control.CborSerializable;
+import io.meshwork.protocol.api.Endpoint;
+import io.meshwork.protocol.api.PeerInfo;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+
+/**
+ * An organization: its overlay address space and IPAM, registration keys, API token, and the directory of its
+ * devices with their endpoints, NAT reports and lifecycle. It is the source of the peer map: every change bumps
+ * the revision and is remembered (the last {@value #RETAINED_CHANGES}) so a watcher can resume from a revision.
+ *
+ * <p>Lifecycle: not created → created. Devices: active → revoked (kept, never in the peer map) or deleted.
+ * Invariants: overlay addresses are never handed out twice; a registration key's secret is kept only hashed;
+ * a single-use key registers at most one device.
+ */
+public final class Organization
+        extends EventSourcedBehaviorWithEnforcedReplies<Organization.Command, Organization.Event, Organization.State> {
+
+    public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Organization");
+    static final int RETAINED_CHANGES = 1000;
+
+    public static void init(ActorSystem<?> system, int snapshotEvery) {
+        ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, context -> create(context.getEntityId(), snapshotEvery)));
+    }
+
+    public static Behavior<Command> create(String organizationId, int snapshotEvery) {
+        return new Organization(organizationId, snapshotEvery);
+    }
+
+    // ---- messages ---------------------------------------------------------------------------------------
+
+    public sealed interface Command extends CborSerializable {}
+
+    public record Create(String name, String ipv4Cidr, String apiTokenHash, long nowMillis, ActorRef<Reply> replyTo)
+            implements Command {}
+
+    public record Get(ActorRef<Reply> replyTo) implements Command {}
+
+    public record Delete(ActorRef<Reply> replyTo) implements Command {}
+
+    public record CreateKey(String keyId, String secretHash, boolean reusable, long expiresAtMillis, long nowMillis,
+            ActorRef<Reply> replyTo) implements Command {}
+
+    public record RevokeKey(String keyId, ActorRef<Reply> replyTo) implements Command {}
+
+    public record Register(String keyId, String secretHash, String deviceId, String publicKey, String hostname,
+            Map<String, String> metadata, List<Endpoint> endpoints, String tokenHash, long nowMillis,
+            ActorRef<Reply> replyTo) implements Command {}
+
+    public record ReportEndpoints(String deviceId, List<Endpoint> endpoints, Map<String, Object> nat, long nowMillis,
+            ActorRef<Reply> replyTo) implements Command {}
+
+    public record PatchDevice(String deviceId, String hostname, Map<String, String> metadata,
+            ActorRef<Reply> replyTo) implements Command {}
+
+    public record RevokeDevice(String deviceId, ActorRef<Reply> replyTo) implements Command {}
+
+    public record DeleteDevice(String deviceId, ActorRef<Reply> replyTo) implements Command {}
+
+    public record GetPeerMap(long sinceRevision, ActorRef<Reply> replyTo) implements Command {}
+
+    /** Every answer: a status (HTTP semantics), an error text when not 2xx, and the state it acted on. */
+    public record Reply(int status, String error, State state, DeviceRecord device, PeerMap peerMap)
+            implements CborSerializable {
+        static Reply ok(State state) {
+            return new Reply(200, null, state, null, null);
+        }
+
+        static Reply device(State state, DeviceRecord device) {
+            return new Reply(200, null, state, device, null);
+        }
+
+        static Reply error(int status, String error) {
+            return new Reply(status, error, null, null, null);
+        }
+
+        public boolean isOk() {
+            return status / 100 == 2;
+        }
+    }
+
+    /** Peers to send a watcher: the whole map ({@code full}) or what changed since its revision. */
+    public record PeerMap(long revision, boolean full, List<PeerInfo> peers, List<String> removed)
+            implements CborSerializable {}
+
+    public sealed interface Event extends CborSerializable {}
+
+    public record Created(String organizationId, String name, String ipv4Cidr, String apiTokenHash, long atMillis)
+            implements Event {}
+
+    public record Deleted(String organizationId) implements Event {}
+
+    public record KeyCreated(String organizationId, RegistrationKey key) implements Event {}
+
+    public record KeyRevoked(String organizationId, String keyId) implements Event {}
+
+    public record DeviceRegistered(String organizationId, String keyId, DeviceRecord device) implements Event {}
+
+    public record EndpointsReported(String organizationId, String deviceId, List<Endpoint> endpoints,
+            Map<String, Object> nat, long atMillis) implements Event {}
+
+    public record DevicePatched(String organizationId, String deviceId, String hostname, Map<String, String> metadata)
+            implements Event {}
+
+    public record DeviceRevoked(String organizationId, String deviceId) implements Event {}
+
+    public record DeviceDeleted(String organizationId, String deviceId) implements Event {}
+
+    // ---- state ------------------------------------------------------------------------------------------
+
+    public record RegistrationKey(String id, String secretHash, boolean reusable, long createdMillis,
+            long expiresAtMillis, boolean revoked, int uses) implements CborSerializable {
+        boolean usableAt(long nowMillis) {
+            return !revoked && (expiresAtMillis == 0 || nowMillis < expiresAtMillis) && (reusable || uses == 0);
+        }
+    }
+
+    public record DeviceRecord(String id, String publicKey, String hostname, List<String> overlayIps,
+            String tokenHash, List<Endpoint> endpoints, Map<String, Object> nat, Map<String, String> metadata,
+            String status, long registeredMillis, long lastSeenMillis) implements CborSerializable {
+        public static final String ACTIVE = "active";
+        public static final String REVOKED = "revoked";
+
+        PeerInfo toPeer() {
+            return new PeerInfo(id, hostname, publicKey, overlayIps, endpoints, nat, lastSeenMillis);
+        }
+    }
+
+    /** A change to the peer map: a device added or changed, or removed from it. */
+    public record Change(long revision, String deviceId) implements CborSerializable {}
+
+    public record State(String id, String name, String ipv4Cidr, String apiTokenHash, long createdMillis,
+            boolean exists, long nextHost, Map<String, RegistrationKey> keys, Map<String, DeviceRecord> devices,
+            long revision, List<Change> changes) implements CborSerializable {
+
+        static State empty(String id) {
+            return new State(id, null, null, null, 0, false, 1, Map.of(), Map.of(), 0, List.of());
+        }
+
+        State created(Created event) {
+            return new State(id, event.name(), event.ipv4Cidr(), event.apiTokenHash(), event.atMillis(), true, 1,
+                    Map.of(), Map.of(), revision, changes);
+        }
+
+        State deleted() {
+            return new State(id, null, null, null, 0, false, nextHost, Map.of(), Map.of(), revision + 1, List.of());
+        }
+
+        State withKey(RegistrationKey key) {
+            Map<String, RegistrationKey> next = new LinkedHashMap<>(keys);
+            next.put(key.id(), key);
+            return new State(id, name, ipv4Cidr, apiTokenHash, createdMillis, exists, nextHost, Map.copyOf(next),
+                    devices, revision, changes);
+        }
+
+        State withDevice(DeviceRecord device, long hostsUsed) {
+            Map<String, DeviceRecord> next = new LinkedHashMap<>(devices);
+            next.put(device.id(), device);
+            long newRevision = revision + 1;
+            List<Change> nextChanges = new ArrayList<>(changes);
+            nextChanges.add(new Change(newRevision, device.id()));
+            if (nextChanges.size() > RETAINED_CHANGES) {
+                nextChanges = nextChanges.subList(nextChanges.size() - RETAINED_CHANGES, nextChanges.size());
+            }
+            return new State(id, name, ipv4Cidr, apiTokenHash, createdMillis, exists, nextHost + hostsUsed, keys,
+                    Map.copyOf(next), newRevision, List.copyOf(nextChanges));
+        }
+
+        State withoutDevice(String deviceId) {
+            Map<String, DeviceRecord> next = new LinkedHashMap<>(devices);
+            next.remove(deviceId);
+            long newRevision = revision + 1;
+            List<Change> nextChanges = new ArrayList<>(changes);
+            nextChanges.add(new Change(newRevision, deviceId));
+            if (nextChanges.size() > RETAINED_CHANGES) {
+                nextChanges = nextChanges.subList(nextChanges.size() - RETAINED_CHANGES, nextChanges.size());
+            }
+            return new State(id, name, ipv4Cidr, apiTokenHash, createdMillis, exists, nextHost, keys,
+                    Map.copyOf(next), newRevision, List.copyOf(nextChanges));
+        }
+
+        DeviceRecord deviceByKey(String publicKey) {
+            return devices.values().stream().filter(d -> d.publicKey().equals(publicKey)).findFirst().orElse(null);
+        }
+
+        /** The peer map for a watcher at {@code since}: deltas when they are all retained, else everything. */
+        PeerMap peerMapSince(long since) {
+            boolean retained = since > 0 && since <= revision
+                    && (changes.isEmpty() ? since == revision : changes.get(0).revision() <= since + 1);
+            if (!retained) {
+                List<PeerInfo> peers = devices.values().stream()
+                        .filter(d -> d.status().equals(DeviceRecord.ACTIVE))
+                        .sorted(Comparator.comparing(DeviceRecord::hostname))
+                        .map(DeviceRecord::toPeer)
+                        .toList();
+                return new PeerMap(revision, true, peers, List.of());
+            }
+            Set<String> touched = new LinkedHashSet<>();
+            for (Change change : changes) {
+                if (change.revision() > since) {
+                    touched.add(change.deviceId());
+                }
+            }
+            List<PeerInfo> upserts = new ArrayList<>();
+            List<String> removed = new ArrayList<>();
+            for (String deviceId : touched) {
+                DeviceRecord device = devices.get(deviceId);
+                if (device != null && device.status().equals(DeviceRecord.ACTIVE)) {
+                    upserts.add(device.toPeer());
+                } else {
+                    removed.add(deviceId);
+                }
+            }
+            return new PeerMap(revision, false, upserts, removed);
+        }
+    }
+
+    // ---- behaviour ----------------------------------------------------------------------------------------
+
+    private final String organizationId;
+    private final int snapshotEvery;
+
+    private Organization(String organizationId, int snapshotEvery) {
+        super(PersistenceId.of(ENTITY_KEY.name(), organizationId),
+                SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
+        this.organizationId = organizationId;
+        this.snapshotEvery = snapshotEvery;
+    }
+
+    @Override
+    public State emptyState() {
+        return State.empty(organizationId);
+    }
+
+    @Override
+    public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+        return newCommandHandlerWithReplyBuilder().forAnyState()
+                .onCommand(Create.class, this::onCreate)
+                .onCommand(Get.class, (state, command) -> exists(state, command.replyTo()) != null
+                        ? Effect().reply(command.replyTo(), Reply.error(404, "no such organization"))
+                        : Effect().reply(command.replyTo(), Reply.ok(state)))
+                .onCommand(Delete.class, this::onDelete)
+                .onCommand(CreateKey.class, this::onCreateKey)
+                .onCommand(RevokeKey.class, this::onRevokeKey)
+                .onCommand(Register.class, this::onRegister)
+                .onCommand(ReportEndpoints.class, this::onReportEndpoints)
+                .onCommand(PatchDevice.class, this::onPatchDevice)
+                .onCommand(RevokeDevice.class, this::onRevokeDevice)
+                .onCommand(DeleteDevice.class, this::onDeleteDevice)
+                .onCommand(GetPeerMap.class, (state, command) -> exists(state, command.replyTo()) != null
+                        ? Effect().reply(command.replyTo(), Reply.error(404, "no such organization"))
+                        : Effect().reply(command.replyTo(),
+                                new Reply(200, null, null, null, state.peerMapSince(command.sinceRevision()))))
+                .build();
+    }
+
+    /** Null when the organization exists, else the 404 to answer with. */
+    private static Reply exists(State state, ActorRef<Reply> replyTo) {
+        return state.exists() ? null : Reply.error(404, "no such organization");
+    }
+
+    private ReplyEffect<Event, State> onCreate(State state, Create command) {
+        if (state.exists()) {
+            return Effect().reply(command.replyTo(), Reply.error(409, "organization exists"));
+        }
+        return Effect().persist(new Created(organizationId, command.name(), command.ipv4Cidr(),
+                        command.apiTokenHash(), command.nowMillis()))
+                .thenReply(command.replyTo(), Reply::ok);
+    }
+
+    private ReplyEffect<Event, State> onDelete(State state, Delete command) {
+        if (!state.exists()) {
+            return Effect().reply(command.replyTo(), Reply.error(404, "no such organization"));
+        }
+        return Effect().persist(new Deleted(organizationId)).thenReply(command.replyTo(), Reply::ok);
+    }
+
+    private ReplyEffect<Event, State> onCreateKey(State state, CreateKey command) {
+        if (!state.exists()) {
+            return Effect().reply(command.replyTo(), Reply.error(404, "no such organization"));
+        }
+        RegistrationKey key = new RegistrationKey(command.keyId(), command.secretHash(), command.reusable(),
+                command.nowMillis(), command.expiresAtMillis(), false, 0);
+        return Effect().persist(new KeyCreated(organizationId, key)).thenReply(command.replyTo(), Reply::ok);
+    }
+
+    private ReplyEffect<Event, State> onRevokeKey(State state, RevokeKey command) {
+        if (!state.exists() || !state.keys().containsKey(command.keyId())) {
+            return Effect().reply(command.replyTo(), Reply.error(404, "no such key"));
+        }
+        return Effect().persist(new KeyRevoked(organizationId, command.keyId())).thenReply(command.replyTo(), Reply::ok);
+    }
+
+    private ReplyEffect<Event, State> onRegister(State state, Register command) {
+        RegistrationKey key = state.exists() ? state.keys().get(command.keyId()) : null;
+        if (key == null || !key.secretHash().equals(command.secretHash())) {
+            return Effect().reply(command.replyTo(), Reply.error(401, "unknown registration key"));
+        }
+        if (!key.usableAt(command.nowMillis())) {
+            String why = key.revoked() ? "registration key revoked"
+                    : (!key.reusable() && key.uses() > 0) ? "registration key already used"
+                    : "registration key expired";
+            return Effect().reply(command.replyTo(), Reply.error(401, why));
+        }
+        DeviceRecord existing = state.deviceByKey(command.publicKey());
+        if (existing != null) {
+            return Effect().reply(command.replyTo(), Reply.error(409,
+                    "a device with this public key is already registered (" + existing.id() + ")"));
+        }
+        Ipam.Cidr cidr = Ipam.Cidr.parse(state.ipv4Cidr());
+        if (state.nextHost() > cidr.capacity()) {
+            return Effect().reply(command.replyTo(), Reply.error(409, "the organization's address space is full"));
+        }
+        List<String> overlay = List.of(cidr.host(state.nextHost()), Ipam.ulaHost(organizationId, state.nextHost()));
+        DeviceRecord device = new DeviceRecord(command.deviceId(), command.publicKey(), command.hostname(), overlay,
+                command.tokenHash(), command.endpoints() == null ? List.of() : command.endpoints(), Map.of(),
+                command.metadata() == null ? Map.of() : command.metadata(), DeviceRecord.ACTIVE,
+                command.nowMillis(), command.nowMillis());
+        return Effect().persist(new DeviceRegistered(organizationId, key.id(), device))
+                .thenReply(command.replyTo(), next -> Reply.device(next, next.devices().get(device.id())));
+    }
+
+    private ReplyEffect<Event, State> onReportEndpoints(State state, ReportEndpoints command) {
+        DeviceRecord device = state.devices().get(command.deviceId());
+        if (device == null || !device.status().equals(DeviceRecord.ACTIVE)) {
+            return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
+        }
+        return Effect().persist(new EndpointsReported(organizationId, device.id(), command.endpoints(),
+                        command.nat() == null ? device.nat() : command.nat(), command.nowMillis()))
+                .thenReply(command.replyTo(), next -> Reply.device(next, next.devices().get(device.id())));
+    }
+
+    private ReplyEffect<Event, State> onPatchDevice(State state, PatchDevice command) {
+        DeviceRecord device = state.devices().get(command.deviceId());
+        if (device == null) {
+            return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
+        }
+        return Effect().persist(new DevicePatched(organizationId, device.id(),
+                        command.hostname() == null ? device.hostname() : command.hostname(),
+                        command.metadata() == null ? device.metadata() : command.metadata()))
+                .thenReply(command.replyTo(), next -> Reply.device(next, next.devices().get(device.id())));
+    }
+
+    private ReplyEffect<Event, State> onRevokeDevice(State state, RevokeDevice command) {
+        DeviceRecord device = state.devices().get(command.deviceId());
+        if (device == null) {
+            return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
+        }
+        return Effect().persist(new DeviceRevoked(organizationId, device.id()))
+                .thenReply(command.replyTo(), next -> Reply.device(next, next.devices().get(device.id())));
+    }
+
+    private ReplyEffect<Event, State> onDeleteDevice(State state, DeleteDevice command) {
+        if (!state.devices().containsKey(command.deviceId())) {
+            return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
+        }
+        return Effect().persist(new DeviceDeleted(organizationId, command.deviceId()))
+                .thenReply(command.replyTo(), Reply::ok);
+    }
+
+    @Override
+    public EventHandler<State, Event> eventHandler() {
+        return newEventHandlerBuilder().forAnyState()
+                .onEvent(Created.class, State::created)
+                .onEvent(Deleted.class, (state, event) -> state.deleted())
+                .onEvent(KeyCreated.class, (state, event) -> state.withKey(event.key()))
+                .onEvent(KeyRevoked.class, (state, event) -> {
+                    RegistrationKey key = state.keys().get(event.keyId());
+                    return state.withKey(new RegistrationKey(key.id(), key.secretHash(), key.reusable(),
+                            key.createdMillis(), key.expiresAtMillis(), true, key.uses()));
+                })
+                .onEvent(DeviceRegistered.class, (state, event) -> {
+                    RegistrationKey key = state.keys().get(event.keyId());
+                    State used = state.withKey(new RegistrationKey(key.id(), key.secretHash(), key.reusable(),
+                            key.createdMillis(), key.expiresAtMillis(), key.revoked(), key.uses() + 1));
+                    return used.withDevice(event.device(), 1);
+                })
+                .onEvent(EndpointsReported.class, (state, event) -> {
+                    DeviceRecord d = state.devices().get(event.deviceId());
+                    return state.withDevice(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
+                            d.tokenHash(), event.endpoints(), event.nat(), d.metadata(), d.status(),
+                            d.registeredMillis(), event.atMillis()), 0);
+                })
+                .onEvent(DevicePatched.class, (state, event) -> {
+                    DeviceRecord d = state.devices().get(event.deviceId());
+                    return state.withDevice(new DeviceRecord(d.id(), d.publicKey(), event.hostname(), d.overlayIps(),
+                            d.tokenHash(), d.endpoints(), d.nat(), event.metadata(), d.status(),
+                            d.registeredMillis(), d.lastSeenMillis()), 0);
+                })
+                .onEvent(DeviceRevoked.class, (state, event) -> {
+                    DeviceRecord d = state.devices().get(event.deviceId());
+                    return state.withDevice(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
+                            d.tokenHash(), d.endpoints(), d.nat(), d.metadata(), DeviceRecord.REVOKED,
+                            d.registeredMillis(), d.lastSeenMillis()), 0);
+                })
+                .onEvent(DeviceDeleted.class, (state, event) -> state.withoutDevice(event.deviceId()))
+                .build();
+    }
+
+    @Override
+    public RetentionCriteria retentionCriteria() {
+        return RetentionCriteria.snapshotEvery(snapshotEvery, 2);
+    }
+}

@@ -1,0 +1,315 @@
+package io.meshwork.control.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.ConfigFactory;
+import io.meshwork.control.ControlServer;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The control API through a real HTTP client against a running control plane on embedded H2. */
+class ControlApiTest {
+
+    static final String ADMIN = "mwa.test-admin-token";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static Path data;
+    private static ControlServer server;
+    private static String base;
+
+    @BeforeAll
+    static void start() throws Exception {
+        data = Files.createTempDirectory("mwc-api");
+        server = startServer(data, Map.of());
+        base = "http://127.0.0.1:" + server.httpAddress().getPort();
+    }
+
+    static ControlServer startServer(Path dataDir, Map<String, Object> extra) throws Exception {
+        Map<String, Object> overrides = new java.util.HashMap<>(Map.of(
+                "meshwork.control.data-dir", dataDir.toString(),
+                "meshwork.control.http.port", 0,
+                "meshwork.control.admin-token", ADMIN,
+                "meshwork.control.stream-coalesce-window", "50ms",
+                "pekko.remote.artery.canonical.port", 0));
+        overrides.putAll(extra);
+        return ControlServer.start(ControlServer.configuration(ConfigFactory.parseMap(overrides)));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    record Answer(int status, JsonNode body) {}
+
+    static Answer call(String base, String method, String path, String token, String body) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(20))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        JsonNode json = response.body().isEmpty() ? null : JSON.readTree(response.body());
+        return new Answer(response.statusCode(), json);
+    }
+
+    private Answer call(String method, String path, String token, String body) throws Exception {
+        return call(base, method, path, token, body);
+    }
+
+    private static String publicKey(int seed) {
+        byte[] key = new byte[32];
+        key[0] = (byte) seed;
+        key[31] = 9;
+        return Base64.getEncoder().encodeToString(key);
+    }
+
+    record Org(String id, String apiToken, String reusableKey) {}
+
+    private Org organization(String name) throws Exception {
+        Answer org = call("POST", "/api/v1/organizations", ADMIN, "{\"name\":\"" + name + "\"}");
+        assertEquals(201, org.status(), String.valueOf(org.body()));
+        String id = org.body().get("id").asText();
+        Answer key = call("POST", "/api/v1/organizations/" + id + "/keys", ADMIN, "{\"reusable\":true}");
+        assertEquals(201, key.status());
+        return new Org(id, org.body().get("apiToken").asText(), key.body().get("key").asText());
+    }
+
+    private JsonNode register(String key, String hostname, int seed) throws Exception {
+        Answer answer = call("POST", "/api/v1/register", key,
+                "{\"publicKey\":\"" + publicKey(seed) + "\",\"hostname\":\"" + hostname + "\"}");
+        assertEquals(201, answer.status(), String.valueOf(answer.body()));
+        return answer.body();
+    }
+
+    @Test
+    void healthReadyMetricsAndOpenApi() throws Exception {
+        assertEquals("ok", call("GET", "/health", null, null).body().get("status").asText());
+        assertEquals(200, call("GET", "/ready", null, null).status());
+        HttpResponse<String> metrics = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertTrue(metrics.body().contains("meshwork_registrations"), metrics.body());
+        JsonNode openApi = call("GET", "/api/v1/openapi.json", null, null).body();
+        assertTrue(openApi.at("/paths").has("/api/v1/register"));
+        assertTrue(openApi.at("/paths").has("/api/v1/peers/stream"));
+    }
+
+    @Test
+    void registrationGivesAddressesTokenAndACertificateForTheWireGuardKey() throws Exception {
+        Org org = organization("reg");
+        JsonNode device = register(org.reusableKey(), "alpha", 1);
+        assertTrue(device.get("id").asText().startsWith(org.id() + "-"));
+        assertEquals("100.64.0.1", device.get("overlayIps").get(0).asText());
+        assertTrue(device.get("overlayIps").get(1).asText().startsWith("fd"));
+        assertTrue(device.get("observedAddress").asText().startsWith("127.0.0.1:"));
+        CertificateFactory factory = CertificateFactory.getInstance("X.509");
+        X509Certificate certificate = (X509Certificate) factory.generateCertificate(
+                new ByteArrayInputStream(device.get("certificate").asText().getBytes()));
+        X509Certificate ca = (X509Certificate) factory.generateCertificate(
+                new ByteArrayInputStream(device.get("caCertificate").asText().getBytes()));
+        certificate.verify(ca.getPublicKey());
+        assertTrue(certificate.getSubjectX500Principal().getName().contains(device.get("id").asText()));
+        assertTrue(certificate.getSubjectAlternativeNames().toString().contains("urn:meshwork:wireguard:01"));
+        assertEquals(409, call("POST", "/api/v1/register", org.reusableKey(),
+                "{\"publicKey\":\"" + publicKey(1) + "\",\"hostname\":\"again\"}").status(), "same key twice");
+    }
+
+    @Test
+    void singleUseKeysRegisterOnceAndRevokedKeysNever() throws Exception {
+        Org org = organization("keys");
+        String single = call("POST", "/api/v1/organizations/" + org.id() + "/keys", org.apiToken(),
+                "{\"reusable\":false,\"expiresInSeconds\":3600}").body().get("key").asText();
+        register(single, "one", 10);
+        Answer second = call("POST", "/api/v1/register", single,
+                "{\"publicKey\":\"" + publicKey(11) + "\",\"hostname\":\"two\"}");
+        assertEquals(401, second.status());
+        assertEquals("registration key already used", second.body().get("error").asText());
+        String keyId = org.reusableKey().split("\\.")[2];
+        assertEquals(200, call("DELETE", "/api/v1/organizations/" + org.id() + "/keys/" + keyId, ADMIN, null).status());
+        assertEquals("registration key revoked", call("POST", "/api/v1/register", org.reusableKey(),
+                "{\"publicKey\":\"" + publicKey(12) + "\",\"hostname\":\"three\"}").body().get("error").asText());
+        JsonNode keys = call("GET", "/api/v1/organizations/" + org.id() + "/keys", org.apiToken(), null).body();
+        assertEquals(2, keys.size());
+        assertFalse(keys.toString().contains("mwk."), "secrets are never listed");
+    }
+
+    @Test
+    void authFailuresAreJsonAndOrganizationsAreIsolated() throws Exception {
+        Org mine = organization("mine");
+        Org theirs = organization("theirs");
+        JsonNode theirDevice = register(theirs.reusableKey(), "secret-box", 20);
+        assertEquals(401, call("POST", "/api/v1/organizations", null, "{\"name\":\"x\"}").status());
+        assertEquals(401, call("POST", "/api/v1/organizations", "nonsense", "{\"name\":\"x\"}").status());
+        Answer forbidden = call("POST", "/api/v1/organizations", mine.apiToken(), "{\"name\":\"x\"}");
+        assertEquals(403, forbidden.status());
+        assertEquals("this needs the admin token", forbidden.body().get("error").asText());
+        assertEquals(404, call("GET", "/api/v1/organizations/" + theirs.id(), mine.apiToken(), null).status());
+        assertEquals(404, call("GET", "/api/v1/organizations/" + theirs.id() + "/devices", mine.apiToken(), null).status());
+        assertEquals(404, call("GET", "/api/v1/devices/" + theirDevice.get("id").asText(), mine.apiToken(), null).status());
+        assertEquals(404, call("DELETE", "/api/v1/devices/" + theirDevice.get("id").asText(), mine.apiToken(), null).status());
+        assertEquals(401, call("GET", "/api/v1/organizations/" + mine.id(), "mwo." + mine.id() + ".forged", null).status());
+        assertEquals(200, call("GET", "/api/v1/organizations/" + mine.id(), mine.apiToken(), null).status());
+        assertEquals(401, call("GET", "/api/v1/peers/stream", mine.apiToken(), null).status(), "streams need a device token");
+        Answer device = call("POST", "/api/v1/devices/self/endpoints", "mwd." + theirDevice.get("id").asText() + ".bad", "{}");
+        assertEquals(401, device.status());
+        assertNotNull(device.body().get("error"));
+    }
+
+    @Test
+    void badInputIsA400ThatSaysWhatWasWrong() throws Exception {
+        Org org = organization("input");
+        Map<String, String> cases = Map.of(
+                "{\"name\":\"x\",\"bogus\":1}", "unknown field \"bogus\"",
+                "{\"name\":", "malformed JSON",
+                "[]", "malformed JSON",
+                "{\"name\":\"x\",\"ipv4Cidr\":\"10.0.0.0/33\"}", "bad ipv4Cidr",
+                "{\"name\":\"x\",\"ipv4Cidr\":\"not-a-cidr\"}", "bad ipv4Cidr",
+                "{\"name\":\"\"}", "name is required");
+        for (var entry : cases.entrySet()) {
+            Answer answer = call("POST", "/api/v1/organizations", ADMIN, entry.getKey());
+            assertEquals(400, answer.status(), entry.getKey());
+            assertTrue(answer.body().get("error").asText().startsWith(entry.getValue()),
+                    entry.getKey() + " -> " + answer.body());
+        }
+        assertEquals("publicKey must be 32 bytes of base64, as wg pubkey prints it", call("POST", "/api/v1/register",
+                org.reusableKey(), "{\"publicKey\":\"AAAA\",\"hostname\":\"h\"}").body().get("error").asText());
+        assertEquals(400, call("POST", "/api/v1/register", org.reusableKey(),
+                "{\"publicKey\":\"" + publicKey(30) + "\",\"hostname\":\"bad name!\"}").status());
+        assertEquals(400, call("POST", "/api/v1/organizations/" + org.id() + "/keys", ADMIN,
+                "{\"expiresInSeconds\":-5}").status());
+        assertEquals(400, call("GET", "/api/v1/organizations/" + org.id() + "/devices?limit=0", ADMIN, null).status());
+        Answer huge = call("POST", "/api/v1/organizations", ADMIN, "{\"name\":\"" + "x".repeat(100_000) + "\"}");
+        assertEquals(413, huge.status());
+        assertNotNull(huge.body().get("error"), "even size limits answer JSON");
+    }
+
+    @Test
+    void devicesListPatchRevokeAndDelete() throws Exception {
+        Org org = organization("devices");
+        String alpha = register(org.reusableKey(), "alpha", 40).get("id").asText();
+        register(org.reusableKey(), "beta", 41);
+        register(org.reusableKey(), "gamma", 42);
+        JsonNode page = call("GET", "/api/v1/organizations/" + org.id() + "/devices?offset=1&limit=1", org.apiToken(),
+                null).body();
+        assertEquals(3, page.get("total").asInt());
+        assertEquals("beta", page.get("devices").get(0).get("hostname").asText());
+        Answer patched = call("PATCH", "/api/v1/devices/" + alpha, org.apiToken(),
+                "{\"hostname\":\"alpha-2\",\"metadata\":{\"role\":\"db\"}}");
+        assertEquals("alpha-2", patched.body().get("hostname").asText());
+        assertEquals("db", patched.body().at("/metadata/role").asText());
+        assertEquals("revoked", call("POST", "/api/v1/devices/" + alpha + "/revoke", ADMIN, null).body()
+                .get("status").asText());
+        assertEquals(1, call("GET", "/api/v1/organizations/" + org.id() + "/devices?status=revoked", ADMIN, null)
+                .body().get("total").asInt());
+        assertEquals(200, call("DELETE", "/api/v1/devices/" + alpha, ADMIN, null).status());
+        assertEquals(404, call("GET", "/api/v1/devices/" + alpha, ADMIN, null).status());
+    }
+
+    /** Reads NDJSON lines of a peer stream into a queue. */
+    static BlockingQueue<JsonNode> watch(String base, String token, String query) {
+        BlockingQueue<JsonNode> lines = new LinkedBlockingQueue<>();
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/api/v1/peers/stream" + query))
+                .header("Authorization", "Bearer " + token).build();
+        HTTP.sendAsync(request, HttpResponse.BodyHandlers.ofLines()).thenAccept(response -> {
+            try (Stream<String> body = response.body()) {
+                body.forEach(line -> {
+                    try {
+                        lines.add(JSON.readTree(line));
+                    } catch (Exception e) {
+                        lines.add(JSON.createObjectNode().put("type", "unparseable").put("line", line));
+                    }
+                });
+            }
+        });
+        return lines;
+    }
+
+    @Test
+    void peerStreamSendsASnapshotThenChangesInOrderAndResumesFromARevision() throws Exception {
+        Org org = organization("stream");
+        JsonNode watcher = register(org.reusableKey(), "watcher", 50);
+        String token = watcher.get("token").asText();
+        BlockingQueue<JsonNode> events = watch(base, token, "");
+        JsonNode snapshot = events.poll(10, TimeUnit.SECONDS);
+        assertEquals("snapshot", snapshot.get("type").asText());
+        assertEquals(0, snapshot.get("peers").size(), "a device is not its own peer");
+
+        JsonNode peer = register(org.reusableKey(), "peer", 51);
+        String peerId = peer.get("id").asText();
+        JsonNode added = events.poll(10, TimeUnit.SECONDS);
+        assertEquals("upsert", added.get("type").asText());
+        assertEquals(peerId, added.at("/peers/0/id").asText());
+        long revisionAfterAdd = added.get("revision").asLong();
+
+        assertEquals(200, call("POST", "/api/v1/devices/self/endpoints", peer.get("token").asText(),
+                "{\"endpoints\":[{\"address\":\"203.0.113.9:41641\",\"source\":\"stun\"}],\"nat\":{\"classic\":\"symmetric\"}}")
+                .status());
+        JsonNode moved = events.poll(10, TimeUnit.SECONDS);
+        assertEquals("upsert", moved.get("type").asText());
+        assertTrue(moved.at("/peers/0/endpoints").toString().contains("203.0.113.9:41641"));
+        assertTrue(moved.at("/peers/0/endpoints").toString().contains("\"control\""), "control reflects the source");
+        assertEquals("symmetric", moved.at("/peers/0/nat/classic").asText());
+
+        call("POST", "/api/v1/devices/" + peerId + "/revoke", ADMIN, null);
+        JsonNode removed = events.poll(10, TimeUnit.SECONDS);
+        assertEquals("remove", removed.get("type").asText());
+        assertEquals(peerId, removed.at("/removed/0").asText());
+        assertTrue(removed.get("revision").asLong() > moved.get("revision").asLong());
+
+        // A watcher that saw only the addition resumes and gets exactly what it missed.
+        BlockingQueue<JsonNode> resumed = watch(base, token, "?since=" + revisionAfterAdd);
+        JsonNode missed = resumed.poll(10, TimeUnit.SECONDS);
+        assertEquals("remove", missed.get("type").asText(), missed.toString());
+        assertEquals(removed.get("revision").asLong(), missed.get("revision").asLong());
+        assertEquals(403, call("POST", "/api/v1/devices/self/endpoints", peer.get("token").asText(), "{}").status(),
+                "a revoked device's token stops working");
+    }
+
+    @Test
+    void everythingAcknowledgedSurvivesARestart() throws Exception {
+        Path dir = Files.createTempDirectory("mwc-restart");
+        String organizationId;
+        String deviceId;
+        try (ControlServer first = startServer(dir, Map.of())) {
+            String url = "http://127.0.0.1:" + first.httpAddress().getPort();
+            organizationId = call(url, "POST", "/api/v1/organizations", ADMIN, "{\"name\":\"durable\"}").body()
+                    .get("id").asText();
+            String key = call(url, "POST", "/api/v1/organizations/" + organizationId + "/keys", ADMIN, "{}").body()
+                    .get("key").asText();
+            deviceId = call(url, "POST", "/api/v1/register", key,
+                    "{\"publicKey\":\"" + publicKey(60) + "\",\"hostname\":\"kept\"}").body().get("id").asText();
+        }
+        try (ControlServer second = startServer(dir, Map.of())) {
+            String url = "http://127.0.0.1:" + second.httpAddress().getPort();
+            Answer device = call(url, "GET", "/api/v1/devices/" + deviceId, ADMIN, null);
+            assertEquals(200, device.status());
+            assertEquals("kept", device.body().get("hostname").asText());
+            assertTrue(Files.exists(dir.resolve("ca/ca.key")));
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package io.meshwork.control.http;
+
+import static io.meshwork.control.http.ControlApiTest.ADMIN;
+import static io.meshwork.control.http.ControlApiTest.call;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.meshwork.control.ControlServer;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three control members on one machine form one cluster from the same configuration; devices register through
+ * different members; one member goes away and its shards move; every registration is still there, through the
+ * survivors, and a peer stream resumes on another member.
+ */
+class ThreeMemberClusterTest {
+
+    private static int freePort() throws Exception {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static String publicKey(int seed) {
+        byte[] key = new byte[32];
+        key[0] = (byte) seed;
+        key[1] = 3;
+        return Base64.getEncoder().encodeToString(key);
+    }
+
+    @Test
+    void registrationsSurviveLosingAMember() throws Exception {
+        Path data = Files.createTempDirectory("mwc-cluster");
+        int[] ports = {freePort(), freePort(), freePort()};
+        List<String> seeds = new ArrayList<>();
+        for (int port : ports) {
+            seeds.add("pekko://meshwork@127.0.0.1:" + port);
+        }
+        List<ControlServer> members = new ArrayList<>();
+        try {
+            for (int port : ports) {
+                members.add(ControlApiTest.startServer(data, Map.of(
+                        "pekko.remote.artery.canonical.port", port,
+                        "pekko.cluster.seed-nodes", seeds,
+                        "pekko.cluster.split-brain-resolver.stable-after", "2s")));
+            }
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (System.nanoTime() < deadline && members.stream().anyMatch(member ->
+                    Cluster.get(member.system()).state().getMembers().spliterator().estimateSize() < 3
+                            || Cluster.get(member.system()).selfMember().status() != MemberStatus.up())) {
+                Thread.sleep(200);
+            }
+            for (ControlServer member : members) {
+                assertEquals(MemberStatus.up(), Cluster.get(member.system()).selfMember().status());
+            }
+            String[] bases = members.stream().map(m -> "http://127.0.0.1:" + m.httpAddress().getPort())
+                    .toArray(String[]::new);
+
+            String organizationId = call(bases[0], "POST", "/api/v1/organizations", ADMIN, "{\"name\":\"ha\"}")
+                    .body().get("id").asText();
+            String key = call(bases[1], "POST", "/api/v1/organizations/" + organizationId + "/keys", ADMIN,
+                    "{\"reusable\":true}").body().get("key").asText();
+            List<String> devices = new ArrayList<>();
+            String watcherToken = null;
+            for (int i = 0; i < 6; i++) {
+                JsonNode device = call(bases[i % 3], "POST", "/api/v1/register", key, "{\"publicKey\":\""
+                        + publicKey(i) + "\",\"hostname\":\"node-" + i + "\"}").body();
+                devices.add(device.get("id").asText());
+                if (i == 0) {
+                    watcherToken = device.get("token").asText();
+                }
+            }
+            BlockingQueue<JsonNode> stream = ControlApiTest.watch(bases[2], watcherToken, "");
+            JsonNode snapshot = stream.poll(20, TimeUnit.SECONDS);
+            assertEquals(5, snapshot.get("peers").size(), String.valueOf(snapshot));
+            long revision = snapshot.get("revision").asLong();
+
+            members.remove(0).close();
+
+            // Through each survivor, every registration is still there (the shards moved).
+            for (String base : List.of(bases[1], bases[2])) {
+                JsonNode listed = call(base, "GET", "/api/v1/organizations/" + organizationId + "/devices", ADMIN,
+                        null).body();
+                assertEquals(6, listed.get("total").asInt(), String.valueOf(listed));
+            }
+            // A new device registered after the loss reaches a watcher that resumes on another member.
+            JsonNode late = call(bases[1], "POST", "/api/v1/register", key, "{\"publicKey\":\"" + publicKey(99)
+                    + "\",\"hostname\":\"late\"}").body();
+            BlockingQueue<JsonNode> resumed = ControlApiTest.watch(bases[1], watcherToken, "?since=" + revision);
+            JsonNode change = resumed.poll(20, TimeUnit.SECONDS);
+            assertEquals("upsert", change.get("type").asText(), String.valueOf(change));
+            assertTrue(change.get("peers").toString().contains(late.get("id").asText()));
+        } finally {
+            for (ControlServer member : members) {
+                member.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+package io.meshwork.control.organization;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.meshwork.protocol.api.Endpoint;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class OrganizationTest {
+
+    private static final ActorTestKit TEST_KIT =
+            ActorTestKit.create(
+                    EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.parseString(
+                            "pekko.actor.provider = local\n"
+                                    + "pekko.actor.serialization-bindings {\"io.meshwork.control.CborSerializable\" = jackson-cbor}"))
+                            .withFallback(ConfigFactory.load()));
+
+    private EventSourcedBehaviorTestKit<Organization.Command, Organization.Event, Organization.State> org;
+
+    @BeforeEach
+    void fresh() {
+        org = EventSourcedBehaviorTestKit.create(TEST_KIT.system(), Organization.create("org-1", 3));
+    }
+
+    @AfterAll
+    static void shutdown() {
+        TEST_KIT.shutdownTestKit();
+    }
+
+    private Organization.Reply created() {
+        return org.<Organization.Reply>runCommand(replyTo ->
+                new Organization.Create("acme", "100.64.0.0/10", "api-hash", 1000, replyTo)).reply();
+    }
+
+    private void key(String id, boolean reusable, long expiresAt) {
+        org.<Organization.Reply>runCommand(replyTo ->
+                new Organization.CreateKey(id, "secret-" + id, reusable, expiresAt, 1000, replyTo));
+    }
+
+    private CommandResultWithReply<Organization.Command, Organization.Event, Organization.State, Organization.Reply>
+            register(String keyId, String deviceId, String publicKey, long now) {
+        return org.runCommand(replyTo -> new Organization.Register(keyId, "secret-" + keyId, deviceId, publicKey,
+                deviceId + "-host", Map.of(), List.of(), "token-" + deviceId, now, replyTo));
+    }
+
+    @Test
+    void createsOnceAndAnswers404BeforeCreation() {
+        assertEquals(404, org.<Organization.Reply>runCommand(Organization.Get::new).reply().status());
+        Organization.Reply reply = created();
+        assertEquals(200, reply.status());
+        assertEquals("acme", reply.state().name());
+        var again = org.<Organization.Reply>runCommand(replyTo ->
+                new Organization.Create("acme", "100.64.0.0/10", "x", 1, replyTo));
+        assertEquals(409, again.reply().status());
+        assertTrue(again.hasNoEvents());
+    }
+
+    @Test
+    void registrationHandsOutFreshAddressesAndHonoursKeyRules() {
+        created();
+        key("single", false, 0);
+        key("expiring", true, 5000);
+        var first = register("single", "d1", "pk1", 2000);
+        assertEquals(200, first.reply().status());
+        assertEquals(List.of("100.64.0.1", Ipam.ulaHost("org-1", 1)), first.reply().device().overlayIps());
+        assertEquals(Organization.DeviceRegistered.class, first.event().getClass());
+
+        var reuse = register("single", "d2", "pk2", 2000);
+        assertEquals(401, reuse.reply().status());
+        assertEquals("registration key already used", reuse.reply().error());
+        assertTrue(reuse.hasNoEvents());
+
+        assertEquals("100.64.0.2", register("expiring", "d2", "pk2", 4000).reply().device().overlayIps().get(0));
+        assertEquals("registration key expired", register("expiring", "d3", "pk3", 6000).reply().error());
+        assertEquals(409, register("expiring", "d4", "pk1", 4000).reply().status(), "same public key twice");
+        assertEquals(401, org.<Organization.Reply>runCommand(replyTo -> new Organization.Register("expiring",
+                "wrong-secret", "d5", "pk5", "h", Map.of(), List.of(), "t", 4000, replyTo)).reply().status());
+    }
+
+    @Test
+    void revokedKeysRegisterNothing() {
+        created();
+        key("k", true, 0);
+        assertEquals(200, org.<Organization.Reply>runCommand(r -> new Organization.RevokeKey("k", r)).reply().status());
+        assertEquals("registration key revoked", register("k", "d1", "pk1", 2000).reply().error());
+    }
+
+    @Test
+    void peerMapGivesDeltasSinceARetainedRevisionElseASnapshot() {
+        created();
+        key("k", true, 0);
+        register("k", "d1", "pk1", 2000);
+        register("k", "d2", "pk2", 2000);
+        long afterTwo = org.getState().revision();
+        org.<Organization.Reply>runCommand(r -> new Organization.ReportEndpoints("d1",
+                List.of(new Endpoint("203.0.113.7:41641", "stun")), Map.of("classic", "symmetric"), 3000, r));
+        org.<Organization.Reply>runCommand(r -> new Organization.RevokeDevice("d2", r));
+
+        Organization.PeerMap delta = org.<Organization.Reply>runCommand(r ->
+                new Organization.GetPeerMap(afterTwo, r)).reply().peerMap();
+        assertFalse(delta.full());
+        assertEquals(afterTwo + 2, delta.revision());
+        assertEquals(List.of("d1"), delta.peers().stream().map(p -> p.id()).toList());
+        assertEquals("203.0.113.7:41641", delta.peers().get(0).endpoints().get(0).address());
+        assertEquals(List.of("d2"), delta.removed());
+
+        Organization.PeerMap snapshot = org.<Organization.Reply>runCommand(r ->
+                new Organization.GetPeerMap(0, r)).reply().peerMap();
+        assertTrue(snapshot.full());
+        assertEquals(List.of("d1"), snapshot.peers().stream().map(p -> p.id()).toList(), "revoked devices are not peers");
+
+        Organization.PeerMap upToDate = org.<Organization.Reply>runCommand(r ->
+                new Organization.GetPeerMap(delta.revision(), r)).reply().peerMap();
+        assertFalse(upToDate.full());
+        assertTrue(upToDate.peers().isEmpty() && upToDate.removed().isEmpty());
+    }
+
+    @Test
+    void stateSurvivesARestartFromEventsAndSnapshots() {
+        created();
+        key("k", true, 0);
+        for (int i = 0; i < 5; i++) {
+            register("k", "d" + i, "pk" + i, 2000);
+        }
+        Organization.State before = org.getState();
+        org.restart();
+        assertEquals(before, org.getState());
+        assertEquals("100.64.0.6", register("k", "d9", "pk9", 2000).reply().device().overlayIps().get(0));
+    }
+
+    @Test
+    void patchRevokeAndDeleteDevices() {
+        created();
+        key("k", true, 0);
+        register("k", "d1", "pk1", 2000);
+        var patched = org.<Organization.Reply>runCommand(r -> new Organization.PatchDevice("d1", "renamed",
+                Map.of("role", "db"), r));
+        assertEquals("renamed", patched.reply().device().hostname());
+        assertEquals("revoked", org.<Organization.Reply>runCommand(r -> new Organization.RevokeDevice("d1", r))
+                .reply().device().status());
+        assertEquals(404, org.<Organization.Reply>runCommand(r -> new Organization.ReportEndpoints("d1", List.of(),
+                null, 1, r)).reply().status(), "revoked devices cannot report");
+        assertEquals(200, org.<Organization.Reply>runCommand(r -> new Organization.DeleteDevice("d1", r)).reply().status());
+        assertEquals(404, org.<Organization.Reply>runCommand(r -> new Organization.DeleteDevice("d1", r)).reply().status());
+    }
+
+    @Test
+    void ipamArithmetic() {
+        Ipam.Cidr cidr = Ipam.Cidr.parse("100.64.0.0/10");
+        assertEquals("100.64.0.1", cidr.host(1));
+        assertEquals("100.64.1.0", cidr.host(256));
+        assertEquals((1L << 22) - 2, cidr.capacity());
+        assertEquals("10.0.0.0/24", Ipam.Cidr.parse("10.0.0.77/24").toString());
+        for (String bad : List.of("10.0.0.0", "10.0.0.0/7", "10.0.0.0/31", "300.0.0.0/8", "fd00::/64", "a.b.c.d/8")) {
+            assertThrows(IllegalArgumentException.class, () -> Ipam.Cidr.parse(bad), bad);
+        }
+        assertTrue(Ipam.ulaPrefix("org-1").matches("fd[0-9a-f]{2}:[0-9a-f]{1,4}:[0-9a-f]{1,4}::/64"), Ipam.ulaPrefix("org-1"));
+        assertTrue(Ipam.ulaHost("org-1", 1).endsWith("::1"), Ipam.ulaHost("org-1", 1));
+    }
+}

@@ -1,0 +1,20 @@
+package io.meshwork.protocol.api;
+
+import java.util.List;
+
+/**
+ * What a device gets when it registers: its identity in the organization and where to find the others.
+ *
+ * @param id              device id
+ * @param organizationId  the organization it joined
+ * @param token           bearer token for its later calls (peer-map stream, endpoint reports)
+ * @param overlayIps      its overlay addresses (IPv4 from the organization's CIDR, then IPv6 ULA)
+ * @param certificate     PEM X.509 certificate for its WireGuard key, signed by the control CA (relays check it)
+ * @param caCertificate   PEM certificate of the control CA
+ * @param relays          relays it may use
+ * @param stunServers     STUN servers, "host:port"
+ * @param observedAddress the source address control saw the request come from
+ */
+public record RegisterResponse(String id, String organizationId, String token, List<String> overlayIps,
+        String certificate, String caCertificate, List<RelayInfo> relays, List<String> stunServers,
+        String observedAddress) {}
