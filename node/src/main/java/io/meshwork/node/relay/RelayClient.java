@@ -390,7 +390,7 @@ public final class RelayClient implements AutoCloseable {
                 activeTransport = null;
                 beginAttempt();
             }
-        } else if (onTcpWithUdpToTry()) {
+        } else if (via == Transport.UDP && onTcpWithUdpToTry()) {
             // A refused upgrade leaves the working TCP session alone.
             upgrading = false;
             log.debug("relay refused the UDP upgrade: {} {}", result.status(), result.reason());
