@@ -9,4 +9,4 @@ mvn -B -q -o -pl relay -am test-compile dependency:build-classpath \
     -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath >/dev/null
 classpath="relay/target/test-classes:relay/target/classes:node/target/classes:protocol/target/classes:$(cat relay/target/bench.classpath)"
 java="${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}/bin/java"
-exec "$java" -Xmx1g -cp "$classpath" io.meshwork.relay.bench.RelayThroughputBench "${1:-5}" "${2:-1280}"
+exec "$java" --enable-native-access=ALL-UNNAMED -Xmx1g -cp "$classpath" io.meshwork.relay.bench.RelayThroughputBench "${1:-5}" "${2:-1280}"

@@ -40,9 +40,11 @@ import org.slf4j.LoggerFactory;
 /**
  * A node's connection to one relay (design §5). It tries UDP first, through the node's own
  * {@link PacketTransport} so the relay sees (and reports back) the same public mapping WireGuard traffic uses;
- * when UDP gets no answer within {@link RelayClientConfig#udpAnswerTimeout()} it falls back to TCP. Failures
- * and lost connections are retried with exponential backoff; {@link #status()} tells which transport is in use
- * and the address the relay observed.
+ * when UDP gets no answer within {@link RelayClientConfig#udpAnswerTimeout()} it falls back to TCP, and from
+ * there retries UDP every {@link RelayClientConfig#udpUpgradeInterval()}, moving back to it (without a gap: the
+ * TCP session stays up until UDP is authenticated) once UDP works again. Failures and lost connections are
+ * retried with exponential backoff; {@link #status()} tells which transport is in use and the address the relay
+ * observed.
  *
  * <p>Connection logic runs on one private thread; {@link #sendPacket} and {@link #sendDisco} may be called from
  * any thread and never block (frames are dropped and counted while disconnected or when the TCP queue is full).
@@ -72,6 +74,8 @@ public final class RelayClient implements AutoCloseable {
     private int failures;
     private long attemptDeadlineNanos;
     private ScheduledFuture<?> timer;
+    private ScheduledFuture<?> upgradeTimer;
+    private boolean upgrading;
     private boolean closed;
 
     private RelayClient(RelayAddress relay, RelayCredential credential, PacketTransport udp, RelayListener listener,
@@ -197,6 +201,7 @@ public final class RelayClient implements AutoCloseable {
             return;
         }
         cancelTimer();
+        cancelUpgrade();
         if (relay.udp().isPresent()) {
             startUdp();
         } else {
@@ -278,9 +283,18 @@ public final class RelayClient implements AutoCloseable {
     }
 
     private void onTcpClosed(TcpRelayConnection connection) {
-        if (connection != null && connection == tcp) {
-            fail("TCP connection to relay closed");
+        if (connection == null || connection != tcp) {
+            return;
         }
+        if (upgrading) {
+            // The relay dropped TCP because our UDP session replaced it; finish the UDP handshake from here
+            // (with its usual timeout and fallback).
+            tcp = null;
+            activeTransport = null;
+            beginAttempt();
+            return;
+        }
+        fail("TCP connection to relay closed");
     }
 
     private void onControlFrame(RelayFrame frame, Transport via, TcpRelayConnection connection) {
@@ -303,6 +317,10 @@ public final class RelayClient implements AutoCloseable {
             }
             case GOODBYE -> {
                 Goodbye goodbye = (Goodbye) frame;
+                if (upgrading && via == Transport.TCP && goodbye.reason() == RelayFrame.CloseReason.REPLACED) {
+                    // Our own UDP session replaced this one; its OK is on the way.
+                    return;
+                }
                 fail("relay ended the session: " + goodbye.reason() + " " + goodbye.detail());
             }
             default -> droppedInbound.incrementAndGet();
@@ -311,13 +329,20 @@ public final class RelayClient implements AutoCloseable {
 
     private boolean connectingOver(Transport via) {
         return (via == Transport.UDP && status.state() == RelayStatus.State.CONNECTING_UDP)
-                || (via == Transport.TCP && status.state() == RelayStatus.State.CONNECTING_TCP);
+                || (via == Transport.TCP && status.state() == RelayStatus.State.CONNECTING_TCP)
+                || (via == Transport.UDP && onTcpWithUdpToTry());
+    }
+
+    private boolean onTcpWithUdpToTry() {
+        return status.state() == RelayStatus.State.CONNECTED && activeTransport == Transport.TCP
+                && relay.udp().isPresent();
     }
 
     private void onChallenge(ServerChallenge challenge, Transport via) {
         if (!connectingOver(via)) {
             return;
         }
+        upgrading = onTcpWithUdpToTry();
         ByteBuffer certificate = credential.certificate();
         Optional<byte[]> proof = RelayHandshake.prove(credential.keys(), challenge.serverKey(),
                 challenge.challenge(), certificate);
@@ -340,6 +365,7 @@ public final class RelayClient implements AutoCloseable {
                 return;
             }
             cancelTimer();
+            cancelUpgrade();
             failures = 0;
             activeTransport = via;
             if (via == Transport.UDP) {
@@ -352,6 +378,11 @@ public final class RelayClient implements AutoCloseable {
             listener.onStatus(status);
             long keepalive = config.keepaliveInterval().toMillis();
             timer = executor.scheduleAtFixedRate(this::keepaliveTick, keepalive, keepalive, TimeUnit.MILLISECONDS);
+            if (onTcpWithUdpToTry()) {
+                long upgrade = config.udpUpgradeInterval().toMillis();
+                upgradeTimer = executor.scheduleAtFixedRate(this::sendUdpHello, upgrade, upgrade,
+                        TimeUnit.MILLISECONDS);
+            }
         } else if (result.status() == AuthStatus.UNAUTHENTICATED) {
             // The relay lost our session (it restarted, or our NAT mapping changed): authenticate again now.
             if (status.state() == RelayStatus.State.CONNECTED && via == activeTransport) {
@@ -359,6 +390,10 @@ public final class RelayClient implements AutoCloseable {
                 activeTransport = null;
                 beginAttempt();
             }
+        } else if (via == Transport.UDP && onTcpWithUdpToTry()) {
+            // A refused upgrade leaves the working TCP session alone.
+            upgrading = false;
+            log.debug("relay refused the UDP upgrade: {} {}", result.status(), result.reason());
         } else if (connectingOver(via)) {
             status = new RelayStatus(status.state(), status.transport(), status.observedAddress(),
                     Optional.of(result.status()), status.detail());
@@ -379,6 +414,7 @@ public final class RelayClient implements AutoCloseable {
             return;
         }
         cancelTimer();
+        cancelUpgrade();
         activeTransport = null;
         closeTcp();
         failures++;
@@ -408,6 +444,14 @@ public final class RelayClient implements AutoCloseable {
         }
     }
 
+    private void cancelUpgrade() {
+        upgrading = false;
+        if (upgradeTimer != null) {
+            upgradeTimer.cancel(false);
+            upgradeTimer = null;
+        }
+    }
+
     /** Disconnects and stops retrying; the packet transport stays open (it is the node's). */
     @Override
     public void close() {
@@ -415,6 +459,7 @@ public final class RelayClient implements AutoCloseable {
             executor.submit(() -> {
                 closed = true;
                 cancelTimer();
+                cancelUpgrade();
                 activeTransport = null;
                 closeTcp();
                 setStatus(RelayStatus.State.CLOSED, Optional.empty(), "closed");

@@ -100,6 +100,11 @@ class RelayClientTest {
                 Thread.sleep(20);
             }
             assertTrue(transport.relayHandler != null, "the client listens for relay datagrams");
+            transport.relayHandler.onDatagram(ByteBuffer.wrap(new byte[] {(byte) 0xF1, 'M', 'W', 'R', 0x0B}),
+                    RELAY_UDP);
+            transport.relayHandler.onDatagram(ByteBuffer.wrap(RelayFrameCodec.encodeDatagram(new RelayFrame.Pong(1))),
+                    new InetSocketAddress("192.0.2.99", 3340));
+            assertEquals(2, client.droppedInbound(), "a malformed frame and one from a stranger");
             assertFalse(client.sendPacket(credential.publicKey(), ByteBuffer.allocate(1)), "nothing sent unconnected");
             assertEquals(1, client.droppedOutbound());
         }

@@ -18,6 +18,8 @@ class DeviceCertificateProfileTest {
         assertEquals("urn:meshwork:wireguard:" + HEX, uri);
         assertEquals(Optional.of(key), DeviceCertificateProfile.parseWireGuardKeyUri(uri));
         assertEquals(Optional.of(key), DeviceCertificateProfile.parseWireGuardKeyUri(uri.toUpperCase()));
+        assertEquals(HEX, HexFormat.of().formatHex(key.bytes()));
+        assertEquals(key, RelayKey.fromBase64(key.toBase64()));
     }
 
     @Test

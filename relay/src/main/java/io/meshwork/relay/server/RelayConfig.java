@@ -44,7 +44,7 @@ public final class RelayConfig {
         this.tcpQueueLowBytes = builder.tcpQueueHighBytes / 2;
         this.tcpQueueHighBytes = builder.tcpQueueHighBytes;
         this.ioThreads = builder.ioThreads;
-        this.clock = builder.clock;
+        this.clock = Clock.systemUTC();
         this.events = builder.events;
         if (udpBind.isEmpty() && tcpBind.isEmpty()) {
             throw new IllegalArgumentException("a relay needs a UDP or a TCP listener");
@@ -53,10 +53,6 @@ public final class RelayConfig {
 
     public static Builder builder(TrustAnchors anchors) {
         return new Builder(anchors);
-    }
-
-    public RevocationList revocations() {
-        return revocations;
     }
 
     public static final class Builder {
@@ -73,7 +69,6 @@ public final class RelayConfig {
         private int maxClients = 100_000;
         private int tcpQueueHighBytes = 1 << 20;
         private int ioThreads = 2;
-        private Clock clock = Clock.systemUTC();
         private RelayEvents events = RelayEvents.NONE;
 
         private Builder(TrustAnchors anchors) {
@@ -138,11 +133,6 @@ public final class RelayConfig {
 
         public Builder ioThreads(int threads) {
             this.ioThreads = threads;
-            return this;
-        }
-
-        public Builder clock(Clock clock) {
-            this.clock = clock;
             return this;
         }
 

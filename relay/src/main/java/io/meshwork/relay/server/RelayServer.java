@@ -50,16 +50,14 @@ public final class RelayServer implements AutoCloseable {
     private final Optional<Channel> udpChannel;
     private final Optional<Channel> tcpChannel;
     private final ScheduledFuture<?> sweeper;
-    private final RelayKey relayKey;
 
     private RelayServer(EventLoopGroup group, RelayHub hub, Optional<Channel> udpChannel,
-            Optional<Channel> tcpChannel, ScheduledFuture<?> sweeper, RelayKey relayKey) {
+            Optional<Channel> tcpChannel, ScheduledFuture<?> sweeper) {
         this.group = group;
         this.hub = hub;
         this.udpChannel = udpChannel;
         this.tcpChannel = tcpChannel;
         this.sweeper = sweeper;
-        this.relayKey = relayKey;
     }
 
     /**
@@ -85,7 +83,7 @@ public final class RelayServer implements AutoCloseable {
             long sweepMillis = Math.max(50, Math.min(1_000, config.idleTimeout.toMillis() / 4));
             ScheduledFuture<?> sweeper = group.next().scheduleAtFixedRate(
                     hub::sweep, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
-            RelayServer server = new RelayServer(group, hub, udp, tcp, sweeper, relayKeys.publicKey());
+            RelayServer server = new RelayServer(group, hub, udp, tcp, sweeper);
             log.info("relay listening: udp {} tcp {}{} ({})", server.udpAddress().map(String::valueOf).orElse("off"),
                     server.tcpAddress().map(String::valueOf).orElse("off"), config.tls.isPresent() ? " (TLS)" : "",
                     epoll ? "epoll" : "nio");
@@ -139,11 +137,6 @@ public final class RelayServer implements AutoCloseable {
 
     public Optional<InetSocketAddress> tcpAddress() {
         return tcpChannel.map(channel -> (InetSocketAddress) channel.localAddress());
-    }
-
-    /** The relay's handshake key for this run (fresh at every start). */
-    public RelayKey relayKey() {
-        return relayKey;
     }
 
     public RelayMetrics metrics() {

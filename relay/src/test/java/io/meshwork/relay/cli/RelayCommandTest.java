@@ -8,8 +8,6 @@ import com.sun.net.httpserver.HttpServer;
 import io.meshwork.node.relay.RelayAddress;
 import io.meshwork.node.relay.RelayClient;
 import io.meshwork.node.relay.RelayClientConfig;
-import io.meshwork.node.relay.RelayListener;
-import io.meshwork.node.relay.RelayStatus;
 import io.meshwork.node.transport.NettyUdpTransport;
 import io.meshwork.protocol.relay.AuthStatus;
 import io.meshwork.protocol.stun.StunDecoder;
@@ -18,6 +16,7 @@ import io.meshwork.protocol.stun.StunMessage;
 import io.meshwork.protocol.stun.TransactionId;
 import io.meshwork.relay.auth.DeviceCertificateIssuer;
 import io.meshwork.relay.testing.TestDevices;
+import io.meshwork.relay.testing.TestTls;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -91,6 +90,31 @@ class RelayCommandTest {
             socket.receive(answer);
             StunMessage response = StunDecoder.decode(ByteBuffer.wrap(answer.getData(), 0, answer.getLength()));
             assertEquals(socket.getLocalSocketAddress(), response.mappedAddress().orElseThrow());
+        } finally {
+            command.shutdown();
+            relay.join(5_000);
+        }
+    }
+
+    @Test
+    void servesTcpOverTlsFromPemFiles(@TempDir Path directory) throws Exception {
+        Path ca = Files.writeString(directory.resolve("ca.pem"), DeviceCertificateIssuer.toPem(devices.ca().caCertificate()));
+        TestTls tls = TestTls.selfSigned(InetAddress.getLoopbackAddress());
+        Path certificate = directory.resolve("tls.pem");
+        Path key = directory.resolve("tls.key");
+        tls.writePem(certificate, key);
+        RelayCommand command = new RelayCommand();
+        Thread relay = new Thread(() -> run(command, "--ca", ca.toString(), "--no-udp", "--tcp", "127.0.0.1:0",
+                "--tls-cert", certificate.toString(), "--tls-key", key.toString()));
+        relay.start();
+        try {
+            Matcher ready = awaitReady(Pattern.compile("relay ready udp=off tcp=127.0.0.1:(\\d+)"));
+            RelayAddress address = RelayAddress.tcpOnly(new InetSocketAddress("127.0.0.1",
+                    Integer.parseInt(ready.group(1)))).withTls(tls.clientFactory());
+            try (RelayClient client = RelayClient.start(address, devices.enroll("laptop").credential(), null,
+                    (source, payload) -> { }, RelayClientConfig.defaults())) {
+                await(() -> client.status().connected(), "client connected over TLS");
+            }
         } finally {
             command.shutdown();
             relay.join(5_000);

@@ -107,6 +107,24 @@ class RelayEndToEndTest {
     }
 
     @Test
+    void movesBackToUdpWhenItWorksAgain() throws Exception {
+        harness.start(config -> { });
+        UdpGate gate = harness.track(new UdpGate(harness.relay.udpAddress().orElseThrow()));
+        RelayAddress address = RelayAddress.of(gate.address(), harness.relay.tcpAddress().orElseThrow());
+        Peer alice = harness.peer("alice", address,
+                RelayHarness.FAST.withUdpUpgradeInterval(Duration.ofMillis(300)));
+        Peer bob = harness.peer("bob", harness.both());
+        assertEquals(Optional.of(Transport.TCP), alice.awaitConnected().transport());
+        bob.awaitConnected();
+        alice.deliverTo(bob, 5, "over-tcp");
+        gate.open();
+        alice.awaitStatus(status -> status.transport().equals(Optional.of(Transport.UDP)), Duration.ofSeconds(10));
+        assertEquals(Optional.of(Transport.UDP), harness.relay.transportOf(alice.key()));
+        alice.deliverTo(bob, 5, "over-udp");
+        bob.deliverTo(alice, 5, "back-over-udp");
+    }
+
+    @Test
     void reportsTheObservedUdpSource() throws Exception {
         harness.start(config -> { });
         Peer alice = harness.peer("alice", harness.both());
@@ -129,12 +147,24 @@ class RelayEndToEndTest {
         assertRefused(revokedPeer, AuthStatus.REVOKED);
         assertRefused(expired, AuthStatus.EXPIRED);
         assertEquals(0, harness.relay.clientCount());
+        assertTrue(harness.relay.metrics().authentications(AuthStatus.REVOKED) >= 1);
     }
 
     private static void assertRefused(Peer peer, AuthStatus status) throws InterruptedException {
         RelayStatus refused = peer.awaitStatus(s -> s.lastRefusal().isPresent(), Duration.ofSeconds(10));
         assertEquals(Optional.of(status), refused.lastRefusal());
         assertFalse(peer.client.status().connected());
+    }
+
+    @Test
+    void aFullRelayRefusesNewDevicesButNotReturningOnes() throws Exception {
+        harness.start(config -> config.maxClients(1));
+        Peer alice = harness.peer("alice", harness.tcpOnly());
+        alice.awaitConnected();
+        Peer bob = harness.peer("bob", harness.udpOnly());
+        assertRefused(bob, AuthStatus.FULL);
+        Peer aliceAgain = harness.peer(alice.device, harness.udpOnly());
+        assertEquals(Optional.of(Transport.UDP), aliceAgain.awaitConnected().transport());
     }
 
     @Test

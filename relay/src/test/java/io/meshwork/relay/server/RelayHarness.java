@@ -67,10 +67,18 @@ final class RelayHarness implements AutoCloseable {
     }
 
     Peer peer(TestDevices.Device device, RelayAddress address) {
+        return peer(device, address, FAST);
+    }
+
+    Peer peer(String deviceId, RelayAddress address, RelayClientConfig config) {
+        return peer(devices.enroll(deviceId), address, config);
+    }
+
+    Peer peer(TestDevices.Device device, RelayAddress address, RelayClientConfig config) {
         NettyUdpTransport socket = NettyUdpTransport.bind(new InetSocketAddress(LOOPBACK, 0));
         resources.add(socket);
         Peer peer = new Peer(device, socket);
-        peer.client = RelayClient.start(address, device.credential(), socket, peer, FAST);
+        peer.client = RelayClient.start(address, device.credential(), socket, peer, config);
         resources.add(peer.client);
         return peer;
     }

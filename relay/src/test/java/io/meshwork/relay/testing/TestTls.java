@@ -2,8 +2,11 @@ package io.meshwork.relay.testing;
 
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import java.io.IOException;
 import java.math.BigInteger;
 import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -22,6 +25,8 @@ import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /** A self-signed TLS certificate for one IP address, with the matching server context and client socket factory. */
@@ -54,8 +59,18 @@ public final class TestTls {
         return SslContextBuilder.forServer(keys.getPrivate(), certificate).build();
     }
 
+    /** Writes the certificate and its PKCS#8 private key as PEM files, as {@code --tls-cert}/{@code --tls-key} take. */
+    public void writePem(Path certificateFile, Path keyFile) throws IOException {
+        try (JcaPEMWriter writer = new JcaPEMWriter(Files.newBufferedWriter(certificateFile))) {
+            writer.writeObject(certificate);
+        }
+        try (JcaPEMWriter writer = new JcaPEMWriter(Files.newBufferedWriter(keyFile))) {
+            writer.writeObject(new JcaPKCS8Generator(keys.getPrivate(), null));
+        }
+    }
+
     /** A client factory that trusts only this certificate. */
-    public SSLSocketFactory clientFactory() throws GeneralSecurityException, java.io.IOException {
+    public SSLSocketFactory clientFactory() throws GeneralSecurityException, IOException {
         KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
         trust.load(null, null);
         trust.setCertificateEntry("relay", certificate);
