@@ -39,7 +39,7 @@ class ControlCredentialInteropTest {
         CertificateAuthority ca = CertificateAuthority.loadOrCreate(directory);
         RelayKeyPair keys = RelayKeyPair.generate(new SecureRandom());
         X509Certificate certificate = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
-                new ByteArrayInputStream(ca.issueDeviceCertificate("device-7", keys.publicKey().bytes())
+                new ByteArrayInputStream(ca.issueDeviceCertificate("device-7", keys.publicKey().bytes()).pem()
                         .getBytes(StandardCharsets.US_ASCII)));
         TrustAnchors anchors = TrustAnchors.fromPem(ca.certificatePem());
 
