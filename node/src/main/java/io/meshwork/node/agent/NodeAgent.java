@@ -108,7 +108,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             Key privateKey = Key.generatePrivate();
             var registration = control.register(options.registrationKey(), new RegisterRequest(
                     privateKey.publicKey().toBase64(), options.hostname(), Map.of(), List.of()));
-            identity = new NodeIdentity(options.control().toString(), privateKey.toBase64(), registration);
+            identity = new NodeIdentity(options.control().toString(), options.hostname(), privateKey.toBase64(),
+                    registration);
             identity.save(stateDirectory);
         }
         WireGuardDevice device = new WireGuardDevice(tun,
@@ -265,6 +266,9 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             InetSocketAddress endpoint = Addresses.parseEndpoint(choice.address());
             if (!endpoint.equals(peer.endpoint()) && !peer.hasSession()) {
                 device.setEndpoint(peer, endpoint);
+                // Both peers do this when they learn each other's endpoints: the crossing initiations open
+                // endpoint-independent NATs on both sides.
+                device.initiateHandshake(peer);
             }
             reasons.put(info.id(), choice.reason());
         }, () -> reasons.put(info.id(), "the peer has reported no endpoint yet"));
@@ -297,7 +301,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                             : "no WireGuard session yet; " + reasons.getOrDefault(info.id(), "")));
         }
         rows.sort(Comparator.comparing(NodeStatus.Peer::hostname));
-        return new NodeStatus(new NodeStatus.Self(registration.id(), identity.registration().id(),
+        return new NodeStatus(new NodeStatus.Self(registration.id(), identity.hostname(),
                 registration.overlayIps(), natReport), rows);
     }
 

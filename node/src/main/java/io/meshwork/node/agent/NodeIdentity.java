@@ -14,7 +14,7 @@ import java.nio.file.attribute.PosixFilePermissions;
  * What a node keeps in its state directory so a restart is the same device: its WireGuard private key and what
  * control gave it at registration. Written 0600, atomically.
  */
-public record NodeIdentity(String controlUrl, String privateKey, RegisterResponse registration) {
+public record NodeIdentity(String controlUrl, String hostname, String privateKey, RegisterResponse registration) {
 
     static final String FILE = "identity.json";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)

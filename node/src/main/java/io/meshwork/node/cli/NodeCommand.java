@@ -7,7 +7,7 @@ import picocli.CommandLine.Spec;
 /** {@code meshwork node ...}: run or stop the agent on this device. */
 @Command(name = "node", mixinStandardHelpOptions = true,
         description = "Run or stop the node agent on this device.",
-        subcommands = {NodeDownCommand.class})
+        subcommands = {NodeUpCommand.class, NodeDownCommand.class})
 public final class NodeCommand implements Runnable {
 
     @Spec

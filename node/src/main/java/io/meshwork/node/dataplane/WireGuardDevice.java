@@ -239,11 +239,33 @@ public final class WireGuardDevice implements AutoCloseable {
         peer.endpoint = endpoint;
     }
 
+    /**
+     * Sets the persistent keepalive interval; turning it on sends a keepalive at once, which starts a handshake
+     * when there is no session (as wireguard-go does).
+     */
     public void setPersistentKeepalive(Peer peer, int seconds) {
         boolean turnedOn = peer.persistentKeepaliveNanos == 0 && seconds > 0;
         peer.persistentKeepaliveNanos = seconds * Timers.SECOND;
         if (turnedOn && peer.endpoint != null) {
+            keepaliveOrHandshake(peer);
+        }
+    }
+
+    /**
+     * Starts a handshake with {@code peer} now unless one is in flight or a session exists: both sides of a NAT
+     * traversal call this so their simultaneous initiations open each other's NAT.
+     */
+    public void initiateHandshake(Peer peer) {
+        if (!peer.hasSession()) {
+            initiateIfIdle(peer, System.nanoTime());
+        }
+    }
+
+    private void keepaliveOrHandshake(Peer peer) {
+        if (peer.hasSession()) {
             sendKeepalive(peer);
+        } else {
+            initiateIfIdle(peer, System.nanoTime());
         }
     }
 

@@ -1,0 +1,79 @@
+package io.meshwork.node.cli;
+
+import io.meshwork.node.agent.NodeAgent;
+import io.meshwork.node.agent.NodeIdentity;
+import io.meshwork.node.dataplane.LinuxTun;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code meshwork node up}: join the organization and keep this device connected to its peers. */
+@Command(name = "up", mixinStandardHelpOptions = true,
+        description = {"Join the mesh: register with control (first run; the identity stays in --state), bring up the",
+            "WireGuard interface, report endpoints, and follow the peer map. Runs in the foreground until stopped",
+            "(Ctrl-C or `meshwork node down`). Needs root (TUN device)."},
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {"0:stopped", "1:could not start (control refused, no TUN device)", "2:usage error"})
+public final class NodeUpCommand implements Callable<Integer> {
+
+    @Mixin
+    StateDirectoryOption state = new StateDirectoryOption();
+
+    @Option(names = "--control", paramLabel = "URL", description = "Control plane URL (first run; later from --state).")
+    URI control;
+
+    @Option(names = "--key", paramLabel = "KEY", description = "Registration key (first run only; env MESHWORK_KEY).")
+    String key;
+
+    @Option(names = "--ifname", paramLabel = "NAME", defaultValue = "meshwork0", description = "Interface name (default: meshwork0).")
+    String interfaceName;
+
+    @Option(names = "--hostname", paramLabel = "NAME", description = "Name peers see (default: this machine's host name).")
+    String hostname;
+
+    @Option(names = "--listen-port", paramLabel = "PORT", defaultValue = "0", description = "WireGuard UDP port (default: any free port).")
+    int listenPort;
+
+    @Option(names = "--probe-interval", paramLabel = "DURATION", defaultValue = "PT30S",
+            description = "How often to re-probe the NAT and report endpoints (ISO-8601, default PT30S).")
+    Duration probeInterval;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Path stateDirectory = state.resolve();
+        NodeIdentity existing = NodeIdentity.load(stateDirectory);
+        String registrationKey = key != null ? key : System.getenv("MESHWORK_KEY");
+        URI controlUrl = control != null ? control : existing == null ? null : URI.create(existing.controlUrl());
+        if (existing == null && (controlUrl == null || registrationKey == null)) {
+            spec.commandLine().getErr().println("meshwork node up: first run needs --control URL and --key KEY");
+            return ExitCodes.USAGE;
+        }
+        String name = hostname != null ? hostname : InetAddress.getLocalHost().getHostName();
+        NodeAgent agent;
+        try {
+            LinuxTun tun = LinuxTun.create(interfaceName, WgDeviceCommand.DEFAULT_MTU);
+            agent = NodeAgent.start(new NodeAgent.Options(controlUrl, registrationKey, name, listenPort, probeInterval),
+                    stateDirectory, tun);
+        } catch (Exception e) {
+            spec.commandLine().getErr().println("meshwork node up: " + e.getMessage());
+            return 1;
+        }
+        var registration = agent.identity().registration();
+        spec.commandLine().getOut().printf("meshwork: up as %s (%s) on %s, overlay %s%n", name, registration.id(),
+                interfaceName, String.join(", ", registration.overlayIps()));
+        spec.commandLine().getOut().flush();
+        Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "node-shutdown"));
+        agent.awaitStop();
+        return 0;
+    }
+}
