@@ -7,6 +7,7 @@ import io.meshwork.node.cli.PingCommand;
 import io.meshwork.node.cli.StatusCommand;
 import io.meshwork.node.cli.WgDeviceCommand;
 import io.meshwork.relay.cli.RelayCommand;
+import io.meshwork.tests.demo.DemoCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -21,6 +22,7 @@ import picocli.CommandLine.Command;
         versionProvider = VersionProvider.class,
         description = "A WireGuard-compatible overlay mesh: control plane, relay and node agent.",
         subcommands = {
+            DemoCommand.class,
             NodeCommand.class,
             StatusCommand.class,
             PingCommand.class,

@@ -1,0 +1,233 @@
+package io.meshwork.tests.demo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.meshwork.control.cli.ControlCommand;
+import io.meshwork.node.cli.NodeUpCommand;
+import io.meshwork.node.local.LocalApiClient;
+import io.meshwork.node.local.NodeStatus;
+import io.meshwork.relay.cli.RelayCommand;
+import io.meshwork.tests.lab.ExecResult;
+import io.meshwork.tests.lab.Host;
+import io.meshwork.tests.lab.Lab;
+import io.meshwork.tests.lab.LabAssumptions;
+import io.meshwork.tests.lab.LabProcess;
+import io.meshwork.tests.lab.NatKind;
+import io.meshwork.tests.lab.Site;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code meshwork demo}: the whole system on one machine. Network namespaces with NAT gateways of different
+ * kinds, control (embedded H2) and a relay with its STUN server on the lab internet, a node in each site; a live
+ * table of every node's view of its peers, pings across the overlay, and a summary. Everything is torn down at
+ * the end or on Ctrl-C, unless {@code --keep}.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {"Run a mesh on this machine: control, a relay and nodes behind different NATs, in network",
+            "namespaces (needs root). Shows each pair's path live, pings across the overlay, then tears down."},
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {"0:every pair that can be direct reached each other", "1:a pair failed",
+            "2:cannot run here (not root)"})
+public final class DemoCommand implements Callable<Integer> {
+
+    private static final String ADMIN = "mwa.demo";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Option(names = "--keep", description = "Leave the mesh running after the summary, until Ctrl-C.")
+    boolean keep;
+
+    @Option(names = "--settle", paramLabel = "SECONDS", defaultValue = "25",
+            description = "How long to watch paths form before pinging (default: 25).")
+    int settleSeconds;
+
+    private final PrintStream out = System.out;
+
+    /** A node of the demo: where it runs and what it is for. */
+    private record Node(String name, Host host, String site, NatKind nat, Path state, String ifname) {}
+
+    @Override
+    public Integer call() throws Exception {
+        String why = LabAssumptions.whyLabUnavailable();
+        if (why != null) {
+            out.println("meshwork demo: cannot build the network lab here: " + why + ".");
+            out.println("Run it as root on Linux (sudo bin/meshwork demo). The in-JVM simulation is not built yet.");
+            return 2;
+        }
+        step("building the lab: an internet, four sites behind NAT gateways");
+        try (Lab lab = Lab.create("mwdemo")) {
+            Host hub = lab.publicHost("hub", "203.0.113.10", "203.0.113.11");
+            Site home = lab.site("home", NatKind.ENDPOINT_INDEPENDENT);
+            Site office = lab.site("office", NatKind.ENDPOINT_INDEPENDENT);
+            Site cafe = lab.site("cafe", NatKind.SYMMETRIC);
+            Site guest = lab.site("guest", NatKind.UDP_BLOCKED);
+            List<Node> nodes = new ArrayList<>();
+            int index = 0;
+            for (Object[] spec : new Object[][] {{"alice", home}, {"bob", home}, {"carol", office},
+                    {"dave", cafe}, {"erin", guest}}) {
+                Site site = (Site) spec[1];
+                String name = (String) spec[0];
+                nodes.add(new Node(name, site.host(name), site.name(), site.kind(),
+                        lab.directory().resolve("state-" + name), "mwdemo" + index++));
+            }
+
+            step("starting control (embedded H2) on 203.0.113.10:8080");
+            Path config = lab.directory().resolve("control.conf");
+            Files.writeString(config, "meshwork.control.admin-token = \"" + ADMIN + "\"\n"
+                    + "meshwork.control.stun-servers = [\"203.0.113.10:3478\", \"203.0.113.11:3478\"]\n"
+                    + "meshwork.control.stream-coalesce-window = 100ms\n");
+            LabProcess control = hub.java(ControlCommand.class, "--config", config.toString(),
+                    "--http", "203.0.113.10:8080", "--data", lab.directory().resolve("control").toString());
+            control.awaitOutput(Pattern.compile("listening on"), Duration.ofSeconds(120));
+
+            step("starting a relay with an RFC 5780 STUN server on 203.0.113.10 and .11");
+            String relayToken = api(hub, "POST", "/api/v1/relays/tokens", "{\"name\":\"hub\"}").get("token").asText();
+            LabProcess relay = hub.java(RelayCommand.class, "--control", "http://203.0.113.10:8080",
+                    "--token", relayToken, "--udp", "203.0.113.10:3340", "--tcp", "203.0.113.10:3340",
+                    "--stun", "203.0.113.10,203.0.113.11");
+            relay.awaitOutput(Pattern.compile("relay ready"), Duration.ofSeconds(60));
+
+            String organization = api(hub, "POST", "/api/v1/organizations", "{\"name\":\"demo\"}").get("id").asText();
+            String key = api(hub, "POST", "/api/v1/organizations/" + organization + "/keys", "{\"reusable\":true}")
+                    .get("key").asText();
+
+            step("starting a node in each site: " + String.join(", ", nodes.stream()
+                    .map(n -> n.name() + " (" + n.site() + ", " + describe(n.nat()) + ")").toList()));
+            for (Node node : nodes) {
+                LabProcess agent = node.host().java(NodeUpCommand.class, "--control", "http://203.0.113.10:8080",
+                        "--key", key, "--state", node.state().toString(), "--ifname", node.ifname(),
+                        "--hostname", node.name(), "--probe-interval", "PT10S");
+                agent.awaitOutput(Pattern.compile("up as"), Duration.ofSeconds(120));
+            }
+
+            watch(nodes, Duration.ofSeconds(settleSeconds));
+            int failures = pingAll(nodes);
+            if (keep) {
+                out.println();
+                out.println("The mesh keeps running (Ctrl-C ends it and removes everything). Try:");
+                Node first = nodes.get(0);
+                out.println("  ip netns exec " + first.host().namespace() + " bin/meshwork status --state " + first.state());
+                out.println("  ip netns exec " + first.host().namespace() + " wg show " + first.ifname());
+                out.println("  ip netns exec " + hub.namespace() + " curl -H 'Authorization: Bearer " + ADMIN
+                        + "' http://203.0.113.10:8080/api/v1/organizations/" + organization + "/devices");
+                Thread.currentThread().join();
+            }
+            return failures == 0 ? 0 : 1;
+        } finally {
+            step("torn down: no namespace, interface or process of the demo is left");
+        }
+    }
+
+    private static String describe(NatKind kind) {
+        return switch (kind) {
+            case ENDPOINT_INDEPENDENT -> "endpoint-independent NAT";
+            case SYMMETRIC -> "symmetric NAT";
+            case UDP_BLOCKED -> "UDP blocked";
+        };
+    }
+
+    /** Prints each node's view of its peers, redrawn in place on a terminal, as lines otherwise. */
+    private void watch(List<Node> nodes, Duration duration) throws InterruptedException {
+        boolean terminal = System.console() != null;
+        long end = System.nanoTime() + duration.toNanos();
+        String last = "";
+        while (System.nanoTime() < end) {
+            String table = table(nodes);
+            if (terminal) {
+                out.print("\033[H\033[2J");
+                out.print(table);
+                out.printf("(watching for %d s more)%n", (end - System.nanoTime()) / 1_000_000_000L);
+            } else if (!table.equals(last)) {
+                out.print(table);
+                out.println();
+            }
+            last = table;
+            out.flush();
+            Thread.sleep(1000);
+        }
+        if (terminal) {
+            out.print(last);
+        }
+    }
+
+    private String table(List<Node> nodes) {
+        StringBuilder text = new StringBuilder(String.format("%-7s %-7s %-22s %-28s %s%n", "NODE", "PEER", "PATH",
+                "ENDPOINT", "WHY"));
+        for (Node node : nodes) {
+            NodeStatus status;
+            try {
+                status = new LocalApiClient(node.state()).status();
+            } catch (LocalApiClient.LocalApiException e) {
+                text.append(String.format("%-7s %s%n", node.name(), "(not answering: " + e.getMessage() + ")"));
+                continue;
+            }
+            for (NodeStatus.Peer peer : status.peers()) {
+                text.append(String.format("%-7s %-7s %-22s %-28s %s%n", node.name(), peer.hostname(), peer.path(),
+                        peer.endpoint() == null ? "-" : peer.endpoint(), peer.reason()));
+            }
+        }
+        return text.toString();
+    }
+
+    /** Pings every pair across the overlay and prints the summary; returns how many pairs that should work failed. */
+    private int pingAll(List<Node> nodes) throws Exception {
+        Map<String, String> overlay = new LinkedHashMap<>();
+        for (Node node : nodes) {
+            JsonNode identity = JSON.readTree(node.state().resolve("identity.json").toFile());
+            overlay.put(node.name(), identity.at("/registration/overlayIps/0").asText());
+        }
+        out.println();
+        out.println("Pings across the overlay:");
+        int failures = 0;
+        for (Node from : nodes) {
+            for (Node to : nodes) {
+                if (from == to) {
+                    continue;
+                }
+                boolean reached = from.host().ping(overlay.get(to.name()), 2);
+                boolean expected = directPossible(from, to);
+                out.printf("  %-6s -> %-6s %-16s %s%n", from.name(), to.name(), overlay.get(to.name()),
+                        reached ? "reply" : expected ? "NO REPLY (expected direct)"
+                                : "no reply (needs the relay path, not wired into nodes yet)");
+                if (expected && !reached) {
+                    failures++;
+                }
+            }
+        }
+        out.println(failures == 0 ? "Summary: every pair whose NATs allow a direct path reached each other."
+                : "Summary: " + failures + " pair(s) that should be direct did not answer.");
+        return failures;
+    }
+
+    /** Direct works between endpoint-independent NATs and on one LAN; symmetric and UDP-blocked sites need relays. */
+    private static boolean directPossible(Node a, Node b) {
+        if (a.site().equals(b.site())) {
+            return true;
+        }
+        return a.nat() == NatKind.ENDPOINT_INDEPENDENT && b.nat() == NatKind.ENDPOINT_INDEPENDENT;
+    }
+
+    private static JsonNode api(Host hub, String method, String path, String body) throws Exception {
+        ExecResult result = hub.exec("curl", "-sS", "-f", "-X", method, "-H", "Authorization: Bearer " + ADMIN,
+                "-d", body, "http://203.0.113.10:8080" + path);
+        if (!result.succeeded()) {
+            throw new IllegalStateException("control API " + path + ": " + result.describe());
+        }
+        return JSON.readTree(result.stdout());
+    }
+
+    private void step(String text) {
+        out.println("meshwork demo: " + text);
+        out.flush();
+    }
+}
