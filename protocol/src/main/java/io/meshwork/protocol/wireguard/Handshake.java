@@ -19,6 +19,7 @@ public final class Handshake {
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    private final java.util.function.Supplier<Key> ephemeralKeys;
     private final LocalIdentity local;
     private final Key remoteStatic;
     private final byte[] precomputedStaticStatic;
@@ -39,6 +40,13 @@ public final class Handshake {
      * @throws WireGuardException when {@code remoteStatic} is a low-order point
      */
     public Handshake(LocalIdentity local, Key remoteStatic) throws WireGuardException {
+        this(local, remoteStatic, Key::generatePrivate);
+    }
+
+    /** With a given source of ephemeral keys: deterministic handshakes for known-answer tests. */
+    Handshake(LocalIdentity local, Key remoteStatic, java.util.function.Supplier<Key> ephemeralKeys)
+            throws WireGuardException {
+        this.ephemeralKeys = ephemeralKeys;
         this.local = local;
         this.remoteStatic = remoteStatic;
         this.precomputedStaticStatic = Noise.dh(local.privateKey().raw(), remoteStatic.raw());
@@ -71,7 +79,7 @@ public final class Handshake {
 
         byte[] c = Noise.INITIAL_CHAINING_KEY;
         byte[] h = initiatorHashStart;
-        byte[] ephemeralPrivate = Key.generatePrivate().raw();
+        byte[] ephemeralPrivate = ephemeralKeys.get().raw();
         byte[] ephemeralPublic = Key.of(ephemeralPrivate).publicKey().raw();
         System.arraycopy(ephemeralPublic, 0, message, Messages.INITIATION_EPHEMERAL, 32);
         c = Blake2s.kdf(1, c, ephemeralPublic)[0];
@@ -190,7 +198,7 @@ public final class Handshake {
 
         byte[] c = chainingKey;
         byte[] h = hash;
-        byte[] ephemeralPrivate = Key.generatePrivate().raw();
+        byte[] ephemeralPrivate = ephemeralKeys.get().raw();
         byte[] ephemeralPublic = Key.of(ephemeralPrivate).publicKey().raw();
         System.arraycopy(ephemeralPublic, 0, message, Messages.RESPONSE_EPHEMERAL, 32);
         c = Blake2s.kdf(1, c, ephemeralPublic)[0];
