@@ -23,6 +23,19 @@ import io.meshwork.protocol.api.PeerInfo;
 import io.meshwork.protocol.api.PeerMapEvent;
 import io.meshwork.protocol.api.RegisterRequest;
 import io.meshwork.protocol.wireguard.Key;
+import io.meshwork.node.relay.RelayAddress;
+import io.meshwork.node.relay.RelayClient;
+import io.meshwork.node.relay.RelayClientConfig;
+import io.meshwork.node.relay.RelayCredential;
+import io.meshwork.node.relay.RelayListener;
+import io.meshwork.protocol.api.RelayInfo;
+import io.meshwork.protocol.relay.RelayKey;
+import io.meshwork.protocol.relay.RelayKeyPair;
+import java.io.ByteArrayInputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
@@ -62,6 +75,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int PERSISTENT_KEEPALIVE_SECONDS = 25;
+    /** How long a direct handshake may take before the peer is reached through the relay instead. */
+    static final Duration DIRECT_ATTEMPT = Duration.ofSeconds(8);
     private static final Pattern PING_TIME = Pattern.compile("time=([0-9.]+) ms");
 
     private final NodeIdentity identity;
@@ -76,6 +91,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         return thread;
     });
     private final Map<String, PeerInfo> peers = new ConcurrentHashMap<>();
+    private volatile RelayClient relay;
+    private volatile String relayName;
     private final Map<String, String> reasons = new ConcurrentHashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile Map<String, Object> natReport = Map.of();
@@ -119,10 +136,56 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         UapiServer uapi = UapiServer.start(device);
         configureInterface(tun.name(), identity.registration().overlayIps());
         NodeAgent agent = new NodeAgent(identity, control, tun, device, uapi, stateDirectory);
+        agent.startRelay();
         agent.scheduler.scheduleWithFixedDelay(agent::probeAndReport, 0, options.probeInterval().toMillis(),
                 TimeUnit.MILLISECONDS);
         agent.streamThread.start();
         return agent;
+    }
+
+    /** Connects to the first relay control handed out; peers without a direct path use it. */
+    private void startRelay() {
+        List<RelayInfo> relays = identity.registration().relays();
+        if (relays == null || relays.isEmpty()) {
+            return;
+        }
+        RelayInfo info = relays.get(0);
+        try {
+            InetSocketAddress udp = info.udp() == null ? null : HostPort.parse(info.udp(), 3340).resolve();
+            InetSocketAddress tcp = info.tcp() == null ? null : HostPort.parse(info.tcp(), 3340).resolve();
+            RelayAddress address = udp != null && tcp != null ? RelayAddress.of(udp, tcp)
+                    : udp != null ? RelayAddress.udpOnly(udp) : RelayAddress.tcpOnly(tcp);
+            byte[] certificate = ((X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
+                    new ByteArrayInputStream(identity.registration().certificate().getBytes(StandardCharsets.US_ASCII))))
+                    .getEncoded();
+            RelayCredential credential = new RelayCredential(
+                    RelayKeyPair.fromPrivateKey(Key.fromBase64(identity.privateKey()).toBytes()), certificate);
+            relay = RelayClient.start(address, credential, device.transport(), new RelayListener() {
+                @Override
+                public void onPacket(RelayKey source, ByteBuffer payload) {
+                    device.receiveFromRelay(Key.of(source.bytes()), payload);
+                }
+            }, RelayClientConfig.defaults());
+            relayName = info.name();
+            device.setRelayPath((peer, datagram) -> relay.sendPacket(RelayKey.of(peer.toBytes()), datagram));
+        } catch (Exception e) {
+            log.warn("cannot use relay {}: {}", info.name(), e.toString());
+        }
+    }
+
+    /** Peers that have no session after the direct attempt move to the relay (design: relay as the fallback). */
+    private void fallBackToRelayIfNeeded(String peerId) {
+        PeerInfo info = peers.get(peerId);
+        if (info == null || relay == null) {
+            return;
+        }
+        Peer peer = device.peer(Key.fromBase64(info.publicKey()));
+        if (peer != null && !peer.hasSession() && !peer.viaRelay()) {
+            device.useRelay(peer, true);
+            reasons.put(peerId, "direct handshake got no answer within " + DIRECT_ATTEMPT.toSeconds()
+                    + " s; relaying through " + relayName);
+            device.initiateHandshake(peer);
+        }
     }
 
     private static void configureInterface(String name, List<String> overlayIps) throws IOException {
@@ -270,9 +333,15 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 // endpoint-independent NATs on both sides.
                 device.initiateHandshake(peer);
             }
-            reasons.put(info.id(), choice.reason());
-        }, () -> reasons.put(info.id(), "the peer has reported no endpoint yet"));
+            if (!peer.viaRelay()) {
+                reasons.put(info.id(), choice.reason());
+            }
+        }, () -> reasons.putIfAbsent(info.id(), "the peer has reported no endpoint yet"));
         device.setPersistentKeepalive(peer, PERSISTENT_KEEPALIVE_SECONDS);
+        if (previous == null) {
+            scheduler.schedule(() -> fallBackToRelayIfNeeded(info.id()), DIRECT_ATTEMPT.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        }
     }
 
     private void remove(String id) {
@@ -291,18 +360,34 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         List<NodeStatus.Peer> rows = new ArrayList<>();
         for (PeerInfo info : peers.values()) {
             Peer peer = device.peer(Key.fromBase64(info.publicKey()));
-            boolean direct = peer != null && peer.hasSession();
+            boolean session = peer != null && peer.hasSession();
+            boolean relayed = session && peer.viaRelay();
             long handshake = peer == null ? 0 : peer.lastHandshakeEpochMillis();
-            rows.add(new NodeStatus.Peer(info.id(), info.hostname(), info.overlayIps(), direct ? "direct" : "none",
-                    peer != null && peer.endpoint() != null ? Addresses.format(peer.endpoint()) : null, null,
-                    "udp", null, handshake == 0 ? null : Instant.ofEpochMilli(handshake).toString(),
+            String transport = relayed && relay != null
+                    ? relay.status().transport().map(t -> t.name().toLowerCase(java.util.Locale.ROOT)).orElse("udp")
+                    : "udp";
+            rows.add(new NodeStatus.Peer(info.id(), info.hostname(), info.overlayIps(),
+                    relayed ? "relay" : session ? "direct" : "none",
+                    !relayed && peer != null && peer.endpoint() != null ? Addresses.format(peer.endpoint()) : null,
+                    relayed ? relayName : null, transport, null,
+                    handshake == 0 ? null : Instant.ofEpochMilli(handshake).toString(),
                     peer == null ? 0 : peer.rxBytes(), peer == null ? 0 : peer.txBytes(),
-                    direct ? reasons.getOrDefault(info.id(), "")
-                            : "no WireGuard session yet; " + reasons.getOrDefault(info.id(), "")));
+                    reason(info.id(), session, relayed)));
         }
         rows.sort(Comparator.comparing(NodeStatus.Peer::hostname));
         return new NodeStatus(new NodeStatus.Self(registration.id(), identity.hostname(),
                 registration.overlayIps(), natReport), rows);
+    }
+
+    private String reason(String peerId, boolean session, boolean relayed) {
+        String reason = reasons.getOrDefault(peerId, "");
+        if (!session) {
+            return "no WireGuard session yet; " + reason;
+        }
+        if (relayed && !reason.contains("relay")) {
+            return "the peer reaches this node through relay " + relayName + " (no direct path from its side)";
+        }
+        return reason;
     }
 
     @Override
@@ -331,7 +416,9 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             }
             Peer peer = device.peer(Key.fromBase64(info.publicKey()));
             String via = peer != null && peer.endpoint() != null ? Addresses.format(peer.endpoint()) : null;
-            replies.accept(new PingReply(seq, info.hostname(), latency == null ? "timeout" : "direct", via, latency));
+            boolean relayed = peer != null && peer.viaRelay();
+            replies.accept(new PingReply(seq, info.hostname(), latency == null ? "timeout" : relayed ? "relay" : "direct",
+                    relayed ? relayName : via, latency));
         }
     }
 
@@ -351,6 +438,9 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         scheduler.shutdownNow();
         localApi.close();
         uapi.close();
+        if (relay != null) {
+            relay.close();
+        }
         device.close();
         stopped.countDown();
     }

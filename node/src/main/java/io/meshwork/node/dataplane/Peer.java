@@ -25,6 +25,8 @@ public final class Peer {
     final ArrayBlockingQueue<byte[]> staged = new ArrayBlockingQueue<>(STAGED_LIMIT);
 
     volatile InetSocketAddress endpoint;
+    /** Send through the relay instead of to {@link #endpoint}; follows the path the peer's packets last came by. */
+    volatile boolean viaRelay;
     volatile long persistentKeepaliveNanos;
     volatile Keypair previous;
     volatile Keypair current;
@@ -55,6 +57,11 @@ public final class Peer {
 
     public InetSocketAddress endpoint() {
         return endpoint;
+    }
+
+    /** True while this peer's datagrams go through the relay. */
+    public boolean viaRelay() {
+        return viaRelay;
     }
 
     public long rxBytes() {

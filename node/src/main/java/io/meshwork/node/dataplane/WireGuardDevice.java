@@ -51,6 +51,16 @@ public final class WireGuardDevice implements AutoCloseable {
 
     private record IndexEntry(Peer peer, Keypair keypair) {}
 
+    /** Carries WireGuard datagrams to a peer through a relay, addressed by the peer's public key. */
+    @FunctionalInterface
+    public interface RelayPath {
+        /** Returns false when the datagram could not be handed to the relay (not connected). */
+        boolean send(Key peer, ByteBuffer datagram);
+    }
+
+    /** The sender address datagrams that came through the relay are processed with; never a real endpoint. */
+    static final InetSocketAddress RELAY_SOURCE = InetSocketAddress.createUnresolved("relay", 1);
+
     private final TunDevice tun;
     private final IntFunction<PacketTransport> transportFactory;
     private final Map<Key, Peer> peers = new ConcurrentHashMap<>();
@@ -60,6 +70,7 @@ public final class WireGuardDevice implements AutoCloseable {
     private final Map<DropReason, AtomicLong> drops = new EnumMap<>(DropReason.class);
 
     private volatile LocalIdentity identity;
+    private volatile RelayPath relayPath;
     private volatile CookieChecker cookieChecker;
     private volatile PacketTransport transport;
     private volatile int listenPort;
@@ -239,6 +250,49 @@ public final class WireGuardDevice implements AutoCloseable {
         peer.endpoint = endpoint;
     }
 
+    /** Where datagrams for peers on the relay path go. */
+    public void setRelayPath(RelayPath relayPath) {
+        this.relayPath = relayPath;
+    }
+
+    /** Sends this peer's datagrams through the relay ({@code true}) or to its endpoint. */
+    public void useRelay(Peer peer, boolean viaRelay) {
+        peer.viaRelay = viaRelay;
+    }
+
+    /** A datagram a relay delivered from {@code source}: handled as if it came from the socket. */
+    public void receiveFromRelay(Key source, ByteBuffer datagram) {
+        onDatagram(datagram, RELAY_SOURCE);
+    }
+
+    /** Sends to the peer by its current path; false when there is none. */
+    private boolean deliver(Peer peer, ByteBuffer datagram, boolean batched) {
+        RelayPath relay = relayPath;
+        if (peer.viaRelay && relay != null) {
+            return relay.send(peer.publicKey(), datagram);
+        }
+        InetSocketAddress endpoint = peer.endpoint;
+        if (endpoint == null) {
+            return false;
+        }
+        if (batched) {
+            transport.sendLater(datagram, endpoint);
+        } else {
+            transport.send(datagram, endpoint);
+        }
+        return true;
+    }
+
+    /** An authenticated packet from {@code sender}: the peer's path follows it (WireGuard roaming, relay included). */
+    private static void roam(Peer peer, InetSocketAddress sender) {
+        if (sender == RELAY_SOURCE) {
+            peer.viaRelay = true;
+        } else {
+            peer.viaRelay = false;
+            peer.endpoint = sender;
+        }
+    }
+
     /**
      * Sets the persistent keepalive interval; turning it on sends a keepalive at once, which starts a handshake
      * when there is no session (as wireguard-go does).
@@ -385,8 +439,7 @@ public final class WireGuardDevice implements AutoCloseable {
      */
     private void encryptAndSend(Peer peer, Keypair keys, ByteBuffer payload, ByteBuffer sealed, long now,
             boolean batched) {
-        InetSocketAddress endpoint = peer.endpoint;
-        if (endpoint == null) {
+        if (peer.endpoint == null && !(peer.viaRelay && relayPath != null)) {
             drop(DropReason.NO_ENDPOINT, "", peer.publicKey());
             return;
         }
@@ -418,10 +471,9 @@ public final class WireGuardDevice implements AutoCloseable {
         ChaChaPoly.seal(keys.sendKey(), counter, plaintext, sealed, null);
         sealed.flip();
         int wireLength = sealed.remaining();
-        if (batched) {
-            transport.sendLater(sealed, endpoint);
-        } else {
-            transport.send(sealed, endpoint);
+        if (!deliver(peer, sealed, batched)) {
+            drop(DropReason.NO_ENDPOINT, "relay not connected", peer.publicKey());
+            return;
         }
         peer.txBytes.addAndGet(wireLength);
         peer.anySent = now;
@@ -453,7 +505,6 @@ public final class WireGuardDevice implements AutoCloseable {
     }
 
     private void sendInitiation(Peer peer, long now) {
-        InetSocketAddress endpoint = peer.endpoint;
         byte[] message;
         synchronized (peer) {
             if (!peers.containsKey(peer.publicKey())) {
@@ -475,10 +526,9 @@ public final class WireGuardDevice implements AutoCloseable {
             peer.initiationSent = now;
             peer.jitterNanos = RANDOM.nextLong(Timers.MAX_REKEY_JITTER + 1);
         }
-        if (endpoint == null) {
+        if (!deliver(peer, ByteBuffer.wrap(message), false)) {
             return;
         }
-        transport.send(ByteBuffer.wrap(message), endpoint);
         peer.txBytes.addAndGet(message.length);
         peer.anySent = now;
     }
@@ -527,7 +577,8 @@ public final class WireGuardDevice implements AutoCloseable {
             drop(DropReason.BAD_MAC1, "", sender);
             return false;
         }
-        if (underLoad(now) && !cookieChecker.mac2Valid(message, sender, now)) {
+        // Through the relay the sender already proved its key to the relay; cookies bind to UDP source addresses.
+        if (sender != RELAY_SOURCE && underLoad(now) && !cookieChecker.mac2Valid(message, sender, now)) {
             drop(DropReason.NEEDS_COOKIE, "", sender);
             transport.send(ByteBuffer.wrap(cookieChecker.createReply(message, sender, now)), sender);
             return false;
@@ -582,10 +633,10 @@ public final class WireGuardDevice implements AutoCloseable {
             peer.next = made.keypair();
             response = made.message();
             peer.cookies.sent(Macs.add(response, peer.handshake, peer.cookies.cookie(now)));
-            peer.endpoint = sender;
+            roam(peer, sender);
             peer.lastHandshakeEpochMillis = System.currentTimeMillis();
         }
-        transport.send(ByteBuffer.wrap(response), sender);
+        deliver(peer, ByteBuffer.wrap(response), false);
         peer.txBytes.addAndGet(response.length);
         peer.rxBytes.addAndGet(message.length);
         peer.anySent = now;
@@ -613,7 +664,7 @@ public final class WireGuardDevice implements AutoCloseable {
             indices.put(keys.localIndex(), new IndexEntry(peer, keys));
             rotateIn(peer, keys);
             peer.attemptStarted = Timers.NEVER;
-            peer.endpoint = sender;
+            roam(peer, sender);
             peer.lastHandshakeEpochMillis = System.currentTimeMillis();
         }
         peer.rxBytes.addAndGet(message.length);
@@ -704,7 +755,7 @@ public final class WireGuardDevice implements AutoCloseable {
             drop(DropReason.REPLAYED, "counter " + counter, sender);
             return;
         }
-        peer.endpoint = sender;
+        roam(peer, sender);
         peer.rxBytes.addAndGet(datagram.remaining());
         peer.anyReceived = now;
         if (keys == peer.next) {

@@ -198,6 +198,37 @@ class WireGuardDeviceTest {
         assertEquals("through the cookie", new String(got, 20, got.length - 20));
     }
 
+    @Test
+    void withoutADirectPathTheSessionRunsThroughTheRelay() throws Exception {
+        var relayThread = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            a.setRelayPath((peer, datagram) -> {
+                byte[] copy = new byte[datagram.remaining()];
+                datagram.duplicate().get(copy);
+                relayThread.execute(() -> b.receiveFromRelay(a.publicKey(), java.nio.ByteBuffer.wrap(copy)));
+                return true;
+            });
+            b.setRelayPath((peer, datagram) -> {
+                byte[] copy = new byte[datagram.remaining()];
+                datagram.duplicate().get(copy);
+                relayThread.execute(() -> a.receiveFromRelay(b.publicKey(), java.nio.ByteBuffer.wrap(copy)));
+                return true;
+            });
+            a.setEndpoint(bAtA, null);
+            a.useRelay(bAtA, true);
+            tunA.fromOs.add(ipv4(1, 2, "relayed".getBytes()));
+            byte[] got = tunB.toOs.poll(5, TimeUnit.SECONDS);
+            assertNotNull(got, "a: " + drops(a) + " b: " + drops(b));
+            assertEquals("relayed", new String(got, 20, got.length - 20));
+            assertTrue(aAtB.viaRelay(), "B answers on the path A's packets came by");
+            assertNull(aAtB.endpoint(), "the relay is never taken for an endpoint");
+            tunB.fromOs.add(ipv4(2, 1, "back".getBytes()));
+            assertNotNull(tunA.toOs.poll(5, TimeUnit.SECONDS));
+        } finally {
+            relayThread.shutdownNow();
+        }
+    }
+
     /** A transport bound at another address that only records what reaches it. */
     static final class RecordingTap {
         final java.util.concurrent.BlockingQueue<byte[]> captured = new java.util.concurrent.LinkedBlockingQueue<>();
