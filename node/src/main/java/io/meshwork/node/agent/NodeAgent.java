@@ -97,6 +97,10 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile Map<String, Object> natReport = Map.of();
     private volatile Set<String> ownPublicIps = Set.of();
+    /** Endpoint choice waits for this node's first NAT probe: without its public IP, a peer behind the same NAT
+     * would look remote and be sent to at its public address, which NATs rarely hairpin. */
+    private volatile boolean probed;
+    private final Set<String> directAttempted = ConcurrentHashMap.newKeySet();
     private volatile long revision;
     private volatile boolean closed;
     private final Thread streamThread;
@@ -246,6 +250,13 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             control.reportEndpoints(identity.registration().token(), new EndpointReport(endpoints, natReport));
         } catch (Exception e) {
             log.warn("endpoint discovery failed: {}", e.toString());
+        } finally {
+            if (!probed) {
+                probed = true;
+                synchronized (this) {
+                    peers.values().forEach(this::choosePath);
+                }
+            }
         }
     }
 
@@ -325,6 +336,20 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 device.addAllowedIp(peer, AllowedIps.Prefix.parse(ip));
             }
         }
+        device.setPersistentKeepalive(peer, PERSISTENT_KEEPALIVE_SECONDS);
+        if (probed) {
+            choosePath(info);
+        } else {
+            reasons.put(info.id(), "waiting for this node's first NAT probe");
+        }
+    }
+
+    /** Points the peer at the endpoint {@link EndpointChoice} picks and starts the direct attempt once. */
+    private void choosePath(PeerInfo info) {
+        Peer peer = device.peer(Key.fromBase64(info.publicKey()));
+        if (peer == null) {
+            return;
+        }
         EndpointChoice.choose(info.endpoints(), ownPublicIps).ifPresentOrElse(choice -> {
             InetSocketAddress endpoint = Addresses.parseEndpoint(choice.address());
             if (!endpoint.equals(peer.endpoint()) && !peer.hasSession()) {
@@ -337,14 +362,14 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 reasons.put(info.id(), choice.reason());
             }
         }, () -> reasons.putIfAbsent(info.id(), "the peer has reported no endpoint yet"));
-        device.setPersistentKeepalive(peer, PERSISTENT_KEEPALIVE_SECONDS);
-        if (previous == null) {
+        if (directAttempted.add(info.id())) {
             scheduler.schedule(() -> fallBackToRelayIfNeeded(info.id()), DIRECT_ATTEMPT.toMillis(),
                     TimeUnit.MILLISECONDS);
         }
     }
 
     private void remove(String id) {
+        directAttempted.remove(id);
         PeerInfo info = peers.remove(id);
         reasons.remove(id);
         if (info != null) {

@@ -7,15 +7,12 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
+import io.meshwork.node.transport.UnixSocketServer;
 import java.nio.channels.Channels;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,72 +33,45 @@ public final class LocalApiServer implements AutoCloseable {
     private static final int MAX_PING_COUNT = 1000;
     private static final Logger log = LoggerFactory.getLogger(LocalApiServer.class);
 
-    private final ServerSocketChannel server;
-    private final Path socketPath;
+    private final UnixSocketServer server;
     private final LocalApiHandler handler;
     private final ObjectMapper json = new ObjectMapper();
-    private final Thread acceptor;
 
-    private LocalApiServer(ServerSocketChannel server, Path socketPath, LocalApiHandler handler) {
-        this.server = server;
-        this.socketPath = socketPath;
+    private LocalApiServer(LocalApiHandler handler, UnixSocketServer server) {
         this.handler = handler;
-        this.acceptor = new Thread(this::acceptLoop, "local-api");
-        this.acceptor.setDaemon(true);
+        this.server = server;
     }
 
     /** Listens on {@code stateDirectory/node.sock}, replacing a stale socket file left by a dead agent. */
     public static LocalApiServer start(Path stateDirectory, LocalApiHandler handler) throws IOException {
-        Files.createDirectories(stateDirectory);
         Path socketPath = stateDirectory.resolve(SOCKET_NAME);
-        if (Files.exists(socketPath)) {
-            if (LocalApiClient.isAlive(socketPath)) {
-                throw new IOException("another agent is running with state directory " + stateDirectory);
-            }
-            Files.delete(socketPath);
+        if (Files.exists(socketPath) && LocalApiClient.isAlive(socketPath)) {
+            throw new IOException("another agent is running with state directory " + stateDirectory);
         }
-        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(socketPath));
-        Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString("rw-------"));
-        LocalApiServer api = new LocalApiServer(server, socketPath, handler);
-        api.acceptor.start();
-        return api;
+        LocalApiServer[] self = new LocalApiServer[1];
+        UnixSocketServer server = UnixSocketServer.start(socketPath, "rw-------", "local-api",
+                client -> self[0].serve(client));
+        self[0] = new LocalApiServer(handler, server);
+        return self[0];
     }
 
     public Path socketPath() {
-        return socketPath;
+        return server.socketPath();
     }
 
-    private void acceptLoop() {
-        while (server.isOpen()) {
-            try {
-                SocketChannel client = server.accept();
-                Thread worker = new Thread(() -> serve(client), "local-api-client");
-                worker.setDaemon(true);
-                worker.start();
-            } catch (IOException e) {
-                if (server.isOpen()) {
-                    log.debug("local api accept failed: {}", e.toString());
-                }
-            }
-        }
-    }
-
-    private void serve(SocketChannel client) {
-        try (client;
-                BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(client),
-                        StandardCharsets.UTF_8));
-                OutputStream out = Channels.newOutputStream(client)) {
-            try {
-                answer(readBoundedLine(in), out);
-            } catch (IllegalArgumentException e) {
-                write(out, Map.of("error", e.getMessage()));
-            } catch (RuntimeException e) {
-                log.warn("local api request failed: {}", e.toString());
-                write(out, Map.of("error", "internal error: " + e));
-            }
-        } catch (IOException | UncheckedIOException e) {
+    private void serve(SocketChannel client) throws IOException {
+        BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(client),
+                StandardCharsets.UTF_8));
+        OutputStream out = Channels.newOutputStream(client);
+        try {
+            answer(readBoundedLine(in), out);
+        } catch (IllegalArgumentException e) {
+            write(out, Map.of("error", e.getMessage()));
+        } catch (UncheckedIOException e) {
             log.debug("local api client went away: {}", e.toString());
+        } catch (RuntimeException e) {
+            log.warn("local api request failed: {}", e.toString());
+            write(out, Map.of("error", "internal error: " + e));
         }
     }
 
@@ -171,11 +141,6 @@ public final class LocalApiServer implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            server.close();
-            Files.deleteIfExists(socketPath);
-        } catch (IOException e) {
-            log.debug("closing local api: {}", e.toString());
-        }
+        server.close();
     }
 }

@@ -4,6 +4,7 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.HexFormat;
 import org.bouncycastle.math.ec.rfc7748.X25519;
 
 /**
@@ -48,16 +49,11 @@ public final class Key {
         if (hex.length() != 2 * LENGTH) {
             throw new IllegalArgumentException("a hex WireGuard key has 64 digits, got " + hex.length());
         }
-        byte[] bytes = new byte[LENGTH];
-        for (int i = 0; i < LENGTH; i++) {
-            int high = Character.digit(hex.charAt(2 * i), 16);
-            int low = Character.digit(hex.charAt(2 * i + 1), 16);
-            if (high < 0 || low < 0) {
-                throw new IllegalArgumentException("not a hex WireGuard key");
-            }
-            bytes[i] = (byte) (high << 4 | low);
+        try {
+            return new Key(HexFormat.of().parseHex(hex));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("not a hex WireGuard key");
         }
-        return new Key(bytes);
     }
 
     /** A fresh Curve25519 private key, clamped as {@code wg genkey} does. */
@@ -122,11 +118,7 @@ public final class Key {
     }
 
     public String toHex() {
-        StringBuilder hex = new StringBuilder(2 * LENGTH);
-        for (byte b : bytes) {
-            hex.append(Character.forDigit((b >> 4) & 0xF, 16)).append(Character.forDigit(b & 0xF, 16));
-        }
-        return hex.toString();
+        return HexFormat.of().formatHex(bytes);
     }
 
     @Override

@@ -94,6 +94,20 @@ public final class Host {
                 .succeeded();
     }
 
+    /**
+     * Pings {@code destination} once a second until it answers or {@code patience} runs out: for first contact,
+     * where a handshake (and a cold JVM on a busy machine) comes before the first reply.
+     */
+    public boolean pingWithin(String destination, Duration patience) {
+        long deadline = System.nanoTime() + patience.toNanos();
+        do {
+            if (ping(destination, 1)) {
+                return true;
+            }
+        } while (System.nanoTime() < deadline);
+        return false;
+    }
+
     private List<String> javaCommand(Class<?> commandClass, String... args) {
         return javaCommand(commandClass.getName(), args);
     }

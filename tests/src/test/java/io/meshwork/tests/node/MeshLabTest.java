@@ -83,11 +83,7 @@ class MeshLabTest {
                         continue;
                     }
                     String overlay = overlayOf(lab, to);
-                    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-                    boolean reached = false;
-                    while (!reached && System.nanoTime() < deadline) {
-                        reached = from.ping(overlay, 1);
-                    }
+                    boolean reached = from.pingWithin(overlay, Duration.ofSeconds(60));
                     System.out.printf("mesh lab: %s -> %s (%s) %s after %.1f s%n", from.name(), to.name(), overlay,
                             reached ? "answered" : "NO ANSWER", (System.nanoTime() - started) / 1e9);
                     assertTrue(reached, from.name() + " cannot reach " + to.name() + " at " + overlay);

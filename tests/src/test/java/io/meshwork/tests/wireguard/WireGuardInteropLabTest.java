@@ -110,7 +110,7 @@ class WireGuardInteropLabTest {
     @Test
     @Order(1)
     void meshworkInitiatesAndBothSidesPing() {
-        assertTrue(meshworkHost.ping(WIREGUARD_GO_OVERLAY, 3), "meshwork -> wireguard-go");
+        assertTrue(meshworkHost.pingWithin(WIREGUARD_GO_OVERLAY, Duration.ofSeconds(20)), "meshwork -> wireguard-go");
         assertTrue(wireguardGoHost.ping(MESHWORK_OVERLAY, 3), "wireguard-go -> meshwork");
         String[] peer = meshworkPeerDump();
         assertEquals(wireguardGoPublic, peer[0]);
@@ -167,7 +167,7 @@ class WireGuardInteropLabTest {
         wireguardGoHost.exec("wg", "set", WIREGUARD_GO_IF, "peer", meshworkPublic, "allowed-ips",
                 MESHWORK_OVERLAY + "/32", "endpoint", "203.0.113.1:51820").orThrow();
         assertEquals("(none)", meshworkPeerDump()[2], "meshwork does not know wireguard-go's endpoint yet");
-        assertTrue(wireguardGoHost.ping(MESHWORK_OVERLAY, 3), "wireguard-go -> meshwork");
+        assertTrue(wireguardGoHost.pingWithin(MESHWORK_OVERLAY, Duration.ofSeconds(20)), "wireguard-go -> meshwork");
         String[] peer = meshworkPeerDump();
         assertEquals("203.0.113.2:51820", peer[2], "meshwork learned the endpoint from the handshake");
         assertNotEquals("0", peer[4]);
