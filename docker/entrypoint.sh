@@ -1,0 +1,5 @@
+#!/bin/sh
+# The meshwork command inside the image: the jars are prebuilt, so no build step and no JDK selection.
+exec java --enable-native-access=ALL-UNNAMED ${MESHWORK_JAVA_OPTS:-} \
+    -Dconfig.file="${MESHWORK_CONFIG:-/etc/meshwork/application.conf}" \
+    -cp "/opt/meshwork/lib/*" io.meshwork.cli.Meshwork "$@"
