@@ -15,8 +15,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code meshwork control}: runs a control-plane member in the foreground. */
 @Command(name = "control", mixinStandardHelpOptions = true,
-        description = {"Run the control plane (one cluster member) on embedded defaults: H2 under the data",
-            "directory, a self-joined one-member cluster, the admin and node API over HTTP.",
+        description = {"Run the control plane: one cluster member, on embedded defaults unless configured.",
+            "Defaults: H2 under the data directory, a self-joined one-member cluster, the admin and node API over HTTP.",
             "The admin token is MESHWORK_ADMIN_TOKEN, or generated into DATA/admin-token."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:stopped", "1:could not start", "2:usage error"})

@@ -33,7 +33,8 @@ import picocli.CommandLine.Spec;
         name = "netcheck",
         mixinStandardHelpOptions = true,
         description = {
-            "Probes STUN servers from one UDP socket and reports the NAT in front of it: UDP reachability,",
+            "Report the NAT in front of this machine, probing STUN servers from one UDP socket.",
+            "It reports UDP reachability,",
             "public endpoints, mapping and filtering behaviour (RFC 4787/5780), port preservation, hairpinning",
             "and the classic name (open, full cone, restricted cone, port-restricted cone, symmetric, blocked).",
             "Filtering is measured only against a server with two IPs (RFC 5780), listed first ideally.",

@@ -16,9 +16,10 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code meshwork node up}: join the organization and keep this device connected to its peers. */
 @Command(name = "up", mixinStandardHelpOptions = true,
-        description = {"Join the mesh: register with control (first run; the identity stays in --state), bring up the",
-            "WireGuard interface, report endpoints, and follow the peer map. Runs in the foreground until stopped",
-            "(Ctrl-C or `meshwork node down`). Needs root (TUN device)."},
+        description = {"Join the mesh and keep this device connected to its peers.",
+            "Registers with control (first run; the identity stays in --state), brings up the WireGuard interface,",
+            "reports endpoints and follows the peer map. Runs in the foreground until stopped (Ctrl-C or",
+            "`meshwork node down`). Needs root (TUN device)."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:stopped", "1:could not start (control refused, no TUN device)", "2:usage error"})
 public final class NodeUpCommand implements Callable<Integer> {

@@ -41,8 +41,9 @@ import picocli.CommandLine.Spec;
         name = "relay",
         mixinStandardHelpOptions = true,
         description = {
-            "Runs a relay: forwards WireGuard datagrams it cannot decrypt between enrolled devices, over UDP and",
-            "TCP (TLS optional), answers STUN on its UDP port and, with --stun, on port 3478 (RFC 5780 with two IPs).",
+            "Run a relay for devices that cannot reach each other directly.",
+            "It forwards WireGuard datagrams it cannot decrypt between enrolled devices, over UDP and TCP (TLS",
+            "optional), answers STUN on its UDP port and, with --stun, on port 3478 (RFC 5780 with two IPs).",
             "Devices are checked against the control CA: from control (--control, --token) or a file (--ca).",
             "Prints 'relay ready ...' once listening.",
         },

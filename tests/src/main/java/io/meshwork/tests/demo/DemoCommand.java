@@ -34,8 +34,9 @@ import picocli.CommandLine.Option;
  * the end or on Ctrl-C, unless {@code --keep}.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Run a mesh on this machine: control, a relay and nodes behind different NATs, in network",
-            "namespaces (needs root). Shows each pair's path live, pings across the overlay, then tears down."},
+        description = {"Run a whole mesh on this machine, in network namespaces (needs root).",
+            "Control, a relay and nodes behind different NATs; shows each pair's path live, pings across the",
+            "overlay, then tears everything down."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:every pair reached each other (directly or through the relay)", "1:a pair failed",
             "2:cannot run here (not root)"})
