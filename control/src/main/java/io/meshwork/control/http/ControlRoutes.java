@@ -132,6 +132,7 @@ public final class ControlRoutes extends AllDirectives {
                         delete(() -> authorization(auth -> adminOnly(auth, () -> ask(organizationId,
                                 Organization.Delete::new, reply -> ok(Map.of("deleted", organizationId)))))))),
                 pathPrefix("keys", () -> keys(organizationId)),
+                pathPrefix("security-groups", () -> securityGroups(organizationId)),
                 path("devices", () -> get(() -> authorization(auth -> withOrganization(auth, organizationId,
                         state -> parameterOptional("status", status -> parameterOptional("hostname", hostname ->
                                 parameterOptional("offset", offset -> parameterOptional("limit", limit ->
@@ -149,6 +150,123 @@ public final class ControlRoutes extends AllDirectives {
                         withOrganization(auth, organizationId, state -> ask(organizationId,
                                 replyTo -> new Organization.RevokeKey(keyId, replyTo),
                                 reply -> ok(keyView(reply.state().keys().get(keyId)))))))));
+    }
+
+    private Route securityGroups(String organizationId) {
+        return concat(
+                pathEnd(() -> concat(
+                        get(() -> authorization(auth -> withOrganization(auth, organizationId,
+                                state -> ok(state.securityGroups().values())))),
+                        post(() -> authorization(auth -> body(Organization.SecurityGroup.class, group ->
+                                withOrganization(auth, organizationId, state -> saveSecurityGroup(state,
+                                        validated(state, group, null), StatusCodes.CREATED))))))),
+                path(PathMatchers.segment(), name -> concat(
+                        get(() -> authorization(auth -> withOrganization(auth, organizationId, state -> {
+                            Organization.SecurityGroup group = state.securityGroups().get(name);
+                            if (group == null) {
+                                throw new ApiException(404, "no such security group");
+                            }
+                            return ok(group);
+                        }))),
+                        put(() -> authorization(auth -> body(Organization.SecurityGroup.class, group ->
+                                withOrganization(auth, organizationId, state -> saveSecurityGroup(state,
+                                        validated(state, group, name), StatusCodes.OK))))),
+                        delete(() -> authorization(auth -> withOrganization(auth, organizationId, state ->
+                                ask(organizationId, replyTo -> new Organization.DeleteSecurityGroup(name, replyTo),
+                                        reply -> ok(Map.of("deleted", name)))))))));
+    }
+
+    private Route saveSecurityGroup(Organization.State state, Organization.SecurityGroup group,
+            org.apache.pekko.http.javadsl.model.StatusCode status) {
+        return ask(state.id(), replyTo -> new Organization.SaveSecurityGroup(group, replyTo),
+                reply -> complete(status, toEntity(group)));
+    }
+
+    private static final Pattern PORTS = Pattern.compile("(\\d{1,5})(?:-(\\d{1,5}))?");
+
+    /** A security group as given, checked: every field says what is wrong with it in a 400. */
+    private static Organization.SecurityGroup validated(Organization.State state, Organization.SecurityGroup group,
+            String pathName) {
+        String name = group.name() == null ? pathName : group.name();
+        if (name == null || !HOSTNAME.matcher(name).matches()) {
+            throw new ApiException(400, "name must be 1 to 63 letters, digits, '.', '-' or '_'");
+        }
+        if (pathName != null && !name.equals(pathName)) {
+            throw new ApiException(400, "the name in the body differs from the one in the path");
+        }
+        List<String> appliesTo = group.appliesTo() == null ? List.of("*") : group.appliesTo();
+        for (String target : appliesTo) {
+            if (!target.equals("*") && !state.devices().containsKey(target)) {
+                throw new ApiException(400, "appliesTo names no device of this organization: " + target);
+            }
+        }
+        if (group.rules() == null || group.rules().isEmpty() || group.rules().size() > 256) {
+            throw new ApiException(400, "rules: 1 to 256 allow rules");
+        }
+        for (Organization.Rule rule : group.rules()) {
+            if (rule.protocol() == null || !List.of("tcp", "udp", "icmp", "any").contains(rule.protocol())) {
+                throw new ApiException(400, "protocol must be tcp, udp, icmp or any");
+            }
+            if (rule.ports() != null) {
+                if (!rule.protocol().equals("tcp") && !rule.protocol().equals("udp")) {
+                    throw new ApiException(400, "ports only apply to tcp and udp rules");
+                }
+                var matcher = PORTS.matcher(rule.ports());
+                if (!matcher.matches()) {
+                    throw new ApiException(400, "ports must be PORT or FROM-TO: " + rule.ports());
+                }
+                int from = Integer.parseInt(matcher.group(1));
+                int to = matcher.group(2) == null ? from : Integer.parseInt(matcher.group(2));
+                if (from < 1 || to > 65535 || from > to) {
+                    throw new ApiException(400, "ports out of range 1-65535: " + rule.ports());
+                }
+            }
+            if (rule.peers() == null || rule.peers().isEmpty()) {
+                throw new ApiException(400, "each rule needs peers: CIDRs or group:NAME");
+            }
+            for (String peer : rule.peers()) {
+                if (peer.startsWith("group:")) {
+                    String other = peer.substring(6);
+                    if (!other.equals(name) && !state.securityGroups().containsKey(other)) {
+                        throw new ApiException(400, "no security group named " + other);
+                    }
+                } else if (!validCidr(peer)) {
+                    throw new ApiException(400, "not a CIDR: " + peer);
+                }
+            }
+        }
+        return new Organization.SecurityGroup(name, List.copyOf(appliesTo), List.copyOf(group.rules()));
+    }
+
+    private static boolean validCidr(String text) {
+        int slash = text.indexOf('/');
+        if (slash < 0) {
+            return false;
+        }
+        String ip = text.substring(0, slash);
+        int length;
+        try {
+            length = Integer.parseInt(text.substring(slash + 1));
+        } catch (NumberFormatException e) {
+            return false;
+        }
+        if (ip.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+            for (String octet : ip.split("\\.")) {
+                if (Integer.parseInt(octet) > 255) {
+                    return false;
+                }
+            }
+            return length >= 0 && length <= 32;
+        }
+        if (ip.contains(":") && ip.matches("[0-9a-fA-F:]+")) {
+            try {
+                java.net.InetAddress.getByName(ip);
+                return length >= 0 && length <= 128;
+            } catch (java.net.UnknownHostException e) {
+                return false;
+            }
+        }
+        return false;
     }
 
     private Route devices() {

@@ -84,6 +84,11 @@ public final class Organization
 
     public record GetPeerMap(long sinceRevision, ActorRef<Reply> replyTo) implements Command {}
 
+    /** Creates or replaces the security group of that name. */
+    public record SaveSecurityGroup(SecurityGroup group, ActorRef<Reply> replyTo) implements Command {}
+
+    public record DeleteSecurityGroup(String name, ActorRef<Reply> replyTo) implements Command {}
+
     /** Every answer: a status (HTTP semantics), an error text when not 2xx, and the state it acted on. */
     public record Reply(int status, String error, State state, DeviceRecord device, PeerMap peerMap)
             implements CborSerializable {
@@ -131,6 +136,23 @@ public final class Organization
 
     public record DeviceDeleted(String organizationId, String deviceId) implements Event {}
 
+    public record SecurityGroupSaved(String organizationId, SecurityGroup group) implements Event {}
+
+    public record SecurityGroupDeleted(String organizationId, String name) implements Event {}
+
+    /**
+     * Allow rules for the devices a group applies to ({@code appliesTo}: device ids, or {@code "*"} for all):
+     * traffic from the rules' peers is let in; everything else to those devices is dropped.
+     */
+    public record SecurityGroup(String name, List<String> appliesTo, List<Rule> rules) implements CborSerializable {}
+
+    /**
+     * @param protocol "tcp", "udp", "icmp" or "any"
+     * @param ports    "443", "8000-8100", or null for every port (tcp/udp only)
+     * @param peers    CIDRs, or "group:NAME" for the devices another group applies to
+     */
+    public record Rule(String protocol, String ports, List<String> peers) implements CborSerializable {}
+
     // ---- state ------------------------------------------------------------------------------------------
 
     public record RegistrationKey(String id, String secretHash, boolean reusable, long createdMillis,
@@ -157,26 +179,33 @@ public final class Organization
 
     public record State(String id, String name, String ipv4Cidr, String apiTokenHash, long createdMillis,
             boolean exists, long nextHost, Map<String, RegistrationKey> keys, Map<String, DeviceRecord> devices,
-            long revision, List<Change> changes) implements CborSerializable {
+            long revision, List<Change> changes, Map<String, SecurityGroup> securityGroups)
+            implements CborSerializable {
+
+        State withSecurityGroups(Map<String, SecurityGroup> groups) {
+            return new State(id, name, ipv4Cidr, apiTokenHash, createdMillis, exists, nextHost, keys, devices,
+                    revision + 1, changes, Map.copyOf(groups));
+        }
 
         static State empty(String id) {
-            return new State(id, null, null, null, 0, false, 1, Map.of(), Map.of(), 0, List.of());
+            return new State(id, null, null, null, 0, false, 1, Map.of(), Map.of(), 0, List.of(), Map.of());
         }
 
         State created(Created event) {
             return new State(id, event.name(), event.ipv4Cidr(), event.apiTokenHash(), event.atMillis(), true, 1,
-                    Map.of(), Map.of(), revision, changes);
+                    Map.of(), Map.of(), revision, changes, Map.of());
         }
 
         State deleted() {
-            return new State(id, null, null, null, 0, false, nextHost, Map.of(), Map.of(), revision + 1, List.of());
+            return new State(id, null, null, null, 0, false, nextHost, Map.of(), Map.of(), revision + 1, List.of(),
+                    Map.of());
         }
 
         State withKey(RegistrationKey key) {
             Map<String, RegistrationKey> next = new LinkedHashMap<>(keys);
             next.put(key.id(), key);
             return new State(id, name, ipv4Cidr, apiTokenHash, createdMillis, exists, nextHost, Map.copyOf(next),
-                    devices, revision, changes);
+                    devices, revision, changes, securityGroups);
         }
 
         State withDevice(DeviceRecord device, long hostsUsed) {
@@ -189,7 +218,7 @@ public final class Organization
                 nextChanges = nextChanges.subList(nextChanges.size() - RETAINED_CHANGES, nextChanges.size());
             }
             return new State(id, name, ipv4Cidr, apiTokenHash, createdMillis, exists, nextHost + hostsUsed, keys,
-                    Map.copyOf(next), newRevision, List.copyOf(nextChanges));
+                    Map.copyOf(next), newRevision, List.copyOf(nextChanges), securityGroups);
         }
 
         State withoutDevice(String deviceId) {
@@ -202,7 +231,7 @@ public final class Organization
                 nextChanges = nextChanges.subList(nextChanges.size() - RETAINED_CHANGES, nextChanges.size());
             }
             return new State(id, name, ipv4Cidr, apiTokenHash, createdMillis, exists, nextHost, keys,
-                    Map.copyOf(next), newRevision, List.copyOf(nextChanges));
+                    Map.copyOf(next), newRevision, List.copyOf(nextChanges), securityGroups);
         }
 
         DeviceRecord deviceByKey(String publicKey) {
@@ -274,6 +303,15 @@ public final class Organization
                 .onCommand(PatchDevice.class, this::onPatchDevice)
                 .onCommand(RevokeDevice.class, this::onRevokeDevice)
                 .onCommand(DeleteDevice.class, this::onDeleteDevice)
+                .onCommand(SaveSecurityGroup.class, (state, command) -> !state.exists()
+                        ? Effect().reply(command.replyTo(), Reply.error(404, "no such organization"))
+                        : Effect().persist(new SecurityGroupSaved(organizationId, command.group()))
+                                .thenReply(command.replyTo(), Reply::ok))
+                .onCommand(DeleteSecurityGroup.class, (state, command) ->
+                        !state.exists() || !state.securityGroups().containsKey(command.name())
+                                ? Effect().reply(command.replyTo(), Reply.error(404, "no such security group"))
+                                : Effect().persist(new SecurityGroupDeleted(organizationId, command.name()))
+                                        .thenReply(command.replyTo(), Reply::ok))
                 .onCommand(GetPeerMap.class, (state, command) -> exists(state, command.replyTo()) != null
                         ? Effect().reply(command.replyTo(), Reply.error(404, "no such organization"))
                         : Effect().reply(command.replyTo(),
@@ -441,6 +479,16 @@ public final class Organization
                             d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()), 0);
                 })
                 .onEvent(DeviceDeleted.class, (state, event) -> state.withoutDevice(event.deviceId()))
+                .onEvent(SecurityGroupSaved.class, (state, event) -> {
+                    Map<String, SecurityGroup> groups = new LinkedHashMap<>(state.securityGroups());
+                    groups.put(event.group().name(), event.group());
+                    return state.withSecurityGroups(groups);
+                })
+                .onEvent(SecurityGroupDeleted.class, (state, event) -> {
+                    Map<String, SecurityGroup> groups = new LinkedHashMap<>(state.securityGroups());
+                    groups.remove(event.name());
+                    return state.withSecurityGroups(groups);
+                })
                 .build();
     }
 

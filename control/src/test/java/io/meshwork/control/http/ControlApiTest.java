@@ -230,6 +230,49 @@ class ControlApiTest {
         assertEquals(404, call("GET", "/api/v1/devices/" + alpha, ADMIN, null).status());
     }
 
+    @Test
+    void securityGroupsAreCheckedStoredReplacedAndDeleted() throws Exception {
+        Org org = organization("groups");
+        String db = register(org.reusableKey(), "db", 70).get("id").asText();
+        String path = "/api/v1/organizations/" + org.id() + "/security-groups";
+        Answer web = call("POST", path, org.apiToken(), "{\"name\":\"web\",\"rules\":[{\"protocol\":\"tcp\","
+                + "\"ports\":\"443\",\"peers\":[\"0.0.0.0/0\",\"::/0\"]}]}");
+        assertEquals(201, web.status(), String.valueOf(web.body()));
+        assertEquals("*", web.body().at("/appliesTo/0").asText(), "a group applies to every device by default");
+        Answer database = call("POST", path, org.apiToken(), "{\"name\":\"database\",\"appliesTo\":[\"" + db
+                + "\"],\"rules\":[{\"protocol\":\"tcp\",\"ports\":\"5432\",\"peers\":[\"group:web\"]},"
+                + "{\"protocol\":\"icmp\",\"peers\":[\"100.64.0.0/10\"]}]}");
+        assertEquals(201, database.status(), String.valueOf(database.body()));
+        assertEquals(2, call("GET", path, org.apiToken(), null).body().size());
+
+        Map<String, String> bad = Map.of(
+                "{\"name\":\"x\",\"rules\":[{\"protocol\":\"sctp\",\"peers\":[\"10.0.0.0/8\"]}]}", "protocol must be",
+                "{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"ports\":\"70000\",\"peers\":[\"10.0.0.0/8\"]}]}", "ports out of range",
+                "{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"ports\":\"9-1\",\"peers\":[\"10.0.0.0/8\"]}]}", "ports out of range",
+                "{\"name\":\"x\",\"rules\":[{\"protocol\":\"icmp\",\"ports\":\"1\",\"peers\":[\"10.0.0.0/8\"]}]}", "ports only apply",
+                "{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"peers\":[\"10.0.0.0/33\"]}]}", "not a CIDR",
+                "{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"peers\":[\"group:nobody\"]}]}", "no security group named",
+                "{\"name\":\"x\",\"appliesTo\":[\"o1-dnothere\"],\"rules\":[{\"protocol\":\"any\",\"peers\":[\"10.0.0.0/8\"]}]}", "appliesTo names no device",
+                "{\"name\":\"x\",\"rules\":[]}", "rules: 1 to 256",
+                "{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"peers\":[\"10.0.0.0/8\"],\"extra\":1}]}", "unknown field");
+        for (var entry : bad.entrySet()) {
+            Answer answer = call("POST", path, org.apiToken(), entry.getKey());
+            assertEquals(400, answer.status(), entry.getKey());
+            assertTrue(answer.body().get("error").asText().contains(entry.getValue()), entry.getKey() + " -> " + answer.body());
+        }
+
+        Answer replaced = call("PUT", path + "/web", org.apiToken(), "{\"rules\":[{\"protocol\":\"udp\","
+                + "\"ports\":\"51820-51830\",\"peers\":[\"203.0.113.0/24\"]}]}");
+        assertEquals(200, replaced.status(), String.valueOf(replaced.body()));
+        assertEquals("udp", call("GET", path + "/web", org.apiToken(), null).body().at("/rules/0/protocol").asText());
+        assertEquals(400, call("PUT", path + "/web", org.apiToken(), "{\"name\":\"other\",\"rules\":[{\"protocol\":"
+                + "\"any\",\"peers\":[\"10.0.0.0/8\"]}]}").status(), "renaming through PUT is refused");
+        assertEquals(200, call("DELETE", path + "/database", org.apiToken(), null).status());
+        assertEquals(404, call("GET", path + "/database", org.apiToken(), null).status());
+        Org other = organization("groups-other");
+        assertEquals(404, call("GET", path, other.apiToken(), null).status(), "another organization sees nothing");
+    }
+
     /** Reads NDJSON lines of a peer stream into a queue. */
     static BlockingQueue<JsonNode> watch(String base, String token, String query) {
         BlockingQueue<JsonNode> lines = new LinkedBlockingQueue<>();
