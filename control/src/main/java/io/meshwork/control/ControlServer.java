@@ -105,7 +105,7 @@ public final class ControlServer implements AutoCloseable {
             PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             ControlRoutes routes = new ControlRoutes(system, ca, new ControlRoutes.Settings(adminToken,
                     control.getString("default-ipv4-cidr"), relays(control), control.getStringList("stun-servers"),
-                    control.getDuration("stream-coalesce-window"),
+                    control.getDuration("stream-coalesce-window"), control.getDuration("stream-safety-poll"),
                     () -> schemaReady.get() && cluster.selfMember().status() == MemberStatus.up()), metrics);
             ServerBinding binding = Http.get(system)
                     .newServerAt(control.getString("http.host"), control.getInt("http.port"))
@@ -161,6 +161,7 @@ public final class ControlServer implements AutoCloseable {
     public void close() {
         binding.unbind();
         system.terminate();
+        io.meshwork.control.organization.RevisionTopics.forget(system);
         try {
             system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {

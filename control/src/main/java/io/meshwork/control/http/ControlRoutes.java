@@ -7,6 +7,10 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.meshwork.control.ca.CertificateAuthority;
 import io.meshwork.control.organization.Ipam;
 import io.meshwork.control.organization.Organization;
+import io.meshwork.control.organization.RevisionTopics;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.typed.javadsl.ActorSource;
 import io.meshwork.control.relay.RelayDirectory;
 import io.meshwork.protocol.api.ApiError;
 import io.meshwork.protocol.api.Endpoint;
@@ -68,7 +72,7 @@ public final class ControlRoutes extends AllDirectives {
 
     /** What the routes need from the running control plane. */
     public record Settings(String adminToken, String defaultIpv4Cidr, List<RelayInfo> relays, List<String> stunServers,
-            Duration coalesceWindow, Supplier<Boolean> ready) {}
+            Duration coalesceWindow, Duration safetyPoll, Supplier<Boolean> ready) {}
 
     private final ActorSystem<?> system;
     private final ClusterSharding sharding;
@@ -590,7 +594,19 @@ public final class ControlRoutes extends AllDirectives {
         return withSelf(auth, (state, device) -> {
             String organizationId = state.id();
             AtomicLong revision = new AtomicLong(since);
-            Source<ByteString, ?> events = Source.tick(Duration.ZERO, settings.coalesceWindow(), "poll")
+            // Wake-ups: at once, on every revision an organization publishes (any member), and every few seconds
+            // in case a notification raced the subscription; conflated, then at most one per coalescing window.
+            Source<Long, ?> wakeUps = ActorSource.<Long>actorRef(any -> false, any -> Optional.empty(), 16,
+                            OverflowStrategy.dropHead())
+                    .mapMaterializedValue(subscriber -> {
+                        RevisionTopics.topic(system, organizationId).tell(Topic.subscribe(subscriber));
+                        return subscriber;
+                    })
+                    .prepend(Source.single(0L))
+                    .merge(Source.tick(settings.safetyPoll(), settings.safetyPoll(), 0L))
+                    .conflate((older, newer) -> newer)
+                    .throttle(1, settings.coalesceWindow());
+            Source<ByteString, ?> events = wakeUps
                     .mapAsync(1, tick -> sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
                             .<Organization.Reply>ask(replyTo -> new Organization.GetPeerMap(revision.get(), replyTo),
                                     ASK_TIMEOUT))

@@ -15,11 +15,14 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -45,7 +48,8 @@ public final class Organization
     }
 
     public static Behavior<Command> create(String organizationId, int snapshotEvery) {
-        return new Organization(organizationId, snapshotEvery);
+        return Behaviors.setup(context -> new Organization(organizationId, snapshotEvery,
+                RevisionTopics.topic(context.getSystem(), organizationId)));
     }
 
     // ---- messages ---------------------------------------------------------------------------------------
@@ -274,12 +278,19 @@ public final class Organization
 
     private final String organizationId;
     private final int snapshotEvery;
+    private final ActorRef<Topic.Command<Long>> revisions;
 
-    private Organization(String organizationId, int snapshotEvery) {
+    private Organization(String organizationId, int snapshotEvery, ActorRef<Topic.Command<Long>> revisions) {
         super(PersistenceId.of(ENTITY_KEY.name(), organizationId),
                 SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
         this.organizationId = organizationId;
         this.snapshotEvery = snapshotEvery;
+        this.revisions = revisions;
+    }
+
+    /** Persists a change to the peer map and tells watchers on every member the new revision. */
+    private EffectBuilder<Event, State> persistAndPublish(Event event) {
+        return Effect().persist(event).thenRun(state -> revisions.tell(Topic.publish(state.revision())));
     }
 
     @Override
@@ -381,7 +392,7 @@ public final class Organization
                 command.tokenHash(), command.endpoints() == null ? List.of() : command.endpoints(), Map.of(),
                 command.metadata() == null ? Map.of() : command.metadata(), DeviceRecord.ACTIVE,
                 command.nowMillis(), command.nowMillis(), command.certificateSerial());
-        return Effect().persist(new DeviceRegistered(organizationId, key.id(), device))
+        return persistAndPublish(new DeviceRegistered(organizationId, key.id(), device))
                 .thenReply(command.replyTo(), next -> Reply.device(next, next.devices().get(device.id())));
     }
 
@@ -390,7 +401,7 @@ public final class Organization
         if (device == null || !device.status().equals(DeviceRecord.ACTIVE)) {
             return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
         }
-        return Effect().persist(new EndpointsReported(organizationId, device.id(), command.endpoints(),
+        return persistAndPublish(new EndpointsReported(organizationId, device.id(), command.endpoints(),
                         command.nat() == null ? device.nat() : command.nat(), command.nowMillis()))
                 .thenReply(command.replyTo(), next -> Reply.device(next, next.devices().get(device.id())));
     }
@@ -410,7 +421,7 @@ public final class Organization
             }
         }
         merged.add(command.endpoint());
-        return Effect().persist(new EndpointsReported(organizationId, device.id(), List.copyOf(merged), device.nat(),
+        return persistAndPublish(new EndpointsReported(organizationId, device.id(), List.copyOf(merged), device.nat(),
                         command.nowMillis()))
                 .thenReply(command.replyTo(), next -> Reply.device(next, next.devices().get(device.id())));
     }
@@ -420,7 +431,7 @@ public final class Organization
         if (device == null) {
             return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
         }
-        return Effect().persist(new DevicePatched(organizationId, device.id(),
+        return persistAndPublish(new DevicePatched(organizationId, device.id(),
                         command.hostname() == null ? device.hostname() : command.hostname(),
                         command.metadata() == null ? device.metadata() : command.metadata()))
                 .thenReply(command.replyTo(), next -> Reply.device(next, next.devices().get(device.id())));
@@ -431,7 +442,7 @@ public final class Organization
         if (device == null) {
             return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
         }
-        return Effect().persist(new DeviceRevoked(organizationId, device.id()))
+        return persistAndPublish(new DeviceRevoked(organizationId, device.id()))
                 .thenReply(command.replyTo(), next -> Reply.device(next, next.devices().get(device.id())));
     }
 
@@ -439,7 +450,7 @@ public final class Organization
         if (!state.devices().containsKey(command.deviceId())) {
             return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
         }
-        return Effect().persist(new DeviceDeleted(organizationId, command.deviceId()))
+        return persistAndPublish(new DeviceDeleted(organizationId, command.deviceId()))
                 .thenReply(command.replyTo(), Reply::ok);
     }
 

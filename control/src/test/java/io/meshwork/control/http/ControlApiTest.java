@@ -52,6 +52,8 @@ class ControlApiTest {
                 "meshwork.control.http.port", 0,
                 "meshwork.control.admin-token", ADMIN,
                 "meshwork.control.stream-coalesce-window", "50ms",
+                // Streams must learn of changes through pub-sub: the safety poll never fires during a test.
+                "meshwork.control.stream-safety-poll", "1h",
                 "pekko.remote.artery.canonical.port", 0));
         overrides.putAll(extra);
         return ControlServer.start(ControlServer.configuration(ConfigFactory.parseMap(overrides)));
