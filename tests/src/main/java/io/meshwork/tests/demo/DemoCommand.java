@@ -1,21 +1,14 @@
 package io.meshwork.tests.demo;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.meshwork.control.cli.ControlCommand;
-import io.meshwork.node.cli.NodeUpCommand;
 import io.meshwork.node.local.LocalApiClient;
 import io.meshwork.node.local.NodeStatus;
-import io.meshwork.relay.cli.RelayCommand;
-import io.meshwork.tests.lab.ExecResult;
 import io.meshwork.tests.lab.Host;
 import io.meshwork.tests.lab.Lab;
 import io.meshwork.tests.lab.LabAssumptions;
-import io.meshwork.tests.lab.LabProcess;
+import io.meshwork.tests.lab.LabMesh;
 import io.meshwork.tests.lab.NatKind;
 import io.meshwork.tests.lab.Site;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -42,8 +34,6 @@ import picocli.CommandLine.Option;
             "2:cannot run here (not root)"})
 public final class DemoCommand implements Callable<Integer> {
 
-    private static final String ADMIN = "mwa.demo";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Option(names = "--keep", description = "Leave the mesh running after the summary, until Ctrl-C.")
     boolean keep;
@@ -65,9 +55,10 @@ public final class DemoCommand implements Callable<Integer> {
             out.println("Run it as root on Linux (sudo bin/meshwork demo). The in-JVM simulation is not built yet.");
             return 2;
         }
-        step("building the lab: an internet, four sites behind NAT gateways");
+        step("building the lab: an internet and four sites behind NAT gateways");
         try (Lab lab = Lab.create("mwdemo")) {
-            Host hub = lab.publicHost("hub", "203.0.113.10", "203.0.113.11");
+            step("starting control (embedded H2) and a relay with an RFC 5780 STUN server on 203.0.113.10 and .11");
+            LabMesh mesh = LabMesh.start(lab);
             Site home = lab.site("home", NatKind.ENDPOINT_INDEPENDENT);
             Site office = lab.site("office", NatKind.ENDPOINT_INDEPENDENT);
             Site cafe = lab.site("cafe", NatKind.SYMMETRIC);
@@ -77,50 +68,26 @@ public final class DemoCommand implements Callable<Integer> {
             for (Object[] spec : new Object[][] {{"alice", home}, {"bob", home}, {"carol", office},
                     {"dave", cafe}, {"erin", guest}}) {
                 Site site = (Site) spec[1];
-                String name = (String) spec[0];
-                nodes.add(new Node(name, site.host(name), site.name(), site.kind(),
-                        lab.directory().resolve("state-" + name), "mwdemo" + index++));
+                Host host = site.host((String) spec[0]);
+                nodes.add(new Node(host.name(), host, site.name(), site.kind(), mesh.state(host), "mwdemo" + index++));
             }
-
-            step("starting control (embedded H2) on 203.0.113.10:8080");
-            Path config = lab.directory().resolve("control.conf");
-            Files.writeString(config, "meshwork.control.admin-token = \"" + ADMIN + "\"\n"
-                    + "meshwork.control.stun-servers = [\"203.0.113.10:3478\", \"203.0.113.11:3478\"]\n"
-                    + "meshwork.control.stream-coalesce-window = 100ms\n");
-            LabProcess control = hub.java(ControlCommand.class, "--config", config.toString(),
-                    "--http", "203.0.113.10:8080", "--data", lab.directory().resolve("control").toString());
-            control.awaitOutput(Pattern.compile("listening on"), Duration.ofSeconds(120));
-
-            step("starting a relay with an RFC 5780 STUN server on 203.0.113.10 and .11");
-            String relayToken = api(hub, "POST", "/api/v1/relays/tokens", "{\"name\":\"hub\"}").get("token").asText();
-            LabProcess relay = hub.java(RelayCommand.class, "--control", "http://203.0.113.10:8080",
-                    "--token", relayToken, "--udp", "203.0.113.10:3340", "--tcp", "203.0.113.10:3340",
-                    "--stun", "203.0.113.10,203.0.113.11");
-            relay.awaitOutput(Pattern.compile("relay ready"), Duration.ofSeconds(60));
-
-            String organization = api(hub, "POST", "/api/v1/organizations", "{\"name\":\"demo\"}").get("id").asText();
-            String key = api(hub, "POST", "/api/v1/organizations/" + organization + "/keys", "{\"reusable\":true}")
-                    .get("key").asText();
-
             step("starting a node in each site: " + String.join(", ", nodes.stream()
                     .map(n -> n.name() + " (" + n.site() + ", " + describe(n.nat()) + ")").toList()));
             for (Node node : nodes) {
-                LabProcess agent = node.host().java(NodeUpCommand.class, "--control", "http://203.0.113.10:8080",
-                        "--key", key, "--state", node.state().toString(), "--ifname", node.ifname(),
-                        "--hostname", node.name(), "--probe-interval", "PT10S");
-                agent.awaitOutput(Pattern.compile("up as"), Duration.ofSeconds(120));
+                mesh.startNode(node.host(), node.ifname(), Duration.ofSeconds(10));
             }
 
             watch(nodes, Duration.ofSeconds(settleSeconds));
-            int failures = pingAll(nodes);
+            int failures = pingAll(mesh, nodes);
             if (keep) {
                 out.println();
                 out.println("The mesh keeps running (Ctrl-C ends it and removes everything). Try:");
                 Node first = nodes.get(0);
                 out.println("  ip netns exec " + first.host().namespace() + " bin/meshwork status --state " + first.state());
                 out.println("  ip netns exec " + first.host().namespace() + " wg show " + first.ifname());
-                out.println("  ip netns exec " + hub.namespace() + " curl -H 'Authorization: Bearer " + ADMIN
-                        + "' http://203.0.113.10:8080/api/v1/organizations/" + organization + "/devices");
+                out.println("  ip netns exec " + mesh.hub().namespace() + " curl -H 'Authorization: Bearer "
+                        + LabMesh.ADMIN_TOKEN + "' http://203.0.113.10:8080/api/v1/organizations/"
+                        + mesh.organizationId() + "/devices");
                 Thread.currentThread().join();
             }
             return failures == 0 ? 0 : 1;
@@ -181,11 +148,10 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     /** Pings every pair across the overlay and prints the summary; returns how many pairs got no reply. */
-    private int pingAll(List<Node> nodes) throws Exception {
+    private int pingAll(LabMesh mesh, List<Node> nodes) {
         Map<String, String> overlay = new LinkedHashMap<>();
         for (Node node : nodes) {
-            JsonNode identity = JSON.readTree(node.state().resolve("identity.json").toFile());
-            overlay.put(node.name(), identity.at("/registration/overlayIps/0").asText());
+            overlay.put(node.name(), mesh.overlayOf(node.host()));
         }
         out.println();
         out.println("Pings across the overlay:");
@@ -227,15 +193,6 @@ public final class DemoCommand implements Callable<Integer> {
         } catch (LocalApiClient.LocalApiException e) {
             return "agent not answering";
         }
-    }
-
-    private static JsonNode api(Host hub, String method, String path, String body) throws Exception {
-        ExecResult result = hub.exec("curl", "-sS", "-f", "-X", method, "-H", "Authorization: Bearer " + ADMIN,
-                "-d", body, "http://203.0.113.10:8080" + path);
-        if (!result.succeeded()) {
-            throw new IllegalStateException("control API " + path + ": " + result.describe());
-        }
-        return JSON.readTree(result.stdout());
     }
 
     private void step(String text) {
