@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import io.meshwork.control.ca.CertificateAuthority;
 import io.meshwork.control.http.ControlRoutes;
 import io.meshwork.control.organization.Organization;
+import io.meshwork.control.organization.OrganizationDirectory;
 import io.meshwork.protocol.api.RelayInfo;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -101,6 +102,7 @@ public final class ControlServer implements AutoCloseable {
             SchemaUtils.createIfNotExists(system).toCompletableFuture().get(60, TimeUnit.SECONDS);
             Organization.init(system, control.getInt("snapshot-every"));
             io.meshwork.control.relay.RelayDirectory.init(system);
+            OrganizationDirectory.init(system);
             AtomicBoolean schemaReady = new AtomicBoolean(true);
             PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             ControlRoutes routes = new ControlRoutes(system, ca, new ControlRoutes.Settings(adminToken,

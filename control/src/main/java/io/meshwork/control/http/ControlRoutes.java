@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.meshwork.control.ca.CertificateAuthority;
 import io.meshwork.control.organization.Ipam;
 import io.meshwork.control.organization.Organization;
+import io.meshwork.control.organization.OrganizationDirectory;
 import io.meshwork.control.organization.RevisionTopics;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.stream.OverflowStrategy;
@@ -124,7 +125,9 @@ public final class ControlRoutes extends AllDirectives {
                 pathEnd(() -> concat(
                         post(() -> authorization(auth -> body(Requests.CreateOrganization.class,
                                 request -> createOrganization(auth, request)))),
-                        get(() -> error(405, "listing organizations is not supported; GET /api/v1/organizations/{id}")))),
+                        get(() -> authorization(auth -> parameterOptional("name", name ->
+                                parameterOptional("offset", offset -> parameterOptional("limit", limit ->
+                                        listOrganizations(auth, name, offset, limit)))))))),
                 pathPrefix(PathMatchers.segment(), this::organization));
     }
 
@@ -133,8 +136,8 @@ public final class ControlRoutes extends AllDirectives {
                 pathEnd(() -> concat(
                         get(() -> authorization(auth -> withOrganization(auth, organizationId,
                                 state -> ok(organizationView(state, null))))),
-                        delete(() -> authorization(auth -> adminOnly(auth, () -> ask(organizationId,
-                                Organization.Delete::new, reply -> ok(Map.of("deleted", organizationId)))))))),
+                        delete(() -> authorization(auth -> adminOnly(auth, () ->
+                                deleteOrganization(organizationId)))))),
                 pathPrefix("keys", () -> keys(organizationId)),
                 pathPrefix("security-groups", () -> securityGroups(organizationId)),
                 path("devices", () -> get(() -> authorization(auth -> withOrganization(auth, organizationId,
@@ -414,10 +417,86 @@ public final class ControlRoutes extends AllDirectives {
             String secret = Tokens.randomHex(24);
             String token = "mwo." + id + "." + secret;
             String finalCidr = cidr;
-            return ask(id, replyTo -> new Organization.Create(request.name().strip(), finalCidr, Tokens.hash(secret),
-                    System.currentTimeMillis(), replyTo), reply -> complete(StatusCodes.CREATED, toEntity(
-                    organizationView(reply.state(), token))));
+            String name = request.name().strip();
+            long now = System.currentTimeMillis();
+            // Listed first: should the creation then fail, the listing shows an organization that answers 404,
+            // which DELETE clears; the other order could leave one that exists but nobody can find.
+            var listed = this.<OrganizationDirectory.Reply>organizationDirectory(replyTo -> new OrganizationDirectory.Add(
+                    new OrganizationDirectory.Entry(id, name, finalCidr, now), replyTo));
+            return onSuccess(listed, done -> ask(id, replyTo -> new Organization.Create(name, finalCidr,
+                    Tokens.hash(secret), now, replyTo), reply -> complete(StatusCodes.CREATED, toEntity(
+                    organizationView(reply.state(), token)))));
         });
+    }
+
+    /** Deletes the organization and unlists it; also clears a listing whose organization is already gone. */
+    private Route deleteOrganization(String organizationId) {
+        if (organizationId.isEmpty() || organizationId.length() > 64) {
+            throw new ApiException(404, "no such organization");
+        }
+        CompletionStage<Organization.Reply> deleted = sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
+                .ask(Organization.Delete::new, ASK_TIMEOUT);
+        return onSuccess(deleted.thenCompose(reply -> this.<OrganizationDirectory.Reply>organizationDirectory(replyTo ->
+                        new OrganizationDirectory.Remove(organizationId, replyTo))
+                        .thenApply(unlisted -> reply.isOk() || unlisted.changed())),
+                done -> done ? ok(Map.of("deleted", organizationId)) : error(404, "no such organization"));
+    }
+
+    /** Every organization for the admin token; only its own for an organization's API token. */
+    private Route listOrganizations(String auth, Optional<String> name, Optional<String> offsetText,
+            Optional<String> limitText) {
+        int offset = number(offsetText, 0, "offset");
+        int limit = number(limitText, 100, "limit");
+        if (limit < 1 || limit > 1000) {
+            throw new ApiException(400, "limit must be 1 to 1000");
+        }
+        if (name.isPresent() && name.get().length() > 64) {
+            throw new ApiException(400, "name filter: at most 64 characters");
+        }
+        if (isAdmin(auth)) {
+            return onSuccess(this.<OrganizationDirectory.Page>organizationDirectory(replyTo -> new OrganizationDirectory.GetPage(name.orElse(null),
+                    offset, limit, replyTo)), page -> ok(Map.of("total", page.total(), "offset", offset,
+                    "organizations", page.organizations().stream().map(this::organizationView).toList())));
+        }
+        Tokens.Parsed token = Tokens.parse(auth)
+                .orElseThrow(() -> new ApiException(401, "unknown token"));
+        if (!token.kind().equals("mwo")) {
+            throw new ApiException(403, "listing organizations needs the admin token or an organization API token");
+        }
+        CompletionStage<Organization.Reply> reply = token.organizationId().isEmpty()
+                || token.organizationId().length() > 64
+                ? CompletableFuture.completedFuture(new Organization.Reply(404, "no such organization", null, null, null))
+                : sharding.entityRefFor(Organization.ENTITY_KEY, token.organizationId())
+                        .ask(Organization.Get::new, ASK_TIMEOUT);
+        return onSuccess(reply, answer -> {
+            // A token of an organization that does not exist is as unknown as a forged one.
+            if (!answer.isOk() || !Tokens.sameHash(answer.state().apiTokenHash(), token.secret())) {
+                throw new ApiException(401, "unknown token");
+            }
+            Organization.State state = answer.state();
+            boolean matches = name.map(filter -> state.name().contains(filter)).orElse(true);
+            List<Map<String, Object>> own = matches
+                    ? List.of(organizationView(new OrganizationDirectory.Entry(state.id(), state.name(),
+                            state.ipv4Cidr(), state.createdMillis())))
+                    : List.of();
+            return ok(Map.of("total", own.size(), "offset", offset,
+                    "organizations", own.stream().skip(offset).toList()));
+        });
+    }
+
+    private <T> CompletionStage<T> organizationDirectory(
+            org.apache.pekko.japi.function.Function<org.apache.pekko.actor.typed.ActorRef<T>, OrganizationDirectory.Command> command) {
+        return sharding.entityRefFor(OrganizationDirectory.ENTITY_KEY, OrganizationDirectory.ID).ask(command, ASK_TIMEOUT);
+    }
+
+    private Map<String, Object> organizationView(OrganizationDirectory.Entry entry) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("id", entry.id());
+        view.put("name", entry.name());
+        view.put("ipv4Cidr", entry.ipv4Cidr());
+        view.put("ipv6Prefix", Ipam.ulaPrefix(entry.id()));
+        view.put("createdAt", entry.createdMillis());
+        return view;
     }
 
     private Map<String, Object> organizationView(Organization.State state, String apiToken) {
@@ -426,6 +505,7 @@ public final class ControlRoutes extends AllDirectives {
         view.put("name", state.name());
         view.put("ipv4Cidr", state.ipv4Cidr());
         view.put("ipv6Prefix", Ipam.ulaPrefix(state.id()));
+        view.put("createdAt", state.createdMillis());
         view.put("revision", state.revision());
         view.put("devices", state.devices().size());
         if (apiToken != null) {

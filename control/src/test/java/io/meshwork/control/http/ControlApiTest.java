@@ -119,6 +119,7 @@ class ControlApiTest {
         JsonNode openApi = call("GET", "/api/v1/openapi.json", null, null).body();
         assertTrue(openApi.at("/paths").has("/api/v1/register"));
         assertTrue(openApi.at("/paths").has("/api/v1/peers/stream"));
+        assertTrue(openApi.at("/paths/~1api~1v1~1organizations").has("get"), "listing organizations is documented");
     }
 
     @Test
@@ -180,6 +181,65 @@ class ControlApiTest {
         Answer device = call("POST", "/api/v1/devices/self/endpoints", "mwd." + theirDevice.get("id").asText() + ".bad", "{}");
         assertEquals(401, device.status());
         assertNotNull(device.body().get("error"));
+    }
+
+    @Test
+    void organizationsAreListedInPagesForTheAdminAndOnlyItsOwnForAnOrganizationToken() throws Exception {
+        Org first = organization("listing-a");
+        Org second = organization("listing-b");
+        organization("listing-c");
+        JsonNode all = call("GET", "/api/v1/organizations?name=listing-", ADMIN, null).body();
+        assertEquals(3, all.get("total").asInt(), all.toString());
+        assertEquals("listing-a", all.at("/organizations/0/name").asText());
+        assertEquals(first.id(), all.at("/organizations/0/id").asText());
+        assertFalse(all.toString().contains("mwo."), "API tokens are never listed");
+        JsonNode page = call("GET", "/api/v1/organizations?name=listing-&offset=1&limit=1", ADMIN, null).body();
+        assertEquals(3, page.get("total").asInt());
+        assertEquals(1, page.get("organizations").size());
+        assertEquals("listing-b", page.at("/organizations/0/name").asText());
+
+        JsonNode own = call("GET", "/api/v1/organizations", second.apiToken(), null).body();
+        assertEquals(1, own.get("total").asInt(), own.toString());
+        assertEquals(second.id(), own.at("/organizations/0/id").asText());
+
+        assertEquals(200, call("DELETE", "/api/v1/organizations/" + first.id(), ADMIN, null).status());
+        assertEquals(2, call("GET", "/api/v1/organizations?name=listing-", ADMIN, null).body().get("total").asInt());
+        assertEquals(404, call("DELETE", "/api/v1/organizations/" + first.id(), ADMIN, null).status());
+    }
+
+    @Test
+    void listingOrganizationsRefusesBadCredentialsAndBadPagingWithJson() throws Exception {
+        Org org = organization("listing-auth");
+        JsonNode device = register(org.reusableKey(), "lister", 80);
+        Map<String, Integer> credentials = new java.util.LinkedHashMap<>();
+        credentials.put("nonsense", 401);
+        credentials.put("mwo." + org.id() + ".forged", 401);
+        credentials.put("mwo.onothere.forged", 401);
+        credentials.put(device.get("token").asText(), 403);
+        credentials.put(org.reusableKey(), 403);
+        for (var entry : credentials.entrySet()) {
+            Answer answer = call("GET", "/api/v1/organizations", entry.getKey(), null);
+            assertEquals(entry.getValue(), answer.status(), entry.getKey() + " -> " + answer.body());
+            assertNotNull(answer.body().get("error"), entry.getKey());
+        }
+        Answer none = call("GET", "/api/v1/organizations", null, null);
+        assertEquals(401, none.status());
+        assertNotNull(none.body().get("error"));
+        Map<String, String> paging = Map.of(
+                "limit=0", "limit must be 1 to 1000",
+                "limit=1001", "limit must be 1 to 1000",
+                "limit=ten", "limit must be a number",
+                "offset=-1", "offset must not be negative",
+                "offset=99999999999", "offset must be a number",
+                "name=" + "n".repeat(65), "name filter");
+        for (var entry : paging.entrySet()) {
+            Answer answer = call("GET", "/api/v1/organizations?" + entry.getKey(), ADMIN, null);
+            assertEquals(400, answer.status(), entry.getKey());
+            assertTrue(answer.body().get("error").asText().startsWith(entry.getValue()),
+                    entry.getKey() + " -> " + answer.body());
+        }
+        assertEquals(400, call("GET", "/api/v1/organizations?limit=0", org.apiToken(), null).status(),
+                "organization tokens get the same checks");
     }
 
     @Test
