@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Control-plane load: registrations/s with p50/p99 latency, endpoint-report rates without and with open peer
+# streams, snapshot delivery to every stream, fan-out latency of one change to all streams, heap per device,
+# journal size and the organization's recovery time after a restart. One control member, driven over HTTP from
+# the same JVM (io.meshwork.control.bench.ControlLoadBench).
+#
+# Usage: bench/control-load.sh [DEVICES] [STREAMS] [REPORTERS] [IN_FLIGHT] [FAN_OUT_ROUNDS]
+#        defaults: 10000 1000 2000 32 10
+# MESHWORK_DATABASE=postgres runs on the PostgreSQL of bin/test-postgres (127.0.0.1:5432, role/db/password
+# meshwork) instead of embedded H2. JAVA_HOME picks the JDK; MESHWORK_BENCH_HEAP the heap (default 2g).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "${MESHWORK_DATABASE:-h2}" = postgres ] && [ "$(id -u)" = 0 ]; then
+    bin/test-postgres start >/dev/null
+fi
+mvn -B -q -o -pl control -am test-compile dependency:build-classpath \
+    -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath >/dev/null
+classpath="control/target/test-classes:control/target/classes:protocol/target/classes:$(cat control/target/bench.classpath)"
+java="${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}/bin/java"
+exec "$java" -Xmx"${MESHWORK_BENCH_HEAP:-2g}" -cp "$classpath" io.meshwork.control.bench.ControlLoadBench "$@"

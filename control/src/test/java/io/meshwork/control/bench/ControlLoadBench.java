@@ -1,0 +1,377 @@
+package io.meshwork.control.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.meshwork.control.ControlServer;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Flow;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
+
+/**
+ * Control-plane load: one control member on embedded H2 (or PostgreSQL with {@code MESHWORK_DATABASE=postgres}),
+ * driven over HTTP from the same JVM. It registers DEVICES devices in one organization with bounded concurrency,
+ * opens WATCHERS peer-map streams, lets REPORTERS devices report endpoints (with the streams open), measures how
+ * long one endpoint change takes to reach every stream, restarts the member to time the organization's recovery,
+ * and reads the journal's size. Run through {@code bench/control-load.sh}; it prints each number and the run's
+ * parameters.
+ */
+public final class ControlLoadBench {
+
+    private static final String ADMIN = "mwa.bench-admin-token";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10)).build();
+    private final int concurrency;
+    private String base;
+
+    private ControlLoadBench(int concurrency) {
+        this.concurrency = concurrency;
+    }
+
+    public static void main(String[] args) throws Exception {
+        int devices = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
+        int watchers = args.length > 1 ? Integer.parseInt(args[1]) : 1_000;
+        int reporters = args.length > 2 ? Integer.parseInt(args[2]) : 2_000;
+        int concurrency = args.length > 3 ? Integer.parseInt(args[3]) : 32;
+        int fanOutRounds = args.length > 4 ? Integer.parseInt(args[4]) : 10;
+        new ControlLoadBench(concurrency).run(devices, Math.min(watchers, devices - 1), Math.min(reporters, devices),
+                fanOutRounds);
+        System.exit(0);
+    }
+
+    private static Config serverConfig(Path data, int watchers) {
+        Map<String, Object> overrides = new HashMap<>(Map.of(
+                "meshwork.control.data-dir", data.toString(),
+                "meshwork.control.http.port", 0,
+                "meshwork.control.admin-token", ADMIN,
+                "pekko.http.server.max-connections", watchers + 4_096,
+                "pekko.remote.artery.canonical.port", 0));
+        return ControlServer.configuration(ConfigFactory.parseMap(overrides));
+    }
+
+    private void run(int devices, int watchers, int reporters, int fanOutRounds) throws Exception {
+        Path data = Files.createTempDirectory("mwc-load");
+        Config config = serverConfig(data, watchers);
+        String database = config.getString("meshwork.control.database");
+        System.out.printf("control load: %d devices in one organization, %d peer streams, %d endpoint reporters,"
+                        + " %d requests in flight, database %s, JDK %s, %d cores, max heap %d MiB%n",
+                devices, watchers, reporters, concurrency, database, Runtime.version(),
+                Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
+
+        String organizationId;
+        List<String> tokens;
+        long heapBefore;
+        try (ControlServer server = ControlServer.start(config)) {
+            base = "http://127.0.0.1:" + server.httpAddress().getPort();
+            JsonNode organization = call("POST", "/api/v1/organizations", ADMIN, "{\"name\":\"load\"}").body();
+            organizationId = organization.get("id").asText();
+            String key = call("POST", "/api/v1/organizations/" + organizationId + "/keys", ADMIN,
+                    "{\"reusable\":true}").body().get("key").asText();
+            heapBefore = usedHeapAfterGc();
+
+            String[] deviceTokens = new String[devices];
+            Phase registration = drive(devices, i -> request("POST", "/api/v1/register", key,
+                    "{\"publicKey\":\"" + randomKey() + "\",\"hostname\":\"load-" + i + "\"}"), (i, body) ->
+                    deviceTokens[i] = body.get("token").asText());
+            tokens = List.of(deviceTokens);
+            registration.print("registrations", devices);
+            registration.printDeciles("registration latency by tenth of the run (ms, p50)");
+            long heapAfter = usedHeapAfterGc();
+            System.out.printf("heap: %.1f KiB per device (server and client in one JVM, after GC)%n",
+                    (heapAfter - heapBefore) / 1024.0 / devices);
+
+            Phase quietReports = drive(reporters, i -> request("POST", "/api/v1/devices/self/endpoints",
+                    tokens.get(devices - 1 - i), endpointReport(i, 1)), (i, body) -> {});
+            quietReports.print("endpoint reports, no streams open", reporters);
+
+            long opening = System.nanoTime();
+            List<Watcher> open = new ArrayList<>();
+            for (int i = 0; i < watchers; i++) {
+                open.add(new Watcher(tokens.get(i)));
+            }
+            for (Watcher watcher : open) {
+                if (!watcher.snapshot.await(300, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("a stream got no snapshot in 300 s");
+                }
+            }
+            System.out.printf("streams: %d opened, each with a %d-peer snapshot, in %.1f s%n", watchers,
+                    devices - 1, (System.nanoTime() - opening) / 1e9);
+
+            Phase busyReports = drive(reporters, i -> request("POST", "/api/v1/devices/self/endpoints",
+                    tokens.get(devices - 1 - i), endpointReport(i, 2)), (i, body) -> {});
+            busyReports.print("endpoint reports, " + watchers + " streams open", reporters);
+
+            measureFanOut(open, tokens.get(devices - 1), fanOutRounds);
+            open.forEach(Watcher::close);
+            journal(config, organizationId);
+        }
+
+        long starting = System.nanoTime();
+        try (ControlServer restarted = ControlServer.start(config)) {
+            double startSeconds = (System.nanoTime() - starting) / 1e9;
+            base = "http://127.0.0.1:" + restarted.httpAddress().getPort();
+            long started = System.nanoTime();
+            Answer answer = call("GET", "/api/v1/organizations/" + organizationId, ADMIN, null);
+            double seconds = (System.nanoTime() - started) / 1e9;
+            System.out.printf("recovery: member up in %.2f s, then the organization (%s devices) recovered and"
+                    + " answered in %.2f s%n", startSeconds, answer.body().get("devices").asText(), seconds);
+        }
+    }
+
+    /** Reports one unique endpoint per round and times its arrival at each stream. */
+    private void measureFanOut(List<Watcher> watchers, String reporterToken, int rounds) throws Exception {
+        List<Long> lastArrivals = new ArrayList<>();
+        List<Long> all = new ArrayList<>();
+        for (int round = 0; round < rounds; round++) {
+            String marker = "198.18." + (round / 250) + "." + (round % 250 + 1) + ":" + (10_000 + round);
+            CountDownLatch arrived = new CountDownLatch(watchers.size());
+            for (Watcher watcher : watchers) {
+                watcher.expect(marker, arrived);
+            }
+            long sent = System.nanoTime();
+            call("POST", "/api/v1/devices/self/endpoints", reporterToken,
+                    "{\"endpoints\":[{\"address\":\"" + marker + "\",\"source\":\"stun\"}]}");
+            if (!arrived.await(60, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("a change did not reach every stream in 60 s");
+            }
+            long last = 0;
+            for (Watcher watcher : watchers) {
+                long latency = watcher.arrivedNanos - sent;
+                all.add(latency);
+                last = Math.max(last, latency);
+            }
+            lastArrivals.add(last);
+            Thread.sleep(300);
+        }
+        long[] each = all.stream().mapToLong(Long::longValue).sorted().toArray();
+        long[] complete = lastArrivals.stream().mapToLong(Long::longValue).sorted().toArray();
+        System.out.printf("fan-out: one endpoint change to %d streams, %d rounds: per stream p50 %.0f ms, p95 %.0f ms,"
+                        + " p99 %.0f ms; until the last stream p50 %.0f ms, max %.0f ms%n", watchers.size(), rounds,
+                millis(percentile(each, 50)), millis(percentile(each, 95)), millis(percentile(each, 99)),
+                millis(percentile(complete, 50)), millis(complete[complete.length - 1]));
+    }
+
+    private static void journal(Config config, String organizationId) throws Exception {
+        Config db = config.getConfig("pekko-persistence-jdbc.shared-databases.slick.db");
+        String persistenceId = "Organization|" + organizationId;
+        try (Connection connection = DriverManager.getConnection(db.getString("url"), db.getString("user"),
+                db.getString("password"))) {
+            long[] events = sizes(connection, "select count(*), coalesce(sum(octet_length(\"event_payload\")), 0)"
+                    + " from \"event_journal\" where \"persistence_id\" = ?", persistenceId);
+            long[] snapshots = sizes(connection, "select count(*), coalesce(sum(octet_length(\"snapshot_payload\")),"
+                    + " 0) from \"snapshot\" where \"persistence_id\" = ?", persistenceId);
+            long[] latest = sizes(connection, "select count(*), coalesce(max(octet_length(\"snapshot_payload\")), 0)"
+                    + " from \"snapshot\" where \"persistence_id\" = ?", persistenceId);
+            System.out.printf("journal: %d events, %.1f MiB of payload (%.0f bytes per event); %d snapshots kept,"
+                            + " %.1f MiB, the largest %.1f MiB%n", events[0], events[1] / 1048576.0,
+                    events[0] == 0 ? 0.0 : (double) events[1] / events[0], snapshots[0], snapshots[1] / 1048576.0,
+                    latest[1] / 1048576.0);
+        }
+    }
+
+    private static long[] sizes(Connection connection, String sql, String persistenceId) throws Exception {
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            statement.setString(1, persistenceId);
+            try (ResultSet result = statement.executeQuery()) {
+                result.next();
+                return new long[] {result.getLong(1), result.getLong(2)};
+            }
+        }
+    }
+
+    // ---- load driving -----------------------------------------------------------------------------------
+
+    /** Latencies of one phase, in the order requests were started. */
+    private record Phase(long[] latencyNanos, long elapsedNanos, long failures) {
+        void print(String what, int count) {
+            long[] sorted = latencyNanos.clone();
+            Arrays.sort(sorted);
+            System.out.printf("%s: %d in %.1f s = %.0f/s; latency p50 %.1f ms, p99 %.1f ms, max %.1f ms%s%n", what,
+                    count, elapsedNanos / 1e9, count / (elapsedNanos / 1e9), millis(percentile(sorted, 50)),
+                    millis(percentile(sorted, 99)), millis(sorted[sorted.length - 1]),
+                    failures == 0 ? "" : " (" + failures + " failed)");
+        }
+
+        void printDeciles(String what) {
+            StringBuilder line = new StringBuilder(what).append(':');
+            int tenth = Math.max(1, latencyNanos.length / 10);
+            for (int from = 0; from + tenth <= latencyNanos.length; from += tenth) {
+                long[] slice = Arrays.copyOfRange(latencyNanos, from, from + tenth);
+                Arrays.sort(slice);
+                line.append(String.format(" %.1f", millis(percentile(slice, 50))));
+            }
+            System.out.println(line);
+        }
+    }
+
+    private interface OnBody {
+        void accept(int index, JsonNode body);
+    }
+
+    /** Sends {@code count} requests with at most {@code concurrency} in flight; every one must succeed. */
+    private Phase drive(int count, IntFunction<HttpRequest> requests, OnBody onBody) throws Exception {
+        Semaphore inFlight = new Semaphore(concurrency);
+        long[] latencies = new long[count];
+        AtomicLong failures = new AtomicLong();
+        ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
+        List<CompletableFuture<?>> pending = new ArrayList<>();
+        long start = System.nanoTime();
+        for (int i = 0; i < count; i++) {
+            inFlight.acquire();
+            int index = i;
+            long sent = System.nanoTime();
+            pending.add(http.sendAsync(requests.apply(i), HttpResponse.BodyHandlers.ofString())
+                    .whenComplete((response, failure) -> {
+                        latencies[index] = System.nanoTime() - sent;
+                        inFlight.release();
+                        if (failure != null || response.statusCode() / 100 != 2) {
+                            failures.incrementAndGet();
+                            errors.add(failure != null ? failure.toString() : response.statusCode() + " " + response.body());
+                            return;
+                        }
+                        try {
+                            onBody.accept(index, JSON.readTree(response.body()));
+                        } catch (IOException e) {
+                            failures.incrementAndGet();
+                        }
+                    }));
+        }
+        CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).exceptionally(e -> null).join();
+        long elapsed = System.nanoTime() - start;
+        if (!errors.isEmpty()) {
+            System.out.println("  first failure: " + errors.peek());
+        }
+        return new Phase(latencies, elapsed, failures.get());
+    }
+
+    private HttpRequest request(String method, String path, String token, String body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return request.build();
+    }
+
+    private record Answer(int status, JsonNode body) {}
+
+    private Answer call(String method, String path, String token, String body) throws Exception {
+        HttpResponse<String> response = http.send(request(method, path, token, body),
+                HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() / 100 != 2) {
+            throw new IllegalStateException(method + " " + path + " answered " + response.statusCode() + " "
+                    + response.body());
+        }
+        return new Answer(response.statusCode(), JSON.readTree(response.body()));
+    }
+
+    private static String endpointReport(int device, int round) {
+        return "{\"endpoints\":[{\"address\":\"203.0." + (device / 250 % 250) + "." + (device % 250 + 1) + ":"
+                + (40_000 + round) + "\",\"source\":\"stun\"}],\"nat\":{\"classic\":\"port-restricted\"}}";
+    }
+
+    private static String randomKey() {
+        byte[] key = new byte[32];
+        RANDOM.nextBytes(key);
+        return Base64.getEncoder().encodeToString(key);
+    }
+
+    /** One open peer-map stream; lines are scanned for a marker, not parsed, so the client stays cheap. */
+    private final class Watcher implements Flow.Subscriber<String> {
+        final CountDownLatch snapshot = new CountDownLatch(1);
+        private volatile String marker;
+        private volatile CountDownLatch arrived;
+        volatile long arrivedNanos;
+        private Flow.Subscription subscription;
+
+        Watcher(String token) {
+            http.sendAsync(HttpRequest.newBuilder(URI.create(base + "/api/v1/peers/stream"))
+                    .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.fromLineSubscriber(this));
+        }
+
+        void expect(String nextMarker, CountDownLatch latch) {
+            arrived = latch;
+            marker = nextMarker;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+            this.subscription = subscription;
+            subscription.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(String line) {
+            if (snapshot.getCount() > 0 && line.startsWith("{\"type\":\"snapshot\"")) {
+                snapshot.countDown();
+                return;
+            }
+            String expected = marker;
+            if (expected != null && line.contains(expected)) {
+                marker = null;
+                arrivedNanos = System.nanoTime();
+                arrived.countDown();
+            }
+        }
+
+        @Override
+        public void onError(Throwable failure) {}
+
+        @Override
+        public void onComplete() {}
+
+        void close() {
+            if (subscription != null) {
+                subscription.cancel();
+            }
+        }
+    }
+
+    private static long usedHeapAfterGc() {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+
+    private static long percentile(long[] sorted, int percent) {
+        if (sorted.length == 0) {
+            return 0;
+        }
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(percent / 100.0 * sorted.length) - 1)];
+    }
+
+    private static double millis(long nanos) {
+        return nanos / 1e6;
+    }
+}
