@@ -8,10 +8,7 @@ import io.meshwork.control.ca.CertificateAuthority;
 import io.meshwork.control.organization.Ipam;
 import io.meshwork.control.organization.Organization;
 import io.meshwork.control.organization.OrganizationDirectory;
-import io.meshwork.control.organization.RevisionTopics;
-import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.stream.OverflowStrategy;
-import org.apache.pekko.stream.typed.javadsl.ActorSource;
 import io.meshwork.control.relay.RelayDirectory;
 import io.meshwork.protocol.api.ApiError;
 import io.meshwork.protocol.api.Endpoint;
@@ -36,11 +33,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.http.javadsl.model.ContentType;
@@ -85,6 +84,7 @@ public final class ControlRoutes extends AllDirectives {
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
     private final Counter registrations;
     private final AtomicInteger watchers = new AtomicInteger();
+    private final PeerMapFeeds feeds;
 
     public ControlRoutes(ActorSystem<?> system, CertificateAuthority ca, Settings settings,
             PrometheusMeterRegistry metrics) {
@@ -93,6 +93,7 @@ public final class ControlRoutes extends AllDirectives {
         this.ca = ca;
         this.settings = settings;
         this.metrics = metrics;
+        this.feeds = new PeerMapFeeds(system, settings.coalesceWindow(), settings.safetyPoll());
         this.registrations = Counter.builder("meshwork_registrations").description("devices registered").register(metrics);
         metrics.gauge("meshwork_peer_stream_watchers", watchers);
     }
@@ -674,22 +675,32 @@ public final class ControlRoutes extends AllDirectives {
         return withSelf(auth, (state, device) -> {
             String organizationId = state.id();
             AtomicLong revision = new AtomicLong(since);
-            // Wake-ups: at once, on every revision an organization publishes (any member), and every few seconds
-            // in case a notification raced the subscription; conflated, then at most one per coalescing window.
-            Source<Long, ?> wakeUps = ActorSource.<Long>actorRef(any -> false, any -> Optional.empty(), 16,
-                            OverflowStrategy.dropHead())
-                    .mapMaterializedValue(subscriber -> {
-                        RevisionTopics.topic(system, organizationId).tell(Topic.subscribe(subscriber));
-                        return subscriber;
+            AtomicBoolean acquired = new AtomicBoolean();
+            // The member's shared feed brings every delta of the organization; a stream asks the organization
+            // itself only for its start and after a gap (see PeerMapFeeds). A client that reads too slowly loses
+            // buffered deltas, which is such a gap.
+            Source<PeerMapFeeds.Delta, NotUsed> shared = Source.lazySource(() -> {
+                        acquired.set(true);
+                        return feeds.acquire(organizationId);
                     })
-                    .prepend(Source.single(0L))
-                    .merge(Source.tick(settings.safetyPoll(), settings.safetyPoll(), 0L))
-                    .conflate((older, newer) -> newer)
-                    .throttle(1, settings.coalesceWindow());
-            Source<ByteString, ?> events = wakeUps
-                    .mapAsync(1, tick -> sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
-                            .<Organization.Reply>ask(replyTo -> new Organization.GetPeerMap(revision.get(), replyTo),
-                                    ASK_TIMEOUT))
+                    .mapMaterializedValue(any -> NotUsed.getInstance())
+                    .buffer(64, OverflowStrategy.dropHead());
+            Source<ByteString, ?> events = Source.single(OWN_START).concat(shared)
+                    .mapAsync(1, delta -> {
+                        long mine = revision.get();
+                        if (delta == OWN_START) {
+                            return feeds.ask(organizationId, mine);
+                        }
+                        if (delta.peerMap().revision() <= mine) {
+                            return CompletableFuture.completedFuture(ALREADY_SEEN);
+                        }
+                        if (delta.fromRevision() <= mine || delta.peerMap().full()) {
+                            return CompletableFuture.completedFuture(
+                                    new Organization.Reply(200, null, null, null, delta.peerMap()));
+                        }
+                        return feeds.ask(organizationId, mine);
+                    })
+                    .filter(reply -> reply != ALREADY_SEEN)
                     .takeWhile(reply -> reply.isOk()
                             && !removedSelf(reply.peerMap(), device.id()))
                     .mapConcat(reply -> {
@@ -716,14 +727,27 @@ public final class ControlRoutes extends AllDirectives {
                     .keepAlive(Duration.ofSeconds(15), () -> new PeerMapEvent(PeerMapEvent.KEEPALIVE, revision.get(),
                             List.of(), List.of()))
                     .map(event -> ByteString.fromArray(json.writeValueAsBytes(event)).concat(ByteString.fromString("\n")))
+                    // A member shutting down or an organization not answering ends the stream; the node resumes
+                    // from its last revision on another connection.
+                    .recoverWithRetries(1, Throwable.class, Source::empty)
                     .watchTermination((mat, done) -> {
                         watchers.incrementAndGet();
-                        done.whenComplete((ok, failure) -> watchers.decrementAndGet());
+                        done.whenComplete((ok, failure) -> {
+                            watchers.decrementAndGet();
+                            if (acquired.get()) {
+                                feeds.release(organizationId);
+                            }
+                        });
                         return mat;
                     });
             return complete(HttpResponse.create().withEntity(HttpEntities.createChunked(NDJSON, events)));
         });
     }
+
+    /** Marks the start of a stream: its first map comes from the organization, from the revision it gave. */
+    private static final PeerMapFeeds.Delta OWN_START = new PeerMapFeeds.Delta(Long.MIN_VALUE, null);
+    /** Answer to a shared delta a stream already has. */
+    private static final Organization.Reply ALREADY_SEEN = new Organization.Reply(204, null, null, null, null);
 
     /** A revoked or deleted device's own stream ends. */
     private static boolean removedSelf(Organization.PeerMap map, String deviceId) {
