@@ -91,7 +91,9 @@ final class PeerMapFeeds {
                 .throttle(1, coalesceWindow);
         Pair<UniqueKillSwitch, Source<Delta, NotUsed>> running = wakeUps
                 .viaMat(KillSwitches.single(), Keep.right())
-                .mapAsync(1, tick -> ask(organizationId, Math.max(revision.get(), 0)))
+                // A request that fails is one missed wake-up, not the end of the feed: the next one asks again.
+                .mapAsync(1, tick -> ask(organizationId, Math.max(revision.get(), 0)).exceptionally(failure ->
+                        new Organization.Reply(503, failure.toString(), null, null, null)))
                 .filter(Organization.Reply::isOk)
                 .mapConcat(reply -> {
                     Organization.PeerMap map = reply.peerMap();

@@ -123,8 +123,11 @@ public final class ControlLoadBench {
                     throw new IllegalStateException("a stream got no snapshot in 300 s");
                 }
             }
-            System.out.printf("streams: %d opened, each with a %d-peer snapshot, in %.1f s%n", watchers,
-                    devices - 1, (System.nanoTime() - opening) / 1e9);
+            long failed = open.stream().filter(watcher -> watcher.failed).count();
+            System.out.printf("streams: %d opened, each with a %d-peer snapshot, in %.1f s%s%n", watchers,
+                    devices - 1, (System.nanoTime() - opening) / 1e9,
+                    failed == 0 ? "" : "; " + failed + " ended before their snapshot");
+            open.removeIf(watcher -> watcher.failed);
 
             Phase busyReports = drive(reporters, i -> request("POST", "/api/v1/devices/self/endpoints",
                     tokens.get(devices - 1 - i), endpointReport(i, 2)), (i, body) -> {});
@@ -312,6 +315,7 @@ public final class ControlLoadBench {
         private volatile String marker;
         private volatile CountDownLatch arrived;
         volatile long arrivedNanos;
+        volatile boolean failed;
         private Flow.Subscription subscription;
 
         Watcher(String token) {
@@ -345,7 +349,10 @@ public final class ControlLoadBench {
         }
 
         @Override
-        public void onError(Throwable failure) {}
+        public void onError(Throwable failure) {
+            failed = snapshot.getCount() > 0;
+            snapshot.countDown();
+        }
 
         @Override
         public void onComplete() {}
