@@ -260,6 +260,15 @@ public final class WireGuardDevice implements AutoCloseable {
         peer.viaRelay = viaRelay;
     }
 
+    /**
+     * Pins the peer's path: with {@code pinned}, packets from the peer no longer move it (WireGuard roaming
+     * is off) and only {@link #setEndpoint} and {@link #useRelay} do. The node's tunnel logic pins every peer it
+     * manages, since it measures paths and decides; a plain WireGuard interface roams as WireGuard does.
+     */
+    public void pinPath(Peer peer, boolean pinned) {
+        peer.pathPinned = pinned;
+    }
+
     /** A datagram a relay delivered from {@code source}: handled as if it came from the socket. */
     public void receiveFromRelay(Key source, ByteBuffer datagram) {
         onDatagram(datagram, RELAY_SOURCE);
@@ -285,6 +294,9 @@ public final class WireGuardDevice implements AutoCloseable {
 
     /** An authenticated packet from {@code sender}: the peer's path follows it (WireGuard roaming, relay included). */
     private static void roam(Peer peer, InetSocketAddress sender) {
+        if (peer.pathPinned) {
+            return;
+        }
         if (sender == RELAY_SOURCE) {
             peer.viaRelay = true;
         } else {
