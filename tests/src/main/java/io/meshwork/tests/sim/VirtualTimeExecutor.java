@@ -66,7 +66,12 @@ public final class VirtualTimeExecutor extends AbstractExecutorService implement
                 super.run();
                 return;
             }
-            if (runAndReset() && !shutdown) {
+            if (shutdown) {
+                // As ScheduledThreadPoolExecutor by default: periodic tasks end with the executor.
+                super.cancel(false);
+                return;
+            }
+            if (runAndReset()) {
                 dueNanos = fixedRate ? dueNanos + periodNanos : scheduler.nowNanos() + periodNanos;
                 arm();
             }
@@ -134,7 +139,7 @@ public final class VirtualTimeExecutor extends AbstractExecutorService implement
         schedule(command, 0, TimeUnit.NANOSECONDS);
     }
 
-    /** Refuses new tasks; periodic tasks stop after their current run, one-shot tasks already queued still run. */
+    /** Refuses new tasks; periodic tasks do not run again, one-shot tasks already queued still run. */
     @Override
     public void shutdown() {
         shutdown = true;
