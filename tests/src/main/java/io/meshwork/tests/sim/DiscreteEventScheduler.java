@@ -2,6 +2,7 @@ package io.meshwork.tests.sim;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.PriorityQueue;
 import java.util.Random;
 import java.util.function.BooleanSupplier;
@@ -117,6 +118,16 @@ public final class DiscreteEventScheduler implements SimScheduler {
     public int pendingTasks() {
         synchronized (lock) {
             return (int) queue.stream().filter(entry -> !entry.cancelled).count();
+        }
+    }
+
+    /**
+     * When the next task is due, in nanoseconds of virtual time; empty when none is queued. A driver that
+     * steps a second clock in lockstep (Pekko's ManualTime) advances both to this instant at a time.
+     */
+    public OptionalLong nextDueNanos() {
+        synchronized (lock) {
+            return queue.stream().filter(entry -> !entry.cancelled).mapToLong(entry -> entry.dueNanos).min();
         }
     }
 
