@@ -63,6 +63,18 @@ class DiscreteEventSchedulerTest {
     }
 
     @Test
+    void runUntilIdleDrainsTheQueueAndReportsNothingDue() {
+        scheduler.schedule(Duration.ofSeconds(2), () -> ran.add("late"));
+        Cancellable cancelled = scheduler.schedule(Duration.ofSeconds(1), () -> ran.add("cancelled"));
+        cancelled.cancel();
+        assertEquals(java.util.OptionalLong.of(Duration.ofSeconds(2).toNanos()), scheduler.nextDueNanos());
+        scheduler.runUntilIdle(Duration.ofMinutes(1));
+        assertEquals(List.of("late"), ran);
+        assertEquals(Duration.ofSeconds(2), scheduler.now());
+        assertEquals(java.util.OptionalLong.empty(), scheduler.nextDueNanos());
+    }
+
+    @Test
     void aFailingTaskStopsTheDriver() {
         IllegalStateException failure = new IllegalStateException("boom");
         scheduler.schedule(0, () -> {
