@@ -38,6 +38,15 @@ public final class PacketFilter {
     }
 
     /**
+     * A filter that lets in only replies on flows this device initiated, keeping {@code previous}'s flows: what to
+     * enforce when a policy arrives that cannot be enforced, failing closed.
+     */
+    public static PacketFilter repliesOnly(PacketFilter previous) {
+        ConnectionTracker tracker = previous != null ? previous.tracker : ConnectionTracker.withDefaults();
+        return new PacketFilter(SourceRules.none(), tracker);
+    }
+
+    /**
      * A filter enforcing {@code policy} with {@code tracker}'s established flows.
      *
      * @throws PolicyException when the policy is open (enforced by having no filter), or a rule has an unknown

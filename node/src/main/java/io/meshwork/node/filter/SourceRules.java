@@ -35,6 +35,11 @@ final class SourceRules {
         services[1] = NONE;
     }
 
+    /** No rule: nothing is allowed by source. */
+    static SourceRules none() {
+        return new SourceRules();
+    }
+
     static SourceRules compile(List<PolicyRule> rules) throws PolicyException {
         SourceRules compiled = new SourceRules();
         if (rules == null) {

@@ -259,6 +259,11 @@ class PacketFilterTest {
         assertNotNull(PacketFilter.forPolicy(sshOnly, null).tracker());
         PacketFilter denyAll = PacketFilter.forPolicy(new SecurityPolicy(true, List.of("none"), List.of()), null);
         assertEquals(Verdict.DENIED, denyAll.inbound(ByteBuffer.wrap(ipv4("100.64.0.2", SELF, 6, tcp(1, 22))), headers));
+        PacketFilter repliesOnly = PacketFilter.repliesOnly(next);
+        assertEquals(Verdict.DENIED, repliesOnly.inbound(ByteBuffer.wrap(ipv4("100.64.0.2", SELF, 6, tcp(1, 22))),
+                headers));
+        assertEquals(Verdict.ESTABLISHED, repliesOnly.inbound(ByteBuffer.wrap(ipv4("100.64.0.9", SELF, 6,
+                tcp(443, 50000))), headers), "fails closed but keeps the flows this device started");
     }
 
     @Test
