@@ -30,9 +30,8 @@ public final class PacketHeaders {
     /** Transport ports; {@link #NO_PORT} when the protocol has none or this is not the first fragment. */
     int sourcePort;
     int destinationPort;
-    /** ICMP type, code and echo identifier; -1 when not ICMP. */
+    /** ICMP type and echo identifier; -1 when not ICMP. */
     int icmpType;
-    int icmpCode;
     int icmpIdentifier;
     /** A fragment other than the first: it carries no transport header. */
     boolean laterFragment;
@@ -71,7 +70,6 @@ public final class PacketHeaders {
         sourcePort = NO_PORT;
         destinationPort = NO_PORT;
         icmpType = -1;
-        icmpCode = -1;
         icmpIdentifier = -1;
         laterFragment = false;
         boolean bigEndian = packet.order() == ByteOrder.BIG_ENDIAN;
@@ -173,7 +171,6 @@ public final class PacketHeaders {
                 return false;
             }
             icmpType = packet.get(transport) & 0xFF;
-            icmpCode = packet.get(transport + 1) & 0xFF;
             icmpIdentifier = u16(packet, transport + 4, bigEndian);
         }
         return true;
