@@ -8,6 +8,7 @@ import io.meshwork.control.ca.CertificateAuthority;
 import io.meshwork.control.organization.Ipam;
 import io.meshwork.control.organization.Organization;
 import io.meshwork.control.organization.RevisionTopics;
+import io.meshwork.control.organization.SecurityPolicies;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.stream.OverflowStrategy;
 import org.apache.pekko.stream.typed.javadsl.ActorSource;
@@ -19,6 +20,7 @@ import io.meshwork.protocol.api.PeerMapEvent;
 import io.meshwork.protocol.api.RegisterRequest;
 import io.meshwork.protocol.api.RegisterResponse;
 import io.meshwork.protocol.api.RelayInfo;
+import io.meshwork.protocol.api.SecurityPolicy;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -37,6 +39,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -199,25 +202,32 @@ public final class ControlRoutes extends AllDirectives {
             throw new ApiException(400, "the name in the body differs from the one in the path");
         }
         List<String> appliesTo = group.appliesTo() == null ? List.of("*") : group.appliesTo();
+        if (appliesTo.isEmpty() || appliesTo.size() > 1024) {
+            throw new ApiException(400, "appliesTo: 1 to 1024 device ids, hostnames or \"*\"");
+        }
         for (String target : appliesTo) {
-            if (!target.equals("*") && !state.devices().containsKey(target)) {
-                throw new ApiException(400, "appliesTo names no device of this organization: " + target);
+            // A hostname may name a device that has not joined yet: the group applies to it when it does.
+            if (target == null || !target.equals("*") && !HOSTNAME.matcher(target).matches()) {
+                throw new ApiException(400, "appliesTo entries are device ids, hostnames or \"*\": " + target);
             }
         }
         if (group.rules() == null || group.rules().isEmpty() || group.rules().size() > 256) {
             throw new ApiException(400, "rules: 1 to 256 allow rules");
         }
         for (Organization.Rule rule : group.rules()) {
+            if (rule == null) {
+                throw new ApiException(400, "rules: null is not a rule");
+            }
             if (rule.protocol() == null || !List.of("tcp", "udp", "icmp", "any").contains(rule.protocol())) {
                 throw new ApiException(400, "protocol must be tcp, udp, icmp or any");
             }
-            if (rule.ports() != null) {
+            if (rule.ports() != null && !rule.ports().equals("*")) {
                 if (!rule.protocol().equals("tcp") && !rule.protocol().equals("udp")) {
                     throw new ApiException(400, "ports only apply to tcp and udp rules");
                 }
                 var matcher = PORTS.matcher(rule.ports());
                 if (!matcher.matches()) {
-                    throw new ApiException(400, "ports must be PORT or FROM-TO: " + rule.ports());
+                    throw new ApiException(400, "ports must be PORT, FROM-TO or *: " + rule.ports());
                 }
                 int from = Integer.parseInt(matcher.group(1));
                 int to = matcher.group(2) == null ? from : Integer.parseInt(matcher.group(2));
@@ -225,14 +235,17 @@ public final class ControlRoutes extends AllDirectives {
                     throw new ApiException(400, "ports out of range 1-65535: " + rule.ports());
                 }
             }
-            if (rule.peers() == null || rule.peers().isEmpty()) {
-                throw new ApiException(400, "each rule needs peers: CIDRs or group:NAME");
+            if (rule.peers() == null || rule.peers().isEmpty() || rule.peers().size() > 1024) {
+                throw new ApiException(400, "each rule needs 1 to 1024 peers: CIDRs or group names");
             }
             for (String peer : rule.peers()) {
-                if (peer.startsWith("group:")) {
-                    String other = peer.substring(6);
+                if (peer == null) {
+                    throw new ApiException(400, "peers: null is neither a CIDR nor a group name");
+                }
+                String other = SecurityPolicies.referencedGroup(peer);
+                if (other != null) {
                     if (!other.equals(name) && !state.securityGroups().containsKey(other)) {
-                        throw new ApiException(400, "no security group named " + other);
+                        throw new ApiException(400, "no security group named " + other + " (a CIDR needs its /length)");
                     }
                 } else if (!validCidr(peer)) {
                     throw new ApiException(400, "not a CIDR: " + peer);
@@ -594,6 +607,8 @@ public final class ControlRoutes extends AllDirectives {
         return withSelf(auth, (state, device) -> {
             String organizationId = state.id();
             AtomicLong revision = new AtomicLong(since);
+            // The policy this connection last sent, so an unchanged one is not sent again.
+            AtomicReference<SecurityPolicy> policySent = new AtomicReference<>();
             // Wake-ups: at once, on every revision an organization publishes (any member), and every few seconds
             // in case a notification raced the subscription; conflated, then at most one per coalescing window.
             Source<Long, ?> wakeUps = ActorSource.<Long>actorRef(any -> false, any -> Optional.empty(), 16,
@@ -608,27 +623,35 @@ public final class ControlRoutes extends AllDirectives {
                     .throttle(1, settings.coalesceWindow());
             Source<ByteString, ?> events = wakeUps
                     .mapAsync(1, tick -> sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
-                            .<Organization.Reply>ask(replyTo -> new Organization.GetPeerMap(revision.get(), replyTo),
+                            .<Organization.Reply>ask(replyTo -> new Organization.GetPeerMap(revision.get(), device.id(), replyTo),
                                     ASK_TIMEOUT))
                     .takeWhile(reply -> reply.isOk()
                             && !removedSelf(reply.peerMap(), device.id()))
                     .mapConcat(reply -> {
                         Organization.PeerMap map = reply.peerMap();
                         boolean first = revision.get() == since && sinceText.isEmpty();
-                        if (!map.full() && map.peers().isEmpty() && map.removed().isEmpty() && !first) {
+                        boolean newPolicy = map.policy() != null && !map.policy().equals(policySent.get());
+                        if (!map.full() && map.peers().isEmpty() && map.removed().isEmpty() && !newPolicy && !first) {
                             return List.<PeerMapEvent>of();
                         }
                         revision.set(map.revision());
                         List<PeerMapEvent> out = new ArrayList<>();
                         var others = map.peers().stream().filter(p -> !p.id().equals(device.id())).toList();
                         if (map.full()) {
-                            out.add(new PeerMapEvent(PeerMapEvent.SNAPSHOT, map.revision(), others, List.of()));
+                            out.add(new PeerMapEvent(PeerMapEvent.SNAPSHOT, map.revision(), others, List.of(),
+                                    map.policy()));
+                            policySent.set(map.policy());
                         } else {
                             if (!others.isEmpty()) {
                                 out.add(new PeerMapEvent(PeerMapEvent.UPSERT, map.revision(), others, List.of()));
                             }
                             if (!map.removed().isEmpty()) {
                                 out.add(new PeerMapEvent(PeerMapEvent.REMOVE, map.revision(), List.of(), map.removed()));
+                            }
+                            if (newPolicy) {
+                                out.add(new PeerMapEvent(PeerMapEvent.POLICY, map.revision(), List.of(), List.of(),
+                                        map.policy()));
+                                policySent.set(map.policy());
                             }
                         }
                         return out;

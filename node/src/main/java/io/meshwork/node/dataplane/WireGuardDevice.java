@@ -1,5 +1,8 @@
 package io.meshwork.node.dataplane;
 
+import io.meshwork.node.filter.PacketFilter;
+import io.meshwork.node.filter.PacketHeaders;
+import io.meshwork.node.filter.Verdict;
 import io.meshwork.node.transport.PacketTransport;
 import io.meshwork.protocol.demux.DatagramKind;
 import io.meshwork.protocol.wireguard.ChaChaPoly;
@@ -48,6 +51,8 @@ public final class WireGuardDevice implements AutoCloseable {
     static final int UNDER_LOAD_HANDSHAKES_PER_SECOND = 128;
     private static final int MAX_PACKET = 65535;
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Filter scratch per receiving thread: the socket's I/O thread and the relay client's both deliver inbound. */
+    private static final ThreadLocal<PacketHeaders> INBOUND_HEADERS = ThreadLocal.withInitial(PacketHeaders::new);
 
     private record IndexEntry(Peer peer, Keypair keypair) {}
 
@@ -71,6 +76,7 @@ public final class WireGuardDevice implements AutoCloseable {
 
     private volatile LocalIdentity identity;
     private volatile RelayPath relayPath;
+    private volatile PacketFilter packetFilter;
     private volatile CookieChecker cookieChecker;
     private volatile PacketTransport transport;
     private volatile int listenPort;
@@ -84,6 +90,8 @@ public final class WireGuardDevice implements AutoCloseable {
 
     /** Receive-side scratch, used only on the transport's I/O thread. */
     private final ByteBuffer decrypted = ByteBuffer.allocateDirect(MAX_PACKET);
+    /** Send-side scratch, used only on the thread reading the TUN device. */
+    private final PacketHeaders outboundHeaders = new PacketHeaders();
 
     /**
      * @param tun              the interface to carry packets for
@@ -248,6 +256,18 @@ public final class WireGuardDevice implements AutoCloseable {
 
     public void setEndpoint(Peer peer, InetSocketAddress endpoint) {
         peer.endpoint = endpoint;
+    }
+
+    /**
+     * Enforces a security policy on decrypted inbound packets (refused ones are dropped as
+     * {@link DropReason#FILTERED}); outbound packets record their flows in it so replies pass. Null: no filtering.
+     */
+    public void setPacketFilter(PacketFilter filter) {
+        this.packetFilter = filter;
+    }
+
+    public PacketFilter packetFilter() {
+        return packetFilter;
     }
 
     /** Where datagrams for peers on the relay path go. */
@@ -416,6 +436,10 @@ public final class WireGuardDevice implements AutoCloseable {
         if (peer == null) {
             drop(DropReason.NO_ROUTE, "", tun.name());
             return;
+        }
+        PacketFilter filter = packetFilter;
+        if (filter != null) {
+            filter.outbound(packet, outboundHeaders);
         }
         send(peer, packet, sealed);
     }
@@ -821,6 +845,14 @@ public final class WireGuardDevice implements AutoCloseable {
         }
         packet.limit(totalLength);
         peer.dataReceived = now;
+        PacketFilter filter = packetFilter;
+        if (filter != null) {
+            Verdict verdict = filter.inbound(packet, INBOUND_HEADERS.get());
+            if (!verdict.accepted()) {
+                drop(DropReason.FILTERED, verdict.name(), sender);
+                return;
+            }
+        }
         try {
             tun.write(packet);
         } catch (IOException e) {
