@@ -150,6 +150,7 @@ public final class PeerTunnel {
         port.useRelay();
         timers.startSingleTimer(Timer.UPGRADE, new Fire(Timer.UPGRADE), nextAttempt);
         timers.startTimerWithFixedDelay(Timer.RELAY_PING, new Fire(Timer.RELAY_PING), settings.relayPing());
+        pingViaRelay();
         publish(TunnelStatus.State.RELAYED, null, relayLatency, reason);
         return common()
                 .onMessage(Fire.class, fire -> switch (fire.timer()) {
@@ -384,6 +385,9 @@ public final class PeerTunnel {
         Duration roundTrip = Duration.ofNanos(now - sent.sentNanos());
         if (sent.to() == null) {
             relayLatency = roundTrip;
+            if (lastState != TunnelStatus.State.DIRECT) {
+                publish(lastState, null, relayLatency, lastReason);
+            }
             return Optional.empty();
         }
         if (from == null || !from.equals(sent.to())) {
@@ -488,9 +492,11 @@ public final class PeerTunnel {
     }
 
     private String lastReason = "";
+    private TunnelStatus.State lastState = TunnelStatus.State.RELAYED;
 
     private void publish(TunnelStatus.State state, InetSocketAddress endpoint, Duration latency, String reason) {
         lastReason = reason;
+        lastState = state;
         statusSink.accept(new TunnelStatus(state, endpoint, latency, reason, attempts, predicted, clock.getAsLong()));
         context.getLog().debug("tunnel {}: {}", state, reason);
     }

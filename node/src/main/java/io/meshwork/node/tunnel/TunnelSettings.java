@@ -39,7 +39,7 @@ public record TunnelSettings(
     }
 
     /** The wait before attempt {@code failures + 1}: exponential from {@link #upgradeRetry}, capped. */
-    Duration retryAfter(int failures) {
+    public Duration retryAfter(int failures) {
         long millis = upgradeRetry.toMillis() << Math.min(Math.max(failures - 1, 0), 10);
         return Duration.ofMillis(Math.min(millis, upgradeRetryMax.toMillis()));
     }

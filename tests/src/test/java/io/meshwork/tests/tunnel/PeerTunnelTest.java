@@ -1,11 +1,19 @@
-package io.meshwork.node.tunnel;
+package io.meshwork.tests.tunnel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.meshwork.node.tunnel.PeerTunnel;
+import io.meshwork.node.tunnel.TunnelPeer;
+import io.meshwork.node.tunnel.TunnelPort;
+import io.meshwork.node.tunnel.TunnelSettings;
+import io.meshwork.node.tunnel.TunnelStatus;
 import io.meshwork.protocol.nat.MappingBehavior;
+import io.meshwork.tests.sim.DiscreteEventScheduler;
+import io.meshwork.tests.sim.PekkoSimScheduler;
 import io.meshwork.protocol.path.NatPolicy;
 import io.meshwork.protocol.probe.ProbeMessage;
 import io.meshwork.protocol.probe.ProbeMessage.CallMeMaybe;
@@ -16,21 +24,23 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The tunnel state machine on manual time, with a recording port in place of sockets and relay. */
+/**
+ * The tunnel state machine on virtual time, with a recording port in place of sockets and relay. The actor runs
+ * on the calling-thread dispatcher and its timers on the virtual clock, so every step is deterministic.
+ */
 class PeerTunnelTest {
 
-    private static final ActorTestKit testKit = ActorTestKit.create(ManualTime.config());
-    private static final ManualTime manualTime = ManualTime.get(testKit.system());
+    private static final DiscreteEventScheduler time = new DiscreteEventScheduler(1);
+    private static final ActorTestKit testKit = ActorTestKit.create(
+            com.typesafe.config.ConfigFactory.parseString(PekkoSimScheduler.config(time)));
 
     private static final InetSocketAddress PEER_LAN = new InetSocketAddress("192.168.1.20", 51820);
     private static final InetSocketAddress PEER_PUBLIC = new InetSocketAddress("198.51.100.12", 40112);
@@ -41,7 +51,7 @@ class PeerTunnelTest {
             List.of(SELF_PUBLIC), 51820, new NatPolicy.Side(true, MappingBehavior.ENDPOINT_INDEPENDENT));
 
     private static final java.util.concurrent.atomic.AtomicInteger spawned = new java.util.concurrent.atomic.AtomicInteger();
-    private final AtomicLong clock = new AtomicLong(1_000_000_000L);
+    private final long start = time.nowNanos();
     private final RecordingPort port = new RecordingPort();
     private final List<TunnelStatus> statuses = new CopyOnWriteArrayList<>();
     private final TunnelSettings settings = TunnelSettings.defaults();
@@ -103,7 +113,7 @@ class PeerTunnelTest {
         }
         TunnelStatus fallback = latest();
         assertEquals(TunnelStatus.State.RELAYED, fallback.state());
-        long elapsed = fallback.sinceNanos() - 1_000_000_000L;
+        long elapsed = fallback.sinceNanos() - start;
         assertTrue(elapsed <= (settings.directTimeout().plus(settings.heartbeat()).plusSeconds(1)).toNanos(),
                 "fell back after " + Duration.ofNanos(elapsed));
         assertTrue(fallback.reason().contains("stopped answering"), fallback.reason());
@@ -183,12 +193,19 @@ class PeerTunnelTest {
 
     @Test
     void relayPingsMeasureTheRelayPathAndAnswersGoBackThroughTheRelay() {
-        ActorRef<PeerTunnel.Command> tunnel = spawn(new TunnelPeer(List.of(), List.of(), 0, NatPolicy.Side.unknown()));
+        TunnelSettings patient = new TunnelSettings(settings.probeInterval(), settings.probeWindow(),
+                settings.heartbeat(), settings.directTimeout(), Duration.ofSeconds(60), Duration.ofSeconds(60),
+                settings.reevaluate(), settings.relayPing(), settings.predictionBudget(), settings.predictionBatch(),
+                settings.predictionPace(), settings.pathPolicy());
+        ActorRef<PeerTunnel.Command> tunnel = spawn(new TunnelPeer(List.of(), List.of(), 0, NatPolicy.Side.unknown()),
+                patient);
         advance(settings.probeWindow().plusMillis(100));
         await(() -> latest().state() == TunnelStatus.State.RELAYED, "relayed");
-        advance(settings.relayPing());
-        await(() -> port.has(e -> e.kind.equals("relay") && e.message instanceof Ping), "relay ping");
-        Ping relayPing = (Ping) port.first(e -> e.kind.equals("relay") && e.message instanceof Ping).message;
+        Ping relayPing = port.latestRelayPing();
+        assertNotNull(relayPing, "a relayed tunnel pings through the relay at once");
+        advance(settings.relayPing().plusMillis(10));
+        assertNotSame(relayPing, port.latestRelayPing(), "and again every " + settings.relayPing());
+        relayPing = port.latestRelayPing();
         advance(Duration.ofMillis(40));
         tunnel.tell(new PeerTunnel.ProbeReceived(new Pong(relayPing.txid(), null), null));
         await(() -> Duration.ofMillis(40).equals(latest().latency()), "relay latency measured");
@@ -210,10 +227,14 @@ class PeerTunnelTest {
     // ---- harness -----------------------------------------------------------------------------------------
 
     private ActorRef<PeerTunnel.Command> spawn(TunnelPeer peer) {
+        return spawn(peer, settings);
+    }
+
+    private ActorRef<PeerTunnel.Command> spawn(TunnelPeer peer, TunnelSettings settings) {
         // The calling-thread dispatcher runs the actor on the thread that sends to it or advances time: every
         // step is processed before the next one, so the tests are deterministic.
-        return testKit.spawn(PeerTunnel.create(port, settings, clock::get, statuses::add, peer, SELF, 42),
-                "tunnel-" + spawned.incrementAndGet(), DispatcherSelector.fromConfig("pekko.test.calling-thread-dispatcher"));
+        return testKit.spawn(PeerTunnel.create(port, settings, time::nowNanos, statuses::add, peer, SELF, 42),
+                "tunnel-" + spawned.incrementAndGet(), DispatcherSelector.fromConfig(PekkoSimScheduler.CALLING_THREAD_DISPATCHER));
     }
 
     private TunnelStatus latest() {
@@ -221,19 +242,13 @@ class PeerTunnelTest {
         return statuses.get(statuses.size() - 1);
     }
 
-    /** Moves the tunnel's clock and its timers together, in steps, as time passes for a real node. */
-    private void advance(Duration duration) {
-        long step = Duration.ofMillis(10).toNanos();
-        for (long done = 0; done < duration.toNanos(); done += step) {
-            long now = Math.min(step, duration.toNanos() - done);
-            clock.addAndGet(now);
-            manualTime.timePasses(java.time.Duration.ofNanos(now));
-        }
+    private static void advance(Duration duration) {
+        time.advance(duration);
     }
 
-    /** Everything ran synchronously, so what should have happened has. */
+    /** Runs virtual time until {@code condition} holds, for at most 100 ms of it. */
     private static void await(java.util.function.BooleanSupplier condition, String what) {
-        assertTrue(condition.getAsBoolean(), what);
+        assertTrue(time.runUntil(condition, Duration.ofMillis(100)), what);
     }
 
     private static final class RecordingPort implements TunnelPort {
@@ -278,6 +293,16 @@ class PeerTunnelTest {
 
         Event first(Predicate<Event> predicate) {
             return events.stream().filter(predicate).findFirst().orElse(null);
+        }
+
+        Ping latestRelayPing() {
+            List<Event> copy = new ArrayList<>(events);
+            for (int i = copy.size() - 1; i >= 0; i--) {
+                if (copy.get(i).kind.equals("relay") && copy.get(i).message instanceof Ping ping) {
+                    return ping;
+                }
+            }
+            return null;
         }
 
         /** The latest ping sent directly to {@code endpoint}. */
