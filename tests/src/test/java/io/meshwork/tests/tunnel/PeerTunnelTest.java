@@ -206,9 +206,12 @@ class PeerTunnelTest {
         advance(settings.relayPing().plusMillis(10));
         assertNotSame(relayPing, port.latestRelayPing(), "and again every " + settings.relayPing());
         relayPing = port.latestRelayPing();
+        long sentAt = port.events.stream().filter(e -> e.kind.equals("relay") && e.message instanceof Ping)
+                .reduce((a, b) -> b).orElseThrow().nanos;
         advance(Duration.ofMillis(40));
+        Duration expected = Duration.ofNanos(time.nowNanos() - sentAt);
         tunnel.tell(new PeerTunnel.ProbeReceived(new Pong(relayPing.txid(), null), null));
-        await(() -> Duration.ofMillis(40).equals(latest().latency()), "relay latency measured");
+        await(() -> expected.equals(latest().latency()), "relay latency measured: " + expected);
 
         Ping fromPeer = new Ping("relay-ping-1".getBytes());
         tunnel.tell(new PeerTunnel.ProbeReceived(fromPeer, null));
@@ -252,7 +255,11 @@ class PeerTunnelTest {
     }
 
     private static final class RecordingPort implements TunnelPort {
-        record Event(String kind, InetSocketAddress endpoint, ProbeMessage message) {}
+        record Event(String kind, InetSocketAddress endpoint, ProbeMessage message, long nanos) {
+            Event(String kind, InetSocketAddress endpoint, ProbeMessage message) {
+                this(kind, endpoint, message, time.nowNanos());
+            }
+        }
 
         final List<Event> events = new CopyOnWriteArrayList<>();
 
