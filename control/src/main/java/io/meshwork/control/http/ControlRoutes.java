@@ -8,6 +8,7 @@ import io.meshwork.control.ca.CertificateAuthority;
 import io.meshwork.control.organization.Ipam;
 import io.meshwork.control.organization.Organization;
 import io.meshwork.control.organization.OrganizationDirectory;
+import io.meshwork.control.organization.SecurityPolicies;
 import org.apache.pekko.stream.OverflowStrategy;
 import io.meshwork.control.relay.RelayDirectory;
 import io.meshwork.protocol.api.ApiError;
@@ -17,6 +18,7 @@ import io.meshwork.protocol.api.PeerMapEvent;
 import io.meshwork.protocol.api.RegisterRequest;
 import io.meshwork.protocol.api.RegisterResponse;
 import io.meshwork.protocol.api.RelayInfo;
+import io.meshwork.protocol.api.SecurityPolicy;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -36,6 +38,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -203,25 +206,32 @@ public final class ControlRoutes extends AllDirectives {
             throw new ApiException(400, "the name in the body differs from the one in the path");
         }
         List<String> appliesTo = group.appliesTo() == null ? List.of("*") : group.appliesTo();
+        if (appliesTo.isEmpty() || appliesTo.size() > 1024) {
+            throw new ApiException(400, "appliesTo: 1 to 1024 device ids, hostnames or \"*\"");
+        }
         for (String target : appliesTo) {
-            if (!target.equals("*") && !state.devices().containsKey(target)) {
-                throw new ApiException(400, "appliesTo names no device of this organization: " + target);
+            // A hostname may name a device that has not joined yet: the group applies to it when it does.
+            if (target == null || !target.equals("*") && !HOSTNAME.matcher(target).matches()) {
+                throw new ApiException(400, "appliesTo entries are device ids, hostnames or \"*\": " + target);
             }
         }
         if (group.rules() == null || group.rules().isEmpty() || group.rules().size() > 256) {
             throw new ApiException(400, "rules: 1 to 256 allow rules");
         }
         for (Organization.Rule rule : group.rules()) {
+            if (rule == null) {
+                throw new ApiException(400, "rules: null is not a rule");
+            }
             if (rule.protocol() == null || !List.of("tcp", "udp", "icmp", "any").contains(rule.protocol())) {
                 throw new ApiException(400, "protocol must be tcp, udp, icmp or any");
             }
-            if (rule.ports() != null) {
+            if (rule.ports() != null && !rule.ports().equals("*")) {
                 if (!rule.protocol().equals("tcp") && !rule.protocol().equals("udp")) {
                     throw new ApiException(400, "ports only apply to tcp and udp rules");
                 }
                 var matcher = PORTS.matcher(rule.ports());
                 if (!matcher.matches()) {
-                    throw new ApiException(400, "ports must be PORT or FROM-TO: " + rule.ports());
+                    throw new ApiException(400, "ports must be PORT, FROM-TO or *: " + rule.ports());
                 }
                 int from = Integer.parseInt(matcher.group(1));
                 int to = matcher.group(2) == null ? from : Integer.parseInt(matcher.group(2));
@@ -229,14 +239,17 @@ public final class ControlRoutes extends AllDirectives {
                     throw new ApiException(400, "ports out of range 1-65535: " + rule.ports());
                 }
             }
-            if (rule.peers() == null || rule.peers().isEmpty()) {
-                throw new ApiException(400, "each rule needs peers: CIDRs or group:NAME");
+            if (rule.peers() == null || rule.peers().isEmpty() || rule.peers().size() > 1024) {
+                throw new ApiException(400, "each rule needs 1 to 1024 peers: CIDRs or group names");
             }
             for (String peer : rule.peers()) {
-                if (peer.startsWith("group:")) {
-                    String other = peer.substring(6);
+                if (peer == null) {
+                    throw new ApiException(400, "peers: null is neither a CIDR nor a group name");
+                }
+                String other = SecurityPolicies.referencedGroup(peer);
+                if (other != null) {
                     if (!other.equals(name) && !state.securityGroups().containsKey(other)) {
-                        throw new ApiException(400, "no security group named " + other);
+                        throw new ApiException(400, "no security group named " + other + " (a CIDR needs its /length)");
                     }
                 } else if (!validCidr(peer)) {
                     throw new ApiException(400, "not a CIDR: " + peer);
@@ -675,10 +688,13 @@ public final class ControlRoutes extends AllDirectives {
         return withSelf(auth, (state, device) -> {
             String organizationId = state.id();
             AtomicLong revision = new AtomicLong(since);
+            // The policy this connection last sent, so an unchanged one is not sent again.
+            AtomicReference<SecurityPolicy> policySent = new AtomicReference<>();
             AtomicBoolean acquired = new AtomicBoolean();
             // The member's shared feed brings every delta of the organization; a stream asks the organization
             // itself only for its start and after a gap (see PeerMapFeeds). A client that reads too slowly loses
-            // buffered deltas, which is such a gap.
+            // buffered deltas, which is such a gap. A shared delta in which some policy may have changed carries
+            // what policies are resolved from, and the stream resolves its own device's.
             Source<PeerMapFeeds.Delta, NotUsed> shared = Source.lazySource(() -> {
                         acquired.set(true);
                         return feeds.acquire(organizationId);
@@ -689,16 +705,16 @@ public final class ControlRoutes extends AllDirectives {
                     .mapAsync(1, delta -> {
                         long mine = revision.get();
                         if (delta == OWN_START) {
-                            return feeds.ask(organizationId, mine);
+                            return feeds.ask(organizationId, mine, device.id());
                         }
                         if (delta.peerMap().revision() <= mine) {
                             return CompletableFuture.completedFuture(ALREADY_SEEN);
                         }
                         if (delta.fromRevision() <= mine || delta.peerMap().full()) {
-                            return CompletableFuture.completedFuture(
-                                    new Organization.Reply(200, null, null, null, delta.peerMap()));
+                            return CompletableFuture.completedFuture(new Organization.Reply(200, null, null, null,
+                                    delta.peerMap().forWatcher(device.id())));
                         }
-                        return feeds.ask(organizationId, mine);
+                        return feeds.ask(organizationId, mine, device.id());
                     })
                     .filter(reply -> reply != ALREADY_SEEN)
                     .takeWhile(reply -> reply.isOk()
@@ -706,20 +722,30 @@ public final class ControlRoutes extends AllDirectives {
                     .mapConcat(reply -> {
                         Organization.PeerMap map = reply.peerMap();
                         boolean first = revision.get() == since && sinceText.isEmpty();
-                        if (!map.full() && map.peers().isEmpty() && map.removed().isEmpty() && !first) {
+                        boolean newPolicy = map.policy() != null && !map.policy().equals(policySent.get());
+                        // Also when nothing in it concerns this device (a group change that leaves its policy as it
+                        // was): the stream is up to date to there, and the next shared delta follows on without a gap.
+                        revision.set(map.revision());
+                        if (!map.full() && map.peers().isEmpty() && map.removed().isEmpty() && !newPolicy && !first) {
                             return List.<PeerMapEvent>of();
                         }
-                        revision.set(map.revision());
                         List<PeerMapEvent> out = new ArrayList<>();
                         var others = map.peers().stream().filter(p -> !p.id().equals(device.id())).toList();
                         if (map.full()) {
-                            out.add(new PeerMapEvent(PeerMapEvent.SNAPSHOT, map.revision(), others, List.of()));
+                            out.add(new PeerMapEvent(PeerMapEvent.SNAPSHOT, map.revision(), others, List.of(),
+                                    map.policy()));
+                            policySent.set(map.policy());
                         } else {
                             if (!others.isEmpty()) {
                                 out.add(new PeerMapEvent(PeerMapEvent.UPSERT, map.revision(), others, List.of()));
                             }
                             if (!map.removed().isEmpty()) {
                                 out.add(new PeerMapEvent(PeerMapEvent.REMOVE, map.revision(), List.of(), map.removed()));
+                            }
+                            if (newPolicy) {
+                                out.add(new PeerMapEvent(PeerMapEvent.POLICY, map.revision(), List.of(), List.of(),
+                                        map.policy()));
+                                policySent.set(map.policy());
                             }
                         }
                         return out;

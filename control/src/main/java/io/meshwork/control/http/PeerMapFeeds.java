@@ -28,6 +28,10 @@ import org.apache.pekko.stream.typed.javadsl.ActorSource;
  * delta to its streams. Without it each stream asked the organization itself, so one change cost the
  * organization one request and one delta computation per open stream.
  *
+ * <p>Security policies differ per device, so a delta in which some policy may have changed carries the groups
+ * and their member devices instead of one device's policy; each stream resolves its own device's policy from them
+ * and sends it only when it differs from the one it last sent.
+ *
  * <p>A delta carries the revision it starts from; a stream that missed one (it subscribed late, or its client
  * read too slowly and its buffer dropped deltas) sees the gap and asks the organization for its own delta. The
  * feed stops when its last stream ends.
@@ -92,7 +96,7 @@ final class PeerMapFeeds {
         Pair<UniqueKillSwitch, Source<Delta, NotUsed>> running = wakeUps
                 .viaMat(KillSwitches.single(), Keep.right())
                 // A request that fails is one missed wake-up, not the end of the feed: the next one asks again.
-                .mapAsync(1, tick -> ask(organizationId, Math.max(revision.get(), 0)).exceptionally(failure ->
+                .mapAsync(1, tick -> ask(organizationId, Math.max(revision.get(), 0), null).exceptionally(failure ->
                         new Organization.Reply(503, failure.toString(), null, null, null)))
                 .filter(Organization.Reply::isOk)
                 .mapConcat(reply -> {
@@ -100,7 +104,8 @@ final class PeerMapFeeds {
                     long from = revision.get();
                     revision.set(map.revision());
                     // The first answer only fixes where the feed starts; streams take their snapshot themselves.
-                    boolean empty = !map.full() && map.peers().isEmpty() && map.removed().isEmpty();
+                    boolean empty = !map.full() && map.peers().isEmpty() && map.removed().isEmpty()
+                            && map.policyInputs() == null;
                     return from < 0 || empty ? java.util.List.<Delta>of() : java.util.List.of(new Delta(from, map));
                 })
                 .toMat(BroadcastHub.of(Delta.class, 16), Keep.both())
@@ -108,8 +113,9 @@ final class PeerMapFeeds {
         return new Feed(running.second(), running.first(), 0);
     }
 
-    CompletionStage<Organization.Reply> ask(String organizationId, long sinceRevision) {
+    /** What changed since {@code sinceRevision}, with {@code deviceId}'s policy when it may have changed. */
+    CompletionStage<Organization.Reply> ask(String organizationId, long sinceRevision, String deviceId) {
         return sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
-                .ask(replyTo -> new Organization.GetPeerMap(sinceRevision, replyTo), ASK_TIMEOUT);
+                .ask(replyTo -> new Organization.GetPeerMap(sinceRevision, deviceId, replyTo), ASK_TIMEOUT);
     }
 }

@@ -3,6 +3,7 @@ package io.meshwork.control.organization;
 import io.meshwork.control.CborSerializable;
 import io.meshwork.protocol.api.Endpoint;
 import io.meshwork.protocol.api.PeerInfo;
+import io.meshwork.protocol.api.SecurityPolicy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -86,7 +87,17 @@ public final class Organization
 
     public record DeleteDevice(String deviceId, ActorRef<Reply> replyTo) implements Command {}
 
-    public record GetPeerMap(long sinceRevision, ActorRef<Reply> replyTo) implements Command {}
+    /**
+     * The peer map for a watcher at {@code sinceRevision}; with a {@code deviceId}, also that device's security
+     * policy whenever it may have changed since then; without one, whatever every device's policy is resolved from
+     * whenever some policy may have changed (a feed shared by the streams of many devices).
+     */
+    public record GetPeerMap(long sinceRevision, String deviceId, ActorRef<Reply> replyTo) implements Command {
+        /** The peer map for no device in particular. */
+        public GetPeerMap(long sinceRevision, ActorRef<Reply> replyTo) {
+            this(sinceRevision, null, replyTo);
+        }
+    }
 
     /** Creates or replaces the security group of that name. */
     public record SaveSecurityGroup(SecurityGroup group, ActorRef<Reply> replyTo) implements Command {}
@@ -113,9 +124,32 @@ public final class Organization
         }
     }
 
-    /** Peers to send a watcher: the whole map ({@code full}) or what changed since its revision. */
-    public record PeerMap(long revision, boolean full, List<PeerInfo> peers, List<String> removed)
-            implements CborSerializable {}
+    /**
+     * Peers to send a watcher: the whole map ({@code full}) or what changed since its revision. When the map is full
+     * or something since may have changed a security policy, a watcher device gets its inbound {@code policy} and a
+     * watcher of no particular device the {@code policyInputs} to resolve any device's; both are null otherwise.
+     */
+    public record PeerMap(long revision, boolean full, List<PeerInfo> peers, List<String> removed,
+            SecurityPolicy policy, PolicyInputs policyInputs) implements CborSerializable {
+
+        /** This map as {@code deviceId} watches it: its own policy resolved, when the inputs came along. */
+        public PeerMap forWatcher(String deviceId) {
+            return policyInputs == null ? this
+                    : new PeerMap(revision, full, peers, removed, policyInputs.policyOf(deviceId), null);
+        }
+    }
+
+    /**
+     * What every device's security policy is resolved from: the security groups and the active devices they apply
+     * to (the only ones a policy depends on; see {@link SecurityPolicies}).
+     */
+    public record PolicyInputs(Map<String, SecurityGroup> groups, Map<String, DeviceRecord> members)
+            implements CborSerializable {
+
+        public SecurityPolicy policyOf(String deviceId) {
+            return SecurityPolicies.effectiveFor(groups, members, deviceId);
+        }
+    }
 
     public sealed interface Event extends CborSerializable {}
 
@@ -145,15 +179,18 @@ public final class Organization
     public record SecurityGroupDeleted(String organizationId, String name) implements Event {}
 
     /**
-     * Allow rules for the devices a group applies to ({@code appliesTo}: device ids, or {@code "*"} for all):
-     * traffic from the rules' peers is let in; everything else to those devices is dropped.
+     * Inbound allow rules for the devices a group applies to ({@code appliesTo}: device ids, hostnames, or
+     * {@code "*"} for all): traffic the rules match is let in, replies to flows those devices start are let back,
+     * and everything else to them is dropped. Devices no group applies to accept everything. See
+     * {@link SecurityPolicies} for how a device's policy is resolved.
      */
     public record SecurityGroup(String name, List<String> appliesTo, List<Rule> rules) implements CborSerializable {}
 
     /**
      * @param protocol "tcp", "udp", "icmp" or "any"
-     * @param ports    "443", "8000-8100", or null for every port (tcp/udp only)
-     * @param peers    CIDRs, or "group:NAME" for the devices another group applies to
+     * @param ports    destination ports: "443", "8000-8100", or null or "*" for every port (tcp/udp only)
+     * @param peers    source CIDRs, or "group:NAME" (or just NAME) for the overlay addresses of the devices that
+     *                 group applies to
      */
     public record Rule(String protocol, String ports, List<String> peers) implements CborSerializable {}
 
@@ -178,8 +215,12 @@ public final class Organization
         }
     }
 
-    /** A change to the peer map: a device added or changed, or removed from it. */
-    public record Change(long revision, String deviceId) implements CborSerializable {}
+    /**
+     * A change to the peer map: a device added, changed or removed ({@code deviceId}), or the security groups
+     * changed (no device). {@code policy}: whether it may change some device's security policy (groups, or which
+     * devices they apply to and with what addresses).
+     */
+    public record Change(long revision, String deviceId, boolean policy) implements CborSerializable {}
 
     public record State(String id, String name, String ipv4Cidr, String apiTokenHash, long createdMillis,
             boolean exists, long nextHost, Map<String, RegistrationKey> keys, Map<String, DeviceRecord> devices,
@@ -187,8 +228,19 @@ public final class Organization
             implements CborSerializable {
 
         State withSecurityGroups(Map<String, SecurityGroup> groups) {
+            long newRevision = revision + 1;
             return new State(id, name, ipv4Cidr, apiTokenHash, createdMillis, exists, nextHost, keys, devices,
-                    revision + 1, changes, Map.copyOf(groups));
+                    newRevision, retained(new Change(newRevision, null, true)), Map.copyOf(groups));
+        }
+
+        /** The retained changes with {@code change} appended, the oldest forgotten beyond the limit. */
+        private List<Change> retained(Change change) {
+            List<Change> next = new ArrayList<>(changes);
+            next.add(change);
+            if (next.size() > RETAINED_CHANGES) {
+                next = next.subList(next.size() - RETAINED_CHANGES, next.size());
+            }
+            return List.copyOf(next);
         }
 
         static State empty(String id) {
@@ -212,38 +264,34 @@ public final class Organization
                     devices, revision, changes, securityGroups);
         }
 
-        State withDevice(DeviceRecord device, long hostsUsed) {
+        /** {@code affectsPolicy}: the device joined, left, or changed what identifies it to security groups. */
+        State withDevice(DeviceRecord device, long hostsUsed, boolean affectsPolicy) {
             Map<String, DeviceRecord> next = new LinkedHashMap<>(devices);
             next.put(device.id(), device);
             long newRevision = revision + 1;
-            List<Change> nextChanges = new ArrayList<>(changes);
-            nextChanges.add(new Change(newRevision, device.id()));
-            if (nextChanges.size() > RETAINED_CHANGES) {
-                nextChanges = nextChanges.subList(nextChanges.size() - RETAINED_CHANGES, nextChanges.size());
-            }
             return new State(id, name, ipv4Cidr, apiTokenHash, createdMillis, exists, nextHost + hostsUsed, keys,
-                    Map.copyOf(next), newRevision, List.copyOf(nextChanges), securityGroups);
+                    Map.copyOf(next), newRevision, retained(new Change(newRevision, device.id(), affectsPolicy)),
+                    securityGroups);
         }
 
         State withoutDevice(String deviceId) {
             Map<String, DeviceRecord> next = new LinkedHashMap<>(devices);
             next.remove(deviceId);
             long newRevision = revision + 1;
-            List<Change> nextChanges = new ArrayList<>(changes);
-            nextChanges.add(new Change(newRevision, deviceId));
-            if (nextChanges.size() > RETAINED_CHANGES) {
-                nextChanges = nextChanges.subList(nextChanges.size() - RETAINED_CHANGES, nextChanges.size());
-            }
             return new State(id, name, ipv4Cidr, apiTokenHash, createdMillis, exists, nextHost, keys,
-                    Map.copyOf(next), newRevision, List.copyOf(nextChanges), securityGroups);
+                    Map.copyOf(next), newRevision, retained(new Change(newRevision, deviceId, true)), securityGroups);
         }
 
         DeviceRecord deviceByKey(String publicKey) {
             return devices.values().stream().filter(d -> d.publicKey().equals(publicKey)).findFirst().orElse(null);
         }
 
-        /** The peer map for a watcher at {@code since}: deltas when they are all retained, else everything. */
-        PeerMap peerMapSince(long since) {
+        /**
+         * The peer map for a watcher at {@code since}: deltas when they are all retained, else everything. When the
+         * map is full or a change since may have altered a policy, the policy of the watcher comes along, or, with
+         * no {@code watcherId}, the inputs to resolve any device's.
+         */
+        PeerMap peerMapSince(long since, String watcherId) {
             boolean retained = since > 0 && since <= revision
                     && (changes.isEmpty() ? since == revision : changes.get(0).revision() <= since + 1);
             if (!retained) {
@@ -252,12 +300,16 @@ public final class Organization
                         .sorted(Comparator.comparing(DeviceRecord::hostname))
                         .map(DeviceRecord::toPeer)
                         .toList();
-                return new PeerMap(revision, true, peers, List.of());
+                return withPolicy(new PeerMap(revision, true, peers, List.of(), null, null), watcherId);
             }
             Set<String> touched = new LinkedHashSet<>();
+            boolean policyMayHaveChanged = false;
             for (Change change : changes) {
                 if (change.revision() > since) {
-                    touched.add(change.deviceId());
+                    if (change.deviceId() != null) {
+                        touched.add(change.deviceId());
+                    }
+                    policyMayHaveChanged |= change.policy();
                 }
             }
             List<PeerInfo> upserts = new ArrayList<>();
@@ -270,7 +322,16 @@ public final class Organization
                     removed.add(deviceId);
                 }
             }
-            return new PeerMap(revision, false, upserts, removed);
+            PeerMap delta = new PeerMap(revision, false, upserts, removed, null, null);
+            return policyMayHaveChanged ? withPolicy(delta, watcherId) : delta;
+        }
+
+        private PeerMap withPolicy(PeerMap map, String watcherId) {
+            return watcherId != null
+                    ? new PeerMap(map.revision(), map.full(), map.peers(), map.removed(),
+                            SecurityPolicies.effectiveFor(securityGroups, devices, watcherId), null)
+                    : new PeerMap(map.revision(), map.full(), map.peers(), map.removed(), null,
+                            new PolicyInputs(securityGroups, SecurityPolicies.members(securityGroups, devices)));
         }
     }
 
@@ -316,17 +377,18 @@ public final class Organization
                 .onCommand(DeleteDevice.class, this::onDeleteDevice)
                 .onCommand(SaveSecurityGroup.class, (state, command) -> !state.exists()
                         ? Effect().reply(command.replyTo(), Reply.error(404, "no such organization"))
-                        : Effect().persist(new SecurityGroupSaved(organizationId, command.group()))
+                        : persistAndPublish(new SecurityGroupSaved(organizationId, command.group()))
                                 .thenReply(command.replyTo(), Reply::ok))
                 .onCommand(DeleteSecurityGroup.class, (state, command) ->
                         !state.exists() || !state.securityGroups().containsKey(command.name())
                                 ? Effect().reply(command.replyTo(), Reply.error(404, "no such security group"))
-                                : Effect().persist(new SecurityGroupDeleted(organizationId, command.name()))
+                                : persistAndPublish(new SecurityGroupDeleted(organizationId, command.name()))
                                         .thenReply(command.replyTo(), Reply::ok))
                 .onCommand(GetPeerMap.class, (state, command) -> exists(state, command.replyTo()) != null
                         ? Effect().reply(command.replyTo(), Reply.error(404, "no such organization"))
                         : Effect().reply(command.replyTo(),
-                                new Reply(200, null, null, null, state.peerMapSince(command.sinceRevision()))))
+                                new Reply(200, null, null, null,
+                                        state.peerMapSince(command.sinceRevision(), command.deviceId()))))
                 .build();
     }
 
@@ -469,25 +531,26 @@ public final class Organization
                     RegistrationKey key = state.keys().get(event.keyId());
                     State used = state.withKey(new RegistrationKey(key.id(), key.secretHash(), key.reusable(),
                             key.createdMillis(), key.expiresAtMillis(), key.revoked(), key.uses() + 1));
-                    return used.withDevice(event.device(), 1);
+                    return used.withDevice(event.device(), 1, true);
                 })
                 .onEvent(EndpointsReported.class, (state, event) -> {
                     DeviceRecord d = state.devices().get(event.deviceId());
                     return state.withDevice(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
                             d.tokenHash(), event.endpoints(), event.nat(), d.metadata(), d.status(),
-                            d.registeredMillis(), event.atMillis(), d.certificateSerial()), 0);
+                            d.registeredMillis(), event.atMillis(), d.certificateSerial()), 0, false);
                 })
                 .onEvent(DevicePatched.class, (state, event) -> {
                     DeviceRecord d = state.devices().get(event.deviceId());
                     return state.withDevice(new DeviceRecord(d.id(), d.publicKey(), event.hostname(), d.overlayIps(),
                             d.tokenHash(), d.endpoints(), d.nat(), event.metadata(), d.status(),
-                            d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()), 0);
+                            d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()), 0,
+                            !d.hostname().equals(event.hostname()));
                 })
                 .onEvent(DeviceRevoked.class, (state, event) -> {
                     DeviceRecord d = state.devices().get(event.deviceId());
                     return state.withDevice(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
                             d.tokenHash(), d.endpoints(), d.nat(), d.metadata(), DeviceRecord.REVOKED,
-                            d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()), 0);
+                            d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()), 0, true);
                 })
                 .onEvent(DeviceDeleted.class, (state, event) -> state.withoutDevice(event.deviceId()))
                 .onEvent(SecurityGroupSaved.class, (state, event) -> {

@@ -20,6 +20,7 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -307,16 +308,21 @@ class ControlApiTest {
         assertEquals(201, database.status(), String.valueOf(database.body()));
         assertEquals(2, call("GET", path, org.apiToken(), null).body().size());
 
-        Map<String, String> bad = Map.of(
-                "{\"name\":\"x\",\"rules\":[{\"protocol\":\"sctp\",\"peers\":[\"10.0.0.0/8\"]}]}", "protocol must be",
-                "{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"ports\":\"70000\",\"peers\":[\"10.0.0.0/8\"]}]}", "ports out of range",
-                "{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"ports\":\"9-1\",\"peers\":[\"10.0.0.0/8\"]}]}", "ports out of range",
-                "{\"name\":\"x\",\"rules\":[{\"protocol\":\"icmp\",\"ports\":\"1\",\"peers\":[\"10.0.0.0/8\"]}]}", "ports only apply",
-                "{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"peers\":[\"10.0.0.0/33\"]}]}", "not a CIDR",
-                "{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"peers\":[\"group:nobody\"]}]}", "no security group named",
-                "{\"name\":\"x\",\"appliesTo\":[\"o1-dnothere\"],\"rules\":[{\"protocol\":\"any\",\"peers\":[\"10.0.0.0/8\"]}]}", "appliesTo names no device",
-                "{\"name\":\"x\",\"rules\":[]}", "rules: 1 to 256",
-                "{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"peers\":[\"10.0.0.0/8\"],\"extra\":1}]}", "unknown field");
+        Map<String, String> bad = Map.ofEntries(
+                Map.entry("{\"name\":\"x\",\"rules\":[{\"protocol\":\"sctp\",\"peers\":[\"10.0.0.0/8\"]}]}", "protocol must be"),
+                Map.entry("{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"ports\":\"70000\",\"peers\":[\"10.0.0.0/8\"]}]}", "ports out of range"),
+                Map.entry("{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"ports\":\"9-1\",\"peers\":[\"10.0.0.0/8\"]}]}", "ports out of range"),
+                Map.entry("{\"name\":\"x\",\"rules\":[{\"protocol\":\"icmp\",\"ports\":\"1\",\"peers\":[\"10.0.0.0/8\"]}]}", "ports only apply"),
+                Map.entry("{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"peers\":[\"10.0.0.0/33\"]}]}", "not a CIDR"),
+                Map.entry("{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"peers\":[\"group:nobody\"]}]}", "no security group named"),
+                Map.entry("{\"name\":\"x\",\"appliesTo\":[\"no spaces\"],\"rules\":[{\"protocol\":\"any\",\"peers\":[\"10.0.0.0/8\"]}]}", "appliesTo entries are"),
+                Map.entry("{\"name\":\"x\",\"appliesTo\":[],\"rules\":[{\"protocol\":\"any\",\"peers\":[\"10.0.0.0/8\"]}]}", "appliesTo: 1 to 1024"),
+                Map.entry("{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"ports\":\"22,80\",\"peers\":[\"10.0.0.0/8\"]}]}", "ports must be"),
+                Map.entry("{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"peers\":[null]}]}", "neither a CIDR"),
+                Map.entry("{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"peers\":[\"10.0.0.1\"]}]}", "needs its /length"),
+                Map.entry("{\"name\":\"x\",\"rules\":[]}", "rules: 1 to 256"),
+                Map.entry("{\"name\":\"x\",\"rules\":[null]}", "null is not a rule"),
+                Map.entry("{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"peers\":[\"10.0.0.0/8\"],\"extra\":1}]}", "unknown field"));
         for (var entry : bad.entrySet()) {
             Answer answer = call("POST", path, org.apiToken(), entry.getKey());
             assertEquals(400, answer.status(), entry.getKey());
@@ -393,6 +399,109 @@ class ControlApiTest {
         assertEquals(removed.get("revision").asLong(), missed.get("revision").asLong());
         assertEquals(403, call("POST", "/api/v1/devices/self/endpoints", peer.get("token").asText(), "{}").status(),
                 "a revoked device's token stops working");
+    }
+
+    /** The next event of the stream that is not a keepalive. */
+    private static JsonNode next(BlockingQueue<JsonNode> events) throws InterruptedException {
+        while (true) {
+            JsonNode event = events.poll(10, TimeUnit.SECONDS);
+            assertNotNull(event, "no event within 10 s");
+            if (!event.get("type").asText().equals("keepalive")) {
+                return event;
+            }
+        }
+    }
+
+    @Test
+    void peerStreamCarriesTheDevicesSecurityPolicyAsGroupsAndMembersChange() throws Exception {
+        Org org = organization("policy");
+        String path = "/api/v1/organizations/" + org.id() + "/security-groups";
+        JsonNode db = register(org.reusableKey(), "db", 80);
+        BlockingQueue<JsonNode> events = watch(base, db.get("token").asText(), "");
+        JsonNode snapshot = next(events);
+        assertEquals("snapshot", snapshot.get("type").asText());
+        assertFalse(snapshot.at("/policy/enforced").asBoolean(), "no group applies yet: open");
+
+        // A group that applies to another device leaves db's policy as it was, so db hears nothing of it.
+        assertEquals(201, call("POST", path, org.apiToken(), "{\"name\":\"web\",\"appliesTo\":[\"web1\"],"
+                + "\"rules\":[{\"protocol\":\"tcp\",\"ports\":\"443\",\"peers\":[\"0.0.0.0/0\"]}]}").status());
+        assertEquals(201, call("POST", path, org.apiToken(), "{\"name\":\"database\",\"appliesTo\":[\"db\"],"
+                + "\"rules\":[{\"protocol\":\"tcp\",\"ports\":\"5432\",\"peers\":[\"web\"]}]}").status());
+        JsonNode created = next(events);
+        assertEquals("policy", created.get("type").asText(), created.toString());
+        assertTrue(created.at("/policy/enforced").asBoolean());
+        assertEquals("database", created.at("/policy/groups/0").asText());
+        assertEquals("tcp", created.at("/policy/rules/0/protocol").asText());
+        assertEquals(5432, created.at("/policy/rules/0/fromPort").asInt());
+        assertEquals(5432, created.at("/policy/rules/0/toPort").asInt());
+        assertEquals(0, created.at("/policy/rules/0/peers").size(), "no device is in web yet");
+
+        // web1 joins: it is a new peer, and db's rule now lets its overlay addresses in.
+        JsonNode web1 = register(org.reusableKey(), "web1", 81);
+        JsonNode added = next(events);
+        assertEquals("upsert", added.get("type").asText(), added.toString());
+        JsonNode joined = next(events);
+        assertEquals("policy", joined.get("type").asText(), joined.toString());
+        assertEquals(added.get("revision").asLong(), joined.get("revision").asLong());
+        assertEquals(web1.at("/overlayIps/0").asText() + "/32", joined.at("/policy/rules/0/peers/0").asText());
+        assertEquals(web1.at("/overlayIps/1").asText() + "/128", joined.at("/policy/rules/0/peers/1").asText());
+        long beforeChange = joined.get("revision").asLong();
+
+        assertEquals(200, call("PUT", path + "/database", org.apiToken(), "{\"rules\":[{\"protocol\":\"tcp\","
+                + "\"ports\":\"5432-5433\",\"peers\":[\"group:web\"]}]}").status());
+        JsonNode changed = next(events);
+        assertEquals("policy", changed.get("type").asText(), changed.toString());
+        assertEquals(5433, changed.at("/policy/rules/0/toPort").asInt());
+        assertTrue(changed.get("revision").asLong() > beforeChange);
+
+        // Resuming from before the change yields the policy the watcher missed.
+        BlockingQueue<JsonNode> resumed = watch(base, db.get("token").asText(), "?since=" + beforeChange);
+        JsonNode missed = next(resumed);
+        assertEquals("policy", missed.get("type").asText(), missed.toString());
+        assertEquals(changed.get("policy"), missed.get("policy"));
+        assertEquals(changed.get("revision").asLong(), missed.get("revision").asLong());
+
+        assertEquals(200, call("DELETE", path + "/database", org.apiToken(), null).status());
+        JsonNode deleted = next(events);
+        assertEquals("policy", deleted.get("type").asText(), deleted.toString());
+        assertFalse(deleted.at("/policy/enforced").asBoolean(), "no group applies any more: open again");
+        assertEquals(0, deleted.at("/policy/rules").size());
+    }
+
+    @Test
+    void streamsOfDevicesOnOneMemberEachGetTheirOwnPolicyAndOnlyWhenItChanges() throws Exception {
+        Org org = organization("policy-shared");
+        String path = "/api/v1/organizations/" + org.id() + "/security-groups";
+        JsonNode db = register(org.reusableKey(), "db", 80);
+        JsonNode web1 = register(org.reusableKey(), "web1", 81);
+        BlockingQueue<JsonNode> dbEvents = watch(base, db.get("token").asText(), "");
+        BlockingQueue<JsonNode> webEvents = watch(base, web1.get("token").asText(), "");
+        assertEquals("snapshot", next(dbEvents).get("type").asText());
+        assertEquals("snapshot", next(webEvents).get("type").asText());
+
+        assertEquals(201, call("POST", path, org.apiToken(), "{\"name\":\"web\",\"appliesTo\":[\"web1\"],"
+                + "\"rules\":[{\"protocol\":\"tcp\",\"ports\":\"443\",\"peers\":[\"0.0.0.0/0\"]}]}").status());
+        JsonNode webPolicy = next(webEvents);
+        assertEquals("policy", webPolicy.get("type").asText(), webPolicy.toString());
+        assertEquals("web", webPolicy.at("/policy/groups/0").asText());
+        assertEquals("0.0.0.0/0", webPolicy.at("/policy/rules/0/peers/0").asText());
+
+        assertEquals(201, call("POST", path, org.apiToken(), "{\"name\":\"database\",\"appliesTo\":[\"db\"],"
+                + "\"rules\":[{\"protocol\":\"tcp\",\"ports\":\"5432\",\"peers\":[\"web\"]}]}").status());
+        JsonNode dbPolicy = next(dbEvents);
+        assertEquals("policy", dbPolicy.get("type").asText(), "the web group left db open: " + dbPolicy);
+        assertEquals("database", dbPolicy.at("/policy/groups/0").asText());
+        assertEquals(web1.at("/overlayIps/0").asText() + "/32", dbPolicy.at("/policy/rules/0/peers/0").asText(),
+                "db's rule lets in the members of web");
+
+        // The database group left web1 as it was, and a newcomer in no group changes neither policy: both
+        // streams hear next only of the new peer.
+        JsonNode laptop = register(org.reusableKey(), "laptop", 82);
+        for (BlockingQueue<JsonNode> events : List.of(dbEvents, webEvents)) {
+            JsonNode added = next(events);
+            assertEquals("upsert", added.get("type").asText(), added.toString());
+            assertEquals(laptop.get("id").asText(), added.at("/peers/0/id").asText());
+        }
     }
 
     @Test

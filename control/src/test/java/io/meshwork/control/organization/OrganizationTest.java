@@ -7,9 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.meshwork.protocol.api.Endpoint;
+import io.meshwork.protocol.api.PolicyRule;
+import io.meshwork.protocol.api.SecurityPolicy;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.SerializationTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
 import org.junit.jupiter.api.AfterAll;
@@ -123,6 +127,98 @@ class OrganizationTest {
                 new Organization.GetPeerMap(delta.revision(), r)).reply().peerMap();
         assertFalse(upToDate.full());
         assertTrue(upToDate.peers().isEmpty() && upToDate.removed().isEmpty());
+    }
+
+    private Organization.PeerMap peerMap(long since, String deviceId) {
+        return org.<Organization.Reply>runCommand(r -> new Organization.GetPeerMap(since, deviceId, r)).reply()
+                .peerMap();
+    }
+
+    private void saveGroup(Organization.SecurityGroup group) {
+        assertEquals(200, org.<Organization.Reply>runCommand(r -> new Organization.SaveSecurityGroup(group, r))
+                .reply().status());
+    }
+
+    @Test
+    void securityGroupChangesAreRevisionsAndBringTheWatchersPolicyAlong() {
+        created();
+        key("k", true, 0);
+        register("k", "d1", "pk1", 2000);
+        register("k", "d2", "pk2", 2000);
+        Organization.PeerMap snapshot = peerMap(0, "d1");
+        assertEquals(SecurityPolicy.OPEN, snapshot.policy(), "a snapshot carries the policy, open without groups");
+        assertEquals(null, peerMap(0, null).policy(), "no watcher, no policy");
+
+        long before = org.getState().revision();
+        saveGroup(new Organization.SecurityGroup("ssh", List.of("d1-host"),
+                List.of(new Organization.Rule("tcp", "22", List.of("group:admins")))));
+        Organization.PeerMap afterSave = peerMap(before, "d1");
+        assertEquals(before + 1, afterSave.revision(), "saving a group is a change with a revision");
+        assertFalse(afterSave.full());
+        assertEquals(new SecurityPolicy(true, List.of("ssh"), List.of(new PolicyRule("tcp", 22, 22, List.of()))),
+                afterSave.policy(), "the referenced group does not exist yet");
+        assertEquals(List.of(), afterSave.peers());
+
+        long beforeAdmins = org.getState().revision();
+        saveGroup(new Organization.SecurityGroup("admins", List.of("laptop"),
+                List.of(new Organization.Rule("any", null, List.of("100.64.0.0/10")))));
+        assertEquals(List.of(), peerMap(beforeAdmins, "d1").policy().rules().get(0).peers(), "no laptop yet");
+
+        // A device joins the referenced group by registering with its hostname.
+        long beforeLaptop = org.getState().revision();
+        org.<Organization.Reply>runCommand(replyTo -> new Organization.Register("k", "secret-k", "d3", "pk3", "laptop", Map.of(),
+                List.of(), "token-d3", "serial-d3", 2000, replyTo));
+        Organization.PeerMap joined = peerMap(beforeLaptop, "d1");
+        List<String> laptop = org.getState().devices().get("d3").overlayIps();
+        assertEquals(List.of(laptop.get(0) + "/32", laptop.get(1) + "/128"), joined.policy().rules().get(0).peers());
+
+        long beforeEndpoints = org.getState().revision();
+        org.<Organization.Reply>runCommand(r -> new Organization.ReportEndpoints("d3",
+                List.of(new Endpoint("203.0.113.7:41641", "stun")), Map.of(), 3000, r));
+        assertEquals(null, peerMap(beforeEndpoints, "d1").policy(), "an endpoint change cannot change a policy");
+
+        long beforeDelete = org.getState().revision();
+        assertEquals(200, org.<Organization.Reply>runCommand(r -> new Organization.DeleteSecurityGroup("ssh", r))
+                .reply().status());
+        assertEquals(SecurityPolicy.OPEN, peerMap(beforeDelete, "d1").policy());
+        org.restart();
+        assertEquals(SecurityPolicy.OPEN, peerMap(beforeDelete, "d1").policy(), "group changes survive a restart");
+    }
+
+    @Test
+    void aWatcherOfNoDeviceGetsWhatEveryDevicesPolicyIsResolvedFromWhenOneMayHaveChanged() {
+        created();
+        key("k", true, 0);
+        register("k", "d1", "pk1", 2000);
+        register("k", "d2", "pk2", 2000);
+        register("k", "d3", "pk3", 2000);
+        Organization.PeerMap snapshot = peerMap(0, null);
+        assertEquals(Map.of(), snapshot.policyInputs().members(), "without groups no device is a member");
+        assertEquals(SecurityPolicy.OPEN, snapshot.forWatcher("d1").policy());
+
+        long before = org.getState().revision();
+        saveGroup(new Organization.SecurityGroup("db", List.of("d1-host"),
+                List.of(new Organization.Rule("tcp", "5432", List.of("group:web")))));
+        saveGroup(new Organization.SecurityGroup("web", List.of("d2-host"),
+                List.of(new Organization.Rule("tcp", "443", List.of("0.0.0.0/0")))));
+        Organization.PeerMap shared = peerMap(before, null);
+        assertEquals(null, shared.policy(), "no watcher device, no policy of its own");
+        assertEquals(Set.of("d1", "d2"), shared.policyInputs().members().keySet(), "d3 is in no group");
+        for (String device : List.of("d1", "d2", "d3", "unknown")) {
+            assertEquals(peerMap(before, device).policy(), shared.forWatcher(device).policy(),
+                    "resolved by the watcher as the organization resolves it: " + device);
+        }
+        assertEquals(null, shared.forWatcher("d1").policyInputs(), "a stream passes on its own policy only");
+        // The feed may run on another member than the organization.
+        new SerializationTestKit(TEST_KIT.system()).verifySerialization(shared, true);
+
+        long beforeEndpoints = org.getState().revision();
+        org.<Organization.Reply>runCommand(r -> new Organization.ReportEndpoints("d2",
+                List.of(new Endpoint("203.0.113.7:41641", "stun")), Map.of(), 3000, r));
+        Organization.PeerMap moved = peerMap(beforeEndpoints, null);
+        assertEquals(null, moved.policyInputs(), "an endpoint change cannot change a policy");
+        assertEquals(List.of("d2"), moved.peers().stream().map(p -> p.id()).toList());
+        assertEquals(moved, moved.forWatcher("d1"), "without inputs the map is the same for every watcher");
     }
 
     @Test

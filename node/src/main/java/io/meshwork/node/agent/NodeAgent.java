@@ -7,6 +7,19 @@ import io.meshwork.node.dataplane.AllowedIps;
 import io.meshwork.node.dataplane.Peer;
 import io.meshwork.node.dataplane.TunDevice;
 import io.meshwork.node.dataplane.WireGuardDevice;
+import io.meshwork.node.filter.PacketFilter;
+import io.meshwork.node.filter.PolicyException;
+import io.meshwork.node.tunnel.ProbeRouter;
+import io.meshwork.node.tunnel.TunnelPeer;
+import io.meshwork.node.tunnel.TunnelSettings;
+import io.meshwork.node.tunnel.TunnelStatus;
+import io.meshwork.node.tunnel.TunnelSupervisor;
+import io.meshwork.protocol.demux.DatagramKind;
+import io.meshwork.protocol.nat.MappingBehavior;
+import io.meshwork.protocol.path.NatPolicy;
+import io.meshwork.protocol.probe.ProbeCodec;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import io.meshwork.node.local.LocalApiHandler;
 import io.meshwork.node.local.LocalApiServer;
 import io.meshwork.node.local.NodeStatus;
@@ -63,8 +76,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The node agent: registers with control (once; the identity stays in the state directory), runs the WireGuard
  * interface, probes its NAT on the WireGuard socket and reports its endpoints, follows the peer map (resuming from
- * the last revision after a reconnect) and keeps one WireGuard peer per device of the organization, sending to the
- * endpoint {@link EndpointChoice} picks. Simultaneous handshakes from both sides open endpoint-independent NATs.
+ * the last revision after a reconnect) and keeps one WireGuard peer per device of the organization. Each peer's
+ * path is a {@link io.meshwork.node.tunnel.PeerTunnel} actor: relayed at once, direct once probes find a way
+ * through both NATs, relayed again when the direct path dies. The security policy from control filters what
+ * peers may send in.
  */
 public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
@@ -75,8 +90,6 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int PERSISTENT_KEEPALIVE_SECONDS = 25;
-    /** How long a direct handshake may take before the peer is reached through the relay instead. */
-    static final Duration DIRECT_ATTEMPT = Duration.ofSeconds(8);
     private static final Pattern PING_TIME = Pattern.compile("time=([0-9.]+) ms");
 
     private final NodeIdentity identity;
@@ -93,14 +106,13 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private final Map<String, PeerInfo> peers = new ConcurrentHashMap<>();
     private volatile RelayClient relay;
     private volatile String relayName;
-    private final Map<String, String> reasons = new ConcurrentHashMap<>();
+    private final Map<Key, TunnelStatus> tunnelStatus = new ConcurrentHashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile Map<String, Object> natReport = Map.of();
     private volatile Set<String> ownPublicIps = Set.of();
-    /** Endpoint choice waits for this node's first NAT probe: without its public IP, a peer behind the same NAT
-     * would look remote and be sent to at its public address, which NATs rarely hairpin. */
-    private volatile boolean probed;
-    private final Set<String> directAttempted = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicBoolean rediscoveryQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    private final ActorSystem<TunnelSupervisor.Command> tunnels;
+    private final ProbeRouter probes;
     private volatile long revision;
     private volatile boolean closed;
     private final Thread streamThread;
@@ -113,6 +125,15 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         this.device = device;
         this.uapi = uapi;
         this.localApi = LocalApiServer.start(stateDirectory, this);
+        Key privateKey = Key.fromBase64(identity.privateKey());
+        TunnelSupervisor.Wiring wiring = new TunnelSupervisor.Wiring(this::tunnelPort, this::tunnelStatusChanged,
+                TunnelSettings.defaults(), System::nanoTime, System.nanoTime(), DispatcherSelector.defaultDispatcher());
+        this.tunnels = ActorSystem.create(TunnelSupervisor.create(wiring, selfFacts(List.of(), Map.of())),
+                "meshwork-node", com.typesafe.config.ConfigFactory.parseString(
+                        "pekko.loglevel = WARNING\npekko.log-dead-letters = off\npekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off")
+                        .withFallback(com.typesafe.config.ConfigFactory.load()));
+        this.probes = new ProbeRouter(new ProbeCodec(privateKey), key -> device.peer(key) != null, tunnels);
+        device.registerShared(DatagramKind.PROBE, probes::onDatagram);
         this.streamThread = new Thread(this::followPeers, "node-peer-stream");
         this.streamThread.setDaemon(true);
     }
@@ -169,26 +190,16 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 public void onPacket(RelayKey source, ByteBuffer payload) {
                     device.receiveFromRelay(Key.of(source.bytes()), payload);
                 }
+
+                @Override
+                public void onDisco(RelayKey source, ByteBuffer payload) {
+                    probes.onRelayed(payload);
+                }
             }, RelayClientConfig.defaults());
             relayName = info.name();
             device.setRelayPath((peer, datagram) -> relay.sendPacket(RelayKey.of(peer.toBytes()), datagram));
         } catch (Exception e) {
             log.warn("cannot use relay {}: {}", info.name(), e.toString());
-        }
-    }
-
-    /** Peers that have no session after the direct attempt move to the relay (design: relay as the fallback). */
-    private void fallBackToRelayIfNeeded(String peerId) {
-        PeerInfo info = peers.get(peerId);
-        if (info == null || relay == null) {
-            return;
-        }
-        Peer peer = device.peer(Key.fromBase64(info.publicKey()));
-        if (peer != null && !peer.hasSession() && !peer.viaRelay()) {
-            device.useRelay(peer, true);
-            reasons.put(peerId, "direct handshake got no answer within " + DIRECT_ATTEMPT.toSeconds()
-                    + " s; relaying through " + relayName);
-            device.initiateHandshake(peer);
         }
     }
 
@@ -224,7 +235,17 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
     // ---- endpoints ----------------------------------------------------------------------------------------
 
-    private void probeAndReport() {
+    /** A tunnel saw its direct path die: look at this node's endpoints again soon (a NAT may have rebound). */
+    private void rediscoverSoon() {
+        if (!closed && rediscoveryQueued.compareAndSet(false, true)) {
+            scheduler.schedule(() -> {
+                rediscoveryQueued.set(false);
+                probeAndReport();
+            }, 0, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private synchronized void probeAndReport() {
         try {
             List<Endpoint> endpoints = new ArrayList<>();
             int port = device.listenPort();
@@ -247,16 +268,108 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                     natReport = JSON.readValue(NetcheckReportFormat.json(result), new TypeReference<>() {});
                 }
             }
+            tunnels.tell(new TunnelSupervisor.SelfUpdated(selfFacts(endpoints, natReport)));
             control.reportEndpoints(identity.registration().token(), new EndpointReport(endpoints, natReport));
         } catch (Exception e) {
             log.warn("endpoint discovery failed: {}", e.toString());
-        } finally {
-            if (!probed) {
-                probed = true;
-                synchronized (this) {
-                    peers.values().forEach(this::choosePath);
+        }
+    }
+
+    private TunnelPeer selfFacts(List<Endpoint> endpoints, Map<String, Object> nat) {
+        List<InetSocketAddress> lan = new ArrayList<>();
+        List<InetSocketAddress> reflexive = new ArrayList<>();
+        if (endpoints.isEmpty()) {
+            try {
+                for (String ip : localAddresses()) {
+                    lan.add(new InetSocketAddress(ip, device.listenPort()));
                 }
+            } catch (IOException e) {
+                log.debug("cannot list local addresses: {}", e.toString());
             }
+        }
+        split(endpoints, lan, reflexive);
+        return new TunnelPeer(lan, reflexive, device.listenPort(), natSide(nat));
+    }
+
+    /** What the peer map says of a peer, as its tunnel needs it. */
+    private static TunnelPeer peerFacts(PeerInfo info) {
+        List<InetSocketAddress> lan = new ArrayList<>();
+        List<InetSocketAddress> reflexive = new ArrayList<>();
+        split(info.endpoints() == null ? List.of() : info.endpoints(), lan, reflexive);
+        int localPort = lan.isEmpty() ? 0 : lan.get(0).getPort();
+        return new TunnelPeer(lan, reflexive, localPort, natSide(info.nat()));
+    }
+
+    private static void split(List<Endpoint> endpoints, List<InetSocketAddress> lan, List<InetSocketAddress> reflexive) {
+        for (Endpoint endpoint : endpoints) {
+            InetSocketAddress address;
+            try {
+                address = Addresses.parseEndpoint(endpoint.address());
+            } catch (IllegalArgumentException e) {
+                log.debug("ignoring endpoint {}: {}", endpoint.address(), e.getMessage());
+                continue;
+            }
+            if (endpoint.source().equals("local")) {
+                lan.add(address);
+            } else if (!reflexive.contains(address)) {
+                reflexive.add(address);
+            }
+        }
+    }
+
+    private static NatPolicy.Side natSide(Map<String, Object> nat) {
+        if (nat == null || nat.isEmpty()) {
+            return NatPolicy.Side.unknown();
+        }
+        boolean udp = !Boolean.FALSE.equals(nat.get("udp"));
+        MappingBehavior mapping;
+        try {
+            mapping = MappingBehavior.valueOf(String.valueOf(nat.get("mapping")));
+        } catch (IllegalArgumentException e) {
+            mapping = MappingBehavior.UNKNOWN;
+        }
+        return new NatPolicy.Side(udp, mapping);
+    }
+
+    // ---- tunnels -----------------------------------------------------------------------------------------
+
+    private DeviceTunnelPort tunnelPort(Key peerKey) {
+        return new DeviceTunnelPort(device, peerKey, probes, () -> relay, () -> fallbackEndpoint(peerKey),
+                this::rediscoverSoon);
+    }
+
+    private void tunnelStatusChanged(Key peer, TunnelStatus status) {
+        if (status == null) {
+            tunnelStatus.remove(peer);
+        } else {
+            TunnelStatus previous = tunnelStatus.put(peer, status);
+            if (previous == null || previous.state() != status.state()) {
+                log.info("peer {}: {}", peer.toBase64().substring(0, 8), status.reason());
+            }
+        }
+    }
+
+    /** Without a relay: the endpoint a plain WireGuard peer would use ({@link EndpointChoice}). */
+    private InetSocketAddress fallbackEndpoint(Key peerKey) {
+        return peers.values().stream()
+                .filter(info -> info.publicKey().equals(peerKey.toBase64()))
+                .findFirst()
+                .flatMap(info -> EndpointChoice.choose(info.endpoints(), ownPublicIps))
+                .map(choice -> Addresses.parseEndpoint(choice.address()))
+                .orElse(null);
+    }
+
+    private void applyPolicy(PeerMapEvent event) {
+        if (event.policy() == null) {
+            return;
+        }
+        try {
+            device.setPacketFilter(PacketFilter.forPolicy(event.policy(), device.packetFilter()));
+            log.info("security policy at revision {}: {}", event.revision(),
+                    event.policy().enforced() ? "groups " + event.policy().groups() : "open (no group applies)");
+        } catch (PolicyException e) {
+            log.error("cannot enforce the security policy from control ({}); letting in replies only", e.getMessage());
+            device.setPacketFilter(PacketFilter.repliesOnly(device.packetFilter()));
         }
     }
 
@@ -317,6 +430,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             case PeerMapEvent.REMOVE -> event.removed().forEach(this::remove);
             default -> { }
         }
+        applyPolicy(event);
         revision = Math.max(revision, event.revision());
     }
 
@@ -336,44 +450,16 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 device.addAllowedIp(peer, AllowedIps.Prefix.parse(ip));
             }
         }
+        device.pinPath(peer, true);
         device.setPersistentKeepalive(peer, PERSISTENT_KEEPALIVE_SECONDS);
-        if (probed) {
-            choosePath(info);
-        } else {
-            reasons.put(info.id(), "waiting for this node's first NAT probe");
-        }
-    }
-
-    /** Points the peer at the endpoint {@link EndpointChoice} picks and starts the direct attempt once. */
-    private void choosePath(PeerInfo info) {
-        Peer peer = device.peer(Key.fromBase64(info.publicKey()));
-        if (peer == null) {
-            return;
-        }
-        EndpointChoice.choose(info.endpoints(), ownPublicIps).ifPresentOrElse(choice -> {
-            InetSocketAddress endpoint = Addresses.parseEndpoint(choice.address());
-            if (!endpoint.equals(peer.endpoint()) && !peer.hasSession()) {
-                device.setEndpoint(peer, endpoint);
-                // Both peers do this when they learn each other's endpoints: the crossing initiations open
-                // endpoint-independent NATs on both sides.
-                device.initiateHandshake(peer);
-            }
-            if (!peer.viaRelay()) {
-                reasons.put(info.id(), choice.reason());
-            }
-        }, () -> reasons.putIfAbsent(info.id(), "the peer has reported no endpoint yet"));
-        if (directAttempted.add(info.id())) {
-            scheduler.schedule(() -> fallBackToRelayIfNeeded(info.id()), DIRECT_ATTEMPT.toMillis(),
-                    TimeUnit.MILLISECONDS);
-        }
+        tunnels.tell(new TunnelSupervisor.PeerUpserted(key, peerFacts(info)));
     }
 
     private void remove(String id) {
-        directAttempted.remove(id);
         PeerInfo info = peers.remove(id);
-        reasons.remove(id);
         if (info != null) {
-            device.removePeer(Key.fromBase64(info.publicKey()));
+            // The tunnel drops the WireGuard peer and its keys as it stops.
+            tunnels.tell(new TunnelSupervisor.PeerRemoved(Key.fromBase64(info.publicKey())));
         }
     }
 
@@ -384,35 +470,28 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         var registration = identity.registration();
         List<NodeStatus.Peer> rows = new ArrayList<>();
         for (PeerInfo info : peers.values()) {
-            Peer peer = device.peer(Key.fromBase64(info.publicKey()));
+            Key key = Key.fromBase64(info.publicKey());
+            Peer peer = device.peer(key);
+            TunnelStatus tunnel = tunnelStatus.get(key);
             boolean session = peer != null && peer.hasSession();
-            boolean relayed = session && peer.viaRelay();
+            boolean relayed = peer != null && peer.viaRelay();
             long handshake = peer == null ? 0 : peer.lastHandshakeEpochMillis();
             String transport = relayed && relay != null
                     ? relay.status().transport().map(t -> t.name().toLowerCase(java.util.Locale.ROOT)).orElse("udp")
                     : "udp";
+            Double latency = tunnel == null || tunnel.latency() == null ? null : tunnel.latency().toNanos() / 1e6;
+            String reason = tunnel == null ? "starting" : tunnel.reason();
             rows.add(new NodeStatus.Peer(info.id(), info.hostname(), info.overlayIps(),
-                    relayed ? "relay" : session ? "direct" : "none",
+                    !session ? "none" : relayed ? "relay" : "direct",
                     !relayed && peer != null && peer.endpoint() != null ? Addresses.format(peer.endpoint()) : null,
-                    relayed ? relayName : null, transport, null,
+                    relayed ? relayName : null, transport, latency,
                     handshake == 0 ? null : Instant.ofEpochMilli(handshake).toString(),
                     peer == null ? 0 : peer.rxBytes(), peer == null ? 0 : peer.txBytes(),
-                    reason(info.id(), session, relayed)));
+                    session ? reason : "no WireGuard session yet; " + reason));
         }
         rows.sort(Comparator.comparing(NodeStatus.Peer::hostname));
         return new NodeStatus(new NodeStatus.Self(registration.id(), identity.hostname(),
                 registration.overlayIps(), natReport), rows);
-    }
-
-    private String reason(String peerId, boolean session, boolean relayed) {
-        String reason = reasons.getOrDefault(peerId, "");
-        if (!session) {
-            return "no WireGuard session yet; " + reason;
-        }
-        if (relayed && !reason.contains("relay")) {
-            return "the peer reaches this node through relay " + relayName + " (no direct path from its side)";
-        }
-        return reason;
     }
 
     @Override
@@ -461,6 +540,12 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         closed = true;
         streamThread.interrupt();
         scheduler.shutdownNow();
+        tunnels.terminate();
+        try {
+            tunnels.getWhenTerminated().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.debug("tunnels did not stop in time: {}", e.toString());
+        }
         localApi.close();
         uapi.close();
         if (relay != null) {

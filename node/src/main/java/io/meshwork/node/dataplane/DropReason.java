@@ -22,5 +22,7 @@ public enum DropReason {
     /** The staged queue of a peer without a session was full. */
     STAGED_QUEUE_FULL,
     /** Not an IPv4 or IPv6 packet. */
-    NOT_IP
+    NOT_IP,
+    /** An inbound packet the security policy refused (no rule allows it and it answers no flow of ours). */
+    FILTERED
 }

@@ -27,6 +27,8 @@ public final class Peer {
     volatile InetSocketAddress endpoint;
     /** Send through the relay instead of to {@link #endpoint}; follows the path the peer's packets last came by. */
     volatile boolean viaRelay;
+    /** The path is chosen from outside (by the node's tunnel logic): authenticated packets do not move it. */
+    volatile boolean pathPinned;
     volatile long persistentKeepaliveNanos;
     volatile Keypair previous;
     volatile Keypair current;

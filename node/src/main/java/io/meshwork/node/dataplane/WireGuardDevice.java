@@ -1,5 +1,8 @@
 package io.meshwork.node.dataplane;
 
+import io.meshwork.node.filter.PacketFilter;
+import io.meshwork.node.filter.PacketHeaders;
+import io.meshwork.node.filter.Verdict;
 import io.meshwork.node.transport.PacketTransport;
 import io.meshwork.protocol.demux.DatagramKind;
 import io.meshwork.protocol.wireguard.ChaChaPoly;
@@ -48,6 +51,8 @@ public final class WireGuardDevice implements AutoCloseable {
     static final int UNDER_LOAD_HANDSHAKES_PER_SECOND = 128;
     private static final int MAX_PACKET = 65535;
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Filter scratch per receiving thread: the socket's I/O thread and the relay client's both deliver inbound. */
+    private static final ThreadLocal<PacketHeaders> INBOUND_HEADERS = ThreadLocal.withInitial(PacketHeaders::new);
 
     private record IndexEntry(Peer peer, Keypair keypair) {}
 
@@ -71,6 +76,7 @@ public final class WireGuardDevice implements AutoCloseable {
 
     private volatile LocalIdentity identity;
     private volatile RelayPath relayPath;
+    private volatile PacketFilter packetFilter;
     private volatile CookieChecker cookieChecker;
     private volatile PacketTransport transport;
     private volatile int listenPort;
@@ -84,6 +90,8 @@ public final class WireGuardDevice implements AutoCloseable {
 
     /** Receive-side scratch, used only on the transport's I/O thread. */
     private final ByteBuffer decrypted = ByteBuffer.allocateDirect(MAX_PACKET);
+    /** Send-side scratch, used only on the thread reading the TUN device. */
+    private final PacketHeaders outboundHeaders = new PacketHeaders();
 
     /**
      * @param tun              the interface to carry packets for
@@ -250,6 +258,18 @@ public final class WireGuardDevice implements AutoCloseable {
         peer.endpoint = endpoint;
     }
 
+    /**
+     * Enforces a security policy on decrypted inbound packets (refused ones are dropped as
+     * {@link DropReason#FILTERED}); outbound packets record their flows in it so replies pass. Null: no filtering.
+     */
+    public void setPacketFilter(PacketFilter filter) {
+        this.packetFilter = filter;
+    }
+
+    public PacketFilter packetFilter() {
+        return packetFilter;
+    }
+
     /** Where datagrams for peers on the relay path go. */
     public void setRelayPath(RelayPath relayPath) {
         this.relayPath = relayPath;
@@ -258,6 +278,15 @@ public final class WireGuardDevice implements AutoCloseable {
     /** Sends this peer's datagrams through the relay ({@code true}) or to its endpoint. */
     public void useRelay(Peer peer, boolean viaRelay) {
         peer.viaRelay = viaRelay;
+    }
+
+    /**
+     * Pins the peer's path: with {@code pinned}, packets from the peer no longer move it (WireGuard roaming
+     * is off) and only {@link #setEndpoint} and {@link #useRelay} do. The node's tunnel logic pins every peer it
+     * manages, since it measures paths and decides; a plain WireGuard interface roams as WireGuard does.
+     */
+    public void pinPath(Peer peer, boolean pinned) {
+        peer.pathPinned = pinned;
     }
 
     /** A datagram a relay delivered from {@code source}: handled as if it came from the socket. */
@@ -285,6 +314,9 @@ public final class WireGuardDevice implements AutoCloseable {
 
     /** An authenticated packet from {@code sender}: the peer's path follows it (WireGuard roaming, relay included). */
     private static void roam(Peer peer, InetSocketAddress sender) {
+        if (peer.pathPinned) {
+            return;
+        }
         if (sender == RELAY_SOURCE) {
             peer.viaRelay = true;
         } else {
@@ -404,6 +436,10 @@ public final class WireGuardDevice implements AutoCloseable {
         if (peer == null) {
             drop(DropReason.NO_ROUTE, "", tun.name());
             return;
+        }
+        PacketFilter filter = packetFilter;
+        if (filter != null) {
+            filter.outbound(packet, outboundHeaders);
         }
         send(peer, packet, sealed);
     }
@@ -809,6 +845,14 @@ public final class WireGuardDevice implements AutoCloseable {
         }
         packet.limit(totalLength);
         peer.dataReceived = now;
+        PacketFilter filter = packetFilter;
+        if (filter != null) {
+            Verdict verdict = filter.inbound(packet, INBOUND_HEADERS.get());
+            if (!verdict.accepted()) {
+                drop(DropReason.FILTERED, verdict.name(), sender);
+                return;
+            }
+        }
         try {
             tun.write(packet);
         } catch (IOException e) {

@@ -9,13 +9,13 @@ import org.bouncycastle.crypto.params.KeyParameter;
  * XAEAD of WireGuard §5.4.7 (cookie replies): XChaCha20-Poly1305, that is HChaCha20 over the key and the
  * first 16 nonce bytes giving a subkey, then ChaCha20-Poly1305 with nonce 0x00000000 || last 8 nonce bytes.
  */
-final class XChaChaPoly {
+public final class XChaChaPoly {
 
-    static final int NONCE_LENGTH = 24;
+    public static final int NONCE_LENGTH = 24;
 
     private XChaChaPoly() {}
 
-    static byte[] seal(byte[] key, byte[] nonce, byte[] plaintext, byte[] authtext) {
+    public static byte[] seal(byte[] key, byte[] nonce, byte[] plaintext, byte[] authtext) {
         ChaCha20Poly1305 aead = cipher(true, key, nonce, authtext);
         byte[] out = new byte[aead.getOutputSize(plaintext.length)];
         int written = aead.processBytes(plaintext, 0, plaintext.length, out, 0);
@@ -27,7 +27,7 @@ final class XChaChaPoly {
         return out;
     }
 
-    static byte[] open(byte[] key, byte[] nonce, byte[] ciphertext, byte[] authtext)
+    public static byte[] open(byte[] key, byte[] nonce, byte[] ciphertext, byte[] authtext)
             throws InvalidCipherTextException {
         ChaCha20Poly1305 aead = cipher(false, key, nonce, authtext);
         byte[] out = new byte[aead.getOutputSize(ciphertext.length)];

@@ -1,0 +1,87 @@
+package io.meshwork.node.agent;
+
+import io.meshwork.node.dataplane.Peer;
+import io.meshwork.node.dataplane.WireGuardDevice;
+import io.meshwork.node.relay.RelayClient;
+import io.meshwork.node.tunnel.ProbeRouter;
+import io.meshwork.node.tunnel.TunnelPort;
+import io.meshwork.protocol.probe.ProbeMessage;
+import io.meshwork.protocol.relay.RelayKey;
+import io.meshwork.protocol.wireguard.Key;
+import java.net.InetSocketAddress;
+import java.util.function.Supplier;
+
+/**
+ * A tunnel's hands on the real node: probes leave from the WireGuard socket (so they open the mappings WireGuard
+ * traffic will use) or through the relay; path changes move the WireGuard peer between relay and endpoint.
+ * Without a relay, "relayed" means sending to the peer's best advertised endpoint instead, as a plain
+ * WireGuard peer would.
+ */
+final class DeviceTunnelPort implements TunnelPort {
+
+    private final WireGuardDevice device;
+    private final Key peerKey;
+    private final ProbeRouter probes;
+    private final Supplier<RelayClient> relay;
+    private final Supplier<InetSocketAddress> fallbackEndpoint;
+    private final Runnable rediscover;
+
+    DeviceTunnelPort(WireGuardDevice device, Key peerKey, ProbeRouter probes, Supplier<RelayClient> relay,
+            Supplier<InetSocketAddress> fallbackEndpoint, Runnable rediscover) {
+        this.device = device;
+        this.peerKey = peerKey;
+        this.probes = probes;
+        this.relay = relay;
+        this.fallbackEndpoint = fallbackEndpoint;
+        this.rediscover = rediscover;
+    }
+
+    @Override
+    public void sendDirect(InetSocketAddress endpoint, ProbeMessage message) {
+        device.transport().send(probes.seal(peerKey, message), endpoint);
+    }
+
+    @Override
+    public boolean sendViaRelay(ProbeMessage message) {
+        RelayClient client = relay.get();
+        return client != null && client.sendDisco(RelayKey.of(peerKey.toBytes()), probes.seal(peerKey, message));
+    }
+
+    @Override
+    public void useDirect(InetSocketAddress endpoint) {
+        Peer peer = device.peer(peerKey);
+        if (peer != null) {
+            device.setEndpoint(peer, endpoint);
+            device.useRelay(peer, false);
+        }
+    }
+
+    @Override
+    public void useRelay() {
+        Peer peer = device.peer(peerKey);
+        if (peer == null) {
+            return;
+        }
+        if (relay.get() != null) {
+            device.useRelay(peer, true);
+        } else {
+            InetSocketAddress endpoint = fallbackEndpoint.get();
+            if (endpoint != null) {
+                device.setEndpoint(peer, endpoint);
+            }
+            device.useRelay(peer, false);
+        }
+        device.initiateHandshake(peer);
+    }
+
+    @Override
+    public void rediscoverEndpoints() {
+        rediscover.run();
+    }
+
+    @Override
+    public void close() {
+        device.removePeer(peerKey);
+        probes.forget(peerKey);
+    }
+}

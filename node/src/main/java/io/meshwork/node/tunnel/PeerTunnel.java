@@ -1,0 +1,511 @@
+package io.meshwork.node.tunnel;
+
+import io.meshwork.node.netcheck.NetcheckReportFormat;
+import io.meshwork.protocol.path.NatPolicy;
+import io.meshwork.protocol.path.PathPolicy;
+import io.meshwork.protocol.path.PortPrediction;
+import io.meshwork.protocol.probe.ProbeMessage;
+import io.meshwork.protocol.probe.ProbeMessage.CallMeMaybe;
+import io.meshwork.protocol.probe.ProbeMessage.Ping;
+import io.meshwork.protocol.probe.ProbeMessage.Pong;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.BehaviorBuilder;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/**
+ * One peer's path (design §4): a state machine with one behaviour per state.
+ *
+ * <ul>
+ *   <li><b>Relayed</b>: WireGuard runs through the relay from the first moment, so the peer is reachable at
+ *       once. An upgrade timer starts probing; a call-me-maybe or a ping from the peer starts it at once.</li>
+ *   <li><b>Probing</b>: pings every candidate endpoint (LAN, STUN-reflexive, addresses the peer's pings came
+ *       from) and tells the peer through the relay to probe back now, so both NATs open together. Where the
+ *       peer's NAT maps per destination, also sprays pings across its likely ports (port prediction). The first
+ *       pong moves traffic to that endpoint; no pong within the probe window settles on the relay and
+ *       schedules the next attempt with exponential backoff.</li>
+ *   <li><b>Direct</b>: pings the endpoint every heartbeat and the other candidates now and then, moving to a
+ *       clearly better one ({@link PathPolicy}); when the endpoint stops answering for the direct timeout,
+ *       traffic falls back to the relay (the WireGuard session carries on) and probing is retried soon.</li>
+ * </ul>
+ *
+ * Every transition publishes a {@link TunnelStatus} with its reason. Time comes from the injected clock and
+ * the actor's timers, so tests drive the machine with manual time and no sockets.
+ */
+public final class PeerTunnel {
+
+    /** What a tunnel understands. */
+    public sealed interface Command {}
+
+    /** The peer's advertised endpoints or NAT changed (from the peer map). */
+    public record PeerChanged(TunnelPeer peer) implements Command {}
+
+    /** This node's own endpoints or NAT changed (from endpoint discovery). */
+    public record SelfChanged(TunnelPeer self) implements Command {}
+
+    /**
+     * An authentic probe from the peer.
+     *
+     * @param from where it came from, or null when the relay delivered it
+     */
+    public record ProbeReceived(ProbeMessage message, InetSocketAddress from) implements Command {}
+
+    /** The peer left: stop and drop it. */
+    public enum Stop implements Command { INSTANCE }
+
+    private record Fire(Timer timer) implements Command {}
+
+    /** Timers, one of each at most. */
+    enum Timer { UPGRADE, PROBE_ROUND, PROBE_DEADLINE, PREDICTION, HEARTBEAT, REEVALUATE, RELAY_PING }
+
+    private static final int MAX_PENDING_PINGS = 512;
+
+    private final ActorContext<Command> context;
+    private final TimerScheduler<Command> timers;
+    private final TunnelPort port;
+    private final TunnelSettings settings;
+    private final LongSupplier clock;
+    private final Consumer<TunnelStatus> statusSink;
+    private final Random random;
+
+    private TunnelPeer peer;
+    private TunnelPeer self;
+    /** Endpoints the peer's pings came from: its reflexive address as our path sees it. */
+    private final Set<InetSocketAddress> learned = new LinkedHashSet<>();
+    private final Map<InetSocketAddress, PathPolicy.Candidate> answered = new HashMap<>();
+    private final Map<TxKey, SentPing> pending = new LinkedHashMap<>();
+    private final Deque<InetSocketAddress> predictionQueue = new ArrayDeque<>();
+    private Duration relayLatency;
+    private int attempts;
+    private int failures;
+    private int predicted;
+    private boolean peerAskedForPrediction;
+
+    private record TxKey(byte[] txid) {
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof TxKey key && java.util.Arrays.equals(txid, key.txid);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Arrays.hashCode(txid);
+        }
+    }
+
+    /** @param to where the ping went; null for a ping through the relay */
+    private record SentPing(InetSocketAddress to, long sentNanos) {}
+
+    private PeerTunnel(ActorContext<Command> context, TimerScheduler<Command> timers, TunnelPort port,
+            TunnelSettings settings, LongSupplier clock, Consumer<TunnelStatus> statusSink, TunnelPeer peer,
+            TunnelPeer self, long seed) {
+        this.context = context;
+        this.timers = timers;
+        this.port = port;
+        this.settings = settings;
+        this.clock = clock;
+        this.statusSink = statusSink;
+        this.peer = peer;
+        this.self = self;
+        this.random = new Random(seed);
+    }
+
+    /**
+     * A tunnel that starts relayed and attempts a direct path at once.
+     *
+     * @param clock monotonic nanoseconds (System::nanoTime, or a test's manual clock)
+     * @param seed  for port-prediction guesses and transaction ids' order; any value in production
+     */
+    public static Behavior<Command> create(TunnelPort port, TunnelSettings settings, LongSupplier clock,
+            Consumer<TunnelStatus> statusSink, TunnelPeer peer, TunnelPeer self, long seed) {
+        return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
+            PeerTunnel tunnel = new PeerTunnel(context, timers, port, settings, clock, statusSink, peer, self, seed);
+            return tunnel.relayed("reachable through the relay while a direct path is tried", Duration.ZERO);
+        }));
+    }
+
+    // ---- states --------------------------------------------------------------------------------------
+
+    private Behavior<Command> relayed(String reason, Duration nextAttempt) {
+        timers.cancelAll();
+        port.useRelay();
+        timers.startSingleTimer(Timer.UPGRADE, new Fire(Timer.UPGRADE), nextAttempt);
+        timers.startTimerWithFixedDelay(Timer.RELAY_PING, new Fire(Timer.RELAY_PING), settings.relayPing());
+        pingViaRelay();
+        publish(TunnelStatus.State.RELAYED, null, relayLatency, reason);
+        return common()
+                .onMessage(Fire.class, fire -> switch (fire.timer()) {
+                    case UPGRADE -> probing();
+                    case RELAY_PING -> {
+                        pingViaRelay();
+                        yield Behaviors.same();
+                    }
+                    default -> Behaviors.same();
+                })
+                .onMessage(ProbeReceived.class, received -> {
+                    ProbeMessage message = received.message();
+                    if (message instanceof CallMeMaybe call) {
+                        heardCallMeMaybe(call);
+                        return probing();
+                    }
+                    if (message instanceof Ping ping) {
+                        answer(ping, received.from());
+                        // The peer's probe got through to us: our probes back will likely get through too.
+                        return received.from() == null ? Behaviors.same() : probing();
+                    }
+                    Optional<InetSocketAddress> answeredFrom = pong((Pong) message, received.from());
+                    if (answeredFrom.isPresent()) {
+                        return direct(answeredFrom.get(), "a late probe answer from " + format(answeredFrom.get()));
+                    }
+                    publish(TunnelStatus.State.RELAYED, null, relayLatency, lastReason);
+                    return Behaviors.same();
+                })
+                .onMessage(PeerChanged.class, changed -> {
+                    boolean newEndpoints = !peer.endpoints().equals(changed.peer().endpoints());
+                    peer = changed.peer();
+                    return newEndpoints ? probing() : Behaviors.same();
+                })
+                .build();
+    }
+
+    private Behavior<Command> probing() {
+        timers.cancelAll();
+        attempts++;
+        predicted = 0;
+        predictionQueue.clear();
+        NatPolicy.Plan plan = NatPolicy.plan(self.nat(), peer.nat());
+        boolean predict = plan.predictPorts() || peerAskedForPrediction && !self.nat().endpointDependent();
+        if (predict) {
+            preparePrediction();
+        }
+        port.sendViaRelay(new CallMeMaybe(callMeMaybeEndpoints(), self.nat().endpointDependent()));
+        pingCandidates();
+        timers.startTimerWithFixedDelay(Timer.PROBE_ROUND, new Fire(Timer.PROBE_ROUND), settings.probeInterval());
+        timers.startSingleTimer(Timer.PROBE_DEADLINE, new Fire(Timer.PROBE_DEADLINE), settings.probeWindow());
+        if (!predictionQueue.isEmpty()) {
+            timers.startTimerWithFixedDelay(Timer.PREDICTION, new Fire(Timer.PREDICTION), settings.predictionPace());
+            sprayPrediction();
+        }
+        String reason = "probing " + candidates().size() + " candidate endpoint(s) while relayed"
+                + (predict ? "; port prediction across " + predictionQueue.size() + " ports" : "");
+        publish(TunnelStatus.State.PROBING, null, relayLatency, reason);
+        return common()
+                .onMessage(Fire.class, fire -> switch (fire.timer()) {
+                    case PROBE_ROUND -> {
+                        pingCandidates();
+                        yield Behaviors.same();
+                    }
+                    case PREDICTION -> {
+                        sprayPrediction();
+                        yield Behaviors.same();
+                    }
+                    case PROBE_DEADLINE -> {
+                        failures++;
+                        Duration retry = settings.retryAfter(failures);
+                        yield relayed(noDirectPath(plan, retry), retry);
+                    }
+                    default -> Behaviors.same();
+                })
+                .onMessage(ProbeReceived.class, received -> {
+                    ProbeMessage message = received.message();
+                    if (message instanceof CallMeMaybe call) {
+                        heardCallMeMaybe(call);
+                        pingCandidates();
+                        return Behaviors.same();
+                    }
+                    if (message instanceof Ping ping) {
+                        answer(ping, received.from());
+                        if (received.from() != null && learned.add(received.from())) {
+                            ping(received.from());
+                        }
+                        return Behaviors.same();
+                    }
+                    Optional<InetSocketAddress> answeredFrom = pong((Pong) message, received.from());
+                    if (answeredFrom.isEmpty()) {
+                        return Behaviors.same();
+                    }
+                    Optional<PathPolicy.Candidate> best = PathPolicy.choose(answered.values(), null, clock.getAsLong(),
+                            settings.pathPolicy());
+                    InetSocketAddress endpoint = best.map(PathPolicy.Candidate::endpoint).orElse(answeredFrom.get());
+                    return direct(endpoint, directReason(endpoint, predicted > 0 && !isAdvertised(endpoint)));
+                })
+                .onMessage(PeerChanged.class, changed -> {
+                    peer = changed.peer();
+                    pingCandidates();
+                    return Behaviors.same();
+                })
+                .build();
+    }
+
+    private Behavior<Command> direct(InetSocketAddress endpoint, String reason) {
+        timers.cancelAll();
+        failures = 0;
+        port.useDirect(endpoint);
+        timers.startTimerWithFixedDelay(Timer.HEARTBEAT, new Fire(Timer.HEARTBEAT), settings.heartbeat());
+        timers.startTimerWithFixedDelay(Timer.REEVALUATE, new Fire(Timer.REEVALUATE), settings.reevaluate());
+        publish(TunnelStatus.State.DIRECT, endpoint, latencyOf(endpoint), reason);
+        return common()
+                .onMessage(Fire.class, fire -> switch (fire.timer()) {
+                    case HEARTBEAT -> {
+                        long silent = clock.getAsLong() - lastAnswer(endpoint);
+                        if (silent > settings.directTimeout().toNanos()) {
+                            port.rediscoverEndpoints();
+                            answered.remove(endpoint);
+                            yield relayed("direct path " + format(endpoint) + " stopped answering (no probe answer for "
+                                    + Duration.ofNanos(silent).toSeconds() + " s); relayed until it comes back",
+                                    settings.upgradeRetry());
+                        }
+                        ping(endpoint);
+                        yield Behaviors.same();
+                    }
+                    case REEVALUATE -> {
+                        for (InetSocketAddress candidate : candidates()) {
+                            if (!candidate.equals(endpoint)) {
+                                ping(candidate);
+                            }
+                        }
+                        yield Behaviors.same();
+                    }
+                    default -> Behaviors.same();
+                })
+                .onMessage(ProbeReceived.class, received -> {
+                    ProbeMessage message = received.message();
+                    if (message instanceof CallMeMaybe call) {
+                        // The peer is probing: its way to us may have broken. Probe back on every candidate.
+                        heardCallMeMaybe(call);
+                        pingCandidates();
+                        return Behaviors.same();
+                    }
+                    if (message instanceof Ping ping) {
+                        answer(ping, received.from());
+                        if (received.from() != null && !received.from().equals(endpoint) && learned.add(received.from())) {
+                            ping(received.from());
+                        }
+                        return Behaviors.same();
+                    }
+                    if (pong((Pong) message, received.from()).isEmpty()) {
+                        return Behaviors.same();
+                    }
+                    Optional<PathPolicy.Candidate> best = PathPolicy.choose(answered.values(), endpoint,
+                            clock.getAsLong(), settings.pathPolicy());
+                    if (best.isPresent() && !best.get().endpoint().equals(endpoint)) {
+                        return direct(best.get().endpoint(), "moved to " + format(best.get().endpoint()) + ": "
+                                + (best.get().lan() ? "a LAN path" : "a faster path") + " (" + millis(best.get().roundTrip())
+                                + " vs " + millis(latencyOf(endpoint)) + ")");
+                    }
+                    publish(TunnelStatus.State.DIRECT, endpoint, latencyOf(endpoint), lastReason);
+                    return Behaviors.same();
+                })
+                .onMessage(PeerChanged.class, changed -> {
+                    peer = changed.peer();
+                    return Behaviors.same();
+                })
+                .build();
+    }
+
+    /** Handlers every state shares. */
+    private BehaviorBuilder<Command> common() {
+        return Behaviors.receive(Command.class)
+                .onMessage(SelfChanged.class, changed -> {
+                    self = changed.self();
+                    return Behaviors.same();
+                })
+                .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
+                .onSignal(PostStop.class, signal -> {
+                    port.close();
+                    return Behaviors.same();
+                });
+    }
+
+    // ---- probes --------------------------------------------------------------------------------------
+
+    private void pingCandidates() {
+        candidates().forEach(this::ping);
+    }
+
+    private void ping(InetSocketAddress endpoint) {
+        Ping ping = new Ping(txid());
+        remember(ping, endpoint);
+        port.sendDirect(endpoint, ping);
+    }
+
+    private void pingViaRelay() {
+        Ping ping = new Ping(txid());
+        if (port.sendViaRelay(ping)) {
+            remember(ping, null);
+        }
+    }
+
+    private void remember(Ping ping, InetSocketAddress endpoint) {
+        if (pending.size() >= MAX_PENDING_PINGS) {
+            pending.remove(pending.keySet().iterator().next());
+        }
+        pending.put(new TxKey(ping.txid()), new SentPing(endpoint, clock.getAsLong()));
+    }
+
+    /** Answers a ping the way it came: to its source address, or back through the relay. */
+    private void answer(Ping ping, InetSocketAddress from) {
+        Pong pong = new Pong(ping.txid(), from);
+        if (from == null) {
+            port.sendViaRelay(pong);
+        } else {
+            port.sendDirect(from, pong);
+        }
+    }
+
+    /**
+     * Records a pong's round trip. Returns the direct endpoint it proves, if it answers one of our direct pings
+     * and came from where that ping went (a pong from elsewhere proves nothing about that path).
+     */
+    private Optional<InetSocketAddress> pong(Pong pong, InetSocketAddress from) {
+        SentPing sent = pending.remove(new TxKey(pong.txid()));
+        if (sent == null) {
+            return Optional.empty();
+        }
+        long now = clock.getAsLong();
+        Duration roundTrip = Duration.ofNanos(now - sent.sentNanos());
+        if (sent.to() == null) {
+            relayLatency = roundTrip;
+            if (lastState != TunnelStatus.State.DIRECT) {
+                publish(lastState, null, relayLatency, lastReason);
+            }
+            return Optional.empty();
+        }
+        if (from == null || !from.equals(sent.to())) {
+            return Optional.empty();
+        }
+        answered.put(from, new PathPolicy.Candidate(from, isLan(from), roundTrip, now));
+        return Optional.of(from);
+    }
+
+    private void heardCallMeMaybe(CallMeMaybe call) {
+        peerAskedForPrediction = call.endpointDependentMapping();
+        for (InetSocketAddress endpoint : call.endpoints()) {
+            if (!peer.endpoints().contains(endpoint)) {
+                learned.add(endpoint);
+            }
+        }
+    }
+
+    /** Fills the prediction queue: likely ports of each public IP of the peer. */
+    private void preparePrediction() {
+        Map<InetAddress, List<Integer>> portsByIp = new LinkedHashMap<>();
+        for (InetSocketAddress endpoint : peer.reflexive()) {
+            portsByIp.computeIfAbsent(endpoint.getAddress(), ip -> new ArrayList<>()).add(endpoint.getPort());
+        }
+        if (portsByIp.isEmpty()) {
+            return;
+        }
+        int perIp = Math.max(1, settings.predictionBudget() / portsByIp.size());
+        portsByIp.forEach((ip, ports) -> {
+            for (int guess : PortPrediction.guesses(peer.localPort(), ports, perIp, random)) {
+                InetSocketAddress target = new InetSocketAddress(ip, guess);
+                if (!candidates().contains(target)) {
+                    predictionQueue.add(target);
+                }
+            }
+        });
+    }
+
+    private void sprayPrediction() {
+        for (int i = 0; i < settings.predictionBatch() && !predictionQueue.isEmpty(); i++) {
+            ping(predictionQueue.poll());
+            predicted++;
+        }
+        if (predictionQueue.isEmpty()) {
+            timers.cancel(Timer.PREDICTION);
+        }
+    }
+
+    private byte[] txid() {
+        byte[] txid = new byte[ProbeMessage.TXID_LENGTH];
+        random.nextBytes(txid);
+        return txid;
+    }
+
+    // ---- facts -------------------------------------------------------------------------------------------
+
+    private List<InetSocketAddress> candidates() {
+        List<InetSocketAddress> all = new ArrayList<>(peer.endpoints());
+        learned.stream().filter(e -> !all.contains(e)).forEach(all::add);
+        return all;
+    }
+
+    private List<InetSocketAddress> callMeMaybeEndpoints() {
+        List<InetSocketAddress> endpoints = self.endpoints();
+        return endpoints.size() > CallMeMaybe.MAX_ENDPOINTS ? endpoints.subList(0, CallMeMaybe.MAX_ENDPOINTS) : endpoints;
+    }
+
+    private boolean isLan(InetSocketAddress endpoint) {
+        return peer.lan().contains(endpoint);
+    }
+
+    private boolean isAdvertised(InetSocketAddress endpoint) {
+        return peer.endpoints().contains(endpoint);
+    }
+
+    private long lastAnswer(InetSocketAddress endpoint) {
+        PathPolicy.Candidate candidate = answered.get(endpoint);
+        return candidate == null ? Long.MIN_VALUE / 2 : candidate.lastAnswerNanos();
+    }
+
+    private Duration latencyOf(InetSocketAddress endpoint) {
+        PathPolicy.Candidate candidate = answered.get(endpoint);
+        return candidate == null ? null : candidate.roundTrip();
+    }
+
+    private String directReason(InetSocketAddress endpoint, boolean byPrediction) {
+        String kind = isLan(endpoint) ? "LAN endpoint"
+                : byPrediction ? "endpoint found by port prediction (" + predicted + " probes)"
+                : isAdvertised(endpoint) ? "reflexive endpoint" : "endpoint the peer's probes came from";
+        return "direct: " + kind + " " + format(endpoint) + " answered probes";
+    }
+
+    private String noDirectPath(NatPolicy.Plan plan, Duration retry) {
+        List<InetSocketAddress> tried = candidates();
+        String targets = tried.isEmpty() ? "the peer advertised no endpoint"
+                : "probes to " + tried.stream().limit(4).map(PeerTunnel::format).collect(Collectors.joining(", "))
+                        + (tried.size() > 4 ? " and " + (tried.size() - 4) + " more" : "")
+                        + " got no answer within " + settings.probeWindow().toSeconds() + " s";
+        String prediction = predicted > 0 ? "; port prediction sent " + predicted + " probes, none answered" : "";
+        return "relayed: " + plan.expectation() + "; " + targets + prediction + "; next attempt in "
+                + retry.toSeconds() + " s";
+    }
+
+    private String lastReason = "";
+    private TunnelStatus.State lastState = TunnelStatus.State.RELAYED;
+
+    private void publish(TunnelStatus.State state, InetSocketAddress endpoint, Duration latency, String reason) {
+        lastReason = reason;
+        lastState = state;
+        statusSink.accept(new TunnelStatus(state, endpoint, latency, reason, attempts, predicted, clock.getAsLong()));
+        context.getLog().debug("tunnel {}: {}", state, reason);
+    }
+
+    private static String format(InetSocketAddress endpoint) {
+        return NetcheckReportFormat.address(endpoint);
+    }
+
+    private static String millis(Duration duration) {
+        return duration == null ? "unmeasured" : String.format(java.util.Locale.ROOT, "%.1f ms", duration.toNanos() / 1e6);
+    }
+}

@@ -1,0 +1,30 @@
+package io.meshwork.node.tunnel;
+
+import io.meshwork.protocol.probe.ProbeMessage;
+import java.net.InetSocketAddress;
+
+/**
+ * What a {@link PeerTunnel} does to the world, for one peer: send probes, move the peer's WireGuard traffic
+ * between the relay and a direct endpoint. The node implements it over its WireGuard device, socket and relay
+ * client; tests and the simulation over in-memory ones.
+ */
+public interface TunnelPort {
+
+    /** Sends a probe to {@code endpoint} from the WireGuard socket, so it opens the same NAT mappings. */
+    void sendDirect(InetSocketAddress endpoint, ProbeMessage message);
+
+    /** Sends a probe to the peer through the relay; false when no relay is connected. */
+    boolean sendViaRelay(ProbeMessage message);
+
+    /** WireGuard traffic to the peer goes to {@code endpoint} from now on; the session carries on. */
+    void useDirect(InetSocketAddress endpoint);
+
+    /** WireGuard traffic to the peer goes through the relay from now on; the session carries on. */
+    void useRelay();
+
+    /** The direct path died: this node's own endpoints may have changed (a NAT rebinding), so look again. */
+    void rediscoverEndpoints();
+
+    /** The tunnel stopped (the peer left the organization): drop its WireGuard peer and keys. */
+    void close();
+}
