@@ -193,7 +193,9 @@ public final class PeerTunnel {
         predicted = 0;
         predictionQueue.clear();
         NatPolicy.Plan plan = NatPolicy.plan(self.nat(), peer.nat());
-        boolean predict = plan.predictPorts() || peerAskedForPrediction && !self.nat().endpointDependent();
+        // A peer that says its NAT maps per destination gets predictions even before its report reaches us.
+        boolean predict = plan.predictPorts()
+                || peerAskedForPrediction && self.nat().udp() && peer.nat().udp() && !self.nat().endpointDependent();
         if (predict) {
             preparePrediction();
         }
