@@ -41,8 +41,8 @@ class NatGridSimulationTest {
                     Site leftSite = kinds[i].build(mesh.network(), tag + "a");
                     Site rightSite = kinds[i] == NatPreset.SAME_LAN && kinds[j] == NatPreset.SAME_LAN
                             ? leftSite : kinds[j].build(mesh.network(), tag + "b");
-                    SimNode left = mesh.node(tag + "-" + kinds[i].name().toLowerCase(Locale.ROOT), leftSite);
-                    SimNode right = mesh.node(tag + "-" + kinds[j].name().toLowerCase(Locale.ROOT), rightSite);
+                    SimNode left = mesh.node(tag + "-left-" + kinds[i].name().toLowerCase(Locale.ROOT), leftSite);
+                    SimNode right = mesh.node(tag + "-right-" + kinds[j].name().toLowerCase(Locale.ROOT), rightSite);
                     mesh.group(left, right);
                     pairs.add(new Pair(kinds[i], kinds[j], left, right));
                 }
