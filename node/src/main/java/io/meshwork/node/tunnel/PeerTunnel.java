@@ -207,7 +207,8 @@ public final class PeerTunnel {
             timers.startTimerWithFixedDelay(Timer.PREDICTION, new Fire(Timer.PREDICTION), settings.predictionPace());
             sprayPrediction();
         }
-        String reason = "probing " + candidates().size() + " candidate endpoint(s) while relayed"
+        String reason = "probing " + candidates().size() + " candidate endpoint(s) while relayed (attempt " + attempts
+                + "): " + plan.expectation()
                 + (predict ? "; port prediction across " + predictionQueue.size() + " ports" : "");
         publish(TunnelStatus.State.PROBING, null, relayLatency, reason);
         return common()
