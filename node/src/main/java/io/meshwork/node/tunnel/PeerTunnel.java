@@ -193,7 +193,9 @@ public final class PeerTunnel {
         predicted = 0;
         predictionQueue.clear();
         NatPolicy.Plan plan = NatPolicy.plan(self.nat(), peer.nat());
-        boolean predict = plan.predictPorts() || peerAskedForPrediction && !self.nat().endpointDependent();
+        // A peer that says its NAT maps per destination gets predictions even before its report reaches us.
+        boolean predict = plan.predictPorts()
+                || peerAskedForPrediction && self.nat().udp() && peer.nat().udp() && !self.nat().endpointDependent();
         if (predict) {
             preparePrediction();
         }
@@ -205,7 +207,8 @@ public final class PeerTunnel {
             timers.startTimerWithFixedDelay(Timer.PREDICTION, new Fire(Timer.PREDICTION), settings.predictionPace());
             sprayPrediction();
         }
-        String reason = "probing " + candidates().size() + " candidate endpoint(s) while relayed"
+        String reason = "probing " + candidates().size() + " candidate endpoint(s) while relayed (attempt " + attempts
+                + "): " + plan.expectation()
                 + (predict ? "; port prediction across " + predictionQueue.size() + " ports" : "");
         publish(TunnelStatus.State.PROBING, null, relayLatency, reason);
         return common()

@@ -55,6 +55,10 @@ public final class NatPolicy {
                     "this node's NAT maps per destination (symmetric): direct if the peer's NAT filters loosely "
                             + "or its port prediction hits");
         }
+        if (self.mapping() == MappingBehavior.UNKNOWN || peer.mapping() == MappingBehavior.UNKNOWN) {
+            return new Plan(false, (self.mapping() == MappingBehavior.UNKNOWN ? "this node's" : "the peer's")
+                    + " NAT is not classified yet: probing every endpoint");
+        }
         return new Plan(false, "both NATs keep one mapping per socket: a direct path is expected");
     }
 }

@@ -20,7 +20,8 @@ class NatPolicyTest {
             "true, ADDRESS_AND_PORT_DEPENDENT, true, ADDRESS_DEPENDENT,          false, both NATs map per destination",
             "false, ENDPOINT_INDEPENDENT,      true, ENDPOINT_INDEPENDENT,       false, this node's UDP",
             "true, ENDPOINT_INDEPENDENT,       false, UNKNOWN,                   false, the peer's UDP",
-            "true, UNKNOWN,                    true, UNKNOWN,                    false, direct path is expected",
+            "true, UNKNOWN,                    true, UNKNOWN,                    false, this node's NAT is not classified",
+            "true, ENDPOINT_INDEPENDENT,       true, UNKNOWN,                    false, the peer's NAT is not classified",
     })
     void plansByMappingOnBothSides(boolean selfUdp, MappingBehavior self, boolean peerUdp, MappingBehavior peer,
             boolean predict, String words) {

@@ -1,0 +1,275 @@
+package io.meshwork.tests.sim.mesh;
+
+import io.meshwork.node.netcheck.NatProber;
+import io.meshwork.node.netcheck.NetcheckResult;
+import io.meshwork.node.tunnel.ProbeRouter;
+import io.meshwork.node.tunnel.TunnelPeer;
+import io.meshwork.node.tunnel.TunnelPort;
+import io.meshwork.node.tunnel.TunnelSettings;
+import io.meshwork.node.tunnel.TunnelStatus;
+import io.meshwork.node.tunnel.TunnelSupervisor;
+import io.meshwork.protocol.demux.DatagramKind;
+import io.meshwork.protocol.nat.NatReport;
+import io.meshwork.protocol.path.NatPolicy;
+import io.meshwork.protocol.probe.ProbeCodec;
+import io.meshwork.protocol.probe.ProbeMessage;
+import io.meshwork.protocol.wireguard.Key;
+import io.meshwork.tests.sim.Host;
+import io.meshwork.tests.sim.PekkoSimScheduler;
+import io.meshwork.tests.sim.VirtualTransport;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+
+/**
+ * One node in the simulation: the real tunnel supervisor and PeerTunnel actors, the real probe codec and router,
+ * and the real NAT prober, on one virtual UDP socket. What the node agent does with WireGuard is modelled by
+ * WireGuard-shaped data datagrams sent on the path the tunnel chose (to the endpoint, or through the relay), so a
+ * test can check that the chosen path really carries traffic through the NATs both ways.
+ */
+public final class SimNode {
+
+    /** The port every node's socket binds, as WireGuard's listen port. */
+    public static final int PORT = 51820;
+    private static final Duration REDISCOVERY_DEBOUNCE = Duration.ofMillis(500);
+
+    private final SimMesh mesh;
+    private final String name;
+    private final Host host;
+    private final Key privateKey;
+    private final Key publicKey;
+    private final VirtualTransport socket;
+    private final ProbeRouter probes;
+    private final ActorRef<TunnelSupervisor.Command> supervisor;
+    private final Map<Key, SimNode> peers = new LinkedHashMap<>();
+    private final Map<Key, TunnelStatus> statuses = new HashMap<>();
+    private final Map<Key, Duration> firstDirect = new HashMap<>();
+    private final Map<Key, InetSocketAddress> directEndpoint = new HashMap<>();
+    private final Map<Key, Integer> dataReceived = new HashMap<>();
+    private final List<SimNode> watchers = new ArrayList<>();
+    private TunnelPeer facts;
+    private NatReport nat;
+    private boolean discovering;
+    private boolean closed;
+
+    SimNode(SimMesh mesh, String name, Host host, int index) {
+        this.mesh = mesh;
+        this.name = name;
+        this.host = host;
+        byte[] secret = new byte[Key.LENGTH];
+        mesh.simulation().scheduler().random().nextBytes(secret);
+        this.privateKey = Key.of(secret);
+        this.publicKey = privateKey.publicKey();
+        this.socket = host.bind(PORT);
+        TunnelSupervisor.Wiring wiring = new TunnelSupervisor.Wiring(SimPort::new, this::statusChanged,
+                TunnelSettings.defaults(), mesh.simulation().scheduler()::nowNanos, mesh.seed() * 1000 + index,
+                DispatcherSelector.fromConfig(PekkoSimScheduler.CALLING_THREAD_DISPATCHER));
+        this.facts = lanOnly();
+        this.supervisor = mesh.actors().spawn(TunnelSupervisor.create(wiring, facts), "node-" + name,
+                DispatcherSelector.fromConfig(PekkoSimScheduler.CALLING_THREAD_DISPATCHER));
+        this.probes = new ProbeRouter(new ProbeCodec(privateKey), peers::containsKey, supervisor);
+        socket.register(DatagramKind.PROBE, probes::onDatagram);
+        socket.register(DatagramKind.WIREGUARD, (datagram, sender) -> received(datagram));
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Host host() {
+        return host;
+    }
+
+    public Key publicKey() {
+        return publicKey;
+    }
+
+    /** The latest NAT report, or null before the first probe finished. */
+    public NatReport nat() {
+        return nat;
+    }
+
+    /** The tunnel's latest status towards {@code peer}, or null before there is one. */
+    public TunnelStatus statusTo(SimNode peer) {
+        return statuses.get(peer.publicKey);
+    }
+
+    public boolean isDirectTo(SimNode peer) {
+        TunnelStatus status = statusTo(peer);
+        return status != null && status.state() == TunnelStatus.State.DIRECT;
+    }
+
+    /** When the tunnel to {@code peer} first went direct, or null if it never did. */
+    public Duration firstDirectTo(SimNode peer) {
+        return firstDirect.get(peer.publicKey);
+    }
+
+    /** How the relay carries this node's traffic: TCP where UDP is blocked. */
+    public String relayTransport() {
+        return nat != null && !nat.udpReachable() ? "tcp" : "udp";
+    }
+
+    /** Data datagrams received from {@code peer} (by any path). */
+    public int dataFrom(SimNode peer) {
+        return dataReceived.getOrDefault(peer.publicKey, 0);
+    }
+
+    /** Sends one data datagram to {@code peer} on the path its tunnel chose. */
+    public void sendData(SimNode peer) {
+        ByteBuffer datagram = ByteBuffer.allocate(4 + Key.LENGTH);
+        datagram.put((byte) 4).put((byte) 0).put((byte) 0).put((byte) 0);
+        publicKey.copyTo(datagram.array(), 4);
+        datagram.position(0);
+        InetSocketAddress endpoint = directEndpoint.get(peer.publicKey);
+        if (endpoint != null) {
+            socket.send(datagram, endpoint);
+        } else {
+            mesh.relay().sendData(publicKey, peer.publicKey, datagram);
+        }
+    }
+
+    void start() {
+        mesh.relay().connect(publicKey, this);
+        discover();
+    }
+
+    /** Starts following {@code peer} in the peer map. */
+    void watch(SimNode peer) {
+        peers.put(peer.publicKey, peer);
+        peer.watchers.add(this);
+        supervisor.tell(new TunnelSupervisor.PeerUpserted(peer.publicKey, peer.facts));
+    }
+
+    /** Runs netcheck on the node's socket, as the agent does, and publishes the result to the peer map. */
+    void discover() {
+        if (discovering || closed) {
+            return;
+        }
+        discovering = true;
+        NatProber prober = new NatProber(socket, mesh.simulation().executor());
+        CompletableFuture<NetcheckResult> result = prober.probe(mesh.stunServers(), NatProber.DEFAULT_TIMEOUT);
+        result.whenComplete((done, failure) -> {
+            prober.close();
+            discovering = false;
+            if (done != null && !closed) {
+                nat = done.report();
+                List<InetSocketAddress> reflexive = new ArrayList<>(nat.publicEndpoints());
+                facts = new TunnelPeer(lanOnly().lan(), reflexive, PORT, new NatPolicy.Side(nat.udpReachable(),
+                        nat.mapping()));
+                supervisor.tell(new TunnelSupervisor.SelfUpdated(facts));
+                watchers.forEach(watcher -> watcher.peerChanged(this));
+            }
+        });
+    }
+
+    private void peerChanged(SimNode peer) {
+        if (peers.containsKey(peer.publicKey)) {
+            supervisor.tell(new TunnelSupervisor.PeerUpserted(peer.publicKey, peer.facts));
+        }
+    }
+
+    private TunnelPeer lanOnly() {
+        return new TunnelPeer(List.of(new InetSocketAddress(host.address(), PORT)), List.of(), PORT,
+                NatPolicy.Side.unknown());
+    }
+
+    private void statusChanged(Key peer, TunnelStatus status) {
+        if (status == null) {
+            statuses.remove(peer);
+            return;
+        }
+        statuses.put(peer, status);
+        if (status.state() == TunnelStatus.State.DIRECT) {
+            firstDirect.putIfAbsent(peer, mesh.now());
+        }
+    }
+
+    private void received(ByteBuffer datagram) {
+        if (datagram.remaining() < 4 + Key.LENGTH) {
+            return;
+        }
+        byte[] sender = new byte[Key.LENGTH];
+        datagram.duplicate().position(datagram.position() + 4).get(sender);
+        dataReceived.merge(Key.of(sender), 1, Integer::sum);
+    }
+
+    void onRelayedProbe(ByteBuffer payload) {
+        probes.onRelayed(payload);
+    }
+
+    void onRelayedData(Key source, ByteBuffer payload) {
+        received(payload);
+    }
+
+    void deliverFromRelay(java.util.function.BiConsumer<SimNode, ByteBuffer> deliver, ByteBuffer payload) {
+        if (!closed) {
+            deliver.accept(this, payload);
+        }
+    }
+
+    void close() {
+        closed = true;
+        mesh.relay().disconnect(publicKey);
+        socket.close();
+    }
+
+    /** The tunnel's hands on this simulated node. */
+    private final class SimPort implements TunnelPort {
+        private final Key peer;
+        private boolean rediscoveryQueued;
+
+        SimPort(Key peer) {
+            this.peer = peer;
+        }
+
+        @Override
+        public void sendDirect(InetSocketAddress endpoint, ProbeMessage message) {
+            socket.send(probes.seal(peer, message), endpoint);
+        }
+
+        @Override
+        public boolean sendViaRelay(ProbeMessage message) {
+            return mesh.relay().sendDisco(publicKey, peer, probes.seal(peer, message));
+        }
+
+        @Override
+        public void useDirect(InetSocketAddress endpoint) {
+            directEndpoint.put(peer, endpoint);
+        }
+
+        @Override
+        public void useRelay() {
+            directEndpoint.remove(peer);
+        }
+
+        @Override
+        public void rediscoverEndpoints() {
+            if (!rediscoveryQueued) {
+                rediscoveryQueued = true;
+                mesh.simulation().at(REDISCOVERY_DEBOUNCE, () -> {
+                    rediscoveryQueued = false;
+                    discover();
+                });
+            }
+        }
+
+        @Override
+        public void close() {
+            directEndpoint.remove(peer);
+            probes.forget(peer);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}
