@@ -9,7 +9,9 @@ import io.meshwork.node.dataplane.TunDevice;
 import io.meshwork.node.dataplane.WireGuardDevice;
 import io.meshwork.node.filter.PacketFilter;
 import io.meshwork.node.filter.PolicyException;
+import io.meshwork.node.tunnel.PeerTunnel;
 import io.meshwork.node.tunnel.ProbeRouter;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import io.meshwork.node.tunnel.TunnelPeer;
 import io.meshwork.node.tunnel.TunnelSettings;
 import io.meshwork.node.tunnel.TunnelStatus;
@@ -68,8 +70,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,7 +90,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int PERSISTENT_KEEPALIVE_SECONDS = 25;
-    private static final Pattern PING_TIME = Pattern.compile("time=([0-9.]+) ms");
+    private static final Duration PING_TIMEOUT = Duration.ofSeconds(2);
 
     private final NodeIdentity identity;
     private final ControlClient control;
@@ -494,35 +494,43 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 registration.overlayIps(), natReport), rows);
     }
 
+    /**
+     * Pings a peer with probe pings on the path its tunnel uses, one a second, like {@code tailscale ping}: each
+     * reply says whether it came directly (and from where) or through the relay.
+     */
     @Override
     public void ping(String target, int count, java.util.function.Consumer<PingReply> replies) {
         PeerInfo info = peers.values().stream()
                 .filter(p -> p.hostname().equals(target) || p.id().equals(target) || p.overlayIps().contains(target))
                 .findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no peer \"" + target + "\""));
-        String address = info.overlayIps().get(0);
+        Key key = Key.fromBase64(info.publicKey());
         for (int seq = 1; seq <= count; seq++) {
-            Double latency = null;
+            long started = System.nanoTime();
+            PingReply reply;
             try {
-                Process process = new ProcessBuilder("ping", "-n", "-c", "1", "-W", "2", address)
-                        .redirectErrorStream(true).start();
-                String output = new String(process.getInputStream().readAllBytes());
-                process.waitFor();
-                Matcher matcher = PING_TIME.matcher(output);
-                if (matcher.find()) {
-                    latency = Double.parseDouble(matcher.group(1));
-                }
-            } catch (IOException e) {
-                log.debug("ping failed: {}", e.toString());
+                PeerTunnel.PingResult result = AskPattern.<TunnelSupervisor.Command, PeerTunnel.PingResult>ask(tunnels,
+                                replyTo -> new TunnelSupervisor.PingPeer(key, replyTo), PING_TIMEOUT, tunnels.scheduler())
+                        .toCompletableFuture().get(PING_TIMEOUT.toMillis() + 500, TimeUnit.MILLISECONDS);
+                boolean direct = result.endpoint() != null;
+                reply = new PingReply(seq, info.hostname(), direct ? "direct" : "relay",
+                        direct ? Addresses.format(result.endpoint()) : relayName, result.roundTrip().toNanos() / 1e6);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                reply = new PingReply(seq, info.hostname(), "timeout", null, null);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             }
-            Peer peer = device.peer(Key.fromBase64(info.publicKey()));
-            String via = peer != null && peer.endpoint() != null ? Addresses.format(peer.endpoint()) : null;
-            boolean relayed = peer != null && peer.viaRelay();
-            replies.accept(new PingReply(seq, info.hostname(), latency == null ? "timeout" : relayed ? "relay" : "direct",
-                    relayed ? relayName : via, latency));
+            replies.accept(reply);
+            long rest = Duration.ofSeconds(1).toNanos() - (System.nanoTime() - started);
+            if (seq < count && rest > 0) {
+                try {
+                    TimeUnit.NANOSECONDS.sleep(rest);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
         }
     }
 

@@ -25,6 +25,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -72,6 +73,16 @@ public final class PeerTunnel {
     /** The peer left: stop and drop it. */
     public enum Stop implements Command { INSTANCE }
 
+    /** Pings the peer once on the path in use (like {@code tailscale ping}); the answer goes to {@code replyTo}. */
+    public record PingPeer(ActorRef<PingResult> replyTo) implements Command {}
+
+    /**
+     * A pong to a {@link PingPeer}.
+     *
+     * @param endpoint the direct endpoint that answered, or null when the answer came through the relay
+     */
+    public record PingResult(InetSocketAddress endpoint, Duration roundTrip) {}
+
     private record Fire(Timer timer) implements Command {}
 
     /** Timers, one of each at most. */
@@ -95,6 +106,8 @@ public final class PeerTunnel {
     private final Map<TxKey, SentPing> pending = new LinkedHashMap<>();
     private final Deque<InetSocketAddress> predictionQueue = new ArrayDeque<>();
     private Duration relayLatency;
+    /** The direct endpoint in use, null while relayed or probing. */
+    private InetSocketAddress current;
     private int attempts;
     private int failures;
     private int predicted;
@@ -112,8 +125,11 @@ public final class PeerTunnel {
         }
     }
 
-    /** @param to where the ping went; null for a ping through the relay */
-    private record SentPing(InetSocketAddress to, long sentNanos) {}
+    /**
+     * @param to      where the ping went; null for a ping through the relay
+     * @param replyTo who asked for it ({@link PingPeer}), or null for the tunnel's own probes
+     */
+    private record SentPing(InetSocketAddress to, long sentNanos, ActorRef<PingResult> replyTo) {}
 
     private PeerTunnel(ActorContext<Command> context, TimerScheduler<Command> timers, TunnelPort port,
             TunnelSettings settings, LongSupplier clock, Consumer<TunnelStatus> statusSink, TunnelPeer peer,
@@ -147,6 +163,7 @@ public final class PeerTunnel {
 
     private Behavior<Command> relayed(String reason, Duration nextAttempt) {
         timers.cancelAll();
+        current = null;
         port.useRelay();
         timers.startSingleTimer(Timer.UPGRADE, new Fire(Timer.UPGRADE), nextAttempt);
         timers.startTimerWithFixedDelay(Timer.RELAY_PING, new Fire(Timer.RELAY_PING), settings.relayPing());
@@ -189,6 +206,7 @@ public final class PeerTunnel {
 
     private Behavior<Command> probing() {
         timers.cancelAll();
+        current = null;
         attempts++;
         predicted = 0;
         predictionQueue.clear();
@@ -229,20 +247,10 @@ public final class PeerTunnel {
                     default -> Behaviors.same();
                 })
                 .onMessage(ProbeReceived.class, received -> {
-                    ProbeMessage message = received.message();
-                    if (message instanceof CallMeMaybe call) {
-                        heardCallMeMaybe(call);
-                        pingCandidates();
+                    if (callOrPing(received, null)) {
                         return Behaviors.same();
                     }
-                    if (message instanceof Ping ping) {
-                        answer(ping, received.from());
-                        if (received.from() != null && learned.add(received.from())) {
-                            ping(received.from());
-                        }
-                        return Behaviors.same();
-                    }
-                    Optional<InetSocketAddress> answeredFrom = pong((Pong) message, received.from());
+                    Optional<InetSocketAddress> answeredFrom = pong((Pong) received.message(), received.from());
                     if (answeredFrom.isEmpty()) {
                         return Behaviors.same();
                     }
@@ -262,6 +270,7 @@ public final class PeerTunnel {
     private Behavior<Command> direct(InetSocketAddress endpoint, String reason) {
         timers.cancelAll();
         failures = 0;
+        current = endpoint;
         port.useDirect(endpoint);
         timers.startTimerWithFixedDelay(Timer.HEARTBEAT, new Fire(Timer.HEARTBEAT), settings.heartbeat());
         timers.startTimerWithFixedDelay(Timer.REEVALUATE, new Fire(Timer.REEVALUATE), settings.reevaluate());
@@ -291,21 +300,10 @@ public final class PeerTunnel {
                     default -> Behaviors.same();
                 })
                 .onMessage(ProbeReceived.class, received -> {
-                    ProbeMessage message = received.message();
-                    if (message instanceof CallMeMaybe call) {
-                        // The peer is probing: its way to us may have broken. Probe back on every candidate.
-                        heardCallMeMaybe(call);
-                        pingCandidates();
+                    if (callOrPing(received, endpoint)) {
                         return Behaviors.same();
                     }
-                    if (message instanceof Ping ping) {
-                        answer(ping, received.from());
-                        if (received.from() != null && !received.from().equals(endpoint) && learned.add(received.from())) {
-                            ping(received.from());
-                        }
-                        return Behaviors.same();
-                    }
-                    if (pong((Pong) message, received.from()).isEmpty()) {
+                    if (pong((Pong) received.message(), received.from()).isEmpty()) {
                         return Behaviors.same();
                     }
                     Optional<PathPolicy.Candidate> best = PathPolicy.choose(answered.values(), endpoint,
@@ -332,6 +330,16 @@ public final class PeerTunnel {
                     self = changed.self();
                     return Behaviors.same();
                 })
+                .onMessage(PingPeer.class, asked -> {
+                    Ping ping = new Ping(txid());
+                    if (current != null) {
+                        remember(ping, current, asked.replyTo());
+                        port.sendDirect(current, ping);
+                    } else if (port.sendViaRelay(ping)) {
+                        remember(ping, null, asked.replyTo());
+                    }
+                    return Behaviors.same();
+                })
                 .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
                 .onSignal(PostStop.class, signal -> {
                     port.close();
@@ -341,28 +349,51 @@ public final class PeerTunnel {
 
     // ---- probes --------------------------------------------------------------------------------------
 
+    /**
+     * Handles what probing and direct tunnels answer alike: a call-me-maybe (the peer is probing, perhaps because
+     * its way to us broke: probe back on every candidate) and a ping (answer it; a ping from an address other than
+     * {@code current} teaches a candidate, probed back at once). False for a pong, which each state judges.
+     */
+    private boolean callOrPing(ProbeReceived received, InetSocketAddress current) {
+        ProbeMessage message = received.message();
+        if (message instanceof CallMeMaybe call) {
+            heardCallMeMaybe(call);
+            pingCandidates();
+            return true;
+        }
+        if (message instanceof Ping ping) {
+            InetSocketAddress from = received.from();
+            answer(ping, from);
+            if (from != null && !from.equals(current) && learned.add(from)) {
+                ping(from);
+            }
+            return true;
+        }
+        return false;
+    }
+
     private void pingCandidates() {
         candidates().forEach(this::ping);
     }
 
     private void ping(InetSocketAddress endpoint) {
         Ping ping = new Ping(txid());
-        remember(ping, endpoint);
+        remember(ping, endpoint, null);
         port.sendDirect(endpoint, ping);
     }
 
     private void pingViaRelay() {
         Ping ping = new Ping(txid());
         if (port.sendViaRelay(ping)) {
-            remember(ping, null);
+            remember(ping, null, null);
         }
     }
 
-    private void remember(Ping ping, InetSocketAddress endpoint) {
+    private void remember(Ping ping, InetSocketAddress endpoint, ActorRef<PingResult> replyTo) {
         if (pending.size() >= MAX_PENDING_PINGS) {
             pending.remove(pending.keySet().iterator().next());
         }
-        pending.put(new TxKey(ping.txid()), new SentPing(endpoint, clock.getAsLong()));
+        pending.put(new TxKey(ping.txid()), new SentPing(endpoint, clock.getAsLong(), replyTo));
     }
 
     /** Answers a ping the way it came: to its source address, or back through the relay. */
@@ -386,6 +417,9 @@ public final class PeerTunnel {
         }
         long now = clock.getAsLong();
         Duration roundTrip = Duration.ofNanos(now - sent.sentNanos());
+        if (sent.replyTo() != null && (sent.to() == null ? from == null : sent.to().equals(from))) {
+            sent.replyTo().tell(new PingResult(sent.to(), roundTrip));
+        }
         if (sent.to() == null) {
             relayLatency = roundTrip;
             if (lastState != TunnelStatus.State.DIRECT) {

@@ -39,6 +39,9 @@ public final class TunnelSupervisor extends AbstractBehavior<TunnelSupervisor.Co
     /** An authentic probe from a peer; {@code from} is null when the relay delivered it. */
     public record ProbeFrom(Key peer, ProbeMessage message, InetSocketAddress from) implements Command {}
 
+    /** Pings {@code peer} once on its current path; no answer comes when there is no tunnel or no pong. */
+    public record PingPeer(Key peer, ActorRef<PeerTunnel.PingResult> replyTo) implements Command {}
+
     private record TunnelStopped(Key peer) implements Command {}
 
     /**
@@ -86,6 +89,13 @@ public final class TunnelSupervisor extends AbstractBehavior<TunnelSupervisor.Co
                     ActorRef<PeerTunnel.Command> tunnel = tunnels.get(probe.peer());
                     if (tunnel != null) {
                         tunnel.tell(new PeerTunnel.ProbeReceived(probe.message(), probe.from()));
+                    }
+                    return this;
+                })
+                .onMessage(PingPeer.class, ping -> {
+                    ActorRef<PeerTunnel.Command> tunnel = tunnels.get(ping.peer());
+                    if (tunnel != null) {
+                        tunnel.tell(new PeerTunnel.PingPeer(ping.replyTo()));
                     }
                     return this;
                 })

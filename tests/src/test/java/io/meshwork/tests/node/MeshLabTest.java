@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.meshwork.node.cli.PingCommand;
 import io.meshwork.node.cli.StatusCommand;
 import io.meshwork.tests.lab.ExecResult;
 import io.meshwork.tests.lab.Host;
@@ -28,6 +29,16 @@ import org.junit.jupiter.api.Test;
 class MeshLabTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static boolean stopsAnswering(Host from, String destination, Duration patience) {
+        long deadline = System.nanoTime() + patience.toNanos();
+        do {
+            if (!from.ping(destination, 1)) {
+                return true;
+            }
+        } while (System.nanoTime() < deadline);
+        return false;
+    }
 
     @Test
     void everyPairConnectsDirectlyWhereNatsAllowAndThroughTheRelayOtherwise() throws Exception {
@@ -96,6 +107,31 @@ class MeshLabTest {
                     }
                 }
             }
+
+            // meshwork ping answers on the path in use and says which.
+            ExecResult direct = laptop.javaExec(Duration.ofSeconds(60), PingCommand.class.getName(),
+                    "--state", mesh.state(laptop).toString(), "-c", "2", "ws");
+            System.out.print("mesh lab: laptop$ meshwork ping ws\n" + direct.stdout());
+            assertEquals(0, direct.exitCode(), direct.describe());
+            assertTrue(direct.stdout().contains("via direct"), direct.stdout());
+            ExecResult relayed = laptop.javaExec(Duration.ofSeconds(60), PingCommand.class.getName(),
+                    "--state", mesh.state(laptop).toString(), "-c", "2", "kiosk");
+            System.out.print("mesh lab: laptop$ meshwork ping kiosk\n" + relayed.stdout());
+            assertEquals(0, relayed.exitCode(), relayed.describe());
+            assertTrue(relayed.stdout().contains("via relay"), relayed.stdout());
+
+            // A security group on ws lets in only SSH from the overlay: pings to ws stop, ws's own pings out
+            // still get their replies (established flows), and deleting the group opens ws again.
+            String groups = "/api/v1/organizations/" + mesh.organizationId() + "/security-groups";
+            mesh.api("POST", groups, "{\"name\":\"ssh-only\",\"appliesTo\":[\"ws\"],"
+                    + "\"rules\":[{\"protocol\":\"tcp\",\"ports\":\"22\",\"peers\":[\"100.64.0.0/10\"]}]}");
+            String wsOverlay = mesh.overlayOf(workstation);
+            assertTrue(stopsAnswering(laptop, wsOverlay, Duration.ofSeconds(20)), "ws filters pings from laptop");
+            assertTrue(workstation.ping(mesh.overlayOf(laptop), 2), "ws's own flows still get replies");
+            assertTrue(!desktop.ping(wsOverlay, 2), "ws filters pings from desktop too");
+            mesh.api("DELETE", groups + "/ssh-only", "{}");
+            assertTrue(laptop.pingWithin(wsOverlay, Duration.ofSeconds(20)), "ws open again without the group");
+            System.out.println("mesh lab: security group on ws enforced and lifted");
         }
     }
 }

@@ -220,6 +220,31 @@ class PeerTunnelTest {
     }
 
     @Test
+    void aUserPingTakesThePathInUseAndSaysWhichAnswered() {
+        ActorRef<PeerTunnel.Command> tunnel = spawn(EASY_PEER);
+        await(() -> latest().state() == TunnelStatus.State.PROBING, "probing");
+        var probe = testKit.<PeerTunnel.PingResult>createTestProbe();
+
+        tunnel.tell(new PeerTunnel.PingPeer(probe.getRef()));
+        Ping viaRelay = port.latestRelayPing();
+        advance(Duration.ofMillis(25));
+        tunnel.tell(new PeerTunnel.ProbeReceived(new Pong(viaRelay.txid(), null), null));
+        PeerTunnel.PingResult relayed = probe.receiveMessage();
+        assertEquals(null, relayed.endpoint(), "answered through the relay");
+        assertEquals(Duration.ofMillis(25), relayed.roundTrip());
+
+        tunnel.tell(new PeerTunnel.ProbeReceived(new Pong(port.pingTo(PEER_PUBLIC).txid(), null), PEER_PUBLIC));
+        await(() -> latest().state() == TunnelStatus.State.DIRECT, "direct");
+        tunnel.tell(new PeerTunnel.PingPeer(probe.getRef()));
+        Ping direct = port.pingTo(PEER_PUBLIC);
+        advance(Duration.ofMillis(4));
+        tunnel.tell(new PeerTunnel.ProbeReceived(new Pong(direct.txid(), null), PEER_PUBLIC));
+        PeerTunnel.PingResult answered = probe.receiveMessage();
+        assertEquals(PEER_PUBLIC, answered.endpoint());
+        assertEquals(Duration.ofMillis(4), answered.roundTrip());
+    }
+
+    @Test
     void stoppingTheTunnelDropsThePeer() {
         ActorRef<PeerTunnel.Command> tunnel = spawn(EASY_PEER);
         await(() -> latest() != null, "started");
