@@ -3,7 +3,10 @@ package io.meshwork.node.cli;
 import io.meshwork.node.agent.NodeAgent;
 import io.meshwork.node.agent.NodeIdentity;
 import io.meshwork.node.dataplane.LinuxTun;
+import io.meshwork.node.local.LocalApiClient;
+import io.meshwork.node.local.NodeStatus;
 import java.net.InetAddress;
+import java.nio.file.Files;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,6 +49,10 @@ public final class NodeUpCommand implements Callable<Integer> {
             description = "How often to re-probe the NAT and report endpoints (ISO-8601, default PT30S).")
     Duration probeInterval;
 
+    @Option(names = "--daemon", description = "Run in the background (output to STATE/node.log); returns once the "
+            + "agent answers on its local socket.")
+    boolean daemon;
+
     @Spec
     CommandSpec spec;
 
@@ -58,6 +65,9 @@ public final class NodeUpCommand implements Callable<Integer> {
         if (existing == null && (controlUrl == null || registrationKey == null)) {
             spec.commandLine().getErr().println("meshwork node up: first run needs --control URL and --key KEY");
             return ExitCodes.USAGE;
+        }
+        if (daemon) {
+            return daemonise(stateDirectory);
         }
         String name = hostname != null ? hostname : InetAddress.getLocalHost().getHostName();
         NodeAgent agent;
@@ -76,5 +86,40 @@ public final class NodeUpCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "node-shutdown"));
         agent.awaitStop();
         return 0;
+    }
+
+    /** Runs the agent detached and waits until it answers on its local socket (registration included). */
+    private int daemonise(Path stateDirectory) throws Exception {
+        Files.createDirectories(stateDirectory);
+        Path log = stateDirectory.resolve("node.log");
+        LocalApiClient client = new LocalApiClient(stateDirectory);
+        try {
+            NodeStatus running = client.status();
+            spec.commandLine().getErr().println("meshwork node up: an agent already runs with " + stateDirectory
+                    + " (" + running.self().hostname() + "); stop it with `meshwork node down` first");
+            return 1;
+        } catch (LocalApiClient.LocalApiException e) {
+            // No agent answers there: start one.
+        }
+        Process child = Daemon.relaunch("--daemon", null, log);
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!child.isAlive()) {
+                spec.commandLine().getErr().println("meshwork node up: the agent stopped (exit " + child.exitValue()
+                        + "); see " + log);
+                return 1;
+            }
+            try {
+                NodeStatus status = client.status();
+                spec.commandLine().getOut().printf("meshwork: up as %s (%s) in the background, pid %d, overlay %s; log %s%n",
+                        status.self().hostname(), status.self().id(), child.pid(),
+                        String.join(", ", status.self().overlayIps()), log);
+                return 0;
+            } catch (LocalApiClient.LocalApiException e) {
+                Thread.sleep(100);
+            }
+        }
+        spec.commandLine().getErr().println("meshwork node up: the agent did not answer within 60 s; see " + log);
+        return 1;
     }
 }

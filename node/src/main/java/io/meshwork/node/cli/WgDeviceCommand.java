@@ -5,12 +5,9 @@ import io.meshwork.node.dataplane.WireGuardDevice;
 import io.meshwork.node.transport.NettyUdpTransport;
 import io.meshwork.node.uapi.UapiServer;
 import java.io.File;
-import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -72,24 +69,9 @@ public final class WgDeviceCommand implements Callable<Integer> {
 
     /** Starts this same command again with --foreground, detached, and returns once its UAPI socket exists. */
     private int daemonise() throws Exception {
-        List<String> command = new ArrayList<>();
-        if (new File("/usr/bin/setsid").canExecute()) {
-            command.add("/usr/bin/setsid");
-        }
-        // The same JVM, options, classpath, main class and arguments (/proc's command line can be truncated).
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.addAll(List.of(System.getProperty("sun.java.command").split(" ")));
-        command.add("--foreground");
         Path socket = UapiServer.SOCKET_DIRECTORY.resolve(interfaceName + ".sock");
         Files.deleteIfExists(socket);
-        Process child = new ProcessBuilder(command)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(ProcessBuilder.Redirect.DISCARD)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .start();
+        Process child = Daemon.relaunch(null, "--foreground", null);
         long deadline = System.nanoTime() + 15_000_000_000L;
         while (System.nanoTime() < deadline) {
             if (Files.exists(socket)) {

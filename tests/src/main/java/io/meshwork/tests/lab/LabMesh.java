@@ -61,6 +61,11 @@ public final class LabMesh {
         return new LabMesh(lab, hub, organization, key);
     }
 
+    /** The organization's reusable registration key. */
+    public String registrationKey() {
+        return registrationKey;
+    }
+
     public Host hub() {
         return hub;
     }
