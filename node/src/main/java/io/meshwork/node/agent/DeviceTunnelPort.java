@@ -3,7 +3,7 @@ package io.meshwork.node.agent;
 import io.meshwork.node.dataplane.Peer;
 import io.meshwork.node.dataplane.WireGuardDevice;
 import io.meshwork.node.relay.RelayClient;
-import io.meshwork.node.tunnel.ProbeRouter;
+import io.meshwork.protocol.probe.ProbeCodec;
 import io.meshwork.node.tunnel.TunnelPort;
 import io.meshwork.protocol.probe.ProbeMessage;
 import io.meshwork.protocol.relay.RelayKey;
@@ -21,12 +21,12 @@ final class DeviceTunnelPort implements TunnelPort {
 
     private final WireGuardDevice device;
     private final Key peerKey;
-    private final ProbeRouter probes;
+    private final ProbeCodec probes;
     private final Supplier<RelayClient> relay;
     private final Supplier<InetSocketAddress> fallbackEndpoint;
     private final Runnable rediscover;
 
-    DeviceTunnelPort(WireGuardDevice device, Key peerKey, ProbeRouter probes, Supplier<RelayClient> relay,
+    DeviceTunnelPort(WireGuardDevice device, Key peerKey, ProbeCodec probes, Supplier<RelayClient> relay,
             Supplier<InetSocketAddress> fallbackEndpoint, Runnable rediscover) {
         this.device = device;
         this.peerKey = peerKey;

@@ -20,7 +20,9 @@ import io.meshwork.protocol.demux.DatagramKind;
 import io.meshwork.protocol.nat.MappingBehavior;
 import io.meshwork.protocol.path.NatPolicy;
 import io.meshwork.protocol.probe.ProbeCodec;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import io.meshwork.node.local.LocalApiHandler;
 import io.meshwork.node.local.LocalApiServer;
@@ -98,6 +100,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private final WireGuardDevice device;
     private final UapiServer uapi;
     private final LocalApiServer localApi;
+    private final ProbeRouter probes;
+    /** Blocking work of the actors (STUN probes, HTTP reports) and the NAT prober's timeouts. */
     private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, runnable -> {
         Thread thread = new Thread(runnable, "node-agent");
         thread.setDaemon(true);
@@ -110,32 +114,44 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile Map<String, Object> natReport = Map.of();
     private volatile Set<String> ownPublicIps = Set.of();
-    private final java.util.concurrent.atomic.AtomicBoolean rediscoveryQueued = new java.util.concurrent.atomic.AtomicBoolean();
-    private final ActorSystem<TunnelSupervisor.Command> tunnels;
-    private final ProbeRouter probes;
-    private volatile long revision;
+    private final ProbeCodec probeCodec;
+    private final ActorSystem<Void> system;
+    private final NodeGuardian.Children actors;
+    private final ActorRef<TunnelSupervisor.Command> tunnels;
     private volatile boolean closed;
-    private final Thread streamThread;
 
     private NodeAgent(NodeIdentity identity, ControlClient control, TunDevice tun, WireGuardDevice device,
-            UapiServer uapi, java.nio.file.Path stateDirectory) throws IOException {
+            UapiServer uapi, java.nio.file.Path stateDirectory, Duration probeInterval) throws IOException {
         this.identity = identity;
         this.control = control;
         this.tun = tun;
         this.device = device;
         this.uapi = uapi;
-        this.localApi = LocalApiServer.start(stateDirectory, this);
-        Key privateKey = Key.fromBase64(identity.privateKey());
-        TunnelSupervisor.Wiring wiring = new TunnelSupervisor.Wiring(this::tunnelPort, this::tunnelStatusChanged,
-                TunnelSettings.defaults(), System::nanoTime, System.nanoTime(), DispatcherSelector.defaultDispatcher());
-        this.tunnels = ActorSystem.create(TunnelSupervisor.create(wiring, selfFacts(List.of(), Map.of())),
-                "meshwork-node", com.typesafe.config.ConfigFactory.parseString(
-                        "pekko.loglevel = WARNING\npekko.log-dead-letters = off\npekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off")
+        this.probeCodec = new ProbeCodec(Key.fromBase64(identity.privateKey()));
+        TunnelSupervisor.Wiring tunnelWiring = new TunnelSupervisor.Wiring(this::tunnelPort,
+                this::tunnelStatusChanged, TunnelSettings.defaults(), System::nanoTime, System.nanoTime(),
+                DispatcherSelector.defaultDispatcher());
+        NodeGuardian.Wiring wiring = new NodeGuardian.Wiring(tunnelWiring, selfFacts(List.of(), Map.of()),
+                tunnelsRef -> ControlSession.create(control, identity.registration().token(),
+                        event -> apply(event, tunnelsRef), this::shutdown, scheduler),
+                (tunnelsRef, session) -> EndpointDiscovery.create(this::discover, NodeAgent::localAddressesOrNone,
+                        probeInterval, discovered -> {
+                            tunnelsRef.tell(new TunnelSupervisor.SelfUpdated(selfFacts(discovered.endpoints(),
+                                    discovered.nat())));
+                            session.tell(new ControlSession.Report(new EndpointReport(discovered.endpoints(),
+                                    discovered.nat())));
+                        }, scheduler));
+        CompletableFuture<NodeGuardian.Children> ready = new CompletableFuture<>();
+        this.system = ActorSystem.create(NodeGuardian.create(wiring, ready), "meshwork-node",
+                com.typesafe.config.ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.log-dead-letters = off\n"
+                                + "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off")
                         .withFallback(com.typesafe.config.ConfigFactory.load()));
-        this.probes = new ProbeRouter(new ProbeCodec(privateKey), key -> device.peer(key) != null, tunnels);
+        this.actors = ready.join();
+        this.tunnels = actors.tunnels();
+        ProbeRouter probes = new ProbeRouter(probeCodec, key -> device.peer(key) != null, tunnels);
         device.registerShared(DatagramKind.PROBE, probes::onDatagram);
-        this.streamThread = new Thread(this::followPeers, "node-peer-stream");
-        this.streamThread.setDaemon(true);
+        this.probes = probes;
+        this.localApi = LocalApiServer.start(stateDirectory, this);
     }
 
     /**
@@ -160,11 +176,9 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         device.setListenPort(options.listenPort());
         UapiServer uapi = UapiServer.start(device);
         configureInterface(tun.name(), identity.registration().overlayIps());
-        NodeAgent agent = new NodeAgent(identity, control, tun, device, uapi, stateDirectory);
+        NodeAgent agent = new NodeAgent(identity, control, tun, device, uapi, stateDirectory, options.probeInterval());
         agent.startRelay();
-        agent.scheduler.scheduleWithFixedDelay(agent::probeAndReport, 0, options.probeInterval().toMillis(),
-                TimeUnit.MILLISECONDS);
-        agent.streamThread.start();
+        agent.actors.session().tell(ControlSession.Start.INSTANCE);
         return agent;
     }
 
@@ -235,43 +249,44 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
     // ---- endpoints ----------------------------------------------------------------------------------------
 
-    /** A tunnel saw its direct path die: look at this node's endpoints again soon (a NAT may have rebound). */
-    private void rediscoverSoon() {
-        if (!closed && rediscoveryQueued.compareAndSet(false, true)) {
-            scheduler.schedule(() -> {
-                rediscoveryQueued.set(false);
-                probeAndReport();
-            }, 0, TimeUnit.MILLISECONDS);
+    /** Runs one discovery on the WireGuard socket (blocking: STUN round trips). */
+    private EndpointDiscovery.Discovered discover() {
+        List<Endpoint> endpoints = new ArrayList<>();
+        int port = device.listenPort();
+        for (String ip : localAddressesOrNone()) {
+            endpoints.add(new Endpoint(ip + ":" + port, "local"));
+        }
+        List<InetSocketAddress> servers = new ArrayList<>();
+        for (String server : identity.registration().stunServers()) {
+            try {
+                servers.add(HostPort.parse(server, 3478).resolve());
+            } catch (HostPort.InvalidAddressException e) {
+                log.warn("ignoring STUN server {} from control: {}", server, e.getMessage());
+            }
+        }
+        if (servers.isEmpty()) {
+            return new EndpointDiscovery.Discovered(endpoints, Map.of(), Set.of());
+        }
+        try (NatProber prober = new NatProber(device.transport(), scheduler)) {
+            NetcheckResult result = prober.probe(servers, Duration.ofSeconds(4)).get(10, TimeUnit.SECONDS);
+            Set<String> publicIps = new LinkedHashSet<>();
+            for (InetSocketAddress mapped : result.report().publicEndpoints()) {
+                endpoints.add(new Endpoint(NetcheckReportFormat.address(mapped), "stun"));
+                publicIps.add(mapped.getAddress().getHostAddress());
+            }
+            Map<String, Object> nat = JSON.readValue(NetcheckReportFormat.json(result), new TypeReference<>() {});
+            ownPublicIps = publicIps;
+            natReport = nat;
+            return new EndpointDiscovery.Discovered(endpoints, nat, publicIps);
+        } catch (Exception e) {
+            throw new java.util.concurrent.CompletionException(e);
         }
     }
 
-    private synchronized void probeAndReport() {
-        try {
-            List<Endpoint> endpoints = new ArrayList<>();
-            int port = device.listenPort();
-            for (String ip : localAddresses()) {
-                endpoints.add(new Endpoint(ip + ":" + port, "local"));
-            }
-            List<InetSocketAddress> servers = new ArrayList<>();
-            for (String server : identity.registration().stunServers()) {
-                servers.add(HostPort.parse(server, 3478).resolve());
-            }
-            if (!servers.isEmpty()) {
-                try (NatProber prober = new NatProber(device.transport(), scheduler)) {
-                    NetcheckResult result = prober.probe(servers, Duration.ofSeconds(4)).get(10, TimeUnit.SECONDS);
-                    Set<String> publicIps = new LinkedHashSet<>();
-                    for (InetSocketAddress mapped : result.report().publicEndpoints()) {
-                        endpoints.add(new Endpoint(NetcheckReportFormat.address(mapped), "stun"));
-                        publicIps.add(mapped.getAddress().getHostAddress());
-                    }
-                    ownPublicIps = publicIps;
-                    natReport = JSON.readValue(NetcheckReportFormat.json(result), new TypeReference<>() {});
-                }
-            }
-            tunnels.tell(new TunnelSupervisor.SelfUpdated(selfFacts(endpoints, natReport)));
-            control.reportEndpoints(identity.registration().token(), new EndpointReport(endpoints, natReport));
-        } catch (Exception e) {
-            log.warn("endpoint discovery failed: {}", e.toString());
+    /** A tunnel saw its direct path die: look at this node's endpoints again (a NAT may have rebound). */
+    private void rediscoverSoon() {
+        if (!closed) {
+            actors.discovery().tell(new EndpointDiscovery.ProbeNow("a direct path died"));
         }
     }
 
@@ -279,12 +294,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         List<InetSocketAddress> lan = new ArrayList<>();
         List<InetSocketAddress> reflexive = new ArrayList<>();
         if (endpoints.isEmpty()) {
-            try {
-                for (String ip : localAddresses()) {
-                    lan.add(new InetSocketAddress(ip, device.listenPort()));
-                }
-            } catch (IOException e) {
-                log.debug("cannot list local addresses: {}", e.toString());
+            for (String ip : localAddressesOrNone()) {
+                lan.add(new InetSocketAddress(ip, device.listenPort()));
             }
         }
         split(endpoints, lan, reflexive);
@@ -334,7 +345,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     // ---- tunnels -----------------------------------------------------------------------------------------
 
     private DeviceTunnelPort tunnelPort(Key peerKey) {
-        return new DeviceTunnelPort(device, peerKey, probes, () -> relay, () -> fallbackEndpoint(peerKey),
+        return new DeviceTunnelPort(device, peerKey, probeCodec, () -> relay, () -> fallbackEndpoint(peerKey),
                 this::rediscoverSoon);
     }
 
@@ -373,6 +384,15 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         }
     }
 
+    private static List<String> localAddressesOrNone() {
+        try {
+            return localAddresses();
+        } catch (IOException e) {
+            log.debug("cannot list local addresses: {}", e.toString());
+            return List.of();
+        }
+    }
+
     private static List<String> localAddresses() throws IOException {
         List<String> addresses = new ArrayList<>();
         for (NetworkInterface network : Collections.list(NetworkInterface.getNetworkInterfaces())) {
@@ -389,52 +409,27 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
     // ---- peer map ------------------------------------------------------------------------------------------
 
-    private void followPeers() {
-        long backoffMillis = 500;
-        while (!closed) {
-            try {
-                control.followPeers(identity.registration().token(), revision, this::apply);
-                backoffMillis = 500;
-            } catch (ControlClient.ControlException e) {
-                if (e.isPermanent()) {
-                    log.error("control refused this device ({}); stopping", e.getMessage());
-                    close();
-                    return;
-                }
-                log.warn("peer stream: {}", e.getMessage());
-            } catch (IOException | RuntimeException e) {
-                log.warn("peer stream: {}", e.toString());
-            }
-            try {
-                Thread.sleep(backoffMillis);
-            } catch (InterruptedException e) {
-                return;
-            }
-            backoffMillis = Math.min(backoffMillis * 2, 30_000);
-        }
-    }
-
-    private synchronized void apply(PeerMapEvent event) {
+    /** Applies one peer-map event (on the control session actor). */
+    private synchronized void apply(PeerMapEvent event, ActorRef<TunnelSupervisor.Command> tunnels) {
         switch (event.type()) {
             case PeerMapEvent.SNAPSHOT -> {
                 Set<String> present = new LinkedHashSet<>();
                 event.peers().forEach(peer -> present.add(peer.id()));
                 for (String id : List.copyOf(peers.keySet())) {
                     if (!present.contains(id)) {
-                        remove(id);
+                        remove(id, tunnels);
                     }
                 }
-                event.peers().forEach(this::upsert);
+                event.peers().forEach(peer -> upsert(peer, tunnels));
             }
-            case PeerMapEvent.UPSERT -> event.peers().forEach(this::upsert);
-            case PeerMapEvent.REMOVE -> event.removed().forEach(this::remove);
+            case PeerMapEvent.UPSERT -> event.peers().forEach(peer -> upsert(peer, tunnels));
+            case PeerMapEvent.REMOVE -> event.removed().forEach(id -> remove(id, tunnels));
             default -> { }
         }
         applyPolicy(event);
-        revision = Math.max(revision, event.revision());
     }
 
-    private void upsert(PeerInfo info) {
+    private void upsert(PeerInfo info, ActorRef<TunnelSupervisor.Command> tunnels) {
         if (info.id().equals(identity.registration().id())) {
             return;
         }
@@ -455,7 +450,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         tunnels.tell(new TunnelSupervisor.PeerUpserted(key, peerFacts(info)));
     }
 
-    private void remove(String id) {
+    private void remove(String id, ActorRef<TunnelSupervisor.Command> tunnels) {
         PeerInfo info = peers.remove(id);
         if (info != null) {
             // The tunnel drops the WireGuard peer and its keys as it stops.
@@ -510,7 +505,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             PingReply reply;
             try {
                 PeerTunnel.PingResult result = AskPattern.<TunnelSupervisor.Command, PeerTunnel.PingResult>ask(tunnels,
-                                replyTo -> new TunnelSupervisor.PingPeer(key, replyTo), PING_TIMEOUT, tunnels.scheduler())
+                                replyTo -> new TunnelSupervisor.PingPeer(key, replyTo), PING_TIMEOUT, system.scheduler())
                         .toCompletableFuture().get(PING_TIMEOUT.toMillis() + 500, TimeUnit.MILLISECONDS);
                 boolean direct = result.endpoint() != null;
                 reply = new PingReply(seq, info.hostname(), direct ? "direct" : "relay",
@@ -546,14 +541,13 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             return;
         }
         closed = true;
-        streamThread.interrupt();
-        scheduler.shutdownNow();
-        tunnels.terminate();
+        system.terminate();
         try {
-            tunnels.getWhenTerminated().toCompletableFuture().get(5, TimeUnit.SECONDS);
+            system.getWhenTerminated().toCompletableFuture().get(5, TimeUnit.SECONDS);
         } catch (Exception e) {
             log.debug("tunnels did not stop in time: {}", e.toString());
         }
+        scheduler.shutdownNow();
         localApi.close();
         uapi.close();
         if (relay != null) {

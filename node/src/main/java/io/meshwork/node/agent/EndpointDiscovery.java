@@ -1,0 +1,127 @@
+package io.meshwork.node.agent;
+
+import io.meshwork.protocol.api.Endpoint;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/**
+ * Finds this node's endpoints (design §4): its LAN addresses and, by STUN on the WireGuard socket, its public
+ * ones and its NAT's behaviour. Probes at start, every probe interval, whenever the host's addresses change
+ * (checked every {@link #ADDRESS_CHECK}), and when a tunnel's direct path died (a NAT may have rebound). One probe
+ * runs at a time; asks that come meanwhile make one more.
+ */
+public final class EndpointDiscovery {
+
+    public sealed interface Command {}
+
+    /** Probe as soon as possible. */
+    public record ProbeNow(String why) implements Command {}
+
+    private record Probed(Discovered result, Throwable failure) implements Command {}
+
+    private record Fire(Timer timer) implements Command {}
+
+    private enum Timer { PROBE, ADDRESS_CHECK }
+
+    /** How often the host's own addresses are compared with the last ones seen. */
+    static final Duration ADDRESS_CHECK = Duration.ofSeconds(2);
+
+    /**
+     * One discovery's outcome.
+     *
+     * @param endpoints LAN ("local") and STUN-reflexive ("stun") endpoints of the WireGuard socket
+     * @param nat       the netcheck report's fields, empty when no STUN server is configured
+     */
+    public record Discovered(List<Endpoint> endpoints, Map<String, Object> nat, Set<String> publicIps) {}
+
+    private final ActorContext<Command> context;
+    private final Supplier<Discovered> probe;
+    private final Supplier<List<String>> localAddresses;
+    private final Consumer<Discovered> publish;
+    private final Executor blocking;
+    private boolean inFlight;
+    private boolean again;
+    private List<String> lastAddresses;
+
+    private EndpointDiscovery(ActorContext<Command> context, Supplier<Discovered> probe,
+            Supplier<List<String>> localAddresses, Consumer<Discovered> publish, Executor blocking) {
+        this.context = context;
+        this.probe = probe;
+        this.localAddresses = localAddresses;
+        this.publish = publish;
+        this.blocking = blocking;
+    }
+
+    /**
+     * @param probe          runs one discovery (blocking: STUN round trips); called on {@code blocking}
+     * @param localAddresses the host's current addresses (cheap)
+     * @param publish        receives each discovery's outcome
+     */
+    public static Behavior<Command> create(Supplier<Discovered> probe, Supplier<List<String>> localAddresses,
+            Duration interval, Consumer<Discovered> publish, Executor blocking) {
+        return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
+            EndpointDiscovery discovery = new EndpointDiscovery(context, probe, localAddresses, publish, blocking);
+            timers.startTimerWithFixedDelay(Timer.PROBE, new Fire(Timer.PROBE), interval);
+            timers.startTimerWithFixedDelay(Timer.ADDRESS_CHECK, new Fire(Timer.ADDRESS_CHECK), ADDRESS_CHECK);
+            discovery.lastAddresses = localAddresses.get();
+            discovery.start("start");
+            return discovery.behavior();
+        }));
+    }
+
+    private Behavior<Command> behavior() {
+        return Behaviors.receive(Command.class)
+                .onMessage(ProbeNow.class, ask -> {
+                    start(ask.why());
+                    return Behaviors.same();
+                })
+                .onMessage(Fire.class, fire -> {
+                    if (fire.timer() == Timer.PROBE) {
+                        start("periodic");
+                    } else {
+                        List<String> now = localAddresses.get();
+                        if (!now.equals(lastAddresses)) {
+                            context.getLog().info("local addresses changed from {} to {}: probing again",
+                                    lastAddresses, now);
+                            lastAddresses = now;
+                            start("local addresses changed");
+                        }
+                    }
+                    return Behaviors.same();
+                })
+                .onMessage(Probed.class, probed -> {
+                    inFlight = false;
+                    if (probed.failure() != null) {
+                        context.getLog().warn("endpoint discovery failed: {}", probed.failure().toString());
+                    } else {
+                        publish.accept(probed.result());
+                    }
+                    if (again) {
+                        again = false;
+                        start("asked during the last probe");
+                    }
+                    return Behaviors.same();
+                })
+                .build();
+    }
+
+    private void start(String why) {
+        if (inFlight) {
+            again = true;
+            return;
+        }
+        inFlight = true;
+        context.getLog().debug("probing endpoints: {}", why);
+        context.pipeToSelf(CompletableFuture.supplyAsync(probe, blocking), Probed::new);
+    }
+}
