@@ -53,6 +53,8 @@ final class DeviceTunnelPort implements TunnelPort {
         if (peer != null) {
             device.setEndpoint(peer, endpoint);
             device.useRelay(peer, false);
+            // A session that never formed through the relay forms here: the probes just proved this path.
+            device.initiateHandshake(peer);
         }
     }
 

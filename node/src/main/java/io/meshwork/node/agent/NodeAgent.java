@@ -45,6 +45,7 @@ import io.meshwork.node.relay.RelayClient;
 import io.meshwork.node.relay.RelayClientConfig;
 import io.meshwork.node.relay.RelayCredential;
 import io.meshwork.node.relay.RelayListener;
+import io.meshwork.node.relay.RelayStatus;
 import io.meshwork.protocol.api.RelayInfo;
 import io.meshwork.protocol.relay.RelayKey;
 import io.meshwork.protocol.relay.RelayKeyPair;
@@ -208,6 +209,18 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 @Override
                 public void onDisco(RelayKey source, ByteBuffer payload) {
                     probes.onRelayed(payload);
+                }
+
+                @Override
+                public void onStatus(RelayStatus status) {
+                    if (status.connected()) {
+                        // Handshakes sent before the relay answered were lost: send them again now.
+                        for (Peer peer : device.peers()) {
+                            if (peer.viaRelay() && !peer.hasSession()) {
+                                device.initiateHandshake(peer);
+                            }
+                        }
+                    }
                 }
             }, RelayClientConfig.defaults());
             relayName = info.name();
