@@ -73,6 +73,11 @@ public final class SimMesh implements AutoCloseable {
         }
     }
 
+    /** Restarts the relay: all its connections drop for {@code outage}, then come back. */
+    public void restartRelay(Duration outage) {
+        relay.restart(outage);
+    }
+
     public Simulation simulation() {
         return simulation;
     }

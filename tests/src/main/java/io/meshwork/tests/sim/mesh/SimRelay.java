@@ -17,7 +17,10 @@ final class SimRelay {
     private final SimScheduler scheduler;
     private final Duration delay;
     private final Map<Key, SimNode> connected = new HashMap<>();
+    private final Map<Key, SimNode> known = new HashMap<>();
+    private boolean down;
     private long forwarded;
+    private long dropped;
 
     SimRelay(SimScheduler scheduler, Duration delay) {
         this.scheduler = scheduler;
@@ -25,11 +28,33 @@ final class SimRelay {
     }
 
     void connect(Key key, SimNode node) {
-        connected.put(key, node);
+        known.put(key, node);
+        if (!down) {
+            connected.put(key, node);
+        }
     }
 
     void disconnect(Key key) {
+        known.remove(key);
         connected.remove(key);
+    }
+
+    /**
+     * The relay process restarts: every connection drops, nothing is forwarded for {@code outage}, then the nodes'
+     * relay clients connect again.
+     */
+    void restart(Duration outage) {
+        down = true;
+        connected.clear();
+        scheduler.schedule(outage, () -> {
+            down = false;
+            connected.putAll(known);
+        });
+    }
+
+    /** Datagrams the relay could not deliver (destination not connected). */
+    long dropped() {
+        return dropped;
     }
 
     /** Forwards a probe; false when the destination is not connected. */
@@ -47,6 +72,7 @@ final class SimRelay {
 
     private boolean forward(Key destination, ByteBuffer payload, java.util.function.BiConsumer<SimNode, ByteBuffer> deliver) {
         if (!connected.containsKey(destination)) {
+            dropped++;
             return false;
         }
         ByteBuffer copy = ByteBuffer.allocate(payload.remaining()).put(payload.duplicate()).flip();

@@ -119,6 +119,32 @@ class PathEventsSimulationTest {
         }
     }
 
+    @Test
+    void aRelayRestartInterruptsOnlyRelayedPairsAndTheyResume() {
+        try (SimMesh mesh = SimMesh.withSeed(5)) {
+            SimNode phone = mesh.node("phone", NatPreset.SYMMETRIC_RANDOM.build(mesh.network(), "cafe"));
+            SimNode tablet = mesh.node("tablet", NatPreset.SYMMETRIC_RANDOM.build(mesh.network(), "hotel"));
+            SimNode laptop = mesh.node("laptop", NatPreset.FULL_CONE.build(mesh.network(), "home"));
+            SimNode server = mesh.node("server", NatPreset.RESTRICTED_CONE.build(mesh.network(), "office"));
+            mesh.group(phone, tablet);
+            mesh.group(laptop, server);
+            mesh.advance(Duration.ofSeconds(20));
+            assertTrue(!phone.isDirectTo(tablet) && bothDirect(laptop, server), "one relayed pair, one direct pair");
+
+            mesh.restartRelay(Duration.ofSeconds(5));
+            int before = tablet.dataFrom(phone);
+            phone.sendData(tablet);
+            mesh.advance(Duration.ofSeconds(1));
+            assertEquals(before, tablet.dataFrom(phone), "nothing is relayed while the relay is down");
+            assertFlows(mesh, laptop, server);
+            assertTrue(bothDirect(laptop, server), "the direct pair never noticed");
+
+            mesh.advance(Duration.ofSeconds(5));
+            assertFlows(mesh, phone, tablet);
+            assertEquals(TunnelStatus.State.RELAYED, phone.statusTo(tablet).state());
+        }
+    }
+
     private static boolean bothDirect(SimNode a, SimNode b) {
         return a.isDirectTo(b) && b.isDirectTo(a);
     }
