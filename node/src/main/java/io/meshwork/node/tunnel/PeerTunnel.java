@@ -89,6 +89,8 @@ public final class PeerTunnel {
     enum Timer { UPGRADE, PROBE_ROUND, PROBE_DEADLINE, PREDICTION, HEARTBEAT, REEVALUATE, RELAY_PING }
 
     private static final int MAX_PENDING_PINGS = 512;
+    /** At most this many learned candidates and measured endpoints are kept per peer. */
+    private static final int MAX_LEARNED = 32;
 
     private final ActorContext<Command> context;
     private final TimerScheduler<Command> timers;
@@ -364,7 +366,7 @@ public final class PeerTunnel {
         if (message instanceof Ping ping) {
             InetSocketAddress from = received.from();
             answer(ping, from);
-            if (from != null && !from.equals(current) && learned.add(from)) {
+            if (from != null && !from.equals(current) && learn(from)) {
                 ping(from);
             }
             return true;
@@ -431,14 +433,30 @@ public final class PeerTunnel {
             return Optional.empty();
         }
         answered.put(from, new PathPolicy.Candidate(from, isLan(from), roundTrip, now));
+        if (answered.size() > MAX_LEARNED) {
+            // Forget the answers heard longest ago: a roaming peer leaves a trail of dead endpoints.
+            answered.values().stream().min(java.util.Comparator.comparingLong(PathPolicy.Candidate::lastAnswerNanos))
+                    .ifPresent(oldest -> answered.remove(oldest.endpoint()));
+        }
         return Optional.of(from);
+    }
+
+    /** Adds a candidate the peer did not advertise; the oldest goes when there are too many. */
+    private boolean learn(InetSocketAddress endpoint) {
+        if (!learned.add(endpoint)) {
+            return false;
+        }
+        if (learned.size() > MAX_LEARNED) {
+            learned.remove(learned.iterator().next());
+        }
+        return true;
     }
 
     private void heardCallMeMaybe(CallMeMaybe call) {
         peerAskedForPrediction = call.endpointDependentMapping();
         for (InetSocketAddress endpoint : call.endpoints()) {
             if (!peer.endpoints().contains(endpoint)) {
-                learned.add(endpoint);
+                learn(endpoint);
             }
         }
     }
