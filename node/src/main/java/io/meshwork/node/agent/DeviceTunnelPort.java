@@ -77,6 +77,12 @@ final class DeviceTunnelPort implements TunnelPort {
     }
 
     @Override
+    public boolean idleFor(java.time.Duration quiet) {
+        Peer peer = device.peer(peerKey);
+        return peer == null || System.nanoTime() - peer.lastDataNanos() > quiet.toNanos();
+    }
+
+    @Override
     public void rediscoverEndpoints() {
         rediscover.run();
     }

@@ -88,6 +88,11 @@ public final class Peer {
         }
     }
 
+    /** When data (not keepalives or handshakes) last went to or came from the peer (System.nanoTime), or NEVER. */
+    public long lastDataNanos() {
+        return Math.max(dataSent, dataReceived);
+    }
+
     /** True while a session with usable keys exists. */
     public boolean hasSession() {
         Keypair keys = current;

@@ -108,6 +108,9 @@ public final class PeerTunnel {
     private final Map<TxKey, SentPing> pending = new LinkedHashMap<>();
     private final Deque<InetSocketAddress> predictionQueue = new ArrayDeque<>();
     private Duration relayLatency;
+    /** A direct path without traffic is not heartbeated; {@link #graceUntil} guards the first beats after. */
+    private boolean idle;
+    private long graceUntil = Long.MIN_VALUE;
     /** The direct endpoint in use, null while relayed or probing. */
     private InetSocketAddress current;
     private int attempts;
@@ -272,6 +275,8 @@ public final class PeerTunnel {
     private Behavior<Command> direct(InetSocketAddress endpoint, String reason) {
         timers.cancelAll();
         failures = 0;
+        idle = false;
+        graceUntil = Long.MIN_VALUE;
         current = endpoint;
         port.useDirect(endpoint);
         timers.startTimerWithFixedDelay(Timer.HEARTBEAT, new Fire(Timer.HEARTBEAT), settings.heartbeat());
@@ -280,8 +285,18 @@ public final class PeerTunnel {
         return common()
                 .onMessage(Fire.class, fire -> switch (fire.timer()) {
                     case HEARTBEAT -> {
-                        long silent = clock.getAsLong() - lastAnswer(endpoint);
-                        if (silent > settings.directTimeout().toNanos()) {
+                        long now = clock.getAsLong();
+                        if (port.idleFor(settings.idleAfter())) {
+                            idle = true;
+                            yield Behaviors.same();
+                        }
+                        if (idle) {
+                            // Traffic is back after a pause: the path gets a full timeout to answer again.
+                            idle = false;
+                            graceUntil = now + settings.directTimeout().toNanos();
+                        }
+                        long silent = now - lastAnswer(endpoint);
+                        if (silent > settings.directTimeout().toNanos() && now > graceUntil) {
                             port.rediscoverEndpoints();
                             answered.remove(endpoint);
                             yield relayed("direct path " + format(endpoint) + " stopped answering (no probe answer for "
@@ -292,6 +307,9 @@ public final class PeerTunnel {
                         yield Behaviors.same();
                     }
                     case REEVALUATE -> {
+                        if (idle) {
+                            yield Behaviors.same();
+                        }
                         for (InetSocketAddress candidate : candidates()) {
                             if (!candidate.equals(endpoint)) {
                                 ping(candidate);

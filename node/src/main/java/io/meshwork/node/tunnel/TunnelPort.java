@@ -25,6 +25,14 @@ public interface TunnelPort {
     /** The direct path died: this node's own endpoints may have changed (a NAT rebinding), so look again. */
     void rediscoverEndpoints();
 
+    /**
+     * Whether no data went either way for {@code quiet}: an idle direct path is not heartbeated (WireGuard's
+     * keepalives hold its NAT mappings), so a node with many peers does not ping them all every few seconds.
+     */
+    default boolean idleFor(java.time.Duration quiet) {
+        return false;
+    }
+
     /** The tunnel stopped (the peer left the organization): drop its WireGuard peer and keys. */
     void close();
 }

@@ -17,6 +17,7 @@ import java.time.Duration;
  * @param predictionBudget  at most this many port-prediction probes per attempt
  * @param predictionBatch   probes sent per {@code predictionPace}
  * @param predictionPace    the pause between prediction batches, so a burst does not overflow NAT tables
+ * @param idleAfter         a direct path without data for this long is no longer heartbeated
  */
 public record TunnelSettings(
         Duration probeInterval,
@@ -30,12 +31,14 @@ public record TunnelSettings(
         int predictionBudget,
         int predictionBatch,
         Duration predictionPace,
+        Duration idleAfter,
         PathPolicy.Settings pathPolicy) {
 
     public static TunnelSettings defaults() {
         return new TunnelSettings(Duration.ofMillis(500), Duration.ofSeconds(3), Duration.ofSeconds(2),
                 Duration.ofSeconds(6), Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofSeconds(20),
-                Duration.ofSeconds(5), 256, 32, Duration.ofMillis(50), PathPolicy.Settings.defaults());
+                Duration.ofSeconds(5), 256, 32, Duration.ofMillis(50), Duration.ofSeconds(60),
+                PathPolicy.Settings.defaults());
     }
 
     /** The wait before attempt {@code failures + 1}: exponential from {@link #upgradeRetry}, capped. */

@@ -196,7 +196,7 @@ class PeerTunnelTest {
         TunnelSettings patient = new TunnelSettings(settings.probeInterval(), settings.probeWindow(),
                 settings.heartbeat(), settings.directTimeout(), Duration.ofSeconds(60), Duration.ofSeconds(60),
                 settings.reevaluate(), settings.relayPing(), settings.predictionBudget(), settings.predictionBatch(),
-                settings.predictionPace(), settings.pathPolicy());
+                settings.predictionPace(), settings.idleAfter(), settings.pathPolicy());
         ActorRef<PeerTunnel.Command> tunnel = spawn(new TunnelPeer(List.of(), List.of(), 0, NatPolicy.Side.unknown()),
                 patient);
         advance(settings.probeWindow().plusMillis(100));
@@ -245,6 +245,28 @@ class PeerTunnelTest {
     }
 
     @Test
+    void anIdleDirectPathIsNotHeartbeatedAndGetsAFullTimeoutWhenTrafficResumes() {
+        ActorRef<PeerTunnel.Command> tunnel = spawn(EASY_PEER);
+        await(() -> port.pingTo(PEER_PUBLIC) != null, "pings");
+        tunnel.tell(new PeerTunnel.ProbeReceived(new Pong(port.pingTo(PEER_PUBLIC).txid(), null), PEER_PUBLIC));
+        await(() -> latest().state() == TunnelStatus.State.DIRECT, "direct");
+        port.idle = true;
+        port.events.clear();
+        advance(Duration.ofSeconds(30));
+        assertFalse(port.has(e -> e.message instanceof Ping), "no heartbeats while idle");
+        assertEquals(TunnelStatus.State.DIRECT, latest().state(), "an idle path is not declared dead");
+
+        port.idle = false;
+        advance(settings.heartbeat().plusMillis(10));
+        assertNotNull(port.pingTo(PEER_PUBLIC), "heartbeats resume with traffic");
+        assertEquals(TunnelStatus.State.DIRECT, latest().state(), "no instant fallback after the pause");
+        for (int i = 0; i < 40 && latest().state() == TunnelStatus.State.DIRECT; i++) {
+            advance(Duration.ofMillis(250));
+        }
+        assertEquals(TunnelStatus.State.RELAYED, latest().state(), "silence after resuming still falls back");
+    }
+
+    @Test
     void stoppingTheTunnelDropsThePeer() {
         ActorRef<PeerTunnel.Command> tunnel = spawn(EASY_PEER);
         await(() -> latest() != null, "started");
@@ -287,6 +309,12 @@ class PeerTunnelTest {
         }
 
         final List<Event> events = new CopyOnWriteArrayList<>();
+        volatile boolean idle;
+
+        @Override
+        public boolean idleFor(Duration quiet) {
+            return idle;
+        }
 
         @Override
         public void sendDirect(InetSocketAddress endpoint, ProbeMessage message) {
