@@ -191,8 +191,12 @@ public final class PeerTunnel {
                     }
                     if (message instanceof Ping ping) {
                         answer(ping, received.from());
-                        // The peer's probe got through to us: our probes back will likely get through too.
-                        return received.from() == null ? Behaviors.same() : probing();
+                        if (received.from() == null) {
+                            return Behaviors.same();
+                        }
+                        // The peer's probe got through to us: probing back from here, where it came from first.
+                        learn(received.from());
+                        return probing();
                     }
                     Optional<InetSocketAddress> answeredFrom = pong((Pong) message, received.from());
                     if (answeredFrom.isPresent()) {

@@ -181,6 +181,18 @@ class PeerTunnelTest {
     }
 
     @Test
+    void aPingReachingARelayedTunnelStartsProbingBackToWhereItCameFrom() {
+        InetSocketAddress reflexive = new InetSocketAddress("198.51.100.12", 62001);
+        ActorRef<PeerTunnel.Command> tunnel = spawn(EASY_PEER);
+        advance(settings.probeWindow().plusMillis(100));
+        await(() -> latest().state() == TunnelStatus.State.RELAYED, "relayed after a failed attempt");
+        port.events.clear();
+        tunnel.tell(new PeerTunnel.ProbeReceived(new Ping("abcdefghijk2".getBytes()), reflexive));
+        assertEquals(TunnelStatus.State.PROBING, latest().state(), "probing at once, not after the backoff");
+        assertNotNull(port.pingTo(reflexive), "and probing the address the ping came from");
+    }
+
+    @Test
     void aPongFromAnotherAddressThanThePingWentToProvesNothing() {
         ActorRef<PeerTunnel.Command> tunnel = spawn(EASY_PEER);
         await(() -> port.pingTo(PEER_PUBLIC) != null, "pings");
