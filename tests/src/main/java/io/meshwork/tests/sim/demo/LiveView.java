@@ -12,21 +12,30 @@ import java.util.Locale;
  */
 final class LiveView {
 
-    private static final int RECENT_TRANSITIONS = 12;
+    /** Lines of a frame besides the table rows and the transitions: headings and blank lines. */
+    private static final int FRAME_CHROME_LINES = 6;
+    private static final int MIN_RECENT_TRANSITIONS = 3;
 
     private final PrintStream out;
-    private final boolean terminal;
+    private final Terminal terminal;
     private final List<Direction> directions;
 
-    LiveView(PrintStream out, boolean terminal, List<Direction> directions) {
+    LiveView(PrintStream out, Terminal terminal, List<Direction> directions) {
         this.out = out;
         this.terminal = terminal;
         this.directions = List.copyOf(directions);
     }
 
+    /** Heads the transition lines (plain output only). */
+    void begin() {
+        if (!terminal.interactive()) {
+            out.println(TransitionLog.Transition.heading());
+        }
+    }
+
     /** Shows transitions as they are recorded (plain output only: a terminal sees them in the next frame). */
     void transitions(List<TransitionLog.Transition> fresh) {
-        if (!terminal) {
+        if (!terminal.interactive()) {
             fresh.forEach(transition -> out.println(transition.line()));
             out.flush();
         }
@@ -34,24 +43,31 @@ final class LiveView {
 
     /** Redraws the table at virtual time {@code now} (terminal only). */
     void frame(Duration now, Duration end, String pace, TransitionLog log) {
-        if (!terminal) {
+        if (!terminal.interactive()) {
             return;
         }
-        StringBuilder screen = new StringBuilder("\033[H\033[2J");
-        screen.append(String.format(Locale.ROOT, "meshwork demo (simulated): virtual time %s of %s, %s%n%n",
-                Direction.seconds(now), Direction.seconds(end), pace));
+        StringBuilder screen = new StringBuilder(String.format(Locale.ROOT,
+                "meshwork demo (simulated): virtual time %s of %s, %s%n%n", Direction.seconds(now),
+                Direction.seconds(end), pace));
         screen.append(table());
         List<TransitionLog.Transition> all = log.all();
         screen.append(String.format("%nLatest transitions:%n"));
-        all.subList(Math.max(0, all.size() - RECENT_TRANSITIONS), all.size())
+        int recent = Math.max(MIN_RECENT_TRANSITIONS, terminal.rows() - directions.size() - FRAME_CHROME_LINES);
+        all.subList(Math.max(0, all.size() - recent), all.size())
                 .forEach(transition -> screen.append(transition.line()).append(System.lineSeparator()));
-        out.print(screen);
+        // Overwrite in place (cursor home, each line cut to the width and its rest cleared, then clear below)
+        // rather than clearing the whole screen first: no flicker at several frames a second, and no wrapped line
+        // pushes the frame off the screen.
+        StringBuilder frame = new StringBuilder("\033[H");
+        screen.toString().lines().forEach(line -> frame.append(terminal.fit(line)).append("\033[K")
+                .append(System.lineSeparator()));
+        out.print(frame.append("\033[J"));
         out.flush();
     }
 
     /** Every direction's path, latency, state and reason. */
     String table() {
-        StringBuilder text = new StringBuilder(String.format(Locale.ROOT, "%-6s %-6s %-9s %-22s %-9s %s%n",
+        StringBuilder text = new StringBuilder(String.format(Locale.ROOT, "%-6s %-6s %-9s %-24s %-9s %s%n",
                 "NODE", "PEER", "STATE", "PATH", "LATENCY", "WHY"));
         for (Direction direction : directions) {
             TunnelStatus status = direction.status();

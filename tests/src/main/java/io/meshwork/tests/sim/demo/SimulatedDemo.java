@@ -29,9 +29,10 @@ public final class SimulatedDemo {
      * @param settle   virtual time to watch the paths form before sending data
      * @param frame    virtual time per frame of the live view
      * @param speed    virtual seconds per real second; 0 runs as fast as the machine goes
-     * @param terminal redraw a table in place (true) or print plain lines (false)
+     * @param terminal where output goes: a table is redrawn in place on an interactive terminal, plain lines
+     *                 are printed otherwise
      */
-    public record Options(long seed, Duration settle, Duration frame, double speed, boolean terminal) {}
+    public record Options(long seed, Duration settle, Duration frame, double speed, Terminal terminal) {}
 
     /** How one direction ended: its path and reason after settling, and whether data got through on it. */
     public record Outcome(String from, String to, TunnelStatus.State state, String path, String reason,
@@ -89,18 +90,18 @@ public final class SimulatedDemo {
             TransitionLog log = new TransitionLog(directions);
             watch(mesh, view, log);
 
-            out.println();
-            out.printf("Paths after %s of virtual time:%n", Direction.seconds(mesh.now()));
-            out.print(view.table());
+            if (!options.terminal().interactive()) {
+                out.println();
+                out.printf("Paths after %s of virtual time:%n", Direction.seconds(mesh.now()));
+                out.print(view.table());
+            }
             return exchangeData(mesh, directions);
         }
     }
 
     /** Runs the settle time frame by frame, stopping at every transition to log it at its exact instant. */
     private void watch(SimMesh mesh, LiveView view, TransitionLog log) throws InterruptedException {
-        if (!options.terminal()) {
-            out.printf("%10s  %-16s %-8s    %-8s %-24s %s%n", "VIRTUAL", "DIRECTION", "FROM", "TO", "PATH", "WHY");
-        }
+        view.begin();
         Duration start = mesh.now();
         Duration end = start.plus(options.settle());
         long realStart = System.nanoTime();

@@ -21,6 +21,11 @@ final class TransitionLog {
     record Transition(Duration at, Direction direction, TunnelStatus.State before, TunnelStatus.State after,
             String path, String reason) {
 
+        static String heading() {
+            return String.format(Locale.ROOT, "%10s  %-16s %-8s    %-8s %-24s %s", "VIRTUAL", "DIRECTION", "FROM",
+                    "TO", "PATH", "WHY");
+        }
+
         String line() {
             return String.format(Locale.ROOT, "%10s  %-16s %-8s -> %-8s %-24s %s", Direction.seconds(at),
                     direction.label(), before == null ? "(new)" : before, after, path, reason);
