@@ -34,9 +34,12 @@ public final class SimulatedDemo {
      */
     public record Options(long seed, Duration settle, Duration frame, double speed, Terminal terminal) {}
 
-    /** How one direction ended: its path and reason after settling, and whether data got through on it. */
+    /**
+     * How one direction ended: its state, path and reason after settling, when it first went direct (null if it
+     * never did), and whether data got through on it.
+     */
     public record Outcome(String from, String to, TunnelStatus.State state, String path, String reason,
-            boolean delivered) {}
+            Duration firstDirect, boolean delivered) {}
 
     /** The run: the exit code (0 when data flowed in every direction), and every direction's outcome. */
     public record Result(int exitCode, List<Outcome> outcomes) {
@@ -143,7 +146,7 @@ public final class SimulatedDemo {
             TunnelStatus status = direction.status();
             Outcome outcome = new Outcome(direction.from().name(), direction.to().name(),
                     status == null ? null : status.state(), paths.get(i), status == null ? "" : status.reason(),
-                    arrived > 0);
+                    direction.from().firstDirectTo(direction.to()), arrived > 0);
             outcomes.add(outcome);
             out.printf("  %-6s -> %-6s %s%n", outcome.from(), outcome.to(), outcome.delivered()
                     ? arrived + "/" + DATAGRAMS + " delivered via " + outcome.path()

@@ -76,6 +76,11 @@ class SimulatedDemoTest {
             assertEquals(outcome.state().name(), last[1], name + " ends in its final state");
             assertEquals(outcome.reason(), last[3], name + "'s last transition names its reason");
             assertEquals(outcome.path(), last[2], name + "'s last transition names its path");
+            if (outcome.firstDirect() != null) {
+                String[] firstDirect = chain.stream().filter(t -> t[1].equals("DIRECT")).findFirst().orElseThrow();
+                assertEquals(Direction.seconds(outcome.firstDirect()), firstDirect[4] + " s",
+                        name + " going direct is logged at the virtual instant it happened");
+            }
         }
         assertTrue(output.contains("direct: endpoint found by port prediction"),
                 "the sequential symmetric NAT is opened by port prediction");
@@ -107,7 +112,7 @@ class SimulatedDemoTest {
         assertFalse(output.contains("VIRTUAL  DIRECTION"), "no plain transition lines on a terminal");
     }
 
-    /** Each direction's logged transitions as {from, to, path, reason}, checking they come in time order. */
+    /** Each direction's logged transitions as {from, to, path, reason, seconds}, checking they come in time order. */
     private static Map<String, List<String[]>> transitionsByDirection(String output) {
         Map<String, List<String[]>> chains = new HashMap<>();
         List<Logged> logged = new ArrayList<>();
@@ -116,7 +121,7 @@ class SimulatedDemoTest {
             if (matcher.matches()) {
                 String name = matcher.group(2) + " -> " + matcher.group(3);
                 chains.computeIfAbsent(name, key -> new ArrayList<>()).add(new String[] {matcher.group(4),
-                        matcher.group(5), matcher.group(6), matcher.group(7)});
+                        matcher.group(5), matcher.group(6), matcher.group(7), matcher.group(1)});
                 logged.add(new Logged(Double.parseDouble(matcher.group(1)), matcher.group(2), matcher.group(3),
                         matcher.group(6), matcher.group(7)));
             }
