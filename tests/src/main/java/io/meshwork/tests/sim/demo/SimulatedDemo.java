@@ -32,7 +32,15 @@ public final class SimulatedDemo {
      * @param terminal where output goes: a table is redrawn in place on an interactive terminal, plain lines
      *                 are printed otherwise
      */
-    public record Options(long seed, Duration settle, Duration frame, double speed, Terminal terminal) {}
+    public record Options(long seed, Duration settle, Duration frame, double speed, Terminal terminal) {
+
+        public Options {
+            if (settle.isNegative() || frame.isNegative() || frame.isZero() || !(speed >= 0 && speed < Double.POSITIVE_INFINITY)) {
+                throw new IllegalArgumentException("settle " + settle + ", frame " + frame + ", speed " + speed
+                        + ": the settle time cannot be negative, a frame must take time, the speed must be 0 or more");
+            }
+        }
+    }
 
     /**
      * How one direction ended: its state, path and reason after settling, when it first went direct (null if it
