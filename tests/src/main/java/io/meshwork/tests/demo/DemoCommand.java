@@ -8,6 +8,8 @@ import io.meshwork.tests.lab.LabAssumptions;
 import io.meshwork.tests.lab.LabMesh;
 import io.meshwork.tests.lab.NatKind;
 import io.meshwork.tests.lab.Site;
+import io.meshwork.tests.sim.demo.SimulatedDemo;
+import io.meshwork.tests.sim.demo.Terminal;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,31 +18,54 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code meshwork demo}: the whole system on one machine. Network namespaces with NAT gateways of different
  * kinds, control (embedded H2) and a relay with its STUN server on the lab internet, a node in each site; a live
  * table of every node's view of its peers, pings across the overlay, and a summary. Everything is torn down at
- * the end or on Ctrl-C, unless {@code --keep}.
+ * the end or on Ctrl-C, unless {@code --keep}. Where network namespaces cannot be made (not root, not Linux), or
+ * with {@code --simulate}, it runs the same sites on the in-JVM NAT simulation instead ({@link SimulatedDemo}).
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Run a whole mesh on this machine, in network namespaces (needs root).",
             "Control, a relay and nodes behind different NATs; shows each pair's path live, pings across the",
-            "overlay, then tears everything down."},
+            "overlay, then tears everything down. Without root (or with --simulate) it runs the same sites on",
+            "the in-JVM NAT simulation, on a virtual clock, and sends data both ways between every pair."},
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:every pair reached each other (directly or through the relay)", "1:a pair failed",
-            "2:cannot run here (not root)"})
+        exitCodeList = {"0:every pair reached each other (directly or through the relay)", "1:a pair failed"})
 public final class DemoCommand implements Callable<Integer> {
 
+    /** Virtual time per frame of the simulation's live view. */
+    private static final Duration SIMULATION_FRAME = Duration.ofMillis(250);
+    /** The simulation's pace on a terminal: slow enough to watch, fast enough not to wait long. */
+    private static final double TERMINAL_SPEED = 2;
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--keep", description = "Leave the mesh running after the summary, until Ctrl-C.")
     boolean keep;
 
     @Option(names = "--settle", paramLabel = "SECONDS", defaultValue = "25",
-            description = "How long to watch paths form before pinging (default: 25).")
+            description = "How long to watch paths form before pinging; virtual seconds on the simulation (default: 25).")
     int settleSeconds;
+
+    @Option(names = "--simulate", description = "Run on the in-JVM NAT simulation even where namespaces can be made.")
+    boolean simulate;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
+            description = "Simulation only: the seed that fixes every random choice of the run (default: 1).")
+    long seed;
+
+    @Option(names = "--speed", paramLabel = "FACTOR",
+            description = {"Simulation only: virtual seconds per real second; 0 runs as fast as it goes",
+                "(default: 2 on a terminal, 0 otherwise)."})
+    Double speed;
 
     private final PrintStream out = System.out;
 
@@ -49,11 +74,15 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        String why = LabAssumptions.whyLabUnavailable();
+        if (settleSeconds <= 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--settle must be positive: " + settleSeconds);
+        }
+        if (speed != null && !(speed >= 0 && speed < Double.POSITIVE_INFINITY)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--speed must be 0 or more: " + speed);
+        }
+        String why = simulate ? "--simulate given" : LabAssumptions.whyLabUnavailable();
         if (why != null) {
-            out.println("meshwork demo: cannot build the network lab here: " + why + ".");
-            out.println("Run it as root on Linux (sudo bin/meshwork demo). The in-JVM simulation is not built yet.");
-            return 2;
+            return simulated(simulate ? why : "no network lab here: " + why);
         }
         step("building the lab: an internet and four sites behind NAT gateways");
         try (Lab lab = Lab.create("mwdemo")) {
@@ -96,6 +125,18 @@ public final class DemoCommand implements Callable<Integer> {
         }
     }
 
+    private int simulated(String why) throws InterruptedException {
+        step(why + "; running the same scenario on the in-JVM NAT simulation");
+        if (keep) {
+            step("--keep does not apply: the simulation ends with its summary");
+        }
+        Terminal terminal = Terminal.detect();
+        double virtualPerReal = speed != null ? speed : terminal.interactive() ? TERMINAL_SPEED : 0;
+        SimulatedDemo.Options options = new SimulatedDemo.Options(seed, Duration.ofSeconds(settleSeconds),
+                SIMULATION_FRAME, virtualPerReal, terminal);
+        return new SimulatedDemo(options, out).run().exitCode();
+    }
+
     private static String describe(NatKind kind) {
         return switch (kind) {
             case ENDPOINT_INDEPENDENT -> "endpoint-independent NAT";
@@ -106,7 +147,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     /** Prints each node's view of its peers, redrawn in place on a terminal, as lines otherwise. */
     private void watch(List<Node> nodes, Duration duration) throws InterruptedException {
-        boolean terminal = System.console() != null;
+        boolean terminal = Terminal.detect().interactive();
         long end = System.nanoTime() + duration.toNanos();
         String last = "";
         while (System.nanoTime() < end) {
