@@ -173,7 +173,7 @@ public final class PeerTunnel {
         timers.startSingleTimer(Timer.UPGRADE, new Fire(Timer.UPGRADE), nextAttempt);
         timers.startTimerWithFixedDelay(Timer.RELAY_PING, new Fire(Timer.RELAY_PING), settings.relayPing());
         pingViaRelay();
-        publish(TunnelStatus.State.RELAYED, null, relayLatency, reason);
+        enter(TunnelStatus.State.RELAYED, null, relayLatency, reason);
         return common()
                 .onMessage(Fire.class, fire -> switch (fire.timer()) {
                     case UPGRADE -> probing();
@@ -237,7 +237,7 @@ public final class PeerTunnel {
         String reason = "probing " + candidates().size() + " candidate endpoint(s) while relayed (attempt " + attempts
                 + "): " + plan.expectation()
                 + (predict ? "; port prediction across " + predictionQueue.size() + " ports" : "");
-        publish(TunnelStatus.State.PROBING, null, relayLatency, reason);
+        enter(TunnelStatus.State.PROBING, null, relayLatency, reason);
         return common()
                 .onMessage(Fire.class, fire -> switch (fire.timer()) {
                     case PROBE_ROUND -> {
@@ -285,7 +285,7 @@ public final class PeerTunnel {
         port.useDirect(endpoint);
         timers.startTimerWithFixedDelay(Timer.HEARTBEAT, new Fire(Timer.HEARTBEAT), settings.heartbeat());
         timers.startTimerWithFixedDelay(Timer.REEVALUATE, new Fire(Timer.REEVALUATE), settings.reevaluate());
-        publish(TunnelStatus.State.DIRECT, endpoint, latencyOf(endpoint), reason);
+        enter(TunnelStatus.State.DIRECT, endpoint, latencyOf(endpoint), reason);
         return common()
                 .onMessage(Fire.class, fire -> switch (fire.timer()) {
                     case HEARTBEAT -> {
@@ -570,11 +570,19 @@ public final class PeerTunnel {
 
     private String lastReason = "";
     private TunnelStatus.State lastState = TunnelStatus.State.RELAYED;
+    private long stateSince;
 
+    /** Publishes a new state: its time starts now. */
+    private void enter(TunnelStatus.State state, InetSocketAddress endpoint, Duration latency, String reason) {
+        stateSince = clock.getAsLong();
+        publish(state, endpoint, latency, reason);
+    }
+
+    /** Publishes the current state again with news (a latency measured) or a first entry via {@link #enter}. */
     private void publish(TunnelStatus.State state, InetSocketAddress endpoint, Duration latency, String reason) {
         lastReason = reason;
         lastState = state;
-        statusSink.accept(new TunnelStatus(state, endpoint, latency, reason, attempts, predicted, clock.getAsLong()));
+        statusSink.accept(new TunnelStatus(state, endpoint, latency, reason, attempts, predicted, stateSince));
         context.getLog().debug("tunnel {}: {}", state, reason);
     }
 
