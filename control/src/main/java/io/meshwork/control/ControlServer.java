@@ -6,6 +6,7 @@ import io.meshwork.control.ca.CertificateAuthority;
 import io.meshwork.control.http.ControlRoutes;
 import io.meshwork.control.organization.Organization;
 import io.meshwork.control.organization.OrganizationDirectory;
+import io.meshwork.control.relay.TlsPin;
 import io.meshwork.protocol.api.RelayInfo;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -125,7 +126,8 @@ public final class ControlServer implements AutoCloseable {
         return control.getConfigList("relays").stream()
                 .map(relay -> new RelayInfo(relay.getString("name"),
                         relay.hasPath("udp") ? relay.getString("udp") : null,
-                        relay.hasPath("tcp") ? relay.getString("tcp") : null))
+                        relay.hasPath("tcp") ? relay.getString("tcp") : null,
+                        relay.hasPath("tls-sha256") ? TlsPin.normalize(relay.getString("tls-sha256")) : null))
                 .toList();
     }
 

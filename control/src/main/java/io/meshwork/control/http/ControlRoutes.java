@@ -11,6 +11,7 @@ import io.meshwork.control.organization.OrganizationDirectory;
 import io.meshwork.control.organization.SecurityPolicies;
 import org.apache.pekko.stream.OverflowStrategy;
 import io.meshwork.control.relay.RelayDirectory;
+import io.meshwork.control.relay.TlsPin;
 import io.meshwork.protocol.api.ApiError;
 import io.meshwork.protocol.api.Endpoint;
 import io.meshwork.protocol.api.EndpointReport;
@@ -364,10 +365,19 @@ public final class ControlRoutes extends AllDirectives {
         if (advertisement.udp() == null && advertisement.tcp() == null) {
             throw new ApiException(400, "a relay advertises a udp or a tcp address");
         }
+        String tlsSha256;
+        try {
+            tlsSha256 = TlsPin.normalize(advertisement.tlsSha256());
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(400, "tlsSha256: " + e.getMessage());
+        }
+        if (tlsSha256 != null && advertisement.tcp() == null) {
+            throw new ApiException(400, "tlsSha256 pins the tcp listener; advertise a tcp address with it");
+        }
         String relayId = "r" + Tokens.randomHex(6);
         return onSuccess(relayDirectory(replyTo -> new RelayDirectory.Enroll(token.id(), Tokens.hash(token.secret()),
-                relayId, advertisement.udp(), advertisement.tcp(), advertisement.stun(), System.currentTimeMillis(),
-                replyTo)), reply -> reply.isOk()
+                relayId, advertisement.udp(), advertisement.tcp(), advertisement.stun(),
+                tlsSha256, System.currentTimeMillis(), replyTo)), reply -> reply.isOk()
                 ? ok(Map.of("relayId", reply.relay().id(), "caCertificatePem", ca.certificatePem(),
                         "heartbeatSeconds", 10))
                 : error(reply.status(), reply.error()));
@@ -644,7 +654,8 @@ public final class ControlRoutes extends AllDirectives {
             reply.state().relays().values().stream()
                     .filter(RelayDirectory.RelayRecord::healthy)
                     .sorted(Comparator.comparing(RelayDirectory.RelayRecord::name))
-                    .forEach(relay -> relays.add(new RelayInfo(relay.name(), relay.udp(), relay.tcp())));
+                    .forEach(relay -> relays.add(new RelayInfo(relay.name(), relay.udp(), relay.tcp(),
+                            relay.tlsSha256())));
             return relays;
         });
     }

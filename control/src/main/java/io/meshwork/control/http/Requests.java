@@ -15,7 +15,8 @@ final class Requests {
 
     record CreateRelayToken(String name) {}
 
-    record RelayAdvertisement(String udp, String tcp, java.util.List<String> stun) {}
+    /** {@code tlsSha256}: hex SHA-256 of the DER of the TCP listener's TLS leaf certificate; absent for plain TCP. */
+    record RelayAdvertisement(String udp, String tcp, java.util.List<String> stun, String tlsSha256) {}
 
     record RelayHealth(int udpClients, int tcpClients, boolean healthy) {}
 

@@ -23,11 +23,14 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 
 /**
  * The relays every organization may use, as one sharded entity (there are few relays): enrollment tokens the
- * admin issued (hashed), each enrolled relay with its addresses and latest health, and the serials of revoked
- * device certificates relays must refuse.
+ * admin issued (hashed), each enrolled relay with its addresses, the SHA-256 pin of its TLS certificate (when its
+ * TCP listener speaks TLS) and latest health, and the serials of revoked device certificates relays must refuse.
  *
  * <p>Lifecycle of a relay: a token is issued → a relay enrolls with it (re-enrolling with the same token keeps
  * the relay's id) → it reports health on a heartbeat. Invariant: a token enrolls at most one relay id.
+ *
+ * <p>{@code tlsSha256} came later than the other fields: events and snapshots written before it deserialize with
+ * it null, which means plain TCP.
  */
 public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplies<RelayDirectory.Command,
         RelayDirectory.Event, RelayDirectory.State> {
@@ -50,7 +53,7 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
             implements Command {}
 
     public record Enroll(String tokenId, String secretHash, String relayId, String udp, String tcp,
-            List<String> stun, long nowMillis, ActorRef<Reply> replyTo) implements Command {}
+            List<String> stun, String tlsSha256, long nowMillis, ActorRef<Reply> replyTo) implements Command {}
 
     public record ReportHealth(String relayId, int udpClients, int tcpClients, boolean healthy, long nowMillis,
             ActorRef<Reply> replyTo) implements Command {}
@@ -70,7 +73,7 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
     public record TokenIssued(String tokenId, String secretHash, String name, long atMillis) implements Event {}
 
     public record RelayEnrolled(String relayId, String tokenId, String name, String udp, String tcp, List<String> stun,
-            long atMillis) implements Event {}
+            long atMillis, String tlsSha256) implements Event {}
 
     public record HealthReported(String relayId, int udpClients, int tcpClients, boolean healthy, long atMillis)
             implements Event {}
@@ -81,7 +84,8 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
             implements CborSerializable {}
 
     public record RelayRecord(String id, String name, String udp, String tcp, List<String> stun, int udpClients,
-            int tcpClients, boolean healthy, long enrolledMillis, long lastHeartbeatMillis) implements CborSerializable {}
+            int tcpClients, boolean healthy, long enrolledMillis, long lastHeartbeatMillis, String tlsSha256)
+            implements CborSerializable {}
 
     public record State(Map<String, Token> tokens, Map<String, RelayRecord> relays, Set<String> revokedSerials)
             implements CborSerializable {
@@ -137,7 +141,7 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
         }
         String relayId = token.relayId() != null ? token.relayId() : command.relayId();
         return Effect().persist(new RelayEnrolled(relayId, token.id(), token.name(), command.udp(), command.tcp(),
-                        command.stun() == null ? List.of() : command.stun(), command.nowMillis()))
+                        command.stun() == null ? List.of() : command.stun(), command.nowMillis(), command.tlsSha256()))
                 .thenReply(command.replyTo(), next -> new Reply(200, null, next, next.relays().get(relayId)));
     }
 
@@ -153,12 +157,14 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
                                     event.relayId()))
                             .withRelay(new RelayRecord(event.relayId(), event.name(), event.udp(), event.tcp(),
                                     event.stun(), 0, 0, true,
-                                    previous == null ? event.atMillis() : previous.enrolledMillis(), event.atMillis()));
+                                    previous == null ? event.atMillis() : previous.enrolledMillis(), event.atMillis(),
+                                    event.tlsSha256()));
                 })
                 .onEvent(HealthReported.class, (state, event) -> {
                     RelayRecord r = state.relays().get(event.relayId());
                     return state.withRelay(new RelayRecord(r.id(), r.name(), r.udp(), r.tcp(), r.stun(),
-                            event.udpClients(), event.tcpClients(), event.healthy(), r.enrolledMillis(), event.atMillis()));
+                            event.udpClients(), event.tcpClients(), event.healthy(), r.enrolledMillis(), event.atMillis(),
+                            r.tlsSha256()));
                 })
                 .onEvent(SerialRevoked.class, (state, event) -> {
                     Set<String> next = new LinkedHashSet<>(state.revokedSerials());

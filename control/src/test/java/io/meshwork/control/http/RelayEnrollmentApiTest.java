@@ -1,0 +1,111 @@
+package io.meshwork.control.http;
+
+import static io.meshwork.control.http.ControlApiTest.ADMIN;
+import static io.meshwork.control.http.ControlApiTest.call;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.meshwork.control.ControlServer;
+import io.meshwork.control.http.ControlApiTest.Answer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** A relay's TLS pin from its enrollment, through control's journal, to the relays devices are handed. */
+class RelayEnrollmentApiTest {
+
+    private static final String PIN = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+    private static String relayToken(String base, String name) throws Exception {
+        Answer token = call(base, "POST", "/api/v1/relays/tokens", ADMIN, "{\"name\":\"" + name + "\"}");
+        assertEquals(201, token.status(), String.valueOf(token.body()));
+        return token.body().get("token").asText();
+    }
+
+    private static String enroll(String base, String token, String body) throws Exception {
+        Answer enrolled = call(base, "POST", "/api/v1/relays/register", token, body);
+        assertEquals(200, enrolled.status(), String.valueOf(enrolled.body()));
+        String relayId = enrolled.body().get("relayId").asText();
+        assertEquals(200, call(base, "PUT", "/api/v1/relays/" + relayId + "/health", token,
+                "{\"udpClients\":0,\"tcpClients\":0,\"healthy\":true}").status());
+        return relayId;
+    }
+
+    private static JsonNode relaysHandedToADevice(String base, int seed) throws Exception {
+        String organization = call(base, "POST", "/api/v1/organizations", ADMIN, "{\"name\":\"pins" + seed + "\"}")
+                .body().get("id").asText();
+        String key = call(base, "POST", "/api/v1/organizations/" + organization + "/keys", ADMIN, "{}").body()
+                .get("key").asText();
+        byte[] publicKey = new byte[32];
+        publicKey[0] = (byte) seed;
+        publicKey[31] = 7;
+        Answer device = call(base, "POST", "/api/v1/register", key, "{\"publicKey\":\""
+                + Base64.getEncoder().encodeToString(publicKey) + "\",\"hostname\":\"h" + seed + "\"}");
+        assertEquals(201, device.status(), String.valueOf(device.body()));
+        return device.body().get("relays");
+    }
+
+    private static JsonNode named(JsonNode relays, String name) {
+        for (JsonNode relay : relays) {
+            if (relay.get("name").asText().equals(name)) {
+                return relay;
+            }
+        }
+        throw new AssertionError("no relay " + name + " in " + relays);
+    }
+
+    @Test
+    void thePinReachesDevicesAndTheAdminListAndSurvivesARestart() throws Exception {
+        Path data = Files.createTempDirectory("mwc-relaytls");
+        try (ControlServer first = ControlApiTest.startServer(data, Map.of())) {
+            String base = "http://127.0.0.1:" + first.httpAddress().getPort();
+            enroll(base, relayToken(base, "secure"), "{\"udp\":\"192.0.2.1:3340\",\"tcp\":\"192.0.2.1:443\","
+                    + "\"stun\":[],\"tlsSha256\":\"" + PIN.toUpperCase() + "\"}");
+            enroll(base, relayToken(base, "plain"), "{\"udp\":\"192.0.2.2:3340\",\"tcp\":\"192.0.2.2:3340\"}");
+
+            JsonNode relays = relaysHandedToADevice(base, 1);
+            assertEquals(PIN, named(relays, "secure").get("tlsSha256").asText(), "normalized to lowercase");
+            assertEquals("192.0.2.1:443", named(relays, "secure").get("tcp").asText());
+            assertTrue(named(relays, "plain").path("tlsSha256").isNull(), relays.toString());
+
+            JsonNode admin = call(base, "GET", "/api/v1/relays", ADMIN, null).body();
+            assertEquals(PIN, named(admin, "secure").get("tlsSha256").asText());
+        }
+        try (ControlServer second = ControlApiTest.startServer(data, Map.of())) {
+            String base = "http://127.0.0.1:" + second.httpAddress().getPort();
+            assertEquals(PIN, named(relaysHandedToADevice(base, 2), "secure").get("tlsSha256").asText());
+        }
+    }
+
+    @Test
+    void configuredRelaysCarryTheirPin() throws Exception {
+        Path data = Files.createTempDirectory("mwc-relaytls-config");
+        Map<String, Object> relay = Map.of("name", "static", "tcp", "192.0.2.9:443",
+                "tls-sha256", PIN.toUpperCase());
+        try (ControlServer server = ControlApiTest.startServer(data, Map.of("meshwork.control.relays", List.of(relay)))) {
+            String base = "http://127.0.0.1:" + server.httpAddress().getPort();
+            assertEquals(PIN, named(relaysHandedToADevice(base, 3), "static").get("tlsSha256").asText());
+        }
+    }
+
+    @Test
+    void malformedPinsAreRefusedWithJson() throws Exception {
+        Path data = Files.createTempDirectory("mwc-relaytls-bad");
+        try (ControlServer server = ControlApiTest.startServer(data, Map.of())) {
+            String base = "http://127.0.0.1:" + server.httpAddress().getPort();
+            String token = relayToken(base, "bad");
+            Answer notHex = call(base, "POST", "/api/v1/relays/register", token,
+                    "{\"tcp\":\"192.0.2.3:443\",\"tlsSha256\":\"not-a-digest\"}");
+            assertEquals(400, notHex.status());
+            assertTrue(notHex.body().toString().contains("tlsSha256"), notHex.body().toString());
+            Answer noTcp = call(base, "POST", "/api/v1/relays/register", token,
+                    "{\"udp\":\"192.0.2.3:3340\",\"tlsSha256\":\"" + PIN + "\"}");
+            assertEquals(400, noTcp.status());
+            assertTrue(noTcp.body().toString().contains("tcp"), noTcp.body().toString());
+        }
+    }
+}
