@@ -40,6 +40,7 @@ import io.meshwork.protocol.api.PeerInfo;
 import io.meshwork.protocol.api.PeerMapEvent;
 import io.meshwork.protocol.api.RegisterRequest;
 import io.meshwork.protocol.wireguard.Key;
+import io.meshwork.node.relay.PinnedCertificateTrust;
 import io.meshwork.node.relay.RelayAddress;
 import io.meshwork.node.relay.RelayClient;
 import io.meshwork.node.relay.RelayClientConfig;
@@ -193,8 +194,11 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         try {
             InetSocketAddress udp = info.udp() == null ? null : HostPort.parse(info.udp(), 3340).resolve();
             InetSocketAddress tcp = info.tcp() == null ? null : HostPort.parse(info.tcp(), 3340).resolve();
-            RelayAddress address = udp != null && tcp != null ? RelayAddress.of(udp, tcp)
+            RelayAddress plain = udp != null && tcp != null ? RelayAddress.of(udp, tcp)
                     : udp != null ? RelayAddress.udpOnly(udp) : RelayAddress.tcpOnly(tcp);
+            // A pin from control means the relay's TCP listener speaks TLS with exactly that certificate.
+            RelayAddress address = info.tlsSha256() == null ? plain
+                    : plain.withTls(PinnedCertificateTrust.socketFactory(info.tlsSha256()));
             byte[] certificate = ((X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
                     new ByteArrayInputStream(identity.registration().certificate().getBytes(StandardCharsets.US_ASCII))))
                     .getEncoded();
