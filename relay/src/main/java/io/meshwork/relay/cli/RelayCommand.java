@@ -14,6 +14,7 @@ import io.meshwork.relay.metrics.MetricsHttpServer;
 import io.meshwork.relay.metrics.RelayMetrics;
 import io.meshwork.relay.server.RelayConfig;
 import io.meshwork.relay.server.RelayServer;
+import io.meshwork.relay.server.TlsCertificatePin;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -180,7 +181,7 @@ public final class RelayCommand implements Callable<Integer> {
             ControlPlane plane = new HttpControlPlane(control, enrollmentToken);
             ControlPlane.Enrollment enrollment;
             try {
-                enrollment = plane.register(advertisement());
+                enrollment = plane.register(advertisement(tlsPin()));
             } catch (ControlException e) {
                 throw new StartException("enrollment with control failed: " + e.getMessage());
             }
@@ -218,6 +219,7 @@ public final class RelayCommand implements Callable<Integer> {
         if (tlsCertificate != null) {
             try {
                 config.tls(SslContextBuilder.forServer(tlsCertificate.toFile(), tlsKey.toFile()).build());
+                out.println("relay TLS certificate sha256 " + tlsPin());
             } catch (IOException | IllegalArgumentException e) {
                 throw new StartException("cannot load TLS certificate or key: " + e.getMessage());
             }
@@ -261,11 +263,23 @@ public final class RelayCommand implements Callable<Integer> {
         }
     }
 
-    private ControlPlane.Advertisement advertisement() {
+    private ControlPlane.Advertisement advertisement(String tlsSha256) {
         List<String> stun = new ArrayList<>();
         stunIps.forEach(ip -> stun.add(HostPort.format(new InetSocketAddress(ip, stunPort))));
-        return new ControlPlane.Advertisement(
-                noUdp ? null : HostPort.format(advertised(udp)), noTcp ? null : HostPort.format(advertised(tcp)), stun);
+        return new ControlPlane.Advertisement(noUdp ? null : HostPort.format(advertised(udp)),
+                noTcp ? null : HostPort.format(advertised(tcp)), stun, noTcp ? null : tlsSha256);
+    }
+
+    /** The pin of the TLS certificate the TCP listener serves, for control to hand to devices; null without TLS. */
+    private String tlsPin() throws StartException {
+        if (tlsCertificate == null) {
+            return null;
+        }
+        try {
+            return TlsCertificatePin.sha256Hex(tlsCertificate);
+        } catch (IOException | CertificateException e) {
+            throw new StartException("cannot read TLS certificate " + tlsCertificate + ": " + e.getMessage());
+        }
     }
 
     private InetSocketAddress advertised(InetSocketAddress bind) {

@@ -1,5 +1,6 @@
 package io.meshwork.relay.control;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.math.BigInteger;
 import java.util.List;
 import java.util.Set;
@@ -20,8 +21,12 @@ public interface ControlPlane {
 
     void reportObservations(String relayId, List<Observation> observations) throws ControlException;
 
-    /** Where this relay can be reached, as "host:port" strings. */
-    record Advertisement(String udp, String tcp, List<String> stun) {
+    /**
+     * Where this relay can be reached, as "host:port" strings, and when the TCP listener speaks TLS the hex SHA-256
+     * of its leaf certificate for devices to pin (left out of the JSON when null, for controls that predate it).
+     */
+    record Advertisement(String udp, String tcp, List<String> stun,
+            @JsonInclude(JsonInclude.Include.NON_NULL) String tlsSha256) {
     }
 
     record Enrollment(String relayId, String caCertificatePem, int heartbeatSeconds) {

@@ -20,7 +20,7 @@ import java.util.Set;
  * {@link ControlPlane} over control's HTTP API, authenticated with the relay enrollment token as a bearer token:
  *
  * <pre>
- * POST {control}/api/v1/relays/register             {"udp","tcp","stun":[...]} → {"relayId","caCertificatePem","heartbeatSeconds"}
+ * POST {control}/api/v1/relays/register             {"udp","tcp","stun":[...],"tlsSha256"?} → {"relayId","caCertificatePem","heartbeatSeconds"}
  * PUT  {control}/api/v1/relays/{id}/health          {"udpClients","tcpClients","healthy"}
  * GET  {control}/api/v1/relays/{id}/revocations     → {"serials":["hex", ...]}
  * POST {control}/api/v1/relays/{id}/observations    {"observations":[{"deviceId","publicKey","transport","address"}]}

@@ -1,13 +1,17 @@
 package io.meshwork.relay.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.meshwork.node.relay.PinnedCertificateTrust;
 import io.meshwork.node.relay.RelayAddress;
 import io.meshwork.node.relay.RelayClient;
 import io.meshwork.node.relay.RelayClientConfig;
+import io.meshwork.node.relay.RelayStatus;
 import io.meshwork.node.transport.NettyUdpTransport;
 import io.meshwork.protocol.relay.AuthStatus;
 import io.meshwork.protocol.stun.StunDecoder;
@@ -42,6 +46,8 @@ import picocli.CommandLine;
 class RelayCommandTest {
 
     private static final Pattern READY = Pattern.compile("relay ready udp=([0-9.]+):(\\d+) tcp=([0-9.]+):(\\d+)");
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final TestDevices devices = new TestDevices("control CA");
     private final StringWriter out = new StringWriter();
@@ -122,6 +128,66 @@ class RelayCommandTest {
     }
 
     @Test
+    void advertisesItsTlsPinToControlAndOnlyClientsHoldingThatPinConnect(@TempDir Path directory) throws Exception {
+        FakeControl control = new FakeControl(DeviceCertificateIssuer.toPem(devices.ca().caCertificate()));
+        TestTls tls = TestTls.selfSigned(InetAddress.getLoopbackAddress());
+        TestTls other = TestTls.selfSigned(InetAddress.getLoopbackAddress());
+        Path certificate = directory.resolve("tls.pem");
+        Path key = directory.resolve("tls.key");
+        tls.writePem(certificate, key);
+        RelayCommand command = new RelayCommand();
+        Thread relay = new Thread(() -> run(command, "--control", control.url(), "--token", "enroll-me",
+                "--no-udp", "--tcp", "127.0.0.1:0", "--tls-cert", certificate.toString(), "--tls-key", key.toString()));
+        relay.start();
+        try {
+            Matcher ready = awaitReady(Pattern.compile("relay ready udp=off tcp=127.0.0.1:(\\d+)"));
+            String pin = PinnedCertificateTrust.sha256Hex(tls.certificate());
+            assertEquals(1, control.registrationBodies.size());
+            assertEquals(pin, JSON.readTree(control.registrationBodies.get(0)).path("tlsSha256").asText(),
+                    control.registrationBodies.toString());
+            assertTrue(out.toString().contains("relay TLS certificate sha256 " + pin), out.toString());
+            InetSocketAddress tcp = new InetSocketAddress("127.0.0.1", Integer.parseInt(ready.group(1)));
+
+            RelayAddress pinned = RelayAddress.tcpOnly(tcp).withTls(PinnedCertificateTrust.socketFactory(pin));
+            try (RelayClient client = RelayClient.start(pinned, devices.enroll("laptop").credential(), null,
+                    (source, payload) -> { }, RelayClientConfig.defaults())) {
+                await(() -> client.status().connected(), "client holding the pin connected over TLS");
+            }
+
+            RelayAddress wrong = RelayAddress.tcpOnly(tcp).withTls(PinnedCertificateTrust.socketFactory(
+                    PinnedCertificateTrust.sha256Hex(other.certificate())));
+            try (RelayClient client = RelayClient.start(wrong, devices.enroll("tablet").credential(), null,
+                    (source, payload) -> { }, RelayClientConfig.defaults())) {
+                await(() -> client.status().state() == RelayStatus.State.BACKING_OFF, "client with a wrong pin gave up");
+                assertTrue(client.status().detail().contains("does not match the pin"), client.status().detail());
+                assertFalse(client.status().connected());
+            }
+        } finally {
+            command.shutdown();
+            relay.join(5_000);
+            control.close();
+        }
+    }
+
+    @Test
+    void aPlainRelayAdvertisesNoPin() throws Exception {
+        FakeControl control = new FakeControl(DeviceCertificateIssuer.toPem(devices.ca().caCertificate()));
+        RelayCommand command = new RelayCommand();
+        Thread relay = new Thread(() -> run(command, "--control", control.url(), "--token", "enroll-me",
+                "--no-udp", "--tcp", "127.0.0.1:0"));
+        relay.start();
+        try {
+            awaitReady(Pattern.compile("relay ready udp=off tcp=127.0.0.1:(\\d+)"));
+            assertFalse(JSON.readTree(control.registrationBodies.get(0)).has("tlsSha256"),
+                    "controls that predate pins reject unknown fields: " + control.registrationBodies);
+        } finally {
+            command.shutdown();
+            relay.join(5_000);
+            control.close();
+        }
+    }
+
+    @Test
     void enrollsWithControlAndFollowsItsRevocations() throws Exception {
         FakeControl control = new FakeControl(DeviceCertificateIssuer.toPem(devices.ca().caCertificate()));
         RelayCommand command = new RelayCommand();
@@ -178,6 +244,7 @@ class RelayCommandTest {
     private static final class FakeControl implements AutoCloseable {
         final HttpServer server;
         final List<String> registrations = new CopyOnWriteArrayList<>();
+        final List<String> registrationBodies = new CopyOnWriteArrayList<>();
         final List<String> healthBodies = new CopyOnWriteArrayList<>();
         final List<String> observationBodies = new CopyOnWriteArrayList<>();
         volatile String revoked = "";
@@ -186,6 +253,7 @@ class RelayCommandTest {
             server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 8);
             server.createContext("/api/v1/relays/register", exchange -> {
                 registrations.add(exchange.getRequestHeaders().getFirst("Authorization"));
+                registrationBodies.add(body(exchange));
                 respond(exchange, "{\"relayId\":\"relay-1\",\"heartbeatSeconds\":1,\"caCertificatePem\":"
                         + quote(caPem) + "}");
             });

@@ -55,6 +55,10 @@ public final class TestTls {
         return new TestTls(keys, certificate);
     }
 
+    public X509Certificate certificate() {
+        return certificate;
+    }
+
     public SslContext serverContext() throws SSLException {
         return SslContextBuilder.forServer(keys.getPrivate(), certificate).build();
     }
