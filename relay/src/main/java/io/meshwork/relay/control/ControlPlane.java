@@ -27,6 +27,11 @@ public interface ControlPlane {
      */
     record Advertisement(String udp, String tcp, List<String> stun,
             @JsonInclude(JsonInclude.Include.NON_NULL) String tlsSha256) {
+
+        /** A relay without TLS. */
+        public Advertisement(String udp, String tcp, List<String> stun) {
+            this(udp, tcp, stun, null);
+        }
     }
 
     record Enrollment(String relayId, String caCertificatePem, int heartbeatSeconds) {

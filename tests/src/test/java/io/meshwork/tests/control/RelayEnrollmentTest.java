@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import io.meshwork.control.ControlServer;
+import io.meshwork.protocol.api.RegisterResponse;
+import io.meshwork.protocol.api.RelayInfo;
 import io.meshwork.relay.control.ControlException;
 import io.meshwork.relay.control.ControlPlane;
 import io.meshwork.relay.control.HttpControlPlane;
@@ -108,5 +110,25 @@ class RelayEnrollmentTest {
         assertThrows(ControlException.class, () -> stranger.register(new ControlPlane.Advertisement("1.2.3.4:1", null,
                 List.of())));
         assertThrows(ControlException.class, () -> stranger.revokedSerials(enrollment.relayId()));
+    }
+
+    @Test
+    void aTlsRelaysPinGoesFromItsEnrollmentToTheDevices() throws Exception {
+        String pin = "3a".repeat(32);
+        String relayToken = call("POST", "/api/v1/relays/tokens", ADMIN, "{\"name\":\"relay-tls\"}").get("token").asText();
+        ControlPlane plane = new HttpControlPlane(URI.create(base), relayToken);
+        ControlPlane.Enrollment enrollment = plane.register(
+                new ControlPlane.Advertisement(null, "203.0.113.6:443", List.of(), pin));
+        plane.reportHealth(enrollment.relayId(), new ControlPlane.Health(0, 0, true));
+
+        String organization = call("POST", "/api/v1/organizations", ADMIN, "{\"name\":\"pinned\"}").get("id").asText();
+        String key = call("POST", "/api/v1/organizations/" + organization + "/keys", ADMIN, "{}").get("key").asText();
+        byte[] publicKey = new byte[32];
+        publicKey[3] = 43;
+        RegisterResponse device = JSON.readValue(call("POST", "/api/v1/register", key, "{\"publicKey\":\""
+                + Base64.getEncoder().encodeToString(publicKey) + "\",\"hostname\":\"pinned\"}").toString(),
+                RegisterResponse.class);
+        RelayInfo relay = device.relays().stream().filter(r -> r.name().equals("relay-tls")).findFirst().orElseThrow();
+        assertEquals(new RelayInfo("relay-tls", null, "203.0.113.6:443", pin), relay);
     }
 }
