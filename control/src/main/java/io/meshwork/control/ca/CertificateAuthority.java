@@ -4,20 +4,23 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
+import java.security.Signature;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Date;
 import java.util.HexFormat;
+import java.util.Optional;
 import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -41,8 +44,9 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * The control plane's certificate authority (BouncyCastle, ECDSA P-256). Its key and certificate live in the
- * data directory (key 0600) and are made on first start. It issues device certificates in the profile relays
+ * The control plane's certificate authority (BouncyCastle, ECDSA P-256). A cluster has exactly one: the
+ * {@link ClusterAuthority} entity keeps its key and certificate in the journal, and every member signs with what
+ * that entity adopted. It issues device certificates in the profile relays
  * check: subject CN = device id, the device's WireGuard X25519 key as the subject public key (RFC 8410) and as
  * a subjectAltName URI {@code urn:meshwork:wireguard:<hex>}.
  */
@@ -64,15 +68,9 @@ public final class CertificateAuthority {
         this.certificatePem = pem(certificate);
     }
 
-    /** Loads the CA from {@code directory}, creating it there on first use. */
-    public static CertificateAuthority loadOrCreate(Path directory) throws IOException {
-        Path keyFile = directory.resolve("ca.key");
-        Path certificateFile = directory.resolve("ca.crt");
+    /** A new CA (key and self-signed certificate), held only in memory until the cluster adopts it. */
+    public static CertificateAuthority generate() {
         try {
-            if (Files.exists(keyFile) && Files.exists(certificateFile)) {
-                return load(keyFile, certificateFile);
-            }
-            Files.createDirectories(directory);
             KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
             generator.initialize(new ECGenParameterSpec("secp256r1"));
             KeyPair pair = generator.generateKeyPair();
@@ -82,31 +80,73 @@ public final class CertificateAuthority {
                     Date.from(now.minus(Duration.ofMinutes(5))), Date.from(now.plus(CA_LIFETIME)), name, pair.getPublic())
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
-            X509Certificate certificate = convert(builder.build(signer(pair.getPrivate())));
-            // PKCS#8, which carries the curve with the key.
-            Files.writeString(keyFile, "-----BEGIN PRIVATE KEY-----\n"
-                    + java.util.Base64.getMimeEncoder(64, "\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
-                            .encodeToString(pair.getPrivate().getEncoded())
-                    + "\n-----END PRIVATE KEY-----\n");
-            Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-------"));
-            Files.writeString(certificateFile, pem(certificate));
-            return new CertificateAuthority(pair.getPrivate(), certificate);
-        } catch (GeneralSecurityException | OperatorCreationException e) {
-            throw new IOException("cannot create the CA in " + directory + ": " + e.getMessage(), e);
+            return new CertificateAuthority(pair.getPrivate(), convert(builder.build(signer(pair.getPrivate()))));
+        } catch (GeneralSecurityException | OperatorCreationException | IOException e) {
+            throw new IllegalStateException("cannot create a CA: " + e.getMessage(), e);
         }
     }
 
-    private static CertificateAuthority load(Path keyFile, Path certificateFile)
-            throws IOException, GeneralSecurityException {
-        try (PEMParser keyParser = new PEMParser(new StringReader(Files.readString(keyFile)));
-                PEMParser certificateParser = new PEMParser(new StringReader(Files.readString(certificateFile)))) {
-            Object keyObject = keyParser.readObject();
-            JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
-            PrivateKey key = keyObject instanceof PEMKeyPair pair ? converter.getPrivateKey(pair.getPrivateKeyInfo())
-                    : converter.getPrivateKey((PrivateKeyInfo) keyObject);
-            X509Certificate certificate = convert((X509CertificateHolder) certificateParser.readObject());
-            return new CertificateAuthority(key, certificate);
+    /**
+     * The CA a member of an earlier release kept in {@code directory} ({@code ca.key}, {@code ca.crt}), if both
+     * files are there: the cluster adopts it rather than a new one, so certificates it issued stay valid.
+     */
+    public static Optional<CertificateAuthority> loadFrom(Path directory) throws IOException {
+        Path keyFile = directory.resolve("ca.key");
+        Path certificateFile = directory.resolve("ca.crt");
+        if (!Files.exists(keyFile) || !Files.exists(certificateFile)) {
+            return Optional.empty();
         }
+        return Optional.of(fromPem(Files.readString(keyFile, StandardCharsets.US_ASCII),
+                Files.readString(certificateFile, StandardCharsets.US_ASCII)));
+    }
+
+    /**
+     * A CA from its key (PKCS#8 PEM, or the traditional EC PEM an older file may hold) and certificate (PEM).
+     * Refuses a pair whose key does not belong to the certificate, or a certificate that is not a CA's.
+     */
+    public static CertificateAuthority fromPem(String privateKeyPem, String certificatePem) throws IOException {
+        try (PEMParser keyParser = new PEMParser(new StringReader(privateKeyPem));
+                PEMParser certificateParser = new PEMParser(new StringReader(certificatePem))) {
+            Object keyObject = keyParser.readObject();
+            Object certificateObject = certificateParser.readObject();
+            JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
+            PrivateKey key;
+            if (keyObject instanceof PEMKeyPair pair) {
+                key = converter.getPrivateKey(pair.getPrivateKeyInfo());
+            } else if (keyObject instanceof PrivateKeyInfo info) {
+                key = converter.getPrivateKey(info);
+            } else {
+                throw new IOException("the CA key is not an unencrypted private key in PEM");
+            }
+            if (!(certificateObject instanceof X509CertificateHolder holder)) {
+                throw new IOException("the CA certificate is not an X.509 certificate in PEM");
+            }
+            X509Certificate certificate = convert(holder);
+            if (certificate.getBasicConstraints() < 0) {
+                throw new IOException("the CA certificate is not a CA certificate (no basicConstraints cA)");
+            }
+            // A signature made with the key must verify with the certificate's public key.
+            byte[] probe = "meshwork CA key check".getBytes(StandardCharsets.US_ASCII);
+            Signature signing = Signature.getInstance(SIGNATURE);
+            signing.initSign(key);
+            signing.update(probe);
+            Signature verifying = Signature.getInstance(SIGNATURE);
+            verifying.initVerify(certificate.getPublicKey());
+            verifying.update(probe);
+            if (!verifying.verify(signing.sign())) {
+                throw new IOException("the CA key does not belong to the CA certificate");
+            }
+            return new CertificateAuthority(key, certificate);
+        } catch (GeneralSecurityException | RuntimeException e) {
+            throw new IOException("unusable CA: " + e.getMessage(), e);
+        }
+    }
+
+    /** The private key as PKCS#8 PEM, which carries the curve with the key. */
+    public String privateKeyPem() {
+        return "-----BEGIN PRIVATE KEY-----\n"
+                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(key.getEncoded())
+                + "\n-----END PRIVATE KEY-----\n";
     }
 
     public String certificatePem() {

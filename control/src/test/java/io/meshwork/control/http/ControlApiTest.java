@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import io.meshwork.control.ControlServer;
+import io.meshwork.control.ca.CertificateAuthority;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -509,21 +510,51 @@ class ControlApiTest {
         Path dir = Files.createTempDirectory("mwc-restart");
         String organizationId;
         String deviceId;
+        String caCertificate;
         try (ControlServer first = startServer(dir, Map.of())) {
             String url = "http://127.0.0.1:" + first.httpAddress().getPort();
             organizationId = call(url, "POST", "/api/v1/organizations", ADMIN, "{\"name\":\"durable\"}").body()
                     .get("id").asText();
             String key = call(url, "POST", "/api/v1/organizations/" + organizationId + "/keys", ADMIN, "{}").body()
                     .get("key").asText();
-            deviceId = call(url, "POST", "/api/v1/register", key,
-                    "{\"publicKey\":\"" + publicKey(60) + "\",\"hostname\":\"kept\"}").body().get("id").asText();
+            JsonNode registered = call(url, "POST", "/api/v1/register", key,
+                    "{\"publicKey\":\"" + publicKey(60) + "\",\"hostname\":\"kept\"}").body();
+            deviceId = registered.get("id").asText();
+            caCertificate = registered.get("caCertificate").asText();
         }
         try (ControlServer second = startServer(dir, Map.of())) {
             String url = "http://127.0.0.1:" + second.httpAddress().getPort();
             Answer device = call(url, "GET", "/api/v1/devices/" + deviceId, ADMIN, null);
             assertEquals(200, device.status());
             assertEquals("kept", device.body().get("hostname").asText());
-            assertTrue(Files.exists(dir.resolve("ca/ca.key")));
+            String key = call(url, "POST", "/api/v1/organizations/" + organizationId + "/keys", ADMIN, "{}").body()
+                    .get("key").asText();
+            JsonNode later = call(url, "POST", "/api/v1/register", key,
+                    "{\"publicKey\":\"" + publicKey(61) + "\",\"hostname\":\"later\"}").body();
+            assertEquals(caCertificate, later.get("caCertificate").asText(), "the CA is kept in the journal");
+            assertFalse(Files.exists(dir.resolve("ca")), "the CA key is written nowhere but the journal");
+        }
+    }
+
+    @Test
+    void aCaLeftInTheDataDirectoryByAnEarlierReleaseIsAdopted() throws Exception {
+        Path dir = Files.createTempDirectory("mwc-migrate");
+        CertificateAuthority existing = CertificateAuthority.generate();
+        Files.createDirectories(dir.resolve("ca"));
+        Files.writeString(dir.resolve("ca/ca.key"), existing.privateKeyPem());
+        Files.writeString(dir.resolve("ca/ca.crt"), existing.certificatePem());
+        try (ControlServer server = startServer(dir, Map.of())) {
+            String url = "http://127.0.0.1:" + server.httpAddress().getPort();
+            String organizationId = call(url, "POST", "/api/v1/organizations", ADMIN, "{\"name\":\"upgraded\"}")
+                    .body().get("id").asText();
+            String key = call(url, "POST", "/api/v1/organizations/" + organizationId + "/keys", ADMIN, "{}").body()
+                    .get("key").asText();
+            JsonNode registered = call(url, "POST", "/api/v1/register", key,
+                    "{\"publicKey\":\"" + publicKey(62) + "\",\"hostname\":\"migrated\"}").body();
+            assertEquals(existing.certificatePem(), registered.get("caCertificate").asText());
+            X509Certificate device = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
+                    new ByteArrayInputStream(registered.get("certificate").asText().getBytes()));
+            device.verify(existing.certificate().getPublicKey());
         }
     }
 }
