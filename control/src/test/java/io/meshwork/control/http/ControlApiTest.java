@@ -125,6 +125,18 @@ class ControlApiTest {
     }
 
     @Test
+    void theClusterViewListsThisMemberUpAndIsForTheAdminOnly() throws Exception {
+        JsonNode cluster = call("GET", "/api/v1/cluster", ADMIN, null).body();
+        assertEquals(1, cluster.get("members").size(), cluster.toString());
+        assertEquals("Up", cluster.at("/members/0/status").asText());
+        assertEquals(cluster.get("self").asText(), cluster.at("/members/0/address").asText());
+        assertEquals(cluster.get("self").asText(), cluster.get("leader").asText());
+        assertEquals(0, cluster.get("unreachable").size());
+        assertEquals(401, call("GET", "/api/v1/cluster", null, null).status());
+        assertEquals(401, call("GET", "/api/v1/cluster", "mwa.wrong", null).status());
+    }
+
+    @Test
     void registrationGivesAddressesTokenAndACertificateForTheWireGuardKey() throws Exception {
         Org org = organization("reg");
         JsonNode device = register(org.reusableKey(), "alpha", 1);

@@ -114,6 +114,19 @@ class ThreeMemberClusterTest {
             long revision = snapshot.get("revision").asLong();
 
             members.remove(0).close();
+            // The survivors see the cluster shrink to themselves, both up.
+            for (String base : List.of(bases[1], bases[2])) {
+                long shrinkDeadline = System.nanoTime() + 30_000_000_000L;
+                JsonNode cluster = call(base, "GET", "/api/v1/cluster", ADMIN, null).body();
+                while (cluster.get("members").size() != 2 && System.nanoTime() < shrinkDeadline) {
+                    Thread.sleep(200);
+                    cluster = call(base, "GET", "/api/v1/cluster", ADMIN, null).body();
+                }
+                assertEquals(2, cluster.get("members").size(), cluster.toString());
+                for (JsonNode member : cluster.get("members")) {
+                    assertEquals("Up", member.get("status").asText(), cluster.toString());
+                }
+            }
 
             // Through each survivor, every registration is still there (the shards moved).
             for (String base : List.of(bases[1], bases[2])) {
