@@ -135,6 +135,10 @@ class ControlClusterLabDeploymentTest {
             ProcessHandle.of(killed.pid()).ifPresent(ProcessHandle::destroyForcibly);
             killed.awaitExit(Duration.ofSeconds(10));
             long killedAt = System.nanoTime();
+            for (String survivor : List.of(MEMBERS[0], MEMBERS[2])) {
+                awaitClusterWithout(edge, survivor, MEMBERS[1]);
+            }
+            System.out.printf("deployment: the resolver removed the killed member after %.1f s%n", since(killedAt));
 
             for (String survivor : List.of(MEMBERS[0], MEMBERS[2])) {
                 JsonNode listed = retry(() -> api(edge, survivor, "GET", "/api/v1/organizations/" + organization
@@ -145,8 +149,8 @@ class ControlClusterLabDeploymentTest {
             }
             JsonNode late = retry(() -> register(edge, MEMBERS[2], key, 99));
             assertTrue(late.at("/overlayIps/0").asText().startsWith("100.64."), late.toString());
-            System.out.printf("deployment: survivors serve every registration %.1f s after the kill%n",
-                    since(killedAt));
+            System.out.printf("deployment: survivors serve every registration and accept new ones %.1f s after "
+                    + "the kill%n", since(killedAt));
 
             assertTrue(phone.pingWithin(tabletOverlay, Duration.ofSeconds(20)), "phone still reaches tablet");
             assertTrue(tablet.pingWithin(phoneOverlay, Duration.ofSeconds(20)), "tablet still reaches phone");
@@ -245,6 +249,25 @@ class ControlClusterLabDeploymentTest {
             }
             Thread.sleep(500);
         }
+    }
+
+    /** Waits until {@code member} sees a cluster of the other members, all up, none unreachable. */
+    private static void awaitClusterWithout(Host from, String member, String removed) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        JsonNode cluster = null;
+        while (System.nanoTime() < deadline) {
+            cluster = api(from, member, "GET", "/api/v1/cluster", null);
+            boolean settled = cluster.get("members").size() == MEMBERS.length - 1
+                    && cluster.get("unreachable").isEmpty();
+            for (JsonNode each : cluster.get("members")) {
+                settled &= each.get("status").asText().equals("Up") && !each.get("address").asText().contains(removed);
+            }
+            if (settled) {
+                return;
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError(member + " still sees " + cluster);
     }
 
     private static String url(String member) {
