@@ -104,8 +104,9 @@ public final class ControlServer implements AutoCloseable {
             Organization.init(system, control.getInt("snapshot-every"));
             io.meshwork.control.relay.RelayDirectory.init(system);
             OrganizationDirectory.init(system);
-            ClusterAuthority.init(system);
-            CertificateAuthority ca = AuthorityAdoption.adopt(system, dataDir.resolve("ca"),
+            String passphrase = control.getString("ca-key-passphrase");
+            ClusterAuthority.init(system, passphrase);
+            CertificateAuthority ca = AuthorityAdoption.adopt(system, dataDir.resolve("ca"), passphrase,
                     control.getDuration("ca-adoption-timeout"));
             AtomicBoolean schemaReady = new AtomicBoolean(true);
             PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);

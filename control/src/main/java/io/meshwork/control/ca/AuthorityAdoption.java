@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
@@ -28,12 +30,14 @@ public final class AuthorityAdoption {
      * the cluster and sharding has a coordinator.
      *
      * @param legacyDirectory where a member of an earlier release kept {@code ca.key} and {@code ca.crt}
+     * @param passphrase      what the key is encrypted with in the journal (empty: not encrypted)
      */
-    public static CertificateAuthority adopt(ActorSystem<?> system, Path legacyDirectory, Duration timeout)
-            throws IOException {
+    public static CertificateAuthority adopt(ActorSystem<?> system, Path legacyDirectory, String passphrase,
+            Duration timeout) throws IOException {
         Optional<CertificateAuthority> legacy = CertificateAuthority.loadFrom(legacyDirectory);
         CertificateAuthority candidate = legacy.orElseGet(CertificateAuthority::generate);
         String origin = legacy.isPresent() ? "data-dir" : "generated";
+        ClusterAuthority.Material offered = ClusterAuthority.Material.of(candidate, passphrase);
         EntityRef<ClusterAuthority.Command> entity =
                 ClusterSharding.get(system).entityRefFor(ClusterAuthority.ENTITY_KEY, ClusterAuthority.ID);
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -41,18 +45,25 @@ public final class AuthorityAdoption {
         while (System.nanoTime() < deadline) {
             ClusterAuthority.Reply reply;
             try {
-                reply = entity.<ClusterAuthority.Reply>ask(replyTo -> new ClusterAuthority.Adopt(
-                                ClusterAuthority.Material.of(candidate), origin, System.currentTimeMillis(), replyTo),
-                        ATTEMPT).toCompletableFuture().get(ATTEMPT.toMillis() + 1000, TimeUnit.MILLISECONDS);
-            } catch (Exception notYet) {
+                reply = entity.<ClusterAuthority.Reply>ask(replyTo -> new ClusterAuthority.Adopt(offered, origin,
+                                System.currentTimeMillis(), replyTo), ATTEMPT)
+                        .toCompletableFuture().get(ATTEMPT.toMillis() + 1000, TimeUnit.MILLISECONDS);
+            } catch (ExecutionException | TimeoutException notYet) {
                 // The cluster is still forming, or the entity is moving between members.
                 last = notYet;
                 continue;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for the cluster's CA", e);
             }
             if (reply.adopted() == null) {
                 throw new IOException("the cluster refused this member's CA: " + reply.error());
             }
-            CertificateAuthority adopted = reply.adopted().toAuthority();
+            CertificateAuthority adopted = reply.adopted().toAuthority(passphrase);
+            if (!passphrase.isEmpty() && !CertificateAuthority.isEncrypted(reply.adopted().privateKeyPem())) {
+                log.warn("the cluster's CA key was adopted before meshwork.control.ca-key-passphrase was set: the "
+                        + "journal holds it unencrypted");
+            }
             if (reply.candidateAdopted()) {
                 log.info("the cluster adopted this member's {} CA", origin);
             } else if (legacy.isPresent() && !legacy.get().certificate().equals(adopted.certificate())) {

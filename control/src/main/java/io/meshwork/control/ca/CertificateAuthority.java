@@ -11,6 +11,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
+import java.security.Provider;
 import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.cert.X509Certificate;
@@ -35,13 +36,21 @@ import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.PKCS8Generator;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
+import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8DecryptorProviderBuilder;
+import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8EncryptorBuilder;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.OutputEncryptor;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
+import org.bouncycastle.pkcs.PKCSException;
 
 /**
  * The control plane's certificate authority (BouncyCastle, ECDSA P-256). A cluster has exactly one: the
@@ -57,6 +66,9 @@ public final class CertificateAuthority {
     private static final Duration DEVICE_LIFETIME = Duration.ofDays(365);
     private static final String SIGNATURE = "SHA256withECDSA";
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final int PASSPHRASE_ITERATIONS = 100_000;
+    /** For the PKCS#8 encryption (the JDK's providers lack its padding name); not installed globally. */
+    private static final Provider BOUNCY_CASTLE = new BouncyCastleProvider();
 
     private final PrivateKey key;
     private final X509Certificate certificate;
@@ -100,11 +112,19 @@ public final class CertificateAuthority {
                 Files.readString(certificateFile, StandardCharsets.US_ASCII)));
     }
 
-    /**
-     * A CA from its key (PKCS#8 PEM, or the traditional EC PEM an older file may hold) and certificate (PEM).
-     * Refuses a pair whose key does not belong to the certificate, or a certificate that is not a CA's.
-     */
+    /** Like {@link #fromPem(String, String, String)} for a key that is not encrypted. */
     public static CertificateAuthority fromPem(String privateKeyPem, String certificatePem) throws IOException {
+        return fromPem(privateKeyPem, certificatePem, "");
+    }
+
+    /**
+     * A CA from its key (PKCS#8 PEM, encrypted with {@code passphrase} or not, or the traditional EC PEM an older
+     * file may hold) and certificate (PEM). Refuses a pair whose key does not belong to the certificate, a
+     * certificate that is not a CA's, and an encrypted key without the right passphrase. An unencrypted key is
+     * accepted whatever the passphrase.
+     */
+    public static CertificateAuthority fromPem(String privateKeyPem, String certificatePem, String passphrase)
+            throws IOException {
         try (PEMParser keyParser = new PEMParser(new StringReader(privateKeyPem));
                 PEMParser certificateParser = new PEMParser(new StringReader(certificatePem))) {
             Object keyObject = keyParser.readObject();
@@ -115,8 +135,18 @@ public final class CertificateAuthority {
                 key = converter.getPrivateKey(pair.getPrivateKeyInfo());
             } else if (keyObject instanceof PrivateKeyInfo info) {
                 key = converter.getPrivateKey(info);
+            } else if (keyObject instanceof PKCS8EncryptedPrivateKeyInfo encrypted) {
+                if (passphrase.isEmpty()) {
+                    throw new IOException("the CA key is encrypted: set meshwork.control.ca-key-passphrase");
+                }
+                try {
+                    key = converter.getPrivateKey(encrypted.decryptPrivateKeyInfo(
+                            new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider(BOUNCY_CASTLE).build(passphrase.toCharArray())));
+                } catch (PKCSException e) {
+                    throw new IOException("the CA key does not open with meshwork.control.ca-key-passphrase", e);
+                }
             } else {
-                throw new IOException("the CA key is not an unencrypted private key in PEM");
+                throw new IOException("the CA key is not a private key in PEM");
             }
             if (!(certificateObject instanceof X509CertificateHolder holder)) {
                 throw new IOException("the CA certificate is not an X.509 certificate in PEM");
@@ -137,9 +167,14 @@ public final class CertificateAuthority {
                 throw new IOException("the CA key does not belong to the CA certificate");
             }
             return new CertificateAuthority(key, certificate);
-        } catch (GeneralSecurityException | RuntimeException e) {
+        } catch (GeneralSecurityException | OperatorCreationException | RuntimeException e) {
             throw new IOException("unusable CA: " + e.getMessage(), e);
         }
+    }
+
+    /** Whether {@code privateKeyPem} is an encrypted PKCS#8 key. */
+    public static boolean isEncrypted(String privateKeyPem) {
+        return privateKeyPem.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----");
     }
 
     /** The private key as PKCS#8 PEM, which carries the curve with the key. */
@@ -147,6 +182,28 @@ public final class CertificateAuthority {
         return "-----BEGIN PRIVATE KEY-----\n"
                 + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(key.getEncoded())
                 + "\n-----END PRIVATE KEY-----\n";
+    }
+
+    /**
+     * The private key as PKCS#8 PEM, encrypted with {@code passphrase} (PBES2: PBKDF2 with HMAC-SHA-256, AES-256-CBC;
+     * RFC 8018) unless it is empty.
+     */
+    public String privateKeyPem(String passphrase) {
+        if (passphrase.isEmpty()) {
+            return privateKeyPem();
+        }
+        try {
+            OutputEncryptor encryptor = new JceOpenSSLPKCS8EncryptorBuilder(PKCS8Generator.AES_256_CBC)
+                    .setProvider(BOUNCY_CASTLE)
+                    .setPRF(PKCS8Generator.PRF_HMACSHA256)
+                    .setIterationCount(PASSPHRASE_ITERATIONS)
+                    .setRandom(RANDOM)
+                    .setPassword(passphrase.toCharArray())
+                    .build();
+            return pem(new JcaPKCS8Generator(key, encryptor).generate());
+        } catch (OperatorCreationException | IOException e) {
+            throw new IllegalStateException("cannot encrypt the CA key: " + e.getMessage(), e);
+        }
     }
 
     public String certificatePem() {

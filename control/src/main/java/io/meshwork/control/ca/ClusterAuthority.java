@@ -25,9 +25,10 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
  * <p>Lifecycle: empty → adopted (forever). The first valid {@link Adopt} persists {@link AuthorityAdopted}; every
  * later one, valid or not, is answered with the CA already adopted and persists nothing.
  *
- * <p>The journal therefore holds the CA's private key (PKCS#8 PEM, unencrypted), in the same database as every
- * other control record: protect the embedded H2 file or the PostgreSQL database (access, backups) as the CA key
- * itself.
+ * <p>The journal therefore holds the CA's private key as PKCS#8 PEM, in the same database as every other control
+ * record. With {@code meshwork.control.ca-key-passphrase} set (the same on every member) the key is encrypted
+ * with it; without, it is stored unencrypted and the embedded H2 file or the PostgreSQL database (access, backups)
+ * must be protected as the CA key itself.
  */
 public final class ClusterAuthority extends EventSourcedBehaviorWithEnforcedReplies<ClusterAuthority.Command,
         ClusterAuthority.Event, ClusterAuthority.State> {
@@ -36,25 +37,26 @@ public final class ClusterAuthority extends EventSourcedBehaviorWithEnforcedRepl
     /** The one entity id. */
     public static final String ID = "ca";
 
-    public static void init(ActorSystem<?> system) {
-        ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, context -> create()));
+    /** @param passphrase what candidates' keys are encrypted with (empty: not encrypted), to check them */
+    public static void init(ActorSystem<?> system, String passphrase) {
+        ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, context -> create(passphrase)));
     }
 
-    public static Behavior<Command> create() {
-        return new ClusterAuthority();
+    public static Behavior<Command> create(String passphrase) {
+        return new ClusterAuthority(passphrase);
     }
 
     // ---- messages ---------------------------------------------------------------------------------------
 
-    /** A CA's key (PKCS#8 PEM) and self-signed certificate (PEM). */
+    /** A CA's key (PKCS#8 PEM, encrypted when the members have a passphrase) and self-signed certificate (PEM). */
     public record Material(String privateKeyPem, String certificatePem) implements CborSerializable {
 
-        static Material of(CertificateAuthority ca) {
-            return new Material(ca.privateKeyPem(), ca.certificatePem());
+        static Material of(CertificateAuthority ca, String passphrase) {
+            return new Material(ca.privateKeyPem(passphrase), ca.certificatePem());
         }
 
-        CertificateAuthority toAuthority() throws IOException {
-            return CertificateAuthority.fromPem(privateKeyPem, certificatePem);
+        CertificateAuthority toAuthority(String passphrase) throws IOException {
+            return CertificateAuthority.fromPem(privateKeyPem, certificatePem, passphrase);
         }
     }
 
@@ -86,9 +88,12 @@ public final class ClusterAuthority extends EventSourcedBehaviorWithEnforcedRepl
         }
     }
 
-    private ClusterAuthority() {
+    private final String passphrase;
+
+    private ClusterAuthority(String passphrase) {
         super(PersistenceId.of(ENTITY_KEY.name(), ID),
                 SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
+        this.passphrase = passphrase;
     }
 
     @Override
@@ -111,7 +116,12 @@ public final class ClusterAuthority extends EventSourcedBehaviorWithEnforcedRepl
             if (command.candidate() == null) {
                 throw new IOException("no candidate");
             }
-            command.candidate().toAuthority();
+            if (!passphrase.isEmpty() && !CertificateAuthority.isEncrypted(command.candidate().privateKeyPem())) {
+                throw new IOException("its key is not encrypted, and this member has a ca-key-passphrase");
+            }
+            // A member with another passphrase than this one is refused here, before its candidate could
+            // become a CA the other members cannot open.
+            command.candidate().toAuthority(passphrase);
         } catch (IOException e) {
             return Effect().reply(command.replyTo(), new Reply(null, false, "candidate CA refused: " + e.getMessage()));
         }

@@ -12,6 +12,7 @@ import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
@@ -31,7 +32,7 @@ class ClusterAuthorityTest {
 
     @BeforeEach
     void fresh() {
-        entity = EventSourcedBehaviorTestKit.create(TEST_KIT.system(), ClusterAuthority.create());
+        entity = EventSourcedBehaviorTestKit.create(TEST_KIT.system(), ClusterAuthority.create(""));
     }
 
     @AfterAll
@@ -46,8 +47,8 @@ class ClusterAuthorityTest {
 
     @Test
     void theFirstCandidateIsAdoptedAndEveryLaterOneIsAnsweredWithIt() throws Exception {
-        ClusterAuthority.Material first = ClusterAuthority.Material.of(CertificateAuthority.generate());
-        ClusterAuthority.Material second = ClusterAuthority.Material.of(CertificateAuthority.generate());
+        ClusterAuthority.Material first = ClusterAuthority.Material.of(CertificateAuthority.generate(), "");
+        ClusterAuthority.Material second = ClusterAuthority.Material.of(CertificateAuthority.generate(), "");
 
         var adopted = adopt(first, "generated");
         assertTrue(adopted.reply().candidateAdopted());
@@ -69,7 +70,8 @@ class ClusterAuthorityTest {
     @Test
     void theAdoptedMaterialSignsCertificatesThatVerifyWithTheAdoptedCertificate() throws Exception {
         CertificateAuthority original = CertificateAuthority.generate();
-        ClusterAuthority.Material adopted = adopt(ClusterAuthority.Material.of(original), "generated").reply().adopted();
+        ClusterAuthority.Material adopted = adopt(ClusterAuthority.Material.of(original, ""), "generated").reply()
+                .adopted();
         CertificateAuthority restored = CertificateAuthority.fromPem(adopted.privateKeyPem(), adopted.certificatePem());
         byte[] wireGuardKey = new byte[32];
         wireGuardKey[5] = 7;
@@ -94,7 +96,7 @@ class ClusterAuthorityTest {
             assertNotNull(refused.reply().error());
             assertTrue(refused.hasNoEvents());
         }
-        assertEquals(ClusterAuthority.Material.of(one), adopt(ClusterAuthority.Material.of(one), "generated").reply()
+        assertEquals(ClusterAuthority.Material.of(one, ""), adopt(ClusterAuthority.Material.of(one, ""), "generated").reply()
                 .adopted(), "a valid candidate is still adopted after refusals");
     }
 
@@ -108,5 +110,43 @@ class ClusterAuthorityTest {
         String devicePem = one.issueDeviceCertificate("d", key).pem();
         assertThrows(java.io.IOException.class, () -> CertificateAuthority.fromPem(one.privateKeyPem(), devicePem),
                 "a device certificate is no CA");
+    }
+
+    @Test
+    void withAPassphraseOnlyCandidatesEncryptedWithItAreAdoptedAndTheJournalHoldsNoPlainKey() throws Exception {
+        var guarded = EventSourcedBehaviorTestKit.<ClusterAuthority.Command, ClusterAuthority.Event,
+                ClusterAuthority.State>create(TEST_KIT.system(), ClusterAuthority.create("s3cret"));
+        CertificateAuthority ca = CertificateAuthority.generate();
+        for (ClusterAuthority.Material refused : List.of(ClusterAuthority.Material.of(ca, ""),
+                ClusterAuthority.Material.of(ca, "other"))) {
+            var reply = guarded.<ClusterAuthority.Reply>runCommand(replyTo ->
+                    new ClusterAuthority.Adopt(refused, "generated", 1, replyTo));
+            assertNull(reply.reply().adopted(), reply.reply().toString());
+            assertTrue(reply.hasNoEvents());
+        }
+        ClusterAuthority.Material encrypted = ClusterAuthority.Material.of(ca, "s3cret");
+        var adopted = guarded.<ClusterAuthority.Reply>runCommand(replyTo ->
+                new ClusterAuthority.Adopt(encrypted, "generated", 1, replyTo));
+        assertTrue(adopted.reply().candidateAdopted());
+        String storedKey = ((ClusterAuthority.AuthorityAdopted) adopted.event()).material().privateKeyPem();
+        assertTrue(storedKey.startsWith("-----BEGIN ENCRYPTED PRIVATE KEY-----"), storedKey);
+        assertFalse(storedKey.contains(ca.privateKeyPem().lines().skip(1).findFirst().orElseThrow()));
+        assertEquals(ca.certificate(), CertificateAuthority.fromPem(storedKey, encrypted.certificatePem(), "s3cret")
+                .certificate());
+    }
+
+    @Test
+    void anEncryptedKeyOpensOnlyWithItsPassphrase() throws Exception {
+        CertificateAuthority ca = CertificateAuthority.generate();
+        String encrypted = ca.privateKeyPem("correct horse");
+        assertTrue(CertificateAuthority.isEncrypted(encrypted));
+        byte[] wireGuardKey = new byte[32];
+        X509Certificate device = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
+                new ByteArrayInputStream(CertificateAuthority.fromPem(encrypted, ca.certificatePem(), "correct horse")
+                        .issueDeviceCertificate("d", wireGuardKey).pem().getBytes(StandardCharsets.US_ASCII)));
+        device.verify(ca.certificate().getPublicKey());
+        assertThrows(java.io.IOException.class, () -> CertificateAuthority.fromPem(encrypted, ca.certificatePem(),
+                "battery staple"));
+        assertThrows(java.io.IOException.class, () -> CertificateAuthority.fromPem(encrypted, ca.certificatePem()));
     }
 }

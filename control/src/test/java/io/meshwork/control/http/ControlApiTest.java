@@ -3,6 +3,7 @@ package io.meshwork.control.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,6 +12,7 @@ import com.typesafe.config.ConfigFactory;
 import io.meshwork.control.ControlServer;
 import io.meshwork.control.ca.CertificateAuthority;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -567,6 +569,34 @@ class ControlApiTest {
             X509Certificate device = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
                     new ByteArrayInputStream(registered.get("certificate").asText().getBytes()));
             device.verify(existing.certificate().getPublicKey());
+        }
+    }
+
+    @Test
+    void aCaKeyPassphraseMustBeTheSameAtEveryStart() throws Exception {
+        Path dir = Files.createTempDirectory("mwc-passphrase");
+        String caCertificate;
+        String organizationId;
+        try (ControlServer first = startServer(dir, Map.of("meshwork.control.ca-key-passphrase", "s3cret"))) {
+            String url = "http://127.0.0.1:" + first.httpAddress().getPort();
+            organizationId = call(url, "POST", "/api/v1/organizations", ADMIN, "{\"name\":\"guarded\"}")
+                    .body().get("id").asText();
+            String key = call(url, "POST", "/api/v1/organizations/" + organizationId + "/keys", ADMIN, "{}").body()
+                    .get("key").asText();
+            caCertificate = call(url, "POST", "/api/v1/register", key,
+                    "{\"publicKey\":\"" + publicKey(63) + "\",\"hostname\":\"guarded\"}").body()
+                    .get("caCertificate").asText();
+        }
+        IOException refused = assertThrows(IOException.class, () -> startServer(dir,
+                Map.of("meshwork.control.ca-key-passphrase", "wrong")).close());
+        assertTrue(refused.getMessage().contains("passphrase"), refused.getMessage());
+        try (ControlServer again = startServer(dir, Map.of("meshwork.control.ca-key-passphrase", "s3cret"))) {
+            String url = "http://127.0.0.1:" + again.httpAddress().getPort();
+            String key = call(url, "POST", "/api/v1/organizations/" + organizationId + "/keys", ADMIN, "{}").body()
+                    .get("key").asText();
+            assertEquals(caCertificate, call(url, "POST", "/api/v1/register", key,
+                    "{\"publicKey\":\"" + publicKey(64) + "\",\"hostname\":\"again\"}").body()
+                    .get("caCertificate").asText());
         }
     }
 }
