@@ -2,7 +2,9 @@ package io.meshwork.control;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.meshwork.control.ca.AuthorityAdoption;
 import io.meshwork.control.ca.CertificateAuthority;
+import io.meshwork.control.ca.ClusterAuthority;
 import io.meshwork.control.http.ControlRoutes;
 import io.meshwork.control.organization.Organization;
 import io.meshwork.control.organization.OrganizationDirectory;
@@ -35,8 +37,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running control-plane member: a Pekko Cluster node (joining itself when no seed nodes are configured) with
- * the sharded Organization entities on JDBC persistence (H2 by default, PostgreSQL by config), the CA, and the
- * HTTP API.
+ * the sharded Organization entities on JDBC persistence (H2 by default, PostgreSQL by config), the cluster's one
+ * CA (adopted through {@link ClusterAuthority} before the API serves), and the HTTP API.
  */
 public final class ControlServer implements AutoCloseable {
 
@@ -92,7 +94,6 @@ public final class ControlServer implements AutoCloseable {
         Path dataDir = Path.of(control.getString("data-dir"));
         Files.createDirectories(dataDir);
         String adminToken = adminToken(control, dataDir);
-        CertificateAuthority ca = CertificateAuthority.loadOrCreate(dataDir.resolve("ca"));
 
         ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "meshwork", config);
         try {
@@ -104,6 +105,10 @@ public final class ControlServer implements AutoCloseable {
             Organization.init(system, control.getInt("snapshot-every"));
             io.meshwork.control.relay.RelayDirectory.init(system);
             OrganizationDirectory.init(system);
+            String passphrase = control.getString("ca-key-passphrase");
+            ClusterAuthority.init(system, passphrase);
+            CertificateAuthority ca = AuthorityAdoption.adopt(system, dataDir.resolve("ca"), passphrase,
+                    control.getDuration("ca-adoption-timeout"));
             AtomicBoolean schemaReady = new AtomicBoolean(true);
             PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             ControlRoutes routes = new ControlRoutes(system, ca, new ControlRoutes.Settings(adminToken,

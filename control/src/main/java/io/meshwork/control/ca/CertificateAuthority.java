@@ -4,20 +4,24 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
+import java.security.Provider;
 import java.security.SecureRandom;
+import java.security.Signature;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Date;
 import java.util.HexFormat;
+import java.util.Optional;
 import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -32,17 +36,26 @@ import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.PKCS8Generator;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
+import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8DecryptorProviderBuilder;
+import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8EncryptorBuilder;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.OutputEncryptor;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
+import org.bouncycastle.pkcs.PKCSException;
 
 /**
- * The control plane's certificate authority (BouncyCastle, ECDSA P-256). Its key and certificate live in the
- * data directory (key 0600) and are made on first start. It issues device certificates in the profile relays
+ * The control plane's certificate authority (BouncyCastle, ECDSA P-256). A cluster has exactly one: the
+ * {@link ClusterAuthority} entity keeps its key and certificate in the journal, and every member signs with what
+ * that entity adopted. It issues device certificates in the profile relays
  * check: subject CN = device id, the device's WireGuard X25519 key as the subject public key (RFC 8410) and as
  * a subjectAltName URI {@code urn:meshwork:wireguard:<hex>}.
  */
@@ -53,6 +66,9 @@ public final class CertificateAuthority {
     private static final Duration DEVICE_LIFETIME = Duration.ofDays(365);
     private static final String SIGNATURE = "SHA256withECDSA";
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final int PASSPHRASE_ITERATIONS = 100_000;
+    /** For the PKCS#8 encryption (the JDK's providers lack its padding name); not installed globally. */
+    private static final Provider BOUNCY_CASTLE = new BouncyCastleProvider();
 
     private final PrivateKey key;
     private final X509Certificate certificate;
@@ -64,15 +80,9 @@ public final class CertificateAuthority {
         this.certificatePem = pem(certificate);
     }
 
-    /** Loads the CA from {@code directory}, creating it there on first use. */
-    public static CertificateAuthority loadOrCreate(Path directory) throws IOException {
-        Path keyFile = directory.resolve("ca.key");
-        Path certificateFile = directory.resolve("ca.crt");
+    /** A new CA (key and self-signed certificate), held only in memory until the cluster adopts it. */
+    public static CertificateAuthority generate() {
         try {
-            if (Files.exists(keyFile) && Files.exists(certificateFile)) {
-                return load(keyFile, certificateFile);
-            }
-            Files.createDirectories(directory);
             KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
             generator.initialize(new ECGenParameterSpec("secp256r1"));
             KeyPair pair = generator.generateKeyPair();
@@ -82,30 +92,117 @@ public final class CertificateAuthority {
                     Date.from(now.minus(Duration.ofMinutes(5))), Date.from(now.plus(CA_LIFETIME)), name, pair.getPublic())
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
-            X509Certificate certificate = convert(builder.build(signer(pair.getPrivate())));
-            // PKCS#8, which carries the curve with the key.
-            Files.writeString(keyFile, "-----BEGIN PRIVATE KEY-----\n"
-                    + java.util.Base64.getMimeEncoder(64, "\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
-                            .encodeToString(pair.getPrivate().getEncoded())
-                    + "\n-----END PRIVATE KEY-----\n");
-            Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-------"));
-            Files.writeString(certificateFile, pem(certificate));
-            return new CertificateAuthority(pair.getPrivate(), certificate);
-        } catch (GeneralSecurityException | OperatorCreationException e) {
-            throw new IOException("cannot create the CA in " + directory + ": " + e.getMessage(), e);
+            return new CertificateAuthority(pair.getPrivate(), convert(builder.build(signer(pair.getPrivate()))));
+        } catch (GeneralSecurityException | OperatorCreationException | IOException e) {
+            throw new IllegalStateException("cannot create a CA: " + e.getMessage(), e);
         }
     }
 
-    private static CertificateAuthority load(Path keyFile, Path certificateFile)
-            throws IOException, GeneralSecurityException {
-        try (PEMParser keyParser = new PEMParser(new StringReader(Files.readString(keyFile)));
-                PEMParser certificateParser = new PEMParser(new StringReader(Files.readString(certificateFile)))) {
+    /**
+     * The CA a member of an earlier release kept in {@code directory} ({@code ca.key}, {@code ca.crt}), if both
+     * files are there: the cluster adopts it rather than a new one, so certificates it issued stay valid.
+     */
+    public static Optional<CertificateAuthority> loadFrom(Path directory) throws IOException {
+        Path keyFile = directory.resolve("ca.key");
+        Path certificateFile = directory.resolve("ca.crt");
+        if (!Files.exists(keyFile) || !Files.exists(certificateFile)) {
+            return Optional.empty();
+        }
+        return Optional.of(fromPem(Files.readString(keyFile, StandardCharsets.US_ASCII),
+                Files.readString(certificateFile, StandardCharsets.US_ASCII)));
+    }
+
+    /** Like {@link #fromPem(String, String, String)} for a key that is not encrypted. */
+    public static CertificateAuthority fromPem(String privateKeyPem, String certificatePem) throws IOException {
+        return fromPem(privateKeyPem, certificatePem, "");
+    }
+
+    /**
+     * A CA from its key (PKCS#8 PEM, encrypted with {@code passphrase} or not, or the traditional EC PEM an older
+     * file may hold) and certificate (PEM). Refuses a pair whose key does not belong to the certificate, a
+     * certificate that is not a CA's, and an encrypted key without the right passphrase. An unencrypted key is
+     * accepted whatever the passphrase.
+     */
+    public static CertificateAuthority fromPem(String privateKeyPem, String certificatePem, String passphrase)
+            throws IOException {
+        try (PEMParser keyParser = new PEMParser(new StringReader(privateKeyPem));
+                PEMParser certificateParser = new PEMParser(new StringReader(certificatePem))) {
             Object keyObject = keyParser.readObject();
+            Object certificateObject = certificateParser.readObject();
             JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
-            PrivateKey key = keyObject instanceof PEMKeyPair pair ? converter.getPrivateKey(pair.getPrivateKeyInfo())
-                    : converter.getPrivateKey((PrivateKeyInfo) keyObject);
-            X509Certificate certificate = convert((X509CertificateHolder) certificateParser.readObject());
+            PrivateKey key;
+            if (keyObject instanceof PEMKeyPair pair) {
+                key = converter.getPrivateKey(pair.getPrivateKeyInfo());
+            } else if (keyObject instanceof PrivateKeyInfo info) {
+                key = converter.getPrivateKey(info);
+            } else if (keyObject instanceof PKCS8EncryptedPrivateKeyInfo encrypted) {
+                if (passphrase.isEmpty()) {
+                    throw new IOException("the CA key is encrypted: set meshwork.control.ca-key-passphrase");
+                }
+                try {
+                    key = converter.getPrivateKey(encrypted.decryptPrivateKeyInfo(
+                            new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider(BOUNCY_CASTLE).build(passphrase.toCharArray())));
+                } catch (PKCSException e) {
+                    throw new IOException("the CA key does not open with meshwork.control.ca-key-passphrase", e);
+                }
+            } else {
+                throw new IOException("the CA key is not a private key in PEM");
+            }
+            if (!(certificateObject instanceof X509CertificateHolder holder)) {
+                throw new IOException("the CA certificate is not an X.509 certificate in PEM");
+            }
+            X509Certificate certificate = convert(holder);
+            if (certificate.getBasicConstraints() < 0) {
+                throw new IOException("the CA certificate is not a CA certificate (no basicConstraints cA)");
+            }
+            // A signature made with the key must verify with the certificate's public key.
+            byte[] probe = "meshwork CA key check".getBytes(StandardCharsets.US_ASCII);
+            Signature signing = Signature.getInstance(SIGNATURE);
+            signing.initSign(key);
+            signing.update(probe);
+            Signature verifying = Signature.getInstance(SIGNATURE);
+            verifying.initVerify(certificate.getPublicKey());
+            verifying.update(probe);
+            if (!verifying.verify(signing.sign())) {
+                throw new IOException("the CA key does not belong to the CA certificate");
+            }
             return new CertificateAuthority(key, certificate);
+        } catch (GeneralSecurityException | OperatorCreationException | RuntimeException e) {
+            throw new IOException("unusable CA: " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether {@code privateKeyPem} is an encrypted PKCS#8 key. */
+    public static boolean isEncrypted(String privateKeyPem) {
+        return privateKeyPem.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----");
+    }
+
+    /** The private key as PKCS#8 PEM, which carries the curve with the key. */
+    public String privateKeyPem() {
+        return "-----BEGIN PRIVATE KEY-----\n"
+                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(key.getEncoded())
+                + "\n-----END PRIVATE KEY-----\n";
+    }
+
+    /**
+     * The private key as PKCS#8 PEM, encrypted with {@code passphrase} (PBES2: PBKDF2 with HMAC-SHA-256, AES-256-CBC;
+     * RFC 8018) unless it is empty.
+     */
+    public String privateKeyPem(String passphrase) {
+        if (passphrase.isEmpty()) {
+            return privateKeyPem();
+        }
+        try {
+            OutputEncryptor encryptor = new JceOpenSSLPKCS8EncryptorBuilder(PKCS8Generator.AES_256_CBC)
+                    .setProvider(BOUNCY_CASTLE)
+                    .setPRF(PKCS8Generator.PRF_HMACSHA256)
+                    .setIterationCount(PASSPHRASE_ITERATIONS)
+                    .setRandom(RANDOM)
+                    .setPassword(passphrase.toCharArray())
+                    .build();
+            return pem(new JcaPKCS8Generator(key, encryptor).generate());
+        } catch (OperatorCreationException | IOException e) {
+            throw new IllegalStateException("cannot encrypt the CA key: " + e.getMessage(), e);
         }
     }
 

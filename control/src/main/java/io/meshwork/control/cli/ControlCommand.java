@@ -28,7 +28,7 @@ public final class ControlCommand implements Callable<Integer> {
     @Option(names = "--http", paramLabel = "HOST:PORT", description = "Where the HTTP API listens (default 127.0.0.1:8080).")
     String http;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Data directory (database, CA, admin token).")
+    @Option(names = "--data", paramLabel = "DIR", description = "Data directory (embedded database, generated admin token).")
     String dataDir;
 
     @Spec

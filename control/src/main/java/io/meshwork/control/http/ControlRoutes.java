@@ -45,7 +45,9 @@ import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -119,6 +121,7 @@ public final class ControlRoutes extends AllDirectives {
                 pathPrefix("organizations", this::organizations),
                 pathPrefix("devices", this::devices),
                 pathPrefix("relays", this::relays),
+                path("cluster", () -> get(() -> authorization(auth -> adminOnly(auth, () -> ok(clusterView()))))),
                 path("register", () -> post(() -> authorization(auth -> body(RegisterRequest.class,
                         request -> clientAddress(remote -> register(auth, request, remote)))))),
                 path(PathMatchers.segment("peers").slash("stream"), () -> get(() -> authorization(auth ->
@@ -322,6 +325,24 @@ public final class ControlRoutes extends AllDirectives {
             return CompletableFuture.completedFuture(null);
         }
         return relayDirectory(replyTo -> new RelayDirectory.RevokeSerial(device.certificateSerial(), replyTo));
+    }
+
+    // ---- cluster ----------------------------------------------------------------------------------------
+
+    /** The members this member sees, with their status, and which of them it cannot reach. */
+    private Map<String, Object> clusterView() {
+        ClusterEvent.CurrentClusterState state = Cluster.get(system).state();
+        List<Map<String, Object>> members = new ArrayList<>();
+        state.getMembers().forEach(member -> members.add(Map.of("address", member.address().toString(),
+                "status", member.status().toString())));
+        List<String> unreachable = new ArrayList<>();
+        state.getUnreachable().forEach(member -> unreachable.add(member.address().toString()));
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("self", Cluster.get(system).selfMember().address().toString());
+        view.put("leader", state.getLeader() == null ? null : state.getLeader().toString());
+        view.put("members", members);
+        view.put("unreachable", unreachable);
+        return view;
     }
 
     // ---- relays -----------------------------------------------------------------------------------------

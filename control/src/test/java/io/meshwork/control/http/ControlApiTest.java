@@ -3,13 +3,16 @@ package io.meshwork.control.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import io.meshwork.control.ControlServer;
+import io.meshwork.control.ca.CertificateAuthority;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -121,6 +124,18 @@ class ControlApiTest {
         assertTrue(openApi.at("/paths").has("/api/v1/register"));
         assertTrue(openApi.at("/paths").has("/api/v1/peers/stream"));
         assertTrue(openApi.at("/paths/~1api~1v1~1organizations").has("get"), "listing organizations is documented");
+    }
+
+    @Test
+    void theClusterViewListsThisMemberUpAndIsForTheAdminOnly() throws Exception {
+        JsonNode cluster = call("GET", "/api/v1/cluster", ADMIN, null).body();
+        assertEquals(1, cluster.get("members").size(), cluster.toString());
+        assertEquals("Up", cluster.at("/members/0/status").asText());
+        assertEquals(cluster.get("self").asText(), cluster.at("/members/0/address").asText());
+        assertEquals(cluster.get("self").asText(), cluster.get("leader").asText());
+        assertEquals(0, cluster.get("unreachable").size());
+        assertEquals(401, call("GET", "/api/v1/cluster", null, null).status());
+        assertEquals(401, call("GET", "/api/v1/cluster", "mwa.wrong", null).status());
     }
 
     @Test
@@ -509,21 +524,79 @@ class ControlApiTest {
         Path dir = Files.createTempDirectory("mwc-restart");
         String organizationId;
         String deviceId;
+        String caCertificate;
         try (ControlServer first = startServer(dir, Map.of())) {
             String url = "http://127.0.0.1:" + first.httpAddress().getPort();
             organizationId = call(url, "POST", "/api/v1/organizations", ADMIN, "{\"name\":\"durable\"}").body()
                     .get("id").asText();
             String key = call(url, "POST", "/api/v1/organizations/" + organizationId + "/keys", ADMIN, "{}").body()
                     .get("key").asText();
-            deviceId = call(url, "POST", "/api/v1/register", key,
-                    "{\"publicKey\":\"" + publicKey(60) + "\",\"hostname\":\"kept\"}").body().get("id").asText();
+            JsonNode registered = call(url, "POST", "/api/v1/register", key,
+                    "{\"publicKey\":\"" + publicKey(60) + "\",\"hostname\":\"kept\"}").body();
+            deviceId = registered.get("id").asText();
+            caCertificate = registered.get("caCertificate").asText();
         }
         try (ControlServer second = startServer(dir, Map.of())) {
             String url = "http://127.0.0.1:" + second.httpAddress().getPort();
             Answer device = call(url, "GET", "/api/v1/devices/" + deviceId, ADMIN, null);
             assertEquals(200, device.status());
             assertEquals("kept", device.body().get("hostname").asText());
-            assertTrue(Files.exists(dir.resolve("ca/ca.key")));
+            String key = call(url, "POST", "/api/v1/organizations/" + organizationId + "/keys", ADMIN, "{}").body()
+                    .get("key").asText();
+            JsonNode later = call(url, "POST", "/api/v1/register", key,
+                    "{\"publicKey\":\"" + publicKey(61) + "\",\"hostname\":\"later\"}").body();
+            assertEquals(caCertificate, later.get("caCertificate").asText(), "the CA is kept in the journal");
+            assertFalse(Files.exists(dir.resolve("ca")), "the CA key is written nowhere but the journal");
+        }
+    }
+
+    @Test
+    void aCaLeftInTheDataDirectoryByAnEarlierReleaseIsAdopted() throws Exception {
+        Path dir = Files.createTempDirectory("mwc-migrate");
+        CertificateAuthority existing = CertificateAuthority.generate();
+        Files.createDirectories(dir.resolve("ca"));
+        Files.writeString(dir.resolve("ca/ca.key"), existing.privateKeyPem());
+        Files.writeString(dir.resolve("ca/ca.crt"), existing.certificatePem());
+        try (ControlServer server = startServer(dir, Map.of())) {
+            String url = "http://127.0.0.1:" + server.httpAddress().getPort();
+            String organizationId = call(url, "POST", "/api/v1/organizations", ADMIN, "{\"name\":\"upgraded\"}")
+                    .body().get("id").asText();
+            String key = call(url, "POST", "/api/v1/organizations/" + organizationId + "/keys", ADMIN, "{}").body()
+                    .get("key").asText();
+            JsonNode registered = call(url, "POST", "/api/v1/register", key,
+                    "{\"publicKey\":\"" + publicKey(62) + "\",\"hostname\":\"migrated\"}").body();
+            assertEquals(existing.certificatePem(), registered.get("caCertificate").asText());
+            X509Certificate device = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
+                    new ByteArrayInputStream(registered.get("certificate").asText().getBytes()));
+            device.verify(existing.certificate().getPublicKey());
+        }
+    }
+
+    @Test
+    void aCaKeyPassphraseMustBeTheSameAtEveryStart() throws Exception {
+        Path dir = Files.createTempDirectory("mwc-passphrase");
+        String caCertificate;
+        String organizationId;
+        try (ControlServer first = startServer(dir, Map.of("meshwork.control.ca-key-passphrase", "s3cret"))) {
+            String url = "http://127.0.0.1:" + first.httpAddress().getPort();
+            organizationId = call(url, "POST", "/api/v1/organizations", ADMIN, "{\"name\":\"guarded\"}")
+                    .body().get("id").asText();
+            String key = call(url, "POST", "/api/v1/organizations/" + organizationId + "/keys", ADMIN, "{}").body()
+                    .get("key").asText();
+            caCertificate = call(url, "POST", "/api/v1/register", key,
+                    "{\"publicKey\":\"" + publicKey(63) + "\",\"hostname\":\"guarded\"}").body()
+                    .get("caCertificate").asText();
+        }
+        IOException refused = assertThrows(IOException.class, () -> startServer(dir,
+                Map.of("meshwork.control.ca-key-passphrase", "wrong")).close());
+        assertTrue(refused.getMessage().contains("passphrase"), refused.getMessage());
+        try (ControlServer again = startServer(dir, Map.of("meshwork.control.ca-key-passphrase", "s3cret"))) {
+            String url = "http://127.0.0.1:" + again.httpAddress().getPort();
+            String key = call(url, "POST", "/api/v1/organizations/" + organizationId + "/keys", ADMIN, "{}").body()
+                    .get("key").asText();
+            assertEquals(caCertificate, call(url, "POST", "/api/v1/register", key,
+                    "{\"publicKey\":\"" + publicKey(64) + "\",\"hostname\":\"again\"}").body()
+                    .get("caCertificate").asText());
         }
     }
 }

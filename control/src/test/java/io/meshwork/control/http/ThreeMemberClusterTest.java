@@ -7,9 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.meshwork.control.ControlServer;
+import java.io.ByteArrayInputStream;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -23,7 +27,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Three control members on one machine form one cluster from the same configuration; devices register through
  * different members; one member goes away and its shards move; every registration is still there, through the
- * survivors, and a peer stream resumes on another member.
+ * survivors, and a peer stream resumes on another member. Every member signs with the cluster's one CA, the one
+ * relays fetch.
  */
 class ThreeMemberClusterTest {
 
@@ -38,6 +43,11 @@ class ThreeMemberClusterTest {
         key[0] = (byte) seed;
         key[1] = 3;
         return Base64.getEncoder().encodeToString(key);
+    }
+
+    private static X509Certificate certificate(String pem) throws Exception {
+        return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
+                new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
     }
 
     @Test
@@ -73,21 +83,50 @@ class ThreeMemberClusterTest {
             String key = call(bases[1], "POST", "/api/v1/organizations/" + organizationId + "/keys", ADMIN,
                     "{\"reusable\":true}").body().get("key").asText();
             List<String> devices = new ArrayList<>();
+            List<String> certificates = new ArrayList<>();
             String watcherToken = null;
             for (int i = 0; i < 6; i++) {
                 JsonNode device = call(bases[i % 3], "POST", "/api/v1/register", key, "{\"publicKey\":\""
                         + publicKey(i) + "\",\"hostname\":\"node-" + i + "\"}").body();
                 devices.add(device.get("id").asText());
+                certificates.add(device.get("certificate").asText());
                 if (i == 0) {
                     watcherToken = device.get("token").asText();
                 }
             }
+            // One CA for the cluster: the CA a relay fetches when it enrolls (through any member) verifies the
+            // certificate of every device, whichever member registered it.
+            String relayToken = call(bases[0], "POST", "/api/v1/relays/tokens", ADMIN, "{\"name\":\"edge\"}")
+                    .body().get("token").asText();
+            List<X509Certificate> relayCas = new ArrayList<>();
+            for (String base : bases) {
+                relayCas.add(certificate(call(base, "POST", "/api/v1/relays/register", relayToken,
+                        "{\"udp\":\"192.0.2.1:3340\"}").body().get("caCertificatePem").asText()));
+            }
+            assertEquals(1, relayCas.stream().distinct().count(), "every member hands relays the same CA");
+            for (String pem : certificates) {
+                certificate(pem).verify(relayCas.get(0).getPublicKey());
+            }
+
             BlockingQueue<JsonNode> stream = ControlApiTest.watch(bases[2], watcherToken, "");
             JsonNode snapshot = stream.poll(20, TimeUnit.SECONDS);
             assertEquals(5, snapshot.get("peers").size(), String.valueOf(snapshot));
             long revision = snapshot.get("revision").asLong();
 
             members.remove(0).close();
+            // The survivors see the cluster shrink to themselves, both up.
+            for (String base : List.of(bases[1], bases[2])) {
+                long shrinkDeadline = System.nanoTime() + 30_000_000_000L;
+                JsonNode cluster = call(base, "GET", "/api/v1/cluster", ADMIN, null).body();
+                while (cluster.get("members").size() != 2 && System.nanoTime() < shrinkDeadline) {
+                    Thread.sleep(200);
+                    cluster = call(base, "GET", "/api/v1/cluster", ADMIN, null).body();
+                }
+                assertEquals(2, cluster.get("members").size(), cluster.toString());
+                for (JsonNode member : cluster.get("members")) {
+                    assertEquals("Up", member.get("status").asText(), cluster.toString());
+                }
+            }
 
             // Through each survivor, every registration is still there (the shards moved).
             for (String base : List.of(bases[1], bases[2])) {

@@ -7,20 +7,26 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.meshwork.control.cli.ControlCommand;
 import io.meshwork.tests.lab.CommandMain;
+import java.io.ByteArrayInputStream;
 import java.io.File;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -29,7 +35,8 @@ import org.junit.jupiter.api.Test;
  * The production shape without Docker: three `meshwork control` processes from one configuration on one
  * PostgreSQL form a cluster; devices register through different members; one member is killed (SIGKILL, no
  * goodbye); the split-brain resolver downs it, its shards move, and every acknowledged registration is still
- * served by the survivors. Skips, saying why, without a PostgreSQL at MESHWORK_TEST_PG_URL (bin/test starts one).
+ * served by the survivors. Every member signs device certificates with the cluster's one CA. Skips, saying why,
+ * without a PostgreSQL at MESHWORK_TEST_PG_URL (bin/test starts one).
  */
 class ControlClusterDeploymentTest {
 
@@ -100,13 +107,25 @@ class ControlClusterDeploymentTest {
             String key = call(http[1], "POST", "/api/v1/organizations/" + organization + "/keys", ADMIN,
                     "{\"reusable\":true}").get("key").asText();
             List<String> devices = new ArrayList<>();
+            Set<String> caCertificates = new HashSet<>();
+            List<String> certificates = new ArrayList<>();
             for (int i = 0; i < 9; i++) {
                 byte[] publicKey = new byte[32];
                 publicKey[0] = (byte) i;
                 publicKey[9] = 99;
-                devices.add(call(http[i % 3], "POST", "/api/v1/register", key, "{\"publicKey\":\""
-                        + Base64.getEncoder().encodeToString(publicKey) + "\",\"hostname\":\"dev-" + i + "\"}")
-                        .get("id").asText());
+                JsonNode registered = call(http[i % 3], "POST", "/api/v1/register", key, "{\"publicKey\":\""
+                        + Base64.getEncoder().encodeToString(publicKey) + "\",\"hostname\":\"dev-" + i + "\"}");
+                devices.add(registered.get("id").asText());
+                caCertificates.add(registered.get("caCertificate").asText());
+                certificates.add(registered.get("certificate").asText());
+            }
+            assertEquals(1, caCertificates.size(), "every member signs with the cluster's one CA");
+            CertificateFactory factory = CertificateFactory.getInstance("X.509");
+            X509Certificate ca = (X509Certificate) factory.generateCertificate(new ByteArrayInputStream(
+                    caCertificates.iterator().next().getBytes(StandardCharsets.US_ASCII)));
+            for (String pem : certificates) {
+                factory.generateCertificate(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)))
+                        .verify(ca.getPublicKey());
             }
 
             members.get(0).destroyForcibly().waitFor(10, TimeUnit.SECONDS);
