@@ -691,21 +691,24 @@ public final class ControlRoutes extends AllDirectives {
             // The policy this connection last sent, so an unchanged one is not sent again.
             AtomicReference<SecurityPolicy> policySent = new AtomicReference<>();
             AtomicBoolean acquired = new AtomicBoolean();
-            // The member's shared feed brings every delta of the organization; a stream asks the organization
-            // itself only for its start and after a gap (see PeerMapFeeds). A client that reads too slowly loses
-            // buffered deltas, which is such a gap. A shared delta in which some policy may have changed carries
-            // what policies are resolved from, and the stream resolves its own device's.
+            // The member's shared feed brings every delta of the organization and keeps its whole map. A stream
+            // starts from that map, or, resuming from a revision, asks the organization for the changes it missed
+            // (the feed's map again when those are no longer kept); it asks again only after a gap (see
+            // PeerMapFeeds). A client that reads too slowly loses buffered deltas, which is such a gap. A shared
+            // delta in which some policy may have changed carries what policies are resolved from, and the stream
+            // resolves its own device's.
             Source<PeerMapFeeds.Delta, NotUsed> shared = Source.lazySource(() -> {
                         acquired.set(true);
-                        return feeds.acquire(organizationId);
+                        return Source.single(OWN_START)
+                                .concat(feeds.acquire(organizationId).buffer(64, OverflowStrategy.dropHead()));
                     })
-                    .mapMaterializedValue(any -> NotUsed.getInstance())
-                    .buffer(64, OverflowStrategy.dropHead());
-            Source<ByteString, ?> events = Source.single(OWN_START).concat(shared)
+                    .mapMaterializedValue(any -> NotUsed.getInstance());
+            Source<ByteString, ?> events = shared
                     .mapAsync(1, delta -> {
                         long mine = revision.get();
                         if (delta == OWN_START) {
-                            return feeds.ask(organizationId, mine, device.id());
+                            return sinceText.isEmpty() ? feeds.snapshot(organizationId, device.id())
+                                    : feeds.catchUp(organizationId, mine, device.id());
                         }
                         if (delta.peerMap().revision() <= mine) {
                             return CompletableFuture.completedFuture(ALREADY_SEEN);
@@ -714,7 +717,7 @@ public final class ControlRoutes extends AllDirectives {
                             return CompletableFuture.completedFuture(new Organization.Reply(200, null, null, null,
                                     delta.peerMap().forWatcher(device.id())));
                         }
-                        return feeds.ask(organizationId, mine, device.id());
+                        return feeds.catchUp(organizationId, mine, device.id());
                     })
                     .filter(reply -> reply != ALREADY_SEEN)
                     .takeWhile(reply -> reply.isOk()
@@ -770,7 +773,7 @@ public final class ControlRoutes extends AllDirectives {
         });
     }
 
-    /** Marks the start of a stream: its first map comes from the organization, from the revision it gave. */
+    /** Marks the start of a stream: its first map is the feed's whole one, or what it missed since its revision. */
     private static final PeerMapFeeds.Delta OWN_START = new PeerMapFeeds.Delta(Long.MIN_VALUE, null);
     /** Answer to a shared delta a stream already has. */
     private static final Organization.Reply ALREADY_SEEN = new Organization.Reply(204, null, null, null, null);

@@ -4,10 +4,13 @@ import io.meshwork.control.organization.Organization;
 import io.meshwork.control.organization.RevisionTopics;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.pubsub.Topic;
@@ -28,20 +31,71 @@ import org.apache.pekko.stream.typed.javadsl.ActorSource;
  * delta to its streams. Without it each stream asked the organization itself, so one change cost the
  * organization one request and one delta computation per open stream.
  *
+ * <p>The feed also keeps the organization's whole map at its revision ({@link FullPeerMap}): it starts from one
+ * full map and moves it on with each delta. A stream starts from that map, and so does one that resumes from a
+ * revision whose changes the organization no longer keeps: streams opening together (a member starting, nodes
+ * reconnecting after a failover) cost the organization one full map per member, not one per stream, which it
+ * builds one at a time. Streams wait for the feed's first map.
+ *
  * <p>Security policies differ per device, so a delta in which some policy may have changed carries the groups
  * and their member devices instead of one device's policy; each stream resolves its own device's policy from them
  * and sends it only when it differs from the one it last sent.
  *
  * <p>A delta carries the revision it starts from; a stream that missed one (it subscribed late, or its client
  * read too slowly and its buffer dropped deltas) sees the gap and asks the organization for its own delta. The
- * feed stops when its last stream ends.
+ * feed stops, and forgets its map, when its last stream ends.
  */
 final class PeerMapFeeds {
 
     /** The changes after {@code fromRevision}, up to {@code peerMap.revision()}. */
     record Delta(long fromRevision, Organization.PeerMap peerMap) {}
 
-    private record Feed(Source<Delta, NotUsed> deltas, UniqueKillSwitch stop, int streams) {}
+    private record Feed(Source<Delta, NotUsed> deltas, UniqueKillSwitch stop, int streams, Latest latest) {
+        Feed withStreams(int count) {
+            return new Feed(deltas, stop, count, latest);
+        }
+    }
+
+    /** The feed's full map, and the streams waiting for its first one. */
+    private static final class Latest {
+        private volatile FullPeerMap map;
+        private CompletableFuture<FullPeerMap> first = new CompletableFuture<>();
+
+        long revision() {
+            FullPeerMap current = map;
+            return current == null ? 0 : current.revision();
+        }
+
+        synchronized CompletableFuture<FullPeerMap> get() {
+            return map != null ? CompletableFuture.completedFuture(map) : first;
+        }
+
+        /** Moves the map on by what the organization answered; false when that was the feed's first map. */
+        synchronized boolean moveOn(Organization.PeerMap peerMap) {
+            boolean hadOne = map != null;
+            map = hadOne ? map.next(peerMap) : FullPeerMap.of(peerMap);
+            first.complete(map);
+            return hadOne;
+        }
+
+        /** Until the feed has a map, its streams share its failures: they would each have met the same one. */
+        synchronized void failed(Organization.Reply reply) {
+            if (map == null) {
+                first.completeExceptionally(new Unavailable(reply));
+                first = new CompletableFuture<>();
+            }
+        }
+    }
+
+    /** The organization's answer instead of the feed's first map. */
+    private static final class Unavailable extends RuntimeException {
+        final transient Organization.Reply reply;
+
+        Unavailable(Organization.Reply reply) {
+            super(reply.error(), null, false, false);
+            this.reply = reply;
+        }
+    }
 
     private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
 
@@ -64,7 +118,7 @@ final class PeerMapFeeds {
         if (feed == null) {
             feed = start(organizationId);
         }
-        feeds.put(organizationId, new Feed(feed.deltas(), feed.stop(), feed.streams() + 1));
+        feeds.put(organizationId, feed.withStreams(feed.streams() + 1));
         return feed.deltas();
     }
 
@@ -77,12 +131,12 @@ final class PeerMapFeeds {
             feeds.remove(organizationId);
             feed.stop().shutdown();
         } else {
-            feeds.put(organizationId, new Feed(feed.deltas(), feed.stop(), feed.streams() - 1));
+            feeds.put(organizationId, feed.withStreams(feed.streams() - 1));
         }
     }
 
     private Feed start(String organizationId) {
-        AtomicLong revision = new AtomicLong(-1);
+        Latest latest = new Latest();
         Source<Long, ?> wakeUps = ActorSource.<Long>actorRef(any -> false, any -> Optional.empty(), 16,
                         OverflowStrategy.dropHead())
                 .mapMaterializedValue(subscriber -> {
@@ -96,26 +150,69 @@ final class PeerMapFeeds {
         Pair<UniqueKillSwitch, Source<Delta, NotUsed>> running = wakeUps
                 .viaMat(KillSwitches.single(), Keep.right())
                 // A request that fails is one missed wake-up, not the end of the feed: the next one asks again.
-                .mapAsync(1, tick -> ask(organizationId, Math.max(revision.get(), 0), null).exceptionally(failure ->
+                // The first asks from revision 0, which the organization answers with its full map.
+                .mapAsync(1, tick -> ask(organizationId, latest.revision(), null).exceptionally(failure ->
                         new Organization.Reply(503, failure.toString(), null, null, null)))
-                .filter(Organization.Reply::isOk)
                 .mapConcat(reply -> {
+                    if (!reply.isOk()) {
+                        latest.failed(reply);
+                        return List.<Delta>of();
+                    }
                     Organization.PeerMap map = reply.peerMap();
-                    long from = revision.get();
-                    revision.set(map.revision());
-                    // The first answer only fixes where the feed starts; streams take their snapshot themselves.
+                    long from = latest.revision();
+                    // The first map only starts the feed's own; streams take their start from that.
+                    boolean started = latest.moveOn(map);
                     boolean empty = !map.full() && map.peers().isEmpty() && map.removed().isEmpty()
                             && map.policyInputs() == null;
-                    return from < 0 || empty ? java.util.List.<Delta>of() : java.util.List.of(new Delta(from, map));
+                    return !started || empty ? List.<Delta>of() : List.of(new Delta(from, map));
                 })
                 .toMat(BroadcastHub.of(Delta.class, 16), Keep.both())
                 .run(system);
-        return new Feed(running.second(), running.first(), 0);
+        return new Feed(running.second(), running.first(), 0, latest);
     }
 
-    /** What changed since {@code sinceRevision}, with {@code deviceId}'s policy when it may have changed. */
-    CompletionStage<Organization.Reply> ask(String organizationId, long sinceRevision, String deviceId) {
+    /**
+     * The whole map as {@code deviceId} starts from it: the feed's, once it has one (a stream that acquired the feed
+     * waits for its first), or the organization's when no stream holds a feed of it.
+     */
+    CompletionStage<Organization.Reply> snapshot(String organizationId, String deviceId) {
+        Feed feed;
+        synchronized (this) {
+            feed = feeds.get(organizationId);
+        }
+        if (feed == null) {
+            return ask(organizationId, 0, deviceId);
+        }
+        return feed.latest().get().copy().orTimeout(ASK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                .thenApply(map -> new Organization.Reply(200, null, null, null, map.forWatcher(deviceId)))
+                .exceptionally(PeerMapFeeds::organizationsAnswer);
+    }
+
+    /**
+     * What changed since {@code sinceRevision} with {@code deviceId}'s policy when it may have changed; when the
+     * organization no longer keeps those changes, the whole map from {@link #snapshot}.
+     */
+    CompletionStage<Organization.Reply> catchUp(String organizationId, long sinceRevision, String deviceId) {
+        return sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
+                .<Organization.Reply>ask(replyTo -> new Organization.GetPeerMapChanges(sinceRevision, deviceId,
+                        replyTo), ASK_TIMEOUT)
+                .thenCompose(reply -> reply.status() == 410 ? snapshot(organizationId, deviceId)
+                        : CompletableFuture.completedFuture(reply));
+    }
+
+    /** What changed since {@code sinceRevision} (everything when not kept), with {@code deviceId}'s policy. */
+    private CompletionStage<Organization.Reply> ask(String organizationId, long sinceRevision, String deviceId) {
         return sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
                 .ask(replyTo -> new Organization.GetPeerMap(sinceRevision, deviceId, replyTo), ASK_TIMEOUT);
+    }
+
+    /** The organization's answer a stream gets instead of the feed's map; any other failure stays one. */
+    private static Organization.Reply organizationsAnswer(Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        if (cause instanceof Unavailable unavailable) {
+            return unavailable.reply;
+        }
+        throw failure instanceof CompletionException completion ? completion : new CompletionException(failure);
     }
 }

@@ -124,8 +124,13 @@ public final class ControlLoadBench {
                 }
             }
             long failed = open.stream().filter(watcher -> watcher.failed).count();
-            System.out.printf("streams: %d opened, each with a %d-peer snapshot, in %.1f s%s%n", watchers,
-                    devices - 1, (System.nanoTime() - opening) / 1e9,
+            long[] toSnapshot = open.stream().filter(watcher -> !watcher.failed)
+                    .mapToLong(watcher -> watcher.snapshotNanos - opening).sorted().toArray();
+            System.out.printf("streams: %d opened at once, each with a %d-peer snapshot, all done in %.1f s;"
+                            + " time to snapshot p50 %.1f s, p99 %.1f s, last %.1f s%s%n", watchers, devices - 1,
+                    (System.nanoTime() - opening) / 1e9, percentile(toSnapshot, 50) / 1e9,
+                    percentile(toSnapshot, 99) / 1e9,
+                    toSnapshot.length == 0 ? 0.0 : toSnapshot[toSnapshot.length - 1] / 1e9,
                     failed == 0 ? "" : "; " + failed + " ended before their snapshot");
             open.removeIf(watcher -> watcher.failed);
 
@@ -312,6 +317,7 @@ public final class ControlLoadBench {
     /** One open peer-map stream; lines are scanned for a marker, not parsed, so the client stays cheap. */
     private final class Watcher implements Flow.Subscriber<String> {
         final CountDownLatch snapshot = new CountDownLatch(1);
+        volatile long snapshotNanos;
         private volatile String marker;
         private volatile CountDownLatch arrived;
         volatile long arrivedNanos;
@@ -337,6 +343,7 @@ public final class ControlLoadBench {
         @Override
         public void onNext(String line) {
             if (snapshot.getCount() > 0 && line.startsWith("{\"type\":\"snapshot\"")) {
+                snapshotNanos = System.nanoTime();
                 snapshot.countDown();
                 return;
             }
@@ -354,8 +361,12 @@ public final class ControlLoadBench {
             snapshot.countDown();
         }
 
+        /** The server ends a stream it could not serve; one that ends before its snapshot failed. */
         @Override
-        public void onComplete() {}
+        public void onComplete() {
+            failed = snapshot.getCount() > 0;
+            snapshot.countDown();
+        }
 
         void close() {
             if (subscription != null) {
