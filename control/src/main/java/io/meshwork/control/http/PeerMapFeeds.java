@@ -50,6 +50,16 @@ final class PeerMapFeeds {
     /** The changes after {@code fromRevision}, up to {@code peerMap.revision()}. */
     record Delta(long fromRevision, Organization.PeerMap peerMap) {}
 
+    /**
+     * What a stream goes on from: the organization's answer, or a whole map resolved from the feed's, which is then
+     * {@code shared} (null otherwise) so the stream can send the peers the feed rendered once for all its streams.
+     */
+    record Answer(Organization.Reply reply, FullPeerMap shared) {
+        static Answer of(Organization.Reply reply) {
+            return new Answer(reply, null);
+        }
+    }
+
     private record Feed(Source<Delta, NotUsed> deltas, UniqueKillSwitch stop, int streams, Latest latest) {
         Feed withStreams(int count) {
             return new Feed(deltas, stop, count, latest);
@@ -112,14 +122,50 @@ final class PeerMapFeeds {
         this.safetyPoll = safetyPoll;
     }
 
-    /** The organization's deltas from now on; call {@link #release} when the stream that uses them ends. */
-    synchronized Source<Delta, NotUsed> acquire(String organizationId) {
+    /** A stream's share of its organization's feed on this member. */
+    final class Share {
+        private final String organizationId;
+        private final Feed feed;
+
+        private Share(String organizationId, Feed feed) {
+            this.organizationId = organizationId;
+            this.feed = feed;
+        }
+
+        /** The organization's deltas from the time the stream subscribes. */
+        Source<Delta, NotUsed> deltas() {
+            return feed.deltas();
+        }
+
+        /** The whole map as {@code deviceId} starts from it: the feed's, once the feed has its first. */
+        CompletionStage<Answer> snapshot(String deviceId) {
+            return feed.latest().get().copy().orTimeout(ASK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                    .thenApply(map -> new Answer(new Organization.Reply(200, null, null, null,
+                            map.forWatcher(deviceId)), map))
+                    .exceptionally(PeerMapFeeds::organizationsAnswer);
+        }
+
+        /**
+         * What changed since {@code sinceRevision} with {@code deviceId}'s policy when it may have changed; when the
+         * organization no longer keeps those changes, the whole map from {@link #snapshot}.
+         */
+        CompletionStage<Answer> catchUp(long sinceRevision, String deviceId) {
+            return sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
+                    .<Organization.Reply>ask(replyTo -> new Organization.GetPeerMapChanges(sinceRevision, deviceId,
+                            replyTo), ASK_TIMEOUT)
+                    .thenCompose(reply -> reply.status() == 410 ? snapshot(deviceId)
+                            : CompletableFuture.completedFuture(Answer.of(reply)));
+        }
+    }
+
+    /** A share of the organization's feed, started if need be; call {@link #release} when the stream ends. */
+    synchronized Share acquire(String organizationId) {
         Feed feed = feeds.get(organizationId);
         if (feed == null) {
             feed = start(organizationId);
         }
         feeds.put(organizationId, feed.withStreams(feed.streams() + 1));
-        return feed.deltas();
+        return new Share(organizationId, feed);
     }
 
     synchronized void release(String organizationId) {
@@ -151,7 +197,7 @@ final class PeerMapFeeds {
                 .viaMat(KillSwitches.single(), Keep.right())
                 // A request that fails is one missed wake-up, not the end of the feed: the next one asks again.
                 // The first asks from revision 0, which the organization answers with its full map.
-                .mapAsync(1, tick -> ask(organizationId, latest.revision(), null).exceptionally(failure ->
+                .mapAsync(1, tick -> fetch(organizationId, latest.revision()).exceptionally(failure ->
                         new Organization.Reply(503, failure.toString(), null, null, null)))
                 .mapConcat(reply -> {
                     if (!reply.isOk()) {
@@ -171,47 +217,18 @@ final class PeerMapFeeds {
         return new Feed(running.second(), running.first(), 0, latest);
     }
 
-    /**
-     * The whole map as {@code deviceId} starts from it: the feed's, once it has one (a stream that acquired the feed
-     * waits for its first), or the organization's when no stream holds a feed of it.
-     */
-    CompletionStage<Organization.Reply> snapshot(String organizationId, String deviceId) {
-        Feed feed;
-        synchronized (this) {
-            feed = feeds.get(organizationId);
-        }
-        if (feed == null) {
-            return ask(organizationId, 0, deviceId);
-        }
-        return feed.latest().get().copy().orTimeout(ASK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-                .thenApply(map -> new Organization.Reply(200, null, null, null, map.forWatcher(deviceId)))
-                .exceptionally(PeerMapFeeds::organizationsAnswer);
-    }
-
-    /**
-     * What changed since {@code sinceRevision} with {@code deviceId}'s policy when it may have changed; when the
-     * organization no longer keeps those changes, the whole map from {@link #snapshot}.
-     */
-    CompletionStage<Organization.Reply> catchUp(String organizationId, long sinceRevision, String deviceId) {
+    /** What changed since {@code sinceRevision}, everything when not kept, for no device in particular. */
+    private CompletionStage<Organization.Reply> fetch(String organizationId, long sinceRevision) {
         return sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
-                .<Organization.Reply>ask(replyTo -> new Organization.GetPeerMapChanges(sinceRevision, deviceId,
-                        replyTo), ASK_TIMEOUT)
-                .thenCompose(reply -> reply.status() == 410 ? snapshot(organizationId, deviceId)
-                        : CompletableFuture.completedFuture(reply));
-    }
-
-    /** What changed since {@code sinceRevision} (everything when not kept), with {@code deviceId}'s policy. */
-    private CompletionStage<Organization.Reply> ask(String organizationId, long sinceRevision, String deviceId) {
-        return sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
-                .ask(replyTo -> new Organization.GetPeerMap(sinceRevision, deviceId, replyTo), ASK_TIMEOUT);
+                .ask(replyTo -> new Organization.GetPeerMap(sinceRevision, replyTo), ASK_TIMEOUT);
     }
 
     /** The organization's answer a stream gets instead of the feed's map; any other failure stays one. */
-    private static Organization.Reply organizationsAnswer(Throwable failure) {
+    private static Answer organizationsAnswer(Throwable failure) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
         if (cause instanceof Unavailable unavailable) {
-            return unavailable.reply;
+            return Answer.of(unavailable.reply);
         }
         throw failure instanceof CompletionException completion ? completion : new CompletionException(failure);
     }

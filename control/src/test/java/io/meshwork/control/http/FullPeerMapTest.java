@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import io.meshwork.control.organization.Organization;
 import io.meshwork.protocol.api.Endpoint;
 import io.meshwork.protocol.api.PeerInfo;
+import io.meshwork.protocol.api.PeerMapEvent;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -32,6 +34,8 @@ class FullPeerMapTest {
                                     + "pekko.actor.serialization-bindings {\"io.meshwork.control.CborSerializable\" = jackson-cbor}"))
                     .withFallback(ConfigFactory.load()));
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private final EventSourcedBehaviorTestKit<Organization.Command, Organization.Event, Organization.State> org =
             EventSourcedBehaviorTestKit.create(TEST_KIT.system(), Organization.create("org-full", 50));
 
@@ -53,7 +57,7 @@ class FullPeerMapTest {
     }
 
     @Test
-    void aMapMovedOnByDeltasIsTheOrganizationsFullMapForEveryDevice() {
+    void aMapMovedOnByDeltasIsTheOrganizationsFullMapForEveryDevice() throws Exception {
         run(r -> new Organization.Create("acme", "100.64.0.0/10", "api-hash", 1000, r));
         run(r -> new Organization.CreateKey("k", "secret-k", true, 0, 1000, r));
         FullPeerMap kept = FullPeerMap.of(peerMap(0, null));
@@ -100,6 +104,11 @@ class FullPeerMapTest {
                 assertEquals(expected.revision(), actual.revision());
                 assertEquals(inSnapshotOrder(expected.peers()), actual.peers(), "peers at step " + step);
                 assertEquals(expected.policy(), actual.policy(), "policy of " + watcher + " at step " + step);
+                List<PeerInfo> others = actual.peers().stream().filter(peer -> !peer.id().equals(watcher)).toList();
+                assertEquals(JSON.readTree(JSON.writeValueAsString(new PeerMapEvent(PeerMapEvent.SNAPSHOT,
+                                actual.revision(), others, List.of(), actual.policy()))),
+                        JSON.readTree(kept.snapshotLine(watcher, actual.policy(), JSON).utf8String()),
+                        "the snapshot line rendered from shared bytes is the event as JSON renders it");
             }
         }
     }
