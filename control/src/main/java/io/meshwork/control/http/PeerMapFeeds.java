@@ -81,10 +81,17 @@ final class PeerMapFeeds {
         }
 
         /** Moves the map on by what the organization answered; false when that was the feed's first map. */
-        synchronized boolean moveOn(Organization.PeerMap peerMap) {
-            boolean hadOne = map != null;
-            map = hadOne ? map.next(peerMap) : FullPeerMap.of(peerMap);
-            first.complete(map);
+        boolean moveOn(Organization.PeerMap peerMap) {
+            boolean hadOne;
+            FullPeerMap next;
+            CompletableFuture<FullPeerMap> waiting;
+            synchronized (this) {
+                hadOne = map != null;
+                next = hadOne ? map.next(peerMap) : FullPeerMap.of(peerMap);
+                map = next;
+                waiting = first;
+            }
+            waiting.complete(next);
             return hadOne;
         }
 
@@ -139,9 +146,10 @@ final class PeerMapFeeds {
 
         /** The whole map as {@code deviceId} starts from it: the feed's, once the feed has its first. */
         CompletionStage<Answer> snapshot(String deviceId) {
+            // Resolved on the dispatcher, not on the feed: the streams that waited for its first map resume at once.
             return feed.latest().get().copy().orTimeout(ASK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-                    .thenApply(map -> new Answer(new Organization.Reply(200, null, null, null,
-                            map.forWatcher(deviceId)), map))
+                    .thenApplyAsync(map -> new Answer(new Organization.Reply(200, null, null, null,
+                            map.forWatcher(deviceId)), map), system.executionContext())
                     .exceptionally(PeerMapFeeds::organizationsAnswer);
         }
 
