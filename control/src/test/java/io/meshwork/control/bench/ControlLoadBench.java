@@ -337,8 +337,15 @@ public final class ControlLoadBench {
         private byte[] tail = new byte[0];
 
         Watcher(String token) {
+            // A request that fails before any response (a connect timeout) never reaches the subscriber.
             http.sendAsync(HttpRequest.newBuilder(URI.create(base + "/api/v1/peers/stream"))
-                    .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.fromSubscriber(this));
+                            .header("Authorization", "Bearer " + token).build(),
+                    HttpResponse.BodyHandlers.fromSubscriber(this))
+                    .whenComplete((response, failure) -> {
+                        if (failure != null) {
+                            onError(failure);
+                        }
+                    });
         }
 
         void expect(String nextMarker, CountDownLatch latch) {
