@@ -36,7 +36,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -722,69 +721,77 @@ public final class ControlRoutes extends AllDirectives {
             AtomicLong revision = new AtomicLong(since);
             // The policy this connection last sent, so an unchanged one is not sent again.
             AtomicReference<SecurityPolicy> policySent = new AtomicReference<>();
-            AtomicBoolean acquired = new AtomicBoolean();
-            // The member's shared feed brings every delta of the organization; a stream asks the organization
-            // itself only for its start and after a gap (see PeerMapFeeds). A client that reads too slowly loses
-            // buffered deltas, which is such a gap. A shared delta in which some policy may have changed carries
-            // what policies are resolved from, and the stream resolves its own device's.
+            AtomicReference<PeerMapFeeds.Share> share = new AtomicReference<>();
+            // The member's shared feed brings every delta of the organization and keeps its whole map. A stream
+            // starts from that map, or, resuming from a revision, asks the organization for the changes it missed
+            // (the feed's map again when those are no longer kept); it asks again only after a gap (see
+            // PeerMapFeeds). A client that reads too slowly loses buffered deltas, which is such a gap. A shared
+            // delta in which some policy may have changed carries what policies are resolved from, and the stream
+            // resolves its own device's.
             Source<PeerMapFeeds.Delta, NotUsed> shared = Source.lazySource(() -> {
-                        acquired.set(true);
-                        return feeds.acquire(organizationId);
+                        share.set(feeds.acquire(organizationId));
+                        return Source.single(OWN_START)
+                                .concat(share.get().deltas().buffer(64, OverflowStrategy.dropHead()));
                     })
-                    .mapMaterializedValue(any -> NotUsed.getInstance())
-                    .buffer(64, OverflowStrategy.dropHead());
-            Source<ByteString, ?> events = Source.single(OWN_START).concat(shared)
+                    .mapMaterializedValue(any -> NotUsed.getInstance());
+            Source<ByteString, ?> events = shared
                     .mapAsync(1, delta -> {
                         long mine = revision.get();
                         if (delta == OWN_START) {
-                            return feeds.ask(organizationId, mine, device.id());
+                            return sinceText.isEmpty() ? share.get().snapshot(device.id())
+                                    : share.get().catchUp(mine, device.id());
                         }
                         if (delta.peerMap().revision() <= mine) {
                             return CompletableFuture.completedFuture(ALREADY_SEEN);
                         }
                         if (delta.fromRevision() <= mine || delta.peerMap().full()) {
-                            return CompletableFuture.completedFuture(new Organization.Reply(200, null, null, null,
-                                    delta.peerMap().forWatcher(device.id())));
+                            return CompletableFuture.completedFuture(PeerMapFeeds.Answer.of(new Organization.Reply(
+                                    200, null, null, null, delta.peerMap().forWatcher(device.id()))));
                         }
-                        return feeds.ask(organizationId, mine, device.id());
+                        return share.get().catchUp(mine, device.id());
                     })
-                    .filter(reply -> reply != ALREADY_SEEN)
-                    .takeWhile(reply -> reply.isOk()
-                            && !removedSelf(reply.peerMap(), device.id()))
-                    .mapConcat(reply -> {
-                        Organization.PeerMap map = reply.peerMap();
+                    .filter(answer -> answer != ALREADY_SEEN)
+                    .takeWhile(answer -> answer.reply().isOk()
+                            && !removedSelf(answer.reply().peerMap(), device.id()))
+                    .mapConcat(answer -> {
+                        Organization.PeerMap map = answer.reply().peerMap();
                         boolean first = revision.get() == since && sinceText.isEmpty();
                         boolean newPolicy = map.policy() != null && !map.policy().equals(policySent.get());
                         // Also when nothing in it concerns this device (a group change that leaves its policy as it
                         // was): the stream is up to date to there, and the next shared delta follows on without a gap.
                         revision.set(map.revision());
                         if (!map.full() && map.peers().isEmpty() && map.removed().isEmpty() && !newPolicy && !first) {
-                            return List.<PeerMapEvent>of();
+                            return List.<ByteString>of();
                         }
-                        List<PeerMapEvent> out = new ArrayList<>();
+                        if (map.full()) {
+                            policySent.set(map.policy());
+                            if (answer.shared() != null) {
+                                return List.of(answer.shared().snapshotLine(device.id(), map.policy(), json));
+                            }
+                        }
+                        List<ByteString> out = new ArrayList<>();
                         var others = map.peers().stream().filter(p -> !p.id().equals(device.id())).toList();
                         if (map.full()) {
-                            out.add(new PeerMapEvent(PeerMapEvent.SNAPSHOT, map.revision(), others, List.of(),
-                                    map.policy()));
-                            policySent.set(map.policy());
+                            out.add(line(new PeerMapEvent(PeerMapEvent.SNAPSHOT, map.revision(), others, List.of(),
+                                    map.policy())));
                         } else {
                             if (!others.isEmpty()) {
-                                out.add(new PeerMapEvent(PeerMapEvent.UPSERT, map.revision(), others, List.of()));
+                                out.add(line(new PeerMapEvent(PeerMapEvent.UPSERT, map.revision(), others, List.of())));
                             }
                             if (!map.removed().isEmpty()) {
-                                out.add(new PeerMapEvent(PeerMapEvent.REMOVE, map.revision(), List.of(), map.removed()));
+                                out.add(line(new PeerMapEvent(PeerMapEvent.REMOVE, map.revision(), List.of(),
+                                        map.removed())));
                             }
                             if (newPolicy) {
-                                out.add(new PeerMapEvent(PeerMapEvent.POLICY, map.revision(), List.of(), List.of(),
-                                        map.policy()));
+                                out.add(line(new PeerMapEvent(PeerMapEvent.POLICY, map.revision(), List.of(), List.of(),
+                                        map.policy())));
                                 policySent.set(map.policy());
                             }
                         }
                         return out;
                     })
-                    .keepAlive(Duration.ofSeconds(15), () -> new PeerMapEvent(PeerMapEvent.KEEPALIVE, revision.get(),
-                            List.of(), List.of()))
-                    .map(event -> ByteString.fromArray(json.writeValueAsBytes(event)).concat(ByteString.fromString("\n")))
+                    .keepAlive(Duration.ofSeconds(15), () -> line(new PeerMapEvent(PeerMapEvent.KEEPALIVE,
+                            revision.get(), List.of(), List.of())))
                     // A member shutting down or an organization not answering ends the stream; the node resumes
                     // from its last revision on another connection.
                     .recoverWithRetries(1, Throwable.class, Source::empty)
@@ -792,7 +799,7 @@ public final class ControlRoutes extends AllDirectives {
                         watchers.incrementAndGet();
                         done.whenComplete((ok, failure) -> {
                             watchers.decrementAndGet();
-                            if (acquired.get()) {
+                            if (share.get() != null) {
                                 feeds.release(organizationId);
                             }
                         });
@@ -802,10 +809,20 @@ public final class ControlRoutes extends AllDirectives {
         });
     }
 
-    /** Marks the start of a stream: its first map comes from the organization, from the revision it gave. */
+    /** Marks the start of a stream: its first map is the feed's whole one, or what it missed since its revision. */
     private static final PeerMapFeeds.Delta OWN_START = new PeerMapFeeds.Delta(Long.MIN_VALUE, null);
     /** Answer to a shared delta a stream already has. */
-    private static final Organization.Reply ALREADY_SEEN = new Organization.Reply(204, null, null, null, null);
+    private static final PeerMapFeeds.Answer ALREADY_SEEN =
+            PeerMapFeeds.Answer.of(new Organization.Reply(204, null, null, null, null));
+
+    /** One line of the peer-map stream (NDJSON). */
+    private ByteString line(PeerMapEvent event) {
+        try {
+            return ByteString.fromArray(json.writeValueAsBytes(event)).concat(ByteString.fromString("\n"));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("a peer-map event did not render as JSON", e);
+        }
+    }
 
     /** A revoked or deleted device's own stream ends. */
     private static boolean removedSelf(Organization.PeerMap map, String deviceId) {

@@ -4,10 +4,13 @@ import io.meshwork.control.organization.Organization;
 import io.meshwork.control.organization.RevisionTopics;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.pubsub.Topic;
@@ -28,20 +31,88 @@ import org.apache.pekko.stream.typed.javadsl.ActorSource;
  * delta to its streams. Without it each stream asked the organization itself, so one change cost the
  * organization one request and one delta computation per open stream.
  *
+ * <p>The feed also keeps the organization's whole map at its revision ({@link FullPeerMap}): it starts from one
+ * full map and moves it on with each delta. A stream starts from that map, and so does one that resumes from a
+ * revision whose changes the organization no longer keeps: streams opening together (a member starting, nodes
+ * reconnecting after a failover) cost the organization one full map per member, not one per stream, which it
+ * builds one at a time. Streams wait for the feed's first map.
+ *
  * <p>Security policies differ per device, so a delta in which some policy may have changed carries the groups
  * and their member devices instead of one device's policy; each stream resolves its own device's policy from them
  * and sends it only when it differs from the one it last sent.
  *
  * <p>A delta carries the revision it starts from; a stream that missed one (it subscribed late, or its client
  * read too slowly and its buffer dropped deltas) sees the gap and asks the organization for its own delta. The
- * feed stops when its last stream ends.
+ * feed stops, and forgets its map, when its last stream ends.
  */
 final class PeerMapFeeds {
 
     /** The changes after {@code fromRevision}, up to {@code peerMap.revision()}. */
     record Delta(long fromRevision, Organization.PeerMap peerMap) {}
 
-    private record Feed(Source<Delta, NotUsed> deltas, UniqueKillSwitch stop, int streams) {}
+    /**
+     * What a stream goes on from: the organization's answer, or a whole map resolved from the feed's, which is then
+     * {@code shared} (null otherwise) so the stream can send the peers the feed rendered once for all its streams.
+     */
+    record Answer(Organization.Reply reply, FullPeerMap shared) {
+        static Answer of(Organization.Reply reply) {
+            return new Answer(reply, null);
+        }
+    }
+
+    private record Feed(Source<Delta, NotUsed> deltas, UniqueKillSwitch stop, int streams, Latest latest) {
+        Feed withStreams(int count) {
+            return new Feed(deltas, stop, count, latest);
+        }
+    }
+
+    /** The feed's full map, and the streams waiting for its first one. */
+    private static final class Latest {
+        private volatile FullPeerMap map;
+        private CompletableFuture<FullPeerMap> first = new CompletableFuture<>();
+
+        long revision() {
+            FullPeerMap current = map;
+            return current == null ? 0 : current.revision();
+        }
+
+        synchronized CompletableFuture<FullPeerMap> get() {
+            return map != null ? CompletableFuture.completedFuture(map) : first;
+        }
+
+        /** Moves the map on by what the organization answered; false when that was the feed's first map. */
+        boolean moveOn(Organization.PeerMap peerMap) {
+            boolean hadOne;
+            FullPeerMap next;
+            CompletableFuture<FullPeerMap> waiting;
+            synchronized (this) {
+                hadOne = map != null;
+                next = hadOne ? map.next(peerMap) : FullPeerMap.of(peerMap);
+                map = next;
+                waiting = first;
+            }
+            waiting.complete(next);
+            return hadOne;
+        }
+
+        /** Until the feed has a map, its streams share its failures: they would each have met the same one. */
+        synchronized void failed(Organization.Reply reply) {
+            if (map == null) {
+                first.completeExceptionally(new Unavailable(reply));
+                first = new CompletableFuture<>();
+            }
+        }
+    }
+
+    /** The organization's answer instead of the feed's first map. */
+    private static final class Unavailable extends RuntimeException {
+        final transient Organization.Reply reply;
+
+        Unavailable(Organization.Reply reply) {
+            super(reply.error(), null, false, false);
+            this.reply = reply;
+        }
+    }
 
     private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
 
@@ -58,14 +129,51 @@ final class PeerMapFeeds {
         this.safetyPoll = safetyPoll;
     }
 
-    /** The organization's deltas from now on; call {@link #release} when the stream that uses them ends. */
-    synchronized Source<Delta, NotUsed> acquire(String organizationId) {
+    /** A stream's share of its organization's feed on this member. */
+    final class Share {
+        private final String organizationId;
+        private final Feed feed;
+
+        private Share(String organizationId, Feed feed) {
+            this.organizationId = organizationId;
+            this.feed = feed;
+        }
+
+        /** The organization's deltas from the time the stream subscribes. */
+        Source<Delta, NotUsed> deltas() {
+            return feed.deltas();
+        }
+
+        /** The whole map as {@code deviceId} starts from it: the feed's, once the feed has its first. */
+        CompletionStage<Answer> snapshot(String deviceId) {
+            // Resolved on the dispatcher, not on the feed: the streams that waited for its first map resume at once.
+            return feed.latest().get().copy().orTimeout(ASK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                    .thenApplyAsync(map -> new Answer(new Organization.Reply(200, null, null, null,
+                            map.forWatcher(deviceId)), map), system.executionContext())
+                    .exceptionally(PeerMapFeeds::organizationsAnswer);
+        }
+
+        /**
+         * What changed since {@code sinceRevision} with {@code deviceId}'s policy when it may have changed; when the
+         * organization no longer keeps those changes, the whole map from {@link #snapshot}.
+         */
+        CompletionStage<Answer> catchUp(long sinceRevision, String deviceId) {
+            return sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
+                    .<Organization.Reply>ask(replyTo -> new Organization.GetPeerMapChanges(sinceRevision, deviceId,
+                            replyTo), ASK_TIMEOUT)
+                    .thenCompose(reply -> reply.status() == 410 ? snapshot(deviceId)
+                            : CompletableFuture.completedFuture(Answer.of(reply)));
+        }
+    }
+
+    /** A share of the organization's feed, started if need be; call {@link #release} when the stream ends. */
+    synchronized Share acquire(String organizationId) {
         Feed feed = feeds.get(organizationId);
         if (feed == null) {
             feed = start(organizationId);
         }
-        feeds.put(organizationId, new Feed(feed.deltas(), feed.stop(), feed.streams() + 1));
-        return feed.deltas();
+        feeds.put(organizationId, feed.withStreams(feed.streams() + 1));
+        return new Share(organizationId, feed);
     }
 
     synchronized void release(String organizationId) {
@@ -77,12 +185,12 @@ final class PeerMapFeeds {
             feeds.remove(organizationId);
             feed.stop().shutdown();
         } else {
-            feeds.put(organizationId, new Feed(feed.deltas(), feed.stop(), feed.streams() - 1));
+            feeds.put(organizationId, feed.withStreams(feed.streams() - 1));
         }
     }
 
     private Feed start(String organizationId) {
-        AtomicLong revision = new AtomicLong(-1);
+        Latest latest = new Latest();
         Source<Long, ?> wakeUps = ActorSource.<Long>actorRef(any -> false, any -> Optional.empty(), 16,
                         OverflowStrategy.dropHead())
                 .mapMaterializedValue(subscriber -> {
@@ -96,26 +204,40 @@ final class PeerMapFeeds {
         Pair<UniqueKillSwitch, Source<Delta, NotUsed>> running = wakeUps
                 .viaMat(KillSwitches.single(), Keep.right())
                 // A request that fails is one missed wake-up, not the end of the feed: the next one asks again.
-                .mapAsync(1, tick -> ask(organizationId, Math.max(revision.get(), 0), null).exceptionally(failure ->
+                // The first asks from revision 0, which the organization answers with its full map.
+                .mapAsync(1, tick -> fetch(organizationId, latest.revision()).exceptionally(failure ->
                         new Organization.Reply(503, failure.toString(), null, null, null)))
-                .filter(Organization.Reply::isOk)
                 .mapConcat(reply -> {
+                    if (!reply.isOk()) {
+                        latest.failed(reply);
+                        return List.<Delta>of();
+                    }
                     Organization.PeerMap map = reply.peerMap();
-                    long from = revision.get();
-                    revision.set(map.revision());
-                    // The first answer only fixes where the feed starts; streams take their snapshot themselves.
+                    long from = latest.revision();
+                    // The first map only starts the feed's own; streams take their start from that.
+                    boolean started = latest.moveOn(map);
                     boolean empty = !map.full() && map.peers().isEmpty() && map.removed().isEmpty()
                             && map.policyInputs() == null;
-                    return from < 0 || empty ? java.util.List.<Delta>of() : java.util.List.of(new Delta(from, map));
+                    return !started || empty ? List.<Delta>of() : List.of(new Delta(from, map));
                 })
                 .toMat(BroadcastHub.of(Delta.class, 16), Keep.both())
                 .run(system);
-        return new Feed(running.second(), running.first(), 0);
+        return new Feed(running.second(), running.first(), 0, latest);
     }
 
-    /** What changed since {@code sinceRevision}, with {@code deviceId}'s policy when it may have changed. */
-    CompletionStage<Organization.Reply> ask(String organizationId, long sinceRevision, String deviceId) {
+    /** What changed since {@code sinceRevision}, everything when not kept, for no device in particular. */
+    private CompletionStage<Organization.Reply> fetch(String organizationId, long sinceRevision) {
         return sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
-                .ask(replyTo -> new Organization.GetPeerMap(sinceRevision, deviceId, replyTo), ASK_TIMEOUT);
+                .ask(replyTo -> new Organization.GetPeerMap(sinceRevision, replyTo), ASK_TIMEOUT);
+    }
+
+    /** The organization's answer a stream gets instead of the feed's map; any other failure stays one. */
+    private static Answer organizationsAnswer(Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        if (cause instanceof Unavailable unavailable) {
+            return Answer.of(unavailable.reply);
+        }
+        throw failure instanceof CompletionException completion ? completion : new CompletionException(failure);
     }
 }

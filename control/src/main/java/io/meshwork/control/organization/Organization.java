@@ -99,6 +99,13 @@ public final class Organization
         }
     }
 
+    /**
+     * What changed since {@code sinceRevision}, as {@link GetPeerMap} answers it, but never the whole map: when those
+     * changes are no longer retained the answer is 410, and the watcher starts over from a full map it takes from the
+     * member's shared feed (see {@code PeerMapFeeds}), so many watchers coming back at once cost no map each.
+     */
+    public record GetPeerMapChanges(long sinceRevision, String deviceId, ActorRef<Reply> replyTo) implements Command {}
+
     /** Creates or replaces the security group of that name. */
     public record SaveSecurityGroup(SecurityGroup group, ActorRef<Reply> replyTo) implements Command {}
 
@@ -292,15 +299,24 @@ public final class Organization
          * no {@code watcherId}, the inputs to resolve any device's.
          */
         PeerMap peerMapSince(long since, String watcherId) {
+            PeerMap changed = changesSince(since, watcherId);
+            if (changed != null) {
+                return changed;
+            }
+            List<PeerInfo> peers = devices.values().stream()
+                    .filter(d -> d.status().equals(DeviceRecord.ACTIVE))
+                    .sorted(Comparator.comparing(DeviceRecord::hostname))
+                    .map(DeviceRecord::toPeer)
+                    .toList();
+            return withPolicy(new PeerMap(revision, true, peers, List.of(), null, null), watcherId);
+        }
+
+        /** The changes since {@code since} as {@link #peerMapSince} gives them, or null when not all are retained. */
+        PeerMap changesSince(long since, String watcherId) {
             boolean retained = since > 0 && since <= revision
                     && (changes.isEmpty() ? since == revision : changes.get(0).revision() <= since + 1);
             if (!retained) {
-                List<PeerInfo> peers = devices.values().stream()
-                        .filter(d -> d.status().equals(DeviceRecord.ACTIVE))
-                        .sorted(Comparator.comparing(DeviceRecord::hostname))
-                        .map(DeviceRecord::toPeer)
-                        .toList();
-                return withPolicy(new PeerMap(revision, true, peers, List.of(), null, null), watcherId);
+                return null;
             }
             Set<String> touched = new LinkedHashSet<>();
             boolean policyMayHaveChanged = false;
@@ -389,7 +405,18 @@ public final class Organization
                         : Effect().reply(command.replyTo(),
                                 new Reply(200, null, null, null,
                                         state.peerMapSince(command.sinceRevision(), command.deviceId()))))
+                .onCommand(GetPeerMapChanges.class, this::onGetPeerMapChanges)
                 .build();
+    }
+
+    private ReplyEffect<Event, State> onGetPeerMapChanges(State state, GetPeerMapChanges command) {
+        if (!state.exists()) {
+            return Effect().reply(command.replyTo(), Reply.error(404, "no such organization"));
+        }
+        PeerMap changed = state.changesSince(command.sinceRevision(), command.deviceId());
+        return Effect().reply(command.replyTo(), changed == null
+                ? Reply.error(410, "the changes since revision " + command.sinceRevision() + " are no longer kept")
+                : new Reply(200, null, null, null, changed));
     }
 
     /** Null when the organization exists, else the 404 to answer with. */

@@ -129,6 +129,43 @@ class OrganizationTest {
         assertTrue(upToDate.peers().isEmpty() && upToDate.removed().isEmpty());
     }
 
+    @Test
+    void changesOnlyAreTheDeltaWhileKeptElse410AndNeverTheWholeMap() {
+        created();
+        key("k", true, 0);
+        register("k", "d1", "pk1", 2000);
+        register("k", "d2", "pk2", 2000);
+        long afterTwo = org.getState().revision();
+        org.<Organization.Reply>runCommand(r -> new Organization.ReportEndpoints("d2",
+                List.of(new Endpoint("203.0.113.7:41641", "stun")), Map.of(), 3000, r));
+        Organization.Reply kept = org.<Organization.Reply>runCommand(r ->
+                new Organization.GetPeerMapChanges(afterTwo, "d1", r)).reply();
+        assertEquals(200, kept.status());
+        assertEquals(peerMap(afterTwo, "d1"), kept.peerMap(), "the same delta GetPeerMap gives");
+
+        for (int i = 0; i < Organization.RETAINED_CHANGES; i++) {
+            int port = 1024 + i;
+            org.<Organization.Reply>runCommand(r -> new Organization.ReportEndpoints("d2",
+                    List.of(new Endpoint("203.0.113.7:" + port, "stun")), Map.of(), 3000, r));
+        }
+        Organization.Reply forgotten = org.<Organization.Reply>runCommand(r ->
+                new Organization.GetPeerMapChanges(afterTwo, "d1", r)).reply();
+        assertEquals(410, forgotten.status());
+        assertEquals(null, forgotten.peerMap());
+        assertTrue(peerMap(afterTwo, "d1").full(), "GetPeerMap answers the same watcher with the whole map");
+        assertEquals(410, org.<Organization.Reply>runCommand(r -> new Organization.GetPeerMapChanges(0, "d1", r))
+                .reply().status(), "revision 0 is before everything");
+        long now = org.getState().revision();
+        assertEquals(200, org.<Organization.Reply>runCommand(r ->
+                new Organization.GetPeerMapChanges(now - Organization.RETAINED_CHANGES, "d1", r)).reply().status(),
+                "the oldest revision still kept");
+
+        var none = EventSourcedBehaviorTestKit.<Organization.Command, Organization.Event, Organization.State>create(
+                TEST_KIT.system(), Organization.create("org-none", 3));
+        assertEquals(404, none.<Organization.Reply>runCommand(r -> new Organization.GetPeerMapChanges(1, "d1", r))
+                .reply().status());
+    }
+
     private Organization.PeerMap peerMap(long since, String deviceId) {
         return org.<Organization.Reply>runCommand(r -> new Organization.GetPeerMap(since, deviceId, r)).reply()
                 .peerMap();
