@@ -131,7 +131,7 @@ class ControlClusterDeploymentTest {
             members.get(0).destroyForcibly().waitFor(10, TimeUnit.SECONDS);
 
             for (int port : new int[] {http[1], http[2]}) {
-                JsonNode listed = retry(() -> call(port, "GET", "/api/v1/organizations/" + organization + "/devices",
+                JsonNode listed = ClusterRetry.retry(() -> call(port, "GET", "/api/v1/organizations/" + organization + "/devices",
                         ADMIN, null));
                 assertEquals(9, listed.get("total").asInt(), "every registration survives the killed member");
                 for (String device : devices) {
@@ -140,7 +140,7 @@ class ControlClusterDeploymentTest {
             }
             byte[] publicKey = new byte[32];
             publicKey[3] = 42;
-            JsonNode late = retry(() -> call(http[2], "POST", "/api/v1/register", key, "{\"publicKey\":\""
+            JsonNode late = ClusterRetry.retry(() -> call(http[2], "POST", "/api/v1/register", key, "{\"publicKey\":\""
                     + Base64.getEncoder().encodeToString(publicKey) + "\",\"hostname\":\"after-the-loss\"}"));
             assertEquals("100.64.0.10", late.at("/overlayIps/0").asText(), "addresses keep counting after the loss");
         } finally {
@@ -170,24 +170,5 @@ class ControlClusterDeploymentTest {
             Thread.sleep(500);
         }
         throw new AssertionError("control member on :" + port + " did not become ready");
-    }
-
-    private interface Call {
-        JsonNode run() throws Exception;
-    }
-
-    /** Retries while the cluster reacts to the lost member (shards hand over after the resolver downs it). */
-    private static JsonNode retry(Call call) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (true) {
-            try {
-                return call.run();
-            } catch (Exception e) {
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-                Thread.sleep(1000);
-            }
-        }
     }
 }

@@ -141,13 +141,13 @@ class ControlClusterLabDeploymentTest {
             System.out.printf("deployment: the resolver removed the killed member after %.1f s%n", since(killedAt));
 
             for (String survivor : List.of(MEMBERS[0], MEMBERS[2])) {
-                JsonNode listed = retry(() -> api(edge, survivor, "GET", "/api/v1/organizations/" + organization
+                JsonNode listed = ClusterRetry.retry(() -> api(edge, survivor, "GET", "/api/v1/organizations/" + organization
                         + "/devices?limit=100", null));
                 Set<String> listedIds = new HashSet<>();
                 listed.get("devices").forEach(device -> listedIds.add(device.get("id").asText()));
                 assertEquals(acknowledged, listedIds, "every acknowledged registration survives, via " + survivor);
             }
-            JsonNode late = retry(() -> register(edge, MEMBERS[2], key, 99));
+            JsonNode late = ClusterRetry.retry(() -> register(edge, MEMBERS[2], key, 99));
             assertTrue(late.at("/overlayIps/0").asText().startsWith("100.64."), late.toString());
             System.out.printf("deployment: survivors serve every registration and accept new ones %.1f s after "
                     + "the kill%n", since(killedAt));
@@ -286,24 +286,5 @@ class ControlClusterLabDeploymentTest {
     private static String classpath() {
         String surefire = System.getProperty("surefire.test.class.path");
         return surefire != null && !surefire.isBlank() ? surefire : System.getProperty("java.class.path");
-    }
-
-    private interface Call {
-        JsonNode run() throws Exception;
-    }
-
-    /** Retries while the cluster reacts to the lost member (shards hand over after the resolver downs it). */
-    private static JsonNode retry(Call call) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (true) {
-            try {
-                return call.run();
-            } catch (Exception e) {
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-                Thread.sleep(1000);
-            }
-        }
     }
 }
