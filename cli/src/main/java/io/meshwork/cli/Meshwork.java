@@ -1,5 +1,6 @@
 package io.meshwork.cli;
 
+import io.meshwork.control.cli.AdminCommand;
 import io.meshwork.control.cli.ControlCommand;
 import io.meshwork.node.cli.NetcheckCommand;
 import io.meshwork.node.cli.NodeCommand;
@@ -29,6 +30,7 @@ import picocli.CommandLine.Command;
             NetcheckCommand.class,
             WgDeviceCommand.class,
             ControlCommand.class,
+            AdminCommand.class,
             RelayCommand.class,
             CommandLine.HelpCommand.class,
         })

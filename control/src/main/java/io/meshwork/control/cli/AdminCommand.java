@@ -1,0 +1,192 @@
+package io.meshwork.control.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code meshwork admin}: the admin API from the command line (organizations, registration keys, devices). Prints
+ * what control answers as indented JSON; an error answer goes to stderr with its status and message.
+ */
+@Command(name = "admin", mixinStandardHelpOptions = true,
+        description = {"Manage organizations, registration keys and devices through the control plane's admin API.",
+            "The admin token comes from --token or MESHWORK_ADMIN_TOKEN; the control URL from --control or "
+                    + "MESHWORK_CONTROL_URL (default http://127.0.0.1:8080)."},
+        subcommands = {AdminCommand.Organizations.class, AdminCommand.Keys.class, AdminCommand.Devices.class},
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {"0:done", "1:control refused (the message says why)", "2:usage error",
+            "3:control unreachable"})
+public final class AdminCommand implements Runnable {
+
+    static final int REFUSED = 1;
+    static final int UNREACHABLE = 3;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Option(names = "--control", paramLabel = "URL", description = "Control plane URL.")
+    String control;
+
+    @Option(names = "--token", paramLabel = "TOKEN", description = "Admin (or organization) API token.")
+    String token;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+    }
+
+    /** Sends one request and prints the answer; returns the exit code. */
+    int call(CommandSpec command, String method, String path, Object body) {
+        String base = control != null ? control : System.getenv().getOrDefault("MESHWORK_CONTROL_URL",
+                "http://127.0.0.1:8080");
+        String secret = token != null ? token : System.getenv("MESHWORK_ADMIN_TOKEN");
+        if (secret == null || secret.isBlank()) {
+            throw new CommandLine.ParameterException(command.commandLine(),
+                    "no admin token: pass --token or set MESHWORK_ADMIN_TOKEN");
+        }
+        try {
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base.replaceAll("/+$", "") + path))
+                    .timeout(Duration.ofSeconds(30))
+                    .header("Authorization", "Bearer " + secret)
+                    .header("Content-Type", "application/json");
+            request.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
+            HttpResponse<String> response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()
+                    .send(request.build(), HttpResponse.BodyHandlers.ofString());
+            JsonNode answer = response.body().isBlank() ? null : JSON.readTree(response.body());
+            if (response.statusCode() >= 300) {
+                String message = answer != null && answer.hasNonNull("error") ? answer.get("error").asText()
+                        : response.body();
+                command.commandLine().getErr().println("meshwork admin: " + response.statusCode() + " " + message);
+                return REFUSED;
+            }
+            if (answer != null) {
+                command.commandLine().getOut().println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(answer));
+            }
+            return 0;
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(command.commandLine(), "bad control URL " + base + ": "
+                    + e.getMessage());
+        } catch (IOException e) {
+            command.commandLine().getErr().println("meshwork admin: cannot reach control at " + base + ": " + e);
+            return UNREACHABLE;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return UNREACHABLE;
+        }
+    }
+
+    private static String segment(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    @Command(name = "orgs", mixinStandardHelpOptions = true, description = "Organizations.")
+    static final class Organizations {
+        @ParentCommand
+        AdminCommand admin;
+
+        @Spec
+        CommandSpec spec;
+
+        @Command(name = "create", description = "Create an organization; prints its id and API token.")
+        int create(@Parameters(paramLabel = "NAME") String name) {
+            ObjectNode body = JSON.createObjectNode().put("name", name);
+            return admin.call(spec, "POST", "/api/v1/organizations", body);
+        }
+
+        @Command(name = "list", description = "List organizations (the admin token sees all).")
+        int list(@Option(names = "--name", paramLabel = "TEXT", description = "Only names containing TEXT.")
+                String name) {
+            return admin.call(spec, "GET", "/api/v1/organizations"
+                    + (name == null ? "" : "?name=" + URLEncoder.encode(name, StandardCharsets.UTF_8)), null);
+        }
+
+        @Command(name = "get", description = "Show one organization.")
+        int get(@Parameters(paramLabel = "ORG") String organization) {
+            return admin.call(spec, "GET", "/api/v1/organizations/" + segment(organization), null);
+        }
+
+        @Command(name = "delete", description = "Delete an organization with all its devices.")
+        int delete(@Parameters(paramLabel = "ORG") String organization) {
+            return admin.call(spec, "DELETE", "/api/v1/organizations/" + segment(organization), null);
+        }
+    }
+
+    @Command(name = "keys", mixinStandardHelpOptions = true, description = "Registration keys of an organization.")
+    static final class Keys {
+        @ParentCommand
+        AdminCommand admin;
+
+        @Spec
+        CommandSpec spec;
+
+        @Command(name = "create", description = "Create a registration key; prints it (shown only this once).")
+        int create(@Parameters(paramLabel = "ORG") String organization,
+                @Option(names = "--reusable", description = "Usable by many devices (default: single use).")
+                boolean reusable,
+                @Option(names = "--expires-in", paramLabel = "SECONDS", description = "Lifetime in seconds.")
+                Long expiresIn) {
+            ObjectNode body = JSON.createObjectNode().put("reusable", reusable);
+            if (expiresIn != null) {
+                body.put("expiresInSeconds", expiresIn);
+            }
+            return admin.call(spec, "POST", "/api/v1/organizations/" + segment(organization) + "/keys", body);
+        }
+
+        @Command(name = "list", description = "List an organization's keys (secrets are never shown again).")
+        int list(@Parameters(paramLabel = "ORG") String organization) {
+            return admin.call(spec, "GET", "/api/v1/organizations/" + segment(organization) + "/keys", null);
+        }
+
+        @Command(name = "revoke", description = "Revoke a key; devices it registered stay.")
+        int revoke(@Parameters(paramLabel = "ORG") String organization, @Parameters(paramLabel = "KEY_ID") String key) {
+            return admin.call(spec, "DELETE", "/api/v1/organizations/" + segment(organization) + "/keys/"
+                    + segment(key), null);
+        }
+    }
+
+    @Command(name = "devices", mixinStandardHelpOptions = true, description = "Devices.")
+    static final class Devices {
+        @ParentCommand
+        AdminCommand admin;
+
+        @Spec
+        CommandSpec spec;
+
+        @Command(name = "list", description = "List an organization's devices.")
+        int list(@Parameters(paramLabel = "ORG") String organization) {
+            return admin.call(spec, "GET", "/api/v1/organizations/" + segment(organization) + "/devices", null);
+        }
+
+        @Command(name = "get", description = "Show one device.")
+        int get(@Parameters(paramLabel = "DEVICE") String device) {
+            return admin.call(spec, "GET", "/api/v1/devices/" + segment(device), null);
+        }
+
+        @Command(name = "revoke", description = "Revoke a device: its peers drop it and relays refuse it.")
+        int revoke(@Parameters(paramLabel = "DEVICE") String device) {
+            return admin.call(spec, "POST", "/api/v1/devices/" + segment(device) + "/revoke", null);
+        }
+
+        @Command(name = "delete", description = "Delete a device.")
+        int delete(@Parameters(paramLabel = "DEVICE") String device) {
+            return admin.call(spec, "DELETE", "/api/v1/devices/" + segment(device), null);
+        }
+    }
+}

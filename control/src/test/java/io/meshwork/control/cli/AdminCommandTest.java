@@ -1,0 +1,113 @@
+package io.meshwork.control.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.ConfigFactory;
+import io.meshwork.control.ControlServer;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** {@code meshwork admin} against a running control server: every subcommand, refusals and bad usage. */
+class AdminCommandTest {
+
+    private static final String ADMIN = "mwa.admin-cli";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static ControlServer server;
+    private static String url;
+
+    record Run(int exit, String out, String err) {
+        JsonNode json() throws Exception {
+            return JSON.readTree(out);
+        }
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = ControlServer.start(ControlServer.configuration(ConfigFactory.parseMap(Map.of(
+                "meshwork.control.data-dir", Files.createTempDirectory("mw-admin").toString(),
+                "meshwork.control.http.port", 0,
+                "meshwork.control.admin-token", ADMIN,
+                "pekko.remote.artery.canonical.port", 0))));
+        url = "http://127.0.0.1:" + server.httpAddress().getPort();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    private static Run admin(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine command = new CommandLine(new AdminCommand());
+        command.setOut(new PrintWriter(out, true));
+        command.setErr(new PrintWriter(err, true));
+        String[] full = new String[args.length + 4];
+        full[0] = "--control";
+        full[1] = url;
+        full[2] = "--token";
+        full[3] = ADMIN;
+        System.arraycopy(args, 0, full, 4, args.length);
+        int exit = command.execute(full);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void organizationsKeysAndDevicesFromTheCommandLine() throws Exception {
+        Run created = admin("orgs", "create", "cli-acme");
+        assertEquals(0, created.exit(), created.err());
+        String org = created.json().get("id").asText();
+        assertTrue(created.json().get("apiToken").asText().startsWith("mwo."), created.out());
+
+        Run listed = admin("orgs", "list", "--name", "cli-acme");
+        assertEquals(0, listed.exit(), listed.err());
+        assertTrue(listed.out().contains(org), listed.out());
+        assertEquals("cli-acme", admin("orgs", "get", org).json().get("name").asText());
+
+        Run key = admin("keys", "create", org, "--reusable", "--expires-in", "3600");
+        assertEquals(0, key.exit(), key.err());
+        assertTrue(key.json().get("key").asText().startsWith("mwk."), key.out());
+        Run keys = admin("keys", "list", org);
+        assertEquals(0, keys.exit(), keys.err());
+        String keyId = key.json().get("id").asText();
+        assertTrue(keys.out().contains(keyId), keys.out());
+        assertEquals(0, admin("keys", "revoke", org, keyId).exit());
+
+        Run devices = admin("devices", "list", org);
+        assertEquals(0, devices.exit(), devices.err());
+        assertEquals(0, devices.json().get("total").asInt(), devices.out());
+
+        assertEquals(0, admin("orgs", "delete", org).exit());
+    }
+
+    @Test
+    void refusalsSayWhyAndExitOne() {
+        Run missing = admin("orgs", "get", "o-nothing-here");
+        assertEquals(AdminCommand.REFUSED, missing.exit());
+        assertTrue(missing.err().startsWith("meshwork admin: 404 "), missing.err());
+        Run device = admin("devices", "revoke", "d-nothing-here");
+        assertEquals(AdminCommand.REFUSED, device.exit());
+        assertTrue(device.err().contains("404"), device.err());
+    }
+
+    @Test
+    void badUsageAndAnUnreachableControlAreToldApart() {
+        StringWriter err = new StringWriter();
+        CommandLine command = new CommandLine(new AdminCommand());
+        command.setErr(new PrintWriter(err, true));
+        assertEquals(2, command.execute("--control", url, "--token", ADMIN, "keys", "create"), "ORG is required");
+
+        Run unreachable = new Run(new CommandLine(new AdminCommand()).execute("--control", "http://127.0.0.1:1",
+                "--token", ADMIN, "orgs", "list"), "", "");
+        assertEquals(AdminCommand.UNREACHABLE, unreachable.exit());
+    }
+}
