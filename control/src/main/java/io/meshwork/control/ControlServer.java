@@ -103,6 +103,7 @@ public final class ControlServer implements AutoCloseable {
             }
             SchemaUtils.createIfNotExists(system).toCompletableFuture().get(60, TimeUnit.SECONDS);
             Organization.init(system, control.getInt("snapshot-every"));
+            io.meshwork.control.organization.Device.init(system);
             io.meshwork.control.relay.RelayDirectory.init(system);
             OrganizationDirectory.init(system);
             String passphrase = control.getString("ca-key-passphrase");

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.meshwork.control.ca.CertificateAuthority;
+import io.meshwork.control.organization.Device;
 import io.meshwork.control.organization.Ipam;
 import io.meshwork.control.organization.Organization;
 import io.meshwork.control.organization.OrganizationDirectory;
@@ -305,17 +306,20 @@ public final class ControlRoutes extends AllDirectives {
         String organizationId = Tokens.organizationOfDevice(deviceId);
         return concat(
                 pathEnd(() -> concat(
-                        get(() -> authorization(auth -> withDevice(auth, deviceId,
-                                (state, device) -> ok(deviceView(device))))),
+                        get(() -> authorization(auth -> withDevice(auth, deviceId, device -> ok(deviceView(device))))),
                         patch(() -> authorization(auth -> body(Requests.PatchDevice.class, request ->
-                                withDevice(auth, deviceId, (state, device) -> patchDevice(device, request))))),
-                        delete(() -> authorization(auth -> withDevice(auth, deviceId, (state, device) ->
+                                withDevice(auth, deviceId, device -> patchDevice(device, request))))),
+                        // The organization first: once it has let go of the device, nothing brings it back.
+                        delete(() -> authorization(auth -> withDevice(auth, deviceId, device ->
                                 ask(organizationId, replyTo -> new Organization.DeleteDevice(deviceId, replyTo),
-                                        reply -> ok(Map.of("deleted", deviceId)))))))),
-                path("revoke", () -> post(() -> authorization(auth -> withDevice(auth, deviceId, (state, device) ->
-                        ask(organizationId, replyTo -> new Organization.RevokeDevice(deviceId, replyTo),
-                                reply -> onSuccess(revokeCertificate(reply.device()),
-                                        done -> ok(deviceView(reply.device())))))))));
+                                        reply -> askDevice(deviceId, Device.Delete::new,
+                                                gone -> ok(Map.of("deleted", deviceId))))))))),
+                // The device first: its token stops working before the peer map drops it.
+                path("revoke", () -> post(() -> authorization(auth -> withDevice(auth, deviceId, device ->
+                        askDevice(deviceId, Device.Revoke::new, revoked -> ask(organizationId,
+                                replyTo -> new Organization.RevokeDevice(deviceId, replyTo),
+                                reply -> onSuccess(revokeCertificate(revoked.device()),
+                                        done -> ok(deviceView(revoked.device()))))))))));
     }
 
     /** Relays learn revoked certificate serials from the relay directory. */
@@ -424,19 +428,24 @@ public final class ControlRoutes extends AllDirectives {
         if (observations.size() > 10_000) {
             throw new ApiException(400, "at most 10000 observations per report");
         }
-        List<CompletableFuture<Organization.Reply>> sent = new ArrayList<>();
+        List<CompletableFuture<Boolean>> sent = new ArrayList<>();
         for (Requests.Observation observation : observations) {
             String organizationId = observation.deviceId() == null ? "" : Tokens.organizationOfDevice(observation.deviceId());
             if (organizationId.isEmpty() || observation.address() == null) {
                 continue;
             }
-            sent.add(sharding.entityRefFor(Organization.ENTITY_KEY, organizationId).<Organization.Reply>ask(
-                    replyTo -> new Organization.ObserveEndpoint(observation.deviceId(),
-                            new Endpoint(observation.address(), "relay"), System.currentTimeMillis(), replyTo),
-                    ASK_TIMEOUT).toCompletableFuture());
+            if (observation.deviceId().length() > 128) {
+                continue;
+            }
+            sent.add(deviceEntity(observation.deviceId(), replyTo -> new Device.Observe(
+                            new Endpoint(observation.address(), "relay"), System.currentTimeMillis(), replyTo))
+                    .thenCompose(reply -> updateOrganization(organizationId, reply))
+                    .thenApply(revision -> revision != FAILED)
+                    .exceptionally(failure -> false)
+                    .toCompletableFuture());
         }
         return onSuccess(CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)),
-                done -> ok(Map.of("recorded", sent.stream().filter(f -> f.join().isOk()).count())));
+                done -> ok(Map.of("recorded", sent.stream().filter(CompletableFuture::join).count())));
     }
 
     private CompletionStage<RelayDirectory.Reply> relayDirectory(
@@ -637,8 +646,10 @@ public final class ControlRoutes extends AllDirectives {
         if (request.metadata() != null && request.metadata().size() > 64) {
             throw new ApiException(400, "at most 64 metadata entries");
         }
-        return ask(Tokens.organizationOfDevice(device.id()), replyTo -> new Organization.PatchDevice(device.id(),
-                request.hostname(), request.metadata(), replyTo), reply -> ok(deviceView(reply.device())));
+        return askDevice(device.id(), replyTo -> new Device.Patch(request.hostname(), request.metadata(), replyTo),
+                patched -> ask(Tokens.organizationOfDevice(device.id()), replyTo -> new Organization.PatchDevice(
+                        device.id(), request.hostname(), request.metadata(), replyTo),
+                        reply -> ok(deviceView(patched.device()))));
     }
 
     // ---- node API ---------------------------------------------------------------------------------------
@@ -657,13 +668,25 @@ public final class ControlRoutes extends AllDirectives {
         observed(remote).ifPresent(address -> endpoints.add(new Endpoint(address, "control")));
         CertificateAuthority.Issued certificate = ca.issueDeviceCertificate(deviceId, publicKey);
         CompletionStage<List<RelayInfo>> relays = relaysForDevices();
+        // The organization admits the device (key, address, peer map), then the device's own entity takes it on.
+        // Should that second step fail, the organization lets the device go again, so a retry can register it.
         return ask(organizationId, replyTo -> new Organization.Register(key.id(), Tokens.hash(key.secret()), deviceId,
                 request.publicKey(), request.hostname(), request.metadata(), endpoints, Tokens.hash(secret),
-                certificate.serialHex(), System.currentTimeMillis(), replyTo), reply -> onSuccess(relays, relayList -> {
+                certificate.serialHex(), System.currentTimeMillis(), replyTo), reply -> onSuccess(
+                deviceEntity(deviceId, replyTo -> new Device.Register(reply.device(), replyTo))
+                        .handle((registered, failure) -> failure == null && registered.isOk())
+                        .thenCompose(registered -> registered ? relays.thenApply(Optional::of)
+                                : organization(organizationId, replyTo -> new Organization.DeleteDevice(deviceId,
+                                        replyTo)).handle((undone, failure) -> Optional.<List<RelayInfo>>empty())),
+                relayList -> {
+                    if (relayList.isEmpty()) {
+                        return error(503, "registration did not complete; try again");
+                    }
                     registrations.increment();
                     return complete(StatusCodes.CREATED, toEntity(new RegisterResponse(deviceId, organizationId,
                             "mwd." + deviceId + "." + secret, reply.device().overlayIps(), certificate.pem(),
-                            ca.certificatePem(), relayList, settings.stunServers(), observed(remote).orElse(null))));
+                            ca.certificatePem(), relayList.get(), settings.stunServers(),
+                            observed(remote).orElse(null))));
                 }));
     }
 
@@ -696,16 +719,29 @@ public final class ControlRoutes extends AllDirectives {
     }
 
     private Route reportEndpoints(String auth, EndpointReport report, RemoteAddress remote) {
-        return withSelf(auth, (state, device) -> {
-            List<Endpoint> endpoints = new ArrayList<>(report.endpoints() == null ? List.of() : report.endpoints());
-            if (endpoints.size() > 32) {
-                throw new ApiException(400, "at most 32 endpoints");
-            }
-            observed(remote).ifPresent(address -> endpoints.add(new Endpoint(address, "control")));
-            return ask(state.id(), replyTo -> new Organization.ReportEndpoints(device.id(), endpoints, report.nat(),
-                    System.currentTimeMillis(), replyTo), reply -> ok(Map.of("observedAddress",
-                    observed(remote).orElse(""), "revision", reply.state().revision())));
-        });
+        List<Endpoint> endpoints = new ArrayList<>(report.endpoints() == null ? List.of() : report.endpoints());
+        if (endpoints.size() > 32) {
+            throw new ApiException(400, "at most 32 endpoints");
+        }
+        if (endpoints.contains(null)) {
+            throw new ApiException(400, "endpoints: null is not an endpoint");
+        }
+        observed(remote).ifPresent(address -> endpoints.add(new Endpoint(address, "control")));
+        return withSelf(auth, (organizationId, device) -> askDevice(device.id(), replyTo -> new Device.Report(
+                endpoints, report.nat(), System.currentTimeMillis(), replyTo), reported -> onSuccess(
+                updateOrganization(organizationId, reported), revision -> {
+                    if (revision == FAILED) {
+                        return error(reported.isOk() ? 503 : reported.status(),
+                                reported.isOk() ? "the organization did not take the report; retry" : reported.error());
+                    }
+                    Map<String, Object> body = new LinkedHashMap<>();
+                    body.put("observedAddress", observed(remote).orElse(""));
+                    body.put("changed", revision != UNCHANGED);
+                    if (revision != UNCHANGED) {
+                        body.put("revision", revision);
+                    }
+                    return ok(body);
+                })));
     }
 
     private Route peerStream(String auth, Optional<String> sinceText) {
@@ -716,8 +752,7 @@ public final class ControlRoutes extends AllDirectives {
                 throw new ApiException(400, "since must be a revision number");
             }
         }).orElse(0L);
-        return withSelf(auth, (state, device) -> {
-            String organizationId = state.id();
+        return withSelf(auth, (organizationId, device) -> {
             AtomicLong revision = new AtomicLong(since);
             // The policy this connection last sent, so an unchanged one is not sent again.
             AtomicReference<SecurityPolicy> policySent = new AtomicReference<>();
@@ -871,32 +906,86 @@ public final class ControlRoutes extends AllDirectives {
         });
     }
 
-    private Route withDevice(String token, String deviceId,
-            java.util.function.BiFunction<Organization.State, Organization.DeviceRecord, Route> inner) {
+    /** Runs {@code inner} with the device as its entity has it, when the token may act on its organization. */
+    private Route withDevice(String token, String deviceId, Function<Organization.DeviceRecord, Route> inner) {
         return withOrganization(token, Tokens.organizationOfDevice(deviceId), state -> {
-            Organization.DeviceRecord device = state.devices().get(deviceId);
-            if (device == null) {
+            Organization.DeviceRecord listed = state.devices().get(deviceId);
+            if (listed == null) {
                 throw new ApiException(404, "no such device");
             }
-            return inner.apply(state, device);
+            return onSuccess(deviceAdopting(deviceId, () -> CompletableFuture.completedFuture(listed)),
+                    reply -> reply.isOk() ? inner.apply(reply.device()) : error(reply.status(), reply.error()));
         });
     }
 
     /** The calling device, authenticated by its device token; revoked devices are refused. */
-    private Route withSelf(String token,
-            java.util.function.BiFunction<Organization.State, Organization.DeviceRecord, Route> inner) {
+    /**
+     * Runs {@code inner} with the organization id and the device a device token belongs to, as its own entity has
+     * it: a device's requests need not pass through its organization.
+     */
+    private Route withSelf(String token, java.util.function.BiFunction<String, Organization.DeviceRecord, Route> inner) {
         Tokens.Parsed parsed = Tokens.parse(token).filter(t -> t.kind().equals("mwd"))
                 .orElseThrow(() -> new ApiException(401, "this needs a device token"));
-        return ask(parsed.organizationId(), Organization.Get::new, reply -> {
-            Organization.DeviceRecord device = reply.state().devices().get(parsed.id());
-            if (device == null || !Tokens.sameHash(device.tokenHash(), parsed.secret())) {
+        String organizationId = parsed.organizationId();
+        if (organizationId.isEmpty() || organizationId.length() > 64 || parsed.id().length() > 128) {
+            throw new ApiException(401, "unknown device token");
+        }
+        return onSuccess(deviceAdopting(parsed.id(), () -> organization(organizationId, Organization.Get::new)
+                .thenApply(reply -> reply.isOk() ? reply.state().devices().get(parsed.id()) : null)), reply -> {
+            Organization.DeviceRecord device = reply.device();
+            if (!reply.isOk() || !Tokens.sameHash(device.tokenHash(), parsed.secret())) {
                 throw new ApiException(401, "unknown device token");
             }
             if (!device.status().equals(Organization.DeviceRecord.ACTIVE)) {
                 throw new ApiException(403, "device revoked");
             }
-            return inner.apply(reply.state(), device);
+            return inner.apply(organizationId, device);
         });
+    }
+
+    /**
+     * The device's entity's answer to Get. A device its organization has but that has no entity yet (registered
+     * before devices had their own, or the process stopped between the two writes of a registration) is taken on
+     * from the organization's record, which {@code listed} supplies (null: the organization has no such device).
+     */
+    private CompletionStage<Device.Reply> deviceAdopting(String deviceId,
+            Supplier<CompletionStage<Organization.DeviceRecord>> listed) {
+        return deviceEntity(deviceId, Device.Get::new).thenCompose(reply -> {
+            if (reply.status() != 404) {
+                return CompletableFuture.completedFuture(reply);
+            }
+            return listed.get().thenCompose(record -> record == null
+                    ? CompletableFuture.completedFuture(reply)
+                    : deviceEntity(deviceId, replyTo -> new Device.Register(record, replyTo)));
+        });
+    }
+
+    /** {@link #updateOrganization}: the device entity or the organization refused or failed. */
+    private static final long FAILED = -1;
+    /** {@link #updateOrganization}: nothing changed, so the organization was not asked. */
+    private static final long UNCHANGED = -2;
+
+    /**
+     * Tells the organization a device's endpoints when its entity says the organization must hear them. Answers the
+     * organization revision that carries the change, {@link #UNCHANGED} when it did not need them, or
+     * {@link #FAILED}.
+     */
+    private CompletionStage<Long> updateOrganization(String organizationId, Device.Reply reported) {
+        if (!reported.isOk()) {
+            return CompletableFuture.completedFuture(FAILED);
+        }
+        if (!reported.tellOrganization()) {
+            return CompletableFuture.completedFuture(UNCHANGED);
+        }
+        Organization.DeviceRecord device = reported.device();
+        return organization(organizationId, replyTo -> new Organization.ReportEndpoints(device.id(),
+                device.endpoints(), device.nat(), device.lastSeenMillis(), replyTo)).thenApply(reply -> {
+                    if (reply.isOk()) {
+                        sharding.entityRefFor(Device.ENTITY_KEY, device.id())
+                                .tell(new Device.OrganizationUpdated(device.endpoints(), device.nat()));
+                    }
+                    return reply.isOk() ? reply.revision() : FAILED;
+                });
     }
 
     // ---- plumbing -----------------------------------------------------------------------------------------
@@ -910,6 +999,23 @@ public final class ControlRoutes extends AllDirectives {
         CompletionStage<Organization.Reply> reply = sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
                 .ask(command, ASK_TIMEOUT);
         return onSuccess(reply, answer -> answer.isOk() ? onOk.apply(answer) : error(answer.status(), answer.error()));
+    }
+
+    private CompletionStage<Organization.Reply> organization(String organizationId,
+            org.apache.pekko.japi.function.Function<org.apache.pekko.actor.typed.ActorRef<Organization.Reply>, Organization.Command> command) {
+        return sharding.entityRefFor(Organization.ENTITY_KEY, organizationId).ask(command, ASK_TIMEOUT);
+    }
+
+    private CompletionStage<Device.Reply> deviceEntity(String deviceId,
+            org.apache.pekko.japi.function.Function<org.apache.pekko.actor.typed.ActorRef<Device.Reply>, Device.Command> command) {
+        return sharding.entityRefFor(Device.ENTITY_KEY, deviceId).ask(command, ASK_TIMEOUT);
+    }
+
+    private Route askDevice(String deviceId,
+            org.apache.pekko.japi.function.Function<org.apache.pekko.actor.typed.ActorRef<Device.Reply>, Device.Command> command,
+            Function<Device.Reply, Route> onOk) {
+        return onSuccess(deviceEntity(deviceId, command),
+                answer -> answer.isOk() ? onOk.apply(answer) : error(answer.status(), answer.error()));
     }
 
     private <T> Route body(Class<T> type, Function<T, Route> inner) {

@@ -111,15 +111,25 @@ public final class Organization
 
     public record DeleteSecurityGroup(String name, ActorRef<Reply> replyTo) implements Command {}
 
-    /** Every answer: a status (HTTP semantics), an error text when not 2xx, and the state it acted on. */
-    public record Reply(int status, String error, State state, DeviceRecord device, PeerMap peerMap)
+    /**
+     * Every answer: a status (HTTP semantics), an error text when not 2xx, and the organization's revision after the
+     * command. Answers about one device carry that device, not the whole state, so they stay small when the entity
+     * lives on another member; the others carry the state they acted on.
+     */
+    public record Reply(int status, String error, State state, DeviceRecord device, PeerMap peerMap, long revision)
             implements CborSerializable {
+
+        public Reply(int status, String error, State state, DeviceRecord device, PeerMap peerMap) {
+            this(status, error, state, device, peerMap,
+                    state != null ? state.revision() : peerMap != null ? peerMap.revision() : 0);
+        }
+
         static Reply ok(State state) {
             return new Reply(200, null, state, null, null);
         }
 
         static Reply device(State state, DeviceRecord device) {
-            return new Reply(200, null, state, device, null);
+            return new Reply(200, null, null, device, null, state.revision());
         }
 
         static Reply error(int status, String error) {
@@ -229,15 +239,41 @@ public final class Organization
      */
     public record Change(long revision, String deviceId, boolean policy) implements CborSerializable {}
 
+    /**
+     * {@code devices} and {@code deviceIdsByKey} (public key to device id, for the one-device-per-key rule) are
+     * {@link PersistentMap}s, so an event changes them in O(log n) rather than copying thousands of devices.
+     * {@code deviceIdsByKey} is derived: a state read back from a snapshot without it rebuilds it.
+     */
     public record State(String id, String name, String ipv4Cidr, String apiTokenHash, long createdMillis,
             boolean exists, long nextHost, Map<String, RegistrationKey> keys, Map<String, DeviceRecord> devices,
-            long revision, List<Change> changes, Map<String, SecurityGroup> securityGroups)
+            long revision, List<Change> changes, Map<String, SecurityGroup> securityGroups,
+            Map<String, String> deviceIdsByKey)
             implements CborSerializable {
+
+        public State {
+            devices = PersistentMap.copyOf(devices);
+            if (deviceIdsByKey == null || deviceIdsByKey.size() != devices.size()) {
+                PersistentMap<String, String> index = PersistentMap.empty();
+                for (DeviceRecord device : devices.values()) {
+                    index = index.with(device.publicKey(), device.id());
+                }
+                deviceIdsByKey = index;
+            } else {
+                deviceIdsByKey = PersistentMap.copyOf(deviceIdsByKey);
+            }
+        }
+
+        State(String id, String name, String ipv4Cidr, String apiTokenHash, long createdMillis, boolean exists,
+                long nextHost, Map<String, RegistrationKey> keys, Map<String, DeviceRecord> devices, long revision,
+                List<Change> changes, Map<String, SecurityGroup> securityGroups) {
+            this(id, name, ipv4Cidr, apiTokenHash, createdMillis, exists, nextHost, keys, devices, revision, changes,
+                    securityGroups, null);
+        }
 
         State withSecurityGroups(Map<String, SecurityGroup> groups) {
             long newRevision = revision + 1;
             return new State(id, name, ipv4Cidr, apiTokenHash, createdMillis, exists, nextHost, keys, devices,
-                    newRevision, retained(new Change(newRevision, null, true)), Map.copyOf(groups));
+                    newRevision, retained(new Change(newRevision, null, true)), Map.copyOf(groups), deviceIdsByKey);
         }
 
         /** The retained changes with {@code change} appended, the oldest forgotten beyond the limit. */
@@ -268,29 +304,31 @@ public final class Organization
             Map<String, RegistrationKey> next = new LinkedHashMap<>(keys);
             next.put(key.id(), key);
             return new State(id, name, ipv4Cidr, apiTokenHash, createdMillis, exists, nextHost, Map.copyOf(next),
-                    devices, revision, changes, securityGroups);
+                    devices, revision, changes, securityGroups, deviceIdsByKey);
         }
 
         /** {@code affectsPolicy}: the device joined, left, or changed what identifies it to security groups. */
         State withDevice(DeviceRecord device, long hostsUsed, boolean affectsPolicy) {
-            Map<String, DeviceRecord> next = new LinkedHashMap<>(devices);
-            next.put(device.id(), device);
             long newRevision = revision + 1;
             return new State(id, name, ipv4Cidr, apiTokenHash, createdMillis, exists, nextHost + hostsUsed, keys,
-                    Map.copyOf(next), newRevision, retained(new Change(newRevision, device.id(), affectsPolicy)),
-                    securityGroups);
+                    ((PersistentMap<String, DeviceRecord>) devices).with(device.id(), device), newRevision,
+                    retained(new Change(newRevision, device.id(), affectsPolicy)), securityGroups,
+                    ((PersistentMap<String, String>) deviceIdsByKey).with(device.publicKey(), device.id()));
         }
 
         State withoutDevice(String deviceId) {
-            Map<String, DeviceRecord> next = new LinkedHashMap<>(devices);
-            next.remove(deviceId);
+            DeviceRecord gone = devices.get(deviceId);
             long newRevision = revision + 1;
             return new State(id, name, ipv4Cidr, apiTokenHash, createdMillis, exists, nextHost, keys,
-                    Map.copyOf(next), newRevision, retained(new Change(newRevision, deviceId, true)), securityGroups);
+                    ((PersistentMap<String, DeviceRecord>) devices).without(deviceId), newRevision,
+                    retained(new Change(newRevision, deviceId, true)), securityGroups,
+                    gone == null ? deviceIdsByKey
+                            : ((PersistentMap<String, String>) deviceIdsByKey).without(gone.publicKey()));
         }
 
         DeviceRecord deviceByKey(String publicKey) {
-            return devices.values().stream().filter(d -> d.publicKey().equals(publicKey)).findFirst().orElse(null);
+            String deviceId = deviceIdsByKey.get(publicKey);
+            return deviceId == null ? null : devices.get(deviceId);
         }
 
         /**

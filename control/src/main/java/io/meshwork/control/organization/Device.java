@@ -1,0 +1,290 @@
+package io.meshwork.control.organization;
+
+import io.meshwork.control.CborSerializable;
+import io.meshwork.control.organization.Organization.DeviceRecord;
+import io.meshwork.protocol.api.Endpoint;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+
+/**
+ * One device: its identity (public key, token hash, certificate serial), hostname and metadata, its endpoints with
+ * their sources and NAT report, its lifecycle and when it was last seen. It answers a device's own requests (token
+ * check, endpoint reports, relay observations) without the organization, whose directory keeps the copy of what the
+ * peer map needs and hears from a device only when that changed. So the organization's journal and mailbox carry
+ * changes, not the heartbeat of every device.
+ *
+ * <p>Lifecycle: none → active (the organization admitted it, {@link Register}) → revoked → deleted. A device the
+ * organization knows but that has no entity yet (it registered before devices had one, or the process stopped
+ * between the two writes) is adopted from the organization's record by the same {@link Register}.
+ *
+ * <p>Last seen: a report that changes nothing is remembered in memory and written at most once per
+ * {@link #SEEN_WRITE_INTERVAL}, so the journal keeps last seen to that precision whatever the report rate.
+ */
+public final class Device
+        extends EventSourcedBehaviorWithEnforcedReplies<Device.Command, Device.Event, Device.State> {
+
+    public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Device");
+    static final Duration SEEN_WRITE_INTERVAL = Duration.ofSeconds(60);
+    private static final int SNAPSHOT_EVERY = 100;
+
+    public static void init(ActorSystem<?> system) {
+        ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, context -> create(context.getEntityId())));
+    }
+
+    public static Behavior<Command> create(String deviceId) {
+        return Behaviors.setup(context -> new Device(deviceId));
+    }
+
+    // ---- messages ---------------------------------------------------------------------------------------
+
+    public sealed interface Command extends CborSerializable {}
+
+    /** The organization admitted {@code device} (or already had it, for an adoption): the entity takes it on. */
+    public record Register(DeviceRecord device, ActorRef<Reply> replyTo) implements Command {}
+
+    public record Get(ActorRef<Reply> replyTo) implements Command {}
+
+    /** The device reports its endpoints and, when not null, its NAT report. */
+    public record Report(List<Endpoint> endpoints, Map<String, Object> nat, long nowMillis, ActorRef<Reply> replyTo)
+            implements Command {}
+
+    /** A relay saw the device at {@code endpoint}: it replaces earlier endpoints from that source. */
+    public record Observe(Endpoint endpoint, long nowMillis, ActorRef<Reply> replyTo) implements Command {}
+
+    /** Null fields stay as they are. */
+    public record Patch(String hostname, Map<String, String> metadata, ActorRef<Reply> replyTo) implements Command {}
+
+    public record Revoke(ActorRef<Reply> replyTo) implements Command {}
+
+    public record Delete(ActorRef<Reply> replyTo) implements Command {}
+
+    /**
+     * The organization now has these endpoints and NAT report of the device (told after it acknowledged them), so
+     * reports that change nothing need not go there again.
+     */
+    public record OrganizationUpdated(List<Endpoint> endpoints, Map<String, Object> nat) implements Command {}
+
+    /**
+     * A status (HTTP semantics), an error text when not 2xx, the device (its last seen as of now), and whether the
+     * organization must be told its endpoints: they changed, or it is not known that the organization has them.
+     */
+    public record Reply(int status, String error, DeviceRecord device, boolean tellOrganization)
+            implements CborSerializable {
+        static Reply ok(DeviceRecord device) {
+            return new Reply(200, null, device, false);
+        }
+
+        static Reply error(int status, String error) {
+            return new Reply(status, error, null, false);
+        }
+
+        public boolean isOk() {
+            return status / 100 == 2;
+        }
+    }
+
+    public sealed interface Event extends CborSerializable {}
+
+    public record Registered(DeviceRecord device) implements Event {}
+
+    public record EndpointsReported(List<Endpoint> endpoints, Map<String, Object> nat, long atMillis)
+            implements Event {}
+
+    public record Seen(long atMillis) implements Event {}
+
+    public record Patched(String hostname, Map<String, String> metadata) implements Event {}
+
+    public record Revoked(long atMillis) implements Event {}
+
+    public record Deleted(long atMillis) implements Event {}
+
+    /** {@code device}: null before registration; {@code deleted}: the device was deleted and stays gone. */
+    public record State(DeviceRecord device, boolean deleted) implements CborSerializable {
+        static final State NONE = new State(null, false);
+
+        boolean exists() {
+            return device != null && !deleted;
+        }
+
+        State with(DeviceRecord next) {
+            return new State(next, deleted);
+        }
+    }
+
+    // ---- behaviour ----------------------------------------------------------------------------------------
+
+    /** Last seen by a report that was not written (kept to {@link #SEEN_WRITE_INTERVAL} in the journal). */
+    private long lastSeenInMemory;
+    /** Whether the organization is known to have the current endpoints; unknown after a restart. */
+    private boolean organizationInSync;
+
+    private Device(String deviceId) {
+        super(PersistenceId.of(ENTITY_KEY.name(), deviceId),
+                SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
+    }
+
+    @Override
+    public State emptyState() {
+        return State.NONE;
+    }
+
+    @Override
+    public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+        return newCommandHandlerWithReplyBuilder().forAnyState()
+                .onCommand(Register.class, this::onRegister)
+                .onCommand(Get.class, (state, command) -> Effect().reply(command.replyTo(), state.exists()
+                        ? Reply.ok(seen(state.device())) : Reply.error(404, "no such device")))
+                .onCommand(Report.class, (state, command) -> report(state, command.endpoints(),
+                        command.nat(), command.nowMillis(), command.replyTo()))
+                .onCommand(Observe.class, this::onObserve)
+                .onCommand(Patch.class, this::onPatch)
+                .onCommand(Revoke.class, this::onRevoke)
+                .onCommand(Delete.class, (state, command) -> !state.exists()
+                        ? Effect().reply(command.replyTo(), Reply.error(404, "no such device"))
+                        : Effect().persist(new Deleted(System.currentTimeMillis()))
+                                .thenReply(command.replyTo(), next -> Reply.ok(state.device())))
+                .onCommand(OrganizationUpdated.class, (state, command) -> {
+                    organizationInSync = state.exists()
+                            && state.device().endpoints().equals(command.endpoints())
+                            && Objects.equals(state.device().nat(), command.nat());
+                    return Effect().noReply();
+                })
+                .build();
+    }
+
+    private ReplyEffect<Event, State> onRegister(State state, Register command) {
+        if (state.deleted()) {
+            return Effect().reply(command.replyTo(), Reply.error(410, "the device was deleted"));
+        }
+        if (state.device() != null) {
+            // A retry, or two adoptions at once: the first one stands.
+            return state.device().publicKey().equals(command.device().publicKey())
+                    ? Effect().reply(command.replyTo(), Reply.ok(seen(state.device())))
+                    : Effect().reply(command.replyTo(), Reply.error(409, "another device has this id"));
+        }
+        return Effect().persist(new Registered(command.device()))
+                .thenReply(command.replyTo(), next -> Reply.ok(next.device()));
+    }
+
+    private ReplyEffect<Event, State> report(State state, List<Endpoint> endpoints, Map<String, Object> nat,
+            long nowMillis, ActorRef<Reply> replyTo) {
+        if (!state.exists()) {
+            return Effect().reply(replyTo, Reply.error(404, "no such device"));
+        }
+        DeviceRecord device = state.device();
+        if (!device.status().equals(DeviceRecord.ACTIVE)) {
+            return Effect().reply(replyTo, Reply.error(403, "device revoked"));
+        }
+        Map<String, Object> newNat = nat == null ? device.nat() : nat;
+        if (!device.endpoints().equals(endpoints) || !Objects.equals(device.nat(), newNat)) {
+            organizationInSync = false;
+            return Effect().persist(new EndpointsReported(List.copyOf(endpoints), newNat, nowMillis))
+                    .thenReply(replyTo, next -> new Reply(200, null, next.device(), true));
+        }
+        lastSeenInMemory = Math.max(lastSeenInMemory, nowMillis);
+        boolean tell = !organizationInSync;
+        if (nowMillis - device.lastSeenMillis() >= SEEN_WRITE_INTERVAL.toMillis()) {
+            return Effect().persist(new Seen(nowMillis))
+                    .thenReply(replyTo, next -> new Reply(200, null, next.device(), tell));
+        }
+        return Effect().reply(replyTo, new Reply(200, null, seen(device), tell));
+    }
+
+    private ReplyEffect<Event, State> onObserve(State state, Observe command) {
+        if (!state.exists()) {
+            return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
+        }
+        List<Endpoint> merged = new ArrayList<>();
+        for (Endpoint endpoint : state.device().endpoints()) {
+            if (!endpoint.source().equals(command.endpoint().source())) {
+                merged.add(endpoint);
+            }
+        }
+        merged.add(command.endpoint());
+        List<Endpoint> endpoints = state.device().endpoints().contains(command.endpoint())
+                ? state.device().endpoints() : merged;
+        return report(state, endpoints, null, command.nowMillis(), command.replyTo());
+    }
+
+    private ReplyEffect<Event, State> onPatch(State state, Patch command) {
+        if (!state.exists()) {
+            return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
+        }
+        DeviceRecord device = state.device();
+        return Effect().persist(new Patched(command.hostname() == null ? device.hostname() : command.hostname(),
+                        command.metadata() == null ? device.metadata() : command.metadata()))
+                .thenReply(command.replyTo(), next -> Reply.ok(seen(next.device())));
+    }
+
+    private ReplyEffect<Event, State> onRevoke(State state, Revoke command) {
+        if (!state.exists()) {
+            return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
+        }
+        if (state.device().status().equals(DeviceRecord.REVOKED)) {
+            return Effect().reply(command.replyTo(), Reply.ok(seen(state.device())));
+        }
+        return Effect().persist(new Revoked(System.currentTimeMillis()))
+                .thenReply(command.replyTo(), next -> Reply.ok(seen(next.device())));
+    }
+
+    /** {@code device} with the last seen remembered in memory, when later than the written one. */
+    private DeviceRecord seen(DeviceRecord device) {
+        return lastSeenInMemory <= device.lastSeenMillis() ? device : withLastSeen(device, lastSeenInMemory);
+    }
+
+    private static DeviceRecord withLastSeen(DeviceRecord d, long lastSeen) {
+        return new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(), d.tokenHash(), d.endpoints(),
+                d.nat(), d.metadata(), d.status(), d.registeredMillis(), lastSeen, d.certificateSerial());
+    }
+
+    @Override
+    public EventHandler<State, Event> eventHandler() {
+        return newEventHandlerBuilder().forAnyState()
+                .onEvent(Registered.class, (state, event) -> state.with(event.device()))
+                .onEvent(EndpointsReported.class, (state, event) -> {
+                    DeviceRecord d = state.device();
+                    return state.with(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
+                            d.tokenHash(), event.endpoints(), event.nat(), d.metadata(), d.status(),
+                            d.registeredMillis(), Math.max(d.lastSeenMillis(), event.atMillis()),
+                            d.certificateSerial()));
+                })
+                .onEvent(Seen.class, (state, event) -> state.with(withLastSeen(state.device(),
+                        Math.max(state.device().lastSeenMillis(), event.atMillis()))))
+                .onEvent(Patched.class, (state, event) -> {
+                    DeviceRecord d = state.device();
+                    return state.with(new DeviceRecord(d.id(), d.publicKey(), event.hostname(), d.overlayIps(),
+                            d.tokenHash(), d.endpoints(), d.nat(), event.metadata(), d.status(),
+                            d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()));
+                })
+                .onEvent(Revoked.class, (state, event) -> {
+                    DeviceRecord d = state.device();
+                    return state.with(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
+                            d.tokenHash(), d.endpoints(), d.nat(), d.metadata(), DeviceRecord.REVOKED,
+                            d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()));
+                })
+                .onEvent(Deleted.class, (state, event) -> new State(state.device(), true))
+                .build();
+    }
+
+    @Override
+    public RetentionCriteria retentionCriteria() {
+        return RetentionCriteria.snapshotEvery(SNAPSHOT_EVERY, 2);
+    }
+}
