@@ -9,6 +9,7 @@ import io.meshwork.control.organization.Device;
 import io.meshwork.control.organization.Ipam;
 import io.meshwork.control.organization.Organization;
 import io.meshwork.control.organization.OrganizationDirectory;
+import io.meshwork.control.organization.OrganizationWriter;
 import io.meshwork.control.organization.SecurityPolicies;
 import org.apache.pekko.stream.OverflowStrategy;
 import io.meshwork.control.relay.RelayDirectory;
@@ -45,6 +46,7 @@ import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -80,6 +82,18 @@ public final class ControlRoutes extends AllDirectives {
     public record Settings(String adminToken, String defaultIpv4Cidr, List<RelayInfo> relays, List<String> stunServers,
             Duration coalesceWindow, Duration safetyPoll, Supplier<Boolean> ready) {}
 
+    private static final AtomicInteger WRITERS = new AtomicInteger();
+    /**
+     * How long the relay list handed to registering devices is reused: a burst of registrations asks the relay
+     * directory once, not once each. Relays enrolled or reporting through this member show at once; through
+     * another, within this long.
+     */
+    private static final Duration RELAY_LIST_TTL = Duration.ofSeconds(1);
+
+    private record RelayList(long readNanos, CompletionStage<List<RelayInfo>> relays) {}
+
+    private final AtomicReference<RelayList> relayList = new AtomicReference<>();
+
     private final ActorSystem<?> system;
     private final ClusterSharding sharding;
     private final CertificateAuthority ca;
@@ -91,6 +105,7 @@ public final class ControlRoutes extends AllDirectives {
     private final Counter registrations;
     private final AtomicInteger watchers = new AtomicInteger();
     private final PeerMapFeeds feeds;
+    private final org.apache.pekko.actor.typed.ActorRef<OrganizationWriter.Message> writer;
 
     public ControlRoutes(ActorSystem<?> system, CertificateAuthority ca, Settings settings,
             PrometheusMeterRegistry metrics) {
@@ -100,6 +115,8 @@ public final class ControlRoutes extends AllDirectives {
         this.settings = settings;
         this.metrics = metrics;
         this.feeds = new PeerMapFeeds(system, settings.coalesceWindow(), settings.safetyPoll());
+        this.writer = system.systemActorOf(OrganizationWriter.create(sharding, ASK_TIMEOUT),
+                "organization-writer-" + WRITERS.incrementAndGet(), org.apache.pekko.actor.typed.Props.empty());
         this.registrations = Counter.builder("meshwork_registrations").description("devices registered").register(metrics);
         metrics.gauge("meshwork_peer_stream_watchers", watchers);
     }
@@ -448,9 +465,11 @@ public final class ControlRoutes extends AllDirectives {
                 done -> ok(Map.of("recorded", sent.stream().filter(CompletableFuture::join).count())));
     }
 
+    /** Any relay directory command; what this member hands registering devices is read afresh after it. */
     private CompletionStage<RelayDirectory.Reply> relayDirectory(
             org.apache.pekko.japi.function.Function<org.apache.pekko.actor.typed.ActorRef<RelayDirectory.Reply>, RelayDirectory.Command> command) {
-        return sharding.entityRefFor(RelayDirectory.ENTITY_KEY, RelayDirectory.ID).ask(command, ASK_TIMEOUT);
+        return sharding.entityRefFor(RelayDirectory.ENTITY_KEY, RelayDirectory.ID).ask(command, ASK_TIMEOUT)
+                .whenComplete((reply, failure) -> relayList.set(null));
     }
 
     // ---- admin ----------------------------------------------------------------------------------------------
@@ -670,9 +689,13 @@ public final class ControlRoutes extends AllDirectives {
         CompletionStage<List<RelayInfo>> relays = relaysForDevices();
         // The organization admits the device (key, address, peer map), then the device's own entity takes it on.
         // Should that second step fail, the organization lets the device go again, so a retry can register it.
-        return ask(organizationId, replyTo -> new Organization.Register(key.id(), Tokens.hash(key.secret()), deviceId,
-                request.publicKey(), request.hostname(), request.metadata(), endpoints, Tokens.hash(secret),
-                certificate.serialHex(), System.currentTimeMillis(), replyTo), reply -> onSuccess(
+        // The device entity starts (reads its empty journal) while the organization decides.
+        sharding.entityRefFor(Device.ENTITY_KEY, deviceId).tell(new Device.Prepare());
+        CompletionStage<Organization.Reply> admitted = batched(organizationId, replyTo -> new Organization.Register(
+                key.id(), Tokens.hash(key.secret()), deviceId, request.publicKey(), request.hostname(),
+                request.metadata(), endpoints, Tokens.hash(secret), certificate.serialHex(), System.currentTimeMillis(),
+                replyTo));
+        return onSuccess(admitted, reply -> !reply.isOk() ? error(reply.status(), reply.error()) : onSuccess(
                 deviceEntity(deviceId, replyTo -> new Device.Register(reply.device(), replyTo))
                         .handle((registered, failure) -> failure == null && registered.isOk())
                         .thenCompose(registered -> registered ? relays.thenApply(Optional::of)
@@ -692,15 +715,24 @@ public final class ControlRoutes extends AllDirectives {
 
     /** Configured relays, then every enrolled relay that reported itself healthy. */
     private CompletionStage<List<RelayInfo>> relaysForDevices() {
-        return relayDirectory(RelayDirectory.Get::new).thenApply(reply -> {
+        long now = System.nanoTime();
+        RelayList cached = relayList.get();
+        if (cached != null && now - cached.readNanos() < RELAY_LIST_TTL.toNanos()
+                && !cached.relays().toCompletableFuture().isCompletedExceptionally()) {
+            return cached.relays();
+        }
+        CompletionStage<List<RelayInfo>> fresh = sharding.entityRefFor(RelayDirectory.ENTITY_KEY, RelayDirectory.ID)
+                .ask(RelayDirectory.Get::new, ASK_TIMEOUT).thenApply(reply -> {
             List<RelayInfo> relays = new ArrayList<>(settings.relays());
             reply.state().relays().values().stream()
                     .filter(RelayDirectory.RelayRecord::healthy)
                     .sorted(Comparator.comparing(RelayDirectory.RelayRecord::name))
                     .forEach(relay -> relays.add(new RelayInfo(relay.name(), relay.udp(), relay.tcp(),
                             relay.tlsSha256())));
-            return relays;
+            return List.copyOf(relays);
         });
+        relayList.set(new RelayList(now, fresh));
+        return fresh;
     }
 
     private static byte[] parsePublicKey(String text) {
@@ -978,7 +1010,7 @@ public final class ControlRoutes extends AllDirectives {
             return CompletableFuture.completedFuture(UNCHANGED);
         }
         Organization.DeviceRecord device = reported.device();
-        return organization(organizationId, replyTo -> new Organization.ReportEndpoints(device.id(),
+        return batched(organizationId, replyTo -> new Organization.ReportEndpoints(device.id(),
                 device.endpoints(), device.nat(), device.lastSeenMillis(), replyTo)).thenApply(reply -> {
                     if (reply.isOk()) {
                         sharding.entityRefFor(Device.ENTITY_KEY, device.id())
@@ -999,6 +1031,17 @@ public final class ControlRoutes extends AllDirectives {
         CompletionStage<Organization.Reply> reply = sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
                 .ask(command, ASK_TIMEOUT);
         return onSuccess(reply, answer -> answer.isOk() ? onOk.apply(answer) : error(answer.status(), answer.error()));
+    }
+
+    /** A registration or endpoint change for the organization, written together with others (group commit). */
+    private CompletionStage<Organization.Reply> batched(String organizationId,
+            Function<org.apache.pekko.actor.typed.ActorRef<Organization.Reply>, Organization.Batchable> command) {
+        if (organizationId.isEmpty() || organizationId.length() > 64) {
+            return CompletableFuture.completedFuture(
+                    new Organization.Reply(404, "no such organization", null, null, null));
+        }
+        return AskPattern.ask(writer, replyTo -> new OrganizationWriter.Submit(organizationId, command.apply(replyTo)),
+                ASK_TIMEOUT, system.scheduler());
     }
 
     private CompletionStage<Organization.Reply> organization(String organizationId,

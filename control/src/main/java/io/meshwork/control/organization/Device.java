@@ -82,6 +82,12 @@ public final class Device
     public record OrganizationUpdated(List<Endpoint> endpoints, Map<String, Object> nat) implements Command {}
 
     /**
+     * Start now, with no answer: the entity reads its journal while the organization admits the device, so the
+     * {@link Register} that follows finds it running.
+     */
+    public record Prepare() implements Command {}
+
+    /**
      * A status (HTTP semantics), an error text when not 2xx, the device (its last seen as of now), and whether the
      * organization must be told its endpoints: they changed, or it is not known that the organization has them.
      */
@@ -160,6 +166,7 @@ public final class Device
                         ? Effect().reply(command.replyTo(), Reply.error(404, "no such device"))
                         : Effect().persist(new Deleted(System.currentTimeMillis()))
                                 .thenReply(command.replyTo(), next -> Reply.ok(state.device())))
+                .onCommand(Prepare.class, (state, command) -> Effect().noReply())
                 .onCommand(OrganizationUpdated.class, (state, command) -> {
                     organizationInSync = state.exists()
                             && state.device().endpoints().equals(command.endpoints())

@@ -1,5 +1,7 @@
 package io.meshwork.control.organization;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.meshwork.control.CborSerializable;
 import io.meshwork.protocol.api.Endpoint;
 import io.meshwork.protocol.api.PeerInfo;
@@ -69,16 +71,41 @@ public final class Organization
 
     public record RevokeKey(String keyId, ActorRef<Reply> replyTo) implements Command {}
 
+    /**
+     * A command about one device that can share a journal write with others: see {@link Batch}. Each is answered on
+     * its own {@code replyTo} exactly as when it comes alone.
+     */
+    @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+    @JsonSubTypes({
+            @JsonSubTypes.Type(value = Register.class, name = "register"),
+            @JsonSubTypes.Type(value = ObserveEndpoint.class, name = "observe"),
+            @JsonSubTypes.Type(value = ReportEndpoints.class, name = "report")})
+    public sealed interface Batchable extends Command permits Register, ObserveEndpoint, ReportEndpoints {
+        String deviceId();
+
+        ActorRef<Reply> replyTo();
+    }
+
     public record Register(String keyId, String secretHash, String deviceId, String publicKey, String hostname,
             Map<String, String> metadata, List<Endpoint> endpoints, String tokenHash, String certificateSerial,
-            long nowMillis, ActorRef<Reply> replyTo) implements Command {}
+            long nowMillis, ActorRef<Reply> replyTo) implements Batchable {}
 
     /** A relay saw the device at {@code endpoint}: it replaces earlier relay-observed endpoints. */
     public record ObserveEndpoint(String deviceId, Endpoint endpoint, long nowMillis, ActorRef<Reply> replyTo)
-            implements Command {}
+            implements Batchable {}
 
     public record ReportEndpoints(String deviceId, List<Endpoint> endpoints, Map<String, Object> nat, long nowMillis,
-            ActorRef<Reply> replyTo) implements Command {}
+            ActorRef<Reply> replyTo) implements Batchable {}
+
+    /**
+     * Group commit: the commands are decided in order, each against the state the ones before it left, and what they
+     * change is written as one atomic journal write; then each is answered, and {@code replyTo} hears how many events
+     * were written. The organization is one writer, so under load this is what keeps registrations from queueing
+     * behind one database round trip each (see {@link OrganizationWriter}).
+     */
+    public record Batch(List<Batchable> commands, ActorRef<BatchDone> replyTo) implements Command {}
+
+    public record BatchDone(int written) implements CborSerializable {}
 
     public record PatchDevice(String deviceId, String hostname, Map<String, String> metadata,
             ActorRef<Reply> replyTo) implements Command {}
@@ -424,6 +451,7 @@ public final class Organization
                 .onCommand(CreateKey.class, this::onCreateKey)
                 .onCommand(RevokeKey.class, this::onRevokeKey)
                 .onCommand(Register.class, this::onRegister)
+                .onCommand(Batch.class, this::onBatch)
                 .onCommand(ReportEndpoints.class, this::onReportEndpoints)
                 .onCommand(ObserveEndpoint.class, this::onObserveEndpoint)
                 .onCommand(PatchDevice.class, this::onPatchDevice)
@@ -494,52 +522,122 @@ public final class Organization
         return Effect().persist(new KeyRevoked(organizationId, command.keyId())).thenReply(command.replyTo(), Reply::ok);
     }
 
+    /** What a {@link Batchable} command does: the event it writes, or the answer it gets without writing. */
+    private record Decision(Event event, Reply answer) {
+        static Decision write(Event event) {
+            return new Decision(event, null);
+        }
+
+        static Decision answer(Reply answer) {
+            return new Decision(null, answer);
+        }
+    }
+
+    private Decision decide(State state, Batchable command) {
+        if (command instanceof Register register) {
+            return decideRegister(state, register);
+        }
+        if (command instanceof ReportEndpoints report) {
+            return decideReport(state, report);
+        }
+        return decideObserve(state, (ObserveEndpoint) command);
+    }
+
+    /** One batchable command alone: written and answered as a batch of one would be. */
+    private ReplyEffect<Event, State> decideAndReply(State state, Batchable command) {
+        Decision decision = decide(state, command);
+        if (decision.event() == null) {
+            return Effect().reply(command.replyTo(), decision.answer());
+        }
+        return persistAndPublish(decision.event()).thenReply(command.replyTo(),
+                next -> Reply.device(next, next.devices().get(command.deviceId())));
+    }
+
     private ReplyEffect<Event, State> onRegister(State state, Register command) {
+        return decideAndReply(state, command);
+    }
+
+    private ReplyEffect<Event, State> onBatch(State state, Batch batch) {
+        EventHandler<State, Event> apply = eventHandler();
+        List<Event> events = new ArrayList<>();
+        List<Decision> decisions = new ArrayList<>(batch.commands().size());
+        State running = state;
+        for (Batchable command : batch.commands()) {
+            Decision decision = decide(running, command);
+            decisions.add(decision);
+            if (decision.event() != null) {
+                events.add(decision.event());
+                running = apply.apply(running, decision.event());
+            }
+        }
+        EffectBuilder<Event, State> effect = events.isEmpty() ? Effect().none()
+                : Effect().persist(events).thenRun(next -> revisions.tell(Topic.publish(next.revision())));
+        return effect.thenRun(next -> {
+            for (int i = 0; i < decisions.size(); i++) {
+                Batchable command = batch.commands().get(i);
+                Decision decision = decisions.get(i);
+                command.replyTo().tell(decision.event() == null ? decision.answer()
+                        : Reply.device(next, next.devices().get(command.deviceId())));
+            }
+            batch.replyTo().tell(new BatchDone(events.size()));
+        }).thenNoReply();
+    }
+
+    private Decision decideRegister(State state, Register command) {
         RegistrationKey key = state.exists() ? state.keys().get(command.keyId()) : null;
         if (key == null || !key.secretHash().equals(command.secretHash())) {
-            return Effect().reply(command.replyTo(), Reply.error(401, "unknown registration key"));
+            return Decision.answer(Reply.error(401, "unknown registration key"));
         }
         if (!key.usableAt(command.nowMillis())) {
             String why = key.revoked() ? "registration key revoked"
                     : (!key.reusable() && key.uses() > 0) ? "registration key already used"
                     : "registration key expired";
-            return Effect().reply(command.replyTo(), Reply.error(401, why));
+            return Decision.answer(Reply.error(401, why));
         }
         DeviceRecord existing = state.deviceByKey(command.publicKey());
         if (existing != null) {
-            return Effect().reply(command.replyTo(), Reply.error(409,
+            return Decision.answer(Reply.error(409,
                     "a device with this public key is already registered (" + existing.id() + ")"));
+        }
+        if (state.devices().containsKey(command.deviceId())) {
+            return Decision.answer(Reply.error(409, "device id " + command.deviceId() + " is taken"));
         }
         Ipam.Cidr cidr = Ipam.Cidr.parse(state.ipv4Cidr());
         if (state.nextHost() > cidr.capacity()) {
-            return Effect().reply(command.replyTo(), Reply.error(409, "the organization's address space is full"));
+            return Decision.answer(Reply.error(409, "the organization's address space is full"));
         }
         List<String> overlay = List.of(cidr.host(state.nextHost()), Ipam.ulaHost(organizationId, state.nextHost()));
         DeviceRecord device = new DeviceRecord(command.deviceId(), command.publicKey(), command.hostname(), overlay,
                 command.tokenHash(), command.endpoints() == null ? List.of() : command.endpoints(), Map.of(),
                 command.metadata() == null ? Map.of() : command.metadata(), DeviceRecord.ACTIVE,
                 command.nowMillis(), command.nowMillis(), command.certificateSerial());
-        return persistAndPublish(new DeviceRegistered(organizationId, key.id(), device))
-                .thenReply(command.replyTo(), next -> Reply.device(next, next.devices().get(device.id())));
+        return Decision.write(new DeviceRegistered(organizationId, key.id(), device));
     }
 
     private ReplyEffect<Event, State> onReportEndpoints(State state, ReportEndpoints command) {
+        return decideAndReply(state, command);
+    }
+
+    private Decision decideReport(State state, ReportEndpoints command) {
         DeviceRecord device = state.devices().get(command.deviceId());
         if (device == null || !device.status().equals(DeviceRecord.ACTIVE)) {
-            return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
+            return Decision.answer(Reply.error(404, "no such device"));
         }
-        return persistAndPublish(new EndpointsReported(organizationId, device.id(), command.endpoints(),
-                        command.nat() == null ? device.nat() : command.nat(), command.nowMillis()))
-                .thenReply(command.replyTo(), next -> Reply.device(next, next.devices().get(device.id())));
+        return Decision.write(new EndpointsReported(organizationId, device.id(), command.endpoints(),
+                command.nat() == null ? device.nat() : command.nat(), command.nowMillis()));
     }
 
     private ReplyEffect<Event, State> onObserveEndpoint(State state, ObserveEndpoint command) {
+        return decideAndReply(state, command);
+    }
+
+    private Decision decideObserve(State state, ObserveEndpoint command) {
         DeviceRecord device = state.devices().get(command.deviceId());
         if (device == null || !device.status().equals(DeviceRecord.ACTIVE)) {
-            return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
+            return Decision.answer(Reply.error(404, "no such device"));
         }
         if (device.endpoints().contains(command.endpoint())) {
-            return Effect().reply(command.replyTo(), Reply.device(state, device));
+            return Decision.answer(Reply.device(state, device));
         }
         List<Endpoint> merged = new ArrayList<>();
         for (Endpoint endpoint : device.endpoints()) {
@@ -548,9 +646,8 @@ public final class Organization
             }
         }
         merged.add(command.endpoint());
-        return persistAndPublish(new EndpointsReported(organizationId, device.id(), List.copyOf(merged), device.nat(),
-                        command.nowMillis()))
-                .thenReply(command.replyTo(), next -> Reply.device(next, next.devices().get(device.id())));
+        return Decision.write(new EndpointsReported(organizationId, device.id(), List.copyOf(merged), device.nat(),
+                command.nowMillis()));
     }
 
     private ReplyEffect<Event, State> onPatchDevice(State state, PatchDevice command) {

@@ -57,6 +57,7 @@ class DeviceTest {
     @Test
     void answers404UntilRegisteredAndRegistrationIsIdempotentForTheSameKey() {
         assertEquals(404, device.<Device.Reply>runCommand(Device.Get::new).reply().status());
+        assertTrue(device.runCommand(new Device.Prepare()).hasNoEvents(), "starting an entity writes nothing");
         assertEquals(200, register().status());
         var retry = device.<Device.Reply>runCommand(replyTo -> new Device.Register(record("pk1"), replyTo));
         assertEquals(200, retry.reply().status());
@@ -157,7 +158,7 @@ class DeviceTest {
                 new Device.Register(record, probe.ref()), new Device.Get(probe.ref()),
                 new Device.Report(STUN, NAT, 1, probe.ref()), new Device.Observe(STUN.get(0), 1, probe.ref()),
                 new Device.Patch("h", Map.of("a", "b"), probe.ref()), new Device.Revoke(probe.ref()),
-                new Device.Delete(probe.ref()), new Device.OrganizationUpdated(STUN, NAT),
+                new Device.Delete(probe.ref()), new Device.OrganizationUpdated(STUN, NAT), new Device.Prepare(),
                 new Device.Reply(200, null, record, true), new Device.Registered(record),
                 new Device.EndpointsReported(STUN, NAT, 2), new Device.Seen(3), new Device.Patched("h", Map.of()),
                 new Device.Revoked(4), new Device.Deleted(5), new Device.State(record, false));

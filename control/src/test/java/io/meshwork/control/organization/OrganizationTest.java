@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.SerializationTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
 import org.junit.jupiter.api.AfterAll;
@@ -256,6 +257,62 @@ class OrganizationTest {
         assertEquals(null, moved.policyInputs(), "an endpoint change cannot change a policy");
         assertEquals(List.of("d2"), moved.peers().stream().map(p -> p.id()).toList());
         assertEquals(moved, moved.forWatcher("d1"), "without inputs the map is the same for every watcher");
+    }
+
+    @Test
+    void aBatchIsDecidedInOrderWrittenOnceAndAnswersEachCommandAsAlone() {
+        created();
+        key("single", false, 0);
+        key("k", true, 0);
+        register("k", "d0", "pk0", 2000);
+        long before = org.getState().revision();
+        TestProbe<Organization.Reply> first = TEST_KIT.createTestProbe();
+        TestProbe<Organization.Reply> second = TEST_KIT.createTestProbe();
+        TestProbe<Organization.Reply> sameKey = TEST_KIT.createTestProbe();
+        TestProbe<Organization.Reply> report = TEST_KIT.createTestProbe();
+        TestProbe<Organization.Reply> unknown = TEST_KIT.createTestProbe();
+        List<Organization.Batchable> commands = List.of(
+                registration("single", "d1", "pk1", first),
+                registration("single", "d2", "pk2", second),
+                registration("k", "d3", "pk1", sameKey),
+                new Organization.ReportEndpoints("d1", List.of(new Endpoint("203.0.113.9:41641", "stun")), null,
+                        3000, report.getRef()),
+                new Organization.ReportEndpoints("nope", List.of(), null, 3000, unknown.getRef()));
+        var batch = org.<Organization.BatchDone>runCommand(replyTo -> new Organization.Batch(commands, replyTo));
+
+        assertEquals(2, batch.reply().written());
+        assertEquals(List.of(Organization.DeviceRegistered.class, Organization.EndpointsReported.class),
+                batch.events().stream().map(Object::getClass).toList());
+        Organization.Reply registered = first.receiveMessage();
+        assertEquals(200, registered.status());
+        assertEquals("100.64.0.2", registered.device().overlayIps().get(0));
+        assertEquals("203.0.113.9:41641", registered.device().endpoints().get(0).address(),
+                "answers carry the state after the whole batch");
+        assertEquals("registration key already used", second.receiveMessage().error(),
+                "the second use of a single-use key in the same batch is refused");
+        assertEquals(409, sameKey.receiveMessage().status(), "a public key registered earlier in the batch");
+        assertEquals(before + 2, report.receiveMessage().revision());
+        assertEquals(404, unknown.receiveMessage().status());
+        assertEquals(before + 2, org.getState().revision());
+
+        Organization.State after = org.getState();
+        org.restart();
+        assertEquals(after, org.getState(), "a batch recovers like the commands written one by one");
+
+        var nothing = org.<Organization.BatchDone>runCommand(replyTo -> new Organization.Batch(
+                List.of(registration("single", "d4", "pk4", second)), replyTo));
+        assertEquals(0, nothing.reply().written());
+        new SerializationTestKit(TEST_KIT.system()).verifySerialization(nothing.reply(), true);
+        new SerializationTestKit(TEST_KIT.system()).verifySerialization(
+                new Organization.Batch(commands, TEST_KIT.<Organization.BatchDone>createTestProbe().getRef()), true);
+        assertTrue(nothing.hasNoEvents());
+        assertEquals(401, second.receiveMessage().status());
+    }
+
+    private static Organization.Register registration(String keyId, String deviceId, String publicKey,
+            TestProbe<Organization.Reply> replyTo) {
+        return new Organization.Register(keyId, "secret-" + keyId, deviceId, publicKey, deviceId + "-host", Map.of(),
+                List.of(), "token-" + deviceId, "serial-" + deviceId, 2000, replyTo.getRef());
     }
 
     @Test
