@@ -42,9 +42,10 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
 
 /**
  * One node in the simulation: the real tunnel supervisor and PeerTunnel actors, the real probe codec and router,
- * the real NAT prober and the real relay client, on one virtual UDP socket. What the node agent does with WireGuard is modelled by
- * WireGuard-shaped data datagrams sent on the path the tunnel chose (to the endpoint, or through the relay), so a
- * test can check that the chosen path really carries traffic through the NATs both ways.
+ * the real NAT prober and the real relay client (with a device certificate for the node's key), on one virtual UDP
+ * socket. What the node agent does with WireGuard is modelled by WireGuard-shaped data datagrams sent on the path
+ * the tunnel chose (to the endpoint, or through the relay), so a test can check that the chosen path really
+ * carries traffic through the NATs both ways.
  */
 public final class SimNode {
 
@@ -54,7 +55,7 @@ public final class SimNode {
 
     private final SimMesh mesh;
     private final String name;
-    private final int index;
+    private final long relaySeed;
     private final Host host;
     private final Key privateKey;
     private final Key publicKey;
@@ -79,11 +80,11 @@ public final class SimNode {
         this.mesh = mesh;
         this.name = name;
         this.host = host;
-        this.index = index;
         byte[] secret = new byte[Key.LENGTH];
         mesh.simulation().scheduler().random().nextBytes(secret);
         this.privateKey = Key.of(secret);
         this.publicKey = privateKey.publicKey();
+        this.relaySeed = mesh.simulation().scheduler().random().nextLong();
         RelayKeyPair relayKeys = RelayKeyPair.fromPrivateKey(secret);
         this.enrollment = credentials == SimMesh.Credentials.OTHER_CA ? SimRelay.enrollElsewhere(name, relayKeys)
                 : mesh.relay().enroll(name, relayKeys);
@@ -169,7 +170,7 @@ public final class SimNode {
 
     void start() {
         RelayClientRuntime runtime = new RelayClientRuntime(mesh.simulation().executor(),
-                mesh.simulation().scheduler()::nowNanos, new Random(mesh.seed() * 1000 + index),
+                mesh.simulation().scheduler()::nowNanos, new Random(relaySeed),
                 Optional.of(mesh.relay().streamsFrom(host)));
         relay = RelayClient.start(mesh.relay().address(), enrollment.credential(), socket, new RelayListener() {
             @Override

@@ -52,7 +52,7 @@ final class SimRelay {
     private final Simulation simulation;
     private final Host host;
     private final InetSocketAddress address;
-    private final DeviceCertificateIssuer ca = DeviceCertificateIssuer.create("meshwork simulation CA");
+    private final DeviceCertificateIssuer ca = DeviceCertificateIssuer.create("meshwork simulation CA", EPOCH);
     private final RevocationList revocations = new RevocationList();
     private final VirtualWallClock clock;
     private final VirtualStreamConnector.Listener streams;
@@ -90,7 +90,7 @@ final class SimRelay {
 
     /** A well-formed device certificate from a CA the relay has never heard of. */
     static Enrollment enrollElsewhere(String deviceId, RelayKeyPair keys) {
-        return credential(DeviceCertificateIssuer.create("another organization's CA"), deviceId, keys);
+        return credential(DeviceCertificateIssuer.create("another organization's CA", EPOCH), deviceId, keys);
     }
 
     private static Enrollment credential(DeviceCertificateIssuer issuer, String deviceId, RelayKeyPair keys) {
