@@ -9,6 +9,7 @@ import io.meshwork.relay.metrics.RelayMetrics;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -26,11 +27,13 @@ public final class RelayEngine {
     private final RelayKey publicKey;
     private final RelayHub hub;
     private final UdpRelayCore udp;
+    private final Duration handshakeTimeout;
 
-    private RelayEngine(RelayKey publicKey, RelayHub hub, UdpRelayCore udp) {
+    private RelayEngine(RelayKey publicKey, RelayHub hub, UdpRelayCore udp, Duration handshakeTimeout) {
         this.publicKey = publicKey;
         this.hub = hub;
         this.udp = udp;
+        this.handshakeTimeout = handshakeTimeout;
     }
 
     /**
@@ -40,7 +43,7 @@ public final class RelayEngine {
     public static RelayEngine create(RelayConfig config, RelayMetrics metrics, RelayKeyPair keys, SecureRandom random,
             InetSocketAddress udpLocal, DatagramSender udpOut) {
         RelayHub hub = newHub(config, metrics, keys, random);
-        return new RelayEngine(keys.publicKey(), hub, new UdpRelayCore(hub, udpOut, udpLocal));
+        return new RelayEngine(keys.publicKey(), hub, new UdpRelayCore(hub, udpOut, udpLocal), config.handshakeTimeout);
     }
 
     static RelayHub newHub(RelayConfig config, RelayMetrics metrics, RelayKeyPair keys, SecureRandom random) {
@@ -62,10 +65,16 @@ public final class RelayEngine {
 
     /**
      * A client opened a stream connection from {@code remote}; the relay answers through {@code toClient}. The
-     * owner feeds the client's frames to the returned connection and tells it when the stream closes.
+     * owner feeds the client's frames to the returned connection, tells it when the stream closes, and closes a
+     * stream still not {@link StreamConnection#authenticated()} after {@link #streamHandshakeTimeout()}.
      */
     public StreamConnection openStream(InetSocketAddress remote, FrameStream toClient) {
         return new StreamConnection(hub, remote, toClient);
+    }
+
+    /** How long a stream connection may stay unauthenticated before it is closed. */
+    public Duration streamHandshakeTimeout() {
+        return handshakeTimeout;
     }
 
     /** Closes idle sessions and those whose certificate has expired. */

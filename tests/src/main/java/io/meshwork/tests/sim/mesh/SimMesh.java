@@ -15,8 +15,8 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 /**
  * The node's real path logic ({@link io.meshwork.node.tunnel.TunnelSupervisor} and its PeerTunnel actors, the
  * probe codec, the NAT prober, the relay client) on a simulated internet: an RFC 5780 STUN server on two public
- * IPs, the real relay ({@link SimRelay}), an in-memory peer map, and nodes behind simulated NATs. Everything runs on one virtual clock, actors on the thread
- * driving it, so one seed gives one run.
+ * IPs, the real relay ({@link SimRelay}), an in-memory peer map, and nodes behind simulated NATs. Everything runs
+ * on one virtual clock, actors on the thread driving it, so one seed gives one run.
  *
  * <pre>{@code
  * try (SimMesh mesh = SimMesh.withSeed(7)) {
@@ -97,6 +97,15 @@ public final class SimMesh implements AutoCloseable {
      */
     public void restartRelay(Duration outage) {
         relay.restart(outage);
+    }
+
+    /**
+     * Kills the relay process: no goodbyes, every session lost, down for {@code outage}, then a new process with
+     * a new key; the nodes' relay clients notice on their own (a reset TCP stream, or an "unauthenticated" answer
+     * to their next keepalive over UDP) and reconnect.
+     */
+    public void crashRelay(Duration outage) {
+        relay.crash(outage);
     }
 
     /** Revokes {@code node}'s device certificate at the relay: its session is closed and it cannot come back. */

@@ -40,7 +40,6 @@ import java.util.concurrent.TimeUnit;
  * <p>Still simulated: TCP. The virtual network carries UDP only, so a node's TCP fallback (for a site that blocks
  * UDP) is a {@link VirtualStreamConnector} stream: the same length-prefixed frames into the same relay, delivered
  * after {@link SimMesh#RELAY_DELAY} each way and around the NATs and links, as if outbound TCP always got through.
- * The relay's handshake timeout for TCP connections that never authenticate is not modelled.
  */
 final class SimRelay {
 
@@ -115,7 +114,17 @@ final class SimRelay {
      * {@code outage} a new process (new key, new challenge secret, no sessions) listens at the same address.
      */
     void restart(Duration outage) {
-        stop();
+        stop(true);
+        simulation.scheduler().schedule(outage, this::start);
+    }
+
+    /**
+     * The relay process dies without a word: no goodbyes, its stream connections are reset, and after
+     * {@code outage} a new process listens at the same address. UDP clients only find out when the new one
+     * answers their next frame with "unauthenticated" (or when it stays silent past their dead-after time).
+     */
+    void crash(Duration outage) {
+        stop(false);
         simulation.scheduler().schedule(outage, this::start);
     }
 
@@ -166,12 +175,14 @@ final class SimRelay {
                 SWEEP_INTERVAL.toNanos(), TimeUnit.NANOSECONDS);
     }
 
-    private void stop() {
+    private void stop(boolean graceful) {
         if (engine == null) {
             return;
         }
         sweeper.cancel(false);
-        engine.closeAll();
+        if (graceful) {
+            engine.closeAll();
+        }
         streams.closeAll();
         socket.close();
         engine = null;

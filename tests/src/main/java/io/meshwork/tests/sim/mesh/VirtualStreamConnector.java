@@ -23,7 +23,8 @@ import java.util.List;
  * around it: each frame is encoded as on a real TCP connection ({@link RelayFrameCodec#encodeStream}), arrives a
  * fixed delay later in the order sent, and is decoded by the relay's {@link StreamConnection} (or by the client's
  * side the same way). A connect takes a round trip and is refused while the relay is down; closing from either
- * side reaches the other after the delay, behind the frames already sent.
+ * side reaches the other after the delay, behind the frames already sent; a connection that has not authenticated
+ * within the relay's handshake timeout is closed, as the relay's TCP listener does.
  */
 final class VirtualStreamConnector implements RelayStreamConnector {
 
@@ -91,6 +92,12 @@ final class VirtualStreamConnector implements RelayStreamConnector {
                     connection.toClient);
             open.add(connection);
             scheduler.schedule(delay, () -> events.opened(connection.fromClient));
+            // The relay's TCP listener closes connections that do not authenticate in time.
+            scheduler.schedule(engine.streamHandshakeTimeout(), () -> {
+                if (!connection.relaySide.authenticated()) {
+                    connection.close();
+                }
+            });
         }
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.meshwork.node.relay.RelayClientConfig;
 import io.meshwork.node.relay.RelayStatus;
 import io.meshwork.protocol.relay.AuthStatus;
 import io.meshwork.protocol.relay.RelayFrame.Transport;
@@ -130,6 +131,40 @@ class RelaySimulationTest {
                     back.toNanos() / 1e9, outage.toSeconds());
             assertFlows(mesh, phone, kiosk);
             assertFalse(phone.isDirectTo(kiosk), "UDP is blocked at the kiosk");
+        }
+    }
+
+    @Test
+    void afterARelayCrashUdpClientsAreToldTheyAreUnknownAndAuthenticateAgainWithoutWaitingToTimeOut() {
+        try (SimMesh mesh = SimMesh.withSeed(14)) {
+            SimNode phone = mesh.node("phone", NatPreset.SYMMETRIC_RANDOM.build(mesh.network(), "cafe"));
+            SimNode tablet = mesh.node("tablet", NatPreset.SYMMETRIC_RANDOM.build(mesh.network(), "hotel"));
+            mesh.group(phone, tablet);
+            mesh.advance(SETTLE);
+            assertFlows(mesh, phone, tablet);
+
+            Duration outage = Duration.ofSeconds(3);
+            mesh.crashRelay(outage);
+            Duration crashed = mesh.now();
+            mesh.advance(Duration.ofSeconds(1));
+            assertTrue(mesh.relayEngine().isEmpty(), "the relay is down");
+            assertTrue(phone.relayStatus().connected(), "without a goodbye the client has not noticed yet");
+
+            assertTrue(mesh.runUntil(() -> mesh.relayEngine().map(relay -> relay.clientCount() == 2).orElse(false)
+                    && phone.relayStatus().connected() && tablet.relayStatus().connected(), Duration.ofSeconds(30)),
+                    phone.relayStatus() + " / " + tablet.relayStatus());
+            Duration back = mesh.now().minus(crashed);
+            RelayEngine second = mesh.relayEngine().orElseThrow();
+            assertTrue(second.metrics().drops(DropReason.UNAUTHENTICATED) > 0,
+                    "the new process answered a frame of a session it never had");
+            Duration keepalive = RelayClientConfig.defaults().keepaliveInterval();
+            // Keepalives (and relay pings of the tunnels) keep frames coming, so the first one after the outage
+            // gets the answer; the dead-after time (16 s) never comes into it.
+            assertTrue(back.compareTo(outage.plus(keepalive).plusSeconds(1)) < 0,
+                    "back by the first keepalive after the relay is, not after the dead-after time: " + back);
+            System.out.printf("relay crash: both clients back %.1f s after the crash (%d s outage)%n",
+                    back.toNanos() / 1e9, outage.toSeconds());
+            assertFlows(mesh, phone, tablet);
         }
     }
 
