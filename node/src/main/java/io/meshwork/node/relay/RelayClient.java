@@ -34,6 +34,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,8 +47,9 @@ import org.slf4j.LoggerFactory;
  * retried with exponential backoff; {@link #status()} tells which transport is in use and the address the relay
  * observed.
  *
- * <p>Connection logic runs on one private thread; {@link #sendPacket} and {@link #sendDisco} may be called from
- * any thread and never block (frames are dropped and counted while disconnected or when the TCP queue is full).
+ * <p>Connection logic runs on one private thread, or on the executor of a {@link RelayClientRuntime} (the network
+ * simulation runs it on virtual time); {@link #sendPacket} and {@link #sendDisco} may be called from any thread
+ * and never block (frames are dropped and counted while disconnected or when the TCP queue is full).
  */
 public final class RelayClient implements AutoCloseable {
 
@@ -59,15 +61,19 @@ public final class RelayClient implements AutoCloseable {
     private final RelayListener listener;
     private final RelayClientConfig config;
     private final ScheduledExecutorService executor;
+    /** Whether {@link #executor} is this client's own thread, to be shut down on close. */
+    private final boolean ownsExecutor;
+    private final LongSupplier nanoTime;
+    private final Random random;
+    private final RelayStreamConnector streams;
     private final Backoff backoff;
-    private final Random random = new Random();
     private final AtomicLong droppedInbound = new AtomicLong();
     private final AtomicLong droppedOutbound = new AtomicLong();
 
     // Read from any thread, written on the executor.
     private volatile RelayStatus status;
     private volatile Transport activeTransport;
-    private volatile TcpRelayConnection tcp;
+    private volatile RelayStreamConnector.Stream tcp;
     private volatile long lastHeardNanos;
 
     // Executor thread only.
@@ -79,7 +85,7 @@ public final class RelayClient implements AutoCloseable {
     private boolean closed;
 
     private RelayClient(RelayAddress relay, RelayCredential credential, PacketTransport udp, RelayListener listener,
-            RelayClientConfig config) {
+            RelayClientConfig config, Optional<RelayClientRuntime> runtime) {
         this.relay = relay;
         this.credential = credential;
         this.udp = udp;
@@ -88,11 +94,18 @@ public final class RelayClient implements AutoCloseable {
         this.backoff = new Backoff(config.initialBackoff(), config.maxBackoff());
         this.status = new RelayStatus(RelayStatus.State.CONNECTING_UDP, Optional.empty(), Optional.empty(),
                 Optional.empty(), "starting");
-        this.executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "relay-client-" + credential.publicKey().toBase64().substring(0, 8));
-            thread.setDaemon(true);
-            return thread;
-        });
+        this.ownsExecutor = runtime.isEmpty();
+        this.executor = runtime.map(RelayClientRuntime::executor).orElseGet(() ->
+                Executors.newSingleThreadScheduledExecutor(runnable -> {
+                    Thread thread = new Thread(runnable,
+                            "relay-client-" + credential.publicKey().toBase64().substring(0, 8));
+                    thread.setDaemon(true);
+                    return thread;
+                }));
+        this.nanoTime = runtime.<LongSupplier>map(RelayClientRuntime::nanoTime).orElse(System::nanoTime);
+        this.random = runtime.map(RelayClientRuntime::random).orElseGet(Random::new);
+        this.streams = runtime.flatMap(RelayClientRuntime::streams).orElseGet(() -> new TcpRelayConnector(
+                relay.tls(), config.tcpConnectTimeout(), config.tcpSendQueueFrames(), droppedInbound));
     }
 
     /**
@@ -101,10 +114,21 @@ public final class RelayClient implements AutoCloseable {
      */
     public static RelayClient start(RelayAddress relay, RelayCredential credential, PacketTransport udp,
             RelayListener listener, RelayClientConfig config) {
+        return start(relay, credential, udp, listener, config, Optional.empty());
+    }
+
+    /** As the other {@code start}, with connection logic and timers on {@code runtime} instead of a thread. */
+    public static RelayClient start(RelayAddress relay, RelayCredential credential, PacketTransport udp,
+            RelayListener listener, RelayClientConfig config, RelayClientRuntime runtime) {
+        return start(relay, credential, udp, listener, config, Optional.of(runtime));
+    }
+
+    private static RelayClient start(RelayAddress relay, RelayCredential credential, PacketTransport udp,
+            RelayListener listener, RelayClientConfig config, Optional<RelayClientRuntime> runtime) {
         if (relay.udp().isPresent() && udp == null) {
             throw new IllegalArgumentException("a UDP relay address needs the node's packet transport");
         }
-        RelayClient client = new RelayClient(relay, credential, udp, listener, config);
+        RelayClient client = new RelayClient(relay, credential, udp, listener, config, runtime);
         if (relay.udp().isPresent()) {
             udp.register(DatagramKind.RELAY, client::onUdpDatagram);
         }
@@ -146,7 +170,7 @@ public final class RelayClient implements AutoCloseable {
             udp.send(ByteBuffer.wrap(RelayFrameCodec.encodeDatagram(frame)), relay.udp().orElseThrow());
             return true;
         }
-        TcpRelayConnection connection = tcp;
+        RelayStreamConnector.Stream connection = tcp;
         if (transport == Transport.TCP && connection != null && connection.send(frame)) {
             return true;
         }
@@ -172,8 +196,8 @@ public final class RelayClient implements AutoCloseable {
         onFrame(frame, Transport.UDP, null);
     }
 
-    private void onFrame(RelayFrame frame, Transport via, TcpRelayConnection connection) {
-        lastHeardNanos = System.nanoTime();
+    private void onFrame(RelayFrame frame, Transport via, RelayStreamConnector.Stream connection) {
+        lastHeardNanos = nanoTime.getAsLong();
         if (frame instanceof ReceivedPacket packet) {
             listener.onPacket(packet.source(), packet.payload());
         } else if (frame instanceof ReceivedDisco disco) {
@@ -211,7 +235,7 @@ public final class RelayClient implements AutoCloseable {
 
     private void startUdp() {
         setStatus(RelayStatus.State.CONNECTING_UDP, Optional.empty(), "hello sent to " + relay.udp().get());
-        attemptDeadlineNanos = System.nanoTime() + config.udpAnswerTimeout().toNanos();
+        attemptDeadlineNanos = nanoTime.getAsLong() + config.udpAnswerTimeout().toNanos();
         sendUdpHello();
         timer = executor.scheduleAtFixedRate(this::udpHandshakeTick, config.udpHelloInterval().toMillis(),
                 config.udpHelloInterval().toMillis(), TimeUnit.MILLISECONDS);
@@ -221,7 +245,7 @@ public final class RelayClient implements AutoCloseable {
         if (status.state() != RelayStatus.State.CONNECTING_UDP) {
             return;
         }
-        if (System.nanoTime() - attemptDeadlineNanos > 0) {
+        if (nanoTime.getAsLong() - attemptDeadlineNanos > 0) {
             cancelTimer();
             if (relay.tcp().isPresent()) {
                 log.debug("no UDP answer from relay {} within {}: trying TCP", relay.udp().get(),
@@ -245,27 +269,7 @@ public final class RelayClient implements AutoCloseable {
     private void startTcp() {
         InetSocketAddress address = relay.tcp().orElseThrow();
         setStatus(RelayStatus.State.CONNECTING_TCP, Optional.empty(), "connecting to " + address);
-        Thread connector = new Thread(() -> {
-            TcpRelayConnection[] self = new TcpRelayConnection[1];
-            try {
-                TcpRelayConnection connection = TcpRelayConnection.open(address, relay.tls(),
-                        config.tcpConnectTimeout(), config.tcpSendQueueFrames(), droppedInbound,
-                        frame -> onFrame(frame, Transport.TCP, self[0]),
-                        () -> post(() -> onTcpClosed(self[0])));
-                self[0] = connection;
-                if (!post(() -> onTcpConnected(connection))) {
-                    connection.close();
-                }
-            } catch (IOException e) {
-                post(() -> {
-                    if (status.state() == RelayStatus.State.CONNECTING_TCP && tcp == null) {
-                        fail("TCP connect to " + address + " failed: " + e.getMessage());
-                    }
-                });
-            }
-        }, "relay-tcp-connect");
-        connector.setDaemon(true);
-        connector.start();
+        streams.connect(address, new StreamAttempt(address));
         timer = executor.schedule(() -> {
             if (status.state() == RelayStatus.State.CONNECTING_TCP) {
                 fail("TCP handshake with " + address + " did not finish in time");
@@ -273,7 +277,44 @@ public final class RelayClient implements AutoCloseable {
         }, 2 * config.tcpConnectTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private void onTcpConnected(TcpRelayConnection connection) {
+    /** One TCP connection attempt's events, moved onto the executor. */
+    private final class StreamAttempt implements RelayStreamConnector.Events {
+        private final InetSocketAddress address;
+        private volatile RelayStreamConnector.Stream stream;
+
+        StreamAttempt(InetSocketAddress address) {
+            this.address = address;
+        }
+
+        @Override
+        public void opened(RelayStreamConnector.Stream opened) {
+            stream = opened;
+            if (!post(() -> onTcpConnected(opened))) {
+                opened.close();
+            }
+        }
+
+        @Override
+        public void failed(IOException error) {
+            post(() -> {
+                if (status.state() == RelayStatus.State.CONNECTING_TCP && tcp == null) {
+                    fail("TCP connect to " + address + " failed: " + error.getMessage());
+                }
+            });
+        }
+
+        @Override
+        public void received(RelayFrame frame) {
+            onFrame(frame, Transport.TCP, stream);
+        }
+
+        @Override
+        public void closed() {
+            post(() -> onTcpClosed(stream));
+        }
+    }
+
+    private void onTcpConnected(RelayStreamConnector.Stream connection) {
         if (closed || status.state() != RelayStatus.State.CONNECTING_TCP || tcp != null) {
             connection.close();
             return;
@@ -282,7 +323,7 @@ public final class RelayClient implements AutoCloseable {
         connection.send(new ClientHello(RelayHandshake.VERSION, credential.publicKey()));
     }
 
-    private void onTcpClosed(TcpRelayConnection connection) {
+    private void onTcpClosed(RelayStreamConnector.Stream connection) {
         if (connection == null || connection != tcp) {
             return;
         }
@@ -297,7 +338,7 @@ public final class RelayClient implements AutoCloseable {
         fail("TCP connection to relay closed");
     }
 
-    private void onControlFrame(RelayFrame frame, Transport via, TcpRelayConnection connection) {
+    private void onControlFrame(RelayFrame frame, Transport via, RelayStreamConnector.Stream connection) {
         if (closed || (via == Transport.TCP && connection != tcp)) {
             return;
         }
@@ -371,7 +412,7 @@ public final class RelayClient implements AutoCloseable {
             if (via == Transport.UDP) {
                 closeTcp();
             }
-            lastHeardNanos = System.nanoTime();
+            lastHeardNanos = nanoTime.getAsLong();
             status = new RelayStatus(RelayStatus.State.CONNECTED, Optional.of(via), status.observedAddress(),
                     Optional.empty(), "connected over " + via);
             log.info("relay {} connected over {}", via == Transport.UDP ? relay.udp().get() : relay.tcp().get(), via);
@@ -402,7 +443,7 @@ public final class RelayClient implements AutoCloseable {
     }
 
     private void keepaliveTick() {
-        if (Duration.ofNanos(System.nanoTime() - lastHeardNanos).compareTo(config.deadAfter()) > 0) {
+        if (Duration.ofNanos(nanoTime.getAsLong() - lastHeardNanos).compareTo(config.deadAfter()) > 0) {
             fail("relay silent for " + config.deadAfter().toSeconds() + " s");
             return;
         }
@@ -430,7 +471,7 @@ public final class RelayClient implements AutoCloseable {
     }
 
     private void closeTcp() {
-        TcpRelayConnection connection = tcp;
+        RelayStreamConnector.Stream connection = tcp;
         tcp = null;
         if (connection != null) {
             connection.close();
@@ -452,23 +493,31 @@ public final class RelayClient implements AutoCloseable {
         }
     }
 
-    /** Disconnects and stops retrying; the packet transport stays open (it is the node's). */
+    /**
+     * Disconnects and stops retrying; the packet transport stays open (it is the node's). On a
+     * {@link RelayClientRuntime} the disconnect is queued on its executor and not waited for.
+     */
     @Override
     public void close() {
-        try {
-            executor.submit(() -> {
-                closed = true;
-                cancelTimer();
-                cancelUpgrade();
-                activeTransport = null;
-                closeTcp();
-                setStatus(RelayStatus.State.CLOSED, Optional.empty(), "closed");
-            }).get(5, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            log.debug("closing relay client: {}", e.toString());
-        }
+        Runnable disconnect = () -> {
+            closed = true;
+            cancelTimer();
+            cancelUpgrade();
+            activeTransport = null;
+            closeTcp();
+            setStatus(RelayStatus.State.CLOSED, Optional.empty(), "closed");
+        };
         if (relay.udp().isPresent()) {
             udp.unregister(DatagramKind.RELAY);
+        }
+        if (!ownsExecutor) {
+            post(disconnect);
+            return;
+        }
+        try {
+            executor.submit(disconnect).get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.debug("closing relay client: {}", e.toString());
         }
         executor.shutdownNow();
     }

@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * dropped. Framing follows {@link RelayFrameCodec}: an undecodable frame is skipped and counted, a length prefix
  * out of range ends the connection.
  */
-final class TcpRelayConnection implements AutoCloseable {
+final class TcpRelayConnection implements RelayStreamConnector.Stream, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(TcpRelayConnection.class);
     private static final byte[] CLOSE_MARKER = new byte[0];
@@ -155,8 +155,8 @@ final class TcpRelayConnection implements AutoCloseable {
         }
     }
 
-    /** Queues a frame; false when the queue is full or the connection is closed (the frame is dropped). */
-    boolean send(RelayFrame frame) {
+    @Override
+    public boolean send(RelayFrame frame) {
         return !closed && outbound.offer(RelayFrameCodec.encodeStream(frame));
     }
 

@@ -46,9 +46,13 @@ public final class DeviceCertificateIssuer {
 
     /** A fresh self-signed ECDSA P-256 CA, valid from now for ten years. */
     public static DeviceCertificateIssuer create(String name) {
+        return create(name, Instant.now());
+    }
+
+    /** A fresh self-signed ECDSA P-256 CA, valid for ten years from {@code now} (a simulation passes virtual time). */
+    public static DeviceCertificateIssuer create(String name, Instant now) {
         KeyPair keys = newKeyPair();
         X500Name subject = new X500Name("CN=" + name);
-        Instant now = Instant.now();
         try {
             X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject, BigInteger.ONE,
                     Date.from(now.minusSeconds(60)), Date.from(now.plusSeconds(10L * 365 * 86_400)), subject,

@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 
 /** How a relay server listens and what it allows each client. Build with {@link #builder(TrustAnchors)}. */
 public final class RelayConfig {
@@ -26,7 +27,10 @@ public final class RelayConfig {
     final int tcpQueueLowBytes;
     final int tcpQueueHighBytes;
     final int ioThreads;
+    /** Wall time: certificate validity and challenge freshness. */
     final Clock clock;
+    /** Monotonic time in nanoseconds: rate limits and liveness. */
+    final LongSupplier nanoTime;
     final RelayEvents events;
 
     private RelayConfig(Builder builder) {
@@ -44,7 +48,8 @@ public final class RelayConfig {
         this.tcpQueueLowBytes = builder.tcpQueueHighBytes / 2;
         this.tcpQueueHighBytes = builder.tcpQueueHighBytes;
         this.ioThreads = builder.ioThreads;
-        this.clock = Clock.systemUTC();
+        this.clock = builder.clock;
+        this.nanoTime = builder.nanoTime;
         this.events = builder.events;
         if (udpBind.isEmpty() && tcpBind.isEmpty()) {
             throw new IllegalArgumentException("a relay needs a UDP or a TCP listener");
@@ -70,6 +75,8 @@ public final class RelayConfig {
         private int tcpQueueHighBytes = 1 << 20;
         private int ioThreads = 2;
         private RelayEvents events = RelayEvents.NONE;
+        private Clock clock = Clock.systemUTC();
+        private LongSupplier nanoTime = System::nanoTime;
 
         private Builder(TrustAnchors anchors) {
             this.anchors = Objects.requireNonNull(anchors, "anchors");
@@ -138,6 +145,16 @@ public final class RelayConfig {
 
         public Builder events(RelayEvents events) {
             this.events = events;
+            return this;
+        }
+
+        /**
+         * The relay's time: {@code clock} for what is compared with certificates and challenges,
+         * {@code nanoTime} (monotonic) for rate limits and idle sessions. A simulation passes virtual time.
+         */
+        public Builder time(Clock clock, LongSupplier nanoTime) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
             return this;
         }
 

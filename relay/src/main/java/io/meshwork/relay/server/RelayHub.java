@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The relay's routing table and policy, shared by the UDP and TCP listeners: who is connected under which key,
- * where each frame goes, what is dropped and why. It never looks inside payloads.
+ * where each frame goes, what is dropped and why. It never looks inside payloads. Time comes from the config
+ * ({@link RelayConfig.Builder#time}), so the same logic runs on virtual time in the simulation.
  *
  * <p>Thread-safety: called concurrently from the UDP and TCP I/O threads and from the sweeper. A client's own
  * frames always arrive on one thread (its connection's, or the UDP socket's), which is what its token bucket
@@ -105,8 +106,9 @@ final class RelayHub {
             reply.accept(new AuthResult(AuthStatus.FULL, "relay at its client limit"));
             return Optional.empty();
         }
-        TokenBucket bucket = new TokenBucket(config.clientBytesPerSecond, config.clientBurstBytes, System.nanoTime());
-        S session = factory.create(accepted.device(), bucket, System.nanoTime());
+        long nowNanos = config.nanoTime.getAsLong();
+        TokenBucket bucket = new TokenBucket(config.clientBytesPerSecond, config.clientBurstBytes, nowNanos);
+        S session = factory.create(accepted.device(), bucket, nowNanos);
         // Registered before the client hears OK, so a client that is told it is connected is reachable.
         register(session);
         metrics.authenticated(AuthStatus.OK);
@@ -141,7 +143,7 @@ final class RelayHub {
 
     /** A frame from an authenticated client. */
     void onSessionFrame(ClientSession session, RelayFrame frame, int wireBytes) {
-        if (!session.admit(wireBytes, System.nanoTime())) {
+        if (!session.admit(wireBytes, config.nanoTime.getAsLong())) {
             dropped(DropReason.RATE_LIMITED, frame.type().name(), session);
             return;
         }
@@ -214,7 +216,7 @@ final class RelayHub {
 
     /** Closes idle sessions and those whose certificate has expired. Run periodically. */
     void sweep() {
-        long now = System.nanoTime();
+        long now = config.nanoTime.getAsLong();
         long idleNanos = config.idleTimeout.toNanos();
         Instant wallNow = config.clock.instant();
         for (ClientSession session : byKey.values()) {

@@ -1,10 +1,8 @@
 package io.meshwork.relay.server;
 
-import io.meshwork.protocol.relay.ChallengeIssuer;
 import io.meshwork.protocol.relay.RelayFrame.Transport;
 import io.meshwork.protocol.relay.RelayKey;
 import io.meshwork.protocol.relay.RelayKeyPair;
-import io.meshwork.relay.auth.DeviceCredentialVerifier;
 import io.meshwork.relay.metrics.RelayMetrics;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -67,11 +65,7 @@ public final class RelayServer implements AutoCloseable {
      */
     public static RelayServer start(RelayConfig config, RelayMetrics metrics) throws IOException {
         SecureRandom random = new SecureRandom();
-        RelayKeyPair relayKeys = RelayKeyPair.generate(random);
-        DeviceCredentialVerifier verifier = new DeviceCredentialVerifier(config.anchors, config.revocations);
-        Authenticator authenticator = new Authenticator(relayKeys,
-                new ChallengeIssuer(random, config.challengeLifetime), verifier);
-        RelayHub hub = new RelayHub(config, authenticator, metrics);
+        RelayHub hub = RelayEngine.newHub(config, metrics, RelayKeyPair.generate(random), random);
         boolean epoll = Epoll.isAvailable();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(config.ioThreads,
                 epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());

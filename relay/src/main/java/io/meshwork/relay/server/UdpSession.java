@@ -14,9 +14,9 @@ import java.net.InetSocketAddress;
  */
 final class UdpSession extends ClientSession {
 
-    private final UdpSender sender;
+    private final DatagramSender sender;
 
-    UdpSession(VerifiedDevice device, InetSocketAddress address, TokenBucket bucket, long nowNanos, UdpSender sender) {
+    UdpSession(VerifiedDevice device, InetSocketAddress address, TokenBucket bucket, long nowNanos, DatagramSender sender) {
         super(device, address, bucket, nowNanos);
         this.sender = sender;
     }

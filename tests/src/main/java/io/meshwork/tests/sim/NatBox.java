@@ -66,6 +66,8 @@ public final class NatBox {
     private final SimScheduler scheduler;
     private final Map<MappingKey, Mapping> byKey = new HashMap<>();
     private final Map<Integer, Mapping> byPublicPort = new HashMap<>();
+    /** Remote addresses a firewall rule cuts off: UDP to and from them is dropped. */
+    private final Set<InetAddress> blockedRemotes = new HashSet<>();
     private int nextSequentialPort;
     private long translatedOutbound;
     private long translatedInbound;
@@ -106,6 +108,19 @@ public final class NatBox {
         byPublicPort.clear();
     }
 
+    /**
+     * Starts dropping UDP to and from {@code remote}, as a firewall rule would, leaving the rest of the traffic
+     * (to a relay, say) alone. Mappings stay as they are.
+     */
+    public synchronized void blockUdpWith(InetAddress remote) {
+        blockedRemotes.add(remote);
+    }
+
+    /** Lifts a {@link #blockUdpWith} rule. */
+    public synchronized void unblockUdpWith(InetAddress remote) {
+        blockedRemotes.remove(remote);
+    }
+
     /** The live mappings, ordered by public port. */
     public synchronized List<NatMapping> mappings() {
         expireAll();
@@ -126,7 +141,7 @@ public final class NatBox {
 
     /** Rewrites the source of a packet leaving the site, making or refreshing its mapping (RFC 4787 §4). */
     synchronized Translation outbound(Packet packet) {
-        if (behavior.udpBlocked()) {
+        if (behavior.udpBlocked() || blockedRemotes.contains(packet.destination().getAddress())) {
             droppedBlocked++;
             return new Dropped(DropReason.BLOCKED);
         }
@@ -157,7 +172,7 @@ public final class NatBox {
 
     /** Rewrites the destination of a packet to our public IP, if a live mapping's filter admits it. */
     synchronized Translation inbound(Packet packet) {
-        if (behavior.udpBlocked()) {
+        if (behavior.udpBlocked() || blockedRemotes.contains(packet.source().getAddress())) {
             droppedBlocked++;
             return new Dropped(DropReason.BLOCKED);
         }

@@ -1,5 +1,6 @@
 package io.meshwork.tests.sim.mesh;
 
+import io.meshwork.relay.server.RelayEngine;
 import io.meshwork.tests.sim.PekkoSimScheduler;
 import io.meshwork.tests.sim.SimStunServer;
 import io.meshwork.tests.sim.Simulation;
@@ -8,13 +9,14 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 
 /**
  * The node's real path logic ({@link io.meshwork.node.tunnel.TunnelSupervisor} and its PeerTunnel actors, the
- * probe codec, the NAT prober) on a simulated internet: an RFC 5780 STUN server on two public IPs, an in-memory
- * relay and peer map, and nodes behind simulated NATs. Everything runs on one virtual clock, actors on the thread
- * driving it, so one seed gives one run.
+ * probe codec, the NAT prober, the relay client) on a simulated internet: an RFC 5780 STUN server on two public
+ * IPs, the real relay ({@link SimRelay}), an in-memory peer map, and nodes behind simulated NATs. Everything runs
+ * on one virtual clock, actors on the thread driving it, so one seed gives one run.
  *
  * <pre>{@code
  * try (SimMesh mesh = SimMesh.withSeed(7)) {
@@ -27,8 +29,19 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
  */
 public final class SimMesh implements AutoCloseable {
 
-    /** The relay's one-way delay (it runs over TCP for nodes whose UDP is blocked). */
+    /**
+     * The one-way delay of a node's TCP connection to the relay, for nodes whose UDP is blocked (over UDP the
+     * relay is as far as the virtual network's links make it).
+     */
     public static final Duration RELAY_DELAY = Duration.ofMillis(25);
+
+    /** What a node authenticates to the relay with. */
+    public enum Credentials {
+        /** A device certificate from the mesh's CA, which the relay trusts. */
+        TRUSTED,
+        /** A well-formed device certificate from a CA the relay does not trust. */
+        OTHER_CA
+    }
 
     private final long seed;
     private final Simulation simulation;
@@ -44,7 +57,7 @@ public final class SimMesh implements AutoCloseable {
                 PekkoSimScheduler.config(simulation.scheduler())));
         this.stun = SimStunServer.rfc5780(simulation.network(), "stun", "203.0.113.10", "203.0.113.11",
                 SimStunServer.DEFAULT_PORT);
-        this.relay = new SimRelay(simulation.scheduler(), RELAY_DELAY);
+        this.relay = new SimRelay(simulation, RELAY_DELAY);
     }
 
     public static SimMesh withSeed(long seed) {
@@ -53,7 +66,12 @@ public final class SimMesh implements AutoCloseable {
 
     /** A node on a new host in {@code site}; it starts discovering its endpoints at once. */
     public SimNode node(String name, Site site) {
-        SimNode node = new SimNode(this, name, site.addHost(name), nodes.size());
+        return node(name, site, Credentials.TRUSTED);
+    }
+
+    /** As {@link #node(String, Site)}, authenticating to the relay with {@code credentials}. */
+    public SimNode node(String name, Site site, Credentials credentials) {
+        SimNode node = new SimNode(this, name, site.addHost(name), nodes.size(), credentials);
         nodes.add(node);
         node.start();
         return node;
@@ -73,9 +91,31 @@ public final class SimMesh implements AutoCloseable {
         }
     }
 
-    /** Restarts the relay: all its connections drop for {@code outage}, then come back. */
+    /**
+     * Restarts the relay process: it says goodbye to every client and drops all its sessions, is down for
+     * {@code outage}, then listens again with a new key; the nodes' relay clients reconnect on their own.
+     */
     public void restartRelay(Duration outage) {
         relay.restart(outage);
+    }
+
+    /**
+     * Kills the relay process: no goodbyes, every session lost, down for {@code outage}, then a new process with
+     * a new key; the nodes' relay clients notice on their own (a reset TCP stream, or an "unauthenticated" answer
+     * to their next keepalive over UDP) and reconnect.
+     */
+    public void crashRelay(Duration outage) {
+        relay.crash(outage);
+    }
+
+    /** Revokes {@code node}'s device certificate at the relay: its session is closed and it cannot come back. */
+    public void revokeAtRelay(SimNode node) {
+        relay.revoke(node.certificateSerial());
+    }
+
+    /** The running relay (its sessions and counters), or empty while it is down for a restart. */
+    public Optional<RelayEngine> relayEngine() {
+        return relay.engine();
     }
 
     public Simulation simulation() {

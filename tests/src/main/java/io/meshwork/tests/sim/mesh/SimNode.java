@@ -2,6 +2,11 @@ package io.meshwork.tests.sim.mesh;
 
 import io.meshwork.node.netcheck.NatProber;
 import io.meshwork.node.netcheck.NetcheckResult;
+import io.meshwork.node.relay.RelayClient;
+import io.meshwork.node.relay.RelayClientConfig;
+import io.meshwork.node.relay.RelayClientRuntime;
+import io.meshwork.node.relay.RelayListener;
+import io.meshwork.node.relay.RelayStatus;
 import io.meshwork.node.tunnel.ProbeRouter;
 import io.meshwork.node.tunnel.TunnelPeer;
 import io.meshwork.node.tunnel.TunnelPort;
@@ -13,10 +18,14 @@ import io.meshwork.protocol.nat.NatReport;
 import io.meshwork.protocol.path.NatPolicy;
 import io.meshwork.protocol.probe.ProbeCodec;
 import io.meshwork.protocol.probe.ProbeMessage;
+import io.meshwork.protocol.relay.RelayFrame.Transport;
+import io.meshwork.protocol.relay.RelayKey;
+import io.meshwork.protocol.relay.RelayKeyPair;
 import io.meshwork.protocol.wireguard.Key;
 import io.meshwork.tests.sim.Host;
 import io.meshwork.tests.sim.PekkoSimScheduler;
 import io.meshwork.tests.sim.VirtualTransport;
+import java.math.BigInteger;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -25,15 +34,18 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 
 /**
  * One node in the simulation: the real tunnel supervisor and PeerTunnel actors, the real probe codec and router,
- * and the real NAT prober, on one virtual UDP socket. What the node agent does with WireGuard is modelled by
- * WireGuard-shaped data datagrams sent on the path the tunnel chose (to the endpoint, or through the relay), so a
- * test can check that the chosen path really carries traffic through the NATs both ways.
+ * the real NAT prober and the real relay client (with a device certificate for the node's key), on one virtual UDP
+ * socket. What the node agent does with WireGuard is modelled by WireGuard-shaped data datagrams sent on the path
+ * the tunnel chose (to the endpoint, or through the relay), so a test can check that the chosen path really
+ * carries traffic through the NATs both ways.
  */
 public final class SimNode {
 
@@ -43,9 +55,11 @@ public final class SimNode {
 
     private final SimMesh mesh;
     private final String name;
+    private final long relaySeed;
     private final Host host;
     private final Key privateKey;
     private final Key publicKey;
+    private final SimRelay.Enrollment enrollment;
     private final VirtualTransport socket;
     private final ProbeRouter probes;
     private final ActorRef<TunnelSupervisor.Command> supervisor;
@@ -55,12 +69,14 @@ public final class SimNode {
     private final Map<Key, InetSocketAddress> directEndpoint = new HashMap<>();
     private final Map<Key, Integer> dataReceived = new HashMap<>();
     private final List<SimNode> watchers = new ArrayList<>();
+    private RelayClient relay;
+    private RelayStatus relayStatus;
     private TunnelPeer facts;
     private NatReport nat;
     private boolean discovering;
     private boolean closed;
 
-    SimNode(SimMesh mesh, String name, Host host, int index) {
+    SimNode(SimMesh mesh, String name, Host host, int index, SimMesh.Credentials credentials) {
         this.mesh = mesh;
         this.name = name;
         this.host = host;
@@ -68,6 +84,10 @@ public final class SimNode {
         mesh.simulation().scheduler().random().nextBytes(secret);
         this.privateKey = Key.of(secret);
         this.publicKey = privateKey.publicKey();
+        this.relaySeed = mesh.simulation().scheduler().random().nextLong();
+        RelayKeyPair relayKeys = RelayKeyPair.fromPrivateKey(secret);
+        this.enrollment = credentials == SimMesh.Credentials.OTHER_CA ? SimRelay.enrollElsewhere(name, relayKeys)
+                : mesh.relay().enroll(name, relayKeys);
         this.socket = host.bind(PORT);
         TunnelSupervisor.Wiring wiring = new TunnelSupervisor.Wiring(SimPort::new, this::statusChanged,
                 TunnelSettings.defaults(), mesh.simulation().scheduler()::nowNanos, mesh.seed() * 1000 + index,
@@ -112,9 +132,21 @@ public final class SimNode {
         return firstDirect.get(peer.publicKey);
     }
 
-    /** How the relay carries this node's traffic: TCP where UDP is blocked. */
+    /**
+     * How the relay carries this node's traffic: the relay client's transport once connected (TCP where UDP is
+     * blocked), before that the one it will end up on by the node's NAT report.
+     */
     public String relayTransport() {
+        RelayStatus status = relayStatus;
+        if (status != null && status.connected()) {
+            return status.transport().orElseThrow() == Transport.TCP ? "tcp" : "udp";
+        }
         return nat != null && !nat.udpReachable() ? "tcp" : "udp";
+    }
+
+    /** The relay client's latest status, or null before it reported one. */
+    public RelayStatus relayStatus() {
+        return relayStatus;
     }
 
     /** Data datagrams received from {@code peer} (by any path). */
@@ -132,13 +164,36 @@ public final class SimNode {
         if (endpoint != null) {
             socket.send(datagram, endpoint);
         } else {
-            mesh.relay().sendData(publicKey, peer.publicKey, datagram);
+            relay.sendPacket(relayKey(peer.publicKey), datagram);
         }
     }
 
     void start() {
-        mesh.relay().connect(publicKey, this);
+        RelayClientRuntime runtime = new RelayClientRuntime(mesh.simulation().executor(),
+                mesh.simulation().scheduler()::nowNanos, new Random(relaySeed),
+                Optional.of(mesh.relay().streamsFrom(host)));
+        relay = RelayClient.start(mesh.relay().address(), enrollment.credential(), socket, new RelayListener() {
+            @Override
+            public void onPacket(RelayKey source, ByteBuffer payload) {
+                received(payload);
+            }
+
+            @Override
+            public void onDisco(RelayKey source, ByteBuffer payload) {
+                probes.onRelayed(payload);
+            }
+
+            @Override
+            public void onStatus(RelayStatus status) {
+                relayStatus = status;
+            }
+        }, RelayClientConfig.defaults(), runtime);
         discover();
+    }
+
+    /** The certificate serial the relay knows this node's device by. */
+    BigInteger certificateSerial() {
+        return enrollment.serial();
     }
 
     /** Starts following {@code peer} in the peer map. */
@@ -201,23 +256,13 @@ public final class SimNode {
         dataReceived.merge(Key.of(sender), 1, Integer::sum);
     }
 
-    void onRelayedProbe(ByteBuffer payload) {
-        probes.onRelayed(payload);
-    }
-
-    void onRelayedData(Key source, ByteBuffer payload) {
-        received(payload);
-    }
-
-    void deliverFromRelay(java.util.function.BiConsumer<SimNode, ByteBuffer> deliver, ByteBuffer payload) {
-        if (!closed) {
-            deliver.accept(this, payload);
-        }
+    private static RelayKey relayKey(Key key) {
+        return RelayKey.of(key.toBytes());
     }
 
     void close() {
         closed = true;
-        mesh.relay().disconnect(publicKey);
+        relay.close();
         socket.close();
     }
 
@@ -237,7 +282,7 @@ public final class SimNode {
 
         @Override
         public boolean sendViaRelay(ProbeMessage message) {
-            return mesh.relay().sendDisco(publicKey, peer, probes.seal(peer, message));
+            return relay.sendDisco(relayKey(peer), probes.seal(peer, message));
         }
 
         @Override

@@ -13,6 +13,7 @@ import io.meshwork.tests.sim.NatBehavior;
 import io.meshwork.tests.sim.NatPreset;
 import io.meshwork.tests.sim.PortAllocation;
 import io.meshwork.tests.sim.Site;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -52,13 +53,15 @@ class PathEventsSimulationTest {
     void aDeadDirectPathFallsBackToTheRelayWithinTheTimeoutAndComesBack() {
         try (SimMesh mesh = SimMesh.withSeed(2)) {
             Site home = NatPreset.FULL_CONE.build(mesh.network(), "home");
+            Site office = NatPreset.RESTRICTED_CONE.build(mesh.network(), "office");
             SimNode laptop = mesh.node("laptop", home);
-            SimNode server = mesh.node("server", NatPreset.RESTRICTED_CONE.build(mesh.network(), "office"));
+            SimNode server = mesh.node("server", office);
             mesh.group(laptop, server);
             assertTrue(mesh.runUntil(() -> bothDirect(laptop, server), Duration.ofSeconds(30)), "direct at first");
 
-            // The home uplink loses UDP to the peer; the relay (over another route) still works.
-            home.uplink().down();
+            // The home firewall starts dropping UDP to and from the peer; the relay is still reachable.
+            InetAddress officeIp = office.requireNat().publicIp();
+            home.requireNat().blockUdpWith(officeIp);
             Duration cut = mesh.now();
             assertTrue(mesh.runUntil(() -> !laptop.isDirectTo(server) && !server.isDirectTo(laptop),
                     SETTINGS.directTimeout().plus(SETTINGS.heartbeat()).plusSeconds(1)),
@@ -67,7 +70,7 @@ class PathEventsSimulationTest {
             assertTrue(server.statusTo(laptop).reason().contains("stopped answering"), server.statusTo(laptop).reason());
             assertFlows(mesh, laptop, server);
 
-            home.uplink().up();
+            home.requireNat().unblockUdpWith(officeIp);
             assertTrue(mesh.runUntil(() -> bothDirect(laptop, server), Duration.ofSeconds(90)), "direct again");
             System.out.printf("dead path: relayed %.1f s after the cut, direct again %.1f s after the cut%n",
                     fellBack.toNanos() / 1e9, mesh.now().minus(cut).toNanos() / 1e9);

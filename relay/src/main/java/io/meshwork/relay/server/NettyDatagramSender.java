@@ -1,7 +1,5 @@
 package io.meshwork.relay.server;
 
-import io.meshwork.protocol.relay.RelayFrame;
-import io.meshwork.protocol.relay.RelayFrameCodec;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.socket.DatagramPacket;
@@ -13,14 +11,14 @@ import java.net.InetSocketAddress;
  * batches what is flushed together). Safe from any thread: other threads' writes are queued tasks that flush
  * themselves, since a flush scheduled earlier could run before them.
  */
-final class UdpSender {
+final class NettyDatagramSender implements DatagramSender {
 
     private final Channel channel;
     private final Runnable flush;
     /** Touched only on the channel's event loop. */
     private boolean flushPending;
 
-    UdpSender(Channel channel) {
+    NettyDatagramSender(Channel channel) {
         this.channel = channel;
         this.flush = () -> {
             flushPending = false;
@@ -28,16 +26,13 @@ final class UdpSender {
         };
     }
 
-    boolean writable() {
+    @Override
+    public boolean writable() {
         return channel.isWritable();
     }
 
-    /** Queues {@code frame} for {@code to}; false when the socket's send queue is full (the frame is dropped). */
-    boolean send(RelayFrame frame, InetSocketAddress to) {
-        return send(RelayFrameCodec.encodeDatagram(frame), to);
-    }
-
-    boolean send(byte[] datagram, InetSocketAddress to) {
+    @Override
+    public boolean send(byte[] datagram, InetSocketAddress to) {
         if (!channel.isWritable()) {
             return false;
         }
