@@ -141,8 +141,10 @@ public final class AdminCommand implements Runnable {
                 @Option(names = "--reusable", description = "Usable by many devices (default: single use).")
                 boolean reusable,
                 @Option(names = "--expires-in", paramLabel = "SECONDS", description = "Lifetime in seconds.")
-                Long expiresIn) {
-            ObjectNode body = JSON.createObjectNode().put("reusable", reusable);
+                Long expiresIn,
+                @Option(names = "--approval", description = "Devices it registers wait for `devices approve`.")
+                boolean approval) {
+            ObjectNode body = JSON.createObjectNode().put("reusable", reusable).put("approvalRequired", approval);
             if (expiresIn != null) {
                 body.put("expiresInSeconds", expiresIn);
             }
@@ -170,8 +172,16 @@ public final class AdminCommand implements Runnable {
         CommandSpec spec;
 
         @Command(name = "list", description = "List an organization's devices.")
-        int list(@Parameters(paramLabel = "ORG") String organization) {
-            return admin.call(spec, "GET", "/api/v1/organizations/" + segment(organization) + "/devices", null);
+        int list(@Parameters(paramLabel = "ORG") String organization,
+                @Option(names = "--status", paramLabel = "STATUS", description = "Only pending, active or revoked ones.")
+                String status) {
+            return admin.call(spec, "GET", "/api/v1/organizations/" + segment(organization) + "/devices"
+                    + (status == null ? "" : "?status=" + segment(status)), null);
+        }
+
+        @Command(name = "approve", description = "Approve a pending device: it joins the peer map.")
+        int approve(@Parameters(paramLabel = "DEVICE") String device) {
+            return admin.call(spec, "POST", "/api/v1/devices/" + segment(device) + "/approve", null);
         }
 
         @Command(name = "get", description = "Show one device.")

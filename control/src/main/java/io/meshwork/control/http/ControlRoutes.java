@@ -83,6 +83,8 @@ public final class ControlRoutes extends AllDirectives {
             Duration coalesceWindow, Duration safetyPoll, Supplier<Boolean> ready) {}
 
     private static final AtomicInteger WRITERS = new AtomicInteger();
+    /** The {@code code} of the peer stream's 403 to a device that is registered but not approved yet. */
+    public static final String PENDING_APPROVAL = "pending_approval";
     /**
      * How long the relay list handed to registering devices is reused: a burst of registrations asks the relay
      * directory once, not once each. Relays enrolled or reporting through this member show at once; through
@@ -331,6 +333,12 @@ public final class ControlRoutes extends AllDirectives {
                                 ask(organizationId, replyTo -> new Organization.DeleteDevice(deviceId, replyTo),
                                         reply -> askDevice(deviceId, Device.Delete::new,
                                                 gone -> ok(Map.of("deleted", deviceId))))))))),
+                // The device first, then the peer map; approving again is harmless, so a failed second step is
+                // finished by a retry.
+                path("approve", () -> post(() -> authorization(auth -> withDevice(auth, deviceId, device ->
+                        askDevice(deviceId, Device.Approve::new, approved -> ask(organizationId,
+                                replyTo -> new Organization.ApproveDevice(deviceId, replyTo),
+                                reply -> ok(deviceView(approved.device())))))))),
                 // The device first: its token stops working before the peer map drops it.
                 path("revoke", () -> post(() -> authorization(auth -> withDevice(auth, deviceId, device ->
                         askDevice(deviceId, Device.Revoke::new, revoked -> ask(organizationId,
@@ -588,6 +596,7 @@ public final class ControlRoutes extends AllDirectives {
 
     private Route createKey(String organizationId, Requests.CreateKey request) {
         boolean reusable = request.reusable() != null && request.reusable();
+        boolean approvalRequired = request.approvalRequired() != null && request.approvalRequired();
         long expiresIn = request.expiresInSeconds() == null ? 0 : request.expiresInSeconds();
         if (expiresIn < 0 || expiresIn > 10L * 365 * 86400) {
             throw new ApiException(400, "expiresInSeconds must be between 0 (never) and 10 years");
@@ -597,7 +606,7 @@ public final class ControlRoutes extends AllDirectives {
         long now = System.currentTimeMillis();
         long expiresAt = expiresIn == 0 ? 0 : now + expiresIn * 1000;
         return ask(organizationId, replyTo -> new Organization.CreateKey(keyId, Tokens.hash(secret), reusable,
-                expiresAt, now, replyTo), reply -> {
+                expiresAt, now, approvalRequired, replyTo), reply -> {
                     Map<String, Object> view = keyView(reply.state().keys().get(keyId));
                     view.put("key", "mwk." + organizationId + "." + keyId + "." + secret);
                     return complete(StatusCodes.CREATED, toEntity(view));
@@ -612,6 +621,7 @@ public final class ControlRoutes extends AllDirectives {
         view.put("expiresAt", key.expiresAtMillis() == 0 ? null : key.expiresAtMillis());
         view.put("revoked", key.revoked());
         view.put("uses", key.uses());
+        view.put("approvalRequired", key.approvalRequired());
         return view;
     }
 
@@ -709,7 +719,7 @@ public final class ControlRoutes extends AllDirectives {
                     return complete(StatusCodes.CREATED, toEntity(new RegisterResponse(deviceId, organizationId,
                             "mwd." + deviceId + "." + secret, reply.device().overlayIps(), certificate.pem(),
                             ca.certificatePem(), relayList.get(), settings.stunServers(),
-                            observed(remote).orElse(null))));
+                            observed(remote).orElse(null), reply.device().status())));
                 }));
     }
 
@@ -785,6 +795,13 @@ public final class ControlRoutes extends AllDirectives {
             }
         }).orElse(0L);
         return withSelf(auth, (organizationId, device) -> {
+            if (device.status().equals(Organization.DeviceRecord.PENDING)) {
+                // Not permanent: the node asks again until an administrator approves it.
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("error", "device " + device.id() + " is waiting for an administrator to approve it");
+                body.put("code", PENDING_APPROVAL);
+                return complete(StatusCodes.FORBIDDEN, toEntity(body));
+            }
             AtomicLong revision = new AtomicLong(since);
             // The policy this connection last sent, so an unchanged one is not sent again.
             AtomicReference<SecurityPolicy> policySent = new AtomicReference<>();
@@ -950,7 +967,7 @@ public final class ControlRoutes extends AllDirectives {
         });
     }
 
-    /** The calling device, authenticated by its device token; revoked devices are refused. */
+    /** The calling device, authenticated by its device token; revoked devices are refused, pending ones not. */
     /**
      * Runs {@code inner} with the organization id and the device a device token belongs to, as its own entity has
      * it: a device's requests need not pass through its organization.
@@ -968,7 +985,7 @@ public final class ControlRoutes extends AllDirectives {
             if (!reply.isOk() || !Tokens.sameHash(device.tokenHash(), parsed.secret())) {
                 throw new ApiException(401, "unknown device token");
             }
-            if (!device.status().equals(Organization.DeviceRecord.ACTIVE)) {
+            if (device.status().equals(Organization.DeviceRecord.REVOKED)) {
                 throw new ApiException(403, "device revoked");
             }
             return inner.apply(organizationId, device);

@@ -9,7 +9,7 @@ final class Requests {
 
     record CreateOrganization(String name, String ipv4Cidr) {}
 
-    record CreateKey(Boolean reusable, Long expiresInSeconds) {}
+    record CreateKey(Boolean reusable, Long expiresInSeconds, Boolean approvalRequired) {}
 
     record PatchDevice(String hostname, Map<String, String> metadata) {}
 

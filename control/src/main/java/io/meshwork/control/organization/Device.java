@@ -73,6 +73,9 @@ public final class Device
 
     public record Revoke(ActorRef<Reply> replyTo) implements Command {}
 
+    /** A pending device becomes active (409 when revoked). */
+    public record Approve(ActorRef<Reply> replyTo) implements Command {}
+
     public record Delete(ActorRef<Reply> replyTo) implements Command {}
 
     /**
@@ -119,6 +122,8 @@ public final class Device
 
     public record Revoked(long atMillis) implements Event {}
 
+    public record Approved(long atMillis) implements Event {}
+
     public record Deleted(long atMillis) implements Event {}
 
     /** {@code device}: null before registration; {@code deleted}: the device was deleted and stays gone. */
@@ -162,6 +167,7 @@ public final class Device
                 .onCommand(Observe.class, this::onObserve)
                 .onCommand(Patch.class, this::onPatch)
                 .onCommand(Revoke.class, this::onRevoke)
+                .onCommand(Approve.class, this::onApprove)
                 .onCommand(Delete.class, (state, command) -> !state.exists()
                         ? Effect().reply(command.replyTo(), Reply.error(404, "no such device"))
                         : Effect().persist(new Deleted(System.currentTimeMillis()))
@@ -196,17 +202,19 @@ public final class Device
             return Effect().reply(replyTo, Reply.error(404, "no such device"));
         }
         DeviceRecord device = state.device();
-        if (!device.status().equals(DeviceRecord.ACTIVE)) {
+        if (device.status().equals(DeviceRecord.REVOKED)) {
             return Effect().reply(replyTo, Reply.error(403, "device revoked"));
         }
+        // A pending device's reports stay here until it is approved: it is not in the peer map.
+        boolean active = device.status().equals(DeviceRecord.ACTIVE);
         Map<String, Object> newNat = nat == null ? device.nat() : nat;
         if (!device.endpoints().equals(endpoints) || !Objects.equals(device.nat(), newNat)) {
             organizationInSync = false;
             return Effect().persist(new EndpointsReported(List.copyOf(endpoints), newNat, nowMillis))
-                    .thenReply(replyTo, next -> new Reply(200, null, next.device(), true));
+                    .thenReply(replyTo, next -> new Reply(200, null, next.device(), active));
         }
         lastSeenInMemory = Math.max(lastSeenInMemory, nowMillis);
-        boolean tell = !organizationInSync;
+        boolean tell = active && !organizationInSync;
         if (nowMillis - device.lastSeenMillis() >= SEEN_WRITE_INTERVAL.toMillis()) {
             return Effect().persist(new Seen(nowMillis))
                     .thenReply(replyTo, next -> new Reply(200, null, next.device(), tell));
@@ -237,6 +245,23 @@ public final class Device
         DeviceRecord device = state.device();
         return Effect().persist(new Patched(command.hostname() == null ? device.hostname() : command.hostname(),
                         command.metadata() == null ? device.metadata() : command.metadata()))
+                .thenReply(command.replyTo(), next -> Reply.ok(seen(next.device())));
+    }
+
+    private ReplyEffect<Event, State> onApprove(State state, Approve command) {
+        if (!state.exists()) {
+            return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
+        }
+        String status = state.device().status();
+        if (status.equals(DeviceRecord.ACTIVE)) {
+            return Effect().reply(command.replyTo(), Reply.ok(seen(state.device())));
+        }
+        if (!status.equals(DeviceRecord.PENDING)) {
+            return Effect().reply(command.replyTo(), Reply.error(409, "a " + status + " device cannot be approved"));
+        }
+        // What it reported while pending stayed here: the organization hears it with the next report.
+        organizationInSync = false;
+        return Effect().persist(new Approved(System.currentTimeMillis()))
                 .thenReply(command.replyTo(), next -> Reply.ok(seen(next.device())));
     }
 
@@ -284,6 +309,12 @@ public final class Device
                     DeviceRecord d = state.device();
                     return state.with(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
                             d.tokenHash(), d.endpoints(), d.nat(), d.metadata(), DeviceRecord.REVOKED,
+                            d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()));
+                })
+                .onEvent(Approved.class, (state, event) -> {
+                    DeviceRecord d = state.device();
+                    return state.with(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
+                            d.tokenHash(), d.endpoints(), d.nat(), d.metadata(), DeviceRecord.ACTIVE,
                             d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()));
                 })
                 .onEvent(Deleted.class, (state, event) -> new State(state.device(), true))

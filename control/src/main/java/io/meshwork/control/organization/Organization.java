@@ -66,8 +66,14 @@ public final class Organization
 
     public record Delete(ActorRef<Reply> replyTo) implements Command {}
 
+    /** A registration key; devices it registers wait for approval when {@code approvalRequired}. */
     public record CreateKey(String keyId, String secretHash, boolean reusable, long expiresAtMillis, long nowMillis,
-            ActorRef<Reply> replyTo) implements Command {}
+            boolean approvalRequired, ActorRef<Reply> replyTo) implements Command {
+        public CreateKey(String keyId, String secretHash, boolean reusable, long expiresAtMillis, long nowMillis,
+                ActorRef<Reply> replyTo) {
+            this(keyId, secretHash, reusable, expiresAtMillis, nowMillis, false, replyTo);
+        }
+    }
 
     public record RevokeKey(String keyId, ActorRef<Reply> replyTo) implements Command {}
 
@@ -111,6 +117,9 @@ public final class Organization
             ActorRef<Reply> replyTo) implements Command {}
 
     public record RevokeDevice(String deviceId, ActorRef<Reply> replyTo) implements Command {}
+
+    /** A pending device becomes active: it joins the peer map. */
+    public record ApproveDevice(String deviceId, ActorRef<Reply> replyTo) implements Command {}
 
     public record DeleteDevice(String deviceId, ActorRef<Reply> replyTo) implements Command {}
 
@@ -216,6 +225,8 @@ public final class Organization
 
     public record DeviceRevoked(String organizationId, String deviceId) implements Event {}
 
+    public record DeviceApproved(String organizationId, String deviceId) implements Event {}
+
     public record DeviceDeleted(String organizationId, String deviceId) implements Event {}
 
     public record SecurityGroupSaved(String organizationId, SecurityGroup group) implements Event {}
@@ -240,8 +251,19 @@ public final class Organization
 
     // ---- state ------------------------------------------------------------------------------------------
 
+    /** A registration key; {@code approvalRequired} (false in keys written before it existed) holds its devices pending. */
     public record RegistrationKey(String id, String secretHash, boolean reusable, long createdMillis,
-            long expiresAtMillis, boolean revoked, int uses) implements CborSerializable {
+            long expiresAtMillis, boolean revoked, int uses, boolean approvalRequired) implements CborSerializable {
+        RegistrationKey withUse() {
+            return new RegistrationKey(id, secretHash, reusable, createdMillis, expiresAtMillis, revoked, uses + 1,
+                    approvalRequired);
+        }
+
+        RegistrationKey asRevoked() {
+            return new RegistrationKey(id, secretHash, reusable, createdMillis, expiresAtMillis, true, uses,
+                    approvalRequired);
+        }
+
         boolean usableAt(long nowMillis) {
             return !revoked && (expiresAtMillis == 0 || nowMillis < expiresAtMillis) && (reusable || uses == 0);
         }
@@ -251,6 +273,8 @@ public final class Organization
             String tokenHash, List<Endpoint> endpoints, Map<String, Object> nat, Map<String, String> metadata,
             String status, long registeredMillis, long lastSeenMillis, String certificateSerial)
             implements CborSerializable {
+        /** Registered with a key that requires approval, and not approved yet: not in the peer map. */
+        public static final String PENDING = "pending";
         public static final String ACTIVE = "active";
         public static final String REVOKED = "revoked";
 
@@ -456,6 +480,7 @@ public final class Organization
                 .onCommand(ObserveEndpoint.class, this::onObserveEndpoint)
                 .onCommand(PatchDevice.class, this::onPatchDevice)
                 .onCommand(RevokeDevice.class, this::onRevokeDevice)
+                .onCommand(ApproveDevice.class, this::onApproveDevice)
                 .onCommand(DeleteDevice.class, this::onDeleteDevice)
                 .onCommand(SaveSecurityGroup.class, (state, command) -> !state.exists()
                         ? Effect().reply(command.replyTo(), Reply.error(404, "no such organization"))
@@ -511,7 +536,7 @@ public final class Organization
             return Effect().reply(command.replyTo(), Reply.error(404, "no such organization"));
         }
         RegistrationKey key = new RegistrationKey(command.keyId(), command.secretHash(), command.reusable(),
-                command.nowMillis(), command.expiresAtMillis(), false, 0);
+                command.nowMillis(), command.expiresAtMillis(), false, 0, command.approvalRequired());
         return Effect().persist(new KeyCreated(organizationId, key)).thenReply(command.replyTo(), Reply::ok);
     }
 
@@ -609,7 +634,8 @@ public final class Organization
         List<String> overlay = List.of(cidr.host(state.nextHost()), Ipam.ulaHost(organizationId, state.nextHost()));
         DeviceRecord device = new DeviceRecord(command.deviceId(), command.publicKey(), command.hostname(), overlay,
                 command.tokenHash(), command.endpoints() == null ? List.of() : command.endpoints(), Map.of(),
-                command.metadata() == null ? Map.of() : command.metadata(), DeviceRecord.ACTIVE,
+                command.metadata() == null ? Map.of() : command.metadata(),
+                key.approvalRequired() ? DeviceRecord.PENDING : DeviceRecord.ACTIVE,
                 command.nowMillis(), command.nowMillis(), command.certificateSerial());
         return Decision.write(new DeviceRegistered(organizationId, key.id(), device));
     }
@@ -670,6 +696,22 @@ public final class Organization
                 .thenReply(command.replyTo(), next -> Reply.device(next, next.devices().get(device.id())));
     }
 
+    private ReplyEffect<Event, State> onApproveDevice(State state, ApproveDevice command) {
+        DeviceRecord device = state.devices().get(command.deviceId());
+        if (device == null) {
+            return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
+        }
+        if (device.status().equals(DeviceRecord.ACTIVE)) {
+            return Effect().reply(command.replyTo(), Reply.device(state, device));
+        }
+        if (!device.status().equals(DeviceRecord.PENDING)) {
+            return Effect().reply(command.replyTo(), Reply.error(409, "a " + device.status()
+                    + " device cannot be approved"));
+        }
+        return persistAndPublish(new DeviceApproved(organizationId, device.id()))
+                .thenReply(command.replyTo(), next -> Reply.device(next, next.devices().get(device.id())));
+    }
+
     private ReplyEffect<Event, State> onDeleteDevice(State state, DeleteDevice command) {
         if (!state.devices().containsKey(command.deviceId())) {
             return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
@@ -684,17 +726,10 @@ public final class Organization
                 .onEvent(Created.class, State::created)
                 .onEvent(Deleted.class, (state, event) -> state.deleted())
                 .onEvent(KeyCreated.class, (state, event) -> state.withKey(event.key()))
-                .onEvent(KeyRevoked.class, (state, event) -> {
-                    RegistrationKey key = state.keys().get(event.keyId());
-                    return state.withKey(new RegistrationKey(key.id(), key.secretHash(), key.reusable(),
-                            key.createdMillis(), key.expiresAtMillis(), true, key.uses()));
-                })
-                .onEvent(DeviceRegistered.class, (state, event) -> {
-                    RegistrationKey key = state.keys().get(event.keyId());
-                    State used = state.withKey(new RegistrationKey(key.id(), key.secretHash(), key.reusable(),
-                            key.createdMillis(), key.expiresAtMillis(), key.revoked(), key.uses() + 1));
-                    return used.withDevice(event.device(), 1, true);
-                })
+                .onEvent(KeyRevoked.class, (state, event) ->
+                        state.withKey(state.keys().get(event.keyId()).asRevoked()))
+                .onEvent(DeviceRegistered.class, (state, event) ->
+                        state.withKey(state.keys().get(event.keyId()).withUse()).withDevice(event.device(), 1, true))
                 .onEvent(EndpointsReported.class, (state, event) -> {
                     DeviceRecord d = state.devices().get(event.deviceId());
                     return state.withDevice(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
@@ -712,6 +747,12 @@ public final class Organization
                     DeviceRecord d = state.devices().get(event.deviceId());
                     return state.withDevice(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
                             d.tokenHash(), d.endpoints(), d.nat(), d.metadata(), DeviceRecord.REVOKED,
+                            d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()), 0, true);
+                })
+                .onEvent(DeviceApproved.class, (state, event) -> {
+                    DeviceRecord d = state.devices().get(event.deviceId());
+                    return state.withDevice(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
+                            d.tokenHash(), d.endpoints(), d.nat(), d.metadata(), DeviceRecord.ACTIVE,
                             d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()), 0, true);
                 })
                 .onEvent(DeviceDeleted.class, (state, event) -> state.withoutDevice(event.deviceId()))

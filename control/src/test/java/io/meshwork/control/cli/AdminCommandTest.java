@@ -90,6 +90,31 @@ class AdminCommandTest {
     }
 
     @Test
+    void aDeviceOfAnApprovalKeyIsListedAsPendingAndApprovedFromTheCommandLine() throws Exception {
+        String org = admin("orgs", "create", "cli-gated").json().get("id").asText();
+        Run key = admin("keys", "create", org, "--approval");
+        assertEquals(0, key.exit(), key.err());
+        assertTrue(key.json().get("approvalRequired").asBoolean(), key.out());
+        java.net.http.HttpResponse<String> registered = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/api/v1/register"))
+                        .header("Authorization", "Bearer " + key.json().get("key").asText())
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                                "{\"publicKey\":\"" + java.util.Base64.getEncoder().encodeToString(new byte[32])
+                                        + "\",\"hostname\":\"gated\"}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, registered.statusCode(), registered.body());
+        String device = JSON.readTree(registered.body()).get("id").asText();
+
+        Run pending = admin("devices", "list", org, "--status", "pending");
+        assertEquals(0, pending.exit(), pending.err());
+        assertTrue(pending.out().contains(device), pending.out());
+        Run approved = admin("devices", "approve", device);
+        assertEquals(0, approved.exit(), approved.err());
+        assertEquals("active", approved.json().get("status").asText(), approved.out());
+        assertEquals(0, admin("devices", "list", org, "--status", "pending").json().get("total").asInt());
+    }
+
+    @Test
     void refusalsSayWhyAndExitOne() {
         Run missing = admin("orgs", "get", "o-nothing-here");
         assertEquals(AdminCommand.REFUSED, missing.exit());

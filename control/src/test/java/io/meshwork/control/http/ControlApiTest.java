@@ -416,6 +416,52 @@ class ControlApiTest {
                 "a revoked device's token stops working");
     }
 
+    @Test
+    void devicesOfAKeyThatRequiresApprovalWaitForTheAdministrator() throws Exception {
+        Org org = organization("approval");
+        Answer key = call("POST", "/api/v1/organizations/" + org.id() + "/keys", org.apiToken(),
+                "{\"reusable\":true,\"approvalRequired\":true}");
+        assertEquals(201, key.status(), String.valueOf(key.body()));
+        assertTrue(key.body().get("approvalRequired").asBoolean());
+        JsonNode member = register(org.reusableKey(), "member", 70);
+        BlockingQueue<JsonNode> memberEvents = watch(base, member.get("token").asText(), "");
+        assertEquals("snapshot", next(memberEvents).get("type").asText());
+
+        JsonNode newcomer = register(key.body().get("key").asText(), "newcomer", 71);
+        assertEquals("pending", newcomer.get("status").asText());
+        assertEquals("active", member.get("status").asText());
+        String newcomerId = newcomer.get("id").asText();
+        String newcomerToken = newcomer.get("token").asText();
+        Answer refused = call("GET", "/api/v1/peers/stream", newcomerToken, null);
+        assertEquals(403, refused.status());
+        assertEquals("pending_approval", refused.body().get("code").asText(), refused.body().toString());
+        Answer report = call("POST", "/api/v1/devices/self/endpoints", newcomerToken,
+                "{\"endpoints\":[{\"address\":\"198.51.100.4:41641\",\"source\":\"stun\"}]}");
+        assertEquals(200, report.status(), "a pending device may report: " + report.body());
+        assertEquals(1, call("GET", "/api/v1/organizations/" + org.id() + "/devices?status=pending", org.apiToken(),
+                null).body().get("devices").size());
+
+        Answer approved = call("POST", "/api/v1/devices/" + newcomerId + "/approve", org.apiToken(), null);
+        assertEquals(200, approved.status(), String.valueOf(approved.body()));
+        assertEquals("active", approved.body().get("status").asText());
+        // The member's stream gets the newcomer as a peer only now.
+        JsonNode joined = next(memberEvents);
+        while (!joined.get("type").asText().equals("upsert")) {
+            joined = next(memberEvents);
+        }
+        assertEquals(newcomerId, joined.at("/peers/0/id").asText());
+        BlockingQueue<JsonNode> newcomerEvents = watch(base, newcomerToken, "");
+        JsonNode snapshot = next(newcomerEvents);
+        assertEquals("snapshot", snapshot.get("type").asText());
+        assertEquals(member.get("id").asText(), snapshot.at("/peers/0/id").asText());
+
+        Answer other = call("POST", "/api/v1/devices/" + newcomerId + "/approve",
+                organization("elsewhere").apiToken(), null);
+        assertTrue(other.status() == 403 || other.status() == 404, "another organization cannot approve: " + other);
+        call("POST", "/api/v1/devices/" + newcomerId + "/revoke", org.apiToken(), null);
+        assertEquals(409, call("POST", "/api/v1/devices/" + newcomerId + "/approve", org.apiToken(), null).status());
+    }
+
     /** The next event of the stream that is not a keepalive. */
     private static JsonNode next(BlockingQueue<JsonNode> events) throws InterruptedException {
         while (true) {

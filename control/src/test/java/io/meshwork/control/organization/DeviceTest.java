@@ -150,6 +150,30 @@ class DeviceTest {
     }
 
     @Test
+    void aPendingDeviceKeepsItsReportsUntilApprovedThenTheOrganizationHearsThem() {
+        DeviceRecord pending = withStatus(record("pk1"), DeviceRecord.PENDING);
+        assertEquals(200, device.<Device.Reply>runCommand(replyTo -> new Device.Register(pending, replyTo))
+                .reply().status());
+        var report = device.<Device.Reply>runCommand(replyTo -> new Device.Report(STUN, NAT, 2000, replyTo));
+        assertEquals(200, report.reply().status());
+        assertFalse(report.reply().tellOrganization(), "the organization has no use for a pending device's endpoints");
+        assertEquals(STUN, report.reply().device().endpoints());
+
+        var approved = device.<Device.Reply>runCommand(Device.Approve::new);
+        assertEquals("active", approved.reply().device().status());
+        assertTrue(device.<Device.Reply>runCommand(replyTo -> new Device.Report(STUN, NAT, 2001, replyTo))
+                .reply().tellOrganization(), "after approval the unchanged endpoints go to the organization once");
+        assertTrue(device.<Device.Reply>runCommand(Device.Approve::new).hasNoEvents());
+        device.<Device.Reply>runCommand(Device.Revoke::new);
+        assertEquals(409, device.<Device.Reply>runCommand(Device.Approve::new).reply().status());
+    }
+
+    private static DeviceRecord withStatus(DeviceRecord d, String status) {
+        return new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(), d.tokenHash(), d.endpoints(),
+                d.nat(), d.metadata(), status, d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial());
+    }
+
+    @Test
     void everyMessageSurvivesSerialization() {
         SerializationTestKit serialization = new SerializationTestKit(TEST_KIT.system());
         TestProbe<Device.Reply> probe = TEST_KIT.createTestProbe();
@@ -158,7 +182,8 @@ class DeviceTest {
                 new Device.Register(record, probe.ref()), new Device.Get(probe.ref()),
                 new Device.Report(STUN, NAT, 1, probe.ref()), new Device.Observe(STUN.get(0), 1, probe.ref()),
                 new Device.Patch("h", Map.of("a", "b"), probe.ref()), new Device.Revoke(probe.ref()),
-                new Device.Delete(probe.ref()), new Device.OrganizationUpdated(STUN, NAT), new Device.Prepare(),
+                new Device.Delete(probe.ref()), new Device.OrganizationUpdated(STUN, NAT), new Device.Prepare(), new Device.Approve(probe.ref()),
+                new Device.Approved(6),
                 new Device.Reply(200, null, record, true), new Device.Registered(record),
                 new Device.EndpointsReported(STUN, NAT, 2), new Device.Seen(3), new Device.Patched("h", Map.of()),
                 new Device.Revoked(4), new Device.Deleted(5), new Device.State(record, false));

@@ -93,6 +93,41 @@ class OrganizationTest {
     }
 
     @Test
+    void aKeyThatRequiresApprovalRegistersPendingDevicesThatJoinThePeerMapWhenApproved() {
+        created();
+        org.<Organization.Reply>runCommand(replyTo ->
+                new Organization.CreateKey("gated", "secret-gated", true, 0, 1000, true, replyTo));
+        key("open", true, 0);
+        register("open", "d1", "pk1", 2000);
+        var pending = register("gated", "d2", "pk2", 2000);
+        assertEquals("pending", pending.reply().device().status());
+        assertEquals("100.64.0.2", pending.reply().device().overlayIps().get(0), "its address is reserved");
+        long beforeApproval = org.getState().revision();
+        Organization.PeerMap map = org.<Organization.Reply>runCommand(r -> new Organization.GetPeerMap(0, r))
+                .reply().peerMap();
+        assertEquals(List.of("d1"), map.peers().stream().map(p -> p.id()).toList(), "pending devices are no one's peer");
+        assertEquals(404, org.<Organization.Reply>runCommand(r -> new Organization.ReportEndpoints("d2", List.of(),
+                null, 1, r)).reply().status(), "the organization takes no reports of a pending device");
+
+        var approved = org.<Organization.Reply>runCommand(r -> new Organization.ApproveDevice("d2", r));
+        assertEquals("active", approved.reply().device().status());
+        assertEquals(Organization.DeviceApproved.class, approved.event().getClass());
+        Organization.PeerMap delta = org.<Organization.Reply>runCommand(r ->
+                new Organization.GetPeerMap(beforeApproval, r)).reply().peerMap();
+        assertEquals(List.of("d2"), delta.peers().stream().map(p -> p.id()).toList(), "approval is a peer-map change");
+        assertTrue(org.<Organization.Reply>runCommand(r -> new Organization.ApproveDevice("d2", r)).hasNoEvents(),
+                "approving again changes nothing");
+        org.<Organization.Reply>runCommand(r -> new Organization.RevokeDevice("d2", r));
+        assertEquals(409, org.<Organization.Reply>runCommand(r -> new Organization.ApproveDevice("d2", r))
+                .reply().status(), "a revoked device stays revoked");
+        assertEquals(404, org.<Organization.Reply>runCommand(r -> new Organization.ApproveDevice("d9", r))
+                .reply().status());
+        org.restart();
+        assertTrue(org.getState().keys().get("gated").approvalRequired());
+        assertFalse(org.getState().keys().get("open").approvalRequired());
+    }
+
+    @Test
     void revokedKeysRegisterNothing() {
         created();
         key("k", true, 0);

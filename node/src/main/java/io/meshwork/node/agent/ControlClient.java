@@ -20,16 +20,30 @@ public final class ControlClient {
 
     /** Control answered with an error, or could not be reached. */
     public static final class ControlException extends IOException {
+        /** The {@code code} control gives a device that is registered but not approved yet. */
+        static final String PENDING_APPROVAL = "pending_approval";
+
         final int status;
+        final String code;
 
         ControlException(int status, String message) {
-            super(message);
-            this.status = status;
+            this(status, null, message);
         }
 
-        /** 4xx: asking again will not help (bad key, revoked device). */
+        ControlException(int status, String code, String message) {
+            super(message);
+            this.status = status;
+            this.code = code;
+        }
+
+        /** The device is registered but waits for an administrator to approve it: ask again later. */
+        public boolean isPendingApproval() {
+            return PENDING_APPROVAL.equals(code);
+        }
+
+        /** 4xx: asking again will not help (bad key, revoked device); a device waiting for approval will be let in. */
         public boolean isPermanent() {
-            return status >= 400 && status < 500 && status != 408 && status != 429;
+            return status >= 400 && status < 500 && status != 408 && status != 429 && !isPendingApproval();
         }
     }
 
@@ -62,7 +76,14 @@ public final class ControlClient {
             HttpResponse<Stream<String>> response = http.send(request, HttpResponse.BodyHandlers.ofLines());
             if (response.statusCode() != 200) {
                 String body = String.join("\n", response.body().toList());
-                throw new ControlException(response.statusCode(), "peer stream: HTTP " + response.statusCode() + " " + body);
+                String code = null;
+                try {
+                    code = JSON.readTree(body).path("code").asText(null);
+                } catch (IOException ignored) {
+                    // Not JSON: no code.
+                }
+                throw new ControlException(response.statusCode(), code,
+                        "peer stream: HTTP " + response.statusCode() + " " + body);
             }
             try (Stream<String> lines = response.body()) {
                 for (String line : (Iterable<String>) lines::iterator) {

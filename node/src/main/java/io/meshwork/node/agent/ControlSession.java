@@ -40,6 +40,8 @@ public final class ControlSession {
 
     static final Duration FIRST_BACKOFF = Duration.ofMillis(500);
     static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    /** How often a device waiting for approval asks whether it has been let in. */
+    static final Duration PENDING_POLL = Duration.ofSeconds(5);
 
     private final ActorContext<Command> context;
     private final TimerScheduler<Command> timers;
@@ -52,6 +54,8 @@ public final class ControlSession {
     private long generation;
     private Thread stream;
     private Duration backoff = FIRST_BACKOFF;
+    /** Whether "waiting for approval" was logged: once, not every poll. */
+    private boolean pendingLogged;
 
     private ControlSession(ActorContext<Command> context, TimerScheduler<Command> timers, ControlClient control,
             String token, Consumer<PeerMapEvent> apply, Runnable refused, Executor blocking) {
@@ -100,6 +104,16 @@ public final class ControlSession {
                         context.getLog().error("control refused this device ({}); stopping", refusal.getMessage());
                         refused.run();
                         return Behaviors.stopped();
+                    }
+                    if (failure instanceof ControlClient.ControlException waiting && waiting.isPendingApproval()) {
+                        // Not an error: asked again at a steady pace until an administrator approves the device.
+                        if (!pendingLogged) {
+                            context.getLog().warn("this device waits for an administrator to approve it; "
+                                    + "no peers until then (asking every {} s)", PENDING_POLL.toSeconds());
+                            pendingLogged = true;
+                        }
+                        timers.startSingleTimer(Timer.RECONNECT, new Reconnect(), PENDING_POLL);
+                        return Behaviors.same();
                     }
                     context.getLog().warn("peer stream ended ({}); reconnecting in {} ms from revision {}",
                             failure == null ? "closed by control" : failure.toString(), backoff.toMillis(), revision);

@@ -171,6 +171,10 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             identity = new NodeIdentity(options.control().toString(), options.hostname(), privateKey.toBase64(),
                     registration);
             identity.save(stateDirectory);
+            if ("pending".equals(registration.status())) {
+                log.warn("registered as {}; it waits for an administrator to approve it (meshwork admin devices "
+                        + "approve {}) and has no peers until then", registration.id(), registration.id());
+            }
         }
         WireGuardDevice device = new WireGuardDevice(tun,
                 port -> NettyUdpTransport.bind(new InetSocketAddress(port)));

@@ -14,7 +14,9 @@ import java.util.List;
  * @param relays          relays it may use
  * @param stunServers     STUN servers, "host:port"
  * @param observedAddress the source address control saw the request come from
+ * @param status          "active", or "pending" when the key requires an administrator to approve the device first:
+ *                        until then it gets no peers and no one gets it
  */
 public record RegisterResponse(String id, String organizationId, String token, List<String> overlayIps,
         String certificate, String caCertificate, List<RelayInfo> relays, List<String> stunServers,
-        String observedAddress) {}
+        String observedAddress, String status) {}

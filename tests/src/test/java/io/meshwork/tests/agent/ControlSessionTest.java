@@ -113,6 +113,41 @@ class ControlSessionTest {
         }
     }
 
+    @Test
+    void aDeviceWaitingForApprovalKeepsAskingAndGetsItsPeersOnceApproved() throws Exception {
+        Path data = Files.createTempDirectory("mw-session");
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        try (ControlServer server = start(data, port)) {
+            String base = "http://127.0.0.1:" + port;
+            ControlClient client = new ControlClient(URI.create(base));
+            String org = admin(base, "POST", "/api/v1/organizations", "{\"name\":\"gated\"}").get("id").asText();
+            String open = admin(base, "POST", "/api/v1/organizations/" + org + "/keys", "{\"reusable\":true}")
+                    .get("key").asText();
+            String gated = admin(base, "POST", "/api/v1/organizations/" + org + "/keys",
+                    "{\"reusable\":true,\"approvalRequired\":true}").get("key").asText();
+            RegisterResponse member = register(client, open, "member");
+            RegisterResponse newcomer = register(client, gated, "newcomer");
+            assertEquals("pending", newcomer.status());
+
+            LinkedBlockingQueue<PeerMapEvent> events = new LinkedBlockingQueue<>();
+            CountDownLatch refused = new CountDownLatch(1);
+            ActorRef<ControlSession.Command> session = testKit.spawn(ControlSession.create(client, newcomer.token(),
+                    events::add, refused::countDown, Executors.newSingleThreadExecutor()));
+            session.tell(ControlSession.Start.INSTANCE);
+            Thread.sleep(1500);
+            assertEquals(1, refused.getCount(), "waiting for approval is not a refusal");
+            assertTrue(events.isEmpty(), "no peers before approval: " + events);
+
+            admin(base, "POST", "/api/v1/devices/" + newcomer.id() + "/approve", "");
+            PeerMapEvent snapshot = next(events, e -> e.type().equals(PeerMapEvent.SNAPSHOT));
+            assertTrue(snapshot.peers().stream().anyMatch(p -> p.id().equals(member.id())), snapshot.toString());
+            assertEquals(1, refused.getCount());
+        }
+    }
+
     private static ControlServer start(Path data, int port) throws Exception {
         Map<String, Object> overrides = new HashMap<>(Map.of(
                 "meshwork.control.data-dir", data.toString(),
