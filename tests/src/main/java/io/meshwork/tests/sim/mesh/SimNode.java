@@ -1,5 +1,8 @@
 package io.meshwork.tests.sim.mesh;
 
+import io.meshwork.node.agent.EndpointDiscovery;
+import io.meshwork.node.agent.EndpointReports;
+import io.meshwork.node.agent.PeerFacts;
 import io.meshwork.node.netcheck.NatProber;
 import io.meshwork.node.netcheck.NetcheckResult;
 import io.meshwork.node.relay.RelayClient;
@@ -14,8 +17,10 @@ import io.meshwork.node.tunnel.TunnelSettings;
 import io.meshwork.node.tunnel.TunnelStatus;
 import io.meshwork.node.tunnel.TunnelSupervisor;
 import io.meshwork.protocol.demux.DatagramKind;
+import io.meshwork.protocol.api.EndpointReport;
+import io.meshwork.protocol.api.PeerInfo;
+import io.meshwork.protocol.api.PeerMapEvent;
 import io.meshwork.protocol.nat.NatReport;
-import io.meshwork.protocol.path.NatPolicy;
 import io.meshwork.protocol.probe.ProbeCodec;
 import io.meshwork.protocol.probe.ProbeMessage;
 import io.meshwork.protocol.relay.RelayFrame.Transport;
@@ -26,16 +31,19 @@ import io.meshwork.tests.sim.Host;
 import io.meshwork.tests.sim.PekkoSimScheduler;
 import io.meshwork.tests.sim.VirtualTransport;
 import java.math.BigInteger;
+import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -46,6 +54,10 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
  * socket. What the node agent does with WireGuard is modelled by WireGuard-shaped data datagrams sent on the path
  * the tunnel chose (to the endpoint, or through the relay), so a test can check that the chosen path really
  * carries traffic through the NATs both ways.
+ *
+ * <p>Its peers come from {@link SimControl} as the agent's come from control: the node reports each netcheck as
+ * the agent does ({@link EndpointReports}), follows its peer-map stream, and hands each peer to its tunnels through
+ * {@link PeerFacts}, the agent's own reading of a peer-map entry.
  */
 public final class SimNode {
 
@@ -63,16 +75,21 @@ public final class SimNode {
     private final VirtualTransport socket;
     private final ProbeRouter probes;
     private final ActorRef<TunnelSupervisor.Command> supervisor;
-    private final Map<Key, SimNode> peers = new LinkedHashMap<>();
+    /** The peer map as the stream has delivered it, by device id. */
+    private final Map<String, PeerInfo> peers = new LinkedHashMap<>();
+    private final Set<Key> peerKeys = new LinkedHashSet<>();
+    private final List<PeerMapEvent> peerMapEvents = new ArrayList<>();
     private final Map<Key, TunnelStatus> statuses = new HashMap<>();
     private final Map<Key, Duration> firstDirect = new HashMap<>();
     private final Map<Key, InetSocketAddress> directEndpoint = new HashMap<>();
     private final Map<Key, Integer> dataReceived = new HashMap<>();
-    private final List<SimNode> watchers = new ArrayList<>();
     private RelayClient relay;
     private RelayStatus relayStatus;
-    private TunnelPeer facts;
     private NatReport nat;
+    private EndpointDiscovery.Discovered discovered;
+    private SimControl control;
+    private String deviceId;
+    private boolean removed;
     private boolean discovering;
     private boolean closed;
 
@@ -92,10 +109,10 @@ public final class SimNode {
         TunnelSupervisor.Wiring wiring = new TunnelSupervisor.Wiring(SimPort::new, this::statusChanged,
                 TunnelSettings.defaults(), mesh.simulation().scheduler()::nowNanos, mesh.seed() * 1000 + index,
                 DispatcherSelector.fromConfig(PekkoSimScheduler.CALLING_THREAD_DISPATCHER));
-        this.facts = lanOnly();
-        this.supervisor = mesh.actors().spawn(TunnelSupervisor.create(wiring, facts), "node-" + name,
+        TunnelPeer self = PeerFacts.forSelf(List.of(), Map.of(), PORT, localAddresses());
+        this.supervisor = mesh.actors().spawn(TunnelSupervisor.create(wiring, self), "node-" + name,
                 DispatcherSelector.fromConfig(PekkoSimScheduler.CALLING_THREAD_DISPATCHER));
-        this.probes = new ProbeRouter(new ProbeCodec(privateKey), peers::containsKey, supervisor);
+        this.probes = new ProbeRouter(new ProbeCodec(privateKey), peerKeys::contains, supervisor);
         socket.register(DatagramKind.PROBE, probes::onDatagram);
         socket.register(DatagramKind.WIREGUARD, (datagram, sender) -> received(datagram));
     }
@@ -115,6 +132,31 @@ public final class SimNode {
     /** The latest NAT report, or null before the first probe finished. */
     public NatReport nat() {
         return nat;
+    }
+
+    /** This node's device id in its organization, or null before it joined one. */
+    public String deviceId() {
+        return deviceId;
+    }
+
+    /** What the peer map said of {@code peer} last, or null when it holds no such peer. */
+    public PeerInfo peerInfo(SimNode peer) {
+        return peer.deviceId == null ? null : peers.get(peer.deviceId);
+    }
+
+    /** Every peer-map event this node received, in order. */
+    public List<PeerMapEvent> peerMapEvents() {
+        return List.copyOf(peerMapEvents);
+    }
+
+    /** The revision of the last peer-map event received, 0 before the first. */
+    public long peerMapRevision() {
+        return peerMapEvents.isEmpty() ? 0 : peerMapEvents.get(peerMapEvents.size() - 1).revision();
+    }
+
+    /** Whether control ended this node's stream because its device was removed. */
+    public boolean removedByControl() {
+        return removed;
     }
 
     /** The tunnel's latest status towards {@code peer}, or null before there is one. */
@@ -196,14 +238,23 @@ public final class SimNode {
         return enrollment.serial();
     }
 
-    /** Starts following {@code peer} in the peer map. */
-    void watch(SimNode peer) {
-        peers.put(peer.publicKey, peer);
-        peer.watchers.add(this);
-        supervisor.tell(new TunnelSupervisor.PeerUpserted(peer.publicKey, peer.facts));
+    /**
+     * Registers with {@code control} in {@code organizationId}, reports the latest discovery if there is one (the
+     * next would anyway) and follows the peer map from its snapshot.
+     */
+    void join(SimControl control, String organizationId) {
+        if (deviceId != null) {
+            throw new IllegalStateException(name + " already belongs to an organization");
+        }
+        this.control = control;
+        this.deviceId = control.register(organizationId, name, publicKey.toBase64());
+        if (discovered != null) {
+            report();
+        }
+        control.follow(deviceId, this::apply, this::removedByControlNow);
     }
 
-    /** Runs netcheck on the node's socket, as the agent does, and publishes the result to the peer map. */
+    /** Runs netcheck on the node's socket, as the agent does, and reports the result to control. */
     void discover() {
         if (discovering || closed) {
             return;
@@ -216,24 +267,72 @@ public final class SimNode {
             discovering = false;
             if (done != null && !closed) {
                 nat = done.report();
-                List<InetSocketAddress> reflexive = new ArrayList<>(nat.publicEndpoints());
-                facts = new TunnelPeer(lanOnly().lan(), reflexive, PORT, new NatPolicy.Side(nat.udpReachable(),
-                        nat.mapping()));
-                supervisor.tell(new TunnelSupervisor.SelfUpdated(facts));
-                watchers.forEach(watcher -> watcher.peerChanged(this));
+                discovered = EndpointReports.fromNetcheck(localAddresses(), PORT, done);
+                supervisor.tell(new TunnelSupervisor.SelfUpdated(PeerFacts.forSelf(discovered.endpoints(),
+                        discovered.nat(), PORT, localAddresses())));
+                if (deviceId != null && !removed) {
+                    report();
+                }
             }
         });
     }
 
-    private void peerChanged(SimNode peer) {
-        if (peers.containsKey(peer.publicKey)) {
-            supervisor.tell(new TunnelSupervisor.PeerUpserted(peer.publicKey, peer.facts));
+    private void report() {
+        control.report(deviceId, new EndpointReport(discovered.endpoints(), discovered.nat()));
+    }
+
+    /** One peer-map event, applied as the agent applies it. */
+    private void apply(PeerMapEvent event) {
+        if (closed) {
+            return;
+        }
+        peerMapEvents.add(event);
+        switch (event.type()) {
+            case PeerMapEvent.SNAPSHOT -> {
+                Set<String> present = new LinkedHashSet<>();
+                event.peers().forEach(peer -> present.add(peer.id()));
+                for (String id : List.copyOf(peers.keySet())) {
+                    if (!present.contains(id)) {
+                        removePeer(id);
+                    }
+                }
+                event.peers().forEach(this::upsertPeer);
+            }
+            case PeerMapEvent.UPSERT -> event.peers().forEach(this::upsertPeer);
+            case PeerMapEvent.REMOVE -> event.removed().forEach(this::removePeer);
+            default -> { }
         }
     }
 
-    private TunnelPeer lanOnly() {
-        return new TunnelPeer(List.of(new InetSocketAddress(host.address(), PORT)), List.of(), PORT,
-                NatPolicy.Side.unknown());
+    private void upsertPeer(PeerInfo info) {
+        if (info.id().equals(deviceId)) {
+            return;
+        }
+        peers.put(info.id(), info);
+        Key key = Key.fromBase64(info.publicKey());
+        peerKeys.add(key);
+        supervisor.tell(new TunnelSupervisor.PeerUpserted(key, PeerFacts.fromPeer(info)));
+    }
+
+    private void removePeer(String id) {
+        PeerInfo info = peers.remove(id);
+        if (info != null) {
+            Key key = Key.fromBase64(info.publicKey());
+            peerKeys.remove(key);
+            supervisor.tell(new TunnelSupervisor.PeerRemoved(key));
+        }
+    }
+
+    /** Control ended the stream: the device is gone, and the node lets go of every peer as the agent stops. */
+    private void removedByControlNow() {
+        removed = true;
+        List.copyOf(peers.keySet()).forEach(this::removePeer);
+    }
+
+    /** The host's IPv4 addresses, as the agent lists its interfaces' addresses. */
+    private List<String> localAddresses() {
+        return host.addresses().stream().filter(address -> address instanceof Inet4Address)
+                .map(address -> address.getHostAddress()).toList();
     }
 
     private void statusChanged(Key peer, TunnelStatus status) {
