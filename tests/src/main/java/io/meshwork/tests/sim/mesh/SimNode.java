@@ -4,7 +4,6 @@ import io.meshwork.node.agent.EndpointDiscovery;
 import io.meshwork.node.agent.EndpointReports;
 import io.meshwork.node.agent.PeerFacts;
 import io.meshwork.node.netcheck.NatProber;
-import io.meshwork.node.netcheck.NetcheckResult;
 import io.meshwork.node.relay.RelayClient;
 import io.meshwork.node.relay.RelayClientConfig;
 import io.meshwork.node.relay.RelayClientRuntime;
@@ -45,6 +44,7 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 
@@ -55,15 +55,17 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
  * the tunnel chose (to the endpoint, or through the relay), so a test can check that the chosen path really
  * carries traffic through the NATs both ways.
  *
- * <p>Its peers come from {@link SimControl} as the agent's come from control: the node reports each netcheck as
- * the agent does ({@link EndpointReports}), follows its peer-map stream, and hands each peer to its tunnels through
- * {@link PeerFacts}, the agent's own reading of a peer-map entry.
+ * <p>Its peers come from {@link SimControl} as the agent's come from control: the agent's {@link EndpointDiscovery}
+ * probes (at start, every {@link #PROBE_INTERVAL}, when the host's address changes, when a direct path died), each
+ * netcheck is reported as the agent reports it ({@link EndpointReports}), and the node follows its peer-map stream
+ * and hands each peer to its tunnels through {@link PeerFacts}, the agent's own reading of a peer-map entry.
  */
 public final class SimNode {
 
     /** The port every node's socket binds, as WireGuard's listen port. */
     public static final int PORT = 51820;
-    private static final Duration REDISCOVERY_DEBOUNCE = Duration.ofMillis(500);
+    /** How often a node probes its endpoints again, as {@code node up} does by default. */
+    public static final Duration PROBE_INTERVAL = Duration.ofSeconds(30);
 
     private final SimMesh mesh;
     private final String name;
@@ -90,7 +92,7 @@ public final class SimNode {
     private SimControl control;
     private String deviceId;
     private boolean removed;
-    private boolean discovering;
+    private ActorRef<EndpointDiscovery.Command> discovery;
     private boolean closed;
 
     SimNode(SimMesh mesh, String name, Host host, int index, SimMesh.Credentials credentials) {
@@ -230,7 +232,9 @@ public final class SimNode {
                 relayStatus = status;
             }
         }, RelayClientConfig.defaults(), runtime);
-        discover();
+        discovery = mesh.actors().spawn(EndpointDiscovery.createAsync(this::probe, this::localAddresses,
+                        PROBE_INTERVAL, this::discovered), "discovery-" + name,
+                DispatcherSelector.fromConfig(PekkoSimScheduler.CALLING_THREAD_DISPATCHER));
     }
 
     /** The certificate serial the relay knows this node's device by. */
@@ -254,27 +258,32 @@ public final class SimNode {
         control.follow(deviceId, this::apply, this::removedByControlNow);
     }
 
-    /** Runs netcheck on the node's socket, as the agent does, and reports the result to control. */
-    void discover() {
-        if (discovering || closed) {
+    /** One netcheck on the node's socket, turned into the report the agent sends ({@link EndpointReports}). */
+    private CompletionStage<EndpointDiscovery.Discovered> probe() {
+        if (closed) {
+            return CompletableFuture.failedFuture(new IllegalStateException(name + " is closed"));
+        }
+        List<String> localAddresses = localAddresses();
+        NatProber prober = new NatProber(socket, mesh.simulation().executor());
+        return prober.probe(mesh.stunServers(), NatProber.DEFAULT_TIMEOUT)
+                .whenComplete((done, failure) -> prober.close())
+                .thenApply(result -> {
+                    nat = result.report();
+                    return EndpointReports.fromNetcheck(localAddresses, PORT, result);
+                });
+    }
+
+    /** A discovery's outcome, handled as the agent handles it: the tunnels learn it, control gets the report. */
+    private void discovered(EndpointDiscovery.Discovered result) {
+        if (closed) {
             return;
         }
-        discovering = true;
-        NatProber prober = new NatProber(socket, mesh.simulation().executor());
-        CompletableFuture<NetcheckResult> result = prober.probe(mesh.stunServers(), NatProber.DEFAULT_TIMEOUT);
-        result.whenComplete((done, failure) -> {
-            prober.close();
-            discovering = false;
-            if (done != null && !closed) {
-                nat = done.report();
-                discovered = EndpointReports.fromNetcheck(localAddresses(), PORT, done);
-                supervisor.tell(new TunnelSupervisor.SelfUpdated(PeerFacts.forSelf(discovered.endpoints(),
-                        discovered.nat(), PORT, localAddresses())));
-                if (deviceId != null && !removed) {
-                    report();
-                }
-            }
-        });
+        discovered = result;
+        supervisor.tell(new TunnelSupervisor.SelfUpdated(PeerFacts.forSelf(result.endpoints(), result.nat(), PORT,
+                localAddresses())));
+        if (deviceId != null && !removed) {
+            report();
+        }
     }
 
     private void report() {
@@ -368,7 +377,6 @@ public final class SimNode {
     /** The tunnel's hands on this simulated node. */
     private final class SimPort implements TunnelPort {
         private final Key peer;
-        private boolean rediscoveryQueued;
 
         SimPort(Key peer) {
             this.peer = peer;
@@ -396,12 +404,8 @@ public final class SimNode {
 
         @Override
         public void rediscoverEndpoints() {
-            if (!rediscoveryQueued) {
-                rediscoveryQueued = true;
-                mesh.simulation().at(REDISCOVERY_DEBOUNCE, () -> {
-                    rediscoveryQueued = false;
-                    discover();
-                });
+            if (!closed) {
+                discovery.tell(new EndpointDiscovery.ProbeNow("a direct path died"));
             }
         }
 
