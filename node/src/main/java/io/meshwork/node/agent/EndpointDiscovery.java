@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -45,21 +46,19 @@ public final class EndpointDiscovery {
     public record Discovered(List<Endpoint> endpoints, Map<String, Object> nat, Set<String> publicIps) {}
 
     private final ActorContext<Command> context;
-    private final Supplier<Discovered> probe;
+    private final Supplier<CompletionStage<Discovered>> probe;
     private final Supplier<List<String>> localAddresses;
     private final Consumer<Discovered> publish;
-    private final Executor blocking;
     private boolean inFlight;
     private boolean again;
     private List<String> lastAddresses;
 
-    private EndpointDiscovery(ActorContext<Command> context, Supplier<Discovered> probe,
-            Supplier<List<String>> localAddresses, Consumer<Discovered> publish, Executor blocking) {
+    private EndpointDiscovery(ActorContext<Command> context, Supplier<CompletionStage<Discovered>> probe,
+            Supplier<List<String>> localAddresses, Consumer<Discovered> publish) {
         this.context = context;
         this.probe = probe;
         this.localAddresses = localAddresses;
         this.publish = publish;
-        this.blocking = blocking;
     }
 
     /**
@@ -69,8 +68,19 @@ public final class EndpointDiscovery {
      */
     public static Behavior<Command> create(Supplier<Discovered> probe, Supplier<List<String>> localAddresses,
             Duration interval, Consumer<Discovered> publish, Executor blocking) {
+        return createAsync(() -> CompletableFuture.supplyAsync(probe, blocking), localAddresses, interval, publish);
+    }
+
+    /**
+     * As {@link #create}, for a probe that does not block: it answers with a stage that completes when the
+     * discovery is done (the in-JVM simulation probes on virtual time this way).
+     *
+     * @param probe starts one discovery
+     */
+    public static Behavior<Command> createAsync(Supplier<CompletionStage<Discovered>> probe,
+            Supplier<List<String>> localAddresses, Duration interval, Consumer<Discovered> publish) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
-            EndpointDiscovery discovery = new EndpointDiscovery(context, probe, localAddresses, publish, blocking);
+            EndpointDiscovery discovery = new EndpointDiscovery(context, probe, localAddresses, publish);
             timers.startTimerWithFixedDelay(Timer.PROBE, new Fire(Timer.PROBE), interval);
             timers.startTimerWithFixedDelay(Timer.ADDRESS_CHECK, new Fire(Timer.ADDRESS_CHECK), ADDRESS_CHECK);
             discovery.lastAddresses = localAddresses.get();
@@ -122,6 +132,12 @@ public final class EndpointDiscovery {
         }
         inFlight = true;
         context.getLog().debug("probing endpoints: {}", why);
-        context.pipeToSelf(CompletableFuture.supplyAsync(probe, blocking), Probed::new);
+        CompletionStage<Discovered> probing;
+        try {
+            probing = probe.get();
+        } catch (RuntimeException e) {
+            probing = CompletableFuture.failedFuture(e);
+        }
+        context.pipeToSelf(probing, Probed::new);
     }
 }

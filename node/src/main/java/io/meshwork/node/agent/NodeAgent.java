@@ -1,7 +1,5 @@
 package io.meshwork.node.agent;
 
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.meshwork.node.dataplane.Addresses;
 import io.meshwork.node.dataplane.AllowedIps;
 import io.meshwork.node.dataplane.Peer;
@@ -17,8 +15,6 @@ import io.meshwork.node.tunnel.TunnelSettings;
 import io.meshwork.node.tunnel.TunnelStatus;
 import io.meshwork.node.tunnel.TunnelSupervisor;
 import io.meshwork.protocol.demux.DatagramKind;
-import io.meshwork.protocol.nat.MappingBehavior;
-import io.meshwork.protocol.path.NatPolicy;
 import io.meshwork.protocol.probe.ProbeCodec;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -30,7 +26,6 @@ import io.meshwork.node.local.NodeStatus;
 import io.meshwork.node.local.PingReply;
 import io.meshwork.node.netcheck.HostPort;
 import io.meshwork.node.netcheck.NatProber;
-import io.meshwork.node.netcheck.NetcheckReportFormat;
 import io.meshwork.node.netcheck.NetcheckResult;
 import io.meshwork.node.transport.NettyUdpTransport;
 import io.meshwork.node.uapi.UapiServer;
@@ -92,7 +87,6 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             Duration probeInterval) {}
 
     private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int PERSISTENT_KEEPALIVE_SECONDS = 25;
     private static final Duration PING_TIMEOUT = Duration.ofSeconds(2);
 
@@ -272,11 +266,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
     /** Runs one discovery on the WireGuard socket (blocking: STUN round trips). */
     private EndpointDiscovery.Discovered discover() {
-        List<Endpoint> endpoints = new ArrayList<>();
         int port = device.listenPort();
-        for (String ip : localAddressesOrNone()) {
-            endpoints.add(new Endpoint(ip + ":" + port, "local"));
-        }
+        List<String> localAddresses = localAddressesOrNone();
         List<InetSocketAddress> servers = new ArrayList<>();
         for (String server : identity.registration().stunServers()) {
             try {
@@ -286,19 +277,14 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             }
         }
         if (servers.isEmpty()) {
-            return new EndpointDiscovery.Discovered(endpoints, Map.of(), Set.of());
+            return EndpointReports.withoutStun(localAddresses, port);
         }
         try (NatProber prober = new NatProber(device.transport(), scheduler)) {
             NetcheckResult result = prober.probe(servers, Duration.ofSeconds(4)).get(10, TimeUnit.SECONDS);
-            Set<String> publicIps = new LinkedHashSet<>();
-            for (InetSocketAddress mapped : result.report().publicEndpoints()) {
-                endpoints.add(new Endpoint(NetcheckReportFormat.address(mapped), "stun"));
-                publicIps.add(mapped.getAddress().getHostAddress());
-            }
-            Map<String, Object> nat = JSON.readValue(NetcheckReportFormat.json(result), new TypeReference<>() {});
-            ownPublicIps = publicIps;
-            natReport = nat;
-            return new EndpointDiscovery.Discovered(endpoints, nat, publicIps);
+            EndpointDiscovery.Discovered discovered = EndpointReports.fromNetcheck(localAddresses, port, result);
+            ownPublicIps = discovered.publicIps();
+            natReport = discovered.nat();
+            return discovered;
         } catch (Exception e) {
             throw new java.util.concurrent.CompletionException(e);
         }
@@ -312,55 +298,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     }
 
     private TunnelPeer selfFacts(List<Endpoint> endpoints, Map<String, Object> nat) {
-        List<InetSocketAddress> lan = new ArrayList<>();
-        List<InetSocketAddress> reflexive = new ArrayList<>();
-        if (endpoints.isEmpty()) {
-            for (String ip : localAddressesOrNone()) {
-                lan.add(new InetSocketAddress(ip, device.listenPort()));
-            }
-        }
-        split(endpoints, lan, reflexive);
-        return new TunnelPeer(lan, reflexive, device.listenPort(), natSide(nat));
-    }
-
-    /** What the peer map says of a peer, as its tunnel needs it. */
-    private static TunnelPeer peerFacts(PeerInfo info) {
-        List<InetSocketAddress> lan = new ArrayList<>();
-        List<InetSocketAddress> reflexive = new ArrayList<>();
-        split(info.endpoints() == null ? List.of() : info.endpoints(), lan, reflexive);
-        int localPort = lan.isEmpty() ? 0 : lan.get(0).getPort();
-        return new TunnelPeer(lan, reflexive, localPort, natSide(info.nat()));
-    }
-
-    private static void split(List<Endpoint> endpoints, List<InetSocketAddress> lan, List<InetSocketAddress> reflexive) {
-        for (Endpoint endpoint : endpoints) {
-            InetSocketAddress address;
-            try {
-                address = Addresses.parseEndpoint(endpoint.address());
-            } catch (IllegalArgumentException e) {
-                log.debug("ignoring endpoint {}: {}", endpoint.address(), e.getMessage());
-                continue;
-            }
-            if (endpoint.source().equals("local")) {
-                lan.add(address);
-            } else if (!reflexive.contains(address)) {
-                reflexive.add(address);
-            }
-        }
-    }
-
-    private static NatPolicy.Side natSide(Map<String, Object> nat) {
-        if (nat == null || nat.isEmpty()) {
-            return NatPolicy.Side.unknown();
-        }
-        boolean udp = !Boolean.FALSE.equals(nat.get("udp"));
-        MappingBehavior mapping;
-        try {
-            mapping = MappingBehavior.valueOf(String.valueOf(nat.get("mapping")));
-        } catch (IllegalArgumentException e) {
-            mapping = MappingBehavior.UNKNOWN;
-        }
-        return new NatPolicy.Side(udp, mapping);
+        return PeerFacts.forSelf(endpoints, nat, device.listenPort(), localAddressesOrNone());
     }
 
     // ---- tunnels -----------------------------------------------------------------------------------------
@@ -468,7 +406,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         }
         device.pinPath(peer, true);
         device.setPersistentKeepalive(peer, PERSISTENT_KEEPALIVE_SECONDS);
-        tunnels.tell(new TunnelSupervisor.PeerUpserted(key, peerFacts(info)));
+        tunnels.tell(new TunnelSupervisor.PeerUpserted(key, PeerFacts.fromPeer(info)));
     }
 
     private void remove(String id, ActorRef<TunnelSupervisor.Command> tunnels) {

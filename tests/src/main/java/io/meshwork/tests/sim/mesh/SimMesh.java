@@ -15,8 +15,9 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 /**
  * The node's real path logic ({@link io.meshwork.node.tunnel.TunnelSupervisor} and its PeerTunnel actors, the
  * probe codec, the NAT prober, the relay client) on a simulated internet: an RFC 5780 STUN server on two public
- * IPs, the real relay ({@link SimRelay}), an in-memory peer map, and nodes behind simulated NATs. Everything runs
- * on one virtual clock, actors on the thread driving it, so one seed gives one run.
+ * IPs, the real relay ({@link SimRelay}), an in-memory control that keeps each organization's peer map and streams
+ * it with the real API's messages ({@link SimControl}), and nodes behind simulated NATs. Everything runs on one
+ * virtual clock, actors on the thread driving it, so one seed gives one run.
  *
  * <pre>{@code
  * try (SimMesh mesh = SimMesh.withSeed(7)) {
@@ -48,6 +49,7 @@ public final class SimMesh implements AutoCloseable {
     private final ActorTestKit actors;
     private final SimStunServer stun;
     private final SimRelay relay;
+    private final SimControl control;
     private final List<SimNode> nodes = new ArrayList<>();
 
     private SimMesh(long seed) {
@@ -58,6 +60,7 @@ public final class SimMesh implements AutoCloseable {
         this.stun = SimStunServer.rfc5780(simulation.network(), "stun", "203.0.113.10", "203.0.113.11",
                 SimStunServer.DEFAULT_PORT);
         this.relay = new SimRelay(simulation, RELAY_DELAY);
+        this.control = new SimControl(simulation);
     }
 
     public static SimMesh withSeed(long seed) {
@@ -78,17 +81,34 @@ public final class SimMesh implements AutoCloseable {
     }
 
     /**
-     * Makes {@code members} one organization: each learns the others from the peer map, and learns again
-     * whenever one reports new endpoints.
+     * Makes {@code members} a new organization: each registers with control and follows the peer map, so it learns
+     * the others from its snapshot and learns again whenever one reports new endpoints. A node joins one
+     * organization only. Returns the organization's id.
      */
-    public void group(SimNode... members) {
+    public String group(SimNode... members) {
         for (SimNode member : members) {
-            for (SimNode other : members) {
-                if (member != other) {
-                    member.watch(other);
-                }
+            if (member.deviceId() != null) {
+                throw new IllegalStateException(member + " already belongs to an organization");
             }
         }
+        String organizationId = control.createOrganization();
+        for (SimNode member : members) {
+            member.join(control, organizationId);
+        }
+        return organizationId;
+    }
+
+    /**
+     * Deletes {@code node}'s device from its organization at control: its peers get a removal on their streams
+     * and drop their tunnels to it, and its own stream ends.
+     */
+    public void removeFromOrganization(SimNode node) {
+        control.remove(node.deviceId());
+    }
+
+    /** The in-memory control: organizations, devices, revisions. */
+    public SimControl control() {
+        return control;
     }
 
     /**

@@ -1,7 +1,9 @@
 package io.meshwork.tests.sim.mesh;
 
+import io.meshwork.node.agent.EndpointDiscovery;
+import io.meshwork.node.agent.EndpointReports;
+import io.meshwork.node.agent.PeerFacts;
 import io.meshwork.node.netcheck.NatProber;
-import io.meshwork.node.netcheck.NetcheckResult;
 import io.meshwork.node.relay.RelayClient;
 import io.meshwork.node.relay.RelayClientConfig;
 import io.meshwork.node.relay.RelayClientRuntime;
@@ -14,8 +16,10 @@ import io.meshwork.node.tunnel.TunnelSettings;
 import io.meshwork.node.tunnel.TunnelStatus;
 import io.meshwork.node.tunnel.TunnelSupervisor;
 import io.meshwork.protocol.demux.DatagramKind;
+import io.meshwork.protocol.api.EndpointReport;
+import io.meshwork.protocol.api.PeerInfo;
+import io.meshwork.protocol.api.PeerMapEvent;
 import io.meshwork.protocol.nat.NatReport;
-import io.meshwork.protocol.path.NatPolicy;
 import io.meshwork.protocol.probe.ProbeCodec;
 import io.meshwork.protocol.probe.ProbeMessage;
 import io.meshwork.protocol.relay.RelayFrame.Transport;
@@ -26,17 +30,21 @@ import io.meshwork.tests.sim.Host;
 import io.meshwork.tests.sim.PekkoSimScheduler;
 import io.meshwork.tests.sim.VirtualTransport;
 import java.math.BigInteger;
+import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 
@@ -46,12 +54,18 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
  * socket. What the node agent does with WireGuard is modelled by WireGuard-shaped data datagrams sent on the path
  * the tunnel chose (to the endpoint, or through the relay), so a test can check that the chosen path really
  * carries traffic through the NATs both ways.
+ *
+ * <p>Its peers come from {@link SimControl} as the agent's come from control: the agent's {@link EndpointDiscovery}
+ * probes (at start, every {@link #PROBE_INTERVAL}, when the host's address changes, when a direct path died), each
+ * netcheck is reported as the agent reports it ({@link EndpointReports}), and the node follows its peer-map stream
+ * and hands each peer to its tunnels through {@link PeerFacts}, the agent's own reading of a peer-map entry.
  */
 public final class SimNode {
 
     /** The port every node's socket binds, as WireGuard's listen port. */
     public static final int PORT = 51820;
-    private static final Duration REDISCOVERY_DEBOUNCE = Duration.ofMillis(500);
+    /** How often a node probes its endpoints again, as {@code node up} does by default. */
+    public static final Duration PROBE_INTERVAL = Duration.ofSeconds(30);
 
     private final SimMesh mesh;
     private final String name;
@@ -63,17 +77,22 @@ public final class SimNode {
     private final VirtualTransport socket;
     private final ProbeRouter probes;
     private final ActorRef<TunnelSupervisor.Command> supervisor;
-    private final Map<Key, SimNode> peers = new LinkedHashMap<>();
+    /** The peer map as the stream has delivered it, by device id. */
+    private final Map<String, PeerInfo> peers = new LinkedHashMap<>();
+    private final Set<Key> peerKeys = new LinkedHashSet<>();
+    private final List<PeerMapEvent> peerMapEvents = new ArrayList<>();
     private final Map<Key, TunnelStatus> statuses = new HashMap<>();
     private final Map<Key, Duration> firstDirect = new HashMap<>();
     private final Map<Key, InetSocketAddress> directEndpoint = new HashMap<>();
     private final Map<Key, Integer> dataReceived = new HashMap<>();
-    private final List<SimNode> watchers = new ArrayList<>();
     private RelayClient relay;
     private RelayStatus relayStatus;
-    private TunnelPeer facts;
     private NatReport nat;
-    private boolean discovering;
+    private EndpointDiscovery.Discovered discovered;
+    private SimControl control;
+    private String deviceId;
+    private boolean removed;
+    private ActorRef<EndpointDiscovery.Command> discovery;
     private boolean closed;
 
     SimNode(SimMesh mesh, String name, Host host, int index, SimMesh.Credentials credentials) {
@@ -92,10 +111,10 @@ public final class SimNode {
         TunnelSupervisor.Wiring wiring = new TunnelSupervisor.Wiring(SimPort::new, this::statusChanged,
                 TunnelSettings.defaults(), mesh.simulation().scheduler()::nowNanos, mesh.seed() * 1000 + index,
                 DispatcherSelector.fromConfig(PekkoSimScheduler.CALLING_THREAD_DISPATCHER));
-        this.facts = lanOnly();
-        this.supervisor = mesh.actors().spawn(TunnelSupervisor.create(wiring, facts), "node-" + name,
+        TunnelPeer self = PeerFacts.forSelf(List.of(), Map.of(), PORT, localAddresses());
+        this.supervisor = mesh.actors().spawn(TunnelSupervisor.create(wiring, self), "node-" + name,
                 DispatcherSelector.fromConfig(PekkoSimScheduler.CALLING_THREAD_DISPATCHER));
-        this.probes = new ProbeRouter(new ProbeCodec(privateKey), peers::containsKey, supervisor);
+        this.probes = new ProbeRouter(new ProbeCodec(privateKey), peerKeys::contains, supervisor);
         socket.register(DatagramKind.PROBE, probes::onDatagram);
         socket.register(DatagramKind.WIREGUARD, (datagram, sender) -> received(datagram));
     }
@@ -115,6 +134,31 @@ public final class SimNode {
     /** The latest NAT report, or null before the first probe finished. */
     public NatReport nat() {
         return nat;
+    }
+
+    /** This node's device id in its organization, or null before it joined one. */
+    public String deviceId() {
+        return deviceId;
+    }
+
+    /** What the peer map said of {@code peer} last, or null when it holds no such peer. */
+    public PeerInfo peerInfo(SimNode peer) {
+        return peer.deviceId == null ? null : peers.get(peer.deviceId);
+    }
+
+    /** Every peer-map event this node received, in order. */
+    public List<PeerMapEvent> peerMapEvents() {
+        return List.copyOf(peerMapEvents);
+    }
+
+    /** The revision of the last peer-map event received, 0 before the first. */
+    public long peerMapRevision() {
+        return peerMapEvents.isEmpty() ? 0 : peerMapEvents.get(peerMapEvents.size() - 1).revision();
+    }
+
+    /** Whether control ended this node's stream because its device was removed. */
+    public boolean removedByControl() {
+        return removed;
     }
 
     /** The tunnel's latest status towards {@code peer}, or null before there is one. */
@@ -188,7 +232,9 @@ public final class SimNode {
                 relayStatus = status;
             }
         }, RelayClientConfig.defaults(), runtime);
-        discover();
+        discovery = mesh.actors().spawn(EndpointDiscovery.createAsync(this::probe, this::localAddresses,
+                        PROBE_INTERVAL, this::discovered), "discovery-" + name,
+                DispatcherSelector.fromConfig(PekkoSimScheduler.CALLING_THREAD_DISPATCHER));
     }
 
     /** The certificate serial the relay knows this node's device by. */
@@ -196,44 +242,106 @@ public final class SimNode {
         return enrollment.serial();
     }
 
-    /** Starts following {@code peer} in the peer map. */
-    void watch(SimNode peer) {
-        peers.put(peer.publicKey, peer);
-        peer.watchers.add(this);
-        supervisor.tell(new TunnelSupervisor.PeerUpserted(peer.publicKey, peer.facts));
+    /**
+     * Registers with {@code control} in {@code organizationId}, reports the latest discovery if there is one (the
+     * next would anyway) and follows the peer map from its snapshot.
+     */
+    void join(SimControl control, String organizationId) {
+        if (deviceId != null) {
+            throw new IllegalStateException(name + " already belongs to an organization");
+        }
+        this.control = control;
+        this.deviceId = control.register(organizationId, name, publicKey.toBase64());
+        if (discovered != null) {
+            report();
+        }
+        control.follow(deviceId, this::apply, this::removedByControlNow);
     }
 
-    /** Runs netcheck on the node's socket, as the agent does, and publishes the result to the peer map. */
-    void discover() {
-        if (discovering || closed) {
+    /** One netcheck on the node's socket, turned into the report the agent sends ({@link EndpointReports}). */
+    private CompletionStage<EndpointDiscovery.Discovered> probe() {
+        if (closed) {
+            return CompletableFuture.failedFuture(new IllegalStateException(name + " is closed"));
+        }
+        List<String> localAddresses = localAddresses();
+        NatProber prober = new NatProber(socket, mesh.simulation().executor());
+        return prober.probe(mesh.stunServers(), NatProber.DEFAULT_TIMEOUT)
+                .whenComplete((done, failure) -> prober.close())
+                .thenApply(result -> {
+                    nat = result.report();
+                    return EndpointReports.fromNetcheck(localAddresses, PORT, result);
+                });
+    }
+
+    /** A discovery's outcome, handled as the agent handles it: the tunnels learn it, control gets the report. */
+    private void discovered(EndpointDiscovery.Discovered result) {
+        if (closed) {
             return;
         }
-        discovering = true;
-        NatProber prober = new NatProber(socket, mesh.simulation().executor());
-        CompletableFuture<NetcheckResult> result = prober.probe(mesh.stunServers(), NatProber.DEFAULT_TIMEOUT);
-        result.whenComplete((done, failure) -> {
-            prober.close();
-            discovering = false;
-            if (done != null && !closed) {
-                nat = done.report();
-                List<InetSocketAddress> reflexive = new ArrayList<>(nat.publicEndpoints());
-                facts = new TunnelPeer(lanOnly().lan(), reflexive, PORT, new NatPolicy.Side(nat.udpReachable(),
-                        nat.mapping()));
-                supervisor.tell(new TunnelSupervisor.SelfUpdated(facts));
-                watchers.forEach(watcher -> watcher.peerChanged(this));
-            }
-        });
-    }
-
-    private void peerChanged(SimNode peer) {
-        if (peers.containsKey(peer.publicKey)) {
-            supervisor.tell(new TunnelSupervisor.PeerUpserted(peer.publicKey, peer.facts));
+        discovered = result;
+        supervisor.tell(new TunnelSupervisor.SelfUpdated(PeerFacts.forSelf(result.endpoints(), result.nat(), PORT,
+                localAddresses())));
+        if (deviceId != null && !removed) {
+            report();
         }
     }
 
-    private TunnelPeer lanOnly() {
-        return new TunnelPeer(List.of(new InetSocketAddress(host.address(), PORT)), List.of(), PORT,
-                NatPolicy.Side.unknown());
+    private void report() {
+        control.report(deviceId, new EndpointReport(discovered.endpoints(), discovered.nat()));
+    }
+
+    /** One peer-map event, applied as the agent applies it. */
+    private void apply(PeerMapEvent event) {
+        if (closed) {
+            return;
+        }
+        peerMapEvents.add(event);
+        switch (event.type()) {
+            case PeerMapEvent.SNAPSHOT -> {
+                Set<String> present = new LinkedHashSet<>();
+                event.peers().forEach(peer -> present.add(peer.id()));
+                for (String id : List.copyOf(peers.keySet())) {
+                    if (!present.contains(id)) {
+                        removePeer(id);
+                    }
+                }
+                event.peers().forEach(this::upsertPeer);
+            }
+            case PeerMapEvent.UPSERT -> event.peers().forEach(this::upsertPeer);
+            case PeerMapEvent.REMOVE -> event.removed().forEach(this::removePeer);
+            default -> { }
+        }
+    }
+
+    private void upsertPeer(PeerInfo info) {
+        if (info.id().equals(deviceId)) {
+            return;
+        }
+        peers.put(info.id(), info);
+        Key key = Key.fromBase64(info.publicKey());
+        peerKeys.add(key);
+        supervisor.tell(new TunnelSupervisor.PeerUpserted(key, PeerFacts.fromPeer(info)));
+    }
+
+    private void removePeer(String id) {
+        PeerInfo info = peers.remove(id);
+        if (info != null) {
+            Key key = Key.fromBase64(info.publicKey());
+            peerKeys.remove(key);
+            supervisor.tell(new TunnelSupervisor.PeerRemoved(key));
+        }
+    }
+
+    /** Control ended the stream: the device is gone, and the node lets go of every peer as the agent stops. */
+    private void removedByControlNow() {
+        removed = true;
+        List.copyOf(peers.keySet()).forEach(this::removePeer);
+    }
+
+    /** The host's IPv4 addresses, as the agent lists its interfaces' addresses. */
+    private List<String> localAddresses() {
+        return host.addresses().stream().filter(address -> address instanceof Inet4Address)
+                .map(address -> address.getHostAddress()).toList();
     }
 
     private void statusChanged(Key peer, TunnelStatus status) {
@@ -269,7 +377,6 @@ public final class SimNode {
     /** The tunnel's hands on this simulated node. */
     private final class SimPort implements TunnelPort {
         private final Key peer;
-        private boolean rediscoveryQueued;
 
         SimPort(Key peer) {
             this.peer = peer;
@@ -297,12 +404,8 @@ public final class SimNode {
 
         @Override
         public void rediscoverEndpoints() {
-            if (!rediscoveryQueued) {
-                rediscoveryQueued = true;
-                mesh.simulation().at(REDISCOVERY_DEBOUNCE, () -> {
-                    rediscoveryQueued = false;
-                    discover();
-                });
+            if (!closed) {
+                discovery.tell(new EndpointDiscovery.ProbeNow("a direct path died"));
             }
         }
 

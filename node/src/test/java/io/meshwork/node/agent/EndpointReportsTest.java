@@ -1,0 +1,95 @@
+package io.meshwork.node.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.meshwork.node.netcheck.NetcheckResult;
+import io.meshwork.node.netcheck.ServerProbe;
+import io.meshwork.node.tunnel.TunnelPeer;
+import io.meshwork.protocol.api.Endpoint;
+import io.meshwork.protocol.api.PeerInfo;
+import io.meshwork.protocol.nat.ClassicNatType;
+import io.meshwork.protocol.nat.FilteringBehavior;
+import io.meshwork.protocol.nat.MappingBehavior;
+import io.meshwork.protocol.nat.NatReport;
+import io.meshwork.protocol.path.NatPolicy;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class EndpointReportsTest {
+
+    private static final InetSocketAddress STUN = new InetSocketAddress("203.0.113.10", 3478);
+
+    @Test
+    void aNetcheckReportsLocalThenStunEndpointsAndTheReportsFields() {
+        NetcheckResult result = result(new NatReport(true,
+                List.of(new InetSocketAddress("198.51.100.7", 40001), new InetSocketAddress("198.51.100.7", 40002)),
+                MappingBehavior.ADDRESS_AND_PORT_DEPENDENT, FilteringBehavior.ADDRESS_AND_PORT_DEPENDENT,
+                Optional.of(false), Optional.empty(), false, ClassicNatType.SYMMETRIC));
+
+        EndpointDiscovery.Discovered discovered = EndpointReports.fromNetcheck(List.of("10.1.0.11"), 51820, result);
+
+        assertEquals(List.of(new Endpoint("10.1.0.11:51820", "local"), new Endpoint("198.51.100.7:40001", "stun"),
+                new Endpoint("198.51.100.7:40002", "stun")), discovered.endpoints());
+        assertEquals(Set.of("198.51.100.7"), discovered.publicIps());
+        Map<String, Object> nat = discovered.nat();
+        assertEquals(true, nat.get("udp"));
+        assertEquals("ADDRESS_AND_PORT_DEPENDENT", nat.get("mapping"));
+        assertEquals("ADDRESS_AND_PORT_DEPENDENT", nat.get("filtering"));
+        assertEquals(false, nat.get("portPreserving"));
+        assertEquals(true, nat.containsKey("hairpin") && nat.get("hairpin") == null, "unknown is null: " + nat);
+        assertEquals("symmetric", nat.get("classic"));
+        assertEquals(List.of("198.51.100.7:40001", "198.51.100.7:40002"), nat.get("publicEndpoints"));
+    }
+
+    @Test
+    void whatANodeReportsIsWhatItsPeersReadBack() {
+        NetcheckResult result = result(new NatReport(true, List.of(new InetSocketAddress("2001:db8::7", 40001)),
+                MappingBehavior.ENDPOINT_INDEPENDENT, FilteringBehavior.ADDRESS_DEPENDENT, Optional.of(true),
+                Optional.of(false), false, ClassicNatType.RESTRICTED_CONE));
+        EndpointDiscovery.Discovered discovered = EndpointReports.fromNetcheck(List.of("10.1.0.11"), 51820, result);
+
+        TunnelPeer asPeer = PeerFacts.fromPeer(new PeerInfo("o-d1", "laptop", "key", List.of("100.64.0.1"),
+                discovered.endpoints(), discovered.nat(), 0));
+        TunnelPeer asSelf = PeerFacts.forSelf(discovered.endpoints(), discovered.nat(), 51820, List.of("10.1.0.11"));
+
+        assertEquals(List.of(new InetSocketAddress("10.1.0.11", 51820)), asPeer.lan());
+        assertEquals(List.of(new InetSocketAddress("2001:db8::7", 40001)), asPeer.reflexive());
+        assertEquals(51820, asPeer.localPort());
+        assertEquals(new NatPolicy.Side(true, MappingBehavior.ENDPOINT_INDEPENDENT), asPeer.nat());
+        assertEquals(asSelf, asPeer, "a node and its peers see the same facts of it");
+    }
+
+    @Test
+    void udpBlockedIsReportedAsSuchAndReadBackAsUnreachable() {
+        NetcheckResult result = result(new NatReport(false, List.of(), MappingBehavior.UNKNOWN,
+                FilteringBehavior.UNKNOWN, Optional.empty(), Optional.empty(), false, ClassicNatType.BLOCKED));
+
+        EndpointDiscovery.Discovered discovered = EndpointReports.fromNetcheck(List.of("10.1.0.11"), 51820, result);
+
+        assertEquals(List.of(new Endpoint("10.1.0.11:51820", "local")), discovered.endpoints());
+        assertEquals(Set.of(), discovered.publicIps());
+        assertEquals(new NatPolicy.Side(false, MappingBehavior.UNKNOWN), PeerFacts.natSide(discovered.nat()));
+    }
+
+    @Test
+    void withoutStunOnlyTheLocalEndpointsAndNoReport() {
+        EndpointDiscovery.Discovered discovered = EndpointReports.withoutStun(List.of("10.1.0.11", "fd00::11"), 41641);
+
+        assertEquals(List.of(new Endpoint("10.1.0.11:41641", "local"), new Endpoint("[fd00::11]:41641", "local")),
+                discovered.endpoints());
+        assertEquals(Map.of(), discovered.nat());
+        assertEquals(Set.of(), discovered.publicIps());
+    }
+
+    private static NetcheckResult result(NatReport report) {
+        return new NetcheckResult(report, List.of(new InetSocketAddress("10.1.0.11", 51820)),
+                List.of(new ServerProbe(STUN, report.publicEndpoints().stream().findFirst(), Optional.empty(),
+                        report.udpReachable() ? Optional.of(Duration.ofMillis(12)) : Optional.empty())),
+                Duration.ofMillis(850));
+    }
+}
