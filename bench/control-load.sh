@@ -7,7 +7,9 @@
 # Usage: bench/control-load.sh [DEVICES] [STREAMS] [REPORTERS] [IN_FLIGHT] [FAN_OUT_ROUNDS]
 #        defaults: 10000 1000 2000 32 10
 # MESHWORK_DATABASE=postgres runs on the PostgreSQL of bin/test-postgres (127.0.0.1:5432, role/db/password
-# meshwork) instead of embedded H2. JAVA_HOME picks the JDK; MESHWORK_BENCH_HEAP the heap (default 2g).
+# meshwork) instead of embedded H2. JAVA_HOME picks the JDK (default: Temurin 25 when present, else 17);
+# MESHWORK_BENCH_HEAP the heap (default 2g); MESHWORK_BENCH_WARMUP registrations in another organization before
+# measuring (default 3000, 0 for none: a cold member).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${MESHWORK_DATABASE:-h2}" = postgres ] && [ "$(id -u)" = 0 ]; then
@@ -16,5 +18,10 @@ fi
 mvn -B -q -o -pl control -am test-compile dependency:build-classpath \
     -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath >/dev/null
 classpath="control/target/test-classes:control/target/classes:protocol/target/classes:$(cat control/target/bench.classpath)"
+if [ -z "${JAVA_HOME:-}" ]; then
+    for candidate in /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/java-17-openjdk-amd64; do
+        [ -x "$candidate/bin/java" ] && JAVA_HOME="$candidate" && break
+    done
+fi
 java="${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}/bin/java"
 exec "$java" -Xmx"${MESHWORK_BENCH_HEAP:-2g}" -cp "$classpath" io.meshwork.control.bench.ControlLoadBench "$@"

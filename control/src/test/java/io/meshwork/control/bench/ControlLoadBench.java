@@ -43,6 +43,10 @@ import java.util.function.IntFunction;
  * long one endpoint change takes to reach every stream, restarts the member to time the organization's recovery,
  * and reads the journal's size. Run through {@code bench/control-load.sh}; it prints each number and the run's
  * parameters.
+ *
+ * <p>Before measuring, WARMUP registrations (env {@code MESHWORK_BENCH_WARMUP}, default 3,000) go to another
+ * organization, so the JIT has compiled the paths and the shards exist: the numbers are the member's steady
+ * state, and the warm-up's own rate is printed too, for a cold start.
  */
 public final class ControlLoadBench {
 
@@ -94,6 +98,17 @@ public final class ControlLoadBench {
         long heapBefore;
         try (ControlServer server = ControlServer.start(config)) {
             base = "http://127.0.0.1:" + server.httpAddress().getPort();
+            int warmup = Integer.parseInt(System.getenv().getOrDefault("MESHWORK_BENCH_WARMUP", "3000"));
+            if (warmup > 0) {
+                String warmOrganization = call("POST", "/api/v1/organizations", ADMIN, "{\"name\":\"warm-up\"}")
+                        .body().get("id").asText();
+                String warmKey = call("POST", "/api/v1/organizations/" + warmOrganization + "/keys", ADMIN,
+                        "{\"reusable\":true}").body().get("key").asText();
+                Phase cold = drive(warmup, i -> request("POST", "/api/v1/register", warmKey,
+                        "{\"publicKey\":\"" + randomKey() + "\",\"hostname\":\"warm-" + i + "\"}"), (i, body) -> { });
+                cold.print("warm-up registrations (another organization, cold JVM)", warmup);
+                cold.printRates("warm-up registrations per second by tenth");
+            }
             JsonNode organization = call("POST", "/api/v1/organizations", ADMIN, "{\"name\":\"load\"}").body();
             organizationId = organization.get("id").asText();
             String key = call("POST", "/api/v1/organizations/" + organizationId + "/keys", ADMIN,
@@ -107,6 +122,7 @@ public final class ControlLoadBench {
             tokens = List.of(deviceTokens);
             registration.print("registrations", devices);
             registration.printDeciles("registration latency by tenth of the run (ms, p50)");
+            registration.printRates("registrations per second by tenth of the run");
             long heapAfter = usedHeapAfterGc();
             System.out.printf("heap: %.1f KiB per device (server and client in one JVM, after GC)%n",
                     (heapAfter - heapBefore) / 1024.0 / devices);
@@ -221,7 +237,8 @@ public final class ControlLoadBench {
     // ---- load driving -----------------------------------------------------------------------------------
 
     /** Latencies of one phase, in the order requests were started. */
-    private record Phase(long[] latencyNanos, long elapsedNanos, long failures) {
+    /** Latency of each request, when each completed (since the phase began), the phase's length, failures. */
+    private record Phase(long[] latencyNanos, long[] completedNanos, long elapsedNanos, long failures) {
         void print(String what, int count) {
             long[] sorted = latencyNanos.clone();
             Arrays.sort(sorted);
@@ -241,6 +258,21 @@ public final class ControlLoadBench {
             }
             System.out.println(line);
         }
+
+        /** Completions per second in each tenth of the requests, in completion order: warm-up versus steady state. */
+        void printRates(String what) {
+            long[] completed = completedNanos.clone();
+            Arrays.sort(completed);
+            StringBuilder line = new StringBuilder(what).append(':');
+            int tenth = Math.max(1, completed.length / 10);
+            long previous = 0;
+            for (int end = tenth; end <= completed.length; end += tenth) {
+                long until = completed[end - 1];
+                line.append(String.format(" %.0f", tenth / Math.max(1e-9, (until - previous) / 1e9)));
+                previous = until;
+            }
+            System.out.println(line);
+        }
     }
 
     private interface OnBody {
@@ -251,6 +283,7 @@ public final class ControlLoadBench {
     private Phase drive(int count, IntFunction<HttpRequest> requests, OnBody onBody) throws Exception {
         Semaphore inFlight = new Semaphore(concurrency);
         long[] latencies = new long[count];
+        long[] completions = new long[count];
         AtomicLong failures = new AtomicLong();
         ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
         List<CompletableFuture<?>> pending = new ArrayList<>();
@@ -261,7 +294,9 @@ public final class ControlLoadBench {
             long sent = System.nanoTime();
             pending.add(http.sendAsync(requests.apply(i), HttpResponse.BodyHandlers.ofString())
                     .whenComplete((response, failure) -> {
-                        latencies[index] = System.nanoTime() - sent;
+                        long now = System.nanoTime();
+                        latencies[index] = now - sent;
+                        completions[index] = now - start;
                         inFlight.release();
                         if (failure != null || response.statusCode() / 100 != 2) {
                             failures.incrementAndGet();
@@ -280,7 +315,7 @@ public final class ControlLoadBench {
         if (!errors.isEmpty()) {
             System.out.println("  first failure: " + errors.peek());
         }
-        return new Phase(latencies, elapsed, failures.get());
+        return new Phase(latencies, completions, elapsed, failures.get());
     }
 
     private HttpRequest request(String method, String path, String token, String body) {
