@@ -815,7 +815,7 @@ public final class ControlRoutes extends AllDirectives {
             Source<PeerMapFeeds.Delta, NotUsed> shared = Source.lazySource(() -> {
                         share.set(feeds.acquire(organizationId));
                         return Source.single(OWN_START)
-                                .concat(share.get().deltas().buffer(64, OverflowStrategy.dropHead()));
+                                .concat(share.get().deltas());
                     })
                     .mapMaterializedValue(any -> NotUsed.getInstance());
             Source<ByteString, ?> events = shared

@@ -7,10 +7,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.pubsub.Topic;
@@ -19,7 +22,8 @@ import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.OverflowStrategy;
 import org.apache.pekko.stream.UniqueKillSwitch;
-import org.apache.pekko.stream.javadsl.BroadcastHub;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.typed.javadsl.ActorSource;
@@ -60,11 +64,21 @@ final class PeerMapFeeds {
         }
     }
 
-    private record Feed(Source<Delta, NotUsed> deltas, UniqueKillSwitch stop, int streams, Latest latest) {
+    /**
+     * A running feed: its subscribers' queues, how to stop it, how many streams share it, its map. Each delta is
+     * offered to every queue; a queue that is full (its stream's client reads too slowly) loses it, and its stream
+     * sees the gap and catches up on its own. Unlike a broadcast hub, the slowest stream holds no other back, and
+     * the cost of a delta grows linearly with the number of streams.
+     */
+    private record Feed(Set<BoundedSourceQueue<Delta>> subscribers, UniqueKillSwitch stop,
+            CompletableFuture<Done> ended, int streams, Latest latest) {
         Feed withStreams(int count) {
-            return new Feed(deltas, stop, count, latest);
+            return new Feed(subscribers, stop, ended, count, latest);
         }
     }
+
+    /** Deltas a stream may be behind by before it loses some and must catch up by itself. */
+    static final int STREAM_QUEUE = 64;
 
     /** The feed's full map, and the streams waiting for its first one. */
     private static final class Latest {
@@ -139,9 +153,17 @@ final class PeerMapFeeds {
             this.feed = feed;
         }
 
-        /** The organization's deltas from the time the stream subscribes. */
+        /** The organization's deltas from the time the stream subscribes; it ends when the feed does. */
         Source<Delta, NotUsed> deltas() {
-            return feed.deltas();
+            return Source.<Delta>queue(STREAM_QUEUE).watchTermination((queue, done) -> {
+                feed.subscribers().add(queue);
+                if (feed.ended().isDone()) {
+                    // The feed ended before this stream subscribed: nothing more will come.
+                    queue.complete();
+                }
+                done.whenComplete((ended, failure) -> feed.subscribers().remove(queue));
+                return NotUsed.getInstance();
+            });
         }
 
         /** The whole map as {@code deviceId} starts from it: the feed's, once the feed has its first. */
@@ -191,6 +213,7 @@ final class PeerMapFeeds {
 
     private Feed start(String organizationId) {
         Latest latest = new Latest();
+        Set<BoundedSourceQueue<Delta>> subscribers = ConcurrentHashMap.newKeySet();
         Source<Long, ?> wakeUps = ActorSource.<Long>actorRef(any -> false, any -> Optional.empty(), 16,
                         OverflowStrategy.dropHead())
                 .mapMaterializedValue(subscriber -> {
@@ -201,7 +224,7 @@ final class PeerMapFeeds {
                 .merge(Source.tick(safetyPoll, safetyPoll, 0L))
                 .conflate((older, newer) -> newer)
                 .throttle(1, coalesceWindow);
-        Pair<UniqueKillSwitch, Source<Delta, NotUsed>> running = wakeUps
+        Pair<UniqueKillSwitch, CompletionStage<Done>> running = wakeUps
                 .viaMat(KillSwitches.single(), Keep.right())
                 // A request that fails is one missed wake-up, not the end of the feed: the next one asks again.
                 // The first asks from revision 0, which the organization answers with its full map.
@@ -220,9 +243,15 @@ final class PeerMapFeeds {
                             && map.policyInputs() == null;
                     return !started || empty ? List.<Delta>of() : List.of(new Delta(from, map));
                 })
-                .toMat(BroadcastHub.of(Delta.class, 16), Keep.both())
+                .toMat(Sink.foreach(delta -> {
+                    for (BoundedSourceQueue<Delta> queue : subscribers) {
+                        queue.offer(delta);
+                    }
+                }), Keep.both())
                 .run(system);
-        return new Feed(running.second(), running.first(), 0, latest);
+        CompletableFuture<Done> ended = running.second().toCompletableFuture()
+                .whenComplete((done, failure) -> subscribers.forEach(BoundedSourceQueue::complete));
+        return new Feed(subscribers, running.first(), ended, 0, latest);
     }
 
     /** What changed since {@code sinceRevision}, everything when not kept, for no device in particular. */

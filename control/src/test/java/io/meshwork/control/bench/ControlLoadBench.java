@@ -55,7 +55,7 @@ public final class ControlLoadBench {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10)).build();
+            .connectTimeout(Duration.ofSeconds(60)).build();
     private final int concurrency;
     private String base;
 
@@ -69,8 +69,9 @@ public final class ControlLoadBench {
         int reporters = args.length > 2 ? Integer.parseInt(args[2]) : 2_000;
         int concurrency = args.length > 3 ? Integer.parseInt(args[3]) : 32;
         int fanOutRounds = args.length > 4 ? Integer.parseInt(args[4]) : 10;
+        int resumed = args.length > 5 ? Integer.parseInt(args[5]) : 0;
         new ControlLoadBench(concurrency).run(devices, Math.min(watchers, devices - 1), Math.min(reporters, devices),
-                fanOutRounds);
+                fanOutRounds, Math.min(resumed, devices - 1));
         System.exit(0);
     }
 
@@ -84,9 +85,9 @@ public final class ControlLoadBench {
         return ControlServer.configuration(ConfigFactory.parseMap(overrides));
     }
 
-    private void run(int devices, int watchers, int reporters, int fanOutRounds) throws Exception {
+    private void run(int devices, int watchers, int reporters, int fanOutRounds, int resumed) throws Exception {
         Path data = Files.createTempDirectory("mwc-load");
-        Config config = serverConfig(data, watchers);
+        Config config = serverConfig(data, Math.max(watchers, resumed));
         String database = config.getString("meshwork.control.database");
         System.out.printf("control load: %d devices in one organization, %d peer streams, %d endpoint reporters,"
                         + " %d requests in flight, database %s, JDK %s, %d cores, max heap %d MiB%n",
@@ -149,7 +150,8 @@ public final class ControlLoadBench {
                     (System.nanoTime() - opening) / 1e9, percentile(toSnapshot, 50) / 1e9,
                     percentile(toSnapshot, 99) / 1e9,
                     toSnapshot.length == 0 ? 0.0 : toSnapshot[toSnapshot.length - 1] / 1e9,
-                    failed == 0 ? "" : "; " + failed + " ended before their snapshot");
+                    failed == 0 ? "" : "; " + failed + " ended before their snapshot (the first: "
+                            + open.stream().filter(watcher -> watcher.failed).findFirst().get().endedBy + ")");
             open.removeIf(watcher -> watcher.failed);
 
             Phase busyReports = drive(reporters, i -> request("POST", "/api/v1/devices/self/endpoints",
@@ -158,6 +160,9 @@ public final class ControlLoadBench {
 
             measureFanOut(open, tokens.get(devices - 1), fanOutRounds);
             open.forEach(Watcher::close);
+            if (resumed > 0) {
+                measureResumedFanOut(organizationId, tokens, resumed, fanOutRounds);
+            }
             journal(config, organizationId);
         }
 
@@ -171,6 +176,32 @@ public final class ControlLoadBench {
             System.out.printf("recovery: member up in %.2f s, then the organization (%s devices) recovered and"
                     + " answered in %.2f s%n", startSeconds, answer.body().get("devices").asText(), seconds);
         }
+    }
+
+    /**
+     * RESUMED streams that start from the organization's current revision, as nodes reconnecting with their last
+     * revision do: no snapshots, so what is measured is one change's way to every stream at that count.
+     */
+    private void measureResumedFanOut(String organizationId, List<String> tokens, int resumed, int rounds)
+            throws Exception {
+        long revision = call("GET", "/api/v1/organizations/" + organizationId, ADMIN, null).body()
+                .get("revision").asLong();
+        long opening = System.nanoTime();
+        List<Watcher> open = new ArrayList<>();
+        for (int i = 0; i < resumed; i++) {
+            open.add(new Watcher(tokens.get(i), "?since=" + revision));
+        }
+        for (Watcher watcher : open) {
+            if (!watcher.connected.await(300, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("a resumed stream was not answered in 300 s");
+            }
+        }
+        long ended = open.stream().filter(watcher -> watcher.endedBy != null).count();
+        System.out.printf("resumed streams: %d opened at once from revision %d, all answered in %.1f s%s%n", resumed,
+                revision, (System.nanoTime() - opening) / 1e9, ended == 0 ? "" : "; " + ended + " ended");
+        open.removeIf(watcher -> watcher.endedBy != null);
+        measureFanOut(open, tokens.get(tokens.size() - 1), rounds);
+        open.forEach(Watcher::close);
     }
 
     /** Reports one unique endpoint per round and times its arrival at each stream. */
@@ -187,7 +218,10 @@ public final class ControlLoadBench {
             call("POST", "/api/v1/devices/self/endpoints", reporterToken,
                     "{\"endpoints\":[{\"address\":\"" + marker + "\",\"source\":\"stun\"}]}");
             if (!arrived.await(60, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("a change did not reach every stream in 60 s");
+                List<Watcher> ended = watchers.stream().filter(watcher -> watcher.endedBy != null).toList();
+                throw new IllegalStateException("a change reached " + (watchers.size() - arrived.getCount()) + " of "
+                        + watchers.size() + " streams in 60 s; " + ended.size() + " streams had ended"
+                        + (ended.isEmpty() ? "" : ", the first: " + ended.get(0).endedBy));
             }
             long last = 0;
             for (Watcher watcher : watchers) {
@@ -359,11 +393,15 @@ public final class ControlLoadBench {
         private static final byte[] SNAPSHOT_START = "{\"type\":\"snapshot\"".getBytes(StandardCharsets.UTF_8);
 
         final CountDownLatch snapshot = new CountDownLatch(1);
+        /** Control answered: the stream is open. */
+        final CountDownLatch connected = new CountDownLatch(1);
         volatile long snapshotNanos;
         private volatile byte[] marker;
         private volatile CountDownLatch arrived;
         volatile long arrivedNanos;
         volatile boolean failed;
+        /** Why the stream ended (null while open). */
+        volatile String endedBy;
         private Flow.Subscription subscription;
         /** Bytes of the current line so far, up to the length of {@link #SNAPSHOT_START}. */
         private int lineStartLength;
@@ -372,8 +410,12 @@ public final class ControlLoadBench {
         private byte[] tail = new byte[0];
 
         Watcher(String token) {
+            this(token, "");
+        }
+
+        Watcher(String token, String query) {
             // A request that fails before any response (a connect timeout) never reaches the subscriber.
-            http.sendAsync(HttpRequest.newBuilder(URI.create(base + "/api/v1/peers/stream"))
+            http.sendAsync(HttpRequest.newBuilder(URI.create(base + "/api/v1/peers/stream" + query))
                             .header("Authorization", "Bearer " + token).build(),
                     HttpResponse.BodyHandlers.fromSubscriber(this))
                     .whenComplete((response, failure) -> {
@@ -391,6 +433,7 @@ public final class ControlLoadBench {
         @Override
         public void onSubscribe(Flow.Subscription subscription) {
             this.subscription = subscription;
+            connected.countDown();
             subscription.request(Long.MAX_VALUE);
         }
 
@@ -458,14 +501,18 @@ public final class ControlLoadBench {
         @Override
         public void onError(Throwable failure) {
             failed = snapshot.getCount() > 0;
+            endedBy = String.valueOf(failure);
             snapshot.countDown();
+            connected.countDown();
         }
 
         /** The server ends a stream it could not serve; one that ends before its snapshot failed. */
         @Override
         public void onComplete() {
             failed = snapshot.getCount() > 0;
+            endedBy = "ended by control";
             snapshot.countDown();
+            connected.countDown();
         }
 
         void close() {
