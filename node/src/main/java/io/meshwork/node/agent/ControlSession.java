@@ -50,15 +50,17 @@ public final class ControlSession {
     private final Consumer<PeerMapEvent> apply;
     private final Runnable refused;
     private final Executor blocking;
+    private final Consumer<String> state;
     private long revision;
     private long generation;
     private Thread stream;
     private Duration backoff = FIRST_BACKOFF;
     /** Whether "waiting for approval" was logged: once, not every poll. */
     private boolean pendingLogged;
+    private String lastState;
 
     private ControlSession(ActorContext<Command> context, TimerScheduler<Command> timers, ControlClient control,
-            String token, Consumer<PeerMapEvent> apply, Runnable refused, Executor blocking) {
+            String token, Consumer<PeerMapEvent> apply, Runnable refused, Executor blocking, Consumer<String> state) {
         this.context = context;
         this.timers = timers;
         this.control = control;
@@ -66,6 +68,7 @@ public final class ControlSession {
         this.apply = apply;
         this.refused = refused;
         this.blocking = blocking;
+        this.state = state;
     }
 
     /**
@@ -74,10 +77,31 @@ public final class ControlSession {
      */
     public static Behavior<Command> create(ControlClient control, String deviceToken, Consumer<PeerMapEvent> apply,
             Runnable refused, Executor blocking) {
+        return create(control, deviceToken, apply, refused, blocking, any -> { });
+    }
+
+    /**
+     * @param state told the session's state in words whenever it changes ({@value #CONNECTED},
+     *              {@value #WAITING_FOR_APPROVAL}, or "reconnecting: why"), for {@code meshwork status}
+     */
+    public static Behavior<Command> create(ControlClient control, String deviceToken, Consumer<PeerMapEvent> apply,
+            Runnable refused, Executor blocking, Consumer<String> state) {
         return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
-            ControlSession session = new ControlSession(context, timers, control, deviceToken, apply, refused, blocking);
+            ControlSession session = new ControlSession(context, timers, control, deviceToken, apply, refused,
+                    blocking, state);
             return session.behavior();
         }));
+    }
+
+    public static final String CONNECTED = "connected";
+    public static final String WAITING_FOR_APPROVAL = "waiting for an administrator to approve this device";
+
+    /** Tells {@link #state} the session's state when it changed. */
+    private void state(String now) {
+        if (!now.equals(lastState)) {
+            lastState = now;
+            state.accept(now);
+        }
     }
 
     private Behavior<Command> behavior() {
@@ -91,6 +115,8 @@ public final class ControlSession {
                 .onMessage(Event.class, received -> {
                     PeerMapEvent event = received.event();
                     apply.accept(event);
+                    pendingLogged = false;
+                    state(CONNECTED);
                     revision = Math.max(revision, event.revision());
                     backoff = FIRST_BACKOFF;
                     return Behaviors.same();
@@ -108,6 +134,7 @@ public final class ControlSession {
                     if (failure instanceof ControlClient.ControlException waiting && waiting.isPendingApproval()) {
                         // Not an error: asked again at a steady pace until an administrator approves the device.
                         if (!pendingLogged) {
+                            state(WAITING_FOR_APPROVAL);
                             context.getLog().warn("this device waits for an administrator to approve it; "
                                     + "no peers until then (asking every {} s)", PENDING_POLL.toSeconds());
                             pendingLogged = true;
@@ -115,6 +142,7 @@ public final class ControlSession {
                         timers.startSingleTimer(Timer.RECONNECT, new Reconnect(), PENDING_POLL);
                         return Behaviors.same();
                     }
+                    state("reconnecting: " + (failure == null ? "closed by control" : failure.getMessage()));
                     context.getLog().warn("peer stream ended ({}); reconnecting in {} ms from revision {}",
                             failure == null ? "closed by control" : failure.toString(), backoff.toMillis(), revision);
                     timers.startSingleTimer(Timer.RECONNECT, new Reconnect(), backoff);

@@ -109,6 +109,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private final Map<Key, TunnelStatus> tunnelStatus = new ConcurrentHashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile Map<String, Object> natReport = Map.of();
+    /** The control session's state in words, for status. */
+    private volatile String controlState;
     private volatile Set<String> ownPublicIps = Set.of();
     private final ProbeCodec probeCodec;
     private final ActorSystem<Void> system;
@@ -129,7 +131,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 DispatcherSelector.defaultDispatcher());
         NodeGuardian.Wiring wiring = new NodeGuardian.Wiring(tunnelWiring, selfFacts(List.of(), Map.of()),
                 tunnelsRef -> ControlSession.create(control, identity.registration().token(),
-                        event -> apply(event, tunnelsRef), this::shutdown, scheduler),
+                        event -> apply(event, tunnelsRef), this::shutdown, scheduler,
+                        state -> controlState = state),
                 (tunnelsRef, session) -> EndpointDiscovery.create(this::discover, NodeAgent::localAddressesOrNone,
                         probeInterval, discovered -> {
                             tunnelsRef.tell(new TunnelSupervisor.SelfUpdated(selfFacts(discovered.endpoints(),
@@ -445,7 +448,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         }
         rows.sort(Comparator.comparing(NodeStatus.Peer::hostname));
         return new NodeStatus(new NodeStatus.Self(registration.id(), identity.hostname(),
-                registration.overlayIps(), natReport), rows);
+                registration.overlayIps(), natReport, controlState), rows);
     }
 
     /**

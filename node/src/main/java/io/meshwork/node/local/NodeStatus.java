@@ -12,10 +12,16 @@ import java.util.Map;
 public record NodeStatus(Self self, List<Peer> peers) {
 
     /**
-     * @param nat the latest netcheck report fields (udp, publicEndpoints, mapping, filtering, portPreserving,
-     *            hairpin, classic), empty until the first probe finished
+     * @param nat     the latest netcheck report fields (udp, publicEndpoints, mapping, filtering, portPreserving,
+     *                hairpin, classic), empty until the first probe finished
+     * @param control the peer-map session with control in words: "connected", "waiting for an administrator to
+     *                approve this device", "reconnecting: why"; null before the first answer
      */
-    public record Self(String id, String hostname, List<String> overlayIps, Map<String, Object> nat) {}
+    public record Self(String id, String hostname, List<String> overlayIps, Map<String, Object> nat, String control) {
+        public Self(String id, String hostname, List<String> overlayIps, Map<String, Object> nat) {
+            this(id, hostname, overlayIps, nat, null);
+        }
+    }
 
     /**
      * One peer and the path its traffic takes.

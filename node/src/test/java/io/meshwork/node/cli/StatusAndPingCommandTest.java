@@ -1,6 +1,7 @@
 package io.meshwork.node.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -53,6 +54,17 @@ class StatusAndPingCommandTest {
         @Override
         public void shutdown() {}
     };
+
+    @Test
+    void aDeviceWaitingForApprovalSaysSo() {
+        NodeStatus waiting = new NodeStatus(new NodeStatus.Self("dev-9", "newcomer", List.of("100.64.0.9"), Map.of(),
+                "waiting for an administrator to approve this device"), List.of());
+        String text = StatusCommand.render(waiting, Instant.parse("2026-11-25T03:00:07Z"));
+        assertTrue(text.contains("control: waiting for an administrator to approve this device"), text);
+        assertTrue(text.contains("no peers yet"), text);
+        assertFalse(StatusCommand.render(STATUS, Instant.parse("2026-11-25T03:00:07Z")).contains("control:"),
+                "a connected node says nothing about control");
+    }
 
     @Test
     void rendersEachPeersPathAndReason() {

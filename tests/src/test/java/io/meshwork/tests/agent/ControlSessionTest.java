@@ -134,17 +134,20 @@ class ControlSessionTest {
 
             LinkedBlockingQueue<PeerMapEvent> events = new LinkedBlockingQueue<>();
             CountDownLatch refused = new CountDownLatch(1);
+            List<String> states = new java.util.concurrent.CopyOnWriteArrayList<>();
             ActorRef<ControlSession.Command> session = testKit.spawn(ControlSession.create(client, newcomer.token(),
-                    events::add, refused::countDown, Executors.newSingleThreadExecutor()));
+                    events::add, refused::countDown, Executors.newSingleThreadExecutor(), states::add));
             session.tell(ControlSession.Start.INSTANCE);
             Thread.sleep(1500);
             assertEquals(1, refused.getCount(), "waiting for approval is not a refusal");
             assertTrue(events.isEmpty(), "no peers before approval: " + events);
+            assertEquals(List.of(ControlSession.WAITING_FOR_APPROVAL), states, "what status shows meanwhile");
 
             admin(base, "POST", "/api/v1/devices/" + newcomer.id() + "/approve", "");
             PeerMapEvent snapshot = next(events, e -> e.type().equals(PeerMapEvent.SNAPSHOT));
             assertTrue(snapshot.peers().stream().anyMatch(p -> p.id().equals(member.id())), snapshot.toString());
             assertEquals(1, refused.getCount());
+            assertEquals(List.of(ControlSession.WAITING_FOR_APPROVAL, ControlSession.CONNECTED), states);
         }
     }
 
