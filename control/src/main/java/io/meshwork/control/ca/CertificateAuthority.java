@@ -18,13 +18,20 @@ import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.Base64;
 import java.util.Date;
 import java.util.HexFormat;
 import java.util.Optional;
+import org.bouncycastle.asn1.DERGeneralizedTime;
+import org.bouncycastle.asn1.DERUTCTime;
+import org.bouncycastle.asn1.DERUTF8String;
 import org.bouncycastle.asn1.edec.EdECObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
@@ -32,6 +39,7 @@ import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.asn1.x509.Time;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
@@ -228,18 +236,55 @@ public final class CertificateAuthority {
                     new AlgorithmIdentifier(EdECObjectIdentifiers.id_X25519), wireGuardPublicKey);
             BigInteger serial = serial();
             X509v3CertificateBuilder builder = new X509v3CertificateBuilder(issuer, serial,
-                    Date.from(now.minus(Duration.ofMinutes(5))), Date.from(now.plus(DEVICE_LIFETIME)),
-                    new X500Name("CN=" + deviceId), subjectKey)
+                    time(now.minus(Duration.ofMinutes(5))), time(now.plus(DEVICE_LIFETIME)),
+                    new X500Name(new RDN[] {new RDN(BCStyle.CN, new DERUTF8String(deviceId))}), subjectKey)
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyAgreement))
                     .addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName(
                             GeneralName.uniformResourceIdentifier,
                             WIREGUARD_KEY_URI_PREFIX + HexFormat.of().formatHex(wireGuardPublicKey))));
             // PEM straight from the DER: no round trip through a JCA certificate object (a third of the cost).
-            return new Issued(certificatePem(builder.build(signer(key)).getEncoded()), serial.toString(16));
-        } catch (OperatorCreationException | IOException e) {
+            ContentSigner signer = signers.get();
+            try {
+                return new Issued(certificatePem(builder.build(signer).getEncoded()), serial.toString(16));
+            } catch (RuntimeException e) {
+                // The signer may hold part of a certificate: this thread starts afresh next time.
+                signers.remove();
+                throw e;
+            }
+        } catch (IOException e) {
             throw new IllegalStateException("cannot issue a certificate for " + deviceId, e);
         }
+    }
+
+    /**
+     * One signer per thread: creating one looks up the provider and initializes the signature each time, and a
+     * signer signs any number of certificates in turn (producing a signature resets it).
+     */
+    private final ThreadLocal<ContentSigner> signers = ThreadLocal.withInitial(this::newSigner);
+
+    private ContentSigner newSigner() {
+        try {
+            return signer(key);
+        } catch (OperatorCreationException e) {
+            throw new IllegalStateException("cannot sign with the CA key", e);
+        }
+    }
+
+    private static final DateTimeFormatter UTC_TIME = DateTimeFormatter.ofPattern("yyMMddHHmmss'Z'")
+            .withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter GENERALIZED_TIME = DateTimeFormatter.ofPattern("yyyyMMddHHmmss'Z'")
+            .withZone(ZoneOffset.UTC);
+    private static final Instant UTC_TIME_ENDS = Instant.parse("2050-01-01T00:00:00Z");
+
+    /**
+     * An X.509 validity time as RFC 5280 §4.1.2.5 wants it: UTCTime before 2050, GeneralizedTime from then on, to
+     * the second. What BouncyCastle's {@code Time(Date)} writes, without its per-call date formatter.
+     */
+    static Time time(Instant instant) {
+        Instant seconds = instant.truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        return seconds.isBefore(UTC_TIME_ENDS) ? new Time(new DERUTCTime(UTC_TIME.format(seconds)))
+                : new Time(new DERGeneralizedTime(GENERALIZED_TIME.format(seconds)));
     }
 
     private static BigInteger serial() {
