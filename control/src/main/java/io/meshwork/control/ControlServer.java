@@ -133,7 +133,8 @@ public final class ControlServer implements AutoCloseable {
                 .map(relay -> new RelayInfo(relay.getString("name"),
                         relay.hasPath("udp") ? relay.getString("udp") : null,
                         relay.hasPath("tcp") ? relay.getString("tcp") : null,
-                        relay.hasPath("tls-sha256") ? TlsPin.normalize(relay.getString("tls-sha256")) : null))
+                        relay.hasPath("tls-sha256") ? TlsPin.normalize(relay.getString("tls-sha256")) : null,
+                        relay.hasPath("region") ? relay.getString("region") : null))
                 .toList();
     }
 

@@ -83,6 +83,7 @@ public final class ControlRoutes extends AllDirectives {
             Duration coalesceWindow, Duration safetyPoll, Supplier<Boolean> ready) {}
 
     private static final AtomicInteger WRITERS = new AtomicInteger();
+    private static final Pattern REGION = Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
     /** The {@code code} of the peer stream's 403 to a device that is registered but not approved yet. */
     public static final String PENDING_APPROVAL = "pending_approval";
     /**
@@ -401,11 +402,19 @@ public final class ControlRoutes extends AllDirectives {
         if (!HOSTNAME.matcher(name).matches()) {
             throw new ApiException(400, "name must be 1 to 63 letters, digits, '.', '-' or '_'");
         }
+        String region = request.region() == null || request.region().isBlank() ? null : request.region().strip();
+        if (region != null && !REGION.matcher(region).matches()) {
+            throw new ApiException(400, "region must be 1 to 32 lowercase letters, digits or '-'");
+        }
         String tokenId = "t" + Tokens.randomHex(4);
         String secret = Tokens.randomHex(24);
+        Map<String, Object> created = new LinkedHashMap<>();
+        created.put("token", "mwr." + tokenId + "." + secret);
+        created.put("name", name);
+        created.put("region", region);
         return onSuccess(relayDirectory(replyTo -> new RelayDirectory.IssueToken(tokenId, Tokens.hash(secret), name,
-                System.currentTimeMillis(), replyTo)), reply -> complete(StatusCodes.CREATED,
-                toEntity(Map.of("token", "mwr." + tokenId + "." + secret, "name", name))));
+                region, System.currentTimeMillis(), replyTo)), reply -> complete(StatusCodes.CREATED,
+                toEntity(created)));
     }
 
     private Route enrollRelay(String auth, Requests.RelayAdvertisement advertisement) {
@@ -738,7 +747,7 @@ public final class ControlRoutes extends AllDirectives {
                     .filter(RelayDirectory.RelayRecord::healthy)
                     .sorted(Comparator.comparing(RelayDirectory.RelayRecord::name))
                     .forEach(relay -> relays.add(new RelayInfo(relay.name(), relay.udp(), relay.tcp(),
-                            relay.tlsSha256())));
+                            relay.tlsSha256(), relay.region())));
             return List.copyOf(relays);
         });
         relayList.set(new RelayList(now, fresh));

@@ -13,7 +13,7 @@ final class Requests {
 
     record PatchDevice(String hostname, Map<String, String> metadata) {}
 
-    record CreateRelayToken(String name) {}
+    record CreateRelayToken(String name, String region) {}
 
     /** {@code tlsSha256}: hex SHA-256 of the DER of the TCP listener's TLS leaf certificate; absent for plain TCP. */
     record RelayAdvertisement(String udp, String tcp, java.util.List<String> stun, String tlsSha256) {}

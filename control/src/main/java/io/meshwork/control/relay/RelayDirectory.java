@@ -49,8 +49,13 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
 
     public sealed interface Command extends CborSerializable {}
 
-    public record IssueToken(String tokenId, String secretHash, String name, long nowMillis, ActorRef<Reply> replyTo)
-            implements Command {}
+    /** An enrollment token for a relay of that name and region (null: none). */
+    public record IssueToken(String tokenId, String secretHash, String name, String region, long nowMillis,
+            ActorRef<Reply> replyTo) implements Command {
+        public IssueToken(String tokenId, String secretHash, String name, long nowMillis, ActorRef<Reply> replyTo) {
+            this(tokenId, secretHash, name, null, nowMillis, replyTo);
+        }
+    }
 
     public record Enroll(String tokenId, String secretHash, String relayId, String udp, String tcp,
             List<String> stun, String tlsSha256, long nowMillis, ActorRef<Reply> replyTo) implements Command {}
@@ -70,7 +75,9 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
 
     public sealed interface Event extends CborSerializable {}
 
-    public record TokenIssued(String tokenId, String secretHash, String name, long atMillis) implements Event {}
+    /** {@code region} is null in tokens issued before relays had one. */
+    public record TokenIssued(String tokenId, String secretHash, String name, long atMillis, String region)
+            implements Event {}
 
     public record RelayEnrolled(String relayId, String tokenId, String name, String udp, String tcp, List<String> stun,
             long atMillis, String tlsSha256) implements Event {}
@@ -80,12 +87,12 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
 
     public record SerialRevoked(String serialHex) implements Event {}
 
-    public record Token(String id, String secretHash, String name, long issuedMillis, String relayId)
+    public record Token(String id, String secretHash, String name, long issuedMillis, String relayId, String region)
             implements CborSerializable {}
 
     public record RelayRecord(String id, String name, String udp, String tcp, List<String> stun, int udpClients,
-            int tcpClients, boolean healthy, long enrolledMillis, long lastHeartbeatMillis, String tlsSha256)
-            implements CborSerializable {}
+            int tcpClients, boolean healthy, long enrolledMillis, long lastHeartbeatMillis, String tlsSha256,
+            String region) implements CborSerializable {}
 
     public record State(Map<String, Token> tokens, Map<String, RelayRecord> relays, Set<String> revokedSerials)
             implements CborSerializable {
@@ -117,7 +124,8 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
     public CommandHandlerWithReply<Command, Event, State> commandHandler() {
         return newCommandHandlerWithReplyBuilder().forAnyState()
                 .onCommand(IssueToken.class, (state, command) -> Effect()
-                        .persist(new TokenIssued(command.tokenId(), command.secretHash(), command.name(), command.nowMillis()))
+                        .persist(new TokenIssued(command.tokenId(), command.secretHash(), command.name(),
+                                command.nowMillis(), command.region()))
                         .thenReply(command.replyTo(), next -> new Reply(200, null, next, null)))
                 .onCommand(Enroll.class, this::onEnroll)
                 .onCommand(ReportHealth.class, (state, command) -> state.relays().containsKey(command.relayId())
@@ -149,22 +157,23 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
     public EventHandler<State, Event> eventHandler() {
         return newEventHandlerBuilder().forAnyState()
                 .onEvent(TokenIssued.class, (state, event) -> state.withToken(
-                        new Token(event.tokenId(), event.secretHash(), event.name(), event.atMillis(), null)))
+                        new Token(event.tokenId(), event.secretHash(), event.name(), event.atMillis(), null,
+                                event.region())))
                 .onEvent(RelayEnrolled.class, (state, event) -> {
                     Token token = state.tokens().get(event.tokenId());
                     RelayRecord previous = state.relays().get(event.relayId());
                     return state.withToken(new Token(token.id(), token.secretHash(), token.name(), token.issuedMillis(),
-                                    event.relayId()))
+                                    event.relayId(), token.region()))
                             .withRelay(new RelayRecord(event.relayId(), event.name(), event.udp(), event.tcp(),
                                     event.stun(), 0, 0, true,
                                     previous == null ? event.atMillis() : previous.enrolledMillis(), event.atMillis(),
-                                    event.tlsSha256()));
+                                    event.tlsSha256(), token.region()));
                 })
                 .onEvent(HealthReported.class, (state, event) -> {
                     RelayRecord r = state.relays().get(event.relayId());
                     return state.withRelay(new RelayRecord(r.id(), r.name(), r.udp(), r.tcp(), r.stun(),
                             event.udpClients(), event.tcpClients(), event.healthy(), r.enrolledMillis(), event.atMillis(),
-                            r.tlsSha256()));
+                            r.tlsSha256(), r.region()));
                 })
                 .onEvent(SerialRevoked.class, (state, event) -> {
                     Set<String> next = new LinkedHashSet<>(state.revokedSerials());

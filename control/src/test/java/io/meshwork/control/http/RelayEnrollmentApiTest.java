@@ -82,6 +82,36 @@ class RelayEnrollmentApiTest {
     }
 
     @Test
+    void aRelaysRegionComesFromItsTokenAndReachesDevicesAndTheAdminList() throws Exception {
+        Path data = Files.createTempDirectory("mwc-relayregion");
+        Map<String, Object> configured = Map.of("name", "static-home", "udp", "192.0.2.8:3340", "region", "home");
+        try (ControlServer server = ControlApiTest.startServer(data,
+                Map.of("meshwork.control.relays", List.of(configured)))) {
+            String base = "http://127.0.0.1:" + server.httpAddress().getPort();
+            Answer token = call(base, "POST", "/api/v1/relays/tokens", ADMIN,
+                    "{\"name\":\"fra1\",\"region\":\"eu-central\"}");
+            assertEquals(201, token.status(), String.valueOf(token.body()));
+            assertEquals("eu-central", token.body().get("region").asText());
+            enroll(base, token.body().get("token").asText(), "{\"udp\":\"192.0.2.3:3340\"}");
+            enroll(base, relayToken(base, "nowhere"), "{\"udp\":\"192.0.2.4:3340\"}");
+
+            JsonNode relays = relaysHandedToADevice(base, 4);
+            assertEquals("eu-central", named(relays, "fra1").get("region").asText());
+            assertTrue(named(relays, "nowhere").path("region").isNull(), relays.toString());
+            assertEquals("home", named(relays, "static-home").get("region").asText());
+            assertEquals("eu-central", named(call(base, "GET", "/api/v1/relays", ADMIN, null).body(), "fra1")
+                    .get("region").asText());
+
+            for (String bad : List.of("EU", "eu west", "-eu", "x".repeat(33), "eu_west")) {
+                Answer refused = call(base, "POST", "/api/v1/relays/tokens", ADMIN,
+                        "{\"name\":\"r\",\"region\":\"" + bad + "\"}");
+                assertEquals(400, refused.status(), bad);
+                assertTrue(refused.body().get("error").asText().contains("region"), refused.body().toString());
+            }
+        }
+    }
+
+    @Test
     void configuredRelaysCarryTheirPin() throws Exception {
         Path data = Files.createTempDirectory("mwc-relaytls-config");
         Map<String, Object> relay = Map.of("name", "static", "tcp", "192.0.2.9:443",

@@ -62,6 +62,32 @@ class RelayDirectoryTest {
     }
 
     @Test
+    void aRegionComesFromTheTokenAndSurvivesHeartbeatsAndRecovery() throws Exception {
+        directory.<RelayDirectory.Reply>runCommand(replyTo ->
+                new RelayDirectory.IssueToken("t2", "hash2", "fra1", "eu-central", 1000, replyTo));
+        RelayDirectory.Reply enrolled = directory.<RelayDirectory.Reply>runCommand(replyTo ->
+                new RelayDirectory.Enroll("t2", "hash2", "r2", "192.0.2.2:3340", null, List.of(), null, 2000,
+                        replyTo)).reply();
+        assertEquals("eu-central", enrolled.relay().region());
+        assertNull(enroll("r1", null).relay().region(), "a token without a region");
+        directory.<RelayDirectory.Reply>runCommand(replyTo ->
+                new RelayDirectory.ReportHealth("r2", 1, 0, true, 3000, replyTo));
+        directory.restart();
+        assertEquals("eu-central", directory.getState().relays().get("r2").region());
+
+        Serialization serialization = SerializationExtension.get(TEST_KIT.system());
+        ObjectMapper cbor = JacksonObjectMapperProvider.get(TEST_KIT.system()).getOrCreate("jackson-cbor", Optional.empty());
+        RelayDirectory.TokenIssued probe = new RelayDirectory.TokenIssued("t", "h", "n", 1, null);
+        byte[] oldEvent = cbor.writeValueAsBytes(Map.of("tokenId", "t9", "secretHash", "h", "name", "old",
+                "atMillis", 5));
+        RelayDirectory.TokenIssued old = (RelayDirectory.TokenIssued) serialization.deserialize(oldEvent,
+                serialization.findSerializerFor(probe).identifier(),
+                Serializers.manifestFor(serialization.findSerializerFor(probe), probe)).get();
+        assertEquals("old", old.name());
+        assertNull(old.region(), "tokens issued before regions read as having none");
+    }
+
+    @Test
     void reEnrollingWithoutTlsDropsThePin() {
         enroll("r1", PIN);
         assertNull(enroll("r2", null).relay().tlsSha256());

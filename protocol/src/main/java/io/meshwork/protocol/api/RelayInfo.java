@@ -3,11 +3,16 @@ package io.meshwork.protocol.api;
 /**
  * A relay devices may use: its name and its UDP and TCP addresses ("host:port"; either may be null). When
  * {@code tlsSha256} is set (lowercase hex SHA-256 of the DER of the relay's TLS leaf certificate), the TCP
- * listener speaks TLS and devices trust exactly that certificate; null means plain TCP.
+ * listener speaks TLS and devices trust exactly that certificate; null means plain TCP. {@code region} is where
+ * the relay runs, as its operator named it ("eu-west", "home"), or null.
  */
-public record RelayInfo(String name, String udp, String tcp, String tlsSha256) {
+public record RelayInfo(String name, String udp, String tcp, String tlsSha256, String region) {
+
+    public RelayInfo(String name, String udp, String tcp, String tlsSha256) {
+        this(name, udp, tcp, tlsSha256, null);
+    }
 
     public RelayInfo(String name, String udp, String tcp) {
-        this(name, udp, tcp, null);
+        this(name, udp, tcp, null, null);
     }
 }
