@@ -988,8 +988,9 @@ public final class ControlRoutes extends AllDirectives {
         if (organizationId.isEmpty() || organizationId.length() > 64 || parsed.id().length() > 128) {
             throw new ApiException(401, "unknown device token");
         }
-        return onSuccess(deviceAdopting(parsed.id(), () -> organization(organizationId, Organization.Get::new)
-                .thenApply(reply -> reply.isOk() ? reply.state().devices().get(parsed.id()) : null)), reply -> {
+        return onSuccess(deviceAdopting(parsed.id(), () -> organization(organizationId,
+                replyTo -> new Organization.GetDevice(parsed.id(), replyTo))
+                .thenApply(reply -> reply.isOk() ? reply.device() : null)), reply -> {
             Organization.DeviceRecord device = reply.device();
             if (!reply.isOk() || !Tokens.sameHash(device.tokenHash(), parsed.secret())) {
                 throw new ApiException(401, "unknown device token");

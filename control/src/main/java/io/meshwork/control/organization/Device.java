@@ -18,6 +18,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -30,9 +31,14 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
  * peer map needs and hears from a device only when that changed. So the organization's journal and mailbox carry
  * changes, not the heartbeat of every device.
  *
- * <p>Lifecycle: none → active (the organization admitted it, {@link Register}) → revoked → deleted. A device the
- * organization knows but that has no entity yet (it registered before devices had one, or the process stopped
- * between the two writes) is adopted from the organization's record by the same {@link Register}.
+ * <p>Lifecycle: none → pending or active (the organization admitted it, {@link Register}) → revoked → deleted.
+ *
+ * <p>Registration writes nothing here: the organization's journal already holds the device as admitted, and
+ * {@link Register} takes that record on in memory. The entity's own journal starts with the first change (an
+ * endpoint report that differs, last seen a minute later, a patch, revocation), whose write carries the record
+ * along with it. A device whose entity has no journal (it changed nothing yet, or it registered before devices had
+ * entities) is adopted from the organization's record again after a restart, by the same {@link Register}. So a
+ * registration burst costs one organization write per batch and no write per device.
  *
  * <p>Last seen: a report that changes nothing is remembered in memory and written at most once per
  * {@link #SEEN_WRITE_INTERVAL}, so the journal keeps last seen to that precision whatever the report rate.
@@ -145,6 +151,10 @@ public final class Device
     private long lastSeenInMemory;
     /** Whether the organization is known to have the current endpoints; unknown after a restart. */
     private boolean organizationInSync;
+    /** The organization's record, taken on by {@link Register} and not written here yet (null otherwise). */
+    private DeviceRecord adopted;
+    /** Whether the journal has the device, as of the command being handled. */
+    private boolean written;
 
     private Device(String deviceId) {
         super(PersistenceId.of(ENTITY_KEY.name(), deviceId),
@@ -159,27 +169,51 @@ public final class Device
     @Override
     public CommandHandlerWithReply<Command, Event, State> commandHandler() {
         return newCommandHandlerWithReplyBuilder().forAnyState()
-                .onCommand(Register.class, this::onRegister)
-                .onCommand(Get.class, (state, command) -> Effect().reply(command.replyTo(), state.exists()
-                        ? Reply.ok(seen(state.device())) : Reply.error(404, "no such device")))
-                .onCommand(Report.class, (state, command) -> report(state, command.endpoints(),
+                .onCommand(Register.class, (journal, command) -> onRegister(enter(journal), command))
+                .onCommand(Get.class, (journal, command) -> {
+                    State state = enter(journal);
+                    return Effect().reply(command.replyTo(), state.exists()
+                            ? Reply.ok(seen(state.device())) : Reply.error(404, "no such device"));
+                })
+                .onCommand(Report.class, (journal, command) -> report(enter(journal), command.endpoints(),
                         command.nat(), command.nowMillis(), command.replyTo()))
-                .onCommand(Observe.class, this::onObserve)
-                .onCommand(Patch.class, this::onPatch)
-                .onCommand(Revoke.class, this::onRevoke)
-                .onCommand(Approve.class, this::onApprove)
-                .onCommand(Delete.class, (state, command) -> !state.exists()
-                        ? Effect().reply(command.replyTo(), Reply.error(404, "no such device"))
-                        : Effect().persist(new Deleted(System.currentTimeMillis()))
-                                .thenReply(command.replyTo(), next -> Reply.ok(state.device())))
-                .onCommand(Prepare.class, (state, command) -> Effect().noReply())
-                .onCommand(OrganizationUpdated.class, (state, command) -> {
+                .onCommand(Observe.class, (journal, command) -> onObserve(enter(journal), command))
+                .onCommand(Patch.class, (journal, command) -> onPatch(enter(journal), command))
+                .onCommand(Revoke.class, (journal, command) -> onRevoke(enter(journal), command))
+                .onCommand(Approve.class, (journal, command) -> onApprove(enter(journal), command))
+                .onCommand(Delete.class, (journal, command) -> {
+                    State state = enter(journal);
+                    return !state.exists()
+                            ? Effect().reply(command.replyTo(), Reply.error(404, "no such device"))
+                            : write(new Deleted(System.currentTimeMillis()))
+                                    .thenReply(command.replyTo(), next -> Reply.ok(state.device()));
+                })
+                .onCommand(Prepare.class, (journal, command) -> Effect().noReply())
+                .onCommand(OrganizationUpdated.class, (journal, command) -> {
+                    State state = enter(journal);
                     organizationInSync = state.exists()
                             && state.device().endpoints().equals(command.endpoints())
                             && Objects.equals(state.device().nat(), command.nat());
                     return Effect().noReply();
                 })
                 .build();
+    }
+
+    /**
+     * The state commands see: the journal's, or, while the journal has no device yet, the one taken on from the
+     * organization. Notes for {@link #write} whether the journal has it.
+     */
+    private State enter(State journal) {
+        written = journal.device() != null;
+        return written || journal.deleted() || adopted == null ? journal : new State(adopted, false);
+    }
+
+    /** Writes {@code event}; the first write of a device taken on from the organization carries its record too. */
+    private EffectBuilder<Event, State> write(Event event) {
+        if (written || adopted == null) {
+            return Effect().persist(event);
+        }
+        return Effect().persist(List.of(new Registered(adopted), event));
     }
 
     private ReplyEffect<Event, State> onRegister(State state, Register command) {
@@ -192,8 +226,9 @@ public final class Device
                     ? Effect().reply(command.replyTo(), Reply.ok(seen(state.device())))
                     : Effect().reply(command.replyTo(), Reply.error(409, "another device has this id"));
         }
-        return Effect().persist(new Registered(command.device()))
-                .thenReply(command.replyTo(), next -> Reply.ok(next.device()));
+        // Nothing to write: the organization's journal has the device (see the class comment).
+        adopted = command.device();
+        return Effect().reply(command.replyTo(), Reply.ok(adopted));
     }
 
     private ReplyEffect<Event, State> report(State state, List<Endpoint> endpoints, Map<String, Object> nat,
@@ -210,13 +245,13 @@ public final class Device
         Map<String, Object> newNat = nat == null ? device.nat() : nat;
         if (!device.endpoints().equals(endpoints) || !Objects.equals(device.nat(), newNat)) {
             organizationInSync = false;
-            return Effect().persist(new EndpointsReported(List.copyOf(endpoints), newNat, nowMillis))
+            return write(new EndpointsReported(List.copyOf(endpoints), newNat, nowMillis))
                     .thenReply(replyTo, next -> new Reply(200, null, next.device(), active));
         }
         lastSeenInMemory = Math.max(lastSeenInMemory, nowMillis);
         boolean tell = active && !organizationInSync;
         if (nowMillis - device.lastSeenMillis() >= SEEN_WRITE_INTERVAL.toMillis()) {
-            return Effect().persist(new Seen(nowMillis))
+            return write(new Seen(nowMillis))
                     .thenReply(replyTo, next -> new Reply(200, null, next.device(), tell));
         }
         return Effect().reply(replyTo, new Reply(200, null, seen(device), tell));
@@ -243,7 +278,7 @@ public final class Device
             return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
         }
         DeviceRecord device = state.device();
-        return Effect().persist(new Patched(command.hostname() == null ? device.hostname() : command.hostname(),
+        return write(new Patched(command.hostname() == null ? device.hostname() : command.hostname(),
                         command.metadata() == null ? device.metadata() : command.metadata()))
                 .thenReply(command.replyTo(), next -> Reply.ok(seen(next.device())));
     }
@@ -261,7 +296,7 @@ public final class Device
         }
         // What it reported while pending stayed here: the organization hears it with the next report.
         organizationInSync = false;
-        return Effect().persist(new Approved(System.currentTimeMillis()))
+        return write(new Approved(System.currentTimeMillis()))
                 .thenReply(command.replyTo(), next -> Reply.ok(seen(next.device())));
     }
 
@@ -272,7 +307,7 @@ public final class Device
         if (state.device().status().equals(DeviceRecord.REVOKED)) {
             return Effect().reply(command.replyTo(), Reply.ok(seen(state.device())));
         }
-        return Effect().persist(new Revoked(System.currentTimeMillis()))
+        return write(new Revoked(System.currentTimeMillis()))
                 .thenReply(command.replyTo(), next -> Reply.ok(seen(next.device())));
     }
 

@@ -64,6 +64,9 @@ public final class Organization
 
     public record Get(ActorRef<Reply> replyTo) implements Command {}
 
+    /** One device's record (404 when the organization has no such device): small, unlike {@link Get}. */
+    public record GetDevice(String deviceId, ActorRef<Reply> replyTo) implements Command {}
+
     public record Delete(ActorRef<Reply> replyTo) implements Command {}
 
     /** A registration key; devices it registers wait for approval when {@code approvalRequired}. */
@@ -471,6 +474,11 @@ public final class Organization
                 .onCommand(Get.class, (state, command) -> exists(state, command.replyTo()) != null
                         ? Effect().reply(command.replyTo(), Reply.error(404, "no such organization"))
                         : Effect().reply(command.replyTo(), Reply.ok(state)))
+                .onCommand(GetDevice.class, (state, command) -> {
+                    DeviceRecord device = state.devices().get(command.deviceId());
+                    return Effect().reply(command.replyTo(), device == null
+                            ? Reply.error(404, "no such device") : Reply.device(state, device));
+                })
                 .onCommand(Delete.class, this::onDelete)
                 .onCommand(CreateKey.class, this::onCreateKey)
                 .onCommand(RevokeKey.class, this::onRevokeKey)

@@ -72,7 +72,8 @@ class DeviceTest {
         register();
         var changed = device.<Device.Reply>runCommand(replyTo -> new Device.Report(STUN, NAT, 2_000, replyTo));
         assertTrue(changed.reply().tellOrganization());
-        assertEquals(Device.EndpointsReported.class, changed.event().getClass());
+        assertEquals(List.of(Device.Registered.class, Device.EndpointsReported.class),
+                changed.events().stream().map(Object::getClass).toList(), "the first write carries the record");
         assertEquals(STUN, changed.reply().device().endpoints());
 
         // Until the organization is known to have them, the same endpoints are still to be told.
@@ -84,6 +85,42 @@ class DeviceTest {
         assertTrue(same.hasNoEvents());
         assertEquals(4_000, same.reply().device().lastSeenMillis());
         assertEquals(NAT, same.reply().device().nat());
+    }
+
+    @Test
+    void registrationWritesNothingAndAnEntityWithNoJournalIsTakenOnAgainAfterARestart() {
+        var registered = device.<Device.Reply>runCommand(replyTo -> new Device.Register(record("pk1"), replyTo));
+        assertEquals(200, registered.reply().status());
+        assertTrue(registered.hasNoEvents(), "the organization's journal already has the device");
+        assertEquals("laptop", device.<Device.Reply>runCommand(Device.Get::new).reply().device().hostname());
+        assertTrue(report(List.of(), Map.of(), 1_500).tellOrganization(), "an unchanged report writes nothing");
+
+        device.restart();
+        assertEquals(404, device.<Device.Reply>runCommand(Device.Get::new).reply().status(),
+                "nothing written: control takes it on from the organization again");
+        assertEquals(200, register().status());
+        report(STUN, NAT, 2_000);
+        device.restart();
+        Device.Reply kept = device.<Device.Reply>runCommand(Device.Get::new).reply();
+        assertEquals(STUN, kept.device().endpoints(), "once changed, the journal has the device and the change");
+        assertEquals("serial-1", kept.device().certificateSerial());
+
+        device.restart();
+        var revoked = device.<Device.Reply>runCommand(Device.Revoke::new);
+        assertEquals(List.of(Device.Revoked.class), revoked.events().stream().map(Object::getClass).toList(),
+                "a device the journal has is not written again");
+    }
+
+    @Test
+    void revokingADeviceNeverWrittenWritesItsRecordWithTheRevocation() {
+        register();
+        var revoked = device.<Device.Reply>runCommand(Device.Revoke::new);
+        assertEquals(List.of(Device.Registered.class, Device.Revoked.class),
+                revoked.events().stream().map(Object::getClass).toList());
+        device.restart();
+        assertEquals("revoked", device.<Device.Reply>runCommand(Device.Get::new).reply().device().status());
+        assertEquals(409, device.<Device.Reply>runCommand(replyTo -> new Device.Register(record("pk2"), replyTo))
+                .reply().status());
     }
 
     @Test
