@@ -8,6 +8,7 @@
 #        defaults: 10000 1000 2000 32 10 0
 # RESUMED_STREAMS streams then open from the current revision (as reconnecting nodes do: no snapshots) and the
 # fan-out is measured again over them, e.g. 10000 watchers: bench/control-load.sh 10000 1000 1000 32 5 9999
+# (beyond MESHWORK_BENCH_LOCAL_STREAMS, default 4000, they are held by a second JVM: open-file limits).
 # MESHWORK_DATABASE=postgres runs on the PostgreSQL of bin/test-postgres (127.0.0.1:5432, role/db/password
 # meshwork) instead of embedded H2. JAVA_HOME picks the JDK (default: Temurin 25 when present, else 17);
 # MESHWORK_BENCH_HEAP the heap (default 2g); MESHWORK_BENCH_WARMUP registrations in another organization before

@@ -64,6 +64,10 @@ public final class ControlLoadBench {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("--watch")) {
+            watchForParent(args[1], Long.parseLong(args[2]), Path.of(args[3]));
+            return;
+        }
         int devices = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
         int watchers = args.length > 1 ? Integer.parseInt(args[1]) : 1_000;
         int reporters = args.length > 2 ? Integer.parseInt(args[2]) : 2_000;
@@ -187,8 +191,13 @@ public final class ControlLoadBench {
         long revision = call("GET", "/api/v1/organizations/" + organizationId, ADMIN, null).body()
                 .get("revision").asLong();
         long opening = System.nanoTime();
+        // Each stream is a socket at both ends in this process: past the open-file limit, the rest run in a child.
+        int local = Math.min(resumed, Integer.parseInt(System.getenv().getOrDefault("MESHWORK_BENCH_LOCAL_STREAMS",
+                "4000")));
+        ChildWatchers child = local < resumed
+                ? new ChildWatchers(base, revision, tokens.subList(local, resumed)) : null;
         List<Watcher> open = new ArrayList<>();
-        for (int i = 0; i < resumed; i++) {
+        for (int i = 0; i < local; i++) {
             open.add(new Watcher(tokens.get(i), "?since=" + revision));
         }
         for (Watcher watcher : open) {
@@ -196,25 +205,138 @@ public final class ControlLoadBench {
                 throw new IllegalStateException("a resumed stream was not answered in 300 s");
             }
         }
-        long ended = open.stream().filter(watcher -> watcher.endedBy != null).count();
-        System.out.printf("resumed streams: %d opened at once from revision %d, all answered in %.1f s%s%n", resumed,
-                revision, (System.nanoTime() - opening) / 1e9, ended == 0 ? "" : "; " + ended + " ended");
+        long ended = open.stream().filter(watcher -> watcher.endedBy != null).count()
+                + (child == null ? 0 : child.awaitConnected());
+        System.out.printf("resumed streams: %d opened at once from revision %d (%d in a second process), all"
+                        + " answered in %.1f s%s%n", resumed, revision, resumed - local,
+                (System.nanoTime() - opening) / 1e9, ended == 0 ? "" : "; " + ended + " ended");
         open.removeIf(watcher -> watcher.endedBy != null);
-        measureFanOut(open, tokens.get(tokens.size() - 1), rounds);
+        measureFanOut(open, child, tokens.get(tokens.size() - 1), rounds);
         open.forEach(Watcher::close);
+        if (child != null) {
+            child.close();
+        }
     }
 
-    /** Reports one unique endpoint per round and times its arrival at each stream. */
+    /**
+     * Watchers in a child JVM (same class path), driven over its standard streams: "expect MARKER" arms them and
+     * is answered "armed"; then "arrived" with the wall-clock millisecond each stream saw the marker, or
+     * "missing N". Times are wall-clock so the two processes can compare them.
+     */
+    private static final class ChildWatchers implements AutoCloseable {
+        private final Process process;
+        private final java.io.BufferedWriter commands;
+        private final java.io.BufferedReader answers;
+
+        ChildWatchers(String base, long since, List<String> tokens) throws IOException {
+            Path file = Files.createTempFile("mw-watch", ".tokens");
+            Files.write(file, tokens);
+            String java = ProcessHandle.current().info().command().orElse("java");
+            process = new ProcessBuilder(java, "-Xmx1g", "-cp", System.getProperty("java.class.path"),
+                    ControlLoadBench.class.getName(), "--watch", base, Long.toString(since), file.toString())
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            commands = new java.io.BufferedWriter(new java.io.OutputStreamWriter(process.getOutputStream(),
+                    StandardCharsets.UTF_8));
+            answers = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8));
+        }
+
+        /** How many of the child's streams ended before they were answered. */
+        long awaitConnected() throws IOException {
+            String line = answers.readLine();
+            if (line == null || !line.startsWith("connected ")) {
+                throw new IllegalStateException("the watcher process said " + line);
+            }
+            return Long.parseLong(line.split(" ")[3]);
+        }
+
+        void arm(String marker) throws IOException {
+            commands.write("expect " + marker + "\n");
+            commands.flush();
+            String line = answers.readLine();
+            if (!"armed".equals(line)) {
+                throw new IllegalStateException("the watcher process said " + line);
+            }
+        }
+
+        long[] arrivals() throws IOException {
+            String line = answers.readLine();
+            if (line == null || !line.startsWith("arrived ")) {
+                throw new IllegalStateException("the watcher process: " + line);
+            }
+            return Arrays.stream(line.substring(8).split(",")).mapToLong(Long::parseLong).toArray();
+        }
+
+        @Override
+        public void close() throws IOException {
+            commands.close();
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            process.destroy();
+        }
+    }
+
+    /** The child's side of {@link ChildWatchers}. */
+    private static void watchForParent(String base, long since, Path tokensFile) throws Exception {
+        ControlLoadBench bench = new ControlLoadBench(1);
+        bench.base = base;
+        List<Watcher> open = new ArrayList<>();
+        for (String token : Files.readAllLines(tokensFile)) {
+            open.add(bench.new Watcher(token, "?since=" + since));
+        }
+        for (Watcher watcher : open) {
+            watcher.connected.await(300, TimeUnit.SECONDS);
+        }
+        long ended = open.stream().filter(watcher -> watcher.endedBy != null).count();
+        open.removeIf(watcher -> watcher.endedBy != null);
+        java.io.PrintStream out = System.out;
+        out.println("connected " + open.size() + " ended " + ended);
+        out.flush();
+        java.io.BufferedReader commands = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+                StandardCharsets.UTF_8));
+        for (String line = commands.readLine(); line != null; line = commands.readLine()) {
+            CountDownLatch arrived = new CountDownLatch(open.size());
+            for (Watcher watcher : open) {
+                watcher.expect(line.substring("expect ".length()), arrived);
+            }
+            out.println("armed");
+            out.flush();
+            if (!arrived.await(60, TimeUnit.SECONDS)) {
+                out.println("missing " + arrived.getCount());
+            } else {
+                StringBuilder times = new StringBuilder("arrived ");
+                for (int i = 0; i < open.size(); i++) {
+                    times.append(i == 0 ? "" : ",").append(open.get(i).arrivedMillis);
+                }
+                out.println(times);
+            }
+            out.flush();
+        }
+        System.exit(0);
+    }
+
     private void measureFanOut(List<Watcher> watchers, String reporterToken, int rounds) throws Exception {
+        measureFanOut(watchers, null, reporterToken, rounds);
+    }
+
+    /** Reports one unique endpoint per round and times its arrival at each stream (wall clock, milliseconds). */
+    private void measureFanOut(List<Watcher> watchers, ChildWatchers child, String reporterToken, int rounds)
+            throws Exception {
         List<Long> lastArrivals = new ArrayList<>();
         List<Long> all = new ArrayList<>();
         for (int round = 0; round < rounds; round++) {
             String marker = "198.18." + (round / 250) + "." + (round % 250 + 1) + ":" + (10_000 + round);
             CountDownLatch arrived = new CountDownLatch(watchers.size());
+            if (child != null) {
+                child.arm(marker);
+            }
             for (Watcher watcher : watchers) {
                 watcher.expect(marker, arrived);
             }
-            long sent = System.nanoTime();
+            long sent = System.currentTimeMillis();
             call("POST", "/api/v1/devices/self/endpoints", reporterToken,
                     "{\"endpoints\":[{\"address\":\"" + marker + "\",\"source\":\"stun\"}]}");
             if (!arrived.await(60, TimeUnit.SECONDS)) {
@@ -224,8 +346,17 @@ public final class ControlLoadBench {
                         + (ended.isEmpty() ? "" : ", the first: " + ended.get(0).endedBy));
             }
             long last = 0;
+            List<Long> arrivals = new ArrayList<>();
             for (Watcher watcher : watchers) {
-                long latency = watcher.arrivedNanos - sent;
+                arrivals.add(watcher.arrivedMillis);
+            }
+            if (child != null) {
+                for (long at : child.arrivals()) {
+                    arrivals.add(at);
+                }
+            }
+            for (long at : arrivals) {
+                long latency = TimeUnit.MILLISECONDS.toNanos(at - sent);
                 all.add(latency);
                 last = Math.max(last, latency);
             }
@@ -235,7 +366,8 @@ public final class ControlLoadBench {
         long[] each = all.stream().mapToLong(Long::longValue).sorted().toArray();
         long[] complete = lastArrivals.stream().mapToLong(Long::longValue).sorted().toArray();
         System.out.printf("fan-out: one endpoint change to %d streams, %d rounds: per stream p50 %.0f ms, p95 %.0f ms,"
-                        + " p99 %.0f ms; until the last stream p50 %.0f ms, max %.0f ms%n", watchers.size(), rounds,
+                        + " p99 %.0f ms; until the last stream p50 %.0f ms, max %.0f ms%n",
+                all.size() / Math.max(1, rounds), rounds,
                 millis(percentile(each, 50)), millis(percentile(each, 95)), millis(percentile(each, 99)),
                 millis(percentile(complete, 50)), millis(complete[complete.length - 1]));
     }
@@ -399,6 +531,7 @@ public final class ControlLoadBench {
         private volatile byte[] marker;
         private volatile CountDownLatch arrived;
         volatile long arrivedNanos;
+        volatile long arrivedMillis;
         volatile boolean failed;
         /** Why the stream ended (null while open). */
         volatile String endedBy;
@@ -478,6 +611,7 @@ public final class ControlLoadBench {
                 marker = null;
                 tail = new byte[0];
                 arrivedNanos = System.nanoTime();
+                arrivedMillis = System.currentTimeMillis();
                 arrived.countDown();
                 return;
             }
