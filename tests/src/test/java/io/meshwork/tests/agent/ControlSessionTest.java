@@ -57,10 +57,7 @@ class ControlSessionTest {
     @Test
     void followsThePeerMapAndResumesAfterControlRestarts() throws Exception {
         Path data = Files.createTempDirectory("mw-session");
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = freePort();
         ControlServer server = start(data, port);
         try {
             String base = "http://127.0.0.1:" + port;
@@ -99,10 +96,7 @@ class ControlSessionTest {
     @Test
     void aDeviceControlRefusesEndsTheSession() throws Exception {
         Path data = Files.createTempDirectory("mw-session");
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = freePort();
         try (ControlServer server = start(data, port)) {
             ControlClient client = new ControlClient(URI.create("http://127.0.0.1:" + port));
             CountDownLatch refused = new CountDownLatch(1);
@@ -116,10 +110,7 @@ class ControlSessionTest {
     @Test
     void aDeviceWaitingForApprovalKeepsAskingAndGetsItsPeersOnceApproved() throws Exception {
         Path data = Files.createTempDirectory("mw-session");
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = freePort();
         try (ControlServer server = start(data, port)) {
             String base = "http://127.0.0.1:" + port;
             ControlClient client = new ControlClient(URI.create(base));
@@ -148,6 +139,12 @@ class ControlSessionTest {
             assertTrue(snapshot.peers().stream().anyMatch(p -> p.id().equals(member.id())), snapshot.toString());
             assertEquals(1, refused.getCount());
             assertEquals(List.of(ControlSession.WAITING_FOR_APPROVAL, ControlSession.CONNECTED), states);
+        }
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
         }
     }
 

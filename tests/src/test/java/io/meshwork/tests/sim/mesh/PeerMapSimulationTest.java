@@ -1,5 +1,7 @@
 package io.meshwork.tests.sim.mesh;
 
+import static io.meshwork.tests.sim.mesh.MeshAssertions.assertFlows;
+import static io.meshwork.tests.sim.mesh.MeshAssertions.bothDirect;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -121,21 +123,5 @@ class PeerMapSimulationTest {
         }
         return info.endpoints().stream().filter(endpoint -> endpoint.source().equals("stun"))
                 .map(endpoint -> Addresses.parseEndpoint(endpoint.address()).getAddress()).distinct().toList();
-    }
-
-    private static boolean bothDirect(SimNode a, SimNode b) {
-        return a.isDirectTo(b) && b.isDirectTo(a);
-    }
-
-    private static void assertFlows(SimMesh mesh, SimNode a, SimNode b) {
-        int toB = b.dataFrom(a);
-        int toA = a.dataFrom(b);
-        for (int i = 0; i < 5; i++) {
-            a.sendData(b);
-            b.sendData(a);
-        }
-        mesh.advance(Duration.ofSeconds(1));
-        assertTrue(b.dataFrom(a) > toB, a + " -> " + b + " on " + a.statusTo(b));
-        assertTrue(a.dataFrom(b) > toA, b + " -> " + a + " on " + b.statusTo(a));
     }
 }

@@ -1,5 +1,6 @@
 package io.meshwork.tests.sim.mesh;
 
+import static io.meshwork.tests.sim.mesh.MeshAssertions.assertFlows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -170,18 +171,5 @@ class RelaySimulationTest {
 
     private static RelayKey key(SimNode node) {
         return RelayKey.of(node.publicKey().toBytes());
-    }
-
-    /** A burst each way on the current paths arrives. */
-    private static void assertFlows(SimMesh mesh, SimNode a, SimNode b) {
-        int toB = b.dataFrom(a);
-        int toA = a.dataFrom(b);
-        for (int i = 0; i < 5; i++) {
-            a.sendData(b);
-            b.sendData(a);
-        }
-        mesh.advance(Duration.ofSeconds(1));
-        assertTrue(b.dataFrom(a) > toB, a + " -> " + b + " on " + a.statusTo(b));
-        assertTrue(a.dataFrom(b) > toA, b + " -> " + a + " on " + b.statusTo(a));
     }
 }
