@@ -11,7 +11,6 @@ import io.meshwork.control.organization.Organization;
 import io.meshwork.control.organization.OrganizationDirectory;
 import io.meshwork.control.organization.OrganizationWriter;
 import io.meshwork.control.organization.SecurityPolicies;
-import org.apache.pekko.stream.OverflowStrategy;
 import io.meshwork.control.relay.RelayDirectory;
 import io.meshwork.control.relay.TlsPin;
 import io.meshwork.protocol.api.ApiError;
@@ -976,10 +975,9 @@ public final class ControlRoutes extends AllDirectives {
         });
     }
 
-    /** The calling device, authenticated by its device token; revoked devices are refused, pending ones not. */
     /**
      * Runs {@code inner} with the organization id and the device a device token belongs to, as its own entity has
-     * it: a device's requests need not pass through its organization.
+     * it: a device's requests need not pass through its organization. Revoked devices are refused, pending ones not.
      */
     private Route withSelf(String token, java.util.function.BiFunction<String, Organization.DeviceRecord, Route> inner) {
         Tokens.Parsed parsed = Tokens.parse(token).filter(t -> t.kind().equals("mwd"))
@@ -1003,9 +1001,9 @@ public final class ControlRoutes extends AllDirectives {
     }
 
     /**
-     * The device's entity's answer to Get. A device its organization has but that has no entity yet (registered
-     * before devices had their own, or the process stopped between the two writes of a registration) is taken on
-     * from the organization's record, which {@code listed} supplies (null: the organization has no such device).
+     * The device's entity's answer to Get. A device its organization has but whose entity has nothing (it changed
+     * nothing since it registered and the entity restarted, or it registered before devices had entities) is taken
+     * on from the organization's record, which {@code listed} supplies (null: the organization has no such device).
      */
     private CompletionStage<Device.Reply> deviceAdopting(String deviceId,
             Supplier<CompletionStage<Organization.DeviceRecord>> listed) {

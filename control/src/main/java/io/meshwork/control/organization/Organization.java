@@ -87,9 +87,8 @@ public final class Organization
     @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
     @JsonSubTypes({
             @JsonSubTypes.Type(value = Register.class, name = "register"),
-            @JsonSubTypes.Type(value = ObserveEndpoint.class, name = "observe"),
             @JsonSubTypes.Type(value = ReportEndpoints.class, name = "report")})
-    public sealed interface Batchable extends Command permits Register, ObserveEndpoint, ReportEndpoints {
+    public sealed interface Batchable extends Command permits Register, ReportEndpoints {
         String deviceId();
 
         ActorRef<Reply> replyTo();
@@ -98,10 +97,6 @@ public final class Organization
     public record Register(String keyId, String secretHash, String deviceId, String publicKey, String hostname,
             Map<String, String> metadata, List<Endpoint> endpoints, String tokenHash, String certificateSerial,
             long nowMillis, ActorRef<Reply> replyTo) implements Batchable {}
-
-    /** A relay saw the device at {@code endpoint}: it replaces earlier relay-observed endpoints. */
-    public record ObserveEndpoint(String deviceId, Endpoint endpoint, long nowMillis, ActorRef<Reply> replyTo)
-            implements Batchable {}
 
     public record ReportEndpoints(String deviceId, List<Endpoint> endpoints, Map<String, Object> nat, long nowMillis,
             ActorRef<Reply> replyTo) implements Batchable {}
@@ -482,10 +477,9 @@ public final class Organization
                 .onCommand(Delete.class, this::onDelete)
                 .onCommand(CreateKey.class, this::onCreateKey)
                 .onCommand(RevokeKey.class, this::onRevokeKey)
-                .onCommand(Register.class, this::onRegister)
+                .onCommand(Register.class, this::decideAndReply)
                 .onCommand(Batch.class, this::onBatch)
-                .onCommand(ReportEndpoints.class, this::onReportEndpoints)
-                .onCommand(ObserveEndpoint.class, this::onObserveEndpoint)
+                .onCommand(ReportEndpoints.class, this::decideAndReply)
                 .onCommand(PatchDevice.class, this::onPatchDevice)
                 .onCommand(RevokeDevice.class, this::onRevokeDevice)
                 .onCommand(ApproveDevice.class, this::onApproveDevice)
@@ -570,10 +564,7 @@ public final class Organization
         if (command instanceof Register register) {
             return decideRegister(state, register);
         }
-        if (command instanceof ReportEndpoints report) {
-            return decideReport(state, report);
-        }
-        return decideObserve(state, (ObserveEndpoint) command);
+        return decideReport(state, (ReportEndpoints) command);
     }
 
     /** One batchable command alone: written and answered as a batch of one would be. */
@@ -584,10 +575,6 @@ public final class Organization
         }
         return persistAndPublish(decision.event()).thenReply(command.replyTo(),
                 next -> Reply.device(next, next.devices().get(command.deviceId())));
-    }
-
-    private ReplyEffect<Event, State> onRegister(State state, Register command) {
-        return decideAndReply(state, command);
     }
 
     private ReplyEffect<Event, State> onBatch(State state, Batch batch) {
@@ -648,10 +635,6 @@ public final class Organization
         return Decision.write(new DeviceRegistered(organizationId, key.id(), device));
     }
 
-    private ReplyEffect<Event, State> onReportEndpoints(State state, ReportEndpoints command) {
-        return decideAndReply(state, command);
-    }
-
     private Decision decideReport(State state, ReportEndpoints command) {
         DeviceRecord device = state.devices().get(command.deviceId());
         if (device == null || !device.status().equals(DeviceRecord.ACTIVE)) {
@@ -659,29 +642,6 @@ public final class Organization
         }
         return Decision.write(new EndpointsReported(organizationId, device.id(), command.endpoints(),
                 command.nat() == null ? device.nat() : command.nat(), command.nowMillis()));
-    }
-
-    private ReplyEffect<Event, State> onObserveEndpoint(State state, ObserveEndpoint command) {
-        return decideAndReply(state, command);
-    }
-
-    private Decision decideObserve(State state, ObserveEndpoint command) {
-        DeviceRecord device = state.devices().get(command.deviceId());
-        if (device == null || !device.status().equals(DeviceRecord.ACTIVE)) {
-            return Decision.answer(Reply.error(404, "no such device"));
-        }
-        if (device.endpoints().contains(command.endpoint())) {
-            return Decision.answer(Reply.device(state, device));
-        }
-        List<Endpoint> merged = new ArrayList<>();
-        for (Endpoint endpoint : device.endpoints()) {
-            if (!endpoint.source().equals(command.endpoint().source())) {
-                merged.add(endpoint);
-            }
-        }
-        merged.add(command.endpoint());
-        return Decision.write(new EndpointsReported(organizationId, device.id(), List.copyOf(merged), device.nat(),
-                command.nowMillis()));
     }
 
     private ReplyEffect<Event, State> onPatchDevice(State state, PatchDevice command) {
