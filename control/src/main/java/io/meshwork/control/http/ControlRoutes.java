@@ -705,30 +705,30 @@ public final class ControlRoutes extends AllDirectives {
         observed(remote).ifPresent(address -> endpoints.add(new Endpoint(address, "control")));
         CertificateAuthority.Issued certificate = ca.issueDeviceCertificate(deviceId, publicKey);
         CompletionStage<List<RelayInfo>> relays = relaysForDevices();
-        // The organization admits the device (key, address, peer map), then the device's own entity takes it on.
-        // Should that second step fail, the organization lets the device go again, so a retry can register it.
-        // The device entity starts (reads its empty journal) while the organization decides.
+        // The organization admits the device (key, address, peer map): that is the registration, written once.
+        // The device's own entity then takes the record on in memory (it writes nothing until the device changes
+        // something); should that message be lost, say while its shard moves, the entity takes the record on from
+        // the organization at the device's first request. It starts (reads its empty journal) while the
+        // organization decides.
         sharding.entityRefFor(Device.ENTITY_KEY, deviceId).tell(new Device.Prepare());
         CompletionStage<Organization.Reply> admitted = batched(organizationId, replyTo -> new Organization.Register(
                 key.id(), Tokens.hash(key.secret()), deviceId, request.publicKey(), request.hostname(),
                 request.metadata(), endpoints, Tokens.hash(secret), certificate.serialHex(), System.currentTimeMillis(),
                 replyTo));
-        return onSuccess(admitted, reply -> !reply.isOk() ? error(reply.status(), reply.error()) : onSuccess(
-                deviceEntity(deviceId, replyTo -> new Device.Register(reply.device(), replyTo))
-                        .handle((registered, failure) -> failure == null && registered.isOk())
-                        .thenCompose(registered -> registered ? relays.thenApply(Optional::of)
-                                : organization(organizationId, replyTo -> new Organization.DeleteDevice(deviceId,
-                                        replyTo)).handle((undone, failure) -> Optional.<List<RelayInfo>>empty())),
-                relayList -> {
-                    if (relayList.isEmpty()) {
-                        return error(503, "registration did not complete; try again");
-                    }
-                    registrations.increment();
-                    return complete(StatusCodes.CREATED, toEntity(new RegisterResponse(deviceId, organizationId,
-                            "mwd." + deviceId + "." + secret, reply.device().overlayIps(), certificate.pem(),
-                            ca.certificatePem(), relayList.get(), settings.stunServers(),
-                            observed(remote).orElse(null), reply.device().status())));
-                }));
+        return onSuccess(admitted, reply -> {
+            if (!reply.isOk()) {
+                return error(reply.status(), reply.error());
+            }
+            sharding.entityRefFor(Device.ENTITY_KEY, deviceId)
+                    .tell(new Device.Register(reply.device(), system.ignoreRef()));
+            return onSuccess(relays, relayList -> {
+                registrations.increment();
+                return complete(StatusCodes.CREATED, toEntity(new RegisterResponse(deviceId, organizationId,
+                        "mwd." + deviceId + "." + secret, reply.device().overlayIps(), certificate.pem(),
+                        ca.certificatePem(), relayList, settings.stunServers(), observed(remote).orElse(null),
+                        reply.device().status())));
+            });
+        });
     }
 
     /** Configured relays, then every enrolled relay that reported itself healthy. */
