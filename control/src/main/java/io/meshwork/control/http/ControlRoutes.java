@@ -92,7 +92,7 @@ public final class ControlRoutes extends AllDirectives {
      */
     private static final Duration RELAY_LIST_TTL = Duration.ofSeconds(1);
 
-    private record RelayList(long readNanos, CompletionStage<List<RelayInfo>> relays) {}
+    private record RelayList(long readNanos, CompletionStage<RelaysForDevices> relays) {}
 
     private final AtomicReference<RelayList> relayList = new AtomicReference<>();
 
@@ -704,7 +704,7 @@ public final class ControlRoutes extends AllDirectives {
         List<Endpoint> endpoints = new ArrayList<>(request.endpoints() == null ? List.of() : request.endpoints());
         observed(remote).ifPresent(address -> endpoints.add(new Endpoint(address, "control")));
         CertificateAuthority.Issued certificate = ca.issueDeviceCertificate(deviceId, publicKey);
-        CompletionStage<List<RelayInfo>> relays = relaysForDevices();
+        CompletionStage<RelaysForDevices> relays = relaysForDevices();
         // The organization admits the device (key, address, peer map): that is the registration, written once.
         // The device's own entity then takes the record on in memory (it writes nothing until the device changes
         // something); should that message be lost, say while its shard moves, the entity takes the record on from
@@ -721,34 +721,31 @@ public final class ControlRoutes extends AllDirectives {
             }
             sharding.entityRefFor(Device.ENTITY_KEY, deviceId)
                     .tell(new Device.Register(reply.device(), system.ignoreRef()));
-            return onSuccess(relays, relayList -> {
+            return onSuccess(relays, forDevices -> {
                 registrations.increment();
                 return complete(StatusCodes.CREATED, toEntity(new RegisterResponse(deviceId, organizationId,
                         "mwd." + deviceId + "." + secret, reply.device().overlayIps(), certificate.pem(),
-                        ca.certificatePem(), relayList, settings.stunServers(), observed(remote).orElse(null),
-                        reply.device().status())));
+                        ca.certificatePem(), forDevices.relays(), forDevices.stunServers(),
+                        observed(remote).orElse(null), reply.device().status(), reply.overlayPrefixes())));
             });
         });
     }
 
-    /** Configured relays, then every enrolled relay that reported itself healthy. */
-    private CompletionStage<List<RelayInfo>> relaysForDevices() {
+    /**
+     * Configured relays, then every enrolled relay that reported itself healthy; with the STUN servers devices probe:
+     * the configured ones, then each healthy relay's (see {@link RelaysForDevices#stunServersOf}).
+     */
+    private CompletionStage<RelaysForDevices> relaysForDevices() {
         long now = System.nanoTime();
         RelayList cached = relayList.get();
         if (cached != null && now - cached.readNanos() < RELAY_LIST_TTL.toNanos()
                 && !cached.relays().toCompletableFuture().isCompletedExceptionally()) {
             return cached.relays();
         }
-        CompletionStage<List<RelayInfo>> fresh = sharding.entityRefFor(RelayDirectory.ENTITY_KEY, RelayDirectory.ID)
-                .ask(RelayDirectory.Get::new, ASK_TIMEOUT).thenApply(reply -> {
-            List<RelayInfo> relays = new ArrayList<>(settings.relays());
-            reply.state().relays().values().stream()
-                    .filter(RelayDirectory.RelayRecord::healthy)
-                    .sorted(Comparator.comparing(RelayDirectory.RelayRecord::name))
-                    .forEach(relay -> relays.add(new RelayInfo(relay.name(), relay.udp(), relay.tcp(),
-                            relay.tlsSha256(), relay.region())));
-            return List.copyOf(relays);
-        });
+        CompletionStage<RelaysForDevices> fresh = sharding.entityRefFor(RelayDirectory.ENTITY_KEY, RelayDirectory.ID)
+                .ask(RelayDirectory.Get::new, ASK_TIMEOUT)
+                .thenApply(reply -> RelaysForDevices.of(settings.relays(), settings.stunServers(),
+                        reply.state().relays().values()));
         relayList.set(new RelayList(now, fresh));
         return fresh;
     }
@@ -865,7 +862,7 @@ public final class ControlRoutes extends AllDirectives {
                         var others = map.peers().stream().filter(p -> !p.id().equals(device.id())).toList();
                         if (map.full()) {
                             out.add(line(new PeerMapEvent(PeerMapEvent.SNAPSHOT, map.revision(), others, List.of(),
-                                    map.policy())));
+                                    map.policy(), map.overlayPrefixes())));
                         } else {
                             if (!others.isEmpty()) {
                                 out.add(line(new PeerMapEvent(PeerMapEvent.UPSERT, map.revision(), others, List.of())));

@@ -32,15 +32,19 @@ final class FullPeerMap {
     private final long revision;
     private final Map<String, PeerInfo> peers;
     private final Organization.PolicyInputs policyInputs;
+    /** The organization's overlay prefixes, from the last full map (deltas do not carry them). */
+    private final List<String> overlayPrefixes;
     private volatile List<PeerInfo> sorted;
     private volatile List<RenderedPeer> rendered;
 
     private record RenderedPeer(String id, ByteString json) {}
 
-    private FullPeerMap(long revision, Map<String, PeerInfo> peers, Organization.PolicyInputs policyInputs) {
+    private FullPeerMap(long revision, Map<String, PeerInfo> peers, Organization.PolicyInputs policyInputs,
+            List<String> overlayPrefixes) {
         this.revision = revision;
         this.peers = peers;
         this.policyInputs = policyInputs;
+        this.overlayPrefixes = overlayPrefixes;
     }
 
     /** From a full map fetched for no device in particular, which always carries the policy inputs. */
@@ -52,7 +56,7 @@ final class FullPeerMap {
         for (PeerInfo peer : full.peers()) {
             peers.put(peer.id(), peer);
         }
-        return new FullPeerMap(full.revision(), Map.copyOf(peers), full.policyInputs());
+        return new FullPeerMap(full.revision(), Map.copyOf(peers), full.policyInputs(), full.overlayPrefixes());
     }
 
     long revision() {
@@ -76,13 +80,13 @@ final class FullPeerMap {
             next.remove(removed);
         }
         return new FullPeerMap(map.revision(), Map.copyOf(next),
-                map.policyInputs() == null ? policyInputs : map.policyInputs());
+                map.policyInputs() == null ? policyInputs : map.policyInputs(), overlayPrefixes);
     }
 
     /** The full map as {@code deviceId} gets it: every peer (itself included, as from the organization) and its policy. */
     Organization.PeerMap forWatcher(String deviceId) {
         return new Organization.PeerMap(revision, true, sortedPeers(), List.of(), policyInputs.policyOf(deviceId),
-                null);
+                null, overlayPrefixes);
     }
 
     /**
@@ -107,6 +111,8 @@ final class FullPeerMap {
         }
         line.append(ByteString.fromString("],\"removed\":[],\"policy\":"));
         line.append(ByteString.fromArray(json.writeValueAsBytes(policy)));
+        line.append(ByteString.fromString(",\"overlayPrefixes\":"));
+        line.append(ByteString.fromArray(json.writeValueAsBytes(overlayPrefixes)));
         line.append(ByteString.fromString("}\n"));
         return line.result();
     }

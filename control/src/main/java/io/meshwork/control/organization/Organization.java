@@ -150,8 +150,12 @@ public final class Organization
      * command. Answers about one device carry that device, not the whole state, so they stay small when the entity
      * lives on another member; the others carry the state they acted on.
      */
-    public record Reply(int status, String error, State state, DeviceRecord device, PeerMap peerMap, long revision)
-            implements CborSerializable {
+    public record Reply(int status, String error, State state, DeviceRecord device, PeerMap peerMap, long revision,
+            List<String> overlayPrefixes) implements CborSerializable {
+
+        public Reply(int status, String error, State state, DeviceRecord device, PeerMap peerMap, long revision) {
+            this(status, error, state, device, peerMap, revision, null);
+        }
 
         public Reply(int status, String error, State state, DeviceRecord device, PeerMap peerMap) {
             this(status, error, state, device, peerMap,
@@ -162,8 +166,9 @@ public final class Organization
             return new Reply(200, null, state, null, null);
         }
 
+        /** About one device: the device, the revision, and the organization's overlay prefixes. */
         static Reply device(State state, DeviceRecord device) {
-            return new Reply(200, null, null, device, null, state.revision());
+            return new Reply(200, null, null, device, null, state.revision(), state.overlayPrefixes());
         }
 
         static Reply error(int status, String error) {
@@ -179,14 +184,23 @@ public final class Organization
      * Peers to send a watcher: the whole map ({@code full}) or what changed since its revision. When the map is full
      * or something since may have changed a security policy, a watcher device gets its inbound {@code policy} and a
      * watcher of no particular device the {@code policyInputs} to resolve any device's; both are null otherwise.
+     * A full map also carries the organization's {@code overlayPrefixes} (its IPv4 CIDR and IPv6 ULA /64, the
+     * prefix lengths devices configure their addresses with); null on a delta.
      */
     public record PeerMap(long revision, boolean full, List<PeerInfo> peers, List<String> removed,
-            SecurityPolicy policy, PolicyInputs policyInputs) implements CborSerializable {
+            SecurityPolicy policy, PolicyInputs policyInputs, List<String> overlayPrefixes)
+            implements CborSerializable {
+
+        public PeerMap(long revision, boolean full, List<PeerInfo> peers, List<String> removed,
+                SecurityPolicy policy, PolicyInputs policyInputs) {
+            this(revision, full, peers, removed, policy, policyInputs, null);
+        }
 
         /** This map as {@code deviceId} watches it: its own policy resolved, when the inputs came along. */
         public PeerMap forWatcher(String deviceId) {
             return policyInputs == null ? this
-                    : new PeerMap(revision, full, peers, removed, policyInputs.policyOf(deviceId), null);
+                    : new PeerMap(revision, full, peers, removed, policyInputs.policyOf(deviceId), null,
+                            overlayPrefixes);
         }
     }
 
@@ -395,7 +409,13 @@ public final class Organization
                     .sorted(Comparator.comparing(DeviceRecord::hostname))
                     .map(DeviceRecord::toPeer)
                     .toList();
-            return withPolicy(new PeerMap(revision, true, peers, List.of(), null, null), watcherId);
+            return withPolicy(new PeerMap(revision, true, peers, List.of(), null, null, overlayPrefixes()),
+                    watcherId);
+        }
+
+        /** The organization's IPv4 CIDR and IPv6 ULA /64, which its devices' addresses are configured with. */
+        public List<String> overlayPrefixes() {
+            return List.of(ipv4Cidr, Ipam.ulaPrefix(id));
         }
 
         /** The changes since {@code since} as {@link #peerMapSince} gives them, or null when not all are retained. */
@@ -432,9 +452,11 @@ public final class Organization
         private PeerMap withPolicy(PeerMap map, String watcherId) {
             return watcherId != null
                     ? new PeerMap(map.revision(), map.full(), map.peers(), map.removed(),
-                            SecurityPolicies.effectiveFor(securityGroups, devices, watcherId), null)
+                            SecurityPolicies.effectiveFor(securityGroups, devices, watcherId), null,
+                            map.overlayPrefixes())
                     : new PeerMap(map.revision(), map.full(), map.peers(), map.removed(), null,
-                            new PolicyInputs(securityGroups, SecurityPolicies.members(securityGroups, devices)));
+                            new PolicyInputs(securityGroups, SecurityPolicies.members(securityGroups, devices)),
+                            map.overlayPrefixes());
         }
     }
 

@@ -104,9 +104,10 @@ class FullPeerMapTest {
                 assertEquals(expected.revision(), actual.revision());
                 assertEquals(inSnapshotOrder(expected.peers()), actual.peers(), "peers at step " + step);
                 assertEquals(expected.policy(), actual.policy(), "policy of " + watcher + " at step " + step);
+                assertEquals(expected.overlayPrefixes(), actual.overlayPrefixes(), "overlay prefixes at step " + step);
                 List<PeerInfo> others = actual.peers().stream().filter(peer -> !peer.id().equals(watcher)).toList();
                 assertEquals(JSON.readTree(JSON.writeValueAsString(new PeerMapEvent(PeerMapEvent.SNAPSHOT,
-                                actual.revision(), others, List.of(), actual.policy()))),
+                                actual.revision(), others, List.of(), actual.policy(), actual.overlayPrefixes()))),
                         JSON.readTree(kept.snapshotLine(watcher, actual.policy(), JSON).utf8String()),
                         "the snapshot line rendered from shared bytes is the event as JSON renders it");
             }

@@ -112,6 +112,36 @@ class RelayEnrollmentApiTest {
     }
 
     @Test
+    void devicesGetTheRelaysStunServersAndTheirOrganizationsPrefixesWithNoStunConfigured() throws Exception {
+        Path data = Files.createTempDirectory("mwc-relaystun");
+        try (ControlServer server = ControlApiTest.startServer(data, Map.of())) {
+            String base = "http://127.0.0.1:" + server.httpAddress().getPort();
+            enroll(base, relayToken(base, "stun-relay"), "{\"udp\":\"192.0.2.5:3340\","
+                    + "\"stun\":[\"192.0.2.5:3478\",\"192.0.2.6:3478\"]}");
+            String organization = call(base, "POST", "/api/v1/organizations", ADMIN,
+                    "{\"name\":\"sixteen\",\"ipv4Cidr\":\"10.77.0.0/16\"}").body().get("id").asText();
+            String key = call(base, "POST", "/api/v1/organizations/" + organization + "/keys", ADMIN,
+                    "{\"reusable\":true}").body().get("key").asText();
+            byte[] publicKey = new byte[32];
+            publicKey[0] = 42;
+            Answer device = call(base, "POST", "/api/v1/register", key, "{\"publicKey\":\""
+                    + Base64.getEncoder().encodeToString(publicKey) + "\",\"hostname\":\"cgnat\"}");
+            assertEquals(201, device.status(), String.valueOf(device.body()));
+            assertEquals(List.of("192.0.2.5:3478", "192.0.2.6:3478"),
+                    new com.fasterxml.jackson.databind.ObjectMapper().convertValue(device.body().get("stunServers"), List.class));
+            JsonNode prefixes = device.body().get("overlayPrefixes");
+            assertEquals("10.77.0.0/16", prefixes.get(0).asText(), device.body().toString());
+            assertTrue(prefixes.get(1).asText().endsWith("::/64"), prefixes.toString());
+            assertTrue(device.body().get("overlayIps").get(0).asText().startsWith("10.77."));
+
+            JsonNode snapshot = ControlApiTest.watch(base, device.body().get("token").asText(), "")
+                    .poll(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals("snapshot", snapshot.get("type").asText(), String.valueOf(snapshot));
+            assertEquals(prefixes, snapshot.get("overlayPrefixes"), "the snapshot carries the prefixes too");
+        }
+    }
+
+    @Test
     void configuredRelaysCarryTheirPin() throws Exception {
         Path data = Files.createTempDirectory("mwc-relaytls-config");
         Map<String, Object> relay = Map.of("name", "static", "tcp", "192.0.2.9:443",

@@ -10,9 +10,11 @@ import java.util.List;
  *                 inbound security policy changed: {@code policy}), or "keepalive"
  * @param revision the organization revision after this event; resume with {@code since=revision}
  * @param policy   the receiving device's whole inbound policy, on "snapshot" and "policy" events; null otherwise
+ * @param overlayPrefixes on "snapshot": the organization's overlay prefixes (its IPv4 CIDR and its IPv6 ULA /64),
+ *                 the prefix lengths the device configures its own addresses with; null otherwise
  */
 public record PeerMapEvent(String type, long revision, List<PeerInfo> peers, List<String> removed,
-        SecurityPolicy policy) {
+        SecurityPolicy policy, List<String> overlayPrefixes) {
 
     public static final String SNAPSHOT = "snapshot";
     public static final String UPSERT = "upsert";
@@ -20,8 +22,14 @@ public record PeerMapEvent(String type, long revision, List<PeerInfo> peers, Lis
     public static final String POLICY = "policy";
     public static final String KEEPALIVE = "keepalive";
 
+    /** An event that carries no overlay prefixes. */
+    public PeerMapEvent(String type, long revision, List<PeerInfo> peers, List<String> removed,
+            SecurityPolicy policy) {
+        this(type, revision, peers, removed, policy, null);
+    }
+
     /** An event that carries no policy. */
     public PeerMapEvent(String type, long revision, List<PeerInfo> peers, List<String> removed) {
-        this(type, revision, peers, removed, null);
+        this(type, revision, peers, removed, null, null);
     }
 }

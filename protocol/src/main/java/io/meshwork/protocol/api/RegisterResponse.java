@@ -16,7 +16,19 @@ import java.util.List;
  * @param observedAddress the source address control saw the request come from
  * @param status          "active", or "pending" when the key requires an administrator to approve the device first:
  *                        until then it gets no peers and no one gets it
+ * @param overlayPrefixes the organization's overlay prefixes: its IPv4 CIDR (e.g. "10.77.0.0/16") and its IPv6 ULA
+ *                        /64; the device configures its addresses with these prefix lengths. Null from a control
+ *                        that predates the field (the node then waits for the peer-map snapshot's).
  */
 public record RegisterResponse(String id, String organizationId, String token, List<String> overlayIps,
         String certificate, String caCertificate, List<RelayInfo> relays, List<String> stunServers,
-        String observedAddress, String status) {}
+        String observedAddress, String status, List<String> overlayPrefixes) {
+
+    /** A response without {@code overlayPrefixes}, as control sent before it had them. */
+    public RegisterResponse(String id, String organizationId, String token, List<String> overlayIps,
+            String certificate, String caCertificate, List<RelayInfo> relays, List<String> stunServers,
+            String observedAddress, String status) {
+        this(id, organizationId, token, overlayIps, certificate, caCertificate, relays, stunServers, observedAddress,
+                status, null);
+    }
+}

@@ -1,0 +1,54 @@
+package io.meshwork.control.http;
+
+import io.meshwork.control.relay.RelayDirectory;
+import io.meshwork.protocol.api.RelayInfo;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What control hands devices about relays: the relays they may use and the STUN servers they probe their NAT with.
+ *
+ * <p>Relays are the source of public-address discovery (see docs/architecture.md, "Endpoint discovery"): a new
+ * deployment configures no STUN servers, enrolls a relay with {@code --stun IP1,IP2}, and its devices classify
+ * their NATs against that relay's RFC 5780 server. A relay enrolled without {@code --stun} still answers STUN
+ * binding requests on its UDP port, so that port serves as a (mapping-only) STUN server. Configured servers come
+ * first, then the healthy relays' {@code --stun} servers, then relays' UDP ports; duplicates are listed once.
+ *
+ * @param relays      configured relays, then every healthy enrolled relay by name
+ * @param stunServers "host:port" STUN servers for devices, configured ones first
+ */
+public record RelaysForDevices(List<RelayInfo> relays, List<String> stunServers) {
+
+    public static RelaysForDevices of(List<RelayInfo> configuredRelays, List<String> configuredStunServers,
+            Collection<RelayDirectory.RelayRecord> enrolled) {
+        List<RelayInfo> relays = new ArrayList<>(configuredRelays);
+        Set<String> stun = new LinkedHashSet<>(configuredStunServers);
+        // RFC 5780 servers (two IPs) before the relays' UDP ports: the prober measures filtering only against the
+        // first server that can answer from its other address.
+        List<String> relayPorts = new ArrayList<>();
+        for (RelayInfo configured : configuredRelays) {
+            if (configured.udp() != null) {
+                relayPorts.add(configured.udp());
+            }
+        }
+        enrolled.stream()
+                .filter(RelayDirectory.RelayRecord::healthy)
+                .sorted(Comparator.comparing(RelayDirectory.RelayRecord::name)
+                        .thenComparing(RelayDirectory.RelayRecord::id))
+                .forEach(relay -> {
+                    relays.add(new RelayInfo(relay.name(), relay.udp(), relay.tcp(), relay.tlsSha256(),
+                            relay.region()));
+                    if (relay.stun() != null && !relay.stun().isEmpty()) {
+                        stun.addAll(relay.stun());
+                    } else if (relay.udp() != null) {
+                        relayPorts.add(relay.udp());
+                    }
+                });
+        stun.addAll(relayPorts);
+        return new RelaysForDevices(List.copyOf(relays), List.copyOf(stun));
+    }
+}
