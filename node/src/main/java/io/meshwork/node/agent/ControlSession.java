@@ -9,6 +9,8 @@ import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -17,6 +19,9 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * This node's session with control: holds the peer-map stream (snapshot, then changes), applies each event,
  * reconnects with exponential backoff and resumes from the last revision it saw, and reports endpoints. Control
  * refusing the device (revoked, deleted) ends the agent.
+ *
+ * <p>Supervised: should applying an event throw, the session restarts (with backoff), drops the stream it had and
+ * follows the peer map again from a full snapshot, so the node never silently stops following revocations.
  */
 public final class ControlSession {
 
@@ -28,7 +33,7 @@ public final class ControlSession {
     /** Sends this node's endpoints and NAT report to control. */
     public record Report(EndpointReport report) implements Command {}
 
-    private record Event(PeerMapEvent event) implements Command {}
+    private record Event(long generation, PeerMapEvent event) implements Command {}
 
     private record Ended(long generation, Throwable failure) implements Command {}
 
@@ -51,8 +56,9 @@ public final class ControlSession {
     private final Runnable refused;
     private final Executor blocking;
     private final Consumer<String> state;
+    private final Lifetime lifetime;
+    /** The last revision applied; 0 after a restart, so the stream starts over from a snapshot. */
     private long revision;
-    private long generation;
     private Thread stream;
     private Duration backoff = FIRST_BACKOFF;
     /** Whether "waiting for approval" was logged: once, not every poll. */
@@ -60,8 +66,10 @@ public final class ControlSession {
     private String lastState;
 
     private ControlSession(ActorContext<Command> context, TimerScheduler<Command> timers, ControlClient control,
-            String token, Consumer<PeerMapEvent> apply, Runnable refused, Executor blocking, Consumer<String> state) {
+            String token, Consumer<PeerMapEvent> apply, Runnable refused, Executor blocking, Consumer<String> state,
+            Lifetime lifetime) {
         this.context = context;
+        this.lifetime = lifetime;
         this.timers = timers;
         this.control = control;
         this.token = token;
@@ -86,11 +94,23 @@ public final class ControlSession {
      */
     public static Behavior<Command> create(ControlClient control, String deviceToken, Consumer<PeerMapEvent> apply,
             Runnable refused, Executor blocking, Consumer<String> state) {
-        return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
+        Lifetime lifetime = new Lifetime();
+        return Behaviors.supervise(Behaviors.<Command>setup(context -> Behaviors.withTimers(timers -> {
             ControlSession session = new ControlSession(context, timers, control, deviceToken, apply, refused,
-                    blocking, state);
+                    blocking, state, lifetime);
+            if (lifetime.started) {
+                context.getLog().warn("control session restarted after a failure; following the peer map again "
+                        + "from a full snapshot");
+                session.connect();
+            }
             return session.behavior();
-        }));
+        }))).onFailure(SupervisorStrategy.restartWithBackoff(FIRST_BACKOFF, MAX_BACKOFF, 0.2));
+    }
+
+    /** What outlives a restart: whether the stream was started, and the stream generations handed out. */
+    private static final class Lifetime {
+        boolean started;
+        long generation;
     }
 
     public static final String CONNECTED = "connected";
@@ -108,11 +128,15 @@ public final class ControlSession {
         return Behaviors.receive(Command.class)
                 .onMessageEquals(Start.INSTANCE, () -> {
                     if (stream == null) {
+                        lifetime.started = true;
                         connect();
                     }
                     return Behaviors.same();
                 })
                 .onMessage(Event.class, received -> {
+                    if (received.generation() != lifetime.generation) {
+                        return Behaviors.same();
+                    }
                     PeerMapEvent event = received.event();
                     apply.accept(event);
                     pendingLogged = false;
@@ -122,7 +146,7 @@ public final class ControlSession {
                     return Behaviors.same();
                 })
                 .onMessage(Ended.class, ended -> {
-                    if (ended.generation() != generation) {
+                    if (ended.generation() != lifetime.generation) {
                         return Behaviors.same();
                     }
                     Throwable failure = ended.failure();
@@ -176,18 +200,24 @@ public final class ControlSession {
                     }
                     return Behaviors.same();
                 })
+                .onSignal(PreRestart.class, signal -> {
+                    if (stream != null) {
+                        stream.interrupt();
+                    }
+                    return Behaviors.same();
+                })
                 .build();
     }
 
     /** Opens the stream on a thread of its own (it blocks on the HTTP response); events come back as messages. */
     private void connect() {
-        long current = ++generation;
+        long current = ++lifetime.generation;
         long since = revision;
         ActorRef<Command> self = context.getSelf();
         stream = new Thread(() -> {
             Throwable failure = null;
             try {
-                control.followPeers(token, since, event -> self.tell(new Event(event)));
+                control.followPeers(token, since, event -> self.tell(new Event(current, event)));
             } catch (Exception e) {
                 failure = e;
             }

@@ -1,12 +1,9 @@
 package io.meshwork.node.agent;
 
 import io.meshwork.node.dataplane.Addresses;
-import io.meshwork.node.dataplane.AllowedIps;
 import io.meshwork.node.dataplane.Peer;
 import io.meshwork.node.dataplane.TunDevice;
 import io.meshwork.node.dataplane.WireGuardDevice;
-import io.meshwork.node.filter.PacketFilter;
-import io.meshwork.node.filter.PolicyException;
 import io.meshwork.node.tunnel.PeerTunnel;
 import io.meshwork.node.tunnel.ProbeRouter;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -60,7 +57,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -87,7 +83,6 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             Duration probeInterval) {}
 
     private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
-    private static final int PERSISTENT_KEEPALIVE_SECONDS = 25;
     private static final Duration PING_TIMEOUT = Duration.ofSeconds(2);
 
     private final NodeIdentity identity;
@@ -103,7 +98,9 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         thread.setDaemon(true);
         return thread;
     });
-    private final Map<String, PeerInfo> peers = new ConcurrentHashMap<>();
+    private final OverlayInterface overlay;
+    private final PeerMapApplier peerMap;
+    private final Map<String, PeerInfo> peers;
     private volatile RelayClient relay;
     private volatile String relayName;
     private final Map<Key, TunnelStatus> tunnelStatus = new ConcurrentHashMap<>();
@@ -119,8 +116,10 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private volatile boolean closed;
 
     private NodeAgent(NodeIdentity identity, ControlClient control, TunDevice tun, WireGuardDevice device,
-            UapiServer uapi, java.nio.file.Path stateDirectory, Duration probeInterval) throws IOException {
+            UapiServer uapi, OverlayInterface overlay, java.nio.file.Path stateDirectory, Duration probeInterval)
+            throws IOException {
         this.identity = identity;
+        this.overlay = overlay;
         this.control = control;
         this.tun = tun;
         this.device = device;
@@ -131,7 +130,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 DispatcherSelector.defaultDispatcher());
         NodeGuardian.Wiring wiring = new NodeGuardian.Wiring(tunnelWiring, selfFacts(List.of(), Map.of()),
                 tunnelsRef -> ControlSession.create(control, identity.registration().token(),
-                        event -> apply(event, tunnelsRef), this::shutdown, scheduler,
+                        event -> peerMapOf(tunnelsRef).apply(event), this::shutdown, scheduler,
                         state -> controlState = state),
                 (tunnelsRef, session) -> EndpointDiscovery.create(this::discover, NodeAgent::localAddressesOrNone,
                         probeInterval, discovered -> {
@@ -147,6 +146,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                         .withFallback(com.typesafe.config.ConfigFactory.load()));
         this.actors = ready.join();
         this.tunnels = actors.tunnels();
+        this.peerMap = peerMapOf(tunnels);
+        this.peers = peerMap.peers();
         ProbeRouter probes = new ProbeRouter(probeCodec, key -> device.peer(key) != null, tunnels);
         device.registerShared(DatagramKind.PROBE, probes::onDatagram);
         this.probes = probes;
@@ -178,8 +179,10 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         device.setPrivateKey(Key.fromBase64(identity.privateKey()));
         device.setListenPort(options.listenPort());
         UapiServer uapi = UapiServer.start(device);
-        configureInterface(tun.name(), identity.registration().overlayIps());
-        NodeAgent agent = new NodeAgent(identity, control, tun, device, uapi, stateDirectory, options.probeInterval());
+        OverlayInterface overlay = OverlayInterface.of(tun.name());
+        overlay.configure(identity.registration().overlayIps(), identity.registration().overlayPrefixes());
+        NodeAgent agent = new NodeAgent(identity, control, tun, device, uapi, overlay, stateDirectory,
+                options.probeInterval());
         agent.startRelay();
         agent.actors.session().tell(ControlSession.Start.INSTANCE);
         return agent;
@@ -232,27 +235,6 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             device.setRelayPath((peer, datagram) -> relay.sendPacket(RelayKey.of(peer.toBytes()), datagram));
         } catch (Exception e) {
             log.warn("cannot use relay {}: {}", info.name(), e.toString());
-        }
-    }
-
-    private static void configureInterface(String name, List<String> overlayIps) throws IOException {
-        for (String ip : overlayIps) {
-            boolean v6 = ip.contains(":");
-            run("ip", v6 ? "-6" : "-4", "addr", "replace", ip + (v6 ? "/64" : "/10"), "dev", name);
-        }
-        run("ip", "link", "set", name, "up");
-    }
-
-    private static void run(String... command) throws IOException {
-        try {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String output = new String(process.getInputStream().readAllBytes());
-            if (process.waitFor() != 0) {
-                throw new IOException(String.join(" ", command) + " failed: " + output.strip());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
         }
     }
 
@@ -332,20 +314,6 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 .orElse(null);
     }
 
-    private void applyPolicy(PeerMapEvent event) {
-        if (event.policy() == null) {
-            return;
-        }
-        try {
-            device.setPacketFilter(PacketFilter.forPolicy(event.policy(), device.packetFilter()));
-            log.info("security policy at revision {}: {}", event.revision(),
-                    event.policy().enforced() ? "groups " + event.policy().groups() : "open (no group applies)");
-        } catch (PolicyException e) {
-            log.error("cannot enforce the security policy from control ({}); letting in replies only", e.getMessage());
-            device.setPacketFilter(PacketFilter.repliesOnly(device.packetFilter()));
-        }
-    }
-
     private static List<String> localAddressesOrNone() {
         try {
             return localAddresses();
@@ -371,52 +339,32 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
     // ---- peer map ------------------------------------------------------------------------------------------
 
-    /** Applies one peer-map event (on the control session actor). */
-    private synchronized void apply(PeerMapEvent event, ActorRef<TunnelSupervisor.Command> tunnels) {
-        switch (event.type()) {
-            case PeerMapEvent.SNAPSHOT -> {
-                Set<String> present = new LinkedHashSet<>();
-                event.peers().forEach(peer -> present.add(peer.id()));
-                for (String id : List.copyOf(peers.keySet())) {
-                    if (!present.contains(id)) {
-                        remove(id, tunnels);
-                    }
+    /**
+     * The one applier of this agent's peer map (the control session's actor calls it; a restarted session finds the
+     * same one).
+     */
+    private volatile PeerMapApplier applier;
+
+    private PeerMapApplier peerMapOf(ActorRef<TunnelSupervisor.Command> tunnels) {
+        PeerMapApplier existing = applier;
+        if (existing == null) {
+            synchronized (this) {
+                if (applier == null) {
+                    applier = new PeerMapApplier(identity.registration().id(), device, tunnels::tell,
+                            this::overlayPrefixesFromControl);
                 }
-                event.peers().forEach(peer -> upsert(peer, tunnels));
-            }
-            case PeerMapEvent.UPSERT -> event.peers().forEach(peer -> upsert(peer, tunnels));
-            case PeerMapEvent.REMOVE -> event.removed().forEach(id -> remove(id, tunnels));
-            default -> { }
-        }
-        applyPolicy(event);
-    }
-
-    private void upsert(PeerInfo info, ActorRef<TunnelSupervisor.Command> tunnels) {
-        if (info.id().equals(identity.registration().id())) {
-            return;
-        }
-        PeerInfo previous = peers.put(info.id(), info);
-        Key key = Key.fromBase64(info.publicKey());
-        Peer peer = device.addPeer(key);
-        if (peer == null) {
-            return;
-        }
-        if (previous == null || !previous.overlayIps().equals(info.overlayIps())) {
-            device.clearAllowedIps(peer);
-            for (String ip : info.overlayIps()) {
-                device.addAllowedIp(peer, AllowedIps.Prefix.parse(ip));
+                existing = applier;
             }
         }
-        device.pinPath(peer, true);
-        device.setPersistentKeepalive(peer, PERSISTENT_KEEPALIVE_SECONDS);
-        tunnels.tell(new TunnelSupervisor.PeerUpserted(key, PeerFacts.fromPeer(info)));
+        return existing;
     }
 
-    private void remove(String id, ActorRef<TunnelSupervisor.Command> tunnels) {
-        PeerInfo info = peers.remove(id);
-        if (info != null) {
-            // The tunnel drops the WireGuard peer and its keys as it stops.
-            tunnels.tell(new TunnelSupervisor.PeerRemoved(Key.fromBase64(info.publicKey())));
+    /** A snapshot's overlay prefixes: the interface follows them (an identity from before control sent them). */
+    private void overlayPrefixesFromControl(List<String> prefixes) {
+        try {
+            overlay.configure(identity.registration().overlayIps(), prefixes);
+        } catch (IOException e) {
+            log.error("cannot configure the overlay addresses with prefixes {}: {}", prefixes, e.getMessage());
         }
     }
 
@@ -448,7 +396,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         }
         rows.sort(Comparator.comparing(NodeStatus.Peer::hostname));
         return new NodeStatus(new NodeStatus.Self(registration.id(), identity.hostname(),
-                registration.overlayIps(), natReport, controlState), rows);
+                registration.overlayIps(), natReport, controlState, overlay.current().overlayNote()), rows);
     }
 
     /**

@@ -61,6 +61,9 @@ public final class StatusCommand implements Callable<Integer> {
                 .append("  id ").append(self.id());
         Object classic = self.nat() == null ? null : self.nat().get("classic");
         text.append("  NAT: ").append(classic == null ? "not probed yet" : classic).append('\n');
+        if (self.overlay() != null) {
+            text.append("overlay: ").append(self.overlay()).append('\n');
+        }
         if (self.control() != null && !self.control().equals("connected")) {
             text.append("control: ").append(self.control()).append('\n');
         }

@@ -16,10 +16,17 @@ public record NodeStatus(Self self, List<Peer> peers) {
      *                hairpin, classic), empty until the first probe finished
      * @param control the peer-map session with control in words: "connected", "waiting for an administrator to
      *                approve this device", "reconnecting: why"; null before the first answer
+     * @param overlay what of the overlay this host could not configure, in words ("IPv4 only: IPv6 is disabled on
+     *                this host (net.ipv6.conf.all.disable_ipv6=1)"); null when every overlay address is configured
      */
-    public record Self(String id, String hostname, List<String> overlayIps, Map<String, Object> nat, String control) {
+    public record Self(String id, String hostname, List<String> overlayIps, Map<String, Object> nat, String control,
+            String overlay) {
+        public Self(String id, String hostname, List<String> overlayIps, Map<String, Object> nat, String control) {
+            this(id, hostname, overlayIps, nat, control, null);
+        }
+
         public Self(String id, String hostname, List<String> overlayIps, Map<String, Object> nat) {
-            this(id, hostname, overlayIps, nat, null);
+            this(id, hostname, overlayIps, nat, null, null);
         }
     }
 

@@ -1,0 +1,195 @@
+package io.meshwork.node.agent;
+
+import io.meshwork.node.dataplane.AllowedIps;
+import io.meshwork.node.dataplane.Peer;
+import io.meshwork.node.dataplane.WireGuardDevice;
+import io.meshwork.node.filter.PacketFilter;
+import io.meshwork.node.filter.PolicyException;
+import io.meshwork.node.tunnel.TunnelSupervisor;
+import io.meshwork.protocol.api.PeerInfo;
+import io.meshwork.protocol.api.PeerMapEvent;
+import io.meshwork.protocol.wireguard.Key;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies peer-map events from control to the WireGuard device and the tunnels: the security policy first (so a
+ * peer that arrives in the same event never meets the old policy), then upserts and removals, record by record.
+ *
+ * <p>A record that cannot be applied (no id, a key that is not a Curve25519 key, an overlay address that does not
+ * parse) is skipped with one warning naming it; the rest of the event still applies, and nothing of the bad record
+ * is half-applied: it is checked whole before anything changes. An event without a type or lists is taken as
+ * empty. So a bad line from control never stops the node following revocations (see docs/architecture.md, "Node").
+ */
+final class PeerMapApplier {
+
+    private static final Logger log = LoggerFactory.getLogger(PeerMapApplier.class);
+    static final int PERSISTENT_KEEPALIVE_SECONDS = 25;
+
+    /** A peer record that passed every check: its key and allowed IPs parsed. */
+    private record Checked(PeerInfo info, Key key, List<AllowedIps.Prefix> allowedIps) {}
+
+    private final String selfId;
+    private final WireGuardDevice device;
+    private final Consumer<TunnelSupervisor.Command> tunnels;
+    private final Consumer<List<String>> overlayPrefixes;
+    private final Map<String, PeerInfo> peers = new ConcurrentHashMap<>();
+
+    /**
+     * @param selfId          this device's id: its own record is never a peer
+     * @param tunnels         where tunnel changes go (the tunnel supervisor)
+     * @param overlayPrefixes told the organization's overlay prefixes from every snapshot that carries them
+     */
+    PeerMapApplier(String selfId, WireGuardDevice device, Consumer<TunnelSupervisor.Command> tunnels,
+            Consumer<List<String>> overlayPrefixes) {
+        this.selfId = selfId;
+        this.device = device;
+        this.tunnels = tunnels;
+        this.overlayPrefixes = overlayPrefixes;
+    }
+
+    /** The peers as applied, by device id (a live view). */
+    Map<String, PeerInfo> peers() {
+        return peers;
+    }
+
+    /** Applies one event; never throws for what the event holds. */
+    synchronized void apply(PeerMapEvent event) {
+        if (event == null) {
+            return;
+        }
+        applyPolicy(event);
+        List<PeerInfo> records = event.peers() == null ? List.of() : event.peers();
+        String type = event.type() == null ? "" : event.type();
+        switch (type) {
+            case PeerMapEvent.SNAPSHOT -> {
+                if (event.overlayPrefixes() != null) {
+                    overlayPrefixes.accept(event.overlayPrefixes());
+                }
+                List<Checked> checked = check(records, event.revision());
+                Set<String> present = new LinkedHashSet<>();
+                checked.forEach(peer -> present.add(peer.info().id()));
+                for (String id : List.copyOf(peers.keySet())) {
+                    if (!present.contains(id)) {
+                        remove(id);
+                    }
+                }
+                checked.forEach(this::upsert);
+            }
+            case PeerMapEvent.UPSERT -> check(records, event.revision()).forEach(this::upsert);
+            case PeerMapEvent.REMOVE -> {
+                if (event.removed() != null) {
+                    event.removed().forEach(this::remove);
+                }
+            }
+            default -> { }
+        }
+    }
+
+    private void applyPolicy(PeerMapEvent event) {
+        if (event.policy() == null) {
+            return;
+        }
+        try {
+            device.setPacketFilter(PacketFilter.forPolicy(event.policy(), device.packetFilter()));
+            log.info("security policy at revision {}: {}", event.revision(),
+                    event.policy().enforced() ? "groups " + event.policy().groups() : "open (no group applies)");
+        } catch (PolicyException | RuntimeException e) {
+            log.error("cannot enforce the security policy from control ({}); letting in replies only", e.getMessage());
+            device.setPacketFilter(PacketFilter.repliesOnly(device.packetFilter()));
+        }
+    }
+
+    /** The records that can be applied, in order; one warning per record that cannot. Skips this device. */
+    private List<Checked> check(List<PeerInfo> records, long revision) {
+        List<Checked> checked = new ArrayList<>(records.size());
+        for (PeerInfo info : records) {
+            try {
+                Checked peer = check(info);
+                if (!peer.info().id().equals(selfId)) {
+                    checked.add(peer);
+                }
+            } catch (IllegalArgumentException | NullPointerException e) {
+                log.warn("skipping a peer record from control at revision {} ({}): {}", revision, describe(info),
+                        e.getMessage());
+            }
+        }
+        return checked;
+    }
+
+    private static Checked check(PeerInfo info) {
+        if (info == null) {
+            throw new IllegalArgumentException("the record is null");
+        }
+        if (info.id() == null || info.id().isBlank()) {
+            throw new IllegalArgumentException("it has no id");
+        }
+        if (info.publicKey() == null) {
+            throw new IllegalArgumentException("it has no public key");
+        }
+        Key key = Key.fromBase64(info.publicKey());
+        List<AllowedIps.Prefix> allowedIps = new ArrayList<>();
+        for (String ip : info.overlayIps() == null ? List.<String>of() : info.overlayIps()) {
+            if (ip == null) {
+                throw new IllegalArgumentException("it has a null overlay address");
+            }
+            AllowedIps.Prefix prefix = AllowedIps.Prefix.parse(ip);
+            if (prefix.length() != prefix.address().getAddress().length * 8) {
+                // A peer's overlay addresses are single addresses: a prefix would let it claim others' traffic.
+                throw new IllegalArgumentException("overlay address " + ip + " is a prefix, not one address");
+            }
+            allowedIps.add(prefix);
+        }
+        PeerInfo normalized = new PeerInfo(info.id(), info.hostname() == null ? info.id() : info.hostname(),
+                info.publicKey(), info.overlayIps() == null ? List.of() : info.overlayIps(),
+                info.endpoints() == null ? List.of() : info.endpoints(), info.nat(), info.lastSeenMillis());
+        return new Checked(normalized, key, allowedIps);
+    }
+
+    private static String describe(PeerInfo info) {
+        if (info == null) {
+            return "null";
+        }
+        return "id " + info.id() + ", hostname " + info.hostname();
+    }
+
+    private void upsert(Checked checked) {
+        PeerInfo info = checked.info();
+        Peer peer = device.addPeer(checked.key());
+        if (peer == null) {
+            log.warn("skipping peer {}: its key is this device's own", info.id());
+            return;
+        }
+        PeerInfo previous = peers.put(info.id(), info);
+        if (previous != null && !previous.publicKey().equals(info.publicKey())) {
+            // The device got a new key: the old WireGuard peer goes with its tunnel.
+            tunnels.accept(new TunnelSupervisor.PeerRemoved(Key.fromBase64(previous.publicKey())));
+        }
+        if (previous == null || !previous.overlayIps().equals(info.overlayIps())
+                || !previous.publicKey().equals(info.publicKey())) {
+            device.clearAllowedIps(peer);
+            checked.allowedIps().forEach(prefix -> device.addAllowedIp(peer, prefix));
+        }
+        device.pinPath(peer, true);
+        device.setPersistentKeepalive(peer, PERSISTENT_KEEPALIVE_SECONDS);
+        tunnels.accept(new TunnelSupervisor.PeerUpserted(checked.key(), PeerFacts.fromPeer(info)));
+    }
+
+    private void remove(String id) {
+        if (id == null) {
+            return;
+        }
+        PeerInfo info = peers.remove(id);
+        if (info != null) {
+            // The tunnel drops the WireGuard peer and its keys as it stops.
+            tunnels.accept(new TunnelSupervisor.PeerRemoved(Key.fromBase64(info.publicKey())));
+        }
+    }
+}

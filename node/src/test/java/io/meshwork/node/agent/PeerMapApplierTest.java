@@ -1,0 +1,206 @@
+package io.meshwork.node.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.meshwork.node.dataplane.TunDevice;
+import io.meshwork.node.dataplane.WireGuardDevice;
+import io.meshwork.node.filter.PacketFilter;
+import io.meshwork.node.transport.PacketTransport;
+import io.meshwork.node.tunnel.TunnelSupervisor;
+import io.meshwork.protocol.api.Endpoint;
+import io.meshwork.protocol.api.PeerInfo;
+import io.meshwork.protocol.api.PeerMapEvent;
+import io.meshwork.protocol.api.PolicyRule;
+import io.meshwork.protocol.api.SecurityPolicy;
+import io.meshwork.protocol.demux.DatagramKind;
+import io.meshwork.protocol.wireguard.Key;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Hand-made malformed peer-map streams: what can be applied is, what cannot is skipped, nothing throws. */
+class PeerMapApplierTest {
+
+    private static final SecurityPolicy SSH_ONLY = new SecurityPolicy(true, List.of("ssh"),
+            List.of(new PolicyRule("tcp", 22, 22, List.of("100.64.0.0/10"))));
+
+    private final WireGuardDevice device = new WireGuardDevice(new IdleTun(), port -> new NoTransport());
+    private final List<TunnelSupervisor.Command> tunnelCommands = new ArrayList<>();
+    /** The device's packet filter as it was when each tunnel command went out. */
+    private final List<PacketFilter> filterAtCommand = new ArrayList<>();
+    private final List<List<String>> prefixes = new ArrayList<>();
+    private final PeerMapApplier applier;
+
+    PeerMapApplierTest() {
+        device.setPrivateKey(Key.generatePrivate());
+        applier = new PeerMapApplier("self", device, command -> {
+            tunnelCommands.add(command);
+            filterAtCommand.add(device.packetFilter());
+        }, prefixes::add);
+    }
+
+    @AfterEach
+    void close() {
+        device.close();
+    }
+
+    private static PeerInfo peer(String id, Key key, String... overlayIps) {
+        return new PeerInfo(id, "host-" + id, key == null ? null : key.toBase64(), Arrays.asList(overlayIps),
+                List.of(new Endpoint("198.51.100.7:51820", "stun")), Map.of(), 0);
+    }
+
+    private static Key key() {
+        return Key.generatePrivate().publicKey();
+    }
+
+    @Test
+    void badRecordsAreSkippedOneByOneAndTheRestApplies() {
+        Key good1 = key();
+        Key good2 = key();
+        Key badAddress = key();
+        Key claimsEverything = key();
+        List<PeerInfo> records = new ArrayList<>(List.of(
+                peer("d1", good1, "100.64.0.2", "fd00::2"),
+                peer(null, key(), "100.64.0.3"),
+                new PeerInfo("d-badkey", "x", "not a key", List.of("100.64.0.4"), List.of(), Map.of(), 0),
+                peer("d-nokey", null, "100.64.0.5"),
+                peer("d-badaddress", badAddress, "100.64.0.300"),
+                peer("d-everything", claimsEverything, "0.0.0.0/0"),
+                peer("d-nulladdress", key(), (String) null),
+                new PeerInfo("d2", null, good2.toBase64(), null, null, null, 0),
+                peer("self", key(), "100.64.0.9")));
+        records.add(2, null);
+
+        applier.apply(new PeerMapEvent(PeerMapEvent.SNAPSHOT, 7, records, List.of(), SecurityPolicy.OPEN,
+                List.of("100.64.0.0/10", "fd00::/64")));
+
+        assertEquals(List.of("d1", "d2"), applier.peers().keySet().stream().sorted().toList());
+        assertNotNull(device.peer(good1));
+        assertEquals(2, device.allowedIps(device.peer(good1)).size());
+        assertNotNull(device.peer(good2), "a record without hostname or overlay addresses is still a peer");
+        assertEquals("d2", applier.peers().get("d2").hostname(), "the id stands in for a missing hostname");
+        assertNull(device.peer(badAddress), "nothing of a bad record is half-applied");
+        assertNull(device.peer(claimsEverything), "a peer cannot claim a whole prefix as its overlay address");
+        assertEquals(2, tunnelCommands.size());
+        assertTrue(tunnelCommands.stream().allMatch(c -> c instanceof TunnelSupervisor.PeerUpserted));
+        assertEquals(List.of(List.of("100.64.0.0/10", "fd00::/64")), prefixes);
+    }
+
+    @Test
+    void thePolicyIsInPlaceBeforeThePeersOfTheSameEventArrive() {
+        applier.apply(new PeerMapEvent(PeerMapEvent.SNAPSHOT, 3, List.of(peer("d1", key(), "100.64.0.2")),
+                List.of(), SSH_ONLY));
+        assertNotNull(filterAtCommand.get(0), "the SSH-only filter was installed before the peer's tunnel started");
+        assertSame(device.packetFilter(), filterAtCommand.get(0));
+    }
+
+    @Test
+    void aPolicyThatCannotBeParsedLetsInRepliesOnlyAndThePeersStillApply() {
+        SecurityPolicy broken = new SecurityPolicy(true, List.of("bad"),
+                List.of(new PolicyRule("tcp", 22, 22, List.of("not-a-cidr"))));
+        applier.apply(new PeerMapEvent(PeerMapEvent.UPSERT, 4, List.of(peer("d1", key(), "100.64.0.2")),
+                List.of(), broken));
+        assertNotNull(device.packetFilter(), "fails closed: a filter is installed");
+        assertEquals(1, applier.peers().size());
+    }
+
+    @Test
+    void eventsWithoutTypeOrListsChangeNothingAndDoNotThrow() {
+        applier.apply(new PeerMapEvent(PeerMapEvent.UPSERT, 1, List.of(peer("d1", key(), "100.64.0.2")), List.of()));
+        applier.apply(new PeerMapEvent(null, 2, null, null));
+        applier.apply(new PeerMapEvent(PeerMapEvent.SNAPSHOT, 3, null, null));
+        applier.apply(new PeerMapEvent(PeerMapEvent.REMOVE, 4, null, null));
+        applier.apply(new PeerMapEvent(PeerMapEvent.REMOVE, 5, null, Arrays.asList(null, "unknown")));
+        applier.apply(new PeerMapEvent("something-new", 6, List.of(), List.of()));
+        applier.apply(null);
+        assertTrue(applier.peers().isEmpty(), "the empty snapshot removed d1");
+        assertEquals(2, tunnelCommands.size());
+        assertTrue(tunnelCommands.get(1) instanceof TunnelSupervisor.PeerRemoved);
+    }
+
+    @Test
+    void aDeviceWithANewKeyReplacesItsOldWireGuardPeer() {
+        Key old = key();
+        Key renewed = key();
+        applier.apply(new PeerMapEvent(PeerMapEvent.UPSERT, 1, List.of(peer("d1", old, "100.64.0.2")), List.of()));
+        applier.apply(new PeerMapEvent(PeerMapEvent.UPSERT, 2, List.of(peer("d1", renewed, "100.64.0.2")), List.of()));
+        assertEquals(1, device.allowedIps(device.peer(renewed)).size(), "the new key has the overlay address");
+        assertTrue(tunnelCommands.stream().anyMatch(c -> c instanceof TunnelSupervisor.PeerRemoved removed
+                && removed.peer().equals(old)), "the old key's tunnel goes: " + tunnelCommands);
+    }
+
+    /** A TUN device that never has a packet. */
+    private static final class IdleTun implements TunDevice {
+        private volatile boolean closed;
+
+        @Override
+        public String name() {
+            return "idle0";
+        }
+
+        @Override
+        public int mtu() {
+            return 1420;
+        }
+
+        @Override
+        public int read(ByteBuffer buffer, int timeoutMillis) throws java.io.IOException {
+            if (closed) {
+                return -1;
+            }
+            try {
+                Thread.sleep(Math.min(timeoutMillis, 50));
+            } catch (InterruptedException e) {
+                return -1;
+            }
+            return closed ? -1 : 0;
+        }
+
+        @Override
+        public void write(ByteBuffer packet) {
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+    }
+
+    /** A socket that sends nowhere. */
+    private static final class NoTransport implements PacketTransport {
+        @Override
+        public InetSocketAddress localAddress() {
+            return new InetSocketAddress("192.0.2.1", 51820);
+        }
+
+        @Override
+        public void send(ByteBuffer datagram, InetSocketAddress destination) {
+        }
+
+        @Override
+        public void register(DatagramKind kind, PacketHandler handler) {
+        }
+
+        @Override
+        public void unregister(DatagramKind kind) {
+        }
+
+        @Override
+        public long droppedDatagrams() {
+            return 0;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}
