@@ -3,6 +3,7 @@ package io.meshwork.node.cli;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import io.meshwork.node.agent.NodeIdentity;
 import io.meshwork.node.netcheck.HostPort;
 import io.meshwork.node.netcheck.NatProber;
 import io.meshwork.node.netcheck.NetcheckReportFormat;
@@ -25,6 +26,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -59,8 +61,12 @@ public final class NetcheckCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--stun", paramLabel = "HOST:PORT",
-            description = "A STUN server (repeatable; port defaults to 3478). Default: " + SERVERS_KEY + " from config.")
+            description = {"A STUN server (repeatable; port defaults to 3478). Default: " + SERVERS_KEY + " from config,",
+                "else the STUN servers control handed this node (its relays'), from --state."})
     List<String> stunServers = new ArrayList<>();
+
+    @Mixin
+    StateDirectoryOption state = new StateDirectoryOption();
 
     @Option(names = "--json", description = "Print a JSON document instead of the readable report.")
     boolean json;
@@ -144,8 +150,13 @@ public final class NetcheckCommand implements Callable<Integer> {
                 throw new UsageException("cannot read " + SERVERS_KEY + " from config: " + e.getMessage());
             }
             if (given.isEmpty()) {
-                throw new UsageException("no STUN servers: pass --stun HOST:PORT or set " + SERVERS_KEY
-                        + " in the configuration (the list is empty)");
+                given = fromNodeState();
+                source = "STUN server from control";
+            }
+            if (given.isEmpty()) {
+                throw new UsageException("no STUN servers: pass --stun HOST:PORT, set " + SERVERS_KEY
+                        + " in the configuration (the list is empty), or join a mesh whose control hands some out"
+                        + " (none in " + state.resolve() + ")");
             }
         }
         List<InetSocketAddress> resolved = new ArrayList<>(given.size());
@@ -161,6 +172,20 @@ public final class NetcheckCommand implements Callable<Integer> {
             }
         }
         return resolved;
+    }
+
+    /** The STUN servers control handed the node whose state is in {@code --state}; empty without one. */
+    private List<String> fromNodeState() throws UsageException {
+        try {
+            NodeIdentity identity = NodeIdentity.load(state.resolve());
+            if (identity == null || identity.registration() == null
+                    || identity.registration().stunServers() == null) {
+                return List.of();
+            }
+            return identity.registration().stunServers();
+        } catch (java.io.IOException e) {
+            throw new UsageException("cannot read the node's state in " + state.resolve() + ": " + e.getMessage());
+        }
     }
 
     private InetSocketAddress parseBind() throws UsageException {

@@ -95,8 +95,23 @@ class NetcheckCommandTest {
     }
 
     @Test
-    void emptyConfiguredListIsAUsageError() {
-        Outcome outcome = run(ConfigFactory.load(), "--json");
+    void serversComeFromWhatControlHandedTheNodeWhenNoneAreConfigured() throws Exception {
+        java.nio.file.Path state = java.nio.file.Files.createTempDirectory("mw-netcheck-state");
+        new io.meshwork.node.agent.NodeIdentity("http://control.example", "laptop", "unused",
+                new io.meshwork.protocol.api.RegisterResponse("d1", "o1", "mwd.x", java.util.List.of("100.64.0.2"),
+                        null, null, java.util.List.of(), java.util.List.of(primary()), null, "active"))
+                .save(state);
+        Outcome outcome = run(ConfigFactory.parseString("meshwork.netcheck.timeout = 3s").withFallback(ConfigFactory.load()),
+                "--json", "--bind", "127.0.0.1:0", "--state", state.toString());
+        assertEquals(NetcheckCommand.EXIT_REPORT, outcome.exitCode(), outcome.err());
+        assertEquals(primary(), new ObjectMapper().readTree(outcome.out()).get("servers").get(0).get("server").asText());
+        assertEquals("ENDPOINT_INDEPENDENT", new ObjectMapper().readTree(outcome.out()).get("mapping").asText());
+    }
+
+    @Test
+    void emptyConfiguredListIsAUsageError() throws Exception {
+        Outcome outcome = run(ConfigFactory.load(), "--json", "--state",
+                java.nio.file.Files.createTempDirectory("mw-netcheck-nostate").toString());
         assertEquals(NetcheckCommand.EXIT_USAGE, outcome.exitCode());
         assertTrue(outcome.err().contains("no STUN servers"), outcome.err());
         assertTrue(outcome.err().contains("meshwork.netcheck.stun-servers"), outcome.err());

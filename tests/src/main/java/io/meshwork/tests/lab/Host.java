@@ -39,6 +39,15 @@ public final class Host {
         return address;
     }
 
+    /**
+     * Turns IPv6 off in this host, as {@code sysctl net.ipv6.conf.all.disable_ipv6=1} does on VMs, containers and
+     * hardened hosts: interfaces made afterwards (a mesh interface, say) get no IPv6 address either.
+     */
+    public Host withoutIpv6() {
+        exec("sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1").orThrow();
+        return this;
+    }
+
     public ExecResult exec(String... command) {
         return exec(Shell.DEFAULT_TIMEOUT, command);
     }

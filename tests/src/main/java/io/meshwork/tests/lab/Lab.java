@@ -113,6 +113,23 @@ public final class Lab implements AutoCloseable {
         String publicAddress = "203.0.113." + (FIRST_GATEWAY_OCTET + index);
         addNamespace(namespace);
         attachToInternet(namespace, publicAddress);
+        return addGateway(name, kind, index, new Host(this, name, namespace, publicAddress));
+    }
+
+    /**
+     * A NAT gateway whose uplink is a host on {@code outer}'s LAN: hosts of this site are behind two NATs, as
+     * behind a carrier-grade NAT (the outer site) and a home router (this one). Its {@link Site#publicAddress()} is
+     * its address on the outer LAN.
+     */
+    public synchronized Site siteBehind(Site outer, String name, NatKind kind) {
+        int index = sites.size() + 1;
+        Host uplink = outer.host(name);
+        return addGateway(name, kind, index, uplink);
+    }
+
+    /** Turns {@code gateway} into a NAT gateway for a new LAN {@code 10.index.0.0/24} behind its eth0. */
+    private Site addGateway(String name, NatKind kind, int index, Host gateway) {
+        String namespace = gateway.namespace();
         ip(namespace, "link", "add", "br0", "type", "bridge");
         ip(namespace, "addr", "add", "10." + index + ".0.1/24", "dev", "br0");
         ip(namespace, "link", "set", "br0", "up");
@@ -122,7 +139,7 @@ public final class Lab implements AutoCloseable {
             command.addAll(rule);
             inNamespace(namespace, command.toArray(String[]::new));
         }
-        Site site = new Site(this, name, kind, index, new Host(this, name, namespace, publicAddress));
+        Site site = new Site(this, name, kind, index, gateway);
         sites.add(site);
         return site;
     }

@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
  * meshwork itself on a lab: control (embedded H2) on {@value #CONTROL_IP}:8080 and a relay with an RFC 5780 STUN
  * server on {@value #CONTROL_IP} and {@value #SECOND_IP}, both on one public host, an organization with a reusable
  * registration key, and {@code meshwork node up} on any host. Each process runs in its own JVM in its namespace.
+ * Control is configured as a new deployment would be: no STUN servers of its own, so nodes learn the relay's.
  */
 public final class LabMesh {
 
@@ -39,11 +40,15 @@ public final class LabMesh {
 
     /** Makes the public host, starts control and the relay on it, and creates an organization and a key. */
     public static LabMesh start(Lab lab) {
+        return start(lab, null);
+    }
+
+    /** Like {@link #start(Lab)}, with an organization on {@code ipv4Cidr} (null: control's default). */
+    public static LabMesh start(Lab lab, String ipv4Cidr) {
         Host hub = lab.publicHost("hub", CONTROL_IP, SECOND_IP);
         Path config = lab.directory().resolve("control.conf");
         try {
             Files.writeString(config, "meshwork.control.admin-token = \"" + ADMIN_TOKEN + "\"\n"
-                    + "meshwork.control.stun-servers = [\"" + CONTROL_IP + ":3478\", \"" + SECOND_IP + ":3478\"]\n"
                     + "meshwork.control.stream-coalesce-window = 100ms\n");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -55,7 +60,8 @@ public final class LabMesh {
         hub.java(RelayCommand.class, "--control", CONTROL_URL, "--token", relayToken,
                         "--udp", CONTROL_IP + ":3340", "--tcp", CONTROL_IP + ":3340", "--stun", CONTROL_IP + "," + SECOND_IP)
                 .awaitOutput(Pattern.compile("relay ready"), Duration.ofSeconds(60));
-        String organization = api(hub, "POST", "/api/v1/organizations", "{\"name\":\"lab\"}").get("id").asText();
+        String organization = api(hub, "POST", "/api/v1/organizations", ipv4Cidr == null ? "{\"name\":\"lab\"}"
+                : "{\"name\":\"lab\",\"ipv4Cidr\":\"" + ipv4Cidr + "\"}").get("id").asText();
         String key = api(hub, "POST", "/api/v1/organizations/" + organization + "/keys", "{\"reusable\":true}")
                 .get("key").asText();
         return new LabMesh(lab, hub, organization, key);

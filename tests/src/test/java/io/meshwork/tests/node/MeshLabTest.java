@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
  * nodes behind endpoint-independent NATs (two on one LAN), behind a symmetric NAT, and behind a gateway that drops
  * UDP, each running {@code meshwork node up}. Every pair must reach the other across the overlay: directly where
  * the NATs allow it, through the relay otherwise (over TCP for the UDP-blocked node). Prints the time from start
- * to the first reply per pair.
+ * to the first reply per pair. Control has no STUN servers configured (as a new deployment): every node classifies
+ * its NAT against the relay's STUN server. The desktop has IPv6 turned off, and runs an IPv4-only overlay.
  */
 class MeshLabTest {
 
@@ -52,7 +53,7 @@ class MeshLabTest {
             Site guest = lab.site("guest", NatKind.UDP_BLOCKED);
             Site hotel = lab.site("hotel", NatKind.SYMMETRIC);
             Host laptop = home.host("laptop");
-            Host desktop = home.host("desktop");
+            Host desktop = home.host("desktop").withoutIpv6();
             Host workstation = office.host("ws");
             Host phone = cafe.host("phone");
             Host kiosk = guest.host("kiosk");
@@ -85,6 +86,14 @@ class MeshLabTest {
                 ExecResult status = node.javaExec(Duration.ofSeconds(60), StatusCommand.class.getName(),
                         "--state", mesh.state(node).toString(), "--json");
                 assertEquals(0, status.exitCode(), status.describe());
+                JsonNode self = JSON.readTree(status.stdout()).get("self");
+                assertTrue(!self.path("nat").path("mapping").asText("UNKNOWN").equals("UNKNOWN"),
+                        node.name() + " classified its NAT with the relay's STUN server: " + self);
+                if (node == desktop) {
+                    assertTrue(self.path("overlay").asText().startsWith("IPv4 only"), self.toString());
+                } else {
+                    assertTrue(self.path("overlay").isNull(), self.toString());
+                }
                 JsonNode peers = JSON.readTree(status.stdout()).get("peers");
                 assertEquals(nodes.size() - 1, peers.size(), status.stdout());
                 for (JsonNode peer : peers) {

@@ -1,0 +1,85 @@
+package io.meshwork.tests.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.meshwork.node.cli.StatusCommand;
+import io.meshwork.tests.lab.ExecResult;
+import io.meshwork.tests.lab.Host;
+import io.meshwork.tests.lab.Lab;
+import io.meshwork.tests.lab.LabAssumptions;
+import io.meshwork.tests.lab.LabMesh;
+import io.meshwork.tests.lab.NatKind;
+import io.meshwork.tests.lab.Site;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A deployment as a new user makes it: control with no STUN servers configured, a relay enrolled with
+ * {@code --stun IP1,IP2}, and an organization on its own prefix ({@code 10.77.0.0/16}). One node sits behind two
+ * endpoint-independent NATs (a carrier-grade NAT and a home router), the other behind one. Both classify their NATs
+ * with the relay's STUN server, their interfaces carry the organization's /16 (not the host's 10/8 LANs), and the
+ * double-NAT node goes direct with the cone peer through its STUN-reflexive endpoint.
+ */
+class DiscoveryLabTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void relayStunAndTheOrganizationsPrefixReachNodesAndDoubleNatGoesDirect() throws Exception {
+        LabAssumptions.assumeLabAvailable();
+        LabAssumptions.assumePrograms("curl");
+        try (Lab lab = Lab.create("mwdisc")) {
+            LabMesh mesh = LabMesh.start(lab, "10.77.0.0/16");
+            Site home = lab.site("home", NatKind.ENDPOINT_INDEPENDENT);
+            Site carrier = lab.site("isp", NatKind.ENDPOINT_INDEPENDENT);
+            Site flat = lab.siteBehind(carrier, "flat", NatKind.ENDPOINT_INDEPENDENT);
+            Host cone = home.host("cone");
+            Host cgnat = flat.host("cgnat");
+            List<Host> nodes = List.of(cone, cgnat);
+            for (int i = 0; i < nodes.size(); i++) {
+                mesh.startNode(nodes.get(i), "mwdisc" + i, Duration.ofSeconds(5));
+            }
+            for (Host node : nodes) {
+                String overlay = mesh.overlayOf(node);
+                assertTrue(overlay.startsWith("10.77."), overlay);
+                ExecResult address = node.exec("ip", "-4", "-o", "addr", "show", "dev", "mwdisc" + nodes.indexOf(node));
+                System.out.print("discovery lab: " + node.name() + "$ ip -4 -o addr show\n" + address.stdout());
+                assertTrue(address.stdout().contains(overlay + "/16"), address.describe());
+            }
+            assertTrue(cone.pingWithin(mesh.overlayOf(cgnat), Duration.ofSeconds(60)), "cone reaches cgnat");
+            assertTrue(cgnat.pingWithin(mesh.overlayOf(cone), Duration.ofSeconds(60)), "cgnat reaches cone");
+
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            boolean direct = false;
+            JsonNode last = null;
+            while (!direct && System.nanoTime() < deadline) {
+                cgnat.ping(mesh.overlayOf(cone), 1);
+                direct = true;
+                for (Host node : nodes) {
+                    last = status(mesh, node);
+                    direct &= last.at("/peers/0/path").asText().equals("direct");
+                }
+            }
+            for (Host node : nodes) {
+                JsonNode status = status(mesh, node);
+                System.out.printf("discovery lab: %s NAT %s, sees %s via %s (%s)%n", node.name(),
+                        status.at("/self/nat/classic").asText(), status.at("/peers/0/hostname").asText(),
+                        status.at("/peers/0/path").asText(), status.at("/peers/0/reason").asText());
+                assertEquals("ENDPOINT_INDEPENDENT", status.at("/self/nat/mapping").asText(),
+                        node.name() + " classified its NAT with the relay's STUN server: " + status);
+            }
+            assertTrue(direct, "the double-NAT node and the cone node go direct: " + last);
+        }
+    }
+
+    private static JsonNode status(LabMesh mesh, Host node) throws Exception {
+        ExecResult status = node.javaExec(Duration.ofSeconds(60), StatusCommand.class.getName(),
+                "--state", mesh.state(node).toString(), "--json");
+        assertEquals(0, status.exitCode(), status.describe());
+        return JSON.readTree(status.stdout());
+    }
+}
