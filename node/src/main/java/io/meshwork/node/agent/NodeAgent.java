@@ -310,7 +310,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 .filter(info -> info.publicKey().equals(peerKey.toBase64()))
                 .findFirst()
                 .flatMap(info -> EndpointChoice.choose(info.endpoints(), ownPublicIps))
-                .map(choice -> Addresses.parseEndpoint(choice.address()))
+                .map(EndpointChoice.Choice::address)
                 .orElse(null);
     }
 

@@ -39,9 +39,12 @@ import org.slf4j.LoggerFactory;
  * encrypted and sent on the UDP transport; datagrams from the transport are authenticated, decrypted and written
  * to the TUN device. Handshakes, cookies, timers and roaming follow the WireGuard whitepaper.
  *
- * <p>Threads: one reads the TUN device and encrypts; the transport's I/O thread decrypts and handles
- * handshakes; one runs the timers every {@value #TIMER_TICK_MILLIS} ms. Configuration calls may come from any
- * thread.
+ * <p>Threads: one reads the TUN device and encrypts; one runs the timers every {@value #TIMER_TICK_MILLIS} ms.
+ * Datagrams are decrypted and handshakes handled on whichever thread delivers them, and there are several at once:
+ * the transport's I/O thread for the socket, and the relay client's threads for {@link #receiveFromRelay} (the
+ * TCP relay connection's reader, for one). So nothing on the receive path is scratch owned by the device: each
+ * receiving thread decrypts into a buffer of its own, and the state receivers share is concurrent or locked.
+ * Configuration calls may come from any thread.
  */
 public final class WireGuardDevice implements AutoCloseable {
 
@@ -53,6 +56,13 @@ public final class WireGuardDevice implements AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
     /** Filter scratch per receiving thread: the socket's I/O thread and the relay client's both deliver inbound. */
     private static final ThreadLocal<PacketHeaders> INBOUND_HEADERS = ThreadLocal.withInitial(PacketHeaders::new);
+    /**
+     * Plaintext scratch per receiving thread, for the same reason: a buffer shared by the receive paths was
+     * overwritten by one while the other was still checking or writing its packet. Direct, since {@link LinuxTun}
+     * writes from direct buffers only; one per thread that ever receives, which is a handful.
+     */
+    private static final ThreadLocal<ByteBuffer> DECRYPTED =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(MAX_PACKET));
 
     private record IndexEntry(Peer peer, Keypair keypair) {}
 
@@ -84,12 +94,12 @@ public final class WireGuardDevice implements AutoCloseable {
     private final Thread tunReader;
     private final Thread timerThread;
 
+    /** Guards the handshake rate window below, which every receiving thread counts into. */
+    private final Object loadLock = new Object();
     private long loadWindowStart = System.nanoTime();
     private int handshakesInWindow;
     private volatile long underLoadUntil = Long.MIN_VALUE;
 
-    /** Receive-side scratch, used only on the transport's I/O thread. */
-    private final ByteBuffer decrypted = ByteBuffer.allocateDirect(MAX_PACKET);
     /** Send-side scratch, used only on the thread reading the TUN device. */
     private final PacketHeaders outboundHeaders = new PacketHeaders();
 
@@ -623,12 +633,14 @@ public final class WireGuardDevice implements AutoCloseable {
     }
 
     private boolean underLoad(long now) {
-        if (now - loadWindowStart > Timers.SECOND) {
-            loadWindowStart = now;
-            handshakesInWindow = 0;
-        }
-        if (++handshakesInWindow > UNDER_LOAD_HANDSHAKES_PER_SECOND) {
-            underLoadUntil = now + Timers.SECOND;
+        synchronized (loadLock) {
+            if (now - loadWindowStart > Timers.SECOND) {
+                loadWindowStart = now;
+                handshakesInWindow = 0;
+            }
+            if (++handshakesInWindow > UNDER_LOAD_HANDSHAKES_PER_SECOND) {
+                underLoadUntil = now + Timers.SECOND;
+            }
         }
         return now < underLoadUntil;
     }
@@ -779,6 +791,7 @@ public final class WireGuardDevice implements AutoCloseable {
         }
         ByteBuffer ciphertext = datagram.duplicate();
         ciphertext.position(start + Messages.TRANSPORT_HEADER_SIZE);
+        ByteBuffer decrypted = DECRYPTED.get();
         decrypted.clear();
         int length;
         try {
@@ -794,6 +807,12 @@ public final class WireGuardDevice implements AutoCloseable {
         roam(peer, sender);
         peer.rxBytes.addAndGet(datagram.remaining());
         peer.anyReceived = now;
+        // The plaintext goes out before anything below can send: a relay path that delivers synchronously could
+        // otherwise bring this thread back here with the same buffer while it still holds this packet.
+        if (length > 0) {
+            decrypted.flip();
+            deliverInbound(peer, decrypted, sender, now);
+        }
         if (keys == peer.next) {
             synchronized (peer) {
                 if (keys == peer.next) {
@@ -807,11 +826,6 @@ public final class WireGuardDevice implements AutoCloseable {
         if (Timers.rekeyAfterReceiving(peer.clock(), now)) {
             initiateIfIdle(peer, now);
         }
-        if (length == 0) {
-            return;
-        }
-        decrypted.flip();
-        deliverInbound(peer, decrypted, sender, now);
     }
 
     private void flushStagedIfAny(Peer peer) {

@@ -1,6 +1,5 @@
 package io.meshwork.protocol.wireguard;
 
-import java.security.SecureRandom;
 import java.time.Instant;
 import javax.crypto.AEADBadTagException;
 
@@ -16,8 +15,6 @@ import javax.crypto.AEADBadTagException;
 public final class Handshake {
 
     private enum State { NONE, INITIATION_CREATED, INITIATION_CONSUMED }
-
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final java.util.function.Supplier<Key> ephemeralKeys;
     private final LocalIdentity local;
@@ -256,10 +253,6 @@ public final class Handshake {
         chainingKey = null;
         localEphemeral = null;
         remoteEphemeral = null;
-    }
-
-    static int randomIndex() {
-        return RANDOM.nextInt();
     }
 
     private static byte[] open(byte[] key, byte[] ciphertext, byte[] authtext, String what) throws WireGuardException {
