@@ -145,47 +145,38 @@ public final class DemoCommand implements Callable<Integer> {
         };
     }
 
-    /** Prints each node's view of its peers, redrawn in place on a terminal, as lines otherwise. */
+    /**
+     * Shows each node's view of its peers for {@code duration}, polling once a second: one table redrawn in place
+     * on a terminal, one line per path change otherwise ({@link PathWatch}).
+     */
     private void watch(List<Node> nodes, Duration duration) throws InterruptedException {
-        boolean terminal = Terminal.detect().interactive();
-        long end = System.nanoTime() + duration.toNanos();
-        String last = "";
+        PathWatch view = new PathWatch(out, Terminal.detect());
+        view.begin(duration);
+        long start = System.nanoTime();
+        long end = start + duration.toNanos();
         while (System.nanoTime() < end) {
-            String table = table(nodes);
-            if (terminal) {
-                out.print("\033[H\033[2J");
-                out.print(table);
-                out.printf("(watching for %d s more)%n", (end - System.nanoTime()) / 1_000_000_000L);
-            } else if (!table.equals(last)) {
-                out.print(table);
-                out.println();
-            }
-            last = table;
-            out.flush();
+            view.show(Duration.ofNanos(System.nanoTime() - start), Duration.ofNanos(end - System.nanoTime()),
+                    paths(nodes));
             Thread.sleep(1000);
         }
-        if (terminal) {
-            out.print(last);
-        }
+        view.end(duration);
     }
 
-    private String table(List<Node> nodes) {
-        StringBuilder text = new StringBuilder(String.format("%-7s %-7s %-22s %-28s %s%n", "NODE", "PEER", "PATH",
-                "ENDPOINT", "WHY"));
+    private static List<PathWatch.PeerPath> paths(List<Node> nodes) {
+        List<PathWatch.PeerPath> paths = new ArrayList<>();
         for (Node node : nodes) {
             NodeStatus status;
             try {
                 status = new LocalApiClient(node.state()).status();
             } catch (LocalApiClient.LocalApiException e) {
-                text.append(String.format("%-7s %s%n", node.name(), "(not answering: " + e.getMessage() + ")"));
+                paths.add(new PathWatch.PeerPath(node.name(), "-", "not answering", e.getMessage()));
                 continue;
             }
             for (NodeStatus.Peer peer : status.peers()) {
-                text.append(String.format("%-7s %-7s %-22s %-28s %s%n", node.name(), peer.hostname(), peer.path(),
-                        peer.endpoint() == null ? "-" : peer.endpoint(), peer.reason()));
+                paths.add(new PathWatch.PeerPath(node.name(), peer.hostname(), describe(peer), peer.reason()));
             }
         }
-        return text.toString();
+        return paths;
     }
 
     /** Pings every pair across the overlay and prints the summary; returns how many pairs got no reply. */
@@ -225,15 +216,20 @@ public final class DemoCommand implements Callable<Integer> {
         try {
             return new LocalApiClient(from.state()).status().peers().stream()
                     .filter(peer -> peer.hostname().equals(peerName))
-                    .map(peer -> switch (peer.path()) {
-                        case "direct" -> "direct " + peer.endpoint();
-                        case "relay" -> "relay " + peer.relay() + " (" + peer.transport() + ")";
-                        default -> "no path yet";
-                    })
+                    .map(DemoCommand::describe)
                     .findFirst().orElse("unknown peer");
         } catch (LocalApiClient.LocalApiException e) {
             return "agent not answering";
         }
+    }
+
+    /** "direct ENDPOINT", "relay NAME (TRANSPORT)" or "no path yet". */
+    private static String describe(NodeStatus.Peer peer) {
+        return switch (peer.path()) {
+            case "direct" -> "direct " + peer.endpoint();
+            case "relay" -> peer.relay() == null ? "relay" : "relay " + peer.relay() + " (" + peer.transport() + ")";
+            default -> "no path yet";
+        };
     }
 
     private void step(String text) {
