@@ -50,8 +50,8 @@ public final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--keep", description = {"Leave the mesh running after the summary, until Ctrl-C, and keep its",
-        "working directory (logs, every node's state) afterwards."})
+    @Option(names = "--keep", description = "Leave the mesh running after the summary, until Ctrl-C, and keep its "
+            + "working directory (logs, every node's state) afterwards.")
     boolean keep;
 
     @Option(names = "--settle", paramLabel = "SECONDS", defaultValue = "25",
