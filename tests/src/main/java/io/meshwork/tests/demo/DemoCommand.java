@@ -28,8 +28,10 @@ import picocli.CommandLine.Spec;
  * {@code meshwork demo}: the whole system on one machine. Network namespaces with NAT gateways of different
  * kinds, control (embedded H2) and a relay with its STUN server on the lab internet, a node in each site; a live
  * table of every node's view of its peers, pings across the overlay, and a summary. Everything is torn down at
- * the end or on Ctrl-C, unless {@code --keep}. Where network namespaces cannot be made (not root, not Linux), or
- * with {@code --simulate}, it runs the same sites on the in-JVM NAT simulation instead ({@link SimulatedDemo}).
+ * the end or on Ctrl-C, the working directory (logs, every node's state and private keys) included, unless
+ * {@code --keep}: then the mesh runs until Ctrl-C and the directory stays. Where network namespaces cannot be made
+ * (not root, not Linux), or with {@code --simulate}, it runs the same sites on the in-JVM NAT simulation instead
+ * ({@link SimulatedDemo}).
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Run a whole mesh on this machine, in network namespaces (needs root).",
@@ -48,7 +50,8 @@ public final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--keep", description = "Leave the mesh running after the summary, until Ctrl-C.")
+    @Option(names = "--keep", description = "Leave the mesh running after the summary, until Ctrl-C, and keep its "
+            + "working directory (logs, every node's state) afterwards.")
     boolean keep;
 
     @Option(names = "--settle", paramLabel = "SECONDS", defaultValue = "25",
@@ -85,7 +88,10 @@ public final class DemoCommand implements Callable<Integer> {
             return simulated(simulate ? why : "no network lab here: " + why);
         }
         step("building the lab: an internet and four sites behind NAT gateways");
-        try (Lab lab = Lab.create("mwdemo")) {
+        try (Lab lab = Lab.create("mwdemo", keep ? Lab.WorkDirectory.KEEP : Lab.WorkDirectory.REMOVE)) {
+            if (keep) {
+                step("working directory (logs, every node's state; kept after the demo): " + lab.directory());
+            }
             step("starting control (embedded H2) and a relay with an RFC 5780 STUN server on 203.0.113.10 and .11");
             LabMesh mesh = LabMesh.start(lab);
             Site home = lab.site("home", NatKind.ENDPOINT_INDEPENDENT);
@@ -110,7 +116,8 @@ public final class DemoCommand implements Callable<Integer> {
             int failures = pingAll(mesh, nodes);
             if (keep) {
                 out.println();
-                out.println("The mesh keeps running (Ctrl-C ends it and removes everything). Try:");
+                out.println("The mesh keeps running (Ctrl-C ends it and removes everything but " + lab.directory()
+                        + "). Try:");
                 Node first = nodes.get(0);
                 out.println("  ip netns exec " + first.host().namespace() + " bin/meshwork status --state " + first.state());
                 out.println("  ip netns exec " + first.host().namespace() + " wg show " + first.ifname());
@@ -121,7 +128,9 @@ public final class DemoCommand implements Callable<Integer> {
             }
             return failures == 0 ? 0 : 1;
         } finally {
-            step("torn down: no namespace, interface or process of the demo is left");
+            step(keep
+                    ? "torn down: no namespace, interface or process of the demo is left; its working directory stays"
+                    : "torn down: no namespace, interface, process or file of the demo is left");
         }
     }
 
@@ -145,47 +154,38 @@ public final class DemoCommand implements Callable<Integer> {
         };
     }
 
-    /** Prints each node's view of its peers, redrawn in place on a terminal, as lines otherwise. */
+    /**
+     * Shows each node's view of its peers for {@code duration}, polling once a second: one table redrawn in place
+     * on a terminal, one line per path change otherwise ({@link PathWatch}).
+     */
     private void watch(List<Node> nodes, Duration duration) throws InterruptedException {
-        boolean terminal = Terminal.detect().interactive();
-        long end = System.nanoTime() + duration.toNanos();
-        String last = "";
+        PathWatch view = new PathWatch(out, Terminal.detect());
+        view.begin(duration);
+        long start = System.nanoTime();
+        long end = start + duration.toNanos();
         while (System.nanoTime() < end) {
-            String table = table(nodes);
-            if (terminal) {
-                out.print("\033[H\033[2J");
-                out.print(table);
-                out.printf("(watching for %d s more)%n", (end - System.nanoTime()) / 1_000_000_000L);
-            } else if (!table.equals(last)) {
-                out.print(table);
-                out.println();
-            }
-            last = table;
-            out.flush();
+            view.show(Duration.ofNanos(System.nanoTime() - start), Duration.ofNanos(end - System.nanoTime()),
+                    paths(nodes));
             Thread.sleep(1000);
         }
-        if (terminal) {
-            out.print(last);
-        }
+        view.end(duration);
     }
 
-    private String table(List<Node> nodes) {
-        StringBuilder text = new StringBuilder(String.format("%-7s %-7s %-22s %-28s %s%n", "NODE", "PEER", "PATH",
-                "ENDPOINT", "WHY"));
+    private static List<PathWatch.PeerPath> paths(List<Node> nodes) {
+        List<PathWatch.PeerPath> paths = new ArrayList<>();
         for (Node node : nodes) {
             NodeStatus status;
             try {
                 status = new LocalApiClient(node.state()).status();
             } catch (LocalApiClient.LocalApiException e) {
-                text.append(String.format("%-7s %s%n", node.name(), "(not answering: " + e.getMessage() + ")"));
+                paths.add(new PathWatch.PeerPath(node.name(), "-", "not answering", e.getMessage()));
                 continue;
             }
             for (NodeStatus.Peer peer : status.peers()) {
-                text.append(String.format("%-7s %-7s %-22s %-28s %s%n", node.name(), peer.hostname(), peer.path(),
-                        peer.endpoint() == null ? "-" : peer.endpoint(), peer.reason()));
+                paths.add(new PathWatch.PeerPath(node.name(), peer.hostname(), describe(peer), peer.reason()));
             }
         }
-        return text.toString();
+        return paths;
     }
 
     /** Pings every pair across the overlay and prints the summary; returns how many pairs got no reply. */
@@ -225,15 +225,20 @@ public final class DemoCommand implements Callable<Integer> {
         try {
             return new LocalApiClient(from.state()).status().peers().stream()
                     .filter(peer -> peer.hostname().equals(peerName))
-                    .map(peer -> switch (peer.path()) {
-                        case "direct" -> "direct " + peer.endpoint();
-                        case "relay" -> "relay " + peer.relay() + " (" + peer.transport() + ")";
-                        default -> "no path yet";
-                    })
+                    .map(DemoCommand::describe)
                     .findFirst().orElse("unknown peer");
         } catch (LocalApiClient.LocalApiException e) {
             return "agent not answering";
         }
+    }
+
+    /** "direct ENDPOINT", "relay NAME (TRANSPORT)" or "no path yet". */
+    private static String describe(NodeStatus.Peer peer) {
+        return switch (peer.path()) {
+            case "direct" -> "direct " + peer.endpoint();
+            case "relay" -> peer.relay() == null ? "relay" : "relay " + peer.relay() + " (" + peer.transport() + ")";
+            default -> "no path yet";
+        };
     }
 
     private void step(String text) {

@@ -4,10 +4,16 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +25,9 @@ import org.slf4j.LoggerFactory;
  * lab first removes namespaces left behind by an earlier run with the same tag. All addresses live only inside
  * these namespaces: nothing is added to the machine's own network. Closing the lab stops its processes and
  * deletes its namespaces (with every veth in them), also after a failed test; a shutdown hook does the same
- * if the JVM exits first. Needs root: see {@link LabAssumptions}.
+ * if the JVM exits first (Ctrl-C, say). Its working {@link #directory() directory} holds logs and every node's
+ * state, private keys included: only root can read it, and it is removed on close as well unless the lab was
+ * created to keep it. Needs root: see {@link LabAssumptions}.
  *
  * <pre>{@code
  * try (Lab lab = Lab.create("nc")) {
@@ -38,10 +46,22 @@ public final class Lab implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Lab.class);
     private static final Pattern TAG = Pattern.compile("[a-z][a-z0-9]{0,5}");
     private static final int FIRST_GATEWAY_OCTET = 200;
+    /** Owner only: the directory holds nodes' private keys and device tokens. */
+    private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+
+    /** What closing the lab does with its working directory. */
+    public enum WorkDirectory {
+        /** Leave it, for post-mortems of a test or a look around after the demo. */
+        KEEP,
+        /** Remove it with everything in it, once every process of the lab has stopped. */
+        REMOVE
+    }
 
     private final String tag;
     private final String internetNamespace;
     private final Path directory;
+    private final WorkDirectory afterClose;
     private final List<String> namespaces = new ArrayList<>();
     private final List<LabProcess> processes = new ArrayList<>();
     private final List<Site> sites = new ArrayList<>();
@@ -49,28 +69,35 @@ public final class Lab implements AutoCloseable {
     private final Thread shutdownHook = new Thread(this::teardown, "lab-teardown");
     private boolean closed;
 
-    private Lab(String tag, Path directory) {
+    private Lab(String tag, Path directory, WorkDirectory afterClose) {
         this.tag = tag;
         this.internetNamespace = tag + "-inet";
         this.directory = directory;
+        this.afterClose = afterClose;
     }
 
     /**
      * Creates a lab whose namespaces all start with {@code tag} (a lowercase letter then up to five
-     * letters or digits).
+     * letters or digits); its working directory stays after close, for post-mortems.
      */
     public static Lab create(String tag) {
+        return create(tag, WorkDirectory.KEEP);
+    }
+
+    /** Creates a lab as {@link #create(String)} does, its working directory kept or removed on close. */
+    public static Lab create(String tag, WorkDirectory afterClose) {
         if (!TAG.matcher(tag).matches()) {
             throw new IllegalArgumentException("lab tag must match " + TAG + ": " + tag);
         }
         removeLeftovers(tag);
         Path directory;
         try {
-            directory = Files.createTempDirectory("meshwork-lab-" + tag + "-");
+            // Private from the moment it exists: set at creation, there is no instant another user could open it.
+            directory = Files.createTempDirectory("meshwork-lab-" + tag + "-", OWNER_ONLY);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        Lab lab = new Lab(tag, directory);
+        Lab lab = new Lab(tag, directory, afterClose);
         Runtime.getRuntime().addShutdownHook(lab.shutdownHook);
         try {
             lab.addNamespace(lab.internetNamespace);
@@ -83,7 +110,10 @@ public final class Lab implements AutoCloseable {
         }
     }
 
-    /** Where logs and generated files of this lab go. Kept after close for post-mortems. */
+    /**
+     * Where logs, configuration and node state of this lab go; only its owner can read it. Kept after close or
+     * removed, as the lab was created.
+     */
     public Path directory() {
         return directory;
     }
@@ -228,6 +258,20 @@ public final class Lab implements AutoCloseable {
             if (!result.succeeded()) {
                 log.warn("could not delete namespace {}: {}", namespace, result.stderr().strip());
             }
+        }
+        if (afterClose == WorkDirectory.REMOVE) {
+            removeDirectory();
+        }
+    }
+
+    /** Deletes the working directory, deepest entries first; runs after the processes writing to it stopped. */
+    private void removeDirectory() {
+        try (Stream<Path> entries = Files.walk(directory)) {
+            for (Path entry : entries.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(entry);
+            }
+        } catch (IOException | UncheckedIOException e) {
+            log.warn("could not remove the lab directory {}: {}", directory, e.toString());
         }
     }
 

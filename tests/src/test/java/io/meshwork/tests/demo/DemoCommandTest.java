@@ -1,6 +1,7 @@
 package io.meshwork.tests.demo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -32,6 +33,9 @@ class DemoCommandTest {
                 + "simulation" + System.lineSeparator()), output);
         assertTrue(output.contains("(seed 5)"), output);
         assertTrue(output.contains("0 without delivery."), output);
+        assertFalse(output.contains("\033"), "off a terminal nothing is redrawn: " + output);
+        assertEquals(1, output.lines().filter(line -> line.startsWith("NODE ")).count(),
+                "the table of paths is printed once, after the transitions: " + output);
     }
 
     @Test

@@ -4,8 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -42,6 +47,39 @@ class LabTest {
             assertTrue(leftoverNamespaces.contains("mwlab-inet"), leftoverNamespaces);
         }
         assertEquals(List.of(), namespaces("mwlab"), "closing the lab deletes every namespace it made");
+    }
+
+    @Test
+    void theWorkingDirectoryIsTheOwnersAloneFromTheStartAndGoesWithTheLab() throws IOException {
+        Path directory;
+        try (Lab lab = Lab.create("mwlabd", Lab.WorkDirectory.REMOVE)) {
+            directory = lab.directory();
+            assertEquals(PosixFilePermissions.fromString("rwx------"), Files.getPosixFilePermissions(directory));
+            Host host = lab.publicHost("server", "203.0.113.10");
+            // A process of the lab that wrote into it and still runs when the lab closes, as a node does.
+            Path state = directory.resolve("state-server");
+            host.spawn("sh", "-c", "mkdir -p " + state + " && echo key > " + state.resolve("identity.json")
+                            + " && echo written && exec sleep 600")
+                    .awaitOutput(Pattern.compile("written"), Duration.ofSeconds(30));
+            assertTrue(Files.exists(state.resolve("identity.json")));
+        }
+        assertFalse(Files.exists(directory), "closing the lab removes its directory: " + directory);
+    }
+
+    @Test
+    void aLabCreatedToKeepItsDirectoryLeavesIt() throws IOException {
+        Path directory;
+        try (Lab lab = Lab.create("mwlabk", Lab.WorkDirectory.KEEP)) {
+            directory = lab.directory();
+            Files.writeString(directory.resolve("control.conf"), "kept\n");
+        }
+        try {
+            assertEquals("kept\n", Files.readString(directory.resolve("control.conf")));
+            assertEquals(PosixFilePermissions.fromString("rwx------"), Files.getPosixFilePermissions(directory));
+        } finally {
+            Files.delete(directory.resolve("control.conf"));
+            Files.delete(directory);
+        }
     }
 
     @Test

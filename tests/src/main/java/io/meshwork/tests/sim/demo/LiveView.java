@@ -3,12 +3,16 @@ package io.meshwork.tests.sim.demo;
 import io.meshwork.node.tunnel.TunnelStatus;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * What the simulated demo shows while it runs: on a terminal, a table of every direction redrawn each frame with
- * the latest transitions under it; elsewhere (a pipe, a log, a test), one plain line per transition.
+ * What the simulated demo shows while it runs: on a terminal, a table of every direction redrawn in place each
+ * frame ({@link LiveTable}, shared with the demo on network namespaces) with the latest transitions under it;
+ * elsewhere (a pipe, a log, a test), one plain line per transition. Those lines keep the whole reason: unlike the
+ * demo on network namespaces there is no node to ask with {@code meshwork status} afterwards, so the log is the
+ * only record of why each direction moved.
  */
 final class LiveView {
 
@@ -16,14 +20,20 @@ final class LiveView {
     private static final int FRAME_CHROME_LINES = 6;
     private static final int MIN_RECENT_TRANSITIONS = 3;
 
+    private static final List<LiveTable.Column> COLUMNS = List.of(new LiveTable.Column("NODE", 6),
+            new LiveTable.Column("PEER", 6), new LiveTable.Column("STATE", 8), new LiveTable.Column("PATH", 23),
+            new LiveTable.Column("LATENCY", 8), new LiveTable.Column("WHY", 0));
+
     private final PrintStream out;
     private final Terminal terminal;
     private final List<Direction> directions;
+    private final LiveTable table;
 
     LiveView(PrintStream out, Terminal terminal, List<Direction> directions) {
         this.out = out;
         this.terminal = terminal;
         this.directions = List.copyOf(directions);
+        this.table = new LiveTable(out, terminal);
     }
 
     /** Heads the transition lines (plain output only). */
@@ -55,26 +65,18 @@ final class LiveView {
         int recent = Math.max(MIN_RECENT_TRANSITIONS, terminal.rows() - directions.size() - FRAME_CHROME_LINES);
         all.subList(Math.max(0, all.size() - recent), all.size())
                 .forEach(transition -> screen.append(transition.line()).append(System.lineSeparator()));
-        // Overwrite in place (cursor home, each line cut to the width and its rest cleared, then clear below)
-        // rather than clearing the whole screen first: no flicker at several frames a second, and no wrapped line
-        // pushes the frame off the screen.
-        StringBuilder frame = new StringBuilder("\033[H");
-        screen.toString().lines().forEach(line -> frame.append(terminal.fit(line)).append("\033[K")
-                .append(System.lineSeparator()));
-        out.print(frame.append("\033[J"));
-        out.flush();
+        table.frame(screen.toString().lines().toList());
     }
 
-    /** Every direction's path, latency, state and reason. */
+    /** Every direction's path, latency, state and reason (on one line: see {@link LiveTable}). */
     String table() {
-        StringBuilder text = new StringBuilder(String.format(Locale.ROOT, "%-6s %-6s %-9s %-24s %-9s %s%n",
-                "NODE", "PEER", "STATE", "PATH", "LATENCY", "WHY"));
+        List<List<String>> rows = new ArrayList<>();
         for (Direction direction : directions) {
             TunnelStatus status = direction.status();
-            text.append(String.format(Locale.ROOT, "%-6s %-6s %-9s %-24s %-9s %s%n", direction.from().name(),
-                    direction.to().name(), status == null ? "-" : status.state(), direction.path(),
-                    direction.latency(), status == null ? "" : status.reason()));
+            rows.add(List.of(direction.from().name(), direction.to().name(),
+                    status == null ? "-" : status.state().name(), direction.path(), direction.latency(),
+                    status == null ? "" : status.reason()));
         }
-        return text.toString();
+        return table.table(COLUMNS, rows);
     }
 }

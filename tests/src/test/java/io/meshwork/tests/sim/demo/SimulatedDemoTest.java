@@ -93,22 +93,29 @@ class SimulatedDemoTest {
     }
 
     @Test
-    void onATerminalEachFrameIsRedrawnInPlaceWithinTheScreenWidth() throws Exception {
+    void onATerminalEachFrameIsRedrawnInPlaceWithinTheScreen() throws Exception {
         Terminal terminal = new Terminal(true, 100, 45);
         String output = run(3, Duration.ofSeconds(5), terminal).output();
 
-        String[] frames = output.split("\033\\[H", -1);
-        assertEquals(5 * 4 + 1, frames.length, "one frame per 250 ms of virtual time, after the opening lines");
-        assertTrue(frames[frames.length - 1].contains("virtual time 5.000 s of 5.000 s"), frames[frames.length - 1]);
-        for (int i = 1; i < frames.length; i++) {
-            String frame = frames[i].substring(0, frames[i].indexOf("\033[J"));
-            List<String> lines = frame.lines().toList();
-            assertTrue(lines.size() <= terminal.rows(), "frame " + i + " fits the screen: " + lines.size() + " lines");
+        // Every frame ends by clearing what is below it; what follows the last one is the data exchange.
+        String[] frames = output.split("\033\\[J", -1);
+        assertEquals(5 * 4 + 1, frames.length, "one frame per 250 ms of virtual time, then the data exchange");
+        int shown = frames[0].lines().filter(line -> line.endsWith("\033[K")).toList().size();
+        for (int i = 1; i < frames.length - 1; i++) {
+            assertTrue(frames[i].startsWith("\033[" + shown + "A\r"), "frame " + i + " starts over the last one");
+            List<String> lines = frames[i].substring(frames[i].indexOf('\r') + 1).lines().toList();
+            shown = lines.size();
+            assertTrue(lines.size() < terminal.rows(), "frame " + i + " fits the screen: " + lines.size() + " lines");
             for (String line : lines) {
-                String visible = line.replace("\033[K", "");
+                String visible = line.replaceAll("\033\\[\\d*[AK]", "").replace("\r", "");
                 assertTrue(visible.length() <= terminal.columns(), "cut to the width: " + visible);
             }
         }
+        List<String> screen = TerminalScreen.of(output);
+        assertEquals(1, screen.stream().filter(line -> line.startsWith("NODE ")).count(),
+                "one table on the screen: " + screen);
+        assertTrue(screen.stream().anyMatch(line -> line.contains("virtual time 5.000 s of 5.000 s")),
+                screen.toString());
         assertFalse(output.contains("VIRTUAL  DIRECTION"), "no plain transition lines on a terminal");
     }
 
