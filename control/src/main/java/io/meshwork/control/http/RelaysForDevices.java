@@ -12,7 +12,7 @@ import java.util.Set;
 /**
  * What control hands devices about relays: the relays they may use and the STUN servers they probe their NAT with.
  *
- * <p>Relays are the source of public-address discovery (see docs/architecture.md, "Endpoint discovery"): a new
+ * <p>Relays are the source of public-address discovery (see docs/architecture.md, "Node"): a new
  * deployment configures no STUN servers, enrolls a relay with {@code --stun IP1,IP2}, and its devices classify
  * their NATs against that relay's RFC 5780 server. A relay enrolled without {@code --stun} still answers STUN
  * binding requests on its UDP port, so that port serves as a (mapping-only) STUN server. Configured servers come

@@ -16,10 +16,10 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
- * Finds this node's endpoints (design §4): its LAN addresses and, by STUN on the WireGuard socket, its public
- * ones and its NAT's behaviour. Probes at start, every probe interval, whenever the host's addresses change
- * (checked every {@link #ADDRESS_CHECK}), and when a tunnel's direct path died (a NAT may have rebound). One probe
- * runs at a time; asks that come meanwhile make one more.
+ * Finds this node's endpoints (docs/architecture.md, "Node"): its LAN addresses and, by STUN on the WireGuard socket,
+ * its public ones and its NAT's behaviour. Probes at start, every probe interval, whenever the host's addresses change
+ * (checked every {@link #ADDRESS_CHECK}), and when a tunnel's direct path died (a NAT may have rebound). One probe runs
+ * at a time; asks that come meanwhile make one more.
  */
 public final class EndpointDiscovery {
 

@@ -10,8 +10,8 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
- * The node's actor tree (design §4): the tunnel supervisor with one PeerTunnel per peer, the control session
- * (peer-map stream, endpoint reports) and endpoint discovery. The WireGuard device they act on is the data
+ * The node's actor tree (docs/architecture.md, "Node"): the tunnel supervisor with one PeerTunnel per peer, the control
+ * session (peer-map stream, endpoint reports) and endpoint discovery. The WireGuard device they act on is the data
  * plane; its packets never pass through actors.
  */
 public final class NodeGuardian {

@@ -39,7 +39,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A node's connection to one relay (design §5). It tries UDP first, through the node's own
+ * A node's connection to one relay (docs/architecture.md, "Relay"). It tries UDP first, through the node's own
  * {@link PacketTransport} so the relay sees (and reports back) the same public mapping WireGuard traffic uses;
  * when UDP gets no answer within {@link RelayClientConfig#udpAnswerTimeout()} it falls back to TCP, and from
  * there retries UDP every {@link RelayClientConfig#udpUpgradeInterval()}, moving back to it (without a gap: the

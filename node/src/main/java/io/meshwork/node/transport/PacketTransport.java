@@ -5,7 +5,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
 /**
- * The node's one UDP socket, shared by WireGuard, STUN and probe traffic (design §4).
+ * The node's one UDP socket, shared by WireGuard, STUN and probe traffic (docs/architecture.md, "Node").
  *
  * <p>Inbound datagrams are classified by {@link DatagramKind} and handed to the handler registered
  * for their kind; datagrams with no handler, or of unknown shape, are dropped and counted. The real

@@ -34,7 +34,7 @@ import org.apache.pekko.actor.typed.javadsl.BehaviorBuilder;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
- * One peer's path (design §4): a state machine with one behaviour per state.
+ * One peer's path (docs/architecture.md, "Node"): a state machine with one behaviour per state.
  *
  * <ul>
  *   <li><b>Relayed</b>: WireGuard runs through the relay from the first moment, so the peer is reachable at

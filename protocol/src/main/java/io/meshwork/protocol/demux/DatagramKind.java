@@ -3,7 +3,7 @@ package io.meshwork.protocol.demux;
 import java.nio.ByteBuffer;
 
 /**
- * The kinds of datagram that share a node's one UDP socket, told apart by shape alone (design §4).
+ * The kinds of datagram that share a node's one UDP socket, told apart by shape alone (docs/architecture.md, "Node").
  *
  * <p>The checks are ordered so that no valid datagram of one kind can be taken for another:
  * WireGuard messages start with a type byte 1–4 followed by three zero bytes, a STUN message has

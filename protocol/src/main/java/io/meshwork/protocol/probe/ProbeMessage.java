@@ -6,9 +6,9 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * What two nodes say to each other to find and keep a direct path (design §4). Pings and pongs travel on the
- * node's WireGuard socket, so a pong proves the very path WireGuard traffic would take; call-me-maybe travels
- * through the relay and asks the peer to probe back at the same moment, which opens both NATs at once.
+ * What two nodes say to each other to find and keep a direct path (docs/architecture.md, "Node"). Pings and pongs
+ * travel on the node's WireGuard socket, so a pong proves the very path WireGuard traffic would take; call-me-maybe
+ * travels through the relay and asks the peer to probe back at the same moment, which opens both NATs at once.
  */
 public sealed interface ProbeMessage {
 

@@ -6,7 +6,7 @@ import java.util.Optional;
 
 /**
  * Where a device certificate issued by the control CA carries the device's identity, so that control can
- * write it and relays can read it without depending on each other (design §2):
+ * write it and relays can read it without depending on each other (docs/architecture.md, "Modules"):
  *
  * <ul>
  *   <li>the device id is the subject's common name (CN);

@@ -40,7 +40,7 @@ public interface ControlPlane {
     record Health(int udpClients, int tcpClients, boolean healthy) {
     }
 
-    /** A device's source address as this relay saw it (endpoint reflection, design §3). */
+    /** A device's source address as this relay saw it (endpoint reflection, docs/architecture.md, "Control plane"). */
     record Observation(String deviceId, String publicKey, String transport, String address) {
     }
 }

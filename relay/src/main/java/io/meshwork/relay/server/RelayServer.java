@@ -33,9 +33,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The relay (design §5): forwards opaque frames between authenticated devices by WireGuard key, over UDP and
- * TCP (optionally TLS), on Netty's native epoll transport where available. Also answers STUN binding requests
- * on its UDP port.
+ * The relay (docs/architecture.md, "Relay"): forwards opaque frames between authenticated devices by WireGuard key,
+ * over UDP and TCP (optionally TLS), on Netty's native epoll transport where available. Also answers STUN binding
+ * requests on its UDP port.
  */
 public final class RelayServer implements AutoCloseable {
 

@@ -10,8 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A stock coturn {@code turnserver} as a STUN-only peer (design §8). With two listening addresses it speaks
- * RFC 5780: it reports OTHER-ADDRESS and answers CHANGE-REQUEST, the alternate port being {@code port + 1}.
+ * A stock coturn {@code turnserver} as a STUN-only peer (docs/architecture.md, "Simulation and lab"). With two
+ * listening addresses it speaks RFC 5780: it reports OTHER-ADDRESS and answers CHANGE-REQUEST, the alternate port being
+ * {@code port + 1}.
  */
 public final class Coturn implements AutoCloseable {
 

@@ -3,7 +3,8 @@ package io.meshwork.tests.lab;
 import java.util.List;
 
 /**
- * The NAT behaviours a lab gateway can be given with iptables (design §6, RFC 4787 terms).
+ * The NAT behaviours a lab gateway can be given with iptables (docs/architecture.md, "Simulation and lab", RFC 4787
+ * terms).
  *
  * <p>Linux conntrack gives endpoint-independent mapping with address-and-port-dependent filtering for plain
  * {@code MASQUERADE}; {@code --random-fully} picks a fresh random port per destination, which makes the mapping

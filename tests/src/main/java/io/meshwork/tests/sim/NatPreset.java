@@ -4,8 +4,8 @@ import io.meshwork.protocol.nat.FilteringBehavior;
 import io.meshwork.protocol.nat.MappingBehavior;
 
 /**
- * The network situations of the simulation grid (issue 7), each able to build its sites on a
- * {@link VirtualNetwork}. Every preset yields one site to put hosts in; {@link #SAME_LAN} is meant for two
+ * The network situations of the simulation grid (docs/architecture.md, "Simulation and lab"), each able to build its
+ * sites on a {@link VirtualNetwork}. Every preset yields one site to put hosts in; {@link #SAME_LAN} is meant for two
  * hosts at once.
  */
 public enum NatPreset {

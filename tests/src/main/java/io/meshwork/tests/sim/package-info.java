@@ -1,5 +1,6 @@
 /**
- * The in-JVM NAT simulation (issue 7): a UDP network on virtual time on which the real node code runs.
+ * The in-JVM NAT simulation (docs/architecture.md, "Simulation and lab"): a UDP network on virtual time on which the
+ * real node code runs.
  *
  * <ul>
  *   <li>{@link io.meshwork.tests.sim.DiscreteEventScheduler} is the clock: tasks ordered by due time and then by

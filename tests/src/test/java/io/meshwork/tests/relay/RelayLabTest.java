@@ -24,8 +24,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The relay between real Linux NATs (design §6): hosts that cannot reach each other directly still exchange
- * datagrams through it, over TCP where the NAT drops all UDP, and over UDP between symmetric NATs.
+ * The relay between real Linux NATs (docs/architecture.md, "Simulation and lab"): hosts that cannot reach each other
+ * directly still exchange datagrams through it, over TCP where the NAT drops all UDP, and over UDP between symmetric
+ * NATs.
  */
 class RelayLabTest {
 
