@@ -14,6 +14,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -466,9 +467,8 @@ public final class Organization
     public CommandHandlerWithReply<Command, Event, State> commandHandler() {
         return newCommandHandlerWithReplyBuilder().forAnyState()
                 .onCommand(Create.class, this::onCreate)
-                .onCommand(Get.class, (state, command) -> exists(state, command.replyTo()) != null
-                        ? Effect().reply(command.replyTo(), Reply.error(404, "no such organization"))
-                        : Effect().reply(command.replyTo(), Reply.ok(state)))
+                .onCommand(Get.class, (state, command) -> Effect().reply(command.replyTo(),
+                        ifExists(state, () -> Reply.ok(state))))
                 .onCommand(GetDevice.class, (state, command) -> {
                     DeviceRecord device = state.devices().get(command.deviceId());
                     return Effect().reply(command.replyTo(), device == null
@@ -493,11 +493,9 @@ public final class Organization
                                 ? Effect().reply(command.replyTo(), Reply.error(404, "no such security group"))
                                 : persistAndPublish(new SecurityGroupDeleted(organizationId, command.name()))
                                         .thenReply(command.replyTo(), Reply::ok))
-                .onCommand(GetPeerMap.class, (state, command) -> exists(state, command.replyTo()) != null
-                        ? Effect().reply(command.replyTo(), Reply.error(404, "no such organization"))
-                        : Effect().reply(command.replyTo(),
-                                new Reply(200, null, null, null,
-                                        state.peerMapSince(command.sinceRevision(), command.deviceId()))))
+                .onCommand(GetPeerMap.class, (state, command) -> Effect().reply(command.replyTo(),
+                        ifExists(state, () -> new Reply(200, null, null, null,
+                                state.peerMapSince(command.sinceRevision(), command.deviceId())))))
                 .onCommand(GetPeerMapChanges.class, this::onGetPeerMapChanges)
                 .build();
     }
@@ -512,9 +510,9 @@ public final class Organization
                 : new Reply(200, null, null, null, changed));
     }
 
-    /** Null when the organization exists, else the 404 to answer with. */
-    private static Reply exists(State state, ActorRef<Reply> replyTo) {
-        return state.exists() ? null : Reply.error(404, "no such organization");
+    /** {@code answer}'s reply when the organization exists, else a 404. */
+    private static Reply ifExists(State state, Supplier<Reply> answer) {
+        return state.exists() ? answer.get() : Reply.error(404, "no such organization");
     }
 
     private ReplyEffect<Event, State> onCreate(State state, Create command) {
