@@ -313,45 +313,21 @@ public final class Device
 
     /** {@code device} with the last seen remembered in memory, when later than the written one. */
     private DeviceRecord seen(DeviceRecord device) {
-        return lastSeenInMemory <= device.lastSeenMillis() ? device : withLastSeen(device, lastSeenInMemory);
-    }
-
-    private static DeviceRecord withLastSeen(DeviceRecord d, long lastSeen) {
-        return new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(), d.tokenHash(), d.endpoints(),
-                d.nat(), d.metadata(), d.status(), d.registeredMillis(), lastSeen, d.certificateSerial());
+        return lastSeenInMemory <= device.lastSeenMillis() ? device : device.withLastSeen(lastSeenInMemory);
     }
 
     @Override
     public EventHandler<State, Event> eventHandler() {
         return newEventHandlerBuilder().forAnyState()
                 .onEvent(Registered.class, (state, event) -> state.with(event.device()))
-                .onEvent(EndpointsReported.class, (state, event) -> {
-                    DeviceRecord d = state.device();
-                    return state.with(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
-                            d.tokenHash(), event.endpoints(), event.nat(), d.metadata(), d.status(),
-                            d.registeredMillis(), Math.max(d.lastSeenMillis(), event.atMillis()),
-                            d.certificateSerial()));
-                })
-                .onEvent(Seen.class, (state, event) -> state.with(withLastSeen(state.device(),
+                .onEvent(EndpointsReported.class, (state, event) -> state.with(state.device().withEndpoints(
+                        event.endpoints(), event.nat(), Math.max(state.device().lastSeenMillis(), event.atMillis()))))
+                .onEvent(Seen.class, (state, event) -> state.with(state.device().withLastSeen(
                         Math.max(state.device().lastSeenMillis(), event.atMillis()))))
-                .onEvent(Patched.class, (state, event) -> {
-                    DeviceRecord d = state.device();
-                    return state.with(new DeviceRecord(d.id(), d.publicKey(), event.hostname(), d.overlayIps(),
-                            d.tokenHash(), d.endpoints(), d.nat(), event.metadata(), d.status(),
-                            d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()));
-                })
-                .onEvent(Revoked.class, (state, event) -> {
-                    DeviceRecord d = state.device();
-                    return state.with(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
-                            d.tokenHash(), d.endpoints(), d.nat(), d.metadata(), DeviceRecord.REVOKED,
-                            d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()));
-                })
-                .onEvent(Approved.class, (state, event) -> {
-                    DeviceRecord d = state.device();
-                    return state.with(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
-                            d.tokenHash(), d.endpoints(), d.nat(), d.metadata(), DeviceRecord.ACTIVE,
-                            d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()));
-                })
+                .onEvent(Patched.class, (state, event) -> state.with(state.device().withNames(event.hostname(),
+                        event.metadata())))
+                .onEvent(Revoked.class, (state, event) -> state.with(state.device().withStatus(DeviceRecord.REVOKED)))
+                .onEvent(Approved.class, (state, event) -> state.with(state.device().withStatus(DeviceRecord.ACTIVE)))
                 .onEvent(Deleted.class, (state, event) -> new State(state.device(), true))
                 .build();
     }

@@ -268,14 +268,45 @@ public final class Organization
         }
     }
 
+    /**
+     * {@code registrationKeyId}: the key that registered the device, which alone may repeat that registration when
+     * its answer was lost (see docs/api.md); null in devices registered before it was recorded.
+     */
     public record DeviceRecord(String id, String publicKey, String hostname, List<String> overlayIps,
             String tokenHash, List<Endpoint> endpoints, Map<String, Object> nat, Map<String, String> metadata,
-            String status, long registeredMillis, long lastSeenMillis, String certificateSerial)
+            String status, long registeredMillis, long lastSeenMillis, String certificateSerial,
+            String registrationKeyId)
             implements CborSerializable {
         /** Registered with a key that requires approval, and not approved yet: not in the peer map. */
         public static final String PENDING = "pending";
         public static final String ACTIVE = "active";
         public static final String REVOKED = "revoked";
+
+        public DeviceRecord withEndpoints(List<Endpoint> newEndpoints, Map<String, Object> newNat, long seenMillis) {
+            return new DeviceRecord(id, publicKey, hostname, overlayIps, tokenHash, newEndpoints, newNat, metadata,
+                    status, registeredMillis, seenMillis, certificateSerial, registrationKeyId);
+        }
+
+        public DeviceRecord withNames(String newHostname, Map<String, String> newMetadata) {
+            return new DeviceRecord(id, publicKey, newHostname, overlayIps, tokenHash, endpoints, nat, newMetadata,
+                    status, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId);
+        }
+
+        public DeviceRecord withStatus(String newStatus) {
+            return new DeviceRecord(id, publicKey, hostname, overlayIps, tokenHash, endpoints, nat, metadata,
+                    newStatus, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId);
+        }
+
+        public DeviceRecord withLastSeen(long seenMillis) {
+            return new DeviceRecord(id, publicKey, hostname, overlayIps, tokenHash, endpoints, nat, metadata, status,
+                    registeredMillis, seenMillis, certificateSerial, registrationKeyId);
+        }
+
+        /** The token and certificate of a repeated registration. */
+        public DeviceRecord withCredentials(String newTokenHash, String newCertificateSerial) {
+            return new DeviceRecord(id, publicKey, hostname, overlayIps, newTokenHash, endpoints, nat, metadata,
+                    status, registeredMillis, lastSeenMillis, newCertificateSerial, registrationKeyId);
+        }
 
         PeerInfo toPeer() {
             return new PeerInfo(id, hostname, publicKey, overlayIps, endpoints, nat, lastSeenMillis);
@@ -629,7 +660,7 @@ public final class Organization
                 command.tokenHash(), command.endpoints() == null ? List.of() : command.endpoints(), Map.of(),
                 command.metadata() == null ? Map.of() : command.metadata(),
                 key.approvalRequired() ? DeviceRecord.PENDING : DeviceRecord.ACTIVE,
-                command.nowMillis(), command.nowMillis(), command.certificateSerial());
+                command.nowMillis(), command.nowMillis(), command.certificateSerial(), key.id());
         return Decision.write(new DeviceRegistered(organizationId, key.id(), device));
     }
 
@@ -696,31 +727,17 @@ public final class Organization
                         state.withKey(state.keys().get(event.keyId()).asRevoked()))
                 .onEvent(DeviceRegistered.class, (state, event) ->
                         state.withKey(state.keys().get(event.keyId()).withUse()).withDevice(event.device(), 1, true))
-                .onEvent(EndpointsReported.class, (state, event) -> {
-                    DeviceRecord d = state.devices().get(event.deviceId());
-                    return state.withDevice(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
-                            d.tokenHash(), event.endpoints(), event.nat(), d.metadata(), d.status(),
-                            d.registeredMillis(), event.atMillis(), d.certificateSerial()), 0, false);
-                })
+                .onEvent(EndpointsReported.class, (state, event) -> state.withDevice(state.devices()
+                        .get(event.deviceId()).withEndpoints(event.endpoints(), event.nat(), event.atMillis()), 0, false))
                 .onEvent(DevicePatched.class, (state, event) -> {
                     DeviceRecord d = state.devices().get(event.deviceId());
-                    return state.withDevice(new DeviceRecord(d.id(), d.publicKey(), event.hostname(), d.overlayIps(),
-                            d.tokenHash(), d.endpoints(), d.nat(), event.metadata(), d.status(),
-                            d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()), 0,
+                    return state.withDevice(d.withNames(event.hostname(), event.metadata()), 0,
                             !d.hostname().equals(event.hostname()));
                 })
-                .onEvent(DeviceRevoked.class, (state, event) -> {
-                    DeviceRecord d = state.devices().get(event.deviceId());
-                    return state.withDevice(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
-                            d.tokenHash(), d.endpoints(), d.nat(), d.metadata(), DeviceRecord.REVOKED,
-                            d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()), 0, true);
-                })
-                .onEvent(DeviceApproved.class, (state, event) -> {
-                    DeviceRecord d = state.devices().get(event.deviceId());
-                    return state.withDevice(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
-                            d.tokenHash(), d.endpoints(), d.nat(), d.metadata(), DeviceRecord.ACTIVE,
-                            d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()), 0, true);
-                })
+                .onEvent(DeviceRevoked.class, (state, event) -> state.withDevice(
+                        state.devices().get(event.deviceId()).withStatus(DeviceRecord.REVOKED), 0, true))
+                .onEvent(DeviceApproved.class, (state, event) -> state.withDevice(
+                        state.devices().get(event.deviceId()).withStatus(DeviceRecord.ACTIVE), 0, true))
                 .onEvent(DeviceDeleted.class, (state, event) -> state.withoutDevice(event.deviceId()))
                 .onEvent(SecurityGroupSaved.class, (state, event) -> {
                     Map<String, SecurityGroup> groups = new LinkedHashMap<>(state.securityGroups());

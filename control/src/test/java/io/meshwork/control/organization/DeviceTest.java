@@ -43,7 +43,7 @@ class DeviceTest {
 
     private static DeviceRecord record(String publicKey) {
         return new DeviceRecord("org-1.d1", publicKey, "laptop", List.of("100.64.0.1", "fd00::1"), "token-hash",
-                List.of(), Map.of(), Map.of("team", "ops"), DeviceRecord.ACTIVE, 1_000, 1_000, "serial-1");
+                List.of(), Map.of(), Map.of("team", "ops"), DeviceRecord.ACTIVE, 1_000, 1_000, "serial-1", "k1");
     }
 
     private Device.Reply register() {
@@ -188,7 +188,7 @@ class DeviceTest {
 
     @Test
     void aPendingDeviceKeepsItsReportsUntilApprovedThenTheOrganizationHearsThem() {
-        DeviceRecord pending = withStatus(record("pk1"), DeviceRecord.PENDING);
+        DeviceRecord pending = record("pk1").withStatus(DeviceRecord.PENDING);
         assertEquals(200, device.<Device.Reply>runCommand(replyTo -> new Device.Register(pending, replyTo))
                 .reply().status());
         var report = device.<Device.Reply>runCommand(replyTo -> new Device.Report(STUN, NAT, 2000, replyTo));
@@ -203,11 +203,6 @@ class DeviceTest {
         assertTrue(device.<Device.Reply>runCommand(Device.Approve::new).hasNoEvents());
         device.<Device.Reply>runCommand(Device.Revoke::new);
         assertEquals(409, device.<Device.Reply>runCommand(Device.Approve::new).reply().status());
-    }
-
-    private static DeviceRecord withStatus(DeviceRecord d, String status) {
-        return new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(), d.tokenHash(), d.endpoints(),
-                d.nat(), d.metadata(), status, d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial());
     }
 
     @Test

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.cbor.CBORFactory;
 import com.typesafe.config.ConfigFactory;
 import io.meshwork.protocol.api.Endpoint;
 import io.meshwork.protocol.api.PolicyRule;
@@ -16,6 +19,9 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.SerializationTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.SerializerWithStringManifest;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -348,6 +354,33 @@ class OrganizationTest {
             TestProbe<Organization.Reply> replyTo) {
         return new Organization.Register(keyId, "secret-" + keyId, deviceId, publicKey, deviceId + "-host", Map.of(),
                 List.of(), "token-" + deviceId, "serial-" + deviceId, 2000, replyTo.getRef());
+    }
+
+    @Test
+    void devicesWrittenBeforeTheRegistrationKeyWasRecordedStillReplay() throws Exception {
+        created();
+        key("k", true, 0);
+        Organization.DeviceRegistered registered = (Organization.DeviceRegistered) register("k", "d1", "pk1", 2000)
+                .event();
+        assertEquals("k", registered.device().registrationKeyId());
+        // The event as an earlier release wrote it: the same CBOR without the field.
+        Serialization serialization = SerializationExtension.get(TEST_KIT.system());
+        SerializerWithStringManifest serializer =
+                (SerializerWithStringManifest) serialization.findSerializerFor(registered);
+        ObjectMapper cbor = new ObjectMapper(new CBORFactory());
+        ObjectNode tree = (ObjectNode) cbor.readTree(serializer.toBinary(registered));
+        assertTrue(tree.path("device").has("registrationKeyId"), tree.toString());
+        ((ObjectNode) tree.get("device")).remove("registrationKeyId");
+        Organization.DeviceRegistered old = (Organization.DeviceRegistered) serializer.fromBinary(
+                cbor.writeValueAsBytes(tree), serializer.manifest(registered));
+        assertEquals(null, old.device().registrationKeyId());
+        assertEquals(registered.device().id(), old.device().id());
+        assertEquals(registered.device().overlayIps(), old.device().overlayIps());
+        Organization.DeviceRecord oldRecord = (Organization.DeviceRecord) serialization.deserialize(
+                cbor.writeValueAsBytes(tree.get("device")), serializer.identifier(),
+                serializer.manifest(registered.device())).get();
+        assertEquals(null, oldRecord.registrationKeyId());
+        assertEquals("pk1", oldRecord.publicKey());
     }
 
     @Test
