@@ -46,6 +46,12 @@ public final class Organization
 
     public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Organization");
     static final int RETAINED_CHANGES = 1000;
+    /**
+     * How long after its registration a device may have that registration repeated, should its answer have been
+     * lost (see docs/api.md): long enough for a node's retries, short enough that a leaked single-use key is no
+     * standing way to take a device's token over.
+     */
+    public static final Duration REPEAT_WINDOW = Duration.ofMinutes(10);
 
     public static void init(ActorSystem<?> system, int snapshotEvery) {
         ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, context -> create(context.getEntityId(), snapshotEvery)));
@@ -103,6 +109,14 @@ public final class Organization
             ActorRef<Reply> replyTo) implements Batchable {}
 
     /**
+     * The registration of {@code deviceId} again, after {@link Register} answered {@link Reply#REPEAT}: the same
+     * rules are checked again, then the device's token hash and certificate serial are replaced (see
+     * docs/api.md). Answers the device with its new credentials; nothing else of it changes.
+     */
+    public record RepeatRegistration(String keyId, String secretHash, String deviceId, String publicKey,
+            String tokenHash, String certificateSerial, long nowMillis, ActorRef<Reply> replyTo) implements Command {}
+
+    /**
      * Group commit: the commands are decided in order, each against the state the ones before it left, and what they
      * change is written as one atomic journal write; then each is answered, and {@code replyTo} hears how many events
      * were written. The organization is one writer, so under load this is what keeps registrations from queueing
@@ -153,6 +167,12 @@ public final class Organization
      */
     public record Reply(int status, String error, State state, DeviceRecord device, PeerMap peerMap, long revision)
             implements CborSerializable {
+
+        /**
+         * {@link Register}'s answer when the device with that public key is the one this key registered and its
+         * registration may be repeated (nothing was written; {@code device} is it): see {@link RepeatRegistration}.
+         */
+        public static final int REPEAT = 208;
 
         public Reply(int status, String error, State state, DeviceRecord device, PeerMap peerMap) {
             this(status, error, state, device, peerMap,
@@ -218,6 +238,10 @@ public final class Organization
 
     public record EndpointsReported(String organizationId, String deviceId, List<Endpoint> endpoints,
             Map<String, Object> nat, long atMillis) implements Event {}
+
+    /** A repeated registration gave the device a new token (its hash) and certificate. */
+    public record RegistrationRepeated(String organizationId, String deviceId, String tokenHash,
+            String certificateSerial, long atMillis) implements Event {}
 
     public record DevicePatched(String organizationId, String deviceId, String hostname, Map<String, String> metadata)
             implements Event {}
@@ -397,6 +421,13 @@ public final class Organization
                     ((PersistentMap<String, String>) deviceIdsByKey).with(device.publicKey(), device.id()));
         }
 
+        /** {@code device} replaced where nothing of the peer map changed (its credentials): no new revision. */
+        State withDeviceUnlisted(DeviceRecord device) {
+            return new State(id, name, ipv4Cidr, apiTokenHash, createdMillis, exists, nextHost, keys,
+                    ((PersistentMap<String, DeviceRecord>) devices).with(device.id(), device), revision, changes,
+                    securityGroups, deviceIdsByKey);
+        }
+
         State withoutDevice(String deviceId) {
             DeviceRecord gone = devices.get(deviceId);
             long newRevision = revision + 1;
@@ -511,6 +542,7 @@ public final class Organization
                 .onCommand(Register.class, this::decideAndReply)
                 .onCommand(Batch.class, this::onBatch)
                 .onCommand(ReportEndpoints.class, this::decideAndReply)
+                .onCommand(RepeatRegistration.class, this::onRepeatRegistration)
                 .onCommand(PatchDevice.class, this::onPatchDevice)
                 .onCommand(RevokeDevice.class, this::onRevokeDevice)
                 .onCommand(ApproveDevice.class, this::onApproveDevice)
@@ -637,13 +669,17 @@ public final class Organization
         if (key == null || !key.secretHash().equals(command.secretHash())) {
             return Decision.answer(Reply.error(401, "unknown registration key"));
         }
+        DeviceRecord existing = state.deviceByKey(command.publicKey());
+        if (existing != null && repeatRefusal(key, existing, command.nowMillis()) == null) {
+            // Checked before the key's uses: a single-use key whose one use was this device may repeat it.
+            return Decision.answer(new Reply(Reply.REPEAT, null, null, existing, null, state.revision()));
+        }
         if (!key.usableAt(command.nowMillis())) {
             String why = key.revoked() ? "registration key revoked"
                     : (!key.reusable() && key.uses() > 0) ? "registration key already used"
                     : "registration key expired";
             return Decision.answer(Reply.error(401, why));
         }
-        DeviceRecord existing = state.deviceByKey(command.publicKey());
         if (existing != null) {
             return Decision.answer(Reply.error(409,
                     "a device with this public key is already registered (" + existing.id() + ")"));
@@ -662,6 +698,51 @@ public final class Organization
                 key.approvalRequired() ? DeviceRecord.PENDING : DeviceRecord.ACTIVE,
                 command.nowMillis(), command.nowMillis(), command.certificateSerial(), key.id());
         return Decision.write(new DeviceRegistered(organizationId, key.id(), device));
+    }
+
+    /**
+     * Null when {@code key} may repeat the registration of {@code device} at {@code nowMillis}, else why not: the
+     * key is neither revoked nor expired and registered this device, which is not revoked and has not been seen
+     * since (so its node never had the first answer, as far as control knows), within {@link #REPEAT_WINDOW} of
+     * its registration. The key's uses do not count: its use was this device. See docs/api.md.
+     */
+    static String repeatRefusal(RegistrationKey key, DeviceRecord device, long nowMillis) {
+        if (key.revoked() || key.expiresAtMillis() != 0 && nowMillis >= key.expiresAtMillis()) {
+            return "the registration key is revoked or expired";
+        }
+        if (!key.id().equals(device.registrationKeyId())) {
+            return "another key registered the device";
+        }
+        if (device.status().equals(DeviceRecord.REVOKED)) {
+            return "the device is revoked";
+        }
+        if (device.lastSeenMillis() != device.registeredMillis()) {
+            return "the device has been seen since it registered";
+        }
+        if (nowMillis - device.registeredMillis() >= REPEAT_WINDOW.toMillis()) {
+            return "the device registered too long ago";
+        }
+        return null;
+    }
+
+    private ReplyEffect<Event, State> onRepeatRegistration(State state, RepeatRegistration command) {
+        RegistrationKey key = state.exists() ? state.keys().get(command.keyId()) : null;
+        if (key == null || !key.secretHash().equals(command.secretHash())) {
+            return Effect().reply(command.replyTo(), Reply.error(401, "unknown registration key"));
+        }
+        DeviceRecord device = state.devices().get(command.deviceId());
+        if (device == null || !device.publicKey().equals(command.publicKey())) {
+            return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
+        }
+        String refusal = repeatRefusal(key, device, command.nowMillis());
+        if (refusal != null) {
+            return Effect().reply(command.replyTo(), Reply.error(409,
+                    "a device with this public key is already registered (" + device.id() + "): " + refusal));
+        }
+        // Not a peer-map change (the token and certificate are not in it): nothing is published.
+        return Effect().persist(new RegistrationRepeated(organizationId, device.id(), command.tokenHash(),
+                        command.certificateSerial(), command.nowMillis()))
+                .thenReply(command.replyTo(), next -> Reply.device(next, next.devices().get(device.id())));
     }
 
     private Decision decideReport(State state, ReportEndpoints command) {
@@ -729,6 +810,8 @@ public final class Organization
                         state.withKey(state.keys().get(event.keyId()).withUse()).withDevice(event.device(), 1, true))
                 .onEvent(EndpointsReported.class, (state, event) -> state.withDevice(state.devices()
                         .get(event.deviceId()).withEndpoints(event.endpoints(), event.nat(), event.atMillis()), 0, false))
+                .onEvent(RegistrationRepeated.class, (state, event) -> state.withDeviceUnlisted(state.devices()
+                        .get(event.deviceId()).withCredentials(event.tokenHash(), event.certificateSerial())))
                 .onEvent(DevicePatched.class, (state, event) -> {
                     DeviceRecord d = state.devices().get(event.deviceId());
                     return state.withDevice(d.withNames(event.hostname(), event.metadata()), 0,
