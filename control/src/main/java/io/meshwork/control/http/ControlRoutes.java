@@ -77,9 +77,12 @@ public final class ControlRoutes extends AllDirectives {
     private static final ContentType NDJSON = ContentTypes.create(MediaTypes.applicationWithOpenCharset("x-ndjson"),
             org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8);
 
-    /** What the routes need from the running control plane. */
+    /**
+     * What the routes need from the running control plane; {@code unready} answers null when the member is ready,
+     * else what keeps it from being so.
+     */
     public record Settings(String adminToken, String defaultIpv4Cidr, List<RelayInfo> relays, List<String> stunServers,
-            Duration coalesceWindow, Duration safetyPoll, Supplier<Boolean> ready) {}
+            Duration coalesceWindow, Duration safetyPoll, Supplier<CompletionStage<String>> unready) {}
 
     private static final AtomicInteger WRITERS = new AtomicInteger();
     private static final Pattern REGION = Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
@@ -129,9 +132,9 @@ public final class ControlRoutes extends AllDirectives {
     public Route routes() {
         return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
                 path("health", () -> get(() -> ok(Map.of("status", "ok")))),
-                path("ready", () -> get(() -> settings.ready().get()
+                path("ready", () -> get(() -> onSuccess(settings.unready().get(), problem -> problem == null
                         ? ok(Map.of("status", "ready"))
-                        : error(503, "not ready: the cluster or the database is not up yet"))),
+                        : error(503, "not ready: " + problem)))),
                 path("metrics", () -> get(() -> complete(HttpResponse.create().withEntity(
                         HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.scrape()))))),
                 pathPrefix("api", () -> pathPrefix("v1", this::api)))));
