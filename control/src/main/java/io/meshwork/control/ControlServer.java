@@ -23,7 +23,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.MemberStatus;
@@ -110,12 +110,15 @@ public final class ControlServer implements AutoCloseable {
             ClusterAuthority.init(system, passphrase);
             CertificateAuthority ca = AuthorityAdoption.adopt(system, dataDir.resolve("ca"), passphrase,
                     control.getDuration("ca-adoption-timeout"));
-            AtomicBoolean schemaReady = new AtomicBoolean(true);
+            JournalSchema schema = new JournalSchema(system, config, control.getDuration("ready-check-interval"));
+            system.getWhenTerminated().thenRun(schema::close);
             PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             ControlRoutes routes = new ControlRoutes(system, ca, new ControlRoutes.Settings(adminToken,
                     control.getString("default-ipv4-cidr"), relays(control), control.getStringList("stun-servers"),
                     control.getDuration("stream-coalesce-window"), control.getDuration("stream-safety-poll"),
-                    () -> schemaReady.get() && cluster.selfMember().status() == MemberStatus.up()), metrics);
+                    () -> cluster.selfMember().status() != MemberStatus.up()
+                            ? CompletableFuture.completedFuture("the cluster member is not up yet")
+                            : schema.problem()), metrics);
             ServerBinding binding = Http.get(system)
                     .newServerAt(control.getString("http.host"), control.getInt("http.port"))
                     .bind(routes.routes())

@@ -77,9 +77,12 @@ public final class ControlRoutes extends AllDirectives {
     private static final ContentType NDJSON = ContentTypes.create(MediaTypes.applicationWithOpenCharset("x-ndjson"),
             org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8);
 
-    /** What the routes need from the running control plane. */
+    /**
+     * What the routes need from the running control plane; {@code unready} answers null when the member is ready,
+     * else what keeps it from being so.
+     */
     public record Settings(String adminToken, String defaultIpv4Cidr, List<RelayInfo> relays, List<String> stunServers,
-            Duration coalesceWindow, Duration safetyPoll, Supplier<Boolean> ready) {}
+            Duration coalesceWindow, Duration safetyPoll, Supplier<CompletionStage<String>> unready) {}
 
     private static final AtomicInteger WRITERS = new AtomicInteger();
     private static final Pattern REGION = Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
@@ -105,6 +108,7 @@ public final class ControlRoutes extends AllDirectives {
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
     private final Counter registrations;
+    private final Counter repeatedRegistrations;
     private final AtomicInteger watchers = new AtomicInteger();
     private final PeerMapFeeds feeds;
     private final org.apache.pekko.actor.typed.ActorRef<OrganizationWriter.Message> writer;
@@ -120,15 +124,17 @@ public final class ControlRoutes extends AllDirectives {
         this.writer = system.systemActorOf(OrganizationWriter.create(sharding, ASK_TIMEOUT),
                 "organization-writer-" + WRITERS.incrementAndGet(), org.apache.pekko.actor.typed.Props.empty());
         this.registrations = Counter.builder("meshwork_registrations").description("devices registered").register(metrics);
+        this.repeatedRegistrations = Counter.builder("meshwork_registrations_repeated")
+                .description("registrations repeated after their answer was lost").register(metrics);
         metrics.gauge("meshwork_peer_stream_watchers", watchers);
     }
 
     public Route routes() {
         return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
                 path("health", () -> get(() -> ok(Map.of("status", "ok")))),
-                path("ready", () -> get(() -> settings.ready().get()
+                path("ready", () -> get(() -> onSuccess(settings.unready().get(), problem -> problem == null
                         ? ok(Map.of("status", "ready"))
-                        : error(503, "not ready: the cluster or the database is not up yet"))),
+                        : error(503, "not ready: " + problem)))),
                 path("metrics", () -> get(() -> complete(HttpResponse.create().withEntity(
                         HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.scrape()))))),
                 pathPrefix("api", () -> pathPrefix("v1", this::api)))));
@@ -716,6 +722,9 @@ public final class ControlRoutes extends AllDirectives {
                 request.metadata(), endpoints, Tokens.hash(secret), certificate.serialHex(), System.currentTimeMillis(),
                 replyTo));
         return onSuccess(admitted, reply -> {
+            if (reply.status() == Organization.Reply.REPEAT) {
+                return repeatRegistration(key, request.publicKey(), publicKey, reply.device(), remote, relays);
+            }
             if (!reply.isOk()) {
                 return error(reply.status(), reply.error());
             }
@@ -732,8 +741,54 @@ public final class ControlRoutes extends AllDirectives {
     }
 
     /**
+     * The registration of {@code existing} again, with a new token and certificate, when its first answer was lost
+     * (the organization found the rules of docs/api.md met). Its entity is asked first whether the device has been
+     * seen, which a pending device's reports or an unchanged one's tell only it; then the organization re-checks
+     * and writes the new credentials, the entity takes them on (so the old token stops working), and relays learn
+     * that the old certificate is revoked. Answered like a first registration, with 201.
+     */
+    private Route repeatRegistration(Tokens.Parsed key, String publicKeyText, byte[] publicKey,
+            Organization.DeviceRecord existing, RemoteAddress remote, CompletionStage<RelaysForDevices> relays) {
+        String organizationId = key.organizationId();
+        String deviceId = existing.id();
+        String alreadyRegistered = "a device with this public key is already registered (" + deviceId + ")";
+        return onSuccess(deviceAdopting(deviceId, () -> CompletableFuture.completedFuture(existing)), current -> {
+            if (!current.isOk()) {
+                return error(current.status() == 404 ? 409 : current.status(),
+                        current.status() == 404 ? alreadyRegistered : current.error());
+            }
+            if (current.device().lastSeenMillis() != current.device().registeredMillis()
+                    || current.device().status().equals(Organization.DeviceRecord.REVOKED)) {
+                return error(409, alreadyRegistered);
+            }
+            String secret = Tokens.randomHex(24);
+            CertificateAuthority.Issued certificate = ca.issueDeviceCertificate(deviceId, publicKey);
+            CompletionStage<Organization.Reply> repeated = organization(organizationId, replyTo ->
+                    new Organization.RepeatRegistration(key.id(), Tokens.hash(key.secret()), deviceId, publicKeyText,
+                            Tokens.hash(secret), certificate.serialHex(), System.currentTimeMillis(), replyTo));
+            return onSuccess(repeated, reply -> {
+                if (!reply.isOk()) {
+                    return error(reply.status(), reply.error());
+                }
+                // Asked, not told: the answer must not carry a token the device's entity does not take yet.
+                CompletionStage<Device.Reply> taken = deviceEntity(deviceId,
+                        replyTo -> new Device.TakeCredentials(reply.device(), replyTo));
+                return onSuccess(taken, device -> !device.isOk() ? error(device.status(), device.error())
+                        : onSuccess(revokeCertificate(existing).thenCompose(revoked -> relays), forDevices -> {
+                            repeatedRegistrations.increment();
+                            return complete(StatusCodes.CREATED, toEntity(new RegisterResponse(deviceId,
+                                    organizationId, "mwd." + deviceId + "." + secret, reply.device().overlayIps(),
+                                    certificate.pem(), ca.certificatePem(), forDevices.relays(),
+                                    forDevices.stunServers(), observed(remote).orElse(null), reply.device().status(),
+                                    reply.overlayPrefixes())));
+                        }));
+            });
+        });
+    }
+
+    /**
      * Configured relays, then every enrolled relay that reported itself healthy; with the STUN servers devices probe:
-     * the configured ones, then each healthy relay's (see {@link RelaysForDevices#stunServersOf}).
+     * the configured ones, then the healthy relays' (see {@link RelaysForDevices}).
      */
     private CompletionStage<RelaysForDevices> relaysForDevices() {
         long now = System.nanoTime();

@@ -67,6 +67,13 @@ public final class Device
 
     public record Get(ActorRef<Reply> replyTo) implements Command {}
 
+    /**
+     * The organization repeated the device's registration ({@code device} is its record since, see
+     * docs/api.md): the entity takes the new token hash and certificate serial on, and the old token stops
+     * working here.
+     */
+    public record TakeCredentials(DeviceRecord device, ActorRef<Reply> replyTo) implements Command {}
+
     /** The device reports its endpoints and, when not null, its NAT report. */
     public record Report(List<Endpoint> endpoints, Map<String, Object> nat, long nowMillis, ActorRef<Reply> replyTo)
             implements Command {}
@@ -124,6 +131,8 @@ public final class Device
 
     public record Seen(long atMillis) implements Event {}
 
+    public record CredentialsReplaced(String tokenHash, String certificateSerial) implements Event {}
+
     public record Patched(String hostname, Map<String, String> metadata) implements Event {}
 
     public record Revoked(long atMillis) implements Event {}
@@ -170,6 +179,7 @@ public final class Device
     public CommandHandlerWithReply<Command, Event, State> commandHandler() {
         return newCommandHandlerWithReplyBuilder().forAnyState()
                 .onCommand(Register.class, (journal, command) -> onRegister(enter(journal), command))
+                .onCommand(TakeCredentials.class, (journal, command) -> onTakeCredentials(enter(journal), command))
                 .onCommand(Get.class, (journal, command) -> {
                     State state = enter(journal);
                     return Effect().reply(command.replyTo(), state.exists()
@@ -229,6 +239,38 @@ public final class Device
         // Nothing to write: the organization's journal has the device (see the class comment).
         adopted = command.device();
         return Effect().reply(command.replyTo(), Reply.ok(adopted));
+    }
+
+    private ReplyEffect<Event, State> onTakeCredentials(State state, TakeCredentials command) {
+        DeviceRecord given = command.device();
+        if (state.deleted()) {
+            return Effect().reply(command.replyTo(), Reply.error(410, "the device was deleted"));
+        }
+        if (state.device() == null) {
+            // Nothing here yet: the organization's record, which has the new credentials, is taken on as at
+            // registration.
+            adopted = given;
+            return Effect().reply(command.replyTo(), Reply.ok(adopted));
+        }
+        DeviceRecord device = state.device();
+        if (!device.publicKey().equals(given.publicKey())) {
+            return Effect().reply(command.replyTo(), Reply.error(409, "another device has this id"));
+        }
+        if (device.status().equals(DeviceRecord.REVOKED)) {
+            return Effect().reply(command.replyTo(), Reply.error(403, "device revoked"));
+        }
+        if (Objects.equals(device.tokenHash(), given.tokenHash())
+                && Objects.equals(device.certificateSerial(), given.certificateSerial())) {
+            return Effect().reply(command.replyTo(), Reply.ok(seen(device)));
+        }
+        if (!written) {
+            // Taken on from the organization and not written here: the organization's journal has the new
+            // credentials, and a restart takes them on from there.
+            adopted = device.withCredentials(given.tokenHash(), given.certificateSerial());
+            return Effect().reply(command.replyTo(), Reply.ok(seen(adopted)));
+        }
+        return Effect().persist(new CredentialsReplaced(given.tokenHash(), given.certificateSerial()))
+                .thenReply(command.replyTo(), next -> Reply.ok(seen(next.device())));
     }
 
     private ReplyEffect<Event, State> report(State state, List<Endpoint> endpoints, Map<String, Object> nat,
@@ -313,45 +355,23 @@ public final class Device
 
     /** {@code device} with the last seen remembered in memory, when later than the written one. */
     private DeviceRecord seen(DeviceRecord device) {
-        return lastSeenInMemory <= device.lastSeenMillis() ? device : withLastSeen(device, lastSeenInMemory);
-    }
-
-    private static DeviceRecord withLastSeen(DeviceRecord d, long lastSeen) {
-        return new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(), d.tokenHash(), d.endpoints(),
-                d.nat(), d.metadata(), d.status(), d.registeredMillis(), lastSeen, d.certificateSerial());
+        return lastSeenInMemory <= device.lastSeenMillis() ? device : device.withLastSeen(lastSeenInMemory);
     }
 
     @Override
     public EventHandler<State, Event> eventHandler() {
         return newEventHandlerBuilder().forAnyState()
                 .onEvent(Registered.class, (state, event) -> state.with(event.device()))
-                .onEvent(EndpointsReported.class, (state, event) -> {
-                    DeviceRecord d = state.device();
-                    return state.with(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
-                            d.tokenHash(), event.endpoints(), event.nat(), d.metadata(), d.status(),
-                            d.registeredMillis(), Math.max(d.lastSeenMillis(), event.atMillis()),
-                            d.certificateSerial()));
-                })
-                .onEvent(Seen.class, (state, event) -> state.with(withLastSeen(state.device(),
+                .onEvent(EndpointsReported.class, (state, event) -> state.with(state.device().withEndpoints(
+                        event.endpoints(), event.nat(), Math.max(state.device().lastSeenMillis(), event.atMillis()))))
+                .onEvent(CredentialsReplaced.class, (state, event) -> state.with(state.device().withCredentials(
+                        event.tokenHash(), event.certificateSerial())))
+                .onEvent(Seen.class, (state, event) -> state.with(state.device().withLastSeen(
                         Math.max(state.device().lastSeenMillis(), event.atMillis()))))
-                .onEvent(Patched.class, (state, event) -> {
-                    DeviceRecord d = state.device();
-                    return state.with(new DeviceRecord(d.id(), d.publicKey(), event.hostname(), d.overlayIps(),
-                            d.tokenHash(), d.endpoints(), d.nat(), event.metadata(), d.status(),
-                            d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()));
-                })
-                .onEvent(Revoked.class, (state, event) -> {
-                    DeviceRecord d = state.device();
-                    return state.with(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
-                            d.tokenHash(), d.endpoints(), d.nat(), d.metadata(), DeviceRecord.REVOKED,
-                            d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()));
-                })
-                .onEvent(Approved.class, (state, event) -> {
-                    DeviceRecord d = state.device();
-                    return state.with(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
-                            d.tokenHash(), d.endpoints(), d.nat(), d.metadata(), DeviceRecord.ACTIVE,
-                            d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()));
-                })
+                .onEvent(Patched.class, (state, event) -> state.with(state.device().withNames(event.hostname(),
+                        event.metadata())))
+                .onEvent(Revoked.class, (state, event) -> state.with(state.device().withStatus(DeviceRecord.REVOKED)))
+                .onEvent(Approved.class, (state, event) -> state.with(state.device().withStatus(DeviceRecord.ACTIVE)))
                 .onEvent(Deleted.class, (state, event) -> new State(state.device(), true))
                 .build();
     }

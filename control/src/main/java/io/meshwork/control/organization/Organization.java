@@ -14,6 +14,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -45,6 +46,12 @@ public final class Organization
 
     public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Organization");
     static final int RETAINED_CHANGES = 1000;
+    /**
+     * How long after its registration a device may have that registration repeated, should its answer have been
+     * lost (see docs/api.md): long enough for a node's retries, short enough that a leaked single-use key is no
+     * standing way to take a device's token over.
+     */
+    public static final Duration REPEAT_WINDOW = Duration.ofMinutes(10);
 
     public static void init(ActorSystem<?> system, int snapshotEvery) {
         ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, context -> create(context.getEntityId(), snapshotEvery)));
@@ -102,6 +109,14 @@ public final class Organization
             ActorRef<Reply> replyTo) implements Batchable {}
 
     /**
+     * The registration of {@code deviceId} again, after {@link Register} answered {@link Reply#REPEAT}: the same
+     * rules are checked again, then the device's token hash and certificate serial are replaced (see
+     * docs/api.md). Answers the device with its new credentials; nothing else of it changes.
+     */
+    public record RepeatRegistration(String keyId, String secretHash, String deviceId, String publicKey,
+            String tokenHash, String certificateSerial, long nowMillis, ActorRef<Reply> replyTo) implements Command {}
+
+    /**
      * Group commit: the commands are decided in order, each against the state the ones before it left, and what they
      * change is written as one atomic journal write; then each is answered, and {@code replyTo} hears how many events
      * were written. The organization is one writer, so under load this is what keeps registrations from queueing
@@ -156,6 +171,12 @@ public final class Organization
         public Reply(int status, String error, State state, DeviceRecord device, PeerMap peerMap, long revision) {
             this(status, error, state, device, peerMap, revision, null);
         }
+
+        /**
+         * {@link Register}'s answer when the device with that public key is the one this key registered and its
+         * registration may be repeated (nothing was written; {@code device} is it): see {@link RepeatRegistration}.
+         */
+        public static final int REPEAT = 208;
 
         public Reply(int status, String error, State state, DeviceRecord device, PeerMap peerMap) {
             this(status, error, state, device, peerMap,
@@ -232,6 +253,10 @@ public final class Organization
     public record EndpointsReported(String organizationId, String deviceId, List<Endpoint> endpoints,
             Map<String, Object> nat, long atMillis) implements Event {}
 
+    /** A repeated registration gave the device a new token (its hash) and certificate. */
+    public record RegistrationRepeated(String organizationId, String deviceId, String tokenHash,
+            String certificateSerial, long atMillis) implements Event {}
+
     public record DevicePatched(String organizationId, String deviceId, String hostname, Map<String, String> metadata)
             implements Event {}
 
@@ -281,14 +306,45 @@ public final class Organization
         }
     }
 
+    /**
+     * {@code registrationKeyId}: the key that registered the device, which alone may repeat that registration when
+     * its answer was lost (see docs/api.md); null in devices registered before it was recorded.
+     */
     public record DeviceRecord(String id, String publicKey, String hostname, List<String> overlayIps,
             String tokenHash, List<Endpoint> endpoints, Map<String, Object> nat, Map<String, String> metadata,
-            String status, long registeredMillis, long lastSeenMillis, String certificateSerial)
+            String status, long registeredMillis, long lastSeenMillis, String certificateSerial,
+            String registrationKeyId)
             implements CborSerializable {
         /** Registered with a key that requires approval, and not approved yet: not in the peer map. */
         public static final String PENDING = "pending";
         public static final String ACTIVE = "active";
         public static final String REVOKED = "revoked";
+
+        public DeviceRecord withEndpoints(List<Endpoint> newEndpoints, Map<String, Object> newNat, long seenMillis) {
+            return new DeviceRecord(id, publicKey, hostname, overlayIps, tokenHash, newEndpoints, newNat, metadata,
+                    status, registeredMillis, seenMillis, certificateSerial, registrationKeyId);
+        }
+
+        public DeviceRecord withNames(String newHostname, Map<String, String> newMetadata) {
+            return new DeviceRecord(id, publicKey, newHostname, overlayIps, tokenHash, endpoints, nat, newMetadata,
+                    status, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId);
+        }
+
+        public DeviceRecord withStatus(String newStatus) {
+            return new DeviceRecord(id, publicKey, hostname, overlayIps, tokenHash, endpoints, nat, metadata,
+                    newStatus, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId);
+        }
+
+        public DeviceRecord withLastSeen(long seenMillis) {
+            return new DeviceRecord(id, publicKey, hostname, overlayIps, tokenHash, endpoints, nat, metadata, status,
+                    registeredMillis, seenMillis, certificateSerial, registrationKeyId);
+        }
+
+        /** The token and certificate of a repeated registration. */
+        public DeviceRecord withCredentials(String newTokenHash, String newCertificateSerial) {
+            return new DeviceRecord(id, publicKey, hostname, overlayIps, newTokenHash, endpoints, nat, metadata,
+                    status, registeredMillis, lastSeenMillis, newCertificateSerial, registrationKeyId);
+        }
 
         PeerInfo toPeer() {
             return new PeerInfo(id, hostname, publicKey, overlayIps, endpoints, nat, lastSeenMillis);
@@ -377,6 +433,13 @@ public final class Organization
                     ((PersistentMap<String, DeviceRecord>) devices).with(device.id(), device), newRevision,
                     retained(new Change(newRevision, device.id(), affectsPolicy)), securityGroups,
                     ((PersistentMap<String, String>) deviceIdsByKey).with(device.publicKey(), device.id()));
+        }
+
+        /** {@code device} replaced where nothing of the peer map changed (its credentials): no new revision. */
+        State withDeviceUnlisted(DeviceRecord device) {
+            return new State(id, name, ipv4Cidr, apiTokenHash, createdMillis, exists, nextHost, keys,
+                    ((PersistentMap<String, DeviceRecord>) devices).with(device.id(), device), revision, changes,
+                    securityGroups, deviceIdsByKey);
         }
 
         State withoutDevice(String deviceId) {
@@ -488,9 +551,8 @@ public final class Organization
     public CommandHandlerWithReply<Command, Event, State> commandHandler() {
         return newCommandHandlerWithReplyBuilder().forAnyState()
                 .onCommand(Create.class, this::onCreate)
-                .onCommand(Get.class, (state, command) -> exists(state, command.replyTo()) != null
-                        ? Effect().reply(command.replyTo(), Reply.error(404, "no such organization"))
-                        : Effect().reply(command.replyTo(), Reply.ok(state)))
+                .onCommand(Get.class, (state, command) -> Effect().reply(command.replyTo(),
+                        ifExists(state, () -> Reply.ok(state))))
                 .onCommand(GetDevice.class, (state, command) -> {
                     DeviceRecord device = state.devices().get(command.deviceId());
                     return Effect().reply(command.replyTo(), device == null
@@ -502,6 +564,7 @@ public final class Organization
                 .onCommand(Register.class, this::decideAndReply)
                 .onCommand(Batch.class, this::onBatch)
                 .onCommand(ReportEndpoints.class, this::decideAndReply)
+                .onCommand(RepeatRegistration.class, this::onRepeatRegistration)
                 .onCommand(PatchDevice.class, this::onPatchDevice)
                 .onCommand(RevokeDevice.class, this::onRevokeDevice)
                 .onCommand(ApproveDevice.class, this::onApproveDevice)
@@ -515,11 +578,9 @@ public final class Organization
                                 ? Effect().reply(command.replyTo(), Reply.error(404, "no such security group"))
                                 : persistAndPublish(new SecurityGroupDeleted(organizationId, command.name()))
                                         .thenReply(command.replyTo(), Reply::ok))
-                .onCommand(GetPeerMap.class, (state, command) -> exists(state, command.replyTo()) != null
-                        ? Effect().reply(command.replyTo(), Reply.error(404, "no such organization"))
-                        : Effect().reply(command.replyTo(),
-                                new Reply(200, null, null, null,
-                                        state.peerMapSince(command.sinceRevision(), command.deviceId()))))
+                .onCommand(GetPeerMap.class, (state, command) -> Effect().reply(command.replyTo(),
+                        ifExists(state, () -> new Reply(200, null, null, null,
+                                state.peerMapSince(command.sinceRevision(), command.deviceId())))))
                 .onCommand(GetPeerMapChanges.class, this::onGetPeerMapChanges)
                 .build();
     }
@@ -534,9 +595,9 @@ public final class Organization
                 : new Reply(200, null, null, null, changed));
     }
 
-    /** Null when the organization exists, else the 404 to answer with. */
-    private static Reply exists(State state, ActorRef<Reply> replyTo) {
-        return state.exists() ? null : Reply.error(404, "no such organization");
+    /** {@code answer}'s reply when the organization exists, else a 404. */
+    private static Reply ifExists(State state, Supplier<Reply> answer) {
+        return state.exists() ? answer.get() : Reply.error(404, "no such organization");
     }
 
     private ReplyEffect<Event, State> onCreate(State state, Create command) {
@@ -630,13 +691,17 @@ public final class Organization
         if (key == null || !key.secretHash().equals(command.secretHash())) {
             return Decision.answer(Reply.error(401, "unknown registration key"));
         }
+        DeviceRecord existing = state.deviceByKey(command.publicKey());
+        if (existing != null && repeatRefusal(key, existing, command.nowMillis()) == null) {
+            // Checked before the key's uses: a single-use key whose one use was this device may repeat it.
+            return Decision.answer(new Reply(Reply.REPEAT, null, null, existing, null, state.revision()));
+        }
         if (!key.usableAt(command.nowMillis())) {
             String why = key.revoked() ? "registration key revoked"
                     : (!key.reusable() && key.uses() > 0) ? "registration key already used"
                     : "registration key expired";
             return Decision.answer(Reply.error(401, why));
         }
-        DeviceRecord existing = state.deviceByKey(command.publicKey());
         if (existing != null) {
             return Decision.answer(Reply.error(409,
                     "a device with this public key is already registered (" + existing.id() + ")"));
@@ -653,8 +718,53 @@ public final class Organization
                 command.tokenHash(), command.endpoints() == null ? List.of() : command.endpoints(), Map.of(),
                 command.metadata() == null ? Map.of() : command.metadata(),
                 key.approvalRequired() ? DeviceRecord.PENDING : DeviceRecord.ACTIVE,
-                command.nowMillis(), command.nowMillis(), command.certificateSerial());
+                command.nowMillis(), command.nowMillis(), command.certificateSerial(), key.id());
         return Decision.write(new DeviceRegistered(organizationId, key.id(), device));
+    }
+
+    /**
+     * Null when {@code key} may repeat the registration of {@code device} at {@code nowMillis}, else why not: the
+     * key is neither revoked nor expired and registered this device, which is not revoked and has not been seen
+     * since (so its node never had the first answer, as far as control knows), within {@link #REPEAT_WINDOW} of
+     * its registration. The key's uses do not count: its use was this device. See docs/api.md.
+     */
+    static String repeatRefusal(RegistrationKey key, DeviceRecord device, long nowMillis) {
+        if (key.revoked() || key.expiresAtMillis() != 0 && nowMillis >= key.expiresAtMillis()) {
+            return "the registration key is revoked or expired";
+        }
+        if (!key.id().equals(device.registrationKeyId())) {
+            return "another key registered the device";
+        }
+        if (device.status().equals(DeviceRecord.REVOKED)) {
+            return "the device is revoked";
+        }
+        if (device.lastSeenMillis() != device.registeredMillis()) {
+            return "the device has been seen since it registered";
+        }
+        if (nowMillis - device.registeredMillis() >= REPEAT_WINDOW.toMillis()) {
+            return "the device registered too long ago";
+        }
+        return null;
+    }
+
+    private ReplyEffect<Event, State> onRepeatRegistration(State state, RepeatRegistration command) {
+        RegistrationKey key = state.exists() ? state.keys().get(command.keyId()) : null;
+        if (key == null || !key.secretHash().equals(command.secretHash())) {
+            return Effect().reply(command.replyTo(), Reply.error(401, "unknown registration key"));
+        }
+        DeviceRecord device = state.devices().get(command.deviceId());
+        if (device == null || !device.publicKey().equals(command.publicKey())) {
+            return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
+        }
+        String refusal = repeatRefusal(key, device, command.nowMillis());
+        if (refusal != null) {
+            return Effect().reply(command.replyTo(), Reply.error(409,
+                    "a device with this public key is already registered (" + device.id() + "): " + refusal));
+        }
+        // Not a peer-map change (the token and certificate are not in it): nothing is published.
+        return Effect().persist(new RegistrationRepeated(organizationId, device.id(), command.tokenHash(),
+                        command.certificateSerial(), command.nowMillis()))
+                .thenReply(command.replyTo(), next -> Reply.device(next, next.devices().get(device.id())));
     }
 
     private Decision decideReport(State state, ReportEndpoints command) {
@@ -720,31 +830,19 @@ public final class Organization
                         state.withKey(state.keys().get(event.keyId()).asRevoked()))
                 .onEvent(DeviceRegistered.class, (state, event) ->
                         state.withKey(state.keys().get(event.keyId()).withUse()).withDevice(event.device(), 1, true))
-                .onEvent(EndpointsReported.class, (state, event) -> {
-                    DeviceRecord d = state.devices().get(event.deviceId());
-                    return state.withDevice(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
-                            d.tokenHash(), event.endpoints(), event.nat(), d.metadata(), d.status(),
-                            d.registeredMillis(), event.atMillis(), d.certificateSerial()), 0, false);
-                })
+                .onEvent(EndpointsReported.class, (state, event) -> state.withDevice(state.devices()
+                        .get(event.deviceId()).withEndpoints(event.endpoints(), event.nat(), event.atMillis()), 0, false))
+                .onEvent(RegistrationRepeated.class, (state, event) -> state.withDeviceUnlisted(state.devices()
+                        .get(event.deviceId()).withCredentials(event.tokenHash(), event.certificateSerial())))
                 .onEvent(DevicePatched.class, (state, event) -> {
                     DeviceRecord d = state.devices().get(event.deviceId());
-                    return state.withDevice(new DeviceRecord(d.id(), d.publicKey(), event.hostname(), d.overlayIps(),
-                            d.tokenHash(), d.endpoints(), d.nat(), event.metadata(), d.status(),
-                            d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()), 0,
+                    return state.withDevice(d.withNames(event.hostname(), event.metadata()), 0,
                             !d.hostname().equals(event.hostname()));
                 })
-                .onEvent(DeviceRevoked.class, (state, event) -> {
-                    DeviceRecord d = state.devices().get(event.deviceId());
-                    return state.withDevice(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
-                            d.tokenHash(), d.endpoints(), d.nat(), d.metadata(), DeviceRecord.REVOKED,
-                            d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()), 0, true);
-                })
-                .onEvent(DeviceApproved.class, (state, event) -> {
-                    DeviceRecord d = state.devices().get(event.deviceId());
-                    return state.withDevice(new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(),
-                            d.tokenHash(), d.endpoints(), d.nat(), d.metadata(), DeviceRecord.ACTIVE,
-                            d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial()), 0, true);
-                })
+                .onEvent(DeviceRevoked.class, (state, event) -> state.withDevice(
+                        state.devices().get(event.deviceId()).withStatus(DeviceRecord.REVOKED), 0, true))
+                .onEvent(DeviceApproved.class, (state, event) -> state.withDevice(
+                        state.devices().get(event.deviceId()).withStatus(DeviceRecord.ACTIVE), 0, true))
                 .onEvent(DeviceDeleted.class, (state, event) -> state.withoutDevice(event.deviceId()))
                 .onEvent(SecurityGroupSaved.class, (state, event) -> {
                     Map<String, SecurityGroup> groups = new LinkedHashMap<>(state.securityGroups());

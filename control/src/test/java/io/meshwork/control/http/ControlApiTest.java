@@ -154,8 +154,101 @@ class ControlApiTest {
         certificate.verify(ca.getPublicKey());
         assertTrue(certificate.getSubjectX500Principal().getName().contains(device.get("id").asText()));
         assertTrue(certificate.getSubjectAlternativeNames().toString().contains("urn:meshwork:wireguard:01"));
+        assertEquals(200, report(device.get("token").asText()).status());
         assertEquals(409, call("POST", "/api/v1/register", org.reusableKey(),
-                "{\"publicKey\":\"" + publicKey(1) + "\",\"hostname\":\"again\"}").status(), "same key twice");
+                "{\"publicKey\":\"" + publicKey(1) + "\",\"hostname\":\"again\"}").status(),
+                "the same WireGuard key twice, once the device has been seen");
+    }
+
+    private static X509Certificate certificateOf(JsonNode registered) throws Exception {
+        return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
+                new ByteArrayInputStream(registered.get("certificate").asText().getBytes()));
+    }
+
+    private Answer registerAgain(String key, int seed) throws Exception {
+        return call("POST", "/api/v1/register", key,
+                "{\"publicKey\":\"" + publicKey(seed) + "\",\"hostname\":\"retry\"}");
+    }
+
+    private Answer report(String deviceToken) throws Exception {
+        return call("POST", "/api/v1/devices/self/endpoints", deviceToken,
+                "{\"endpoints\":[{\"address\":\"198.51.100.1:41641\",\"source\":\"stun\"}]}");
+    }
+
+    @Test
+    void aRegistrationWhoseAnswerWasLostIsRepeatedWithNewCredentialsForTheSameDevice() throws Exception {
+        Org org = organization("retry");
+        String relayToken = call("POST", "/api/v1/relays/tokens", ADMIN, "{\"name\":\"retry-relay\"}")
+                .body().get("token").asText();
+        String relayId = call("POST", "/api/v1/relays/register", relayToken, "{\"udp\":\"192.0.2.9:3340\"}")
+                .body().get("relayId").asText();
+
+        JsonNode lost = register(org.reusableKey(), "lost", 90);
+        Answer again = registerAgain(org.reusableKey(), 90);
+        assertEquals(201, again.status(), String.valueOf(again.body()));
+        JsonNode repeated = again.body();
+        assertEquals(lost.get("id").asText(), repeated.get("id").asText());
+        assertEquals(lost.get("overlayIps"), repeated.get("overlayIps"));
+        assertFalse(lost.get("token").asText().equals(repeated.get("token").asText()));
+        X509Certificate before = certificateOf(lost);
+        X509Certificate after = certificateOf(repeated);
+        assertTrue(after.getSubjectX500Principal().getName().contains("CN=" + lost.get("id").asText()),
+                after.getSubjectX500Principal().getName());
+        assertFalse(before.getSerialNumber().equals(after.getSerialNumber()));
+        JsonNode revoked = call("GET", "/api/v1/relays/" + relayId + "/revocations", relayToken, null).body();
+        assertTrue(revoked.get("serials").toString().contains("\"" + before.getSerialNumber().toString(16) + "\""),
+                revoked.toString());
+        assertFalse(revoked.get("serials").toString().contains("\"" + after.getSerialNumber().toString(16) + "\""),
+                revoked.toString());
+
+        assertEquals(401, report(lost.get("token").asText()).status(), "the first answer's token no longer works");
+        assertEquals(200, report(repeated.get("token").asText()).status());
+        JsonNode devices = call("GET", "/api/v1/organizations/" + org.id() + "/devices", org.apiToken(), null).body();
+        assertEquals(1, devices.get("total").asInt(), "one device, not two");
+        assertEquals(409, registerAgain(org.reusableKey(), 90).status(),
+                "once the device has reported, its node had an answer: no more repeats");
+    }
+
+    @Test
+    void aSingleUseKeyRepeatsItsOneRegistrationAndNothingElse() throws Exception {
+        Org org = organization("retry-single");
+        String single = call("POST", "/api/v1/organizations/" + org.id() + "/keys", org.apiToken(),
+                "{\"reusable\":false}").body().get("key").asText();
+        JsonNode first = register(single, "once", 91);
+        Answer again = registerAgain(single, 91);
+        assertEquals(201, again.status(), String.valueOf(again.body()));
+        assertEquals(first.get("id").asText(), again.body().get("id").asText());
+        assertEquals(200, report(again.body().get("token").asText()).status());
+        Answer other = registerAgain(single, 92);
+        assertEquals(401, other.status(), "another public key is a second use");
+        assertEquals("registration key already used", other.body().get("error").asText());
+    }
+
+    @Test
+    void aRepeatNeedsTheSameKeyAnUnseenAndUnrevokedDevice() throws Exception {
+        Org org = organization("retry-refused");
+        String otherKey = call("POST", "/api/v1/organizations/" + org.id() + "/keys", org.apiToken(),
+                "{\"reusable\":true}").body().get("key").asText();
+        JsonNode device = register(org.reusableKey(), "refused", 93);
+        Answer byAnotherKey = registerAgain(otherKey, 93);
+        assertEquals(409, byAnotherKey.status(), "another key of the organization");
+        assertTrue(byAnotherKey.body().get("error").asText().contains(device.get("id").asText()));
+
+        JsonNode seen = register(org.reusableKey(), "seen", 94);
+        assertEquals(200, report(seen.get("token").asText()).status());
+        assertEquals(409, registerAgain(org.reusableKey(), 94).status(), "a device that reported endpoints");
+        assertEquals(200, report(seen.get("token").asText()).status(), "and its token still works");
+
+        JsonNode revoked = register(org.reusableKey(), "revoked", 95);
+        assertEquals(200, call("POST", "/api/v1/devices/" + revoked.get("id").asText() + "/revoke", ADMIN, null)
+                .status());
+        assertEquals(409, registerAgain(org.reusableKey(), 95).status(), "a revoked device");
+
+        JsonNode deleted = register(org.reusableKey(), "deleted", 96);
+        assertEquals(200, call("DELETE", "/api/v1/devices/" + deleted.get("id").asText(), ADMIN, null).status());
+        Answer afresh = registerAgain(org.reusableKey(), 96);
+        assertEquals(201, afresh.status(), "a deleted device's key registers a new device");
+        assertFalse(deleted.get("id").asText().equals(afresh.body().get("id").asText()));
     }
 
     @Test

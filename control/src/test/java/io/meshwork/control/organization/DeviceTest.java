@@ -43,7 +43,7 @@ class DeviceTest {
 
     private static DeviceRecord record(String publicKey) {
         return new DeviceRecord("org-1.d1", publicKey, "laptop", List.of("100.64.0.1", "fd00::1"), "token-hash",
-                List.of(), Map.of(), Map.of("team", "ops"), DeviceRecord.ACTIVE, 1_000, 1_000, "serial-1");
+                List.of(), Map.of(), Map.of("team", "ops"), DeviceRecord.ACTIVE, 1_000, 1_000, "serial-1", "k1");
     }
 
     private Device.Reply register() {
@@ -188,7 +188,7 @@ class DeviceTest {
 
     @Test
     void aPendingDeviceKeepsItsReportsUntilApprovedThenTheOrganizationHearsThem() {
-        DeviceRecord pending = withStatus(record("pk1"), DeviceRecord.PENDING);
+        DeviceRecord pending = record("pk1").withStatus(DeviceRecord.PENDING);
         assertEquals(200, device.<Device.Reply>runCommand(replyTo -> new Device.Register(pending, replyTo))
                 .reply().status());
         var report = device.<Device.Reply>runCommand(replyTo -> new Device.Report(STUN, NAT, 2000, replyTo));
@@ -205,9 +205,45 @@ class DeviceTest {
         assertEquals(409, device.<Device.Reply>runCommand(Device.Approve::new).reply().status());
     }
 
-    private static DeviceRecord withStatus(DeviceRecord d, String status) {
-        return new DeviceRecord(d.id(), d.publicKey(), d.hostname(), d.overlayIps(), d.tokenHash(), d.endpoints(),
-                d.nat(), d.metadata(), status, d.registeredMillis(), d.lastSeenMillis(), d.certificateSerial());
+    private Device.Reply take(DeviceRecord record) {
+        return device.<Device.Reply>runCommand(replyTo -> new Device.TakeCredentials(record, replyTo)).reply();
+    }
+
+    @Test
+    void aRepeatedRegistrationsCredentialsAreTakenOnWhereverTheDeviceIs() {
+        DeviceRecord renewed = record("pk1").withCredentials("token-2", "serial-2");
+        // Neither written nor taken on: the organization's record is taken on as it is.
+        var fresh = device.<Device.Reply>runCommand(replyTo -> new Device.TakeCredentials(renewed, replyTo));
+        assertEquals("token-2", fresh.reply().device().tokenHash());
+        assertTrue(fresh.hasNoEvents());
+        assertEquals("serial-2", device.<Device.Reply>runCommand(Device.Get::new).reply().device().certificateSerial());
+
+        // Taken on from the organization in memory only: replaced there, nothing written.
+        device.restart();
+        register();
+        var adopted = device.<Device.Reply>runCommand(replyTo -> new Device.TakeCredentials(renewed, replyTo));
+        assertTrue(adopted.hasNoEvents(), "the organization's journal has them");
+        assertEquals("token-2", device.<Device.Reply>runCommand(Device.Get::new).reply().device().tokenHash());
+        report(STUN, NAT, 2_000);
+        device.restart();
+        assertEquals("token-2", device.<Device.Reply>runCommand(Device.Get::new).reply().device().tokenHash(),
+                "the first write carried the new credentials along");
+
+        // Written: the change is written and survives a restart.
+        DeviceRecord third = record("pk1").withCredentials("token-3", "serial-3");
+        var written = device.<Device.Reply>runCommand(replyTo -> new Device.TakeCredentials(third, replyTo));
+        assertEquals(List.of(new Device.CredentialsReplaced("token-3", "serial-3")), written.events());
+        assertEquals(STUN, written.reply().device().endpoints(), "nothing else changes");
+        assertTrue(device.<Device.Reply>runCommand(replyTo -> new Device.TakeCredentials(third, replyTo))
+                .hasNoEvents(), "taking the same credentials again changes nothing");
+        device.restart();
+        assertEquals("token-3", device.<Device.Reply>runCommand(Device.Get::new).reply().device().tokenHash());
+
+        assertEquals(409, take(record("pk2").withCredentials("x", "y")).status(), "another device's key");
+        device.<Device.Reply>runCommand(Device.Revoke::new);
+        assertEquals(403, take(record("pk1").withCredentials("token-4", "serial-4")).status());
+        device.<Device.Reply>runCommand(Device.Delete::new);
+        assertEquals(410, take(renewed).status());
     }
 
     @Test
@@ -220,7 +256,8 @@ class DeviceTest {
                 new Device.Report(STUN, NAT, 1, probe.ref()), new Device.Observe(STUN.get(0), 1, probe.ref()),
                 new Device.Patch("h", Map.of("a", "b"), probe.ref()), new Device.Revoke(probe.ref()),
                 new Device.Delete(probe.ref()), new Device.OrganizationUpdated(STUN, NAT), new Device.Prepare(), new Device.Approve(probe.ref()),
-                new Device.Approved(6),
+                new Device.Approved(6), new Device.TakeCredentials(record, probe.ref()),
+                new Device.CredentialsReplaced("token-2", "serial-2"),
                 new Device.Reply(200, null, record, true), new Device.Registered(record),
                 new Device.EndpointsReported(STUN, NAT, 2), new Device.Seen(3), new Device.Patched("h", Map.of()),
                 new Device.Revoked(4), new Device.Deleted(5), new Device.State(record, false));

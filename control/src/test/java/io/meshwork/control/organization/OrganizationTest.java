@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.cbor.CBORFactory;
 import com.typesafe.config.ConfigFactory;
 import io.meshwork.protocol.api.Endpoint;
 import io.meshwork.protocol.api.PolicyRule;
@@ -16,6 +19,9 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.SerializationTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.SerializerWithStringManifest;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -348,6 +354,108 @@ class OrganizationTest {
             TestProbe<Organization.Reply> replyTo) {
         return new Organization.Register(keyId, "secret-" + keyId, deviceId, publicKey, deviceId + "-host", Map.of(),
                 List.of(), "token-" + deviceId, "serial-" + deviceId, 2000, replyTo.getRef());
+    }
+
+    private CommandResultWithReply<Organization.Command, Organization.Event, Organization.State, Organization.Reply>
+            repeat(String keyId, String deviceId, String publicKey, String token, long now) {
+        return org.runCommand(replyTo -> new Organization.RepeatRegistration(keyId, "secret-" + keyId, deviceId,
+                publicKey, token, "serial-" + token, now, replyTo));
+    }
+
+    @Test
+    void theKeyThatRegisteredAnUnseenDeviceMayRepeatItsRegistrationWithinTheWindow() {
+        created();
+        key("single", false, 0);
+        key("other", true, 0);
+        register("single", "d1", "pk1", 2000);
+        long revision = org.getState().revision();
+
+        var again = register("single", "d9", "pk1", 3000);
+        assertEquals(Organization.Reply.REPEAT, again.reply().status(), String.valueOf(again.reply().error()));
+        assertEquals("d1", again.reply().device().id());
+        assertTrue(again.hasNoEvents(), "deciding a repeat writes nothing");
+        assertEquals(401, register("single", "d9", "pk2", 3000).reply().status(), "the single use is spent");
+
+        var repeated = repeat("single", "d1", "pk1", "t2", 3000);
+        assertEquals(200, repeated.reply().status(), String.valueOf(repeated.reply().error()));
+        assertEquals(new Organization.RegistrationRepeated("org-1", "d1", "t2", "serial-t2", 3000), repeated.event());
+        Organization.DeviceRecord device = org.getState().devices().get("d1");
+        assertEquals("t2", device.tokenHash());
+        assertEquals("serial-t2", device.certificateSerial());
+        assertEquals(List.of("100.64.0.1", Ipam.ulaHost("org-1", 1)), device.overlayIps());
+        assertEquals(revision, org.getState().revision(), "the peer map did not change");
+        assertEquals(1, org.getState().keys().get("single").uses());
+        org.restart();
+        assertEquals("t2", org.getState().devices().get("d1").tokenHash(), "the new credentials replay");
+
+        assertEquals(409, register("other", "d9", "pk1", 3000).reply().status(), "another key");
+        assertEquals(409, repeat("other", "d1", "pk1", "t3", 3000).reply().status(), "another key");
+        assertEquals(401, org.<Organization.Reply>runCommand(replyTo -> new Organization.RepeatRegistration("single",
+                "wrong", "d1", "pk1", "t3", "s3", 3000, replyTo)).reply().status());
+        assertEquals(404, repeat("single", "d1", "pk2", "t3", 3000).reply().status(), "not that device's key");
+
+        long late = 2000 + Organization.REPEAT_WINDOW.toMillis();
+        assertEquals(401, register("single", "d9", "pk1", late).reply().status(),
+                "after the window, the old answer: the key is used");
+        assertEquals(409, repeat("single", "d1", "pk1", "t3", late).reply().status());
+        assertEquals(Organization.Reply.REPEAT, register("single", "d9", "pk1", late - 1).reply().status());
+
+        org.<Organization.Reply>runCommand(r -> new Organization.ReportEndpoints("d1",
+                List.of(new Endpoint("203.0.113.1:41641", "stun")), null, 4000, r));
+        assertEquals(401, register("single", "d9", "pk1", 4000).reply().status(), "seen since it registered");
+        var refused = repeat("single", "d1", "pk1", "t3", 4000);
+        assertEquals(409, refused.reply().status());
+        assertTrue(refused.hasNoEvents());
+    }
+
+    @Test
+    void revokedDevicesRevokedOrExpiredKeysAndDevicesOfEarlierReleasesAreNotRepeated() {
+        created();
+        key("k", true, 0);
+        key("expiring", true, 5000);
+        register("k", "d1", "pk1", 2000);
+        register("expiring", "d2", "pk2", 2000);
+        assertEquals(Organization.Reply.REPEAT, register("expiring", "d9", "pk2", 4000).reply().status());
+        assertEquals(401, register("expiring", "d9", "pk2", 5000).reply().status(), "the key expired");
+        org.<Organization.Reply>runCommand(r -> new Organization.RevokeDevice("d1", r));
+        assertEquals(409, register("k", "d9", "pk1", 3000).reply().status(), "a revoked device");
+        assertEquals(409, repeat("k", "d1", "pk1", "t", 3000).reply().status());
+        register("k", "d3", "pk3", 2000);
+        org.<Organization.Reply>runCommand(r -> new Organization.RevokeKey("k", r));
+        assertEquals(401, register("k", "d9", "pk3", 3000).reply().status(), "a revoked key");
+
+        Organization.DeviceRecord old = new Organization.DeviceRecord("d4", "pk4", "h", List.of(), "t", List.of(),
+                Map.of(), Map.of(), Organization.DeviceRecord.ACTIVE, 2000, 2000, "s", null);
+        Organization.RegistrationKey reusable = org.getState().keys().get("expiring");
+        assertEquals("another key registered the device", Organization.repeatRefusal(reusable, old, 3000),
+                "a device whose key was not recorded");
+    }
+
+    @Test
+    void devicesWrittenBeforeTheRegistrationKeyWasRecordedStillReplay() throws Exception {
+        created();
+        key("k", true, 0);
+        Organization.DeviceRegistered registered = (Organization.DeviceRegistered) register("k", "d1", "pk1", 2000)
+                .event();
+        assertEquals("k", registered.device().registrationKeyId());
+        // The event as an earlier release wrote it: the same CBOR without the field.
+        Serialization serialization = SerializationExtension.get(TEST_KIT.system());
+        SerializerWithStringManifest serializer =
+                (SerializerWithStringManifest) serialization.findSerializerFor(registered);
+        ObjectMapper cbor = new ObjectMapper(new CBORFactory());
+        ObjectNode tree = (ObjectNode) cbor.readTree(serializer.toBinary(registered));
+        assertTrue(tree.path("device").has("registrationKeyId"), tree.toString());
+        ((ObjectNode) tree.get("device")).remove("registrationKeyId");
+        Organization.DeviceRegistered old = (Organization.DeviceRegistered) serializer.fromBinary(
+                cbor.writeValueAsBytes(tree), serializer.manifest(registered));
+        assertEquals(null, old.device().registrationKeyId());
+        assertEquals(registered.device().id(), old.device().id());
+        assertEquals(registered.device().overlayIps(), old.device().overlayIps());
+        Organization.DeviceRecord oldRecord = (Organization.DeviceRecord) serialization.deserialize(
+                cbor.writeValueAsBytes(tree.get("device")), serializer.identifier(),
+                serializer.manifest(registered.device())).get();
+        assertEquals(null, oldRecord.registrationKeyId());
+        assertEquals("pk1", oldRecord.publicKey());
     }
 
     @Test

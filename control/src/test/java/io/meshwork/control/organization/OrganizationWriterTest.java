@@ -75,7 +75,8 @@ class OrganizationWriterTest {
             writer.tell(new OrganizationWriter.Submit("org-w", new Organization.Register("k", "secret", "d" + i,
                     "pk" + i, "h" + i, Map.of(), List.of(), "t", "s", 2, replies.getRef())));
         }
-        // One more with the same key as the first: decided after it, so refused.
+        // One more with the same public key as the first: decided after it, so the first device again (a repeat,
+        // see docs/api.md), not a second one.
         writer.tell(new OrganizationWriter.Submit("org-w", new Organization.Register("k", "secret", "dup", "pk0",
                 "h", Map.of(), List.of(), "t", "s", 2, replies.getRef())));
         gate.tell(new Release());
@@ -87,7 +88,9 @@ class OrganizationWriterTest {
             assertEquals("d" + i, reply.device().id(), "answered in submission order");
             addresses.add(reply.device().overlayIps().get(0));
         }
-        assertEquals(409, replies.receiveMessage().status());
+        Organization.Reply again = replies.receiveMessage();
+        assertEquals(Organization.Reply.REPEAT, again.status());
+        assertEquals("d0", again.device().id());
         assertEquals(devices, addresses.size(), "no address handed out twice");
         assertEquals(List.of(1, devices), List.copyOf(sizes),
                 "the first command leaves alone; the rest, queued behind it, leave as one batch");

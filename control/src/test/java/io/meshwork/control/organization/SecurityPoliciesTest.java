@@ -16,7 +16,7 @@ class SecurityPoliciesTest {
     private static Organization.DeviceRecord device(String id, String hostname, int host, String status) {
         return new Organization.DeviceRecord(id, "key-" + id, hostname,
                 List.of("100.64.0." + host, "fd00:1::" + Integer.toHexString(host)), "token", List.of(), Map.of(),
-                Map.of(), status, 0, 0, null);
+                Map.of(), status, 0, 0, null, null);
     }
 
     private static final Map<String, Organization.DeviceRecord> DEVICES = devices(

@@ -30,7 +30,6 @@ import io.meshwork.protocol.api.Endpoint;
 import io.meshwork.protocol.api.EndpointReport;
 import io.meshwork.protocol.api.PeerInfo;
 import io.meshwork.protocol.api.PeerMapEvent;
-import io.meshwork.protocol.api.RegisterRequest;
 import io.meshwork.protocol.wireguard.Key;
 import io.meshwork.node.relay.PinnedCertificateTrust;
 import io.meshwork.node.relay.RelayAddress;
@@ -163,12 +162,10 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         ControlClient control = new ControlClient(options.control());
         NodeIdentity identity = NodeIdentity.load(stateDirectory);
         if (identity == null) {
-            Key privateKey = Key.generatePrivate();
-            var registration = control.register(options.registrationKey(), new RegisterRequest(
-                    privateKey.publicKey().toBase64(), options.hostname(), Map.of(), List.of()));
-            identity = new NodeIdentity(options.control().toString(), options.hostname(), privateKey.toBase64(),
-                    registration);
-            identity.save(stateDirectory);
+            // The key is kept before control hears of it, so a lost answer is repaired by registering again.
+            identity = Registration.register(control, options.control().toString(), options.registrationKey(),
+                    options.hostname(), stateDirectory);
+            var registration = identity.registration();
             if ("pending".equals(registration.status())) {
                 log.warn("registered as {}; it waits for an administrator to approve it (meshwork admin devices "
                         + "approve {}) and has no peers until then", registration.id(), registration.id());
