@@ -17,7 +17,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
+import io.meshwork.protocol.fs.SecretFiles;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -92,7 +92,8 @@ public final class ControlServer implements AutoCloseable {
     public static ControlServer start(Config config) throws IOException {
         Config control = config.getConfig("meshwork.control");
         Path dataDir = Path.of(control.getString("data-dir"));
-        Files.createDirectories(dataDir);
+        // The data directory holds the H2 database (with the CA key) and the admin token: owner only.
+        SecretFiles.createPrivateDirectories(dataDir);
         String adminToken = adminToken(control, dataDir);
 
         ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "meshwork", config);
@@ -154,8 +155,7 @@ public final class ControlServer implements AutoCloseable {
         byte[] random = new byte[24];
         new SecureRandom().nextBytes(random);
         String token = "mwa." + HexFormat.of().formatHex(random);
-        Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        SecretFiles.writeAtomically(file, (token + "\n").getBytes(StandardCharsets.UTF_8));
         return token;
     }
 

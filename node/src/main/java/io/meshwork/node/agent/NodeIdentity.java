@@ -4,15 +4,14 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.meshwork.protocol.api.RegisterResponse;
+import io.meshwork.protocol.fs.SecretFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * What a node keeps in its state directory so a restart is the same device: its WireGuard private key and what
- * control gave it at registration. Written 0600, atomically.
+ * control gave it at registration. Written 0600, atomically, in a 0700 state directory.
  */
 public record NodeIdentity(String controlUrl, String hostname, String privateKey, RegisterResponse registration) {
 
@@ -25,12 +24,8 @@ public record NodeIdentity(String controlUrl, String hostname, String privateKey
         return Files.exists(file) ? JSON.readValue(file.toFile(), NodeIdentity.class) : null;
     }
 
+    /** Writes the identity: created 0600 (never readable by others, not even briefly) and moved into place whole. */
     public void save(Path stateDirectory) throws IOException {
-        Files.createDirectories(stateDirectory);
-        Path temporary = stateDirectory.resolve(FILE + ".new");
-        Files.write(temporary, JSON.writeValueAsBytes(this));
-        Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("rw-------"));
-        Files.move(temporary, stateDirectory.resolve(FILE), StandardCopyOption.REPLACE_EXISTING,
-                StandardCopyOption.ATOMIC_MOVE);
+        SecretFiles.writeAtomically(stateDirectory.resolve(FILE), JSON.writeValueAsBytes(this));
     }
 }

@@ -2,13 +2,12 @@ package io.meshwork.node.agent;
 
 import io.meshwork.protocol.api.RegisterRequest;
 import io.meshwork.protocol.api.RegisterResponse;
+import io.meshwork.protocol.fs.SecretFiles;
 import io.meshwork.protocol.wireguard.Key;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -95,12 +94,7 @@ final class Registration {
             }
         }
         Key key = Key.generatePrivate();
-        Files.createDirectories(stateDirectory);
-        Path temporary = stateDirectory.resolve(PENDING_KEY + ".new");
-        Files.deleteIfExists(temporary);
-        Files.createFile(temporary, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(temporary, key.toBase64() + "\n", StandardCharsets.US_ASCII);
-        Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        SecretFiles.writeAtomically(file, (key.toBase64() + "\n").getBytes(StandardCharsets.US_ASCII));
         return key;
     }
 }

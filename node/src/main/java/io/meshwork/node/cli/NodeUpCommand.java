@@ -5,8 +5,8 @@ import io.meshwork.node.agent.NodeIdentity;
 import io.meshwork.node.dataplane.LinuxTun;
 import io.meshwork.node.local.LocalApiClient;
 import io.meshwork.node.local.NodeStatus;
+import io.meshwork.protocol.fs.SecretFiles;
 import java.net.InetAddress;
-import java.nio.file.Files;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,7 +58,7 @@ public final class NodeUpCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path stateDirectory = state.resolve();
+        Path stateDirectory = SecretFiles.createPrivateDirectories(state.resolve());
         NodeIdentity existing = NodeIdentity.load(stateDirectory);
         String registrationKey = key != null ? key : System.getenv("MESHWORK_KEY");
         URI controlUrl = control != null ? control : existing == null ? null : URI.create(existing.controlUrl());
@@ -90,7 +90,7 @@ public final class NodeUpCommand implements Callable<Integer> {
 
     /** Runs the agent detached and waits until it answers on its local socket (registration included). */
     private int daemonise(Path stateDirectory) throws Exception {
-        Files.createDirectories(stateDirectory);
+        SecretFiles.createPrivateDirectories(stateDirectory);
         Path log = stateDirectory.resolve("node.log");
         LocalApiClient client = new LocalApiClient(stateDirectory);
         try {
