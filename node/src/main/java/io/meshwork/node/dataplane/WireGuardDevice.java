@@ -143,8 +143,8 @@ public final class WireGuardDevice implements AutoCloseable {
             if (next != null && !key.equals(next.publicKey())) {
                 Peer renewed = addPeer(key);
                 if (renewed != null) {
-                    renewed.endpoint = old.endpoint;
-                    renewed.persistentKeepaliveNanos = old.persistentKeepaliveNanos;
+                    renewed.path.endpoint = old.path.endpoint;
+                    renewed.clocks.persistentKeepaliveNanos = old.clocks.persistentKeepaliveNanos;
                     synchronized (renewed) {
                         renewed.handshake.setPresharedKey(old.presharedKey());
                     }
@@ -236,9 +236,9 @@ public final class WireGuardDevice implements AutoCloseable {
         allowedIps.removeAll(peer);
         indices.values().removeIf(entry -> entry.peer() == peer);
         synchronized (peer) {
-            peer.current = null;
-            peer.previous = null;
-            peer.next = null;
+            peer.keypairs.current = null;
+            peer.keypairs.previous = null;
+            peer.keypairs.next = null;
             peer.handshake.clear();
             peer.staged.clear();
         }
@@ -265,7 +265,7 @@ public final class WireGuardDevice implements AutoCloseable {
     }
 
     public void setEndpoint(Peer peer, InetSocketAddress endpoint) {
-        peer.endpoint = endpoint;
+        peer.path.endpoint = endpoint;
     }
 
     /**
@@ -287,7 +287,7 @@ public final class WireGuardDevice implements AutoCloseable {
 
     /** Sends this peer's datagrams through the relay ({@code true}) or to its endpoint. */
     public void useRelay(Peer peer, boolean viaRelay) {
-        peer.viaRelay = viaRelay;
+        peer.path.viaRelay = viaRelay;
     }
 
     /**
@@ -296,7 +296,7 @@ public final class WireGuardDevice implements AutoCloseable {
      * manages, since it measures paths and decides; a plain WireGuard interface roams as WireGuard does.
      */
     public void pinPath(Peer peer, boolean pinned) {
-        peer.pathPinned = pinned;
+        peer.path.pinned = pinned;
     }
 
     /** A datagram a relay delivered from {@code source}: handled as if it came from the socket. */
@@ -307,10 +307,10 @@ public final class WireGuardDevice implements AutoCloseable {
     /** Sends to the peer by its current path; false when there is none. */
     private boolean deliver(Peer peer, ByteBuffer datagram, boolean batched) {
         RelayPath relay = relayPath;
-        if (peer.viaRelay && relay != null) {
+        if (peer.path.viaRelay && relay != null) {
             return relay.send(peer.publicKey(), datagram);
         }
-        InetSocketAddress endpoint = peer.endpoint;
+        InetSocketAddress endpoint = peer.path.endpoint;
         if (endpoint == null) {
             return false;
         }
@@ -322,27 +322,14 @@ public final class WireGuardDevice implements AutoCloseable {
         return true;
     }
 
-    /** An authenticated packet from {@code sender}: the peer's path follows it (WireGuard roaming, relay included). */
-    private static void roam(Peer peer, InetSocketAddress sender) {
-        if (peer.pathPinned) {
-            return;
-        }
-        if (sender == RELAY_SOURCE) {
-            peer.viaRelay = true;
-        } else {
-            peer.viaRelay = false;
-            peer.endpoint = sender;
-        }
-    }
-
     /**
      * Sets the persistent keepalive interval; turning it on sends a keepalive at once, which starts a handshake
      * when there is no session (as wireguard-go does).
      */
     public void setPersistentKeepalive(Peer peer, int seconds) {
-        boolean turnedOn = peer.persistentKeepaliveNanos == 0 && seconds > 0;
-        peer.persistentKeepaliveNanos = seconds * Timers.SECOND;
-        if (turnedOn && peer.endpoint != null) {
+        boolean turnedOn = peer.clocks.persistentKeepaliveNanos == 0 && seconds > 0;
+        peer.clocks.persistentKeepaliveNanos = seconds * Timers.SECOND;
+        if (turnedOn && peer.path.endpoint != null) {
             keepaliveOrHandshake(peer);
         }
     }
@@ -456,7 +443,7 @@ public final class WireGuardDevice implements AutoCloseable {
 
     private void send(Peer peer, ByteBuffer packet, ByteBuffer sealed) {
         long now = System.nanoTime();
-        Keypair keys = peer.current;
+        Keypair keys = peer.keypairs.current;
         if (keys == null || Timers.expired(keys.createdNanos(), now)
                 || Long.compareUnsigned(keys.sendCount(), ReplayWindow.REJECT_AFTER_MESSAGES) >= 0) {
             stage(peer, packet);
@@ -485,7 +472,7 @@ public final class WireGuardDevice implements AutoCloseable {
      */
     private void encryptAndSend(Peer peer, Keypair keys, ByteBuffer payload, ByteBuffer sealed, long now,
             boolean batched) {
-        if (peer.endpoint == null && !(peer.viaRelay && relayPath != null)) {
+        if (peer.path.endpoint == null && !(peer.path.viaRelay && relayPath != null)) {
             drop(DropReason.NO_ENDPOINT, "", peer.publicKey());
             return;
         }
@@ -521,16 +508,16 @@ public final class WireGuardDevice implements AutoCloseable {
             drop(DropReason.NO_ENDPOINT, "relay not connected", peer.publicKey());
             return;
         }
-        peer.txBytes.addAndGet(wireLength);
-        peer.anySent = now;
+        peer.counters.txBytes.addAndGet(wireLength);
+        peer.clocks.anySent = now;
         if (length > 0) {
-            peer.dataSent = now;
+            peer.clocks.dataSent = now;
         }
     }
 
     private void sendKeepalive(Peer peer) {
         long now = System.nanoTime();
-        Keypair keys = peer.current;
+        Keypair keys = peer.keypairs.current;
         if (keys == null || Timers.expired(keys.createdNanos(), now)) {
             return;
         }
@@ -542,10 +529,10 @@ public final class WireGuardDevice implements AutoCloseable {
 
     private void initiateIfIdle(Peer peer, long now) {
         synchronized (peer) {
-            if (peer.attemptStarted != Timers.NEVER) {
+            if (peer.clocks.attemptStarted != Timers.NEVER) {
                 return;
             }
-            peer.attemptStarted = now;
+            peer.clocks.attemptStarted = now;
         }
         sendInitiation(peer, now);
     }
@@ -569,14 +556,14 @@ public final class WireGuardDevice implements AutoCloseable {
                 return;
             }
             peer.cookies.sent(Macs.add(message, peer.handshake, peer.cookies.cookie(now)));
-            peer.initiationSent = now;
-            peer.jitterNanos = RANDOM.nextLong(Timers.MAX_REKEY_JITTER + 1);
+            peer.clocks.initiationSent = now;
+            peer.clocks.jitterNanos = RANDOM.nextLong(Timers.MAX_REKEY_JITTER + 1);
         }
         if (!deliver(peer, ByteBuffer.wrap(message), false)) {
             return;
         }
-        peer.txBytes.addAndGet(message.length);
-        peer.anySent = now;
+        peer.counters.txBytes.addAndGet(message.length);
+        peer.clocks.anySent = now;
     }
 
     private int newIndex(IndexEntry entry) {
@@ -674,21 +661,21 @@ public final class WireGuardDevice implements AutoCloseable {
                 return;
             }
             indices.put(index, new IndexEntry(peer, made.keypair()));
-            Keypair replaced = peer.next;
+            Keypair replaced = peer.keypairs.next;
             if (replaced != null) {
                 indices.remove(replaced.localIndex());
             }
-            peer.next = made.keypair();
+            peer.keypairs.next = made.keypair();
             response = made.message();
             peer.cookies.sent(Macs.add(response, peer.handshake, peer.cookies.cookie(now)));
-            roam(peer, sender);
-            peer.lastHandshakeEpochMillis = System.currentTimeMillis();
+            peer.path.roam(sender);
+            peer.counters.lastHandshakeEpochMillis = System.currentTimeMillis();
         }
         deliver(peer, ByteBuffer.wrap(response), false);
-        peer.txBytes.addAndGet(response.length);
-        peer.rxBytes.addAndGet(message.length);
-        peer.anySent = now;
-        peer.anyReceived = now;
+        peer.counters.txBytes.addAndGet(response.length);
+        peer.counters.rxBytes.addAndGet(message.length);
+        peer.clocks.anySent = now;
+        peer.clocks.anyReceived = now;
     }
 
     private void receiveResponse(LocalIdentity local, byte[] message, InetSocketAddress sender, long now) {
@@ -711,28 +698,28 @@ public final class WireGuardDevice implements AutoCloseable {
             }
             indices.put(keys.localIndex(), new IndexEntry(peer, keys));
             rotateIn(peer, keys);
-            peer.attemptStarted = Timers.NEVER;
-            roam(peer, sender);
-            peer.lastHandshakeEpochMillis = System.currentTimeMillis();
+            peer.clocks.attemptStarted = Timers.NEVER;
+            peer.path.roam(sender);
+            peer.counters.lastHandshakeEpochMillis = System.currentTimeMillis();
         }
-        peer.rxBytes.addAndGet(message.length);
-        peer.anyReceived = now;
+        peer.counters.rxBytes.addAndGet(message.length);
+        peer.clocks.anyReceived = now;
         flushStaged(peer);
     }
 
     /** A new current session; the old current becomes previous, the one before is forgotten. */
     private void rotateIn(Peer peer, Keypair keys) {
-        Keypair forgotten = peer.previous;
+        Keypair forgotten = peer.keypairs.previous;
         if (forgotten != null) {
             indices.remove(forgotten.localIndex());
         }
-        Keypair unconfirmed = peer.next;
+        Keypair unconfirmed = peer.keypairs.next;
         if (unconfirmed != null) {
             indices.remove(unconfirmed.localIndex());
-            peer.next = null;
+            peer.keypairs.next = null;
         }
-        peer.previous = peer.current;
-        peer.current = keys;
+        peer.keypairs.previous = peer.keypairs.current;
+        peer.keypairs.current = keys;
     }
 
     /** After our initiation completed: send what waited, or a keepalive to confirm the keys (§6.1). */
@@ -741,7 +728,7 @@ public final class WireGuardDevice implements AutoCloseable {
         byte[] packet;
         boolean sentAny = false;
         while ((packet = peer.staged.poll()) != null) {
-            Keypair keys = peer.current;
+            Keypair keys = peer.keypairs.current;
             if (keys == null) {
                 return;
             }
@@ -804,21 +791,21 @@ public final class WireGuardDevice implements AutoCloseable {
             drop(DropReason.REPLAYED, "counter " + counter, sender);
             return;
         }
-        roam(peer, sender);
-        peer.rxBytes.addAndGet(datagram.remaining());
-        peer.anyReceived = now;
+        peer.path.roam(sender);
+        peer.counters.rxBytes.addAndGet(datagram.remaining());
+        peer.clocks.anyReceived = now;
         // The plaintext goes out before anything below can send: a relay path that delivers synchronously could
         // otherwise bring this thread back here with the same buffer while it still holds this packet.
         if (length > 0) {
             decrypted.flip();
             deliverInbound(peer, decrypted, sender, now);
         }
-        if (keys == peer.next) {
+        if (keys == peer.keypairs.next) {
             synchronized (peer) {
-                if (keys == peer.next) {
-                    peer.next = null;
+                if (keys == peer.keypairs.next) {
+                    peer.keypairs.next = null;
                     rotateIn(peer, keys);
-                    peer.attemptStarted = Timers.NEVER;
+                    peer.clocks.attemptStarted = Timers.NEVER;
                 }
             }
             flushStagedIfAny(peer);
@@ -858,7 +845,7 @@ public final class WireGuardDevice implements AutoCloseable {
             return;
         }
         packet.limit(totalLength);
-        peer.dataReceived = now;
+        peer.clocks.dataReceived = now;
         PacketFilter filter = packetFilter;
         if (filter != null) {
             Verdict verdict = filter.inbound(packet, INBOUND_HEADERS.get());
@@ -895,14 +882,14 @@ public final class WireGuardDevice implements AutoCloseable {
     }
 
     private void runTimers(Peer peer, long now) {
-        Set<Timers.Action> due = Timers.due(peer.clock(), now, peer.jitterNanos);
+        Set<Timers.Action> due = Timers.due(peer.clock(), now, peer.clocks.jitterNanos);
         for (Timers.Action action : due) {
             switch (action) {
                 case INITIATE_HANDSHAKE -> initiateIfIdle(peer, now);
                 case RETRY_HANDSHAKE -> sendInitiation(peer, now);
                 case GIVE_UP_HANDSHAKE -> {
                     synchronized (peer) {
-                        peer.attemptStarted = Timers.NEVER;
+                        peer.clocks.attemptStarted = Timers.NEVER;
                         peer.staged.clear();
                         peer.handshake.clear();
                     }
@@ -910,14 +897,15 @@ public final class WireGuardDevice implements AutoCloseable {
                 case SEND_KEEPALIVE -> sendKeepalive(peer);
                 case EXPIRE_KEYS -> {
                     synchronized (peer) {
-                        for (Keypair keys : new Keypair[] {peer.previous, peer.current, peer.next}) {
+                        Peer.Keypairs sessions = peer.keypairs;
+                        for (Keypair keys : new Keypair[] {sessions.previous, sessions.current, sessions.next}) {
                             if (keys != null) {
                                 indices.remove(keys.localIndex());
                             }
                         }
-                        peer.previous = null;
-                        peer.current = null;
-                        peer.next = null;
+                        peer.keypairs.previous = null;
+                        peer.keypairs.current = null;
+                        peer.keypairs.next = null;
                     }
                 }
             }
