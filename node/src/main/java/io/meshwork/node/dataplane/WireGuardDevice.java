@@ -11,7 +11,6 @@ import io.meshwork.protocol.wireguard.Handshake;
 import io.meshwork.protocol.wireguard.Key;
 import io.meshwork.protocol.wireguard.Keypair;
 import io.meshwork.protocol.wireguard.LocalIdentity;
-import io.meshwork.protocol.wireguard.Macs;
 import io.meshwork.protocol.wireguard.Messages;
 import io.meshwork.protocol.wireguard.ReplayWindow;
 import io.meshwork.protocol.wireguard.Timers;
@@ -20,8 +19,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.security.SecureRandom;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -53,7 +50,6 @@ public final class WireGuardDevice implements AutoCloseable {
     /** Handshake messages per second above which mac2 cookies are demanded (wireguard-go: queue 1/8 full). */
     static final int UNDER_LOAD_HANDSHAKES_PER_SECOND = 128;
     private static final int MAX_PACKET = 65535;
-    private static final SecureRandom RANDOM = new SecureRandom();
     /** Filter scratch per receiving thread: the socket's I/O thread and the relay client's both deliver inbound. */
     private static final ThreadLocal<PacketHeaders> INBOUND_HEADERS = ThreadLocal.withInitial(PacketHeaders::new);
     /**
@@ -63,8 +59,6 @@ public final class WireGuardDevice implements AutoCloseable {
      */
     private static final ThreadLocal<ByteBuffer> DECRYPTED =
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(MAX_PACKET));
-
-    private record IndexEntry(Peer peer, Keypair keypair) {}
 
     /** Carries WireGuard datagrams to a peer through a relay, addressed by the peer's public key. */
     @FunctionalInterface
@@ -79,7 +73,8 @@ public final class WireGuardDevice implements AutoCloseable {
     private final TunDevice tun;
     private final IntFunction<PacketTransport> transportFactory;
     private final Map<Key, Peer> peers = new ConcurrentHashMap<>();
-    private final Map<Integer, IndexEntry> indices = new ConcurrentHashMap<>();
+    private final IndexTable indices = new IndexTable();
+    private final Handshakes handshakes = new Handshakes(this, indices);
     private final AllowedIps<Peer> allowedIps = new AllowedIps<>();
     private final Map<DatagramKind, PacketTransport.PacketHandler> sharedHandlers = new EnumMap<>(DatagramKind.class);
     private final Map<DropReason, AtomicLong> drops = new EnumMap<>(DropReason.class);
@@ -93,12 +88,6 @@ public final class WireGuardDevice implements AutoCloseable {
     private volatile boolean closed;
     private final Thread tunReader;
     private final Thread timerThread;
-
-    /** Guards the handshake rate window below, which every receiving thread counts into. */
-    private final Object loadLock = new Object();
-    private long loadWindowStart = System.nanoTime();
-    private int handshakesInWindow;
-    private volatile long underLoadUntil = Long.MIN_VALUE;
 
     /** Send-side scratch, used only on the thread reading the TUN device. */
     private final PacketHeaders outboundHeaders = new PacketHeaders();
@@ -180,6 +169,11 @@ public final class WireGuardDevice implements AutoCloseable {
         old.close();
     }
 
+    /** Null until a private key is set. */
+    CookieChecker cookieChecker() {
+        return cookieChecker;
+    }
+
     public PacketTransport transport() {
         return transport;
     }
@@ -234,7 +228,7 @@ public final class WireGuardDevice implements AutoCloseable {
             return;
         }
         allowedIps.removeAll(peer);
-        indices.values().removeIf(entry -> entry.peer() == peer);
+        indices.removePeer(peer);
         synchronized (peer) {
             peer.keypairs.current = null;
             peer.keypairs.previous = null;
@@ -248,6 +242,11 @@ public final class WireGuardDevice implements AutoCloseable {
         for (Key key : new ArrayList<>(peers.keySet())) {
             removePeer(key);
         }
+    }
+
+    /** True while a peer with this key is configured (not necessarily the same Peer object). */
+    boolean hasPeer(Key publicKey) {
+        return peers.containsKey(publicKey);
     }
 
     public Peer peer(Key publicKey) {
@@ -305,7 +304,7 @@ public final class WireGuardDevice implements AutoCloseable {
     }
 
     /** Sends to the peer by its current path; false when there is none. */
-    private boolean deliver(Peer peer, ByteBuffer datagram, boolean batched) {
+    boolean deliver(Peer peer, ByteBuffer datagram, boolean batched) {
         RelayPath relay = relayPath;
         if (peer.path.viaRelay && relay != null) {
             return relay.send(peer.publicKey(), datagram);
@@ -340,7 +339,7 @@ public final class WireGuardDevice implements AutoCloseable {
      */
     public void initiateHandshake(Peer peer) {
         if (!peer.hasSession()) {
-            initiateIfIdle(peer, System.nanoTime());
+            handshakes.initiateIfIdle(peer, System.nanoTime());
         }
     }
 
@@ -348,7 +347,7 @@ public final class WireGuardDevice implements AutoCloseable {
         if (peer.hasSession()) {
             sendKeepalive(peer);
         } else {
-            initiateIfIdle(peer, System.nanoTime());
+            handshakes.initiateIfIdle(peer, System.nanoTime());
         }
     }
 
@@ -368,7 +367,7 @@ public final class WireGuardDevice implements AutoCloseable {
         return drops.get(reason).get();
     }
 
-    private void drop(DropReason reason, String detail, Object from) {
+    void drop(DropReason reason, String detail, Object from) {
         drops.get(reason).incrementAndGet();
         if (log.isDebugEnabled()) {
             log.debug("dropped packet reason={} from={} {}", reason, from, detail);
@@ -447,11 +446,11 @@ public final class WireGuardDevice implements AutoCloseable {
         if (keys == null || Timers.expired(keys.createdNanos(), now)
                 || Long.compareUnsigned(keys.sendCount(), ReplayWindow.REJECT_AFTER_MESSAGES) >= 0) {
             stage(peer, packet);
-            initiateIfIdle(peer, now);
+            handshakes.initiateIfIdle(peer, now);
             return;
         }
         if (Timers.rekeyBeforeSending(peer.clock(), keys.sendCount(), now)) {
-            initiateIfIdle(peer, now);
+            handshakes.initiateIfIdle(peer, now);
         }
         encryptAndSend(peer, keys, packet, sealed, now, true);
     }
@@ -525,56 +524,6 @@ public final class WireGuardDevice implements AutoCloseable {
                 false);
     }
 
-    // ---- handshakes --------------------------------------------------------------------------------------
-
-    private void initiateIfIdle(Peer peer, long now) {
-        synchronized (peer) {
-            if (peer.clocks.attemptStarted != Timers.NEVER) {
-                return;
-            }
-            peer.clocks.attemptStarted = now;
-        }
-        sendInitiation(peer, now);
-    }
-
-    private void sendInitiation(Peer peer, long now) {
-        byte[] message;
-        synchronized (peer) {
-            if (!peers.containsKey(peer.publicKey())) {
-                return;
-            }
-            int oldIndex = peer.handshake.pendingInitiationIndex();
-            if (oldIndex != 0) {
-                indices.remove(oldIndex);
-            }
-            int index = newIndex(new IndexEntry(peer, null));
-            try {
-                message = peer.handshake.createInitiation(index, Instant.now());
-            } catch (WireGuardException e) {
-                indices.remove(index);
-                log.debug("cannot create initiation for {}: {}", peer.publicKey(), e.getMessage());
-                return;
-            }
-            peer.cookies.sent(Macs.add(message, peer.handshake, peer.cookies.cookie(now)));
-            peer.clocks.initiationSent = now;
-            peer.clocks.jitterNanos = RANDOM.nextLong(Timers.MAX_REKEY_JITTER + 1);
-        }
-        if (!deliver(peer, ByteBuffer.wrap(message), false)) {
-            return;
-        }
-        peer.counters.txBytes.addAndGet(message.length);
-        peer.clocks.anySent = now;
-    }
-
-    private int newIndex(IndexEntry entry) {
-        while (true) {
-            int index = RANDOM.nextInt();
-            if (index != 0 && indices.putIfAbsent(index, entry) == null) {
-                return index;
-            }
-        }
-    }
-
     // ---- inbound: transport -> TUN ----------------------------------------------------------------------
 
     private void onDatagram(ByteBuffer datagram, InetSocketAddress sender) {
@@ -598,132 +547,14 @@ public final class WireGuardDevice implements AutoCloseable {
         datagram.duplicate().get(message);
         long now = System.nanoTime();
         switch (type) {
-            case Messages.TYPE_INITIATION -> receiveInitiation(local, message, sender, now);
-            case Messages.TYPE_RESPONSE -> receiveResponse(local, message, sender, now);
-            default -> receiveCookieReply(message, sender, now);
+            case Messages.TYPE_INITIATION -> handshakes.receiveInitiation(local, message, sender, now);
+            case Messages.TYPE_RESPONSE -> handshakes.receiveResponse(local, message, sender, now);
+            default -> handshakes.receiveCookieReply(message, sender, now);
         }
-    }
-
-    /** mac1, then under load mac2 (answering with a cookie reply when missing). True to go on. */
-    private boolean admitHandshake(LocalIdentity local, byte[] message, InetSocketAddress sender, long now) {
-        if (!Macs.mac1Valid(local, message)) {
-            drop(DropReason.BAD_MAC1, "", sender);
-            return false;
-        }
-        // Through the relay the sender already proved its key to the relay; cookies bind to UDP source addresses.
-        if (sender != RELAY_SOURCE && underLoad(now) && !cookieChecker.mac2Valid(message, sender, now)) {
-            drop(DropReason.NEEDS_COOKIE, "", sender);
-            transport.send(ByteBuffer.wrap(cookieChecker.createReply(message, sender, now)), sender);
-            return false;
-        }
-        return true;
-    }
-
-    private boolean underLoad(long now) {
-        synchronized (loadLock) {
-            if (now - loadWindowStart > Timers.SECOND) {
-                loadWindowStart = now;
-                handshakesInWindow = 0;
-            }
-            if (++handshakesInWindow > UNDER_LOAD_HANDSHAKES_PER_SECOND) {
-                underLoadUntil = now + Timers.SECOND;
-            }
-        }
-        return now < underLoadUntil;
-    }
-
-    private void receiveInitiation(LocalIdentity local, byte[] message, InetSocketAddress sender, long now) {
-        if (!admitHandshake(local, message, sender, now)) {
-            return;
-        }
-        Handshake.ConsumedInitiation initiation;
-        try {
-            initiation = Handshake.consumeInitiation(local, message);
-        } catch (WireGuardException e) {
-            drop(DropReason.HANDSHAKE_FAILED, e.getMessage(), sender);
-            return;
-        }
-        Peer peer = peers.get(initiation.initiatorStatic());
-        if (peer == null) {
-            drop(DropReason.UNKNOWN_PEER, initiation.initiatorStatic().toString(), sender);
-            return;
-        }
-        byte[] response;
-        synchronized (peer) {
-            Handshake.Response made;
-            int index = newIndex(new IndexEntry(peer, null));
-            try {
-                peer.handshake.acceptInitiation(initiation);
-                made = peer.handshake.createResponse(index, now);
-            } catch (WireGuardException e) {
-                indices.remove(index);
-                drop(DropReason.HANDSHAKE_FAILED, e.getMessage(), sender);
-                return;
-            }
-            indices.put(index, new IndexEntry(peer, made.keypair()));
-            Keypair replaced = peer.keypairs.next;
-            if (replaced != null) {
-                indices.remove(replaced.localIndex());
-            }
-            peer.keypairs.next = made.keypair();
-            response = made.message();
-            peer.cookies.sent(Macs.add(response, peer.handshake, peer.cookies.cookie(now)));
-            peer.path.roam(sender);
-            peer.counters.lastHandshakeEpochMillis = System.currentTimeMillis();
-        }
-        deliver(peer, ByteBuffer.wrap(response), false);
-        peer.counters.txBytes.addAndGet(response.length);
-        peer.counters.rxBytes.addAndGet(message.length);
-        peer.clocks.anySent = now;
-        peer.clocks.anyReceived = now;
-    }
-
-    private void receiveResponse(LocalIdentity local, byte[] message, InetSocketAddress sender, long now) {
-        if (!admitHandshake(local, message, sender, now)) {
-            return;
-        }
-        IndexEntry entry = indices.get(Messages.receiverIndex(message));
-        if (entry == null || entry.keypair() != null) {
-            drop(DropReason.UNKNOWN_INDEX, "response", sender);
-            return;
-        }
-        Peer peer = entry.peer();
-        synchronized (peer) {
-            Keypair keys;
-            try {
-                keys = peer.handshake.consumeResponse(message, now);
-            } catch (WireGuardException e) {
-                drop(DropReason.HANDSHAKE_FAILED, e.getMessage(), sender);
-                return;
-            }
-            indices.put(keys.localIndex(), new IndexEntry(peer, keys));
-            rotateIn(peer, keys);
-            peer.clocks.attemptStarted = Timers.NEVER;
-            peer.path.roam(sender);
-            peer.counters.lastHandshakeEpochMillis = System.currentTimeMillis();
-        }
-        peer.counters.rxBytes.addAndGet(message.length);
-        peer.clocks.anyReceived = now;
-        flushStaged(peer);
-    }
-
-    /** A new current session; the old current becomes previous, the one before is forgotten. */
-    private void rotateIn(Peer peer, Keypair keys) {
-        Keypair forgotten = peer.keypairs.previous;
-        if (forgotten != null) {
-            indices.remove(forgotten.localIndex());
-        }
-        Keypair unconfirmed = peer.keypairs.next;
-        if (unconfirmed != null) {
-            indices.remove(unconfirmed.localIndex());
-            peer.keypairs.next = null;
-        }
-        peer.keypairs.previous = peer.keypairs.current;
-        peer.keypairs.current = keys;
     }
 
     /** After our initiation completed: send what waited, or a keepalive to confirm the keys (§6.1). */
-    private void flushStaged(Peer peer) {
+    void flushStaged(Peer peer) {
         ByteBuffer sealed = ByteBuffer.allocate(MAX_PACKET + Messages.TRANSPORT_MIN_SIZE + 16);
         byte[] packet;
         boolean sentAny = false;
@@ -740,27 +571,12 @@ public final class WireGuardDevice implements AutoCloseable {
         }
     }
 
-    private void receiveCookieReply(byte[] message, InetSocketAddress sender, long now) {
-        IndexEntry entry = indices.get(Messages.receiverIndex(message));
-        if (entry == null) {
-            drop(DropReason.UNKNOWN_INDEX, "cookie reply", sender);
-            return;
-        }
-        synchronized (entry.peer()) {
-            try {
-                entry.peer().cookies.consumeReply(message, now);
-            } catch (WireGuardException e) {
-                drop(DropReason.DECRYPTION_FAILED, e.getMessage(), sender);
-            }
-        }
-    }
-
     private void receiveTransport(ByteBuffer datagram, InetSocketAddress sender) {
         int start = datagram.position();
         ByteBuffer header = datagram.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         int receiver = header.getInt(start + Messages.TRANSPORT_RECEIVER);
         long counter = header.getLong(start + Messages.TRANSPORT_COUNTER);
-        IndexEntry entry = indices.get(receiver);
+        IndexTable.Entry entry = indices.get(receiver);
         if (entry == null || entry.keypair() == null) {
             drop(DropReason.UNKNOWN_INDEX, "transport", sender);
             return;
@@ -801,17 +617,11 @@ public final class WireGuardDevice implements AutoCloseable {
             deliverInbound(peer, decrypted, sender, now);
         }
         if (keys == peer.keypairs.next) {
-            synchronized (peer) {
-                if (keys == peer.keypairs.next) {
-                    peer.keypairs.next = null;
-                    rotateIn(peer, keys);
-                    peer.clocks.attemptStarted = Timers.NEVER;
-                }
-            }
+            handshakes.confirm(peer, keys);
             flushStagedIfAny(peer);
         }
         if (Timers.rekeyAfterReceiving(peer.clock(), now)) {
-            initiateIfIdle(peer, now);
+            handshakes.initiateIfIdle(peer, now);
         }
     }
 
@@ -885,8 +695,8 @@ public final class WireGuardDevice implements AutoCloseable {
         Set<Timers.Action> due = Timers.due(peer.clock(), now, peer.clocks.jitterNanos);
         for (Timers.Action action : due) {
             switch (action) {
-                case INITIATE_HANDSHAKE -> initiateIfIdle(peer, now);
-                case RETRY_HANDSHAKE -> sendInitiation(peer, now);
+                case INITIATE_HANDSHAKE -> handshakes.initiateIfIdle(peer, now);
+                case RETRY_HANDSHAKE -> handshakes.sendInitiation(peer, now);
                 case GIVE_UP_HANDSHAKE -> {
                     synchronized (peer) {
                         peer.clocks.attemptStarted = Timers.NEVER;
