@@ -198,7 +198,7 @@ final class Handshakes {
         }
         peer.counters.rxBytes.addAndGet(message.length);
         peer.clocks.anyReceived = now;
-        device.flushStaged(peer);
+        device.outbound().flushStaged(peer);
     }
 
     /** A cookie reply (WireGuard §5.4.7) to one of our handshake messages: its cookie goes on our next mac2. */

@@ -12,7 +12,6 @@ import io.meshwork.protocol.wireguard.Key;
 import io.meshwork.protocol.wireguard.Keypair;
 import io.meshwork.protocol.wireguard.LocalIdentity;
 import io.meshwork.protocol.wireguard.Messages;
-import io.meshwork.protocol.wireguard.ReplayWindow;
 import io.meshwork.protocol.wireguard.Timers;
 import io.meshwork.protocol.wireguard.WireGuardException;
 import java.io.IOException;
@@ -49,7 +48,8 @@ public final class WireGuardDevice implements AutoCloseable {
     static final int TIMER_TICK_MILLIS = 100;
     /** Handshake messages per second above which mac2 cookies are demanded (wireguard-go: queue 1/8 full). */
     static final int UNDER_LOAD_HANDSHAKES_PER_SECOND = 128;
-    private static final int MAX_PACKET = 65535;
+    /** The largest IP packet the device carries. */
+    static final int MAX_PACKET = 65535;
     /** Filter scratch per receiving thread: the socket's I/O thread and the relay client's both deliver inbound. */
     private static final ThreadLocal<PacketHeaders> INBOUND_HEADERS = ThreadLocal.withInitial(PacketHeaders::new);
     /**
@@ -74,8 +74,9 @@ public final class WireGuardDevice implements AutoCloseable {
     private final IntFunction<PacketTransport> transportFactory;
     private final Map<Key, Peer> peers = new ConcurrentHashMap<>();
     private final IndexTable indices = new IndexTable();
-    private final Handshakes handshakes = new Handshakes(this, indices);
     private final AllowedIps<Peer> allowedIps = new AllowedIps<>();
+    private final Handshakes handshakes = new Handshakes(this, indices);
+    private final OutboundPipeline outbound;
     private final Map<DatagramKind, PacketTransport.PacketHandler> sharedHandlers = new EnumMap<>(DatagramKind.class);
     private final Map<DropReason, AtomicLong> drops = new EnumMap<>(DropReason.class);
 
@@ -89,9 +90,6 @@ public final class WireGuardDevice implements AutoCloseable {
     private final Thread tunReader;
     private final Thread timerThread;
 
-    /** Send-side scratch, used only on the thread reading the TUN device. */
-    private final PacketHeaders outboundHeaders = new PacketHeaders();
-
     /**
      * @param tun              the interface to carry packets for
      * @param transportFactory binds a UDP transport on a port (0 for any free port); called again when the listen
@@ -100,11 +98,12 @@ public final class WireGuardDevice implements AutoCloseable {
     public WireGuardDevice(TunDevice tun, IntFunction<PacketTransport> transportFactory) {
         this.tun = tun;
         this.transportFactory = transportFactory;
+        this.outbound = new OutboundPipeline(this, tun, allowedIps);
         for (DropReason reason : DropReason.values()) {
             drops.put(reason, new AtomicLong());
         }
         this.transport = bindTransport(0);
-        this.tunReader = new Thread(this::readTunLoop, "wg-tun-" + tun.name());
+        this.tunReader = new Thread(outbound::run, "wg-tun-" + tun.name());
         this.timerThread = new Thread(this::timerLoop, "wg-timers-" + tun.name());
         tunReader.setDaemon(true);
         timerThread.setDaemon(true);
@@ -345,7 +344,7 @@ public final class WireGuardDevice implements AutoCloseable {
 
     private void keepaliveOrHandshake(Peer peer) {
         if (peer.hasSession()) {
-            sendKeepalive(peer);
+            outbound.sendKeepalive(peer);
         } else {
             handshakes.initiateIfIdle(peer, System.nanoTime());
         }
@@ -363,6 +362,23 @@ public final class WireGuardDevice implements AutoCloseable {
         return allowedIps.prefixesOf(peer);
     }
 
+    /** True when the peer has somewhere to send to: an endpoint, or the relay when it is on the relay path. */
+    boolean hasPath(Peer peer) {
+        return peer.path.endpoint != null || (peer.path.viaRelay && relayPath != null);
+    }
+
+    boolean closed() {
+        return closed;
+    }
+
+    Handshakes handshakes() {
+        return handshakes;
+    }
+
+    OutboundPipeline outbound() {
+        return outbound;
+    }
+
     public long dropped(DropReason reason) {
         return drops.get(reason).get();
     }
@@ -372,156 +388,6 @@ public final class WireGuardDevice implements AutoCloseable {
         if (log.isDebugEnabled()) {
             log.debug("dropped packet reason={} from={} {}", reason, from, detail);
         }
-    }
-
-    // ---- outbound: TUN -> peer --------------------------------------------------------------------------
-
-    /** Reads packets in batches: everything the interface has ready (up to 64) goes to the socket in one hand-off. */
-    private void readTunLoop() {
-        ByteBuffer packet = ByteBuffer.allocateDirect(MAX_PACKET + 16);
-        ByteBuffer sealed = ByteBuffer.allocate(MAX_PACKET + Messages.TRANSPORT_MIN_SIZE + 16);
-        while (!closed) {
-            int length = readTun(packet, 250);
-            int batch = 0;
-            while (length > 0) {
-                packet.flip();
-                try {
-                    routeOutbound(packet, sealed);
-                } catch (RuntimeException e) {
-                    log.warn("sending a packet from {} failed", tun.name(), e);
-                }
-                if (++batch == 64) {
-                    break;
-                }
-                length = readTun(packet, 0);
-            }
-            if (batch > 0) {
-                transport.flush();
-            }
-            if (length < 0) {
-                return;
-            }
-        }
-    }
-
-    private int readTun(ByteBuffer packet, int timeoutMillis) {
-        packet.clear();
-        packet.limit(MAX_PACKET);
-        try {
-            return tun.read(packet, timeoutMillis);
-        } catch (IOException e) {
-            if (!closed) {
-                log.warn("reading {} failed: {}", tun.name(), e.getMessage());
-            }
-            return -1;
-        }
-    }
-
-    /** Sends one IP packet from the interface to the peer its destination routes to. */
-    void routeOutbound(ByteBuffer packet, ByteBuffer sealed) {
-        int version = (packet.get(0) & 0xFF) >>> 4;
-        Peer peer;
-        if (version == 4 && packet.remaining() >= 20) {
-            peer = allowedIps.lookup(packet, 16, 4);
-        } else if (version == 6 && packet.remaining() >= 40) {
-            peer = allowedIps.lookup(packet, 24, 16);
-        } else {
-            drop(DropReason.NOT_IP, "version " + version, tun.name());
-            return;
-        }
-        if (peer == null) {
-            drop(DropReason.NO_ROUTE, "", tun.name());
-            return;
-        }
-        PacketFilter filter = packetFilter;
-        if (filter != null) {
-            filter.outbound(packet, outboundHeaders);
-        }
-        send(peer, packet, sealed);
-    }
-
-    private void send(Peer peer, ByteBuffer packet, ByteBuffer sealed) {
-        long now = System.nanoTime();
-        Keypair keys = peer.keypairs.current;
-        if (keys == null || Timers.expired(keys.createdNanos(), now)
-                || Long.compareUnsigned(keys.sendCount(), ReplayWindow.REJECT_AFTER_MESSAGES) >= 0) {
-            stage(peer, packet);
-            handshakes.initiateIfIdle(peer, now);
-            return;
-        }
-        if (Timers.rekeyBeforeSending(peer.clock(), keys.sendCount(), now)) {
-            handshakes.initiateIfIdle(peer, now);
-        }
-        encryptAndSend(peer, keys, packet, sealed, now, true);
-    }
-
-    private void stage(Peer peer, ByteBuffer packet) {
-        byte[] copy = new byte[packet.remaining()];
-        packet.duplicate().get(copy);
-        if (!peer.staged.offer(copy)) {
-            peer.staged.poll();
-            drop(DropReason.STAGED_QUEUE_FULL, "", peer.publicKey());
-            peer.staged.offer(copy);
-        }
-    }
-
-    /**
-     * Encrypts one packet for {@code peer}; {@code batched} queues it for the sending thread's next flush instead
-     * of sending it at once.
-     */
-    private void encryptAndSend(Peer peer, Keypair keys, ByteBuffer payload, ByteBuffer sealed, long now,
-            boolean batched) {
-        if (peer.path.endpoint == null && !(peer.path.viaRelay && relayPath != null)) {
-            drop(DropReason.NO_ENDPOINT, "", peer.publicKey());
-            return;
-        }
-        int length = payload.remaining();
-        // WireGuard §5.4.6: pad the plaintext to a multiple of 16 bytes.
-        int padding = (16 - (length % 16)) % 16;
-        long counter = keys.nextSendCounter();
-        sealed.clear();
-        sealed.order(ByteOrder.LITTLE_ENDIAN);
-        sealed.putInt(Messages.TYPE_TRANSPORT);
-        sealed.putInt(keys.remoteIndex());
-        sealed.putLong(counter);
-        ByteBuffer plaintext;
-        if (padding == 0) {
-            plaintext = payload;
-        } else if (!payload.isReadOnly() && payload.capacity() - payload.limit() >= padding) {
-            // Pad in place: the read buffer has room after the packet.
-            int limit = payload.limit();
-            payload.limit(limit + padding);
-            for (int i = limit; i < limit + padding; i++) {
-                payload.put(i, (byte) 0);
-            }
-            plaintext = payload;
-        } else {
-            plaintext = ByteBuffer.allocate(length + padding);
-            plaintext.put(payload.duplicate());
-            plaintext.position(0);
-        }
-        ChaChaPoly.seal(keys.sendKey(), counter, plaintext, sealed, null);
-        sealed.flip();
-        int wireLength = sealed.remaining();
-        if (!deliver(peer, sealed, batched)) {
-            drop(DropReason.NO_ENDPOINT, "relay not connected", peer.publicKey());
-            return;
-        }
-        peer.counters.txBytes.addAndGet(wireLength);
-        peer.clocks.anySent = now;
-        if (length > 0) {
-            peer.clocks.dataSent = now;
-        }
-    }
-
-    private void sendKeepalive(Peer peer) {
-        long now = System.nanoTime();
-        Keypair keys = peer.keypairs.current;
-        if (keys == null || Timers.expired(keys.createdNanos(), now)) {
-            return;
-        }
-        encryptAndSend(peer, keys, ByteBuffer.allocate(0), ByteBuffer.allocate(Messages.TRANSPORT_MIN_SIZE), now,
-                false);
     }
 
     // ---- inbound: transport -> TUN ----------------------------------------------------------------------
@@ -550,24 +416,6 @@ public final class WireGuardDevice implements AutoCloseable {
             case Messages.TYPE_INITIATION -> handshakes.receiveInitiation(local, message, sender, now);
             case Messages.TYPE_RESPONSE -> handshakes.receiveResponse(local, message, sender, now);
             default -> handshakes.receiveCookieReply(message, sender, now);
-        }
-    }
-
-    /** After our initiation completed: send what waited, or a keepalive to confirm the keys (§6.1). */
-    void flushStaged(Peer peer) {
-        ByteBuffer sealed = ByteBuffer.allocate(MAX_PACKET + Messages.TRANSPORT_MIN_SIZE + 16);
-        byte[] packet;
-        boolean sentAny = false;
-        while ((packet = peer.staged.poll()) != null) {
-            Keypair keys = peer.keypairs.current;
-            if (keys == null) {
-                return;
-            }
-            encryptAndSend(peer, keys, ByteBuffer.wrap(packet), sealed, System.nanoTime(), false);
-            sentAny = true;
-        }
-        if (!sentAny) {
-            sendKeepalive(peer);
         }
     }
 
@@ -618,16 +466,10 @@ public final class WireGuardDevice implements AutoCloseable {
         }
         if (keys == peer.keypairs.next) {
             handshakes.confirm(peer, keys);
-            flushStagedIfAny(peer);
+            outbound.flushStagedIfAny(peer);
         }
         if (Timers.rekeyAfterReceiving(peer.clock(), now)) {
             handshakes.initiateIfIdle(peer, now);
-        }
-    }
-
-    private void flushStagedIfAny(Peer peer) {
-        if (!peer.staged.isEmpty()) {
-            flushStaged(peer);
         }
     }
 
@@ -704,7 +546,7 @@ public final class WireGuardDevice implements AutoCloseable {
                         peer.handshake.clear();
                     }
                 }
-                case SEND_KEEPALIVE -> sendKeepalive(peer);
+                case SEND_KEEPALIVE -> outbound.sendKeepalive(peer);
                 case EXPIRE_KEYS -> {
                     synchronized (peer) {
                         Peer.Keypairs sessions = peer.keypairs;
