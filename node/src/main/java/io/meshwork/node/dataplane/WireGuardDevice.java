@@ -1,23 +1,17 @@
 package io.meshwork.node.dataplane;
 
 import io.meshwork.node.filter.PacketFilter;
-import io.meshwork.node.filter.PacketHeaders;
-import io.meshwork.node.filter.Verdict;
 import io.meshwork.node.transport.PacketTransport;
 import io.meshwork.protocol.demux.DatagramKind;
-import io.meshwork.protocol.wireguard.ChaChaPoly;
 import io.meshwork.protocol.wireguard.CookieChecker;
 import io.meshwork.protocol.wireguard.Handshake;
 import io.meshwork.protocol.wireguard.Key;
 import io.meshwork.protocol.wireguard.Keypair;
 import io.meshwork.protocol.wireguard.LocalIdentity;
-import io.meshwork.protocol.wireguard.Messages;
 import io.meshwork.protocol.wireguard.Timers;
 import io.meshwork.protocol.wireguard.WireGuardException;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -26,7 +20,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
-import javax.crypto.AEADBadTagException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,16 +43,6 @@ public final class WireGuardDevice implements AutoCloseable {
     static final int UNDER_LOAD_HANDSHAKES_PER_SECOND = 128;
     /** The largest IP packet the device carries. */
     static final int MAX_PACKET = 65535;
-    /** Filter scratch per receiving thread: the socket's I/O thread and the relay client's both deliver inbound. */
-    private static final ThreadLocal<PacketHeaders> INBOUND_HEADERS = ThreadLocal.withInitial(PacketHeaders::new);
-    /**
-     * Plaintext scratch per receiving thread, for the same reason: a buffer shared by the receive paths was
-     * overwritten by one while the other was still checking or writing its packet. Direct, since {@link LinuxTun}
-     * writes from direct buffers only; one per thread that ever receives, which is a handful.
-     */
-    private static final ThreadLocal<ByteBuffer> DECRYPTED =
-            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(MAX_PACKET));
-
     /** Carries WireGuard datagrams to a peer through a relay, addressed by the peer's public key. */
     @FunctionalInterface
     public interface RelayPath {
@@ -77,6 +60,7 @@ public final class WireGuardDevice implements AutoCloseable {
     private final AllowedIps<Peer> allowedIps = new AllowedIps<>();
     private final Handshakes handshakes = new Handshakes(this, indices);
     private final OutboundPipeline outbound;
+    private final InboundPipeline inbound;
     private final Map<DatagramKind, PacketTransport.PacketHandler> sharedHandlers = new EnumMap<>(DatagramKind.class);
     private final Map<DropReason, AtomicLong> drops = new EnumMap<>(DropReason.class);
 
@@ -99,6 +83,7 @@ public final class WireGuardDevice implements AutoCloseable {
         this.tun = tun;
         this.transportFactory = transportFactory;
         this.outbound = new OutboundPipeline(this, tun, allowedIps);
+        this.inbound = new InboundPipeline(this, tun, allowedIps, indices);
         for (DropReason reason : DropReason.values()) {
             drops.put(reason, new AtomicLong());
         }
@@ -142,6 +127,11 @@ public final class WireGuardDevice implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** Null until a private key is set. */
+    LocalIdentity identity() {
+        return identity;
     }
 
     public Key privateKey() {
@@ -191,7 +181,7 @@ public final class WireGuardDevice implements AutoCloseable {
 
     private PacketTransport bindTransport(int port) {
         PacketTransport bound = transportFactory.apply(port);
-        bound.register(DatagramKind.WIREGUARD, this::onDatagram);
+        bound.register(DatagramKind.WIREGUARD, inbound::onDatagram);
         sharedHandlers.forEach(bound::register);
         listenPort = bound.localAddress().getPort();
         return bound;
@@ -299,7 +289,7 @@ public final class WireGuardDevice implements AutoCloseable {
 
     /** A datagram a relay delivered from {@code source}: handled as if it came from the socket. */
     public void receiveFromRelay(Key source, ByteBuffer datagram) {
-        onDatagram(datagram, RELAY_SOURCE);
+        inbound.onDatagram(datagram, RELAY_SOURCE);
     }
 
     /** Sends to the peer by its current path; false when there is none. */
@@ -387,129 +377,6 @@ public final class WireGuardDevice implements AutoCloseable {
         drops.get(reason).incrementAndGet();
         if (log.isDebugEnabled()) {
             log.debug("dropped packet reason={} from={} {}", reason, from, detail);
-        }
-    }
-
-    // ---- inbound: transport -> TUN ----------------------------------------------------------------------
-
-    private void onDatagram(ByteBuffer datagram, InetSocketAddress sender) {
-        int type = Messages.type(datagram);
-        try {
-            Messages.checkSize(type, datagram.remaining());
-        } catch (WireGuardException e) {
-            drop(DropReason.MALFORMED, e.getMessage(), sender);
-            return;
-        }
-        LocalIdentity local = identity;
-        if (local == null) {
-            drop(DropReason.UNKNOWN_PEER, "no private key configured", sender);
-            return;
-        }
-        if (type == Messages.TYPE_TRANSPORT) {
-            receiveTransport(datagram, sender);
-            return;
-        }
-        byte[] message = new byte[datagram.remaining()];
-        datagram.duplicate().get(message);
-        long now = System.nanoTime();
-        switch (type) {
-            case Messages.TYPE_INITIATION -> handshakes.receiveInitiation(local, message, sender, now);
-            case Messages.TYPE_RESPONSE -> handshakes.receiveResponse(local, message, sender, now);
-            default -> handshakes.receiveCookieReply(message, sender, now);
-        }
-    }
-
-    private void receiveTransport(ByteBuffer datagram, InetSocketAddress sender) {
-        int start = datagram.position();
-        ByteBuffer header = datagram.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        int receiver = header.getInt(start + Messages.TRANSPORT_RECEIVER);
-        long counter = header.getLong(start + Messages.TRANSPORT_COUNTER);
-        IndexTable.Entry entry = indices.get(receiver);
-        if (entry == null || entry.keypair() == null) {
-            drop(DropReason.UNKNOWN_INDEX, "transport", sender);
-            return;
-        }
-        Keypair keys = entry.keypair();
-        Peer peer = entry.peer();
-        long now = System.nanoTime();
-        if (Timers.expired(keys.createdNanos(), now)) {
-            drop(DropReason.EXPIRED_KEYS, "", sender);
-            return;
-        }
-        if (!keys.replayWindow().mayAccept(counter)) {
-            drop(DropReason.REPLAYED, "counter " + counter, sender);
-            return;
-        }
-        ByteBuffer ciphertext = datagram.duplicate();
-        ciphertext.position(start + Messages.TRANSPORT_HEADER_SIZE);
-        ByteBuffer decrypted = DECRYPTED.get();
-        decrypted.clear();
-        int length;
-        try {
-            length = ChaChaPoly.open(keys.receiveKey(), counter, ciphertext, decrypted, null);
-        } catch (AEADBadTagException e) {
-            drop(DropReason.DECRYPTION_FAILED, "", sender);
-            return;
-        }
-        if (!keys.replayWindow().accept(counter)) {
-            drop(DropReason.REPLAYED, "counter " + counter, sender);
-            return;
-        }
-        peer.path.roam(sender);
-        peer.counters.rxBytes.addAndGet(datagram.remaining());
-        peer.clocks.anyReceived = now;
-        // The plaintext goes out before anything below can send: a relay path that delivers synchronously could
-        // otherwise bring this thread back here with the same buffer while it still holds this packet.
-        if (length > 0) {
-            decrypted.flip();
-            deliverInbound(peer, decrypted, sender, now);
-        }
-        if (keys == peer.keypairs.next) {
-            handshakes.confirm(peer, keys);
-            outbound.flushStagedIfAny(peer);
-        }
-        if (Timers.rekeyAfterReceiving(peer.clock(), now)) {
-            handshakes.initiateIfIdle(peer, now);
-        }
-    }
-
-    /** Checks the decrypted packet's source against the peer's allowed IPs and writes it to the interface. */
-    private void deliverInbound(Peer peer, ByteBuffer packet, InetSocketAddress sender, long now) {
-        int version = (packet.get(0) & 0xFF) >>> 4;
-        int totalLength;
-        Peer owner;
-        if (version == 4 && packet.remaining() >= 20) {
-            totalLength = packet.getShort(2) & 0xFFFF;
-            owner = allowedIps.lookup(packet, 12, 4);
-        } else if (version == 6 && packet.remaining() >= 40) {
-            totalLength = 40 + (packet.getShort(4) & 0xFFFF);
-            owner = allowedIps.lookup(packet, 8, 16);
-        } else {
-            drop(DropReason.NOT_IP, "decrypted version " + version, sender);
-            return;
-        }
-        if (totalLength > packet.remaining() || totalLength < 20) {
-            drop(DropReason.NOT_IP, "bad length " + totalLength, sender);
-            return;
-        }
-        if (owner != peer) {
-            drop(DropReason.NOT_ALLOWED_SOURCE, "", sender);
-            return;
-        }
-        packet.limit(totalLength);
-        peer.clocks.dataReceived = now;
-        PacketFilter filter = packetFilter;
-        if (filter != null) {
-            Verdict verdict = filter.inbound(packet, INBOUND_HEADERS.get());
-            if (!verdict.accepted()) {
-                drop(DropReason.FILTERED, verdict.name(), sender);
-                return;
-            }
-        }
-        try {
-            tun.write(packet);
-        } catch (IOException e) {
-            log.debug("writing to {} failed: {}", tun.name(), e.getMessage());
         }
     }
 
