@@ -137,9 +137,7 @@ final class InboundPipeline {
             device.handshakes().confirm(peer, keys);
             device.outbound().flushStagedIfAny(peer);
         }
-        if (Timers.rekeyAfterReceiving(peer.clock(), now)) {
-            device.handshakes().initiateIfIdle(peer, now);
-        }
+        device.timers().afterReceiving(peer, now);
     }
 
     /** Checks the decrypted packet's source against the peer's allowed IPs and writes it to the interface. */

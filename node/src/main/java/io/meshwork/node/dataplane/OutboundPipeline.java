@@ -120,9 +120,7 @@ final class OutboundPipeline {
             device.handshakes().initiateIfIdle(peer, now);
             return;
         }
-        if (Timers.rekeyBeforeSending(peer.clock(), keys.sendCount(), now)) {
-            device.handshakes().initiateIfIdle(peer, now);
-        }
+        device.timers().beforeSending(peer, keys, now);
         encryptAndSend(peer, keys, packet, sealed, now, true);
     }
 

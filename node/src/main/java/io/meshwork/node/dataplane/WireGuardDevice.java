@@ -6,17 +6,16 @@ import io.meshwork.protocol.demux.DatagramKind;
 import io.meshwork.protocol.wireguard.CookieChecker;
 import io.meshwork.protocol.wireguard.Handshake;
 import io.meshwork.protocol.wireguard.Key;
-import io.meshwork.protocol.wireguard.Keypair;
 import io.meshwork.protocol.wireguard.LocalIdentity;
 import io.meshwork.protocol.wireguard.Timers;
 import io.meshwork.protocol.wireguard.WireGuardException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
@@ -28,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * encrypted and sent on the UDP transport; datagrams from the transport are authenticated, decrypted and written
  * to the TUN device. Handshakes, cookies, timers and roaming follow the WireGuard whitepaper.
  *
- * <p>Threads: one reads the TUN device and encrypts; one runs the timers every {@value #TIMER_TICK_MILLIS} ms.
+ * <p>Threads: one reads the TUN device and encrypts; one runs the timers every
+ * {@value DeviceTimers#TIMER_TICK_MILLIS} ms.
  * Datagrams are decrypted and handshakes handled on whichever thread delivers them, and there are several at once:
  * the transport's I/O thread for the socket, and the relay client's threads for {@link #receiveFromRelay} (the
  * TCP relay connection's reader, for one). So nothing on the receive path is scratch owned by the device: each
@@ -38,7 +38,6 @@ import org.slf4j.LoggerFactory;
 public final class WireGuardDevice implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(WireGuardDevice.class);
-    static final int TIMER_TICK_MILLIS = 100;
     /** Handshake messages per second above which mac2 cookies are demanded (wireguard-go: queue 1/8 full). */
     static final int UNDER_LOAD_HANDSHAKES_PER_SECOND = 128;
     /** The largest IP packet the device carries. */
@@ -61,6 +60,7 @@ public final class WireGuardDevice implements AutoCloseable {
     private final Handshakes handshakes = new Handshakes(this, indices);
     private final OutboundPipeline outbound;
     private final InboundPipeline inbound;
+    private final DeviceTimers timers;
     private final Map<DatagramKind, PacketTransport.PacketHandler> sharedHandlers = new EnumMap<>(DatagramKind.class);
     private final Map<DropReason, AtomicLong> drops = new EnumMap<>(DropReason.class);
 
@@ -84,12 +84,13 @@ public final class WireGuardDevice implements AutoCloseable {
         this.transportFactory = transportFactory;
         this.outbound = new OutboundPipeline(this, tun, allowedIps);
         this.inbound = new InboundPipeline(this, tun, allowedIps, indices);
+        this.timers = new DeviceTimers(this, indices);
         for (DropReason reason : DropReason.values()) {
             drops.put(reason, new AtomicLong());
         }
         this.transport = bindTransport(0);
         this.tunReader = new Thread(outbound::run, "wg-tun-" + tun.name());
-        this.timerThread = new Thread(this::timerLoop, "wg-timers-" + tun.name());
+        this.timerThread = new Thread(timers::run, "wg-timers-" + tun.name());
         tunReader.setDaemon(true);
         timerThread.setDaemon(true);
         tunReader.start();
@@ -361,6 +362,15 @@ public final class WireGuardDevice implements AutoCloseable {
         return closed;
     }
 
+    /** The peers as they are now, without a copy (the map is concurrent). */
+    Collection<Peer> livePeers() {
+        return peers.values();
+    }
+
+    DeviceTimers timers() {
+        return timers;
+    }
+
     Handshakes handshakes() {
         return handshakes;
     }
@@ -377,57 +387,6 @@ public final class WireGuardDevice implements AutoCloseable {
         drops.get(reason).incrementAndGet();
         if (log.isDebugEnabled()) {
             log.debug("dropped packet reason={} from={} {}", reason, from, detail);
-        }
-    }
-
-    // ---- timers ------------------------------------------------------------------------------------------
-
-    private void timerLoop() {
-        while (!closed) {
-            try {
-                Thread.sleep(TIMER_TICK_MILLIS);
-            } catch (InterruptedException e) {
-                return;
-            }
-            long now = System.nanoTime();
-            for (Peer peer : peers.values()) {
-                try {
-                    runTimers(peer, now);
-                } catch (RuntimeException e) {
-                    log.warn("timers of peer {} failed: {}", peer.publicKey(), e.toString());
-                }
-            }
-        }
-    }
-
-    private void runTimers(Peer peer, long now) {
-        Set<Timers.Action> due = Timers.due(peer.clock(), now, peer.clocks.jitterNanos);
-        for (Timers.Action action : due) {
-            switch (action) {
-                case INITIATE_HANDSHAKE -> handshakes.initiateIfIdle(peer, now);
-                case RETRY_HANDSHAKE -> handshakes.sendInitiation(peer, now);
-                case GIVE_UP_HANDSHAKE -> {
-                    synchronized (peer) {
-                        peer.clocks.attemptStarted = Timers.NEVER;
-                        peer.staged.clear();
-                        peer.handshake.clear();
-                    }
-                }
-                case SEND_KEEPALIVE -> outbound.sendKeepalive(peer);
-                case EXPIRE_KEYS -> {
-                    synchronized (peer) {
-                        Peer.Keypairs sessions = peer.keypairs;
-                        for (Keypair keys : new Keypair[] {sessions.previous, sessions.current, sessions.next}) {
-                            if (keys != null) {
-                                indices.remove(keys.localIndex());
-                            }
-                        }
-                        peer.keypairs.previous = null;
-                        peer.keypairs.current = null;
-                        peer.keypairs.next = null;
-                    }
-                }
-            }
         }
     }
 
