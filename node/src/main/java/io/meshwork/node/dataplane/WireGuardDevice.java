@@ -27,13 +27,23 @@ import org.slf4j.LoggerFactory;
  * encrypted and sent on the UDP transport; datagrams from the transport are authenticated, decrypted and written
  * to the TUN device. Handshakes, cookies, timers and roaming follow the WireGuard whitepaper.
  *
+ * <p>This class is the facade: configuration (keys, listen port, peers, allowed IPs, packet filter, relay path),
+ * the shared state and the lifecycle. The work is split by concern:
+ * <ul>
+ *   <li>{@link OutboundPipeline}: TUN device to peers (batched reads, routing, staging, sealing, sendmmsg hand-off);
+ *   <li>{@link InboundPipeline}: socket and relay to the TUN device (demultiplexing, decryption, source check,
+ *       filter);
+ *   <li>{@link Handshakes}: initiations, responses, cookies and session rotation, with the {@link IndexTable};
+ *   <li>{@link DeviceTimers}: the timer rules (rekey, keepalive, retries, erasing keys);
+ *   <li>{@link Peer}: one peer's state, grouped by concern; {@link AllowedIps}: the routing trie.
+ * </ul>
+ *
  * <p>Threads: one reads the TUN device and encrypts; one runs the timers every
- * {@value DeviceTimers#TIMER_TICK_MILLIS} ms.
- * Datagrams are decrypted and handshakes handled on whichever thread delivers them, and there are several at once:
- * the transport's I/O thread for the socket, and the relay client's threads for {@link #receiveFromRelay} (the
- * TCP relay connection's reader, for one). So nothing on the receive path is scratch owned by the device: each
- * receiving thread decrypts into a buffer of its own, and the state receivers share is concurrent or locked.
- * Configuration calls may come from any thread.
+ * {@value DeviceTimers#TIMER_TICK_MILLIS} ms. Datagrams are decrypted and handshakes handled on whichever thread
+ * delivers them, and there are several at once: the transport's I/O thread for the socket, and the relay client's
+ * threads for {@link #receiveFromRelay} (the TCP relay connection's reader, for one). So nothing on the receive path
+ * is scratch owned by the device: each receiving thread decrypts into a buffer of its own, and the state receivers
+ * share is concurrent or locked. Configuration calls may come from any thread.
  */
 public final class WireGuardDevice implements AutoCloseable {
 
@@ -42,6 +52,7 @@ public final class WireGuardDevice implements AutoCloseable {
     static final int UNDER_LOAD_HANDSHAKES_PER_SECOND = 128;
     /** The largest IP packet the device carries. */
     static final int MAX_PACKET = 65535;
+
     /** Carries WireGuard datagrams to a peer through a relay, addressed by the peer's public key. */
     @FunctionalInterface
     public interface RelayPath {
@@ -130,11 +141,6 @@ public final class WireGuardDevice implements AutoCloseable {
         }
     }
 
-    /** Null until a private key is set. */
-    LocalIdentity identity() {
-        return identity;
-    }
-
     public Key privateKey() {
         LocalIdentity local = identity;
         return local == null ? null : local.privateKey();
@@ -157,11 +163,6 @@ public final class WireGuardDevice implements AutoCloseable {
         PacketTransport old = transport;
         transport = bindTransport(port);
         old.close();
-    }
-
-    /** Null until a private key is set. */
-    CookieChecker cookieChecker() {
-        return cookieChecker;
     }
 
     public PacketTransport transport() {
@@ -234,11 +235,6 @@ public final class WireGuardDevice implements AutoCloseable {
         }
     }
 
-    /** True while a peer with this key is configured (not necessarily the same Peer object). */
-    boolean hasPeer(Key publicKey) {
-        return peers.containsKey(publicKey);
-    }
-
     public Peer peer(Key publicKey) {
         return peers.get(publicKey);
     }
@@ -293,24 +289,6 @@ public final class WireGuardDevice implements AutoCloseable {
         inbound.onDatagram(datagram, RELAY_SOURCE);
     }
 
-    /** Sends to the peer by its current path; false when there is none. */
-    boolean deliver(Peer peer, ByteBuffer datagram, boolean batched) {
-        RelayPath relay = relayPath;
-        if (peer.path.viaRelay && relay != null) {
-            return relay.send(peer.publicKey(), datagram);
-        }
-        InetSocketAddress endpoint = peer.path.endpoint;
-        if (endpoint == null) {
-            return false;
-        }
-        if (batched) {
-            transport.sendLater(datagram, endpoint);
-        } else {
-            transport.send(datagram, endpoint);
-        }
-        return true;
-    }
-
     /**
      * Sets the persistent keepalive interval; turning it on sends a keepalive at once, which starts a handshake
      * when there is no session (as wireguard-go does).
@@ -353,9 +331,25 @@ public final class WireGuardDevice implements AutoCloseable {
         return allowedIps.prefixesOf(peer);
     }
 
-    /** True when the peer has somewhere to send to: an endpoint, or the relay when it is on the relay path. */
-    boolean hasPath(Peer peer) {
-        return peer.path.endpoint != null || (peer.path.viaRelay && relayPath != null);
+    public long dropped(DropReason reason) {
+        return drops.get(reason).get();
+    }
+
+    // ---- for the pipelines, the handshakes and the timers -----------------------------------------------
+
+    /** Null until a private key is set. */
+    LocalIdentity identity() {
+        return identity;
+    }
+
+    /** Null until a private key is set. */
+    CookieChecker cookieChecker() {
+        return cookieChecker;
+    }
+
+    /** True while a peer with this key is configured (not necessarily the same Peer object). */
+    boolean hasPeer(Key publicKey) {
+        return peers.containsKey(publicKey);
     }
 
     boolean closed() {
@@ -379,8 +373,27 @@ public final class WireGuardDevice implements AutoCloseable {
         return outbound;
     }
 
-    public long dropped(DropReason reason) {
-        return drops.get(reason).get();
+    /** True when the peer has somewhere to send to: an endpoint, or the relay when it is on the relay path. */
+    boolean hasPath(Peer peer) {
+        return peer.path.endpoint != null || (peer.path.viaRelay && relayPath != null);
+    }
+
+    /** Sends to the peer by its current path; false when there is none. */
+    boolean deliver(Peer peer, ByteBuffer datagram, boolean batched) {
+        RelayPath relay = relayPath;
+        if (peer.path.viaRelay && relay != null) {
+            return relay.send(peer.publicKey(), datagram);
+        }
+        InetSocketAddress endpoint = peer.path.endpoint;
+        if (endpoint == null) {
+            return false;
+        }
+        if (batched) {
+            transport.sendLater(datagram, endpoint);
+        } else {
+            transport.send(datagram, endpoint);
+        }
+        return true;
     }
 
     void drop(DropReason reason, String detail, Object from) {
@@ -389,6 +402,8 @@ public final class WireGuardDevice implements AutoCloseable {
             log.debug("dropped packet reason={} from={} {}", reason, from, detail);
         }
     }
+
+    // ---- lifecycle --------------------------------------------------------------------------------------
 
     @Override
     public void close() {
