@@ -25,9 +25,9 @@ import org.slf4j.LoggerFactory;
  * its receiver index, refuse expired keys and replayed counters, decrypt into this thread's plaintext buffer, and
  * only then let the counter into the replay window; roam the peer's path to the sender (§2.1); check the packet's
  * source address against the peer's allowed IPs (§2, cryptokey routing), pass it through the packet filter and
- * write it to the TUN device. After the packet is out: the responder's first message on its next session confirms
- * it, staged packets go out, and an initiator with aging keys starts a rekey (§6.2). No copies or allocations per
- * transport message: the ciphertext is read in place and the plaintext buffer is reused.
+ * write it to the TUN device. After the packet is out: the first message on the responder's next session confirms
+ * it, staged packets go out, and an initiator with aging keys starts a rekey (§6.2). A transport message is not
+ * copied: the ciphertext is read in place and decrypted into the thread's reused plaintext buffer.
  *
  * <p>Threads: {@link #onDatagram} runs on whichever thread delivers a datagram, several at once: the Netty event
  * loop (the transport's I/O thread) for the socket, including relay frames that come over UDP, and the TCP relay

@@ -21,14 +21,15 @@ import org.slf4j.LoggerFactory;
  * the allowed IPs (WireGuard §2); let the packet filter record its flow; without a usable session stage a copy on
  * the peer and start a handshake, else seal it (padded in place to a multiple of 16 bytes) into one sealing buffer
  * and queue it on the transport with {@code sendLater}. Up to 64 packets the TUN device has ready make one batch,
- * handed to the socket with one {@code flush} (one wake-up of the I/O thread, one {@code sendmmsg}). No copies or
- * allocations per packet on that path: the read and sealing buffers are reused for every packet.
+ * handed to the socket with one {@code flush} (one wake-up of the I/O thread, one {@code sendmmsg}). The read and
+ * sealing buffers are reused for every packet, and a packet with a session is not copied on its way to the socket
+ * (only staging copies).
  *
  * <p>Threads: {@link #run} is the body of the TUN reader thread ({@code wg-tun-NAME}), the only thread that
  * touches the read buffer, the sealing buffer and {@link #headers}. {@link #flushStaged} and {@link #sendKeepalive}
  * run elsewhere: on the receiving thread that completed a handshake (the Netty event loop for the socket, the TCP
- * relay reader thread for the relay), and on the timer thread for keepalives; they use buffers of their own and send
- * at once instead of batching.
+ * relay reader thread for the relay), and for keepalives on the timer thread or a configuration call's thread; they
+ * use buffers of their own and send at once instead of batching.
  */
 final class OutboundPipeline {
 

@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * timer rules read, the {@link Path path} its datagrams take, and {@link Counters counters}.
  *
  * <p>Locking: the peer's own monitor guards the handshake, the cookie jar and changes to the keypairs (which are
- * read without it: they are volatile). Everything else is volatile or atomic and written without a lock.
+ * read without it: they are volatile), and the check-and-set of {@link Clocks#attemptStarted} that starts a
+ * handshake. Everything else is volatile or atomic.
  */
 public final class Peer {
 
