@@ -1,36 +1,24 @@
 package io.meshwork.node.dataplane;
 
 import io.meshwork.node.filter.PacketFilter;
-import io.meshwork.node.filter.PacketHeaders;
-import io.meshwork.node.filter.Verdict;
 import io.meshwork.node.transport.PacketTransport;
 import io.meshwork.protocol.demux.DatagramKind;
-import io.meshwork.protocol.wireguard.ChaChaPoly;
 import io.meshwork.protocol.wireguard.CookieChecker;
 import io.meshwork.protocol.wireguard.Handshake;
 import io.meshwork.protocol.wireguard.Key;
-import io.meshwork.protocol.wireguard.Keypair;
 import io.meshwork.protocol.wireguard.LocalIdentity;
-import io.meshwork.protocol.wireguard.Macs;
-import io.meshwork.protocol.wireguard.Messages;
-import io.meshwork.protocol.wireguard.ReplayWindow;
 import io.meshwork.protocol.wireguard.Timers;
 import io.meshwork.protocol.wireguard.WireGuardException;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.security.SecureRandom;
-import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
-import javax.crypto.AEADBadTagException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,32 +27,31 @@ import org.slf4j.LoggerFactory;
  * encrypted and sent on the UDP transport; datagrams from the transport are authenticated, decrypted and written
  * to the TUN device. Handshakes, cookies, timers and roaming follow the WireGuard whitepaper.
  *
- * <p>Threads: one reads the TUN device and encrypts; one runs the timers every {@value #TIMER_TICK_MILLIS} ms.
- * Datagrams are decrypted and handshakes handled on whichever thread delivers them, and there are several at once:
- * the transport's I/O thread for the socket, and the relay client's threads for {@link #receiveFromRelay} (the
- * TCP relay connection's reader, for one). So nothing on the receive path is scratch owned by the device: each
- * receiving thread decrypts into a buffer of its own, and the state receivers share is concurrent or locked.
- * Configuration calls may come from any thread.
+ * <p>This class is the facade: configuration (keys, listen port, peers, allowed IPs, packet filter, relay path),
+ * the shared state and the lifecycle. The work is split by concern:
+ * <ul>
+ *   <li>{@link OutboundPipeline}: TUN device to peers (batched reads, routing, staging, sealing, sendmmsg hand-off);
+ *   <li>{@link InboundPipeline}: socket and relay to the TUN device (demultiplexing, decryption, source check,
+ *       filter);
+ *   <li>{@link Handshakes}: initiations, responses, cookies and session rotation, with the {@link IndexTable};
+ *   <li>{@link DeviceTimers}: the timer rules (rekey, keepalive, retries, erasing keys);
+ *   <li>{@link Peer}: one peer's state, grouped by concern; {@link AllowedIps}: the routing trie.
+ * </ul>
+ *
+ * <p>Threads: one reads the TUN device and encrypts; one runs the timers every
+ * {@value DeviceTimers#TIMER_TICK_MILLIS} ms. Datagrams are decrypted and handshakes handled on whichever thread
+ * delivers them, and there are several at once: the transport's I/O thread for the socket, and the relay client's
+ * threads for {@link #receiveFromRelay} (the TCP relay connection's reader, for one). So nothing on the receive path
+ * is scratch owned by the device: each receiving thread decrypts into a buffer of its own, and the state receivers
+ * share is concurrent or locked. Configuration calls may come from any thread.
  */
 public final class WireGuardDevice implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(WireGuardDevice.class);
-    static final int TIMER_TICK_MILLIS = 100;
     /** Handshake messages per second above which mac2 cookies are demanded (wireguard-go: queue 1/8 full). */
     static final int UNDER_LOAD_HANDSHAKES_PER_SECOND = 128;
-    private static final int MAX_PACKET = 65535;
-    private static final SecureRandom RANDOM = new SecureRandom();
-    /** Filter scratch per receiving thread: the socket's I/O thread and the relay client's both deliver inbound. */
-    private static final ThreadLocal<PacketHeaders> INBOUND_HEADERS = ThreadLocal.withInitial(PacketHeaders::new);
-    /**
-     * Plaintext scratch per receiving thread, for the same reason: a buffer shared by the receive paths was
-     * overwritten by one while the other was still checking or writing its packet. Direct, since {@link LinuxTun}
-     * writes from direct buffers only; one per thread that ever receives, which is a handful.
-     */
-    private static final ThreadLocal<ByteBuffer> DECRYPTED =
-            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(MAX_PACKET));
-
-    private record IndexEntry(Peer peer, Keypair keypair) {}
+    /** The largest IP packet the device carries. */
+    static final int MAX_PACKET = 65535;
 
     /** Carries WireGuard datagrams to a peer through a relay, addressed by the peer's public key. */
     @FunctionalInterface
@@ -79,8 +66,12 @@ public final class WireGuardDevice implements AutoCloseable {
     private final TunDevice tun;
     private final IntFunction<PacketTransport> transportFactory;
     private final Map<Key, Peer> peers = new ConcurrentHashMap<>();
-    private final Map<Integer, IndexEntry> indices = new ConcurrentHashMap<>();
+    private final IndexTable indices = new IndexTable();
     private final AllowedIps<Peer> allowedIps = new AllowedIps<>();
+    private final Handshakes handshakes = new Handshakes(this, indices);
+    private final OutboundPipeline outbound;
+    private final InboundPipeline inbound;
+    private final DeviceTimers timers;
     private final Map<DatagramKind, PacketTransport.PacketHandler> sharedHandlers = new EnumMap<>(DatagramKind.class);
     private final Map<DropReason, AtomicLong> drops = new EnumMap<>(DropReason.class);
 
@@ -94,15 +85,6 @@ public final class WireGuardDevice implements AutoCloseable {
     private final Thread tunReader;
     private final Thread timerThread;
 
-    /** Guards the handshake rate window below, which every receiving thread counts into. */
-    private final Object loadLock = new Object();
-    private long loadWindowStart = System.nanoTime();
-    private int handshakesInWindow;
-    private volatile long underLoadUntil = Long.MIN_VALUE;
-
-    /** Send-side scratch, used only on the thread reading the TUN device. */
-    private final PacketHeaders outboundHeaders = new PacketHeaders();
-
     /**
      * @param tun              the interface to carry packets for
      * @param transportFactory binds a UDP transport on a port (0 for any free port); called again when the listen
@@ -111,12 +93,15 @@ public final class WireGuardDevice implements AutoCloseable {
     public WireGuardDevice(TunDevice tun, IntFunction<PacketTransport> transportFactory) {
         this.tun = tun;
         this.transportFactory = transportFactory;
+        this.outbound = new OutboundPipeline(this, tun, allowedIps);
+        this.inbound = new InboundPipeline(this, tun, allowedIps, indices);
+        this.timers = new DeviceTimers(this, indices);
         for (DropReason reason : DropReason.values()) {
             drops.put(reason, new AtomicLong());
         }
         this.transport = bindTransport(0);
-        this.tunReader = new Thread(this::readTunLoop, "wg-tun-" + tun.name());
-        this.timerThread = new Thread(this::timerLoop, "wg-timers-" + tun.name());
+        this.tunReader = new Thread(outbound::run, "wg-tun-" + tun.name());
+        this.timerThread = new Thread(timers::run, "wg-timers-" + tun.name());
         tunReader.setDaemon(true);
         timerThread.setDaemon(true);
         tunReader.start();
@@ -143,8 +128,8 @@ public final class WireGuardDevice implements AutoCloseable {
             if (next != null && !key.equals(next.publicKey())) {
                 Peer renewed = addPeer(key);
                 if (renewed != null) {
-                    renewed.endpoint = old.endpoint;
-                    renewed.persistentKeepaliveNanos = old.persistentKeepaliveNanos;
+                    renewed.path.endpoint = old.path.endpoint;
+                    renewed.clocks.persistentKeepaliveNanos = old.clocks.persistentKeepaliveNanos;
                     synchronized (renewed) {
                         renewed.handshake.setPresharedKey(old.presharedKey());
                     }
@@ -198,7 +183,7 @@ public final class WireGuardDevice implements AutoCloseable {
 
     private PacketTransport bindTransport(int port) {
         PacketTransport bound = transportFactory.apply(port);
-        bound.register(DatagramKind.WIREGUARD, this::onDatagram);
+        bound.register(DatagramKind.WIREGUARD, inbound::onDatagram);
         sharedHandlers.forEach(bound::register);
         listenPort = bound.localAddress().getPort();
         return bound;
@@ -234,11 +219,11 @@ public final class WireGuardDevice implements AutoCloseable {
             return;
         }
         allowedIps.removeAll(peer);
-        indices.values().removeIf(entry -> entry.peer() == peer);
+        indices.removePeer(peer);
         synchronized (peer) {
-            peer.current = null;
-            peer.previous = null;
-            peer.next = null;
+            peer.keypairs.current = null;
+            peer.keypairs.previous = null;
+            peer.keypairs.next = null;
             peer.handshake.clear();
             peer.staged.clear();
         }
@@ -265,7 +250,7 @@ public final class WireGuardDevice implements AutoCloseable {
     }
 
     public void setEndpoint(Peer peer, InetSocketAddress endpoint) {
-        peer.endpoint = endpoint;
+        peer.path.endpoint = endpoint;
     }
 
     /**
@@ -287,7 +272,7 @@ public final class WireGuardDevice implements AutoCloseable {
 
     /** Sends this peer's datagrams through the relay ({@code true}) or to its endpoint. */
     public void useRelay(Peer peer, boolean viaRelay) {
-        peer.viaRelay = viaRelay;
+        peer.path.viaRelay = viaRelay;
     }
 
     /**
@@ -296,43 +281,12 @@ public final class WireGuardDevice implements AutoCloseable {
      * manages, since it measures paths and decides; a plain WireGuard interface roams as WireGuard does.
      */
     public void pinPath(Peer peer, boolean pinned) {
-        peer.pathPinned = pinned;
+        peer.path.pinned = pinned;
     }
 
     /** A datagram a relay delivered from {@code source}: handled as if it came from the socket. */
     public void receiveFromRelay(Key source, ByteBuffer datagram) {
-        onDatagram(datagram, RELAY_SOURCE);
-    }
-
-    /** Sends to the peer by its current path; false when there is none. */
-    private boolean deliver(Peer peer, ByteBuffer datagram, boolean batched) {
-        RelayPath relay = relayPath;
-        if (peer.viaRelay && relay != null) {
-            return relay.send(peer.publicKey(), datagram);
-        }
-        InetSocketAddress endpoint = peer.endpoint;
-        if (endpoint == null) {
-            return false;
-        }
-        if (batched) {
-            transport.sendLater(datagram, endpoint);
-        } else {
-            transport.send(datagram, endpoint);
-        }
-        return true;
-    }
-
-    /** An authenticated packet from {@code sender}: the peer's path follows it (WireGuard roaming, relay included). */
-    private static void roam(Peer peer, InetSocketAddress sender) {
-        if (peer.pathPinned) {
-            return;
-        }
-        if (sender == RELAY_SOURCE) {
-            peer.viaRelay = true;
-        } else {
-            peer.viaRelay = false;
-            peer.endpoint = sender;
-        }
+        inbound.onDatagram(datagram, RELAY_SOURCE);
     }
 
     /**
@@ -340,9 +294,9 @@ public final class WireGuardDevice implements AutoCloseable {
      * when there is no session (as wireguard-go does).
      */
     public void setPersistentKeepalive(Peer peer, int seconds) {
-        boolean turnedOn = peer.persistentKeepaliveNanos == 0 && seconds > 0;
-        peer.persistentKeepaliveNanos = seconds * Timers.SECOND;
-        if (turnedOn && peer.endpoint != null) {
+        boolean turnedOn = peer.clocks.persistentKeepaliveNanos == 0 && seconds > 0;
+        peer.clocks.persistentKeepaliveNanos = seconds * Timers.SECOND;
+        if (turnedOn && peer.path.endpoint != null) {
             keepaliveOrHandshake(peer);
         }
     }
@@ -353,15 +307,15 @@ public final class WireGuardDevice implements AutoCloseable {
      */
     public void initiateHandshake(Peer peer) {
         if (!peer.hasSession()) {
-            initiateIfIdle(peer, System.nanoTime());
+            handshakes.initiateIfIdle(peer, System.nanoTime());
         }
     }
 
     private void keepaliveOrHandshake(Peer peer) {
         if (peer.hasSession()) {
-            sendKeepalive(peer);
+            outbound.sendKeepalive(peer);
         } else {
-            initiateIfIdle(peer, System.nanoTime());
+            handshakes.initiateIfIdle(peer, System.nanoTime());
         }
     }
 
@@ -381,548 +335,75 @@ public final class WireGuardDevice implements AutoCloseable {
         return drops.get(reason).get();
     }
 
-    private void drop(DropReason reason, String detail, Object from) {
+    // ---- for the pipelines, the handshakes and the timers -----------------------------------------------
+
+    /** Null until a private key is set. */
+    LocalIdentity identity() {
+        return identity;
+    }
+
+    /** Null until a private key is set. */
+    CookieChecker cookieChecker() {
+        return cookieChecker;
+    }
+
+    /** True while a peer with this key is configured (not necessarily the same Peer object). */
+    boolean hasPeer(Key publicKey) {
+        return peers.containsKey(publicKey);
+    }
+
+    boolean closed() {
+        return closed;
+    }
+
+    /** The peers as they are now, without a copy (the map is concurrent). */
+    Collection<Peer> livePeers() {
+        return peers.values();
+    }
+
+    DeviceTimers timers() {
+        return timers;
+    }
+
+    Handshakes handshakes() {
+        return handshakes;
+    }
+
+    OutboundPipeline outbound() {
+        return outbound;
+    }
+
+    /** True when the peer has somewhere to send to: an endpoint, or the relay when it is on the relay path. */
+    boolean hasPath(Peer peer) {
+        return peer.path.endpoint != null || (peer.path.viaRelay && relayPath != null);
+    }
+
+    /** Sends to the peer by its current path; false when there is none. */
+    boolean deliver(Peer peer, ByteBuffer datagram, boolean batched) {
+        RelayPath relay = relayPath;
+        if (peer.path.viaRelay && relay != null) {
+            return relay.send(peer.publicKey(), datagram);
+        }
+        InetSocketAddress endpoint = peer.path.endpoint;
+        if (endpoint == null) {
+            return false;
+        }
+        if (batched) {
+            transport.sendLater(datagram, endpoint);
+        } else {
+            transport.send(datagram, endpoint);
+        }
+        return true;
+    }
+
+    void drop(DropReason reason, String detail, Object from) {
         drops.get(reason).incrementAndGet();
         if (log.isDebugEnabled()) {
             log.debug("dropped packet reason={} from={} {}", reason, from, detail);
         }
     }
 
-    // ---- outbound: TUN -> peer --------------------------------------------------------------------------
-
-    /** Reads packets in batches: everything the interface has ready (up to 64) goes to the socket in one hand-off. */
-    private void readTunLoop() {
-        ByteBuffer packet = ByteBuffer.allocateDirect(MAX_PACKET + 16);
-        ByteBuffer sealed = ByteBuffer.allocate(MAX_PACKET + Messages.TRANSPORT_MIN_SIZE + 16);
-        while (!closed) {
-            int length = readTun(packet, 250);
-            int batch = 0;
-            while (length > 0) {
-                packet.flip();
-                try {
-                    routeOutbound(packet, sealed);
-                } catch (RuntimeException e) {
-                    log.warn("sending a packet from {} failed", tun.name(), e);
-                }
-                if (++batch == 64) {
-                    break;
-                }
-                length = readTun(packet, 0);
-            }
-            if (batch > 0) {
-                transport.flush();
-            }
-            if (length < 0) {
-                return;
-            }
-        }
-    }
-
-    private int readTun(ByteBuffer packet, int timeoutMillis) {
-        packet.clear();
-        packet.limit(MAX_PACKET);
-        try {
-            return tun.read(packet, timeoutMillis);
-        } catch (IOException e) {
-            if (!closed) {
-                log.warn("reading {} failed: {}", tun.name(), e.getMessage());
-            }
-            return -1;
-        }
-    }
-
-    /** Sends one IP packet from the interface to the peer its destination routes to. */
-    void routeOutbound(ByteBuffer packet, ByteBuffer sealed) {
-        int version = (packet.get(0) & 0xFF) >>> 4;
-        Peer peer;
-        if (version == 4 && packet.remaining() >= 20) {
-            peer = allowedIps.lookup(packet, 16, 4);
-        } else if (version == 6 && packet.remaining() >= 40) {
-            peer = allowedIps.lookup(packet, 24, 16);
-        } else {
-            drop(DropReason.NOT_IP, "version " + version, tun.name());
-            return;
-        }
-        if (peer == null) {
-            drop(DropReason.NO_ROUTE, "", tun.name());
-            return;
-        }
-        PacketFilter filter = packetFilter;
-        if (filter != null) {
-            filter.outbound(packet, outboundHeaders);
-        }
-        send(peer, packet, sealed);
-    }
-
-    private void send(Peer peer, ByteBuffer packet, ByteBuffer sealed) {
-        long now = System.nanoTime();
-        Keypair keys = peer.current;
-        if (keys == null || Timers.expired(keys.createdNanos(), now)
-                || Long.compareUnsigned(keys.sendCount(), ReplayWindow.REJECT_AFTER_MESSAGES) >= 0) {
-            stage(peer, packet);
-            initiateIfIdle(peer, now);
-            return;
-        }
-        if (Timers.rekeyBeforeSending(peer.clock(), keys.sendCount(), now)) {
-            initiateIfIdle(peer, now);
-        }
-        encryptAndSend(peer, keys, packet, sealed, now, true);
-    }
-
-    private void stage(Peer peer, ByteBuffer packet) {
-        byte[] copy = new byte[packet.remaining()];
-        packet.duplicate().get(copy);
-        if (!peer.staged.offer(copy)) {
-            peer.staged.poll();
-            drop(DropReason.STAGED_QUEUE_FULL, "", peer.publicKey());
-            peer.staged.offer(copy);
-        }
-    }
-
-    /**
-     * Encrypts one packet for {@code peer}; {@code batched} queues it for the sending thread's next flush instead
-     * of sending it at once.
-     */
-    private void encryptAndSend(Peer peer, Keypair keys, ByteBuffer payload, ByteBuffer sealed, long now,
-            boolean batched) {
-        if (peer.endpoint == null && !(peer.viaRelay && relayPath != null)) {
-            drop(DropReason.NO_ENDPOINT, "", peer.publicKey());
-            return;
-        }
-        int length = payload.remaining();
-        // WireGuard §5.4.6: pad the plaintext to a multiple of 16 bytes.
-        int padding = (16 - (length % 16)) % 16;
-        long counter = keys.nextSendCounter();
-        sealed.clear();
-        sealed.order(ByteOrder.LITTLE_ENDIAN);
-        sealed.putInt(Messages.TYPE_TRANSPORT);
-        sealed.putInt(keys.remoteIndex());
-        sealed.putLong(counter);
-        ByteBuffer plaintext;
-        if (padding == 0) {
-            plaintext = payload;
-        } else if (!payload.isReadOnly() && payload.capacity() - payload.limit() >= padding) {
-            // Pad in place: the read buffer has room after the packet.
-            int limit = payload.limit();
-            payload.limit(limit + padding);
-            for (int i = limit; i < limit + padding; i++) {
-                payload.put(i, (byte) 0);
-            }
-            plaintext = payload;
-        } else {
-            plaintext = ByteBuffer.allocate(length + padding);
-            plaintext.put(payload.duplicate());
-            plaintext.position(0);
-        }
-        ChaChaPoly.seal(keys.sendKey(), counter, plaintext, sealed, null);
-        sealed.flip();
-        int wireLength = sealed.remaining();
-        if (!deliver(peer, sealed, batched)) {
-            drop(DropReason.NO_ENDPOINT, "relay not connected", peer.publicKey());
-            return;
-        }
-        peer.txBytes.addAndGet(wireLength);
-        peer.anySent = now;
-        if (length > 0) {
-            peer.dataSent = now;
-        }
-    }
-
-    private void sendKeepalive(Peer peer) {
-        long now = System.nanoTime();
-        Keypair keys = peer.current;
-        if (keys == null || Timers.expired(keys.createdNanos(), now)) {
-            return;
-        }
-        encryptAndSend(peer, keys, ByteBuffer.allocate(0), ByteBuffer.allocate(Messages.TRANSPORT_MIN_SIZE), now,
-                false);
-    }
-
-    // ---- handshakes --------------------------------------------------------------------------------------
-
-    private void initiateIfIdle(Peer peer, long now) {
-        synchronized (peer) {
-            if (peer.attemptStarted != Timers.NEVER) {
-                return;
-            }
-            peer.attemptStarted = now;
-        }
-        sendInitiation(peer, now);
-    }
-
-    private void sendInitiation(Peer peer, long now) {
-        byte[] message;
-        synchronized (peer) {
-            if (!peers.containsKey(peer.publicKey())) {
-                return;
-            }
-            int oldIndex = peer.handshake.pendingInitiationIndex();
-            if (oldIndex != 0) {
-                indices.remove(oldIndex);
-            }
-            int index = newIndex(new IndexEntry(peer, null));
-            try {
-                message = peer.handshake.createInitiation(index, Instant.now());
-            } catch (WireGuardException e) {
-                indices.remove(index);
-                log.debug("cannot create initiation for {}: {}", peer.publicKey(), e.getMessage());
-                return;
-            }
-            peer.cookies.sent(Macs.add(message, peer.handshake, peer.cookies.cookie(now)));
-            peer.initiationSent = now;
-            peer.jitterNanos = RANDOM.nextLong(Timers.MAX_REKEY_JITTER + 1);
-        }
-        if (!deliver(peer, ByteBuffer.wrap(message), false)) {
-            return;
-        }
-        peer.txBytes.addAndGet(message.length);
-        peer.anySent = now;
-    }
-
-    private int newIndex(IndexEntry entry) {
-        while (true) {
-            int index = RANDOM.nextInt();
-            if (index != 0 && indices.putIfAbsent(index, entry) == null) {
-                return index;
-            }
-        }
-    }
-
-    // ---- inbound: transport -> TUN ----------------------------------------------------------------------
-
-    private void onDatagram(ByteBuffer datagram, InetSocketAddress sender) {
-        int type = Messages.type(datagram);
-        try {
-            Messages.checkSize(type, datagram.remaining());
-        } catch (WireGuardException e) {
-            drop(DropReason.MALFORMED, e.getMessage(), sender);
-            return;
-        }
-        LocalIdentity local = identity;
-        if (local == null) {
-            drop(DropReason.UNKNOWN_PEER, "no private key configured", sender);
-            return;
-        }
-        if (type == Messages.TYPE_TRANSPORT) {
-            receiveTransport(datagram, sender);
-            return;
-        }
-        byte[] message = new byte[datagram.remaining()];
-        datagram.duplicate().get(message);
-        long now = System.nanoTime();
-        switch (type) {
-            case Messages.TYPE_INITIATION -> receiveInitiation(local, message, sender, now);
-            case Messages.TYPE_RESPONSE -> receiveResponse(local, message, sender, now);
-            default -> receiveCookieReply(message, sender, now);
-        }
-    }
-
-    /** mac1, then under load mac2 (answering with a cookie reply when missing). True to go on. */
-    private boolean admitHandshake(LocalIdentity local, byte[] message, InetSocketAddress sender, long now) {
-        if (!Macs.mac1Valid(local, message)) {
-            drop(DropReason.BAD_MAC1, "", sender);
-            return false;
-        }
-        // Through the relay the sender already proved its key to the relay; cookies bind to UDP source addresses.
-        if (sender != RELAY_SOURCE && underLoad(now) && !cookieChecker.mac2Valid(message, sender, now)) {
-            drop(DropReason.NEEDS_COOKIE, "", sender);
-            transport.send(ByteBuffer.wrap(cookieChecker.createReply(message, sender, now)), sender);
-            return false;
-        }
-        return true;
-    }
-
-    private boolean underLoad(long now) {
-        synchronized (loadLock) {
-            if (now - loadWindowStart > Timers.SECOND) {
-                loadWindowStart = now;
-                handshakesInWindow = 0;
-            }
-            if (++handshakesInWindow > UNDER_LOAD_HANDSHAKES_PER_SECOND) {
-                underLoadUntil = now + Timers.SECOND;
-            }
-        }
-        return now < underLoadUntil;
-    }
-
-    private void receiveInitiation(LocalIdentity local, byte[] message, InetSocketAddress sender, long now) {
-        if (!admitHandshake(local, message, sender, now)) {
-            return;
-        }
-        Handshake.ConsumedInitiation initiation;
-        try {
-            initiation = Handshake.consumeInitiation(local, message);
-        } catch (WireGuardException e) {
-            drop(DropReason.HANDSHAKE_FAILED, e.getMessage(), sender);
-            return;
-        }
-        Peer peer = peers.get(initiation.initiatorStatic());
-        if (peer == null) {
-            drop(DropReason.UNKNOWN_PEER, initiation.initiatorStatic().toString(), sender);
-            return;
-        }
-        byte[] response;
-        synchronized (peer) {
-            Handshake.Response made;
-            int index = newIndex(new IndexEntry(peer, null));
-            try {
-                peer.handshake.acceptInitiation(initiation);
-                made = peer.handshake.createResponse(index, now);
-            } catch (WireGuardException e) {
-                indices.remove(index);
-                drop(DropReason.HANDSHAKE_FAILED, e.getMessage(), sender);
-                return;
-            }
-            indices.put(index, new IndexEntry(peer, made.keypair()));
-            Keypair replaced = peer.next;
-            if (replaced != null) {
-                indices.remove(replaced.localIndex());
-            }
-            peer.next = made.keypair();
-            response = made.message();
-            peer.cookies.sent(Macs.add(response, peer.handshake, peer.cookies.cookie(now)));
-            roam(peer, sender);
-            peer.lastHandshakeEpochMillis = System.currentTimeMillis();
-        }
-        deliver(peer, ByteBuffer.wrap(response), false);
-        peer.txBytes.addAndGet(response.length);
-        peer.rxBytes.addAndGet(message.length);
-        peer.anySent = now;
-        peer.anyReceived = now;
-    }
-
-    private void receiveResponse(LocalIdentity local, byte[] message, InetSocketAddress sender, long now) {
-        if (!admitHandshake(local, message, sender, now)) {
-            return;
-        }
-        IndexEntry entry = indices.get(Messages.receiverIndex(message));
-        if (entry == null || entry.keypair() != null) {
-            drop(DropReason.UNKNOWN_INDEX, "response", sender);
-            return;
-        }
-        Peer peer = entry.peer();
-        synchronized (peer) {
-            Keypair keys;
-            try {
-                keys = peer.handshake.consumeResponse(message, now);
-            } catch (WireGuardException e) {
-                drop(DropReason.HANDSHAKE_FAILED, e.getMessage(), sender);
-                return;
-            }
-            indices.put(keys.localIndex(), new IndexEntry(peer, keys));
-            rotateIn(peer, keys);
-            peer.attemptStarted = Timers.NEVER;
-            roam(peer, sender);
-            peer.lastHandshakeEpochMillis = System.currentTimeMillis();
-        }
-        peer.rxBytes.addAndGet(message.length);
-        peer.anyReceived = now;
-        flushStaged(peer);
-    }
-
-    /** A new current session; the old current becomes previous, the one before is forgotten. */
-    private void rotateIn(Peer peer, Keypair keys) {
-        Keypair forgotten = peer.previous;
-        if (forgotten != null) {
-            indices.remove(forgotten.localIndex());
-        }
-        Keypair unconfirmed = peer.next;
-        if (unconfirmed != null) {
-            indices.remove(unconfirmed.localIndex());
-            peer.next = null;
-        }
-        peer.previous = peer.current;
-        peer.current = keys;
-    }
-
-    /** After our initiation completed: send what waited, or a keepalive to confirm the keys (§6.1). */
-    private void flushStaged(Peer peer) {
-        ByteBuffer sealed = ByteBuffer.allocate(MAX_PACKET + Messages.TRANSPORT_MIN_SIZE + 16);
-        byte[] packet;
-        boolean sentAny = false;
-        while ((packet = peer.staged.poll()) != null) {
-            Keypair keys = peer.current;
-            if (keys == null) {
-                return;
-            }
-            encryptAndSend(peer, keys, ByteBuffer.wrap(packet), sealed, System.nanoTime(), false);
-            sentAny = true;
-        }
-        if (!sentAny) {
-            sendKeepalive(peer);
-        }
-    }
-
-    private void receiveCookieReply(byte[] message, InetSocketAddress sender, long now) {
-        IndexEntry entry = indices.get(Messages.receiverIndex(message));
-        if (entry == null) {
-            drop(DropReason.UNKNOWN_INDEX, "cookie reply", sender);
-            return;
-        }
-        synchronized (entry.peer()) {
-            try {
-                entry.peer().cookies.consumeReply(message, now);
-            } catch (WireGuardException e) {
-                drop(DropReason.DECRYPTION_FAILED, e.getMessage(), sender);
-            }
-        }
-    }
-
-    private void receiveTransport(ByteBuffer datagram, InetSocketAddress sender) {
-        int start = datagram.position();
-        ByteBuffer header = datagram.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        int receiver = header.getInt(start + Messages.TRANSPORT_RECEIVER);
-        long counter = header.getLong(start + Messages.TRANSPORT_COUNTER);
-        IndexEntry entry = indices.get(receiver);
-        if (entry == null || entry.keypair() == null) {
-            drop(DropReason.UNKNOWN_INDEX, "transport", sender);
-            return;
-        }
-        Keypair keys = entry.keypair();
-        Peer peer = entry.peer();
-        long now = System.nanoTime();
-        if (Timers.expired(keys.createdNanos(), now)) {
-            drop(DropReason.EXPIRED_KEYS, "", sender);
-            return;
-        }
-        if (!keys.replayWindow().mayAccept(counter)) {
-            drop(DropReason.REPLAYED, "counter " + counter, sender);
-            return;
-        }
-        ByteBuffer ciphertext = datagram.duplicate();
-        ciphertext.position(start + Messages.TRANSPORT_HEADER_SIZE);
-        ByteBuffer decrypted = DECRYPTED.get();
-        decrypted.clear();
-        int length;
-        try {
-            length = ChaChaPoly.open(keys.receiveKey(), counter, ciphertext, decrypted, null);
-        } catch (AEADBadTagException e) {
-            drop(DropReason.DECRYPTION_FAILED, "", sender);
-            return;
-        }
-        if (!keys.replayWindow().accept(counter)) {
-            drop(DropReason.REPLAYED, "counter " + counter, sender);
-            return;
-        }
-        roam(peer, sender);
-        peer.rxBytes.addAndGet(datagram.remaining());
-        peer.anyReceived = now;
-        // The plaintext goes out before anything below can send: a relay path that delivers synchronously could
-        // otherwise bring this thread back here with the same buffer while it still holds this packet.
-        if (length > 0) {
-            decrypted.flip();
-            deliverInbound(peer, decrypted, sender, now);
-        }
-        if (keys == peer.next) {
-            synchronized (peer) {
-                if (keys == peer.next) {
-                    peer.next = null;
-                    rotateIn(peer, keys);
-                    peer.attemptStarted = Timers.NEVER;
-                }
-            }
-            flushStagedIfAny(peer);
-        }
-        if (Timers.rekeyAfterReceiving(peer.clock(), now)) {
-            initiateIfIdle(peer, now);
-        }
-    }
-
-    private void flushStagedIfAny(Peer peer) {
-        if (!peer.staged.isEmpty()) {
-            flushStaged(peer);
-        }
-    }
-
-    /** Checks the decrypted packet's source against the peer's allowed IPs and writes it to the interface. */
-    private void deliverInbound(Peer peer, ByteBuffer packet, InetSocketAddress sender, long now) {
-        int version = (packet.get(0) & 0xFF) >>> 4;
-        int totalLength;
-        Peer owner;
-        if (version == 4 && packet.remaining() >= 20) {
-            totalLength = packet.getShort(2) & 0xFFFF;
-            owner = allowedIps.lookup(packet, 12, 4);
-        } else if (version == 6 && packet.remaining() >= 40) {
-            totalLength = 40 + (packet.getShort(4) & 0xFFFF);
-            owner = allowedIps.lookup(packet, 8, 16);
-        } else {
-            drop(DropReason.NOT_IP, "decrypted version " + version, sender);
-            return;
-        }
-        if (totalLength > packet.remaining() || totalLength < 20) {
-            drop(DropReason.NOT_IP, "bad length " + totalLength, sender);
-            return;
-        }
-        if (owner != peer) {
-            drop(DropReason.NOT_ALLOWED_SOURCE, "", sender);
-            return;
-        }
-        packet.limit(totalLength);
-        peer.dataReceived = now;
-        PacketFilter filter = packetFilter;
-        if (filter != null) {
-            Verdict verdict = filter.inbound(packet, INBOUND_HEADERS.get());
-            if (!verdict.accepted()) {
-                drop(DropReason.FILTERED, verdict.name(), sender);
-                return;
-            }
-        }
-        try {
-            tun.write(packet);
-        } catch (IOException e) {
-            log.debug("writing to {} failed: {}", tun.name(), e.getMessage());
-        }
-    }
-
-    // ---- timers ------------------------------------------------------------------------------------------
-
-    private void timerLoop() {
-        while (!closed) {
-            try {
-                Thread.sleep(TIMER_TICK_MILLIS);
-            } catch (InterruptedException e) {
-                return;
-            }
-            long now = System.nanoTime();
-            for (Peer peer : peers.values()) {
-                try {
-                    runTimers(peer, now);
-                } catch (RuntimeException e) {
-                    log.warn("timers of peer {} failed: {}", peer.publicKey(), e.toString());
-                }
-            }
-        }
-    }
-
-    private void runTimers(Peer peer, long now) {
-        Set<Timers.Action> due = Timers.due(peer.clock(), now, peer.jitterNanos);
-        for (Timers.Action action : due) {
-            switch (action) {
-                case INITIATE_HANDSHAKE -> initiateIfIdle(peer, now);
-                case RETRY_HANDSHAKE -> sendInitiation(peer, now);
-                case GIVE_UP_HANDSHAKE -> {
-                    synchronized (peer) {
-                        peer.attemptStarted = Timers.NEVER;
-                        peer.staged.clear();
-                        peer.handshake.clear();
-                    }
-                }
-                case SEND_KEEPALIVE -> sendKeepalive(peer);
-                case EXPIRE_KEYS -> {
-                    synchronized (peer) {
-                        for (Keypair keys : new Keypair[] {peer.previous, peer.current, peer.next}) {
-                            if (keys != null) {
-                                indices.remove(keys.localIndex());
-                            }
-                        }
-                        peer.previous = null;
-                        peer.current = null;
-                        peer.next = null;
-                    }
-                }
-            }
-        }
-    }
+    // ---- lifecycle --------------------------------------------------------------------------------------
 
     @Override
     public void close() {
