@@ -1,11 +1,10 @@
 package io.meshwork.node.filter;
 
 import io.meshwork.protocol.api.PolicyRule;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
+import io.meshwork.protocol.net.InvalidAddressException;
+import io.meshwork.protocol.net.Prefix;
 import java.util.Arrays;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * The allow rules of a policy compiled into a binary trie over source addresses, one root per IP version. A rule's
@@ -21,8 +20,6 @@ final class SourceRules {
     static final int OTHER = 1 << 3;
     private static final int EVERY_PROTOCOL = TCP | UDP | ICMP | OTHER;
     private static final long[] NONE = new long[0];
-    private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
-    private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
 
     private int[] zero = new int[64];
     private int[] one = new int[64];
@@ -82,19 +79,14 @@ final class SourceRules {
         if (prefix == null) {
             throw new PolicyException("a null peer prefix");
         }
-        int slash = prefix.indexOf('/');
-        String ip = slash < 0 ? prefix : prefix.substring(0, slash);
-        byte[] bytes = literal(ip);
-        int bits = bytes.length * 8;
-        int length;
+        Prefix parsed;
         try {
-            length = slash < 0 ? bits : Integer.parseInt(prefix.substring(slash + 1));
-        } catch (NumberFormatException e) {
-            throw new PolicyException("bad prefix length in " + prefix);
+            parsed = Prefix.parseAddressOrPrefix(prefix);
+        } catch (InvalidAddressException e) {
+            throw new PolicyException(e.getMessage());
         }
-        if (length < 0 || length > bits) {
-            throw new PolicyException("prefix length out of range in " + prefix);
-        }
+        byte[] bytes = parsed.address().getAddress();
+        int length = parsed.length();
         int node = bytes.length == 4 ? 0 : 1;
         for (int bit = 0; bit < length; bit++) {
             int value = (bytes[bit / 8] >>> (7 - bit % 8)) & 1;
@@ -120,43 +112,6 @@ final class SourceRules {
         }
         services[nodes] = NONE;
         return nodes++;
-    }
-
-    /**
-     * The address bytes of an IP literal, never a name look-up (a text with a colon is an IPv6 literal to the JDK);
-     * an IPv4-mapped IPv6 literal stays 16 bytes.
-     */
-    private static byte[] literal(String ip) throws PolicyException {
-        if (IPV4.matcher(ip).matches()) {
-            // Parsed here: the JDK would take an out-of-range dotted quad for a host name and look it up.
-            byte[] bytes = new byte[4];
-            String[] octets = ip.split("\\.");
-            for (int i = 0; i < 4; i++) {
-                int octet = Integer.parseInt(octets[i]);
-                if (octet > 255) {
-                    throw new PolicyException("not an IP prefix: " + ip);
-                }
-                bytes[i] = (byte) octet;
-            }
-            return bytes;
-        }
-        if (!IPV6.matcher(ip).matches()) {
-            throw new PolicyException("not an IP prefix: " + ip);
-        }
-        byte[] bytes;
-        try {
-            bytes = InetAddress.getByName(ip).getAddress();
-        } catch (UnknownHostException e) {
-            throw new PolicyException("not an IP prefix: " + ip);
-        }
-        if (bytes.length == 4) {
-            byte[] mapped = new byte[16];
-            mapped[10] = (byte) 0xFF;
-            mapped[11] = (byte) 0xFF;
-            System.arraycopy(bytes, 0, mapped, 12, 4);
-            return mapped;
-        }
-        return bytes;
     }
 
     /**

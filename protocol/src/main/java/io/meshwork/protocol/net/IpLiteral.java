@@ -1,5 +1,7 @@
 package io.meshwork.protocol.net;
 
+import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -46,11 +48,23 @@ public final class IpLiteral {
         if (!literal.contains(":") || !literal.matches("[0-9a-fA-F:.]+(%[0-9a-zA-Z_.-]+)?")) {
             throw new InvalidAddressException("not an IP address: " + text);
         }
+        InetAddress parsed;
         try {
-            return InetAddress.getByName(literal);
+            parsed = InetAddress.getByName(literal);
         } catch (UnknownHostException e) {
             throw new InvalidAddressException("not an IP address: " + text);
         }
+        // The JDK turns an IPv4-mapped IPv6 literal (::ffff:192.0.2.1) into an IPv4 address; written as IPv6 it is
+        // one (RFC 4291 §2.5.5.2): it matches IPv6 packets, and its prefix lengths go to 128.
+        return parsed instanceof Inet4Address ? of(mapped(parsed.getAddress())) : parsed;
+    }
+
+    private static byte[] mapped(byte[] ipv4) {
+        byte[] bytes = new byte[16];
+        bytes[10] = (byte) 0xFF;
+        bytes[11] = (byte) 0xFF;
+        System.arraycopy(ipv4, 0, bytes, 12, 4);
+        return bytes;
     }
 
     /** Whether {@code text} is a dotted quad (its octets not yet range-checked). */
@@ -58,10 +72,10 @@ public final class IpLiteral {
         return text.matches("\\d{1,3}(\\.\\d{1,3}){3}");
     }
 
-    /** The address of these 4 or 16 bytes. */
+    /** The address of these 4 or 16 bytes; 16 bytes stay an IPv6 address, IPv4-mapped ones too. */
     public static InetAddress of(byte[] bytes) {
         try {
-            return InetAddress.getByAddress(bytes);
+            return bytes.length == 16 ? Inet6Address.getByAddress(null, bytes, null) : InetAddress.getByAddress(bytes);
         } catch (UnknownHostException e) {
             throw new InvalidAddressException("not an IPv4 or IPv6 address: " + bytes.length + " bytes");
         }

@@ -38,7 +38,12 @@ public record Prefix(InetAddress address, int length) {
             throw new InvalidAddressException("empty prefix");
         }
         int slash = text.indexOf('/');
-        InetAddress address = IpLiteral.parse(slash < 0 ? text : text.substring(0, slash));
+        InetAddress address;
+        try {
+            address = IpLiteral.parse(slash < 0 ? text : text.substring(0, slash));
+        } catch (InvalidAddressException e) {
+            throw new InvalidAddressException("not an IP prefix: " + text);
+        }
         if (slash < 0) {
             return new Prefix(address, address.getAddress().length * 8);
         }
@@ -49,7 +54,7 @@ public record Prefix(InetAddress address, int length) {
         int bits = address.getAddress().length * 8;
         int value = Integer.parseInt(length);
         if (value > bits) {
-            throw new InvalidAddressException("prefix length must be 0 to " + bits + ": " + text);
+            throw new InvalidAddressException("prefix length out of range in " + text + " (0 to " + bits + ")");
         }
         return new Prefix(address, value);
     }

@@ -44,6 +44,15 @@ class HostPortTest {
     }
 
     @Test
+    void anIpv4MappedLiteralStaysIpv6() {
+        assertEquals(16, IpLiteral.parse("::ffff:192.0.2.1").getAddress().length);
+        assertEquals(16, IpLiteral.of(IpLiteral.parse("::ffff:192.0.2.1").getAddress()).getAddress().length);
+        assertEquals("::ffff:0:0/96", Prefix.parse("::ffff:10.0.0.0/96").toString());
+        assertEquals(true, Prefix.parse("::ffff:10.0.0.0/104").contains(IpLiteral.parse("::ffff:10.1.2.3")));
+        assertEquals(4, IpLiteral.parse("192.0.2.1").getAddress().length);
+    }
+
+    @Test
     void ipv6IsWrittenInTheShortFormEverywhere() {
         assertEquals("fd7a:115c::1:0:0:2", IpLiteral.format(IpLiteral.parse("fd7a:115c:0:0:1:0:0:2")));
         assertEquals("2001:db8::", IpLiteral.format(IpLiteral.parse("2001:db8:0:0:0:0:0:0")));
