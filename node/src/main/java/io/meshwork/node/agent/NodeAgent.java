@@ -21,7 +21,6 @@ import io.meshwork.node.local.LocalApiHandler;
 import io.meshwork.node.local.LocalApiServer;
 import io.meshwork.node.local.NodeStatus;
 import io.meshwork.node.local.PingReply;
-import io.meshwork.node.netcheck.HostPort;
 import io.meshwork.node.netcheck.NatProber;
 import io.meshwork.node.netcheck.NetcheckResult;
 import io.meshwork.node.transport.NettyUdpTransport;
@@ -39,6 +38,8 @@ import io.meshwork.node.relay.RelayCredential;
 import io.meshwork.node.relay.RelayListener;
 import io.meshwork.node.relay.RelayStatus;
 import io.meshwork.protocol.api.RelayInfo;
+import io.meshwork.protocol.net.HostPort;
+import io.meshwork.protocol.net.InvalidAddressException;
 import io.meshwork.protocol.relay.RelayKey;
 import io.meshwork.protocol.relay.RelayKeyPair;
 import java.io.ByteArrayInputStream;
@@ -254,7 +255,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         for (String server : identity.registration().stunServers()) {
             try {
                 servers.add(HostPort.parse(server, 3478).resolve());
-            } catch (HostPort.InvalidAddressException e) {
+            } catch (InvalidAddressException e) {
                 log.warn("ignoring STUN server {} from control: {}", server, e.getMessage());
             }
         }
