@@ -30,23 +30,9 @@ import io.meshwork.protocol.api.EndpointReport;
 import io.meshwork.protocol.api.PeerInfo;
 import io.meshwork.protocol.api.PeerMapEvent;
 import io.meshwork.protocol.wireguard.Key;
-import io.meshwork.node.relay.PinnedCertificateTrust;
-import io.meshwork.node.relay.RelayAddress;
 import io.meshwork.node.relay.RelayClient;
-import io.meshwork.node.relay.RelayClientConfig;
-import io.meshwork.node.relay.RelayCredential;
-import io.meshwork.node.relay.RelayListener;
-import io.meshwork.node.relay.RelayStatus;
-import io.meshwork.protocol.api.RelayInfo;
 import io.meshwork.protocol.net.HostPort;
 import io.meshwork.protocol.net.InvalidAddressException;
-import io.meshwork.protocol.relay.RelayKey;
-import io.meshwork.protocol.relay.RelayKeyPair;
-import java.io.ByteArrayInputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
@@ -101,8 +87,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private final OverlayInterface overlay;
     private final PeerMapApplier peerMap;
     private final Map<String, PeerInfo> peers;
-    private volatile RelayClient relay;
-    private volatile String relayName;
+    private volatile RelayConnection relay;
     private final Map<Key, TunnelStatus> tunnelStatus = new ConcurrentHashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile Map<String, Object> natReport = Map.of();
@@ -188,52 +173,13 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
     /** Connects to the first relay control handed out; peers without a direct path use it. */
     private void startRelay() {
-        List<RelayInfo> relays = identity.registration().relays();
-        if (relays == null || relays.isEmpty()) {
-            return;
-        }
-        RelayInfo info = relays.get(0);
-        try {
-            InetSocketAddress udp = info.udp() == null ? null : HostPort.parse(info.udp(), 3340).resolve();
-            InetSocketAddress tcp = info.tcp() == null ? null : HostPort.parse(info.tcp(), 3340).resolve();
-            RelayAddress plain = udp != null && tcp != null ? RelayAddress.of(udp, tcp)
-                    : udp != null ? RelayAddress.udpOnly(udp) : RelayAddress.tcpOnly(tcp);
-            // A pin from control means the relay's TCP listener speaks TLS with exactly that certificate.
-            RelayAddress address = info.tlsSha256() == null ? plain
-                    : plain.withTls(PinnedCertificateTrust.socketFactory(info.tlsSha256()));
-            byte[] certificate = ((X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
-                    new ByteArrayInputStream(identity.registration().certificate().getBytes(StandardCharsets.US_ASCII))))
-                    .getEncoded();
-            RelayCredential credential = new RelayCredential(
-                    RelayKeyPair.fromPrivateKey(Key.fromBase64(identity.privateKey()).toBytes()), certificate);
-            relay = RelayClient.start(address, credential, device.transport(), new RelayListener() {
-                @Override
-                public void onPacket(RelayKey source, ByteBuffer payload) {
-                    device.receiveFromRelay(Key.of(source.bytes()), payload);
-                }
+        relay = RelayConnection.start(identity, device, probes::onRelayed).orElse(null);
+    }
 
-                @Override
-                public void onDisco(RelayKey source, ByteBuffer payload) {
-                    probes.onRelayed(payload);
-                }
-
-                @Override
-                public void onStatus(RelayStatus status) {
-                    if (status.connected()) {
-                        // Handshakes sent before the relay answered were lost: send them again now.
-                        for (Peer peer : device.peers()) {
-                            if (peer.viaRelay() && !peer.hasSession()) {
-                                device.initiateHandshake(peer);
-                            }
-                        }
-                    }
-                }
-            }, RelayClientConfig.defaults());
-            relayName = info.name();
-            device.setRelayPath((peer, datagram) -> relay.sendPacket(RelayKey.of(peer.toBytes()), datagram));
-        } catch (Exception e) {
-            log.warn("cannot use relay {}: {}", info.name(), e.toString());
-        }
+    /** The relay's client, or null without a relay. */
+    private RelayClient relayClient() {
+        RelayConnection connection = relay;
+        return connection == null ? null : connection.client();
     }
 
     public NodeIdentity identity() {
@@ -287,7 +233,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     // ---- tunnels -----------------------------------------------------------------------------------------
 
     private DeviceTunnelPort tunnelPort(Key peerKey) {
-        return new DeviceTunnelPort(device, peerKey, probeCodec, () -> relay, () -> fallbackEndpoint(peerKey),
+        return new DeviceTunnelPort(device, peerKey, probeCodec, this::relayClient, () -> fallbackEndpoint(peerKey),
                 this::rediscoverSoon);
     }
 
@@ -379,15 +325,13 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             boolean session = peer != null && peer.hasSession();
             boolean relayed = peer != null && peer.viaRelay();
             long handshake = peer == null ? 0 : peer.lastHandshakeEpochMillis();
-            String transport = relayed && relay != null
-                    ? relay.status().transport().map(t -> t.name().toLowerCase(java.util.Locale.ROOT)).orElse("udp")
-                    : "udp";
+            String transport = relayed && relay != null ? relay.transport() : "udp";
             Double latency = tunnel == null || tunnel.latency() == null ? null : tunnel.latency().toNanos() / 1e6;
             String reason = tunnel == null ? "starting" : tunnel.reason();
             rows.add(new NodeStatus.Peer(info.id(), info.hostname(), info.overlayIps(),
                     !session ? "none" : relayed ? "relay" : "direct",
                     !relayed && peer != null && peer.endpoint() != null ? Addresses.format(peer.endpoint()) : null,
-                    relayed ? relayName : null, transport, latency,
+                    relayed && relay != null ? relay.name() : null, transport, latency,
                     handshake == 0 ? null : Instant.ofEpochMilli(handshake).toString(),
                     peer == null ? 0 : peer.rxBytes(), peer == null ? 0 : peer.txBytes(),
                     session ? reason : "no WireGuard session yet; " + reason));
@@ -417,7 +361,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                         .toCompletableFuture().get(PING_TIMEOUT.toMillis() + 500, TimeUnit.MILLISECONDS);
                 boolean direct = result.endpoint() != null;
                 reply = new PingReply(seq, info.hostname(), direct ? "direct" : "relay",
-                        direct ? Addresses.format(result.endpoint()) : relayName, result.roundTrip().toNanos() / 1e6);
+                        direct ? Addresses.format(result.endpoint()) : relayName(), result.roundTrip().toNanos() / 1e6);
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
                 reply = new PingReply(seq, info.hostname(), "timeout", null, null);
             } catch (InterruptedException e) {
@@ -435,6 +379,11 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 }
             }
         }
+    }
+
+    private String relayName() {
+        RelayConnection connection = relay;
+        return connection == null ? null : connection.name();
     }
 
     @Override
