@@ -1,7 +1,6 @@
 package io.meshwork.node.agent;
 
 import io.meshwork.node.dataplane.Addresses;
-import io.meshwork.node.dataplane.Peer;
 import io.meshwork.node.dataplane.TunDevice;
 import io.meshwork.node.dataplane.WireGuardDevice;
 import io.meshwork.node.tunnel.PeerTunnel;
@@ -9,7 +8,6 @@ import io.meshwork.node.tunnel.ProbeRouter;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import io.meshwork.node.tunnel.TunnelPeer;
 import io.meshwork.node.tunnel.TunnelSettings;
-import io.meshwork.node.tunnel.TunnelStatus;
 import io.meshwork.node.tunnel.TunnelSupervisor;
 import io.meshwork.protocol.demux.DatagramKind;
 import io.meshwork.protocol.probe.ProbeCodec;
@@ -39,14 +37,11 @@ import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.URI;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -88,11 +83,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private final PeerMapApplier peerMap;
     private final Map<String, PeerInfo> peers;
     private volatile RelayConnection relay;
-    private final Map<Key, TunnelStatus> tunnelStatus = new ConcurrentHashMap<>();
+    private final StatusReport statusReport = new StatusReport();
     private final CountDownLatch stopped = new CountDownLatch(1);
-    private volatile Map<String, Object> natReport = Map.of();
-    /** The control session's state in words, for status. */
-    private volatile String controlState;
     private volatile Set<String> ownPublicIps = Set.of();
     private final ProbeCodec probeCodec;
     private final ActorSystem<Void> system;
@@ -111,12 +103,12 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         this.uapi = uapi;
         this.probeCodec = new ProbeCodec(Key.fromBase64(identity.privateKey()));
         TunnelSupervisor.Wiring tunnelWiring = new TunnelSupervisor.Wiring(this::tunnelPort,
-                this::tunnelStatusChanged, TunnelSettings.defaults(), System::nanoTime, System.nanoTime(),
+                statusReport::tunnelChanged, TunnelSettings.defaults(), System::nanoTime, System.nanoTime(),
                 DispatcherSelector.defaultDispatcher());
         NodeGuardian.Wiring wiring = new NodeGuardian.Wiring(tunnelWiring, selfFacts(List.of(), Map.of()),
                 tunnelsRef -> ControlSession.create(control, identity.registration().token(),
                         event -> peerMapOf(tunnelsRef).apply(event), this::shutdown, scheduler,
-                        state -> controlState = state),
+                        statusReport::controlState),
                 (tunnelsRef, session) -> EndpointDiscovery.create(this::discover, NodeAgent::localAddressesOrNone,
                         probeInterval, discovered -> {
                             tunnelsRef.tell(new TunnelSupervisor.SelfUpdated(selfFacts(discovered.endpoints(),
@@ -212,7 +204,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             NetcheckResult result = prober.probe(servers, Duration.ofSeconds(4)).get(10, TimeUnit.SECONDS);
             EndpointDiscovery.Discovered discovered = EndpointReports.fromNetcheck(localAddresses, port, result);
             ownPublicIps = discovered.publicIps();
-            natReport = discovered.nat();
+            statusReport.natReport(discovered.nat());
             return discovered;
         } catch (Exception e) {
             throw new java.util.concurrent.CompletionException(e);
@@ -235,17 +227,6 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private DeviceTunnelPort tunnelPort(Key peerKey) {
         return new DeviceTunnelPort(device, peerKey, probeCodec, this::relayClient, () -> fallbackEndpoint(peerKey),
                 this::rediscoverSoon);
-    }
-
-    private void tunnelStatusChanged(Key peer, TunnelStatus status) {
-        if (status == null) {
-            tunnelStatus.remove(peer);
-        } else {
-            TunnelStatus previous = tunnelStatus.put(peer, status);
-            if (previous == null || previous.state() != status.state()) {
-                log.info("peer {}: {}", peer.toBase64().substring(0, 8), status.reason());
-            }
-        }
     }
 
     /** Without a relay: the endpoint a plain WireGuard peer would use ({@link EndpointChoice}). */
@@ -316,29 +297,10 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
     @Override
     public NodeStatus status() {
-        var registration = identity.registration();
-        List<NodeStatus.Peer> rows = new ArrayList<>();
-        for (PeerInfo info : peers.values()) {
-            Key key = Key.fromBase64(info.publicKey());
-            Peer peer = device.peer(key);
-            TunnelStatus tunnel = tunnelStatus.get(key);
-            boolean session = peer != null && peer.hasSession();
-            boolean relayed = peer != null && peer.viaRelay();
-            long handshake = peer == null ? 0 : peer.lastHandshakeEpochMillis();
-            String transport = relayed && relay != null ? relay.transport() : "udp";
-            Double latency = tunnel == null || tunnel.latency() == null ? null : tunnel.latency().toNanos() / 1e6;
-            String reason = tunnel == null ? "starting" : tunnel.reason();
-            rows.add(new NodeStatus.Peer(info.id(), info.hostname(), info.overlayIps(),
-                    !session ? "none" : relayed ? "relay" : "direct",
-                    !relayed && peer != null && peer.endpoint() != null ? Addresses.format(peer.endpoint()) : null,
-                    relayed && relay != null ? relay.name() : null, transport, latency,
-                    handshake == 0 ? null : Instant.ofEpochMilli(handshake).toString(),
-                    peer == null ? 0 : peer.rxBytes(), peer == null ? 0 : peer.txBytes(),
-                    session ? reason : "no WireGuard session yet; " + reason));
-        }
-        rows.sort(Comparator.comparing(NodeStatus.Peer::hostname));
-        return new NodeStatus(new NodeStatus.Self(registration.id(), identity.hostname(),
-                registration.overlayIps(), natReport, controlState, overlay.current().overlayNote()), rows);
+        RelayConnection connection = relay;
+        return statusReport.build(identity, overlay.current().overlayNote(), peers.values(),
+                key -> StatusReport.DevicePeer.of(device.peer(key)),
+                connection == null ? null : new StatusReport.Relay(connection.name(), connection.transport()));
     }
 
     /**
