@@ -32,13 +32,10 @@ import io.meshwork.node.relay.RelayClient;
 import io.meshwork.protocol.net.HostPort;
 import io.meshwork.protocol.net.InvalidAddressException;
 import java.io.IOException;
-import java.net.Inet4Address;
 import java.net.InetSocketAddress;
-import java.net.NetworkInterface;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -109,7 +106,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 tunnelsRef -> ControlSession.create(control, identity.registration().token(),
                         event -> peerMapOf(tunnelsRef).apply(event), this::shutdown, scheduler,
                         statusReport::controlState),
-                (tunnelsRef, session) -> EndpointDiscovery.create(this::discover, NodeAgent::localAddressesOrNone,
+                (tunnelsRef, session) -> EndpointDiscovery.create(this::discover, LocalAddresses::ipv4,
                         probeInterval, discovered -> {
                             tunnelsRef.tell(new TunnelSupervisor.SelfUpdated(selfFacts(discovered.endpoints(),
                                     discovered.nat())));
@@ -188,7 +185,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     /** Runs one discovery on the WireGuard socket (blocking: STUN round trips). */
     private EndpointDiscovery.Discovered discover() {
         int port = device.listenPort();
-        List<String> localAddresses = localAddressesOrNone();
+        List<String> localAddresses = LocalAddresses.ipv4();
         List<InetSocketAddress> servers = new ArrayList<>();
         for (String server : identity.registration().stunServers()) {
             try {
@@ -219,7 +216,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     }
 
     private TunnelPeer selfFacts(List<Endpoint> endpoints, Map<String, Object> nat) {
-        return PeerFacts.forSelf(endpoints, nat, device.listenPort(), localAddressesOrNone());
+        return PeerFacts.forSelf(endpoints, nat, device.listenPort(), LocalAddresses.ipv4());
     }
 
     // ---- tunnels -----------------------------------------------------------------------------------------
@@ -237,29 +234,6 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 .flatMap(info -> EndpointChoice.choose(info.endpoints(), ownPublicIps))
                 .map(EndpointChoice.Choice::address)
                 .orElse(null);
-    }
-
-    private static List<String> localAddressesOrNone() {
-        try {
-            return localAddresses();
-        } catch (IOException e) {
-            log.debug("cannot list local addresses: {}", e.toString());
-            return List.of();
-        }
-    }
-
-    private static List<String> localAddresses() throws IOException {
-        List<String> addresses = new ArrayList<>();
-        for (NetworkInterface network : Collections.list(NetworkInterface.getNetworkInterfaces())) {
-            if (!network.isUp() || network.isLoopback() || network.isPointToPoint()) {
-                continue;
-            }
-            network.getInterfaceAddresses().stream()
-                    .map(address -> address.getAddress())
-                    .filter(address -> address instanceof Inet4Address)
-                    .forEach(address -> addresses.add(address.getHostAddress()));
-        }
-        return addresses;
     }
 
     // ---- peer map ------------------------------------------------------------------------------------------
