@@ -1,11 +1,8 @@
 package io.meshwork.node.agent;
 
-import io.meshwork.node.dataplane.Addresses;
 import io.meshwork.node.dataplane.TunDevice;
 import io.meshwork.node.dataplane.WireGuardDevice;
-import io.meshwork.node.tunnel.PeerTunnel;
 import io.meshwork.node.tunnel.ProbeRouter;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import io.meshwork.node.tunnel.TunnelPeer;
 import io.meshwork.node.tunnel.TunnelSettings;
 import io.meshwork.node.tunnel.TunnelSupervisor;
@@ -61,7 +58,6 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             Duration probeInterval) {}
 
     private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
-    private static final Duration PING_TIMEOUT = Duration.ofSeconds(2);
 
     private final NodeIdentity identity;
     private final ControlClient control;
@@ -79,6 +75,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private final OverlayInterface overlay;
     private final PeerMapApplier peerMap;
     private final Map<String, PeerInfo> peers;
+    private final PeerPinger pinger;
     private volatile RelayConnection relay;
     private final StatusReport statusReport = new StatusReport();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -122,6 +119,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         this.tunnels = actors.tunnels();
         this.peerMap = peerMapOf(tunnels);
         this.peers = peerMap.peers();
+        this.pinger = PeerPinger.through(tunnels, system.scheduler(), peers::values, this::relayName);
         ProbeRouter probes = new ProbeRouter(probeCodec, key -> device.peer(key) != null, tunnels);
         device.registerShared(DatagramKind.PROBE, probes::onDatagram);
         this.probes = probes;
@@ -277,44 +275,9 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 connection == null ? null : new StatusReport.Relay(connection.name(), connection.transport()));
     }
 
-    /**
-     * Pings a peer with probe pings on the path its tunnel uses, one a second, like {@code tailscale ping}: each
-     * reply says whether it came directly (and from where) or through the relay.
-     */
     @Override
     public void ping(String target, int count, java.util.function.Consumer<PingReply> replies) {
-        PeerInfo info = peers.values().stream()
-                .filter(p -> p.hostname().equals(target) || p.id().equals(target) || p.overlayIps().contains(target))
-                .findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("no peer \"" + target + "\""));
-        Key key = Key.fromBase64(info.publicKey());
-        for (int seq = 1; seq <= count; seq++) {
-            long started = System.nanoTime();
-            PingReply reply;
-            try {
-                PeerTunnel.PingResult result = AskPattern.<TunnelSupervisor.Command, PeerTunnel.PingResult>ask(tunnels,
-                                replyTo -> new TunnelSupervisor.PingPeer(key, replyTo), PING_TIMEOUT, system.scheduler())
-                        .toCompletableFuture().get(PING_TIMEOUT.toMillis() + 500, TimeUnit.MILLISECONDS);
-                boolean direct = result.endpoint() != null;
-                reply = new PingReply(seq, info.hostname(), direct ? "direct" : "relay",
-                        direct ? Addresses.format(result.endpoint()) : relayName(), result.roundTrip().toNanos() / 1e6);
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                reply = new PingReply(seq, info.hostname(), "timeout", null, null);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-            replies.accept(reply);
-            long rest = Duration.ofSeconds(1).toNanos() - (System.nanoTime() - started);
-            if (seq < count && rest > 0) {
-                try {
-                    TimeUnit.NANOSECONDS.sleep(rest);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
-        }
+        pinger.ping(target, count, replies);
     }
 
     private String relayName() {
