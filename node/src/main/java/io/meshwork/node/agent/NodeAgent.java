@@ -16,8 +16,6 @@ import io.meshwork.node.local.LocalApiHandler;
 import io.meshwork.node.local.LocalApiServer;
 import io.meshwork.node.local.NodeStatus;
 import io.meshwork.node.local.PingReply;
-import io.meshwork.node.netcheck.NatProber;
-import io.meshwork.node.netcheck.NetcheckResult;
 import io.meshwork.node.transport.NettyUdpTransport;
 import io.meshwork.node.uapi.UapiServer;
 import io.meshwork.protocol.api.Endpoint;
@@ -26,16 +24,12 @@ import io.meshwork.protocol.api.PeerInfo;
 import io.meshwork.protocol.api.PeerMapEvent;
 import io.meshwork.protocol.wireguard.Key;
 import io.meshwork.node.relay.RelayClient;
-import io.meshwork.protocol.net.HostPort;
-import io.meshwork.protocol.net.InvalidAddressException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -78,8 +72,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private final PeerPinger pinger;
     private volatile RelayConnection relay;
     private final StatusReport statusReport = new StatusReport();
+    private final EndpointProbe endpointProbe;
     private final CountDownLatch stopped = new CountDownLatch(1);
-    private volatile Set<String> ownPublicIps = Set.of();
     private final ProbeCodec probeCodec;
     private final ActorSystem<Void> system;
     private final NodeGuardian.Children actors;
@@ -96,6 +90,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         this.device = device;
         this.uapi = uapi;
         this.probeCodec = new ProbeCodec(Key.fromBase64(identity.privateKey()));
+        this.endpointProbe = new EndpointProbe(device, identity.registration().stunServers(), scheduler,
+                statusReport::natReport);
         TunnelSupervisor.Wiring tunnelWiring = new TunnelSupervisor.Wiring(this::tunnelPort,
                 statusReport::tunnelChanged, TunnelSettings.defaults(), System::nanoTime, System.nanoTime(),
                 DispatcherSelector.defaultDispatcher());
@@ -103,7 +99,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 tunnelsRef -> ControlSession.create(control, identity.registration().token(),
                         event -> peerMapOf(tunnelsRef).apply(event), this::shutdown, scheduler,
                         statusReport::controlState),
-                (tunnelsRef, session) -> EndpointDiscovery.create(this::discover, LocalAddresses::ipv4,
+                (tunnelsRef, session) -> EndpointDiscovery.create(endpointProbe::run, LocalAddresses::ipv4,
                         probeInterval, discovered -> {
                             tunnelsRef.tell(new TunnelSupervisor.SelfUpdated(selfFacts(discovered.endpoints(),
                                     discovered.nat())));
@@ -180,32 +176,6 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
     // ---- endpoints ----------------------------------------------------------------------------------------
 
-    /** Runs one discovery on the WireGuard socket (blocking: STUN round trips). */
-    private EndpointDiscovery.Discovered discover() {
-        int port = device.listenPort();
-        List<String> localAddresses = LocalAddresses.ipv4();
-        List<InetSocketAddress> servers = new ArrayList<>();
-        for (String server : identity.registration().stunServers()) {
-            try {
-                servers.add(HostPort.parse(server, 3478).resolve());
-            } catch (InvalidAddressException e) {
-                log.warn("ignoring STUN server {} from control: {}", server, e.getMessage());
-            }
-        }
-        if (servers.isEmpty()) {
-            return EndpointReports.withoutStun(localAddresses, port);
-        }
-        try (NatProber prober = new NatProber(device.transport(), scheduler)) {
-            NetcheckResult result = prober.probe(servers, Duration.ofSeconds(4)).get(10, TimeUnit.SECONDS);
-            EndpointDiscovery.Discovered discovered = EndpointReports.fromNetcheck(localAddresses, port, result);
-            ownPublicIps = discovered.publicIps();
-            statusReport.natReport(discovered.nat());
-            return discovered;
-        } catch (Exception e) {
-            throw new java.util.concurrent.CompletionException(e);
-        }
-    }
-
     /** A tunnel saw its direct path die: look at this node's endpoints again (a NAT may have rebound). */
     private void rediscoverSoon() {
         if (!closed) {
@@ -229,7 +199,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         return peers.values().stream()
                 .filter(info -> info.publicKey().equals(peerKey.toBase64()))
                 .findFirst()
-                .flatMap(info -> EndpointChoice.choose(info.endpoints(), ownPublicIps))
+                .flatMap(info -> EndpointChoice.choose(info.endpoints(), endpointProbe.publicIps()))
                 .map(EndpointChoice.Choice::address)
                 .orElse(null);
     }

@@ -7,15 +7,24 @@ import io.meshwork.protocol.demux.DatagramKind;
 import io.meshwork.protocol.wireguard.Key;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.util.function.IntFunction;
 
-/** A real WireGuard device for agent tests, on a TUN that never has a packet and a socket that sends nowhere. */
+/**
+ * A real WireGuard device for agent tests, on a TUN that never has a packet and (unless a test gives its own) a
+ * socket that sends nowhere.
+ */
 final class IdleDevice {
 
     private IdleDevice() {}
 
     /** A device with a fresh private key; close it after the test. */
     static WireGuardDevice create() {
-        WireGuardDevice device = new WireGuardDevice(new IdleTun(), port -> new NoTransport());
+        return create(port -> new NoTransport());
+    }
+
+    /** The same on sockets from {@code transports} (called with the listen port). */
+    static WireGuardDevice create(IntFunction<PacketTransport> transports) {
+        WireGuardDevice device = new WireGuardDevice(new IdleTun(), transports);
         device.setPrivateKey(Key.generatePrivate());
         return device;
     }
