@@ -1,49 +1,57 @@
 package io.meshwork.node.agent;
 
+import com.typesafe.config.ConfigFactory;
 import io.meshwork.node.dataplane.TunDevice;
 import io.meshwork.node.dataplane.WireGuardDevice;
-import io.meshwork.node.tunnel.ProbeRouter;
-import io.meshwork.node.tunnel.TunnelPeer;
-import io.meshwork.node.tunnel.TunnelSettings;
-import io.meshwork.node.tunnel.TunnelSupervisor;
-import io.meshwork.protocol.demux.DatagramKind;
-import io.meshwork.protocol.probe.ProbeCodec;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorSystem;
-import java.util.concurrent.CompletableFuture;
-import org.apache.pekko.actor.typed.DispatcherSelector;
 import io.meshwork.node.local.LocalApiHandler;
 import io.meshwork.node.local.LocalApiServer;
 import io.meshwork.node.local.NodeStatus;
 import io.meshwork.node.local.PingReply;
+import io.meshwork.node.relay.RelayClient;
 import io.meshwork.node.transport.NettyUdpTransport;
+import io.meshwork.node.tunnel.ProbeRouter;
+import io.meshwork.node.tunnel.TunnelPeer;
+import io.meshwork.node.tunnel.TunnelSettings;
+import io.meshwork.node.tunnel.TunnelSupervisor;
 import io.meshwork.node.uapi.UapiServer;
 import io.meshwork.protocol.api.Endpoint;
 import io.meshwork.protocol.api.EndpointReport;
 import io.meshwork.protocol.api.PeerInfo;
-import io.meshwork.protocol.api.PeerMapEvent;
+import io.meshwork.protocol.demux.DatagramKind;
+import io.meshwork.protocol.probe.ProbeCodec;
 import io.meshwork.protocol.wireguard.Key;
-import io.meshwork.node.relay.RelayClient;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node agent: registers with control (once; the identity stays in the state directory), runs the WireGuard
- * interface, probes its NAT on the WireGuard socket and reports its endpoints, follows the peer map (resuming from
- * the last revision after a reconnect) and keeps one WireGuard peer per device of the organization. Each peer's
- * path is a {@link io.meshwork.node.tunnel.PeerTunnel} actor: relayed at once, direct once probes find a way
- * through both NATs, relayed again when the direct path dies. The security policy from control filters what
- * peers may send in.
+ * The node agent (docs/architecture.md, "Node"): registers with control once (the identity stays in the state
+ * directory) and wires what runs the node: the WireGuard device and its UAPI socket, the overlay addresses
+ * ({@link OverlayInterface}), the relay ({@link RelayConnection}), the probe router on the device's socket, the
+ * actor tree ({@link NodeGuardian}: a tunnel actor per peer, the control session applying the peer map through
+ * {@link PeerMapApplier}, endpoint discovery running {@link EndpointProbe}) and the local API, which answers from
+ * {@link StatusReport} and {@link PeerPinger}. It starts and closes them; the work is theirs.
+ *
+ * <p>Threads: the actor system's dispatcher ("meshwork-node"); "node-agent", two for the actors' blocking work
+ * (STUN probes, reports to control) and the NAT prober's timeouts; the control session's "node-peer-stream"; the
+ * device's own (TUN reader, timers, socket event loop) and the relay client's; the local API's and UAPI's socket
+ * threads, on which status and ping run; and "node-agent-stop", which closes the agent on {@code node down} or
+ * when control refuses the device.
  */
 public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
@@ -54,39 +62,32 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
 
     private final NodeIdentity identity;
-    private final ControlClient control;
-    private final TunDevice tun;
     private final WireGuardDevice device;
     private final UapiServer uapi;
-    private final LocalApiServer localApi;
-    private final ProbeRouter probes;
+    private final OverlayInterface overlay;
     /** Blocking work of the actors (STUN probes, HTTP reports) and the NAT prober's timeouts. */
     private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, runnable -> {
         Thread thread = new Thread(runnable, "node-agent");
         thread.setDaemon(true);
         return thread;
     });
-    private final OverlayInterface overlay;
-    private final PeerMapApplier peerMap;
-    private final Map<String, PeerInfo> peers;
-    private final PeerPinger pinger;
-    private volatile RelayConnection relay;
+    private final ProbeCodec probeCodec;
     private final StatusReport statusReport = new StatusReport();
     private final EndpointProbe endpointProbe;
-    private final CountDownLatch stopped = new CountDownLatch(1);
-    private final ProbeCodec probeCodec;
     private final ActorSystem<Void> system;
     private final NodeGuardian.Children actors;
-    private final ActorRef<TunnelSupervisor.Command> tunnels;
+    private final Map<String, PeerInfo> peers;
+    private final PeerPinger pinger;
+    private final ProbeRouter probes;
+    private final LocalApiServer localApi;
+    private volatile RelayConnection relay;
+    private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean closed;
 
-    private NodeAgent(NodeIdentity identity, ControlClient control, TunDevice tun, WireGuardDevice device,
-            UapiServer uapi, OverlayInterface overlay, java.nio.file.Path stateDirectory, Duration probeInterval)
-            throws IOException {
+    private NodeAgent(NodeIdentity identity, ControlClient control, WireGuardDevice device, UapiServer uapi,
+            OverlayInterface overlay, Path stateDirectory, Duration probeInterval) throws IOException {
         this.identity = identity;
         this.overlay = overlay;
-        this.control = control;
-        this.tun = tun;
         this.device = device;
         this.uapi = uapi;
         this.probeCodec = new ProbeCodec(Key.fromBase64(identity.privateKey()));
@@ -108,26 +109,23 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                         }, scheduler));
         CompletableFuture<NodeGuardian.Children> ready = new CompletableFuture<>();
         this.system = ActorSystem.create(NodeGuardian.create(wiring, ready), "meshwork-node",
-                com.typesafe.config.ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.log-dead-letters = off\n"
+                ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.log-dead-letters = off\n"
                                 + "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off")
-                        .withFallback(com.typesafe.config.ConfigFactory.load()));
+                        .withFallback(ConfigFactory.load()));
         this.actors = ready.join();
-        this.tunnels = actors.tunnels();
-        this.peerMap = peerMapOf(tunnels);
-        this.peers = peerMap.peers();
+        ActorRef<TunnelSupervisor.Command> tunnels = actors.tunnels();
+        this.peers = peerMapOf(tunnels).peers();
         this.pinger = PeerPinger.through(tunnels, system.scheduler(), peers::values, this::relayName);
-        ProbeRouter probes = new ProbeRouter(probeCodec, key -> device.peer(key) != null, tunnels);
+        this.probes = new ProbeRouter(probeCodec, key -> device.peer(key) != null, tunnels);
         device.registerShared(DatagramKind.PROBE, probes::onDatagram);
-        this.probes = probes;
         this.localApi = LocalApiServer.start(stateDirectory, this);
     }
 
     /**
-     * Registers (or reuses the identity in {@code stateDirectory}), brings the interface up and starts following
-     * the peer map.
+     * Registers (or reuses the identity in {@code stateDirectory}), brings the interface up, connects to the relay
+     * and starts following the peer map.
      */
-    public static NodeAgent start(Options options, java.nio.file.Path stateDirectory, TunDevice tun)
-            throws IOException {
+    public static NodeAgent start(Options options, Path stateDirectory, TunDevice tun) throws IOException {
         ControlClient control = new ControlClient(options.control());
         NodeIdentity identity = NodeIdentity.load(stateDirectory);
         if (identity == null) {
@@ -147,22 +145,12 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         UapiServer uapi = UapiServer.start(device);
         OverlayInterface overlay = OverlayInterface.of(tun.name());
         overlay.configure(identity.registration().overlayIps(), identity.registration().overlayPrefixes());
-        NodeAgent agent = new NodeAgent(identity, control, tun, device, uapi, overlay, stateDirectory,
+        NodeAgent agent = new NodeAgent(identity, control, device, uapi, overlay, stateDirectory,
                 options.probeInterval());
-        agent.startRelay();
+        // Peers without a direct path use the relay; the peer map only starts to come once it is there.
+        agent.relay = RelayConnection.start(identity, device, agent.probes::onRelayed).orElse(null);
         agent.actors.session().tell(ControlSession.Start.INSTANCE);
         return agent;
-    }
-
-    /** Connects to the first relay control handed out; peers without a direct path use it. */
-    private void startRelay() {
-        relay = RelayConnection.start(identity, device, probes::onRelayed).orElse(null);
-    }
-
-    /** The relay's client, or null without a relay. */
-    private RelayClient relayClient() {
-        RelayConnection connection = relay;
-        return connection == null ? null : connection.client();
     }
 
     public NodeIdentity identity() {
@@ -174,24 +162,22 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         stopped.await();
     }
 
-    // ---- endpoints ----------------------------------------------------------------------------------------
+    // ---- wiring ------------------------------------------------------------------------------------------
+
+    private TunnelPeer selfFacts(List<Endpoint> endpoints, Map<String, Object> nat) {
+        return PeerFacts.forSelf(endpoints, nat, device.listenPort(), LocalAddresses.ipv4());
+    }
+
+    private DeviceTunnelPort tunnelPort(Key peerKey) {
+        return new DeviceTunnelPort(device, peerKey, probeCodec, this::relayClient, () -> fallbackEndpoint(peerKey),
+                this::rediscoverSoon);
+    }
 
     /** A tunnel saw its direct path die: look at this node's endpoints again (a NAT may have rebound). */
     private void rediscoverSoon() {
         if (!closed) {
             actors.discovery().tell(new EndpointDiscovery.ProbeNow("a direct path died"));
         }
-    }
-
-    private TunnelPeer selfFacts(List<Endpoint> endpoints, Map<String, Object> nat) {
-        return PeerFacts.forSelf(endpoints, nat, device.listenPort(), LocalAddresses.ipv4());
-    }
-
-    // ---- tunnels -----------------------------------------------------------------------------------------
-
-    private DeviceTunnelPort tunnelPort(Key peerKey) {
-        return new DeviceTunnelPort(device, peerKey, probeCodec, this::relayClient, () -> fallbackEndpoint(peerKey),
-                this::rediscoverSoon);
     }
 
     /** Without a relay: the endpoint a plain WireGuard peer would use ({@link EndpointChoice}). */
@@ -204,7 +190,16 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 .orElse(null);
     }
 
-    // ---- peer map ------------------------------------------------------------------------------------------
+    /** The relay's client, or null without a relay. */
+    private RelayClient relayClient() {
+        RelayConnection connection = relay;
+        return connection == null ? null : connection.client();
+    }
+
+    private String relayName() {
+        RelayConnection connection = relay;
+        return connection == null ? null : connection.name();
+    }
 
     /**
      * The one applier of this agent's peer map (the control session's actor calls it; a restarted session finds the
@@ -246,13 +241,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     }
 
     @Override
-    public void ping(String target, int count, java.util.function.Consumer<PingReply> replies) {
+    public void ping(String target, int count, Consumer<PingReply> replies) {
         pinger.ping(target, count, replies);
-    }
-
-    private String relayName() {
-        RelayConnection connection = relay;
-        return connection == null ? null : connection.name();
     }
 
     @Override
