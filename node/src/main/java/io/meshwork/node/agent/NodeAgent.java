@@ -1,79 +1,57 @@
 package io.meshwork.node.agent;
 
-import io.meshwork.node.dataplane.Addresses;
-import io.meshwork.node.dataplane.Peer;
+import com.typesafe.config.ConfigFactory;
 import io.meshwork.node.dataplane.TunDevice;
 import io.meshwork.node.dataplane.WireGuardDevice;
-import io.meshwork.node.tunnel.PeerTunnel;
-import io.meshwork.node.tunnel.ProbeRouter;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import io.meshwork.node.tunnel.TunnelPeer;
-import io.meshwork.node.tunnel.TunnelSettings;
-import io.meshwork.node.tunnel.TunnelStatus;
-import io.meshwork.node.tunnel.TunnelSupervisor;
-import io.meshwork.protocol.demux.DatagramKind;
-import io.meshwork.protocol.probe.ProbeCodec;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorSystem;
-import java.util.concurrent.CompletableFuture;
-import org.apache.pekko.actor.typed.DispatcherSelector;
 import io.meshwork.node.local.LocalApiHandler;
 import io.meshwork.node.local.LocalApiServer;
 import io.meshwork.node.local.NodeStatus;
 import io.meshwork.node.local.PingReply;
-import io.meshwork.node.netcheck.HostPort;
-import io.meshwork.node.netcheck.NatProber;
-import io.meshwork.node.netcheck.NetcheckResult;
+import io.meshwork.node.relay.RelayClient;
 import io.meshwork.node.transport.NettyUdpTransport;
+import io.meshwork.node.tunnel.ProbeRouter;
+import io.meshwork.node.tunnel.TunnelPeer;
+import io.meshwork.node.tunnel.TunnelSettings;
+import io.meshwork.node.tunnel.TunnelSupervisor;
 import io.meshwork.node.uapi.UapiServer;
 import io.meshwork.protocol.api.Endpoint;
 import io.meshwork.protocol.api.EndpointReport;
 import io.meshwork.protocol.api.PeerInfo;
-import io.meshwork.protocol.api.PeerMapEvent;
+import io.meshwork.protocol.demux.DatagramKind;
+import io.meshwork.protocol.probe.ProbeCodec;
 import io.meshwork.protocol.wireguard.Key;
-import io.meshwork.node.relay.PinnedCertificateTrust;
-import io.meshwork.node.relay.RelayAddress;
-import io.meshwork.node.relay.RelayClient;
-import io.meshwork.node.relay.RelayClientConfig;
-import io.meshwork.node.relay.RelayCredential;
-import io.meshwork.node.relay.RelayListener;
-import io.meshwork.node.relay.RelayStatus;
-import io.meshwork.protocol.api.RelayInfo;
-import io.meshwork.protocol.relay.RelayKey;
-import io.meshwork.protocol.relay.RelayKeyPair;
-import java.io.ByteArrayInputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
 import java.io.IOException;
-import java.net.Inet4Address;
 import java.net.InetSocketAddress;
-import java.net.NetworkInterface;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node agent: registers with control (once; the identity stays in the state directory), runs the WireGuard
- * interface, probes its NAT on the WireGuard socket and reports its endpoints, follows the peer map (resuming from
- * the last revision after a reconnect) and keeps one WireGuard peer per device of the organization. Each peer's
- * path is a {@link io.meshwork.node.tunnel.PeerTunnel} actor: relayed at once, direct once probes find a way
- * through both NATs, relayed again when the direct path dies. The security policy from control filters what
- * peers may send in.
+ * The node agent (docs/architecture.md, "Node"): registers with control once (the identity stays in the state
+ * directory) and wires what runs the node: the WireGuard device and its UAPI socket, the overlay addresses
+ * ({@link OverlayInterface}), the relay ({@link RelayConnection}), the probe router on the device's socket, the
+ * actor tree ({@link NodeGuardian}: a tunnel actor per peer, the control session applying the peer map through
+ * {@link PeerMapApplier}, endpoint discovery running {@link EndpointProbe}) and the local API, which answers from
+ * {@link StatusReport} and {@link PeerPinger}. It starts and closes them; the work is theirs.
+ *
+ * <p>Threads: the actor system's dispatcher ("meshwork-node"); "node-agent", two for the actors' blocking work
+ * (STUN probes, reports to control) and the NAT prober's timeouts; the control session's "node-peer-stream"; the
+ * device's own (TUN reader, timers, socket event loop) and the relay client's; the local API's and UAPI's socket
+ * threads, on which status and ping run; and "node-agent-stop", which closes the agent on {@code node down} or
+ * when control refuses the device.
  */
 public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
@@ -82,56 +60,47 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             Duration probeInterval) {}
 
     private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
-    private static final Duration PING_TIMEOUT = Duration.ofSeconds(2);
 
     private final NodeIdentity identity;
-    private final ControlClient control;
-    private final TunDevice tun;
     private final WireGuardDevice device;
     private final UapiServer uapi;
-    private final LocalApiServer localApi;
-    private final ProbeRouter probes;
+    private final OverlayInterface overlay;
     /** Blocking work of the actors (STUN probes, HTTP reports) and the NAT prober's timeouts. */
     private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, runnable -> {
         Thread thread = new Thread(runnable, "node-agent");
         thread.setDaemon(true);
         return thread;
     });
-    private final OverlayInterface overlay;
-    private final PeerMapApplier peerMap;
-    private final Map<String, PeerInfo> peers;
-    private volatile RelayClient relay;
-    private volatile String relayName;
-    private final Map<Key, TunnelStatus> tunnelStatus = new ConcurrentHashMap<>();
-    private final CountDownLatch stopped = new CountDownLatch(1);
-    private volatile Map<String, Object> natReport = Map.of();
-    /** The control session's state in words, for status. */
-    private volatile String controlState;
-    private volatile Set<String> ownPublicIps = Set.of();
     private final ProbeCodec probeCodec;
+    private final StatusReport statusReport = new StatusReport();
+    private final EndpointProbe endpointProbe;
     private final ActorSystem<Void> system;
     private final NodeGuardian.Children actors;
-    private final ActorRef<TunnelSupervisor.Command> tunnels;
+    private final Map<String, PeerInfo> peers;
+    private final PeerPinger pinger;
+    private final ProbeRouter probes;
+    private final LocalApiServer localApi;
+    private volatile RelayConnection relay;
+    private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean closed;
 
-    private NodeAgent(NodeIdentity identity, ControlClient control, TunDevice tun, WireGuardDevice device,
-            UapiServer uapi, OverlayInterface overlay, java.nio.file.Path stateDirectory, Duration probeInterval)
-            throws IOException {
+    private NodeAgent(NodeIdentity identity, ControlClient control, WireGuardDevice device, UapiServer uapi,
+            OverlayInterface overlay, Path stateDirectory, Duration probeInterval) throws IOException {
         this.identity = identity;
         this.overlay = overlay;
-        this.control = control;
-        this.tun = tun;
         this.device = device;
         this.uapi = uapi;
         this.probeCodec = new ProbeCodec(Key.fromBase64(identity.privateKey()));
+        this.endpointProbe = new EndpointProbe(device, identity.registration().stunServers(), scheduler,
+                statusReport::natReport);
         TunnelSupervisor.Wiring tunnelWiring = new TunnelSupervisor.Wiring(this::tunnelPort,
-                this::tunnelStatusChanged, TunnelSettings.defaults(), System::nanoTime, System.nanoTime(),
+                statusReport::tunnelChanged, TunnelSettings.defaults(), System::nanoTime, System.nanoTime(),
                 DispatcherSelector.defaultDispatcher());
         NodeGuardian.Wiring wiring = new NodeGuardian.Wiring(tunnelWiring, selfFacts(List.of(), Map.of()),
                 tunnelsRef -> ControlSession.create(control, identity.registration().token(),
                         event -> peerMapOf(tunnelsRef).apply(event), this::shutdown, scheduler,
-                        state -> controlState = state),
-                (tunnelsRef, session) -> EndpointDiscovery.create(this::discover, NodeAgent::localAddressesOrNone,
+                        statusReport::controlState),
+                (tunnelsRef, session) -> EndpointDiscovery.create(endpointProbe::run, LocalAddresses::ipv4,
                         probeInterval, discovered -> {
                             tunnelsRef.tell(new TunnelSupervisor.SelfUpdated(selfFacts(discovered.endpoints(),
                                     discovered.nat())));
@@ -140,25 +109,23 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                         }, scheduler));
         CompletableFuture<NodeGuardian.Children> ready = new CompletableFuture<>();
         this.system = ActorSystem.create(NodeGuardian.create(wiring, ready), "meshwork-node",
-                com.typesafe.config.ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.log-dead-letters = off\n"
+                ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.log-dead-letters = off\n"
                                 + "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off")
-                        .withFallback(com.typesafe.config.ConfigFactory.load()));
+                        .withFallback(ConfigFactory.load()));
         this.actors = ready.join();
-        this.tunnels = actors.tunnels();
-        this.peerMap = peerMapOf(tunnels);
-        this.peers = peerMap.peers();
-        ProbeRouter probes = new ProbeRouter(probeCodec, key -> device.peer(key) != null, tunnels);
+        ActorRef<TunnelSupervisor.Command> tunnels = actors.tunnels();
+        this.peers = peerMapOf(tunnels).peers();
+        this.pinger = PeerPinger.through(tunnels, system.scheduler(), peers::values, this::relayName);
+        this.probes = new ProbeRouter(probeCodec, key -> device.peer(key) != null, tunnels);
         device.registerShared(DatagramKind.PROBE, probes::onDatagram);
-        this.probes = probes;
         this.localApi = LocalApiServer.start(stateDirectory, this);
     }
 
     /**
-     * Registers (or reuses the identity in {@code stateDirectory}), brings the interface up and starts following
-     * the peer map.
+     * Registers (or reuses the identity in {@code stateDirectory}), brings the interface up, connects to the relay
+     * and starts following the peer map.
      */
-    public static NodeAgent start(Options options, java.nio.file.Path stateDirectory, TunDevice tun)
-            throws IOException {
+    public static NodeAgent start(Options options, Path stateDirectory, TunDevice tun) throws IOException {
         ControlClient control = new ControlClient(options.control());
         NodeIdentity identity = NodeIdentity.load(stateDirectory);
         if (identity == null) {
@@ -178,61 +145,12 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         UapiServer uapi = UapiServer.start(device);
         OverlayInterface overlay = OverlayInterface.of(tun.name());
         overlay.configure(identity.registration().overlayIps(), identity.registration().overlayPrefixes());
-        NodeAgent agent = new NodeAgent(identity, control, tun, device, uapi, overlay, stateDirectory,
+        NodeAgent agent = new NodeAgent(identity, control, device, uapi, overlay, stateDirectory,
                 options.probeInterval());
-        agent.startRelay();
+        // Peers without a direct path use the relay; the peer map only starts to come once it is there.
+        agent.relay = RelayConnection.start(identity, device, agent.probes::onRelayed).orElse(null);
         agent.actors.session().tell(ControlSession.Start.INSTANCE);
         return agent;
-    }
-
-    /** Connects to the first relay control handed out; peers without a direct path use it. */
-    private void startRelay() {
-        List<RelayInfo> relays = identity.registration().relays();
-        if (relays == null || relays.isEmpty()) {
-            return;
-        }
-        RelayInfo info = relays.get(0);
-        try {
-            InetSocketAddress udp = info.udp() == null ? null : HostPort.parse(info.udp(), 3340).resolve();
-            InetSocketAddress tcp = info.tcp() == null ? null : HostPort.parse(info.tcp(), 3340).resolve();
-            RelayAddress plain = udp != null && tcp != null ? RelayAddress.of(udp, tcp)
-                    : udp != null ? RelayAddress.udpOnly(udp) : RelayAddress.tcpOnly(tcp);
-            // A pin from control means the relay's TCP listener speaks TLS with exactly that certificate.
-            RelayAddress address = info.tlsSha256() == null ? plain
-                    : plain.withTls(PinnedCertificateTrust.socketFactory(info.tlsSha256()));
-            byte[] certificate = ((X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
-                    new ByteArrayInputStream(identity.registration().certificate().getBytes(StandardCharsets.US_ASCII))))
-                    .getEncoded();
-            RelayCredential credential = new RelayCredential(
-                    RelayKeyPair.fromPrivateKey(Key.fromBase64(identity.privateKey()).toBytes()), certificate);
-            relay = RelayClient.start(address, credential, device.transport(), new RelayListener() {
-                @Override
-                public void onPacket(RelayKey source, ByteBuffer payload) {
-                    device.receiveFromRelay(Key.of(source.bytes()), payload);
-                }
-
-                @Override
-                public void onDisco(RelayKey source, ByteBuffer payload) {
-                    probes.onRelayed(payload);
-                }
-
-                @Override
-                public void onStatus(RelayStatus status) {
-                    if (status.connected()) {
-                        // Handshakes sent before the relay answered were lost: send them again now.
-                        for (Peer peer : device.peers()) {
-                            if (peer.viaRelay() && !peer.hasSession()) {
-                                device.initiateHandshake(peer);
-                            }
-                        }
-                    }
-                }
-            }, RelayClientConfig.defaults());
-            relayName = info.name();
-            device.setRelayPath((peer, datagram) -> relay.sendPacket(RelayKey.of(peer.toBytes()), datagram));
-        } catch (Exception e) {
-            log.warn("cannot use relay {}: {}", info.name(), e.toString());
-        }
     }
 
     public NodeIdentity identity() {
@@ -244,32 +162,15 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         stopped.await();
     }
 
-    // ---- endpoints ----------------------------------------------------------------------------------------
+    // ---- wiring ------------------------------------------------------------------------------------------
 
-    /** Runs one discovery on the WireGuard socket (blocking: STUN round trips). */
-    private EndpointDiscovery.Discovered discover() {
-        int port = device.listenPort();
-        List<String> localAddresses = localAddressesOrNone();
-        List<InetSocketAddress> servers = new ArrayList<>();
-        for (String server : identity.registration().stunServers()) {
-            try {
-                servers.add(HostPort.parse(server, 3478).resolve());
-            } catch (HostPort.InvalidAddressException e) {
-                log.warn("ignoring STUN server {} from control: {}", server, e.getMessage());
-            }
-        }
-        if (servers.isEmpty()) {
-            return EndpointReports.withoutStun(localAddresses, port);
-        }
-        try (NatProber prober = new NatProber(device.transport(), scheduler)) {
-            NetcheckResult result = prober.probe(servers, Duration.ofSeconds(4)).get(10, TimeUnit.SECONDS);
-            EndpointDiscovery.Discovered discovered = EndpointReports.fromNetcheck(localAddresses, port, result);
-            ownPublicIps = discovered.publicIps();
-            natReport = discovered.nat();
-            return discovered;
-        } catch (Exception e) {
-            throw new java.util.concurrent.CompletionException(e);
-        }
+    private TunnelPeer selfFacts(List<Endpoint> endpoints, Map<String, Object> nat) {
+        return PeerFacts.forSelf(endpoints, nat, device.listenPort(), LocalAddresses.ipv4());
+    }
+
+    private DeviceTunnelPort tunnelPort(Key peerKey) {
+        return new DeviceTunnelPort(device, peerKey, probeCodec, this::relayClient, () -> fallbackEndpoint(peerKey),
+                this::rediscoverSoon);
     }
 
     /** A tunnel saw its direct path die: look at this node's endpoints again (a NAT may have rebound). */
@@ -279,62 +180,26 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         }
     }
 
-    private TunnelPeer selfFacts(List<Endpoint> endpoints, Map<String, Object> nat) {
-        return PeerFacts.forSelf(endpoints, nat, device.listenPort(), localAddressesOrNone());
-    }
-
-    // ---- tunnels -----------------------------------------------------------------------------------------
-
-    private DeviceTunnelPort tunnelPort(Key peerKey) {
-        return new DeviceTunnelPort(device, peerKey, probeCodec, () -> relay, () -> fallbackEndpoint(peerKey),
-                this::rediscoverSoon);
-    }
-
-    private void tunnelStatusChanged(Key peer, TunnelStatus status) {
-        if (status == null) {
-            tunnelStatus.remove(peer);
-        } else {
-            TunnelStatus previous = tunnelStatus.put(peer, status);
-            if (previous == null || previous.state() != status.state()) {
-                log.info("peer {}: {}", peer.toBase64().substring(0, 8), status.reason());
-            }
-        }
-    }
-
     /** Without a relay: the endpoint a plain WireGuard peer would use ({@link EndpointChoice}). */
     private InetSocketAddress fallbackEndpoint(Key peerKey) {
         return peers.values().stream()
                 .filter(info -> info.publicKey().equals(peerKey.toBase64()))
                 .findFirst()
-                .flatMap(info -> EndpointChoice.choose(info.endpoints(), ownPublicIps))
+                .flatMap(info -> EndpointChoice.choose(info.endpoints(), endpointProbe.publicIps()))
                 .map(EndpointChoice.Choice::address)
                 .orElse(null);
     }
 
-    private static List<String> localAddressesOrNone() {
-        try {
-            return localAddresses();
-        } catch (IOException e) {
-            log.debug("cannot list local addresses: {}", e.toString());
-            return List.of();
-        }
+    /** The relay's client, or null without a relay. */
+    private RelayClient relayClient() {
+        RelayConnection connection = relay;
+        return connection == null ? null : connection.client();
     }
 
-    private static List<String> localAddresses() throws IOException {
-        List<String> addresses = new ArrayList<>();
-        for (NetworkInterface network : Collections.list(NetworkInterface.getNetworkInterfaces())) {
-            if (!network.isUp() || network.isLoopback() || network.isPointToPoint()) {
-                continue;
-            }
-            network.getInterfaceAddresses().stream()
-                    .map(address -> address.getAddress())
-                    .filter(address -> address instanceof Inet4Address)
-                    .forEach(address -> addresses.add(address.getHostAddress()));
-        }
-        return addresses;
+    private String relayName() {
+        RelayConnection connection = relay;
+        return connection == null ? null : connection.name();
     }
-
-    // ---- peer map ------------------------------------------------------------------------------------------
 
     /**
      * The one applier of this agent's peer map (the control session's actor calls it; a restarted session finds the
@@ -369,71 +234,15 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
     @Override
     public NodeStatus status() {
-        var registration = identity.registration();
-        List<NodeStatus.Peer> rows = new ArrayList<>();
-        for (PeerInfo info : peers.values()) {
-            Key key = Key.fromBase64(info.publicKey());
-            Peer peer = device.peer(key);
-            TunnelStatus tunnel = tunnelStatus.get(key);
-            boolean session = peer != null && peer.hasSession();
-            boolean relayed = peer != null && peer.viaRelay();
-            long handshake = peer == null ? 0 : peer.lastHandshakeEpochMillis();
-            String transport = relayed && relay != null
-                    ? relay.status().transport().map(t -> t.name().toLowerCase(java.util.Locale.ROOT)).orElse("udp")
-                    : "udp";
-            Double latency = tunnel == null || tunnel.latency() == null ? null : tunnel.latency().toNanos() / 1e6;
-            String reason = tunnel == null ? "starting" : tunnel.reason();
-            rows.add(new NodeStatus.Peer(info.id(), info.hostname(), info.overlayIps(),
-                    !session ? "none" : relayed ? "relay" : "direct",
-                    !relayed && peer != null && peer.endpoint() != null ? Addresses.format(peer.endpoint()) : null,
-                    relayed ? relayName : null, transport, latency,
-                    handshake == 0 ? null : Instant.ofEpochMilli(handshake).toString(),
-                    peer == null ? 0 : peer.rxBytes(), peer == null ? 0 : peer.txBytes(),
-                    session ? reason : "no WireGuard session yet; " + reason));
-        }
-        rows.sort(Comparator.comparing(NodeStatus.Peer::hostname));
-        return new NodeStatus(new NodeStatus.Self(registration.id(), identity.hostname(),
-                registration.overlayIps(), natReport, controlState, overlay.current().overlayNote()), rows);
+        RelayConnection connection = relay;
+        return statusReport.build(identity, overlay.current().overlayNote(), peers.values(),
+                key -> StatusReport.DevicePeer.of(device.peer(key)),
+                connection == null ? null : new StatusReport.Relay(connection.name(), connection.transport()));
     }
 
-    /**
-     * Pings a peer with probe pings on the path its tunnel uses, one a second, like {@code tailscale ping}: each
-     * reply says whether it came directly (and from where) or through the relay.
-     */
     @Override
-    public void ping(String target, int count, java.util.function.Consumer<PingReply> replies) {
-        PeerInfo info = peers.values().stream()
-                .filter(p -> p.hostname().equals(target) || p.id().equals(target) || p.overlayIps().contains(target))
-                .findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("no peer \"" + target + "\""));
-        Key key = Key.fromBase64(info.publicKey());
-        for (int seq = 1; seq <= count; seq++) {
-            long started = System.nanoTime();
-            PingReply reply;
-            try {
-                PeerTunnel.PingResult result = AskPattern.<TunnelSupervisor.Command, PeerTunnel.PingResult>ask(tunnels,
-                                replyTo -> new TunnelSupervisor.PingPeer(key, replyTo), PING_TIMEOUT, system.scheduler())
-                        .toCompletableFuture().get(PING_TIMEOUT.toMillis() + 500, TimeUnit.MILLISECONDS);
-                boolean direct = result.endpoint() != null;
-                reply = new PingReply(seq, info.hostname(), direct ? "direct" : "relay",
-                        direct ? Addresses.format(result.endpoint()) : relayName, result.roundTrip().toNanos() / 1e6);
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                reply = new PingReply(seq, info.hostname(), "timeout", null, null);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-            replies.accept(reply);
-            long rest = Duration.ofSeconds(1).toNanos() - (System.nanoTime() - started);
-            if (seq < count && rest > 0) {
-                try {
-                    TimeUnit.NANOSECONDS.sleep(rest);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
-        }
+    public void ping(String target, int count, Consumer<PingReply> replies) {
+        pinger.ping(target, count, replies);
     }
 
     @Override

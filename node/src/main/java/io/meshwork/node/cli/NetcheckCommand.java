@@ -4,12 +4,13 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import io.meshwork.node.agent.NodeIdentity;
-import io.meshwork.node.netcheck.HostPort;
 import io.meshwork.node.netcheck.NatProber;
 import io.meshwork.node.netcheck.NetcheckReportFormat;
 import io.meshwork.node.netcheck.NetcheckResult;
 import io.meshwork.node.transport.NettyUdpTransport;
 import io.meshwork.node.transport.TransportException;
+import io.meshwork.protocol.net.HostPort;
+import io.meshwork.protocol.net.InvalidAddressException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -164,10 +165,10 @@ public final class NetcheckCommand implements Callable<Integer> {
             try {
                 HostPort hostPort = HostPort.parse(server, HostPort.DEFAULT_STUN_PORT);
                 if (hostPort.port() == 0) {
-                    throw new HostPort.InvalidAddressException("'" + server + "': port 0 is not a server port");
+                    throw new InvalidAddressException("'" + server + "': port 0 is not a server port");
                 }
                 resolved.add(hostPort.resolve());
-            } catch (HostPort.InvalidAddressException e) {
+            } catch (InvalidAddressException e) {
                 throw new UsageException(source + " " + e.getMessage());
             }
         }
@@ -191,7 +192,7 @@ public final class NetcheckCommand implements Callable<Integer> {
     private InetSocketAddress parseBind() throws UsageException {
         try {
             return HostPort.parse(bind, 0).resolve();
-        } catch (HostPort.InvalidAddressException e) {
+        } catch (InvalidAddressException e) {
             throw new UsageException("--bind " + e.getMessage());
         }
     }

@@ -6,20 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.meshwork.node.dataplane.TunDevice;
 import io.meshwork.node.dataplane.WireGuardDevice;
 import io.meshwork.node.filter.PacketFilter;
-import io.meshwork.node.transport.PacketTransport;
 import io.meshwork.node.tunnel.TunnelSupervisor;
 import io.meshwork.protocol.api.Endpoint;
 import io.meshwork.protocol.api.PeerInfo;
 import io.meshwork.protocol.api.PeerMapEvent;
 import io.meshwork.protocol.api.PolicyRule;
 import io.meshwork.protocol.api.SecurityPolicy;
-import io.meshwork.protocol.demux.DatagramKind;
 import io.meshwork.protocol.wireguard.Key;
-import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -33,7 +28,7 @@ class PeerMapApplierTest {
     private static final SecurityPolicy SSH_ONLY = new SecurityPolicy(true, List.of("ssh"),
             List.of(new PolicyRule("tcp", 22, 22, List.of("100.64.0.0/10"))));
 
-    private final WireGuardDevice device = new WireGuardDevice(new IdleTun(), port -> new NoTransport());
+    private final WireGuardDevice device = IdleDevice.create();
     private final List<TunnelSupervisor.Command> tunnelCommands = new ArrayList<>();
     /** The device's packet filter as it was when each tunnel command went out. */
     private final List<PacketFilter> filterAtCommand = new ArrayList<>();
@@ -41,7 +36,6 @@ class PeerMapApplierTest {
     private final PeerMapApplier applier;
 
     PeerMapApplierTest() {
-        device.setPrivateKey(Key.generatePrivate());
         applier = new PeerMapApplier("self", device, command -> {
             tunnelCommands.add(command);
             filterAtCommand.add(device.packetFilter());
@@ -136,71 +130,5 @@ class PeerMapApplierTest {
         assertEquals(1, device.allowedIps(device.peer(renewed)).size(), "the new key has the overlay address");
         assertTrue(tunnelCommands.stream().anyMatch(c -> c instanceof TunnelSupervisor.PeerRemoved removed
                 && removed.peer().equals(old)), "the old key's tunnel goes: " + tunnelCommands);
-    }
-
-    /** A TUN device that never has a packet. */
-    private static final class IdleTun implements TunDevice {
-        private volatile boolean closed;
-
-        @Override
-        public String name() {
-            return "idle0";
-        }
-
-        @Override
-        public int mtu() {
-            return 1420;
-        }
-
-        @Override
-        public int read(ByteBuffer buffer, int timeoutMillis) throws java.io.IOException {
-            if (closed) {
-                return -1;
-            }
-            try {
-                Thread.sleep(Math.min(timeoutMillis, 50));
-            } catch (InterruptedException e) {
-                return -1;
-            }
-            return closed ? -1 : 0;
-        }
-
-        @Override
-        public void write(ByteBuffer packet) {
-        }
-
-        @Override
-        public void close() {
-            closed = true;
-        }
-    }
-
-    /** A socket that sends nowhere. */
-    private static final class NoTransport implements PacketTransport {
-        @Override
-        public InetSocketAddress localAddress() {
-            return new InetSocketAddress("192.0.2.1", 51820);
-        }
-
-        @Override
-        public void send(ByteBuffer datagram, InetSocketAddress destination) {
-        }
-
-        @Override
-        public void register(DatagramKind kind, PacketHandler handler) {
-        }
-
-        @Override
-        public void unregister(DatagramKind kind) {
-        }
-
-        @Override
-        public long droppedDatagrams() {
-            return 0;
-        }
-
-        @Override
-        public void close() {
-        }
     }
 }

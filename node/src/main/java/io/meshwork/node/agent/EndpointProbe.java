@@ -1,0 +1,80 @@
+package io.meshwork.node.agent;
+
+import io.meshwork.node.dataplane.WireGuardDevice;
+import io.meshwork.node.netcheck.NatProber;
+import io.meshwork.node.netcheck.NetcheckResult;
+import io.meshwork.protocol.net.HostPort;
+import io.meshwork.protocol.net.InvalidAddressException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One probe of this node's endpoints (docs/architecture.md, "Node", endpoint discovery): the host's IPv4
+ * addresses at the WireGuard port, and a NAT probe against the STUN servers control handed out, sent from the
+ * WireGuard socket so it measures the mapping WireGuard traffic gets. Blocking (STUN round trips):
+ * {@link EndpointDiscovery} runs it on the agent's scheduler.
+ */
+final class EndpointProbe {
+
+    private static final Logger log = LoggerFactory.getLogger(EndpointProbe.class);
+
+    private final WireGuardDevice device;
+    private final List<String> stunServers;
+    private final ScheduledExecutorService scheduler;
+    private final Consumer<Map<String, Object>> natReport;
+    private volatile Set<String> publicIps = Set.of();
+
+    /**
+     * @param stunServers "host[:port]" as control gave them (port 3478 when none); malformed ones are skipped
+     * @param scheduler   the NAT prober's timeouts
+     * @param natReport   receives the netcheck report of each probe that reached STUN
+     */
+    EndpointProbe(WireGuardDevice device, List<String> stunServers, ScheduledExecutorService scheduler,
+            Consumer<Map<String, Object>> natReport) {
+        this.device = device;
+        this.stunServers = stunServers;
+        this.scheduler = scheduler;
+        this.natReport = natReport;
+    }
+
+    /** Runs one probe; without usable STUN servers only the local endpoints. */
+    EndpointDiscovery.Discovered run() {
+        int port = device.listenPort();
+        List<String> localAddresses = LocalAddresses.ipv4();
+        List<InetSocketAddress> servers = new ArrayList<>();
+        for (String server : stunServers) {
+            try {
+                servers.add(HostPort.parse(server, HostPort.DEFAULT_STUN_PORT).resolve());
+            } catch (InvalidAddressException e) {
+                log.warn("ignoring STUN server {} from control: {}", server, e.getMessage());
+            }
+        }
+        if (servers.isEmpty()) {
+            return EndpointReports.withoutStun(localAddresses, port);
+        }
+        try (NatProber prober = new NatProber(device.transport(), scheduler)) {
+            NetcheckResult result = prober.probe(servers, Duration.ofSeconds(4)).get(10, TimeUnit.SECONDS);
+            EndpointDiscovery.Discovered discovered = EndpointReports.fromNetcheck(localAddresses, port, result);
+            publicIps = discovered.publicIps();
+            natReport.accept(discovered.nat());
+            return discovered;
+        } catch (Exception e) {
+            throw new CompletionException(e);
+        }
+    }
+
+    /** This node's public IPs as the last probe that reached STUN saw them; empty before one did. */
+    Set<String> publicIps() {
+        return publicIps;
+    }
+}

@@ -1,0 +1,70 @@
+package io.meshwork.node.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.meshwork.node.dataplane.WireGuardDevice;
+import io.meshwork.node.transport.NettyUdpTransport;
+import io.meshwork.protocol.api.Endpoint;
+import io.meshwork.protocol.stun.StunServer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Endpoint probes from a real WireGuard socket on loopback, against meshwork's own STUN server. */
+class EndpointProbeTest {
+
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+    private final WireGuardDevice device = IdleDevice.create(
+            port -> NettyUdpTransport.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)));
+    private final List<Map<String, Object>> natReports = new ArrayList<>();
+
+    @AfterEach
+    void close() {
+        device.close();
+        scheduler.shutdownNow();
+    }
+
+    private EndpointProbe probe(List<String> stunServers) {
+        return new EndpointProbe(device, stunServers, scheduler, natReports::add);
+    }
+
+    @Test
+    void stunSeesTheWireGuardSocketAndMalformedServersAreSkipped() throws Exception {
+        device.setListenPort(0);
+        try (StunServer server = StunServer.startOnFreePort(InetAddress.getLoopbackAddress(), Optional.empty(),
+                "meshwork test")) {
+            InetSocketAddress stun = server.addresses().primary();
+            EndpointProbe probe = probe(List.of("stun.example:port", "127.0.0.1:" + stun.getPort()));
+
+            EndpointDiscovery.Discovered discovered = probe.run();
+
+            int port = device.transport().localAddress().getPort();
+            assertTrue(discovered.endpoints().contains(new Endpoint("127.0.0.1:" + port, "stun")),
+                    discovered.endpoints().toString());
+            assertEquals(Set.of("127.0.0.1"), discovered.publicIps());
+            assertEquals(Set.of("127.0.0.1"), probe.publicIps(), "kept for the endpoint choice without a relay");
+            assertEquals(List.of(discovered.nat()), natReports, "the NAT report goes to status");
+            assertEquals(true, discovered.nat().get("udp"), discovered.nat().toString());
+        }
+    }
+
+    @Test
+    void withoutUsableStunServersOnlyTheLocalEndpointsAreReported() {
+        EndpointProbe probe = probe(List.of("[::1", "192.0.2.1:70000"));
+
+        EndpointDiscovery.Discovered discovered = probe.run();
+
+        assertEquals(EndpointReports.withoutStun(LocalAddresses.ipv4(), device.listenPort()), discovered);
+        assertEquals(Set.of(), probe.publicIps());
+        assertEquals(List.of(), natReports);
+    }
+}
