@@ -1,6 +1,6 @@
 package io.meshwork.node.agent;
 
-import io.meshwork.node.dataplane.Addresses;
+import io.meshwork.protocol.net.HostPort;
 import io.meshwork.protocol.api.Endpoint;
 import java.net.InetSocketAddress;
 import java.util.Collection;
@@ -95,7 +95,7 @@ public final class EndpointChoice {
             return null;
         }
         try {
-            return Addresses.parseEndpoint(endpoint.address());
+            return HostPort.parseEndpoint(endpoint.address());
         } catch (IllegalArgumentException e) {
             return null;
         }

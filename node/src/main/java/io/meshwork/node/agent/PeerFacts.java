@@ -1,6 +1,6 @@
 package io.meshwork.node.agent;
 
-import io.meshwork.node.dataplane.Addresses;
+import io.meshwork.protocol.net.HostPort;
 import io.meshwork.node.tunnel.TunnelPeer;
 import io.meshwork.protocol.api.Endpoint;
 import io.meshwork.protocol.api.PeerInfo;
@@ -78,7 +78,7 @@ public final class PeerFacts {
             }
             InetSocketAddress address;
             try {
-                address = Addresses.parseEndpoint(endpoint.address());
+                address = HostPort.parseEndpoint(endpoint.address());
             } catch (IllegalArgumentException e) {
                 log.debug("ignoring endpoint {}: {}", endpoint.address(), e.getMessage());
                 continue;

@@ -1,5 +1,6 @@
 package io.meshwork.node.agent;
 
+import io.meshwork.protocol.net.Prefix;
 import io.meshwork.node.dataplane.AllowedIps;
 import io.meshwork.node.dataplane.Peer;
 import io.meshwork.node.dataplane.WireGuardDevice;
@@ -34,7 +35,7 @@ final class PeerMapApplier {
     static final int PERSISTENT_KEEPALIVE_SECONDS = 25;
 
     /** A peer record that passed every check: its key and allowed IPs parsed. */
-    private record Checked(PeerInfo info, Key key, List<AllowedIps.Prefix> allowedIps) {}
+    private record Checked(PeerInfo info, Key key, List<Prefix> allowedIps) {}
 
     private final String selfId;
     private final WireGuardDevice device;
@@ -135,12 +136,12 @@ final class PeerMapApplier {
             throw new IllegalArgumentException("it has no public key");
         }
         Key key = Key.fromBase64(info.publicKey());
-        List<AllowedIps.Prefix> allowedIps = new ArrayList<>();
+        List<Prefix> allowedIps = new ArrayList<>();
         for (String ip : info.overlayIps() == null ? List.<String>of() : info.overlayIps()) {
             if (ip == null) {
                 throw new IllegalArgumentException("it has a null overlay address");
             }
-            AllowedIps.Prefix prefix = AllowedIps.Prefix.parse(ip);
+            Prefix prefix = Prefix.parseAddressOrPrefix(ip);
             if (prefix.length() != prefix.address().getAddress().length * 8) {
                 // A peer's overlay addresses are single addresses: a prefix would let it claim others' traffic.
                 throw new IllegalArgumentException("overlay address " + ip + " is a prefix, not one address");

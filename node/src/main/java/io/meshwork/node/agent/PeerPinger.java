@@ -1,6 +1,6 @@
 package io.meshwork.node.agent;
 
-import io.meshwork.node.dataplane.Addresses;
+import io.meshwork.protocol.net.IpLiteral;
 import io.meshwork.node.local.PingReply;
 import io.meshwork.node.tunnel.PeerTunnel;
 import io.meshwork.node.tunnel.TunnelSupervisor;
@@ -72,7 +72,7 @@ final class PeerPinger {
                         .get(TIMEOUT.toMillis() + 500, TimeUnit.MILLISECONDS);
                 boolean direct = result.endpoint() != null;
                 reply = new PingReply(seq, info.hostname(), direct ? "direct" : "relay",
-                        direct ? Addresses.format(result.endpoint()) : relayName.get(),
+                        direct ? IpLiteral.format(result.endpoint()) : relayName.get(),
                         result.roundTrip().toNanos() / 1e6);
             } catch (ExecutionException | TimeoutException e) {
                 reply = new PingReply(seq, info.hostname(), "timeout", null, null);

@@ -1,6 +1,6 @@
 package io.meshwork.node.agent;
 
-import io.meshwork.node.dataplane.Addresses;
+import io.meshwork.protocol.net.IpLiteral;
 import io.meshwork.node.dataplane.Peer;
 import io.meshwork.node.local.NodeStatus;
 import io.meshwork.node.tunnel.TunnelStatus;
@@ -97,7 +97,7 @@ final class StatusReport {
         String reason = tunnel == null ? "starting" : tunnel.reason();
         return new NodeStatus.Peer(info.id(), info.hostname(), info.overlayIps(),
                 !session ? "none" : relayed ? "relay" : "direct",
-                !relayed && peer != null && peer.endpoint() != null ? Addresses.format(peer.endpoint()) : null,
+                !relayed && peer != null && peer.endpoint() != null ? IpLiteral.format(peer.endpoint()) : null,
                 relayed && relay != null ? relay.name() : null, transport, latency,
                 handshake == 0 ? null : Instant.ofEpochMilli(handshake).toString(),
                 peer == null ? 0 : peer.rxBytes(), peer == null ? 0 : peer.txBytes(),

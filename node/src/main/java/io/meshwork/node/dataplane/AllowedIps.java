@@ -1,5 +1,7 @@
 package io.meshwork.node.dataplane;
 
+import io.meshwork.protocol.net.Prefix;
+import io.meshwork.protocol.net.IpLiteral;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -15,47 +17,6 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * @param <P> what a prefix routes to
  */
 public final class AllowedIps<P> {
-
-    /** An address prefix: {@code 10.0.0.0/8}, {@code fd00::/64}. */
-    public record Prefix(InetAddress address, int length) {
-        public Prefix {
-            int bits = address.getAddress().length * 8;
-            if (length < 0 || length > bits) {
-                throw new IllegalArgumentException("prefix length " + length + " out of range for " + address);
-            }
-            address = masked(address, length);
-        }
-
-        /** Parses {@code ip/len}, or a bare IP as a host prefix. */
-        public static Prefix parse(String text) {
-            int slash = text.indexOf('/');
-            String ip = slash < 0 ? text : text.substring(0, slash);
-            InetAddress address = Addresses.parseLiteral(ip);
-            int length = slash < 0 ? address.getAddress().length * 8 : parseLength(text.substring(slash + 1));
-            return new Prefix(address, length);
-        }
-
-        private static int parseLength(String text) {
-            try {
-                return Integer.parseInt(text);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("bad prefix length: " + text);
-            }
-        }
-
-        private static InetAddress masked(InetAddress address, int length) {
-            byte[] bytes = address.getAddress();
-            for (int bit = length; bit < bytes.length * 8; bit++) {
-                bytes[bit / 8] &= (byte) ~(0x80 >>> (bit % 8));
-            }
-            return Addresses.of(bytes);
-        }
-
-        @Override
-        public String toString() {
-            return Addresses.format(address) + "/" + length;
-        }
-    }
 
     private static final class Node<P> {
         @SuppressWarnings("unchecked")
@@ -131,7 +92,7 @@ public final class AllowedIps<P> {
             return;
         }
         if (value.equals(node.value)) {
-            out.add(new Prefix(Addresses.of(bits.clone()), depth));
+            out.add(new Prefix(IpLiteral.of(bits.clone()), depth));
         }
         for (int b = 0; b < 2; b++) {
             if (node.children[b] != null) {

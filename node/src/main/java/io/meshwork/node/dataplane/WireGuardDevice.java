@@ -1,5 +1,6 @@
 package io.meshwork.node.dataplane;
 
+import io.meshwork.protocol.net.Prefix;
 import io.meshwork.node.filter.PacketFilter;
 import io.meshwork.node.transport.PacketTransport;
 import io.meshwork.protocol.demux.DatagramKind;
@@ -133,7 +134,7 @@ public final class WireGuardDevice implements AutoCloseable {
                     synchronized (renewed) {
                         renewed.handshake.setPresharedKey(old.presharedKey());
                     }
-                    for (AllowedIps.Prefix prefix : allowedIps.prefixesOf(old)) {
+                    for (Prefix prefix : allowedIps.prefixesOf(old)) {
                         allowedIps.insert(prefix, renewed);
                     }
                 }
@@ -319,7 +320,7 @@ public final class WireGuardDevice implements AutoCloseable {
         }
     }
 
-    public void addAllowedIp(Peer peer, AllowedIps.Prefix prefix) {
+    public void addAllowedIp(Peer peer, Prefix prefix) {
         allowedIps.insert(prefix, peer);
     }
 
@@ -327,7 +328,7 @@ public final class WireGuardDevice implements AutoCloseable {
         allowedIps.removeAll(peer);
     }
 
-    public List<AllowedIps.Prefix> allowedIps(Peer peer) {
+    public List<Prefix> allowedIps(Peer peer) {
         return allowedIps.prefixesOf(peer);
     }
 

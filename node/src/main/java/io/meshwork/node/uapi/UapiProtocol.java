@@ -1,6 +1,8 @@
 package io.meshwork.node.uapi;
 
-import io.meshwork.node.dataplane.Addresses;
+import io.meshwork.protocol.net.Prefix;
+import io.meshwork.protocol.net.HostPort;
+import io.meshwork.protocol.net.IpLiteral;
 import io.meshwork.node.dataplane.AllowedIps;
 import io.meshwork.node.dataplane.Peer;
 import io.meshwork.node.dataplane.WireGuardDevice;
@@ -33,7 +35,7 @@ public final class UapiProtocol {
             out.append("preshared_key=").append(peer.presharedKey().toHex()).append('\n');
             out.append("protocol_version=1\n");
             if (peer.endpoint() != null) {
-                out.append("endpoint=").append(Addresses.format(peer.endpoint())).append('\n');
+                out.append("endpoint=").append(IpLiteral.format(peer.endpoint())).append('\n');
             }
             long millis = peer.lastHandshakeEpochMillis();
             out.append("last_handshake_time_sec=").append(millis / 1000).append('\n');
@@ -41,7 +43,7 @@ public final class UapiProtocol {
             out.append("tx_bytes=").append(peer.txBytes()).append('\n');
             out.append("rx_bytes=").append(peer.rxBytes()).append('\n');
             out.append("persistent_keepalive_interval=").append(peer.persistentKeepaliveSeconds()).append('\n');
-            for (AllowedIps.Prefix prefix : device.allowedIps(peer)) {
+            for (Prefix prefix : device.allowedIps(peer)) {
                 out.append("allowed_ip=").append(prefix).append('\n');
             }
         }
@@ -116,7 +118,7 @@ public final class UapiProtocol {
                     }
                 }
                 case "endpoint" -> {
-                    var endpoint = Addresses.parseEndpoint(value);
+                    var endpoint = HostPort.parseEndpoint(value);
                     if (peerLine(peer, key, skipPeer)) {
                         device.setEndpoint(peer, endpoint);
                     }
@@ -137,7 +139,7 @@ public final class UapiProtocol {
                     }
                 }
                 case "allowed_ip" -> {
-                    AllowedIps.Prefix prefix = AllowedIps.Prefix.parse(value);
+                    Prefix prefix = Prefix.parseAddressOrPrefix(value);
                     if (peerLine(peer, key, skipPeer)) {
                         device.addAllowedIp(peer, prefix);
                     }

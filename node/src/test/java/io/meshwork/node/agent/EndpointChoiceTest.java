@@ -1,8 +1,8 @@
 package io.meshwork.node.agent;
 
+import io.meshwork.protocol.net.IpLiteral;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.meshwork.node.dataplane.Addresses;
 import io.meshwork.protocol.api.Endpoint;
 import java.util.Arrays;
 import java.util.List;
@@ -86,7 +86,7 @@ class EndpointChoiceTest {
     @MethodSource("table")
     void picksTheEndpointToSendTo(String why, List<Endpoint> endpoints, Set<String> ownPublicIps, String expected) {
         Optional<EndpointChoice.Choice> choice = EndpointChoice.choose(endpoints, ownPublicIps);
-        assertEquals(Optional.ofNullable(expected), choice.map(c -> Addresses.format(c.address())), why);
+        assertEquals(Optional.ofNullable(expected), choice.map(c -> IpLiteral.format(c.address())), why);
         choice.ifPresent(c -> assertEquals(false, c.reason().isBlank()));
     }
 }

@@ -176,6 +176,6 @@ class PeerFactsTest {
     }
 
     private static InetSocketAddress at(String ip, int port) {
-        return new InetSocketAddress(io.meshwork.node.dataplane.Addresses.parseLiteral(ip), port);
+        return new InetSocketAddress(io.meshwork.protocol.net.IpLiteral.parse(ip), port);
     }
 }

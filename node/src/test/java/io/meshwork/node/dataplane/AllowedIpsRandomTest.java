@@ -1,5 +1,7 @@
 package io.meshwork.node.dataplane;
 
+import io.meshwork.protocol.net.Prefix;
+import io.meshwork.protocol.net.IpLiteral;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.ByteBuffer;
@@ -62,7 +64,7 @@ class AllowedIpsRandomTest {
             Set<String> out = new HashSet<>();
             for (Route route : routes) {
                 if (route.peer().equals(peer)) {
-                    out.add(Addresses.format(Addresses.of(route.address())) + "/" + route.length());
+                    out.add(IpLiteral.format(IpLiteral.of(route.address())) + "/" + route.length());
                 }
             }
             return out;
@@ -87,7 +89,7 @@ class AllowedIpsRandomTest {
                 byte[] address = near(random, bases.get(random.nextInt(bases.size())));
                 int length = randomLength(random, address.length * 8);
                 Integer peer = random.nextInt(PEERS);
-                AllowedIps.Prefix prefix = new AllowedIps.Prefix(Addresses.of(address), length);
+                Prefix prefix = new Prefix(IpLiteral.of(address), length);
                 table.insert(prefix, peer);
                 reference.insert(prefix.address().getAddress(), length, peer);
             }
@@ -102,8 +104,8 @@ class AllowedIpsRandomTest {
                         : near(random, bases.get(random.nextInt(bases.size())));
                 Integer expected = reference.lookup(ip);
                 String context = "seed " + seed + ", round " + round + ", lookup " + i + " of "
-                        + Addresses.format(Addresses.of(ip));
-                assertEquals(expected, table.lookup(Addresses.of(ip)), context);
+                        + IpLiteral.format(IpLiteral.of(ip));
+                assertEquals(expected, table.lookup(IpLiteral.of(ip)), context);
                 // The data plane's way: the address read in place from a packet at an offset.
                 int offset = ip.length == 4 ? 16 : 24;
                 ByteBuffer packet = ByteBuffer.allocate(offset + ip.length);
@@ -112,7 +114,7 @@ class AllowedIpsRandomTest {
             }
             for (int peer = 0; peer < PEERS; peer++) {
                 Set<String> actual = new HashSet<>();
-                for (AllowedIps.Prefix prefix : table.prefixesOf(peer)) {
+                for (Prefix prefix : table.prefixesOf(peer)) {
                     actual.add(prefix.toString());
                 }
                 assertEquals(reference.prefixesOf(peer), actual,

@@ -1,5 +1,8 @@
 package io.meshwork.node.dataplane;
 
+import io.meshwork.protocol.net.Prefix;
+import io.meshwork.protocol.net.HostPort;
+import io.meshwork.protocol.net.IpLiteral;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,17 +14,17 @@ import org.junit.jupiter.api.Test;
 class AllowedIpsTest {
 
     private static InetAddress ip(String text) {
-        return Addresses.parseLiteral(text);
+        return IpLiteral.parse(text);
     }
 
     @Test
     void longestPrefixWinsInBothFamilies() {
         AllowedIps<String> table = new AllowedIps<>();
-        table.insert(AllowedIps.Prefix.parse("10.0.0.0/8"), "wide");
-        table.insert(AllowedIps.Prefix.parse("10.1.0.0/16"), "narrow");
-        table.insert(AllowedIps.Prefix.parse("10.1.2.3/32"), "host");
-        table.insert(AllowedIps.Prefix.parse("fd7a:115c::/48"), "v6");
-        table.insert(AllowedIps.Prefix.parse("::/0"), "v6-default");
+        table.insert(Prefix.parseAddressOrPrefix("10.0.0.0/8"), "wide");
+        table.insert(Prefix.parseAddressOrPrefix("10.1.0.0/16"), "narrow");
+        table.insert(Prefix.parseAddressOrPrefix("10.1.2.3/32"), "host");
+        table.insert(Prefix.parseAddressOrPrefix("fd7a:115c::/48"), "v6");
+        table.insert(Prefix.parseAddressOrPrefix("::/0"), "v6-default");
         assertEquals("wide", table.lookup(ip("10.200.0.1")));
         assertEquals("narrow", table.lookup(ip("10.1.9.9")));
         assertEquals("host", table.lookup(ip("10.1.2.3")));
@@ -33,10 +36,10 @@ class AllowedIpsTest {
     @Test
     void prefixesAreMaskedAndReplacedPerExactPrefix() {
         AllowedIps<String> table = new AllowedIps<>();
-        table.insert(AllowedIps.Prefix.parse("192.168.1.77/24"), "a");
-        table.insert(AllowedIps.Prefix.parse("192.168.1.0/24"), "b");
+        table.insert(Prefix.parseAddressOrPrefix("192.168.1.77/24"), "a");
+        table.insert(Prefix.parseAddressOrPrefix("192.168.1.0/24"), "b");
         assertEquals("b", table.lookup(ip("192.168.1.5")));
-        assertEquals(List.of(AllowedIps.Prefix.parse("192.168.1.0/24")), table.prefixesOf("b"));
+        assertEquals(List.of(Prefix.parseAddressOrPrefix("192.168.1.0/24")), table.prefixesOf("b"));
         assertEquals(List.of(), table.prefixesOf("a"));
         assertEquals("192.168.1.0/24", table.prefixesOf("b").get(0).toString());
     }
@@ -44,9 +47,9 @@ class AllowedIpsTest {
     @Test
     void removingAValueRemovesAllItsPrefixesOnly() {
         AllowedIps<String> table = new AllowedIps<>();
-        table.insert(AllowedIps.Prefix.parse("10.0.0.0/8"), "a");
-        table.insert(AllowedIps.Prefix.parse("10.9.0.0/16"), "b");
-        table.insert(AllowedIps.Prefix.parse("fd00::/8"), "b");
+        table.insert(Prefix.parseAddressOrPrefix("10.0.0.0/8"), "a");
+        table.insert(Prefix.parseAddressOrPrefix("10.9.0.0/16"), "b");
+        table.insert(Prefix.parseAddressOrPrefix("fd00::/8"), "b");
         table.removeAll("b");
         assertEquals("a", table.lookup(ip("10.9.0.1")));
         assertNull(table.lookup(ip("fd00::1")));
@@ -55,15 +58,15 @@ class AllowedIpsTest {
 
     @Test
     void badPrefixesAreRejectedWithoutDnsLookups() {
-        assertThrows(IllegalArgumentException.class, () -> AllowedIps.Prefix.parse("10.0.0.0/33"));
-        assertThrows(IllegalArgumentException.class, () -> AllowedIps.Prefix.parse("example.com/8"));
-        assertThrows(IllegalArgumentException.class, () -> AllowedIps.Prefix.parse("10.0.0.0/x"));
-        assertThrows(IllegalArgumentException.class, () -> Addresses.parseEndpoint("1.2.3.4:70000"));
-        assertThrows(IllegalArgumentException.class, () -> Addresses.parseEndpoint("::1:51820"));
-        assertEquals("[::1]:51820", Addresses.format(Addresses.parseEndpoint("[::1]:51820")));
-        assertEquals("fd7a:115c::1:0:0:2", Addresses.format(ip("fd7a:115c:0:0:1:0:0:2")));
-        assertEquals("2001:db8::", Addresses.format(ip("2001:db8::")));
-        assertEquals("::", Addresses.format(ip("::")));
-        assertEquals("fd00::/8", AllowedIps.Prefix.parse("fd12::/8").toString());
+        assertThrows(IllegalArgumentException.class, () -> Prefix.parseAddressOrPrefix("10.0.0.0/33"));
+        assertThrows(IllegalArgumentException.class, () -> Prefix.parseAddressOrPrefix("example.com/8"));
+        assertThrows(IllegalArgumentException.class, () -> Prefix.parseAddressOrPrefix("10.0.0.0/x"));
+        assertThrows(IllegalArgumentException.class, () -> HostPort.parseEndpoint("1.2.3.4:70000"));
+        assertThrows(IllegalArgumentException.class, () -> HostPort.parseEndpoint("::1:51820"));
+        assertEquals("[::1]:51820", IpLiteral.format(HostPort.parseEndpoint("[::1]:51820")));
+        assertEquals("fd7a:115c::1:0:0:2", IpLiteral.format(ip("fd7a:115c:0:0:1:0:0:2")));
+        assertEquals("2001:db8::", IpLiteral.format(ip("2001:db8::")));
+        assertEquals("::", IpLiteral.format(ip("::")));
+        assertEquals("fd00::/8", Prefix.parseAddressOrPrefix("fd12::/8").toString());
     }
 }

@@ -1,5 +1,6 @@
 package io.meshwork.node.dataplane;
 
+import io.meshwork.protocol.net.Prefix;
 import static io.meshwork.node.filter.Packets.ipv4;
 import static io.meshwork.node.filter.Packets.tcp;
 import static io.meshwork.node.filter.Packets.udp;
@@ -41,8 +42,8 @@ class WireGuardDeviceFilterTest {
         b.setPrivateKey(Key.generatePrivate());
         Peer bAtA = a.addPeer(b.publicKey());
         Peer aAtB = b.addPeer(a.publicKey());
-        a.addAllowedIp(bAtA, AllowedIps.Prefix.parse(B + "/32"));
-        b.addAllowedIp(aAtB, AllowedIps.Prefix.parse(A + "/32"));
+        a.addAllowedIp(bAtA, Prefix.parseAddressOrPrefix(B + "/32"));
+        b.addAllowedIp(aAtB, Prefix.parseAddressOrPrefix(A + "/32"));
         a.setEndpoint(bAtA, b.transport().localAddress());
         SecurityPolicy dnsOnly = new SecurityPolicy(true, List.of("dns"),
                 List.of(new PolicyRule("udp", 53, 53, List.of(A + "/32"))));

@@ -1,5 +1,6 @@
 package io.meshwork.node.dataplane;
 
+import io.meshwork.protocol.net.Prefix;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -59,16 +60,16 @@ class WireGuardDeviceReceiveRaceTest {
         c.setPrivateKey(Key.generatePrivate());
 
         Peer bAtA = a.addPeer(b.publicKey());
-        a.addAllowedIp(bAtA, AllowedIps.Prefix.parse("10.0.0.2/32"));
+        a.addAllowedIp(bAtA, Prefix.parseAddressOrPrefix("10.0.0.2/32"));
         a.setEndpoint(bAtA, b.transport().localAddress());
 
         Peer aAtB = b.addPeer(a.publicKey());
-        b.addAllowedIp(aAtB, AllowedIps.Prefix.parse("10.0.0.1/32"));
+        b.addAllowedIp(aAtB, Prefix.parseAddressOrPrefix("10.0.0.1/32"));
         Peer cAtB = b.addPeer(c.publicKey());
-        b.addAllowedIp(cAtB, AllowedIps.Prefix.parse("10.0.0.3/32"));
+        b.addAllowedIp(cAtB, Prefix.parseAddressOrPrefix("10.0.0.3/32"));
 
         Peer bAtC = c.addPeer(b.publicKey());
-        c.addAllowedIp(bAtC, AllowedIps.Prefix.parse("10.0.0.2/32"));
+        c.addAllowedIp(bAtC, Prefix.parseAddressOrPrefix("10.0.0.2/32"));
         c.useRelay(bAtC, true);
         c.setRelayPath((peer, datagram) -> relay(datagram, relayReaderAtB, b, c.publicKey()));
         b.setRelayPath((peer, datagram) -> relay(datagram, relayReaderAtC, c, b.publicKey()));

@@ -1,5 +1,6 @@
 package io.meshwork.node.dataplane;
 
+import io.meshwork.protocol.net.Prefix;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -34,8 +35,8 @@ class WireGuardDeviceTest {
         b.setPrivateKey(Key.generatePrivate());
         bAtA = a.addPeer(b.publicKey());
         aAtB = b.addPeer(a.publicKey());
-        a.addAllowedIp(bAtA, AllowedIps.Prefix.parse("10.0.0.2/32"));
-        b.addAllowedIp(aAtB, AllowedIps.Prefix.parse("10.0.0.1/32"));
+        a.addAllowedIp(bAtA, Prefix.parseAddressOrPrefix("10.0.0.2/32"));
+        b.addAllowedIp(aAtB, Prefix.parseAddressOrPrefix("10.0.0.1/32"));
         a.setEndpoint(bAtA, b.transport().localAddress());
     }
 

@@ -1,12 +1,12 @@
 package io.meshwork.tests.sim.mesh;
 
+import io.meshwork.protocol.net.HostPort;
 import static io.meshwork.tests.sim.mesh.MeshAssertions.assertFlows;
 import static io.meshwork.tests.sim.mesh.MeshAssertions.bothDirect;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.meshwork.node.dataplane.Addresses;
 import io.meshwork.protocol.api.PeerInfo;
 import io.meshwork.protocol.api.PeerMapEvent;
 import io.meshwork.tests.sim.NatPreset;
@@ -122,6 +122,6 @@ class PeerMapSimulationTest {
             return List.of();
         }
         return info.endpoints().stream().filter(endpoint -> endpoint.source().equals("stun"))
-                .map(endpoint -> Addresses.parseEndpoint(endpoint.address()).getAddress()).distinct().toList();
+                .map(endpoint -> HostPort.parseEndpoint(endpoint.address()).getAddress()).distinct().toList();
     }
 }
