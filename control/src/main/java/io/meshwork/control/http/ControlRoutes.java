@@ -30,7 +30,6 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -176,7 +175,7 @@ public final class ControlRoutes extends AllDirectives {
                 path("devices", () -> get(() -> authorization(auth -> withOrganization(auth, organizationId,
                         state -> parameterOptional("status", status -> parameterOptional("hostname", hostname ->
                                 parameterOptional("offset", offset -> parameterOptional("limit", limit ->
-                                        listDevices(state, status, hostname, offset, limit))))))))));
+                                        listDevices(organizationId, status, hostname, offset, limit))))))))));
     }
 
     private Route keys(String organizationId) {
@@ -189,7 +188,7 @@ public final class ControlRoutes extends AllDirectives {
                 path(PathMatchers.segment(), keyId -> delete(() -> authorization(auth ->
                         withOrganization(auth, organizationId, state -> ask(organizationId,
                                 replyTo -> new Organization.RevokeKey(keyId, replyTo),
-                                reply -> ok(keyView(reply.state().keys().get(keyId)))))))));
+                                reply -> ok(keyView(reply.summary().keys().get(keyId)))))))));
     }
 
     private Route securityGroups(String organizationId) {
@@ -216,7 +215,7 @@ public final class ControlRoutes extends AllDirectives {
                                         reply -> ok(Map.of("deleted", name)))))))));
     }
 
-    private Route saveSecurityGroup(Organization.State state, Organization.SecurityGroup group,
+    private Route saveSecurityGroup(Organization.Summary state, Organization.SecurityGroup group,
             org.apache.pekko.http.javadsl.model.StatusCode status) {
         return ask(state.id(), replyTo -> new Organization.SaveSecurityGroup(group, replyTo),
                 reply -> complete(status, toEntity(group)));
@@ -225,7 +224,7 @@ public final class ControlRoutes extends AllDirectives {
     private static final Pattern PORTS = Pattern.compile("(\\d{1,5})(?:-(\\d{1,5}))?");
 
     /** A security group as given, checked: every field says what is wrong with it in a 400. */
-    private static Organization.SecurityGroup validated(Organization.State state, Organization.SecurityGroup group,
+    private static Organization.SecurityGroup validated(Organization.Summary state, Organization.SecurityGroup group,
             String pathName) {
         String name = group.name() == null ? pathName : group.name();
         if (name == null || !HOSTNAME.matcher(name).matches()) {
@@ -519,7 +518,7 @@ public final class ControlRoutes extends AllDirectives {
                     new OrganizationDirectory.Entry(id, name, finalCidr, now), replyTo));
             return onSuccess(listed, done -> ask(id, replyTo -> new Organization.Create(name, finalCidr,
                     Tokens.hash(secret), now, replyTo), reply -> complete(StatusCodes.CREATED, toEntity(
-                    organizationView(reply.state(), token)))));
+                    organizationView(reply.summary(), token)))));
         });
     }
 
@@ -561,13 +560,13 @@ public final class ControlRoutes extends AllDirectives {
                 || token.organizationId().length() > 64
                 ? CompletableFuture.completedFuture(new Organization.Reply(404, "no such organization", null, null, null))
                 : sharding.entityRefFor(Organization.ENTITY_KEY, token.organizationId())
-                        .ask(Organization.Get::new, ASK_TIMEOUT);
+                        .ask(replyTo -> new Organization.Authorize(Tokens.hash(token.secret()), replyTo), ASK_TIMEOUT);
         return onSuccess(reply, answer -> {
             // A token of an organization that does not exist is as unknown as a forged one.
-            if (!answer.isOk() || !Tokens.sameHash(answer.state().apiTokenHash(), token.secret())) {
+            if (!answer.isOk()) {
                 throw new ApiException(401, "unknown token");
             }
-            Organization.State state = answer.state();
+            Organization.Summary state = answer.summary();
             boolean matches = name.map(filter -> state.name().contains(filter)).orElse(true);
             List<Map<String, Object>> own = matches
                     ? List.of(organizationView(new OrganizationDirectory.Entry(state.id(), state.name(),
@@ -593,7 +592,7 @@ public final class ControlRoutes extends AllDirectives {
         return view;
     }
 
-    private Map<String, Object> organizationView(Organization.State state, String apiToken) {
+    private Map<String, Object> organizationView(Organization.Summary state, String apiToken) {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("id", state.id());
         view.put("name", state.name());
@@ -601,7 +600,7 @@ public final class ControlRoutes extends AllDirectives {
         view.put("ipv6Prefix", Ipam.ulaPrefix(state.id()));
         view.put("createdAt", state.createdMillis());
         view.put("revision", state.revision());
-        view.put("devices", state.devices().size());
+        view.put("devices", state.deviceCount());
         if (apiToken != null) {
             view.put("apiToken", apiToken);
         }
@@ -621,13 +620,13 @@ public final class ControlRoutes extends AllDirectives {
         long expiresAt = expiresIn == 0 ? 0 : now + expiresIn * 1000;
         return ask(organizationId, replyTo -> new Organization.CreateKey(keyId, Tokens.hash(secret), reusable,
                 expiresAt, now, approvalRequired, replyTo), reply -> {
-                    Map<String, Object> view = keyView(reply.state().keys().get(keyId));
+                    Map<String, Object> view = keyView(reply.summary().keys().get(keyId));
                     view.put("key", "mwk." + organizationId + "." + keyId + "." + secret);
                     return complete(StatusCodes.CREATED, toEntity(view));
                 });
     }
 
-    private Map<String, Object> keyView(Organization.RegistrationKey key) {
+    private Map<String, Object> keyView(Organization.KeySummary key) {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("id", key.id());
         view.put("reusable", key.reusable());
@@ -639,20 +638,16 @@ public final class ControlRoutes extends AllDirectives {
         return view;
     }
 
-    private Route listDevices(Organization.State state, Optional<String> status, Optional<String> hostname,
+    private Route listDevices(String organizationId, Optional<String> status, Optional<String> hostname,
             Optional<String> offsetText, Optional<String> limitText) {
         int offset = number(offsetText, 0, "offset");
         int limit = number(limitText, 100, "limit");
         if (limit < 1 || limit > 1000) {
             throw new ApiException(400, "limit must be 1 to 1000");
         }
-        List<Organization.DeviceRecord> matching = state.devices().values().stream()
-                .filter(d -> status.map(s -> s.equals(d.status())).orElse(true))
-                .filter(d -> hostname.map(h -> d.hostname().contains(h)).orElse(true))
-                .sorted(Comparator.comparing(Organization.DeviceRecord::hostname))
-                .toList();
-        List<Map<String, Object>> page = matching.stream().skip(offset).limit(limit).map(this::deviceView).toList();
-        return ok(Map.of("total", matching.size(), "offset", offset, "devices", page));
+        return ask(organizationId, replyTo -> new Organization.ListDevices(status.orElse(null), hostname.orElse(null),
+                offset, limit, replyTo), reply -> ok(Map.of("total", reply.devices().total(), "offset", offset,
+                "devices", reply.devices().devices().stream().map(this::deviceView).toList())));
     }
 
     private static int number(Optional<String> text, int fallback, String name) {
@@ -997,8 +992,8 @@ public final class ControlRoutes extends AllDirectives {
         return inner.get();
     }
 
-    /** Runs {@code inner} with the organization's state when the token is the admin's or that organization's. */
-    private Route withOrganization(String token, String organizationId, Function<Organization.State, Route> inner) {
+    /** Runs {@code inner} with the organization's summary when the token is the admin's or that organization's. */
+    private Route withOrganization(String token, String organizationId, Function<Organization.Summary, Route> inner) {
         boolean admin = isAdmin(token);
         Optional<Tokens.Parsed> parsed = Tokens.parse(token).filter(t -> t.kind().equals("mwo"));
         if (!admin && parsed.isEmpty()) {
@@ -1007,24 +1002,20 @@ public final class ControlRoutes extends AllDirectives {
         if (!admin && !parsed.get().organizationId().equals(organizationId)) {
             throw new ApiException(404, "no such organization");
         }
-        return ask(organizationId, Organization.Get::new, reply -> {
-            if (!admin && !Tokens.sameHash(reply.state().apiTokenHash(), parsed.get().secret())) {
-                throw new ApiException(401, "unknown token");
-            }
-            return inner.apply(reply.state());
-        });
+        // The organization checks its API token: 401 unknown token when it is not this one.
+        return ask(organizationId, admin ? Organization.Get::new
+                : replyTo -> new Organization.Authorize(Tokens.hash(parsed.get().secret()), replyTo),
+                reply -> inner.apply(reply.summary()));
     }
 
     /** Runs {@code inner} with the device as its entity has it, when the token may act on its organization. */
     private Route withDevice(String token, String deviceId, Function<Organization.DeviceRecord, Route> inner) {
-        return withOrganization(token, Tokens.organizationOfDevice(deviceId), state -> {
-            Organization.DeviceRecord listed = state.devices().get(deviceId);
-            if (listed == null) {
-                throw new ApiException(404, "no such device");
-            }
-            return onSuccess(deviceAdopting(deviceId, () -> CompletableFuture.completedFuture(listed)),
-                    reply -> reply.isOk() ? inner.apply(reply.device()) : error(reply.status(), reply.error()));
-        });
+        String organizationId = Tokens.organizationOfDevice(deviceId);
+        // 404 no such device when the organization has none.
+        return withOrganization(token, organizationId, state -> ask(organizationId,
+                replyTo -> new Organization.GetDevice(deviceId, replyTo), listed -> onSuccess(deviceAdopting(deviceId,
+                        () -> CompletableFuture.completedFuture(listed.device())),
+                        reply -> reply.isOk() ? inner.apply(reply.device()) : error(reply.status(), reply.error()))));
     }
 
     /**

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -17,6 +18,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
@@ -31,7 +33,9 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
  * peer map needs and hears from a device only when that changed. So the organization's journal and mailbox carry
  * changes, not the heartbeat of every device.
  *
- * <p>Lifecycle: none → pending or active (the organization admitted it, {@link Register}) → revoked → deleted.
+ * <p>Lifecycle ({@link DeviceState}): unknown → pending or active (the organization admitted it, {@link Register})
+ * → revoked → deleted. Commands about a device find none while it is unknown (and not taken on) or deleted:
+ * {@link #known} answers them. A deleted device is never taken on again.
  *
  * <p>Registration writes nothing here: the organization's journal already holds the device as admitted, and
  * {@link Register} takes that record on in memory. The entity's own journal starts with the first change (an
@@ -42,9 +46,12 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
  *
  * <p>Last seen: a report that changes nothing is remembered in memory and written at most once per
  * {@link #SEEN_WRITE_INTERVAL}, so the journal keeps last seen to that precision whatever the report rate.
+ *
+ * <p>What the entity holds beyond its journal (the record taken on, last seen in memory, whether the organization
+ * has the endpoints) is {@link InMemory}, handed to every command handler with the state in a {@link Current}.
  */
 public final class Device
-        extends EventSourcedBehaviorWithEnforcedReplies<Device.Command, Device.Event, Device.State> {
+        extends EventSourcedBehaviorWithEnforcedReplies<Device.Command, Device.Event, DeviceState> {
 
     public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Device");
     static final Duration SEEN_WRITE_INTERVAL = Duration.ofSeconds(60);
@@ -141,29 +148,38 @@ public final class Device
 
     public record Deleted(long atMillis) implements Event {}
 
-    /** {@code device}: null before registration; {@code deleted}: the device was deleted and stays gone. */
-    public record State(DeviceRecord device, boolean deleted) implements CborSerializable {
-        static final State NONE = new State(null, false);
+    // ---- in-memory part of the state --------------------------------------------------------------------------
 
-        boolean exists() {
-            return device != null && !deleted;
-        }
+    /**
+     * What the entity holds beyond its journal. None of it is journaled, on purpose: the adopted record is the
+     * organization's, whose journal has it (writing it here would cost a write per registration); last seen is
+     * written at most once per {@link #SEEN_WRITE_INTERVAL}; whether the organization has the endpoints is a guess
+     * that must start over (false) after a restart. So all of it is lost when the entity stops, and that is safe.
+     */
+    private static final class InMemory {
+        /** The organization's record, taken on while the journal has no device (see the class comment). */
+        DeviceRecord adopted;
+        /** Last seen by a report that was not written. */
+        long lastSeenMillis;
+        /** Whether the organization is known to have the current endpoints and NAT report. */
+        boolean organizationInSync;
+    }
 
-        State with(DeviceRecord next) {
-            return new State(next, deleted);
+    /**
+     * What every command handler receives: the state commands see (the journal's, or, while the journal has no
+     * device, the one taken on from the organization), whether the journal has the device (else the first write
+     * carries its record, {@link #write}), and the in-memory part.
+     */
+    private record Current(DeviceState state, boolean written, InMemory memory) {
+        /** {@code device} with the last seen remembered in memory, when later than the written one. */
+        DeviceRecord seen(DeviceRecord device) {
+            return memory.lastSeenMillis <= device.lastSeenMillis() ? device : device.withLastSeen(memory.lastSeenMillis);
         }
     }
 
-    // ---- behaviour ----------------------------------------------------------------------------------------
+    // ---- constructor ----------------------------------------------------------------------------------------
 
-    /** Last seen by a report that was not written (kept to {@link #SEEN_WRITE_INTERVAL} in the journal). */
-    private long lastSeenInMemory;
-    /** Whether the organization is known to have the current endpoints; unknown after a restart. */
-    private boolean organizationInSync;
-    /** The organization's record, taken on by {@link Register} and not written here yet (null otherwise). */
-    private DeviceRecord adopted;
-    /** Whether the journal has the device, as of the command being handled. */
-    private boolean written;
+    private final InMemory memory = new InMemory();
 
     private Device(String deviceId) {
         super(PersistenceId.of(ENTITY_KEY.name(), deviceId),
@@ -171,213 +187,246 @@ public final class Device
     }
 
     @Override
-    public State emptyState() {
-        return State.NONE;
+    public DeviceState emptyState() {
+        return new DeviceState.Unknown();
     }
 
+    // ---- command handlers -----------------------------------------------------------------------------------
+
     @Override
-    public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    public CommandHandlerWithReply<Command, Event, DeviceState> commandHandler() {
         return newCommandHandlerWithReplyBuilder().forAnyState()
-                .onCommand(Register.class, (journal, command) -> onRegister(enter(journal), command))
-                .onCommand(TakeCredentials.class, (journal, command) -> onTakeCredentials(enter(journal), command))
-                .onCommand(Get.class, (journal, command) -> {
-                    State state = enter(journal);
-                    return Effect().reply(command.replyTo(), state.exists()
-                            ? Reply.ok(seen(state.device())) : Reply.error(404, "no such device"));
-                })
-                .onCommand(Report.class, (journal, command) -> report(enter(journal), command.endpoints(),
-                        command.nat(), command.nowMillis(), command.replyTo()))
-                .onCommand(Observe.class, (journal, command) -> onObserve(enter(journal), command))
-                .onCommand(Patch.class, (journal, command) -> onPatch(enter(journal), command))
-                .onCommand(Revoke.class, (journal, command) -> onRevoke(enter(journal), command))
-                .onCommand(Approve.class, (journal, command) -> onApprove(enter(journal), command))
-                .onCommand(Delete.class, (journal, command) -> {
-                    State state = enter(journal);
-                    return !state.exists()
-                            ? Effect().reply(command.replyTo(), Reply.error(404, "no such device"))
-                            : write(new Deleted(System.currentTimeMillis()))
-                                    .thenReply(command.replyTo(), next -> Reply.ok(state.device()));
-                })
                 .onCommand(Prepare.class, (journal, command) -> Effect().noReply())
-                .onCommand(OrganizationUpdated.class, (journal, command) -> {
-                    State state = enter(journal);
-                    organizationInSync = state.exists()
-                            && state.device().endpoints().equals(command.endpoints())
-                            && Objects.equals(state.device().nat(), command.nat());
-                    return Effect().noReply();
-                })
+                .onCommand(Register.class, (journal, command) -> onRegister(current(journal), command))
+                .onCommand(TakeCredentials.class, (journal, command) -> onTakeCredentials(current(journal), command))
+                .onCommand(Get.class, (journal, command) -> onGet(current(journal), command))
+                .onCommand(Report.class, (journal, command) -> onReport(current(journal), command))
+                .onCommand(Observe.class, (journal, command) -> onObserve(current(journal), command))
+                .onCommand(Patch.class, (journal, command) -> onPatch(current(journal), command))
+                .onCommand(Revoke.class, (journal, command) -> onRevoke(current(journal), command))
+                .onCommand(Approve.class, (journal, command) -> onApprove(current(journal), command))
+                .onCommand(Delete.class, (journal, command) -> onDelete(current(journal), command))
+                .onCommand(OrganizationUpdated.class, (journal, command) ->
+                        onOrganizationUpdated(current(journal), command))
                 .build();
     }
 
-    /**
-     * The state commands see: the journal's, or, while the journal has no device yet, the one taken on from the
-     * organization. Notes for {@link #write} whether the journal has it.
-     */
-    private State enter(State journal) {
-        written = journal.device() != null;
-        return written || journal.deleted() || adopted == null ? journal : new State(adopted, false);
+    /** The journal's state with the in-memory part; a device taken on stands in while the journal has none. */
+    private Current current(DeviceState journal) {
+        if (journal instanceof DeviceState.Unknown && memory.adopted != null) {
+            return new Current(DeviceState.of(memory.adopted), false, memory);
+        }
+        return new Current(journal, !(journal instanceof DeviceState.Unknown), memory);
+    }
+
+    /** Runs {@code then} with the device when there is one, else answers that there is no such device. */
+    private ReplyEffect<Event, DeviceState> known(Current current, ActorRef<Reply> replyTo,
+            Function<DeviceState.Known, ReplyEffect<Event, DeviceState>> then) {
+        return current.state() instanceof DeviceState.Known state ? then.apply(state)
+                : Effect().reply(replyTo, Reply.error(404, "no such device"));
     }
 
     /** Writes {@code event}; the first write of a device taken on from the organization carries its record too. */
-    private EffectBuilder<Event, State> write(Event event) {
-        if (written || adopted == null) {
+    private EffectBuilder<Event, DeviceState> write(Current current, Event event) {
+        if (current.written()) {
             return Effect().persist(event);
         }
-        return Effect().persist(List.of(new Registered(adopted), event));
+        return Effect().persist(List.of(new Registered(((DeviceState.Known) current.state()).device()), event));
     }
 
-    private ReplyEffect<Event, State> onRegister(State state, Register command) {
-        if (state.deleted()) {
+    /** The device after a write (the write leaves a known device). */
+    private static DeviceRecord deviceOf(DeviceState next) {
+        return ((DeviceState.Known) next).device();
+    }
+
+    private ReplyEffect<Event, DeviceState> onRegister(Current current, Register command) {
+        if (current.state() instanceof DeviceState.Deleted) {
             return Effect().reply(command.replyTo(), Reply.error(410, "the device was deleted"));
         }
-        if (state.device() != null) {
+        if (current.state() instanceof DeviceState.Known state) {
             // A retry, or two adoptions at once: the first one stands.
             return state.device().publicKey().equals(command.device().publicKey())
-                    ? Effect().reply(command.replyTo(), Reply.ok(seen(state.device())))
+                    ? Effect().reply(command.replyTo(), Reply.ok(current.seen(state.device())))
                     : Effect().reply(command.replyTo(), Reply.error(409, "another device has this id"));
         }
         // Nothing to write: the organization's journal has the device (see the class comment).
-        adopted = command.device();
-        return Effect().reply(command.replyTo(), Reply.ok(adopted));
+        current.memory().adopted = command.device();
+        return Effect().reply(command.replyTo(), Reply.ok(command.device()));
     }
 
-    private ReplyEffect<Event, State> onTakeCredentials(State state, TakeCredentials command) {
+    private ReplyEffect<Event, DeviceState> onTakeCredentials(Current current, TakeCredentials command) {
         DeviceRecord given = command.device();
-        if (state.deleted()) {
+        if (current.state() instanceof DeviceState.Deleted) {
             return Effect().reply(command.replyTo(), Reply.error(410, "the device was deleted"));
         }
-        if (state.device() == null) {
+        if (!(current.state() instanceof DeviceState.Known state)) {
             // Nothing here yet: the organization's record, which has the new credentials, is taken on as at
             // registration.
-            adopted = given;
-            return Effect().reply(command.replyTo(), Reply.ok(adopted));
+            current.memory().adopted = given;
+            return Effect().reply(command.replyTo(), Reply.ok(given));
         }
         DeviceRecord device = state.device();
         if (!device.publicKey().equals(given.publicKey())) {
             return Effect().reply(command.replyTo(), Reply.error(409, "another device has this id"));
         }
-        if (device.status().equals(DeviceRecord.REVOKED)) {
+        if (state instanceof DeviceState.Revoked) {
             return Effect().reply(command.replyTo(), Reply.error(403, "device revoked"));
         }
         if (Objects.equals(device.tokenHash(), given.tokenHash())
                 && Objects.equals(device.certificateSerial(), given.certificateSerial())) {
-            return Effect().reply(command.replyTo(), Reply.ok(seen(device)));
+            return Effect().reply(command.replyTo(), Reply.ok(current.seen(device)));
         }
-        if (!written) {
+        if (!current.written()) {
             // Taken on from the organization and not written here: the organization's journal has the new
             // credentials, and a restart takes them on from there.
-            adopted = device.withCredentials(given.tokenHash(), given.certificateSerial());
-            return Effect().reply(command.replyTo(), Reply.ok(seen(adopted)));
+            current.memory().adopted = device.withCredentials(given.tokenHash(), given.certificateSerial());
+            return Effect().reply(command.replyTo(), Reply.ok(current.seen(current.memory().adopted)));
         }
         return Effect().persist(new CredentialsReplaced(given.tokenHash(), given.certificateSerial()))
-                .thenReply(command.replyTo(), next -> Reply.ok(seen(next.device())));
+                .thenReply(command.replyTo(), next -> Reply.ok(current.seen(deviceOf(next))));
     }
 
-    private ReplyEffect<Event, State> report(State state, List<Endpoint> endpoints, Map<String, Object> nat,
-            long nowMillis, ActorRef<Reply> replyTo) {
-        if (!state.exists()) {
-            return Effect().reply(replyTo, Reply.error(404, "no such device"));
-        }
-        DeviceRecord device = state.device();
-        if (device.status().equals(DeviceRecord.REVOKED)) {
+    private ReplyEffect<Event, DeviceState> onGet(Current current, Get command) {
+        return known(current, command.replyTo(),
+                state -> Effect().reply(command.replyTo(), Reply.ok(current.seen(state.device()))));
+    }
+
+    private ReplyEffect<Event, DeviceState> onReport(Current current, Report command) {
+        return known(current, command.replyTo(), state -> report(current, state, command.endpoints(), command.nat(),
+                command.nowMillis(), command.replyTo()));
+    }
+
+    private ReplyEffect<Event, DeviceState> onObserve(Current current, Observe command) {
+        return known(current, command.replyTo(), state -> {
+            List<Endpoint> endpoints = state.device().endpoints();
+            List<Endpoint> merged = new ArrayList<>();
+            for (Endpoint endpoint : endpoints) {
+                if (!endpoint.source().equals(command.endpoint().source())) {
+                    merged.add(endpoint);
+                }
+            }
+            merged.add(command.endpoint());
+            return report(current, state, endpoints.contains(command.endpoint()) ? endpoints : merged, null,
+                    command.nowMillis(), command.replyTo());
+        });
+    }
+
+    /** A report or observation of a known device: written when it changes something, else remembered. */
+    private ReplyEffect<Event, DeviceState> report(Current current, DeviceState.Known state, List<Endpoint> endpoints,
+            Map<String, Object> nat, long nowMillis, ActorRef<Reply> replyTo) {
+        if (state instanceof DeviceState.Revoked) {
             return Effect().reply(replyTo, Reply.error(403, "device revoked"));
         }
         // A pending device's reports stay here until it is approved: it is not in the peer map.
-        boolean active = device.status().equals(DeviceRecord.ACTIVE);
-        Map<String, Object> newNat = nat == null ? device.nat() : nat;
-        if (!device.endpoints().equals(endpoints) || !Objects.equals(device.nat(), newNat)) {
-            organizationInSync = false;
-            return write(new EndpointsReported(List.copyOf(endpoints), newNat, nowMillis))
-                    .thenReply(replyTo, next -> new Reply(200, null, next.device(), active));
-        }
-        lastSeenInMemory = Math.max(lastSeenInMemory, nowMillis);
-        boolean tell = active && !organizationInSync;
-        if (nowMillis - device.lastSeenMillis() >= SEEN_WRITE_INTERVAL.toMillis()) {
-            return write(new Seen(nowMillis))
-                    .thenReply(replyTo, next -> new Reply(200, null, next.device(), tell));
-        }
-        return Effect().reply(replyTo, new Reply(200, null, seen(device), tell));
-    }
-
-    private ReplyEffect<Event, State> onObserve(State state, Observe command) {
-        if (!state.exists()) {
-            return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
-        }
-        List<Endpoint> merged = new ArrayList<>();
-        for (Endpoint endpoint : state.device().endpoints()) {
-            if (!endpoint.source().equals(command.endpoint().source())) {
-                merged.add(endpoint);
-            }
-        }
-        merged.add(command.endpoint());
-        List<Endpoint> endpoints = state.device().endpoints().contains(command.endpoint())
-                ? state.device().endpoints() : merged;
-        return report(state, endpoints, null, command.nowMillis(), command.replyTo());
-    }
-
-    private ReplyEffect<Event, State> onPatch(State state, Patch command) {
-        if (!state.exists()) {
-            return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
-        }
+        boolean active = state instanceof DeviceState.Active;
         DeviceRecord device = state.device();
-        return write(new Patched(command.hostname() == null ? device.hostname() : command.hostname(),
-                        command.metadata() == null ? device.metadata() : command.metadata()))
-                .thenReply(command.replyTo(), next -> Reply.ok(seen(next.device())));
+        Map<String, Object> newNat = nat == null ? device.nat() : nat;
+        InMemory memory = current.memory();
+        if (!device.endpoints().equals(endpoints) || !Objects.equals(device.nat(), newNat)) {
+            memory.organizationInSync = false;
+            return write(current, new EndpointsReported(List.copyOf(endpoints), newNat, nowMillis))
+                    .thenReply(replyTo, next -> new Reply(200, null, deviceOf(next), active));
+        }
+        memory.lastSeenMillis = Math.max(memory.lastSeenMillis, nowMillis);
+        boolean tell = active && !memory.organizationInSync;
+        if (nowMillis - device.lastSeenMillis() >= SEEN_WRITE_INTERVAL.toMillis()) {
+            return write(current, new Seen(nowMillis))
+                    .thenReply(replyTo, next -> new Reply(200, null, deviceOf(next), tell));
+        }
+        return Effect().reply(replyTo, new Reply(200, null, current.seen(device), tell));
     }
 
-    private ReplyEffect<Event, State> onApprove(State state, Approve command) {
-        if (!state.exists()) {
-            return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
-        }
-        String status = state.device().status();
-        if (status.equals(DeviceRecord.ACTIVE)) {
-            return Effect().reply(command.replyTo(), Reply.ok(seen(state.device())));
-        }
-        if (!status.equals(DeviceRecord.PENDING)) {
-            return Effect().reply(command.replyTo(), Reply.error(409, "a " + status + " device cannot be approved"));
-        }
-        // What it reported while pending stayed here: the organization hears it with the next report.
-        organizationInSync = false;
-        return write(new Approved(System.currentTimeMillis()))
-                .thenReply(command.replyTo(), next -> Reply.ok(seen(next.device())));
+    private ReplyEffect<Event, DeviceState> onPatch(Current current, Patch command) {
+        return known(current, command.replyTo(), state -> write(current, new Patched(
+                        command.hostname() == null ? state.device().hostname() : command.hostname(),
+                        command.metadata() == null ? state.device().metadata() : command.metadata()))
+                .thenReply(command.replyTo(), next -> Reply.ok(current.seen(deviceOf(next)))));
     }
 
-    private ReplyEffect<Event, State> onRevoke(State state, Revoke command) {
-        if (!state.exists()) {
-            return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
-        }
-        if (state.device().status().equals(DeviceRecord.REVOKED)) {
-            return Effect().reply(command.replyTo(), Reply.ok(seen(state.device())));
-        }
-        return write(new Revoked(System.currentTimeMillis()))
-                .thenReply(command.replyTo(), next -> Reply.ok(seen(next.device())));
+    private ReplyEffect<Event, DeviceState> onApprove(Current current, Approve command) {
+        return known(current, command.replyTo(), state -> {
+            if (state instanceof DeviceState.Active) {
+                return Effect().reply(command.replyTo(), Reply.ok(current.seen(state.device())));
+            }
+            if (!(state instanceof DeviceState.Pending)) {
+                return Effect().reply(command.replyTo(), Reply.error(409,
+                        "a " + state.device().status() + " device cannot be approved"));
+            }
+            // What it reported while pending stayed here: the organization hears it with the next report.
+            current.memory().organizationInSync = false;
+            return write(current, new Approved(System.currentTimeMillis()))
+                    .thenReply(command.replyTo(), next -> Reply.ok(current.seen(deviceOf(next))));
+        });
     }
 
-    /** {@code device} with the last seen remembered in memory, when later than the written one. */
-    private DeviceRecord seen(DeviceRecord device) {
-        return lastSeenInMemory <= device.lastSeenMillis() ? device : device.withLastSeen(lastSeenInMemory);
+    private ReplyEffect<Event, DeviceState> onRevoke(Current current, Revoke command) {
+        return known(current, command.replyTo(), state -> state instanceof DeviceState.Revoked
+                ? Effect().reply(command.replyTo(), Reply.ok(current.seen(state.device())))
+                : write(current, new Revoked(System.currentTimeMillis()))
+                        .thenReply(command.replyTo(), next -> Reply.ok(current.seen(deviceOf(next)))));
     }
+
+    private ReplyEffect<Event, DeviceState> onDelete(Current current, Delete command) {
+        return known(current, command.replyTo(), state -> write(current, new Deleted(System.currentTimeMillis()))
+                .thenReply(command.replyTo(), next -> Reply.ok(state.device())));
+    }
+
+    private ReplyEffect<Event, DeviceState> onOrganizationUpdated(Current current, OrganizationUpdated command) {
+        current.memory().organizationInSync = current.state() instanceof DeviceState.Known state
+                && state.device().endpoints().equals(command.endpoints())
+                && Objects.equals(state.device().nat(), command.nat());
+        return Effect().noReply();
+    }
+
+    // ---- event handler --------------------------------------------------------------------------------------
 
     @Override
-    public EventHandler<State, Event> eventHandler() {
-        return newEventHandlerBuilder().forAnyState()
-                .onEvent(Registered.class, (state, event) -> state.with(event.device()))
-                .onEvent(EndpointsReported.class, (state, event) -> state.with(state.device().withEndpoints(
-                        event.endpoints(), event.nat(), Math.max(state.device().lastSeenMillis(), event.atMillis()))))
-                .onEvent(CredentialsReplaced.class, (state, event) -> state.with(state.device().withCredentials(
-                        event.tokenHash(), event.certificateSerial())))
-                .onEvent(Seen.class, (state, event) -> state.with(state.device().withLastSeen(
-                        Math.max(state.device().lastSeenMillis(), event.atMillis()))))
-                .onEvent(Patched.class, (state, event) -> state.with(state.device().withNames(event.hostname(),
-                        event.metadata())))
-                .onEvent(Revoked.class, (state, event) -> state.with(state.device().withStatus(DeviceRecord.REVOKED)))
-                .onEvent(Approved.class, (state, event) -> state.with(state.device().withStatus(DeviceRecord.ACTIVE)))
-                .onEvent(Deleted.class, (state, event) -> new State(state.device(), true))
-                .build();
+    public EventHandler<DeviceState, Event> eventHandler() {
+        var builder = newEventHandlerBuilder();
+        builder.forStateType(DeviceState.Unknown.class)
+                .onEvent(Registered.class, DeviceState.Unknown::registered);
+        builder.forStateType(DeviceState.Known.class)
+                .onEvent(EndpointsReported.class, DeviceState.Known::endpointsReported)
+                .onEvent(Seen.class, DeviceState.Known::seen)
+                .onEvent(CredentialsReplaced.class, DeviceState.Known::credentialsReplaced)
+                .onEvent(Patched.class, DeviceState.Known::patched)
+                .onEvent(Approved.class, DeviceState.Known::approved)
+                .onEvent(Revoked.class, DeviceState.Known::revoked)
+                .onEvent(Deleted.class, DeviceState.Known::deleted);
+        return builder.build();
     }
+
+    // ---- retention ------------------------------------------------------------------------------------------
 
     @Override
     public RetentionCriteria retentionCriteria() {
         return RetentionCriteria.snapshotEvery(SNAPSHOT_EVERY, 2);
+    }
+
+    /** Snapshots are the state itself; one written before the states were split is read as {@link State}. */
+    @Override
+    public SnapshotAdapter<DeviceState> snapshotAdapter() {
+        return new SnapshotAdapter<>() {
+            @Override
+            public Object toJournal(DeviceState state) {
+                return state;
+            }
+
+            @Override
+            public DeviceState fromJournal(Object from) {
+                return from instanceof State legacy ? legacy.current() : (DeviceState) from;
+            }
+        };
+    }
+
+    /**
+     * The one state type of earlier releases ({@code device} null before registration, {@code deleted} once
+     * deleted), kept so that their snapshots (written under this class name) still load: never written any more.
+     */
+    record State(DeviceRecord device, boolean deleted) implements CborSerializable {
+        DeviceState current() {
+            return deleted ? new DeviceState.Deleted(device)
+                    : device == null ? new DeviceState.Unknown() : DeviceState.of(device);
+        }
     }
 }

@@ -3,18 +3,19 @@ package io.meshwork.control.organization;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.meshwork.control.CborSerializable;
+import io.meshwork.control.organization.OrganizationState.Active;
+import io.meshwork.control.organization.OrganizationState.Change;
+import io.meshwork.control.organization.OrganizationState.Empty;
 import io.meshwork.protocol.api.Endpoint;
 import io.meshwork.protocol.api.PeerInfo;
 import io.meshwork.protocol.api.SecurityPolicy;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.function.Supplier;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -25,7 +26,10 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilderByState;
 import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
@@ -37,12 +41,18 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
  * devices with their endpoints, NAT reports and lifecycle. It is the source of the peer map: every change bumps
  * the revision and is remembered (the last {@value #RETAINED_CHANGES}) so a watcher can resume from a revision.
  *
- * <p>Lifecycle: not created → created. Devices: active → revoked (kept, never in the peer map) or deleted.
- * Invariants: overlay addresses are never handed out twice; a registration key's secret is kept only hashed;
- * a single-use key registers at most one device.
+ * <p>Lifecycle ({@link OrganizationState}): {@link Empty} (never created) → {@link Active} → {@code Deleted}, which
+ * may be created again (the revision carries on). Every command but {@link Create} finds no organization in the
+ * first and last: {@link #absent} answers them all. Devices: pending → active → revoked (kept, never in the peer
+ * map) or deleted. Invariants: overlay addresses are never handed out twice; a registration key's secret and the
+ * API token are kept only hashed and never leave the entity; a single-use key registers at most one device.
+ *
+ * <p>Over 500 lines: the messages (commands, replies, events and the records they carry) are half of it and stay
+ * nested here, since the events' class names are their journal manifests and every caller names them
+ * {@code Organization.X}. The states and their event handlers are in {@link OrganizationState}.
  */
-public final class Organization
-        extends EventSourcedBehaviorWithEnforcedReplies<Organization.Command, Organization.Event, Organization.State> {
+public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<Organization.Command,
+        Organization.Event, OrganizationState> {
 
     public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Organization");
     static final int RETAINED_CHANGES = 1000;
@@ -66,26 +76,45 @@ public final class Organization
 
     public sealed interface Command extends CborSerializable {}
 
-    public record Create(String name, String ipv4Cidr, String apiTokenHash, long nowMillis, ActorRef<Reply> replyTo)
-            implements Command {}
+    /** A command answered with a {@link Reply}: every one but {@link Batch}. */
+    public sealed interface Request extends Command {
+        ActorRef<Reply> replyTo();
+    }
 
-    public record Get(ActorRef<Reply> replyTo) implements Command {}
+    public record Create(String name, String ipv4Cidr, String apiTokenHash, long nowMillis, ActorRef<Reply> replyTo)
+            implements Request {}
+
+    /** The organization's {@link Summary}. */
+    public record Get(ActorRef<Reply> replyTo) implements Request {}
+
+    /**
+     * The {@link Summary}, when {@code secretHash} is the hash of the organization's API token; else 401
+     * {@code unknown token}. The token's hash never leaves the entity.
+     */
+    public record Authorize(String secretHash, ActorRef<Reply> replyTo) implements Request {}
+
+    /**
+     * A page of the devices with that status and a hostname containing {@code hostname} (null: any), by hostname:
+     * {@link Reply#devices()}.
+     */
+    public record ListDevices(String status, String hostname, int offset, int limit, ActorRef<Reply> replyTo)
+            implements Request {}
 
     /** One device's record (404 when the organization has no such device): small, unlike {@link Get}. */
-    public record GetDevice(String deviceId, ActorRef<Reply> replyTo) implements Command {}
+    public record GetDevice(String deviceId, ActorRef<Reply> replyTo) implements Request {}
 
-    public record Delete(ActorRef<Reply> replyTo) implements Command {}
+    public record Delete(ActorRef<Reply> replyTo) implements Request {}
 
     /** A registration key; devices it registers wait for approval when {@code approvalRequired}. */
     public record CreateKey(String keyId, String secretHash, boolean reusable, long expiresAtMillis, long nowMillis,
-            boolean approvalRequired, ActorRef<Reply> replyTo) implements Command {
+            boolean approvalRequired, ActorRef<Reply> replyTo) implements Request {
         public CreateKey(String keyId, String secretHash, boolean reusable, long expiresAtMillis, long nowMillis,
                 ActorRef<Reply> replyTo) {
             this(keyId, secretHash, reusable, expiresAtMillis, nowMillis, false, replyTo);
         }
     }
 
-    public record RevokeKey(String keyId, ActorRef<Reply> replyTo) implements Command {}
+    public record RevokeKey(String keyId, ActorRef<Reply> replyTo) implements Request {}
 
     /**
      * A command about one device that can share a journal write with others: see {@link Batch}. Each is answered on
@@ -95,10 +124,8 @@ public final class Organization
     @JsonSubTypes({
             @JsonSubTypes.Type(value = Register.class, name = "register"),
             @JsonSubTypes.Type(value = ReportEndpoints.class, name = "report")})
-    public sealed interface Batchable extends Command permits Register, ReportEndpoints {
+    public sealed interface Batchable extends Request permits Register, ReportEndpoints {
         String deviceId();
-
-        ActorRef<Reply> replyTo();
     }
 
     public record Register(String keyId, String secretHash, String deviceId, String publicKey, String hostname,
@@ -114,7 +141,7 @@ public final class Organization
      * docs/api.md). Answers the device with its new credentials; nothing else of it changes.
      */
     public record RepeatRegistration(String keyId, String secretHash, String deviceId, String publicKey,
-            String tokenHash, String certificateSerial, long nowMillis, ActorRef<Reply> replyTo) implements Command {}
+            String tokenHash, String certificateSerial, long nowMillis, ActorRef<Reply> replyTo) implements Request {}
 
     /**
      * Group commit: the commands are decided in order, each against the state the ones before it left, and what they
@@ -127,21 +154,21 @@ public final class Organization
     public record BatchDone(int written) implements CborSerializable {}
 
     public record PatchDevice(String deviceId, String hostname, Map<String, String> metadata,
-            ActorRef<Reply> replyTo) implements Command {}
+            ActorRef<Reply> replyTo) implements Request {}
 
-    public record RevokeDevice(String deviceId, ActorRef<Reply> replyTo) implements Command {}
+    public record RevokeDevice(String deviceId, ActorRef<Reply> replyTo) implements Request {}
 
     /** A pending device becomes active: it joins the peer map. */
-    public record ApproveDevice(String deviceId, ActorRef<Reply> replyTo) implements Command {}
+    public record ApproveDevice(String deviceId, ActorRef<Reply> replyTo) implements Request {}
 
-    public record DeleteDevice(String deviceId, ActorRef<Reply> replyTo) implements Command {}
+    public record DeleteDevice(String deviceId, ActorRef<Reply> replyTo) implements Request {}
 
     /**
      * The peer map for a watcher at {@code sinceRevision}; with a {@code deviceId}, also that device's security
      * policy whenever it may have changed since then; without one, whatever every device's policy is resolved from
      * whenever some policy may have changed (a feed shared by the streams of many devices).
      */
-    public record GetPeerMap(long sinceRevision, String deviceId, ActorRef<Reply> replyTo) implements Command {
+    public record GetPeerMap(long sinceRevision, String deviceId, ActorRef<Reply> replyTo) implements Request {
         /** The peer map for no device in particular. */
         public GetPeerMap(long sinceRevision, ActorRef<Reply> replyTo) {
             this(sinceRevision, null, replyTo);
@@ -153,24 +180,21 @@ public final class Organization
      * changes are no longer retained the answer is 410, and the watcher starts over from a full map it takes from the
      * member's shared feed (see {@code PeerMapFeeds}), so many watchers coming back at once cost no map each.
      */
-    public record GetPeerMapChanges(long sinceRevision, String deviceId, ActorRef<Reply> replyTo) implements Command {}
+    public record GetPeerMapChanges(long sinceRevision, String deviceId, ActorRef<Reply> replyTo) implements Request {}
 
     /** Creates or replaces the security group of that name. */
-    public record SaveSecurityGroup(SecurityGroup group, ActorRef<Reply> replyTo) implements Command {}
+    public record SaveSecurityGroup(SecurityGroup group, ActorRef<Reply> replyTo) implements Request {}
 
-    public record DeleteSecurityGroup(String name, ActorRef<Reply> replyTo) implements Command {}
+    public record DeleteSecurityGroup(String name, ActorRef<Reply> replyTo) implements Request {}
 
     /**
      * Every answer: a status (HTTP semantics), an error text when not 2xx, and the organization's revision after the
-     * command. Answers about one device carry that device, not the whole state, so they stay small when the entity
-     * lives on another member; the others carry the state they acted on.
+     * command. Answers about one device carry that device ({@code overlayPrefixes} with it), {@link ListDevices} a
+     * page of them, the peer-map queries a {@link PeerMap}, the others the organization's {@link Summary}: never
+     * the whole state, so answers stay small when the entity lives on another member and no secret's hash leaves.
      */
-    public record Reply(int status, String error, State state, DeviceRecord device, PeerMap peerMap, long revision,
-            List<String> overlayPrefixes) implements CborSerializable {
-
-        public Reply(int status, String error, State state, DeviceRecord device, PeerMap peerMap, long revision) {
-            this(status, error, state, device, peerMap, revision, null);
-        }
+    public record Reply(int status, String error, Summary summary, DeviceRecord device, PeerMap peerMap,
+            long revision, List<String> overlayPrefixes, DevicePage devices) implements CborSerializable {
 
         /**
          * {@link Register}'s answer when the device with that public key is the one this key registered and its
@@ -178,18 +202,25 @@ public final class Organization
          */
         public static final int REPEAT = 208;
 
-        public Reply(int status, String error, State state, DeviceRecord device, PeerMap peerMap) {
-            this(status, error, state, device, peerMap,
-                    state != null ? state.revision() : peerMap != null ? peerMap.revision() : 0);
+        public Reply(int status, String error, Summary summary, DeviceRecord device, PeerMap peerMap,
+                long revision) {
+            this(status, error, summary, device, peerMap, revision, null, null);
         }
 
-        static Reply ok(State state) {
-            return new Reply(200, null, state, null, null);
+        public Reply(int status, String error, Summary summary, DeviceRecord device, PeerMap peerMap) {
+            this(status, error, summary, device, peerMap,
+                    summary != null ? summary.revision() : peerMap != null ? peerMap.revision() : 0);
+        }
+
+        /** Done: the organization's summary after it (none once deleted). */
+        static Reply ok(OrganizationState state) {
+            return new Reply(200, null, state instanceof OrganizationState.Active active ? active.summary() : null,
+                    null, null, state.revision());
         }
 
         /** About one device: the device, the revision, and the organization's overlay prefixes. */
-        static Reply device(State state, DeviceRecord device) {
-            return new Reply(200, null, null, device, null, state.revision(), state.overlayPrefixes());
+        static Reply device(OrganizationState.Active state, DeviceRecord device) {
+            return new Reply(200, null, null, device, null, state.revision(), state.overlayPrefixes(), null);
         }
 
         static Reply error(int status, String error) {
@@ -200,6 +231,26 @@ public final class Organization
             return status / 100 == 2;
         }
     }
+
+    /**
+     * What the API shows of an organization: no token hash, no key secret's hash, no device but their number.
+     * {@code keys} and {@code securityGroups} by id and name.
+     */
+    public record Summary(String id, String name, String ipv4Cidr, String ipv6Prefix, long createdMillis,
+            long revision, int deviceCount, Map<String, KeySummary> keys, Map<String, SecurityGroup> securityGroups)
+            implements CborSerializable {}
+
+    /** A registration key without its secret's hash. */
+    public record KeySummary(String id, boolean reusable, long createdMillis, long expiresAtMillis, boolean revoked,
+            int uses, boolean approvalRequired) implements CborSerializable {
+        static KeySummary of(RegistrationKey key) {
+            return new KeySummary(key.id(), key.reusable(), key.createdMillis(), key.expiresAtMillis(), key.revoked(),
+                    key.uses(), key.approvalRequired());
+        }
+    }
+
+    /** {@link ListDevices}'s answer: how many devices match, and the page asked for. */
+    public record DevicePage(int total, List<DeviceRecord> devices) implements CborSerializable {}
 
     /**
      * Peers to send a watcher: the whole map ({@code full}) or what changed since its revision. When the map is full
@@ -286,7 +337,7 @@ public final class Organization
      */
     public record Rule(String protocol, String ports, List<String> peers) implements CborSerializable {}
 
-    // ---- state ------------------------------------------------------------------------------------------
+    // ---- data the messages carry ------------------------------------------------------------------------
 
     /** A registration key; {@code approvalRequired} (false in keys written before it existed) holds its devices pending. */
     public record RegistrationKey(String id, String secretHash, boolean reusable, long createdMillis,
@@ -351,179 +402,7 @@ public final class Organization
         }
     }
 
-    /**
-     * A change to the peer map: a device added, changed or removed ({@code deviceId}), or the security groups
-     * changed (no device). {@code policy}: whether it may change some device's security policy (groups, or which
-     * devices they apply to and with what addresses).
-     */
-    public record Change(long revision, String deviceId, boolean policy) implements CborSerializable {}
-
-    /**
-     * {@code devices} and {@code deviceIdsByKey} (public key to device id, for the one-device-per-key rule) are
-     * {@link PersistentMap}s, so an event changes them in O(log n) rather than copying thousands of devices.
-     * {@code deviceIdsByKey} is derived: a state read back from a snapshot without it rebuilds it.
-     */
-    public record State(String id, String name, String ipv4Cidr, String apiTokenHash, long createdMillis,
-            boolean exists, long nextHost, Map<String, RegistrationKey> keys, Map<String, DeviceRecord> devices,
-            long revision, List<Change> changes, Map<String, SecurityGroup> securityGroups,
-            Map<String, String> deviceIdsByKey)
-            implements CborSerializable {
-
-        public State {
-            devices = PersistentMap.copyOf(devices);
-            if (deviceIdsByKey == null || deviceIdsByKey.size() != devices.size()) {
-                PersistentMap<String, String> index = PersistentMap.empty();
-                for (DeviceRecord device : devices.values()) {
-                    index = index.with(device.publicKey(), device.id());
-                }
-                deviceIdsByKey = index;
-            } else {
-                deviceIdsByKey = PersistentMap.copyOf(deviceIdsByKey);
-            }
-        }
-
-        State(String id, String name, String ipv4Cidr, String apiTokenHash, long createdMillis, boolean exists,
-                long nextHost, Map<String, RegistrationKey> keys, Map<String, DeviceRecord> devices, long revision,
-                List<Change> changes, Map<String, SecurityGroup> securityGroups) {
-            this(id, name, ipv4Cidr, apiTokenHash, createdMillis, exists, nextHost, keys, devices, revision, changes,
-                    securityGroups, null);
-        }
-
-        State withSecurityGroups(Map<String, SecurityGroup> groups) {
-            long newRevision = revision + 1;
-            return new State(id, name, ipv4Cidr, apiTokenHash, createdMillis, exists, nextHost, keys, devices,
-                    newRevision, retained(new Change(newRevision, null, true)), Map.copyOf(groups), deviceIdsByKey);
-        }
-
-        /** The retained changes with {@code change} appended, the oldest forgotten beyond the limit. */
-        private List<Change> retained(Change change) {
-            List<Change> next = new ArrayList<>(changes);
-            next.add(change);
-            if (next.size() > RETAINED_CHANGES) {
-                next = next.subList(next.size() - RETAINED_CHANGES, next.size());
-            }
-            return List.copyOf(next);
-        }
-
-        static State empty(String id) {
-            return new State(id, null, null, null, 0, false, 1, Map.of(), Map.of(), 0, List.of(), Map.of());
-        }
-
-        State created(Created event) {
-            return new State(id, event.name(), event.ipv4Cidr(), event.apiTokenHash(), event.atMillis(), true, 1,
-                    Map.of(), Map.of(), revision, changes, Map.of());
-        }
-
-        State deleted() {
-            return new State(id, null, null, null, 0, false, nextHost, Map.of(), Map.of(), revision + 1, List.of(),
-                    Map.of());
-        }
-
-        State withKey(RegistrationKey key) {
-            Map<String, RegistrationKey> next = new LinkedHashMap<>(keys);
-            next.put(key.id(), key);
-            return new State(id, name, ipv4Cidr, apiTokenHash, createdMillis, exists, nextHost, Map.copyOf(next),
-                    devices, revision, changes, securityGroups, deviceIdsByKey);
-        }
-
-        /** {@code affectsPolicy}: the device joined, left, or changed what identifies it to security groups. */
-        State withDevice(DeviceRecord device, long hostsUsed, boolean affectsPolicy) {
-            long newRevision = revision + 1;
-            return new State(id, name, ipv4Cidr, apiTokenHash, createdMillis, exists, nextHost + hostsUsed, keys,
-                    ((PersistentMap<String, DeviceRecord>) devices).with(device.id(), device), newRevision,
-                    retained(new Change(newRevision, device.id(), affectsPolicy)), securityGroups,
-                    ((PersistentMap<String, String>) deviceIdsByKey).with(device.publicKey(), device.id()));
-        }
-
-        /** {@code device} replaced where nothing of the peer map changed (its credentials): no new revision. */
-        State withDeviceUnlisted(DeviceRecord device) {
-            return new State(id, name, ipv4Cidr, apiTokenHash, createdMillis, exists, nextHost, keys,
-                    ((PersistentMap<String, DeviceRecord>) devices).with(device.id(), device), revision, changes,
-                    securityGroups, deviceIdsByKey);
-        }
-
-        State withoutDevice(String deviceId) {
-            DeviceRecord gone = devices.get(deviceId);
-            long newRevision = revision + 1;
-            return new State(id, name, ipv4Cidr, apiTokenHash, createdMillis, exists, nextHost, keys,
-                    ((PersistentMap<String, DeviceRecord>) devices).without(deviceId), newRevision,
-                    retained(new Change(newRevision, deviceId, true)), securityGroups,
-                    gone == null ? deviceIdsByKey
-                            : ((PersistentMap<String, String>) deviceIdsByKey).without(gone.publicKey()));
-        }
-
-        DeviceRecord deviceByKey(String publicKey) {
-            String deviceId = deviceIdsByKey.get(publicKey);
-            return deviceId == null ? null : devices.get(deviceId);
-        }
-
-        /**
-         * The peer map for a watcher at {@code since}: deltas when they are all retained, else everything. When the
-         * map is full or a change since may have altered a policy, the policy of the watcher comes along, or, with
-         * no {@code watcherId}, the inputs to resolve any device's.
-         */
-        PeerMap peerMapSince(long since, String watcherId) {
-            PeerMap changed = changesSince(since, watcherId);
-            if (changed != null) {
-                return changed;
-            }
-            List<PeerInfo> peers = devices.values().stream()
-                    .filter(d -> d.status().equals(DeviceRecord.ACTIVE))
-                    .sorted(Comparator.comparing(DeviceRecord::hostname))
-                    .map(DeviceRecord::toPeer)
-                    .toList();
-            return withPolicy(new PeerMap(revision, true, peers, List.of(), null, null, overlayPrefixes()),
-                    watcherId);
-        }
-
-        /** The organization's IPv4 CIDR and IPv6 ULA /64, which its devices' addresses are configured with. */
-        public List<String> overlayPrefixes() {
-            return List.of(ipv4Cidr, Ipam.ulaPrefix(id));
-        }
-
-        /** The changes since {@code since} as {@link #peerMapSince} gives them, or null when not all are retained. */
-        PeerMap changesSince(long since, String watcherId) {
-            boolean retained = since > 0 && since <= revision
-                    && (changes.isEmpty() ? since == revision : changes.get(0).revision() <= since + 1);
-            if (!retained) {
-                return null;
-            }
-            Set<String> touched = new LinkedHashSet<>();
-            boolean policyMayHaveChanged = false;
-            for (Change change : changes) {
-                if (change.revision() > since) {
-                    if (change.deviceId() != null) {
-                        touched.add(change.deviceId());
-                    }
-                    policyMayHaveChanged |= change.policy();
-                }
-            }
-            List<PeerInfo> upserts = new ArrayList<>();
-            List<String> removed = new ArrayList<>();
-            for (String deviceId : touched) {
-                DeviceRecord device = devices.get(deviceId);
-                if (device != null && device.status().equals(DeviceRecord.ACTIVE)) {
-                    upserts.add(device.toPeer());
-                } else {
-                    removed.add(deviceId);
-                }
-            }
-            PeerMap delta = new PeerMap(revision, false, upserts, removed, null, null);
-            return policyMayHaveChanged ? withPolicy(delta, watcherId) : delta;
-        }
-
-        private PeerMap withPolicy(PeerMap map, String watcherId) {
-            return watcherId != null
-                    ? new PeerMap(map.revision(), map.full(), map.peers(), map.removed(),
-                            SecurityPolicies.effectiveFor(securityGroups, devices, watcherId), null,
-                            map.overlayPrefixes())
-                    : new PeerMap(map.revision(), map.full(), map.peers(), map.removed(), null,
-                            new PolicyInputs(securityGroups, SecurityPolicies.members(securityGroups, devices)),
-                            map.overlayPrefixes());
-        }
-    }
-
-    // ---- behaviour ----------------------------------------------------------------------------------------
+    // ---- constructor ----------------------------------------------------------------------------------------
 
     private final String organizationId;
     private final int snapshotEvery;
@@ -537,96 +416,108 @@ public final class Organization
         this.revisions = revisions;
     }
 
-    /** Persists a change to the peer map and tells watchers on every member the new revision. */
-    private EffectBuilder<Event, State> persistAndPublish(Event event) {
-        return Effect().persist(event).thenRun(state -> revisions.tell(Topic.publish(state.revision())));
+    @Override
+    public OrganizationState emptyState() {
+        return new Empty(organizationId);
     }
 
-    @Override
-    public State emptyState() {
-        return State.empty(organizationId);
-    }
+    // ---- command handlers -----------------------------------------------------------------------------------
 
     @Override
-    public CommandHandlerWithReply<Command, Event, State> commandHandler() {
-        return newCommandHandlerWithReplyBuilder().forAnyState()
-                .onCommand(Create.class, this::onCreate)
-                .onCommand(Get.class, (state, command) -> Effect().reply(command.replyTo(),
-                        ifExists(state, () -> Reply.ok(state))))
-                .onCommand(GetDevice.class, (state, command) -> {
-                    DeviceRecord device = state.devices().get(command.deviceId());
-                    return Effect().reply(command.replyTo(), device == null
-                            ? Reply.error(404, "no such device") : Reply.device(state, device));
-                })
+    public CommandHandlerWithReply<Command, Event, OrganizationState> commandHandler() {
+        CommandHandlerWithReplyBuilder<Command, Event, OrganizationState> builder =
+                newCommandHandlerWithReplyBuilder();
+        builder.forStateType(Active.class)
+                .onCommand(Create.class, (state, command) ->
+                        Effect().reply(command.replyTo(), Reply.error(409, "organization exists")))
+                .onCommand(Get.class, (state, command) -> Effect().reply(command.replyTo(), Reply.ok(state)))
+                .onCommand(Authorize.class, this::onAuthorize)
                 .onCommand(Delete.class, this::onDelete)
                 .onCommand(CreateKey.class, this::onCreateKey)
                 .onCommand(RevokeKey.class, this::onRevokeKey)
                 .onCommand(Register.class, this::decideAndReply)
-                .onCommand(Batch.class, this::onBatch)
                 .onCommand(ReportEndpoints.class, this::decideAndReply)
+                .onCommand(Batch.class, this::onBatch)
                 .onCommand(RepeatRegistration.class, this::onRepeatRegistration)
+                .onCommand(GetDevice.class, this::onGetDevice)
+                .onCommand(ListDevices.class, this::onListDevices)
                 .onCommand(PatchDevice.class, this::onPatchDevice)
                 .onCommand(RevokeDevice.class, this::onRevokeDevice)
                 .onCommand(ApproveDevice.class, this::onApproveDevice)
                 .onCommand(DeleteDevice.class, this::onDeleteDevice)
-                .onCommand(SaveSecurityGroup.class, (state, command) -> !state.exists()
-                        ? Effect().reply(command.replyTo(), Reply.error(404, "no such organization"))
-                        : persistAndPublish(new SecurityGroupSaved(organizationId, command.group()))
-                                .thenReply(command.replyTo(), Reply::ok))
-                .onCommand(DeleteSecurityGroup.class, (state, command) ->
-                        !state.exists() || !state.securityGroups().containsKey(command.name())
-                                ? Effect().reply(command.replyTo(), Reply.error(404, "no such security group"))
-                                : persistAndPublish(new SecurityGroupDeleted(organizationId, command.name()))
-                                        .thenReply(command.replyTo(), Reply::ok))
-                .onCommand(GetPeerMap.class, (state, command) -> Effect().reply(command.replyTo(),
-                        ifExists(state, () -> new Reply(200, null, null, null,
-                                state.peerMapSince(command.sinceRevision(), command.deviceId())))))
-                .onCommand(GetPeerMapChanges.class, this::onGetPeerMapChanges)
-                .build();
+                .onCommand(SaveSecurityGroup.class, this::onSaveSecurityGroup)
+                .onCommand(DeleteSecurityGroup.class, this::onDeleteSecurityGroup)
+                .onCommand(GetPeerMap.class, this::onGetPeerMap)
+                .onCommand(GetPeerMapChanges.class, this::onGetPeerMapChanges);
+        withoutOrganization(builder.forStateType(Empty.class));
+        withoutOrganization(builder.forStateType(OrganizationState.Deleted.class));
+        return builder.build();
     }
 
-    private ReplyEffect<Event, State> onGetPeerMapChanges(State state, GetPeerMapChanges command) {
-        if (!state.exists()) {
-            return Effect().reply(command.replyTo(), Reply.error(404, "no such organization"));
-        }
-        PeerMap changed = state.changesSince(command.sinceRevision(), command.deviceId());
-        return Effect().reply(command.replyTo(), changed == null
-                ? Reply.error(410, "the changes since revision " + command.sinceRevision() + " are no longer kept")
-                : new Reply(200, null, null, null, changed));
+    /** Never created, or deleted: it can be created, and every other command finds no organization. */
+    private <S extends OrganizationState> void withoutOrganization(
+            CommandHandlerWithReplyBuilderByState<Command, Event, S, OrganizationState> builder) {
+        builder.onCommand(Create.class, this::onCreate)
+                .onCommand(Batch.class, this::onBatch)
+                .onCommand(Request.class, (state, command) -> Effect().reply(command.replyTo(), absent(command)));
     }
 
-    /** {@code answer}'s reply when the organization exists, else a 404. */
-    private static Reply ifExists(State state, Supplier<Reply> answer) {
-        return state.exists() ? answer.get() : Reply.error(404, "no such organization");
+    /**
+     * The answer to {@code command} where there is no organization: 404, but 401 to a registration, whose key is
+     * as unknown as its organization.
+     */
+    private static Reply absent(Request command) {
+        return command instanceof Register || command instanceof RepeatRegistration
+                ? Reply.error(401, "unknown registration key") : Reply.error(404, "no such organization");
     }
 
-    private ReplyEffect<Event, State> onCreate(State state, Create command) {
-        if (state.exists()) {
-            return Effect().reply(command.replyTo(), Reply.error(409, "organization exists"));
-        }
+    private static Reply noSuchDevice() {
+        return Reply.error(404, "no such device");
+    }
+
+    /** Runs {@code then} with the device {@code deviceId}, or answers that there is no such device. */
+    private ReplyEffect<Event, OrganizationState> withDevice(Active state, String deviceId, ActorRef<Reply> replyTo,
+            Function<DeviceRecord, ReplyEffect<Event, OrganizationState>> then) {
+        DeviceRecord device = state.devices().get(deviceId);
+        return device == null ? Effect().reply(replyTo, noSuchDevice()) : then.apply(device);
+    }
+
+    /** Persists a change to the peer map and tells watchers on every member the new revision. */
+    private EffectBuilder<Event, OrganizationState> persistAndPublish(Event event) {
+        return Effect().persist(event).thenRun(state -> revisions.tell(Topic.publish(state.revision())));
+    }
+
+    /** The answer about {@code deviceId} after a change to it. */
+    private static Reply deviceAfter(OrganizationState next, String deviceId) {
+        Active active = (Active) next;
+        return Reply.device(active, active.devices().get(deviceId));
+    }
+
+    private ReplyEffect<Event, OrganizationState> onCreate(OrganizationState state, Create command) {
         return Effect().persist(new Created(organizationId, command.name(), command.ipv4Cidr(),
                         command.apiTokenHash(), command.nowMillis()))
                 .thenReply(command.replyTo(), Reply::ok);
     }
 
-    private ReplyEffect<Event, State> onDelete(State state, Delete command) {
-        if (!state.exists()) {
-            return Effect().reply(command.replyTo(), Reply.error(404, "no such organization"));
-        }
+    private ReplyEffect<Event, OrganizationState> onAuthorize(Active state, Authorize command) {
+        boolean same = command.secretHash() != null && MessageDigest.isEqual(
+                state.apiTokenHash().getBytes(StandardCharsets.US_ASCII),
+                command.secretHash().getBytes(StandardCharsets.US_ASCII));
+        return Effect().reply(command.replyTo(), same ? Reply.ok(state) : Reply.error(401, "unknown token"));
+    }
+
+    private ReplyEffect<Event, OrganizationState> onDelete(Active state, Delete command) {
         return Effect().persist(new Deleted(organizationId)).thenReply(command.replyTo(), Reply::ok);
     }
 
-    private ReplyEffect<Event, State> onCreateKey(State state, CreateKey command) {
-        if (!state.exists()) {
-            return Effect().reply(command.replyTo(), Reply.error(404, "no such organization"));
-        }
+    private ReplyEffect<Event, OrganizationState> onCreateKey(Active state, CreateKey command) {
         RegistrationKey key = new RegistrationKey(command.keyId(), command.secretHash(), command.reusable(),
                 command.nowMillis(), command.expiresAtMillis(), false, 0, command.approvalRequired());
         return Effect().persist(new KeyCreated(organizationId, key)).thenReply(command.replyTo(), Reply::ok);
     }
 
-    private ReplyEffect<Event, State> onRevokeKey(State state, RevokeKey command) {
-        if (!state.exists() || !state.keys().containsKey(command.keyId())) {
+    private ReplyEffect<Event, OrganizationState> onRevokeKey(Active state, RevokeKey command) {
+        if (!state.keys().containsKey(command.keyId())) {
             return Effect().reply(command.replyTo(), Reply.error(404, "no such key"));
         }
         return Effect().persist(new KeyRevoked(organizationId, command.keyId())).thenReply(command.replyTo(), Reply::ok);
@@ -643,28 +534,31 @@ public final class Organization
         }
     }
 
-    private Decision decide(State state, Batchable command) {
-        if (command instanceof Register register) {
-            return decideRegister(state, register);
+    private Decision decide(OrganizationState state, Batchable command) {
+        if (!(state instanceof Active active)) {
+            return Decision.answer(absent(command));
         }
-        return decideReport(state, (ReportEndpoints) command);
+        if (command instanceof Register register) {
+            return decideRegister(active, register);
+        }
+        return decideReport(active, (ReportEndpoints) command);
     }
 
     /** One batchable command alone: written and answered as a batch of one would be. */
-    private ReplyEffect<Event, State> decideAndReply(State state, Batchable command) {
+    private ReplyEffect<Event, OrganizationState> decideAndReply(Active state, Batchable command) {
         Decision decision = decide(state, command);
         if (decision.event() == null) {
             return Effect().reply(command.replyTo(), decision.answer());
         }
         return persistAndPublish(decision.event()).thenReply(command.replyTo(),
-                next -> Reply.device(next, next.devices().get(command.deviceId())));
+                next -> deviceAfter(next, command.deviceId()));
     }
 
-    private ReplyEffect<Event, State> onBatch(State state, Batch batch) {
-        EventHandler<State, Event> apply = eventHandler();
+    private ReplyEffect<Event, OrganizationState> onBatch(OrganizationState state, Batch batch) {
+        EventHandler<OrganizationState, Event> apply = eventHandler();
         List<Event> events = new ArrayList<>();
         List<Decision> decisions = new ArrayList<>(batch.commands().size());
-        State running = state;
+        OrganizationState running = state;
         for (Batchable command : batch.commands()) {
             Decision decision = decide(running, command);
             decisions.add(decision);
@@ -673,21 +567,21 @@ public final class Organization
                 running = apply.apply(running, decision.event());
             }
         }
-        EffectBuilder<Event, State> effect = events.isEmpty() ? Effect().none()
+        EffectBuilder<Event, OrganizationState> effect = events.isEmpty() ? Effect().none()
                 : Effect().persist(events).thenRun(next -> revisions.tell(Topic.publish(next.revision())));
         return effect.thenRun(next -> {
             for (int i = 0; i < decisions.size(); i++) {
                 Batchable command = batch.commands().get(i);
                 Decision decision = decisions.get(i);
                 command.replyTo().tell(decision.event() == null ? decision.answer()
-                        : Reply.device(next, next.devices().get(command.deviceId())));
+                        : deviceAfter(next, command.deviceId()));
             }
             batch.replyTo().tell(new BatchDone(events.size()));
         }).thenNoReply();
     }
 
-    private Decision decideRegister(State state, Register command) {
-        RegistrationKey key = state.exists() ? state.keys().get(command.keyId()) : null;
+    private Decision decideRegister(Active state, Register command) {
+        RegistrationKey key = state.keys().get(command.keyId());
         if (key == null || !key.secretHash().equals(command.secretHash())) {
             return Decision.answer(Reply.error(401, "unknown registration key"));
         }
@@ -747,14 +641,14 @@ public final class Organization
         return null;
     }
 
-    private ReplyEffect<Event, State> onRepeatRegistration(State state, RepeatRegistration command) {
-        RegistrationKey key = state.exists() ? state.keys().get(command.keyId()) : null;
+    private ReplyEffect<Event, OrganizationState> onRepeatRegistration(Active state, RepeatRegistration command) {
+        RegistrationKey key = state.keys().get(command.keyId());
         if (key == null || !key.secretHash().equals(command.secretHash())) {
             return Effect().reply(command.replyTo(), Reply.error(401, "unknown registration key"));
         }
         DeviceRecord device = state.devices().get(command.deviceId());
         if (device == null || !device.publicKey().equals(command.publicKey())) {
-            return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
+            return Effect().reply(command.replyTo(), noSuchDevice());
         }
         String refusal = repeatRefusal(key, device, command.nowMillis());
         if (refusal != null) {
@@ -764,101 +658,152 @@ public final class Organization
         // Not a peer-map change (the token and certificate are not in it): nothing is published.
         return Effect().persist(new RegistrationRepeated(organizationId, device.id(), command.tokenHash(),
                         command.certificateSerial(), command.nowMillis()))
-                .thenReply(command.replyTo(), next -> Reply.device(next, next.devices().get(device.id())));
+                .thenReply(command.replyTo(), next -> deviceAfter(next, device.id()));
     }
 
-    private Decision decideReport(State state, ReportEndpoints command) {
+    private Decision decideReport(Active state, ReportEndpoints command) {
         DeviceRecord device = state.devices().get(command.deviceId());
         if (device == null || !device.status().equals(DeviceRecord.ACTIVE)) {
-            return Decision.answer(Reply.error(404, "no such device"));
+            return Decision.answer(noSuchDevice());
         }
         return Decision.write(new EndpointsReported(organizationId, device.id(), command.endpoints(),
                 command.nat() == null ? device.nat() : command.nat(), command.nowMillis()));
     }
 
-    private ReplyEffect<Event, State> onPatchDevice(State state, PatchDevice command) {
-        DeviceRecord device = state.devices().get(command.deviceId());
-        if (device == null) {
-            return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
-        }
-        return persistAndPublish(new DevicePatched(organizationId, device.id(),
+    private ReplyEffect<Event, OrganizationState> onGetDevice(Active state, GetDevice command) {
+        return withDevice(state, command.deviceId(), command.replyTo(),
+                device -> Effect().reply(command.replyTo(), Reply.device(state, device)));
+    }
+
+    private ReplyEffect<Event, OrganizationState> onListDevices(Active state, ListDevices command) {
+        List<DeviceRecord> matching = state.devicesMatching(command.status(), command.hostname());
+        List<DeviceRecord> page = matching.stream().skip(command.offset()).limit(command.limit()).toList();
+        return Effect().reply(command.replyTo(), new Reply(200, null, null, null, null, state.revision(), null,
+                new DevicePage(matching.size(), page)));
+    }
+
+    private ReplyEffect<Event, OrganizationState> onPatchDevice(Active state, PatchDevice command) {
+        return withDevice(state, command.deviceId(), command.replyTo(), device ->
+                persistAndPublish(new DevicePatched(organizationId, device.id(),
                         command.hostname() == null ? device.hostname() : command.hostname(),
                         command.metadata() == null ? device.metadata() : command.metadata()))
-                .thenReply(command.replyTo(), next -> Reply.device(next, next.devices().get(device.id())));
+                        .thenReply(command.replyTo(), next -> deviceAfter(next, device.id())));
     }
 
-    private ReplyEffect<Event, State> onRevokeDevice(State state, RevokeDevice command) {
-        DeviceRecord device = state.devices().get(command.deviceId());
-        if (device == null) {
-            return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
-        }
-        return persistAndPublish(new DeviceRevoked(organizationId, device.id()))
-                .thenReply(command.replyTo(), next -> Reply.device(next, next.devices().get(device.id())));
+    private ReplyEffect<Event, OrganizationState> onRevokeDevice(Active state, RevokeDevice command) {
+        return withDevice(state, command.deviceId(), command.replyTo(), device ->
+                persistAndPublish(new DeviceRevoked(organizationId, device.id()))
+                        .thenReply(command.replyTo(), next -> deviceAfter(next, device.id())));
     }
 
-    private ReplyEffect<Event, State> onApproveDevice(State state, ApproveDevice command) {
-        DeviceRecord device = state.devices().get(command.deviceId());
-        if (device == null) {
-            return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
-        }
-        if (device.status().equals(DeviceRecord.ACTIVE)) {
-            return Effect().reply(command.replyTo(), Reply.device(state, device));
-        }
-        if (!device.status().equals(DeviceRecord.PENDING)) {
-            return Effect().reply(command.replyTo(), Reply.error(409, "a " + device.status()
-                    + " device cannot be approved"));
-        }
-        return persistAndPublish(new DeviceApproved(organizationId, device.id()))
-                .thenReply(command.replyTo(), next -> Reply.device(next, next.devices().get(device.id())));
+    private ReplyEffect<Event, OrganizationState> onApproveDevice(Active state, ApproveDevice command) {
+        return withDevice(state, command.deviceId(), command.replyTo(), device -> {
+            if (device.status().equals(DeviceRecord.ACTIVE)) {
+                return Effect().reply(command.replyTo(), Reply.device(state, device));
+            }
+            if (!device.status().equals(DeviceRecord.PENDING)) {
+                return Effect().reply(command.replyTo(), Reply.error(409, "a " + device.status()
+                        + " device cannot be approved"));
+            }
+            return persistAndPublish(new DeviceApproved(organizationId, device.id()))
+                    .thenReply(command.replyTo(), next -> deviceAfter(next, device.id()));
+        });
     }
 
-    private ReplyEffect<Event, State> onDeleteDevice(State state, DeleteDevice command) {
-        if (!state.devices().containsKey(command.deviceId())) {
-            return Effect().reply(command.replyTo(), Reply.error(404, "no such device"));
-        }
-        return persistAndPublish(new DeviceDeleted(organizationId, command.deviceId()))
+    private ReplyEffect<Event, OrganizationState> onDeleteDevice(Active state, DeleteDevice command) {
+        return withDevice(state, command.deviceId(), command.replyTo(), device ->
+                persistAndPublish(new DeviceDeleted(organizationId, device.id()))
+                        .thenReply(command.replyTo(), Reply::ok));
+    }
+
+    private ReplyEffect<Event, OrganizationState> onSaveSecurityGroup(Active state, SaveSecurityGroup command) {
+        return persistAndPublish(new SecurityGroupSaved(organizationId, command.group()))
                 .thenReply(command.replyTo(), Reply::ok);
     }
 
-    @Override
-    public EventHandler<State, Event> eventHandler() {
-        return newEventHandlerBuilder().forAnyState()
-                .onEvent(Created.class, State::created)
-                .onEvent(Deleted.class, (state, event) -> state.deleted())
-                .onEvent(KeyCreated.class, (state, event) -> state.withKey(event.key()))
-                .onEvent(KeyRevoked.class, (state, event) ->
-                        state.withKey(state.keys().get(event.keyId()).asRevoked()))
-                .onEvent(DeviceRegistered.class, (state, event) ->
-                        state.withKey(state.keys().get(event.keyId()).withUse()).withDevice(event.device(), 1, true))
-                .onEvent(EndpointsReported.class, (state, event) -> state.withDevice(state.devices()
-                        .get(event.deviceId()).withEndpoints(event.endpoints(), event.nat(), event.atMillis()), 0, false))
-                .onEvent(RegistrationRepeated.class, (state, event) -> state.withDeviceUnlisted(state.devices()
-                        .get(event.deviceId()).withCredentials(event.tokenHash(), event.certificateSerial())))
-                .onEvent(DevicePatched.class, (state, event) -> {
-                    DeviceRecord d = state.devices().get(event.deviceId());
-                    return state.withDevice(d.withNames(event.hostname(), event.metadata()), 0,
-                            !d.hostname().equals(event.hostname()));
-                })
-                .onEvent(DeviceRevoked.class, (state, event) -> state.withDevice(
-                        state.devices().get(event.deviceId()).withStatus(DeviceRecord.REVOKED), 0, true))
-                .onEvent(DeviceApproved.class, (state, event) -> state.withDevice(
-                        state.devices().get(event.deviceId()).withStatus(DeviceRecord.ACTIVE), 0, true))
-                .onEvent(DeviceDeleted.class, (state, event) -> state.withoutDevice(event.deviceId()))
-                .onEvent(SecurityGroupSaved.class, (state, event) -> {
-                    Map<String, SecurityGroup> groups = new LinkedHashMap<>(state.securityGroups());
-                    groups.put(event.group().name(), event.group());
-                    return state.withSecurityGroups(groups);
-                })
-                .onEvent(SecurityGroupDeleted.class, (state, event) -> {
-                    Map<String, SecurityGroup> groups = new LinkedHashMap<>(state.securityGroups());
-                    groups.remove(event.name());
-                    return state.withSecurityGroups(groups);
-                })
-                .build();
+    private ReplyEffect<Event, OrganizationState> onDeleteSecurityGroup(Active state, DeleteSecurityGroup command) {
+        if (!state.securityGroups().containsKey(command.name())) {
+            return Effect().reply(command.replyTo(), Reply.error(404, "no such security group"));
+        }
+        return persistAndPublish(new SecurityGroupDeleted(organizationId, command.name()))
+                .thenReply(command.replyTo(), Reply::ok);
     }
+
+    private ReplyEffect<Event, OrganizationState> onGetPeerMap(Active state, GetPeerMap command) {
+        return Effect().reply(command.replyTo(), new Reply(200, null, null, null,
+                state.peerMapSince(command.sinceRevision(), command.deviceId())));
+    }
+
+    private ReplyEffect<Event, OrganizationState> onGetPeerMapChanges(Active state, GetPeerMapChanges command) {
+        PeerMap changed = state.changesSince(command.sinceRevision(), command.deviceId());
+        return Effect().reply(command.replyTo(), changed == null
+                ? Reply.error(410, "the changes since revision " + command.sinceRevision() + " are no longer kept")
+                : new Reply(200, null, null, null, changed));
+    }
+
+    // ---- event handler --------------------------------------------------------------------------------------
+
+    @Override
+    public EventHandler<OrganizationState, Event> eventHandler() {
+        var builder = newEventHandlerBuilder();
+        builder.forStateType(Empty.class)
+                .onEvent(Created.class, Empty::created);
+        builder.forStateType(OrganizationState.Deleted.class)
+                .onEvent(Created.class, OrganizationState.Deleted::created);
+        builder.forStateType(Active.class)
+                .onEvent(Deleted.class, (state, event) -> state.deleted())
+                .onEvent(KeyCreated.class, Active::keyCreated)
+                .onEvent(KeyRevoked.class, Active::keyRevoked)
+                .onEvent(DeviceRegistered.class, Active::deviceRegistered)
+                .onEvent(EndpointsReported.class, Active::endpointsReported)
+                .onEvent(RegistrationRepeated.class, Active::registrationRepeated)
+                .onEvent(DevicePatched.class, Active::devicePatched)
+                .onEvent(DeviceRevoked.class, Active::deviceRevoked)
+                .onEvent(DeviceApproved.class, Active::deviceApproved)
+                .onEvent(DeviceDeleted.class, Active::deviceDeleted)
+                .onEvent(SecurityGroupSaved.class, Active::securityGroupSaved)
+                .onEvent(SecurityGroupDeleted.class, Active::securityGroupDeleted);
+        return builder.build();
+    }
+
+    // ---- retention ------------------------------------------------------------------------------------------
 
     @Override
     public RetentionCriteria retentionCriteria() {
         return RetentionCriteria.snapshotEvery(snapshotEvery, 2);
+    }
+
+    /** Snapshots are the state itself; one written before the states were split is read as {@link State}. */
+    @Override
+    public SnapshotAdapter<OrganizationState> snapshotAdapter() {
+        return new SnapshotAdapter<>() {
+            @Override
+            public Object toJournal(OrganizationState state) {
+                return state;
+            }
+
+            @Override
+            public OrganizationState fromJournal(Object from) {
+                return from instanceof State legacy ? legacy.current() : (OrganizationState) from;
+            }
+        };
+    }
+
+    /**
+     * The one state type of earlier releases ({@code exists} told created from not), kept so that their snapshots
+     * (written under this class name) still load: never written any more, only turned into the current state.
+     */
+    record State(String id, String name, String ipv4Cidr, String apiTokenHash, long createdMillis, boolean exists,
+            long nextHost, Map<String, RegistrationKey> keys, Map<String, DeviceRecord> devices, long revision,
+            List<Change> changes, Map<String, SecurityGroup> securityGroups, Map<String, String> deviceIdsByKey)
+            implements CborSerializable {
+
+        OrganizationState current() {
+            if (exists) {
+                return new Active(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost, keys, devices, revision,
+                        changes, securityGroups, deviceIdsByKey);
+            }
+            return revision == 0 ? new Empty(id) : new OrganizationState.Deleted(id, revision);
+        }
     }
 }

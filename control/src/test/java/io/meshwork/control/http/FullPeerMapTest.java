@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import io.meshwork.control.organization.Organization;
+import io.meshwork.control.organization.OrganizationState;
 import io.meshwork.protocol.api.Endpoint;
 import io.meshwork.protocol.api.PeerInfo;
 import io.meshwork.protocol.api.PeerMapEvent;
@@ -36,7 +37,7 @@ class FullPeerMapTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final EventSourcedBehaviorTestKit<Organization.Command, Organization.Event, Organization.State> org =
+    private final EventSourcedBehaviorTestKit<Organization.Command, Organization.Event, OrganizationState> org =
             EventSourcedBehaviorTestKit.create(TEST_KIT.system(), Organization.create("org-full", 50));
 
     @AfterAll

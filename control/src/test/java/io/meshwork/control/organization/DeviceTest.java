@@ -29,7 +29,7 @@ class DeviceTest {
     private static final List<Endpoint> STUN = List.of(new Endpoint("198.51.100.7:41641", "stun"));
     private static final Map<String, Object> NAT = Map.of("mapping", "endpoint-independent");
 
-    private EventSourcedBehaviorTestKit<Device.Command, Device.Event, Device.State> device;
+    private EventSourcedBehaviorTestKit<Device.Command, Device.Event, DeviceState> device;
 
     @BeforeEach
     void fresh() {
@@ -260,7 +260,9 @@ class DeviceTest {
                 new Device.CredentialsReplaced("token-2", "serial-2"),
                 new Device.Reply(200, null, record, true), new Device.Registered(record),
                 new Device.EndpointsReported(STUN, NAT, 2), new Device.Seen(3), new Device.Patched("h", Map.of()),
-                new Device.Revoked(4), new Device.Deleted(5), new Device.State(record, false));
+                new Device.Revoked(4), new Device.Deleted(5), DeviceState.of(record),
+                DeviceState.of(record.withStatus(DeviceRecord.PENDING)), DeviceState.of(record.withStatus(DeviceRecord.REVOKED)),
+                new DeviceState.Deleted(record));
         for (Object message : messages) {
             serialization.verifySerialization(message, true);
         }

@@ -36,7 +36,7 @@ class OrganizationTest {
                                     + "pekko.actor.serialization-bindings {\"io.meshwork.control.CborSerializable\" = jackson-cbor}"))
                             .withFallback(ConfigFactory.load()));
 
-    private EventSourcedBehaviorTestKit<Organization.Command, Organization.Event, Organization.State> org;
+    private EventSourcedBehaviorTestKit<Organization.Command, Organization.Event, OrganizationState> org;
 
     @BeforeEach
     void fresh() {
@@ -46,6 +46,10 @@ class OrganizationTest {
     @AfterAll
     static void shutdown() {
         TEST_KIT.shutdownTestKit();
+    }
+
+    private OrganizationState.Active active() {
+        return (OrganizationState.Active) org.getState();
     }
 
     private Organization.Reply created() {
@@ -58,7 +62,7 @@ class OrganizationTest {
                 new Organization.CreateKey(id, "secret-" + id, reusable, expiresAt, 1000, replyTo));
     }
 
-    private CommandResultWithReply<Organization.Command, Organization.Event, Organization.State, Organization.Reply>
+    private CommandResultWithReply<Organization.Command, Organization.Event, OrganizationState, Organization.Reply>
             register(String keyId, String deviceId, String publicKey, long now) {
         return org.runCommand(replyTo -> new Organization.Register(keyId, "secret-" + keyId, deviceId, publicKey,
                 deviceId + "-host", Map.of(), List.of(), "token-" + deviceId, "serial-" + deviceId, now, replyTo));
@@ -69,7 +73,7 @@ class OrganizationTest {
         assertEquals(404, org.<Organization.Reply>runCommand(Organization.Get::new).reply().status());
         Organization.Reply reply = created();
         assertEquals(200, reply.status());
-        assertEquals("acme", reply.state().name());
+        assertEquals("acme", reply.summary().name());
         var again = org.<Organization.Reply>runCommand(replyTo ->
                 new Organization.Create("acme", "100.64.0.0/10", "x", 1, replyTo));
         assertEquals(409, again.reply().status());
@@ -129,8 +133,8 @@ class OrganizationTest {
         assertEquals(404, org.<Organization.Reply>runCommand(r -> new Organization.ApproveDevice("d9", r))
                 .reply().status());
         org.restart();
-        assertTrue(org.getState().keys().get("gated").approvalRequired());
-        assertFalse(org.getState().keys().get("open").approvalRequired());
+        assertTrue(active().keys().get("gated").approvalRequired());
+        assertFalse(active().keys().get("open").approvalRequired());
     }
 
     @Test
@@ -202,7 +206,7 @@ class OrganizationTest {
                 new Organization.GetPeerMapChanges(now - Organization.RETAINED_CHANGES, "d1", r)).reply().status(),
                 "the oldest revision still kept");
 
-        var none = EventSourcedBehaviorTestKit.<Organization.Command, Organization.Event, Organization.State>create(
+        var none = EventSourcedBehaviorTestKit.<Organization.Command, Organization.Event, OrganizationState>create(
                 TEST_KIT.system(), Organization.create("org-none", 3));
         assertEquals(404, none.<Organization.Reply>runCommand(r -> new Organization.GetPeerMapChanges(1, "d1", r))
                 .reply().status());
@@ -248,7 +252,7 @@ class OrganizationTest {
         org.<Organization.Reply>runCommand(replyTo -> new Organization.Register("k", "secret-k", "d3", "pk3", "laptop", Map.of(),
                 List.of(), "token-d3", "serial-d3", 2000, replyTo));
         Organization.PeerMap joined = peerMap(beforeLaptop, "d1");
-        List<String> laptop = org.getState().devices().get("d3").overlayIps();
+        List<String> laptop = active().devices().get("d3").overlayIps();
         assertEquals(List.of(laptop.get(0) + "/32", laptop.get(1) + "/128"), joined.policy().rules().get(0).peers());
 
         long beforeEndpoints = org.getState().revision();
@@ -336,7 +340,7 @@ class OrganizationTest {
         assertEquals(404, unknown.receiveMessage().status());
         assertEquals(before + 2, org.getState().revision());
 
-        Organization.State after = org.getState();
+        OrganizationState after = org.getState();
         org.restart();
         assertEquals(after, org.getState(), "a batch recovers like the commands written one by one");
 
@@ -356,7 +360,7 @@ class OrganizationTest {
                 List.of(), "token-" + deviceId, "serial-" + deviceId, 2000, replyTo.getRef());
     }
 
-    private CommandResultWithReply<Organization.Command, Organization.Event, Organization.State, Organization.Reply>
+    private CommandResultWithReply<Organization.Command, Organization.Event, OrganizationState, Organization.Reply>
             repeat(String keyId, String deviceId, String publicKey, String token, long now) {
         return org.runCommand(replyTo -> new Organization.RepeatRegistration(keyId, "secret-" + keyId, deviceId,
                 publicKey, token, "serial-" + token, now, replyTo));
@@ -379,14 +383,14 @@ class OrganizationTest {
         var repeated = repeat("single", "d1", "pk1", "t2", 3000);
         assertEquals(200, repeated.reply().status(), String.valueOf(repeated.reply().error()));
         assertEquals(new Organization.RegistrationRepeated("org-1", "d1", "t2", "serial-t2", 3000), repeated.event());
-        Organization.DeviceRecord device = org.getState().devices().get("d1");
+        Organization.DeviceRecord device = active().devices().get("d1");
         assertEquals("t2", device.tokenHash());
         assertEquals("serial-t2", device.certificateSerial());
         assertEquals(List.of("100.64.0.1", Ipam.ulaHost("org-1", 1)), device.overlayIps());
         assertEquals(revision, org.getState().revision(), "the peer map did not change");
-        assertEquals(1, org.getState().keys().get("single").uses());
+        assertEquals(1, active().keys().get("single").uses());
         org.restart();
-        assertEquals("t2", org.getState().devices().get("d1").tokenHash(), "the new credentials replay");
+        assertEquals("t2", active().devices().get("d1").tokenHash(), "the new credentials replay");
 
         assertEquals(409, register("other", "d9", "pk1", 3000).reply().status(), "another key");
         assertEquals(409, repeat("other", "d1", "pk1", "t3", 3000).reply().status(), "another key");
@@ -426,7 +430,7 @@ class OrganizationTest {
 
         Organization.DeviceRecord old = new Organization.DeviceRecord("d4", "pk4", "h", List.of(), "t", List.of(),
                 Map.of(), Map.of(), Organization.DeviceRecord.ACTIVE, 2000, 2000, "s", null);
-        Organization.RegistrationKey reusable = org.getState().keys().get("expiring");
+        Organization.RegistrationKey reusable = active().keys().get("expiring");
         assertEquals("another key registered the device", Organization.repeatRefusal(reusable, old, 3000),
                 "a device whose key was not recorded");
     }
@@ -465,7 +469,7 @@ class OrganizationTest {
         for (int i = 0; i < 5; i++) {
             register("k", "d" + i, "pk" + i, 2000);
         }
-        Organization.State before = org.getState();
+        OrganizationState before = org.getState();
         org.restart();
         assertEquals(before, org.getState());
         assertEquals("100.64.0.6", register("k", "d9", "pk9", 2000).reply().device().overlayIps().get(0));

@@ -1,0 +1,272 @@
+package io.meshwork.control.organization;
+
+import io.meshwork.control.CborSerializable;
+import io.meshwork.control.organization.Organization.DeviceRecord;
+import io.meshwork.control.organization.Organization.KeySummary;
+import io.meshwork.control.organization.Organization.PeerMap;
+import io.meshwork.control.organization.Organization.PolicyInputs;
+import io.meshwork.control.organization.Organization.RegistrationKey;
+import io.meshwork.control.organization.Organization.SecurityGroup;
+import io.meshwork.control.organization.Organization.Summary;
+import io.meshwork.protocol.api.PeerInfo;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The states of an {@link Organization}, one type per stage of its lifecycle: {@link Empty} (never created),
+ * {@link Active} (created: address space, keys, devices, groups, retained changes) and {@link Deleted}. A deleted
+ * organization may be created again, as before this split; its revision carries on so no watcher sees one twice.
+ * Each event is applied by one method of the state it arrives in, which returns the next state.
+ *
+ * <p>Snapshots are written as these types; {@link Organization.State} reads the one type snapshots had before.
+ */
+public sealed interface OrganizationState extends CborSerializable
+        permits OrganizationState.Empty, OrganizationState.Active, OrganizationState.Deleted {
+
+    String id();
+
+    long revision();
+
+    /** {@code Created} in a state with no organization: an active one, nothing allocated, the revision kept. */
+    default Active created(Organization.Created event) {
+        return new Active(id(), event.name(), event.ipv4Cidr(), event.apiTokenHash(), event.atMillis(), 1, Map.of(),
+                Map.of(), revision(), List.of(), Map.of(), null);
+    }
+
+    /** Never created. */
+    record Empty(String id) implements OrganizationState {
+        @Override
+        public long revision() {
+            return 0;
+        }
+    }
+
+    /** Deleted: only the revision is left, so that one created again goes on from it. */
+    record Deleted(String id, long revision) implements OrganizationState {}
+
+    /**
+     * {@code devices} and {@code deviceIdsByKey} (public key to device id, for the one-device-per-key rule) are
+     * {@link PersistentMap}s, so an event changes them in O(log n) rather than copying thousands of devices.
+     * {@code deviceIdsByKey} is derived: a state read back from a snapshot without it rebuilds it. {@code changes}:
+     * the last {@value Organization#RETAINED_CHANGES} peer-map changes, for watchers that resume.
+     */
+    record Active(String id, String name, String ipv4Cidr, String apiTokenHash, long createdMillis, long nextHost,
+            Map<String, RegistrationKey> keys, Map<String, DeviceRecord> devices, long revision, List<Change> changes,
+            Map<String, SecurityGroup> securityGroups, Map<String, String> deviceIdsByKey)
+            implements OrganizationState {
+
+        public Active {
+            devices = PersistentMap.copyOf(devices);
+            if (deviceIdsByKey == null || deviceIdsByKey.size() != devices.size()) {
+                PersistentMap<String, String> index = PersistentMap.empty();
+                for (DeviceRecord device : devices.values()) {
+                    index = index.with(device.publicKey(), device.id());
+                }
+                deviceIdsByKey = index;
+            } else {
+                deviceIdsByKey = PersistentMap.copyOf(deviceIdsByKey);
+            }
+        }
+
+        // ---- events ---------------------------------------------------------------------------------------
+
+        Deleted deleted() {
+            return new Deleted(id, revision + 1);
+        }
+
+        Active keyCreated(Organization.KeyCreated event) {
+            return withKey(event.key());
+        }
+
+        Active keyRevoked(Organization.KeyRevoked event) {
+            return withKey(keys.get(event.keyId()).asRevoked());
+        }
+
+        Active deviceRegistered(Organization.DeviceRegistered event) {
+            return withKey(keys.get(event.keyId()).withUse()).withDevice(event.device(), 1, true);
+        }
+
+        Active endpointsReported(Organization.EndpointsReported event) {
+            return withDevice(devices.get(event.deviceId()).withEndpoints(event.endpoints(), event.nat(),
+                    event.atMillis()), 0, false);
+        }
+
+        /** Not a peer-map change (the token and certificate are not in it): no new revision. */
+        Active registrationRepeated(Organization.RegistrationRepeated event) {
+            DeviceRecord device = devices.get(event.deviceId())
+                    .withCredentials(event.tokenHash(), event.certificateSerial());
+            return new Active(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost, keys,
+                    ((PersistentMap<String, DeviceRecord>) devices).with(device.id(), device), revision, changes,
+                    securityGroups, deviceIdsByKey);
+        }
+
+        Active devicePatched(Organization.DevicePatched event) {
+            DeviceRecord device = devices.get(event.deviceId());
+            return withDevice(device.withNames(event.hostname(), event.metadata()), 0,
+                    !device.hostname().equals(event.hostname()));
+        }
+
+        Active deviceRevoked(Organization.DeviceRevoked event) {
+            return withDevice(devices.get(event.deviceId()).withStatus(DeviceRecord.REVOKED), 0, true);
+        }
+
+        Active deviceApproved(Organization.DeviceApproved event) {
+            return withDevice(devices.get(event.deviceId()).withStatus(DeviceRecord.ACTIVE), 0, true);
+        }
+
+        Active deviceDeleted(Organization.DeviceDeleted event) {
+            DeviceRecord gone = devices.get(event.deviceId());
+            long newRevision = revision + 1;
+            return new Active(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost, keys,
+                    ((PersistentMap<String, DeviceRecord>) devices).without(event.deviceId()), newRevision,
+                    retained(new Change(newRevision, event.deviceId(), true)), securityGroups,
+                    gone == null ? deviceIdsByKey
+                            : ((PersistentMap<String, String>) deviceIdsByKey).without(gone.publicKey()));
+        }
+
+        Active securityGroupSaved(Organization.SecurityGroupSaved event) {
+            Map<String, SecurityGroup> groups = new LinkedHashMap<>(securityGroups);
+            groups.put(event.group().name(), event.group());
+            return withSecurityGroups(groups);
+        }
+
+        Active securityGroupDeleted(Organization.SecurityGroupDeleted event) {
+            Map<String, SecurityGroup> groups = new LinkedHashMap<>(securityGroups);
+            groups.remove(event.name());
+            return withSecurityGroups(groups);
+        }
+
+        private Active withKey(RegistrationKey key) {
+            Map<String, RegistrationKey> next = new LinkedHashMap<>(keys);
+            next.put(key.id(), key);
+            return new Active(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost, Map.copyOf(next), devices,
+                    revision, changes, securityGroups, deviceIdsByKey);
+        }
+
+        /** {@code affectsPolicy}: the device joined, left, or changed what identifies it to security groups. */
+        private Active withDevice(DeviceRecord device, long hostsUsed, boolean affectsPolicy) {
+            long newRevision = revision + 1;
+            return new Active(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost + hostsUsed, keys,
+                    ((PersistentMap<String, DeviceRecord>) devices).with(device.id(), device), newRevision,
+                    retained(new Change(newRevision, device.id(), affectsPolicy)), securityGroups,
+                    ((PersistentMap<String, String>) deviceIdsByKey).with(device.publicKey(), device.id()));
+        }
+
+        private Active withSecurityGroups(Map<String, SecurityGroup> groups) {
+            long newRevision = revision + 1;
+            return new Active(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost, keys, devices, newRevision,
+                    retained(new Change(newRevision, null, true)), Map.copyOf(groups), deviceIdsByKey);
+        }
+
+        /** The retained changes with {@code change} appended, the oldest forgotten beyond the limit. */
+        private List<Change> retained(Change change) {
+            List<Change> next = new ArrayList<>(changes);
+            next.add(change);
+            if (next.size() > Organization.RETAINED_CHANGES) {
+                next = next.subList(next.size() - Organization.RETAINED_CHANGES, next.size());
+            }
+            return List.copyOf(next);
+        }
+
+        // ---- queries --------------------------------------------------------------------------------------
+
+        /** What {@code Get} answers: no secret, no device. */
+        Summary summary() {
+            Map<String, KeySummary> keyViews = new LinkedHashMap<>();
+            keys.forEach((keyId, key) -> keyViews.put(keyId, KeySummary.of(key)));
+            return new Summary(id, name, ipv4Cidr, Ipam.ulaPrefix(id), createdMillis, revision, devices.size(),
+                    keyViews, securityGroups);
+        }
+
+        DeviceRecord deviceByKey(String publicKey) {
+            String deviceId = deviceIdsByKey.get(publicKey);
+            return deviceId == null ? null : devices.get(deviceId);
+        }
+
+        /** The devices with that status and a hostname containing {@code hostname} (null: any), by hostname. */
+        List<DeviceRecord> devicesMatching(String status, String hostname) {
+            return devices.values().stream()
+                    .filter(d -> status == null || status.equals(d.status()))
+                    .filter(d -> hostname == null || d.hostname().contains(hostname))
+                    .sorted(Comparator.comparing(DeviceRecord::hostname))
+                    .toList();
+        }
+
+        /** The organization's IPv4 CIDR and IPv6 ULA /64, which its devices' addresses are configured with. */
+        List<String> overlayPrefixes() {
+            return List.of(ipv4Cidr, Ipam.ulaPrefix(id));
+        }
+
+        /**
+         * The peer map for a watcher at {@code since}: deltas when they are all retained, else everything. When the
+         * map is full or a change since may have altered a policy, the policy of the watcher comes along, or, with
+         * no {@code watcherId}, the inputs to resolve any device's.
+         */
+        PeerMap peerMapSince(long since, String watcherId) {
+            PeerMap changed = changesSince(since, watcherId);
+            if (changed != null) {
+                return changed;
+            }
+            List<PeerInfo> peers = devices.values().stream()
+                    .filter(d -> d.status().equals(DeviceRecord.ACTIVE))
+                    .sorted(Comparator.comparing(DeviceRecord::hostname))
+                    .map(DeviceRecord::toPeer)
+                    .toList();
+            return withPolicy(new PeerMap(revision, true, peers, List.of(), null, null, overlayPrefixes()),
+                    watcherId);
+        }
+
+        /** The changes since {@code since} as {@link #peerMapSince} gives them, or null when not all are retained. */
+        PeerMap changesSince(long since, String watcherId) {
+            boolean retained = since > 0 && since <= revision
+                    && (changes.isEmpty() ? since == revision : changes.get(0).revision() <= since + 1);
+            if (!retained) {
+                return null;
+            }
+            Set<String> touched = new LinkedHashSet<>();
+            boolean policyMayHaveChanged = false;
+            for (Change change : changes) {
+                if (change.revision() > since) {
+                    if (change.deviceId() != null) {
+                        touched.add(change.deviceId());
+                    }
+                    policyMayHaveChanged |= change.policy();
+                }
+            }
+            List<PeerInfo> upserts = new ArrayList<>();
+            List<String> removed = new ArrayList<>();
+            for (String deviceId : touched) {
+                DeviceRecord device = devices.get(deviceId);
+                if (device != null && device.status().equals(DeviceRecord.ACTIVE)) {
+                    upserts.add(device.toPeer());
+                } else {
+                    removed.add(deviceId);
+                }
+            }
+            PeerMap delta = new PeerMap(revision, false, upserts, removed, null, null);
+            return policyMayHaveChanged ? withPolicy(delta, watcherId) : delta;
+        }
+
+        private PeerMap withPolicy(PeerMap map, String watcherId) {
+            return watcherId != null
+                    ? new PeerMap(map.revision(), map.full(), map.peers(), map.removed(),
+                            SecurityPolicies.effectiveFor(securityGroups, devices, watcherId), null,
+                            map.overlayPrefixes())
+                    : new PeerMap(map.revision(), map.full(), map.peers(), map.removed(), null,
+                            new PolicyInputs(securityGroups, SecurityPolicies.members(securityGroups, devices)),
+                            map.overlayPrefixes());
+        }
+    }
+
+    /**
+     * A change to the peer map: a device added, changed or removed ({@code deviceId}), or the security groups
+     * changed (no device). {@code policy}: whether it may change some device's security policy (groups, or which
+     * devices they apply to and with what addresses).
+     */
+    record Change(long revision, String deviceId, boolean policy) implements CborSerializable {}
+}
