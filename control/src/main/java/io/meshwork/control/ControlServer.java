@@ -6,6 +6,7 @@ import io.meshwork.control.ca.AuthorityAdoption;
 import io.meshwork.control.ca.CertificateAuthority;
 import io.meshwork.control.ca.ClusterAuthority;
 import io.meshwork.control.http.ControlRoutes;
+import io.meshwork.control.http.TokenKind;
 import io.meshwork.control.organization.Organization;
 import io.meshwork.control.organization.OrganizationDirectory;
 import io.meshwork.control.relay.TlsPin;
@@ -153,7 +154,7 @@ public final class ControlServer implements AutoCloseable {
         }
         byte[] random = new byte[24];
         new SecureRandom().nextBytes(random);
-        String token = "mwa." + HexFormat.of().formatHex(random);
+        String token = TokenKind.ADMIN.format(HexFormat.of().formatHex(random));
         Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         return token;

@@ -414,7 +414,7 @@ public final class ControlRoutes extends AllDirectives {
         String tokenId = "t" + Tokens.randomHex(4);
         String secret = Tokens.randomHex(24);
         Map<String, Object> created = new LinkedHashMap<>();
-        created.put("token", "mwr." + tokenId + "." + secret);
+        created.put("token", TokenKind.RELAY.format(tokenId, secret));
         created.put("name", name);
         created.put("region", region);
         return onSuccess(relayDirectory(replyTo -> new RelayDirectory.IssueToken(tokenId, Tokens.hash(secret), name,
@@ -423,7 +423,7 @@ public final class ControlRoutes extends AllDirectives {
     }
 
     private Route enrollRelay(String auth, Requests.RelayAdvertisement advertisement) {
-        Tokens.Parsed token = Tokens.parse(auth).filter(t -> t.kind().equals("mwr"))
+        TokenKind.Parsed token = TokenKind.RELAY.parse(auth)
                 .orElseThrow(() -> new ApiException(401, "relay enrollment needs a relay token (mwr....)"));
         if (advertisement.udp() == null && advertisement.tcp() == null) {
             throw new ApiException(400, "a relay advertises a udp or a tcp address");
@@ -448,7 +448,7 @@ public final class ControlRoutes extends AllDirectives {
 
     /** Runs {@code inner} when the token is the enrollment token of relay {@code relayId}. */
     private Route withRelay(String auth, String relayId, Function<RelayDirectory.State, Route> inner) {
-        Tokens.Parsed token = Tokens.parse(auth).filter(t -> t.kind().equals("mwr"))
+        TokenKind.Parsed token = TokenKind.RELAY.parse(auth)
                 .orElseThrow(() -> new ApiException(401, "this needs the relay's token"));
         return onSuccess(relayDirectory(RelayDirectory.Get::new), reply -> {
             RelayDirectory.Token known = reply.state().tokens().get(token.id());
@@ -509,7 +509,7 @@ public final class ControlRoutes extends AllDirectives {
             }
             String id = Tokens.newOrganizationId();
             String secret = Tokens.randomHex(24);
-            String token = "mwo." + id + "." + secret;
+            String token = TokenKind.ORGANIZATION.format(id, secret);
             String finalCidr = cidr;
             String name = request.name().strip();
             long now = System.currentTimeMillis();
@@ -552,9 +552,9 @@ public final class ControlRoutes extends AllDirectives {
                     offset, limit, replyTo)), page -> ok(Map.of("total", page.total(), "offset", offset,
                     "organizations", page.organizations().stream().map(this::organizationView).toList())));
         }
-        Tokens.Parsed token = Tokens.parse(auth)
+        TokenKind.Parsed token = TokenKind.parseAny(auth)
                 .orElseThrow(() -> new ApiException(401, "unknown token"));
-        if (!token.kind().equals("mwo")) {
+        if (token.kind() != TokenKind.ORGANIZATION) {
             throw new ApiException(403, "listing organizations needs the admin token or an organization API token");
         }
         CompletionStage<Organization.Reply> reply = token.organizationId().isEmpty()
@@ -622,7 +622,7 @@ public final class ControlRoutes extends AllDirectives {
         return ask(organizationId, replyTo -> new Organization.CreateKey(keyId, Tokens.hash(secret), reusable,
                 expiresAt, now, approvalRequired, replyTo), reply -> {
                     Map<String, Object> view = keyView(reply.state().keys().get(keyId));
-                    view.put("key", "mwk." + organizationId + "." + keyId + "." + secret);
+                    view.put("key", TokenKind.REGISTRATION_KEY.format(organizationId, keyId, secret));
                     return complete(StatusCodes.CREATED, toEntity(view));
                 });
     }
@@ -698,7 +698,7 @@ public final class ControlRoutes extends AllDirectives {
     // ---- node API ---------------------------------------------------------------------------------------
 
     private Route register(String auth, RegisterRequest request, RemoteAddress remote) {
-        Tokens.Parsed key = Tokens.parse(auth).filter(t -> t.kind().equals("mwk"))
+        TokenKind.Parsed key = TokenKind.REGISTRATION_KEY.parse(auth)
                 .orElseThrow(() -> new ApiException(401, "registration needs a registration key as bearer token"));
         byte[] publicKey = parsePublicKey(request.publicKey());
         if (request.hostname() == null || !HOSTNAME.matcher(request.hostname()).matches()) {
@@ -733,7 +733,7 @@ public final class ControlRoutes extends AllDirectives {
             return onSuccess(relays, forDevices -> {
                 registrations.increment();
                 return complete(StatusCodes.CREATED, toEntity(new RegisterResponse(deviceId, organizationId,
-                        "mwd." + deviceId + "." + secret, reply.device().overlayIps(), certificate.pem(),
+                        TokenKind.DEVICE.format(deviceId, secret), reply.device().overlayIps(), certificate.pem(),
                         ca.certificatePem(), forDevices.relays(), forDevices.stunServers(),
                         observed(remote).orElse(null), reply.device().status(), reply.overlayPrefixes())));
             });
@@ -747,7 +747,7 @@ public final class ControlRoutes extends AllDirectives {
      * and writes the new credentials, the entity takes them on (so the old token stops working), and relays learn
      * that the old certificate is revoked. Answered like a first registration, with 201.
      */
-    private Route repeatRegistration(Tokens.Parsed key, String publicKeyText, byte[] publicKey,
+    private Route repeatRegistration(TokenKind.Parsed key, String publicKeyText, byte[] publicKey,
             Organization.DeviceRecord existing, RemoteAddress remote, CompletionStage<RelaysForDevices> relays) {
         String organizationId = key.organizationId();
         String deviceId = existing.id();
@@ -777,7 +777,7 @@ public final class ControlRoutes extends AllDirectives {
                         : onSuccess(revokeCertificate(existing).thenCompose(revoked -> relays), forDevices -> {
                             repeatedRegistrations.increment();
                             return complete(StatusCodes.CREATED, toEntity(new RegisterResponse(deviceId,
-                                    organizationId, "mwd." + deviceId + "." + secret, reply.device().overlayIps(),
+                                    organizationId, TokenKind.DEVICE.format(deviceId, secret), reply.device().overlayIps(),
                                     certificate.pem(), ca.certificatePem(), forDevices.relays(),
                                     forDevices.stunServers(), observed(remote).orElse(null), reply.device().status(),
                                     reply.overlayPrefixes())));
@@ -990,7 +990,7 @@ public final class ControlRoutes extends AllDirectives {
 
     private Route adminOnly(String token, Supplier<Route> inner) {
         if (!isAdmin(token)) {
-            Optional<Tokens.Parsed> parsed = Tokens.parse(token);
+            Optional<TokenKind.Parsed> parsed = TokenKind.parseAny(token);
             throw new ApiException(parsed.isPresent() ? 403 : 401,
                     parsed.isPresent() ? "this needs the admin token" : "unknown token");
         }
@@ -1000,7 +1000,7 @@ public final class ControlRoutes extends AllDirectives {
     /** Runs {@code inner} with the organization's state when the token is the admin's or that organization's. */
     private Route withOrganization(String token, String organizationId, Function<Organization.State, Route> inner) {
         boolean admin = isAdmin(token);
-        Optional<Tokens.Parsed> parsed = Tokens.parse(token).filter(t -> t.kind().equals("mwo"));
+        Optional<TokenKind.Parsed> parsed = TokenKind.ORGANIZATION.parse(token);
         if (!admin && parsed.isEmpty()) {
             throw new ApiException(401, "this needs the admin token or an organization API token");
         }
@@ -1032,7 +1032,7 @@ public final class ControlRoutes extends AllDirectives {
      * it: a device's requests need not pass through its organization. Revoked devices are refused, pending ones not.
      */
     private Route withSelf(String token, java.util.function.BiFunction<String, Organization.DeviceRecord, Route> inner) {
-        Tokens.Parsed parsed = Tokens.parse(token).filter(t -> t.kind().equals("mwd"))
+        TokenKind.Parsed parsed = TokenKind.DEVICE.parse(token)
                 .orElseThrow(() -> new ApiException(401, "this needs a device token"));
         String organizationId = parsed.organizationId();
         if (organizationId.isEmpty() || organizationId.length() > 64 || parsed.id().length() > 128) {
