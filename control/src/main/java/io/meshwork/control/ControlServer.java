@@ -9,6 +9,7 @@ import io.meshwork.control.http.ControlRoutes;
 import io.meshwork.control.http.TokenKind;
 import io.meshwork.control.organization.Organization;
 import io.meshwork.control.organization.OrganizationDirectory;
+import io.meshwork.control.organization.OrganizationWriter;
 import io.meshwork.control.relay.TlsPin;
 import io.meshwork.protocol.api.RelayInfo;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -25,9 +26,12 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.Http;
@@ -114,12 +118,19 @@ public final class ControlServer implements AutoCloseable {
             JournalSchema schema = new JournalSchema(system, config, control.getDuration("ready-check-interval"));
             system.getWhenTerminated().thenRun(schema::close);
             PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            Duration askTimeout = control.getDuration("ask-timeout");
+            // Group commit in front of the organizations: one writer per member, for every route that registers
+            // devices or reports their endpoints.
+            ActorRef<OrganizationWriter.Message> writer = system.systemActorOf(
+                    OrganizationWriter.create(ClusterSharding.get(system), askTimeout), "organization-writer",
+                    Props.empty());
             ControlRoutes routes = new ControlRoutes(system, ca, new ControlRoutes.Settings(adminToken,
                     control.getString("default-ipv4-cidr"), relays(control), control.getStringList("stun-servers"),
                     control.getDuration("stream-coalesce-window"), control.getDuration("stream-safety-poll"),
+                    askTimeout,
                     () -> cluster.selfMember().status() != MemberStatus.up()
                             ? CompletableFuture.completedFuture("the cluster member is not up yet")
-                            : schema.problem()), metrics);
+                            : schema.problem()), metrics, writer);
             ServerBinding binding = Http.get(system)
                     .newServerAt(control.getString("http.host"), control.getInt("http.port"))
                     .bind(routes.routes())

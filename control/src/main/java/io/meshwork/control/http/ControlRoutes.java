@@ -73,7 +73,6 @@ import org.apache.pekko.util.ByteString;
 public final class ControlRoutes extends AllDirectives {
 
     private static final Pattern HOSTNAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
-    private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
     private static final ContentType NDJSON = ContentTypes.create(MediaTypes.applicationWithOpenCharset("x-ndjson"),
             org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8);
 
@@ -82,9 +81,9 @@ public final class ControlRoutes extends AllDirectives {
      * else what keeps it from being so.
      */
     public record Settings(String adminToken, String defaultIpv4Cidr, List<RelayInfo> relays, List<String> stunServers,
-            Duration coalesceWindow, Duration safetyPoll, Supplier<CompletionStage<String>> unready) {}
+            Duration coalesceWindow, Duration safetyPoll, Duration askTimeout,
+            Supplier<CompletionStage<String>> unready) {}
 
-    private static final AtomicInteger WRITERS = new AtomicInteger();
     private static final Pattern REGION = Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
     /** The {@code code} of the peer stream's 403 to a device that is registered but not approved yet. */
     public static final String PENDING_APPROVAL = "pending_approval";
@@ -113,16 +112,16 @@ public final class ControlRoutes extends AllDirectives {
     private final PeerMapFeeds feeds;
     private final org.apache.pekko.actor.typed.ActorRef<OrganizationWriter.Message> writer;
 
+    /** {@code writer}: this member's {@link OrganizationWriter}, which the caller runs. */
     public ControlRoutes(ActorSystem<?> system, CertificateAuthority ca, Settings settings,
-            PrometheusMeterRegistry metrics) {
+            PrometheusMeterRegistry metrics, org.apache.pekko.actor.typed.ActorRef<OrganizationWriter.Message> writer) {
         this.system = system;
         this.sharding = ClusterSharding.get(system);
         this.ca = ca;
         this.settings = settings;
         this.metrics = metrics;
-        this.feeds = new PeerMapFeeds(system, settings.coalesceWindow(), settings.safetyPoll());
-        this.writer = system.systemActorOf(OrganizationWriter.create(sharding, ASK_TIMEOUT),
-                "organization-writer-" + WRITERS.incrementAndGet(), org.apache.pekko.actor.typed.Props.empty());
+        this.feeds = new PeerMapFeeds(system, settings.coalesceWindow(), settings.safetyPoll(), settings.askTimeout());
+        this.writer = writer;
         this.registrations = Counter.builder("meshwork_registrations").description("devices registered").register(metrics);
         this.repeatedRegistrations = Counter.builder("meshwork_registrations_repeated")
                 .description("registrations repeated after their answer was lost").register(metrics);
@@ -490,7 +489,7 @@ public final class ControlRoutes extends AllDirectives {
     /** Any relay directory command; what this member hands registering devices is read afresh after it. */
     private CompletionStage<RelayDirectory.Reply> relayDirectory(
             org.apache.pekko.japi.function.Function<org.apache.pekko.actor.typed.ActorRef<RelayDirectory.Reply>, RelayDirectory.Command> command) {
-        return sharding.entityRefFor(RelayDirectory.ENTITY_KEY, RelayDirectory.ID).ask(command, ASK_TIMEOUT)
+        return sharding.entityRefFor(RelayDirectory.ENTITY_KEY, RelayDirectory.ID).ask(command, settings.askTimeout())
                 .whenComplete((reply, failure) -> relayList.set(null));
     }
 
@@ -529,7 +528,7 @@ public final class ControlRoutes extends AllDirectives {
             throw new ApiException(404, "no such organization");
         }
         CompletionStage<Organization.Reply> deleted = sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
-                .ask(Organization.Delete::new, ASK_TIMEOUT);
+                .ask(Organization.Delete::new, settings.askTimeout());
         return onSuccess(deleted.thenCompose(reply -> this.<OrganizationDirectory.Reply>organizationDirectory(replyTo ->
                         new OrganizationDirectory.Remove(organizationId, replyTo))
                         .thenApply(unlisted -> reply.isOk() || unlisted.changed())),
@@ -561,7 +560,7 @@ public final class ControlRoutes extends AllDirectives {
                 || token.organizationId().length() > 64
                 ? CompletableFuture.completedFuture(new Organization.Reply(404, "no such organization", null, null, null))
                 : sharding.entityRefFor(Organization.ENTITY_KEY, token.organizationId())
-                        .ask(Organization.Get::new, ASK_TIMEOUT);
+                        .ask(Organization.Get::new, settings.askTimeout());
         return onSuccess(reply, answer -> {
             // A token of an organization that does not exist is as unknown as a forged one.
             if (!answer.isOk() || !Tokens.sameHash(answer.state().apiTokenHash(), token.secret())) {
@@ -580,7 +579,7 @@ public final class ControlRoutes extends AllDirectives {
 
     private <T> CompletionStage<T> organizationDirectory(
             org.apache.pekko.japi.function.Function<org.apache.pekko.actor.typed.ActorRef<T>, OrganizationDirectory.Command> command) {
-        return sharding.entityRefFor(OrganizationDirectory.ENTITY_KEY, OrganizationDirectory.ID).ask(command, ASK_TIMEOUT);
+        return sharding.entityRefFor(OrganizationDirectory.ENTITY_KEY, OrganizationDirectory.ID).ask(command, settings.askTimeout());
     }
 
     private Map<String, Object> organizationView(OrganizationDirectory.Entry entry) {
@@ -798,7 +797,7 @@ public final class ControlRoutes extends AllDirectives {
             return cached.relays();
         }
         CompletionStage<RelaysForDevices> fresh = sharding.entityRefFor(RelayDirectory.ENTITY_KEY, RelayDirectory.ID)
-                .ask(RelayDirectory.Get::new, ASK_TIMEOUT)
+                .ask(RelayDirectory.Get::new, settings.askTimeout())
                 .thenApply(reply -> RelaysForDevices.of(settings.relays(), settings.stunServers(),
                         reply.state().relays().values()));
         relayList.set(new RelayList(now, fresh));
@@ -1106,7 +1105,7 @@ public final class ControlRoutes extends AllDirectives {
             throw new ApiException(404, "no such organization");
         }
         CompletionStage<Organization.Reply> reply = sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
-                .ask(command, ASK_TIMEOUT);
+                .ask(command, settings.askTimeout());
         return onSuccess(reply, answer -> answer.isOk() ? onOk.apply(answer) : error(answer.status(), answer.error()));
     }
 
@@ -1118,17 +1117,17 @@ public final class ControlRoutes extends AllDirectives {
                     new Organization.Reply(404, "no such organization", null, null, null));
         }
         return AskPattern.ask(writer, replyTo -> new OrganizationWriter.Submit(organizationId, command.apply(replyTo)),
-                ASK_TIMEOUT, system.scheduler());
+                settings.askTimeout(), system.scheduler());
     }
 
     private CompletionStage<Organization.Reply> organization(String organizationId,
             org.apache.pekko.japi.function.Function<org.apache.pekko.actor.typed.ActorRef<Organization.Reply>, Organization.Command> command) {
-        return sharding.entityRefFor(Organization.ENTITY_KEY, organizationId).ask(command, ASK_TIMEOUT);
+        return sharding.entityRefFor(Organization.ENTITY_KEY, organizationId).ask(command, settings.askTimeout());
     }
 
     private CompletionStage<Device.Reply> deviceEntity(String deviceId,
             org.apache.pekko.japi.function.Function<org.apache.pekko.actor.typed.ActorRef<Device.Reply>, Device.Command> command) {
-        return sharding.entityRefFor(Device.ENTITY_KEY, deviceId).ask(command, ASK_TIMEOUT);
+        return sharding.entityRefFor(Device.ENTITY_KEY, deviceId).ask(command, settings.askTimeout());
     }
 
     private Route askDevice(String deviceId,
