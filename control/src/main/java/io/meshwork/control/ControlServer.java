@@ -26,6 +26,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
@@ -135,6 +137,13 @@ public final class ControlServer implements AutoCloseable {
                     .newServerAt(control.getString("http.host"), control.getInt("http.port"))
                     .bind(routes.routes())
                     .toCompletableFuture().get(30, TimeUnit.SECONDS);
+            // At shutdown, however it comes (close(), a signal, the cluster downing this member): stop taking
+            // connections first, then let requests in flight finish within the deadline, then the rest stops.
+            Duration deadline = control.getDuration("http.shutdown-deadline");
+            CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+            shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind", () -> binding.unbind());
+            shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-terminate",
+                    () -> binding.terminate(deadline).thenApply(terminated -> Done.getInstance()));
             log.info("control listening on {}", binding.localAddress());
             return new ControlServer(system, binding, adminToken);
         } catch (Exception e) {
@@ -185,7 +194,7 @@ public final class ControlServer implements AutoCloseable {
 
     @Override
     public void close() {
-        binding.unbind();
+        // Runs the coordinated shutdown, which unbinds and terminates the HTTP binding first (see start).
         system.terminate();
         io.meshwork.control.organization.RevisionTopics.forget(system);
         try {
