@@ -1,0 +1,123 @@
+package io.meshwork.control.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.delete;
+import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
+import static org.apache.pekko.http.javadsl.server.Directives.parameterOptional;
+import static org.apache.pekko.http.javadsl.server.Directives.patch;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.Directives.pathEnd;
+import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
+import static org.apache.pekko.http.javadsl.server.Directives.post;
+
+import io.meshwork.control.organization.Device;
+import io.meshwork.control.organization.Organization;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * Devices as administrators see them: {@code /api/v1/organizations/{id}/devices} (the listing) and
+ * {@code /api/v1/devices/{id}} with {@code approve} and {@code revoke}, for the admin token or the device's
+ * organization's API token. A device's own routes are {@link NodeRoutes}'.
+ */
+final class DeviceRoutes {
+
+    private final Authorization auth;
+    private final Entities entities;
+    private final JsonSupport json;
+
+    DeviceRoutes(Authorization auth, Entities entities, JsonSupport json) {
+        this.auth = auth;
+        this.entities = entities;
+        this.json = json;
+    }
+
+    Route routes() {
+        return concat(
+                path(PathMatchers.segment("organizations").slash(PathMatchers.segment()).slash("devices"),
+                        organizationId -> get(() -> auth.bearer(token -> auth.withOrganization(token, organizationId,
+                                state -> listing(state))))),
+                pathPrefix(PathMatchers.segment("devices").slash(PathMatchers.segment()), this::device));
+    }
+
+    private Route device(String deviceId) {
+        String organizationId = Tokens.organizationOfDevice(deviceId);
+        return concat(
+                pathEnd(() -> concat(
+                        get(() -> auth.bearer(token -> auth.withDevice(token, deviceId,
+                                device -> json.ok(view(device))))),
+                        patch(() -> auth.bearer(token -> json.body(Requests.PatchDevice.class, request ->
+                                auth.withDevice(token, deviceId, device -> applyPatch(device, request))))),
+                        // The organization first: once it has let go of the device, nothing brings it back.
+                        delete(() -> auth.bearer(token -> auth.withDevice(token, deviceId, device ->
+                                entities.askOrganization(organizationId,
+                                        replyTo -> new Organization.DeleteDevice(deviceId, replyTo),
+                                        reply -> entities.askDevice(deviceId, Device.Delete::new,
+                                                gone -> json.ok(Map.of("deleted", deviceId))))))))),
+                // The device first, then the peer map; approving again is harmless, so a failed second step is
+                // finished by a retry.
+                path("approve", () -> post(() -> auth.bearer(token -> auth.withDevice(token, deviceId, device ->
+                        entities.askDevice(deviceId, Device.Approve::new, approved -> entities.askOrganization(
+                                organizationId, replyTo -> new Organization.ApproveDevice(deviceId, replyTo),
+                                reply -> json.ok(view(approved.device())))))))),
+                // The device first: its token stops working before the peer map drops it.
+                path("revoke", () -> post(() -> auth.bearer(token -> auth.withDevice(token, deviceId, device ->
+                        entities.askDevice(deviceId, Device.Revoke::new, revoked -> entities.askOrganization(
+                                organizationId, replyTo -> new Organization.RevokeDevice(deviceId, replyTo),
+                                reply -> onSuccess(entities.revokeCertificate(revoked.device()),
+                                        done -> json.ok(view(revoked.device()))))))))));
+    }
+
+    private Route listing(Organization.State state) {
+        return parameterOptional("status", status -> parameterOptional("hostname", hostname ->
+                parameterOptional("offset", offset -> parameterOptional("limit", limit ->
+                        list(state, status, hostname, offset, limit)))));
+    }
+
+    private Route list(Organization.State state, Optional<String> status, Optional<String> hostname,
+            Optional<String> offsetText, Optional<String> limitText) {
+        int offset = Validation.number(offsetText, 0, "offset");
+        int limit = Validation.limit(limitText);
+        List<Organization.DeviceRecord> matching = state.devices().values().stream()
+                .filter(d -> status.map(s -> s.equals(d.status())).orElse(true))
+                .filter(d -> hostname.map(h -> d.hostname().contains(h)).orElse(true))
+                .sorted(Comparator.comparing(Organization.DeviceRecord::hostname))
+                .toList();
+        List<Map<String, Object>> page = matching.stream().skip(offset).limit(limit).map(DeviceRoutes::view).toList();
+        return json.ok(Map.of("total", matching.size(), "offset", offset, "devices", page));
+    }
+
+    private Route applyPatch(Organization.DeviceRecord device, Requests.PatchDevice request) {
+        if (request.hostname() != null) {
+            Validation.hostname(request.hostname(), "hostname");
+        }
+        if (request.metadata() != null && request.metadata().size() > 64) {
+            throw new ApiException(400, "at most 64 metadata entries");
+        }
+        return entities.askDevice(device.id(), replyTo -> new Device.Patch(request.hostname(), request.metadata(),
+                replyTo), patched -> entities.askOrganization(Tokens.organizationOfDevice(device.id()),
+                replyTo -> new Organization.PatchDevice(device.id(), request.hostname(), request.metadata(), replyTo),
+                reply -> json.ok(view(patched.device()))));
+    }
+
+    static Map<String, Object> view(Organization.DeviceRecord device) {
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("id", device.id());
+        view.put("hostname", device.hostname());
+        view.put("publicKey", device.publicKey());
+        view.put("overlayIps", device.overlayIps());
+        view.put("endpoints", device.endpoints());
+        view.put("nat", device.nat());
+        view.put("metadata", device.metadata());
+        view.put("status", device.status());
+        view.put("registeredAt", device.registeredMillis());
+        view.put("lastSeen", device.lastSeenMillis());
+        return view;
+    }
+}
