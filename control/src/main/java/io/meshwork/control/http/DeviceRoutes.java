@@ -11,12 +11,13 @@ import static org.apache.pekko.http.javadsl.server.Directives.pathEnd;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.post;
 
+import io.meshwork.control.http.views.Deleted;
+import io.meshwork.control.http.views.DevicePage;
+import io.meshwork.control.http.views.DeviceView;
 import io.meshwork.control.organization.Device;
 import io.meshwork.control.organization.Organization;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -51,7 +52,7 @@ final class DeviceRoutes {
         return concat(
                 pathEnd(() -> concat(
                         get(() -> auth.bearer(token -> auth.withDevice(token, deviceId,
-                                device -> json.ok(view(device))))),
+                                device -> json.ok(DeviceView.of(device))))),
                         patch(() -> auth.bearer(token -> json.body(Requests.PatchDevice.class, request ->
                                 auth.withDevice(token, deviceId, device -> applyPatch(device, request))))),
                         // The organization first: once it has let go of the device, nothing brings it back.
@@ -59,19 +60,19 @@ final class DeviceRoutes {
                                 entities.askOrganization(organizationId,
                                         replyTo -> new Organization.DeleteDevice(deviceId, replyTo),
                                         reply -> entities.askDevice(deviceId, Device.Delete::new,
-                                                gone -> json.ok(Map.of("deleted", deviceId))))))))),
+                                                gone -> json.ok(new Deleted(deviceId))))))))),
                 // The device first, then the peer map; approving again is harmless, so a failed second step is
                 // finished by a retry.
                 path("approve", () -> post(() -> auth.bearer(token -> auth.withDevice(token, deviceId, device ->
                         entities.askDevice(deviceId, Device.Approve::new, approved -> entities.askOrganization(
                                 organizationId, replyTo -> new Organization.ApproveDevice(deviceId, replyTo),
-                                reply -> json.ok(view(approved.device())))))))),
+                                reply -> json.ok(DeviceView.of(approved.device())))))))),
                 // The device first: its token stops working before the peer map drops it.
                 path("revoke", () -> post(() -> auth.bearer(token -> auth.withDevice(token, deviceId, device ->
                         entities.askDevice(deviceId, Device.Revoke::new, revoked -> entities.askOrganization(
                                 organizationId, replyTo -> new Organization.RevokeDevice(deviceId, replyTo),
                                 reply -> onSuccess(entities.revokeCertificate(revoked.device()),
-                                        done -> json.ok(view(revoked.device()))))))))));
+                                        done -> json.ok(DeviceView.of(revoked.device()))))))))));
     }
 
     private Route listing(Organization.State state) {
@@ -89,8 +90,8 @@ final class DeviceRoutes {
                 .filter(d -> hostname.map(h -> d.hostname().contains(h)).orElse(true))
                 .sorted(Comparator.comparing(Organization.DeviceRecord::hostname))
                 .toList();
-        List<Map<String, Object>> page = matching.stream().skip(offset).limit(limit).map(DeviceRoutes::view).toList();
-        return json.ok(Map.of("total", matching.size(), "offset", offset, "devices", page));
+        List<DeviceView> page = matching.stream().skip(offset).limit(limit).map(DeviceView::of).toList();
+        return json.ok(new DevicePage(matching.size(), offset, page));
     }
 
     private Route applyPatch(Organization.DeviceRecord device, Requests.PatchDevice request) {
@@ -103,21 +104,6 @@ final class DeviceRoutes {
         return entities.askDevice(device.id(), replyTo -> new Device.Patch(request.hostname(), request.metadata(),
                 replyTo), patched -> entities.askOrganization(Tokens.organizationOfDevice(device.id()),
                 replyTo -> new Organization.PatchDevice(device.id(), request.hostname(), request.metadata(), replyTo),
-                reply -> json.ok(view(patched.device()))));
-    }
-
-    static Map<String, Object> view(Organization.DeviceRecord device) {
-        Map<String, Object> view = new LinkedHashMap<>();
-        view.put("id", device.id());
-        view.put("hostname", device.hostname());
-        view.put("publicKey", device.publicKey());
-        view.put("overlayIps", device.overlayIps());
-        view.put("endpoints", device.endpoints());
-        view.put("nat", device.nat());
-        view.put("metadata", device.metadata());
-        view.put("status", device.status());
-        view.put("registeredAt", device.registeredMillis());
-        view.put("lastSeen", device.lastSeenMillis());
-        return view;
+                reply -> json.ok(DeviceView.of(patched.device()))));
     }
 }

@@ -8,9 +8,9 @@ import static org.apache.pekko.http.javadsl.server.Directives.pathEnd;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.post;
 
+import io.meshwork.control.http.views.KeyCreated;
+import io.meshwork.control.http.views.KeyView;
 import io.meshwork.control.organization.Organization;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
@@ -41,12 +41,12 @@ final class KeyRoutes {
                                         auth.withOrganization(token, organizationId,
                                                 state -> create(organizationId, request))))),
                                 get(() -> auth.bearer(token -> auth.withOrganization(token, organizationId,
-                                        state -> json.ok(state.keys().values().stream().map(KeyRoutes::view)
+                                        state -> json.ok(state.keys().values().stream().map(KeyView::of)
                                                 .toList())))))),
                         path(PathMatchers.segment(), keyId -> delete(() -> auth.bearer(token ->
                                 auth.withOrganization(token, organizationId, state -> entities.askOrganization(
                                         organizationId, replyTo -> new Organization.RevokeKey(keyId, replyTo),
-                                        reply -> json.ok(view(reply.state().keys().get(keyId))))))))));
+                                        reply -> json.ok(KeyView.of(reply.state().keys().get(keyId))))))))));
     }
 
     private Route create(String organizationId, Requests.CreateKey request) {
@@ -61,22 +61,8 @@ final class KeyRoutes {
         long now = System.currentTimeMillis();
         long expiresAt = expiresIn == 0 ? 0 : now + expiresIn * 1000;
         return entities.askOrganization(organizationId, replyTo -> new Organization.CreateKey(keyId,
-                Tokens.hash(secret), reusable, expiresAt, now, approvalRequired, replyTo), reply -> {
-                    Map<String, Object> view = view(reply.state().keys().get(keyId));
-                    view.put("key", TokenKind.REGISTRATION_KEY.format(organizationId, keyId, secret));
-                    return json.created(view);
-                });
-    }
-
-    private static Map<String, Object> view(Organization.RegistrationKey key) {
-        Map<String, Object> view = new LinkedHashMap<>();
-        view.put("id", key.id());
-        view.put("reusable", key.reusable());
-        view.put("createdAt", key.createdMillis());
-        view.put("expiresAt", key.expiresAtMillis() == 0 ? null : key.expiresAtMillis());
-        view.put("revoked", key.revoked());
-        view.put("uses", key.uses());
-        view.put("approvalRequired", key.approvalRequired());
-        return view;
+                Tokens.hash(secret), reusable, expiresAt, now, approvalRequired, replyTo),
+                reply -> json.created(KeyCreated.of(reply.state().keys().get(keyId),
+                        TokenKind.REGISTRATION_KEY.format(organizationId, keyId, secret))));
     }
 }

@@ -7,6 +7,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.post;
 
 import io.meshwork.control.ca.CertificateAuthority;
+import io.meshwork.control.http.views.EndpointsReported;
 import io.meshwork.control.organization.Device;
 import io.meshwork.control.organization.Organization;
 import io.meshwork.protocol.api.Endpoint;
@@ -16,9 +17,7 @@ import io.meshwork.protocol.api.RegisterResponse;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -170,13 +169,9 @@ final class NodeRoutes {
                         return json.error(reported.isOk() ? 503 : reported.status(),
                                 reported.isOk() ? "the organization did not take the report; retry" : reported.error());
                     }
-                    Map<String, Object> body = new LinkedHashMap<>();
-                    body.put("observedAddress", observed(remote).orElse(""));
-                    body.put("changed", revision != Entities.UNCHANGED);
-                    if (revision != Entities.UNCHANGED) {
-                        body.put("revision", revision);
-                    }
-                    return json.ok(body);
+                    boolean changed = revision != Entities.UNCHANGED;
+                    return json.ok(new EndpointsReported(observed(remote).orElse(""), changed,
+                            changed ? revision : null));
                 })));
     }
 

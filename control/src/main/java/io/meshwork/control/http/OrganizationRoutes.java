@@ -10,12 +10,14 @@ import static org.apache.pekko.http.javadsl.server.Directives.pathEnd;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.post;
 
+import io.meshwork.control.http.views.Deleted;
+import io.meshwork.control.http.views.OrganizationPage;
+import io.meshwork.control.http.views.OrganizationSummary;
+import io.meshwork.control.http.views.OrganizationView;
 import io.meshwork.control.organization.Ipam;
 import io.meshwork.control.organization.Organization;
 import io.meshwork.control.organization.OrganizationDirectory;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -51,7 +53,7 @@ final class OrganizationRoutes {
                                         list(token, name, offset, limit)))))))),
                 path(PathMatchers.segment(), organizationId -> concat(
                         get(() -> auth.bearer(token -> auth.withOrganization(token, organizationId,
-                                state -> json.ok(view(state, null))))),
+                                state -> json.ok(OrganizationView.of(state, null))))),
                         delete(() -> auth.bearer(token -> auth.adminOnly(token, () -> remove(organizationId))))))));
     }
 
@@ -78,7 +80,7 @@ final class OrganizationRoutes {
                     new OrganizationDirectory.Add(new OrganizationDirectory.Entry(id, name, finalCidr, now), replyTo));
             return onSuccess(listed, done -> entities.askOrganization(id, replyTo -> new Organization.Create(name,
                     finalCidr, Tokens.hash(secret), now, replyTo),
-                    reply -> json.created(view(reply.state(), apiToken))));
+                    reply -> json.created(OrganizationView.of(reply.state(), apiToken))));
         });
     }
 
@@ -91,7 +93,7 @@ final class OrganizationRoutes {
         return onSuccess(deleted.thenCompose(reply -> entities.<OrganizationDirectory.Reply>organizationDirectory(
                         replyTo -> new OrganizationDirectory.Remove(organizationId, replyTo))
                         .thenApply(unlisted -> reply.isOk() || unlisted.changed())),
-                done -> done ? json.ok(Map.of("deleted", organizationId)) : json.error(404, "no such organization"));
+                done -> done ? json.ok(new Deleted(organizationId)) : json.error(404, "no such organization"));
     }
 
     /** Every organization for the admin token; only its own for an organization's API token. */
@@ -104,8 +106,8 @@ final class OrganizationRoutes {
         if (auth.isAdmin(token)) {
             return onSuccess(entities.<OrganizationDirectory.Page>organizationDirectory(replyTo ->
                     new OrganizationDirectory.GetPage(name.orElse(null), offset, limit, replyTo)),
-                    page -> json.ok(Map.of("total", page.total(), "offset", offset,
-                            "organizations", page.organizations().stream().map(OrganizationRoutes::summary).toList())));
+                    page -> json.ok(new OrganizationPage(page.total(), offset,
+                            page.organizations().stream().map(OrganizationSummary::of).toList())));
         }
         TokenKind.Parsed parsed = TokenKind.parseAny(token).orElseThrow(() -> new ApiException(401, "unknown token"));
         if (parsed.kind() != TokenKind.ORGANIZATION) {
@@ -121,37 +123,11 @@ final class OrganizationRoutes {
             }
             Organization.State state = answer.state();
             boolean matches = name.map(filter -> state.name().contains(filter)).orElse(true);
-            List<Map<String, Object>> own = matches
-                    ? List.of(summary(new OrganizationDirectory.Entry(state.id(), state.name(),
+            List<OrganizationSummary> own = matches
+                    ? List.of(OrganizationSummary.of(new OrganizationDirectory.Entry(state.id(), state.name(),
                             state.ipv4Cidr(), state.createdMillis())))
                     : List.of();
-            return json.ok(Map.of("total", own.size(), "offset", offset,
-                    "organizations", own.stream().skip(offset).toList()));
+            return json.ok(new OrganizationPage(own.size(), offset, own.stream().skip(offset).toList()));
         });
-    }
-
-    private static Map<String, Object> summary(OrganizationDirectory.Entry entry) {
-        Map<String, Object> view = new LinkedHashMap<>();
-        view.put("id", entry.id());
-        view.put("name", entry.name());
-        view.put("ipv4Cidr", entry.ipv4Cidr());
-        view.put("ipv6Prefix", Ipam.ulaPrefix(entry.id()));
-        view.put("createdAt", entry.createdMillis());
-        return view;
-    }
-
-    private static Map<String, Object> view(Organization.State state, String apiToken) {
-        Map<String, Object> view = new LinkedHashMap<>();
-        view.put("id", state.id());
-        view.put("name", state.name());
-        view.put("ipv4Cidr", state.ipv4Cidr());
-        view.put("ipv6Prefix", Ipam.ulaPrefix(state.id()));
-        view.put("createdAt", state.createdMillis());
-        view.put("revision", state.revision());
-        view.put("devices", state.devices().size());
-        if (apiToken != null) {
-            view.put("apiToken", apiToken);
-        }
-        return view;
     }
 }

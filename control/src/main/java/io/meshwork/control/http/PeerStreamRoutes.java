@@ -5,15 +5,14 @@ import static org.apache.pekko.http.javadsl.server.Directives.get;
 import static org.apache.pekko.http.javadsl.server.Directives.parameterOptional;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 
+import io.meshwork.control.http.views.PendingApproval;
 import io.meshwork.control.organization.Organization;
 import io.meshwork.protocol.api.PeerMapEvent;
 import io.meshwork.protocol.api.SecurityPolicy;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -74,10 +73,8 @@ final class PeerStreamRoutes {
         return auth.withSelf(token, (organizationId, device) -> {
             if (device.status().equals(Organization.DeviceRecord.PENDING)) {
                 // Not permanent: the node asks again until an administrator approves it.
-                Map<String, Object> body = new LinkedHashMap<>();
-                body.put("error", "device " + device.id() + " is waiting for an administrator to approve it");
-                body.put("code", PENDING_APPROVAL);
-                return json.respond(StatusCodes.FORBIDDEN, body);
+                return json.respond(StatusCodes.FORBIDDEN, new PendingApproval(
+                        "device " + device.id() + " is waiting for an administrator to approve it", PENDING_APPROVAL));
             }
             Source<ByteString, ?> events = events(organizationId, device.id(), since, sinceText.isEmpty());
             return complete(HttpResponse.create().withEntity(HttpEntities.createChunked(JsonSupport.NDJSON, events)));

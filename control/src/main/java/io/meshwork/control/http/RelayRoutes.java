@@ -10,14 +10,18 @@ import static org.apache.pekko.http.javadsl.server.Directives.post;
 import static org.apache.pekko.http.javadsl.server.Directives.put;
 
 import io.meshwork.control.ca.CertificateAuthority;
+import io.meshwork.control.http.views.Acknowledged;
+import io.meshwork.control.http.views.ObservationsRecorded;
+import io.meshwork.control.http.views.RelayEnrolled;
+import io.meshwork.control.http.views.RelayTokenCreated;
+import io.meshwork.control.http.views.RelayView;
+import io.meshwork.control.http.views.Revocations;
 import io.meshwork.control.organization.Device;
 import io.meshwork.control.relay.RelayDirectory;
 import io.meshwork.control.relay.TlsPin;
 import io.meshwork.protocol.api.Endpoint;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -50,7 +54,7 @@ final class RelayRoutes {
         return pathPrefix("relays", () -> concat(
                 pathEnd(() -> get(() -> auth.bearer(token -> auth.adminOnly(token, () -> onSuccess(
                         entities.relayDirectory(RelayDirectory.Get::new),
-                        reply -> json.ok(reply.state().relays().values())))))),
+                        reply -> json.ok(reply.state().relays().values().stream().map(RelayView::of).toList())))))),
                 path("tokens", () -> post(() -> auth.bearer(token -> auth.adminOnly(token, () ->
                         json.body(Requests.CreateRelayToken.class, this::createToken))))),
                 path("register", () -> post(() -> auth.bearer(token -> json.body(Requests.RelayAdvertisement.class,
@@ -65,9 +69,9 @@ final class RelayRoutes {
                         auth.withRelay(token, relayId, state -> onSuccess(entities.relayDirectory(replyTo ->
                                 new RelayDirectory.ReportHealth(relayId, health.udpClients(), health.tcpClients(),
                                         health.healthy(), System.currentTimeMillis(), replyTo)),
-                                reply -> json.ok(Map.of("ok", true)))))))),
+                                reply -> json.ok(new Acknowledged(true)))))))),
                 path("revocations", () -> get(() -> auth.bearer(token -> auth.withRelay(token, relayId,
-                        state -> json.ok(Map.of("serials", state.revokedSerials())))))),
+                        state -> json.ok(new Revocations(state.revokedSerials())))))),
                 path("observations", () -> post(() -> auth.bearer(token ->
                         json.body(Requests.RelayObservations.class, report -> auth.withRelay(token, relayId,
                                 state -> recordObservations(report)))))));
@@ -80,10 +84,7 @@ final class RelayRoutes {
                 : Validation.region(request.region().strip());
         String tokenId = "t" + Tokens.randomHex(4);
         String secret = Tokens.randomHex(24);
-        Map<String, Object> created = new LinkedHashMap<>();
-        created.put("token", TokenKind.RELAY.format(tokenId, secret));
-        created.put("name", name);
-        created.put("region", region);
+        RelayTokenCreated created = new RelayTokenCreated(TokenKind.RELAY.format(tokenId, secret), name, region);
         return onSuccess(entities.relayDirectory(replyTo -> new RelayDirectory.IssueToken(tokenId,
                 Tokens.hash(secret), name, region, System.currentTimeMillis(), replyTo)),
                 reply -> json.created(created));
@@ -108,8 +109,7 @@ final class RelayRoutes {
         return onSuccess(entities.relayDirectory(replyTo -> new RelayDirectory.Enroll(parsed.id(),
                 Tokens.hash(parsed.secret()), relayId, advertisement.udp(), advertisement.tcp(), advertisement.stun(),
                 tlsSha256, System.currentTimeMillis(), replyTo)), reply -> reply.isOk()
-                ? json.ok(Map.of("relayId", reply.relay().id(), "caCertificatePem", ca.certificatePem(),
-                        "heartbeatSeconds", HEARTBEAT_SECONDS))
+                ? json.ok(new RelayEnrolled(reply.relay().id(), ca.certificatePem(), HEARTBEAT_SECONDS))
                 : json.error(reply.status(), reply.error()));
     }
 
@@ -137,6 +137,6 @@ final class RelayRoutes {
                     .toCompletableFuture());
         }
         return onSuccess(CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)),
-                done -> json.ok(Map.of("recorded", sent.stream().filter(CompletableFuture::join).count())));
+                done -> json.ok(new ObservationsRecorded(sent.stream().filter(CompletableFuture::join).count())));
     }
 }

@@ -9,8 +9,9 @@ import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.post;
 import static org.apache.pekko.http.javadsl.server.Directives.put;
 
+import io.meshwork.control.http.views.Deleted;
+import io.meshwork.control.http.views.SecurityGroupView;
 import io.meshwork.control.organization.Organization;
-import java.util.Map;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
@@ -38,7 +39,8 @@ final class SecurityGroupRoutes {
                 organizationId -> concat(
                         pathEnd(() -> concat(
                                 get(() -> auth.bearer(token -> auth.withOrganization(token, organizationId,
-                                        state -> json.ok(state.securityGroups().values())))),
+                                        state -> json.ok(state.securityGroups().values().stream()
+                                                .map(SecurityGroupView::of).toList())))),
                                 post(() -> auth.bearer(token -> json.body(Organization.SecurityGroup.class, group ->
                                         auth.withOrganization(token, organizationId, state -> save(state,
                                                 Validation.securityGroup(state, group, null),
@@ -53,7 +55,7 @@ final class SecurityGroupRoutes {
                     if (group == null) {
                         throw new ApiException(404, "no such security group");
                     }
-                    return json.ok(group);
+                    return json.ok(SecurityGroupView.of(group));
                 }))),
                 put(() -> auth.bearer(token -> json.body(Organization.SecurityGroup.class, group ->
                         auth.withOrganization(token, organizationId, state -> save(state,
@@ -61,11 +63,11 @@ final class SecurityGroupRoutes {
                 delete(() -> auth.bearer(token -> auth.withOrganization(token, organizationId, state ->
                         entities.askOrganization(organizationId,
                                 replyTo -> new Organization.DeleteSecurityGroup(name, replyTo),
-                                reply -> json.ok(Map.of("deleted", name)))))));
+                                reply -> json.ok(new Deleted(name)))))));
     }
 
     private Route save(Organization.State state, Organization.SecurityGroup group, StatusCode status) {
         return entities.askOrganization(state.id(), replyTo -> new Organization.SaveSecurityGroup(group, replyTo),
-                reply -> json.respond(status, group));
+                reply -> json.respond(status, SecurityGroupView.of(group)));
     }
 }

@@ -6,13 +6,13 @@ import static org.apache.pekko.http.javadsl.server.Directives.get;
 import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 
+import io.meshwork.control.http.views.ClusterView;
+import io.meshwork.control.http.views.Status;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -48,9 +48,9 @@ final class ServiceRoutes {
     /** The routes outside {@code /api/v1}. */
     Route routes() {
         return concat(
-                path("health", () -> get(() -> json.ok(Map.of("status", "ok")))),
+                path("health", () -> get(() -> json.ok(new Status("ok")))),
                 path("ready", () -> get(() -> onSuccess(unready.get(), problem -> problem == null
-                        ? json.ok(Map.of("status", "ready"))
+                        ? json.ok(new Status("ready"))
                         : json.error(503, "not ready: " + problem)))),
                 path("metrics", () -> get(() -> complete(HttpResponse.create().withEntity(
                         HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.scrape()))))));
@@ -65,19 +65,15 @@ final class ServiceRoutes {
     }
 
     /** The members this member sees, with their status, and which of them it cannot reach. */
-    private Map<String, Object> clusterView() {
+    private ClusterView clusterView() {
         ClusterEvent.CurrentClusterState state = Cluster.get(system).state();
-        List<Map<String, Object>> members = new ArrayList<>();
-        state.getMembers().forEach(member -> members.add(Map.of("address", member.address().toString(),
-                "status", member.status().toString())));
+        List<ClusterView.Member> members = new ArrayList<>();
+        state.getMembers().forEach(member -> members.add(new ClusterView.Member(member.address().toString(),
+                member.status().toString())));
         List<String> unreachable = new ArrayList<>();
         state.getUnreachable().forEach(member -> unreachable.add(member.address().toString()));
-        Map<String, Object> view = new LinkedHashMap<>();
-        view.put("self", Cluster.get(system).selfMember().address().toString());
-        view.put("leader", state.getLeader() == null ? null : state.getLeader().toString());
-        view.put("members", members);
-        view.put("unreachable", unreachable);
-        return view;
+        return new ClusterView(Cluster.get(system).selfMember().address().toString(),
+                state.getLeader() == null ? null : state.getLeader().toString(), members, unreachable);
     }
 
     private Route openApi() {
