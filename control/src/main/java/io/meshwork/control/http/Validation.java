@@ -2,6 +2,8 @@ package io.meshwork.control.http;
 
 import io.meshwork.control.organization.Organization;
 import io.meshwork.control.organization.SecurityPolicies;
+import io.meshwork.protocol.net.InvalidAddressException;
+import io.meshwork.protocol.net.Prefix;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
@@ -89,36 +91,26 @@ final class Validation {
         }
     }
 
-    /** Whether {@code text} is an IPv4 or IPv6 CIDR with its length. */
+    /**
+     * Whether {@code text} is an IPv4 or IPv6 CIDR with its length, as {@link Prefix#parse} reads one. Only plain
+     * literals are taken: a dotted quad, or IPv6 hex groups and colons (no brackets, zone or embedded IPv4), which
+     * is what security policies resolve.
+     */
     static boolean isCidr(String text) {
         int slash = text.indexOf('/');
         if (slash < 0) {
             return false;
         }
         String ip = text.substring(0, slash);
-        int length;
-        try {
-            length = Integer.parseInt(text.substring(slash + 1));
-        } catch (NumberFormatException e) {
+        if (!ip.matches("\\d{1,3}(\\.\\d{1,3}){3}") && !(ip.contains(":") && ip.matches("[0-9a-fA-F:]+"))) {
             return false;
         }
-        if (ip.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
-            for (String octet : ip.split("\\.")) {
-                if (Integer.parseInt(octet) > 255) {
-                    return false;
-                }
-            }
-            return length >= 0 && length <= 32;
+        try {
+            Prefix.parse(text);
+            return true;
+        } catch (InvalidAddressException e) {
+            return false;
         }
-        if (ip.contains(":") && ip.matches("[0-9a-fA-F:]+")) {
-            try {
-                java.net.InetAddress.getByName(ip);
-                return length >= 0 && length <= 128;
-            } catch (java.net.UnknownHostException e) {
-                return false;
-            }
-        }
-        return false;
     }
 
     /**
