@@ -6,8 +6,10 @@ import io.meshwork.control.ca.AuthorityAdoption;
 import io.meshwork.control.ca.CertificateAuthority;
 import io.meshwork.control.ca.ClusterAuthority;
 import io.meshwork.control.http.ControlRoutes;
+import io.meshwork.control.http.TokenKind;
 import io.meshwork.control.organization.Organization;
 import io.meshwork.control.organization.OrganizationDirectory;
+import io.meshwork.control.organization.OrganizationWriter;
 import io.meshwork.control.relay.TlsPin;
 import io.meshwork.protocol.api.RelayInfo;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -24,9 +26,14 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.Http;
@@ -114,16 +121,30 @@ public final class ControlServer implements AutoCloseable {
             JournalSchema schema = new JournalSchema(system, config, control.getDuration("ready-check-interval"));
             system.getWhenTerminated().thenRun(schema::close);
             PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            Duration askTimeout = control.getDuration("ask-timeout");
+            // Group commit in front of the organizations: one writer per member, for every route that registers
+            // devices or reports their endpoints.
+            ActorRef<OrganizationWriter.Message> writer = system.systemActorOf(
+                    OrganizationWriter.create(ClusterSharding.get(system), askTimeout), "organization-writer",
+                    Props.empty());
             ControlRoutes routes = new ControlRoutes(system, ca, new ControlRoutes.Settings(adminToken,
                     control.getString("default-ipv4-cidr"), relays(control), control.getStringList("stun-servers"),
                     control.getDuration("stream-coalesce-window"), control.getDuration("stream-safety-poll"),
+                    askTimeout,
                     () -> cluster.selfMember().status() != MemberStatus.up()
                             ? CompletableFuture.completedFuture("the cluster member is not up yet")
-                            : schema.problem()), metrics);
+                            : schema.problem()), metrics, writer);
             ServerBinding binding = Http.get(system)
                     .newServerAt(control.getString("http.host"), control.getInt("http.port"))
                     .bind(routes.routes())
                     .toCompletableFuture().get(30, TimeUnit.SECONDS);
+            // At shutdown, however it comes (close(), a signal, the cluster downing this member): stop taking
+            // connections first, then let requests in flight finish within the deadline, then the rest stops.
+            Duration deadline = control.getDuration("http.shutdown-deadline");
+            CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+            shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind", () -> binding.unbind());
+            shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-terminate",
+                    () -> binding.terminate(deadline).thenApply(terminated -> Done.getInstance()));
             log.info("control listening on {}", binding.localAddress());
             return new ControlServer(system, binding, adminToken);
         } catch (Exception e) {
@@ -154,7 +175,7 @@ public final class ControlServer implements AutoCloseable {
         }
         byte[] random = new byte[24];
         new SecureRandom().nextBytes(random);
-        String token = "mwa." + HexFormat.of().formatHex(random);
+        String token = TokenKind.ADMIN.format(HexFormat.of().formatHex(random));
         SecretFiles.writeAtomically(file, (token + "\n").getBytes(StandardCharsets.UTF_8));
         return token;
     }
@@ -173,7 +194,7 @@ public final class ControlServer implements AutoCloseable {
 
     @Override
     public void close() {
-        binding.unbind();
+        // Runs the coordinated shutdown, which unbinds and terminates the HTTP binding first (see start).
         system.terminate();
         io.meshwork.control.organization.RevisionTopics.forget(system);
         try {

@@ -128,19 +128,25 @@ final class PeerMapFeeds {
         }
     }
 
-    private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
-
     private final ActorSystem<?> system;
     private final ClusterSharding sharding;
     private final Duration coalesceWindow;
     private final Duration safetyPoll;
+    private final Duration askTimeout;
     private final Map<String, Feed> feeds = new HashMap<>();
 
+    /** Feeds asking organizations with the member's {@code meshwork.control.ask-timeout}. */
     PeerMapFeeds(ActorSystem<?> system, Duration coalesceWindow, Duration safetyPoll) {
+        this(system, coalesceWindow, safetyPoll,
+                system.settings().config().getDuration("meshwork.control.ask-timeout"));
+    }
+
+    PeerMapFeeds(ActorSystem<?> system, Duration coalesceWindow, Duration safetyPoll, Duration askTimeout) {
         this.system = system;
         this.sharding = ClusterSharding.get(system);
         this.coalesceWindow = coalesceWindow;
         this.safetyPoll = safetyPoll;
+        this.askTimeout = askTimeout;
     }
 
     /** A stream's share of its organization's feed on this member. */
@@ -169,7 +175,7 @@ final class PeerMapFeeds {
         /** The whole map as {@code deviceId} starts from it: the feed's, once the feed has its first. */
         CompletionStage<Answer> snapshot(String deviceId) {
             // Resolved on the dispatcher, not on the feed: the streams that waited for its first map resume at once.
-            return feed.latest().get().copy().orTimeout(ASK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+            return feed.latest().get().copy().orTimeout(askTimeout.toMillis(), TimeUnit.MILLISECONDS)
                     .thenApplyAsync(map -> new Answer(new Organization.Reply(200, null, null, null,
                             map.forWatcher(deviceId)), map), system.executionContext())
                     .exceptionally(PeerMapFeeds::organizationsAnswer);
@@ -182,7 +188,7 @@ final class PeerMapFeeds {
         CompletionStage<Answer> catchUp(long sinceRevision, String deviceId) {
             return sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
                     .<Organization.Reply>ask(replyTo -> new Organization.GetPeerMapChanges(sinceRevision, deviceId,
-                            replyTo), ASK_TIMEOUT)
+                            replyTo), askTimeout)
                     .thenCompose(reply -> reply.status() == 410 ? snapshot(deviceId)
                             : CompletableFuture.completedFuture(Answer.of(reply)));
         }
@@ -257,7 +263,7 @@ final class PeerMapFeeds {
     /** What changed since {@code sinceRevision}, everything when not kept, for no device in particular. */
     private CompletionStage<Organization.Reply> fetch(String organizationId, long sinceRevision) {
         return sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
-                .ask(replyTo -> new Organization.GetPeerMap(sinceRevision, replyTo), ASK_TIMEOUT);
+                .ask(replyTo -> new Organization.GetPeerMap(sinceRevision, replyTo), askTimeout);
     }
 
     /** The organization's answer a stream gets instead of the feed's map; any other failure stays one. */

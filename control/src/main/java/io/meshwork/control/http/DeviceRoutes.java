@@ -1,0 +1,105 @@
+package io.meshwork.control.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.delete;
+import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
+import static org.apache.pekko.http.javadsl.server.Directives.parameterOptional;
+import static org.apache.pekko.http.javadsl.server.Directives.patch;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.Directives.pathEnd;
+import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
+import static org.apache.pekko.http.javadsl.server.Directives.post;
+
+import io.meshwork.control.http.views.Deleted;
+import io.meshwork.control.http.views.DevicePage;
+import io.meshwork.control.http.views.DeviceView;
+import io.meshwork.control.organization.Device;
+import io.meshwork.control.organization.Organization;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * Devices as administrators see them: {@code /api/v1/organizations/{id}/devices} (the listing) and
+ * {@code /api/v1/devices/{id}} with {@code approve} and {@code revoke}, for the admin token or the device's
+ * organization's API token. A device's own routes are {@link NodeRoutes}'.
+ */
+final class DeviceRoutes {
+
+    private final Authorization auth;
+    private final Entities entities;
+    private final JsonSupport json;
+
+    DeviceRoutes(Authorization auth, Entities entities, JsonSupport json) {
+        this.auth = auth;
+        this.entities = entities;
+        this.json = json;
+    }
+
+    Route routes() {
+        return concat(
+                path(PathMatchers.segment("organizations").slash(PathMatchers.segment()).slash("devices"),
+                        organizationId -> get(() -> auth.bearer(token -> auth.withOrganization(token, organizationId,
+                                state -> listing(organizationId))))),
+                pathPrefix(PathMatchers.segment("devices").slash(PathMatchers.segment()), this::device));
+    }
+
+    private Route device(String deviceId) {
+        String organizationId = Tokens.organizationOfDevice(deviceId);
+        return concat(
+                pathEnd(() -> concat(
+                        get(() -> auth.bearer(token -> auth.withDevice(token, deviceId,
+                                device -> json.ok(DeviceView.of(device))))),
+                        patch(() -> auth.bearer(token -> json.body(Requests.PatchDevice.class, request ->
+                                auth.withDevice(token, deviceId, device -> applyPatch(device, request))))),
+                        // The organization first: once it has let go of the device, nothing brings it back.
+                        delete(() -> auth.bearer(token -> auth.withDevice(token, deviceId, device ->
+                                entities.askOrganization(organizationId,
+                                        replyTo -> new Organization.DeleteDevice(deviceId, replyTo),
+                                        reply -> entities.askDevice(deviceId, Device.Delete::new,
+                                                gone -> json.ok(new Deleted(deviceId))))))))),
+                // The device first, then the peer map; approving again is harmless, so a failed second step is
+                // finished by a retry.
+                path("approve", () -> post(() -> auth.bearer(token -> auth.withDevice(token, deviceId, device ->
+                        entities.askDevice(deviceId, Device.Approve::new, approved -> entities.askOrganization(
+                                organizationId, replyTo -> new Organization.ApproveDevice(deviceId, replyTo),
+                                reply -> json.ok(DeviceView.of(approved.device())))))))),
+                // The device first: its token stops working before the peer map drops it.
+                path("revoke", () -> post(() -> auth.bearer(token -> auth.withDevice(token, deviceId, device ->
+                        entities.askDevice(deviceId, Device.Revoke::new, revoked -> entities.askOrganization(
+                                organizationId, replyTo -> new Organization.RevokeDevice(deviceId, replyTo),
+                                reply -> onSuccess(entities.revokeCertificate(revoked.device()),
+                                        done -> json.ok(DeviceView.of(revoked.device()))))))))));
+    }
+
+    private Route listing(String organizationId) {
+        return parameterOptional("status", status -> parameterOptional("hostname", hostname ->
+                parameterOptional("offset", offset -> parameterOptional("limit", limit ->
+                        list(organizationId, status, hostname, offset, limit)))));
+    }
+
+    private Route list(String organizationId, Optional<String> status, Optional<String> hostname,
+            Optional<String> offsetText, Optional<String> limitText) {
+        int offset = Validation.number(offsetText, 0, "offset");
+        int limit = Validation.limit(limitText);
+        return entities.askOrganization(organizationId, replyTo -> new Organization.ListDevices(
+                status.orElse(null), hostname.orElse(null), offset, limit, replyTo), reply -> json.ok(new DevicePage(
+                reply.devices().total(), offset, reply.devices().devices().stream().map(DeviceView::of).toList())));
+    }
+
+    private Route applyPatch(Organization.DeviceRecord device, Requests.PatchDevice request) {
+        if (request.hostname() != null) {
+            Validation.hostname(request.hostname(), "hostname");
+        }
+        if (request.metadata() != null && request.metadata().size() > 64) {
+            throw new ApiException(400, "at most 64 metadata entries");
+        }
+        return entities.askDevice(device.id(), replyTo -> new Device.Patch(request.hostname(), request.metadata(),
+                replyTo), patched -> entities.askOrganization(Tokens.organizationOfDevice(device.id()),
+                replyTo -> new Organization.PatchDevice(device.id(), request.hostname(), request.metadata(), replyTo),
+                reply -> json.ok(DeviceView.of(patched.device()))));
+    }
+}

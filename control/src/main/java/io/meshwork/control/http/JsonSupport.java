@@ -1,0 +1,149 @@
+package io.meshwork.control.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
+import static org.apache.pekko.http.javadsl.server.Directives.entity;
+import static org.apache.pekko.http.javadsl.server.Directives.handleExceptions;
+import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import io.meshwork.protocol.api.ApiError;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpCharsets;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.ResponseEntity;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+
+/**
+ * JSON in and out for every route: request bodies read strictly (unknown fields and nulls for primitives refused),
+ * answers written with Jackson, and every error, whether an {@link ApiException}, a timeout, a failure or a
+ * rejection of Pekko HTTP's, answered as an {@link ApiError} body.
+ */
+final class JsonSupport {
+
+    /** The peer stream's content type: one JSON object per line. */
+    static final ContentType NDJSON = ContentTypes.create(MediaTypes.applicationWithOpenCharset("x-ndjson"),
+            HttpCharsets.UTF_8);
+
+    private final ObjectMapper json = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+    private final Logger log;
+
+    /** {@code log}: where failures that are answered 500 are reported. */
+    JsonSupport(Logger log) {
+        this.log = log;
+    }
+
+    ObjectMapper mapper() {
+        return json;
+    }
+
+    /** Runs {@code inner} with the request body read as {@code type}; a body that is not one is a 400. */
+    <T> Route body(Class<T> type, Function<T, Route> inner) {
+        return entity(Unmarshaller.entityToString(), text -> {
+            T value;
+            try {
+                value = json.readValue(text, type);
+            } catch (UnrecognizedPropertyException e) {
+                throw new ApiException(400, "unknown field \"" + e.getPropertyName() + "\"");
+            } catch (JsonProcessingException e) {
+                throw new ApiException(400, "malformed JSON: " + e.getOriginalMessage());
+            }
+            if (value == null) {
+                throw new ApiException(400, "a JSON object is required");
+            }
+            return inner.apply(value);
+        });
+    }
+
+    Route ok(Object body) {
+        return respond(StatusCodes.OK, body);
+    }
+
+    Route created(Object body) {
+        return respond(StatusCodes.CREATED, body);
+    }
+
+    Route respond(StatusCode status, Object body) {
+        return complete(status, toEntity(body));
+    }
+
+    /** The error answer {@code {"error": message}} with {@code status}. */
+    Route error(int status, String message) {
+        return respond(StatusCodes.get(status), new ApiError(message));
+    }
+
+    ResponseEntity toEntity(Object body) {
+        try {
+            return HttpEntities.create(ContentTypes.APPLICATION_JSON, json.writeValueAsBytes(body));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** {@code value} as one NDJSON line. */
+    ByteString line(Object value) {
+        try {
+            return ByteString.fromArray(json.writeValueAsBytes(value)).concat(ByteString.fromString("\n"));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a " + value.getClass().getSimpleName() + " did not render as JSON", e);
+        }
+    }
+
+    /** {@code inner} with every exception and rejection answered as JSON. */
+    Route handled(Supplier<Route> inner) {
+        return handleExceptions(exceptions(), () -> handleRejections(rejections(), inner));
+    }
+
+    private ExceptionHandler exceptions() {
+        return ExceptionHandler.newBuilder()
+                .match(ApiException.class, e -> error(e.status, e.getMessage()))
+                .match(TimeoutException.class, e -> error(503, "the cluster did not answer in time"))
+                .matchAny(e -> {
+                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                    if (cause instanceof ApiException api) {
+                        return error(api.status, api.getMessage());
+                    }
+                    if (cause instanceof TimeoutException) {
+                        return error(503, "the cluster did not answer in time");
+                    }
+                    log.warn("request failed: {}", cause.toString());
+                    return error(500, "internal error");
+                })
+                .build();
+    }
+
+    /** Pekko HTTP's own answers (404, 405, 413...), with their text as an {@link ApiError}. */
+    private RejectionHandler rejections() {
+        return RejectionHandler.defaultHandler().mapRejectionResponse(response -> {
+            if (response.entity().getContentType().equals(ContentTypes.APPLICATION_JSON)) {
+                return response;
+            }
+            String text = response.entity() instanceof HttpEntity.Strict strict
+                    ? strict.getData().utf8String() : response.status().reason();
+            try {
+                return response.withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON,
+                        json.writeValueAsBytes(new ApiError(text))));
+            } catch (JsonProcessingException e) {
+                return response;
+            }
+        });
+    }
+}

@@ -1,0 +1,189 @@
+package io.meshwork.control.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.extractClientIP;
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.Directives.post;
+
+import io.meshwork.control.ca.CertificateAuthority;
+import io.meshwork.control.http.views.EndpointsReported;
+import io.meshwork.control.organization.Device;
+import io.meshwork.control.organization.Organization;
+import io.meshwork.protocol.api.Endpoint;
+import io.meshwork.protocol.api.EndpointReport;
+import io.meshwork.protocol.api.RegisterRequest;
+import io.meshwork.protocol.api.RegisterResponse;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.http.javadsl.model.RemoteAddress;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * A node's own routes: registration ({@code POST /api/v1/register}, with a registration key) and its endpoint
+ * reports ({@code POST /api/v1/devices/self/endpoints}, with its device token). The peer-map stream is
+ * {@link PeerStreamRoutes}'.
+ */
+final class NodeRoutes {
+
+    private final Authorization auth;
+    private final Entities entities;
+    private final JsonSupport json;
+    private final CertificateAuthority ca;
+    private final Counter registrations;
+    private final Counter repeatedRegistrations;
+
+    NodeRoutes(Authorization auth, Entities entities, JsonSupport json, CertificateAuthority ca,
+            MeterRegistry metrics) {
+        this.auth = auth;
+        this.entities = entities;
+        this.json = json;
+        this.ca = ca;
+        this.registrations = Counter.builder("meshwork_registrations").description("devices registered")
+                .register(metrics);
+        this.repeatedRegistrations = Counter.builder("meshwork_registrations_repeated")
+                .description("registrations repeated after their answer was lost").register(metrics);
+    }
+
+    Route routes() {
+        return concat(
+                path("register", () -> post(() -> auth.bearer(token -> json.body(RegisterRequest.class,
+                        request -> extractClientIP(remote -> register(token, request, remote)))))),
+                path(PathMatchers.segment("devices").slash("self").slash("endpoints"), () -> post(() ->
+                        auth.bearer(token -> json.body(EndpointReport.class, report ->
+                                extractClientIP(remote -> reportEndpoints(token, report, remote)))))));
+    }
+
+    private Route register(String token, RegisterRequest request, RemoteAddress remote) {
+        TokenKind.Parsed key = TokenKind.REGISTRATION_KEY.parse(token)
+                .orElseThrow(() -> new ApiException(401, "registration needs a registration key as bearer token"));
+        byte[] publicKey = Validation.publicKey(request.publicKey());
+        Validation.hostname(request.hostname(), "hostname");
+        String organizationId = key.organizationId();
+        String deviceId = Tokens.newDeviceId(organizationId);
+        String secret = Tokens.randomHex(24);
+        List<Endpoint> endpoints = new ArrayList<>(request.endpoints() == null ? List.of() : request.endpoints());
+        observed(remote).ifPresent(address -> endpoints.add(new Endpoint(address, "control")));
+        CertificateAuthority.Issued certificate = ca.issueDeviceCertificate(deviceId, publicKey);
+        CompletionStage<RelaysForDevices> relays = entities.relaysForDevices();
+        // The organization admits the device (key, address, peer map): that is the registration, written once.
+        // The device's own entity then takes the record on in memory (it writes nothing until the device changes
+        // something); should that message be lost, say while its shard moves, the entity takes the record on from
+        // the organization at the device's first request. It starts (reads its empty journal) while the
+        // organization decides.
+        entities.tellDevice(deviceId, new Device.Prepare());
+        CompletionStage<Organization.Reply> admitted = entities.batched(organizationId, replyTo ->
+                new Organization.Register(key.id(), Tokens.hash(key.secret()), deviceId, request.publicKey(),
+                        request.hostname(), request.metadata(), endpoints, Tokens.hash(secret),
+                        certificate.serialHex(), System.currentTimeMillis(), replyTo));
+        return onSuccess(admitted, reply -> {
+            if (reply.status() == Organization.Reply.REPEAT) {
+                return repeatRegistration(key, request.publicKey(), publicKey, reply.device(), remote, relays);
+            }
+            if (!reply.isOk()) {
+                return json.error(reply.status(), reply.error());
+            }
+            entities.tellDevice(deviceId, new Device.Register(reply.device(), entities.system().ignoreRef()));
+            return onSuccess(relays, forDevices -> {
+                registrations.increment();
+                return json.created(registered(organizationId, deviceId, reply, secret, certificate, forDevices,
+                        remote));
+            });
+        });
+    }
+
+    /**
+     * The registration of {@code existing} again, with a new token and certificate, when its first answer was lost
+     * (the organization found the rules of docs/api.md met). Its entity is asked first whether the device has been
+     * seen, which a pending device's reports or an unchanged one's tell only it; then the organization re-checks
+     * and writes the new credentials, the entity takes them on (so the old token stops working), and relays learn
+     * that the old certificate is revoked. Answered like a first registration, with 201.
+     */
+    private Route repeatRegistration(TokenKind.Parsed key, String publicKeyText, byte[] publicKey,
+            Organization.DeviceRecord existing, RemoteAddress remote, CompletionStage<RelaysForDevices> relays) {
+        String organizationId = key.organizationId();
+        String deviceId = existing.id();
+        String alreadyRegistered = "a device with this public key is already registered (" + deviceId + ")";
+        return onSuccess(entities.deviceAdopting(deviceId, () -> CompletableFuture.completedFuture(existing)),
+                current -> {
+            if (!current.isOk()) {
+                return json.error(current.status() == 404 ? 409 : current.status(),
+                        current.status() == 404 ? alreadyRegistered : current.error());
+            }
+            if (current.device().lastSeenMillis() != current.device().registeredMillis()
+                    || current.device().status().equals(Organization.DeviceRecord.REVOKED)) {
+                return json.error(409, alreadyRegistered);
+            }
+            String secret = Tokens.randomHex(24);
+            CertificateAuthority.Issued certificate = ca.issueDeviceCertificate(deviceId, publicKey);
+            CompletionStage<Organization.Reply> repeated = entities.organization(organizationId, replyTo ->
+                    new Organization.RepeatRegistration(key.id(), Tokens.hash(key.secret()), deviceId, publicKeyText,
+                            Tokens.hash(secret), certificate.serialHex(), System.currentTimeMillis(), replyTo));
+            return onSuccess(repeated, reply -> {
+                if (!reply.isOk()) {
+                    return json.error(reply.status(), reply.error());
+                }
+                // Asked, not told: the answer must not carry a token the device's entity does not take yet.
+                CompletionStage<Device.Reply> taken = entities.device(deviceId,
+                        replyTo -> new Device.TakeCredentials(reply.device(), replyTo));
+                return onSuccess(taken, device -> !device.isOk() ? json.error(device.status(), device.error())
+                        : onSuccess(entities.revokeCertificate(existing).thenCompose(revoked -> relays),
+                                forDevices -> {
+                                    repeatedRegistrations.increment();
+                                    return json.created(registered(organizationId, deviceId, reply, secret,
+                                            certificate, forDevices, remote));
+                                }));
+            });
+        });
+    }
+
+    /** The answer to a registration, first or repeated. */
+    private RegisterResponse registered(String organizationId, String deviceId, Organization.Reply reply,
+            String secret, CertificateAuthority.Issued certificate, RelaysForDevices forDevices,
+            RemoteAddress remote) {
+        return new RegisterResponse(deviceId, organizationId, TokenKind.DEVICE.format(deviceId, secret),
+                reply.device().overlayIps(), certificate.pem(), ca.certificatePem(), forDevices.relays(),
+                forDevices.stunServers(), observed(remote).orElse(null), reply.device().status(),
+                reply.overlayPrefixes());
+    }
+
+    private Route reportEndpoints(String token, EndpointReport report, RemoteAddress remote) {
+        List<Endpoint> endpoints = new ArrayList<>(report.endpoints() == null ? List.of() : report.endpoints());
+        if (endpoints.size() > 32) {
+            throw new ApiException(400, "at most 32 endpoints");
+        }
+        if (endpoints.contains(null)) {
+            throw new ApiException(400, "endpoints: null is not an endpoint");
+        }
+        observed(remote).ifPresent(address -> endpoints.add(new Endpoint(address, "control")));
+        return auth.withSelf(token, (organizationId, device) -> entities.askDevice(device.id(), replyTo ->
+                new Device.Report(endpoints, report.nat(), System.currentTimeMillis(), replyTo), reported ->
+                onSuccess(entities.updateOrganization(organizationId, reported), revision -> {
+                    if (revision == Entities.FAILED) {
+                        return json.error(reported.isOk() ? 503 : reported.status(),
+                                reported.isOk() ? "the organization did not take the report; retry" : reported.error());
+                    }
+                    boolean changed = revision != Entities.UNCHANGED;
+                    return json.ok(new EndpointsReported(observed(remote).orElse(""), changed,
+                            changed ? revision : null));
+                })));
+    }
+
+    /** The address and port the request came from, as the node's endpoint seen by the control plane. */
+    private static Optional<String> observed(RemoteAddress remote) {
+        return remote.getAddress().map(address -> {
+            String host = address.getHostAddress();
+            int port = remote.getPort();
+            if (port <= 0) {
+                return null;
+            }
+            return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        });
+    }
+}

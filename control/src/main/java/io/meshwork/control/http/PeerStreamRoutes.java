@@ -1,0 +1,183 @@
+package io.meshwork.control.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
+import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.parameterOptional;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+
+import io.meshwork.control.http.views.PendingApproval;
+import io.meshwork.control.organization.Organization;
+import io.meshwork.protocol.api.PeerMapEvent;
+import io.meshwork.protocol.api.SecurityPolicy;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * The peer-map stream, {@code GET /api/v1/peers/stream[?since=REV]}, for a device token: NDJSON lines of
+ * {@link PeerMapEvent} built from this member's shared feed of the organization ({@link PeerMapFeeds},
+ * {@link FullPeerMap}); docs/architecture.md, "Peer-map stream". A pending device gets 403
+ * {@value #PENDING_APPROVAL}, a revoked one 403.
+ */
+final class PeerStreamRoutes {
+
+    /** The {@code code} of the peer stream's 403 to a device that is registered but not approved yet. */
+    static final String PENDING_APPROVAL = "pending_approval";
+    /** A line this often keeps an idle stream (and the proxies on its way) open. */
+    private static final Duration KEEPALIVE = Duration.ofSeconds(15);
+    /** Marks the start of a stream: its first map is the feed's whole one, or what it missed since its revision. */
+    private static final PeerMapFeeds.Delta OWN_START = new PeerMapFeeds.Delta(Long.MIN_VALUE, null);
+    /** Answer to a shared delta a stream already has. */
+    private static final PeerMapFeeds.Answer ALREADY_SEEN =
+            PeerMapFeeds.Answer.of(new Organization.Reply(204, null, null, null, null));
+
+    private final Authorization auth;
+    private final JsonSupport json;
+    private final PeerMapFeeds feeds;
+    private final AtomicInteger watchers = new AtomicInteger();
+
+    PeerStreamRoutes(Authorization auth, JsonSupport json, PeerMapFeeds feeds, MeterRegistry metrics) {
+        this.auth = auth;
+        this.json = json;
+        this.feeds = feeds;
+        metrics.gauge("meshwork_peer_stream_watchers", watchers);
+    }
+
+    Route routes() {
+        return path(PathMatchers.segment("peers").slash("stream"), () -> get(() -> auth.bearer(token ->
+                parameterOptional("since", since -> stream(token, since)))));
+    }
+
+    private Route stream(String token, Optional<String> sinceText) {
+        long since = sinceText.map(text -> {
+            try {
+                return Long.parseLong(text);
+            } catch (NumberFormatException e) {
+                throw new ApiException(400, "since must be a revision number");
+            }
+        }).orElse(0L);
+        return auth.withSelf(token, (organizationId, device) -> {
+            if (device.status().equals(Organization.DeviceRecord.PENDING)) {
+                // Not permanent: the node asks again until an administrator approves it.
+                return json.respond(StatusCodes.FORBIDDEN, new PendingApproval(
+                        "device " + device.id() + " is waiting for an administrator to approve it", PENDING_APPROVAL));
+            }
+            Source<ByteString, ?> events = events(organizationId, device.id(), since, sinceText.isEmpty());
+            return complete(HttpResponse.create().withEntity(HttpEntities.createChunked(JsonSupport.NDJSON, events)));
+        });
+    }
+
+    /**
+     * The lines of one stream. The member's shared feed brings every delta of the organization and keeps its whole
+     * map. A stream starts from that map, or, resuming from a revision, asks the organization for the changes it
+     * missed (the feed's map again when those are no longer kept); it asks again only after a gap (see
+     * PeerMapFeeds). A client that reads too slowly loses buffered deltas, which is such a gap. A shared delta in
+     * which some policy may have changed carries what policies are resolved from, and the stream resolves its own
+     * device's.
+     */
+    private Source<ByteString, ?> events(String organizationId, String deviceId, long since, boolean fromStart) {
+        AtomicLong revision = new AtomicLong(since);
+        // The policy this connection last sent, so an unchanged one is not sent again.
+        AtomicReference<SecurityPolicy> policySent = new AtomicReference<>();
+        AtomicReference<PeerMapFeeds.Share> share = new AtomicReference<>();
+        Source<PeerMapFeeds.Delta, NotUsed> shared = Source.lazySource(() -> {
+                    share.set(feeds.acquire(organizationId));
+                    return Source.single(OWN_START)
+                            .concat(share.get().deltas());
+                })
+                .mapMaterializedValue(any -> NotUsed.getInstance());
+        return shared
+                .mapAsync(1, delta -> {
+                    long mine = revision.get();
+                    if (delta == OWN_START) {
+                        return fromStart ? share.get().snapshot(deviceId) : share.get().catchUp(mine, deviceId);
+                    }
+                    if (delta.peerMap().revision() <= mine) {
+                        return CompletableFuture.completedFuture(ALREADY_SEEN);
+                    }
+                    if (delta.fromRevision() <= mine || delta.peerMap().full()) {
+                        return CompletableFuture.completedFuture(PeerMapFeeds.Answer.of(new Organization.Reply(
+                                200, null, null, null, delta.peerMap().forWatcher(deviceId))));
+                    }
+                    return share.get().catchUp(mine, deviceId);
+                })
+                .filter(answer -> answer != ALREADY_SEEN)
+                .takeWhile(answer -> answer.reply().isOk() && !removedSelf(answer.reply().peerMap(), deviceId))
+                .mapConcat(answer -> {
+                    Organization.PeerMap map = answer.reply().peerMap();
+                    boolean first = revision.get() == since && fromStart;
+                    boolean newPolicy = map.policy() != null && !map.policy().equals(policySent.get());
+                    // Also when nothing in it concerns this device (a group change that leaves its policy as it
+                    // was): the stream is up to date to there, and the next shared delta follows on without a gap.
+                    revision.set(map.revision());
+                    if (!map.full() && map.peers().isEmpty() && map.removed().isEmpty() && !newPolicy && !first) {
+                        return List.<ByteString>of();
+                    }
+                    if (map.full()) {
+                        policySent.set(map.policy());
+                        if (answer.shared() != null) {
+                            return List.of(answer.shared().snapshotLine(deviceId, map.policy(), json.mapper()));
+                        }
+                    }
+                    return lines(map, deviceId, newPolicy, policySent);
+                })
+                .keepAlive(KEEPALIVE, () -> json.line(new PeerMapEvent(PeerMapEvent.KEEPALIVE,
+                        revision.get(), List.of(), List.of())))
+                // A member shutting down or an organization not answering ends the stream; the node resumes
+                // from its last revision on another connection.
+                .recoverWithRetries(1, Throwable.class, Source::empty)
+                .watchTermination((mat, done) -> {
+                    watchers.incrementAndGet();
+                    done.whenComplete((ok, failure) -> {
+                        watchers.decrementAndGet();
+                        if (share.get() != null) {
+                            feeds.release(organizationId);
+                        }
+                    });
+                    return mat;
+                });
+    }
+
+    /** The lines of a map that is not the feed's shared snapshot: a snapshot, or upserts, removals and policy. */
+    private List<ByteString> lines(Organization.PeerMap map, String deviceId, boolean newPolicy,
+            AtomicReference<SecurityPolicy> policySent) {
+        List<ByteString> out = new ArrayList<>();
+        var others = map.peers().stream().filter(p -> !p.id().equals(deviceId)).toList();
+        if (map.full()) {
+            out.add(json.line(new PeerMapEvent(PeerMapEvent.SNAPSHOT, map.revision(), others, List.of(),
+                    map.policy(), map.overlayPrefixes())));
+            return out;
+        }
+        if (!others.isEmpty()) {
+            out.add(json.line(new PeerMapEvent(PeerMapEvent.UPSERT, map.revision(), others, List.of())));
+        }
+        if (!map.removed().isEmpty()) {
+            out.add(json.line(new PeerMapEvent(PeerMapEvent.REMOVE, map.revision(), List.of(), map.removed())));
+        }
+        if (newPolicy) {
+            out.add(json.line(new PeerMapEvent(PeerMapEvent.POLICY, map.revision(), List.of(), List.of(),
+                    map.policy())));
+            policySent.set(map.policy());
+        }
+        return out;
+    }
+
+    /** A revoked or deleted device's own stream ends. */
+    private static boolean removedSelf(Organization.PeerMap map, String deviceId) {
+        return map.removed().contains(deviceId);
+    }
+}

@@ -1,0 +1,142 @@
+package io.meshwork.control.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.Directives.pathEnd;
+import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
+import static org.apache.pekko.http.javadsl.server.Directives.post;
+import static org.apache.pekko.http.javadsl.server.Directives.put;
+
+import io.meshwork.control.ca.CertificateAuthority;
+import io.meshwork.control.http.views.Acknowledged;
+import io.meshwork.control.http.views.ObservationsRecorded;
+import io.meshwork.control.http.views.RelayEnrolled;
+import io.meshwork.control.http.views.RelayTokenCreated;
+import io.meshwork.control.http.views.RelayView;
+import io.meshwork.control.http.views.Revocations;
+import io.meshwork.control.organization.Device;
+import io.meshwork.control.relay.RelayDirectory;
+import io.meshwork.control.relay.TlsPin;
+import io.meshwork.protocol.api.Endpoint;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * Relays: {@code /api/v1/relays} (the list) and {@code /api/v1/relays/tokens} (enrollment tokens) for the admin
+ * token; {@code /api/v1/relays/register} (enrollment) for a relay token; a relay's own {@code health},
+ * {@code revocations} and {@code observations} for the token it enrolled with.
+ */
+final class RelayRoutes {
+
+    /** How often an enrolled relay is told to report its health. */
+    private static final int HEARTBEAT_SECONDS = 10;
+    /** Relay observations per report at most. */
+    private static final int MAX_OBSERVATIONS = 10_000;
+
+    private final Authorization auth;
+    private final Entities entities;
+    private final JsonSupport json;
+    private final CertificateAuthority ca;
+
+    RelayRoutes(Authorization auth, Entities entities, JsonSupport json, CertificateAuthority ca) {
+        this.auth = auth;
+        this.entities = entities;
+        this.json = json;
+        this.ca = ca;
+    }
+
+    Route routes() {
+        return pathPrefix("relays", () -> concat(
+                pathEnd(() -> get(() -> auth.bearer(token -> auth.adminOnly(token, () -> onSuccess(
+                        entities.relayDirectory(RelayDirectory.Get::new),
+                        reply -> json.ok(reply.state().relays().values().stream().map(RelayView::of).toList())))))),
+                path("tokens", () -> post(() -> auth.bearer(token -> auth.adminOnly(token, () ->
+                        json.body(Requests.CreateRelayToken.class, this::createToken))))),
+                path("register", () -> post(() -> auth.bearer(token -> json.body(Requests.RelayAdvertisement.class,
+                        advertisement -> enroll(token, advertisement))))),
+                pathPrefix(PathMatchers.segment(), this::relay)));
+    }
+
+    /** The routes of one enrolled relay, each for the token it enrolled with. */
+    private Route relay(String relayId) {
+        return concat(
+                path("health", () -> put(() -> auth.bearer(token -> json.body(Requests.RelayHealth.class, health ->
+                        auth.withRelay(token, relayId, state -> onSuccess(entities.relayDirectory(replyTo ->
+                                new RelayDirectory.ReportHealth(relayId, health.udpClients(), health.tcpClients(),
+                                        health.healthy(), System.currentTimeMillis(), replyTo)),
+                                reply -> json.ok(new Acknowledged(true)))))))),
+                path("revocations", () -> get(() -> auth.bearer(token -> auth.withRelay(token, relayId,
+                        state -> json.ok(new Revocations(state.revokedSerials())))))),
+                path("observations", () -> post(() -> auth.bearer(token ->
+                        json.body(Requests.RelayObservations.class, report -> auth.withRelay(token, relayId,
+                                state -> recordObservations(report)))))));
+    }
+
+    private Route createToken(Requests.CreateRelayToken request) {
+        String name = request.name() == null || request.name().isBlank() ? "relay" : request.name().strip();
+        Validation.hostname(name, "name");
+        String region = request.region() == null || request.region().isBlank() ? null
+                : Validation.region(request.region().strip());
+        String tokenId = "t" + Tokens.randomHex(4);
+        String secret = Tokens.randomHex(24);
+        RelayTokenCreated created = new RelayTokenCreated(TokenKind.RELAY.format(tokenId, secret), name, region);
+        return onSuccess(entities.relayDirectory(replyTo -> new RelayDirectory.IssueToken(tokenId,
+                Tokens.hash(secret), name, region, System.currentTimeMillis(), replyTo)),
+                reply -> json.created(created));
+    }
+
+    private Route enroll(String token, Requests.RelayAdvertisement advertisement) {
+        TokenKind.Parsed parsed = TokenKind.RELAY.parse(token)
+                .orElseThrow(() -> new ApiException(401, "relay enrollment needs a relay token (mwr....)"));
+        if (advertisement.udp() == null && advertisement.tcp() == null) {
+            throw new ApiException(400, "a relay advertises a udp or a tcp address");
+        }
+        String tlsSha256;
+        try {
+            tlsSha256 = TlsPin.normalize(advertisement.tlsSha256());
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(400, "tlsSha256: " + e.getMessage());
+        }
+        if (tlsSha256 != null && advertisement.tcp() == null) {
+            throw new ApiException(400, "tlsSha256 pins the tcp listener; advertise a tcp address with it");
+        }
+        String relayId = "r" + Tokens.randomHex(6);
+        return onSuccess(entities.relayDirectory(replyTo -> new RelayDirectory.Enroll(parsed.id(),
+                Tokens.hash(parsed.secret()), relayId, advertisement.udp(), advertisement.tcp(), advertisement.stun(),
+                tlsSha256, System.currentTimeMillis(), replyTo)), reply -> reply.isOk()
+                ? json.ok(new RelayEnrolled(reply.relay().id(), ca.certificatePem(), HEARTBEAT_SECONDS))
+                : json.error(reply.status(), reply.error()));
+    }
+
+    /** Endpoints relays saw devices at, taken like the devices' own reports. */
+    private Route recordObservations(Requests.RelayObservations report) {
+        List<Requests.Observation> observations = report.observations() == null ? List.of() : report.observations();
+        if (observations.size() > MAX_OBSERVATIONS) {
+            throw new ApiException(400, "at most 10000 observations per report");
+        }
+        List<CompletableFuture<Boolean>> sent = new ArrayList<>();
+        for (Requests.Observation observation : observations) {
+            String organizationId = observation.deviceId() == null ? ""
+                    : Tokens.organizationOfDevice(observation.deviceId());
+            if (organizationId.isEmpty() || observation.address() == null) {
+                continue;
+            }
+            if (!Validation.plausibleDeviceId(observation.deviceId())) {
+                continue;
+            }
+            sent.add(entities.device(observation.deviceId(), replyTo -> new Device.Observe(
+                            new Endpoint(observation.address(), "relay"), System.currentTimeMillis(), replyTo))
+                    .thenCompose(reply -> entities.updateOrganization(organizationId, reply))
+                    .thenApply(revision -> revision != Entities.FAILED)
+                    .exceptionally(failure -> false)
+                    .toCompletableFuture());
+        }
+        return onSuccess(CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)),
+                done -> json.ok(new ObservationsRecorded(sent.stream().filter(CompletableFuture::join).count())));
+    }
+}

@@ -1,0 +1,87 @@
+package io.meshwork.control.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+
+import io.meshwork.control.http.views.ClusterView;
+import io.meshwork.control.http.views.Status;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * The member itself: {@code /health}, {@code /ready}, {@code /metrics} and {@code /api/v1/openapi.json} for anyone;
+ * {@code /api/v1/cluster} (the members this one sees) for the admin token.
+ */
+final class ServiceRoutes {
+
+    private final Authorization auth;
+    private final JsonSupport json;
+    private final ActorSystem<?> system;
+    private final PrometheusMeterRegistry metrics;
+    private final Supplier<CompletionStage<String>> unready;
+
+    /** {@code unready} answers null when the member is ready, else what keeps it from being so. */
+    ServiceRoutes(Authorization auth, JsonSupport json, ActorSystem<?> system, PrometheusMeterRegistry metrics,
+            Supplier<CompletionStage<String>> unready) {
+        this.auth = auth;
+        this.json = json;
+        this.system = system;
+        this.metrics = metrics;
+        this.unready = unready;
+    }
+
+    /** The routes outside {@code /api/v1}. */
+    Route routes() {
+        return concat(
+                path("health", () -> get(() -> json.ok(new Status("ok")))),
+                path("ready", () -> get(() -> onSuccess(unready.get(), problem -> problem == null
+                        ? json.ok(new Status("ready"))
+                        : json.error(503, "not ready: " + problem)))),
+                path("metrics", () -> get(() -> complete(HttpResponse.create().withEntity(
+                        HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.scrape()))))));
+    }
+
+    /** The routes under {@code /api/v1}. */
+    Route api() {
+        return concat(
+                path("openapi.json", () -> get(this::openApi)),
+                path("cluster", () -> get(() -> auth.bearer(token -> auth.adminOnly(token,
+                        () -> json.ok(clusterView()))))));
+    }
+
+    /** The members this member sees, with their status, and which of them it cannot reach. */
+    private ClusterView clusterView() {
+        ClusterEvent.CurrentClusterState state = Cluster.get(system).state();
+        List<ClusterView.Member> members = new ArrayList<>();
+        state.getMembers().forEach(member -> members.add(new ClusterView.Member(member.address().toString(),
+                member.status().toString())));
+        List<String> unreachable = new ArrayList<>();
+        state.getUnreachable().forEach(member -> unreachable.add(member.address().toString()));
+        return new ClusterView(Cluster.get(system).selfMember().address().toString(),
+                state.getLeader() == null ? null : state.getLeader().toString(), members, unreachable);
+    }
+
+    private Route openApi() {
+        try (InputStream in = ServiceRoutes.class.getResourceAsStream("/openapi.json")) {
+            return complete(HttpResponse.create().withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON,
+                    in.readAllBytes())));
+        } catch (IOException | NullPointerException e) {
+            return json.error(500, "the OpenAPI document is missing from this build");
+        }
+    }
+}

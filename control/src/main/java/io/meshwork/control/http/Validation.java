@@ -1,0 +1,184 @@
+package io.meshwork.control.http;
+
+import io.meshwork.control.organization.Organization;
+import io.meshwork.control.organization.SecurityPolicies;
+import io.meshwork.protocol.net.InvalidAddressException;
+import io.meshwork.protocol.net.Prefix;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * What the API accepts, in one place: ids, hostnames and names, relay regions, paging numbers, public keys, CIDRs
+ * and security groups. Each check that fails throws an {@link ApiException} saying what was wrong (400), so bad
+ * input never reaches an entity.
+ */
+final class Validation {
+
+    private static final Pattern HOSTNAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+    private static final Pattern REGION = Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
+    private static final Pattern PORTS = Pattern.compile("(\\d{1,5})(?:-(\\d{1,5}))?");
+    private static final List<String> PROTOCOLS = List.of("tcp", "udp", "icmp", "any");
+
+    private Validation() {}
+
+    /** Whether {@code id} may name an organization at all (longer ones are never asked for). */
+    static boolean plausibleOrganizationId(String id) {
+        return !id.isEmpty() && id.length() <= 64;
+    }
+
+    /** Whether {@code id} may name a device at all. */
+    static boolean plausibleDeviceId(String id) {
+        return id.length() <= 128;
+    }
+
+    static boolean isHostname(String text) {
+        return text != null && HOSTNAME.matcher(text).matches();
+    }
+
+    /** {@code text} when it is a hostname (1 to 63 letters, digits, '.', '-', '_'); else a 400 naming {@code field}. */
+    static String hostname(String text, String field) {
+        if (!isHostname(text)) {
+            throw new ApiException(400, field + " must be 1 to 63 letters, digits, '.', '-' or '_'");
+        }
+        return text;
+    }
+
+    /** A relay region: 1 to 32 lowercase letters, digits or '-'. */
+    static String region(String text) {
+        if (!REGION.matcher(text).matches()) {
+            throw new ApiException(400, "region must be 1 to 32 lowercase letters, digits or '-'");
+        }
+        return text;
+    }
+
+    /** A paging number from the query, {@code fallback} when absent. */
+    static int number(Optional<String> text, int fallback, String name) {
+        try {
+            int value = text.map(Integer::parseInt).orElse(fallback);
+            if (value < 0) {
+                throw new ApiException(400, name + " must not be negative");
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            throw new ApiException(400, name + " must be a number");
+        }
+    }
+
+    /** A page size from the query: 1 to 1000, 100 when absent. */
+    static int limit(Optional<String> text) {
+        int limit = number(text, 100, "limit");
+        if (limit < 1 || limit > 1000) {
+            throw new ApiException(400, "limit must be 1 to 1000");
+        }
+        return limit;
+    }
+
+    /** A WireGuard public key: 32 bytes of base64. */
+    static byte[] publicKey(String text) {
+        if (text == null) {
+            throw new ApiException(400, "publicKey is required");
+        }
+        try {
+            byte[] key = Base64.getDecoder().decode(text);
+            if (key.length != 32) {
+                throw new ApiException(400, "publicKey must be 32 bytes of base64, as wg pubkey prints it");
+            }
+            return key;
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(400, "publicKey is not base64");
+        }
+    }
+
+    /**
+     * Whether {@code text} is an IPv4 or IPv6 CIDR with its length, as {@link Prefix#parse} reads one. Only plain
+     * literals are taken: a dotted quad, or IPv6 hex groups and colons (no brackets, zone or embedded IPv4), which
+     * is what security policies resolve.
+     */
+    static boolean isCidr(String text) {
+        int slash = text.indexOf('/');
+        if (slash < 0) {
+            return false;
+        }
+        String ip = text.substring(0, slash);
+        if (!ip.matches("\\d{1,3}(\\.\\d{1,3}){3}") && !(ip.contains(":") && ip.matches("[0-9a-fA-F:]+"))) {
+            return false;
+        }
+        try {
+            Prefix.parse(text);
+            return true;
+        } catch (InvalidAddressException e) {
+            return false;
+        }
+    }
+
+    /**
+     * A security group as given, checked against the organization's {@code state}: every field says what is wrong
+     * with it in a 400. {@code pathName} is the name in the path of a PUT (null for a POST).
+     */
+    static Organization.SecurityGroup securityGroup(Organization.Summary state, Organization.SecurityGroup group,
+            String pathName) {
+        String name = group.name() == null ? pathName : group.name();
+        hostname(name, "name");
+        if (pathName != null && !name.equals(pathName)) {
+            throw new ApiException(400, "the name in the body differs from the one in the path");
+        }
+        List<String> appliesTo = group.appliesTo() == null ? List.of("*") : group.appliesTo();
+        if (appliesTo.isEmpty() || appliesTo.size() > 1024) {
+            throw new ApiException(400, "appliesTo: 1 to 1024 device ids, hostnames or \"*\"");
+        }
+        for (String target : appliesTo) {
+            // A hostname may name a device that has not joined yet: the group applies to it when it does.
+            if (target == null || !target.equals("*") && !isHostname(target)) {
+                throw new ApiException(400, "appliesTo entries are device ids, hostnames or \"*\": " + target);
+            }
+        }
+        if (group.rules() == null || group.rules().isEmpty() || group.rules().size() > 256) {
+            throw new ApiException(400, "rules: 1 to 256 allow rules");
+        }
+        for (Organization.Rule rule : group.rules()) {
+            rule(state, rule, name);
+        }
+        return new Organization.SecurityGroup(name, List.copyOf(appliesTo), List.copyOf(group.rules()));
+    }
+
+    private static void rule(Organization.Summary state, Organization.Rule rule, String groupName) {
+        if (rule == null) {
+            throw new ApiException(400, "rules: null is not a rule");
+        }
+        if (rule.protocol() == null || !PROTOCOLS.contains(rule.protocol())) {
+            throw new ApiException(400, "protocol must be tcp, udp, icmp or any");
+        }
+        if (rule.ports() != null && !rule.ports().equals("*")) {
+            if (!rule.protocol().equals("tcp") && !rule.protocol().equals("udp")) {
+                throw new ApiException(400, "ports only apply to tcp and udp rules");
+            }
+            var matcher = PORTS.matcher(rule.ports());
+            if (!matcher.matches()) {
+                throw new ApiException(400, "ports must be PORT, FROM-TO or *: " + rule.ports());
+            }
+            int from = Integer.parseInt(matcher.group(1));
+            int to = matcher.group(2) == null ? from : Integer.parseInt(matcher.group(2));
+            if (from < 1 || to > 65535 || from > to) {
+                throw new ApiException(400, "ports out of range 1-65535: " + rule.ports());
+            }
+        }
+        if (rule.peers() == null || rule.peers().isEmpty() || rule.peers().size() > 1024) {
+            throw new ApiException(400, "each rule needs 1 to 1024 peers: CIDRs or group names");
+        }
+        for (String peer : rule.peers()) {
+            if (peer == null) {
+                throw new ApiException(400, "peers: null is neither a CIDR nor a group name");
+            }
+            String other = SecurityPolicies.referencedGroup(peer);
+            if (other != null) {
+                if (!other.equals(groupName) && !state.securityGroups().containsKey(other)) {
+                    throw new ApiException(400, "no security group named " + other + " (a CIDR needs its /length)");
+                }
+            } else if (!isCidr(peer)) {
+                throw new ApiException(400, "not a CIDR: " + peer);
+            }
+        }
+    }
+}

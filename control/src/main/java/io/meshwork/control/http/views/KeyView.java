@@ -1,0 +1,14 @@
+package io.meshwork.control.http.views;
+
+import io.meshwork.control.organization.Organization;
+
+/** A registration key without its secret; {@code expiresAt} is {@code null} for a key that never expires. */
+public record KeyView(String id, boolean reusable, long createdAt, Long expiresAt, boolean revoked, int uses,
+        boolean approvalRequired) {
+
+    public static KeyView of(Organization.KeySummary key) {
+        return new KeyView(key.id(), key.reusable(), key.createdMillis(),
+                key.expiresAtMillis() == 0 ? null : key.expiresAtMillis(), key.revoked(), key.uses(),
+                key.approvalRequired());
+    }
+}

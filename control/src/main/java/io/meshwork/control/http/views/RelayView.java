@@ -1,0 +1,16 @@
+package io.meshwork.control.http.views;
+
+import io.meshwork.control.relay.RelayDirectory;
+import java.util.List;
+
+/** An enrolled relay in {@code GET /api/v1/relays}, with its last health report. */
+public record RelayView(String id, String name, String udp, String tcp, List<String> stun, int udpClients,
+        int tcpClients, boolean healthy, long enrolledMillis, long lastHeartbeatMillis, String tlsSha256,
+        String region) {
+
+    public static RelayView of(RelayDirectory.RelayRecord relay) {
+        return new RelayView(relay.id(), relay.name(), relay.udp(), relay.tcp(), relay.stun(), relay.udpClients(),
+                relay.tcpClients(), relay.healthy(), relay.enrolledMillis(), relay.lastHeartbeatMillis(),
+                relay.tlsSha256(), relay.region());
+    }
+}
