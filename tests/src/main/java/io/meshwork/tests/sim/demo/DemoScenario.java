@@ -1,6 +1,6 @@
 package io.meshwork.tests.sim.demo;
 
-import io.meshwork.tests.sim.NatPreset;
+import io.meshwork.simulation.NatPreset;
 import java.util.List;
 
 /**

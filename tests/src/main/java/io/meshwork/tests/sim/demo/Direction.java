@@ -2,7 +2,7 @@ package io.meshwork.tests.sim.demo;
 
 import io.meshwork.node.netcheck.NetcheckReportFormat;
 import io.meshwork.node.tunnel.TunnelStatus;
-import io.meshwork.tests.sim.mesh.SimNode;
+import io.meshwork.simulation.mesh.SimNode;
 import java.time.Duration;
 import java.util.Locale;
 

@@ -1,9 +1,9 @@
 package io.meshwork.tests.sim.demo;
 
 import io.meshwork.node.tunnel.TunnelStatus;
-import io.meshwork.tests.sim.Site;
-import io.meshwork.tests.sim.mesh.SimMesh;
-import io.meshwork.tests.sim.mesh.SimNode;
+import io.meshwork.simulation.Site;
+import io.meshwork.simulation.mesh.SimMesh;
+import io.meshwork.simulation.mesh.SimNode;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;

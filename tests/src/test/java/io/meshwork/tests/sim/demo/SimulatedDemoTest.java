@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meshwork.node.tunnel.TunnelStatus;
-import io.meshwork.tests.sim.NatPreset;
+import io.meshwork.simulation.NatPreset;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
