@@ -1,13 +1,13 @@
 package io.meshwork.tests.demo;
 
+import io.meshwork.lab.Host;
+import io.meshwork.lab.Lab;
+import io.meshwork.lab.LabMesh;
+import io.meshwork.lab.LabSupport;
+import io.meshwork.lab.NatKind;
+import io.meshwork.lab.Site;
 import io.meshwork.node.local.LocalApiClient;
 import io.meshwork.node.local.NodeStatus;
-import io.meshwork.tests.lab.Host;
-import io.meshwork.tests.lab.Lab;
-import io.meshwork.tests.lab.LabAssumptions;
-import io.meshwork.tests.lab.LabMesh;
-import io.meshwork.tests.lab.NatKind;
-import io.meshwork.tests.lab.Site;
 import io.meshwork.tests.sim.demo.SimulatedDemo;
 import io.meshwork.tests.sim.demo.Terminal;
 import java.io.PrintStream;
@@ -83,7 +83,7 @@ public final class DemoCommand implements Callable<Integer> {
         if (speed != null && !(speed >= 0 && speed < Double.POSITIVE_INFINITY)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--speed must be 0 or more: " + speed);
         }
-        String why = simulate ? "--simulate given" : LabAssumptions.whyLabUnavailable();
+        String why = simulate ? "--simulate given" : LabSupport.unavailableReason();
         if (why != null) {
             return simulated(simulate ? why : "no network lab here: " + why);
         }

@@ -1,4 +1,4 @@
-package io.meshwork.tests.lab.tools;
+package io.meshwork.lab.tools;
 
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -1,4 +1,4 @@
-package io.meshwork.tests.lab;
+package io.meshwork.lab;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,4 +1,4 @@
-package io.meshwork.tests.lab;
+package io.meshwork.lab;
 
 /** A lab topology could not be built or a command in it failed. */
 public final class LabException extends RuntimeException {

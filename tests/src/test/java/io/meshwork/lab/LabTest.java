@@ -1,4 +1,4 @@
-package io.meshwork.tests.lab;
+package io.meshwork.lab;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package io.meshwork.tests.lab;
+package io.meshwork.lab;
 
 import java.util.Arrays;
 import picocli.CommandLine;

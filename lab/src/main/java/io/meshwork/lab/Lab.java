@@ -1,4 +1,4 @@
-package io.meshwork.tests.lab;
+package io.meshwork.lab;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * deletes its namespaces (with every veth in them), also after a failed test; a shutdown hook does the same
  * if the JVM exits first (Ctrl-C, say). Its working {@link #directory() directory} holds logs and every node's
  * state, private keys included: only root can read it, and it is removed on close as well unless the lab was
- * created to keep it. Needs root: see {@link LabAssumptions}.
+ * created to keep it. Needs root: see {@link LabSupport}.
  *
  * <pre>{@code
  * try (Lab lab = Lab.create("nc")) {
