@@ -1,5 +1,7 @@
-package io.meshwork.tests.demo;
+package io.meshwork.demo;
 
+import io.meshwork.demo.simulated.SimulatedDemo;
+import io.meshwork.demo.simulated.Terminal;
 import io.meshwork.lab.Host;
 import io.meshwork.lab.Lab;
 import io.meshwork.lab.LabMesh;
@@ -8,8 +10,6 @@ import io.meshwork.lab.NatKind;
 import io.meshwork.lab.Site;
 import io.meshwork.node.local.LocalApiClient;
 import io.meshwork.node.local.NodeStatus;
-import io.meshwork.tests.sim.demo.SimulatedDemo;
-import io.meshwork.tests.sim.demo.Terminal;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;

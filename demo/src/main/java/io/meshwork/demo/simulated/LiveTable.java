@@ -1,4 +1,4 @@
-package io.meshwork.tests.sim.demo;
+package io.meshwork.demo.simulated;
 
 import java.io.PrintStream;
 import java.time.Duration;

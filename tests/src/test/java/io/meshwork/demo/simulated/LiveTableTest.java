@@ -1,4 +1,4 @@
-package io.meshwork.tests.sim.demo;
+package io.meshwork.demo.simulated;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

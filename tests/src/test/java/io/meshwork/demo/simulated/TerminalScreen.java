@@ -1,4 +1,4 @@
-package io.meshwork.tests.sim.demo;
+package io.meshwork.demo.simulated;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.meshwork.tests.sim.demo;
+package io.meshwork.demo.simulated;
 
 import io.meshwork.node.tunnel.TunnelStatus;
 import java.io.PrintStream;

@@ -1,4 +1,4 @@
-package io.meshwork.tests.sim.demo;
+package io.meshwork.demo.simulated;
 
 import io.meshwork.simulation.NatPreset;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.meshwork.tests.demo;
+package io.meshwork.demo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

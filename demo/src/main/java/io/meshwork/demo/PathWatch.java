@@ -1,7 +1,7 @@
-package io.meshwork.tests.demo;
+package io.meshwork.demo;
 
-import io.meshwork.tests.sim.demo.LiveTable;
-import io.meshwork.tests.sim.demo.Terminal;
+import io.meshwork.demo.simulated.LiveTable;
+import io.meshwork.demo.simulated.Terminal;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,11 +1,11 @@
-package io.meshwork.tests.demo;
+package io.meshwork.demo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.meshwork.tests.sim.demo.Terminal;
-import io.meshwork.tests.sim.demo.TerminalScreen;
+import io.meshwork.demo.simulated.Terminal;
+import io.meshwork.demo.simulated.TerminalScreen;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
