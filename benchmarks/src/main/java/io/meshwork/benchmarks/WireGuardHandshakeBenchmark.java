@@ -1,4 +1,4 @@
-package io.meshwork.tests.bench;
+package io.meshwork.benchmarks;
 
 import io.meshwork.protocol.wireguard.Handshake;
 import io.meshwork.protocol.wireguard.Key;

@@ -1,4 +1,4 @@
-package io.meshwork.tests.bench;
+package io.meshwork.benchmarks;
 
 import io.meshwork.protocol.wireguard.ChaChaPoly;
 import java.nio.ByteBuffer;
