@@ -11,12 +11,14 @@ import io.meshwork.protocol.nat.FilteringBehavior;
 import io.meshwork.protocol.nat.MappingBehavior;
 import io.meshwork.protocol.nat.NatReport;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -25,7 +27,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The node's real {@link NatProber} on a {@link VirtualTransport}, its timers on virtual time, against an RFC
  * 5780 STUN server and a plain one: every preset and every mapping × filtering pair must be classified as
- * what the simulated NAT actually does.
+ * what the simulated NAT actually does, also when the servers come in an order that could fool the prober.
  */
 class NatProberOnSimulatedNetworkTest {
 
@@ -40,10 +42,13 @@ class NatProberOnSimulatedNetworkTest {
             SimStunServer.DEFAULT_PORT);
 
     private NatReport probeFrom(Site site) {
+        return probeFrom(site, List.of(rfc5780.primary(), plain.primary()));
+    }
+
+    private NatReport probeFrom(Site site, List<InetSocketAddress> servers) {
         VirtualTransport transport = site.addHost("node").bind(NODE_PORT);
         try (NatProber prober = new NatProber(transport, new VirtualTimeExecutor(scheduler))) {
-            CompletableFuture<NetcheckResult> result = prober.probe(List.of(rfc5780.primary(), plain.primary()),
-                    PROBE_BUDGET);
+            CompletableFuture<NetcheckResult> result = prober.probe(servers, PROBE_BUDGET);
             assertTrue(scheduler.runUntil(result::isDone, PROBE_BUDGET.plusSeconds(1)),
                     "the probe ends within its budget of virtual time");
             assertTrue(scheduler.now().compareTo(PROBE_BUDGET) <= 0, "took " + scheduler.now());
@@ -124,5 +129,27 @@ class NatProberOnSimulatedNetworkTest {
         assertEquals(Optional.of(false), report.hairpin());
         assertEquals(Optional.of(allocation == PortAllocation.PRESERVING
                 && mapping == MappingBehavior.ENDPOINT_INDEPENDENT), report.portPreserving());
+    }
+
+    @Test
+    void bothAddressesOfOneServerGivenAsServersStillMeasureAddressDependentFiltering() {
+        // Test I to the second address first would open the filter for that IP and fake endpoint-independent
+        // filtering; the prober must run the filtering tests before contacting it.
+        Site site = network.addNatSite("home", NatBehavior.of(MappingBehavior.ENDPOINT_INDEPENDENT,
+                FilteringBehavior.ADDRESS_DEPENDENT), network.internet());
+        NatReport report = probeFrom(site, List.of(rfc5780.primary(),
+                new InetSocketAddress(rfc5780.alternateIp().orElseThrow(), SimStunServer.DEFAULT_PORT)));
+        assertEquals(FilteringBehavior.ADDRESS_DEPENDENT, report.filtering());
+        assertEquals(ClassicNatType.RESTRICTED_CONE, report.classic());
+    }
+
+    @Test
+    void plainServerFirstThenRfc5780ServerStillMeasuresFiltering() {
+        Site site = network.addNatSite("home", NatBehavior.of(MappingBehavior.ENDPOINT_INDEPENDENT,
+                FilteringBehavior.ADDRESS_AND_PORT_DEPENDENT), network.internet());
+        NatReport report = probeFrom(site, List.of(plain.primary(), rfc5780.primary()));
+        assertEquals(MappingBehavior.ENDPOINT_INDEPENDENT, report.mapping());
+        assertEquals(FilteringBehavior.ADDRESS_AND_PORT_DEPENDENT, report.filtering());
+        assertEquals(ClassicNatType.PORT_RESTRICTED_CONE, report.classic());
     }
 }
