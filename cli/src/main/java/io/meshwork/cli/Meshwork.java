@@ -2,13 +2,13 @@ package io.meshwork.cli;
 
 import io.meshwork.control.cli.AdminCommand;
 import io.meshwork.control.cli.ControlCommand;
+import io.meshwork.demo.DemoCommand;
 import io.meshwork.node.cli.NetcheckCommand;
 import io.meshwork.node.cli.NodeCommand;
 import io.meshwork.node.cli.PingCommand;
 import io.meshwork.node.cli.StatusCommand;
 import io.meshwork.node.cli.WgDeviceCommand;
 import io.meshwork.relay.cli.RelayCommand;
-import io.meshwork.tests.demo.DemoCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

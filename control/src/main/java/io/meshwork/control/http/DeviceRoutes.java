@@ -16,7 +16,6 @@ import io.meshwork.control.http.views.DevicePage;
 import io.meshwork.control.http.views.DeviceView;
 import io.meshwork.control.organization.Device;
 import io.meshwork.control.organization.Organization;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import org.apache.pekko.http.javadsl.server.PathMatchers;

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.meshwork.node.agent.EndpointDiscovery;
 import io.meshwork.protocol.api.Endpoint;
-import io.meshwork.tests.sim.DiscreteEventScheduler;
-import io.meshwork.tests.sim.PekkoSimScheduler;
+import io.meshwork.simulation.DiscreteEventScheduler;
+import io.meshwork.simulation.PekkoSimScheduler;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.meshwork.control.cli.ControlCommand;
-import io.meshwork.tests.lab.CommandMain;
+import io.meshwork.lab.CommandMain;
 import java.io.ByteArrayInputStream;
 import java.io.File;
 import java.net.ServerSocket;

@@ -2,13 +2,13 @@ package io.meshwork.tests.node;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.meshwork.lab.Host;
+import io.meshwork.lab.Lab;
+import io.meshwork.lab.LabAssumptions;
+import io.meshwork.lab.LabMesh;
+import io.meshwork.lab.NatKind;
 import io.meshwork.node.local.LocalApiClient;
 import io.meshwork.node.local.NodeStatus;
-import io.meshwork.tests.lab.Host;
-import io.meshwork.tests.lab.Lab;
-import io.meshwork.tests.lab.LabAssumptions;
-import io.meshwork.tests.lab.LabMesh;
-import io.meshwork.tests.lab.NatKind;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;

@@ -1,0 +1,295 @@
+package io.meshwork.lab;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A network lab made of Linux network namespaces: an "internet" namespace holding a bridge on
+ * {@value #INTERNET_CIDR}, public hosts attached to it, and NAT {@link Site sites} behind iptables gateways.
+ *
+ * <p>Every namespace is named {@code TAG-...}, so labs with different tags can run side by side; creating a
+ * lab first removes namespaces left behind by an earlier run with the same tag. All addresses live only inside
+ * these namespaces: nothing is added to the machine's own network. Closing the lab stops its processes and
+ * deletes its namespaces (with every veth in them), also after a failed test; a shutdown hook does the same
+ * if the JVM exits first (Ctrl-C, say). Its working {@link #directory() directory} holds logs and every node's
+ * state, private keys included: only root can read it, and it is removed on close as well unless the lab was
+ * created to keep it. Needs root: see {@link LabSupport}.
+ *
+ * <pre>{@code
+ * try (Lab lab = Lab.create("nc")) {
+ *     Host stun = lab.publicHost("stun", "203.0.113.10", "203.0.113.11");
+ *     Site home = lab.site("home", NatKind.ENDPOINT_INDEPENDENT);
+ *     Host laptop = home.host("laptop");
+ *     laptop.ping(stun.address(), 1);
+ * }
+ * }</pre>
+ */
+public final class Lab implements AutoCloseable {
+
+    /** The lab's internet: TEST-NET-3 (RFC 5737), never routed anywhere real. */
+    public static final String INTERNET_CIDR = "203.0.113.0/24";
+
+    private static final Logger log = LoggerFactory.getLogger(Lab.class);
+    private static final Pattern TAG = Pattern.compile("[a-z][a-z0-9]{0,5}");
+    private static final int FIRST_GATEWAY_OCTET = 200;
+    /** Owner only: the directory holds nodes' private keys and device tokens. */
+    private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+
+    /** What closing the lab does with its working directory. */
+    public enum WorkDirectory {
+        /** Leave it, for post-mortems of a test or a look around after the demo. */
+        KEEP,
+        /** Remove it with everything in it, once every process of the lab has stopped. */
+        REMOVE
+    }
+
+    private final String tag;
+    private final String internetNamespace;
+    private final Path directory;
+    private final WorkDirectory afterClose;
+    private final List<String> namespaces = new ArrayList<>();
+    private final List<LabProcess> processes = new ArrayList<>();
+    private final List<Site> sites = new ArrayList<>();
+    private final AtomicInteger serial = new AtomicInteger();
+    private final Thread shutdownHook = new Thread(this::teardown, "lab-teardown");
+    private boolean closed;
+
+    private Lab(String tag, Path directory, WorkDirectory afterClose) {
+        this.tag = tag;
+        this.internetNamespace = tag + "-inet";
+        this.directory = directory;
+        this.afterClose = afterClose;
+    }
+
+    /**
+     * Creates a lab whose namespaces all start with {@code tag} (a lowercase letter then up to five
+     * letters or digits); its working directory stays after close, for post-mortems.
+     */
+    public static Lab create(String tag) {
+        return create(tag, WorkDirectory.KEEP);
+    }
+
+    /** Creates a lab as {@link #create(String)} does, its working directory kept or removed on close. */
+    public static Lab create(String tag, WorkDirectory afterClose) {
+        if (!TAG.matcher(tag).matches()) {
+            throw new IllegalArgumentException("lab tag must match " + TAG + ": " + tag);
+        }
+        removeLeftovers(tag);
+        Path directory;
+        try {
+            // Private from the moment it exists: set at creation, there is no instant another user could open it.
+            directory = Files.createTempDirectory("meshwork-lab-" + tag + "-", OWNER_ONLY);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Lab lab = new Lab(tag, directory, afterClose);
+        Runtime.getRuntime().addShutdownHook(lab.shutdownHook);
+        try {
+            lab.addNamespace(lab.internetNamespace);
+            lab.ip(lab.internetNamespace, "link", "add", "br0", "type", "bridge");
+            lab.ip(lab.internetNamespace, "link", "set", "br0", "up");
+            return lab;
+        } catch (RuntimeException e) {
+            lab.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Where logs, configuration and node state of this lab go; only its owner can read it. Kept after close or
+     * removed, as the lab was created.
+     */
+    public Path directory() {
+        return directory;
+    }
+
+    public String tag() {
+        return tag;
+    }
+
+    /**
+     * A host directly on the internet (no NAT) with one or more addresses from {@value #INTERNET_CIDR};
+     * the first is its {@link Host#address()}.
+     */
+    public synchronized Host publicHost(String name, String... addresses) {
+        if (addresses.length == 0) {
+            throw new IllegalArgumentException("a public host needs at least one address");
+        }
+        String namespace = namespaceFor(name);
+        addNamespace(namespace);
+        attachToInternet(namespace, addresses);
+        return new Host(this, name, namespace, addresses[0]);
+    }
+
+    /** A NAT gateway with the given behaviour and an empty LAN; add hosts with {@link Site#host}. */
+    public synchronized Site site(String name, NatKind kind) {
+        int index = sites.size() + 1;
+        String namespace = namespaceFor(name);
+        String publicAddress = "203.0.113." + (FIRST_GATEWAY_OCTET + index);
+        addNamespace(namespace);
+        attachToInternet(namespace, publicAddress);
+        return addGateway(name, kind, index, new Host(this, name, namespace, publicAddress));
+    }
+
+    /**
+     * A NAT gateway whose uplink is a host on {@code outer}'s LAN: hosts of this site are behind two NATs, as
+     * behind a carrier-grade NAT (the outer site) and a home router (this one). Its {@link Site#publicAddress()} is
+     * its address on the outer LAN.
+     */
+    public synchronized Site siteBehind(Site outer, String name, NatKind kind) {
+        int index = sites.size() + 1;
+        Host uplink = outer.host(name);
+        return addGateway(name, kind, index, uplink);
+    }
+
+    /** Turns {@code gateway} into a NAT gateway for a new LAN {@code 10.index.0.0/24} behind its eth0. */
+    private Site addGateway(String name, NatKind kind, int index, Host gateway) {
+        String namespace = gateway.namespace();
+        ip(namespace, "link", "add", "br0", "type", "bridge");
+        ip(namespace, "addr", "add", "10." + index + ".0.1/24", "dev", "br0");
+        ip(namespace, "link", "set", "br0", "up");
+        inNamespace(namespace, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+        for (List<String> rule : kind.iptablesRules()) {
+            List<String> command = new ArrayList<>(List.of("iptables"));
+            command.addAll(rule);
+            inNamespace(namespace, command.toArray(String[]::new));
+        }
+        Site site = new Site(this, name, kind, index, gateway);
+        sites.add(site);
+        return site;
+    }
+
+    synchronized Host attachToSite(Site site, String hostName, String address) {
+        String namespace = namespaceFor(site.name() + "-" + hostName);
+        addNamespace(namespace);
+        String gatewayEnd = "h" + serial.incrementAndGet();
+        ip(null, "link", "add", "name", "eth0", "netns", namespace, "type", "veth",
+                "peer", "name", gatewayEnd, "netns", site.gateway().namespace());
+        ip(site.gateway().namespace(), "link", "set", gatewayEnd, "master", "br0", "up");
+        ip(namespace, "addr", "add", address + "/24", "dev", "eth0");
+        ip(namespace, "link", "set", "eth0", "up");
+        ip(namespace, "route", "add", "default", "via", site.lanGatewayAddress());
+        return new Host(this, hostName, namespace, address);
+    }
+
+    private void attachToInternet(String namespace, String... addresses) {
+        String bridgeEnd = "p" + serial.incrementAndGet();
+        ip(null, "link", "add", "name", "eth0", "netns", namespace, "type", "veth",
+                "peer", "name", bridgeEnd, "netns", internetNamespace);
+        ip(internetNamespace, "link", "set", bridgeEnd, "master", "br0", "up");
+        for (String address : addresses) {
+            ip(namespace, "addr", "add", address + "/24", "dev", "eth0");
+        }
+        ip(namespace, "link", "set", "eth0", "up");
+    }
+
+    private String namespaceFor(String name) {
+        return tag + "-" + name;
+    }
+
+    private void addNamespace(String namespace) {
+        Shell.run(List.of("ip", "netns", "add", namespace)).orThrow();
+        namespaces.add(namespace);
+        ip(namespace, "link", "set", "lo", "up");
+    }
+
+    private void ip(String namespace, String... args) {
+        List<String> command = new ArrayList<>();
+        command.add("ip");
+        if (namespace != null) {
+            command.add("-n");
+            command.add(namespace);
+        }
+        command.addAll(List.of(args));
+        Shell.run(command).orThrow();
+    }
+
+    private void inNamespace(String namespace, String... command) {
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", namespace));
+        full.addAll(List.of(command));
+        Shell.run(full).orThrow();
+    }
+
+    synchronized void track(LabProcess process) {
+        processes.add(process);
+    }
+
+    int nextSerial() {
+        return serial.incrementAndGet();
+    }
+
+    @Override
+    public void close() {
+        teardown();
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException shuttingDown) {
+            // The hook is running or has run; teardown is idempotent.
+        }
+    }
+
+    private synchronized void teardown() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (int i = processes.size() - 1; i >= 0; i--) {
+            processes.get(i).stop();
+        }
+        for (int i = namespaces.size() - 1; i >= 0; i--) {
+            String namespace = namespaces.get(i);
+            killProcessesIn(namespace);
+            ExecResult result = Shell.run(List.of("ip", "netns", "del", namespace));
+            if (!result.succeeded()) {
+                log.warn("could not delete namespace {}: {}", namespace, result.stderr().strip());
+            }
+        }
+        if (afterClose == WorkDirectory.REMOVE) {
+            removeDirectory();
+        }
+    }
+
+    /** Deletes the working directory, deepest entries first; runs after the processes writing to it stopped. */
+    private void removeDirectory() {
+        try (Stream<Path> entries = Files.walk(directory)) {
+            for (Path entry : entries.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(entry);
+            }
+        } catch (IOException | UncheckedIOException e) {
+            log.warn("could not remove the lab directory {}: {}", directory, e.toString());
+        }
+    }
+
+    private static void removeLeftovers(String tag) {
+        ExecResult list = Shell.run(List.of("ip", "netns", "list"));
+        list.stdout().lines()
+                .map(line -> line.split("\\s+")[0])
+                .filter(namespace -> namespace.startsWith(tag + "-"))
+                .forEach(namespace -> {
+                    killProcessesIn(namespace);
+                    Shell.run(List.of("ip", "netns", "del", namespace));
+                });
+    }
+
+    /** Processes started inside a namespace by anyone (daemons that forked, say) would keep it alive. */
+    private static void killProcessesIn(String namespace) {
+        Shell.run(List.of("ip", "netns", "pids", namespace)).stdout().lines()
+                .filter(line -> !line.isBlank())
+                .forEach(pid -> Shell.run(List.of("kill", "-9", pid.strip())));
+    }
+}

@@ -1,0 +1,423 @@
+package io.meshwork.simulation.mesh;
+
+import io.meshwork.node.agent.EndpointDiscovery;
+import io.meshwork.node.agent.EndpointReports;
+import io.meshwork.node.agent.PeerFacts;
+import io.meshwork.node.netcheck.NatProber;
+import io.meshwork.node.relay.RelayClient;
+import io.meshwork.node.relay.RelayClientConfig;
+import io.meshwork.node.relay.RelayClientRuntime;
+import io.meshwork.node.relay.RelayListener;
+import io.meshwork.node.relay.RelayStatus;
+import io.meshwork.node.tunnel.ProbeRouter;
+import io.meshwork.node.tunnel.TunnelPeer;
+import io.meshwork.node.tunnel.TunnelPort;
+import io.meshwork.node.tunnel.TunnelSettings;
+import io.meshwork.node.tunnel.TunnelStatus;
+import io.meshwork.node.tunnel.TunnelSupervisor;
+import io.meshwork.protocol.demux.DatagramKind;
+import io.meshwork.protocol.api.EndpointReport;
+import io.meshwork.protocol.api.PeerInfo;
+import io.meshwork.protocol.api.PeerMapEvent;
+import io.meshwork.protocol.nat.NatReport;
+import io.meshwork.protocol.probe.ProbeCodec;
+import io.meshwork.protocol.probe.ProbeMessage;
+import io.meshwork.protocol.relay.RelayFrame.Transport;
+import io.meshwork.protocol.relay.RelayKey;
+import io.meshwork.protocol.relay.RelayKeyPair;
+import io.meshwork.protocol.wireguard.Key;
+import io.meshwork.simulation.Host;
+import io.meshwork.simulation.PekkoSimScheduler;
+import io.meshwork.simulation.VirtualTransport;
+import java.math.BigInteger;
+import java.net.Inet4Address;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+
+/**
+ * One node in the simulation: the real tunnel supervisor and PeerTunnel actors, the real probe codec and router,
+ * the real NAT prober and the real relay client (with a device certificate for the node's key), on one virtual UDP
+ * socket. What the node agent does with WireGuard is modelled by WireGuard-shaped data datagrams sent on the path
+ * the tunnel chose (to the endpoint, or through the relay), so a test can check that the chosen path really
+ * carries traffic through the NATs both ways.
+ *
+ * <p>Its peers come from {@link SimControl} as the agent's come from control: the agent's {@link EndpointDiscovery}
+ * probes (at start, every {@link #PROBE_INTERVAL}, when the host's address changes, when a direct path died), each
+ * netcheck is reported as the agent reports it ({@link EndpointReports}), and the node follows its peer-map stream
+ * and hands each peer to its tunnels through {@link PeerFacts}, the agent's own reading of a peer-map entry.
+ */
+public final class SimNode {
+
+    /** The port every node's socket binds, as WireGuard's listen port. */
+    public static final int PORT = 51820;
+    /** How often a node probes its endpoints again, as {@code node up} does by default. */
+    public static final Duration PROBE_INTERVAL = Duration.ofSeconds(30);
+
+    private final SimMesh mesh;
+    private final String name;
+    private final long relaySeed;
+    private final Host host;
+    private final Key privateKey;
+    private final Key publicKey;
+    private final SimRelay.Enrollment enrollment;
+    private final VirtualTransport socket;
+    private final ProbeRouter probes;
+    private final ActorRef<TunnelSupervisor.Command> supervisor;
+    /** The peer map as the stream has delivered it, by device id. */
+    private final Map<String, PeerInfo> peers = new LinkedHashMap<>();
+    private final Set<Key> peerKeys = new LinkedHashSet<>();
+    private final List<PeerMapEvent> peerMapEvents = new ArrayList<>();
+    private final Map<Key, TunnelStatus> statuses = new HashMap<>();
+    private final Map<Key, Duration> firstDirect = new HashMap<>();
+    private final Map<Key, InetSocketAddress> directEndpoint = new HashMap<>();
+    private final Map<Key, Integer> dataReceived = new HashMap<>();
+    private RelayClient relay;
+    private RelayStatus relayStatus;
+    private NatReport nat;
+    private EndpointDiscovery.Discovered discovered;
+    private SimControl control;
+    private String deviceId;
+    private boolean removed;
+    private ActorRef<EndpointDiscovery.Command> discovery;
+    private boolean closed;
+
+    SimNode(SimMesh mesh, String name, Host host, int index, SimMesh.Credentials credentials) {
+        this.mesh = mesh;
+        this.name = name;
+        this.host = host;
+        byte[] secret = new byte[Key.LENGTH];
+        mesh.simulation().scheduler().random().nextBytes(secret);
+        this.privateKey = Key.of(secret);
+        this.publicKey = privateKey.publicKey();
+        this.relaySeed = mesh.simulation().scheduler().random().nextLong();
+        RelayKeyPair relayKeys = RelayKeyPair.fromPrivateKey(secret);
+        this.enrollment = credentials == SimMesh.Credentials.OTHER_CA ? SimRelay.enrollElsewhere(name, relayKeys)
+                : mesh.relay().enroll(name, relayKeys);
+        this.socket = host.bind(PORT);
+        TunnelSupervisor.Wiring wiring = new TunnelSupervisor.Wiring(SimPort::new, this::statusChanged,
+                TunnelSettings.defaults(), mesh.simulation().scheduler()::nowNanos, mesh.seed() * 1000 + index,
+                DispatcherSelector.fromConfig(PekkoSimScheduler.CALLING_THREAD_DISPATCHER));
+        TunnelPeer self = PeerFacts.forSelf(List.of(), Map.of(), PORT, localAddresses());
+        this.supervisor = mesh.actors().spawn(TunnelSupervisor.create(wiring, self), "node-" + name,
+                DispatcherSelector.fromConfig(PekkoSimScheduler.CALLING_THREAD_DISPATCHER));
+        this.probes = new ProbeRouter(new ProbeCodec(privateKey), peerKeys::contains, supervisor);
+        socket.register(DatagramKind.PROBE, probes::onDatagram);
+        socket.register(DatagramKind.WIREGUARD, (datagram, sender) -> received(datagram));
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Host host() {
+        return host;
+    }
+
+    public Key publicKey() {
+        return publicKey;
+    }
+
+    /** The latest NAT report, or null before the first probe finished. */
+    public NatReport nat() {
+        return nat;
+    }
+
+    /** This node's device id in its organization, or null before it joined one. */
+    public String deviceId() {
+        return deviceId;
+    }
+
+    /** What the peer map said of {@code peer} last, or null when it holds no such peer. */
+    public PeerInfo peerInfo(SimNode peer) {
+        return peer.deviceId == null ? null : peers.get(peer.deviceId);
+    }
+
+    /** Every peer-map event this node received, in order. */
+    public List<PeerMapEvent> peerMapEvents() {
+        return List.copyOf(peerMapEvents);
+    }
+
+    /** The revision of the last peer-map event received, 0 before the first. */
+    public long peerMapRevision() {
+        return peerMapEvents.isEmpty() ? 0 : peerMapEvents.get(peerMapEvents.size() - 1).revision();
+    }
+
+    /** Whether control ended this node's stream because its device was removed. */
+    public boolean removedByControl() {
+        return removed;
+    }
+
+    /** The tunnel's latest status towards {@code peer}, or null before there is one. */
+    public TunnelStatus statusTo(SimNode peer) {
+        return statuses.get(peer.publicKey);
+    }
+
+    public boolean isDirectTo(SimNode peer) {
+        TunnelStatus status = statusTo(peer);
+        return status != null && status.state() == TunnelStatus.State.DIRECT;
+    }
+
+    /** When the tunnel to {@code peer} first went direct, or null if it never did. */
+    public Duration firstDirectTo(SimNode peer) {
+        return firstDirect.get(peer.publicKey);
+    }
+
+    /**
+     * How the relay carries this node's traffic: the relay client's transport once connected (TCP where UDP is
+     * blocked), before that the one it will end up on by the node's NAT report.
+     */
+    public String relayTransport() {
+        RelayStatus status = relayStatus;
+        if (status != null && status.connected()) {
+            return status.transport().orElseThrow() == Transport.TCP ? "tcp" : "udp";
+        }
+        return nat != null && !nat.udpReachable() ? "tcp" : "udp";
+    }
+
+    /** The relay client's latest status, or null before it reported one. */
+    public RelayStatus relayStatus() {
+        return relayStatus;
+    }
+
+    /** Data datagrams received from {@code peer} (by any path). */
+    public int dataFrom(SimNode peer) {
+        return dataReceived.getOrDefault(peer.publicKey, 0);
+    }
+
+    /** Sends one data datagram to {@code peer} on the path its tunnel chose. */
+    public void sendData(SimNode peer) {
+        ByteBuffer datagram = ByteBuffer.allocate(4 + Key.LENGTH);
+        datagram.put((byte) 4).put((byte) 0).put((byte) 0).put((byte) 0);
+        publicKey.copyTo(datagram.array(), 4);
+        datagram.position(0);
+        InetSocketAddress endpoint = directEndpoint.get(peer.publicKey);
+        if (endpoint != null) {
+            socket.send(datagram, endpoint);
+        } else {
+            relay.sendPacket(relayKey(peer.publicKey), datagram);
+        }
+    }
+
+    void start() {
+        RelayClientRuntime runtime = new RelayClientRuntime(mesh.simulation().executor(),
+                mesh.simulation().scheduler()::nowNanos, new Random(relaySeed),
+                Optional.of(mesh.relay().streamsFrom(host)));
+        relay = RelayClient.start(mesh.relay().address(), enrollment.credential(), socket, new RelayListener() {
+            @Override
+            public void onPacket(RelayKey source, ByteBuffer payload) {
+                received(payload);
+            }
+
+            @Override
+            public void onDisco(RelayKey source, ByteBuffer payload) {
+                probes.onRelayed(payload);
+            }
+
+            @Override
+            public void onStatus(RelayStatus status) {
+                relayStatus = status;
+            }
+        }, RelayClientConfig.defaults(), runtime);
+        discovery = mesh.actors().spawn(EndpointDiscovery.createAsync(this::probe, this::localAddresses,
+                        PROBE_INTERVAL, this::discovered), "discovery-" + name,
+                DispatcherSelector.fromConfig(PekkoSimScheduler.CALLING_THREAD_DISPATCHER));
+    }
+
+    /** The certificate serial the relay knows this node's device by. */
+    BigInteger certificateSerial() {
+        return enrollment.serial();
+    }
+
+    /**
+     * Registers with {@code control} in {@code organizationId}, reports the latest discovery if there is one (the
+     * next would anyway) and follows the peer map from its snapshot.
+     */
+    void join(SimControl control, String organizationId) {
+        if (deviceId != null) {
+            throw new IllegalStateException(name + " already belongs to an organization");
+        }
+        this.control = control;
+        this.deviceId = control.register(organizationId, name, publicKey.toBase64());
+        if (discovered != null) {
+            report();
+        }
+        control.follow(deviceId, this::apply, this::removedByControlNow);
+    }
+
+    /** One netcheck on the node's socket, turned into the report the agent sends ({@link EndpointReports}). */
+    private CompletionStage<EndpointDiscovery.Discovered> probe() {
+        if (closed) {
+            return CompletableFuture.failedFuture(new IllegalStateException(name + " is closed"));
+        }
+        List<String> localAddresses = localAddresses();
+        NatProber prober = new NatProber(socket, mesh.simulation().executor());
+        return prober.probe(mesh.stunServers(), NatProber.DEFAULT_TIMEOUT)
+                .whenComplete((done, failure) -> prober.close())
+                .thenApply(result -> {
+                    nat = result.report();
+                    return EndpointReports.fromNetcheck(localAddresses, PORT, result);
+                });
+    }
+
+    /** A discovery's outcome, handled as the agent handles it: the tunnels learn it, control gets the report. */
+    private void discovered(EndpointDiscovery.Discovered result) {
+        if (closed) {
+            return;
+        }
+        discovered = result;
+        supervisor.tell(new TunnelSupervisor.SelfUpdated(PeerFacts.forSelf(result.endpoints(), result.nat(), PORT,
+                localAddresses())));
+        if (deviceId != null && !removed) {
+            report();
+        }
+    }
+
+    private void report() {
+        control.report(deviceId, new EndpointReport(discovered.endpoints(), discovered.nat()));
+    }
+
+    /** One peer-map event, applied as the agent applies it. */
+    private void apply(PeerMapEvent event) {
+        if (closed) {
+            return;
+        }
+        peerMapEvents.add(event);
+        switch (event.type()) {
+            case PeerMapEvent.SNAPSHOT -> {
+                Set<String> present = new LinkedHashSet<>();
+                event.peers().forEach(peer -> present.add(peer.id()));
+                for (String id : List.copyOf(peers.keySet())) {
+                    if (!present.contains(id)) {
+                        removePeer(id);
+                    }
+                }
+                event.peers().forEach(this::upsertPeer);
+            }
+            case PeerMapEvent.UPSERT -> event.peers().forEach(this::upsertPeer);
+            case PeerMapEvent.REMOVE -> event.removed().forEach(this::removePeer);
+            default -> { }
+        }
+    }
+
+    private void upsertPeer(PeerInfo info) {
+        if (info.id().equals(deviceId)) {
+            return;
+        }
+        peers.put(info.id(), info);
+        Key key = Key.fromBase64(info.publicKey());
+        peerKeys.add(key);
+        supervisor.tell(new TunnelSupervisor.PeerUpserted(key, PeerFacts.fromPeer(info)));
+    }
+
+    private void removePeer(String id) {
+        PeerInfo info = peers.remove(id);
+        if (info != null) {
+            Key key = Key.fromBase64(info.publicKey());
+            peerKeys.remove(key);
+            supervisor.tell(new TunnelSupervisor.PeerRemoved(key));
+        }
+    }
+
+    /** Control ended the stream: the device is gone, and the node lets go of every peer as the agent stops. */
+    private void removedByControlNow() {
+        removed = true;
+        List.copyOf(peers.keySet()).forEach(this::removePeer);
+    }
+
+    /** The host's IPv4 addresses, as the agent lists its interfaces' addresses. */
+    private List<String> localAddresses() {
+        return host.addresses().stream().filter(address -> address instanceof Inet4Address)
+                .map(address -> address.getHostAddress()).toList();
+    }
+
+    private void statusChanged(Key peer, TunnelStatus status) {
+        if (status == null) {
+            statuses.remove(peer);
+            return;
+        }
+        statuses.put(peer, status);
+        if (status.state() == TunnelStatus.State.DIRECT) {
+            firstDirect.putIfAbsent(peer, mesh.now());
+        }
+    }
+
+    private void received(ByteBuffer datagram) {
+        if (datagram.remaining() < 4 + Key.LENGTH) {
+            return;
+        }
+        byte[] sender = new byte[Key.LENGTH];
+        datagram.duplicate().position(datagram.position() + 4).get(sender);
+        dataReceived.merge(Key.of(sender), 1, Integer::sum);
+    }
+
+    private static RelayKey relayKey(Key key) {
+        return RelayKey.of(key.toBytes());
+    }
+
+    void close() {
+        closed = true;
+        relay.close();
+        socket.close();
+    }
+
+    /** The tunnel's hands on this simulated node. */
+    private final class SimPort implements TunnelPort {
+        private final Key peer;
+
+        SimPort(Key peer) {
+            this.peer = peer;
+        }
+
+        @Override
+        public void sendDirect(InetSocketAddress endpoint, ProbeMessage message) {
+            socket.send(probes.seal(peer, message), endpoint);
+        }
+
+        @Override
+        public boolean sendViaRelay(ProbeMessage message) {
+            return relay.sendDisco(relayKey(peer), probes.seal(peer, message));
+        }
+
+        @Override
+        public void useDirect(InetSocketAddress endpoint) {
+            directEndpoint.put(peer, endpoint);
+        }
+
+        @Override
+        public void useRelay() {
+            directEndpoint.remove(peer);
+        }
+
+        @Override
+        public void rediscoverEndpoints() {
+            if (!closed) {
+                discovery.tell(new EndpointDiscovery.ProbeNow("a direct path died"));
+            }
+        }
+
+        @Override
+        public void close() {
+            directEndpoint.remove(peer);
+            probes.forget(peer);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}
