@@ -1,5 +1,6 @@
 package io.meshwork.control.http;
 
+import io.meshwork.protocol.net.IpLiteral;
 import static org.apache.pekko.http.javadsl.server.Directives.extractClientIP;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
@@ -178,12 +179,8 @@ final class NodeRoutes {
     /** The address and port the request came from, as the node's endpoint seen by the control plane. */
     private static Optional<String> observed(RemoteAddress remote) {
         return remote.getAddress().map(address -> {
-            String host = address.getHostAddress();
             int port = remote.getPort();
-            if (port <= 0) {
-                return null;
-            }
-            return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+            return port <= 0 ? null : IpLiteral.format(new java.net.InetSocketAddress(address, port));
         });
     }
 }

@@ -1,8 +1,10 @@
 package io.meshwork.control.organization;
 
+import io.meshwork.protocol.net.InvalidAddressException;
+import io.meshwork.protocol.net.IpLiteral;
+import io.meshwork.protocol.net.Prefix;
 import java.math.BigInteger;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -18,35 +20,21 @@ public final class Ipam {
     /** A parsed IPv4 CIDR. */
     public record Cidr(int network, int prefixLength) {
 
-        /** Parses {@code a.b.c.d/n} (IPv4, n from 8 to 30), masking host bits. */
+        /** Parses {@code a.b.c.d/n} (IPv4, n from 8 to 30), masking host bits, with the project's one {@link Prefix}. */
         public static Cidr parse(String text) {
-            int slash = text.indexOf('/');
-            if (slash < 0) {
-                throw new IllegalArgumentException("CIDR needs a prefix length: " + text);
+            Prefix prefix;
+            try {
+                prefix = Prefix.parse(text);
+            } catch (InvalidAddressException e) {
+                throw new IllegalArgumentException(e.getMessage());
             }
-            String ip = text.substring(0, slash);
-            if (!ip.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+            if (!prefix.isIpv4()) {
                 throw new IllegalArgumentException("not an IPv4 CIDR: " + text);
             }
-            int length;
-            try {
-                length = Integer.parseInt(text.substring(slash + 1));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("bad prefix length in " + text);
-            }
-            if (length < 8 || length > 30) {
+            if (prefix.length() < 8 || prefix.length() > 30) {
                 throw new IllegalArgumentException("prefix length must be 8 to 30: " + text);
             }
-            int address = 0;
-            for (String part : ip.split("\\.")) {
-                int octet = Integer.parseInt(part);
-                if (octet > 255) {
-                    throw new IllegalArgumentException("not an IPv4 CIDR: " + text);
-                }
-                address = address << 8 | octet;
-            }
-            int mask = (int) (0xFFFFFFFFL << (32 - length));
-            return new Cidr(address & mask, length);
+            return new Cidr(ByteBuffer.wrap(prefix.address().getAddress()).getInt(), prefix.length());
         }
 
         /** Usable hosts: all but the network and broadcast addresses. */
@@ -102,11 +90,6 @@ public final class Ipam {
     }
 
     private static String format(byte[] bytes) {
-        try {
-            String full = InetAddress.getByAddress(bytes).getHostAddress();
-            return full.replaceFirst("(^|:)(0(:|$)){2,}", "::").replaceFirst(":::", "::");
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException(e);
-        }
+        return IpLiteral.format(IpLiteral.of(bytes));
     }
 }

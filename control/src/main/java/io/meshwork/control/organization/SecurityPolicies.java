@@ -2,9 +2,8 @@ package io.meshwork.control.organization;
 
 import io.meshwork.protocol.api.PolicyRule;
 import io.meshwork.protocol.api.SecurityPolicy;
-import java.net.Inet6Address;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
+import io.meshwork.protocol.net.InvalidAddressException;
+import io.meshwork.protocol.net.Prefix;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -117,34 +116,15 @@ public final class SecurityPolicies {
         return new int[] {Integer.parseInt(text.substring(0, dash)), Integer.parseInt(text.substring(dash + 1))};
     }
 
-    /** The CIDR with its host bits cleared and its address in canonical form: "10.1.2.3/8" → "10.0.0.0/8". */
+    /**
+     * The CIDR with its host bits cleared and its address in canonical form ("10.1.2.3/8" → "10.0.0.0/8", IPv6 in
+     * the RFC 5952 short form), by the project's one {@link Prefix}: control and node read a rule alike.
+     */
     static String canonicalCidr(String cidr) {
-        int slash = cidr.indexOf('/');
-        int length = Integer.parseInt(cidr.substring(slash + 1));
-        byte[] bytes;
-        String ip = cidr.substring(0, slash);
         try {
-            bytes = InetAddress.getByName(ip).getAddress();
-        } catch (UnknownHostException e) {
+            return Prefix.parse(cidr).toString();
+        } catch (InvalidAddressException e) {
             throw new IllegalArgumentException("not a CIDR: " + cidr, e);
-        }
-        if (bytes.length == 4 && ip.indexOf(':') >= 0) {
-            // The JDK turns an IPv4-mapped IPv6 literal into IPv4; the prefix length is an IPv6 one, so keep it IPv6.
-            byte[] mapped = new byte[16];
-            mapped[10] = (byte) 0xFF;
-            mapped[11] = (byte) 0xFF;
-            System.arraycopy(bytes, 0, mapped, 12, 4);
-            bytes = mapped;
-        }
-        for (int bit = length; bit < bytes.length * 8; bit++) {
-            bytes[bit / 8] &= (byte) ~(0x80 >>> (bit % 8));
-        }
-        try {
-            InetAddress address = bytes.length == 16 ? Inet6Address.getByAddress(null, bytes, null)
-                    : InetAddress.getByAddress(bytes);
-            return address.getHostAddress() + "/" + length;
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException(e);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.meshwork.node.agent;
 
+import io.meshwork.protocol.net.IpLiteral;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,7 +30,8 @@ public final class EndpointReports {
     public static List<Endpoint> local(List<String> localAddresses, int listenPort) {
         List<Endpoint> endpoints = new ArrayList<>();
         for (String ip : localAddresses) {
-            endpoints.add(new Endpoint((ip.contains(":") ? "[" + ip + "]" : ip) + ":" + listenPort, PeerFacts.LOCAL));
+            endpoints.add(new Endpoint(IpLiteral.format(new InetSocketAddress(IpLiteral.parse(ip), listenPort)),
+                    PeerFacts.LOCAL));
         }
         return endpoints;
     }
@@ -46,7 +48,7 @@ public final class EndpointReports {
         Set<String> publicIps = new LinkedHashSet<>();
         for (InetSocketAddress mapped : result.report().publicEndpoints()) {
             endpoints.add(new Endpoint(NetcheckReportFormat.address(mapped), "stun"));
-            publicIps.add(mapped.getAddress().getHostAddress());
+            publicIps.add(IpLiteral.format(mapped.getAddress()));
         }
         return new EndpointDiscovery.Discovered(endpoints, natReport(result), publicIps);
     }

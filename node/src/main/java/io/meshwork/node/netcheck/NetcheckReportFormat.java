@@ -1,11 +1,11 @@
 package io.meshwork.node.netcheck;
 
+import io.meshwork.protocol.net.IpLiteral;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshwork.protocol.nat.NatReport;
-import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Locale;
@@ -26,8 +26,7 @@ public final class NetcheckReportFormat {
     }
 
     public static String address(InetSocketAddress address) {
-        String ip = address.getAddress().getHostAddress();
-        return (address.getAddress() instanceof Inet6Address ? "[" + ip + "]" : ip) + ":" + address.getPort();
+        return IpLiteral.format(address);
     }
 
     public static String json(NetcheckResult result) {

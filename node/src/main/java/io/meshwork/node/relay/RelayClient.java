@@ -50,6 +50,11 @@ import org.slf4j.LoggerFactory;
  * <p>Connection logic runs on one private thread, or on the executor of a {@link RelayClientRuntime} (the network
  * simulation runs it on virtual time); {@link #sendPacket} and {@link #sendDisco} may be called from any thread
  * and never block (frames are dropped and counted while disconnected or when the TCP queue is full).
+ *
+ * <p>Over 500 lines on purpose: UDP and TCP sessions hand over to each other without a gap, and keeping both
+ * transports' state, the handover and the backoff in one place is what lets a reader check that no frame path is
+ * left without a session; the frame codec and the TCP socket are elsewhere ({@code RelayFrameCodec},
+ * {@link RelayStreamConnector}).
  */
 public final class RelayClient implements AutoCloseable {
 

@@ -51,6 +51,10 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  *
  * Every transition publishes a {@link TunnelStatus} with its reason. Time comes from the injected clock and
  * the actor's timers, so tests drive the machine with manual time and no sockets.
+ *
+ * <p>Longer than most files here on purpose: the three behaviours share one peer's probing state (candidates,
+ * backoff, prediction progress, the reason being built), and reading a transition next to the states it joins is
+ * what makes the machine checkable. The decisions themselves live in pure functions in {@code protocol/path}.
  */
 public final class PeerTunnel {
 

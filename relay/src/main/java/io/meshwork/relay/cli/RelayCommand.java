@@ -1,5 +1,6 @@
 package io.meshwork.relay.cli;
 
+import io.meshwork.protocol.net.IpLiteral;
 import io.meshwork.protocol.relay.RelayFrame.Transport;
 import io.meshwork.protocol.stun.StunServer;
 import io.meshwork.protocol.stun.StunServerAddresses;
@@ -78,11 +79,11 @@ public final class RelayCommand implements Callable<Integer> {
             description = "Revoked certificate serials (hex, one per line), re-read when it changes.")
     Path revokedFile;
 
-    @Option(names = "--udp", paramLabel = "HOST:PORT", converter = HostPort.class, defaultValue = "0.0.0.0:3340",
+    @Option(names = "--udp", paramLabel = "HOST:PORT", converter = HostPortConverter.class, defaultValue = "0.0.0.0:3340",
             description = "UDP listener (relay frames and STUN). Default: ${DEFAULT-VALUE}.")
     InetSocketAddress udp;
 
-    @Option(names = "--tcp", paramLabel = "HOST:PORT", converter = HostPort.class, defaultValue = "0.0.0.0:3340",
+    @Option(names = "--tcp", paramLabel = "HOST:PORT", converter = HostPortConverter.class, defaultValue = "0.0.0.0:3340",
             description = "TCP listener. Default: ${DEFAULT-VALUE}.")
     InetSocketAddress tcp;
 
@@ -105,7 +106,7 @@ public final class RelayCommand implements Callable<Integer> {
     @Option(names = "--stun-port", defaultValue = "3478", description = "Port of the --stun server. Default: ${DEFAULT-VALUE}.")
     int stunPort;
 
-    @Option(names = "--metrics", paramLabel = "HOST:PORT", converter = HostPort.class,
+    @Option(names = "--metrics", paramLabel = "HOST:PORT", converter = HostPortConverter.class,
             description = "Serve Prometheus metrics at http://HOST:PORT/metrics.")
     InetSocketAddress metricsAddress;
 
@@ -153,8 +154,8 @@ public final class RelayCommand implements Callable<Integer> {
         try {
             RelayServer server = start(out, enrollmentToken);
             out.printf("relay ready udp=%s tcp=%s%n",
-                    server.udpAddress().map(HostPort::format).orElse("off"),
-                    server.tcpAddress().map(HostPort::format).orElse("off"));
+                    server.udpAddress().map(IpLiteral::format).orElse("off"),
+                    server.tcpAddress().map(IpLiteral::format).orElse("off"));
             out.flush();
         } catch (StartException e) {
             err.println("relay: " + e.getMessage());
@@ -265,9 +266,9 @@ public final class RelayCommand implements Callable<Integer> {
 
     private ControlPlane.Advertisement advertisement(String tlsSha256) {
         List<String> stun = new ArrayList<>();
-        stunIps.forEach(ip -> stun.add(HostPort.format(new InetSocketAddress(ip, stunPort))));
-        return new ControlPlane.Advertisement(noUdp ? null : HostPort.format(advertised(udp)),
-                noTcp ? null : HostPort.format(advertised(tcp)), stun, noTcp ? null : tlsSha256);
+        stunIps.forEach(ip -> stun.add(IpLiteral.format(new InetSocketAddress(ip, stunPort))));
+        return new ControlPlane.Advertisement(noUdp ? null : IpLiteral.format(advertised(udp)),
+                noTcp ? null : IpLiteral.format(advertised(tcp)), stun, noTcp ? null : tlsSha256);
     }
 
     /** The pin of the TLS certificate the TCP listener serves, for control to hand to devices; null without TLS. */

@@ -1,5 +1,6 @@
 package io.meshwork.relay.control;
 
+import io.meshwork.protocol.net.IpLiteral;
 import io.meshwork.protocol.relay.RelayFrame.Transport;
 import io.meshwork.relay.auth.RevocationList;
 import io.meshwork.relay.auth.VerifiedDevice;
@@ -57,7 +58,7 @@ public final class RelayRegistration implements RelayEvents, AutoCloseable {
     public void sessionOpened(VerifiedDevice device, Transport transport, InetSocketAddress observed) {
         ControlPlane.Observation observation = new ControlPlane.Observation(device.deviceId(),
                 device.key().toBase64(), transport.name().toLowerCase(Locale.ROOT),
-                observed.getAddress().getHostAddress() + ":" + observed.getPort());
+                IpLiteral.format(observed));
         if (!observations.offer(observation)) {
             log.debug("observation queue full; dropped {}", observation);
         }
