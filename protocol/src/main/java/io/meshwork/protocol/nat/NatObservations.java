@@ -10,7 +10,8 @@ import java.util.Optional;
  *
  * @param localEndpoints the probing socket's own addresses: its port on each local IP that routes to a
  *        server (a wildcard-bound socket has no single address)
- * @param bindings every Binding transaction, answered or not, in the order they were made
+ * @param bindings the Binding transactions, answered or not, in the order they were made (a prober may
+ *        leave out a first round it repeated)
  * @param changeIpAndPortAnswered RFC 5780 §4.4 test II: did a request asking the server to answer from
  *        its alternate IP and port get an answer; empty when the test was not run
  * @param changePortAnswered RFC 5780 §4.4 test III: did a request asking for the alternate port only get
