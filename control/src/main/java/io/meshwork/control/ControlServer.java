@@ -133,7 +133,9 @@ public final class ControlServer implements AutoCloseable {
                     askTimeout,
                     () -> cluster.selfMember().status() != MemberStatus.up()
                             ? CompletableFuture.completedFuture("the cluster member is not up yet")
-                            : schema.problem()), metrics, writer);
+                            : schema.problem(),
+                    Duration.ofSeconds(Math.max(1, control.getDuration("relay-heartbeat").toSeconds()))),
+                    metrics, writer);
             ServerBinding binding = Http.get(system)
                     .newServerAt(control.getString("http.host"), control.getInt("http.port"))
                     .bind(routes.routes())

@@ -28,11 +28,12 @@ public final class ControlRoutes {
     /**
      * What the routes need from the running control plane. {@code askTimeout} bounds every ask of an entity
      * ({@code meshwork.control.ask-timeout}); {@code unready} answers null when the member is ready, else what keeps
-     * it from being so.
+     * it from being so. {@code relayHeartbeat} is how often enrolled relays are told to report their health (whole
+     * seconds, at least one; {@code meshwork.control.relay-heartbeat}).
      */
     public record Settings(String adminToken, String defaultIpv4Cidr, List<RelayInfo> relays, List<String> stunServers,
             Duration coalesceWindow, Duration safetyPoll, Duration askTimeout,
-            Supplier<CompletionStage<String>> unready) {}
+            Supplier<CompletionStage<String>> unready, Duration relayHeartbeat) {}
 
     /** The {@code code} of the peer stream's 403 to a device that is registered but not approved yet. */
     public static final String PENDING_APPROVAL = PeerStreamRoutes.PENDING_APPROVAL;
@@ -61,7 +62,7 @@ public final class ControlRoutes {
         this.securityGroups = new SecurityGroupRoutes(auth, entities, json);
         this.node = new NodeRoutes(auth, entities, json, ca, metrics);
         this.devices = new DeviceRoutes(auth, entities, json);
-        this.relays = new RelayRoutes(auth, entities, json, ca);
+        this.relays = new RelayRoutes(auth, entities, json, ca, settings.relayHeartbeat());
         this.peerStream = new PeerStreamRoutes(auth, json, feeds, metrics);
     }
 

@@ -172,8 +172,9 @@ final class Entities {
     }
 
     /**
-     * Configured relays, then every enrolled relay that reported itself healthy; with the STUN servers devices probe:
-     * the configured ones, then the healthy relays' (see {@link RelaysForDevices}).
+     * Configured relays, then every enrolled relay that is healthy (it reported itself so within the last
+     * {@value RelayDirectory#MISSED_HEARTBEATS} heartbeats); with the STUN servers devices probe: the configured
+     * ones, then the healthy relays' (see {@link RelaysForDevices}).
      */
     CompletionStage<RelaysForDevices> relaysForDevices() {
         long now = System.nanoTime();
@@ -185,7 +186,7 @@ final class Entities {
         CompletionStage<RelaysForDevices> fresh = sharding.entityRefFor(RelayDirectory.ENTITY_KEY, RelayDirectory.ID)
                 .ask(RelayDirectory.Get::new, settings.askTimeout())
                 .thenApply(reply -> RelaysForDevices.of(settings.relays(), settings.stunServers(),
-                        reply.state().relays().values()));
+                        reply.state().relays().values(), System.currentTimeMillis(), settings.relayHeartbeat()));
         relayList.set(new RelayList(now, fresh));
         return fresh;
     }

@@ -20,6 +20,7 @@ import io.meshwork.control.organization.Device;
 import io.meshwork.control.relay.RelayDirectory;
 import io.meshwork.control.relay.TlsPin;
 import io.meshwork.protocol.api.Endpoint;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -33,8 +34,6 @@ import org.apache.pekko.http.javadsl.server.Route;
  */
 final class RelayRoutes {
 
-    /** How often an enrolled relay is told to report its health. */
-    private static final int HEARTBEAT_SECONDS = 10;
     /** Relay observations per report at most. */
     private static final int MAX_OBSERVATIONS = 10_000;
 
@@ -42,19 +41,24 @@ final class RelayRoutes {
     private final Entities entities;
     private final JsonSupport json;
     private final CertificateAuthority ca;
+    /** How often an enrolled relay is told to report its health. */
+    private final Duration heartbeat;
 
-    RelayRoutes(Authorization auth, Entities entities, JsonSupport json, CertificateAuthority ca) {
+    RelayRoutes(Authorization auth, Entities entities, JsonSupport json, CertificateAuthority ca, Duration heartbeat) {
         this.auth = auth;
         this.entities = entities;
         this.json = json;
         this.ca = ca;
+        this.heartbeat = heartbeat;
     }
 
     Route routes() {
         return pathPrefix("relays", () -> concat(
                 pathEnd(() -> get(() -> auth.bearer(token -> auth.adminOnly(token, () -> onSuccess(
                         entities.relayDirectory(RelayDirectory.Get::new),
-                        reply -> json.ok(reply.state().relays().values().stream().map(RelayView::of).toList())))))),
+                        reply -> json.ok(reply.state().relays().values().stream()
+                                .map(relay -> RelayView.of(relay, System.currentTimeMillis(), heartbeat))
+                                .toList())))))),
                 path("tokens", () -> post(() -> auth.bearer(token -> auth.adminOnly(token, () ->
                         json.body(Requests.CreateRelayToken.class, this::createToken))))),
                 path("register", () -> post(() -> auth.bearer(token -> json.body(Requests.RelayAdvertisement.class,
@@ -109,7 +113,8 @@ final class RelayRoutes {
         return onSuccess(entities.relayDirectory(replyTo -> new RelayDirectory.Enroll(parsed.id(),
                 Tokens.hash(parsed.secret()), relayId, advertisement.udp(), advertisement.tcp(), advertisement.stun(),
                 tlsSha256, System.currentTimeMillis(), replyTo)), reply -> reply.isOk()
-                ? json.ok(new RelayEnrolled(reply.relay().id(), ca.certificatePem(), HEARTBEAT_SECONDS))
+                ? json.ok(new RelayEnrolled(reply.relay().id(), ca.certificatePem(),
+                        (int) heartbeat.toSeconds()))
                 : json.error(reply.status(), reply.error()));
     }
 

@@ -2,6 +2,7 @@ package io.meshwork.control.http;
 
 import io.meshwork.control.relay.RelayDirectory;
 import io.meshwork.protocol.api.RelayInfo;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -18,11 +19,24 @@ import java.util.Set;
  * binding requests on its UDP port, so that port serves as a (mapping-only) STUN server. Configured servers come
  * first, then the healthy relays' {@code --stun} servers, then relays' UDP ports; duplicates are listed once.
  *
+ * <p>An enrolled relay is listed while it is healthy ({@link RelayDirectory.RelayRecord#healthyAt}): one that stops
+ * reporting is withdrawn at the first read after it missed {@value RelayDirectory#MISSED_HEARTBEATS} heartbeats, and
+ * listed again after its next one.
+ *
  * @param relays      configured relays, then every healthy enrolled relay by name
  * @param stunServers "host:port" STUN servers for devices, configured ones first
  */
 public record RelaysForDevices(List<RelayInfo> relays, List<String> stunServers) {
 
+    /** The list at {@code nowMillis}, for relays told to report every {@code heartbeat}. */
+    public static RelaysForDevices of(List<RelayInfo> configuredRelays, List<String> configuredStunServers,
+            Collection<RelayDirectory.RelayRecord> enrolled, long nowMillis, Duration heartbeat) {
+        return of(configuredRelays, configuredStunServers, enrolled.stream()
+                .filter(relay -> relay.healthyAt(nowMillis, heartbeat))
+                .toList());
+    }
+
+    /** The list with every enrolled relay's last report taken as current. */
     public static RelaysForDevices of(List<RelayInfo> configuredRelays, List<String> configuredStunServers,
             Collection<RelayDirectory.RelayRecord> enrolled) {
         List<RelayInfo> relays = new ArrayList<>(configuredRelays);

@@ -38,6 +38,8 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
     public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "RelayDirectory");
     /** The one entity id. */
     public static final String ID = "relays";
+    /** Heartbeats a relay may miss before it counts as unhealthy. */
+    public static final int MISSED_HEARTBEATS = 3;
 
     public static void init(ActorSystem<?> system) {
         ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, context -> create()));
@@ -90,9 +92,21 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
     public record Token(String id, String secretHash, String name, long issuedMillis, String relayId, String region)
             implements CborSerializable {}
 
+    /** {@code healthy} is what the relay last reported; see {@link #healthyAt} for whether it still counts. */
     public record RelayRecord(String id, String name, String udp, String tcp, List<String> stun, int udpClients,
             int tcpClients, boolean healthy, long enrolledMillis, long lastHeartbeatMillis, String tlsSha256,
-            String region) implements CborSerializable {}
+            String region) implements CborSerializable {
+
+        /**
+         * Whether the relay counts as healthy at {@code nowMillis} when it is told to report every
+         * {@code heartbeat}: it last reported itself healthy, and that report (or its enrollment) is not older than
+         * {@value #MISSED_HEARTBEATS} heartbeats. Judged when read, so nothing is written for a relay that went
+         * silent, and its next heartbeat counts it in again.
+         */
+        public boolean healthyAt(long nowMillis, Duration heartbeat) {
+            return healthy && lastHeartbeatMillis >= nowMillis - MISSED_HEARTBEATS * heartbeat.toMillis();
+        }
+    }
 
     public record State(Map<String, Token> tokens, Map<String, RelayRecord> relays, Set<String> revokedSerials)
             implements CborSerializable {
