@@ -35,6 +35,12 @@ public final class ControlRoutes {
             Duration coalesceWindow, Duration safetyPoll, Duration askTimeout,
             Supplier<CompletionStage<String>> unready, Duration relayHeartbeat) {}
 
+    /**
+     * How often peer streams look at the relay list while any is open: a relay withdrawn or listed again reaches
+     * devices this much after control sees it.
+     */
+    private static final Duration RELAY_LIST_POLL = Duration.ofSeconds(1);
+
     /** The {@code code} of the peer stream's 403 to a device that is registered but not approved yet. */
     public static final String PENDING_APPROVAL = PeerStreamRoutes.PENDING_APPROVAL;
 
@@ -63,7 +69,8 @@ public final class ControlRoutes {
         this.node = new NodeRoutes(auth, entities, json, ca, metrics);
         this.devices = new DeviceRoutes(auth, entities, json);
         this.relays = new RelayRoutes(auth, entities, json, ca, settings.relayHeartbeat());
-        this.peerStream = new PeerStreamRoutes(auth, json, feeds, metrics);
+        RelayListFeed relayLists = new RelayListFeed(system, entities::relaysForDevices, RELAY_LIST_POLL);
+        this.peerStream = new PeerStreamRoutes(auth, json, feeds, relayLists, metrics);
     }
 
     public Route routes() {

@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -48,12 +49,15 @@ final class PeerStreamRoutes {
     private final Authorization auth;
     private final JsonSupport json;
     private final PeerMapFeeds feeds;
+    private final RelayListFeed relayLists;
     private final AtomicInteger watchers = new AtomicInteger();
 
-    PeerStreamRoutes(Authorization auth, JsonSupport json, PeerMapFeeds feeds, MeterRegistry metrics) {
+    PeerStreamRoutes(Authorization auth, JsonSupport json, PeerMapFeeds feeds, RelayListFeed relayLists,
+            MeterRegistry metrics) {
         this.auth = auth;
         this.json = json;
         this.feeds = feeds;
+        this.relayLists = relayLists;
         metrics.gauge("meshwork_peer_stream_watchers", watchers);
     }
 
@@ -88,9 +92,22 @@ final class PeerStreamRoutes {
      * PeerMapFeeds). A client that reads too slowly loses buffered deltas, which is such a gap. A shared delta in
      * which some policy may have changed carries what policies are resolved from, and the stream resolves its own
      * device's.
+     *
+     * <p>Once the first answer is in (the snapshot, or what the stream missed), the stream also follows the member's
+     * relay list ({@link RelayListFeed}): a "relays" event with the whole list first, then whenever it differs from
+     * the one this stream last sent. It carries the stream's revision and does not move it.
      */
     private Source<ByteString, ?> events(String organizationId, String deviceId, long since, boolean fromStart) {
         AtomicLong revision = new AtomicLong(since);
+        CompletableFuture<Done> started = new CompletableFuture<>();
+        AtomicReference<RelaysForDevices> relaysSent = new AtomicReference<>();
+        Source<ByteString, NotUsed> relayLines = Source.completionStage(started)
+                .flatMapConcat(any -> relayLists.lists())
+                .filter(list -> !list.equals(relaysSent.get()))
+                .map(list -> {
+                    relaysSent.set(list);
+                    return json.line(PeerMapEvent.relays(revision.get(), list.relays(), list.stunServers()));
+                });
         // The policy this connection last sent, so an unchanged one is not sent again.
         AtomicReference<SecurityPolicy> policySent = new AtomicReference<>();
         AtomicReference<PeerMapFeeds.Share> share = new AtomicReference<>();
@@ -118,6 +135,8 @@ final class PeerStreamRoutes {
                 .filter(answer -> answer != ALREADY_SEEN)
                 .takeWhile(answer -> answer.reply().isOk() && !removedSelf(answer.reply().peerMap(), deviceId))
                 .mapConcat(answer -> {
+                    // The relay list follows this answer's lines (it comes through an asynchronous boundary).
+                    started.complete(Done.getInstance());
                     Organization.PeerMap map = answer.reply().peerMap();
                     boolean first = revision.get() == since && fromStart;
                     boolean newPolicy = map.policy() != null && !map.policy().equals(policySent.get());
@@ -135,6 +154,8 @@ final class PeerStreamRoutes {
                     }
                     return lines(map, deviceId, newPolicy, policySent);
                 })
+                // The stream ends when its peer map does; the relay list alone never ends it.
+                .merge(relayLines, true)
                 .keepAlive(KEEPALIVE, () -> json.line(new PeerMapEvent(PeerMapEvent.KEEPALIVE,
                         revision.get(), List.of(), List.of())))
                 // A member shutting down or an organization not answering ends the stream; the node resumes

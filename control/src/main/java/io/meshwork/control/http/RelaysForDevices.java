@@ -23,7 +23,8 @@ import java.util.Set;
  * reporting is withdrawn at the first read after it missed {@value RelayDirectory#MISSED_HEARTBEATS} heartbeats, and
  * listed again after its next one.
  *
- * @param relays      configured relays, then every healthy enrolled relay by name
+ * @param relays      configured relays (health not followed: {@code healthy} as configured, null), then every
+ *                    healthy enrolled relay by name ({@code healthy} true)
  * @param stunServers "host:port" STUN servers for devices, configured ones first
  */
 public record RelaysForDevices(List<RelayInfo> relays, List<String> stunServers) {
@@ -55,7 +56,7 @@ public record RelaysForDevices(List<RelayInfo> relays, List<String> stunServers)
                         .thenComparing(RelayDirectory.RelayRecord::id))
                 .forEach(relay -> {
                     relays.add(new RelayInfo(relay.name(), relay.udp(), relay.tcp(), relay.tlsSha256(),
-                            relay.region()));
+                            relay.region(), true));
                     if (relay.stun() != null && !relay.stun().isEmpty()) {
                         stun.addAll(relay.stun());
                     } else if (relay.udp() != null) {

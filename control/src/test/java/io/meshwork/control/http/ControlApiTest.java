@@ -449,8 +449,13 @@ class ControlApiTest {
         assertEquals(404, call("GET", path, other.apiToken(), null).status(), "another organization sees nothing");
     }
 
-    /** Reads NDJSON lines of a peer stream into a queue. */
+    /** Reads NDJSON lines of a peer stream into a queue, leaving out its "relays" events. */
     static BlockingQueue<JsonNode> watch(String base, String token, String query) {
+        return watch(base, token, query, false);
+    }
+
+    /** Reads NDJSON lines of a peer stream into a queue, "relays" events too when {@code relays}. */
+    static BlockingQueue<JsonNode> watch(String base, String token, String query, boolean relays) {
         BlockingQueue<JsonNode> lines = new LinkedBlockingQueue<>();
         HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/api/v1/peers/stream" + query))
                 .header("Authorization", "Bearer " + token).build();
@@ -458,7 +463,10 @@ class ControlApiTest {
             try (Stream<String> body = response.body()) {
                 body.forEach(line -> {
                     try {
-                        lines.add(JSON.readTree(line));
+                        JsonNode event = JSON.readTree(line);
+                        if (relays || !"relays".equals(event.path("type").asText())) {
+                            lines.add(event);
+                        }
                     } catch (Exception e) {
                         lines.add(JSON.createObjectNode().put("type", "unparseable").put("line", line));
                     }

@@ -3,6 +3,7 @@ package io.meshwork.control.http;
 import static io.meshwork.control.http.ControlApiTest.ADMIN;
 import static io.meshwork.control.http.ControlApiTest.call;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,12 +11,20 @@ import io.meshwork.control.ControlServer;
 import io.meshwork.control.http.ControlApiTest.Answer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** A relay's TLS pin from its enrollment, through control's journal, to the relays devices are handed. */
+/**
+ * A relay's TLS pin from its enrollment, through control's journal, to the relays devices are handed; the relay list
+ * on the peer stream as relays enroll, go silent and come back.
+ */
 class RelayEnrollmentApiTest {
 
     private static final String PIN = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
@@ -167,5 +176,113 @@ class RelayEnrollmentApiTest {
             assertEquals(400, noTcp.status());
             assertTrue(noTcp.body().toString().contains("tcp"), noTcp.body().toString());
         }
+    }
+
+    private static void heartbeat(String base, String token, String relayId) {
+        try {
+            assertEquals(200, call(base, "PUT", "/api/v1/relays/" + relayId + "/health", token,
+                    "{\"udpClients\":0,\"tcpClients\":0,\"healthy\":true}").status());
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The next "relays" event on the stream whose relay names are {@code names}, skipping others. */
+    private static JsonNode relaysEvent(BlockingQueue<JsonNode> events, List<String> names) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        List<JsonNode> seen = new ArrayList<>();
+        while (System.nanoTime() < deadline) {
+            JsonNode event = events.poll(200, TimeUnit.MILLISECONDS);
+            if (event == null) {
+                continue;
+            }
+            seen.add(event);
+            if (event.get("type").asText().equals("relays") && names(event).equals(names)) {
+                return event;
+            }
+        }
+        throw new AssertionError("no relays event listing " + names + " in " + seen);
+    }
+
+    private static List<String> names(JsonNode relaysEvent) {
+        List<String> names = new ArrayList<>();
+        relaysEvent.get("relays").forEach(relay -> names.add(relay.get("name").asText()));
+        return names;
+    }
+
+    @Test
+    void thePeerStreamCarriesTheLiveRelayListAndWithdrawsARelayThatStopsHeartbeating() throws Exception {
+        Path data = Files.createTempDirectory("mwc-relaylive");
+        // Relays report every second, so a silent one is withdrawn after three seconds.
+        try (ControlServer server = ControlApiTest.startServer(data, Map.of(
+                "meshwork.control.relay-heartbeat", "1s",
+                "meshwork.control.stun-servers", List.of("198.51.100.1:3478")))) {
+            String base = "http://127.0.0.1:" + server.httpAddress().getPort();
+            String oneToken = relayToken(base, "one");
+            Answer oneEnrolled = call(base, "POST", "/api/v1/relays/register", oneToken,
+                    "{\"udp\":\"192.0.2.11:3340\",\"tcp\":\"192.0.2.11:443\",\"stun\":[\"192.0.2.11:3478\"],"
+                            + "\"tlsSha256\":\"" + PIN + "\"}");
+            assertEquals(1, oneEnrolled.body().get("heartbeatSeconds").asInt(), "relays are told the interval");
+            String one = oneEnrolled.body().get("relayId").asText();
+            ScheduledExecutorService beats = Executors.newSingleThreadScheduledExecutor();
+            try {
+                beats.scheduleWithFixedDelay(() -> heartbeat(base, oneToken, one), 0, 300, TimeUnit.MILLISECONDS);
+                String organization = call(base, "POST", "/api/v1/organizations", ADMIN, "{\"name\":\"live\"}")
+                        .body().get("id").asText();
+                String key = call(base, "POST", "/api/v1/organizations/" + organization + "/keys", ADMIN, "{}")
+                        .body().get("key").asText();
+                byte[] publicKey = new byte[32];
+                publicKey[0] = 77;
+                Answer device = call(base, "POST", "/api/v1/register", key, "{\"publicKey\":\""
+                        + Base64.getEncoder().encodeToString(publicKey) + "\",\"hostname\":\"follower\"}");
+                assertEquals(201, device.status(), String.valueOf(device.body()));
+                BlockingQueue<JsonNode> events = ControlApiTest.watch(base, device.body().get("token").asText(), "",
+                        true);
+
+                // Right after the snapshot: the whole list, at the snapshot's revision.
+                JsonNode snapshot = events.poll(10, TimeUnit.SECONDS);
+                assertEquals("snapshot", snapshot.get("type").asText(), String.valueOf(snapshot));
+                JsonNode first = events.poll(10, TimeUnit.SECONDS);
+                assertEquals("relays", first.get("type").asText(), String.valueOf(first));
+                assertEquals(snapshot.get("revision"), first.get("revision"));
+                assertEquals(List.of("one"), names(first));
+                JsonNode relay = first.at("/relays/0");
+                assertEquals("192.0.2.11:3340", relay.get("udp").asText());
+                assertEquals("192.0.2.11:443", relay.get("tcp").asText());
+                assertEquals(PIN, relay.get("tlsSha256").asText());
+                assertTrue(relay.get("healthy").asBoolean(), relay.toString());
+                assertEquals(List.of("198.51.100.1:3478", "192.0.2.11:3478"), strings(first.get("stunServers")),
+                        "configured STUN servers first");
+
+                // A second relay enrolls: a new list with both, and its UDP port as a STUN server.
+                String twoToken = relayToken(base, "two");
+                String two = enroll(base, twoToken, "{\"udp\":\"192.0.2.12:3340\"}");
+                JsonNode both = relaysEvent(events, List.of("one", "two"));
+                assertEquals(List.of("198.51.100.1:3478", "192.0.2.11:3478", "192.0.2.12:3340"),
+                        strings(both.get("stunServers")));
+                assertEquals(snapshot.get("revision"), both.get("revision"), "the peer-map revision does not move");
+
+                // The second stops heartbeating: after three missed heartbeats it is withdrawn, its STUN port too.
+                long silentSince = System.nanoTime();
+                JsonNode withdrawn = relaysEvent(events, List.of("one"));
+                assertTrue(System.nanoTime() - silentSince > TimeUnit.MILLISECONDS.toNanos(2_000),
+                        "withdrawn only after it missed heartbeats");
+                assertEquals(List.of("198.51.100.1:3478", "192.0.2.11:3478"), strings(withdrawn.get("stunServers")));
+                assertFalse(named(call(base, "GET", "/api/v1/relays", ADMIN, null).body(), "two").get("healthy")
+                        .asBoolean(), "the admin list shows it unhealthy");
+
+                // Its next heartbeat lists it again.
+                heartbeat(base, twoToken, two);
+                relaysEvent(events, List.of("one", "two"));
+            } finally {
+                beats.shutdownNow();
+            }
+        }
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(item -> out.add(item.asText()));
+        return out;
     }
 }

@@ -1,0 +1,124 @@
+package io.meshwork.control.http;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.Cancellable;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.javadsl.Source;
+
+/**
+ * The relay list devices get ({@link RelaysForDevices}) as this member's peer streams follow it. The list is the
+ * same for every organization, so one feed per member reads it, every {@code poll} while any stream follows it, and
+ * wakes the streams when it changed; a stream then reads the newest list. Reads go through
+ * {@link Entities#relaysForDevices}, whose cache keeps the relay directory at one ask per member per second at
+ * most however many streams there are.
+ *
+ * <p>A stream's wake-ups are a queue of one: a change while one is pending costs nothing more, and the stream still
+ * reads the newest list, so a slow client never falls behind by more than one list. The feed stops reading, and
+ * forgets its list, when its last stream ends.
+ */
+final class RelayListFeed {
+
+    private final ActorSystem<?> system;
+    private final Supplier<CompletionStage<RelaysForDevices>> read;
+    private final Duration poll;
+    private final Set<BoundedSourceQueue<Boolean>> wakeUps = ConcurrentHashMap.newKeySet();
+    /** The newest list read, null until the first read of this run answered. */
+    private volatile RelaysForDevices latest;
+    /** Guarded by {@code this}: the streams following, and the polls while there are any. */
+    private int streams;
+    private Cancellable polls;
+    /** Guarded by {@code this}: a read is under way (a slow directory does not pile reads up). */
+    private boolean reading;
+
+    RelayListFeed(ActorSystem<?> system, Supplier<CompletionStage<RelaysForDevices>> read, Duration poll) {
+        this.system = system;
+        this.read = read;
+        this.poll = poll;
+    }
+
+    /**
+     * The list as one stream follows it: the current one as soon as the feed has it, then each newer one (lists
+     * that changed while the stream was not reading are skipped to the newest). Never ends by itself.
+     */
+    Source<RelaysForDevices, NotUsed> lists() {
+        return Source.<Boolean>queue(1)
+                .watchTermination((queue, done) -> {
+                    join(queue);
+                    done.whenComplete((ended, failure) -> leave(queue));
+                    return NotUsed.getInstance();
+                })
+                .mapConcat(wakeUp -> {
+                    RelaysForDevices current = latest;
+                    return current == null ? List.<RelaysForDevices>of() : List.of(current);
+                });
+    }
+
+    private void join(BoundedSourceQueue<Boolean> queue) {
+        wakeUps.add(queue);
+        synchronized (this) {
+            streams++;
+            if (polls == null) {
+                polls = system.scheduler().scheduleAtFixedRate(Duration.ZERO, poll, this::readNow,
+                        system.executionContext());
+            }
+        }
+        if (latest != null) {
+            queue.offer(Boolean.TRUE);
+        }
+    }
+
+    private void leave(BoundedSourceQueue<Boolean> queue) {
+        wakeUps.remove(queue);
+        synchronized (this) {
+            streams--;
+            if (streams == 0 && polls != null) {
+                polls.cancel();
+                polls = null;
+                // Not followed any more: the next stream waits for a fresh read rather than starting from this one.
+                latest = null;
+            }
+        }
+    }
+
+    private void readNow() {
+        synchronized (this) {
+            if (reading || polls == null) {
+                return;
+            }
+            reading = true;
+        }
+        CompletionStage<RelaysForDevices> answer;
+        try {
+            answer = read.get();
+        } catch (RuntimeException e) {
+            finishRead(null);
+            return;
+        }
+        // A failed read (the directory did not answer) changes nothing; the next poll reads again.
+        answer.whenComplete((list, failure) -> finishRead(list));
+    }
+
+    private void finishRead(RelaysForDevices list) {
+        boolean changed;
+        synchronized (this) {
+            reading = false;
+            changed = list != null && polls != null && !list.equals(latest);
+            if (changed) {
+                latest = list;
+            }
+        }
+        if (changed) {
+            for (BoundedSourceQueue<Boolean> queue : wakeUps) {
+                // Dropped when one is pending: that one reads the newest list too.
+                queue.offer(Boolean.TRUE);
+            }
+        }
+    }
+}
