@@ -15,13 +15,14 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One probe of this node's endpoints (docs/architecture.md, "Node", endpoint discovery): the host's IPv4
- * addresses at the WireGuard port, and a NAT probe against the STUN servers control handed out, sent from the
- * WireGuard socket so it measures the mapping WireGuard traffic gets. Blocking (STUN round trips):
+ * addresses at the WireGuard port, and a NAT probe against the STUN servers control lists now ({@link RelayList}:
+ * the registration's until the peer-map stream sends its own), sent from the WireGuard socket so it measures the mapping WireGuard traffic gets. Blocking (STUN round trips):
  * {@link EndpointDiscovery} runs it on the agent's scheduler.
  */
 final class EndpointProbe {
@@ -29,17 +30,18 @@ final class EndpointProbe {
     private static final Logger log = LoggerFactory.getLogger(EndpointProbe.class);
 
     private final WireGuardDevice device;
-    private final List<String> stunServers;
+    private final Supplier<List<String>> stunServers;
     private final ScheduledExecutorService scheduler;
     private final Consumer<Map<String, Object>> natReport;
     private volatile Set<String> publicIps = Set.of();
 
     /**
-     * @param stunServers "host[:port]" as control gave them (port 3478 when none); malformed ones are skipped
+     * @param stunServers "host[:port]" as control lists them now (port 3478 when none), read at each probe; malformed
+     *                    ones are skipped
      * @param scheduler   the NAT prober's timeouts
      * @param natReport   receives the netcheck report of each probe that reached STUN
      */
-    EndpointProbe(WireGuardDevice device, List<String> stunServers, ScheduledExecutorService scheduler,
+    EndpointProbe(WireGuardDevice device, Supplier<List<String>> stunServers, ScheduledExecutorService scheduler,
             Consumer<Map<String, Object>> natReport) {
         this.device = device;
         this.stunServers = stunServers;
@@ -52,7 +54,7 @@ final class EndpointProbe {
         int port = device.listenPort();
         List<String> localAddresses = LocalAddresses.ipv4();
         List<InetSocketAddress> servers = new ArrayList<>();
-        for (String server : stunServers) {
+        for (String server : stunServers.get()) {
             try {
                 servers.add(HostPort.parse(server, HostPort.DEFAULT_STUN_PORT).resolve());
             } catch (InvalidAddressException e) {

@@ -17,6 +17,7 @@ import io.meshwork.node.uapi.UapiServer;
 import io.meshwork.protocol.api.Endpoint;
 import io.meshwork.protocol.api.EndpointReport;
 import io.meshwork.protocol.api.PeerInfo;
+import io.meshwork.protocol.api.PeerMapEvent;
 import io.meshwork.protocol.demux.DatagramKind;
 import io.meshwork.protocol.probe.ProbeCodec;
 import io.meshwork.protocol.wireguard.Key;
@@ -73,6 +74,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     });
     private final ProbeCodec probeCodec;
     private final StatusReport statusReport = new StatusReport();
+    /** The relays and STUN servers control lists now: the registration's until the stream sends its own. */
+    private final RelayList relayList;
     private final EndpointProbe endpointProbe;
     private final ActorSystem<Void> system;
     private final NodeGuardian.Children actors;
@@ -91,8 +94,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         this.device = device;
         this.uapi = uapi;
         this.probeCodec = new ProbeCodec(Key.fromBase64(identity.privateKey()));
-        this.endpointProbe = new EndpointProbe(device, identity.registration().stunServers(), scheduler,
-                statusReport::natReport);
+        this.relayList = new RelayList(identity.registration().relays(), identity.registration().stunServers());
+        this.endpointProbe = new EndpointProbe(device, relayList::stunServers, scheduler, statusReport::natReport);
         TunnelSupervisor.Wiring tunnelWiring = new TunnelSupervisor.Wiring(this::tunnelPort,
                 statusReport::tunnelChanged, TunnelSettings.defaults(), System::nanoTime, System.nanoTime(),
                 DispatcherSelector.defaultDispatcher());
@@ -213,12 +216,44 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             synchronized (this) {
                 if (applier == null) {
                     applier = new PeerMapApplier(identity.registration().id(), device, tunnels::tell,
-                            this::overlayPrefixesFromControl);
+                            this::overlayPrefixesFromControl, this::relaysFromControl);
                 }
                 existing = applier;
             }
         }
         return existing;
+    }
+
+    /**
+     * A "relays" event: endpoint discovery probes its STUN servers from the next probe on, and when the relay in use
+     * is no longer listed healthy (or there is none) the agent moves to the first listed healthy one, off the
+     * control session's thread.
+     */
+    private void relaysFromControl(PeerMapEvent event) {
+        if (relayList.update(event.relays(), event.stunServers()) && !closed) {
+            scheduler.execute(this::followRelayList);
+        }
+    }
+
+    private synchronized void followRelayList() {
+        if (closed) {
+            return;
+        }
+        RelayConnection current = relay;
+        RelayConnection.replacement(current == null ? null : current.info(), relayList.relays()).ifPresent(next -> {
+            if (current == null) {
+                log.info("connecting to relay {}", next.name());
+            } else {
+                log.info("relay {} is no longer listed healthy by control: moving to relay {}", current.name(),
+                        next.name());
+            }
+            RelayConnection.start(next, identity, device, probes::onRelayed, current)
+                    .ifPresentOrElse(connection -> relay = connection, () -> {
+                        if (current != null && current.closed()) {
+                            relay = null;
+                        }
+                    });
+        });
     }
 
     /** A snapshot's overlay prefixes: the interface follows them (an identity from before control sent them). */

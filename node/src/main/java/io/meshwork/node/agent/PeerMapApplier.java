@@ -23,6 +23,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Applies peer-map events from control to the WireGuard device and the tunnels: the security policy first (so a
  * peer that arrives in the same event never meets the old policy), then upserts and removals, record by record.
+ * "relays" events (the relays and STUN servers control lists now) go to their consumer.
  *
  * <p>A record that cannot be applied (no id, a key that is not a Curve25519 key, an overlay address that does not
  * parse) is skipped with one warning naming it; the rest of the event still applies, and nothing of the bad record
@@ -41,19 +42,29 @@ final class PeerMapApplier {
     private final WireGuardDevice device;
     private final Consumer<TunnelSupervisor.Command> tunnels;
     private final Consumer<List<String>> overlayPrefixes;
+    private final Consumer<PeerMapEvent> relays;
     private final Map<String, PeerInfo> peers = new ConcurrentHashMap<>();
+
+    /** An applier that leaves "relays" events aside. */
+    PeerMapApplier(String selfId, WireGuardDevice device, Consumer<TunnelSupervisor.Command> tunnels,
+            Consumer<List<String>> overlayPrefixes) {
+        this(selfId, device, tunnels, overlayPrefixes, event -> { });
+    }
 
     /**
      * @param selfId          this device's id: its own record is never a peer
      * @param tunnels         where tunnel changes go (the tunnel supervisor)
      * @param overlayPrefixes told the organization's overlay prefixes from every snapshot that carries them
+     * @param relays          handed every "relays" event (the live relay list and STUN servers), on the caller's
+     *                        thread
      */
     PeerMapApplier(String selfId, WireGuardDevice device, Consumer<TunnelSupervisor.Command> tunnels,
-            Consumer<List<String>> overlayPrefixes) {
+            Consumer<List<String>> overlayPrefixes, Consumer<PeerMapEvent> relays) {
         this.selfId = selfId;
         this.device = device;
         this.tunnels = tunnels;
         this.overlayPrefixes = overlayPrefixes;
+        this.relays = relays;
     }
 
     /** The peers as applied, by device id (a live view). */
@@ -88,6 +99,17 @@ final class PeerMapApplier {
             case PeerMapEvent.REMOVE -> {
                 if (event.removed() != null) {
                     event.removed().forEach(this::remove);
+                }
+            }
+            case PeerMapEvent.RELAYS -> {
+                // An event without the lists says nothing: the node keeps the ones it has.
+                if (event.relays() != null || event.stunServers() != null) {
+                    try {
+                        relays.accept(event);
+                    } catch (RuntimeException e) {
+                        log.warn("cannot follow the relay list from control at revision {}: {}", event.revision(),
+                                e.toString());
+                    }
                 }
             }
             default -> { }

@@ -24,6 +24,7 @@ import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -33,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * The node's connection to its relay (docs/architecture.md, "Relay connection"): the first relay control handed
  * out, at the addresses control gave, over TLS when control pinned its certificate, authenticated with this
  * device's key and certificate. WireGuard datagrams from the relay go to the device, disco messages to the probe
- * router, and the device sends relayed peers' datagrams through it.
+ * router, and the device sends relayed peers' datagrams through it. When control's live relay list no longer lists
+ * the relay in use as healthy and lists another, the node moves to the first listed healthy one
+ * ({@link #replacement}); otherwise it keeps its relay.
  */
 final class RelayConnection implements AutoCloseable {
 
@@ -41,11 +44,12 @@ final class RelayConnection implements AutoCloseable {
     /** The port of a relay address that names none: the relay's own default for UDP and TCP. */
     static final int DEFAULT_PORT = 3340;
 
-    private final String name;
+    private final RelayInfo info;
     private final RelayClient client;
+    private volatile boolean closed;
 
-    private RelayConnection(String name, RelayClient client) {
-        this.name = name;
+    private RelayConnection(RelayInfo info, RelayClient client) {
+        this.info = info;
         this.client = client;
     }
 
@@ -62,18 +66,68 @@ final class RelayConnection implements AutoCloseable {
         if (relays == null || relays.isEmpty()) {
             return Optional.empty();
         }
-        RelayInfo info = relays.get(0);
+        return start(relays.get(0), identity, device, disco, null);
+    }
+
+    /**
+     * Connects to {@code info} and makes it the device's relay path, in place of {@code replacing} (null: none),
+     * which is closed first (both would take the socket's relay datagrams). Empty when {@code info} cannot be used
+     * (a malformed address or pin, a bad certificate): that is logged, and {@code replacing} is left as it was.
+     */
+    static Optional<RelayConnection> start(RelayInfo info, NodeIdentity identity, WireGuardDevice device,
+            Consumer<ByteBuffer> disco, RelayConnection replacing) {
+        RelayAddress address;
+        RelayCredential credential;
         try {
-            RelayClient client = RelayClient.start(address(info), credential(identity), device.transport(),
-                    new DeviceListener(device, disco), RelayClientConfig.defaults());
-            device.setRelayPath((peer, datagram) -> client.sendPacket(RelayKey.of(peer.toBytes()), datagram));
-            return Optional.of(new RelayConnection(info.name(), client));
+            address = address(info);
+            credential = credential(identity);
         } catch (IllegalArgumentException e) {
             log.warn("cannot use relay {}: {}", info.name(), e.getMessage());
+            return Optional.empty();
         } catch (Exception e) {
+            log.warn("cannot use relay {}: {}", info.name(), e.toString());
+            return Optional.empty();
+        }
+        if (replacing != null) {
+            replacing.close();
+        }
+        try {
+            RelayClient client = RelayClient.start(address, credential, device.transport(),
+                    new DeviceListener(device, disco), RelayClientConfig.defaults());
+            device.setRelayPath((peer, datagram) -> client.sendPacket(RelayKey.of(peer.toBytes()), datagram));
+            return Optional.of(new RelayConnection(info, client));
+        } catch (RuntimeException e) {
             log.warn("cannot use relay {}: {}", info.name(), e.toString());
         }
         return Optional.empty();
+    }
+
+    /**
+     * The relay to move to when control lists {@code listed}, or empty to keep {@code current} (null: no relay in
+     * use). It is the first listed relay not known to be unhealthy, when the current one is not listed as such
+     * (gone, unhealthy, or listed at other addresses or with another pin) or there is none; the node keeps its
+     * relay while it is listed, and when no other is.
+     */
+    static Optional<RelayInfo> replacement(RelayInfo current, List<RelayInfo> listed) {
+        List<RelayInfo> usable = listed.stream().filter(RelayConnection::usable).toList();
+        if (usable.isEmpty()) {
+            return Optional.empty();
+        }
+        if (current != null && usable.stream().anyMatch(relay -> sameRelay(relay, current))) {
+            return Optional.empty();
+        }
+        return Optional.of(usable.get(0));
+    }
+
+    /** Not known to be unhealthy: control lists only healthy enrolled relays, and does not follow configured ones. */
+    static boolean usable(RelayInfo relay) {
+        return relay != null && relay.name() != null && !Boolean.FALSE.equals(relay.healthy());
+    }
+
+    /** The same relay at the same addresses, trusted the same way (region and health aside). */
+    private static boolean sameRelay(RelayInfo a, RelayInfo b) {
+        return Objects.equals(a.name(), b.name()) && Objects.equals(a.udp(), b.udp())
+                && Objects.equals(a.tcp(), b.tcp()) && Objects.equals(a.tlsSha256(), b.tlsSha256());
     }
 
     /**
@@ -115,7 +169,12 @@ final class RelayConnection implements AutoCloseable {
 
     /** The relay's name as control gave it. */
     String name() {
-        return name;
+        return info.name();
+    }
+
+    /** The relay as control described it when the node connected. */
+    RelayInfo info() {
+        return info;
     }
 
     RelayClient client() {
@@ -129,7 +188,13 @@ final class RelayConnection implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         client.close();
+    }
+
+    /** Whether it was closed (replaced, or the agent stopped). */
+    boolean closed() {
+        return closed;
     }
 
     /** What the relay delivers, handed to the device and the probe router. */

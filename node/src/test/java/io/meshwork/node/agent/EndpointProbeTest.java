@@ -34,7 +34,7 @@ class EndpointProbeTest {
     }
 
     private EndpointProbe probe(List<String> stunServers) {
-        return new EndpointProbe(device, stunServers, scheduler, natReports::add);
+        return new EndpointProbe(device, () -> stunServers, scheduler, natReports::add);
     }
 
     @Test
@@ -66,5 +66,24 @@ class EndpointProbeTest {
         assertEquals(EndpointReports.withoutStun(LocalAddresses.ipv4(), device.listenPort()), discovered);
         assertEquals(Set.of(), probe.publicIps());
         assertEquals(List.of(), natReports);
+    }
+
+    @Test
+    void eachProbeUsesTheStunServersControlListsNow() throws Exception {
+        device.setListenPort(0);
+        try (StunServer server = StunServer.startOnFreePort(InetAddress.getLoopbackAddress(), Optional.empty(),
+                "meshwork test")) {
+            RelayList live = new RelayList(List.of(), List.of("192.0.2.1:70000"));
+            EndpointProbe probe = new EndpointProbe(device, live::stunServers, scheduler, natReports::add);
+
+            assertEquals(EndpointReports.withoutStun(LocalAddresses.ipv4(), device.listenPort()), probe.run(),
+                    "the registration's servers until control lists others: none usable here");
+
+            int port = device.transport().localAddress().getPort();
+            assertTrue(live.update(List.of(), List.of("127.0.0.1:" + server.addresses().primary().getPort())));
+            EndpointDiscovery.Discovered discovered = probe.run();
+            assertTrue(discovered.endpoints().contains(new Endpoint("127.0.0.1:" + port, "stun")),
+                    discovered.endpoints().toString());
+        }
     }
 }

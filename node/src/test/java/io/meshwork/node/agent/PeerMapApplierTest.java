@@ -13,6 +13,7 @@ import io.meshwork.protocol.api.Endpoint;
 import io.meshwork.protocol.api.PeerInfo;
 import io.meshwork.protocol.api.PeerMapEvent;
 import io.meshwork.protocol.api.PolicyRule;
+import io.meshwork.protocol.api.RelayInfo;
 import io.meshwork.protocol.api.SecurityPolicy;
 import io.meshwork.protocol.wireguard.Key;
 import java.util.ArrayList;
@@ -33,13 +34,14 @@ class PeerMapApplierTest {
     /** The device's packet filter as it was when each tunnel command went out. */
     private final List<PacketFilter> filterAtCommand = new ArrayList<>();
     private final List<List<String>> prefixes = new ArrayList<>();
+    private final List<PeerMapEvent> relayLists = new ArrayList<>();
     private final PeerMapApplier applier;
 
     PeerMapApplierTest() {
         applier = new PeerMapApplier("self", device, command -> {
             tunnelCommands.add(command);
             filterAtCommand.add(device.packetFilter());
-        }, prefixes::add);
+        }, prefixes::add, relayLists::add);
     }
 
     @AfterEach
@@ -105,6 +107,32 @@ class PeerMapApplierTest {
                 List.of(), broken));
         assertNotNull(device.packetFilter(), "fails closed: a filter is installed");
         assertEquals(1, applier.peers().size());
+    }
+
+    @Test
+    void relayListsArePassedOnAndTouchNeitherPeersNorPolicy() {
+        applier.apply(new PeerMapEvent(PeerMapEvent.UPSERT, 1, List.of(peer("d1", key(), "100.64.0.2")), List.of()));
+        PacketFilter filter = device.packetFilter();
+        PeerMapEvent relays = PeerMapEvent.relays(1, List.of(new RelayInfo("r1", "203.0.113.5:3340", null, null,
+                "eu-west", true)), List.of("203.0.113.5:3478"));
+
+        applier.apply(relays);
+        applier.apply(new PeerMapEvent(PeerMapEvent.RELAYS, 1, null, null));
+
+        assertEquals(List.of(relays), relayLists, "an event without lists is not passed on");
+        assertEquals(1, applier.peers().size());
+        assertEquals(1, tunnelCommands.size());
+        assertSame(filter, device.packetFilter());
+    }
+
+    @Test
+    void aFailingRelayConsumerDoesNotStopTheStream() {
+        PeerMapApplier failing = new PeerMapApplier("self", device, command -> { }, prefixes::add, event -> {
+            throw new IllegalStateException("boom");
+        });
+        failing.apply(PeerMapEvent.relays(1, List.of(), List.of()));
+        failing.apply(new PeerMapEvent(PeerMapEvent.UPSERT, 2, List.of(peer("d1", key(), "100.64.0.2")), List.of()));
+        assertEquals(1, failing.peers().size());
     }
 
     @Test

@@ -38,6 +38,50 @@ class RelayConnectionTest {
 
     private static final String PIN = "ab".repeat(32);
 
+    private static RelayInfo relay(String name, String udp, Boolean healthy) {
+        return new RelayInfo(name, udp, null, null, null, healthy);
+    }
+
+    @Test
+    void theRelayInUseIsKeptWhileListedHealthy() {
+        RelayInfo one = relay("one", "192.0.2.1:3340", true);
+        RelayInfo two = relay("two", "192.0.2.2:3340", true);
+        assertEquals(Optional.empty(), RelayConnection.replacement(one, List.of(two, one)),
+                "a relay listed before the one in use does not move the node");
+        assertEquals(Optional.empty(), RelayConnection.replacement(
+                new RelayInfo("one", "192.0.2.1:3340", null, null, "eu-west", null), List.of(one)),
+                "a new region or health flag is the same relay");
+    }
+
+    @Test
+    void aRelayWithdrawnOrUnhealthyGivesWayToTheFirstListedHealthyOne() {
+        RelayInfo one = relay("one", "192.0.2.1:3340", true);
+        RelayInfo two = relay("two", "192.0.2.2:3340", true);
+        RelayInfo three = relay("three", "192.0.2.3:3340", null);
+        assertEquals(Optional.of(two), RelayConnection.replacement(one, List.of(two, three)), "withdrawn");
+        assertEquals(Optional.of(three), RelayConnection.replacement(one,
+                List.of(relay("one", "192.0.2.1:3340", false), relay("two", "192.0.2.2:3340", false), three)),
+                "unhealthy; a relay whose health control does not follow counts as usable");
+        assertEquals(Optional.of(relay("one", "192.0.2.9:3340", true)), RelayConnection.replacement(one,
+                List.of(relay("one", "192.0.2.9:3340", true), two)), "listed at another address: reconnect");
+    }
+
+    @Test
+    void withoutAnotherHealthyRelayTheNodeKeepsItsOwn() {
+        RelayInfo one = relay("one", "192.0.2.1:3340", true);
+        assertEquals(Optional.empty(), RelayConnection.replacement(one, List.of()));
+        assertEquals(Optional.empty(), RelayConnection.replacement(one,
+                List.of(relay("two", "192.0.2.2:3340", false))));
+    }
+
+    @Test
+    void aNodeWithoutARelayTakesTheFirstListedHealthyOne() {
+        RelayInfo two = relay("two", "192.0.2.2:3340", true);
+        assertEquals(Optional.of(two), RelayConnection.replacement(null,
+                List.of(relay("one", "192.0.2.1:3340", false), two)));
+        assertEquals(Optional.empty(), RelayConnection.replacement(null, List.of()));
+    }
+
     @Test
     void udpTcpAndPinGiveBothAddressesWithTls() throws Exception {
         RelayAddress address = RelayConnection.address(
