@@ -217,6 +217,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 if (applier == null) {
                     applier = new PeerMapApplier(identity.registration().id(), device, tunnels::tell,
                             this::overlayPrefixesFromControl, this::relaysFromControl);
+                    applier.organizationPrefixes(identity.registration().overlayPrefixes());
                 }
                 existing = applier;
             }

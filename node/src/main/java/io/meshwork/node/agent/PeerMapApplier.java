@@ -7,12 +7,17 @@ import io.meshwork.node.dataplane.WireGuardDevice;
 import io.meshwork.node.filter.PacketFilter;
 import io.meshwork.node.filter.PolicyException;
 import io.meshwork.node.tunnel.TunnelSupervisor;
+import io.meshwork.protocol.api.Endpoint;
 import io.meshwork.protocol.api.PeerInfo;
+import io.meshwork.protocol.net.AddressClass;
+import io.meshwork.protocol.net.HostPort;
 import io.meshwork.protocol.api.PeerMapEvent;
 import io.meshwork.protocol.wireguard.Key;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -83,6 +88,7 @@ final class PeerMapApplier {
         switch (type) {
             case PeerMapEvent.SNAPSHOT -> {
                 if (event.overlayPrefixes() != null) {
+                    organizationPrefixes(event.overlayPrefixes());
                     overlayPrefixes.accept(event.overlayPrefixes());
                 }
                 List<Checked> checked = check(records, event.revision());
@@ -147,7 +153,26 @@ final class PeerMapApplier {
         return checked;
     }
 
-    private static Checked check(PeerInfo info) {
+    /**
+     * The organization's overlay prefixes, as control handed them (registration, then every snapshot): a peer's
+     * overlay addresses must lie inside them. Empty until known (an identity from before control sent them).
+     */
+    private volatile List<Prefix> organization = List.of();
+
+    /** Takes the organization's overlay prefixes; ones that do not parse are left out (with a warning). */
+    void organizationPrefixes(List<String> prefixes) {
+        List<Prefix> parsed = new ArrayList<>();
+        for (String prefix : prefixes == null ? List.<String>of() : prefixes) {
+            try {
+                parsed.add(Prefix.parse(prefix));
+            } catch (RuntimeException e) {
+                log.warn("ignoring the overlay prefix {} from control: {}", prefix, e.getMessage());
+            }
+        }
+        organization = List.copyOf(parsed);
+    }
+
+    private Checked check(PeerInfo info) {
         if (info == null) {
             throw new IllegalArgumentException("the record is null");
         }
@@ -168,12 +193,53 @@ final class PeerMapApplier {
                 // A peer's overlay addresses are single addresses: a prefix would let it claim others' traffic.
                 throw new IllegalArgumentException("overlay address " + ip + " is a prefix, not one address");
             }
+            List<Prefix> inside = organization;
+            if (!inside.isEmpty() && inside.stream().noneMatch(org -> org.contains(prefix))) {
+                // Routes come through their own feature: a peer record routes only its own overlay addresses.
+                throw new IllegalArgumentException("overlay address " + ip + " is outside the organization's "
+                        + inside);
+            }
             allowedIps.add(prefix);
+        }
+        List<Endpoint> endpoints = new ArrayList<>();
+        for (Endpoint endpoint : info.endpoints() == null ? List.<Endpoint>of() : info.endpoints()) {
+            String refusal = refusal(endpoint, organization);
+            if (refusal == null) {
+                endpoints.add(endpoint);
+            } else {
+                log.debug("skipping endpoint {} of peer {}: {}", endpoint, info.id(), refusal);
+            }
         }
         PeerInfo normalized = new PeerInfo(info.id(), info.hostname() == null ? info.id() : info.hostname(),
                 info.publicKey(), info.overlayIps() == null ? List.of() : info.overlayIps(),
-                info.endpoints() == null ? List.of() : info.endpoints(), info.nat(), info.lastSeenMillis());
+                List.copyOf(endpoints), info.nat(), info.lastSeenMillis());
         return new Checked(normalized, key, allowedIps);
+    }
+
+    /**
+     * Why a peer must not be sent to {@code endpoint}, or null when it may: it must parse as ip:port, be of a class
+     * a peer may be reached at ({@link AddressClass#usableAs}: never loopback, unspecified, multicast or link-local;
+     * private only as a LAN address), and not lie inside the overlay (a tunnel through the tunnel).
+     */
+    static String refusal(Endpoint endpoint, List<Prefix> overlay) {
+        if (endpoint == null || endpoint.address() == null) {
+            return "no address";
+        }
+        InetSocketAddress address;
+        try {
+            address = HostPort.parseEndpoint(endpoint.address());
+        } catch (RuntimeException e) {
+            return e.getMessage();
+        }
+        for (Prefix prefix : overlay) {
+            if (prefix.contains(address.getAddress())) {
+                return "it is an overlay address";
+            }
+        }
+        AddressClass kind = AddressClass.of(address.getAddress());
+        return kind.usableAs(endpoint.source()) ? null
+                : "a " + kind.name().toLowerCase(Locale.ROOT).replace('_', '-') + " address from source "
+                        + endpoint.source();
     }
 
     private static String describe(PeerInfo info) {

@@ -159,4 +159,36 @@ class PeerMapApplierTest {
         assertTrue(tunnelCommands.stream().anyMatch(c -> c instanceof TunnelSupervisor.PeerRemoved removed
                 && removed.peer().equals(old)), "the old key's tunnel goes: " + tunnelCommands);
     }
+    @Test
+    void onlyTheOrganizationsAddressesAndReachableEndpointsAreTaken() {
+        applier.organizationPrefixes(List.of("10.77.0.0/16", "fd12:3456:789a:1::/64"));
+        Key inside = key();
+        Key outside = key();
+        PeerInfo good = new PeerInfo("d1", "h1", inside.toBase64(), List.of("10.77.0.2", "fd12:3456:789a:1::2"),
+                List.of(new Endpoint("10.0.0.5:51820", "local"), new Endpoint("10.0.0.5:51820", "stun"),
+                        new Endpoint("127.0.0.1:51820", "local"), new Endpoint("169.254.169.254:80", "stun"),
+                        new Endpoint("224.0.0.1:51820", "stun"), new Endpoint("[fe80::1]:51820", "local"),
+                        new Endpoint("10.77.0.9:51820", "stun"), new Endpoint("not-an-endpoint", "stun"),
+                        new Endpoint("198.51.100.7:41641", "stun"), new Endpoint("198.51.100.7:41642", null)),
+                Map.of(), 0);
+        PeerInfo claimsAnotherNetwork = new PeerInfo("d2", "h2", outside.toBase64(), List.of("192.168.1.10"),
+                List.of(), Map.of(), 0);
+        applier.apply(new PeerMapEvent(PeerMapEvent.UPSERT, 1, List.of(good, claimsAnotherNetwork), List.of()));
+
+        assertEquals(List.of("d1"), List.copyOf(applier.peers().keySet()));
+        assertNull(device.peer(outside), "an overlay address outside the organization is refused");
+        assertEquals(List.of("10.0.0.5:51820", "198.51.100.7:41641", "198.51.100.7:41642"),
+                applier.peers().get("d1").endpoints().stream().map(Endpoint::address).toList(),
+                "a LAN address only as a local endpoint; no loopback, metadata, multicast, link-local, overlay or junk");
+    }
+
+    @Test
+    void aSnapshotTeachesTheOrganizationsPrefixes() {
+        applier.apply(new PeerMapEvent(PeerMapEvent.SNAPSHOT, 1, List.of(peer("d1", key(), "100.64.0.2")),
+                List.of(), null, List.of("10.77.0.0/16", "fd00::/64")));
+        assertTrue(applier.peers().isEmpty(), "100.64.0.2 is not in 10.77.0.0/16");
+        applier.apply(new PeerMapEvent(PeerMapEvent.UPSERT, 2, List.of(peer("d2", key(), "10.77.0.3")), List.of()));
+        assertEquals(List.of("d2"), List.copyOf(applier.peers().keySet()));
+    }
+
 }
