@@ -259,6 +259,9 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
     /** A snapshot's overlay prefixes: the interface follows them (an identity from before control sent them). */
     private void overlayPrefixesFromControl(List<String> prefixes) {
+        if (overlay.hasAddresses(identity.registration().overlayIps(), prefixes)) {
+            return;
+        }
         try {
             overlay.configure(identity.registration().overlayIps(), prefixes);
         } catch (IOException e) {

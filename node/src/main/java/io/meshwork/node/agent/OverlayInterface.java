@@ -66,6 +66,18 @@ final class OverlayInterface {
         return current;
     }
 
+    /** Whether the interface already has these addresses with these prefixes' lengths (nothing to run again). */
+    synchronized boolean hasAddresses(List<String> overlayIps, List<String> overlayPrefixes) {
+        for (String ip : overlayIps) {
+            String address = ip + "/" + prefixLength(ip, overlayPrefixes);
+            boolean skippedV6 = ip.contains(":") && current.ipv6Missing() != null;
+            if (!skippedV6 && !current.addresses().contains(address)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /**
      * Puts {@code overlayIps} on the interface with the lengths of the matching {@code overlayPrefixes} (null or
      * empty: the legacy /10 and /64), removes addresses it configured before that are no longer wanted, and brings

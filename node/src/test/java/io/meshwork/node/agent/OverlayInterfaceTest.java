@@ -62,6 +62,15 @@ class OverlayInterfaceTest {
     }
 
     @Test
+    void aSnapshotWithTheSamePrefixesHasNothingToChange() throws IOException {
+        ipv6("all", "1");
+        OverlayInterface overlay = overlay();
+        overlay.configure(OVERLAY, PREFIXES);
+        assertTrue(overlay.hasAddresses(OVERLAY, PREFIXES), "the IPv6 address this host cannot have does not count");
+        assertTrue(!overlay.hasAddresses(OVERLAY, List.of("10.77.0.0/24")), "another length is a change");
+    }
+
+    @Test
     void aSnapshotWithPrefixesReplacesTheLegacyLength() throws IOException {
         ipv6("all", "0");
         OverlayInterface overlay = overlay();
