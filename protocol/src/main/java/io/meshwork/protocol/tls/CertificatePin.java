@@ -85,6 +85,19 @@ public final class CertificatePin {
     }
 
     /**
+     * A TLS client context for control's API that trusts exactly this certificate; a mismatch is refused with
+     * {@link #controlMismatch()}.
+     */
+    public SSLContext controlContext() throws GeneralSecurityException {
+        return clientContext("control", controlMismatch());
+    }
+
+    /** "control's certificate does not match --control-pin sha256:…". */
+    public String controlMismatch() {
+        return "control's certificate does not match --control-pin " + this;
+    }
+
+    /**
      * The refusal of a pinned certificate somewhere in {@code failure}'s causes (a TLS handshake failure wraps
      * it), so a client can say that the certificate did not match rather than that the connection failed.
      */
