@@ -68,7 +68,8 @@ public final class LabMesh {
                 .awaitOutput(Pattern.compile("relay ready"), Duration.ofSeconds(60));
         String organization = api(lab, hub, "POST", "/api/v1/organizations", ipv4Cidr == null ? "{\"name\":\"lab\"}"
                 : "{\"name\":\"lab\",\"ipv4Cidr\":\"" + ipv4Cidr + "\"}").get("id").asText();
-        JsonNode created = api(lab, hub, "POST", "/api/v1/organizations/" + organization + "/keys", "{\"reusable\":true}");
+        JsonNode created = api(lab, hub, "POST", "/api/v1/organizations/" + organization + "/keys",
+                "{\"reusable\":true}");
         if (!pin.equals(created.path("controlPin").asText())) {
             throw new LabException("control printed the pin " + pin + " but answered a key with "
                     + created.path("controlPin"));

@@ -21,7 +21,8 @@ import picocli.CommandLine.Model.CommandSpec;
             "prints its certificate pin, sha256:HEX, for clients' --control-pin) or --insecure-http.",
             "The admin token is MESHWORK_ADMIN_TOKEN, or generated into DATA/admin-token."},
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:stopped", "1:could not start", "2:usage error (also: plain HTTP on a non-loopback address without --insecure-http)"})
+        exitCodeList = {"0:stopped", "1:could not start",
+            "2:usage error (also: plain HTTP on a non-loopback address without --insecure-http)"})
 public final class ControlCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file layered over the configuration.")
@@ -37,7 +38,8 @@ public final class ControlCommand implements Callable<Integer> {
             description = "Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key.")
     File tlsCertificate;
 
-    @Option(names = "--tls-key", paramLabel = "FILE", description = "The private key of --tls-cert (PEM, not encrypted).")
+    @Option(names = "--tls-key", paramLabel = "FILE",
+            description = "The private key of --tls-cert (PEM, not encrypted).")
     File tlsKey;
 
     @Option(names = "--tls-self-signed", description = "Serve HTTPS with a self-signed certificate generated once "

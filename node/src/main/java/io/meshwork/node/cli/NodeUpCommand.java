@@ -73,7 +73,9 @@ public final class NodeUpCommand implements Callable<Integer> {
             return ExitCodes.USAGE;
         }
         String pinText = controlPin != null ? controlPin : System.getenv("MESHWORK_CONTROL_PIN");
-        if (pinText == null && existing != null && (control == null || control.toString().equals(existing.controlUrl()))) {
+        boolean sameControl = existing != null
+                && (control == null || control.toString().equals(existing.controlUrl()));
+        if (pinText == null && sameControl) {
             pinText = existing.controlPin();
         }
         CertificatePin pin = null;
@@ -85,8 +87,8 @@ public final class NodeUpCommand implements Callable<Integer> {
                 return ExitCodes.USAGE;
             }
             if (!"https".equalsIgnoreCase(controlUrl.getScheme())) {
-                spec.commandLine().getErr().println("meshwork node up: --control-pin needs an https:// control URL, not "
-                        + controlUrl);
+                spec.commandLine().getErr().println("meshwork node up: --control-pin needs an https:// control URL, "
+                        + "not " + controlUrl);
                 return ExitCodes.USAGE;
             }
         }
