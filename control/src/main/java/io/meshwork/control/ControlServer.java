@@ -11,6 +11,9 @@ import io.meshwork.control.organization.Organization;
 import io.meshwork.control.organization.OrganizationDirectory;
 import io.meshwork.control.organization.OrganizationWriter;
 import io.meshwork.control.relay.TlsPin;
+import io.meshwork.control.tls.ControlTls;
+import io.meshwork.protocol.net.IpLiteral;
+import io.meshwork.protocol.tls.CertificatePin;
 import io.meshwork.protocol.api.RelayInfo;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -36,7 +39,9 @@ import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBuilder;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
 import org.slf4j.Logger;
@@ -51,14 +56,34 @@ public final class ControlServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
 
+    /**
+     * Control was asked to serve plain HTTP on an address other than loopback without {@code http.insecure}: it
+     * refuses, and the message says how to enable TLS.
+     */
+    public static final class InsecureListenerException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        InsecureListenerException(String host) {
+            super("refusing to serve the API over plain HTTP on " + host + ", which is not a loopback address: "
+                    + "enable TLS with --tls-cert FILE --tls-key FILE or --tls-self-signed "
+                    + "(meshwork.control.tls), or accept plain HTTP with --insecure-http "
+                    + "(meshwork.control.http.insecure = true)");
+        }
+    }
+
     private final ActorSystem<Void> system;
     private final ServerBinding binding;
     private final String adminToken;
+    private final ControlTls tls;
+    private final String configuredHost;
 
-    private ControlServer(ActorSystem<Void> system, ServerBinding binding, String adminToken) {
+    private ControlServer(ActorSystem<Void> system, ServerBinding binding, String adminToken, ControlTls tls,
+            String configuredHost) {
+        this.configuredHost = configuredHost;
         this.system = system;
         this.binding = binding;
         this.adminToken = adminToken;
+        this.tls = tls;
     }
 
     /**
@@ -101,6 +126,11 @@ public final class ControlServer implements AutoCloseable {
         Path dataDir = Path.of(control.getString("data-dir"));
         // The data directory holds the H2 database (with the CA key) and the admin token: owner only.
         SecretFiles.createPrivateDirectories(dataDir);
+        String host = control.getString("http.host");
+        ControlTls tls = tls(control, dataDir, host);
+        if (tls == null && !control.getBoolean("http.insecure") && !ControlTls.isLoopback(host)) {
+            throw new InsecureListenerException(host);
+        }
         String adminToken = adminToken(control, dataDir);
 
         ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "meshwork", config);
@@ -130,15 +160,18 @@ public final class ControlServer implements AutoCloseable {
             ControlRoutes routes = new ControlRoutes(system, ca, new ControlRoutes.Settings(adminToken,
                     control.getString("default-ipv4-cidr"), relays(control), control.getStringList("stun-servers"),
                     control.getDuration("stream-coalesce-window"), control.getDuration("stream-safety-poll"),
-                    askTimeout,
+                    askTimeout, tls == null ? null : tls.pin().toString(),
                     () -> cluster.selfMember().status() != MemberStatus.up()
                             ? CompletableFuture.completedFuture("the cluster member is not up yet")
                             : schema.problem(),
                     Duration.ofSeconds(Math.max(1, control.getDuration("relay-heartbeat").toSeconds()))),
                     metrics, writer);
-            ServerBinding binding = Http.get(system)
-                    .newServerAt(control.getString("http.host"), control.getInt("http.port"))
-                    .bind(routes.routes())
+            ServerBuilder server = Http.get(system).newServerAt(host, control.getInt("http.port"));
+            if (tls != null) {
+                // HTTPS only: the listener takes no plain HTTP.
+                server = server.enableHttps(ConnectionContext.httpsServer(tls.serverContext()));
+            }
+            ServerBinding binding = server.bind(routes.routes())
                     .toCompletableFuture().get(30, TimeUnit.SECONDS);
             // At shutdown, however it comes (close(), a signal, the cluster downing this member): stop taking
             // connections first, then let requests in flight finish within the deadline, then the rest stops.
@@ -147,12 +180,31 @@ public final class ControlServer implements AutoCloseable {
             shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind", () -> binding.unbind());
             shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-terminate",
                     () -> binding.terminate(deadline).thenApply(terminated -> Done.getInstance()));
-            log.info("control listening on {}", binding.localAddress());
-            return new ControlServer(system, binding, adminToken);
+            log.info("control listening on {} ({})", binding.localAddress(),
+                    tls == null ? "plain HTTP" : "HTTPS, certificate pin " + tls.pin());
+            return new ControlServer(system, binding, adminToken, tls, host);
         } catch (Exception e) {
             system.terminate();
             throw new IOException("control plane failed to start: " + e.getMessage(), e);
         }
+    }
+
+    /** The TLS the configuration asks for, or null for plain HTTP. */
+    private static ControlTls tls(Config control, Path dataDir, String host) throws IOException {
+        String certificate = control.getString("tls.cert-file");
+        String key = control.getString("tls.key-file");
+        boolean selfSigned = control.getBoolean("tls.self-signed");
+        if (certificate.isBlank() != key.isBlank()) {
+            throw new IllegalArgumentException("meshwork.control.tls needs both cert-file and key-file");
+        }
+        if (!certificate.isBlank() && selfSigned) {
+            throw new IllegalArgumentException("meshwork.control.tls: give cert-file and key-file or self-signed, "
+                    + "not both");
+        }
+        if (!certificate.isBlank()) {
+            return ControlTls.fromPem(Path.of(certificate), Path.of(key));
+        }
+        return selfSigned ? ControlTls.selfSigned(dataDir, host) : null;
     }
 
     private static List<RelayInfo> relays(Config control) {
@@ -184,6 +236,22 @@ public final class ControlServer implements AutoCloseable {
 
     public InetSocketAddress httpAddress() {
         return binding.localAddress();
+    }
+
+    /** The API's base URL as bound, {@code https://} with TLS. */
+    public String url() {
+        InetSocketAddress address = httpAddress();
+        // A wildcard listener is named as configured ("0.0.0.0"), not as the JDK reports it ("[::]").
+        String host = address.getAddress() == null ? address.getHostString()
+                : address.getAddress().isAnyLocalAddress() ? configuredHost
+                : IpLiteral.format(address.getAddress());
+        host = host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+        return (tls == null ? "http://" : "https://") + host + ":" + address.getPort();
+    }
+
+    /** The pin of the certificate the API serves, or null over plain HTTP. */
+    public CertificatePin pin() {
+        return tls == null ? null : tls.pin();
     }
 
     public String adminToken() {

@@ -121,9 +121,10 @@ public final class DemoCommand implements Callable<Integer> {
                 Node first = nodes.get(0);
                 out.println("  ip netns exec " + first.host().namespace() + " bin/meshwork status --state " + first.state());
                 out.println("  ip netns exec " + first.host().namespace() + " wg show " + first.ifname());
-                out.println("  ip netns exec " + mesh.hub().namespace() + " curl -H 'Authorization: Bearer "
-                        + LabMesh.ADMIN_TOKEN + "' http://203.0.113.10:8080/api/v1/organizations/"
-                        + mesh.organizationId() + "/devices");
+                out.println("  ip netns exec " + mesh.hub().namespace() + " curl --cacert "
+                        + LabMesh.controlCertificate(lab) + " -H 'Authorization: Bearer " + LabMesh.ADMIN_TOKEN + "' "
+                        + LabMesh.CONTROL_URL + "/api/v1/organizations/" + mesh.organizationId() + "/devices");
+                out.println("  (control's certificate pin: " + mesh.controlPin() + ")");
                 Thread.currentThread().join();
             }
             return failures == 0 ? 0 : 1;

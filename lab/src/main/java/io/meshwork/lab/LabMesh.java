@@ -13,7 +13,9 @@ import java.time.Duration;
 import java.util.regex.Pattern;
 
 /**
- * meshwork itself on a lab: control (embedded H2) on {@value #CONTROL_IP}:8080 and a relay with an RFC 5780 STUN
+ * meshwork itself on a lab: control (embedded H2, HTTPS with a self-signed certificate that the relay and every
+ * node trust by its pin, as {@code meshwork control --tls-self-signed} prints it) on {@value #CONTROL_IP}:8080
+ * and a relay with an RFC 5780 STUN
  * server on {@value #CONTROL_IP} and {@value #SECOND_IP}, both on one public host, an organization with a reusable
  * registration key, and {@code meshwork node up} on any host. Each process runs in its own JVM in its namespace.
  * Control is configured as a new deployment would be: no STUN servers of its own, so nodes learn the relay's.
@@ -23,19 +25,23 @@ public final class LabMesh {
     public static final String CONTROL_IP = "203.0.113.10";
     public static final String SECOND_IP = "203.0.113.11";
     public static final String ADMIN_TOKEN = "mwa.lab-mesh";
-    private static final String CONTROL_URL = "http://" + CONTROL_IP + ":8080";
+    /** Control's API: HTTPS only. */
+    public static final String CONTROL_URL = "https://" + CONTROL_IP + ":8080";
+    private static final Pattern PIN = Pattern.compile("certificate pin (sha256:[0-9a-f]{64})");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Lab lab;
     private final Host hub;
     private final String organizationId;
     private final String registrationKey;
+    private final String controlPin;
 
-    private LabMesh(Lab lab, Host hub, String organizationId, String registrationKey) {
+    private LabMesh(Lab lab, Host hub, String organizationId, String registrationKey, String controlPin) {
         this.lab = lab;
         this.hub = hub;
         this.organizationId = organizationId;
         this.registrationKey = registrationKey;
+        this.controlPin = controlPin;
     }
 
     /** Makes the public host, starts control and the relay on it, and creates an organization and a key. */
@@ -53,18 +59,32 @@ public final class LabMesh {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        hub.java(ControlCommand.class, "--config", config.toString(), "--http", CONTROL_IP + ":8080",
-                        "--data", lab.directory().resolve("control").toString())
-                .awaitOutput(Pattern.compile("listening on"), Duration.ofSeconds(120));
-        String relayToken = api(hub, "POST", "/api/v1/relays/tokens", "{\"name\":\"hub\"}").get("token").asText();
-        hub.java(RelayCommand.class, "--control", CONTROL_URL, "--token", relayToken,
+        String pin = hub.java(ControlCommand.class, "--config", config.toString(), "--http", CONTROL_IP + ":8080",
+                        "--data", lab.directory().resolve("control").toString(), "--tls-self-signed")
+                .awaitOutput(PIN, Duration.ofSeconds(120)).group(1);
+        String relayToken = api(lab, hub, "POST", "/api/v1/relays/tokens", "{\"name\":\"hub\"}").get("token").asText();
+        hub.java(RelayCommand.class, "--control", CONTROL_URL, "--control-pin", pin, "--token", relayToken,
                         "--udp", CONTROL_IP + ":3340", "--tcp", CONTROL_IP + ":3340", "--stun", CONTROL_IP + "," + SECOND_IP)
                 .awaitOutput(Pattern.compile("relay ready"), Duration.ofSeconds(60));
-        String organization = api(hub, "POST", "/api/v1/organizations", ipv4Cidr == null ? "{\"name\":\"lab\"}"
+        String organization = api(lab, hub, "POST", "/api/v1/organizations", ipv4Cidr == null ? "{\"name\":\"lab\"}"
                 : "{\"name\":\"lab\",\"ipv4Cidr\":\"" + ipv4Cidr + "\"}").get("id").asText();
-        String key = api(hub, "POST", "/api/v1/organizations/" + organization + "/keys", "{\"reusable\":true}")
-                .get("key").asText();
-        return new LabMesh(lab, hub, organization, key);
+        JsonNode created = api(lab, hub, "POST", "/api/v1/organizations/" + organization + "/keys",
+                "{\"reusable\":true}");
+        if (!pin.equals(created.path("controlPin").asText())) {
+            throw new LabException("control printed the pin " + pin + " but answered a key with "
+                    + created.path("controlPin"));
+        }
+        return new LabMesh(lab, hub, organization, created.get("key").asText(), pin);
+    }
+
+    /** The pin of control's self-signed certificate, {@code sha256:<hex>}, as control printed it. */
+    public String controlPin() {
+        return controlPin;
+    }
+
+    /** Control's certificate (PEM), for {@code curl --cacert} on the hub. */
+    public static Path controlCertificate(Lab lab) {
+        return lab.directory().resolve("control").resolve("control-tls-cert.pem");
     }
 
     /** The organization's reusable registration key. */
@@ -82,7 +102,8 @@ public final class LabMesh {
 
     /** Runs {@code meshwork node up} on {@code host} and waits until it is up. */
     public LabProcess startNode(Host host, String interfaceName, Duration probeInterval) {
-        LabProcess agent = host.java(NodeUpCommand.class, "--control", CONTROL_URL, "--key", registrationKey,
+        LabProcess agent = host.java(NodeUpCommand.class, "--control", CONTROL_URL, "--control-pin", controlPin,
+                "--key", registrationKey,
                 "--state", state(host).toString(), "--ifname", interfaceName, "--hostname", host.name(),
                 "--probe-interval", probeInterval.toString());
         agent.awaitOutput(Pattern.compile("up as"), Duration.ofSeconds(120));
@@ -105,14 +126,17 @@ public final class LabMesh {
 
     /** Calls the admin API from the hub (the lab's addresses are only reachable inside its namespaces). */
     public JsonNode api(String method, String path, String body) {
-        return api(hub, method, path, body);
+        return api(lab, hub, method, path, body);
     }
 
-    private static JsonNode api(Host hub, String method, String path, String body) {
+    /** curl checks control's certificate against the self-signed certificate itself (its SAN has the address). */
+    private static JsonNode api(Lab lab, Host hub, String method, String path, String body) {
+        String certificate = controlCertificate(lab).toString();
         ExecResult result = body == null
-                ? hub.exec("curl", "-sS", "-f", "-H", "Authorization: Bearer " + ADMIN_TOKEN, CONTROL_URL + path)
-                : hub.exec("curl", "-sS", "-f", "-X", method, "-H", "Authorization: Bearer " + ADMIN_TOKEN, "-d", body,
-                        CONTROL_URL + path);
+                ? hub.exec("curl", "-sS", "-f", "--cacert", certificate, "-H", "Authorization: Bearer " + ADMIN_TOKEN,
+                        CONTROL_URL + path)
+                : hub.exec("curl", "-sS", "-f", "--cacert", certificate, "-X", method, "-H",
+                        "Authorization: Bearer " + ADMIN_TOKEN, "-d", body, CONTROL_URL + path);
         result.orThrow();
         try {
             return JSON.readTree(result.stdout());

@@ -3,12 +3,14 @@ package io.meshwork.control.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.meshwork.protocol.tls.CertificatePin;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.security.GeneralSecurityException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import picocli.CommandLine;
@@ -26,11 +28,13 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "admin", mixinStandardHelpOptions = true,
         description = {"Manage organizations, registration keys and devices through the control plane's admin API.",
             "The admin token comes from --token or MESHWORK_ADMIN_TOKEN; the control URL from --control or "
-                    + "MESHWORK_CONTROL_URL (default http://127.0.0.1:8080)."},
+                    + "MESHWORK_CONTROL_URL (default http://127.0.0.1:8080); control's certificate pin from "
+                    + "--control-pin or MESHWORK_CONTROL_PIN (without one, https:// URLs are checked against the "
+                    + "JDK's trust store)."},
         subcommands = {AdminCommand.Organizations.class, AdminCommand.Keys.class, AdminCommand.Devices.class},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:done", "1:control refused (the message says why)", "2:usage error",
-            "3:control unreachable"})
+            "3:control unreachable, or its certificate does not match the pin"})
 public final class AdminCommand implements Runnable {
 
     static final int REFUSED = 1;
@@ -43,6 +47,10 @@ public final class AdminCommand implements Runnable {
     @Option(names = "--token", paramLabel = "TOKEN", description = "Admin (or organization) API token.")
     String token;
 
+    @Option(names = "--control-pin", paramLabel = "sha256:HEX",
+            description = "Trust exactly the control certificate with this pin (env MESHWORK_CONTROL_PIN).")
+    String controlPin;
+
     @Spec
     CommandSpec spec;
 
@@ -53,12 +61,31 @@ public final class AdminCommand implements Runnable {
 
     /** Sends one request and prints the answer; returns the exit code. */
     int call(CommandSpec command, String method, String path, Object body) {
-        String base = control != null ? control : System.getenv().getOrDefault("MESHWORK_CONTROL_URL",
-                "http://127.0.0.1:8080");
+        return call(command, method, path, body, answer -> { });
+    }
+
+    /** Like {@link #call(CommandSpec, String, String, Object)}, handing a successful answer to {@code then}. */
+    int call(CommandSpec command, String method, String path, Object body,
+            java.util.function.Consumer<JsonNode> then) {
+        String base = baseUrl();
         String secret = token != null ? token : System.getenv("MESHWORK_ADMIN_TOKEN");
         if (secret == null || secret.isBlank()) {
             throw new CommandLine.ParameterException(command.commandLine(),
                     "no admin token: pass --token or set MESHWORK_ADMIN_TOKEN");
+        }
+        CertificatePin pin = pin(command);
+        if (pin != null && !base.regionMatches(true, 0, "https://", 0, "https://".length())) {
+            throw new CommandLine.ParameterException(command.commandLine(),
+                    "--control-pin needs an https:// control URL, not " + base);
+        }
+        HttpClient.Builder client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+        if (pin != null) {
+            try {
+                client.sslContext(pin.controlContext());
+            } catch (GeneralSecurityException e) {
+                command.commandLine().getErr().println("meshwork admin: no TLS: " + e.getMessage());
+                return UNREACHABLE;
+            }
         }
         try {
             HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base.replaceAll("/+$", "") + path))
@@ -67,7 +94,7 @@ public final class AdminCommand implements Runnable {
                     .header("Content-Type", "application/json");
             request.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                     : HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
-            HttpResponse<String> response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build()
+            HttpResponse<String> response = client.build()
                     .send(request.build(), HttpResponse.BodyHandlers.ofString());
             JsonNode answer = response.body().isBlank() ? null : JSON.readTree(response.body());
             if (response.statusCode() >= 300) {
@@ -78,18 +105,49 @@ public final class AdminCommand implements Runnable {
             }
             if (answer != null) {
                 command.commandLine().getOut().println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(answer));
+                command.commandLine().getOut().flush();
+                then.accept(answer);
             }
             return 0;
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(command.commandLine(), "bad control URL " + base + ": "
                     + e.getMessage());
         } catch (IOException e) {
-            command.commandLine().getErr().println("meshwork admin: cannot reach control at " + base + ": " + e);
+            var mismatch = CertificatePin.mismatchIn(e);
+            command.commandLine().getErr().println(mismatch.isPresent()
+                    ? "meshwork admin: " + mismatch.get().getMessage() + " (at " + base + ")"
+                    : "meshwork admin: cannot reach control at " + base + ": " + e);
             return UNREACHABLE;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return UNREACHABLE;
         }
+    }
+
+    private String baseUrl() {
+        String base = control != null ? control : System.getenv().getOrDefault("MESHWORK_CONTROL_URL",
+                "http://127.0.0.1:8080");
+        return base.replaceAll("/+$", "");
+    }
+
+    /** --control-pin, else MESHWORK_CONTROL_PIN, else null; a malformed one is a usage error. */
+    private CertificatePin pin(CommandSpec command) {
+        String text = controlPin != null ? controlPin : System.getenv("MESHWORK_CONTROL_PIN");
+        if (text == null || (controlPin == null && text.isBlank())) {
+            return null;
+        }
+        try {
+            return CertificatePin.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(command.commandLine(), "bad --control-pin: " + e.getMessage());
+        }
+    }
+
+    /** The line that brings a device up with a new key: control's URL, the key, and the pin when control has one. */
+    String nodeUpLine(JsonNode created) {
+        String pin = created.path("controlPin").asText("");
+        return "meshwork node up --control " + baseUrl() + " --key " + created.path("key").asText()
+                + (pin.isEmpty() ? "" : " --control-pin " + pin);
     }
 
     private static String segment(String value) {
@@ -136,7 +194,8 @@ public final class AdminCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Command(name = "create", description = "Create a registration key; prints it (shown only this once).")
+        @Command(name = "create", description = {"Create a registration key; prints it (shown only this once).",
+            "Also prints, on stderr, the `meshwork node up --control URL --key KEY [--control-pin sha256:HEX]` line."})
         int create(@Parameters(paramLabel = "ORG") String organization,
                 @Option(names = "--reusable", description = "Usable by many devices (default: single use).")
                 boolean reusable,
@@ -148,7 +207,13 @@ public final class AdminCommand implements Runnable {
             if (expiresIn != null) {
                 body.put("expiresInSeconds", expiresIn);
             }
-            return admin.call(spec, "POST", "/api/v1/organizations/" + segment(organization) + "/keys", body);
+            // The JSON on stdout stays parseable; the ready command line goes to stderr.
+            return admin.call(spec, "POST", "/api/v1/organizations/" + segment(organization) + "/keys", body,
+                    created -> {
+                        if (created.hasNonNull("key")) {
+                            spec.commandLine().getErr().println("On the device: " + admin.nodeUpLine(created));
+                        }
+                    });
         }
 
         @Command(name = "list", description = "List an organization's keys (secrets are never shown again).")

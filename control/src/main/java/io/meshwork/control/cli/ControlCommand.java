@@ -16,10 +16,13 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code meshwork control}: runs a control-plane member in the foreground. */
 @Command(name = "control", mixinStandardHelpOptions = true,
         description = {"Run the control plane: one cluster member, on embedded defaults unless configured.",
-            "Defaults: H2 under the data directory, a self-joined one-member cluster, the admin and node API over HTTP.",
+            "Defaults: H2 under the data directory, a self-joined one-member cluster, the admin and node API over HTTP",
+            "on 127.0.0.1. On any other address control needs TLS (--tls-cert/--tls-key or --tls-self-signed; it then",
+            "prints its certificate pin, sha256:HEX, for clients' --control-pin) or --insecure-http.",
             "The admin token is MESHWORK_ADMIN_TOKEN, or generated into DATA/admin-token."},
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:stopped", "1:could not start", "2:usage error"})
+        exitCodeList = {"0:stopped", "1:could not start",
+            "2:usage error (also: plain HTTP on a non-loopback address without --insecure-http)"})
 public final class ControlCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file layered over the configuration.")
@@ -30,6 +33,21 @@ public final class ControlCommand implements Callable<Integer> {
 
     @Option(names = "--data", paramLabel = "DIR", description = "Data directory (embedded database, generated admin token).")
     String dataDir;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key.")
+    File tlsCertificate;
+
+    @Option(names = "--tls-key", paramLabel = "FILE",
+            description = "The private key of --tls-cert (PEM, not encrypted).")
+    File tlsKey;
+
+    @Option(names = "--tls-self-signed", description = "Serve HTTPS with a self-signed certificate generated once "
+            + "under the data directory (0600) and reused; clients trust it by its pin.")
+    boolean tlsSelfSigned;
+
+    @Option(names = "--insecure-http", description = "Serve plain HTTP even on a non-loopback address.")
+    boolean insecureHttp;
 
     @Spec
     CommandSpec spec;
@@ -54,6 +72,25 @@ public final class ControlCommand implements Callable<Integer> {
         if (dataDir != null) {
             overrides.put("meshwork.control.data-dir", dataDir);
         }
+        if ((tlsCertificate == null) != (tlsKey == null)) {
+            spec.commandLine().getErr().println("meshwork control: --tls-cert and --tls-key go together");
+            return 2;
+        }
+        if (tlsCertificate != null && tlsSelfSigned) {
+            spec.commandLine().getErr().println("meshwork control: give --tls-cert/--tls-key or --tls-self-signed, "
+                    + "not both");
+            return 2;
+        }
+        if (tlsCertificate != null) {
+            overrides.put("meshwork.control.tls.cert-file", tlsCertificate.getPath());
+            overrides.put("meshwork.control.tls.key-file", tlsKey.getPath());
+        }
+        if (tlsSelfSigned) {
+            overrides.put("meshwork.control.tls.self-signed", true);
+        }
+        if (insecureHttp) {
+            overrides.put("meshwork.control.http.insecure", true);
+        }
         Config config = ConfigFactory.parseMap(overrides);
         if (configFile != null) {
             if (!configFile.canRead()) {
@@ -65,20 +102,36 @@ public final class ControlCommand implements Callable<Integer> {
         ControlServer server;
         try {
             server = ControlServer.start(ControlServer.configuration(config));
+        } catch (ControlServer.InsecureListenerException e) {
+            spec.commandLine().getErr().println("meshwork control: " + e.getMessage());
+            return 2;
         } catch (Exception e) {
             spec.commandLine().getErr().println("meshwork control: " + e.getMessage());
             return 1;
         }
-        spec.commandLine().getOut().println("meshwork control: listening on http://"
-                + server.httpAddress().getHostString() + ":" + server.httpAddress().getPort()
+        spec.commandLine().getOut().println("meshwork control: listening on " + server.url()
                 + " (admin token in MESHWORK_ADMIN_TOKEN or the data directory's admin-token file)");
+        if (server.pin() != null) {
+            spec.commandLine().getOut().println("meshwork control: certificate pin " + server.pin()
+                    + " (clients: --control-pin " + server.pin() + ")");
+        }
         spec.commandLine().getOut().flush();
+        serving.serve(server);
+        return 0;
+    }
+
+    /** What the command does while control serves; tests replace it to look at the server, then close it. */
+    interface Serving {
+        void serve(ControlServer server) throws InterruptedException;
+    }
+
+    /** Serves until the process is stopped (a signal), then closes the server. */
+    Serving serving = server -> {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
             stopped.countDown();
         }, "control-shutdown"));
         stopped.await();
-        return 0;
-    }
+    };
 }

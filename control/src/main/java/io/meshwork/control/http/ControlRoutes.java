@@ -29,10 +29,11 @@ public final class ControlRoutes {
      * What the routes need from the running control plane. {@code askTimeout} bounds every ask of an entity
      * ({@code meshwork.control.ask-timeout}); {@code unready} answers null when the member is ready, else what keeps
      * it from being so. {@code relayHeartbeat} is how often enrolled relays are told to report their health (whole
-     * seconds, at least one; {@code meshwork.control.relay-heartbeat}).
+     * seconds, at least one; {@code meshwork.control.relay-heartbeat}). {@code controlPin}: the pin of the API's TLS
+     * certificate ({@code sha256:<hex>}), null over plain HTTP.
      */
     public record Settings(String adminToken, String defaultIpv4Cidr, List<RelayInfo> relays, List<String> stunServers,
-            Duration coalesceWindow, Duration safetyPoll, Duration askTimeout,
+            Duration coalesceWindow, Duration safetyPoll, Duration askTimeout, String controlPin,
             Supplier<CompletionStage<String>> unready, Duration relayHeartbeat) {}
 
     /**
@@ -62,9 +63,9 @@ public final class ControlRoutes {
         Authorization auth = new Authorization(settings.adminToken(), entities, json);
         PeerMapFeeds feeds = new PeerMapFeeds(system, settings.coalesceWindow(), settings.safetyPoll(),
                 settings.askTimeout());
-        this.service = new ServiceRoutes(auth, json, system, metrics, settings.unready());
+        this.service = new ServiceRoutes(auth, json, system, metrics, settings.unready(), settings.controlPin());
         this.organizations = new OrganizationRoutes(auth, entities, json, settings.defaultIpv4Cidr());
-        this.keys = new KeyRoutes(auth, entities, json);
+        this.keys = new KeyRoutes(auth, entities, json, settings.controlPin());
         this.securityGroups = new SecurityGroupRoutes(auth, entities, json);
         this.node = new NodeRoutes(auth, entities, json, ca, metrics);
         this.devices = new DeviceRoutes(auth, entities, json);

@@ -26,11 +26,14 @@ final class KeyRoutes {
     private final Authorization auth;
     private final Entities entities;
     private final JsonSupport json;
+    private final String controlPin;
 
-    KeyRoutes(Authorization auth, Entities entities, JsonSupport json) {
+    /** {@code controlPin}: the API certificate's pin, answered with a new key; null over plain HTTP. */
+    KeyRoutes(Authorization auth, Entities entities, JsonSupport json, String controlPin) {
         this.auth = auth;
         this.entities = entities;
         this.json = json;
+        this.controlPin = controlPin;
     }
 
     Route routes() {
@@ -63,6 +66,6 @@ final class KeyRoutes {
         return entities.askOrganization(organizationId, replyTo -> new Organization.CreateKey(keyId,
                 Tokens.hash(secret), reusable, expiresAt, now, approvalRequired, replyTo),
                 reply -> json.created(KeyCreated.of(reply.summary().keys().get(keyId),
-                        TokenKind.REGISTRATION_KEY.format(organizationId, keyId, secret))));
+                        TokenKind.REGISTRATION_KEY.format(organizationId, keyId, secret), controlPin)));
     }
 }

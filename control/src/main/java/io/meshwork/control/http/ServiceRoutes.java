@@ -34,10 +34,15 @@ final class ServiceRoutes {
     private final ActorSystem<?> system;
     private final PrometheusMeterRegistry metrics;
     private final Supplier<CompletionStage<String>> unready;
+    private final String controlPin;
 
-    /** {@code unready} answers null when the member is ready, else what keeps it from being so. */
+    /**
+     * {@code unready} answers null when the member is ready, else what keeps it from being so; {@code controlPin}
+     * is the API certificate's pin, null over plain HTTP.
+     */
     ServiceRoutes(Authorization auth, JsonSupport json, ActorSystem<?> system, PrometheusMeterRegistry metrics,
-            Supplier<CompletionStage<String>> unready) {
+            Supplier<CompletionStage<String>> unready, String controlPin) {
+        this.controlPin = controlPin;
         this.auth = auth;
         this.json = json;
         this.system = system;
@@ -73,7 +78,7 @@ final class ServiceRoutes {
         List<String> unreachable = new ArrayList<>();
         state.getUnreachable().forEach(member -> unreachable.add(member.address().toString()));
         return new ClusterView(Cluster.get(system).selfMember().address().toString(),
-                state.getLeader() == null ? null : state.getLeader().toString(), members, unreachable);
+                state.getLeader() == null ? null : state.getLeader().toString(), members, unreachable, controlPin);
     }
 
     private Route openApi() {

@@ -6,11 +6,13 @@ import io.meshwork.protocol.api.EndpointReport;
 import io.meshwork.protocol.api.PeerMapEvent;
 import io.meshwork.protocol.api.RegisterRequest;
 import io.meshwork.protocol.api.RegisterResponse;
+import io.meshwork.protocol.tls.CertificatePin;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -47,13 +49,50 @@ public final class ControlClient {
         }
     }
 
+    /** Control's TLS certificate is not the one {@code --control-pin} names: asking again will not help. */
+    public static final class PinMismatchException extends IOException {
+        PinMismatchException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     private static final ObjectMapper JSON = new ObjectMapper()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     private final URI base;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final CertificatePin pin;
+    private final HttpClient http;
 
+    /** A client of control at {@code base}; an https URL is checked against the JDK's trust store. */
     public ControlClient(URI base) {
+        this(base, null);
+    }
+
+    /**
+     * A client of control at {@code base} that, with a {@code pin}, trusts exactly the certificate it names, by
+     * whatever name control is reached (null: the JDK's trust store).
+     *
+     * @throws IllegalArgumentException when a pin is given for a URL that is not https
+     */
+    public ControlClient(URI base, CertificatePin pin) {
         this.base = base.toString().endsWith("/") ? base : URI.create(base + "/");
+        this.pin = pin;
+        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+        if (pin != null) {
+            if (!"https".equalsIgnoreCase(base.getScheme())) {
+                throw new IllegalArgumentException("--control-pin needs an https:// control URL, not " + base);
+            }
+            try {
+                builder.sslContext(pin.controlContext());
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("no TLS in this JDK: " + e.getMessage(), e);
+            }
+        }
+        this.http = builder.build();
+    }
+
+    /** The pin control's certificate must match, or null. */
+    public CertificatePin pin() {
+        return pin;
     }
 
     public RegisterResponse register(String registrationKey, RegisterRequest request) throws IOException {
@@ -73,7 +112,7 @@ public final class ControlClient {
                         + (sinceRevision > 0 ? "?since=" + sinceRevision : "")))
                 .header("Authorization", "Bearer " + deviceToken).GET().build();
         try {
-            HttpResponse<Stream<String>> response = http.send(request, HttpResponse.BodyHandlers.ofLines());
+            HttpResponse<Stream<String>> response = send(request, HttpResponse.BodyHandlers.ofLines());
             if (response.statusCode() != 200) {
                 String body = String.join("\n", response.body().toList());
                 String code = null;
@@ -98,13 +137,27 @@ public final class ControlClient {
         }
     }
 
+    /** Sends {@code request}; a certificate that does not match the pin is a {@link PinMismatchException}. */
+    private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> body)
+            throws IOException, InterruptedException {
+        try {
+            return http.send(request, body);
+        } catch (IOException e) {
+            var mismatch = CertificatePin.mismatchIn(e);
+            if (mismatch.isPresent()) {
+                throw new PinMismatchException(mismatch.get().getMessage(), e);
+            }
+            throw e;
+        }
+    }
+
     private <T> T post(String path, String token, Object body, Class<T> type) throws IOException {
         HttpRequest request = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(20))
                 .header("Authorization", "Bearer " + token)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))).build();
         try {
-            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = send(request, HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() / 100 != 2) {
                 String error = response.body();
                 try {

@@ -20,6 +20,7 @@ import io.meshwork.protocol.api.PeerInfo;
 import io.meshwork.protocol.api.PeerMapEvent;
 import io.meshwork.protocol.demux.DatagramKind;
 import io.meshwork.protocol.probe.ProbeCodec;
+import io.meshwork.protocol.tls.CertificatePin;
 import io.meshwork.protocol.wireguard.Key;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -56,9 +57,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
-    /** How the agent is asked to run. */
-    public record Options(URI control, String registrationKey, String hostname, int listenPort,
-            Duration probeInterval) {}
+    /**
+     * How the agent is asked to run. {@code controlPin}: the pin of control's TLS certificate, null to check an
+     * https URL against the JDK's trust store. Both are kept in the identity.
+     */
+    public record Options(URI control, CertificatePin controlPin, String registrationKey, String hostname,
+            int listenPort, Duration probeInterval) {}
 
     private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
 
@@ -129,8 +133,15 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
      * and starts following the peer map.
      */
     public static NodeAgent start(Options options, Path stateDirectory, TunDevice tun) throws IOException {
-        ControlClient control = new ControlClient(options.control());
+        ControlClient control = new ControlClient(options.control(), options.controlPin());
         NodeIdentity identity = NodeIdentity.load(stateDirectory);
+        String pin = options.controlPin() == null ? null : options.controlPin().toString();
+        if (identity != null && (!options.control().toString().equals(identity.controlUrl())
+                || !java.util.Objects.equals(pin, identity.controlPin()))) {
+            // Told of control anew (a new address, a new certificate): later starts use that.
+            identity = identity.withControl(options.control().toString(), pin);
+            identity.save(stateDirectory);
+        }
         if (identity == null) {
             // The key is kept before control hears of it, so a lost answer is repaired by registering again.
             identity = Registration.register(control, options.control().toString(), options.registrationKey(),

@@ -10,10 +10,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * What a node keeps in its state directory so a restart is the same device: its WireGuard private key and what
- * control gave it at registration. Written 0600, atomically, in a 0700 state directory.
+ * What a node keeps in its state directory so a restart is the same device: control's URL and the pin of its TLS
+ * certificate ({@code sha256:<hex>}, null when none was given), its WireGuard private key and what control gave it
+ * at registration. Written 0600, atomically, in a 0700 state directory.
  */
-public record NodeIdentity(String controlUrl, String hostname, String privateKey, RegisterResponse registration) {
+public record NodeIdentity(String controlUrl, String hostname, String privateKey, RegisterResponse registration,
+        String controlPin) {
+
+    /** An identity without a control pin. */
+    public NodeIdentity(String controlUrl, String hostname, String privateKey, RegisterResponse registration) {
+        this(controlUrl, hostname, privateKey, registration, null);
+    }
+
+    /** This identity with control at {@code url}, trusted by {@code pin} (null: the JDK's trust store). */
+    public NodeIdentity withControl(String url, String pin) {
+        return new NodeIdentity(url, hostname, privateKey, registration, pin);
+    }
 
     static final String FILE = "identity.json";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)

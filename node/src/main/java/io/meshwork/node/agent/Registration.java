@@ -69,14 +69,21 @@ final class Registration {
                 }
             }
         }
-        NodeIdentity identity = new NodeIdentity(controlUrl, hostname, privateKey.toBase64(), registration);
+        NodeIdentity identity = new NodeIdentity(controlUrl, hostname, privateKey.toBase64(), registration,
+                control.pin() == null ? null : control.pin().toString());
         identity.save(stateDirectory);
         Files.deleteIfExists(stateDirectory.resolve(PENDING_KEY));
         return identity;
     }
 
-    /** Connection errors, timeouts, 408, 429 and 5xx: control may have admitted the device, or may yet. */
+    /**
+     * Connection errors, timeouts, 408, 429 and 5xx: control may have admitted the device, or may yet. A
+     * certificate that does not match the pin is not: the pin or the URL is wrong.
+     */
     static boolean isTransient(IOException failure) {
+        if (failure instanceof ControlClient.PinMismatchException) {
+            return false;
+        }
         if (failure instanceof ControlClient.ControlException refusal) {
             return refusal.status >= 500 || refusal.status == 408 || refusal.status == 429;
         }

@@ -6,6 +6,7 @@ import io.meshwork.node.dataplane.LinuxTun;
 import io.meshwork.node.local.LocalApiClient;
 import io.meshwork.node.local.NodeStatus;
 import io.meshwork.protocol.fs.SecretFiles;
+import io.meshwork.protocol.tls.CertificatePin;
 import java.net.InetAddress;
 import java.net.URI;
 import java.nio.file.Path;
@@ -32,6 +33,11 @@ public final class NodeUpCommand implements Callable<Integer> {
 
     @Option(names = "--control", paramLabel = "URL", description = "Control plane URL (first run; later from --state).")
     URI control;
+
+    @Option(names = "--control-pin", paramLabel = "sha256:HEX", description = "Trust exactly the control certificate "
+            + "with this pin (env MESHWORK_CONTROL_PIN; first run, or to change it; later from --state). Without "
+            + "one, an https URL is checked against the JDK's trust store.")
+    String controlPin;
 
     @Option(names = "--key", paramLabel = "KEY", description = "Registration key (first run only; env MESHWORK_KEY).")
     String key;
@@ -66,6 +72,26 @@ public final class NodeUpCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("meshwork node up: first run needs --control URL and --key KEY");
             return ExitCodes.USAGE;
         }
+        String pinText = controlPin != null ? controlPin : System.getenv("MESHWORK_CONTROL_PIN");
+        boolean sameControl = existing != null
+                && (control == null || control.toString().equals(existing.controlUrl()));
+        if (pinText == null && sameControl) {
+            pinText = existing.controlPin();
+        }
+        CertificatePin pin = null;
+        if (pinText != null && !(controlPin == null && pinText.isBlank())) {
+            try {
+                pin = CertificatePin.parse(pinText);
+            } catch (IllegalArgumentException e) {
+                spec.commandLine().getErr().println("meshwork node up: bad --control-pin: " + e.getMessage());
+                return ExitCodes.USAGE;
+            }
+            if (!"https".equalsIgnoreCase(controlUrl.getScheme())) {
+                spec.commandLine().getErr().println("meshwork node up: --control-pin needs an https:// control URL, "
+                        + "not " + controlUrl);
+                return ExitCodes.USAGE;
+            }
+        }
         if (daemon) {
             return daemonise(stateDirectory);
         }
@@ -73,7 +99,8 @@ public final class NodeUpCommand implements Callable<Integer> {
         NodeAgent agent;
         try {
             LinuxTun tun = LinuxTun.create(interfaceName, WgDeviceCommand.DEFAULT_MTU);
-            agent = NodeAgent.start(new NodeAgent.Options(controlUrl, registrationKey, name, listenPort, probeInterval),
+            agent = NodeAgent.start(new NodeAgent.Options(controlUrl, pin, registrationKey, name, listenPort,
+                    probeInterval),
                     stateDirectory, tun);
         } catch (Exception e) {
             spec.commandLine().getErr().println("meshwork node up: " + e.getMessage());

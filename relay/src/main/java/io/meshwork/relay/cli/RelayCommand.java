@@ -4,6 +4,7 @@ import io.meshwork.protocol.net.IpLiteral;
 import io.meshwork.protocol.relay.RelayFrame.Transport;
 import io.meshwork.protocol.stun.StunServer;
 import io.meshwork.protocol.stun.StunServerAddresses;
+import io.meshwork.protocol.tls.CertificatePin;
 import io.meshwork.relay.auth.RevocationFile;
 import io.meshwork.relay.auth.RevocationList;
 import io.meshwork.relay.auth.TrustAnchors;
@@ -68,6 +69,11 @@ public final class RelayCommand implements Callable<Integer> {
     @Option(names = "--control", paramLabel = "URL", description = "Control's base URL; the relay enrolls there.")
     URI control;
 
+    @Option(names = "--control-pin", paramLabel = "sha256:HEX", description = "Trust exactly the control certificate "
+            + "with this pin (env MESHWORK_CONTROL_PIN). Without one, an https URL is checked against the JDK's "
+            + "trust store.")
+    String controlPin;
+
     @Option(names = "--token", paramLabel = "TOKEN",
             description = "Relay enrollment token from the admin (or env " + TOKEN_ENVIRONMENT + ").")
     String token;
@@ -122,6 +128,8 @@ public final class RelayCommand implements Callable<Integer> {
             description = "Close sessions silent this long. Default: ${DEFAULT-VALUE}.")
     long idleSeconds;
 
+    /** --control-pin (or MESHWORK_CONTROL_PIN) as read, null without one. */
+    private CertificatePin pin;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
 
@@ -137,6 +145,19 @@ public final class RelayCommand implements Callable<Integer> {
         if (control != null && (enrollmentToken == null || enrollmentToken.isBlank())) {
             err.println("relay: --control needs --token or " + TOKEN_ENVIRONMENT);
             return EXIT_USAGE;
+        }
+        String pinText = controlPin != null ? controlPin : System.getenv("MESHWORK_CONTROL_PIN");
+        if (pinText != null && !(controlPin == null && pinText.isBlank())) {
+            try {
+                pin = CertificatePin.parse(pinText);
+            } catch (IllegalArgumentException e) {
+                err.println("relay: bad --control-pin: " + e.getMessage());
+                return EXIT_USAGE;
+            }
+            if (control == null || !"https".equalsIgnoreCase(control.getScheme())) {
+                err.println("relay: --control-pin needs an https:// --control URL");
+                return EXIT_USAGE;
+            }
         }
         if (noUdp && noTcp) {
             err.println("relay: --no-udp and --no-tcp leave nothing to listen on");
@@ -179,7 +200,7 @@ public final class RelayCommand implements Callable<Integer> {
         TrustAnchors anchors;
         int heartbeatSeconds = 15;
         if (control != null) {
-            ControlPlane plane = new HttpControlPlane(control, enrollmentToken);
+            ControlPlane plane = new HttpControlPlane(control, enrollmentToken, pin);
             ControlPlane.Enrollment enrollment;
             try {
                 enrollment = plane.register(advertisement(tlsPin()));

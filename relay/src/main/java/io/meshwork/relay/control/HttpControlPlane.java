@@ -3,6 +3,7 @@ package io.meshwork.relay.control;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.meshwork.protocol.tls.CertificatePin;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.net.URI;
@@ -10,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -37,9 +39,30 @@ public final class HttpControlPlane implements ControlPlane {
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     public HttpControlPlane(URI base, String token) {
+        this(base, token, null);
+    }
+
+    /**
+     * With a {@code pin}, trusts exactly the control certificate it names, by whatever name control is reached;
+     * without, an https URL is checked against the JDK's trust store.
+     *
+     * @throws IllegalArgumentException when a pin is given for a URL that is not https
+     */
+    public HttpControlPlane(URI base, String token, CertificatePin pin) {
         this.base = base.getPath().endsWith("/") ? base : URI.create(base + "/");
         this.token = token;
-        this.http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(TIMEOUT);
+        if (pin != null) {
+            if (!"https".equalsIgnoreCase(base.getScheme())) {
+                throw new IllegalArgumentException("--control-pin needs an https:// control URL, not " + base);
+            }
+            try {
+                builder.sslContext(pin.controlContext());
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("no TLS in this JDK: " + e.getMessage(), e);
+            }
+        }
+        this.http = builder.build();
     }
 
     @Override
@@ -94,7 +117,9 @@ public final class HttpControlPlane implements ControlPlane {
             }
             return response.body().length == 0 ? json.createObjectNode() : json.readTree(response.body());
         } catch (IOException e) {
-            throw new ControlException(method + " " + uri + ": " + e.getMessage(), e);
+            var mismatch = CertificatePin.mismatchIn(e);
+            throw new ControlException(method + " " + uri + ": "
+                    + (mismatch.isPresent() ? mismatch.get().getMessage() : e.getMessage()), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ControlException(method + " " + uri + ": interrupted", e);

@@ -63,6 +63,19 @@ public final class TestTls {
         return SslContextBuilder.forServer(keys.getPrivate(), certificate).build();
     }
 
+    /** The same certificate and key for a JDK server (com.sun.net.httpserver.HttpsServer, SSLServerSocket). */
+    public SSLContext jdkServerContext() throws GeneralSecurityException, IOException {
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        store.setKeyEntry("server", keys.getPrivate(), new char[0], new X509Certificate[] {certificate});
+        javax.net.ssl.KeyManagerFactory managers = javax.net.ssl.KeyManagerFactory.getInstance(
+                javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+        managers.init(store, new char[0]);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(managers.getKeyManagers(), null, null);
+        return context;
+    }
+
     /** Writes the certificate and its PKCS#8 private key as PEM files, as {@code --tls-cert}/{@code --tls-key} take. */
     public void writePem(Path certificateFile, Path keyFile) throws IOException {
         try (JcaPEMWriter writer = new JcaPEMWriter(Files.newBufferedWriter(certificateFile))) {

@@ -174,6 +174,9 @@ class ControlClusterLabDeploymentTest {
                 + "meshwork.control.database = postgres\n"
                 + "meshwork.control.stun-servers = [\"" + RELAY_IP + ":3478\", \"" + RELAY_SECOND_IP + ":3478\"]\n"
                 + "meshwork.control.stream-coalesce-window = 100ms\n"
+                // The members serve plain HTTP on the lab's addresses: this test is about the cluster, not TLS
+                // (LabMesh runs control on HTTPS).
+                + "meshwork.control.http.insecure = true\n"
                 + "pekko.cluster.seed-nodes = [" + seeds + "]\n"
                 + "pekko.cluster.split-brain-resolver.stable-after = 3s\n"
                 // Three members starting at once on two busy cores can take longer than the default 20 s to

@@ -29,7 +29,8 @@ class NodeDaemonLabTest {
             LabMesh mesh = LabMesh.start(lab);
             Host host = lab.site("home", NatKind.ENDPOINT_INDEPENDENT).host("box");
             Path state = mesh.state(host);
-            String[] up = {"--control", "http://" + LabMesh.CONTROL_IP + ":8080", "--key", mesh.registrationKey(),
+            String[] up = {"--control", LabMesh.CONTROL_URL, "--control-pin", mesh.controlPin(),
+                    "--key", mesh.registrationKey(),
                     "--state", state.toString(), "--ifname", "mwdmn0", "--hostname", "box", "--daemon"};
             ExecResult started = host.javaExec(Duration.ofSeconds(120), NodeUpCommand.class.getName(), up);
             assertEquals(0, started.exitCode(), started.describe());
