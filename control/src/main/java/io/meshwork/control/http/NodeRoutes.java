@@ -71,18 +71,19 @@ final class NodeRoutes {
         String secret = Tokens.randomHex(24);
         List<Endpoint> endpoints = new ArrayList<>(request.endpoints() == null ? List.of() : request.endpoints());
         observed(remote).ifPresent(address -> endpoints.add(new Endpoint(address, "control")));
-        CertificateAuthority.Issued certificate = ca.issueDeviceCertificate(deviceId, publicKey);
+        // The credential first: nothing is signed and no device entity started until the organization has checked
+        // the key. The certificate's serial is drawn here (random, as the CA would draw it) and admitted with the
+        // device, so the organization's one write of the registration already carries it and the certificate is
+        // signed only once admitted, with that serial; a bad key costs no signature and no entity. The
+        // organization still decides registrations in batches (OrganizationWriter), so signing after its answer
+        // keeps the throughput: the signatures happen in parallel on the requests' threads, as before, only later.
+        // The relay list is one shared lookup, cached for a second, not per-request work: read meanwhile.
+        String serial = CertificateAuthority.newSerialHex();
         CompletionStage<RelaysForDevices> relays = entities.relaysForDevices();
-        // The organization admits the device (key, address, peer map): that is the registration, written once.
-        // The device's own entity then takes the record on in memory (it writes nothing until the device changes
-        // something); should that message be lost, say while its shard moves, the entity takes the record on from
-        // the organization at the device's first request. It starts (reads its empty journal) while the
-        // organization decides.
-        entities.tellDevice(deviceId, new Device.Prepare());
         CompletionStage<Organization.Reply> admitted = entities.batched(organizationId, replyTo ->
                 new Organization.Register(key.id(), Tokens.hash(key.secret()), deviceId, request.publicKey(),
-                        request.hostname(), request.metadata(), endpoints, Tokens.hash(secret),
-                        certificate.serialHex(), System.currentTimeMillis(), replyTo));
+                        request.hostname(), request.metadata(), endpoints, Tokens.hash(secret), serial,
+                        System.currentTimeMillis(), replyTo));
         return onSuccess(admitted, reply -> {
             if (reply.status() == Organization.Reply.REPEAT) {
                 return repeatRegistration(key, request.publicKey(), publicKey, reply.device(), remote, relays);
@@ -90,6 +91,10 @@ final class NodeRoutes {
             if (!reply.isOk()) {
                 return json.error(reply.status(), reply.error());
             }
+            CertificateAuthority.Issued certificate = ca.issueDeviceCertificate(deviceId, publicKey, serial);
+            // The device's own entity takes the record on in memory (it writes nothing until the device changes
+            // something); should that message be lost, say while its shard moves, the entity takes the record on
+            // from the organization at the device's first request.
             entities.tellDevice(deviceId, new Device.Register(reply.device(), entities.system().ignoreRef()));
             return onSuccess(relays, forDevices -> {
                 registrations.increment();
@@ -122,14 +127,16 @@ final class NodeRoutes {
                 return json.error(409, alreadyRegistered);
             }
             String secret = Tokens.randomHex(24);
-            CertificateAuthority.Issued certificate = ca.issueDeviceCertificate(deviceId, publicKey);
+            // Signed, like a first registration, only once the organization has taken the new serial.
+            String serial = CertificateAuthority.newSerialHex();
             CompletionStage<Organization.Reply> repeated = entities.organization(organizationId, replyTo ->
                     new Organization.RepeatRegistration(key.id(), Tokens.hash(key.secret()), deviceId, publicKeyText,
-                            Tokens.hash(secret), certificate.serialHex(), System.currentTimeMillis(), replyTo));
+                            Tokens.hash(secret), serial, System.currentTimeMillis(), replyTo));
             return onSuccess(repeated, reply -> {
                 if (!reply.isOk()) {
                     return json.error(reply.status(), reply.error());
                 }
+                CertificateAuthority.Issued certificate = ca.issueDeviceCertificate(deviceId, publicKey, serial);
                 // Asked, not told: the answer must not carry a token the device's entity does not take yet.
                 CompletionStage<Device.Reply> taken = entities.device(deviceId,
                         replyTo -> new Device.TakeCredentials(reply.device(), replyTo));
