@@ -64,6 +64,9 @@ final class NodeRoutes {
     private Route register(String token, RegisterRequest request, RemoteAddress remote) {
         TokenKind.Parsed key = TokenKind.REGISTRATION_KEY.parse(token)
                 .orElseThrow(() -> new ApiException(401, "registration needs a registration key as bearer token"));
+        if (!Validation.isOrganizationId(key.organizationId())) {
+            throw new ApiException(401, "unknown registration key");
+        }
         byte[] publicKey = Validation.publicKey(request.publicKey());
         Validation.hostname(request.hostname(), "hostname");
         String organizationId = key.organizationId();

@@ -131,7 +131,7 @@ final class RelayRoutes {
             if (organizationId.isEmpty() || observation.address() == null) {
                 continue;
             }
-            if (!Validation.plausibleDeviceId(observation.deviceId())) {
+            if (!Validation.isDeviceId(observation.deviceId())) {
                 continue;
             }
             sent.add(entities.device(observation.deviceId(), replyTo -> new Device.Observe(

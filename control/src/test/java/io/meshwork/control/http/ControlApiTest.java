@@ -293,6 +293,27 @@ class ControlApiTest {
     }
 
     @Test
+    void idsThatControlNeverMakesAreRefusedByTheirShape() throws Exception {
+        Org org = organization("shapes");
+        JsonNode device = register(org.reusableKey(), "shaped", 21);
+        String deviceId = device.get("id").asText();
+        for (String path : List.of("/api/v1/organizations/acme", "/api/v1/organizations/O" + org.id().substring(1),
+                "/api/v1/organizations/acme/devices", "/api/v1/organizations/acme/keys",
+                "/api/v1/organizations/acme/security-groups", "/api/v1/devices/" + org.id() + "-dnothex",
+                "/api/v1/devices/" + deviceId + "x", "/api/v1/devices/x-d")) {
+            Answer answer = call("GET", path, ADMIN, null);
+            assertEquals(404, answer.status(), path + " " + answer.body());
+            assertNotNull(answer.body().get("error"), path);
+        }
+        assertEquals(404, call("DELETE", "/api/v1/organizations/acme", ADMIN, null).status());
+        assertEquals(401, call("POST", "/api/v1/register", "mwk.acme.k00000000.secret",
+                "{\"publicKey\":\"" + publicKey(22) + "\",\"hostname\":\"x\"}").status());
+        assertEquals(401, call("POST", "/api/v1/devices/self/endpoints", "mwd.acme-d1.secret", "{}").status());
+        assertEquals(401, call("GET", "/api/v1/organizations/acme", "mwo.acme.secret", null).status());
+        assertEquals(200, call("GET", "/api/v1/devices/" + deviceId, ADMIN, null).status());
+    }
+
+    @Test
     void organizationsAreListedInPagesForTheAdminAndOnlyItsOwnForAnOrganizationToken() throws Exception {
         Org first = organization("listing-a");
         Org second = organization("listing-b");
