@@ -19,6 +19,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -72,7 +73,10 @@ final class NodeRoutes {
         String organizationId = key.organizationId();
         String deviceId = Tokens.newDeviceId(organizationId);
         String secret = Tokens.randomHex(24);
-        List<Endpoint> endpoints = new ArrayList<>(request.endpoints() == null ? List.of() : request.endpoints());
+        if (request.metadata() != null && request.metadata().size() > 64) {
+            throw new ApiException(400, "at most 64 metadata entries");
+        }
+        List<Endpoint> endpoints = new ArrayList<>(ReportedInput.endpoints(request.endpoints()));
         observed(remote).ifPresent(address -> endpoints.add(new Endpoint(address, "control")));
         // The credential first: nothing is signed and no device entity started until the organization has checked
         // the key. The certificate's serial is drawn here (random, as the CA would draw it) and admitted with the
@@ -165,16 +169,11 @@ final class NodeRoutes {
     }
 
     private Route reportEndpoints(String token, EndpointReport report, RemoteAddress remote) {
-        List<Endpoint> endpoints = new ArrayList<>(report.endpoints() == null ? List.of() : report.endpoints());
-        if (endpoints.size() > 32) {
-            throw new ApiException(400, "at most 32 endpoints");
-        }
-        if (endpoints.contains(null)) {
-            throw new ApiException(400, "endpoints: null is not an endpoint");
-        }
+        List<Endpoint> endpoints = new ArrayList<>(ReportedInput.endpoints(report.endpoints()));
+        Map<String, Object> nat = ReportedInput.nat(report.nat(), json);
         observed(remote).ifPresent(address -> endpoints.add(new Endpoint(address, "control")));
         return auth.withSelf(token, (organizationId, device) -> entities.askDevice(device.id(), replyTo ->
-                new Device.Report(endpoints, report.nat(), System.currentTimeMillis(), replyTo), reported ->
+                new Device.Report(endpoints, nat, System.currentTimeMillis(), replyTo), reported ->
                 onSuccess(entities.updateOrganization(organizationId, reported), revision -> {
                     if (revision == Entities.FAILED) {
                         return json.error(reported.isOk() ? 503 : reported.status(),
