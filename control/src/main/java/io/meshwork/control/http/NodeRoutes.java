@@ -1,7 +1,7 @@
 package io.meshwork.control.http;
 
 import io.meshwork.protocol.net.IpLiteral;
-import static org.apache.pekko.http.javadsl.server.Directives.extractClientIP;
+import static org.apache.pekko.http.javadsl.server.Directives.optionalAttribute;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.RemoteAddress;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -56,10 +57,19 @@ final class NodeRoutes {
     Route routes() {
         return concat(
                 path("register", () -> post(() -> auth.bearer(token -> json.body(RegisterRequest.class,
-                        request -> extractClientIP(remote -> register(token, request, remote)))))),
+                        request -> connection(remote -> register(token, request, remote)))))),
                 path(PathMatchers.segment("devices").slash("self").slash("endpoints"), () -> post(() ->
                         auth.bearer(token -> json.body(EndpointReport.class, report ->
-                                extractClientIP(remote -> reportEndpoints(token, report, remote)))))));
+                                connection(remote -> reportEndpoints(token, report, remote)))))));
+    }
+
+    /**
+     * The address of the connection the request came on (the member has remote-address-attribute on). Not
+     * X-Forwarded-For or X-Real-IP, which anyone may send: the address becomes an endpoint peers are sent to.
+     */
+    static Route connection(java.util.function.Function<RemoteAddress, Route> inner) {
+        return optionalAttribute(AttributeKeys.remoteAddress,
+                remote -> inner.apply(remote.orElse(RemoteAddress.create(new byte[4]))));
     }
 
     private Route register(String token, RegisterRequest request, RemoteAddress remote) {

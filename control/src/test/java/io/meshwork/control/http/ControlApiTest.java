@@ -160,6 +160,19 @@ class ControlApiTest {
                 "the same WireGuard key twice, once the device has been seen");
     }
 
+    @Test
+    void theObservedAddressIsTheConnectionsNotAForwardedForHeader() throws Exception {
+        Org org = organization("forwarded");
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/register"))
+                .header("Authorization", "Bearer " + org.reusableKey()).header("X-Forwarded-For", "203.0.113.50")
+                .header("X-Real-IP", "203.0.113.51")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"publicKey\":\"" + publicKey(25)
+                        + "\",\"hostname\":\"forwarded\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, response.statusCode(), response.body());
+        assertTrue(JSON.readTree(response.body()).get("observedAddress").asText().startsWith("127.0.0.1:"),
+                response.body());
+    }
+
     private static X509Certificate certificateOf(JsonNode registered) throws Exception {
         return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
                 new ByteArrayInputStream(registered.get("certificate").asText().getBytes()));
