@@ -41,9 +41,11 @@ final class NodeRoutes {
     private final CertificateAuthority ca;
     private final Counter registrations;
     private final Counter repeatedRegistrations;
+    private final RateLimits limits;
 
     NodeRoutes(Authorization auth, Entities entities, JsonSupport json, CertificateAuthority ca,
-            MeterRegistry metrics) {
+            MeterRegistry metrics, RateLimits limits) {
+        this.limits = limits;
         this.auth = auth;
         this.entities = entities;
         this.json = json;
@@ -182,7 +184,8 @@ final class NodeRoutes {
         List<Endpoint> endpoints = new ArrayList<>(ReportedInput.endpoints(report.endpoints()));
         Map<String, Object> nat = ReportedInput.nat(report.nat(), json);
         observed(remote).ifPresent(address -> endpoints.add(new Endpoint(address, "control")));
-        return auth.withSelf(token, (organizationId, device) -> entities.askDevice(device.id(), replyTo ->
+        return auth.withSelf(token, (organizationId, device) -> limits.report(device.id(), () ->
+                entities.askDevice(device.id(), replyTo ->
                 new Device.Report(endpoints, nat, System.currentTimeMillis(), replyTo), reported ->
                 onSuccess(entities.updateOrganization(organizationId, reported), revision -> {
                     if (revision == Entities.FAILED) {
@@ -192,7 +195,7 @@ final class NodeRoutes {
                     boolean changed = revision != Entities.UNCHANGED;
                     return json.ok(new EndpointsReported(observed(remote).orElse(""), changed,
                             changed ? revision : null));
-                })));
+                }))));
     }
 
     /** The address and port the request came from, as the node's endpoint seen by the control plane. */
