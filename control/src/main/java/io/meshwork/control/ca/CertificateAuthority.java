@@ -230,11 +230,24 @@ public final class CertificateAuthority {
 
     /** A certificate for a device's 32-byte WireGuard public key, valid for a year. */
     public Issued issueDeviceCertificate(String deviceId, byte[] wireGuardPublicKey) {
+        return issueDeviceCertificate(deviceId, wireGuardPublicKey, newSerialHex());
+    }
+
+    /**
+     * A fresh serial number (128 random bits, hex), for a certificate issued later with
+     * {@link #issueDeviceCertificate(String, byte[], String)}: the serial can be recorded before anything is signed.
+     */
+    public static String newSerialHex() {
+        return serial().toString(16);
+    }
+
+    /** A certificate for a device's WireGuard key with the serial {@code serialHex} (from {@link #newSerialHex}). */
+    public Issued issueDeviceCertificate(String deviceId, byte[] wireGuardPublicKey, String serialHex) {
         try {
             Instant now = Instant.now();
             SubjectPublicKeyInfo subjectKey = new SubjectPublicKeyInfo(
                     new AlgorithmIdentifier(EdECObjectIdentifiers.id_X25519), wireGuardPublicKey);
-            BigInteger serial = serial();
+            BigInteger serial = new BigInteger(serialHex, 16);
             X509v3CertificateBuilder builder = new X509v3CertificateBuilder(issuer, serial,
                     time(now.minus(Duration.ofMinutes(5))), time(now.plus(DEVICE_LIFETIME)),
                     new X500Name(new RDN[] {new RDN(BCStyle.CN, new DERUTF8String(deviceId))}), subjectKey)

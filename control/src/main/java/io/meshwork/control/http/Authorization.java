@@ -62,7 +62,11 @@ final class Authorization {
         if (!admin && parsed.isEmpty()) {
             throw new ApiException(401, "this needs the admin token or an organization API token");
         }
-        if (!admin && !parsed.get().organizationId().equals(organizationId)) {
+        if (!admin && !Validation.isOrganizationId(parsed.get().organizationId())) {
+            throw new ApiException(401, "unknown token");
+        }
+        if (!admin && !parsed.get().organizationId().equals(organizationId)
+                || !Validation.isOrganizationId(organizationId)) {
             throw new ApiException(404, "no such organization");
         }
         // The organization checks its API token: 401 unknown token when it is not this one.
@@ -73,6 +77,9 @@ final class Authorization {
 
     /** Runs {@code inner} with the device as its entity has it, when the token may act on its organization. */
     Route withDevice(String token, String deviceId, Function<Organization.DeviceRecord, Route> inner) {
+        if (!Validation.isDeviceId(deviceId)) {
+            throw new ApiException(404, "no such device");
+        }
         String organizationId = Tokens.organizationOfDevice(deviceId);
         // 404 no such device when the organization has none.
         return withOrganization(token, organizationId, summary -> entities.askOrganization(organizationId,
@@ -90,7 +97,7 @@ final class Authorization {
         TokenKind.Parsed parsed = TokenKind.DEVICE.parse(token)
                 .orElseThrow(() -> new ApiException(401, "this needs a device token"));
         String organizationId = parsed.organizationId();
-        if (!Validation.plausibleOrganizationId(organizationId) || !Validation.plausibleDeviceId(parsed.id())) {
+        if (!Validation.isOrganizationId(organizationId) || !Validation.isDeviceId(parsed.id())) {
             throw new ApiException(401, "unknown device token");
         }
         return onSuccess(entities.deviceAdopting(parsed.id(), () -> entities.organization(organizationId,
@@ -111,6 +118,9 @@ final class Authorization {
     Route withRelay(String token, String relayId, Function<RelayDirectory.State, Route> inner) {
         TokenKind.Parsed parsed = TokenKind.RELAY.parse(token)
                 .orElseThrow(() -> new ApiException(401, "this needs the relay's token"));
+        if (!Validation.isRelayId(relayId)) {
+            throw new ApiException(404, "no such relay");
+        }
         return onSuccess(entities.relayDirectory(RelayDirectory.Get::new), reply -> {
             RelayDirectory.Token known = reply.state().tokens().get(parsed.id());
             if (known == null || !Tokens.sameHash(known.secretHash(), parsed.secret())) {

@@ -54,11 +54,13 @@ public final class ControlRoutes {
     private final DeviceRoutes devices;
     private final RelayRoutes relays;
     private final PeerStreamRoutes peerStream;
+    private final RateLimits limits;
 
     /** {@code writer}: this member's {@link OrganizationWriter}, which the caller runs. */
     public ControlRoutes(ActorSystem<?> system, CertificateAuthority ca, Settings settings,
             PrometheusMeterRegistry metrics, ActorRef<OrganizationWriter.Message> writer) {
         this.json = new JsonSupport(system.log());
+        this.limits = new RateLimits(RateLimits.Settings.from(system.settings().config()), json);
         Entities entities = new Entities(system, settings, writer, json);
         Authorization auth = new Authorization(settings.adminToken(), entities, json);
         PeerMapFeeds feeds = new PeerMapFeeds(system, settings.coalesceWindow(), settings.safetyPoll(),
@@ -67,7 +69,7 @@ public final class ControlRoutes {
         this.organizations = new OrganizationRoutes(auth, entities, json, settings.defaultIpv4Cidr());
         this.keys = new KeyRoutes(auth, entities, json, settings.controlPin());
         this.securityGroups = new SecurityGroupRoutes(auth, entities, json);
-        this.node = new NodeRoutes(auth, entities, json, ca, metrics);
+        this.node = new NodeRoutes(auth, entities, json, ca, metrics, limits);
         this.devices = new DeviceRoutes(auth, entities, json);
         this.relays = new RelayRoutes(auth, entities, json, ca, settings.relayHeartbeat());
         RelayListFeed relayLists = new RelayListFeed(system, entities::relaysForDevices, RELAY_LIST_POLL);
@@ -77,15 +79,19 @@ public final class ControlRoutes {
     public Route routes() {
         return json.handled(() -> concat(
                 service.routes(),
-                pathPrefix("api", () -> pathPrefix("v1", () -> concat(
-                        service.api(),
-                        organizations.routes(),
-                        keys.routes(),
-                        securityGroups.routes(),
-                        // Before the devices': /devices/self/endpoints is the device's own, not a device "self".
-                        node.routes(),
-                        devices.routes(),
-                        relays.routes(),
-                        peerStream.routes())))));
+                // Failed authentication is limited per source (RateLimits): the API answers every request itself
+                // (json.handled) so that the limit sees its status.
+                pathPrefix("api", () -> pathPrefix("v1", () -> limits.failedAuthentication(() -> json.handled(() ->
+                        concat(
+                                service.api(),
+                                organizations.routes(),
+                                keys.routes(),
+                                securityGroups.routes(),
+                                // Before the devices': /devices/self/endpoints is the device's own, not a device
+                                // "self".
+                                node.routes(),
+                                devices.routes(),
+                                relays.routes(),
+                                peerStream.routes())))))));
     }
 }

@@ -67,27 +67,34 @@ final class Entities {
     Route askOrganization(String organizationId,
             org.apache.pekko.japi.function.Function<ActorRef<Organization.Reply>, Organization.Command> command,
             Function<Organization.Reply, Route> onOk) {
-        if (!Validation.plausibleOrganizationId(organizationId)) {
+        if (!Validation.isOrganizationId(organizationId)) {
             throw new ApiException(404, "no such organization");
         }
         return onSuccess(organization(organizationId, command),
                 answer -> answer.isOk() ? onOk.apply(answer) : json.error(answer.status(), answer.error()));
     }
 
+    /** Asks the organization; an id that is not one is answered 404 here, without asking the cluster. */
     CompletionStage<Organization.Reply> organization(String organizationId,
             org.apache.pekko.japi.function.Function<ActorRef<Organization.Reply>, Organization.Command> command) {
+        if (!Validation.isOrganizationId(organizationId)) {
+            return CompletableFuture.completedFuture(noSuchOrganization());
+        }
         return sharding.entityRefFor(Organization.ENTITY_KEY, organizationId).ask(command, settings.askTimeout());
     }
 
     /** A registration or endpoint change for the organization, written together with others (group commit). */
     CompletionStage<Organization.Reply> batched(String organizationId,
             Function<ActorRef<Organization.Reply>, Organization.Batchable> command) {
-        if (!Validation.plausibleOrganizationId(organizationId)) {
-            return CompletableFuture.completedFuture(
-                    new Organization.Reply(404, "no such organization", null, null, null));
+        if (!Validation.isOrganizationId(organizationId)) {
+            return CompletableFuture.completedFuture(noSuchOrganization());
         }
         return AskPattern.ask(writer, replyTo -> new OrganizationWriter.Submit(organizationId, command.apply(replyTo)),
                 settings.askTimeout(), system.scheduler());
+    }
+
+    private static Organization.Reply noSuchOrganization() {
+        return new Organization.Reply(404, "no such organization", null, null, null);
     }
 
     <T> CompletionStage<T> organizationDirectory(
@@ -98,12 +105,19 @@ final class Entities {
 
     // ---- devices ----------------------------------------------------------------------------------------
 
+    /** Asks the device's entity; an id that is not one is answered 404 here, without asking the cluster. */
     CompletionStage<Device.Reply> device(String deviceId,
             org.apache.pekko.japi.function.Function<ActorRef<Device.Reply>, Device.Command> command) {
+        if (!Validation.isDeviceId(deviceId)) {
+            return CompletableFuture.completedFuture(new Device.Reply(404, "no such device", null, false));
+        }
         return sharding.entityRefFor(Device.ENTITY_KEY, deviceId).ask(command, settings.askTimeout());
     }
 
     void tellDevice(String deviceId, Device.Command command) {
+        if (!Validation.isDeviceId(deviceId)) {
+            return;
+        }
         sharding.entityRefFor(Device.ENTITY_KEY, deviceId).tell(command);
     }
 

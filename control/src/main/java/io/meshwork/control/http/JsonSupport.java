@@ -4,6 +4,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.entity;
 import static org.apache.pekko.http.javadsl.server.Directives.handleExceptions;
 import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
+import static org.apache.pekko.http.javadsl.server.Directives.respondWithHeader;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -23,6 +24,7 @@ import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.ResponseEntity;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -85,8 +87,15 @@ final class JsonSupport {
         return complete(status, toEntity(body));
     }
 
-    /** The error answer {@code {"error": message}} with {@code status}. */
+    /**
+     * The error answer {@code {"error": message}} with {@code status}; a 503 (the cluster did not answer, or is
+     * busy) with {@code Retry-After: 1}.
+     */
     Route error(int status, String message) {
+        if (status == 503) {
+            return respondWithHeader(RetryAfter.create(1L), () -> respond(StatusCodes.get(status),
+                    new ApiError(message)));
+        }
         return respond(StatusCodes.get(status), new ApiError(message));
     }
 

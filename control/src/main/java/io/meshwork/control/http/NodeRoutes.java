@@ -1,7 +1,7 @@
 package io.meshwork.control.http;
 
 import io.meshwork.protocol.net.IpLiteral;
-import static org.apache.pekko.http.javadsl.server.Directives.extractClientIP;
+import static org.apache.pekko.http.javadsl.server.Directives.optionalAttribute;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
@@ -19,9 +19,11 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.RemoteAddress;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -39,9 +41,11 @@ final class NodeRoutes {
     private final CertificateAuthority ca;
     private final Counter registrations;
     private final Counter repeatedRegistrations;
+    private final RateLimits limits;
 
     NodeRoutes(Authorization auth, Entities entities, JsonSupport json, CertificateAuthority ca,
-            MeterRegistry metrics) {
+            MeterRegistry metrics, RateLimits limits) {
+        this.limits = limits;
         this.auth = auth;
         this.entities = entities;
         this.json = json;
@@ -55,34 +59,50 @@ final class NodeRoutes {
     Route routes() {
         return concat(
                 path("register", () -> post(() -> auth.bearer(token -> json.body(RegisterRequest.class,
-                        request -> extractClientIP(remote -> register(token, request, remote)))))),
+                        request -> connection(remote -> register(token, request, remote)))))),
                 path(PathMatchers.segment("devices").slash("self").slash("endpoints"), () -> post(() ->
                         auth.bearer(token -> json.body(EndpointReport.class, report ->
-                                extractClientIP(remote -> reportEndpoints(token, report, remote)))))));
+                                connection(remote -> reportEndpoints(token, report, remote)))))));
+    }
+
+    /**
+     * The address of the connection the request came on (the member has remote-address-attribute on). Not
+     * X-Forwarded-For or X-Real-IP, which anyone may send: the address becomes an endpoint peers are sent to.
+     */
+    static Route connection(java.util.function.Function<RemoteAddress, Route> inner) {
+        return optionalAttribute(AttributeKeys.remoteAddress,
+                remote -> inner.apply(remote.orElse(RemoteAddress.create(new byte[4]))));
     }
 
     private Route register(String token, RegisterRequest request, RemoteAddress remote) {
         TokenKind.Parsed key = TokenKind.REGISTRATION_KEY.parse(token)
                 .orElseThrow(() -> new ApiException(401, "registration needs a registration key as bearer token"));
+        if (!Validation.isOrganizationId(key.organizationId())) {
+            throw new ApiException(401, "unknown registration key");
+        }
         byte[] publicKey = Validation.publicKey(request.publicKey());
         Validation.hostname(request.hostname(), "hostname");
         String organizationId = key.organizationId();
         String deviceId = Tokens.newDeviceId(organizationId);
         String secret = Tokens.randomHex(24);
-        List<Endpoint> endpoints = new ArrayList<>(request.endpoints() == null ? List.of() : request.endpoints());
+        if (request.metadata() != null && request.metadata().size() > 64) {
+            throw new ApiException(400, "at most 64 metadata entries");
+        }
+        List<Endpoint> endpoints = new ArrayList<>(ReportedInput.endpoints(request.endpoints()));
         observed(remote).ifPresent(address -> endpoints.add(new Endpoint(address, "control")));
-        CertificateAuthority.Issued certificate = ca.issueDeviceCertificate(deviceId, publicKey);
+        // The credential first: nothing is signed and no device entity started until the organization has checked
+        // the key. The certificate's serial is drawn here (random, as the CA would draw it) and admitted with the
+        // device, so the organization's one write of the registration already carries it and the certificate is
+        // signed only once admitted, with that serial; a bad key costs no signature and no entity. The
+        // organization still decides registrations in batches (OrganizationWriter), so signing after its answer
+        // keeps the throughput: the signatures happen in parallel on the requests' threads, as before, only later.
+        // The relay list is one shared lookup, cached for a second, not per-request work: read meanwhile.
+        String serial = CertificateAuthority.newSerialHex();
         CompletionStage<RelaysForDevices> relays = entities.relaysForDevices();
-        // The organization admits the device (key, address, peer map): that is the registration, written once.
-        // The device's own entity then takes the record on in memory (it writes nothing until the device changes
-        // something); should that message be lost, say while its shard moves, the entity takes the record on from
-        // the organization at the device's first request. It starts (reads its empty journal) while the
-        // organization decides.
-        entities.tellDevice(deviceId, new Device.Prepare());
         CompletionStage<Organization.Reply> admitted = entities.batched(organizationId, replyTo ->
                 new Organization.Register(key.id(), Tokens.hash(key.secret()), deviceId, request.publicKey(),
-                        request.hostname(), request.metadata(), endpoints, Tokens.hash(secret),
-                        certificate.serialHex(), System.currentTimeMillis(), replyTo));
+                        request.hostname(), request.metadata(), endpoints, Tokens.hash(secret), serial,
+                        System.currentTimeMillis(), replyTo));
         return onSuccess(admitted, reply -> {
             if (reply.status() == Organization.Reply.REPEAT) {
                 return repeatRegistration(key, request.publicKey(), publicKey, reply.device(), remote, relays);
@@ -90,6 +110,10 @@ final class NodeRoutes {
             if (!reply.isOk()) {
                 return json.error(reply.status(), reply.error());
             }
+            CertificateAuthority.Issued certificate = ca.issueDeviceCertificate(deviceId, publicKey, serial);
+            // The device's own entity takes the record on in memory (it writes nothing until the device changes
+            // something); should that message be lost, say while its shard moves, the entity takes the record on
+            // from the organization at the device's first request.
             entities.tellDevice(deviceId, new Device.Register(reply.device(), entities.system().ignoreRef()));
             return onSuccess(relays, forDevices -> {
                 registrations.increment();
@@ -122,14 +146,16 @@ final class NodeRoutes {
                 return json.error(409, alreadyRegistered);
             }
             String secret = Tokens.randomHex(24);
-            CertificateAuthority.Issued certificate = ca.issueDeviceCertificate(deviceId, publicKey);
+            // Signed, like a first registration, only once the organization has taken the new serial.
+            String serial = CertificateAuthority.newSerialHex();
             CompletionStage<Organization.Reply> repeated = entities.organization(organizationId, replyTo ->
                     new Organization.RepeatRegistration(key.id(), Tokens.hash(key.secret()), deviceId, publicKeyText,
-                            Tokens.hash(secret), certificate.serialHex(), System.currentTimeMillis(), replyTo));
+                            Tokens.hash(secret), serial, System.currentTimeMillis(), replyTo));
             return onSuccess(repeated, reply -> {
                 if (!reply.isOk()) {
                     return json.error(reply.status(), reply.error());
                 }
+                CertificateAuthority.Issued certificate = ca.issueDeviceCertificate(deviceId, publicKey, serial);
                 // Asked, not told: the answer must not carry a token the device's entity does not take yet.
                 CompletionStage<Device.Reply> taken = entities.device(deviceId,
                         replyTo -> new Device.TakeCredentials(reply.device(), replyTo));
@@ -155,16 +181,12 @@ final class NodeRoutes {
     }
 
     private Route reportEndpoints(String token, EndpointReport report, RemoteAddress remote) {
-        List<Endpoint> endpoints = new ArrayList<>(report.endpoints() == null ? List.of() : report.endpoints());
-        if (endpoints.size() > 32) {
-            throw new ApiException(400, "at most 32 endpoints");
-        }
-        if (endpoints.contains(null)) {
-            throw new ApiException(400, "endpoints: null is not an endpoint");
-        }
+        List<Endpoint> endpoints = new ArrayList<>(ReportedInput.endpoints(report.endpoints()));
+        Map<String, Object> nat = ReportedInput.nat(report.nat(), json);
         observed(remote).ifPresent(address -> endpoints.add(new Endpoint(address, "control")));
-        return auth.withSelf(token, (organizationId, device) -> entities.askDevice(device.id(), replyTo ->
-                new Device.Report(endpoints, report.nat(), System.currentTimeMillis(), replyTo), reported ->
+        return auth.withSelf(token, (organizationId, device) -> limits.report(device.id(), () ->
+                entities.askDevice(device.id(), replyTo ->
+                new Device.Report(endpoints, nat, System.currentTimeMillis(), replyTo), reported ->
                 onSuccess(entities.updateOrganization(organizationId, reported), revision -> {
                     if (revision == Entities.FAILED) {
                         return json.error(reported.isOk() ? 503 : reported.status(),
@@ -173,7 +195,7 @@ final class NodeRoutes {
                     boolean changed = revision != Entities.UNCHANGED;
                     return json.ok(new EndpointsReported(observed(remote).orElse(""), changed,
                             changed ? revision : null));
-                })));
+                }))));
     }
 
     /** The address and port the request came from, as the node's endpoint seen by the control plane. */

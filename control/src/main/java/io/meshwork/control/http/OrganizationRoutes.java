@@ -86,7 +86,7 @@ final class OrganizationRoutes {
 
     /** Deletes the organization and unlists it; also clears a listing whose organization is already gone. */
     private Route remove(String organizationId) {
-        if (!Validation.plausibleOrganizationId(organizationId)) {
+        if (!Validation.isOrganizationId(organizationId)) {
             throw new ApiException(404, "no such organization");
         }
         CompletionStage<Organization.Reply> deleted = entities.organization(organizationId, Organization.Delete::new);
@@ -113,7 +113,7 @@ final class OrganizationRoutes {
         if (parsed.kind() != TokenKind.ORGANIZATION) {
             throw new ApiException(403, "listing organizations needs the admin token or an organization API token");
         }
-        CompletionStage<Organization.Reply> reply = !Validation.plausibleOrganizationId(parsed.organizationId())
+        CompletionStage<Organization.Reply> reply = !Validation.isOrganizationId(parsed.organizationId())
                 ? CompletableFuture.completedFuture(new Organization.Reply(404, "no such organization", null, null, null))
                 : entities.organization(parsed.organizationId(),
                         replyTo -> new Organization.Authorize(Tokens.hash(parsed.secret()), replyTo));

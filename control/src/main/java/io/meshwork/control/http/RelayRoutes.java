@@ -131,11 +131,13 @@ final class RelayRoutes {
             if (organizationId.isEmpty() || observation.address() == null) {
                 continue;
             }
-            if (!Validation.plausibleDeviceId(observation.deviceId())) {
+            Endpoint seen = new Endpoint(observation.address(), "relay");
+            // Only endpoints a peer may be sent to: a public address that parses (ReportedInput's rules).
+            if (!Validation.isDeviceId(observation.deviceId()) || ReportedInput.usable(seen) != null) {
                 continue;
             }
-            sent.add(entities.device(observation.deviceId(), replyTo -> new Device.Observe(
-                            new Endpoint(observation.address(), "relay"), System.currentTimeMillis(), replyTo))
+            sent.add(entities.device(observation.deviceId(), replyTo -> new Device.Observe(seen,
+                            System.currentTimeMillis(), replyTo))
                     .thenCompose(reply -> entities.updateOrganization(organizationId, reply))
                     .thenApply(revision -> revision != Entities.FAILED)
                     .exceptionally(failure -> false)

@@ -23,14 +23,30 @@ final class Validation {
 
     private Validation() {}
 
-    /** Whether {@code id} may name an organization at all (longer ones are never asked for). */
-    static boolean plausibleOrganizationId(String id) {
-        return !id.isEmpty() && id.length() <= 64;
+    /** Organization ids as {@link Tokens#newOrganizationId} makes them: "o" and 12 hex digits. */
+    private static final Pattern ORGANIZATION_ID = Pattern.compile("o[0-9a-f]{12}");
+    /** Device ids as {@link Tokens#newDeviceId} makes them: the organization's id, "-d" and 12 hex digits. */
+    private static final Pattern DEVICE_ID = Pattern.compile("o[0-9a-f]{12}-d[0-9a-f]{12}");
+    /** Relay ids as enrollment makes them: "r" and 12 hex digits. */
+    private static final Pattern RELAY_ID = Pattern.compile("r[0-9a-f]{12}");
+
+    /**
+     * Whether {@code id} has the shape of an organization id. Ids from paths and tokens are checked by shape before
+     * any entity is asked, so no request can make the cluster start (and journal-read) an entity for an id that
+     * control never made.
+     */
+    static boolean isOrganizationId(String id) {
+        return id != null && ORGANIZATION_ID.matcher(id).matches();
     }
 
-    /** Whether {@code id} may name a device at all. */
-    static boolean plausibleDeviceId(String id) {
-        return id.length() <= 128;
+    /** Whether {@code id} has the shape of a device id (see {@link #isOrganizationId}). */
+    static boolean isDeviceId(String id) {
+        return id != null && DEVICE_ID.matcher(id).matches();
+    }
+
+    /** Whether {@code id} has the shape of a relay id. */
+    static boolean isRelayId(String id) {
+        return id != null && RELAY_ID.matcher(id).matches();
     }
 
     static boolean isHostname(String text) {

@@ -22,11 +22,45 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * <p>Each command is still answered on its own {@code replyTo} by the organization, in submission order; a batch
  * that is not acknowledged within the timeout (the organization is moving to another member, say) frees the queue
  * for the next one, and its commands' askers time out as they would without batching.
+ *
+ * <p>The queues are bounded ({@link Bounds}): commands waiting or being written for one organization, and for all
+ * of them together. A command beyond either bound is answered at once with a 503 (retry), rather than held in
+ * memory while the organization cannot keep up; the routes answer it with {@code Retry-After}.
  */
 public final class OrganizationWriter {
 
     /** Commands per journal write at most: a batch of this many stays well under the cluster's frame size. */
     static final int MAX_BATCH = 256;
+
+    /**
+     * How many commands may wait or be in flight, per organization and in all ({@code
+     * meshwork.control.limits.writer-queue-per-organization} and {@code writer-queue-total}). Within the ask timeout
+     * an organization writes some thousands of commands; more than that queued would only be answered after their
+     * askers gave up.
+     */
+    public record Bounds(int perOrganization, int total) {
+
+        public static final Bounds DEFAULTS = new Bounds(4096, 16_384);
+
+        public Bounds {
+            if (perOrganization < 1 || total < 1) {
+                throw new IllegalArgumentException("writer queue bounds must be at least 1");
+            }
+        }
+
+        /** The bounds configured under {@code meshwork.control.limits}, else {@link #DEFAULTS}. */
+        public static Bounds from(com.typesafe.config.Config config) {
+            String path = "meshwork.control.limits";
+            if (!config.hasPath(path + ".writer-queue-per-organization")) {
+                return DEFAULTS;
+            }
+            return new Bounds(config.getInt(path + ".writer-queue-per-organization"),
+                    config.getInt(path + ".writer-queue-total"));
+        }
+    }
+
+    /** The answer to a command beyond the bounds. */
+    static final String BUSY = "the organization has too many registrations and reports queued; retry";
 
     public sealed interface Message {}
 
@@ -35,59 +69,92 @@ public final class OrganizationWriter {
 
     private record Written(String organizationId) implements Message {}
 
-    /** A writer for the organizations sharded in {@code sharding}. */
+    /** A writer for the organizations sharded in {@code sharding}, bounded as the system's configuration says. */
     public static Behavior<Message> create(ClusterSharding sharding, Duration timeout) {
-        return create(organizationId -> sharding.entityRefFor(Organization.ENTITY_KEY, organizationId), timeout);
+        return Behaviors.setup(context -> new OrganizationWriter(context,
+                organizationId -> sharding.entityRefFor(Organization.ENTITY_KEY, organizationId), timeout,
+                Bounds.from(context.getSystem().settings().config())).behavior());
+    }
+
+    /** A writer for the organizations {@code organizations} resolves, with the default bounds. */
+    public static Behavior<Message> create(Function<String, RecipientRef<Organization.Command>> organizations,
+            Duration timeout) {
+        return create(organizations, timeout, Bounds.DEFAULTS);
     }
 
     /** A writer for the organizations {@code organizations} resolves. */
     public static Behavior<Message> create(Function<String, RecipientRef<Organization.Command>> organizations,
-            Duration timeout) {
-        return Behaviors.setup(context -> new OrganizationWriter(context, organizations, timeout).behavior());
+            Duration timeout, Bounds bounds) {
+        return Behaviors.setup(context -> new OrganizationWriter(context, organizations, timeout, bounds).behavior());
+    }
+
+    /** An organization's commands waiting, and how many of its commands the batch in flight holds. */
+    private static final class Pending {
+        final ArrayDeque<Organization.Batchable> queue = new ArrayDeque<>();
+        int inFlight;
+
+        int size() {
+            return queue.size() + inFlight;
+        }
     }
 
     private final ActorContext<Message> context;
     private final Function<String, RecipientRef<Organization.Command>> organizations;
     private final Duration timeout;
-    private final Map<String, ArrayDeque<Organization.Batchable>> queued = new HashMap<>();
+    private final Bounds bounds;
+    private final Map<String, Pending> pending = new HashMap<>();
+    /** Commands waiting or in flight, for every organization. */
+    private int total;
 
     private OrganizationWriter(ActorContext<Message> context,
-            Function<String, RecipientRef<Organization.Command>> organizations, Duration timeout) {
+            Function<String, RecipientRef<Organization.Command>> organizations, Duration timeout, Bounds bounds) {
         this.context = context;
         this.organizations = organizations;
         this.timeout = timeout;
+        this.bounds = bounds;
     }
 
     private Behavior<Message> behavior() {
         return Behaviors.receive(Message.class)
                 .onMessage(Submit.class, submit -> {
-                    ArrayDeque<Organization.Batchable> queue = queued.get(submit.organizationId());
-                    if (queue == null) {
+                    Pending organization = pending.get(submit.organizationId());
+                    if (total >= bounds.total()
+                            || organization != null && organization.size() >= bounds.perOrganization()) {
+                        submit.command().replyTo().tell(Organization.Reply.error(503, BUSY));
+                        return Behaviors.same();
+                    }
+                    total++;
+                    if (organization == null) {
                         // Nothing in flight for this organization: the command leaves now.
-                        queued.put(submit.organizationId(), new ArrayDeque<>());
-                        send(submit.organizationId(), List.of(submit.command()));
+                        organization = new Pending();
+                        pending.put(submit.organizationId(), organization);
+                        send(submit.organizationId(), organization, List.of(submit.command()));
                     } else {
-                        queue.add(submit.command());
+                        organization.queue.add(submit.command());
                     }
                     return Behaviors.same();
                 })
                 .onMessage(Written.class, written -> {
-                    ArrayDeque<Organization.Batchable> queue = queued.get(written.organizationId());
-                    if (queue.isEmpty()) {
-                        queued.remove(written.organizationId());
+                    Pending organization = pending.get(written.organizationId());
+                    total -= organization.inFlight;
+                    organization.inFlight = 0;
+                    if (organization.queue.isEmpty()) {
+                        pending.remove(written.organizationId());
                     } else {
-                        List<Organization.Batchable> batch = new ArrayList<>(Math.min(queue.size(), MAX_BATCH));
-                        while (!queue.isEmpty() && batch.size() < MAX_BATCH) {
-                            batch.add(queue.poll());
+                        List<Organization.Batchable> batch = new ArrayList<>(Math.min(organization.queue.size(),
+                                MAX_BATCH));
+                        while (!organization.queue.isEmpty() && batch.size() < MAX_BATCH) {
+                            batch.add(organization.queue.poll());
                         }
-                        send(written.organizationId(), batch);
+                        send(written.organizationId(), organization, batch);
                     }
                     return Behaviors.same();
                 })
                 .build();
     }
 
-    private void send(String organizationId, List<Organization.Batchable> batch) {
+    private void send(String organizationId, Pending organization, List<Organization.Batchable> batch) {
+        organization.inFlight = batch.size();
         context.ask(Organization.BatchDone.class,
                 organizations.apply(organizationId), timeout,
                 replyTo -> new Organization.Batch(List.copyOf(batch), replyTo),

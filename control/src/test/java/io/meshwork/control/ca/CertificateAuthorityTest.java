@@ -37,6 +37,16 @@ class CertificateAuthorityTest {
     }
 
     @Test
+    void aSerialDrawnBeforehandIsTheOneTheCertificateCarries() throws Exception {
+        CertificateAuthority ca = CertificateAuthority.generate();
+        String serial = CertificateAuthority.newSerialHex();
+        assertTrue(!serial.equals(CertificateAuthority.newSerialHex()), "serials are random");
+        X509Certificate device = parse(ca.issueDeviceCertificate("d-7", new byte[32], serial).pem());
+        device.verify(parse(ca.certificatePem()).getPublicKey());
+        assertEquals(serial, device.getSerialNumber().toString(16));
+    }
+
+    @Test
     void aDeviceCertificateIsSignedByTheCaNamesItAsIssuerAndIsTheSamePemAJcaWriterWrites() throws Exception {
         CertificateAuthority ca = CertificateAuthority.generate();
         X509Certificate caCertificate = parse(ca.certificatePem());

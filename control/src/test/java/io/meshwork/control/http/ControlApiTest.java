@@ -160,6 +160,19 @@ class ControlApiTest {
                 "the same WireGuard key twice, once the device has been seen");
     }
 
+    @Test
+    void theObservedAddressIsTheConnectionsNotAForwardedForHeader() throws Exception {
+        Org org = organization("forwarded");
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/register"))
+                .header("Authorization", "Bearer " + org.reusableKey()).header("X-Forwarded-For", "203.0.113.50")
+                .header("X-Real-IP", "203.0.113.51")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"publicKey\":\"" + publicKey(25)
+                        + "\",\"hostname\":\"forwarded\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, response.statusCode(), response.body());
+        assertTrue(JSON.readTree(response.body()).get("observedAddress").asText().startsWith("127.0.0.1:"),
+                response.body());
+    }
+
     private static X509Certificate certificateOf(JsonNode registered) throws Exception {
         return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
                 new ByteArrayInputStream(registered.get("certificate").asText().getBytes()));
@@ -290,6 +303,99 @@ class ControlApiTest {
         Answer device = call("POST", "/api/v1/devices/self/endpoints", "mwd." + theirDevice.get("id").asText() + ".bad", "{}");
         assertEquals(401, device.status());
         assertNotNull(device.body().get("error"));
+    }
+
+    @Test
+    void idsThatControlNeverMakesAreRefusedByTheirShape() throws Exception {
+        Org org = organization("shapes");
+        JsonNode device = register(org.reusableKey(), "shaped", 21);
+        String deviceId = device.get("id").asText();
+        for (String path : List.of("/api/v1/organizations/acme", "/api/v1/organizations/O" + org.id().substring(1),
+                "/api/v1/organizations/acme/devices", "/api/v1/organizations/acme/keys",
+                "/api/v1/organizations/acme/security-groups", "/api/v1/devices/" + org.id() + "-dnothex",
+                "/api/v1/devices/" + deviceId + "x", "/api/v1/devices/x-d")) {
+            Answer answer = call("GET", path, ADMIN, null);
+            assertEquals(404, answer.status(), path + " " + answer.body());
+            assertNotNull(answer.body().get("error"), path);
+        }
+        assertEquals(404, call("DELETE", "/api/v1/organizations/acme", ADMIN, null).status());
+        assertEquals(401, call("POST", "/api/v1/register", "mwk.acme.k00000000.secret",
+                "{\"publicKey\":\"" + publicKey(22) + "\",\"hostname\":\"x\"}").status());
+        assertEquals(401, call("POST", "/api/v1/devices/self/endpoints", "mwd.acme-d1.secret", "{}").status());
+        assertEquals(401, call("GET", "/api/v1/organizations/acme", "mwo.acme.secret", null).status());
+        assertEquals(200, call("GET", "/api/v1/devices/" + deviceId, ADMIN, null).status());
+    }
+
+    private Answer reportBody(String token, String body) throws Exception {
+        return call("POST", "/api/v1/devices/self/endpoints", token, body);
+    }
+
+    @Test
+    void endpointReportsTakeOnlyEndpointsPeersMayBeSentToAndTheKnownNatFields() throws Exception {
+        Org org = organization("reports");
+        String token = register(org.reusableKey(), "reporter", 23).get("token").asText();
+        Map<String, String> refused = Map.of(
+                "{\"address\":\"127.0.0.1:41641\",\"source\":\"local\"}", "loopback",
+                "{\"address\":\"0.0.0.0:41641\",\"source\":\"stun\"}", "unspecified",
+                "{\"address\":\"224.0.0.1:41641\",\"source\":\"stun\"}", "multicast",
+                "{\"address\":\"169.254.169.254:80\",\"source\":\"local\"}", "link-local",
+                "{\"address\":\"[fe80::1]:41641\",\"source\":\"local\"}", "link-local",
+                "{\"address\":\"10.1.2.3:41641\",\"source\":\"stun\"}", "only a local endpoint",
+                "{\"address\":\"198.51.100.1:41641\",\"source\":\"control\"}", "source must be",
+                "{\"address\":\"example.com:41641\",\"source\":\"stun\"}", "not ip:port",
+                "{\"address\":\"198.51.100.1\",\"source\":\"stun\"}", "not ip:port");
+        for (Map.Entry<String, String> bad : refused.entrySet()) {
+            Answer answer = reportBody(token, "{\"endpoints\":[{\"address\":\"203.0.113.1:41641\",\"source\":"
+                    + "\"stun\"}," + bad.getKey() + "]}");
+            assertEquals(400, answer.status(), bad.getKey());
+            String error = answer.body().get("error").asText();
+            assertTrue(error.startsWith("endpoints[1] ") && error.contains(bad.getValue()), error);
+        }
+        StringBuilder seventeen = new StringBuilder("{\"endpoints\":[");
+        for (int i = 0; i < 17; i++) {
+            seventeen.append(i == 0 ? "" : ",").append("{\"address\":\"203.0.113.1:").append(1000 + i)
+                    .append("\",\"source\":\"stun\"}");
+        }
+        assertEquals(400, reportBody(token, seventeen + "]}").status(), "at most 16 endpoints");
+        Map<String, String> badNat = Map.of(
+                "{\"udp\":\"yes\"}", "nat.udp must be",
+                "{\"classic\":\"" + "x".repeat(65) + "\"}", "nat.classic: at most 64",
+                "{\"publicEndpoints\":[" + "\"203.0.113.1:1\",".repeat(16) + "\"203.0.113.1:1\"]}",
+                "nat.publicEndpoints: at most 16",
+                "{\"servers\":[{\"server\":7}]}", "nat.servers[0].server must be a string");
+        for (Map.Entry<String, String> bad : badNat.entrySet()) {
+            Answer answer = reportBody(token, "{\"endpoints\":[],\"nat\":" + bad.getKey() + "}");
+            assertEquals(400, answer.status(), bad.getKey());
+            assertTrue(answer.body().get("error").asText().contains(bad.getValue()), answer.body().toString());
+        }
+        StringBuilder servers = new StringBuilder("{\"endpoints\":[],\"nat\":{\"servers\":[");
+        for (int i = 0; i < 16; i++) {
+            servers.append(i == 0 ? "" : ",").append("{\"server\":\"").append("x".repeat(64)).append("\",\"mapped\":\"")
+                    .append("y".repeat(64)).append("\",\"otherAddress\":\"").append("z".repeat(64)).append("\"}");
+        }
+        servers.append("],\"publicEndpoints\":[").append(("\"" + "p".repeat(64) + "\",").repeat(15))
+                .append("\"p\"");
+        Answer tooBig = reportBody(token, servers + "]}}");
+        assertEquals(400, tooBig.status());
+        assertTrue(tooBig.body().get("error").asText().contains("4096 bytes"), tooBig.body().toString());
+
+        Answer good = reportBody(token, "{\"endpoints\":[{\"address\":\"192.168.1.5:41641\",\"source\":\"local\"},"
+                + "{\"address\":\"[2001:db8::5]:41641\",\"source\":\"stun\"}],"
+                + "\"nat\":{\"udp\":true,\"mapping\":\"ENDPOINT_INDEPENDENT\",\"hairpin\":null,\"extra\":{\"big\":1},"
+                + "\"servers\":[{\"server\":\"203.0.113.7:3478\",\"answered\":true,\"rttMillis\":1.5,\"x\":1}]}}");
+        assertEquals(200, good.status(), String.valueOf(good.body()));
+        String deviceId = TokenKind.DEVICE.parse(token).orElseThrow().id();
+        JsonNode stored = call("GET", "/api/v1/devices/" + deviceId, ADMIN, null).body();
+        assertTrue(stored.get("endpoints").toString().contains("192.168.1.5:41641"), stored.toString());
+        assertEquals("ENDPOINT_INDEPENDENT", stored.at("/nat/mapping").asText(), stored.toString());
+        assertFalse(stored.get("nat").has("extra"), "unknown NAT fields are dropped: " + stored);
+        assertFalse(stored.at("/nat/servers/0").has("x"), stored.toString());
+        assertEquals(1.5, stored.at("/nat/servers/0/rttMillis").asDouble());
+
+        Answer registration = call("POST", "/api/v1/register", org.reusableKey(), "{\"publicKey\":\"" + publicKey(24)
+                + "\",\"hostname\":\"x\",\"endpoints\":[{\"address\":\"127.0.0.1:1\",\"source\":\"local\"}]}");
+        assertEquals(400, registration.status(), "registration endpoints follow the same rules");
+        assertTrue(registration.body().get("error").asText().contains("loopback"));
     }
 
     @Test

@@ -95,4 +95,46 @@ class OrganizationWriterTest {
         assertEquals(List.of(1, devices), List.copyOf(sizes),
                 "the first command leaves alone; the rest, queued behind it, leave as one batch");
     }
+
+    @Test
+    void beyondItsBoundsAWriterAnswers503AtOnceInsteadOfQueueing() {
+        TestProbe<Organization.Command> held = TEST_KIT.createTestProbe();
+        TestProbe<Organization.Command> other = TEST_KIT.createTestProbe();
+        ActorRef<OrganizationWriter.Message> writer = TEST_KIT.spawn(OrganizationWriter.create(
+                id -> id.equals("busy") ? held.getRef() : other.getRef(), Duration.ofSeconds(30),
+                new OrganizationWriter.Bounds(3, 5)));
+        TestProbe<Organization.Reply> replies = TEST_KIT.createTestProbe();
+        for (int i = 0; i < 4; i++) {
+            writer.tell(new OrganizationWriter.Submit("busy", register("d" + i, replies.getRef())));
+        }
+        // One in flight and two queued for "busy": the fourth is over its bound of three.
+        Organization.Reply refused = replies.receiveMessage(Duration.ofSeconds(5));
+        assertEquals(503, refused.status());
+        assertEquals(OrganizationWriter.BUSY, refused.error());
+        writer.tell(new OrganizationWriter.Submit("calm", register("c0", replies.getRef())));
+        writer.tell(new OrganizationWriter.Submit("calm", register("c1", replies.getRef())));
+        writer.tell(new OrganizationWriter.Submit("calm", register("c2", replies.getRef())));
+        // Five waiting or in flight in all: the third for "calm" is over the total.
+        assertEquals(503, replies.receiveMessage(Duration.ofSeconds(5)).status());
+        replies.expectNoMessage(Duration.ofMillis(200));
+
+        // Once the batch in flight is written, its commands no longer count.
+        Organization.Batch first = (Organization.Batch) held.receiveMessage(Duration.ofSeconds(5));
+        assertEquals(1, first.commands().size());
+        first.replyTo().tell(new Organization.BatchDone(1));
+        Organization.Batch second = (Organization.Batch) held.receiveMessage(Duration.ofSeconds(5));
+        assertEquals(2, second.commands().size(), "the two queued leave together");
+        writer.tell(new OrganizationWriter.Submit("calm", register("c3", replies.getRef())));
+        replies.expectNoMessage(Duration.ofMillis(200));
+        Organization.Batch calm = (Organization.Batch) other.receiveMessage();
+        assertEquals(1, calm.commands().size());
+        calm.replyTo().tell(new Organization.BatchDone(1));
+        assertEquals(List.of("c1", "c3"), ((Organization.Batch) other.receiveMessage()).commands().stream()
+                .map(Organization.Batchable::deviceId).toList(), "taken now that there is room: behind c1");
+    }
+
+    private static Organization.Register register(String deviceId, ActorRef<Organization.Reply> replyTo) {
+        return new Organization.Register("k", "secret", deviceId, "pk-" + deviceId, "h", Map.of(), List.of(), "t",
+                "s", 2, replyTo);
+    }
 }

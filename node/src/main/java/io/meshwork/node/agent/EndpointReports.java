@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.meshwork.node.netcheck.NetcheckReportFormat;
 import io.meshwork.node.netcheck.NetcheckResult;
 import io.meshwork.protocol.api.Endpoint;
+import io.meshwork.protocol.net.AddressClass;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -18,10 +19,20 @@ import java.util.Set;
  * What a node reports to control after a discovery ({@code POST /api/v1/devices/self/endpoints}): each local
  * address at the WireGuard port as a "local" endpoint, each public endpoint STUN saw as a "stun" one, and the
  * netcheck report's fields as the NAT report, exactly as {@code meshwork netcheck --json} prints them.
+ *
+ * <p>Within what control takes (docs/api.md, "Endpoint reports"), which refuses a whole report over one bad
+ * endpoint: only endpoints of a class peers may be sent to ({@link AddressClass#usableAs}: a link-local interface
+ * address or a private address STUN saw, as behind a STUN server on the LAN, is left out), at most
+ * {@value #MAX_ENDPOINTS} of them (the STUN ones first, then local ones), and NAT report lists of at most
+ * {@value #MAX_LIST} items.
  */
 public final class EndpointReports {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Endpoints control takes per report at most. */
+    static final int MAX_ENDPOINTS = 16;
+    /** Items control takes per list of the NAT report at most. */
+    static final int MAX_LIST = 16;
 
     private EndpointReports() {
     }
@@ -30,8 +41,11 @@ public final class EndpointReports {
     public static List<Endpoint> local(List<String> localAddresses, int listenPort) {
         List<Endpoint> endpoints = new ArrayList<>();
         for (String ip : localAddresses) {
-            endpoints.add(new Endpoint(IpLiteral.format(new InetSocketAddress(IpLiteral.parse(ip), listenPort)),
-                    PeerFacts.LOCAL));
+            InetSocketAddress address = new InetSocketAddress(IpLiteral.parse(ip), listenPort);
+            if (AddressClass.of(address.getAddress()).usableAs(PeerFacts.LOCAL)
+                    && endpoints.size() < MAX_ENDPOINTS) {
+                endpoints.add(new Endpoint(IpLiteral.format(address), PeerFacts.LOCAL));
+            }
         }
         return endpoints;
     }
@@ -44,19 +58,28 @@ public final class EndpointReports {
     /** A discovery whose netcheck ran: the local endpoints, the STUN-reflexive ones and the NAT report. */
     public static EndpointDiscovery.Discovered fromNetcheck(List<String> localAddresses, int listenPort,
             NetcheckResult result) {
-        List<Endpoint> endpoints = local(localAddresses, listenPort);
+        List<Endpoint> stun = new ArrayList<>();
         Set<String> publicIps = new LinkedHashSet<>();
         for (InetSocketAddress mapped : result.report().publicEndpoints()) {
-            endpoints.add(new Endpoint(NetcheckReportFormat.address(mapped), "stun"));
+            if (AddressClass.of(mapped.getAddress()).usableAs("stun") && stun.size() < MAX_ENDPOINTS) {
+                stun.add(new Endpoint(NetcheckReportFormat.address(mapped), "stun"));
+            }
             publicIps.add(IpLiteral.format(mapped.getAddress()));
         }
+        List<Endpoint> local = local(localAddresses, listenPort);
+        List<Endpoint> endpoints = new ArrayList<>(local.subList(0, Math.min(local.size(),
+                MAX_ENDPOINTS - stun.size())));
+        endpoints.addAll(stun);
         return new EndpointDiscovery.Discovered(endpoints, natReport(result), publicIps);
     }
 
     /** The netcheck report as the JSON fields control stores and hands to peers. */
     public static Map<String, Object> natReport(NetcheckResult result) {
         try {
-            return JSON.readValue(NetcheckReportFormat.json(result), new TypeReference<>() {});
+            Map<String, Object> report = JSON.readValue(NetcheckReportFormat.json(result), new TypeReference<>() {});
+            report.replaceAll((field, value) -> value instanceof List<?> list && list.size() > MAX_LIST
+                    ? List.copyOf(list.subList(0, MAX_LIST)) : value);
+            return report;
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("the netcheck report did not read back as JSON", e);
         }

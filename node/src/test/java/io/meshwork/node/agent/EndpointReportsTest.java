@@ -1,6 +1,7 @@
 package io.meshwork.node.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meshwork.node.netcheck.NetcheckResult;
 import io.meshwork.node.netcheck.ServerProbe;
@@ -84,6 +85,44 @@ class EndpointReportsTest {
                 discovered.endpoints());
         assertEquals(Map.of(), discovered.nat());
         assertEquals(Set.of(), discovered.publicIps());
+    }
+
+    @Test
+    void onlyEndpointsControlTakesAreReported() {
+        NetcheckResult result = result(new NatReport(true,
+                List.of(new InetSocketAddress("10.9.0.1", 40001), new InetSocketAddress("198.51.100.7", 40002)),
+                MappingBehavior.ENDPOINT_INDEPENDENT, FilteringBehavior.ENDPOINT_INDEPENDENT, Optional.empty(),
+                Optional.empty(), false, ClassicNatType.FULL_CONE));
+
+        EndpointDiscovery.Discovered discovered = EndpointReports.fromNetcheck(
+                List.of("127.0.0.1", "169.254.3.4", "0.0.0.0", "10.1.0.11"), 51820, result);
+
+        assertEquals(List.of(new Endpoint("10.1.0.11:51820", "local"), new Endpoint("198.51.100.7:40002", "stun")),
+                discovered.endpoints(), "no loopback, link-local or unspecified interface, no private STUN mapping");
+        assertEquals(Set.of("10.9.0.1", "198.51.100.7"), discovered.publicIps());
+    }
+
+    @Test
+    void atMostSixteenEndpointsTheStunOnesFirstAndNatListsOfSixteen() {
+        List<InetSocketAddress> mapped = java.util.stream.IntStream.range(0, 20)
+                .mapToObj(i -> new InetSocketAddress("198.51.100.7", 40000 + i)).toList();
+        NetcheckResult result = result(new NatReport(true, mapped, MappingBehavior.ADDRESS_AND_PORT_DEPENDENT,
+                FilteringBehavior.ADDRESS_AND_PORT_DEPENDENT, Optional.empty(), Optional.empty(), false,
+                ClassicNatType.SYMMETRIC));
+        List<String> locals = java.util.stream.IntStream.range(1, 21).mapToObj(i -> "10.1.0." + i).toList();
+
+        EndpointDiscovery.Discovered many = EndpointReports.fromNetcheck(locals, 51820, result);
+        assertEquals(16, many.endpoints().size());
+        assertTrue(many.endpoints().stream().allMatch(endpoint -> endpoint.source().equals("stun")));
+        assertEquals(16, ((List<?>) many.nat().get("publicEndpoints")).size());
+
+        NetcheckResult two = result(new NatReport(true, mapped.subList(0, 2), MappingBehavior.ENDPOINT_INDEPENDENT,
+                FilteringBehavior.ENDPOINT_INDEPENDENT, Optional.empty(), Optional.empty(), false,
+                ClassicNatType.FULL_CONE));
+        List<Endpoint> endpoints = EndpointReports.fromNetcheck(locals, 51820, two).endpoints();
+        assertEquals(16, endpoints.size());
+        assertEquals(new Endpoint("10.1.0.1:51820", "local"), endpoints.get(0));
+        assertEquals(List.of("stun", "stun"), endpoints.subList(14, 16).stream().map(Endpoint::source).toList());
     }
 
     private static NetcheckResult result(NatReport report) {
