@@ -129,6 +129,7 @@ class RelayEnrollmentTest {
                 + Base64.getEncoder().encodeToString(publicKey) + "\",\"hostname\":\"pinned\"}").toString(),
                 RegisterResponse.class);
         RelayInfo relay = device.relays().stream().filter(r -> r.name().equals("relay-tls")).findFirst().orElseThrow();
-        assertEquals(new RelayInfo("relay-tls", null, "203.0.113.6:443", pin), relay);
+        assertEquals(new RelayInfo("relay-tls", null, "203.0.113.6:443", pin, null, true), relay,
+                "the pin, and the health of an enrolled relay that reported itself healthy");
     }
 }
