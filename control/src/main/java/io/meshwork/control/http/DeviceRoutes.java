@@ -54,12 +54,15 @@ final class DeviceRoutes {
                                 device -> json.ok(DeviceView.of(device))))),
                         patch(() -> auth.bearer(token -> json.body(Requests.PatchDevice.class, request ->
                                 auth.withDevice(token, deviceId, device -> applyPatch(device, request))))),
-                        // The organization first: once it has let go of the device, nothing brings it back.
+                        // The certificate first: revoking it again is harmless, so a failed ask (503) is finished
+                        // by a retry while the organization still lists the device. Then the organization: once it
+                        // has let go of the device, nothing brings it back, and its peer stream ends.
                         delete(() -> auth.bearer(token -> auth.withDevice(token, deviceId, device ->
-                                entities.askOrganization(organizationId,
-                                        replyTo -> new Organization.DeleteDevice(deviceId, replyTo),
-                                        reply -> entities.askDevice(deviceId, Device.Delete::new,
-                                                gone -> json.ok(new Deleted(deviceId))))))))),
+                                onSuccess(entities.revokeCertificate(device), revoked ->
+                                        entities.askOrganization(organizationId,
+                                                replyTo -> new Organization.DeleteDevice(deviceId, replyTo),
+                                                reply -> entities.askDevice(deviceId, Device.Delete::new,
+                                                        gone -> json.ok(new Deleted(deviceId)))))))))),
                 // The device first, then the peer map; approving again is harmless, so a failed second step is
                 // finished by a retry.
                 path("approve", () -> post(() -> auth.bearer(token -> auth.withDevice(token, deviceId, device ->

@@ -2,6 +2,7 @@ package io.meshwork.control.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -505,6 +506,35 @@ class ControlApiTest {
                 .body().get("total").asInt());
         assertEquals(200, call("DELETE", "/api/v1/devices/" + alpha, ADMIN, null).status());
         assertEquals(404, call("GET", "/api/v1/devices/" + alpha, ADMIN, null).status());
+    }
+
+    private String[] relay(String name) throws Exception {
+        String relayToken = call("POST", "/api/v1/relays/tokens", ADMIN, "{\"name\":\"" + name + "\"}")
+                .body().get("token").asText();
+        String relayId = call("POST", "/api/v1/relays/register", relayToken, "{\"udp\":\"192.0.2.9:3340\"}")
+                .body().get("relayId").asText();
+        return new String[] {relayId, relayToken};
+    }
+
+    private String revocations(String[] relay) throws Exception {
+        return call("GET", "/api/v1/relays/" + relay[0] + "/revocations", relay[1], null).body().get("serials")
+                .toString();
+    }
+
+    @Test
+    void deletingADeviceRevokesItsCertificate() throws Exception {
+        Org org = organization("delete-revokes");
+        String[] relay = relay("delete-revokes-relay");
+        JsonNode doomed = register(org.reusableKey(), "doomed", 43);
+        JsonNode kept = register(org.reusableKey(), "kept", 44);
+        String serial = certificateOf(doomed).getSerialNumber().toString(16);
+        assertFalse(revocations(relay).contains("\"" + serial + "\""));
+        assertEquals(200, call("DELETE", "/api/v1/devices/" + doomed.get("id").asText(), org.apiToken(), null)
+                .status());
+        String revoked = revocations(relay);
+        assertTrue(revoked.contains("\"" + serial + "\""), revoked);
+        assertFalse(revoked.contains("\"" + certificateOf(kept).getSerialNumber().toString(16) + "\""), revoked);
+        assertNotEquals(200, report(doomed.get("token").asText()).status(), "the deleted device's token");
     }
 
     @Test
