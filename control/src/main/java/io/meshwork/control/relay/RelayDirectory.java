@@ -67,6 +67,9 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
 
     public record RevokeSerial(String serialHex, ActorRef<Reply> replyTo) implements Command {}
 
+    /** Revokes several serials in one write; those revoked already are not written again. */
+    public record RevokeSerials(Set<String> serialsHex, ActorRef<Reply> replyTo) implements Command {}
+
     public record Get(ActorRef<Reply> replyTo) implements Command {}
 
     public record Reply(int status, String error, State state, RelayRecord relay) implements CborSerializable {
@@ -88,6 +91,8 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
             implements Event {}
 
     public record SerialRevoked(String serialHex) implements Event {}
+
+    public record SerialsRevoked(List<String> serialsHex) implements Event {}
 
     public record Token(String id, String secretHash, String name, long issuedMillis, String relayId, String region)
             implements CborSerializable {}
@@ -122,6 +127,12 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
             next.put(relay.id(), relay);
             return new State(tokens, Map.copyOf(next), revokedSerials);
         }
+
+        State withRevoked(List<String> serials) {
+            Set<String> next = new LinkedHashSet<>(revokedSerials);
+            next.addAll(serials);
+            return new State(tokens, relays, Set.copyOf(next));
+        }
     }
 
     private RelayDirectory() {
@@ -151,9 +162,20 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
                 .onCommand(RevokeSerial.class, (state, command) -> Effect()
                         .persist(new SerialRevoked(command.serialHex()))
                         .thenReply(command.replyTo(), next -> new Reply(200, null, next, null)))
+                .onCommand(RevokeSerials.class, this::onRevokeSerials)
                 .onCommand(Get.class, (state, command) -> Effect().reply(command.replyTo(),
                         new Reply(200, null, state, null)))
                 .build();
+    }
+
+    private ReplyEffect<Event, State> onRevokeSerials(State state, RevokeSerials command) {
+        List<String> fresh = command.serialsHex().stream().filter(serial -> !state.revokedSerials().contains(serial))
+                .sorted().toList();
+        if (fresh.isEmpty()) {
+            return Effect().reply(command.replyTo(), new Reply(200, null, state, null));
+        }
+        return Effect().persist(new SerialsRevoked(fresh))
+                .thenReply(command.replyTo(), next -> new Reply(200, null, next, null));
     }
 
     private ReplyEffect<Event, State> onEnroll(State state, Enroll command) {
@@ -189,11 +211,8 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
                             event.udpClients(), event.tcpClients(), event.healthy(), r.enrolledMillis(), event.atMillis(),
                             r.tlsSha256(), r.region()));
                 })
-                .onEvent(SerialRevoked.class, (state, event) -> {
-                    Set<String> next = new LinkedHashSet<>(state.revokedSerials());
-                    next.add(event.serialHex());
-                    return new State(state.tokens(), state.relays(), Set.copyOf(next));
-                })
+                .onEvent(SerialRevoked.class, (state, event) -> state.withRevoked(List.of(event.serialHex())))
+                .onEvent(SerialsRevoked.class, (state, event) -> state.withRevoked(event.serialsHex()))
                 .build();
     }
 

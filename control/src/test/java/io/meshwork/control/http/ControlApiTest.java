@@ -538,6 +538,27 @@ class ControlApiTest {
     }
 
     @Test
+    void deletingAnOrganizationRevokesEveryDevicesCertificate() throws Exception {
+        Org org = organization("delete-org-revokes");
+        Org other = organization("delete-org-keeps");
+        String[] relay = relay("delete-org-relay");
+        JsonNode first = register(org.reusableKey(), "first", 45);
+        JsonNode second = register(org.reusableKey(), "second", 46);
+        JsonNode elsewhere = register(other.reusableKey(), "elsewhere", 47);
+        assertEquals(200, call("DELETE", "/api/v1/organizations/" + org.id(), ADMIN, null).status());
+        String revoked = revocations(relay);
+        for (JsonNode device : List.of(first, second)) {
+            assertTrue(revoked.contains("\"" + certificateOf(device).getSerialNumber().toString(16) + "\""),
+                    revoked);
+        }
+        assertFalse(revoked.contains("\"" + certificateOf(elsewhere).getSerialNumber().toString(16) + "\""),
+                revoked);
+        assertEquals(404, call("DELETE", "/api/v1/organizations/" + org.id(), ADMIN, null).status(),
+                "deleting it again answers as before");
+        assertEquals(revoked, revocations(relay));
+    }
+
+    @Test
     void securityGroupsAreCheckedStoredReplacedAndDeleted() throws Exception {
         Org org = organization("groups");
         String db = register(org.reusableKey(), "db", 70).get("id").asText();

@@ -51,6 +51,21 @@ class RelayDirectoryTest {
     }
 
     @Test
+    void serialsAreRevokedTogetherAndOnlyOnce() {
+        directory.<RelayDirectory.Reply>runCommand(replyTo -> new RelayDirectory.RevokeSerial("a1", replyTo));
+        var many = directory.<RelayDirectory.Reply>runCommand(replyTo ->
+                new RelayDirectory.RevokeSerials(Set.of("a1", "b2", "c3"), replyTo));
+        assertEquals(200, many.reply().status());
+        assertEquals(new RelayDirectory.SerialsRevoked(List.of("b2", "c3")), many.event());
+        var again = directory.<RelayDirectory.Reply>runCommand(replyTo ->
+                new RelayDirectory.RevokeSerials(Set.of("b2", "c3"), replyTo));
+        assertEquals(200, again.reply().status());
+        assertEquals(true, again.hasNoEvents(), "nothing new to revoke writes nothing");
+        directory.restart();
+        assertEquals(Set.of("a1", "b2", "c3"), directory.getState().revokedSerials());
+    }
+
+    @Test
     void thePinIsKeptThroughHeartbeatsAndRecovery() {
         assertEquals(PIN, enroll("r1", PIN).relay().tlsSha256());
         directory.<RelayDirectory.Reply>runCommand(replyTo ->
