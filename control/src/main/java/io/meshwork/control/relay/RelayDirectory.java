@@ -27,7 +27,9 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
  * TCP listener speaks TLS) and latest health, and the serials of revoked device certificates relays must refuse.
  *
  * <p>Lifecycle of a relay: a token is issued → a relay enrolls with it (re-enrolling with the same token keeps
- * the relay's id) → it reports health on a heartbeat. Invariant: a token enrolls at most one relay id.
+ * the relay's id) → it reports health on a heartbeat → the admin revokes the token or removes the relay, which
+ * removes both: the token stops working and the relay leaves the directory (so its addresses and pin leave the
+ * relay list devices get). Invariant: a token enrolls at most one relay id.
  *
  * <p>{@code tlsSha256} came later than the other fields: events and snapshots written before it deserialize with
  * it null, which means plain TCP.
@@ -72,6 +74,12 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
 
     public record Get(ActorRef<Reply> replyTo) implements Command {}
 
+    /** Removes the token and the relay it enrolled, if any; 404 when there is no such token. */
+    public record RevokeToken(String tokenId, ActorRef<Reply> replyTo) implements Command {}
+
+    /** Removes the relay and the token it enrolled with; 404 when there is no such relay. */
+    public record RemoveRelay(String relayId, ActorRef<Reply> replyTo) implements Command {}
+
     public record Reply(int status, String error, State state, RelayRecord relay) implements CborSerializable {
         public boolean isOk() {
             return status / 100 == 2;
@@ -93,6 +101,10 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
     public record SerialRevoked(String serialHex) implements Event {}
 
     public record SerialsRevoked(List<String> serialsHex) implements Event {}
+
+    public record TokenRevoked(String tokenId) implements Event {}
+
+    public record RelayRemoved(String relayId) implements Event {}
 
     public record Token(String id, String secretHash, String name, long issuedMillis, String relayId, String region)
             implements CborSerializable {}
@@ -126,6 +138,30 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
             Map<String, RelayRecord> next = new LinkedHashMap<>(relays);
             next.put(relay.id(), relay);
             return new State(tokens, Map.copyOf(next), revokedSerials);
+        }
+
+        /** Without the token and the relay it enrolled. */
+        State withoutToken(String tokenId) {
+            Token token = tokens.get(tokenId);
+            if (token == null) {
+                return this;
+            }
+            Map<String, Token> nextTokens = new LinkedHashMap<>(tokens);
+            nextTokens.remove(tokenId);
+            Map<String, RelayRecord> nextRelays = new LinkedHashMap<>(relays);
+            if (token.relayId() != null) {
+                nextRelays.remove(token.relayId());
+            }
+            return new State(Map.copyOf(nextTokens), Map.copyOf(nextRelays), revokedSerials);
+        }
+
+        /** Without the relay and the token it enrolled with. */
+        State withoutRelay(String relayId) {
+            Map<String, Token> nextTokens = new LinkedHashMap<>(tokens);
+            nextTokens.values().removeIf(token -> relayId.equals(token.relayId()));
+            Map<String, RelayRecord> nextRelays = new LinkedHashMap<>(relays);
+            nextRelays.remove(relayId);
+            return new State(Map.copyOf(nextTokens), Map.copyOf(nextRelays), revokedSerials);
         }
 
         State withRevoked(List<String> serials) {
@@ -163,6 +199,14 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
                         .persist(new SerialRevoked(command.serialHex()))
                         .thenReply(command.replyTo(), next -> new Reply(200, null, next, null)))
                 .onCommand(RevokeSerials.class, this::onRevokeSerials)
+                .onCommand(RevokeToken.class, (state, command) -> state.tokens().containsKey(command.tokenId())
+                        ? Effect().persist(new TokenRevoked(command.tokenId()))
+                                .thenReply(command.replyTo(), next -> new Reply(200, null, next, null))
+                        : Effect().reply(command.replyTo(), new Reply(404, "no such relay token", null, null)))
+                .onCommand(RemoveRelay.class, (state, command) -> state.relays().containsKey(command.relayId())
+                        ? Effect().persist(new RelayRemoved(command.relayId()))
+                                .thenReply(command.replyTo(), next -> new Reply(200, null, next, null))
+                        : Effect().reply(command.replyTo(), new Reply(404, "no such relay", null, null)))
                 .onCommand(Get.class, (state, command) -> Effect().reply(command.replyTo(),
                         new Reply(200, null, state, null)))
                 .build();
@@ -213,6 +257,8 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
                 })
                 .onEvent(SerialRevoked.class, (state, event) -> state.withRevoked(List.of(event.serialHex())))
                 .onEvent(SerialsRevoked.class, (state, event) -> state.withRevoked(event.serialsHex()))
+                .onEvent(TokenRevoked.class, (state, event) -> state.withoutToken(event.tokenId()))
+                .onEvent(RelayRemoved.class, (state, event) -> state.withoutRelay(event.relayId()))
                 .build();
     }
 

@@ -51,6 +51,33 @@ class RelayDirectoryTest {
     }
 
     @Test
+    void revokingATokenOrRemovingARelayTakesBothAwayForGood() {
+        enroll("r1", PIN);
+        directory.<RelayDirectory.Reply>runCommand(replyTo ->
+                new RelayDirectory.IssueToken("t2", "hash2", "other", 1000, replyTo));
+        directory.<RelayDirectory.Reply>runCommand(replyTo -> new RelayDirectory.Enroll("t2", "hash2", "r2",
+                "192.0.2.2:3340", null, List.of(), null, 2000, replyTo));
+
+        var revoked = directory.<RelayDirectory.Reply>runCommand(replyTo ->
+                new RelayDirectory.RevokeToken("t1", replyTo));
+        assertEquals(200, revoked.reply().status());
+        assertEquals(new RelayDirectory.TokenRevoked("t1"), revoked.event());
+        var removed = directory.<RelayDirectory.Reply>runCommand(replyTo ->
+                new RelayDirectory.RemoveRelay("r2", replyTo));
+        assertEquals(200, removed.reply().status());
+        directory.restart();
+        assertEquals(Map.of(), directory.getState().tokens());
+        assertEquals(Map.of(), directory.getState().relays());
+        assertEquals(401, enroll("r1", PIN).status(), "the revoked token enrolls nothing");
+        assertEquals(404, directory.<RelayDirectory.Reply>runCommand(replyTo ->
+                new RelayDirectory.RevokeToken("t1", replyTo)).reply().status());
+        assertEquals(404, directory.<RelayDirectory.Reply>runCommand(replyTo ->
+                new RelayDirectory.RemoveRelay("r2", replyTo)).reply().status());
+        assertEquals(404, directory.<RelayDirectory.Reply>runCommand(replyTo ->
+                new RelayDirectory.ReportHealth("r1", 0, 0, true, 3000, replyTo)).reply().status());
+    }
+
+    @Test
     void serialsAreRevokedTogetherAndOnlyOnce() {
         directory.<RelayDirectory.Reply>runCommand(replyTo -> new RelayDirectory.RevokeSerial("a1", replyTo));
         var many = directory.<RelayDirectory.Reply>runCommand(replyTo ->
