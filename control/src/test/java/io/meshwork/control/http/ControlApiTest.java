@@ -27,6 +27,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -545,7 +546,17 @@ class ControlApiTest {
         JsonNode first = register(org.reusableKey(), "first", 45);
         JsonNode second = register(org.reusableKey(), "second", 46);
         JsonNode elsewhere = register(other.reusableKey(), "elsewhere", 47);
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        CompletableFuture<Void> streamEnded = HTTP.sendAsync(HttpRequest.newBuilder(URI.create(base
+                        + "/api/v1/peers/stream")).header("Authorization", "Bearer " + first.get("token").asText())
+                .build(), HttpResponse.BodyHandlers.ofLines()).thenAccept(response -> {
+                    try (Stream<String> body = response.body()) {
+                        body.forEach(lines::add);
+                    }
+                });
+        assertNotNull(lines.poll(10, TimeUnit.SECONDS), "the stream started");
         assertEquals(200, call("DELETE", "/api/v1/organizations/" + org.id(), ADMIN, null).status());
+        streamEnded.get(10, TimeUnit.SECONDS);
         String revoked = revocations(relay);
         for (JsonNode device : List.of(first, second)) {
             assertTrue(revoked.contains("\"" + certificateOf(device).getSerialNumber().toString(16) + "\""),
