@@ -126,6 +126,9 @@ class ControlApiTest {
         assertTrue(openApi.at("/paths").has("/api/v1/register"));
         assertTrue(openApi.at("/paths").has("/api/v1/peers/stream"));
         assertTrue(openApi.at("/paths/~1api~1v1~1organizations").has("get"), "listing organizations is documented");
+        assertTrue(openApi.at("/paths/~1api~1v1~1relays~1tokens").has("get"), "listing relay tokens is documented");
+        assertTrue(openApi.at("/paths/~1api~1v1~1relays~1tokens~1{tokenId}").has("delete"));
+        assertTrue(openApi.at("/paths/~1api~1v1~1relays~1{id}").has("delete"));
     }
 
     @Test
