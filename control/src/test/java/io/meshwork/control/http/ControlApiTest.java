@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import io.meshwork.control.ControlServer;
 import io.meshwork.control.ca.CertificateAuthority;
+import io.meshwork.control.organization.Organization;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -31,6 +32,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -539,6 +541,28 @@ class ControlApiTest {
         assertTrue(revoked.contains("\"" + serial + "\""), revoked);
         assertFalse(revoked.contains("\"" + certificateOf(kept).getSerialNumber().toString(16) + "\""), revoked);
         assertNotEquals(200, report(doomed.get("token").asText()).status(), "the deleted device's token");
+    }
+
+    @Test
+    void aDeviceDeletionThatStoppedAfterTheOrganizationLetGoIsFinishedByARetry() throws Exception {
+        Org org = organization("delete-retry");
+        String[] relay = relay("delete-retry-relay");
+        JsonNode device = register(org.reusableKey(), "half", 48);
+        String id = device.get("id").asText();
+        assertEquals(200, report(device.get("token").asText()).status());
+        // What a first attempt leaves when the device's entity did not answer: the organization let go of it.
+        Organization.Reply dropped = ClusterSharding.get(server.system()).entityRefFor(Organization.ENTITY_KEY,
+                        org.id()).<Organization.Reply>ask(replyTo -> new Organization.DeleteDevice(id, replyTo),
+                        Duration.ofSeconds(5)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertEquals(200, dropped.status());
+
+        assertEquals(200, call("DELETE", "/api/v1/devices/" + id, org.apiToken(), null).status(), "the retry");
+        assertTrue(revocations(relay).contains("\"" + certificateOf(device).getSerialNumber().toString(16) + "\""));
+        assertNotEquals(200, report(device.get("token").asText()).status(), "its token stopped working");
+        assertEquals(404, call("DELETE", "/api/v1/devices/" + id, org.apiToken(), null).status(), "then it is gone");
+        Org other = organization("delete-retry-other");
+        assertEquals(404, call("DELETE", "/api/v1/devices/" + id, other.apiToken(), null).status(),
+                "another organization's token finds nothing");
     }
 
     @Test
