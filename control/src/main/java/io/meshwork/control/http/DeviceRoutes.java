@@ -54,12 +54,7 @@ final class DeviceRoutes {
                                 device -> json.ok(DeviceView.of(device))))),
                         patch(() -> auth.bearer(token -> json.body(Requests.PatchDevice.class, request ->
                                 auth.withDevice(token, deviceId, device -> applyPatch(device, request))))),
-                        // The organization first: once it has let go of the device, nothing brings it back.
-                        delete(() -> auth.bearer(token -> auth.withDevice(token, deviceId, device ->
-                                entities.askOrganization(organizationId,
-                                        replyTo -> new Organization.DeleteDevice(deviceId, replyTo),
-                                        reply -> entities.askDevice(deviceId, Device.Delete::new,
-                                                gone -> json.ok(new Deleted(deviceId))))))))),
+                        delete(() -> auth.bearer(token -> remove(token, organizationId, deviceId))))),
                 // The device first, then the peer map; approving again is harmless, so a failed second step is
                 // finished by a retry.
                 path("approve", () -> post(() -> auth.bearer(token -> auth.withDevice(token, deviceId, device ->
@@ -72,6 +67,37 @@ final class DeviceRoutes {
                                 organizationId, replyTo -> new Organization.RevokeDevice(deviceId, replyTo),
                                 reply -> onSuccess(entities.revokeCertificate(revoked.device()),
                                         done -> json.ok(DeviceView.of(revoked.device()))))))))));
+    }
+
+    /**
+     * The certificate first: revoking it again is harmless, so a failed ask (503) is finished by a retry. Then the
+     * organization: once it has let go of the device, nothing brings it back, and its peer stream ends. Then the
+     * device's entity, so its token stops working. A deletion that failed after the organization let go is
+     * finished by a retry too: the device's entity still has it, and is asked for its certificate instead.
+     */
+    private Route remove(String token, String organizationId, String deviceId) {
+        if (!Validation.isDeviceId(deviceId)) {
+            throw new ApiException(404, "no such device");
+        }
+        return auth.withOrganization(token, organizationId, summary -> onSuccess(entities.organization(
+                organizationId, replyTo -> new Organization.GetDevice(deviceId, replyTo)), listed -> {
+                    if (listed.isOk()) {
+                        return auth.withDevice(token, deviceId, device -> onSuccess(
+                                entities.revokeCertificate(device), revoked -> entities.askOrganization(
+                                        organizationId, replyTo -> new Organization.DeleteDevice(deviceId, replyTo),
+                                        reply -> deleteEntity(deviceId))));
+                    }
+                    if (listed.status() != 404) {
+                        return json.error(listed.status(), listed.error());
+                    }
+                    return onSuccess(entities.device(deviceId, Device.Get::new), left -> left.isOk()
+                            ? onSuccess(entities.revokeCertificate(left.device()), revoked -> deleteEntity(deviceId))
+                            : json.error(404, "no such device"));
+                }));
+    }
+
+    private Route deleteEntity(String deviceId) {
+        return entities.askDevice(deviceId, Device.Delete::new, gone -> json.ok(new Deleted(deviceId)));
     }
 
     private Route listing(String organizationId) {

@@ -8,6 +8,8 @@ import io.meshwork.control.organization.OrganizationDirectory;
 import io.meshwork.control.organization.OrganizationWriter;
 import io.meshwork.control.relay.RelayDirectory;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicReference;
@@ -183,6 +185,15 @@ final class Entities {
             return CompletableFuture.completedFuture(null);
         }
         return relayDirectory(replyTo -> new RelayDirectory.RevokeSerial(device.certificateSerial(), replyTo));
+    }
+
+    /** Revokes every one of {@code serials} with the relays in one write; nothing to revoke asks nothing. */
+    CompletionStage<RelayDirectory.Reply> revokeCertificates(Collection<String> serials) {
+        if (serials == null || serials.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        Set<String> set = Set.copyOf(serials);
+        return relayDirectory(replyTo -> new RelayDirectory.RevokeSerials(set, replyTo));
     }
 
     /**

@@ -84,14 +84,19 @@ final class OrganizationRoutes {
         });
     }
 
-    /** Deletes the organization and unlists it; also clears a listing whose organization is already gone. */
+    /**
+     * Deletes the organization, revokes its devices' certificates with the relays, and unlists it; also clears a
+     * listing whose organization is already gone. Each step can be repeated: a deleted organization still answers
+     * its devices' serials, so a retry after a failed step (503) sends the revocations again and unlists it.
+     */
     private Route remove(String organizationId) {
         if (!Validation.isOrganizationId(organizationId)) {
             throw new ApiException(404, "no such organization");
         }
         CompletionStage<Organization.Reply> deleted = entities.organization(organizationId, Organization.Delete::new);
-        return onSuccess(deleted.thenCompose(reply -> entities.<OrganizationDirectory.Reply>organizationDirectory(
-                        replyTo -> new OrganizationDirectory.Remove(organizationId, replyTo))
+        return onSuccess(deleted.thenCompose(reply -> entities.revokeCertificates(reply.certificateSerials())
+                        .thenCompose(revoked -> entities.<OrganizationDirectory.Reply>organizationDirectory(
+                                replyTo -> new OrganizationDirectory.Remove(organizationId, replyTo)))
                         .thenApply(unlisted -> reply.isOk() || unlisted.changed())),
                 done -> done ? json.ok(new Deleted(organizationId)) : json.error(404, "no such organization"));
     }

@@ -47,7 +47,8 @@ import org.apache.pekko.stream.typed.javadsl.ActorSource;
  *
  * <p>A delta carries the revision it starts from; a stream that missed one (it subscribed late, or its client
  * read too slowly and its buffer dropped deltas) sees the gap and asks the organization for its own delta. The
- * feed stops, and forgets its map, when its last stream ends.
+ * feed stops, and forgets its map, when its last stream ends, and ends with its streams when the organization
+ * answers that there is no such organization (it was deleted).
  */
 final class PeerMapFeeds {
 
@@ -199,6 +200,10 @@ final class PeerMapFeeds {
         Feed feed = feeds.get(organizationId);
         if (feed == null) {
             feed = start(organizationId);
+        } else if (feed.ended().isDone()) {
+            // Its organization was gone: a new feed asks again, and counts the streams of the old one, which
+            // release it as they end.
+            feed = start(organizationId).withStreams(feed.streams());
         }
         feeds.put(organizationId, feed.withStreams(feed.streams() + 1));
         return new Share(organizationId, feed);
@@ -236,6 +241,8 @@ final class PeerMapFeeds {
                 // The first asks from revision 0, which the organization answers with its full map.
                 .mapAsync(1, tick -> fetch(organizationId, latest.revision()).exceptionally(failure ->
                         new Organization.Reply(503, failure.toString(), null, null, null)))
+                // No such organization (deleted) ends the feed after that answer, and so every stream of it.
+                .takeWhile(reply -> reply.status() != 404, true)
                 .mapConcat(reply -> {
                     if (!reply.isOk()) {
                         latest.failed(reply);

@@ -1,6 +1,7 @@
 package io.meshwork.control.http;
 
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.delete;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
 import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
@@ -11,9 +12,11 @@ import static org.apache.pekko.http.javadsl.server.Directives.put;
 
 import io.meshwork.control.ca.CertificateAuthority;
 import io.meshwork.control.http.views.Acknowledged;
+import io.meshwork.control.http.views.Deleted;
 import io.meshwork.control.http.views.ObservationsRecorded;
 import io.meshwork.control.http.views.RelayEnrolled;
 import io.meshwork.control.http.views.RelayTokenCreated;
+import io.meshwork.control.http.views.RelayTokenView;
 import io.meshwork.control.http.views.RelayView;
 import io.meshwork.control.http.views.Revocations;
 import io.meshwork.control.organization.Device;
@@ -22,18 +25,23 @@ import io.meshwork.control.relay.TlsPin;
 import io.meshwork.protocol.api.Endpoint;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.regex.Pattern;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * Relays: {@code /api/v1/relays} (the list) and {@code /api/v1/relays/tokens} (enrollment tokens) for the admin
- * token; {@code /api/v1/relays/register} (enrollment) for a relay token; a relay's own {@code health},
- * {@code revocations} and {@code observations} for the token it enrolled with.
+ * Relays: {@code /api/v1/relays} (the list), {@code /api/v1/relays/tokens} (enrollment tokens: issue, list,
+ * {@code DELETE /api/v1/relays/tokens/{id}} revokes one) and {@code DELETE /api/v1/relays/{id}} (removes a relay)
+ * for the admin token; {@code /api/v1/relays/register} (enrollment) for a relay token; a relay's own
+ * {@code health}, {@code revocations} and {@code observations} for the token it enrolled with.
  */
 final class RelayRoutes {
 
+    /** Token ids as {@link #createToken} makes them: "t" and 8 hex digits. */
+    private static final Pattern TOKEN_ID = Pattern.compile("t[0-9a-f]{8}");
     /** Relay observations per report at most. */
     private static final int MAX_OBSERVATIONS = 10_000;
 
@@ -59,8 +67,13 @@ final class RelayRoutes {
                         reply -> json.ok(reply.state().relays().values().stream()
                                 .map(relay -> RelayView.of(relay, System.currentTimeMillis(), heartbeat))
                                 .toList())))))),
-                path("tokens", () -> post(() -> auth.bearer(token -> auth.adminOnly(token, () ->
-                        json.body(Requests.CreateRelayToken.class, this::createToken))))),
+                pathPrefix("tokens", () -> concat(
+                        pathEnd(() -> concat(
+                                post(() -> auth.bearer(token -> auth.adminOnly(token, () ->
+                                        json.body(Requests.CreateRelayToken.class, this::createToken)))),
+                                get(() -> auth.bearer(token -> auth.adminOnly(token, this::listTokens))))),
+                        path(PathMatchers.segment(), tokenId -> delete(() -> auth.bearer(token ->
+                                auth.adminOnly(token, () -> revokeToken(tokenId))))))),
                 path("register", () -> post(() -> auth.bearer(token -> json.body(Requests.RelayAdvertisement.class,
                         advertisement -> enroll(token, advertisement))))),
                 pathPrefix(PathMatchers.segment(), this::relay)));
@@ -69,6 +82,7 @@ final class RelayRoutes {
     /** The routes of one enrolled relay, each for the token it enrolled with. */
     private Route relay(String relayId) {
         return concat(
+                pathEnd(() -> delete(() -> auth.bearer(token -> auth.adminOnly(token, () -> remove(relayId))))),
                 path("health", () -> put(() -> auth.bearer(token -> json.body(Requests.RelayHealth.class, health ->
                         auth.withRelay(token, relayId, state -> onSuccess(entities.relayDirectory(replyTo ->
                                 new RelayDirectory.ReportHealth(relayId, health.udpClients(), health.tcpClients(),
@@ -79,6 +93,33 @@ final class RelayRoutes {
                 path("observations", () -> post(() -> auth.bearer(token ->
                         json.body(Requests.RelayObservations.class, report -> auth.withRelay(token, relayId,
                                 state -> recordObservations(report)))))));
+    }
+
+    /** Every enrollment token, without its secret, and the relay it enrolled. */
+    private Route listTokens() {
+        return onSuccess(entities.relayDirectory(RelayDirectory.Get::new), reply -> json.ok(
+                reply.state().tokens().values().stream()
+                        .sorted(Comparator.comparingLong(RelayDirectory.Token::issuedMillis)
+                                .thenComparing(RelayDirectory.Token::id))
+                        .map(RelayTokenView::of).toList()));
+    }
+
+    /** The token stops working, and the relay it enrolled (if any) leaves the relay list. */
+    private Route revokeToken(String tokenId) {
+        if (!TOKEN_ID.matcher(tokenId).matches()) {
+            throw new ApiException(404, "no such relay token");
+        }
+        return onSuccess(entities.relayDirectory(replyTo -> new RelayDirectory.RevokeToken(tokenId, replyTo)),
+                reply -> reply.isOk() ? json.ok(new Deleted(tokenId)) : json.error(reply.status(), reply.error()));
+    }
+
+    /** The relay leaves the relay list, and the token it enrolled with stops working. */
+    private Route remove(String relayId) {
+        if (!Validation.isRelayId(relayId)) {
+            throw new ApiException(404, "no such relay");
+        }
+        return onSuccess(entities.relayDirectory(replyTo -> new RelayDirectory.RemoveRelay(relayId, replyTo)),
+                reply -> reply.isOk() ? json.ok(new Deleted(relayId)) : json.error(reply.status(), reply.error()));
     }
 
     private Route createToken(Requests.CreateRelayToken request) {

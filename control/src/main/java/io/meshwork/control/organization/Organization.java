@@ -14,6 +14,7 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Map;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -103,6 +104,11 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
     /** One device's record (404 when the organization has no such device): small, unlike {@link Get}. */
     public record GetDevice(String deviceId, ActorRef<Reply> replyTo) implements Request {}
 
+    /**
+     * Deletes the organization. The answer carries the certificate serials of the devices it had, for the relays
+     * to refuse; asked again once deleted, it answers 404 with the same serials, so a deletion whose revocations
+     * were not written is finished by a retry.
+     */
     public record Delete(ActorRef<Reply> replyTo) implements Request {}
 
     /** A registration key; devices it registers wait for approval when {@code approvalRequired}. */
@@ -194,13 +200,19 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
      * the whole state, so answers stay small when the entity lives on another member and no secret's hash leaves.
      */
     public record Reply(int status, String error, Summary summary, DeviceRecord device, PeerMap peerMap,
-            long revision, List<String> overlayPrefixes, DevicePage devices) implements CborSerializable {
+            long revision, List<String> overlayPrefixes, DevicePage devices, List<String> certificateSerials)
+            implements CborSerializable {
 
         /**
          * {@link Register}'s answer when the device with that public key is the one this key registered and its
          * registration may be repeated (nothing was written; {@code device} is it): see {@link RepeatRegistration}.
          */
         public static final int REPEAT = 208;
+
+        public Reply(int status, String error, Summary summary, DeviceRecord device, PeerMap peerMap,
+                long revision, List<String> overlayPrefixes, DevicePage devices) {
+            this(status, error, summary, device, peerMap, revision, overlayPrefixes, devices, null);
+        }
 
         public Reply(int status, String error, Summary summary, DeviceRecord device, PeerMap peerMap,
                 long revision) {
@@ -293,7 +305,15 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
     public record Created(String organizationId, String name, String ipv4Cidr, String apiTokenHash, long atMillis)
             implements Event {}
 
-    public record Deleted(String organizationId) implements Event {}
+    /**
+     * {@code certificateSerials}: of the devices it had when deleted; null in events written before deletion
+     * revoked certificates.
+     */
+    public record Deleted(String organizationId, List<String> certificateSerials) implements Event {
+        public Deleted(String organizationId) {
+            this(organizationId, null);
+        }
+    }
 
     public record KeyCreated(String organizationId, RegistrationKey key) implements Event {}
 
@@ -450,7 +470,8 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
                 .onCommand(GetPeerMap.class, this::onGetPeerMap)
                 .onCommand(GetPeerMapChanges.class, this::onGetPeerMapChanges);
         withoutOrganization(builder.forStateType(Empty.class));
-        withoutOrganization(builder.forStateType(OrganizationState.Deleted.class));
+        withoutOrganization(builder.forStateType(OrganizationState.Deleted.class)
+                .onCommand(Delete.class, this::onDeleteAgain));
         return builder.build();
     }
 
@@ -507,7 +528,17 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
     }
 
     private ReplyEffect<Event, OrganizationState> onDelete(Active state, Delete command) {
-        return Effect().persist(new Deleted(organizationId)).thenReply(command.replyTo(), Reply::ok);
+        List<String> serials = state.devices().values().stream().map(DeviceRecord::certificateSerial)
+                .filter(Objects::nonNull).distinct().toList();
+        // Published, so that every watcher asks again, finds no organization and ends its stream.
+        return persistAndPublish(new Deleted(organizationId, serials)).thenReply(command.replyTo(),
+                next -> new Reply(200, null, null, null, null, next.revision(), null, null, serials));
+    }
+
+    /** Deleted already: no organization, but the serials it revoked, for a retry to send to the relays again. */
+    private ReplyEffect<Event, OrganizationState> onDeleteAgain(OrganizationState.Deleted state, Delete command) {
+        return Effect().reply(command.replyTo(), new Reply(404, "no such organization", null, null, null,
+                state.revision(), null, null, state.certificateSerials()));
     }
 
     private ReplyEffect<Event, OrganizationState> onCreateKey(Active state, CreateKey command) {
@@ -751,7 +782,7 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
         builder.forStateType(OrganizationState.Deleted.class)
                 .onEvent(Created.class, OrganizationState.Deleted::created);
         builder.forStateType(Active.class)
-                .onEvent(Deleted.class, (state, event) -> state.deleted())
+                .onEvent(Deleted.class, Active::deleted)
                 .onEvent(KeyCreated.class, Active::keyCreated)
                 .onEvent(KeyRevoked.class, Active::keyRevoked)
                 .onEvent(DeviceRegistered.class, Active::deviceRegistered)

@@ -46,8 +46,15 @@ public sealed interface OrganizationState extends CborSerializable
         }
     }
 
-    /** Deleted: only the revision is left, so that one created again goes on from it. */
-    record Deleted(String id, long revision) implements OrganizationState {}
+    /**
+     * Deleted: the revision is left, so that one created again goes on from it, and the certificate serials of the
+     * devices it had (null when deleted before deletion revoked them), so that a retried deletion can revoke them.
+     */
+    record Deleted(String id, long revision, List<String> certificateSerials) implements OrganizationState {
+        Deleted(String id, long revision) {
+            this(id, revision, null);
+        }
+    }
 
     /**
      * {@code devices} and {@code deviceIdsByKey} (public key to device id, for the one-device-per-key rule) are
@@ -75,8 +82,8 @@ public sealed interface OrganizationState extends CborSerializable
 
         // ---- events ---------------------------------------------------------------------------------------
 
-        Deleted deleted() {
-            return new Deleted(id, revision + 1);
+        Deleted deleted(Organization.Deleted event) {
+            return new Deleted(id, revision + 1, event.certificateSerials());
         }
 
         Active keyCreated(Organization.KeyCreated event) {

@@ -27,7 +27,9 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
  * TCP listener speaks TLS) and latest health, and the serials of revoked device certificates relays must refuse.
  *
  * <p>Lifecycle of a relay: a token is issued → a relay enrolls with it (re-enrolling with the same token keeps
- * the relay's id) → it reports health on a heartbeat. Invariant: a token enrolls at most one relay id.
+ * the relay's id) → it reports health on a heartbeat → the admin revokes the token or removes the relay, which
+ * removes both: the token stops working and the relay leaves the directory (so its addresses and pin leave the
+ * relay list devices get). Invariant: a token enrolls at most one relay id.
  *
  * <p>{@code tlsSha256} came later than the other fields: events and snapshots written before it deserialize with
  * it null, which means plain TCP.
@@ -67,7 +69,16 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
 
     public record RevokeSerial(String serialHex, ActorRef<Reply> replyTo) implements Command {}
 
+    /** Revokes several serials in one write; those revoked already are not written again. */
+    public record RevokeSerials(Set<String> serialsHex, ActorRef<Reply> replyTo) implements Command {}
+
     public record Get(ActorRef<Reply> replyTo) implements Command {}
+
+    /** Removes the token and the relay it enrolled, if any; 404 when there is no such token. */
+    public record RevokeToken(String tokenId, ActorRef<Reply> replyTo) implements Command {}
+
+    /** Removes the relay and the token it enrolled with; 404 when there is no such relay. */
+    public record RemoveRelay(String relayId, ActorRef<Reply> replyTo) implements Command {}
 
     public record Reply(int status, String error, State state, RelayRecord relay) implements CborSerializable {
         public boolean isOk() {
@@ -88,6 +99,12 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
             implements Event {}
 
     public record SerialRevoked(String serialHex) implements Event {}
+
+    public record SerialsRevoked(List<String> serialsHex) implements Event {}
+
+    public record TokenRevoked(String tokenId) implements Event {}
+
+    public record RelayRemoved(String relayId) implements Event {}
 
     public record Token(String id, String secretHash, String name, long issuedMillis, String relayId, String region)
             implements CborSerializable {}
@@ -122,6 +139,36 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
             next.put(relay.id(), relay);
             return new State(tokens, Map.copyOf(next), revokedSerials);
         }
+
+        /** Without the token and the relay it enrolled. */
+        State withoutToken(String tokenId) {
+            Token token = tokens.get(tokenId);
+            if (token == null) {
+                return this;
+            }
+            Map<String, Token> nextTokens = new LinkedHashMap<>(tokens);
+            nextTokens.remove(tokenId);
+            Map<String, RelayRecord> nextRelays = new LinkedHashMap<>(relays);
+            if (token.relayId() != null) {
+                nextRelays.remove(token.relayId());
+            }
+            return new State(Map.copyOf(nextTokens), Map.copyOf(nextRelays), revokedSerials);
+        }
+
+        /** Without the relay and the token it enrolled with. */
+        State withoutRelay(String relayId) {
+            Map<String, Token> nextTokens = new LinkedHashMap<>(tokens);
+            nextTokens.values().removeIf(token -> relayId.equals(token.relayId()));
+            Map<String, RelayRecord> nextRelays = new LinkedHashMap<>(relays);
+            nextRelays.remove(relayId);
+            return new State(Map.copyOf(nextTokens), Map.copyOf(nextRelays), revokedSerials);
+        }
+
+        State withRevoked(List<String> serials) {
+            Set<String> next = new LinkedHashSet<>(revokedSerials);
+            next.addAll(serials);
+            return new State(tokens, relays, Set.copyOf(next));
+        }
     }
 
     private RelayDirectory() {
@@ -151,9 +198,28 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
                 .onCommand(RevokeSerial.class, (state, command) -> Effect()
                         .persist(new SerialRevoked(command.serialHex()))
                         .thenReply(command.replyTo(), next -> new Reply(200, null, next, null)))
+                .onCommand(RevokeSerials.class, this::onRevokeSerials)
+                .onCommand(RevokeToken.class, (state, command) -> state.tokens().containsKey(command.tokenId())
+                        ? Effect().persist(new TokenRevoked(command.tokenId()))
+                                .thenReply(command.replyTo(), next -> new Reply(200, null, next, null))
+                        : Effect().reply(command.replyTo(), new Reply(404, "no such relay token", null, null)))
+                .onCommand(RemoveRelay.class, (state, command) -> state.relays().containsKey(command.relayId())
+                        ? Effect().persist(new RelayRemoved(command.relayId()))
+                                .thenReply(command.replyTo(), next -> new Reply(200, null, next, null))
+                        : Effect().reply(command.replyTo(), new Reply(404, "no such relay", null, null)))
                 .onCommand(Get.class, (state, command) -> Effect().reply(command.replyTo(),
                         new Reply(200, null, state, null)))
                 .build();
+    }
+
+    private ReplyEffect<Event, State> onRevokeSerials(State state, RevokeSerials command) {
+        List<String> fresh = command.serialsHex().stream().filter(serial -> !state.revokedSerials().contains(serial))
+                .sorted().toList();
+        if (fresh.isEmpty()) {
+            return Effect().reply(command.replyTo(), new Reply(200, null, state, null));
+        }
+        return Effect().persist(new SerialsRevoked(fresh))
+                .thenReply(command.replyTo(), next -> new Reply(200, null, next, null));
     }
 
     private ReplyEffect<Event, State> onEnroll(State state, Enroll command) {
@@ -189,11 +255,10 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
                             event.udpClients(), event.tcpClients(), event.healthy(), r.enrolledMillis(), event.atMillis(),
                             r.tlsSha256(), r.region()));
                 })
-                .onEvent(SerialRevoked.class, (state, event) -> {
-                    Set<String> next = new LinkedHashSet<>(state.revokedSerials());
-                    next.add(event.serialHex());
-                    return new State(state.tokens(), state.relays(), Set.copyOf(next));
-                })
+                .onEvent(SerialRevoked.class, (state, event) -> state.withRevoked(List.of(event.serialHex())))
+                .onEvent(SerialsRevoked.class, (state, event) -> state.withRevoked(event.serialsHex()))
+                .onEvent(TokenRevoked.class, (state, event) -> state.withoutToken(event.tokenId()))
+                .onEvent(RelayRemoved.class, (state, event) -> state.withoutRelay(event.relayId()))
                 .build();
     }
 

@@ -2,6 +2,7 @@ package io.meshwork.control.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import io.meshwork.control.ControlServer;
 import io.meshwork.control.ca.CertificateAuthority;
+import io.meshwork.control.organization.Organization;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -26,9 +28,11 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -124,6 +128,9 @@ class ControlApiTest {
         assertTrue(openApi.at("/paths").has("/api/v1/register"));
         assertTrue(openApi.at("/paths").has("/api/v1/peers/stream"));
         assertTrue(openApi.at("/paths/~1api~1v1~1organizations").has("get"), "listing organizations is documented");
+        assertTrue(openApi.at("/paths/~1api~1v1~1relays~1tokens").has("get"), "listing relay tokens is documented");
+        assertTrue(openApi.at("/paths/~1api~1v1~1relays~1tokens~1{tokenId}").has("delete"));
+        assertTrue(openApi.at("/paths/~1api~1v1~1relays~1{id}").has("delete"));
     }
 
     @Test
@@ -505,6 +512,88 @@ class ControlApiTest {
                 .body().get("total").asInt());
         assertEquals(200, call("DELETE", "/api/v1/devices/" + alpha, ADMIN, null).status());
         assertEquals(404, call("GET", "/api/v1/devices/" + alpha, ADMIN, null).status());
+    }
+
+    private String[] relay(String name) throws Exception {
+        String relayToken = call("POST", "/api/v1/relays/tokens", ADMIN, "{\"name\":\"" + name + "\"}")
+                .body().get("token").asText();
+        String relayId = call("POST", "/api/v1/relays/register", relayToken, "{\"udp\":\"192.0.2.9:3340\"}")
+                .body().get("relayId").asText();
+        return new String[] {relayId, relayToken};
+    }
+
+    private String revocations(String[] relay) throws Exception {
+        return call("GET", "/api/v1/relays/" + relay[0] + "/revocations", relay[1], null).body().get("serials")
+                .toString();
+    }
+
+    @Test
+    void deletingADeviceRevokesItsCertificate() throws Exception {
+        Org org = organization("delete-revokes");
+        String[] relay = relay("delete-revokes-relay");
+        JsonNode doomed = register(org.reusableKey(), "doomed", 43);
+        JsonNode kept = register(org.reusableKey(), "kept", 44);
+        String serial = certificateOf(doomed).getSerialNumber().toString(16);
+        assertFalse(revocations(relay).contains("\"" + serial + "\""));
+        assertEquals(200, call("DELETE", "/api/v1/devices/" + doomed.get("id").asText(), org.apiToken(), null)
+                .status());
+        String revoked = revocations(relay);
+        assertTrue(revoked.contains("\"" + serial + "\""), revoked);
+        assertFalse(revoked.contains("\"" + certificateOf(kept).getSerialNumber().toString(16) + "\""), revoked);
+        assertNotEquals(200, report(doomed.get("token").asText()).status(), "the deleted device's token");
+    }
+
+    @Test
+    void aDeviceDeletionThatStoppedAfterTheOrganizationLetGoIsFinishedByARetry() throws Exception {
+        Org org = organization("delete-retry");
+        String[] relay = relay("delete-retry-relay");
+        JsonNode device = register(org.reusableKey(), "half", 48);
+        String id = device.get("id").asText();
+        assertEquals(200, report(device.get("token").asText()).status());
+        // What a first attempt leaves when the device's entity did not answer: the organization let go of it.
+        Organization.Reply dropped = ClusterSharding.get(server.system()).entityRefFor(Organization.ENTITY_KEY,
+                        org.id()).<Organization.Reply>ask(replyTo -> new Organization.DeleteDevice(id, replyTo),
+                        Duration.ofSeconds(5)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertEquals(200, dropped.status());
+
+        assertEquals(200, call("DELETE", "/api/v1/devices/" + id, org.apiToken(), null).status(), "the retry");
+        assertTrue(revocations(relay).contains("\"" + certificateOf(device).getSerialNumber().toString(16) + "\""));
+        assertNotEquals(200, report(device.get("token").asText()).status(), "its token stopped working");
+        assertEquals(404, call("DELETE", "/api/v1/devices/" + id, org.apiToken(), null).status(), "then it is gone");
+        Org other = organization("delete-retry-other");
+        assertEquals(404, call("DELETE", "/api/v1/devices/" + id, other.apiToken(), null).status(),
+                "another organization's token finds nothing");
+    }
+
+    @Test
+    void deletingAnOrganizationRevokesEveryDevicesCertificate() throws Exception {
+        Org org = organization("delete-org-revokes");
+        Org other = organization("delete-org-keeps");
+        String[] relay = relay("delete-org-relay");
+        JsonNode first = register(org.reusableKey(), "first", 45);
+        JsonNode second = register(org.reusableKey(), "second", 46);
+        JsonNode elsewhere = register(other.reusableKey(), "elsewhere", 47);
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        CompletableFuture<Void> streamEnded = HTTP.sendAsync(HttpRequest.newBuilder(URI.create(base
+                        + "/api/v1/peers/stream")).header("Authorization", "Bearer " + first.get("token").asText())
+                .build(), HttpResponse.BodyHandlers.ofLines()).thenAccept(response -> {
+                    try (Stream<String> body = response.body()) {
+                        body.forEach(lines::add);
+                    }
+                });
+        assertNotNull(lines.poll(10, TimeUnit.SECONDS), "the stream started");
+        assertEquals(200, call("DELETE", "/api/v1/organizations/" + org.id(), ADMIN, null).status());
+        streamEnded.get(10, TimeUnit.SECONDS);
+        String revoked = revocations(relay);
+        for (JsonNode device : List.of(first, second)) {
+            assertTrue(revoked.contains("\"" + certificateOf(device).getSerialNumber().toString(16) + "\""),
+                    revoked);
+        }
+        assertFalse(revoked.contains("\"" + certificateOf(elsewhere).getSerialNumber().toString(16) + "\""),
+                revoked);
+        assertEquals(404, call("DELETE", "/api/v1/organizations/" + org.id(), ADMIN, null).status(),
+                "deleting it again answers as before");
+        assertEquals(revoked, revocations(relay));
     }
 
     @Test

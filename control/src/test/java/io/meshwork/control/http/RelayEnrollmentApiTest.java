@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -278,6 +280,82 @@ class RelayEnrollmentApiTest {
                 beats.shutdownNow();
             }
         }
+    }
+
+    private static void refused(String base, String token, String relayId) throws Exception {
+        assertEquals(401, call(base, "POST", "/api/v1/relays/register", token, "{\"udp\":\"192.0.2.30:3340\"}")
+                .status(), "enrollment");
+        assertEquals(401, call(base, "PUT", "/api/v1/relays/" + relayId + "/health", token,
+                "{\"udpClients\":0,\"tcpClients\":0,\"healthy\":true}").status(), "health");
+        assertEquals(401, call(base, "GET", "/api/v1/relays/" + relayId + "/revocations", token, null).status(),
+                "revocations");
+        assertEquals(401, call(base, "POST", "/api/v1/relays/" + relayId + "/observations", token,
+                "{\"observations\":[]}").status(), "observations");
+    }
+
+    @Test
+    void tokensAreListedWithoutSecretsAndRevokingOneOrRemovingARelayStopsItsTokenAndWithdrawsIt() throws Exception {
+        Path data = Files.createTempDirectory("mwc-relayrevoke");
+        try (ControlServer server = ControlApiTest.startServer(data, Map.of())) {
+            String base = "http://127.0.0.1:" + server.httpAddress().getPort();
+            String keptToken = relayToken(base, "kept");
+            String revokedToken = relayToken(base, "revoked");
+            String removedToken = relayToken(base, "removed");
+            String unusedToken = relayToken(base, "unused");
+            String kept = enroll(base, keptToken, "{\"udp\":\"192.0.2.21:3340\"}");
+            String revoked = enroll(base, revokedToken, "{\"udp\":\"192.0.2.22:3340\"}");
+            String removed = enroll(base, removedToken, "{\"udp\":\"192.0.2.23:3340\",\"tcp\":\"192.0.2.23:443\","
+                    + "\"tlsSha256\":\"" + PIN + "\"}");
+
+            Answer listed = call(base, "GET", "/api/v1/relays/tokens", ADMIN, null);
+            assertEquals(200, listed.status(), String.valueOf(listed.body()));
+            assertEquals(4, listed.body().size(), listed.body().toString());
+            for (String token : List.of(keptToken, revokedToken, removedToken, unusedToken)) {
+                assertFalse(listed.body().toString().contains(token.split("\\.")[2]), "no secret is listed");
+                assertTrue(listed.body().toString().contains("\"" + token.split("\\.")[1] + "\""),
+                        listed.body().toString());
+            }
+            assertEquals(kept, named(listed.body(), "kept").get("relayId").asText());
+            assertTrue(named(listed.body(), "unused").get("relayId").isNull());
+            assertEquals(403, call(base, "GET", "/api/v1/relays/tokens", keptToken, null).status(),
+                    "the admin's only");
+
+            String organization = call(base, "POST", "/api/v1/organizations", ADMIN, "{\"name\":\"revoking\"}")
+                    .body().get("id").asText();
+            String key = call(base, "POST", "/api/v1/organizations/" + organization + "/keys", ADMIN, "{}").body()
+                    .get("key").asText();
+            byte[] publicKey = new byte[32];
+            publicKey[0] = 88;
+            Answer device = call(base, "POST", "/api/v1/register", key, "{\"publicKey\":\""
+                    + Base64.getEncoder().encodeToString(publicKey) + "\",\"hostname\":\"watcher\"}");
+            assertEquals(201, device.status(), String.valueOf(device.body()));
+            BlockingQueue<JsonNode> events = ControlApiTest.watch(base, device.body().get("token").asText(), "", true);
+            relaysEvent(events, List.of("kept", "removed", "revoked"));
+
+            assertEquals(200, call(base, "DELETE", "/api/v1/relays/tokens/" + revokedToken.split("\\.")[1], ADMIN,
+                    null).status());
+            assertEquals(200, call(base, "DELETE", "/api/v1/relays/" + removed, ADMIN, null).status());
+            refused(base, revokedToken, revoked);
+            refused(base, removedToken, removed);
+            assertEquals(404, call(base, "DELETE", "/api/v1/relays/" + removed, ADMIN, null).status());
+            assertEquals(404, call(base, "DELETE", "/api/v1/relays/tokens/" + revokedToken.split("\\.")[1], ADMIN,
+                    null).status());
+            assertEquals(403, call(base, "DELETE", "/api/v1/relays/" + kept, keptToken, null).status(),
+                    "a relay does not remove itself");
+
+            relaysEvent(events, List.of("kept"));
+            assertEquals(Set.of("kept"), namesOf(call(base, "GET", "/api/v1/relays", ADMIN, null).body()));
+            assertEquals(Set.of("kept", "unused"),
+                    namesOf(call(base, "GET", "/api/v1/relays/tokens", ADMIN, null).body()));
+            assertFalse(relaysHandedToADevice(base, 9).toString().contains(PIN), "the removed relay's pin is gone");
+            heartbeat(base, keptToken, kept);
+        }
+    }
+
+    private static Set<String> namesOf(JsonNode list) {
+        Set<String> out = new TreeSet<>();
+        list.forEach(item -> out.add(item.get("name").asText()));
+        return out;
     }
 
     private static List<String> strings(JsonNode array) {

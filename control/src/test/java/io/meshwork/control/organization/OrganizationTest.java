@@ -81,6 +81,25 @@ class OrganizationTest {
     }
 
     @Test
+    void deletionAnswersTheDevicesCertificateSerialsAndKeepsThemForARetry() {
+        created();
+        key("k", true, 0);
+        register("k", "d1", "pk1", 2000);
+        register("k", "d2", "pk2", 2000);
+        var deleted = org.<Organization.Reply>runCommand(Organization.Delete::new);
+        assertEquals(200, deleted.reply().status());
+        assertEquals(Set.of("serial-d1", "serial-d2"), Set.copyOf(deleted.reply().certificateSerials()));
+        new SerializationTestKit(TEST_KIT.system()).verifySerialization(deleted.event(), true);
+        org.restart();
+        var again = org.<Organization.Reply>runCommand(Organization.Delete::new);
+        assertEquals(404, again.reply().status());
+        assertTrue(again.hasNoEvents());
+        assertEquals(Set.of("serial-d1", "serial-d2"), Set.copyOf(again.reply().certificateSerials()),
+                "a retry still finds the serials to revoke");
+        assertEquals(404, org.<Organization.Reply>runCommand(Organization.Get::new).reply().status());
+    }
+
+    @Test
     void registrationHandsOutFreshAddressesAndHonoursKeyRules() {
         created();
         key("single", false, 0);

@@ -51,6 +51,48 @@ class RelayDirectoryTest {
     }
 
     @Test
+    void revokingATokenOrRemovingARelayTakesBothAwayForGood() {
+        enroll("r1", PIN);
+        directory.<RelayDirectory.Reply>runCommand(replyTo ->
+                new RelayDirectory.IssueToken("t2", "hash2", "other", 1000, replyTo));
+        directory.<RelayDirectory.Reply>runCommand(replyTo -> new RelayDirectory.Enroll("t2", "hash2", "r2",
+                "192.0.2.2:3340", null, List.of(), null, 2000, replyTo));
+
+        var revoked = directory.<RelayDirectory.Reply>runCommand(replyTo ->
+                new RelayDirectory.RevokeToken("t1", replyTo));
+        assertEquals(200, revoked.reply().status());
+        assertEquals(new RelayDirectory.TokenRevoked("t1"), revoked.event());
+        var removed = directory.<RelayDirectory.Reply>runCommand(replyTo ->
+                new RelayDirectory.RemoveRelay("r2", replyTo));
+        assertEquals(200, removed.reply().status());
+        directory.restart();
+        assertEquals(Map.of(), directory.getState().tokens());
+        assertEquals(Map.of(), directory.getState().relays());
+        assertEquals(401, enroll("r1", PIN).status(), "the revoked token enrolls nothing");
+        assertEquals(404, directory.<RelayDirectory.Reply>runCommand(replyTo ->
+                new RelayDirectory.RevokeToken("t1", replyTo)).reply().status());
+        assertEquals(404, directory.<RelayDirectory.Reply>runCommand(replyTo ->
+                new RelayDirectory.RemoveRelay("r2", replyTo)).reply().status());
+        assertEquals(404, directory.<RelayDirectory.Reply>runCommand(replyTo ->
+                new RelayDirectory.ReportHealth("r1", 0, 0, true, 3000, replyTo)).reply().status());
+    }
+
+    @Test
+    void serialsAreRevokedTogetherAndOnlyOnce() {
+        directory.<RelayDirectory.Reply>runCommand(replyTo -> new RelayDirectory.RevokeSerial("a1", replyTo));
+        var many = directory.<RelayDirectory.Reply>runCommand(replyTo ->
+                new RelayDirectory.RevokeSerials(Set.of("a1", "b2", "c3"), replyTo));
+        assertEquals(200, many.reply().status());
+        assertEquals(new RelayDirectory.SerialsRevoked(List.of("b2", "c3")), many.event());
+        var again = directory.<RelayDirectory.Reply>runCommand(replyTo ->
+                new RelayDirectory.RevokeSerials(Set.of("b2", "c3"), replyTo));
+        assertEquals(200, again.reply().status());
+        assertEquals(true, again.hasNoEvents(), "nothing new to revoke writes nothing");
+        directory.restart();
+        assertEquals(Set.of("a1", "b2", "c3"), directory.getState().revokedSerials());
+    }
+
+    @Test
     void thePinIsKeptThroughHeartbeatsAndRecovery() {
         assertEquals(PIN, enroll("r1", PIN).relay().tlsSha256());
         directory.<RelayDirectory.Reply>runCommand(replyTo ->
