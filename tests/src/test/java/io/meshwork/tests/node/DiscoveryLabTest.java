@@ -12,6 +12,7 @@ import io.meshwork.lab.LabAssumptions;
 import io.meshwork.lab.LabMesh;
 import io.meshwork.lab.NatKind;
 import io.meshwork.lab.Site;
+import io.meshwork.node.cli.NodeUpCommand;
 import io.meshwork.node.cli.StatusCommand;
 import java.time.Duration;
 import java.util.List;
@@ -22,7 +23,8 @@ import org.junit.jupiter.api.Test;
  * {@code --stun IP1,IP2}, and an organization on its own prefix ({@code 10.77.0.0/16}). One node sits behind two
  * endpoint-independent NATs (a carrier-grade NAT and a home router), the other behind one. Both classify their NATs
  * with the relay's STUN server, their interfaces carry the organization's /16 (not the host's 10/8 LANs), and the
- * double-NAT node goes direct with the cone peer through its STUN-reflexive endpoint.
+ * double-NAT node goes direct with the cone peer through its STUN-reflexive endpoint. Control speaks HTTPS with a
+ * self-signed certificate the nodes pin; a node given a pin that is not control's refuses to join and says why.
  */
 class DiscoveryLabTest {
 
@@ -73,6 +75,20 @@ class DiscoveryLabTest {
                         node.name() + " classified its NAT with the relay's STUN server: " + status);
             }
             assertTrue(direct, "the double-NAT node and the cone node go direct: " + last);
+
+            // The same join with a pin that is not control's: the node refuses to talk and says why.
+            Host misled = home.host("misled");
+            ExecResult refused = misled.javaExec(Duration.ofSeconds(90), NodeUpCommand.class.getName(),
+                    "--control", LabMesh.CONTROL_URL, "--control-pin", "sha256:" + "ab".repeat(32),
+                    "--key", mesh.registrationKey(), "--state", mesh.state(misled).toString(),
+                    "--ifname", "mwdisc9", "--hostname", "misled");
+            System.out.println("discovery lab: node up with a wrong pin: exit " + refused.exitCode() + ": "
+                    + (refused.stdout() + refused.stderr()).strip().lines().reduce((first, next) -> next).orElse(""));
+            assertTrue(refused.exitCode() != 0, refused.describe());
+            assertTrue((refused.stdout() + refused.stderr()).contains("does not match --control-pin"),
+                    refused.describe());
+            assertTrue(!java.nio.file.Files.exists(mesh.state(misled).resolve("identity.json")),
+                    "nothing was registered over the unpinned connection");
         }
     }
 
