@@ -3,11 +3,9 @@ package io.meshwork.control.http;
 import io.meshwork.protocol.api.Endpoint;
 import io.meshwork.protocol.net.AddressClass;
 import io.meshwork.protocol.net.HostPort;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -86,18 +84,7 @@ final class ReportedInput {
         if (endpoint.address().length() > MAX_STRING) {
             return "an address is at most " + MAX_STRING + " characters";
         }
-        InetSocketAddress address;
-        try {
-            address = HostPort.parseEndpoint(endpoint.address());
-        } catch (RuntimeException e) {
-            return "not ip:port";
-        }
-        AddressClass kind = AddressClass.of(address.getAddress());
-        if (!kind.usableAs(endpoint.source())) {
-            return kind == AddressClass.PRIVATE ? "a private address is only a local endpoint"
-                    : "a " + kind.name().toLowerCase(Locale.ROOT).replace('_', '-') + " address is no endpoint";
-        }
-        return null;
+        return AddressClass.endpointRefusal(endpoint.address(), endpoint.source());
     }
 
     private static String describe(Endpoint endpoint) {

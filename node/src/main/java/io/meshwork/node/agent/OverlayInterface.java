@@ -1,5 +1,6 @@
 package io.meshwork.node.agent;
 
+import io.meshwork.protocol.net.Prefix;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -145,17 +146,14 @@ final class OverlayInterface {
     static int prefixLength(String ip, List<String> overlayPrefixes) {
         boolean v6 = ip.contains(":");
         if (overlayPrefixes != null) {
-            for (String prefix : overlayPrefixes) {
-                int slash = prefix == null ? -1 : prefix.indexOf('/');
-                if (slash > 0 && prefix.contains(":") == v6) {
-                    try {
-                        int length = Integer.parseInt(prefix.substring(slash + 1));
-                        if (length >= 1 && length <= (v6 ? 128 : 32)) {
-                            return length;
-                        }
-                    } catch (NumberFormatException e) {
-                        log.debug("ignoring overlay prefix {}: {}", prefix, e.toString());
+            for (String text : overlayPrefixes) {
+                try {
+                    Prefix prefix = Prefix.parse(text);
+                    if (prefix.isIpv4() != v6 && prefix.length() >= 1) {
+                        return prefix.length();
                     }
+                } catch (RuntimeException e) {
+                    log.debug("ignoring overlay prefix {}: {}", text, e.getMessage());
                 }
             }
         }

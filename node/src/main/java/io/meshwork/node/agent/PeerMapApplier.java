@@ -17,7 +17,6 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -225,21 +224,17 @@ final class PeerMapApplier {
         if (endpoint == null || endpoint.address() == null) {
             return "no address";
         }
-        InetSocketAddress address;
-        try {
-            address = HostPort.parseEndpoint(endpoint.address());
-        } catch (RuntimeException e) {
-            return e.getMessage();
+        String refusal = AddressClass.endpointRefusal(endpoint.address(), endpoint.source());
+        if (refusal != null) {
+            return refusal;
         }
+        InetSocketAddress address = HostPort.parseEndpoint(endpoint.address());
         for (Prefix prefix : overlay) {
             if (prefix.contains(address.getAddress())) {
                 return "it is an overlay address";
             }
         }
-        AddressClass kind = AddressClass.of(address.getAddress());
-        return kind.usableAs(endpoint.source()) ? null
-                : "a " + kind.name().toLowerCase(Locale.ROOT).replace('_', '-') + " address from source "
-                        + endpoint.source();
+        return null;
     }
 
     private static String describe(PeerInfo info) {

@@ -1,7 +1,9 @@
 package io.meshwork.protocol.net;
 
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * What kind of address an endpoint has, for deciding whether a peer may be sent to it. A device that reports
@@ -61,5 +63,25 @@ public enum AddressClass {
             case PRIVATE -> "local".equals(source);
             default -> false;
         };
+    }
+
+    /**
+     * Why a peer may not be sent to the endpoint {@code address} reported with {@code source}, or null when it may:
+     * it must be {@code ip:port} ({@link HostPort#parseEndpoint}) of a class {@link #usableAs} that source. The one
+     * rule for control taking reports and nodes taking peer maps.
+     */
+    public static String endpointRefusal(String address, String source) {
+        InetSocketAddress endpoint;
+        try {
+            endpoint = HostPort.parseEndpoint(address);
+        } catch (RuntimeException e) {
+            return "not ip:port";
+        }
+        AddressClass kind = of(endpoint.getAddress());
+        if (kind.usableAs(source)) {
+            return null;
+        }
+        return kind == PRIVATE ? "a private address is only a local endpoint"
+                : "a " + kind.name().toLowerCase(Locale.ROOT).replace('_', '-') + " address is no endpoint";
     }
 }
