@@ -3,7 +3,6 @@ package io.meshwork.control.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import io.meshwork.control.ControlServer;
@@ -24,11 +23,6 @@ class AdminCommandTest {
     private static ControlServer server;
     private static String url;
 
-    record Run(int exit, String out, String err) {
-        JsonNode json() throws Exception {
-            return JSON.readTree(out);
-        }
-    }
 
     @BeforeAll
     static void start() throws Exception {
@@ -45,44 +39,32 @@ class AdminCommandTest {
         server.close();
     }
 
-    private static Run admin(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine command = new CommandLine(new AdminCommand());
-        command.setOut(new PrintWriter(out, true));
-        command.setErr(new PrintWriter(err, true));
-        String[] full = new String[args.length + 4];
-        full[0] = "--control";
-        full[1] = url;
-        full[2] = "--token";
-        full[3] = ADMIN;
-        System.arraycopy(args, 0, full, 4, args.length);
-        int exit = command.execute(full);
-        return new Run(exit, out.toString(), err.toString());
+    private static AdminRun admin(String... args) {
+        return AdminRun.run(url, ADMIN, args);
     }
 
     @Test
     void organizationsKeysAndDevicesFromTheCommandLine() throws Exception {
-        Run created = admin("orgs", "create", "cli-acme");
+        AdminRun created = admin("orgs", "create", "cli-acme");
         assertEquals(0, created.exit(), created.err());
         String org = created.json().get("id").asText();
         assertTrue(created.json().get("apiToken").asText().startsWith("mwo."), created.out());
 
-        Run listed = admin("orgs", "list", "--name", "cli-acme");
+        AdminRun listed = admin("orgs", "list", "--name", "cli-acme");
         assertEquals(0, listed.exit(), listed.err());
         assertTrue(listed.out().contains(org), listed.out());
         assertEquals("cli-acme", admin("orgs", "get", org).json().get("name").asText());
 
-        Run key = admin("keys", "create", org, "--reusable", "--expires-in", "3600");
+        AdminRun key = admin("keys", "create", org, "--reusable", "--expires-in", "3600");
         assertEquals(0, key.exit(), key.err());
         assertTrue(key.json().get("key").asText().startsWith("mwk."), key.out());
-        Run keys = admin("keys", "list", org);
+        AdminRun keys = admin("keys", "list", org);
         assertEquals(0, keys.exit(), keys.err());
         String keyId = key.json().get("id").asText();
         assertTrue(keys.out().contains(keyId), keys.out());
         assertEquals(0, admin("keys", "revoke", org, keyId).exit());
 
-        Run devices = admin("devices", "list", org);
+        AdminRun devices = admin("devices", "list", org);
         assertEquals(0, devices.exit(), devices.err());
         assertEquals(0, devices.json().get("total").asInt(), devices.out());
 
@@ -92,7 +74,7 @@ class AdminCommandTest {
     @Test
     void aDeviceOfAnApprovalKeyIsListedAsPendingAndApprovedFromTheCommandLine() throws Exception {
         String org = admin("orgs", "create", "cli-gated").json().get("id").asText();
-        Run key = admin("keys", "create", org, "--approval");
+        AdminRun key = admin("keys", "create", org, "--approval");
         assertEquals(0, key.exit(), key.err());
         assertTrue(key.json().get("approvalRequired").asBoolean(), key.out());
         java.net.http.HttpResponse<String> registered = java.net.http.HttpClient.newHttpClient().send(
@@ -105,10 +87,10 @@ class AdminCommandTest {
         assertEquals(201, registered.statusCode(), registered.body());
         String device = JSON.readTree(registered.body()).get("id").asText();
 
-        Run pending = admin("devices", "list", org, "--status", "pending");
+        AdminRun pending = admin("devices", "list", org, "--status", "pending");
         assertEquals(0, pending.exit(), pending.err());
         assertTrue(pending.out().contains(device), pending.out());
-        Run approved = admin("devices", "approve", device);
+        AdminRun approved = admin("devices", "approve", device);
         assertEquals(0, approved.exit(), approved.err());
         assertEquals("active", approved.json().get("status").asText(), approved.out());
         assertEquals(0, admin("devices", "list", org, "--status", "pending").json().get("total").asInt());
@@ -116,10 +98,10 @@ class AdminCommandTest {
 
     @Test
     void refusalsSayWhyAndExitOne() {
-        Run missing = admin("orgs", "get", "o-nothing-here");
+        AdminRun missing = admin("orgs", "get", "o-nothing-here");
         assertEquals(AdminCommand.REFUSED, missing.exit());
         assertTrue(missing.err().startsWith("meshwork admin: 404 "), missing.err());
-        Run device = admin("devices", "revoke", "d-nothing-here");
+        AdminRun device = admin("devices", "revoke", "d-nothing-here");
         assertEquals(AdminCommand.REFUSED, device.exit());
         assertTrue(device.err().contains("404"), device.err());
     }
@@ -131,7 +113,7 @@ class AdminCommandTest {
         command.setErr(new PrintWriter(err, true));
         assertEquals(2, command.execute("--control", url, "--token", ADMIN, "keys", "create"), "ORG is required");
 
-        Run unreachable = new Run(new CommandLine(new AdminCommand()).execute("--control", "http://127.0.0.1:1",
+        AdminRun unreachable = new AdminRun(new CommandLine(new AdminCommand()).execute("--control", "http://127.0.0.1:1",
                 "--token", ADMIN, "orgs", "list"), "", "");
         assertEquals(AdminCommand.UNREACHABLE, unreachable.exit());
     }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import io.meshwork.control.ControlServer;
 import io.meshwork.control.cli.AdminCommand;
+import io.meshwork.control.cli.AdminRun;
 import io.meshwork.protocol.tls.CertificatePin;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -124,7 +125,7 @@ class ControlTlsTest {
                 HttpResponse.BodyHandlers.ofString());
         String org = JSON.readTree(organization.body()).get("id").asText();
 
-        Run key = admin("--control-pin", pin.toString(), "keys", "create", org);
+        AdminRun key = admin("--control-pin", pin.toString(), "keys", "create", org);
         assertEquals(0, key.exit(), key.err());
         JsonNode created = JSON.readTree(key.out());
         assertEquals(pin.toString(), created.get("controlPin").asText());
@@ -136,12 +137,12 @@ class ControlTlsTest {
     void theAdminCommandRefusesAnotherCertificateAndMalformedPins() throws Exception {
         CertificatePin other = CertificatePin.of(TestCertificates.write(Files.createTempDirectory("mwc-other"),
                 "control.example"));
-        Run mismatch = admin("--control-pin", other.toString(), "orgs", "list");
+        AdminRun mismatch = admin("--control-pin", other.toString(), "orgs", "list");
         assertEquals(3, mismatch.exit());
         assertTrue(mismatch.err().contains("control's certificate does not match --control-pin " + other),
                 mismatch.err());
 
-        Run malformed = admin("--control-pin", "sha256:abc", "orgs", "list");
+        AdminRun malformed = admin("--control-pin", "sha256:abc", "orgs", "list");
         assertEquals(2, malformed.exit());
         assertTrue(malformed.err().startsWith("bad --control-pin: "), malformed.err());
 
@@ -154,20 +155,7 @@ class ControlTlsTest {
         assertTrue(err.toString().contains("--control-pin needs an https:// control URL"), err.toString());
     }
 
-    record Run(int exit, String out, String err) {}
-
-    private static Run admin(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine command = new CommandLine(new AdminCommand());
-        command.setOut(new PrintWriter(out, true));
-        command.setErr(new PrintWriter(err, true));
-        String[] full = new String[args.length + 4];
-        full[0] = "--control";
-        full[1] = url;
-        full[2] = "--token";
-        full[3] = ADMIN;
-        System.arraycopy(args, 0, full, 4, args.length);
-        return new Run(command.execute(full), out.toString(), err.toString());
+    private static AdminRun admin(String... args) {
+        return AdminRun.run(url, ADMIN, args);
     }
 }
