@@ -76,7 +76,7 @@ final class NodeRoutes {
 
     private Route register(String token, RegisterRequest request, RemoteAddress remote) {
         TokenKind.Parsed key = TokenKind.REGISTRATION_KEY.parse(token)
-                .orElseThrow(() -> new ApiException(401, "registration needs a registration key as bearer token"));
+                .orElseThrow(() -> auth.refused(token, "a registration key (mwk....) as bearer token"));
         if (!Validation.isOrganizationId(key.organizationId())) {
             throw new ApiException(401, "unknown registration key");
         }

@@ -137,7 +137,7 @@ final class RelayRoutes {
 
     private Route enroll(String token, Requests.RelayAdvertisement advertisement) {
         TokenKind.Parsed parsed = TokenKind.RELAY.parse(token)
-                .orElseThrow(() -> new ApiException(401, "relay enrollment needs a relay token (mwr....)"));
+                .orElseThrow(() -> auth.refused(token, "a relay token (mwr....)"));
         if (advertisement.udp() == null && advertisement.tcp() == null) {
             throw new ApiException(400, "a relay advertises a udp or a tcp address");
         }

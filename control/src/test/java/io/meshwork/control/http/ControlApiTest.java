@@ -322,7 +322,7 @@ class ControlApiTest {
         assertEquals(404, call("DELETE", "/api/v1/devices/" + theirDevice.get("id").asText(), mine.apiToken(), null).status());
         assertEquals(401, call("GET", "/api/v1/organizations/" + mine.id(), "mwo." + mine.id() + ".forged", null).status());
         assertEquals(200, call("GET", "/api/v1/organizations/" + mine.id(), mine.apiToken(), null).status());
-        assertEquals(401, call("GET", "/api/v1/peers/stream", mine.apiToken(), null).status(), "streams need a device token");
+        assertEquals(403, call("GET", "/api/v1/peers/stream", mine.apiToken(), null).status(), "streams need a device token");
         Answer device = call("POST", "/api/v1/devices/self/endpoints", "mwd." + theirDevice.get("id").asText() + ".bad", "{}");
         assertEquals(401, device.status());
         assertNotNull(device.body().get("error"));
