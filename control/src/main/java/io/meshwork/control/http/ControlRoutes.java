@@ -62,7 +62,8 @@ public final class ControlRoutes {
     public ControlRoutes(ActorSystem<?> system, CertificateAuthority ca, Settings settings,
             PrometheusMeterRegistry metrics, ActorRef<OrganizationWriter.Message> writer) {
         this.json = new JsonSupport(system.log());
-        this.limits = new RateLimits(RateLimits.Settings.from(system.settings().config()), json);
+        ClientAddress clients = ClientAddress.from(system.settings().config());
+        this.limits = new RateLimits(RateLimits.Settings.from(system.settings().config()), clients, json);
         Entities entities = new Entities(system, settings, writer, json);
         Authorization auth = new Authorization(settings.adminToken(), entities, json);
         PeerMapFeeds feeds = new PeerMapFeeds(system, settings.coalesceWindow(), settings.safetyPoll(),
@@ -71,7 +72,7 @@ public final class ControlRoutes {
         this.organizations = new OrganizationRoutes(auth, entities, json, settings.defaultIpv4Cidr());
         this.keys = new KeyRoutes(auth, entities, json, settings.controlPin());
         this.securityGroups = new SecurityGroupRoutes(auth, entities, json);
-        this.node = new NodeRoutes(auth, entities, json, ca, metrics, limits);
+        this.node = new NodeRoutes(auth, entities, json, ca, metrics, limits, clients);
         this.devices = new DeviceRoutes(auth, entities, json);
         this.relays = new RelayRoutes(auth, entities, json, ca, settings.relayHeartbeat());
         RelayListFeed relayLists = new RelayListFeed(system, entities::relaysForDevices, RELAY_LIST_POLL);
