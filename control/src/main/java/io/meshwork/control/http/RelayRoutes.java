@@ -167,6 +167,9 @@ final class RelayRoutes {
         }
         List<CompletableFuture<Boolean>> sent = new ArrayList<>();
         for (Requests.Observation observation : observations) {
+            if (observation == null) {
+                continue;
+            }
             String organizationId = observation.deviceId() == null ? ""
                     : Tokens.organizationOfDevice(observation.deviceId());
             if (organizationId.isEmpty() || observation.address() == null) {
