@@ -21,6 +21,7 @@ import io.meshwork.protocol.relay.RelayFrameCodec;
 import io.meshwork.protocol.relay.RelayFrameException;
 import io.meshwork.protocol.relay.RelayHandshake;
 import io.meshwork.protocol.relay.RelayKeyPair;
+import io.meshwork.protocol.relay.UdpSessionKey;
 import io.meshwork.relay.metrics.RelayMetrics;
 import io.meshwork.relay.testing.TestDevices;
 import java.net.InetSocketAddress;
@@ -34,6 +35,8 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Optional;
 import java.util.Queue;
@@ -52,6 +55,9 @@ class RelayEngineTest {
     private final Queue<Sent> sent = new ArrayDeque<>();
     private long nanos = 1_000_000_000L;
     private Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
+    /** The UDP session each authenticated address seals its frames with, and its next counter. */
+    private final Map<InetSocketAddress, UdpSessionKey> sessions = new HashMap<>();
+    private final Map<InetSocketAddress, Long> counters = new HashMap<>();
 
     private record Sent(InetSocketAddress to, RelayFrame frame) {}
 
@@ -248,8 +254,14 @@ class RelayEngineTest {
         relay.onDatagram(at, ByteBuffer.wrap(RelayFrameCodec.encodeDatagram(hello, RelayHandshake.MIN_UDP_HELLO_BYTES)));
         ServerChallenge challenge = assertInstanceOf(ServerChallenge.class, next(at));
         receive(relay, at, auth(device, challenge));
-        AuthStatus status = assertInstanceOf(AuthResult.class, next(at)).status();
+        AuthResult result = assertInstanceOf(AuthResult.class, next(at));
+        AuthStatus status = result.status();
         if (status == AuthStatus.OK) {
+            UdpSessionKey key = RelayHandshake.clientSessionKey(device.keys(), challenge.serverKey(),
+                    challenge.challenge()).orElseThrow();
+            assertEquals(key.id(), result.udpSessionId(), "the relay names the session both ends derived");
+            sessions.put(at, key);
+            counters.put(at, 0L);
             // Endpoint reflection: the client learns the address the relay sees it at.
             assertEquals(at, assertInstanceOf(ObservedAddress.class, next(at)).address());
         }
@@ -269,8 +281,12 @@ class RelayEngineTest {
                 ByteBuffer.wrap(certificate));
     }
 
-    private static void receive(RelayEngine relay, InetSocketAddress from, RelayFrame frame) {
-        relay.onDatagram(from, ByteBuffer.wrap(RelayFrameCodec.encodeDatagram(frame)));
+    /** {@code frame} from {@code from}: sealed with its session once it has one, as a client sends it. */
+    private void receive(RelayEngine relay, InetSocketAddress from, RelayFrame frame) {
+        UdpSessionKey key = sessions.get(from);
+        boolean handshake = frame instanceof ClientHello || frame instanceof ClientAuth;
+        RelayFrame onWire = key == null || handshake ? frame : key.seal(counters.merge(from, 1L, Long::sum) - 1, frame);
+        relay.onDatagram(from, ByteBuffer.wrap(RelayFrameCodec.encodeDatagram(onWire)));
     }
 
     /** The next datagram the relay sent, which must be for {@code to}. */
