@@ -101,6 +101,11 @@ public final class RelayEngine {
         return hub.clientCount();
     }
 
+    /** TCP connections not authenticated yet (counted against the pending-connection caps). */
+    public int pendingConnections() {
+        return hub.pendingConnections();
+    }
+
     public int clientCount(Transport transport) {
         return hub.clientCount(transport);
     }

@@ -141,6 +141,11 @@ public final class RelayServer implements AutoCloseable {
         return hub.clientCount();
     }
 
+    /** TCP connections not authenticated yet (counted against the pending-connection caps). */
+    public int pendingConnections() {
+        return hub.pendingConnections();
+    }
+
     public int clientCount(Transport transport) {
         return hub.clientCount(transport);
     }

@@ -30,6 +30,8 @@ public final class StreamConnection {
     private StreamSession session;
     private boolean helloSeen;
     private boolean pending = true;
+    /** Set when the relay closes the stream: frames already decoded behind the one that closed it are ignored. */
+    private boolean closing;
 
     /** {@code pendingEnded} runs once, when the connection authenticates or closes, whichever comes first. */
     StreamConnection(RelayHub hub, InetSocketAddress remote, FrameStream stream, Runnable pendingEnded) {
@@ -54,12 +56,12 @@ public final class StreamConnection {
             length = RelayFrameCodec.streamFrameLength(encoded.duplicate());
         } catch (RelayFrameException e) {
             hub.dropped(DropReason.FRAMING, e.getMessage(), remote);
-            stream.close();
+            close();
             return;
         }
         if (length < 0 || encoded.remaining() != RelayFrameCodec.STREAM_HEADER_BYTES + length) {
             hub.dropped(DropReason.FRAMING, encoded.remaining() + " bytes for a frame of " + length, remote);
-            stream.close();
+            close();
             return;
         }
         RelayFrame frame;
@@ -76,27 +78,27 @@ public final class StreamConnection {
 
     /** A decoded frame of {@code wireBytes} bytes on the stream (length prefix included). */
     void onFrame(RelayFrame frame, int wireBytes) {
-        if (!stream.isOpen()) {
+        if (closing || !stream.isOpen()) {
             return; // closed by the relay: what the client sent after that is not read
         }
         String source = "tcp/" + remote;
         if (frame instanceof ClientHello hello) {
             if (helloSeen) {
                 hub.dropped(DropReason.HELLO_REPEATED, "second hello on one connection", remote);
-                stream.close();
+                close();
                 return;
             }
             helloSeen = true;
             if (hub.mayAnswer(remote, DropReason.HANDSHAKE_RATE_LIMITED, "hello")) {
                 answer(hub.onHello(hello, source));
             } else {
-                stream.close();
+                close();
             }
         } else if (frame instanceof ClientAuth && session != null) {
             hub.dropped(DropReason.UNEXPECTED_FRAME, "second authentication on one connection", remote);
         } else if (frame instanceof ClientAuth auth) {
             if (!hub.mayAnswer(remote, DropReason.HANDSHAKE_RATE_LIMITED, "auth")) {
-                stream.close();
+                close();
                 return;
             }
             Optional<StreamSession> opened = hub.onAuth(auth, source,
@@ -106,12 +108,12 @@ public final class StreamConnection {
                 session = opened.get();
                 endPending();
             } else {
-                stream.close();
+                close();
             }
         } else if (session == null) {
             hub.dropped(DropReason.UNAUTHENTICATED, frame.type().name(), remote);
             answer(new AuthResult(AuthStatus.UNAUTHENTICATED, ""));
-            stream.close();
+            close();
         } else {
             hub.onSessionFrame(session, frame, wireBytes);
         }
@@ -128,10 +130,15 @@ public final class StreamConnection {
         }
         if (!stream.writable()) {
             hub.dropped(DropReason.PRE_AUTH_UNWRITABLE, frame.type().name(), remote);
-            stream.close();
+            close();
             return;
         }
         stream.write(frame);
+    }
+
+    private void close() {
+        closing = true;
+        stream.close();
     }
 
     private void endPending() {
