@@ -430,7 +430,7 @@ public final class RelayClient implements AutoCloseable {
         if (result.status() == AuthStatus.OK) {
             UdpSessionKey sessionKey = via == Transport.UDP ? offeredUdpSessions.get(result.udpSessionId()) : null;
             if (via == Transport.UDP && sessionKey == null) {
-                // Not a session we asked for (or already in use): nothing to seal with, so nothing changes.
+                // Not a session this client asked for: nothing to seal with, so nothing changes.
                 droppedInbound.incrementAndGet();
                 log.debug("relay confirmed UDP session {} that this client did not offer",
                         Long.toUnsignedString(result.udpSessionId(), 16));
