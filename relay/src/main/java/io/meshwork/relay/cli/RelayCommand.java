@@ -280,7 +280,7 @@ public final class RelayCommand implements Callable<Integer> {
             try {
                 resources.push(StunServer.start(new StunServerAddresses(stunIps.get(0),
                         stunIps.size() > 1 ? Optional.of(stunIps.get(1)) : Optional.empty(), stunPort),
-                        "meshwork relay"));
+                        "meshwork relay", server::mayAnswerStun));
             } catch (IOException | IllegalArgumentException e) {
                 throw new StartException("cannot start the STUN server: " + e.getMessage());
             }

@@ -20,6 +20,8 @@ import io.meshwork.protocol.relay.UdpSessionKey;
 import io.meshwork.protocol.stun.StunDecoder;
 import io.meshwork.protocol.stun.StunEncoder;
 import io.meshwork.protocol.stun.StunMessage;
+import io.meshwork.protocol.stun.StunServer;
+import io.meshwork.protocol.stun.StunServerAddresses;
 import io.meshwork.protocol.stun.TransactionId;
 import io.meshwork.relay.metrics.MetricsHttpServer;
 import io.meshwork.relay.server.RelayHarness.Peer;
@@ -38,6 +40,7 @@ import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
@@ -245,6 +248,30 @@ class RelayRobustnessTest {
             StunMessage response = StunDecoder.decode(ByteBuffer.wrap(answer.getData(), 0, answer.getLength()));
             assertEquals(socket.getLocalSocketAddress(), response.mappedAddress().orElseThrow());
         }
+    }
+
+    @Test
+    void theSeparateStunServerSharesTheRelaysPerSourceBudget() throws Exception {
+        harness.start(config -> config.sourceAnswerRate(1, 2, 100));
+        int port;
+        try (DatagramSocket free = new DatagramSocket(new InetSocketAddress(RelayHarness.LOOPBACK, 0))) {
+            port = free.getLocalPort();
+        }
+        StunServer stun = harness.track(StunServer.start(new StunServerAddresses(RelayHarness.LOOPBACK,
+                Optional.empty(), port), "meshwork relay", harness.relay::mayAnswerStun));
+        InetSocketAddress server = new InetSocketAddress(RelayHarness.LOOPBACK, port);
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(RelayHarness.LOOPBACK, 0))) {
+            for (int i = 0; i < 5; i++) {
+                send(socket, server, StunEncoder.encode(StunMessage.bindingRequest(TransactionId.random())));
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (stun.answered() + stun.refused() < 5 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+        }
+        assertEquals(2, stun.answered(), "the burst of two is answered");
+        assertEquals(3, stun.refused());
+        assertEquals(3, harness.relay.metrics().drops(DropReason.STUN_RATE_LIMITED));
     }
 
     @Test
