@@ -101,7 +101,7 @@ final class NodeRoutes {
             if (!reply.isOk()) {
                 return json.error(reply.status(), reply.error());
             }
-            CertificateAuthority.Issued certificate = ca.issueDeviceCertificate(deviceId, publicKey, serial);
+            CertificateAuthority.Issued certificate = ca.issueDeviceCertificate(organizationId, deviceId, publicKey, serial);
             // The device's own entity takes the record on in memory (it writes nothing until the device changes
             // something); should that message be lost, say while its shard moves, the entity takes the record on
             // from the organization at the device's first request.
@@ -147,7 +147,7 @@ final class NodeRoutes {
                 if (!reply.isOk()) {
                     return json.error(reply.status(), reply.error());
                 }
-                CertificateAuthority.Issued certificate = ca.issueDeviceCertificate(deviceId, publicKey, serial);
+                CertificateAuthority.Issued certificate = ca.issueDeviceCertificate(organizationId, deviceId, publicKey, serial);
                 // Asked, not told: the answer must not carry a token the device's entity does not take yet.
                 CompletionStage<Device.Reply> taken = entities.device(deviceId,
                         replyTo -> new Device.TakeCredentials(reply.device(), replyTo));

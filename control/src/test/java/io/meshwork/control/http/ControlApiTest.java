@@ -927,6 +927,8 @@ class ControlApiTest {
             X509Certificate device = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
                     new ByteArrayInputStream(registered.get("certificate").asText().getBytes()));
             device.verify(existing.certificate().getPublicKey());
+            assertTrue(device.getSubjectAlternativeNames().toString()
+                    .contains("urn:meshwork:organization:" + organizationId), "relays learn the organization");
         }
     }
 
