@@ -116,7 +116,8 @@ class PortMappingLabTest {
             assertDirect(a, "charlie", null);
             assertDirect(b, "charlie", null);
 
-            // Control has the mapping as alpha's "portmap" endpoint, and no STUN endpoint with that address.
+            // Control has the mapping as alpha's "portmap" endpoint, and no STUN endpoint with that address (a relay
+            // that alpha's socket reaches after the mapping was made sees it too: the mapping, seen from outside).
             JsonNode device = mesh.api("GET", "/api/v1/devices/" + a.self().id(), null);
             List<String> withMappedAddress = new ArrayList<>();
             device.get("endpoints").forEach(endpoint -> {
@@ -124,7 +125,8 @@ class PortMappingLabTest {
                     withMappedAddress.add(endpoint.get("source").asText());
                 }
             });
-            assertEquals(List.of("portmap"), withMappedAddress, device.toString());
+            assertTrue(withMappedAddress.contains("portmap"), device.toString());
+            assertFalse(withMappedAddress.contains("stun"), device.toString());
 
             // node down deletes the mapping on the gateway.
             String port = mappingA.external().substring(mappingA.external().lastIndexOf(':') + 1);
