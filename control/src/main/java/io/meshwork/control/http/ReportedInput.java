@@ -20,7 +20,7 @@ final class ReportedInput {
 
     /** Endpoints per report (or registration) at most. */
     static final int MAX_ENDPOINTS = 16;
-    /** The sources a device reports endpoints with: its interface addresses, its gateway's port mapping, what STUN saw. */
+    /** The sources a device reports endpoints with: interface addresses, its gateway's port mapping, what STUN saw. */
     static final Set<String> DEVICE_SOURCES = Set.of("local", "portmap", "stun");
     /** Longest string in an endpoint or in the NAT report. */
     static final int MAX_STRING = 64;

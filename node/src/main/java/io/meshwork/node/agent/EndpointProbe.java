@@ -23,10 +23,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One probe of this node's endpoints (docs/architecture.md, "Node", endpoint discovery): the host's IPv4
- * addresses at the WireGuard port, and a NAT probe against the STUN servers control lists now ({@link RelayList}:
- * the registration's until the peer-map stream sends its own), sent from the WireGuard socket so it measures the mapping WireGuard traffic gets, and the port mapping the gateway holds for
- * the WireGuard port ({@link EndpointReports#withPortMapping}). Blocking (STUN round trips):
- * {@link EndpointDiscovery} runs it on the agent's scheduler.
+ * addresses at the WireGuard port, a NAT probe against the STUN servers control lists now ({@link RelayList}: the
+ * registration's until the peer-map stream sends its own), sent from the WireGuard socket so it measures the
+ * mapping WireGuard traffic gets, and the port mapping the gateway holds for the WireGuard port
+ * ({@link EndpointReports#withPortMapping}). Blocking (STUN round trips): {@link EndpointDiscovery} runs it on the
+ * agent's scheduler.
  */
 final class EndpointProbe {
 

@@ -1,6 +1,8 @@
 package io.meshwork.node.portmap;
 
+import io.meshwork.protocol.portmap.Pcp;
 import io.meshwork.protocol.portmap.PortMapProtocol;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -19,30 +21,35 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps a port mapping of the WireGuard port on the default gateway (docs/architecture.md, "Port mapping"): asks
- * by PCP, then NAT-PMP, then UPnP IGD; renews at half the lifetime; checks every {@link Settings#checkInterval}
- * that the gateway is the same and still holds the mapping (its PCP/NAT-PMP epoch did not go back), and maps
- * again at once when not; after a round in which no protocol gave a mapping, tries again after a backoff that
- * doubles up to {@link Settings#maxRetry}. Deletes the mapping on {@link #close}. All of it runs on one thread of
- * its own; each attempt is bounded by the protocols' short timeouts, so a gateway that answers nothing costs a few
- * seconds per retry.
+ * by PCP, then NAT-PMP, then UPnP IGD; renews at half the lifetime; checks every
+ * {@link Settings#networkCheckInterval} that the network is the same (the default gateway and this host's address
+ * towards it) and every {@link Settings#epochCheckInterval} that the gateway still holds the mapping (its PCP or
+ * NAT-PMP epoch did not go back), and maps again at once when not; after a round in which no protocol gave a
+ * mapping, tries again after a backoff that doubles up to {@link Settings#maxRetry}. Deletes the mapping on
+ * {@link #close}. All of it runs on one thread of its own; each attempt is bounded by the protocols' short
+ * timeouts, so a gateway that answers nothing costs a few seconds per retry.
  */
 public final class PortMapper implements AutoCloseable {
 
     /**
      * @param attemptTimeout how long one request waits for the gateway (PCP, NAT-PMP, SSDP, each HTTP request)
      * @param lifetime       the mapping lifetime asked for
-     * @param checkInterval  how often the gateway and its epoch are checked
+     * @param networkCheckInterval how often the default gateway and the address towards it are compared (cheap)
+     * @param epochCheckInterval   how often the gateway's epoch is asked (one request and reply)
      * @param firstRetry     the wait after a round without a mapping, doubled per such round
      * @param maxRetry       the longest wait between rounds
      */
-    public record Settings(Duration attemptTimeout, Duration lifetime, Duration checkInterval, Duration firstRetry,
-            Duration maxRetry) {
+    public record Settings(Duration attemptTimeout, Duration lifetime, Duration networkCheckInterval,
+            Duration epochCheckInterval, Duration firstRetry, Duration maxRetry) {
 
         public static Settings defaults() {
-            return new Settings(Duration.ofMillis(500), Duration.ofHours(2), Duration.ofSeconds(30),
-                    Duration.ofSeconds(30), Duration.ofMinutes(10));
+            return new Settings(Duration.ofMillis(500), Duration.ofHours(2), Duration.ofSeconds(5),
+                    Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofMinutes(10));
         }
     }
+
+    /** Where this host is: its default gateway and its own address towards it (null when unknown). */
+    record Network(InetAddress gateway, InetAddress local) {}
 
     private static final Logger log = LoggerFactory.getLogger(PortMapper.class);
     /** Renewals never come closer together than this, whatever lifetime a gateway grants. */
@@ -51,22 +58,22 @@ public final class PortMapper implements AutoCloseable {
 
     private final int internalPort;
     private final List<MappingClient> clients;
-    private final Supplier<Optional<InetAddress>> gateway;
+    private final Supplier<Optional<Network>> network;
     private final Settings settings;
     private final Consumer<Optional<PortMapping>> changed;
     private final ScheduledExecutorService executor;
     private final CompletableFuture<Void> firstRound = new CompletableFuture<>();
     private volatile Lease lease;
-    private InetAddress lastGateway;
+    private Network lastNetwork;
     private Duration retry;
     private ScheduledFuture<?> next;
     private volatile boolean closed;
 
-    PortMapper(int internalPort, List<MappingClient> clients, Supplier<Optional<InetAddress>> gateway,
+    PortMapper(int internalPort, List<MappingClient> clients, Supplier<Optional<Network>> network,
             Settings settings, Consumer<Optional<PortMapping>> changed, ScheduledExecutorService executor) {
         this.internalPort = internalPort;
         this.clients = List.copyOf(clients);
-        this.gateway = gateway;
+        this.network = network;
         this.settings = settings;
         this.changed = changed;
         this.executor = executor;
@@ -88,15 +95,41 @@ public final class PortMapper implements AutoCloseable {
         });
         return new PortMapper(internalPort, List.of(new PcpClient(settings.attemptTimeout(), drops, clock),
                 new NatPmpClient(settings.attemptTimeout(), drops, clock),
-                new UpnpClient(settings.attemptTimeout(), drops, clock)), DefaultGateway::read, settings, changed,
-                executor);
+                new UpnpClient(settings.attemptTimeout(), drops, clock)), PortMapper::currentNetwork, settings,
+                changed, executor);
+    }
+
+    /** The default gateway and the local address towards it, from the host's routes. */
+    private static Optional<Network> currentNetwork() {
+        return DefaultGateway.read().map(gateway -> {
+            try {
+                return new Network(gateway, GatewayDatagrams.localAddressTowards(gateway, Pcp.SERVER_PORT));
+            } catch (IOException e) {
+                return new Network(gateway, null);
+            }
+        });
     }
 
     /** Starts the first round now and the periodic check. */
     public void start() {
-        executor.execute((Runnable) this::round);
-        executor.scheduleWithFixedDelay(this::check, settings.checkInterval().toMillis(),
-                settings.checkInterval().toMillis(), TimeUnit.MILLISECONDS);
+        executor.execute(guarded("a round", this::round));
+        executor.scheduleWithFixedDelay(guarded("the network check", this::checkNetwork),
+                settings.networkCheckInterval().toMillis(), settings.networkCheckInterval().toMillis(),
+                TimeUnit.MILLISECONDS);
+        executor.scheduleWithFixedDelay(guarded("the epoch check", this::checkEpoch),
+                settings.epochCheckInterval().toMillis(), settings.epochCheckInterval().toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    /** A task whose failure is logged: a periodic task that threw would never run again. */
+    private static Runnable guarded(String what, Runnable task) {
+        return () -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                log.warn("port mapping: {} failed: {}", what, e.toString());
+            }
+        };
     }
 
     /** Waits at most {@code patience} for the first round to end (so a first endpoint report can carry it). */
@@ -127,8 +160,9 @@ public final class PortMapper implements AutoCloseable {
             return;
         }
         try {
-            Optional<InetAddress> router = gateway.get();
-            lastGateway = router.orElse(null);
+            Optional<Network> where = network.get();
+            lastNetwork = where.orElse(null);
+            Optional<InetAddress> router = where.map(Network::gateway);
             if (router.isEmpty()) {
                 log.debug("port mapping: no default gateway");
                 replace(null);
@@ -136,9 +170,10 @@ public final class PortMapper implements AutoCloseable {
                 return;
             }
             Lease held = renew ? lease : null;
-            if (held != null && !held.mapping().gateway().equals(router.get())) {
-                log.info("port mapping: the default gateway moved from {} to {}",
-                        held.mapping().gateway().getHostAddress(), router.get().getHostAddress());
+            if (held != null && (!held.mapping().gateway().equals(router.get())
+                    || !held.internalClient().equals(where.get().local()))) {
+                log.info("port mapping: the network changed (gateway {}, address {}); asking for a new mapping",
+                        router.get().getHostAddress(), where.get().local());
                 held = null;
             }
             if (held != null) {
@@ -169,19 +204,23 @@ public final class PortMapper implements AutoCloseable {
         }
     }
 
-    /** The periodic check: another gateway, or one that lost its state, makes a round at once. */
-    void check() {
+    /** Another gateway, or another address towards it, makes a round at once. */
+    void checkNetwork() {
         if (closed) {
             return;
         }
-        InetAddress now = gateway.get().orElse(null);
-        if (!Objects.equals(now, lastGateway)) {
-            log.info("port mapping: the default gateway is now {}", now == null ? "none" : now.getHostAddress());
+        Network now = network.get().orElse(null);
+        if (!Objects.equals(now, lastNetwork)) {
+            log.info("port mapping: the default gateway is now {}", now == null ? "none"
+                    : now.gateway().getHostAddress() + " (this host " + now.local() + ")");
             round();
-            return;
         }
+    }
+
+    /** A gateway that lost its state (its epoch went back) is asked for a new mapping at once. */
+    void checkEpoch() {
         Lease held = lease;
-        if (held == null) {
+        if (closed || held == null) {
             return;
         }
         try {

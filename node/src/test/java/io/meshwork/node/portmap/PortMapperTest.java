@@ -27,10 +27,11 @@ import org.junit.jupiter.api.Test;
 class PortMapperTest {
 
     private static final PortMapper.Settings SLOW = new PortMapper.Settings(Duration.ofMillis(100),
-            Duration.ofHours(2), Duration.ofHours(1), Duration.ofHours(1), Duration.ofHours(2));
+            Duration.ofHours(2), Duration.ofHours(1), Duration.ofHours(1), Duration.ofHours(1), Duration.ofHours(2));
     private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
     private final List<Optional<PortMapping>> changes = new ArrayList<>();
     private final AtomicReference<InetAddress> router = new AtomicReference<>(address("10.1.0.1"));
+    private final AtomicReference<InetAddress> local = new AtomicReference<>(address("10.1.0.10"));
 
     @AfterEach
     void stop() {
@@ -80,13 +81,27 @@ class PortMapperTest {
         PortMapper mapper = mapper(pcp);
         mapper.round();
         router.set(address("192.168.7.1"));
-        mapper.check();
+        local.set(address("192.168.7.20"));
+        mapper.checkNetwork();
         assertEquals(address("192.168.7.1"), mapper.current().orElseThrow().gateway());
         assertNull(pcp.lastPrevious, "a new gateway is asked for a new mapping, not a renewal");
         router.set(null);
-        mapper.check();
+        mapper.checkNetwork();
         assertTrue(mapper.current().isEmpty());
         assertEquals(Optional.empty(), changes.get(changes.size() - 1));
+    }
+
+    @Test
+    void anotherNetworkBehindTheSameGatewayAddressGetsAFreshMapping() {
+        FakeClient pcp = new FakeClient(PortMapProtocol.PCP, true);
+        PortMapper mapper = mapper(pcp);
+        mapper.round();
+        mapper.checkNetwork();
+        assertEquals(1, pcp.maps, "nothing changed: no round");
+        local.set(address("10.1.0.77"));
+        mapper.checkNetwork();
+        assertEquals(2, pcp.maps);
+        assertNull(pcp.lastPrevious, "this host moved: a new mapping for its new address");
     }
 
     @Test
@@ -95,7 +110,7 @@ class PortMapperTest {
         PortMapper mapper = mapper(pcp);
         mapper.round();
         pcp.valid = false;
-        mapper.check();
+        mapper.checkEpoch();
         assertEquals(2, pcp.maps);
         assertNull(pcp.lastPrevious);
     }
@@ -126,8 +141,8 @@ class PortMapperTest {
     }
 
     private PortMapper mapper(MappingClient... clients) {
-        return new PortMapper(51820, List.of(clients), () -> Optional.ofNullable(router.get()), SLOW, changes::add,
-                executor);
+        return new PortMapper(51820, List.of(clients), () -> Optional.ofNullable(router.get())
+                .map(gateway -> new PortMapper.Network(gateway, local.get())), SLOW, changes::add, executor);
     }
 
     private static InetAddress address(String literal) {
@@ -138,7 +153,7 @@ class PortMapperTest {
         }
     }
 
-    private static class FakeClient implements MappingClient {
+    private class FakeClient implements MappingClient {
         private final PortMapProtocol protocol;
         boolean grants;
         boolean valid = true;
@@ -167,7 +182,7 @@ class PortMapperTest {
             }
             PortMapping mapping = new PortMapping(protocol, gateway, new InetSocketAddress("192.0.3.201", internalPort),
                     internalPort, Instant.now().plus(lifetime));
-            lastGranted = new Lease(mapping, lifetime, address("10.1.0.10"), new byte[12], null, null);
+            lastGranted = new Lease(mapping, lifetime, local.get(), new byte[12], null, null);
             return Optional.of(lastGranted);
         }
 

@@ -52,7 +52,7 @@ public final class Pcp {
             return resultCode == SUCCESS;
         }
 
-        /** Whether {@code sent} is the nonce in this response (RFC 6887 §11.3: a reply to another request is dropped). */
+        /** Whether {@code sent} is this response's nonce (RFC 6887 §11.3: a reply to another request is dropped). */
         public boolean nonceMatches(byte[] sent) {
             return nonce.length == NONCE_BYTES && java.security.MessageDigest.isEqual(nonce, sent);
         }
@@ -67,8 +67,8 @@ public final class Pcp {
      * MAP for UDP (RFC 6887 §11.1), no options. A {@code lifetimeSeconds} of 0 deletes the mapping made with the same
      * nonce (§15). {@code suggestedExternal} may be null (the all-zero IPv4-mapped address: no suggestion).
      */
-    public static byte[] mapRequest(InetAddress clientAddress, byte[] nonce, int internalPort, int suggestedExternalPort,
-            InetAddress suggestedExternal, long lifetimeSeconds) {
+    public static byte[] mapRequest(InetAddress clientAddress, byte[] nonce, int internalPort,
+            int suggestedExternalPort, InetAddress suggestedExternal, long lifetimeSeconds) {
         if (nonce.length != NONCE_BYTES) {
             throw new IllegalArgumentException("a PCP nonce has " + NONCE_BYTES + " bytes");
         }
@@ -123,7 +123,8 @@ public final class Pcp {
             throw new PortMapParseException(PortMapParseException.Reason.WRONG_OPCODE, "opcode " + opcode);
         }
         if (length < HEADER_BYTES + MAP_BYTES) {
-            throw new PortMapParseException(PortMapParseException.Reason.TRUNCATED, "MAP response of " + length + " bytes");
+            throw new PortMapParseException(PortMapParseException.Reason.TRUNCATED,
+                    "MAP response of " + length + " bytes");
         }
         byte[] nonce = new byte[NONCE_BYTES];
         buffer.get(nonce);
