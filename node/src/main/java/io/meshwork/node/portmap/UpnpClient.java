@@ -5,8 +5,8 @@ import io.meshwork.protocol.portmap.IgdSoap;
 import io.meshwork.protocol.portmap.PortMapParseException;
 import io.meshwork.protocol.portmap.PortMapProtocol;
 import io.meshwork.protocol.portmap.Ssdp;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -16,10 +16,18 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * over HTTP, then GetExternalIPAddress and AddPortMapping on its WAN connection service (IGD WANIPConnection:2/1
  * or WANPPPConnection:1), DeletePortMapping to delete. Only the default gateway is believed: SSDP answers from
  * other hosts, and descriptions whose control URL points elsewhere, are dropped. HTTP bodies are read up to the
- * codec's limits and no further; redirects are not followed; no proxy is used.
+ * codec's limits and no further, each whole answer within twice the timeout; redirects are not followed; no proxy
+ * is used.
  */
 final class UpnpClient implements MappingClient {
 
@@ -197,21 +206,16 @@ final class UpnpClient implements MappingClient {
 
     /** An action's outcome; null when the gateway did not answer usably. */
     private IgdSoap.Outcome call(IgdDescription.Service service, String action, byte[] envelope) throws IOException {
-        HttpRequest request = soapRequest(service, action, envelope);
+        Answer answer = exchange(soapRequest(service, action, envelope), IgdSoap.MAX_BYTES);
+        if (answer.body() == null) {
+            drops.drop(DropCounter.Reason.BAD_HTTP, action + " answer", "over " + IgdSoap.MAX_BYTES + " bytes");
+            return null;
+        }
         try {
-            HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-            byte[] body = bounded(response.body(), IgdSoap.MAX_BYTES);
-            if (body == null) {
-                drops.drop(DropCounter.Reason.BAD_HTTP, action + " answer", "over " + IgdSoap.MAX_BYTES + " bytes");
-                return null;
-            }
-            return IgdSoap.outcome(response.statusCode(), body, body.length);
+            return IgdSoap.outcome(answer.status(), answer.body(), answer.body().length);
         } catch (PortMapParseException e) {
             drops.drop(DropCounter.Reason.MALFORMED, action + " answer", e.getMessage());
             return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
         }
     }
 
@@ -226,26 +230,84 @@ final class UpnpClient implements MappingClient {
 
     /** The body of a 200 answer, at most {@code limit} bytes; null (counted) otherwise. */
     private byte[] send(HttpRequest request, int limit, String what) throws IOException {
+        Answer answer = exchange(request, limit);
+        if (answer.status() != 200 || answer.body() == null) {
+            drops.drop(DropCounter.Reason.BAD_HTTP, what + " from " + request.uri(),
+                    "HTTP " + answer.status() + (answer.body() == null ? ", over " + limit + " bytes" : ""));
+            return null;
+        }
+        return answer.body();
+    }
+
+    /** An HTTP answer: its status, and its body or null when it was longer than the limit. */
+    private record Answer(int status, byte[] body) {}
+
+    /**
+     * One request and its whole answer within twice the timeout (the request timeout bounds only the wait for the
+     * headers; a gateway that trickles its body is cut off too), reading at most {@code limit} bytes of body.
+     */
+    private Answer exchange(HttpRequest request, int limit) throws IOException {
+        CompletableFuture<HttpResponse<byte[]>> answer = http.sendAsync(request,
+                info -> new BoundedBody(limit));
         try {
-            HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-            byte[] body = bounded(response.body(), limit);
-            if (response.statusCode() != 200 || body == null) {
-                drops.drop(DropCounter.Reason.BAD_HTTP, what + " from " + request.uri(),
-                        "HTTP " + response.statusCode() + (body == null ? ", over " + limit + " bytes" : ""));
-                return null;
-            }
-            return body;
+            HttpResponse<byte[]> response = answer.get(timeout.multipliedBy(2).toMillis(), TimeUnit.MILLISECONDS);
+            return new Answer(response.statusCode(), response.body());
+        } catch (TimeoutException e) {
+            answer.cancel(true);
+            throw new IOException("no whole answer from " + request.uri() + " within " + timeout.multipliedBy(2));
+        } catch (ExecutionException e) {
+            throw new IOException(e.getCause());
         } catch (InterruptedException e) {
+            answer.cancel(true);
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
         }
     }
 
-    /** At most {@code limit} bytes of {@code in}, or null when there are more; closes the stream. */
-    private static byte[] bounded(InputStream in, int limit) throws IOException {
-        try (in) {
-            byte[] bytes = in.readNBytes(limit + 1);
-            return bytes.length > limit ? null : bytes;
+    /** Collects a body up to a limit; past it, cancels the exchange and yields null. */
+    private static final class BoundedBody implements HttpResponse.BodySubscriber<byte[]> {
+        private final int limit;
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        private final CompletableFuture<byte[]> result = new CompletableFuture<>();
+        private Flow.Subscription subscription;
+
+        BoundedBody(int limit) {
+            this.limit = limit;
+        }
+
+        @Override
+        public CompletionStage<byte[]> getBody() {
+            return result;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+            this.subscription = subscription;
+            subscription.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> buffers) {
+            for (ByteBuffer buffer : buffers) {
+                if (bytes.size() + buffer.remaining() > limit) {
+                    subscription.cancel();
+                    result.complete(null);
+                    return;
+                }
+                byte[] chunk = new byte[buffer.remaining()];
+                buffer.get(chunk);
+                bytes.write(chunk, 0, chunk.length);
+            }
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            result.completeExceptionally(error);
+        }
+
+        @Override
+        public void onComplete() {
+            result.complete(bytes.toByteArray());
         }
     }
 }
