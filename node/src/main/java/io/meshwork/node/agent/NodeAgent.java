@@ -69,8 +69,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
     /**
-     * How long {@code node up} waits for the gateway's first port-mapping answer before peers are probed, so that
-     * this node's first packets to them already leave through the mapped port.
+     * How long {@code node up} waits for the gateway's first port-mapping answer before it probes STUN and peers, so
+     * that its first packets to them already leave through the mapped port.
      */
     private static final Duration FIRST_PORT_MAPPING = Duration.ofMillis(1500);
 
@@ -90,6 +90,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private final RelayList relayList;
     private final EndpointProbe endpointProbe;
     private final PortMapper portMapper;
+    /** Endpoint discovery, once the actors run (the port mapper may call before). */
+    private volatile ActorRef<EndpointDiscovery.Command> discovery;
     private final ActorSystem<Void> system;
     private final NodeGuardian.Children actors;
     private final Map<String, PeerInfo> peers;
@@ -108,8 +110,11 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         this.uapi = uapi;
         this.probeCodec = new ProbeCodec(Key.fromBase64(identity.privateKey()));
         this.relayList = new RelayList(identity.registration().relays(), identity.registration().stunServers());
+        // Mapped before the first STUN probe, so that probe (and every packet to peers) leaves through the mapping.
         this.portMapper = PortMapper.create(device.listenPort(), PortMapper.Settings.defaults(),
                 mapping -> rediscover("the port mapping changed"));
+        portMapper.start();
+        portMapper.awaitFirstRound(FIRST_PORT_MAPPING);
         this.endpointProbe = new EndpointProbe(device, relayList::stunServers, scheduler, statusReport::natReport,
                 portMapper::current);
         TunnelSupervisor.Wiring tunnelWiring = new TunnelSupervisor.Wiring(this::tunnelPort,
@@ -132,6 +137,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                                 + "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off")
                         .withFallback(ConfigFactory.load()));
         this.actors = ready.join();
+        this.discovery = actors.discovery();
         ActorRef<TunnelSupervisor.Command> tunnels = actors.tunnels();
         this.peers = peerMapOf(tunnels).peers();
         this.pinger = PeerPinger.through(tunnels, system.scheduler(), peers::values, this::relayName);
@@ -173,8 +179,6 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         overlay.configure(identity.registration().overlayIps(), identity.registration().overlayPrefixes());
         NodeAgent agent = new NodeAgent(identity, control, device, uapi, overlay, stateDirectory,
                 options.probeInterval());
-        agent.portMapper.start();
-        agent.portMapper.awaitFirstRound(FIRST_PORT_MAPPING);
         // Peers without a direct path use the relay; the peer map only starts to come once it is there.
         agent.relay = RelayConnection.start(identity, device, agent.probes::onRelayed).orElse(null);
         agent.actors.session().tell(ControlSession.Start.INSTANCE);
@@ -207,8 +211,9 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     }
 
     private void rediscover(String why) {
-        if (!closed) {
-            actors.discovery().tell(new EndpointDiscovery.ProbeNow(why));
+        ActorRef<EndpointDiscovery.Command> running = discovery;
+        if (!closed && running != null) {
+            running.tell(new EndpointDiscovery.ProbeNow(why));
         }
     }
 
