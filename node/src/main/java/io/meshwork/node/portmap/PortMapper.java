@@ -110,7 +110,7 @@ public final class PortMapper implements AutoCloseable {
         });
     }
 
-    /** Starts the first round now and the periodic check. */
+    /** Starts the first round now, and the periodic network and epoch checks. */
     public void start() {
         executor.execute(guarded("a round", this::round));
         executor.scheduleWithFixedDelay(guarded("the network check", this::checkNetwork),
