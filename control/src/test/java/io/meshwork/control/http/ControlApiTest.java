@@ -364,6 +364,7 @@ class ControlApiTest {
                 "{\"address\":\"169.254.169.254:80\",\"source\":\"local\"}", "link-local",
                 "{\"address\":\"[fe80::1]:41641\",\"source\":\"local\"}", "link-local",
                 "{\"address\":\"10.1.2.3:41641\",\"source\":\"stun\"}", "only a local endpoint",
+                "{\"address\":\"10.1.2.4:41641\",\"source\":\"portmap\"}", "only a local endpoint",
                 "{\"address\":\"198.51.100.1:41641\",\"source\":\"control\"}", "source must be",
                 "{\"address\":\"example.com:41641\",\"source\":\"stun\"}", "not ip:port",
                 "{\"address\":\"198.51.100.1\",\"source\":\"stun\"}", "not ip:port");
@@ -403,6 +404,7 @@ class ControlApiTest {
         assertTrue(tooBig.body().get("error").asText().contains("4096 bytes"), tooBig.body().toString());
 
         Answer good = reportBody(token, "{\"endpoints\":[{\"address\":\"192.168.1.5:41641\",\"source\":\"local\"},"
+                + "{\"address\":\"198.51.100.5:51820\",\"source\":\"portmap\"},"
                 + "{\"address\":\"[2001:db8::5]:41641\",\"source\":\"stun\"}],"
                 + "\"nat\":{\"udp\":true,\"mapping\":\"ENDPOINT_INDEPENDENT\",\"hairpin\":null,\"extra\":{\"big\":1},"
                 + "\"servers\":[{\"server\":\"203.0.113.7:3478\",\"answered\":true,\"rttMillis\":1.5,\"x\":1}]}}");
@@ -410,6 +412,8 @@ class ControlApiTest {
         String deviceId = TokenKind.DEVICE.parse(token).orElseThrow().id();
         JsonNode stored = call("GET", "/api/v1/devices/" + deviceId, ADMIN, null).body();
         assertTrue(stored.get("endpoints").toString().contains("192.168.1.5:41641"), stored.toString());
+        assertTrue(stored.get("endpoints").toString()
+                .contains("{\"address\":\"198.51.100.5:51820\",\"source\":\"portmap\"}"), stored.toString());
         assertEquals("ENDPOINT_INDEPENDENT", stored.at("/nat/mapping").asText(), stored.toString());
         assertFalse(stored.get("nat").has("extra"), "unknown NAT fields are dropped: " + stored);
         assertFalse(stored.at("/nat/servers/0").has("x"), stored.toString());
