@@ -190,5 +190,21 @@ class ClusterAuthorityTest {
         assertEquals(encrypted, again.reply().adopted(), "recovery replays the encrypted key");
         assertEquals(ca.certificate(), CertificateAuthority.fromPem(again.reply().adopted().privateKeyPem(),
                 ca.certificatePem(), "s3cret").certificate());
+
+        // docs/operations.md: the earlier event with the plain key may be purged from the journal; the encrypted
+        // one alone recovers the CA.
+        var purged = EventSourcedBehaviorTestKit.<ClusterAuthority.Command, ClusterAuthority.Event,
+                ClusterAuthority.State>create(TEST_KIT.system(), ClusterAuthority.create("s3cret"));
+        purged.initialize(new ClusterAuthority.AuthorityKeyEncrypted(encrypted, 2000));
+        var recovered = adopt(purged, ClusterAuthority.Material.of(CertificateAuthority.generate(), "s3cret"));
+        assertEquals(encrypted, recovered.reply().adopted());
+        assertFalse(recovered.reply().candidateAdopted());
+        assertTrue(recovered.hasNoEvents());
+    }
+
+    private static EventSourcedBehaviorTestKit.CommandResultWithReply<ClusterAuthority.Command, ClusterAuthority.Event,
+            ClusterAuthority.State, ClusterAuthority.Reply> adopt(EventSourcedBehaviorTestKit<ClusterAuthority.Command,
+            ClusterAuthority.Event, ClusterAuthority.State> entity, ClusterAuthority.Material candidate) {
+        return entity.runCommand(replyTo -> new ClusterAuthority.Adopt(candidate, "generated", 3000, replyTo));
     }
 }
