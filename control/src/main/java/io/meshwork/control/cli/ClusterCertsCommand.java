@@ -27,8 +27,9 @@ import picocli.CommandLine.Model.CommandSpec;
  * member directory there already it makes nothing and needs no CA key, so an init container can run it each time.
  */
 @Command(name = "cluster-certs", mixinStandardHelpOptions = true,
-        description = {"Make credentials for the cluster port of an N-member control cluster: one cluster CA and,",
-            "per member, a key and a certificate signed by it (PEM, every file 0600, directories 0700).",
+        description = {"Make the credentials of an N-member control cluster's members for the cluster port.",
+            "One cluster CA and, per member, a key and a certificate signed by it (PEM, every file 0600,",
+            "directories 0700).",
             "DIR/ca.crt and DIR/ca.key: the CA (keep ca.key off the members; it only issues more).",
             "DIR/member-I/{ca.crt,tls.crt,tls.key}: what member I is given with --cluster-certs DIR/member-I.",
             "On a DIR with a CA already, the CA is reused and only missing member directories are made."},

@@ -27,8 +27,8 @@ import picocli.CommandLine.Model.CommandSpec;
             "The admin token is MESHWORK_ADMIN_TOKEN, or generated into DATA/admin-token."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:stopped", "1:could not start",
-            "2:usage or configuration error (plain HTTP on a non-loopback address without --insecure-http,",
-            "  unusable cluster credentials, a CA key passphrase that does not open the cluster's CA key)"})
+            "2:usage or configuration error: plain HTTP on a non-loopback address without --insecure-http, unusable "
+                + "cluster credentials, a CA key passphrase that does not open the cluster's CA key"})
 public final class ControlCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file layered over the configuration.")
