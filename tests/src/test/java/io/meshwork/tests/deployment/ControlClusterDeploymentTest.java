@@ -97,7 +97,10 @@ class ControlClusterDeploymentTest {
                         + "\"\n"
                         + "pekko.remote.artery.canonical.port = " + cluster[i] + "\n"
                         + "pekko.cluster.seed-nodes = [" + seeds + "]\n"
-                        + "pekko.cluster.split-brain-resolver.stable-after = 3s\n");
+                        + "pekko.cluster.split-brain-resolver.stable-after = 3s\n"
+                        // Three members starting at once on two busy cores can take longer than the default 20 s
+                        // to initialise serialization (as in ControlClusterLabDeploymentTest).
+                        + "pekko.actor.creation-timeout = 90s\n");
                 List<String> command = new ArrayList<>(List.of(
                         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m", "-cp",
                         classpath(), CommandMain.class.getName(), ControlCommand.class.getName(),
