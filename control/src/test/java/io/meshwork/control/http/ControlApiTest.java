@@ -43,6 +43,16 @@ class ControlApiTest {
     static final String ADMIN = "mwa.test-admin-token";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+    /**
+     * Where peer-stream bodies are read, line by line until the stream ends: never the test's own thread, which a
+     * plain thenAccept would use when the response had already arrived, blocking the test until the stream ends.
+     */
+    private static final java.util.concurrent.Executor STREAM_READERS = java.util.concurrent.Executors
+            .newCachedThreadPool(runnable -> {
+                Thread thread = new Thread(runnable, "peer-stream-reader");
+                thread.setDaemon(true);
+                return thread;
+            });
     private static Path data;
     private static ControlServer server;
     private static String base;
@@ -596,11 +606,11 @@ class ControlApiTest {
         BlockingQueue<String> lines = new LinkedBlockingQueue<>();
         CompletableFuture<Void> streamEnded = HTTP.sendAsync(HttpRequest.newBuilder(URI.create(base
                         + "/api/v1/peers/stream")).header("Authorization", "Bearer " + first.get("token").asText())
-                .build(), HttpResponse.BodyHandlers.ofLines()).thenAccept(response -> {
+                .build(), HttpResponse.BodyHandlers.ofLines()).thenAcceptAsync(response -> {
                     try (Stream<String> body = response.body()) {
                         body.forEach(lines::add);
                     }
-                });
+                }, STREAM_READERS);
         assertNotNull(lines.poll(10, TimeUnit.SECONDS), "the stream started");
         assertEquals(200, call("DELETE", "/api/v1/organizations/" + org.id(), ADMIN, null).status());
         streamEnded.get(10, TimeUnit.SECONDS);
@@ -674,7 +684,7 @@ class ControlApiTest {
         BlockingQueue<JsonNode> lines = new LinkedBlockingQueue<>();
         HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/api/v1/peers/stream" + query))
                 .header("Authorization", "Bearer " + token).build();
-        HTTP.sendAsync(request, HttpResponse.BodyHandlers.ofLines()).thenAccept(response -> {
+        HTTP.sendAsync(request, HttpResponse.BodyHandlers.ofLines()).thenAcceptAsync(response -> {
             try (Stream<String> body = response.body()) {
                 body.forEach(line -> {
                     try {
@@ -687,7 +697,7 @@ class ControlApiTest {
                     }
                 });
             }
-        });
+        }, STREAM_READERS);
         return lines;
     }
 
