@@ -66,7 +66,10 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
 
-    private final NodeIdentity identity;
+    /** Replaced when the certificate is renewed ({@link CertificateRenewer}). */
+    private volatile NodeIdentity identity;
+    private final Path stateDirectory;
+    private final CertificateRenewer certificates;
     private final WireGuardDevice device;
     private final UapiServer uapi;
     private final OverlayInterface overlay;
@@ -94,6 +97,10 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private NodeAgent(NodeIdentity identity, ControlClient control, WireGuardDevice device, UapiServer uapi,
             OverlayInterface overlay, Path stateDirectory, Duration probeInterval) throws IOException {
         this.identity = identity;
+        this.stateDirectory = stateDirectory;
+        this.certificates = new CertificateRenewer(scheduler, () -> this.identity.registration().certificate(),
+                () -> control.renewCertificate(this.identity.registration().token()), this::certificateRenewed,
+                java.time.Clock.systemUTC());
         this.overlay = overlay;
         this.device = device;
         this.uapi = uapi;
@@ -164,6 +171,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         // Peers without a direct path use the relay; the peer map only starts to come once it is there.
         agent.relay = RelayConnection.start(identity, device, agent.probes::onRelayed).orElse(null);
         agent.actors.session().tell(ControlSession.Start.INSTANCE);
+        agent.certificates.start();
         return agent;
     }
 
@@ -280,6 +288,23 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         }
     }
 
+    /**
+     * A renewed certificate: kept in the identity (saved, so a restart uses it) and given to the relay connection,
+     * which authenticates with it at once.
+     */
+    private synchronized void certificateRenewed(io.meshwork.protocol.api.RenewedCertificate renewed) {
+        identity = identity.withCertificate(renewed.certificate(), renewed.caCertificate());
+        try {
+            identity.save(stateDirectory);
+        } catch (IOException e) {
+            log.warn("could not save the renewed certificate (it is used until the node stops): {}", e.toString());
+        }
+        RelayConnection connection = relay;
+        if (connection != null) {
+            connection.renew(identity);
+        }
+    }
+
     // ---- local API ---------------------------------------------------------------------------------------
 
     @Override
@@ -307,6 +332,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             return;
         }
         closed = true;
+        certificates.close();
         system.terminate();
         try {
             system.getWhenTerminated().toCompletableFuture().get(5, TimeUnit.SECONDS);

@@ -167,6 +167,18 @@ final class RelayConnection implements AutoCloseable {
                 certificate);
     }
 
+    /**
+     * Authenticates with the certificate {@code identity} has now (a renewed one for the same key): the client
+     * starts its handshake over with it. Logged and left as it is when the certificate cannot be read.
+     */
+    void renew(NodeIdentity identity) {
+        try {
+            client.renewCredential(credential(identity));
+        } catch (CertificateException | RuntimeException e) {
+            log.warn("cannot use the renewed certificate with relay {}: {}", info.name(), e.toString());
+        }
+    }
+
     /** The relay's name as control gave it. */
     String name() {
         return info.name();

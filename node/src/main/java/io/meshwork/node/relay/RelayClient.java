@@ -67,7 +67,8 @@ public final class RelayClient implements AutoCloseable {
     private static final int MAX_OFFERED_UDP_SESSIONS = 8;
 
     private final RelayAddress relay;
-    private final RelayCredential credential;
+    /** Replaced by {@link #renewCredential} on the executor; read by the handshake there. */
+    private volatile RelayCredential credential;
     private final PacketTransport udp;
     private final RelayListener listener;
     private final RelayClientConfig config;
@@ -172,6 +173,34 @@ public final class RelayClient implements AutoCloseable {
     /** Sends that were dropped: not connected, or the TCP send queue was full. */
     public long droppedOutbound() {
         return droppedOutbound.get();
+    }
+
+    /**
+     * Authenticates with {@code renewed} from now on: a renewed certificate for the same key (docs/architecture.md,
+     * "Certificate renewal"). A connected client starts its handshake over at once, so that the relay holds the new
+     * certificate well before control revokes the old one; the relay's new session replaces the old one for the
+     * key. One that is connecting or backing off uses it from its next challenge on.
+     *
+     * @throws IllegalArgumentException when {@code renewed} is for another key
+     */
+    public void renewCredential(RelayCredential renewed) {
+        if (!renewed.publicKey().equals(credential.publicKey())) {
+            throw new IllegalArgumentException("a renewed credential must be for the same key");
+        }
+        post(() -> {
+            if (closed) {
+                return;
+            }
+            credential = renewed;
+            if (status.state() == RelayStatus.State.CONNECTED) {
+                log.debug("authenticating to relay with the renewed certificate");
+                cancelTimer();
+                cancelUpgrade();
+                activeTransport = null;
+                closeTcp();
+                beginAttempt();
+            }
+        });
     }
 
     /** Sends a WireGuard datagram to the device holding {@code destination}; false when it was dropped. */
