@@ -22,10 +22,10 @@ import org.slf4j.LoggerFactory;
  * certificate control issued before certificates named the organization is renewed at start, since relays refuse to
  * forward between it and devices whose certificates name one.
  */
-final class CertificateRenewer implements AutoCloseable {
+public final class CertificateRenewer implements AutoCloseable {
 
     /** Asks control for a new certificate. */
-    interface Renew {
+    public interface Renew {
         RenewedCertificate renew() throws Exception;
     }
 
@@ -39,7 +39,7 @@ final class CertificateRenewer implements AutoCloseable {
     private ScheduledFuture<?> next;
     private boolean closed;
 
-    CertificateRenewer(ScheduledExecutorService scheduler, Supplier<String> currentPem, Renew renew,
+    public CertificateRenewer(ScheduledExecutorService scheduler, Supplier<String> currentPem, Renew renew,
             Consumer<RenewedCertificate> renewed, Clock clock) {
         this.scheduler = scheduler;
         this.currentPem = currentPem;
@@ -48,14 +48,28 @@ final class CertificateRenewer implements AutoCloseable {
         this.clock = clock;
     }
 
-    /** Schedules the first renewal, now for a certificate that names no organization. */
-    synchronized void start() {
+    /** Schedules the first renewal: now for a certificate that names no organization, else when it is due. */
+    public synchronized void start() {
         X509Certificate certificate = current();
-        if (certificate == null) {
-            return;
+        if (certificate != null) {
+            schedule(namesOrganization(certificate) ? dueIn(certificate) : Duration.ZERO);
         }
-        Instant due = namesOrganization(certificate) ? CertificateRenewal.renewAt(certificate) : clock.instant();
-        schedule(CertificateRenewal.until(clock.instant(), due));
+    }
+
+    /**
+     * Schedules the next renewal when the certificate is due (once renewed, whatever it names), and never sooner
+     * than {@link CertificateRenewal#MIN_RETRY}: a certificate that is due at once does not make a busy loop.
+     */
+    private void scheduleNext() {
+        X509Certificate certificate = current();
+        if (certificate != null) {
+            Duration due = dueIn(certificate);
+            schedule(due.compareTo(CertificateRenewal.MIN_RETRY) < 0 ? CertificateRenewal.MIN_RETRY : due);
+        }
+    }
+
+    private Duration dueIn(X509Certificate certificate) {
+        return CertificateRenewal.until(clock.instant(), CertificateRenewal.renewAt(certificate));
     }
 
     private X509Certificate current() {
@@ -81,7 +95,7 @@ final class CertificateRenewer implements AutoCloseable {
             CertificateRenewal.parse(fresh.certificate());
             renewed.accept(fresh);
             log.info("device certificate renewed (serial {})", fresh.serial());
-            start();
+            scheduleNext();
         } catch (Exception e) {
             X509Certificate certificate = current();
             Instant notAfter = certificate == null ? clock.instant() : certificate.getNotAfter().toInstant();

@@ -103,6 +103,8 @@ public final class RelayClient implements AutoCloseable {
     private ScheduledFuture<?> timer;
     private ScheduledFuture<?> upgradeTimer;
     private boolean upgrading;
+    /** A connected UDP client authenticating again with a renewed credential ({@link #renewCredential}). */
+    private boolean renewingUdp;
     private boolean closed;
 
     private RelayClient(RelayAddress relay, RelayCredential credential, PacketTransport udp, RelayListener listener,
@@ -192,13 +194,31 @@ public final class RelayClient implements AutoCloseable {
                 return;
             }
             credential = renewed;
-            if (status.state() == RelayStatus.State.CONNECTED) {
-                log.debug("authenticating to relay with the renewed certificate");
+            if (status.state() != RelayStatus.State.CONNECTED) {
+                return;
+            }
+            log.debug("authenticating to relay with the renewed certificate over {}", activeTransport);
+            if (activeTransport == Transport.UDP) {
+                // In band: the session stays up and its sealer in use until the relay confirms the new one, which
+                // replaces it at the relay (onAuthResult). A lost hello is sent again twice; should all be lost,
+                // the relay ends the old session when the replaced certificate is revoked, and the client then
+                // reconnects with the new one.
+                renewingUdp = true;
+                sendUdpHello();
+                for (long retry = 1; retry <= 2; retry++) {
+                    executor.schedule(() -> {
+                        if (renewingUdp && !closed) {
+                            sendUdpHello();
+                        }
+                    }, retry * config.udpHelloInterval().toMillis(), TimeUnit.MILLISECONDS);
+                }
+            } else {
+                // One hello per TCP connection: a new connection, straight over TCP (UDP did not work before).
                 cancelTimer();
                 cancelUpgrade();
                 activeTransport = null;
                 closeTcp();
-                beginAttempt();
+                startTcp();
             }
         });
     }
@@ -276,6 +296,7 @@ public final class RelayClient implements AutoCloseable {
         }
         cancelTimer();
         cancelUpgrade();
+        renewingUdp = false;
         // The offered sessions stay: an OK for one may still be on its way (after a TCP to UDP handover, say).
         udpSealer = null;
         if (relay.udp().isPresent()) {
@@ -422,6 +443,8 @@ public final class RelayClient implements AutoCloseable {
 
     private boolean connectingOver(Transport via) {
         return (via == Transport.UDP && status.state() == RelayStatus.State.CONNECTING_UDP)
+                || (via == Transport.UDP && renewingUdp && status.state() == RelayStatus.State.CONNECTED
+                        && activeTransport == Transport.UDP)
                 || (via == Transport.TCP && status.state() == RelayStatus.State.CONNECTING_TCP)
                 || (via == Transport.UDP && onTcpWithUdpToTry());
     }
@@ -471,6 +494,7 @@ public final class RelayClient implements AutoCloseable {
                     // A later authentication of ours replaced the session at the relay: seal with its key now.
                     udpSealer = new UdpSealer(sessionKey);
                 }
+                renewingUdp = false;
                 return;
             }
             if (!connectingOver(via)) {

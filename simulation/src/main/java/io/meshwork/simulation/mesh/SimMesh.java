@@ -51,6 +51,7 @@ public final class SimMesh implements AutoCloseable {
     private final SimRelay relay;
     private final SimControl control;
     private final List<SimNode> nodes = new ArrayList<>();
+    private boolean renewCertificates;
 
     private SimMesh(long seed) {
         this.seed = seed;
@@ -65,6 +66,27 @@ public final class SimMesh implements AutoCloseable {
 
     public static SimMesh withSeed(long seed) {
         return new SimMesh(seed);
+    }
+
+    /**
+     * Device certificates of the nodes created from now on are valid for {@code lifetime} and renewed by the
+     * node's real {@link io.meshwork.node.agent.CertificateRenewer} at two thirds of it (unless {@code renew} is
+     * false); a renewal revokes the certificate it replaces at the relay {@code grace} later. As control's
+     * device-certificate-lifetime and -renewal-grace.
+     */
+    public SimMesh shortLivedCertificates(Duration lifetime, Duration grace, boolean renew) {
+        relay.certificateLifetime(lifetime, grace);
+        this.renewCertificates = renew;
+        return this;
+    }
+
+    /** How many device certificates were renewed. */
+    public int certificateRenewals() {
+        return relay.renewals();
+    }
+
+    boolean renewCertificates() {
+        return renewCertificates;
     }
 
     /** A node on a new host in {@code site}; it starts discovering its endpoints at once. */

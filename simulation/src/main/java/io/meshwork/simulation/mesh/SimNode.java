@@ -1,5 +1,6 @@
 package io.meshwork.simulation.mesh;
 
+import io.meshwork.node.agent.CertificateRenewer;
 import io.meshwork.node.agent.EndpointDiscovery;
 import io.meshwork.node.agent.EndpointReports;
 import io.meshwork.node.agent.PeerFacts;
@@ -19,6 +20,7 @@ import io.meshwork.protocol.demux.DatagramKind;
 import io.meshwork.protocol.api.EndpointReport;
 import io.meshwork.protocol.api.PeerInfo;
 import io.meshwork.protocol.api.PeerMapEvent;
+import io.meshwork.protocol.api.RenewedCertificate;
 import io.meshwork.protocol.nat.NatReport;
 import io.meshwork.protocol.probe.ProbeCodec;
 import io.meshwork.protocol.probe.ProbeMessage;
@@ -73,7 +75,11 @@ public final class SimNode {
     private final Host host;
     private final Key privateKey;
     private final Key publicKey;
-    private final SimRelay.Enrollment enrollment;
+    private final RelayKeyPair relayKeys;
+    private SimRelay.Enrollment enrollment;
+    private CertificateRenewer certificates;
+    /** What the relay's CA answered the renewal in progress, taken on when the renewer hands it over. */
+    private SimRelay.Enrollment renewedEnrollment;
     private final VirtualTransport socket;
     private final ProbeRouter probes;
     private final ActorRef<TunnelSupervisor.Command> supervisor;
@@ -104,7 +110,7 @@ public final class SimNode {
         this.privateKey = Key.of(secret);
         this.publicKey = privateKey.publicKey();
         this.relaySeed = mesh.simulation().scheduler().random().nextLong();
-        RelayKeyPair relayKeys = RelayKeyPair.fromPrivateKey(secret);
+        this.relayKeys = RelayKeyPair.fromPrivateKey(secret);
         this.enrollment = credentials == SimMesh.Credentials.OTHER_CA ? SimRelay.enrollElsewhere(name, relayKeys)
                 : mesh.relay().enroll(name, relayKeys);
         this.socket = host.bind(PORT);
@@ -232,6 +238,18 @@ public final class SimNode {
                 relayStatus = status;
             }
         }, RelayClientConfig.defaults(), runtime);
+        if (mesh.relay().shortLivedCertificates() && mesh.renewCertificates()) {
+            certificates = new CertificateRenewer(mesh.simulation().executor(), () -> enrollment.pem(),
+                    () -> {
+                        renewedEnrollment = mesh.relay().renew(name, relayKeys, enrollment.serial());
+                        return new RenewedCertificate(renewedEnrollment.pem(), null,
+                                renewedEnrollment.serial().toString(16), 0);
+                    }, renewed -> {
+                        enrollment = renewedEnrollment;
+                        relay.renewCredential(enrollment.credential());
+                    }, mesh.relay().clock());
+            certificates.start();
+        }
         discovery = mesh.actors().spawn(EndpointDiscovery.createAsync(this::probe, this::localAddresses,
                         PROBE_INTERVAL, this::discovered), "discovery-" + name,
                 DispatcherSelector.fromConfig(PekkoSimScheduler.CALLING_THREAD_DISPATCHER));
@@ -370,6 +388,9 @@ public final class SimNode {
 
     void close() {
         closed = true;
+        if (certificates != null) {
+            certificates.close();
+        }
         relay.close();
         socket.close();
     }

@@ -59,6 +59,9 @@ final class SimRelay {
     private RelayEngine engine;
     private ScheduledFuture<?> sweeper;
     private int starts;
+    private Duration certificateLifetime;
+    private Duration renewalGrace = Duration.ZERO;
+    private int renewals;
 
     SimRelay(Simulation simulation, Duration streamDelay) {
         this.simulation = simulation;
@@ -79,12 +82,55 @@ final class SimRelay {
         return new VirtualStreamConnector(streams, client);
     }
 
-    /** A device's relay credential and the serial of its certificate. */
-    record Enrollment(RelayCredential credential, BigInteger serial) {}
+    /** A device's relay credential, the serial of its certificate and the certificate as PEM. */
+    record Enrollment(RelayCredential credential, BigInteger serial, String pem) {}
 
-    /** A device certificate from the CA the relay trusts, valid around the simulation's epoch. */
+    /**
+     * A device certificate from the CA the relay trusts: valid around the simulation's epoch, or for
+     * {@link #certificateLifetime} from now when one is set (as control issues them).
+     */
     Enrollment enroll(String deviceId, RelayKeyPair keys) {
-        return credential(ca, deviceId, keys);
+        if (certificateLifetime == null) {
+            return credential(ca, deviceId, keys);
+        }
+        Instant now = clock.instant();
+        Duration backdate = certificateLifetime.dividedBy(10);
+        return credential(ca, deviceId, keys, now.minus(backdate), now.plus(certificateLifetime));
+    }
+
+    /**
+     * Device certificates from now on are valid for {@code lifetime}, and a renewal revokes the certificate it
+     * replaces {@code grace} later (control's device-certificate-lifetime and -renewal-grace).
+     */
+    void certificateLifetime(Duration lifetime, Duration grace) {
+        this.certificateLifetime = lifetime;
+        this.renewalGrace = grace;
+    }
+
+    /** Whether certificates are short-lived (see {@link #certificateLifetime(Duration, Duration)}). */
+    boolean shortLivedCertificates() {
+        return certificateLifetime != null;
+    }
+
+    /**
+     * A renewal, as control answers {@code POST /api/v1/devices/self/certificate}: a new certificate for the same
+     * key, and {@code replaced} revoked after the grace period.
+     */
+    Enrollment renew(String deviceId, RelayKeyPair keys, BigInteger replaced) {
+        Enrollment renewed = enroll(deviceId, keys);
+        renewals++;
+        simulation.scheduler().schedule(renewalGrace, () -> revoke(replaced));
+        return renewed;
+    }
+
+    /** How many certificates were renewed. */
+    int renewals() {
+        return renewals;
+    }
+
+    /** The wall clock certificates are checked against. */
+    VirtualWallClock clock() {
+        return clock;
     }
 
     /** A well-formed device certificate from a CA the relay has never heard of. */
@@ -93,10 +139,16 @@ final class SimRelay {
     }
 
     private static Enrollment credential(DeviceCertificateIssuer issuer, String deviceId, RelayKeyPair keys) {
-        X509Certificate certificate = issuer.issue(deviceId, keys.publicKey(), EPOCH.minus(Duration.ofDays(1)),
-                EPOCH.plus(Duration.ofDays(365)));
+        return credential(issuer, deviceId, keys, EPOCH.minus(Duration.ofDays(1)), EPOCH.plus(Duration.ofDays(365)));
+    }
+
+    private static Enrollment credential(DeviceCertificateIssuer issuer, String deviceId, RelayKeyPair keys,
+            Instant notBefore, Instant notAfter) {
+        X509Certificate certificate = issuer.issue(deviceId, keys.publicKey(), notBefore, notAfter);
         try {
-            return new Enrollment(new RelayCredential(keys, certificate.getEncoded()), certificate.getSerialNumber());
+            return new Enrollment(new RelayCredential(keys, certificate.getEncoded()), certificate.getSerialNumber(),
+                    "-----BEGIN CERTIFICATE-----\n" + java.util.Base64.getMimeEncoder(64, new byte[] {'\n'})
+                            .encodeToString(certificate.getEncoded()) + "\n-----END CERTIFICATE-----\n");
         } catch (CertificateEncodingException e) {
             throw new IllegalStateException("a certificate just issued encodes", e);
         }
