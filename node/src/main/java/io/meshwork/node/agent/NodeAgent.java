@@ -172,6 +172,13 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         agent.relay = RelayConnection.start(identity, device, agent.probes::onRelayed).orElse(null);
         agent.actors.session().tell(ControlSession.Start.INSTANCE);
         agent.certificates.start();
+        agent.scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                agent.checkRelay();
+            } catch (RuntimeException e) {
+                log.warn("relay check failed: {}", e.toString());
+            }
+        }, 1, 1, TimeUnit.SECONDS);
         return agent;
     }
 
@@ -270,6 +277,27 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             RelayConnection.start(next, identity, device, probes::onRelayed, current)
                     .ifPresentOrElse(connection -> relay = connection, () -> {
                         if (current != null && current.closed()) {
+                            relay = null;
+                        }
+                    });
+        });
+    }
+
+    /**
+     * Failover (docs/architecture.md, "Relay selection and failover"): a relay silent for 5 s while the node waits
+     * for it, or down that long, is left at once for the next listed one, without waiting for control to withdraw
+     * it. Checked every second.
+     */
+    private synchronized void checkRelay() {
+        RelayConnection current = relay;
+        if (closed || current == null || !current.failed()) {
+            return;
+        }
+        RelayConnection.failover(current.info(), relayList.relays()).ifPresent(next -> {
+            log.warn("relay {} stopped answering: moving to relay {}", current.name(), next.name());
+            RelayConnection.start(next, identity, device, probes::onRelayed, current)
+                    .ifPresentOrElse(connection -> relay = connection, () -> {
+                        if (current.closed()) {
                             relay = null;
                         }
                     });

@@ -119,6 +119,23 @@ final class RelayConnection implements AutoCloseable {
         return Optional.of(usable.get(0));
     }
 
+    /**
+     * The relay to move to when {@code failed} stopped answering ({@link io.meshwork.node.relay.RelayFailover}):
+     * the first listed relay not known to be unhealthy other than it, or empty when there is none. Every node of
+     * the organization has the same list in the same order, so the clients of a failed relay all move to the same
+     * one and their relayed pairs meet there again.
+     */
+    static Optional<RelayInfo> failover(RelayInfo failed, List<RelayInfo> listed) {
+        return listed.stream().filter(RelayConnection::usable).filter(relay -> !sameRelay(relay, failed))
+                .findFirst();
+    }
+
+    /** Whether the relay delivered nothing for the failover time while the node waited for it, or was down. */
+    boolean failed() {
+        return io.meshwork.node.relay.RelayFailover.shouldLeave(client.status().connected(), client.silence(),
+                client.awaitingRelay());
+    }
+
     /** Not known to be unhealthy: control lists only healthy enrolled relays, and does not follow configured ones. */
     static boolean usable(RelayInfo relay) {
         return relay != null && relay.name() != null && !Boolean.FALSE.equals(relay.healthy());

@@ -87,6 +87,8 @@ public final class RelayClient implements AutoCloseable {
     private volatile Transport activeTransport;
     private volatile RelayStreamConnector.Stream tcp;
     private volatile long lastHeardNanos;
+    /** When a frame was last sent to the relay (packets, disco, pings). */
+    private volatile long lastSentNanos;
     /** The UDP session frames are sealed with, and its next counter; null until the relay opened one. */
     private volatile UdpSealer udpSealer;
 
@@ -126,6 +128,9 @@ public final class RelayClient implements AutoCloseable {
                     return thread;
                 }));
         this.nanoTime = runtime.<LongSupplier>map(RelayClientRuntime::nanoTime).orElse(System::nanoTime);
+        // Silence counts from the start: a relay that never answers is as silent as one that stopped.
+        this.lastHeardNanos = nanoTime.getAsLong();
+        this.lastSentNanos = lastHeardNanos;
         this.random = runtime.map(RelayClientRuntime::random).orElseGet(Random::new);
         this.streams = runtime.flatMap(RelayClientRuntime::streams).orElseGet(() -> new TcpRelayConnector(
                 relay.tls(), config.tcpConnectTimeout(), config.tcpSendQueueFrames(), droppedInbound));
@@ -233,7 +238,18 @@ public final class RelayClient implements AutoCloseable {
         return send(new SendDisco(destination, payload));
     }
 
+    /** How long since the relay last delivered a frame (a packet, disco message, pong or handshake answer). */
+    public Duration silence() {
+        return Duration.ofNanos(Math.max(0, nanoTime.getAsLong() - lastHeardNanos));
+    }
+
+    /** Whether something was sent to the relay since it last delivered a frame: an answer is pending. */
+    public boolean awaitingRelay() {
+        return lastSentNanos - lastHeardNanos > 0;
+    }
+
     private boolean send(RelayFrame frame) {
+        lastSentNanos = nanoTime.getAsLong();
         Transport transport = activeTransport;
         UdpSealer sealer = udpSealer;
         if (transport == Transport.UDP && sealer != null) {
