@@ -51,6 +51,8 @@ public final class SimMesh implements AutoCloseable {
     private final SimRelay relay;
     private final SimControl control;
     private final List<SimNode> nodes = new ArrayList<>();
+    /** Every relay, the first one first: the relay list control hands every node, in its order. */
+    private final List<SimRelay> relays = new ArrayList<>();
     private boolean renewCertificates;
 
     private SimMesh(long seed) {
@@ -61,6 +63,7 @@ public final class SimMesh implements AutoCloseable {
         this.stun = SimStunServer.rfc5780(simulation.network(), "stun", "203.0.113.10", "203.0.113.11",
                 SimStunServer.DEFAULT_PORT);
         this.relay = new SimRelay(simulation, RELAY_DELAY);
+        this.relays.add(relay);
         this.control = new SimControl(simulation);
     }
 
@@ -148,6 +151,36 @@ public final class SimMesh implements AutoCloseable {
      */
     public void crashRelay(Duration outage) {
         relay.crash(outage);
+    }
+
+    /**
+     * Adds a relay {@code name} at {@code ip} (a public address) to the end of the relay list: it trusts the same CA.
+     * Nodes connect to the first relay and fail over along the list (docs/architecture.md, "Relay selection and
+     * failover").
+     */
+    public SimMesh addRelay(String name, String ip) {
+        relays.add(relay.sibling(name, ip, RELAY_DELAY));
+        return this;
+    }
+
+    /** Kills relay {@code name} as {@link #crashRelay(Duration)} does the first one. */
+    public void crashRelay(String name, Duration outage) {
+        relayNamed(name).crash(outage);
+    }
+
+    /** Relay {@code name} when it is running. */
+    public Optional<RelayEngine> relayEngine(String name) {
+        return relayNamed(name).engine();
+    }
+
+    private SimRelay relayNamed(String name) {
+        return relays.stream().filter(r -> r.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no relay " + name));
+    }
+
+    /** The relays, in the order of the list every node has. */
+    List<SimRelay> relays() {
+        return relays;
     }
 
     /** Revokes {@code node}'s device certificate at the relay: its session is closed and it cannot come back. */

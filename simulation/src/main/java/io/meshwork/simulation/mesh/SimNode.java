@@ -8,6 +8,7 @@ import io.meshwork.node.netcheck.NatProber;
 import io.meshwork.node.relay.RelayClient;
 import io.meshwork.node.relay.RelayClientConfig;
 import io.meshwork.node.relay.RelayClientRuntime;
+import io.meshwork.node.relay.RelayFailover;
 import io.meshwork.node.relay.RelayListener;
 import io.meshwork.node.relay.RelayStatus;
 import io.meshwork.node.tunnel.ProbeRouter;
@@ -47,6 +48,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 
@@ -92,6 +94,8 @@ public final class SimNode {
     private final Map<Key, InetSocketAddress> directEndpoint = new HashMap<>();
     private final Map<Key, Integer> dataReceived = new HashMap<>();
     private RelayClient relay;
+    private SimRelay currentRelay;
+    private int relayMoves;
     private RelayStatus relayStatus;
     private NatReport nat;
     private EndpointDiscovery.Discovered discovered;
@@ -219,25 +223,10 @@ public final class SimNode {
     }
 
     void start() {
-        RelayClientRuntime runtime = new RelayClientRuntime(mesh.simulation().executor(),
-                mesh.simulation().scheduler()::nowNanos, new Random(relaySeed),
-                Optional.of(mesh.relay().streamsFrom(host)));
-        relay = RelayClient.start(mesh.relay().address(), enrollment.credential(), socket, new RelayListener() {
-            @Override
-            public void onPacket(RelayKey source, ByteBuffer payload) {
-                received(payload);
-            }
-
-            @Override
-            public void onDisco(RelayKey source, ByteBuffer payload) {
-                probes.onRelayed(payload);
-            }
-
-            @Override
-            public void onStatus(RelayStatus status) {
-                relayStatus = status;
-            }
-        }, RelayClientConfig.defaults(), runtime);
+        connectRelay(mesh.relay());
+        if (mesh.relays().size() > 1) {
+            mesh.simulation().executor().scheduleWithFixedDelay(this::checkRelay, 1, 1, TimeUnit.SECONDS);
+        }
         if (mesh.relay().shortLivedCertificates() && mesh.renewCertificates()) {
             certificates = new CertificateRenewer(mesh.simulation().executor(), () -> enrollment.pem(),
                     () -> {
@@ -253,6 +242,58 @@ public final class SimNode {
         discovery = mesh.actors().spawn(EndpointDiscovery.createAsync(this::probe, this::localAddresses,
                         PROBE_INTERVAL, this::discovered), "discovery-" + name,
                 DispatcherSelector.fromConfig(PekkoSimScheduler.CALLING_THREAD_DISPATCHER));
+    }
+
+    /** Connects the relay client to {@code target}, closing the one it had. */
+    private void connectRelay(SimRelay target) {
+        if (relay != null) {
+            relay.close();
+        }
+        currentRelay = target;
+        RelayClientRuntime runtime = new RelayClientRuntime(mesh.simulation().executor(),
+                mesh.simulation().scheduler()::nowNanos, new Random(relaySeed),
+                Optional.of(target.streamsFrom(host)));
+        relay = RelayClient.start(target.address(), enrollment.credential(), socket, new RelayListener() {
+            @Override
+            public void onPacket(RelayKey source, ByteBuffer payload) {
+                received(payload);
+            }
+
+            @Override
+            public void onDisco(RelayKey source, ByteBuffer payload) {
+                probes.onRelayed(payload);
+            }
+
+            @Override
+            public void onStatus(RelayStatus status) {
+                relayStatus = status;
+            }
+        }, RelayClientConfig.defaults(), runtime);
+    }
+
+    /**
+     * The agent's failover (NodeAgent.checkRelay): a relay silent for 5 s while this node waits for it, or down that
+     * long, is left for the first other relay of the list.
+     */
+    private void checkRelay() {
+        if (closed || !RelayFailover.shouldLeave(relay.status().connected(), relay.silence(),
+                relay.awaitingRelay())) {
+            return;
+        }
+        mesh.relays().stream().filter(other -> other != currentRelay).findFirst().ifPresent(next -> {
+            relayMoves++;
+            connectRelay(next);
+        });
+    }
+
+    /** The name of the relay this node uses now. */
+    public String relayName() {
+        return currentRelay.name();
+    }
+
+    /** How often this node moved to another relay. */
+    public int relayMoves() {
+        return relayMoves;
     }
 
     /** The certificate serial the relay knows this node's device by. */

@@ -51,8 +51,9 @@ final class SimRelay {
     private final Simulation simulation;
     private final Host host;
     private final InetSocketAddress address;
-    private final DeviceCertificateIssuer ca = DeviceCertificateIssuer.create("meshwork simulation CA", EPOCH);
-    private final RevocationList revocations = new RevocationList();
+    private final String name;
+    private final DeviceCertificateIssuer ca;
+    private final RevocationList revocations;
     private final VirtualWallClock clock;
     private final VirtualStreamConnector.Listener streams;
     private VirtualTransport socket;
@@ -64,12 +65,37 @@ final class SimRelay {
     private int renewals;
 
     SimRelay(Simulation simulation, Duration streamDelay) {
+        this(simulation, streamDelay, "relay", "203.0.113.20",
+                DeviceCertificateIssuer.create("meshwork simulation CA", EPOCH), new RevocationList());
+    }
+
+    /**
+     * Another relay of the same mesh, {@code name} at {@code ip}: it trusts {@code ca} and follows
+     * {@code revocations}, as every relay enrolled with one control does.
+     */
+    SimRelay(Simulation simulation, Duration streamDelay, String name, String ip, DeviceCertificateIssuer ca,
+            RevocationList revocations) {
         this.simulation = simulation;
-        this.host = simulation.network().addPublicHost("relay", "203.0.113.20");
+        this.name = name;
+        this.ca = ca;
+        this.revocations = revocations;
+        this.host = simulation.network().addPublicHost(name, ip);
         this.address = new InetSocketAddress(host.address(), PORT);
         this.clock = new VirtualWallClock(simulation.scheduler(), EPOCH);
         this.streams = new VirtualStreamConnector.Listener(simulation.scheduler(), streamDelay, address);
         start();
+    }
+
+    String name() {
+        return name;
+    }
+
+    /** A relay of the same mesh: same CA, same revocations. */
+    SimRelay sibling(String siblingName, String ip, Duration streamDelay) {
+        SimRelay sibling = new SimRelay(simulation, streamDelay, siblingName, ip, ca, revocations);
+        sibling.certificateLifetime = certificateLifetime;
+        sibling.renewalGrace = renewalGrace;
+        return sibling;
     }
 
     /** Where nodes find the relay: UDP on the virtual network, TCP as a virtual stream to the same address. */
