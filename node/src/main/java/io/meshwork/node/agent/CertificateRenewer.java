@@ -97,6 +97,16 @@ public final class CertificateRenewer implements AutoCloseable {
             log.info("device certificate renewed (serial {})", fresh.serial());
             scheduleNext();
         } catch (Exception e) {
+            if (e instanceof ControlClient.ControlException refused && refused.isPermanent()) {
+                // A control without the route, or a revoked device: asking again at once would not help. Asked
+                // again when the certificate is due, and at most once a minute.
+                log.warn("control refused to renew the device certificate ({}); asking again when it is due",
+                        e.getMessage());
+                X509Certificate certificate = current();
+                Duration due = certificate == null ? CertificateRenewal.MAX_RETRY : dueIn(certificate);
+                schedule(due.compareTo(CertificateRenewal.MAX_RETRY) < 0 ? CertificateRenewal.MAX_RETRY : due);
+                return;
+            }
             X509Certificate certificate = current();
             Instant notAfter = certificate == null ? clock.instant() : certificate.getNotAfter().toInstant();
             Duration delay = CertificateRenewal.retryDelay(clock.instant(), notAfter);
