@@ -12,6 +12,7 @@ import io.meshwork.node.relay.RelayStatus;
 import io.meshwork.protocol.api.RelayInfo;
 import io.meshwork.protocol.net.HostPort;
 import io.meshwork.protocol.net.InvalidAddressException;
+import io.meshwork.protocol.relay.RelayFrame;
 import io.meshwork.protocol.relay.RelayKey;
 import io.meshwork.protocol.relay.RelayKeyPair;
 import io.meshwork.protocol.wireguard.Key;
@@ -76,6 +77,14 @@ final class RelayConnection implements AutoCloseable {
      */
     static Optional<RelayConnection> start(RelayInfo info, NodeIdentity identity, WireGuardDevice device,
             Consumer<ByteBuffer> disco, RelayConnection replacing) {
+        // A node that reached its previous relay only over TCP most likely has no UDP: it goes to TCP at once.
+        boolean tcpFirst = replacing != null
+                && replacing.client().lastTransport().equals(Optional.of(RelayFrame.Transport.TCP));
+        return start(info, identity, device, disco, replacing, RelayClientConfig.defaults().withTcpFirst(tcpFirst));
+    }
+
+    private static Optional<RelayConnection> start(RelayInfo info, NodeIdentity identity, WireGuardDevice device,
+            Consumer<ByteBuffer> disco, RelayConnection replacing, RelayClientConfig config) {
         RelayAddress address;
         RelayCredential credential;
         try {
@@ -93,7 +102,7 @@ final class RelayConnection implements AutoCloseable {
         }
         try {
             RelayClient client = RelayClient.start(address, credential, device.transport(),
-                    new DeviceListener(device, disco), RelayClientConfig.defaults());
+                    new DeviceListener(device, disco), config);
             device.setRelayPath((peer, datagram) -> client.sendPacket(RelayKey.of(peer.toBytes()), datagram));
             return Optional.of(new RelayConnection(info, client));
         } catch (RuntimeException e) {

@@ -85,6 +85,8 @@ public final class RelayClient implements AutoCloseable {
     // Read from any thread, written on the executor.
     private volatile RelayStatus status;
     private volatile Transport activeTransport;
+    /** The transport of the last session the relay confirmed; null before the first. */
+    private volatile Transport lastTransport;
     private volatile RelayStreamConnector.Stream tcp;
     private volatile long lastHeardNanos;
     /** When a frame was last sent to the relay (packets, disco, pings). */
@@ -107,6 +109,8 @@ public final class RelayClient implements AutoCloseable {
     private boolean upgrading;
     /** A connected UDP client authenticating again with a renewed credential ({@link #renewCredential}). */
     private boolean renewingUdp;
+    /** Whether the next attempt goes straight to TCP ({@link RelayClientConfig#tcpFirst}, first attempt only). */
+    private boolean tcpFirst;
     private boolean closed;
 
     private RelayClient(RelayAddress relay, RelayCredential credential, PacketTransport udp, RelayListener listener,
@@ -117,6 +121,7 @@ public final class RelayClient implements AutoCloseable {
         this.listener = listener;
         this.config = config;
         this.backoff = new Backoff(config.initialBackoff(), config.maxBackoff());
+        this.tcpFirst = config.tcpFirst() && relay.tcp().isPresent();
         this.status = new RelayStatus(RelayStatus.State.CONNECTING_UDP, Optional.empty(), Optional.empty(),
                 Optional.empty(), "starting");
         this.ownsExecutor = runtime.isEmpty();
@@ -238,6 +243,11 @@ public final class RelayClient implements AutoCloseable {
         return send(new SendDisco(destination, payload));
     }
 
+    /** The transport of the last session the relay confirmed, connected now or not; empty before the first. */
+    public Optional<Transport> lastTransport() {
+        return Optional.ofNullable(lastTransport);
+    }
+
     /** How long since the relay last delivered a frame (a packet, disco message, pong or handshake answer). */
     public Duration silence() {
         return Duration.ofNanos(Math.max(0, nanoTime.getAsLong() - lastHeardNanos));
@@ -315,7 +325,10 @@ public final class RelayClient implements AutoCloseable {
         renewingUdp = false;
         // The offered sessions stay: an OK for one may still be on its way (after a TCP to UDP handover, say).
         udpSealer = null;
-        if (relay.udp().isPresent()) {
+        if (tcpFirst) {
+            tcpFirst = false;
+            startTcp();
+        } else if (relay.udp().isPresent()) {
             startUdp();
         } else {
             startTcp();
@@ -523,6 +536,7 @@ public final class RelayClient implements AutoCloseable {
             cancelUpgrade();
             failures = 0;
             activeTransport = via;
+            lastTransport = via;
             if (via == Transport.UDP) {
                 closeTcp();
             }

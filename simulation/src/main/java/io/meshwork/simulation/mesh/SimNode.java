@@ -246,6 +246,8 @@ public final class SimNode {
 
     /** Connects the relay client to {@code target}, closing the one it had. */
     private void connectRelay(SimRelay target) {
+        // As the agent does: a node that reached its previous relay only over TCP goes to TCP at once.
+        boolean tcpFirst = relay != null && relay.lastTransport().equals(Optional.of(Transport.TCP));
         if (relay != null) {
             relay.close();
         }
@@ -268,7 +270,7 @@ public final class SimNode {
             public void onStatus(RelayStatus status) {
                 relayStatus = status;
             }
-        }, RelayClientConfig.defaults(), runtime);
+        }, RelayClientConfig.defaults().withTcpFirst(tcpFirst), runtime);
     }
 
     /**
