@@ -91,6 +91,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private final ProbeRouter probes;
     private final LocalApiServer localApi;
     private volatile RelayConnection relay;
+    /** When the agent last failed over to another relay (System.nanoTime), 0 while on the first listed one. */
+    private long failedOverAtNanos;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean closed;
 
@@ -274,6 +276,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 log.info("relay {} is no longer listed healthy by control: moving to relay {}", current.name(),
                         next.name());
             }
+            failedOverAtNanos = 0;
             RelayConnection.start(next, identity, device, probes::onRelayed, current)
                     .ifPresentOrElse(connection -> relay = connection, () -> {
                         if (current != null && current.closed()) {
@@ -290,18 +293,34 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
      */
     private synchronized void checkRelay() {
         RelayConnection current = relay;
-        if (closed || current == null || !current.failed()) {
+        if (closed || current == null) {
+            return;
+        }
+        if (!current.failed()) {
+            if (failedOverAtNanos != 0) {
+                RelayConnection.returnTo(current.info(), relayList.relays(),
+                        Duration.ofNanos(System.nanoTime() - failedOverAtNanos)).ifPresent(first -> {
+                    log.info("going back from relay {} to relay {}, the first listed", current.name(), first.name());
+                    failedOverAtNanos = 0;
+                    moveRelay(current, first);
+                });
+            }
             return;
         }
         RelayConnection.failover(current.info(), relayList.relays()).ifPresent(next -> {
             log.warn("relay {} stopped answering: moving to relay {}", current.name(), next.name());
-            RelayConnection.start(next, identity, device, probes::onRelayed, current)
-                    .ifPresentOrElse(connection -> relay = connection, () -> {
-                        if (current.closed()) {
-                            relay = null;
-                        }
-                    });
+            failedOverAtNanos = System.nanoTime();
+            moveRelay(current, next);
         });
+    }
+
+    private void moveRelay(RelayConnection current, io.meshwork.protocol.api.RelayInfo next) {
+        RelayConnection.start(next, identity, device, probes::onRelayed, current)
+                .ifPresentOrElse(connection -> relay = connection, () -> {
+                    if (current.closed()) {
+                        relay = null;
+                    }
+                });
     }
 
     /** A snapshot's overlay prefixes: the interface follows them (an identity from before control sent them). */

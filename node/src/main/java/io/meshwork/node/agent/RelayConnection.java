@@ -23,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -137,6 +138,25 @@ final class RelayConnection implements AutoCloseable {
     static Optional<RelayInfo> failover(RelayInfo failed, List<RelayInfo> listed) {
         return listed.stream().filter(RelayConnection::usable).filter(relay -> !sameRelay(relay, failed))
                 .findFirst();
+    }
+
+    /**
+     * How long a node that failed over stays away from the first listed relay before going back to it: the relay
+     * every node starts with, so that nodes that failed over and nodes that (re)started since meet on one relay again
+     * once it is back. Control withdraws a dead relay after 3 missed heartbeats (30 s by default), well within this.
+     */
+    static final Duration RETURN_AFTER = Duration.ofSeconds(60);
+
+    /**
+     * The relay to go back to after a failover {@code awayFor} ago: the first usable listed relay, when the node is
+     * on another one and has been for {@link #RETURN_AFTER}; else empty.
+     */
+    static Optional<RelayInfo> returnTo(RelayInfo current, List<RelayInfo> listed, Duration awayFor) {
+        if (awayFor.compareTo(RETURN_AFTER) < 0) {
+            return Optional.empty();
+        }
+        return listed.stream().filter(RelayConnection::usable).findFirst()
+                .filter(first -> !sameRelay(first, current));
     }
 
     /** Whether the relay delivered nothing for the failover time while the node waited for it, or was down. */
