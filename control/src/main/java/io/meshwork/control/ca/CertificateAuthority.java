@@ -73,7 +73,10 @@ public final class CertificateAuthority {
 
     public static final String WIREGUARD_KEY_URI_PREFIX = "urn:meshwork:wireguard:";
     private static final Duration CA_LIFETIME = Duration.ofDays(3650);
-    private static final Duration DEVICE_LIFETIME = Duration.ofDays(365);
+    /** How long a device certificate is valid unless {@link #withDeviceLifetime} says otherwise. */
+    public static final Duration DEFAULT_DEVICE_LIFETIME = Duration.ofDays(365);
+    /** How far a device certificate's validity starts before its issue, for clocks a little behind. */
+    private static final Duration MAX_BACKDATE = Duration.ofMinutes(5);
     private static final String SIGNATURE = "SHA256withECDSA";
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final int PASSPHRASE_ITERATIONS = 100_000;
@@ -85,12 +88,35 @@ public final class CertificateAuthority {
     private final String certificatePem;
     /** The issuer name of every device certificate, parsed once. */
     private final X500Name issuer;
+    private final Duration deviceLifetime;
 
     private CertificateAuthority(PrivateKey key, X509Certificate certificate) {
+        this(key, certificate, DEFAULT_DEVICE_LIFETIME);
+    }
+
+    private CertificateAuthority(PrivateKey key, X509Certificate certificate, Duration deviceLifetime) {
         this.key = key;
         this.certificate = certificate;
         this.certificatePem = pem(certificate);
         this.issuer = X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded());
+        this.deviceLifetime = deviceLifetime;
+    }
+
+    /**
+     * The same CA issuing device certificates valid for {@code lifetime} ({@code
+     * meshwork.control.device-certificate-lifetime}; devices renew them at two thirds of it, docs/architecture.md
+     * "Certificate renewal"). Their validity starts a tenth of it before issue, at most five minutes.
+     */
+    public CertificateAuthority withDeviceLifetime(Duration lifetime) {
+        if (lifetime.isNegative() || lifetime.compareTo(Duration.ofMinutes(1)) < 0) {
+            throw new IllegalArgumentException("a device certificate lifetime must be at least a minute: " + lifetime);
+        }
+        return lifetime.equals(deviceLifetime) ? this : new CertificateAuthority(key, certificate, lifetime);
+    }
+
+    /** How long the device certificates this CA issues are valid. */
+    public Duration deviceLifetime() {
+        return deviceLifetime;
     }
 
     /** A new CA (key and self-signed certificate), held only in memory until the cluster adopts it. */
@@ -230,7 +256,7 @@ public final class CertificateAuthority {
     /** An issued certificate: PEM text and serial number (hex, as relays compare revocations). */
     public record Issued(String pem, String serialHex) {}
 
-    /** A certificate for a device's 32-byte WireGuard public key that names no organization, valid for a year. */
+    /** A certificate for a device's 32-byte WireGuard public key that names no organization. */
     public Issued issueDeviceCertificate(String deviceId, byte[] wireGuardPublicKey) {
         return issue(Optional.empty(), deviceId, wireGuardPublicKey, newSerialHex());
     }
@@ -260,7 +286,7 @@ public final class CertificateAuthority {
                     new AlgorithmIdentifier(EdECObjectIdentifiers.id_X25519), wireGuardPublicKey);
             BigInteger serial = new BigInteger(serialHex, 16);
             X509v3CertificateBuilder builder = new X509v3CertificateBuilder(issuer, serial,
-                    time(now.minus(Duration.ofMinutes(5))), time(now.plus(DEVICE_LIFETIME)),
+                    time(now.minus(backdate())), time(now.plus(deviceLifetime)),
                     new X500Name(new RDN[] {new RDN(BCStyle.CN, new DERUTF8String(deviceId))}), subjectKey)
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyAgreement))
@@ -278,6 +304,11 @@ public final class CertificateAuthority {
         } catch (IOException e) {
             throw new IllegalStateException("cannot issue a certificate for " + deviceId, e);
         }
+    }
+
+    private Duration backdate() {
+        Duration tenth = deviceLifetime.dividedBy(10);
+        return tenth.compareTo(MAX_BACKDATE) < 0 ? tenth : MAX_BACKDATE;
     }
 
     private static GeneralNames subjectAltNames(Optional<String> organizationId, byte[] wireGuardPublicKey) {

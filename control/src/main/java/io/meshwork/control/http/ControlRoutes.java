@@ -56,12 +56,15 @@ public final class ControlRoutes {
     private final DeviceRoutes devices;
     private final RelayRoutes relays;
     private final PeerStreamRoutes peerStream;
+    private final CertificateRoutes certificates;
     private final RateLimits limits;
 
     /** {@code writer}: this member's {@link OrganizationWriter}, which the caller runs. */
     public ControlRoutes(ActorSystem<?> system, CertificateAuthority ca, Settings settings,
             PrometheusMeterRegistry metrics, ActorRef<OrganizationWriter.Message> writer) {
         this.json = new JsonSupport(system.log());
+        ca = ca.withDeviceLifetime(duration(system, "meshwork.control.device-certificate-lifetime",
+                CertificateAuthority.DEFAULT_DEVICE_LIFETIME));
         ClientAddress clients = ClientAddress.from(system.settings().config());
         this.limits = new RateLimits(RateLimits.Settings.from(system.settings().config()), clients, json);
         Entities entities = new Entities(system, settings, writer, json);
@@ -77,6 +80,13 @@ public final class ControlRoutes {
         this.relays = new RelayRoutes(auth, entities, json, ca, settings.relayHeartbeat());
         RelayListFeed relayLists = new RelayListFeed(system, entities::relaysForDevices, RELAY_LIST_POLL);
         this.peerStream = new PeerStreamRoutes(auth, json, feeds, relayLists, metrics);
+        this.certificates = new CertificateRoutes(auth, entities, json, ca, limits,
+                duration(system, "meshwork.control.device-certificate-renewal-grace", Duration.ofMinutes(10)),
+                metrics);
+    }
+
+    private static Duration duration(ActorSystem<?> system, String key, Duration otherwise) {
+        return system.settings().config().hasPath(key) ? system.settings().config().getDuration(key) : otherwise;
     }
 
     public Route routes() {
@@ -95,6 +105,7 @@ public final class ControlRoutes {
                                 // Before the devices': /devices/self/endpoints is the device's own, not a device
                                 // "self".
                                 node.routes(),
+                                certificates.routes(),
                                 devices.routes(),
                                 relays.routes(),
                                 peerStream.routes())))))));

@@ -150,6 +150,14 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
             String tokenHash, String certificateSerial, long nowMillis, ActorRef<Reply> replyTo) implements Request {}
 
     /**
+     * A new certificate for {@code deviceId}, for the same key ({@code publicKey}, as the device has it), with the
+     * serial {@code certificateSerial} (docs/api.md, "Certificate renewal"). Refused for a revoked device or one
+     * with another key; its token stays. Answers the device as it is after.
+     */
+    public record RenewCertificate(String deviceId, String publicKey, String certificateSerial, long nowMillis,
+            ActorRef<Reply> replyTo) implements Request {}
+
+    /**
      * Group commit: the commands are decided in order, each against the state the ones before it left, and what they
      * change is written as one atomic journal write; then each is answered, and {@code replyTo} hears how many events
      * were written. The organization is one writer, so under load this is what keeps registrations from queueing
@@ -328,6 +336,10 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
     public record RegistrationRepeated(String organizationId, String deviceId, String tokenHash,
             String certificateSerial, long atMillis) implements Event {}
 
+    /** The device has a renewed certificate, with this serial; its token is unchanged. */
+    public record CertificateRenewed(String organizationId, String deviceId, String certificateSerial,
+            long atMillis) implements Event {}
+
     public record DevicePatched(String organizationId, String deviceId, String hostname, Map<String, String> metadata)
             implements Event {}
 
@@ -459,6 +471,7 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
                 .onCommand(ReportEndpoints.class, this::decideAndReply)
                 .onCommand(Batch.class, this::onBatch)
                 .onCommand(RepeatRegistration.class, this::onRepeatRegistration)
+                .onCommand(RenewCertificate.class, this::onRenewCertificate)
                 .onCommand(GetDevice.class, this::onGetDevice)
                 .onCommand(ListDevices.class, this::onListDevices)
                 .onCommand(PatchDevice.class, this::onPatchDevice)
@@ -692,6 +705,20 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
                 .thenReply(command.replyTo(), next -> deviceAfter(next, device.id()));
     }
 
+    private ReplyEffect<Event, OrganizationState> onRenewCertificate(Active state, RenewCertificate command) {
+        DeviceRecord device = state.devices().get(command.deviceId());
+        if (device == null || !device.publicKey().equals(command.publicKey())) {
+            return Effect().reply(command.replyTo(), noSuchDevice());
+        }
+        if (device.status().equals(DeviceRecord.REVOKED)) {
+            return Effect().reply(command.replyTo(), Reply.error(403, "device revoked"));
+        }
+        // Not a peer-map change (the certificate is not in it): nothing is published.
+        return Effect().persist(new CertificateRenewed(organizationId, device.id(), command.certificateSerial(),
+                        command.nowMillis()))
+                .thenReply(command.replyTo(), next -> deviceAfter(next, device.id()));
+    }
+
     private Decision decideReport(Active state, ReportEndpoints command) {
         DeviceRecord device = state.devices().get(command.deviceId());
         if (device == null || !device.status().equals(DeviceRecord.ACTIVE)) {
@@ -788,6 +815,7 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
                 .onEvent(DeviceRegistered.class, Active::deviceRegistered)
                 .onEvent(EndpointsReported.class, Active::endpointsReported)
                 .onEvent(RegistrationRepeated.class, Active::registrationRepeated)
+                .onEvent(CertificateRenewed.class, Active::certificateRenewed)
                 .onEvent(DevicePatched.class, Active::devicePatched)
                 .onEvent(DeviceRevoked.class, Active::deviceRevoked)
                 .onEvent(DeviceApproved.class, Active::deviceApproved)

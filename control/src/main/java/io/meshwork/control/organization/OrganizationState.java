@@ -112,6 +112,15 @@ public sealed interface OrganizationState extends CborSerializable
                     securityGroups, deviceIdsByKey);
         }
 
+        /** Not a peer-map change (the certificate is not in it): no new revision. */
+        Active certificateRenewed(Organization.CertificateRenewed event) {
+            DeviceRecord current = devices.get(event.deviceId());
+            DeviceRecord device = current.withCredentials(current.tokenHash(), event.certificateSerial());
+            return new Active(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost, keys,
+                    ((PersistentMap<String, DeviceRecord>) devices).with(device.id(), device), revision, changes,
+                    securityGroups, deviceIdsByKey);
+        }
+
         Active devicePatched(Organization.DevicePatched event) {
             DeviceRecord device = devices.get(event.deviceId());
             return withDevice(device.withNames(event.hostname(), event.metadata()), 0,

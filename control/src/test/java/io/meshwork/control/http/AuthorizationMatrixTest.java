@@ -102,6 +102,7 @@ class AuthorizationMatrixTest {
             POST   /api/v1/devices/{id}/revoke                        fresh -            401  200   200  404  403  403  403  403  403  403  403
             POST   /api/v1/register                                   -     register     401  403   403  403  403  403  403  403  201  403  403
             POST   /api/v1/devices/self/endpoints                     -     report       401  403   403  403  200  200  403  403  403  403  401
+            POST   /api/v1/devices/self/certificate                   -     -            401  403   403  403  200  200  403  403  403  403  401
             GET    /api/v1/peers/stream                               -     -            401  403   403  403  200  200  403  403  403  403  401
             GET    /api/v1/relays                                     -     -            401  200   403  403  403  403  403  403  403  403  403
             POST   /api/v1/relays/tokens                              -     relayToken   401  201   403  403  403  403  403  403  403  403  403

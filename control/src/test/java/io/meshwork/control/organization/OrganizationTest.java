@@ -523,4 +523,34 @@ class OrganizationTest {
         assertTrue(Ipam.ulaPrefix("org-1").matches("fd[0-9a-f]{2}:[0-9a-f]{1,4}:[0-9a-f]{1,4}::/64"), Ipam.ulaPrefix("org-1"));
         assertTrue(Ipam.ulaHost("org-1", 1).endsWith("::1"), Ipam.ulaHost("org-1", 1));
     }
+
+    @Test
+    void aRenewedCertificateReplacesTheSerialKeepsTheTokenAndReplays() {
+        created();
+        key("k", true, 0);
+        register("k", "d1", "pk1", 2000);
+        Organization.DeviceRecord before = active().devices().get("d1");
+        long revision = org.getState().revision();
+
+        var renewed = org.<Organization.Reply>runCommand(replyTo ->
+                new Organization.RenewCertificate("d1", "pk1", "serial-2", 5000, replyTo));
+        assertEquals(200, renewed.reply().status(), String.valueOf(renewed.reply().error()));
+        assertEquals(new Organization.CertificateRenewed("org-1", "d1", "serial-2", 5000), renewed.event());
+        assertEquals("serial-2", active().devices().get("d1").certificateSerial());
+        assertEquals(before.tokenHash(), active().devices().get("d1").tokenHash(), "the token stays");
+        assertEquals(revision, org.getState().revision(), "not a peer-map change");
+        org.restart();
+        assertEquals("serial-2", active().devices().get("d1").certificateSerial(), "the new serial replays");
+
+        assertEquals(404, org.<Organization.Reply>runCommand(replyTo ->
+                new Organization.RenewCertificate("d1", "pk9", "serial-3", 6000, replyTo)).reply().status(),
+                "another key");
+        assertEquals(404, org.<Organization.Reply>runCommand(replyTo ->
+                new Organization.RenewCertificate("d7", "pk1", "serial-3", 6000, replyTo)).reply().status());
+        org.<Organization.Reply>runCommand(r -> new Organization.RevokeDevice("d1", r));
+        var refused = org.<Organization.Reply>runCommand(replyTo ->
+                new Organization.RenewCertificate("d1", "pk1", "serial-4", 7000, replyTo));
+        assertEquals(403, refused.reply().status());
+        assertTrue(refused.hasNoEvents());
+    }
 }

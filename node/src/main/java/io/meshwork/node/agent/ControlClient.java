@@ -6,6 +6,7 @@ import io.meshwork.protocol.api.EndpointReport;
 import io.meshwork.protocol.api.PeerMapEvent;
 import io.meshwork.protocol.api.RegisterRequest;
 import io.meshwork.protocol.api.RegisterResponse;
+import io.meshwork.protocol.api.RenewedCertificate;
 import io.meshwork.protocol.tls.CertificatePin;
 import java.io.IOException;
 import java.net.URI;
@@ -101,6 +102,11 @@ public final class ControlClient {
 
     public void reportEndpoints(String deviceToken, EndpointReport report) throws IOException {
         post("api/v1/devices/self/endpoints", deviceToken, report, Object.class);
+    }
+
+    /** A new certificate for the device's key (docs/api.md, "Certificate renewal"). */
+    public RenewedCertificate renewCertificate(String deviceToken) throws IOException {
+        return post("api/v1/devices/self/certificate", deviceToken, java.util.Map.of(), RenewedCertificate.class);
     }
 
     /**

@@ -74,7 +74,10 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
      */
     private static final Duration FIRST_PORT_MAPPING = Duration.ofMillis(1500);
 
-    private final NodeIdentity identity;
+    /** Replaced when the certificate is renewed ({@link CertificateRenewer}). */
+    private volatile NodeIdentity identity;
+    private final Path stateDirectory;
+    private final CertificateRenewer certificates;
     private final WireGuardDevice device;
     private final UapiServer uapi;
     private final OverlayInterface overlay;
@@ -99,12 +102,18 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private final ProbeRouter probes;
     private final LocalApiServer localApi;
     private volatile RelayConnection relay;
+    /** When the agent last failed over to another relay (System.nanoTime), 0 while on the first listed one. */
+    private long failedOverAtNanos;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean closed;
 
     private NodeAgent(NodeIdentity identity, ControlClient control, WireGuardDevice device, UapiServer uapi,
             OverlayInterface overlay, Path stateDirectory, Duration probeInterval) throws IOException {
         this.identity = identity;
+        this.stateDirectory = stateDirectory;
+        this.certificates = new CertificateRenewer(scheduler, () -> this.identity.registration().certificate(),
+                () -> control.renewCertificate(this.identity.registration().token()), this::certificateRenewed,
+                java.time.Clock.systemUTC());
         this.overlay = overlay;
         this.device = device;
         this.uapi = uapi;
@@ -182,6 +191,14 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         // Peers without a direct path use the relay; the peer map only starts to come once it is there.
         agent.relay = RelayConnection.start(identity, device, agent.probes::onRelayed).orElse(null);
         agent.actors.session().tell(ControlSession.Start.INSTANCE);
+        agent.certificates.start();
+        agent.scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                agent.checkRelay();
+            } catch (RuntimeException e) {
+                log.warn("relay check failed: {}", e.toString());
+            }
+        }, 1, 1, TimeUnit.SECONDS);
         return agent;
     }
 
@@ -282,6 +299,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 log.info("relay {} is no longer listed healthy by control: moving to relay {}", current.name(),
                         next.name());
             }
+            failedOverAtNanos = 0;
             RelayConnection.start(next, identity, device, probes::onRelayed, current)
                     .ifPresentOrElse(connection -> relay = connection, () -> {
                         if (current != null && current.closed()) {
@@ -289,6 +307,43 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                         }
                     });
         });
+    }
+
+    /**
+     * Failover (docs/architecture.md, "Relay selection and failover"): a relay silent for 5 s while the node waits
+     * for it, or down that long, is left at once for the next listed one, without waiting for control to withdraw
+     * it. Checked every second.
+     */
+    private synchronized void checkRelay() {
+        RelayConnection current = relay;
+        if (closed || current == null) {
+            return;
+        }
+        if (!current.failed()) {
+            if (failedOverAtNanos != 0) {
+                RelayConnection.returnTo(current.info(), relayList.relays(),
+                        Duration.ofNanos(System.nanoTime() - failedOverAtNanos)).ifPresent(first -> {
+                    log.info("going back from relay {} to relay {}, the first listed", current.name(), first.name());
+                    failedOverAtNanos = 0;
+                    moveRelay(current, first);
+                });
+            }
+            return;
+        }
+        RelayConnection.failover(current.info(), relayList.relays()).ifPresent(next -> {
+            log.warn("relay {} stopped answering: moving to relay {}", current.name(), next.name());
+            failedOverAtNanos = System.nanoTime();
+            moveRelay(current, next);
+        });
+    }
+
+    private void moveRelay(RelayConnection current, io.meshwork.protocol.api.RelayInfo next) {
+        RelayConnection.start(next, identity, device, probes::onRelayed, current)
+                .ifPresentOrElse(connection -> relay = connection, () -> {
+                    if (current.closed()) {
+                        relay = null;
+                    }
+                });
     }
 
     /** A snapshot's overlay prefixes: the interface follows them (an identity from before control sent them). */
@@ -300,6 +355,23 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             overlay.configure(identity.registration().overlayIps(), prefixes);
         } catch (IOException e) {
             log.error("cannot configure the overlay addresses with prefixes {}: {}", prefixes, e.getMessage());
+        }
+    }
+
+    /**
+     * A renewed certificate: kept in the identity (saved, so a restart uses it) and given to the relay connection,
+     * which authenticates with it at once.
+     */
+    private synchronized void certificateRenewed(io.meshwork.protocol.api.RenewedCertificate renewed) {
+        identity = identity.withCertificate(renewed.certificate(), renewed.caCertificate());
+        try {
+            identity.save(stateDirectory);
+        } catch (IOException e) {
+            log.warn("could not save the renewed certificate (it is used until the node stops): {}", e.toString());
+        }
+        RelayConnection connection = relay;
+        if (connection != null) {
+            connection.renew(identity);
         }
     }
 
@@ -331,6 +403,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             return;
         }
         closed = true;
+        certificates.close();
         system.terminate();
         try {
             system.getWhenTerminated().toCompletableFuture().get(5, TimeUnit.SECONDS);

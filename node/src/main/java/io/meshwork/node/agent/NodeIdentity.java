@@ -27,6 +27,14 @@ public record NodeIdentity(String controlUrl, String hostname, String privateKey
         return new NodeIdentity(url, hostname, privateKey, registration, pin);
     }
 
+    /** This identity with a renewed certificate (PEM) and the CA certificate control answered with it. */
+    public NodeIdentity withCertificate(String certificate, String caCertificate) {
+        RegisterResponse r = registration;
+        return new NodeIdentity(controlUrl, hostname, privateKey, new RegisterResponse(r.id(), r.organizationId(),
+                r.token(), r.overlayIps(), certificate, caCertificate == null ? r.caCertificate() : caCertificate,
+                r.relays(), r.stunServers(), r.observedAddress(), r.status(), r.overlayPrefixes()), controlPin);
+    }
+
     static final String FILE = "identity.json";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);

@@ -12,6 +12,7 @@ import io.meshwork.node.relay.RelayStatus;
 import io.meshwork.protocol.api.RelayInfo;
 import io.meshwork.protocol.net.HostPort;
 import io.meshwork.protocol.net.InvalidAddressException;
+import io.meshwork.protocol.relay.RelayFrame;
 import io.meshwork.protocol.relay.RelayKey;
 import io.meshwork.protocol.relay.RelayKeyPair;
 import io.meshwork.protocol.wireguard.Key;
@@ -22,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -76,6 +78,14 @@ final class RelayConnection implements AutoCloseable {
      */
     static Optional<RelayConnection> start(RelayInfo info, NodeIdentity identity, WireGuardDevice device,
             Consumer<ByteBuffer> disco, RelayConnection replacing) {
+        // A node that reached its previous relay only over TCP most likely has no UDP: it goes to TCP at once.
+        boolean tcpFirst = replacing != null
+                && replacing.client().lastTransport().equals(Optional.of(RelayFrame.Transport.TCP));
+        return start(info, identity, device, disco, replacing, RelayClientConfig.defaults().withTcpFirst(tcpFirst));
+    }
+
+    private static Optional<RelayConnection> start(RelayInfo info, NodeIdentity identity, WireGuardDevice device,
+            Consumer<ByteBuffer> disco, RelayConnection replacing, RelayClientConfig config) {
         RelayAddress address;
         RelayCredential credential;
         try {
@@ -93,7 +103,7 @@ final class RelayConnection implements AutoCloseable {
         }
         try {
             RelayClient client = RelayClient.start(address, credential, device.transport(),
-                    new DeviceListener(device, disco), RelayClientConfig.defaults());
+                    new DeviceListener(device, disco), config);
             device.setRelayPath((peer, datagram) -> client.sendPacket(RelayKey.of(peer.toBytes()), datagram));
             return Optional.of(new RelayConnection(info, client));
         } catch (RuntimeException e) {
@@ -117,6 +127,42 @@ final class RelayConnection implements AutoCloseable {
             return Optional.empty();
         }
         return Optional.of(usable.get(0));
+    }
+
+    /**
+     * The relay to move to when {@code failed} stopped answering ({@link io.meshwork.node.relay.RelayFailover}):
+     * the first listed relay not known to be unhealthy other than it, or empty when there is none. Every node of
+     * the organization has the same list in the same order, so the clients of a failed relay all move to the same
+     * one and their relayed pairs meet there again.
+     */
+    static Optional<RelayInfo> failover(RelayInfo failed, List<RelayInfo> listed) {
+        return listed.stream().filter(RelayConnection::usable).filter(relay -> !sameRelay(relay, failed))
+                .findFirst();
+    }
+
+    /**
+     * How long a node that failed over stays away from the first listed relay before going back to it: the relay
+     * every node starts with, so that nodes that failed over and nodes that (re)started since meet on one relay again
+     * once it is back. Control withdraws a dead relay after 3 missed heartbeats (30 s by default), well within this.
+     */
+    static final Duration RETURN_AFTER = Duration.ofSeconds(60);
+
+    /**
+     * The relay to go back to after a failover {@code awayFor} ago: the first usable listed relay, when the node is
+     * on another one and has been for {@link #RETURN_AFTER}; else empty.
+     */
+    static Optional<RelayInfo> returnTo(RelayInfo current, List<RelayInfo> listed, Duration awayFor) {
+        if (awayFor.compareTo(RETURN_AFTER) < 0) {
+            return Optional.empty();
+        }
+        return listed.stream().filter(RelayConnection::usable).findFirst()
+                .filter(first -> !sameRelay(first, current));
+    }
+
+    /** Whether the relay delivered nothing for the failover time while the node waited for it, or was down. */
+    boolean failed() {
+        return io.meshwork.node.relay.RelayFailover.shouldLeave(client.status().connected(), client.silence(),
+                client.awaitingRelay());
     }
 
     /** Not known to be unhealthy: control lists only healthy enrolled relays, and does not follow configured ones. */
@@ -165,6 +211,18 @@ final class RelayConnection implements AutoCloseable {
                 identity.registration().certificate().getBytes(StandardCharsets.US_ASCII))).getEncoded();
         return new RelayCredential(RelayKeyPair.fromPrivateKey(Key.fromBase64(identity.privateKey()).toBytes()),
                 certificate);
+    }
+
+    /**
+     * Authenticates with the certificate {@code identity} has now (a renewed one for the same key): the client
+     * starts its handshake over with it. Logged and left as it is when the certificate cannot be read.
+     */
+    void renew(NodeIdentity identity) {
+        try {
+            client.renewCredential(credential(identity));
+        } catch (CertificateException | RuntimeException e) {
+            log.warn("cannot use the renewed certificate with relay {}: {}", info.name(), e.toString());
+        }
     }
 
     /** The relay's name as control gave it. */

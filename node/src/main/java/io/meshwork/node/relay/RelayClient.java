@@ -67,7 +67,8 @@ public final class RelayClient implements AutoCloseable {
     private static final int MAX_OFFERED_UDP_SESSIONS = 8;
 
     private final RelayAddress relay;
-    private final RelayCredential credential;
+    /** Replaced by {@link #renewCredential} on the executor; read by the handshake there. */
+    private volatile RelayCredential credential;
     private final PacketTransport udp;
     private final RelayListener listener;
     private final RelayClientConfig config;
@@ -84,8 +85,12 @@ public final class RelayClient implements AutoCloseable {
     // Read from any thread, written on the executor.
     private volatile RelayStatus status;
     private volatile Transport activeTransport;
+    /** The transport of the last session the relay confirmed; null before the first. */
+    private volatile Transport lastTransport;
     private volatile RelayStreamConnector.Stream tcp;
     private volatile long lastHeardNanos;
+    /** When a frame was last sent to the relay (packets, disco, pings). */
+    private volatile long lastSentNanos;
     /** The UDP session frames are sealed with, and its next counter; null until the relay opened one. */
     private volatile UdpSealer udpSealer;
 
@@ -102,6 +107,10 @@ public final class RelayClient implements AutoCloseable {
     private ScheduledFuture<?> timer;
     private ScheduledFuture<?> upgradeTimer;
     private boolean upgrading;
+    /** A connected UDP client authenticating again with a renewed credential ({@link #renewCredential}). */
+    private boolean renewingUdp;
+    /** Whether the next attempt goes straight to TCP ({@link RelayClientConfig#tcpFirst}, first attempt only). */
+    private boolean tcpFirst;
     private boolean closed;
 
     private RelayClient(RelayAddress relay, RelayCredential credential, PacketTransport udp, RelayListener listener,
@@ -112,6 +121,7 @@ public final class RelayClient implements AutoCloseable {
         this.listener = listener;
         this.config = config;
         this.backoff = new Backoff(config.initialBackoff(), config.maxBackoff());
+        this.tcpFirst = config.tcpFirst() && relay.tcp().isPresent();
         this.status = new RelayStatus(RelayStatus.State.CONNECTING_UDP, Optional.empty(), Optional.empty(),
                 Optional.empty(), "starting");
         this.ownsExecutor = runtime.isEmpty();
@@ -123,6 +133,9 @@ public final class RelayClient implements AutoCloseable {
                     return thread;
                 }));
         this.nanoTime = runtime.<LongSupplier>map(RelayClientRuntime::nanoTime).orElse(System::nanoTime);
+        // Silence counts from the start: a relay that never answers is as silent as one that stopped.
+        this.lastHeardNanos = nanoTime.getAsLong();
+        this.lastSentNanos = lastHeardNanos;
         this.random = runtime.map(RelayClientRuntime::random).orElseGet(Random::new);
         this.streams = runtime.flatMap(RelayClientRuntime::streams).orElseGet(() -> new TcpRelayConnector(
                 relay.tls(), config.tcpConnectTimeout(), config.tcpSendQueueFrames(), droppedInbound));
@@ -174,6 +187,52 @@ public final class RelayClient implements AutoCloseable {
         return droppedOutbound.get();
     }
 
+    /**
+     * Authenticates with {@code renewed} from now on: a renewed certificate for the same key (docs/architecture.md,
+     * "Certificate renewal"). A connected client starts its handshake over at once, so that the relay holds the new
+     * certificate well before control revokes the old one; the relay's new session replaces the old one for the
+     * key. One that is connecting or backing off uses it from its next challenge on.
+     *
+     * @throws IllegalArgumentException when {@code renewed} is for another key
+     */
+    public void renewCredential(RelayCredential renewed) {
+        if (!renewed.publicKey().equals(credential.publicKey())) {
+            throw new IllegalArgumentException("a renewed credential must be for the same key");
+        }
+        post(() -> {
+            if (closed) {
+                return;
+            }
+            credential = renewed;
+            if (status.state() != RelayStatus.State.CONNECTED) {
+                return;
+            }
+            log.debug("authenticating to relay with the renewed certificate over {}", activeTransport);
+            if (activeTransport == Transport.UDP) {
+                // In band: the session stays up and its sealer in use until the relay confirms the new one, which
+                // replaces it at the relay (onAuthResult). A lost hello is sent again twice; should all be lost,
+                // the relay ends the old session when the replaced certificate is revoked, and the client then
+                // reconnects with the new one.
+                renewingUdp = true;
+                sendUdpHello();
+                for (long retry = 1; retry <= 2; retry++) {
+                    executor.schedule(() -> {
+                        if (renewingUdp && !closed) {
+                            sendUdpHello();
+                        }
+                    }, retry * config.udpHelloInterval().toMillis(), TimeUnit.MILLISECONDS);
+                }
+            } else {
+                // One hello per TCP connection: a new connection, straight over TCP (UDP did not work before).
+                cancelTimer();
+                cancelUpgrade();
+                activeTransport = null;
+                closeTcp();
+                startTcp();
+            }
+        });
+    }
+
     /** Sends a WireGuard datagram to the device holding {@code destination}; false when it was dropped. */
     public boolean sendPacket(RelayKey destination, ByteBuffer payload) {
         return send(new SendPacket(destination, payload));
@@ -184,7 +243,23 @@ public final class RelayClient implements AutoCloseable {
         return send(new SendDisco(destination, payload));
     }
 
+    /** The transport of the last session the relay confirmed, connected now or not; empty before the first. */
+    public Optional<Transport> lastTransport() {
+        return Optional.ofNullable(lastTransport);
+    }
+
+    /** How long since the relay last delivered a frame (a packet, disco message, pong or handshake answer). */
+    public Duration silence() {
+        return Duration.ofNanos(Math.max(0, nanoTime.getAsLong() - lastHeardNanos));
+    }
+
+    /** Whether something was sent to the relay since it last delivered a frame: an answer is pending. */
+    public boolean awaitingRelay() {
+        return lastSentNanos - lastHeardNanos > 0;
+    }
+
     private boolean send(RelayFrame frame) {
+        lastSentNanos = nanoTime.getAsLong();
         Transport transport = activeTransport;
         UdpSealer sealer = udpSealer;
         if (transport == Transport.UDP && sealer != null) {
@@ -247,9 +322,13 @@ public final class RelayClient implements AutoCloseable {
         }
         cancelTimer();
         cancelUpgrade();
+        renewingUdp = false;
         // The offered sessions stay: an OK for one may still be on its way (after a TCP to UDP handover, say).
         udpSealer = null;
-        if (relay.udp().isPresent()) {
+        if (tcpFirst) {
+            tcpFirst = false;
+            startTcp();
+        } else if (relay.udp().isPresent()) {
             startUdp();
         } else {
             startTcp();
@@ -393,6 +472,8 @@ public final class RelayClient implements AutoCloseable {
 
     private boolean connectingOver(Transport via) {
         return (via == Transport.UDP && status.state() == RelayStatus.State.CONNECTING_UDP)
+                || (via == Transport.UDP && renewingUdp && status.state() == RelayStatus.State.CONNECTED
+                        && activeTransport == Transport.UDP)
                 || (via == Transport.TCP && status.state() == RelayStatus.State.CONNECTING_TCP)
                 || (via == Transport.UDP && onTcpWithUdpToTry());
     }
@@ -442,6 +523,7 @@ public final class RelayClient implements AutoCloseable {
                     // A later authentication of ours replaced the session at the relay: seal with its key now.
                     udpSealer = new UdpSealer(sessionKey);
                 }
+                renewingUdp = false;
                 return;
             }
             if (!connectingOver(via)) {
@@ -454,6 +536,7 @@ public final class RelayClient implements AutoCloseable {
             cancelUpgrade();
             failures = 0;
             activeTransport = via;
+            lastTransport = via;
             if (via == Transport.UDP) {
                 closeTcp();
             }

@@ -216,4 +216,35 @@ class RelayConnectionTest {
         }
         return pem.toString();
     }
+
+    @Test
+    void aFailedRelayIsLeftForTheFirstOtherUsableOneTheSameForEveryNode() {
+        RelayInfo a = relay("a", "192.0.2.1:3340", true);
+        RelayInfo b = relay("b", "192.0.2.2:3340", false);
+        RelayInfo c = relay("c", "192.0.2.3:3340", null);
+        RelayInfo d = relay("d", "192.0.2.4:3340", true);
+        assertEquals(java.util.Optional.of(c), RelayConnection.failover(a, java.util.List.of(a, b, c, d)),
+                "the unhealthy one is skipped, and the failed one");
+        assertEquals(java.util.Optional.of(a), RelayConnection.failover(c, java.util.List.of(a, b, c, d)));
+        assertEquals(java.util.Optional.empty(), RelayConnection.failover(a, java.util.List.of(a, b)),
+                "nothing else to go to");
+        assertEquals(java.util.Optional.of(a), RelayConnection.failover(relay("a", "192.0.2.9:3340", true),
+                java.util.List.of(a)), "the same name at other addresses is another relay");
+    }
+
+    @Test
+    void afterAFailoverTheNodeGoesBackToTheFirstListedRelayOnceAMinuteHasPassed() {
+        RelayInfo a = relay("a", "192.0.2.1:3340", true);
+        RelayInfo b = relay("b", "192.0.2.2:3340", true);
+        java.time.Duration minute = java.time.Duration.ofSeconds(60);
+        assertEquals(java.util.Optional.empty(), RelayConnection.returnTo(b, java.util.List.of(a, b),
+                minute.minusMillis(1)), "not before a minute");
+        assertEquals(java.util.Optional.of(a), RelayConnection.returnTo(b, java.util.List.of(a, b), minute));
+        assertEquals(java.util.Optional.empty(), RelayConnection.returnTo(b, java.util.List.of(b), minute),
+                "the first one is still withdrawn");
+        assertEquals(java.util.Optional.empty(), RelayConnection.returnTo(a, java.util.List.of(a, b), minute),
+                "already there");
+        assertEquals(java.util.Optional.of(b), RelayConnection.returnTo(relay("c", "192.0.2.3:3340", true),
+                java.util.List.of(relay("a", "192.0.2.1:3340", false), b), minute), "the first usable one");
+    }
 }

@@ -51,6 +51,9 @@ public final class SimMesh implements AutoCloseable {
     private final SimRelay relay;
     private final SimControl control;
     private final List<SimNode> nodes = new ArrayList<>();
+    /** Every relay, the first one first: the relay list control hands every node, in its order. */
+    private final List<SimRelay> relays = new ArrayList<>();
+    private boolean renewCertificates;
 
     private SimMesh(long seed) {
         this.seed = seed;
@@ -60,11 +63,33 @@ public final class SimMesh implements AutoCloseable {
         this.stun = SimStunServer.rfc5780(simulation.network(), "stun", "203.0.113.10", "203.0.113.11",
                 SimStunServer.DEFAULT_PORT);
         this.relay = new SimRelay(simulation, RELAY_DELAY);
+        this.relays.add(relay);
         this.control = new SimControl(simulation);
     }
 
     public static SimMesh withSeed(long seed) {
         return new SimMesh(seed);
+    }
+
+    /**
+     * Device certificates of the nodes created from now on are valid for {@code lifetime} and renewed by the
+     * node's real {@link io.meshwork.node.agent.CertificateRenewer} at two thirds of it (unless {@code renew} is
+     * false); a renewal revokes the certificate it replaces at the relay {@code grace} later. As control's
+     * device-certificate-lifetime and -renewal-grace.
+     */
+    public SimMesh shortLivedCertificates(Duration lifetime, Duration grace, boolean renew) {
+        relay.certificateLifetime(lifetime, grace);
+        this.renewCertificates = renew;
+        return this;
+    }
+
+    /** How many device certificates were renewed. */
+    public int certificateRenewals() {
+        return relay.renewals();
+    }
+
+    boolean renewCertificates() {
+        return renewCertificates;
     }
 
     /** A node on a new host in {@code site}; it starts discovering its endpoints at once. */
@@ -126,6 +151,36 @@ public final class SimMesh implements AutoCloseable {
      */
     public void crashRelay(Duration outage) {
         relay.crash(outage);
+    }
+
+    /**
+     * Adds a relay {@code name} at {@code ip} (a public address) to the end of the relay list: it trusts the same CA.
+     * Nodes connect to the first relay and fail over along the list (docs/architecture.md, "Relay selection and
+     * failover").
+     */
+    public SimMesh addRelay(String name, String ip) {
+        relays.add(relay.sibling(name, ip, RELAY_DELAY));
+        return this;
+    }
+
+    /** Kills relay {@code name} as {@link #crashRelay(Duration)} does the first one. */
+    public void crashRelay(String name, Duration outage) {
+        relayNamed(name).crash(outage);
+    }
+
+    /** Relay {@code name} when it is running. */
+    public Optional<RelayEngine> relayEngine(String name) {
+        return relayNamed(name).engine();
+    }
+
+    private SimRelay relayNamed(String name) {
+        return relays.stream().filter(r -> r.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no relay " + name));
+    }
+
+    /** The relays, in the order of the list every node has. */
+    List<SimRelay> relays() {
+        return relays;
     }
 
     /** Revokes {@code node}'s device certificate at the relay: its session is closed and it cannot come back. */

@@ -1,5 +1,6 @@
 package io.meshwork.simulation.mesh;
 
+import io.meshwork.node.agent.CertificateRenewer;
 import io.meshwork.node.agent.EndpointDiscovery;
 import io.meshwork.node.agent.EndpointReports;
 import io.meshwork.node.agent.PeerFacts;
@@ -7,6 +8,7 @@ import io.meshwork.node.netcheck.NatProber;
 import io.meshwork.node.relay.RelayClient;
 import io.meshwork.node.relay.RelayClientConfig;
 import io.meshwork.node.relay.RelayClientRuntime;
+import io.meshwork.node.relay.RelayFailover;
 import io.meshwork.node.relay.RelayListener;
 import io.meshwork.node.relay.RelayStatus;
 import io.meshwork.node.tunnel.ProbeRouter;
@@ -19,6 +21,7 @@ import io.meshwork.protocol.demux.DatagramKind;
 import io.meshwork.protocol.api.EndpointReport;
 import io.meshwork.protocol.api.PeerInfo;
 import io.meshwork.protocol.api.PeerMapEvent;
+import io.meshwork.protocol.api.RenewedCertificate;
 import io.meshwork.protocol.nat.NatReport;
 import io.meshwork.protocol.probe.ProbeCodec;
 import io.meshwork.protocol.probe.ProbeMessage;
@@ -45,6 +48,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 
@@ -73,7 +77,11 @@ public final class SimNode {
     private final Host host;
     private final Key privateKey;
     private final Key publicKey;
-    private final SimRelay.Enrollment enrollment;
+    private final RelayKeyPair relayKeys;
+    private SimRelay.Enrollment enrollment;
+    private CertificateRenewer certificates;
+    /** What the relay's CA answered the renewal in progress, taken on when the renewer hands it over. */
+    private SimRelay.Enrollment renewedEnrollment;
     private final VirtualTransport socket;
     private final ProbeRouter probes;
     private final ActorRef<TunnelSupervisor.Command> supervisor;
@@ -86,6 +94,8 @@ public final class SimNode {
     private final Map<Key, InetSocketAddress> directEndpoint = new HashMap<>();
     private final Map<Key, Integer> dataReceived = new HashMap<>();
     private RelayClient relay;
+    private SimRelay currentRelay;
+    private int relayMoves;
     private RelayStatus relayStatus;
     private NatReport nat;
     private EndpointDiscovery.Discovered discovered;
@@ -104,7 +114,7 @@ public final class SimNode {
         this.privateKey = Key.of(secret);
         this.publicKey = privateKey.publicKey();
         this.relaySeed = mesh.simulation().scheduler().random().nextLong();
-        RelayKeyPair relayKeys = RelayKeyPair.fromPrivateKey(secret);
+        this.relayKeys = RelayKeyPair.fromPrivateKey(secret);
         this.enrollment = credentials == SimMesh.Credentials.OTHER_CA ? SimRelay.enrollElsewhere(name, relayKeys)
                 : mesh.relay().enroll(name, relayKeys);
         this.socket = host.bind(PORT);
@@ -213,10 +223,39 @@ public final class SimNode {
     }
 
     void start() {
+        connectRelay(mesh.relay());
+        if (mesh.relays().size() > 1) {
+            mesh.simulation().executor().scheduleWithFixedDelay(this::checkRelay, 1, 1, TimeUnit.SECONDS);
+        }
+        if (mesh.relay().shortLivedCertificates() && mesh.renewCertificates()) {
+            certificates = new CertificateRenewer(mesh.simulation().executor(), () -> enrollment.pem(),
+                    () -> {
+                        renewedEnrollment = mesh.relay().renew(name, relayKeys, enrollment.serial());
+                        return new RenewedCertificate(renewedEnrollment.pem(), null,
+                                renewedEnrollment.serial().toString(16), 0);
+                    }, renewed -> {
+                        enrollment = renewedEnrollment;
+                        relay.renewCredential(enrollment.credential());
+                    }, mesh.relay().clock());
+            certificates.start();
+        }
+        discovery = mesh.actors().spawn(EndpointDiscovery.createAsync(this::probe, this::localAddresses,
+                        PROBE_INTERVAL, this::discovered), "discovery-" + name,
+                DispatcherSelector.fromConfig(PekkoSimScheduler.CALLING_THREAD_DISPATCHER));
+    }
+
+    /** Connects the relay client to {@code target}, closing the one it had. */
+    private void connectRelay(SimRelay target) {
+        // As the agent does: a node that reached its previous relay only over TCP goes to TCP at once.
+        boolean tcpFirst = relay != null && relay.lastTransport().equals(Optional.of(Transport.TCP));
+        if (relay != null) {
+            relay.close();
+        }
+        currentRelay = target;
         RelayClientRuntime runtime = new RelayClientRuntime(mesh.simulation().executor(),
                 mesh.simulation().scheduler()::nowNanos, new Random(relaySeed),
-                Optional.of(mesh.relay().streamsFrom(host)));
-        relay = RelayClient.start(mesh.relay().address(), enrollment.credential(), socket, new RelayListener() {
+                Optional.of(target.streamsFrom(host)));
+        relay = RelayClient.start(target.address(), enrollment.credential(), socket, new RelayListener() {
             @Override
             public void onPacket(RelayKey source, ByteBuffer payload) {
                 received(payload);
@@ -231,10 +270,32 @@ public final class SimNode {
             public void onStatus(RelayStatus status) {
                 relayStatus = status;
             }
-        }, RelayClientConfig.defaults(), runtime);
-        discovery = mesh.actors().spawn(EndpointDiscovery.createAsync(this::probe, this::localAddresses,
-                        PROBE_INTERVAL, this::discovered), "discovery-" + name,
-                DispatcherSelector.fromConfig(PekkoSimScheduler.CALLING_THREAD_DISPATCHER));
+        }, RelayClientConfig.defaults().withTcpFirst(tcpFirst), runtime);
+    }
+
+    /**
+     * The agent's failover (NodeAgent.checkRelay): a relay silent for 5 s while this node waits for it, or down that
+     * long, is left for the first other relay of the list.
+     */
+    private void checkRelay() {
+        if (closed || !RelayFailover.shouldLeave(relay.status().connected(), relay.silence(),
+                relay.awaitingRelay())) {
+            return;
+        }
+        mesh.relays().stream().filter(other -> other != currentRelay).findFirst().ifPresent(next -> {
+            relayMoves++;
+            connectRelay(next);
+        });
+    }
+
+    /** The name of the relay this node uses now. */
+    public String relayName() {
+        return currentRelay.name();
+    }
+
+    /** How often this node moved to another relay. */
+    public int relayMoves() {
+        return relayMoves;
     }
 
     /** The certificate serial the relay knows this node's device by. */
@@ -370,6 +431,9 @@ public final class SimNode {
 
     void close() {
         closed = true;
+        if (certificates != null) {
+            certificates.close();
+        }
         relay.close();
         socket.close();
     }

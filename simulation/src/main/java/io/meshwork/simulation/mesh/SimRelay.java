@@ -51,22 +51,51 @@ final class SimRelay {
     private final Simulation simulation;
     private final Host host;
     private final InetSocketAddress address;
-    private final DeviceCertificateIssuer ca = DeviceCertificateIssuer.create("meshwork simulation CA", EPOCH);
-    private final RevocationList revocations = new RevocationList();
+    private final String name;
+    private final DeviceCertificateIssuer ca;
+    private final RevocationList revocations;
     private final VirtualWallClock clock;
     private final VirtualStreamConnector.Listener streams;
     private VirtualTransport socket;
     private RelayEngine engine;
     private ScheduledFuture<?> sweeper;
     private int starts;
+    private Duration certificateLifetime;
+    private Duration renewalGrace = Duration.ZERO;
+    private int renewals;
 
     SimRelay(Simulation simulation, Duration streamDelay) {
+        this(simulation, streamDelay, "relay", "203.0.113.20",
+                DeviceCertificateIssuer.create("meshwork simulation CA", EPOCH), new RevocationList());
+    }
+
+    /**
+     * Another relay of the same mesh, {@code name} at {@code ip}: it trusts {@code ca} and follows
+     * {@code revocations}, as every relay enrolled with one control does.
+     */
+    SimRelay(Simulation simulation, Duration streamDelay, String name, String ip, DeviceCertificateIssuer ca,
+            RevocationList revocations) {
         this.simulation = simulation;
-        this.host = simulation.network().addPublicHost("relay", "203.0.113.20");
+        this.name = name;
+        this.ca = ca;
+        this.revocations = revocations;
+        this.host = simulation.network().addPublicHost(name, ip);
         this.address = new InetSocketAddress(host.address(), PORT);
         this.clock = new VirtualWallClock(simulation.scheduler(), EPOCH);
         this.streams = new VirtualStreamConnector.Listener(simulation.scheduler(), streamDelay, address);
         start();
+    }
+
+    String name() {
+        return name;
+    }
+
+    /** A relay of the same mesh: same CA, same revocations. */
+    SimRelay sibling(String siblingName, String ip, Duration streamDelay) {
+        SimRelay sibling = new SimRelay(simulation, streamDelay, siblingName, ip, ca, revocations);
+        sibling.certificateLifetime = certificateLifetime;
+        sibling.renewalGrace = renewalGrace;
+        return sibling;
     }
 
     /** Where nodes find the relay: UDP on the virtual network, TCP as a virtual stream to the same address. */
@@ -79,12 +108,55 @@ final class SimRelay {
         return new VirtualStreamConnector(streams, client);
     }
 
-    /** A device's relay credential and the serial of its certificate. */
-    record Enrollment(RelayCredential credential, BigInteger serial) {}
+    /** A device's relay credential, the serial of its certificate and the certificate as PEM. */
+    record Enrollment(RelayCredential credential, BigInteger serial, String pem) {}
 
-    /** A device certificate from the CA the relay trusts, valid around the simulation's epoch. */
+    /**
+     * A device certificate from the CA the relay trusts: valid around the simulation's epoch, or for
+     * {@link #certificateLifetime} from now when one is set (as control issues them).
+     */
     Enrollment enroll(String deviceId, RelayKeyPair keys) {
-        return credential(ca, deviceId, keys);
+        if (certificateLifetime == null) {
+            return credential(ca, deviceId, keys);
+        }
+        Instant now = clock.instant();
+        Duration backdate = certificateLifetime.dividedBy(10);
+        return credential(ca, deviceId, keys, now.minus(backdate), now.plus(certificateLifetime));
+    }
+
+    /**
+     * Device certificates from now on are valid for {@code lifetime}, and a renewal revokes the certificate it
+     * replaces {@code grace} later (control's device-certificate-lifetime and -renewal-grace).
+     */
+    void certificateLifetime(Duration lifetime, Duration grace) {
+        this.certificateLifetime = lifetime;
+        this.renewalGrace = grace;
+    }
+
+    /** Whether certificates are short-lived (see {@link #certificateLifetime(Duration, Duration)}). */
+    boolean shortLivedCertificates() {
+        return certificateLifetime != null;
+    }
+
+    /**
+     * A renewal, as control answers {@code POST /api/v1/devices/self/certificate}: a new certificate for the same
+     * key, and {@code replaced} revoked after the grace period.
+     */
+    Enrollment renew(String deviceId, RelayKeyPair keys, BigInteger replaced) {
+        Enrollment renewed = enroll(deviceId, keys);
+        renewals++;
+        simulation.scheduler().schedule(renewalGrace, () -> revoke(replaced));
+        return renewed;
+    }
+
+    /** How many certificates were renewed. */
+    int renewals() {
+        return renewals;
+    }
+
+    /** The wall clock certificates are checked against. */
+    VirtualWallClock clock() {
+        return clock;
     }
 
     /** A well-formed device certificate from a CA the relay has never heard of. */
@@ -93,10 +165,16 @@ final class SimRelay {
     }
 
     private static Enrollment credential(DeviceCertificateIssuer issuer, String deviceId, RelayKeyPair keys) {
-        X509Certificate certificate = issuer.issue(deviceId, keys.publicKey(), EPOCH.minus(Duration.ofDays(1)),
-                EPOCH.plus(Duration.ofDays(365)));
+        return credential(issuer, deviceId, keys, EPOCH.minus(Duration.ofDays(1)), EPOCH.plus(Duration.ofDays(365)));
+    }
+
+    private static Enrollment credential(DeviceCertificateIssuer issuer, String deviceId, RelayKeyPair keys,
+            Instant notBefore, Instant notAfter) {
+        X509Certificate certificate = issuer.issue(deviceId, keys.publicKey(), notBefore, notAfter);
         try {
-            return new Enrollment(new RelayCredential(keys, certificate.getEncoded()), certificate.getSerialNumber());
+            return new Enrollment(new RelayCredential(keys, certificate.getEncoded()), certificate.getSerialNumber(),
+                    "-----BEGIN CERTIFICATE-----\n" + java.util.Base64.getMimeEncoder(64, new byte[] {'\n'})
+                            .encodeToString(certificate.getEncoded()) + "\n-----END CERTIFICATE-----\n");
         } catch (CertificateEncodingException e) {
             throw new IllegalStateException("a certificate just issued encodes", e);
         }
