@@ -123,8 +123,10 @@ final class FullPeerMap {
 
     /**
      * The devices that changed after {@code since} up to this revision, when those changes are all remembered and
-     * none of them may have changed what anyone may learn or accept (so a stream at {@code since} needs only those
-     * devices again); null when a stream at {@code since} must start over from the whole map.
+     * none of them may have changed what a device may learn (so a stream at {@code since} needs only those devices
+     * again: upserted, or removed when no longer in the map); null when a stream at {@code since} must start over
+     * from the whole map. Without security groups every device learns every other, so only a change of the groups
+     * matters; with some, any change that may alter a policy does (a device joining, leaving or retagged).
      */
     Set<String> changedSince(long since) {
         if (since > revision) {
@@ -136,7 +138,7 @@ final class FullPeerMap {
         Set<String> changed = new LinkedHashSet<>();
         for (OrganizationState.Change change : log) {
             if (change.revision() > since) {
-                if (change.policy() || change.deviceId() == null) {
+                if (change.deviceId() == null || change.policy() && !groups.isEmpty()) {
                     return null;
                 }
                 changed.add(change.deviceId());

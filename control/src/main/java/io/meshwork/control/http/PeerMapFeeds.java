@@ -246,14 +246,18 @@ final class PeerMapFeeds {
                         map.forWatcher(deviceId, start.visible(), start.policy())), start, null);
             }
             List<PeerInfo> peers = new ArrayList<>();
+            List<String> removed = new ArrayList<>();
             for (String id : changed) {
                 PeerInfo peer = map.peers().get(id);
-                if (peer != null && (start.visible() == null || start.visible().contains(id) || id.equals(deviceId))) {
+                if (peer == null) {
+                    // Only without security groups (see changedSince), where every device saw it.
+                    removed.add(id);
+                } else if (start.visible() == null || start.visible().contains(id) || id.equals(deviceId)) {
                     peers.add(peer);
                 }
             }
             return Answer.of(new Organization.Reply(200, null, null, null, new Organization.PeerMap(
-                    Math.max(sinceRevision, map.revision()), false, peers, List.of(), null, null)));
+                    Math.max(sinceRevision, map.revision()), false, peers, removed, null, null)));
         }
     }
 

@@ -186,7 +186,8 @@ class FullPeerMapTest {
                 r));
         FullPeerMap kept = FullPeerMap.of(peerMap(0, null));
         assertEquals(Set.of("d1"), kept.changedSince(registered), "the organization's retained changes came along");
-        assertEquals(null, kept.changedSince(registered - 1), "a registration since: the whole map");
+        assertEquals(Set.of("d2", "d1"), kept.changedSince(registered - 1),
+                "without groups everyone learns everyone: a registration is one more peer");
         assertEquals(Set.of(), kept.changedSince(kept.revision()));
         run(r -> new Organization.SaveSecurityGroup(new Organization.SecurityGroup("g", List.of("d1"),
                 List.of(new Organization.Rule("any", null, List.of("d2")))), r));
@@ -195,5 +196,10 @@ class FullPeerMapTest {
         FullPeerMap moved = kept.next(peerMap(kept.revision(), null));
         assertEquals(null, moved.changedSince(kept.revision()), "a group changed since: the whole map");
         assertEquals(Set.of("d2"), moved.changedSince(moved.revision() - 1));
+        run(r -> new Organization.Register("k", "secret-k", "d3", "pk3", "three", Map.of(), List.of(), "t", "s", 2000,
+                r));
+        FullPeerMap joined = moved.next(peerMap(moved.revision(), null));
+        assertEquals(null, joined.changedSince(moved.revision()),
+                "with groups a registration may change what others learn: the whole map");
     }
 }
