@@ -211,7 +211,7 @@ final class PeerMapApplier {
         }
         PeerInfo normalized = new PeerInfo(info.id(), info.hostname() == null ? info.id() : info.hostname(),
                 info.publicKey(), info.overlayIps() == null ? List.of() : info.overlayIps(),
-                List.copyOf(endpoints), info.nat(), info.lastSeenMillis());
+                List.copyOf(endpoints), info.nat(), info.lastSeenMillis(), info.tags());
         return new Checked(normalized, key, allowedIps);
     }
 
