@@ -24,8 +24,7 @@ import org.junit.jupiter.api.Test;
  * Peer maps trimmed by policy, on the real pieces (docs/api.md, "Security groups"). Three nodes: {@code app}, and
  * {@code db} and {@code guest} on one LAN. The groups, there before any node joins, let each of db and guest accept
  * the app alone, so neither may reach the other: guest's {@code meshwork status} lists the app and not db, and
- * not one packet goes between the two hosts (netfilter counters on both, for the LAN and the site's public
- * address), no probe and no handshake. Then a rule lets guest reach db: within 2 s both have the other in their
+ * not one packet goes between the two hosts on their LAN (netfilter counters on both), no probe and no handshake. Then a rule lets guest reach db: within 2 s both have the other in their
  * peer map, and they reach each other, which the same counters see.
  */
 class PolicyLabTest {
@@ -53,9 +52,11 @@ class PolicyLabTest {
             Host db = office.host("db");
             Host guest = office.host("guest");
             Host app = datacenter.host("app");
-            // Everything between db and guest: on the LAN, or hairpinned through their site's public address.
-            count(guest, db.address(), office.publicAddress());
-            count(db, guest.address(), office.publicAddress());
+            // Everything between db and guest on their LAN, where a peer that learned the other would probe it first
+            // (a node reports its LAN address among its endpoints). Their site's public address carries each one's
+            // own NAT hairpin check as well, so it cannot tell; the counters do see the two meet once they may.
+            count(guest, db.address());
+            count(db, guest.address());
 
             mesh.startNode(app, "mwpol0", Duration.ofSeconds(2), appKey);
             LabProcess dbNode = mesh.startNode(db, "mwpol1", Duration.ofSeconds(2), dbKey);
@@ -106,6 +107,7 @@ class PolicyLabTest {
     private static long packets(Host host) {
         ExecResult listing = host.exec("iptables", "-L", CHAIN, "-n", "-v", "-x");
         listing.orThrow();
+        System.out.print("policy lab: " + host.name() + "$ iptables -L " + CHAIN + " -n -v -x\n" + listing.stdout());
         long total = 0;
         for (String line : listing.stdout().lines().toList()) {
             String[] columns = line.trim().split("\\s+");
