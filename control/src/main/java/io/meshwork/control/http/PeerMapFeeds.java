@@ -62,9 +62,37 @@ final class PeerMapFeeds {
      * The changes after {@code fromRevision}, up to {@code peerMap.revision()}: the organization's delta, the feed's
      * map after it, and what it changed for each device's map ({@code view}).
      */
-    record Delta(long fromRevision, Organization.PeerMap peerMap, FullPeerMap map, FeedVisibility.View view) {
+    record Delta(long fromRevision, Organization.PeerMap peerMap, FullPeerMap map, FeedVisibility.View view,
+            Map<String, org.apache.pekko.util.ByteString> rendered,
+            Map<SecurityPolicy, org.apache.pekko.util.ByteString> renderedPolicies) {
+        Delta(long fromRevision, Organization.PeerMap peerMap, FullPeerMap map, FeedVisibility.View view) {
+            this(fromRevision, peerMap, map, view, new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
+        }
+
+        /** {@code policy} as JSON, rendered once for all the devices that have an equal one. */
+        org.apache.pekko.util.ByteString render(SecurityPolicy policy, com.fasterxml.jackson.databind.ObjectMapper json) {
+            return renderedPolicies.computeIfAbsent(policy, any -> {
+                try {
+                    return org.apache.pekko.util.ByteString.fromArray(json.writeValueAsBytes(policy));
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new IllegalStateException("a policy did not render as JSON", e);
+                }
+            });
+        }
+
         Delta(long fromRevision, Organization.PeerMap peerMap) {
             this(fromRevision, peerMap, null, FeedVisibility.View.NONE);
+        }
+
+        /** {@code peer} as JSON, rendered once for all the streams that send it with this delta. */
+        org.apache.pekko.util.ByteString render(PeerInfo peer, com.fasterxml.jackson.databind.ObjectMapper json) {
+            return rendered.computeIfAbsent(peer.id(), id -> {
+                try {
+                    return org.apache.pekko.util.ByteString.fromArray(json.writeValueAsBytes(peer));
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new IllegalStateException("a peer did not render as JSON", e);
+                }
+            });
         }
     }
 

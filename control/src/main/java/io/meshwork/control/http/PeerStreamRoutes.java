@@ -147,7 +147,7 @@ final class PeerStreamRoutes {
                     started.complete(Done.getInstance());
                     if (answer.delta() != null) {
                         revision.set(answer.delta().peerMap().revision());
-                        return deltaLines(answer.delta(), deviceId, policySent);
+                        return deltaLines(answer.delta(), deviceId, policySent, json);
                     }
                     Organization.PeerMap map = answer.reply().peerMap();
                     boolean first = revision.get() == since && fromStart;
@@ -216,8 +216,8 @@ final class PeerStreamRoutes {
      * that entered its map, removals of those that left it, and its policy when that changed. Nothing about any
      * other device.
      */
-    private List<ByteString> deltaLines(PeerMapFeeds.Delta delta, String deviceId,
-            AtomicReference<SecurityPolicy> policySent) {
+    static List<ByteString> deltaLines(PeerMapFeeds.Delta delta, String deviceId,
+            AtomicReference<SecurityPolicy> policySent, JsonSupport json) {
         FeedVisibility.View view = delta.view();
         long at = delta.peerMap().revision();
         Set<String> entered = view.entered().getOrDefault(deviceId, Set.of());
@@ -235,7 +235,20 @@ final class PeerStreamRoutes {
         }
         List<ByteString> out = new ArrayList<>();
         if (!upserts.isEmpty()) {
-            out.add(json.line(new PeerMapEvent(PeerMapEvent.UPSERT, at, List.copyOf(upserts.values()), List.of())));
+            // The line of PeerMapEvent.UPSERT as JSON renders it, from the peers the delta rendered once.
+            var line = ByteString.createBuilder().append(ByteString.fromString(
+                    "{\"type\":\"" + PeerMapEvent.UPSERT + "\",\"revision\":" + at + ",\"peers\":["));
+            boolean first = true;
+            for (PeerInfo peer : upserts.values()) {
+                if (!first) {
+                    line.append(ByteString.fromString(","));
+                }
+                line.append(delta.render(peer, json.mapper()));
+                first = false;
+            }
+            line.append(ByteString.fromString("],\"removed\":[],\"policy\":null,\"overlayPrefixes\":null,"
+                    + "\"relays\":null,\"stunServers\":null}\n"));
+            out.add(line.result());
         }
         Set<String> left = view.left().getOrDefault(deviceId, Set.of());
         if (!left.isEmpty()) {
@@ -243,7 +256,10 @@ final class PeerStreamRoutes {
         }
         SecurityPolicy policy = view.policies().get(deviceId);
         if (policy != null && !policy.equals(policySent.get())) {
-            out.add(json.line(new PeerMapEvent(PeerMapEvent.POLICY, at, List.of(), List.of(), policy)));
+            out.add(ByteString.fromString("{\"type\":\"" + PeerMapEvent.POLICY + "\",\"revision\":" + at
+                            + ",\"peers\":[],\"removed\":[],\"policy\":")
+                    .concat(delta.render(policy, json.mapper()))
+                    .concat(ByteString.fromString(",\"overlayPrefixes\":null,\"relays\":null,\"stunServers\":null}\n")));
             policySent.set(policy);
         }
         return out;

@@ -194,6 +194,8 @@ public final class PolicyIndex {
     }
 
     private final Map<String, PolicyMember> devices = new HashMap<>();
+    /** The devices with each tag, whatever the groups. */
+    private final Map<String, Set<String>> byTag = new HashMap<>();
     private Compiled compiled;
     private Tables tables = new Tables();
     /** Resolved rules per group, for this revision of the groups and their referenced members. */
@@ -207,7 +209,7 @@ public final class PolicyIndex {
     public static PolicyIndex of(Collection<PolicyGroup> groups, Collection<PolicyMember> members) {
         PolicyIndex index = new PolicyIndex(groups);
         for (PolicyMember member : members) {
-            index.devices.put(member.id(), member);
+            index.put(member);
             index.tables.add(member.id(), index.evaluate(member, index.compiled));
         }
         return index;
@@ -270,12 +272,12 @@ public final class PolicyIndex {
         Standing before = tables.standings.get(member.id());
         boolean addressesChanged = old == null || !old.overlayIps().equals(member.overlayIps());
         if (after.equals(before) && !addressesChanged) {
-            devices.put(member.id(), member);
+            put(member);
             return Change.NONE;
         }
         Set<String> seenBefore = tables.visibleTo(member.id());
         tables.remove(member.id());
-        devices.put(member.id(), member);
+        put(member);
         tables.add(member.id(), after);
         Set<String> seenAfter = tables.visibleTo(member.id());
         Changes changes = new Changes();
@@ -303,7 +305,7 @@ public final class PolicyIndex {
         }
         Set<String> seenBefore = tables.visibleTo(deviceId);
         Standing before = tables.remove(deviceId);
-        devices.remove(deviceId);
+        unput(deviceId);
         Changes changes = new Changes();
         changes.between(deviceId, seenBefore, Set.of());
         touchRules(before.refOf(), changes);
@@ -311,50 +313,121 @@ public final class PolicyIndex {
         return changes.result();
     }
 
-    /** The organization's groups are now {@code groups}: compiled again, and every device's standing with them. */
+    /**
+     * The organization's groups are now {@code groups}: compiled again, and the standing re-read of every device the
+     * edited groups named before or name now (by id, tag or group; a {@code *} or CIDR in an edited group re-reads
+     * every device). Only the devices whose standing changed have their views compared.
+     */
     public Change setGroups(Collection<PolicyGroup> groups) {
         Compiled next = new Compiled(groups);
         if (next.groups.equals(compiled.groups)) {
             return Change.NONE;
         }
-        Compiled previous = compiled;
-        Tables before = tables;
-        Tables after = new Tables();
-        for (PolicyMember member : devices.values()) {
-            after.add(member.id(), evaluate(member, next));
-        }
-        compiled = next;
-        tables = after;
-        resolved.clear();
-        Changes changes = new Changes();
-        for (String id : devices.keySet()) {
-            Standing was = before.standings.get(id);
-            Standing is = after.standings.get(id);
-            if (!was.equals(is)) {
-                changes.between(id, before.visibleTo(id), after.visibleTo(id));
-                if (!was.groups().equals(is.groups())) {
-                    changes.policy.add(id);
+        Set<String> edited = new HashSet<>(compiled.groups.keySet());
+        edited.addAll(next.groups.keySet());
+        edited.removeIf(name -> Objects.equals(compiled.groups.get(name), next.groups.get(name)));
+        Set<String> candidates = candidates(compiled, next, edited);
+        Map<String, Standing> restanding = new HashMap<>();
+        for (String id : candidates == null ? devices.keySet() : candidates) {
+            PolicyMember member = devices.get(id);
+            if (member != null) {
+                Standing standing = evaluate(member, next);
+                if (!standing.equals(tables.standings.get(id))) {
+                    restanding.put(id, standing);
                 }
             }
         }
-        Set<String> names = new HashSet<>(previous.groups.keySet());
-        names.addAll(next.groups.keySet());
-        for (String name : names) {
-            boolean changed = !Objects.equals(previous.groups.get(name), next.groups.get(name));
-            PolicyGroup group = next.groups.get(name);
-            for (int i = 0; !changed && group != null && i < group.rules().size(); i++) {
-                RuleKey rule = new RuleKey(name, i);
-                changed = !before.refs.getOrDefault(rule, Set.of()).equals(after.refs.getOrDefault(rule, Set.of()));
+        Map<String, Set<String>> seenBefore = new HashMap<>();
+        for (String id : restanding.keySet()) {
+            seenBefore.put(id, tables.visibleTo(id));
+        }
+        Changes changes = new Changes();
+        Set<String> policyGroups = new HashSet<>(edited);
+        Map<String, Set<String>> membersBefore = new HashMap<>();
+        for (String name : edited) {
+            membersBefore.put(name, new HashSet<>(tables.membersOf(name)));
+        }
+        for (Map.Entry<String, Standing> entry : restanding.entrySet()) {
+            Standing was = tables.remove(entry.getKey());
+            Standing is = entry.getValue();
+            tables.add(entry.getKey(), is);
+            if (!was.groups().equals(is.groups())) {
+                changes.policy.add(entry.getKey());
             }
-            if (changed) {
-                changes.policy.addAll(before.membersOf(name));
-                changes.policy.addAll(after.membersOf(name));
-            }
+            Set<RuleKey> rules = new HashSet<>(was.refOf());
+            rules.addAll(is.refOf());
+            Set<RuleKey> kept = new HashSet<>(was.refOf());
+            kept.retainAll(is.refOf());
+            rules.removeAll(kept);
+            rules.forEach(rule -> policyGroups.add(rule.group()));
+        }
+        compiled = next;
+        resolved.clear();
+        for (String id : restanding.keySet()) {
+            changes.between(id, seenBefore.get(id), tables.visibleTo(id));
+        }
+        for (String name : policyGroups) {
+            changes.policy.addAll(membersBefore.getOrDefault(name, Set.of()));
+            changes.policy.addAll(tables.membersOf(name));
         }
         return changes.result();
     }
 
+    /**
+     * The devices whose standing the edit of {@code edited} may change: those their definitions before and after
+     * name, following group references; null when one names every device or a CIDR (then every device is re-read).
+     */
+    private Set<String> candidates(Compiled before, Compiled after, Set<String> edited) {
+        Set<String> out = new HashSet<>();
+        Set<String> visited = new HashSet<>();
+        Deque<String> pending = new ArrayDeque<>(edited);
+        while (!pending.isEmpty()) {
+            String name = pending.poll();
+            if (!visited.add(name)) {
+                continue;
+            }
+            out.addAll(tables.membersOf(name));
+            for (PolicyGroup group : new PolicyGroup[] {before.groups.get(name), after.groups.get(name)}) {
+                if (group == null) {
+                    continue;
+                }
+                List<String> references = new ArrayList<>(group.appliesTo());
+                group.rules().forEach(rule -> references.addAll(rule.peers()));
+                for (String reference : references) {
+                    switch (References.kind(reference)) {
+                        case ALL, CIDR -> {
+                            return null;
+                        }
+                        case DEVICE -> out.add(reference);
+                        case TAG -> out.addAll(byTag.getOrDefault(References.name(reference), Set.of()));
+                        case GROUP -> pending.add(References.name(reference));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
     // ---- internals ----------------------------------------------------------------------------------------
+
+    private void put(PolicyMember member) {
+        unput(member.id());
+        devices.put(member.id(), member);
+        member.tags().forEach(tag -> byTag.computeIfAbsent(tag, t -> new HashSet<>()).add(member.id()));
+    }
+
+    private void unput(String deviceId) {
+        PolicyMember old = devices.remove(deviceId);
+        if (old != null) {
+            for (String tag : old.tags()) {
+                Set<String> tagged = byTag.get(tag);
+                tagged.remove(deviceId);
+                if (tagged.isEmpty()) {
+                    byTag.remove(tag);
+                }
+            }
+        }
+    }
 
     /** The members of the groups whose rules in {@code rules} resolve differently now. */
     private void touchRules(Set<RuleKey> rules, Changes changes) {
