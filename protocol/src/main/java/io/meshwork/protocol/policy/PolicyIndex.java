@@ -69,7 +69,7 @@ public final class PolicyIndex {
     private record RuleKey(String group, int rule) {}
 
     /**
-     * How one device stands with the groups: those that apply to it (by name, sorted), those whose rules name it,
+     * How one device stands with the groups: those that apply to it (by name), those whose rules name it,
      * and the rules that name it by id, tag or group (their resolved prefixes hold its addresses).
      */
     private record Standing(Set<String> groups, Set<String> sourceOf, Set<RuleKey> refOf) {
@@ -156,11 +156,11 @@ public final class PolicyIndex {
         }
 
         boolean visible(String a, String b) {
-            if (a.equals(b)) {
-                return false;
-            }
-            Standing first = standings.get(a);
-            Standing second = standings.get(b);
+            return !a.equals(b) && visible(standings.get(a), standings.get(b));
+        }
+
+        /** Whether devices of these standings see each other: either one accepts from the other. */
+        static boolean visible(Standing first, Standing second) {
             return first != null && second != null && (first.open() || second.open()
                     || !Collections.disjoint(first.groups(), second.sourceOf())
                     || !Collections.disjoint(second.groups(), first.sourceOf()));
@@ -254,10 +254,11 @@ public final class PolicyIndex {
             return SecurityPolicy.OPEN;
         }
         List<PolicyRule> rules = new ArrayList<>();
-        for (String group : standing.groups()) {
+        List<String> names = List.copyOf(new TreeSet<>(standing.groups()));
+        for (String group : names) {
             rules.addAll(resolved.computeIfAbsent(group, this::resolve));
         }
-        return new SecurityPolicy(true, List.copyOf(standing.groups()), List.copyOf(rules));
+        return new SecurityPolicy(true, names, List.copyOf(rules));
     }
 
     // ---- changes ------------------------------------------------------------------------------------------
@@ -337,9 +338,26 @@ public final class PolicyIndex {
                 }
             }
         }
+        // A device that opens or closes may change its pair with anyone: its whole view is compared. Any other only
+        // with the devices of the groups it joined or left, as a member or as a source (see changedPairs).
         Map<String, Set<String>> seenBefore = new HashMap<>();
-        for (String id : restanding.keySet()) {
-            seenBefore.put(id, tables.visibleTo(id));
+        Map<String, Standing> previousStandings = new HashMap<>();
+        Set<String> involved = new HashSet<>();
+        for (Map.Entry<String, Standing> entry : restanding.entrySet()) {
+            Standing was = tables.standings.get(entry.getKey());
+            previousStandings.put(entry.getKey(), was);
+            if (was.open() != entry.getValue().open()) {
+                seenBefore.put(entry.getKey(), tables.visibleTo(entry.getKey()));
+            } else {
+                involved.addAll(symmetricDifference(was.groups(), entry.getValue().groups()));
+                involved.addAll(symmetricDifference(was.sourceOf(), entry.getValue().sourceOf()));
+            }
+        }
+        Map<String, Set<String>> membersWere = new HashMap<>();
+        Map<String, Set<String>> sourcesWere = new HashMap<>();
+        for (String name : involved) {
+            membersWere.put(name, new HashSet<>(tables.membersOf(name)));
+            sourcesWere.put(name, new HashSet<>(tables.sources.getOrDefault(name, Set.of())));
         }
         Changes changes = new Changes();
         Set<String> policyGroups = new HashSet<>(edited);
@@ -362,9 +380,36 @@ public final class PolicyIndex {
             rules.forEach(rule -> policyGroups.add(rule.group()));
         }
         compiled = next;
-        resolved.clear();
-        for (String id : restanding.keySet()) {
-            changes.between(id, seenBefore.get(id), tables.visibleTo(id));
+        // Only the rules of edited groups, and of those whose references now resolve otherwise, are resolved again.
+        resolved.keySet().removeAll(policyGroups);
+        for (Map.Entry<String, Standing> entry : restanding.entrySet()) {
+            String id = entry.getKey();
+            if (seenBefore.containsKey(id)) {
+                changes.between(id, seenBefore.get(id), tables.visibleTo(id));
+                continue;
+            }
+            Standing was = previousStandings.get(id);
+            Standing is = entry.getValue();
+            Set<String> others = new HashSet<>();
+            for (String group : symmetricDifference(was.groups(), is.groups())) {
+                others.addAll(sourcesWere.get(group));
+                others.addAll(tables.sources.getOrDefault(group, Set.of()));
+            }
+            for (String group : symmetricDifference(was.sourceOf(), is.sourceOf())) {
+                others.addAll(membersWere.get(group));
+                others.addAll(tables.membersOf(group));
+            }
+            for (String other : others) {
+                if (other.equals(id)) {
+                    continue;
+                }
+                Standing otherWas = previousStandings.getOrDefault(other, tables.standings.get(other));
+                boolean before = Tables.visible(was, otherWas);
+                boolean after = tables.visible(id, other);
+                if (before != after) {
+                    changes.pair(id, other, after);
+                }
+            }
         }
         for (String name : policyGroups) {
             changes.policy.addAll(membersBefore.getOrDefault(name, Set.of()));
@@ -409,6 +454,15 @@ public final class PolicyIndex {
     }
 
     // ---- internals ----------------------------------------------------------------------------------------
+
+    private static Set<String> symmetricDifference(Set<String> first, Set<String> second) {
+        Set<String> difference = new HashSet<>(first);
+        difference.addAll(second);
+        Set<String> both = new HashSet<>(first);
+        both.retainAll(second);
+        difference.removeAll(both);
+        return difference;
+    }
 
     private void put(PolicyMember member) {
         unput(member.id());
@@ -457,6 +511,13 @@ public final class PolicyIndex {
                     left.computeIfAbsent(peer, k -> new HashSet<>()).add(id);
                 }
             }
+        }
+
+        /** {@code a} and {@code b} entered ({@code entered}) or left each other's view. */
+        void pair(String a, String b, boolean entered) {
+            Map<String, Set<String>> into = entered ? this.entered : left;
+            into.computeIfAbsent(a, k -> new HashSet<>()).add(b);
+            into.computeIfAbsent(b, k -> new HashSet<>()).add(a);
         }
 
         Change result() {
@@ -512,7 +573,7 @@ public final class PolicyIndex {
                 }
             }
         }
-        return new Standing(Collections.unmodifiableSet(applying), Set.copyOf(sourceOf), Set.copyOf(refOf));
+        return new Standing(Set.copyOf(applying), Set.copyOf(sourceOf), Set.copyOf(refOf));
     }
 
     /** Whether {@code reference} names {@code member}; {@code applying}: the groups that apply to it. */
