@@ -102,8 +102,13 @@ public final class LabMesh {
 
     /** Runs {@code meshwork node up} on {@code host} and waits until it is up. */
     public LabProcess startNode(Host host, String interfaceName, Duration probeInterval) {
+        return startNode(host, interfaceName, probeInterval, registrationKey);
+    }
+
+    /** Like {@link #startNode(Host, String, Duration)}, registering with {@code key} (see {@link #createKey}). */
+    public LabProcess startNode(Host host, String interfaceName, Duration probeInterval, String key) {
         LabProcess agent = host.java(NodeUpCommand.class, "--control", CONTROL_URL, "--control-pin", controlPin,
-                "--key", registrationKey,
+                "--key", key,
                 "--state", state(host).toString(), "--ifname", interfaceName, "--hostname", host.name(),
                 "--probe-interval", probeInterval.toString());
         agent.awaitOutput(Pattern.compile("up as"), Duration.ofSeconds(120));
@@ -113,6 +118,25 @@ public final class LabMesh {
     /** The node's state directory; its local control socket is there too. */
     public Path state(Host host) {
         return lab.directory().resolve("state-" + host.name());
+    }
+
+    /** A new reusable registration key of the organization that stamps {@code tags} on the devices it registers. */
+    public String createKey(String... tags) {
+        StringBuilder body = new StringBuilder("{\"reusable\":true,\"tags\":[");
+        for (int i = 0; i < tags.length; i++) {
+            body.append(i == 0 ? "" : ",").append('"').append(tags[i]).append('"');
+        }
+        return api("POST", "/api/v1/organizations/" + organizationId + "/keys", body.append("]}").toString())
+                .get("key").asText();
+    }
+
+    /** The node's device id, as control assigned it (security groups name devices by id, never by hostname). */
+    public String deviceIdOf(Host host) {
+        try {
+            return JSON.readTree(state(host).resolve("identity.json").toFile()).at("/registration/id").asText();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The node's overlay IPv4 address, as control assigned it. */

@@ -202,8 +202,14 @@ public final class AdminCommand implements Runnable {
                 @Option(names = "--expires-in", paramLabel = "SECONDS", description = "Lifetime in seconds.")
                 Long expiresIn,
                 @Option(names = "--approval", description = "Devices it registers wait for `devices approve`.")
-                boolean approval) {
+                boolean approval,
+                @Option(names = "--tag", paramLabel = "TAG",
+                        description = "A tag for every device it registers (repeatable).")
+                java.util.List<String> tags) {
             ObjectNode body = JSON.createObjectNode().put("reusable", reusable).put("approvalRequired", approval);
+            if (tags != null) {
+                tags.forEach(body.putArray("tags")::add);
+            }
             if (expiresIn != null) {
                 body.put("expiresInSeconds", expiresIn);
             }
@@ -252,6 +258,23 @@ public final class AdminCommand implements Runnable {
         @Command(name = "get", description = "Show one device.")
         int get(@Parameters(paramLabel = "DEVICE") String device) {
             return admin.call(spec, "GET", "/api/v1/devices/" + segment(device), null);
+        }
+
+        @Command(name = "tag", description = {"Set a device's tags (all of them: give none to clear them).",
+            "Security groups name devices by tag; a device never sets its own."})
+        int tag(@Parameters(index = "0", paramLabel = "DEVICE") String device,
+                @Parameters(index = "1..*", arity = "0..*", paramLabel = "TAG") java.util.List<String> tags) {
+            ObjectNode body = JSON.createObjectNode();
+            var array = body.putArray("tags");
+            if (tags != null) {
+                tags.forEach(array::add);
+            }
+            return admin.call(spec, "PATCH", "/api/v1/devices/" + segment(device), body);
+        }
+
+        @Command(name = "peers", description = "List the devices a device may learn under the security groups.")
+        int peers(@Parameters(paramLabel = "DEVICE") String device) {
+            return admin.call(spec, "GET", "/api/v1/devices/" + segment(device) + "/peers", null);
         }
 
         @Command(name = "revoke", description = "Revoke a device: its peers drop it and relays refuse it.")

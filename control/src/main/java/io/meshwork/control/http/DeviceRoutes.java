@@ -14,6 +14,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.post;
 import io.meshwork.control.http.views.Deleted;
 import io.meshwork.control.http.views.DevicePage;
 import io.meshwork.control.http.views.DeviceView;
+import io.meshwork.control.http.views.VisiblePeers;
 import io.meshwork.control.organization.Device;
 import io.meshwork.control.organization.Organization;
 import java.util.List;
@@ -23,8 +24,8 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * Devices as administrators see them: {@code /api/v1/organizations/{id}/devices} (the listing) and
- * {@code /api/v1/devices/{id}} with {@code approve} and {@code revoke}, for the admin token or the device's
- * organization's API token. A device's own routes are {@link NodeRoutes}'.
+ * {@code /api/v1/devices/{id}} with {@code approve}, {@code revoke} and {@code peers} (the devices it may learn
+ * under the security groups), for the admin token or the device's organization's API token. A device's own routes are {@link NodeRoutes}'.
  */
 final class DeviceRoutes {
 
@@ -55,6 +56,8 @@ final class DeviceRoutes {
                         patch(() -> auth.bearer(token -> json.body(Requests.PatchDevice.class, request ->
                                 auth.withDevice(token, deviceId, device -> applyPatch(device, request))))),
                         delete(() -> auth.bearer(token -> remove(token, organizationId, deviceId))))),
+                path("peers", () -> get(() -> auth.bearer(token -> auth.withDevice(token, deviceId,
+                        this::visiblePeers)))),
                 // The device first, then the peer map; approving again is harmless, so a failed second step is
                 // finished by a retry.
                 path("approve", () -> post(() -> auth.bearer(token -> auth.withDevice(token, deviceId, device ->
@@ -115,6 +118,11 @@ final class DeviceRoutes {
                 reply.devices().total(), offset, reply.devices().devices().stream().map(DeviceView::of).toList())));
     }
 
+    /**
+     * The organization first: it refuses a hostname another device has (409). Then the device's entity takes what
+     * the organization wrote. Tags arrive here only with the admin token or the organization's API token
+     * ({@link Authorization#withDevice}): a device never sets its own.
+     */
     private Route applyPatch(Organization.DeviceRecord device, Requests.PatchDevice request) {
         if (request.hostname() != null) {
             Validation.hostname(request.hostname(), "hostname");
@@ -122,9 +130,20 @@ final class DeviceRoutes {
         if (request.metadata() != null && request.metadata().size() > 64) {
             throw new ApiException(400, "at most 64 metadata entries");
         }
-        return entities.askDevice(device.id(), replyTo -> new Device.Patch(request.hostname(), request.metadata(),
-                replyTo), patched -> entities.askOrganization(Tokens.organizationOfDevice(device.id()),
-                replyTo -> new Organization.PatchDevice(device.id(), request.hostname(), request.metadata(), replyTo),
-                reply -> json.ok(DeviceView.of(patched.device()))));
+        List<String> tags = request.tags() == null ? null : Validation.tags(request.tags());
+        return entities.askOrganization(Tokens.organizationOfDevice(device.id()),
+                replyTo -> new Organization.PatchDevice(device.id(), request.hostname(), request.metadata(), tags,
+                        replyTo),
+                reply -> entities.askDevice(device.id(), replyTo -> new Device.Patch(reply.device().hostname(),
+                        reply.device().metadata(), reply.device().tags(), replyTo),
+                        patched -> json.ok(DeviceView.of(patched.device()))));
+    }
+
+    /** The devices {@code device} may learn under the organization's security groups: its peer map. */
+    private Route visiblePeers(Organization.DeviceRecord device) {
+        return entities.askOrganization(Tokens.organizationOfDevice(device.id()),
+                replyTo -> new Organization.GetVisiblePeers(device.id(), replyTo),
+                reply -> json.ok(new VisiblePeers(device.id(), reply.revision(), reply.devices().total(),
+                        reply.devices().devices().stream().map(DeviceView::of).toList())));
     }
 }

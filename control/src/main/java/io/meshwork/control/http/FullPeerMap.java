@@ -3,51 +3,63 @@ package io.meshwork.control.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.meshwork.control.organization.Organization;
+import io.meshwork.control.organization.OrganizationState;
 import io.meshwork.protocol.api.PeerInfo;
 import io.meshwork.protocol.api.PeerMapEvent;
 import io.meshwork.protocol.api.SecurityPolicy;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.pekko.util.ByteString;
 import org.apache.pekko.util.ByteStringBuilder;
 
 /**
- * An organization's whole peer map at one revision, as a member's shared feed keeps it: every active device and
- * what every device's security policy is resolved from. The feed starts it from one full map of the organization
+ * An organization's whole peer map at one revision, as a member's shared feed keeps it: every active device, the
+ * security groups, and the changes of the last revisions. The feed starts it from one full map of the organization
  * and moves it on with the deltas it fetches anyway, so a stream that opens starts from it instead of asking the
- * organization to build the whole map for it alone.
+ * organization to build the whole map for it alone. Which of these peers one device may learn is the feed's
+ * {@link FeedVisibility}'s to say; this map only filters by the set it is given.
  *
  * <p>Immutable: streams read it while the feed moves on to the next one. The peers in snapshot order are sorted,
  * and rendered as JSON, once per revision, on the first snapshot that needs them; every stream's snapshot line
- * then shares those bytes and costs no more than a reference per peer.
+ * then shares those bytes and costs no more than a reference per peer it may see.
  */
 final class FullPeerMap {
+
+    /** Changes remembered for streams resuming from a revision (as many as the organization keeps). */
+    static final int LOG_LIMIT = 1000;
 
     private static final Comparator<PeerInfo> SNAPSHOT_ORDER =
             Comparator.comparing(PeerInfo::hostname).thenComparing(PeerInfo::id);
 
     private final long revision;
     private final Map<String, PeerInfo> peers;
-    private final Organization.PolicyInputs policyInputs;
+    private final Map<String, Organization.SecurityGroup> groups;
     /** The organization's overlay prefixes, from the last full map (deltas do not carry them). */
     private final List<String> overlayPrefixes;
+    /** The changes after {@code logFrom} up to this revision, oldest first; null entries never. */
+    private final List<OrganizationState.Change> log;
+    private final long logFrom;
     private volatile List<PeerInfo> sorted;
     private volatile List<RenderedPeer> rendered;
 
     private record RenderedPeer(String id, ByteString json) {}
 
-    private FullPeerMap(long revision, Map<String, PeerInfo> peers, Organization.PolicyInputs policyInputs,
-            List<String> overlayPrefixes) {
+    private FullPeerMap(long revision, Map<String, PeerInfo> peers, Map<String, Organization.SecurityGroup> groups,
+            List<String> overlayPrefixes, List<OrganizationState.Change> log, long logFrom) {
         this.revision = revision;
         this.peers = peers;
-        this.policyInputs = policyInputs;
+        this.groups = groups;
         this.overlayPrefixes = overlayPrefixes;
+        this.log = log;
+        this.logFrom = logFrom;
     }
 
-    /** From a full map fetched for no device in particular, which always carries the policy inputs. */
+    /** From a full map fetched for no device in particular, which always carries the groups. */
     static FullPeerMap of(Organization.PeerMap full) {
         if (!full.full() || full.policyInputs() == null) {
             throw new IllegalArgumentException("not a full map with policy inputs");
@@ -56,17 +68,29 @@ final class FullPeerMap {
         for (PeerInfo peer : full.peers()) {
             peers.put(peer.id(), peer);
         }
-        return new FullPeerMap(full.revision(), Map.copyOf(peers), full.policyInputs(), full.overlayPrefixes());
+        List<OrganizationState.Change> log = full.changes() == null ? List.of() : List.copyOf(full.changes());
+        // The organization's retained changes cover everything after the revision before their first.
+        long logFrom = log.isEmpty() ? full.revision() : log.get(0).revision() - 1;
+        return new FullPeerMap(full.revision(), Map.copyOf(peers), Map.copyOf(full.policyInputs().groups()),
+                full.overlayPrefixes(), log, logFrom);
     }
 
     long revision() {
         return revision;
     }
 
+    Map<String, PeerInfo> peers() {
+        return peers;
+    }
+
+    Map<String, Organization.SecurityGroup> groups() {
+        return groups;
+    }
+
     /**
      * This map moved on by {@code map}: a full map replaces it; a delta from this revision upserts and removes its
-     * devices, and replaces the policy inputs when it carries new ones (it does whenever some policy may have
-     * changed, so inputs it does not carry are still current).
+     * devices, replaces the groups when it carries them (it does whenever some policy may have changed, so groups it
+     * does not carry are still current), and extends the log with its changes.
      */
     FullPeerMap next(Organization.PeerMap map) {
         if (map.full()) {
@@ -79,28 +103,75 @@ final class FullPeerMap {
         for (String removed : map.removed()) {
             next.remove(removed);
         }
+        List<OrganizationState.Change> nextLog = new ArrayList<>(log);
+        long nextFrom = logFrom;
+        if (map.changes() == null) {
+            // Changes not told (an organization of an earlier release): nothing before this revision can be resumed.
+            nextLog.clear();
+            nextFrom = map.revision();
+        } else {
+            nextLog.addAll(map.changes());
+        }
+        if (nextLog.size() > LOG_LIMIT) {
+            nextLog = new ArrayList<>(nextLog.subList(nextLog.size() - LOG_LIMIT, nextLog.size()));
+            nextFrom = nextLog.get(0).revision() - 1;
+        }
         return new FullPeerMap(map.revision(), Map.copyOf(next),
-                map.policyInputs() == null ? policyInputs : map.policyInputs(), overlayPrefixes);
-    }
-
-    /** The full map as {@code deviceId} gets it: every peer (itself included, as from the organization) and its policy. */
-    Organization.PeerMap forWatcher(String deviceId) {
-        return new Organization.PeerMap(revision, true, sortedPeers(), List.of(), policyInputs.policyOf(deviceId),
-                null, overlayPrefixes);
+                map.policyInputs() == null ? groups : Map.copyOf(map.policyInputs().groups()), overlayPrefixes,
+                List.copyOf(nextLog), nextFrom);
     }
 
     /**
-     * The snapshot line of {@code deviceId}'s stream: the {@link PeerMapEvent} of type snapshot, with every peer but
-     * the device itself and its {@code policy}, as {@code json} renders it, ending in a newline.
+     * The devices that changed after {@code since} up to this revision, when those changes are all remembered and
+     * none of them may have changed what a device may learn (so a stream at {@code since} needs only those devices
+     * again: upserted, or removed when no longer in the map); null when a stream at {@code since} must start over
+     * from the whole map. Without security groups every device learns every other, so only a change of the groups
+     * matters; with some, any change that may alter a policy does (a device joining, leaving or retagged).
      */
-    ByteString snapshotLine(String deviceId, SecurityPolicy policy, ObjectMapper json) throws JsonProcessingException {
+    Set<String> changedSince(long since) {
+        if (since > revision) {
+            return Set.of();
+        }
+        if (since < logFrom) {
+            return null;
+        }
+        Set<String> changed = new LinkedHashSet<>();
+        for (OrganizationState.Change change : log) {
+            if (change.revision() > since) {
+                if (change.deviceId() == null || change.policy() && !groups.isEmpty()) {
+                    return null;
+                }
+                changed.add(change.deviceId());
+            }
+        }
+        return changed;
+    }
+
+    /**
+     * The full map as {@code deviceId} gets it: the peers in {@code visible} (every one when null) and itself, as
+     * from the organization, and its policy.
+     */
+    Organization.PeerMap forWatcher(String deviceId, Set<String> visible, SecurityPolicy policy) {
+        List<PeerInfo> mine = sortedPeers().stream()
+                .filter(peer -> visible == null || visible.contains(peer.id()) || peer.id().equals(deviceId))
+                .toList();
+        return new Organization.PeerMap(revision, true, mine, List.of(), policy, null, overlayPrefixes);
+    }
+
+    /**
+     * The snapshot line of {@code deviceId}'s stream: the {@link PeerMapEvent} of type snapshot, with the peers in
+     * {@code visible} (every one but the device itself when null) and its {@code policy}, as {@code json} renders
+     * it, ending in a newline.
+     */
+    ByteString snapshotLine(String deviceId, Set<String> visible, SecurityPolicy policy, ObjectMapper json)
+            throws JsonProcessingException {
         ByteStringBuilder line = ByteString.createBuilder();
         line.append(ByteString.fromString("{\"type\":" + json.writeValueAsString(PeerMapEvent.SNAPSHOT)
                 + ",\"revision\":" + revision + ",\"peers\":["));
         ByteString comma = ByteString.fromString(",");
         boolean first = true;
         for (RenderedPeer peer : renderedPeers(json)) {
-            if (peer.id().equals(deviceId)) {
+            if (peer.id().equals(deviceId) || visible != null && !visible.contains(peer.id())) {
                 continue;
             }
             if (!first) {

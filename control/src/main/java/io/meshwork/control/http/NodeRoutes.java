@@ -169,7 +169,7 @@ final class NodeRoutes {
         return new RegisterResponse(deviceId, organizationId, TokenKind.DEVICE.format(deviceId, secret),
                 reply.device().overlayIps(), certificate.pem(), ca.certificatePem(), forDevices.relays(),
                 forDevices.stunServers(), observed(remote).orElse(null), reply.device().status(),
-                reply.overlayPrefixes());
+                reply.overlayPrefixes(), reply.device().hostname(), reply.device().tags());
     }
 
     private Route reportEndpoints(String token, EndpointReport report, ClientAddress.Source remote) {

@@ -2,6 +2,9 @@ package io.meshwork.control.http;
 
 import io.meshwork.control.organization.Organization;
 import io.meshwork.control.organization.RevisionTopics;
+import io.meshwork.protocol.api.PeerInfo;
+import io.meshwork.protocol.api.SecurityPolicy;
+import java.util.ArrayList;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -41,27 +44,81 @@ import org.apache.pekko.stream.typed.javadsl.ActorSource;
  * reconnecting after a failover) cost the organization one full map per member, not one per stream, which it
  * builds one at a time. Streams wait for the feed's first map.
  *
- * <p>Security policies differ per device, so a delta in which some policy may have changed carries the groups
- * and their member devices instead of one device's policy; each stream resolves its own device's policy from them
- * and sends it only when it differs from the one it last sent.
+ * <p>Peer maps and policies differ per device under security groups (docs/api.md, "Security groups"), so the feed
+ * also keeps who may learn whom ({@link FeedVisibility}) and moves it with each delta: the delta it broadcasts
+ * carries, besides the changed devices, the peers that entered and left each device's map, each changed device's
+ * audience and each changed policy. A stream picks its own lines from that, and a device never hears of a peer it
+ * may not learn.
  *
  * <p>A delta carries the revision it starts from; a stream that missed one (it subscribed late, or its client
- * read too slowly and its buffer dropped deltas) sees the gap and asks the organization for its own delta. The
- * feed stops, and forgets its map, when its last stream ends, and ends with its streams when the organization
- * answers that there is no such organization (it was deleted).
+ * read too slowly and its buffer dropped deltas), or that resumes from a revision, catches up from the feed's map:
+ * the devices that changed since, when no change since may have altered what anyone may learn, else the whole map
+ * ({@link FullPeerMap#changedSince}). The feed stops, and forgets its map, when its last stream ends, and ends with
+ * its streams when the organization answers that there is no such organization (it was deleted).
  */
 final class PeerMapFeeds {
 
-    /** The changes after {@code fromRevision}, up to {@code peerMap.revision()}. */
-    record Delta(long fromRevision, Organization.PeerMap peerMap) {}
+    /**
+     * The changes after {@code fromRevision}, up to {@code peerMap.revision()}: the organization's delta, the feed's
+     * map after it, and what it changed for each device's map ({@code view}).
+     */
+    record Delta(long fromRevision, Organization.PeerMap peerMap, FullPeerMap map, FeedVisibility.View view,
+            Map<String, org.apache.pekko.util.ByteString> rendered,
+            Map<SecurityPolicy, org.apache.pekko.util.ByteString> renderedPolicies) {
+        Delta(long fromRevision, Organization.PeerMap peerMap, FullPeerMap map, FeedVisibility.View view) {
+            this(fromRevision, peerMap, map, view, new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
+        }
+
+        /** {@code policy} as JSON, rendered once for all the devices that have an equal one. */
+        org.apache.pekko.util.ByteString render(SecurityPolicy policy, com.fasterxml.jackson.databind.ObjectMapper json) {
+            return renderedPolicies.computeIfAbsent(policy, any -> {
+                try {
+                    return org.apache.pekko.util.ByteString.fromArray(json.writeValueAsBytes(policy));
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new IllegalStateException("a policy did not render as JSON", e);
+                }
+            });
+        }
+
+        Delta(long fromRevision, Organization.PeerMap peerMap) {
+            this(fromRevision, peerMap, null, FeedVisibility.View.NONE);
+        }
+
+        /** {@code peer} as JSON, rendered once for all the streams that send it with this delta. */
+        org.apache.pekko.util.ByteString render(PeerInfo peer, com.fasterxml.jackson.databind.ObjectMapper json) {
+            return rendered.computeIfAbsent(peer.id(), id -> {
+                try {
+                    return org.apache.pekko.util.ByteString.fromArray(json.writeValueAsBytes(peer));
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new IllegalStateException("a peer did not render as JSON", e);
+                }
+            });
+        }
+    }
+
+    /** Where a stream starts from: the feed's map, the peers the device may learn in it (null: all), its policy. */
+    record Start(FullPeerMap map, Set<String> visible, SecurityPolicy policy) {}
 
     /**
-     * What a stream goes on from: the organization's answer, or a whole map resolved from the feed's, which is then
-     * {@code shared} (null otherwise) so the stream can send the peers the feed rendered once for all its streams.
+     * What a stream goes on from: an answer (the organization's, or one made from the feed's map, which is then
+     * {@code shared} so the stream can send the peers the feed rendered once for all its streams), or a shared
+     * {@code delta} of the feed.
      */
-    record Answer(Organization.Reply reply, FullPeerMap shared) {
+    record Answer(Organization.Reply reply, Start shared, Delta delta) {
         static Answer of(Organization.Reply reply) {
-            return new Answer(reply, null);
+            return new Answer(reply, null, null);
+        }
+
+        static Answer of(Delta delta) {
+            return new Answer(null, null, delta);
+        }
+
+        boolean isOk() {
+            return delta != null || reply.isOk();
+        }
+
+        Organization.PeerMap peerMap() {
+            return delta != null ? delta.peerMap() : reply.peerMap();
         }
     }
 
@@ -81,9 +138,13 @@ final class PeerMapFeeds {
     /** Deltas a stream may be behind by before it loses some and must catch up by itself. */
     static final int STREAM_QUEUE = 64;
 
-    /** The feed's full map, and the streams waiting for its first one. */
+    /**
+     * The feed's full map and who may learn whom in it, and the streams waiting for its first one. The map and its
+     * visibility move together, under this object's lock, so a stream's start is always one revision's.
+     */
     private static final class Latest {
         private volatile FullPeerMap map;
+        private FeedVisibility visibility;
         private CompletableFuture<FullPeerMap> first = new CompletableFuture<>();
 
         long revision() {
@@ -95,19 +156,33 @@ final class PeerMapFeeds {
             return map != null ? CompletableFuture.completedFuture(map) : first;
         }
 
-        /** Moves the map on by what the organization answered; false when that was the feed's first map. */
-        boolean moveOn(Organization.PeerMap peerMap) {
-            boolean hadOne;
+        /** Where {@code deviceId}'s stream starts: the map now, what it may learn of it, and its policy. */
+        synchronized Start start(String deviceId) {
+            return new Start(map, visibility.visibleTo(deviceId), visibility.policyOf(deviceId));
+        }
+
+        /**
+         * Moves the map on by what the organization answered: the delta for the streams, or null when that was the
+         * feed's first map (which streams take their start from).
+         */
+        Delta moveOn(Organization.PeerMap peerMap) {
+            Delta delta;
             FullPeerMap next;
             CompletableFuture<FullPeerMap> waiting;
             synchronized (this) {
-                hadOne = map != null;
-                next = hadOne ? map.next(peerMap) : FullPeerMap.of(peerMap);
+                FullPeerMap before = map;
+                next = before != null ? before.next(peerMap) : FullPeerMap.of(peerMap);
+                if (before == null) {
+                    visibility = new FeedVisibility(next);
+                    delta = null;
+                } else {
+                    delta = new Delta(before.revision(), peerMap, next, visibility.moveOn(before, peerMap, next));
+                }
                 map = next;
                 waiting = first;
             }
             waiting.complete(next);
-            return hadOne;
+            return delta;
         }
 
         /** Until the feed has a map, its streams share its failures: they would each have met the same one. */
@@ -175,23 +250,42 @@ final class PeerMapFeeds {
 
         /** The whole map as {@code deviceId} starts from it: the feed's, once the feed has its first. */
         CompletionStage<Answer> snapshot(String deviceId) {
-            // Resolved on the dispatcher, not on the feed: the streams that waited for its first map resume at once.
-            return feed.latest().get().copy().orTimeout(askTimeout.toMillis(), TimeUnit.MILLISECONDS)
-                    .thenApplyAsync(map -> new Answer(new Organization.Reply(200, null, null, null,
-                            map.forWatcher(deviceId)), map), system.executionContext())
-                    .exceptionally(PeerMapFeeds::organizationsAnswer);
+            return catchUp(-1, deviceId);
         }
 
         /**
-         * What changed since {@code sinceRevision} with {@code deviceId}'s policy when it may have changed; when the
-         * organization no longer keeps those changes, the whole map from {@link #snapshot}.
+         * What {@code deviceId}'s stream at {@code sinceRevision} missed, from the feed's map once it has its first:
+         * the peers it may learn among those that changed since, when no change since may have altered what it may
+         * learn, else ({@code sinceRevision} negative, or not all changes since remembered) the whole map.
          */
         CompletionStage<Answer> catchUp(long sinceRevision, String deviceId) {
-            return sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
-                    .<Organization.Reply>ask(replyTo -> new Organization.GetPeerMapChanges(sinceRevision, deviceId,
-                            replyTo), askTimeout)
-                    .thenCompose(reply -> reply.status() == 410 ? snapshot(deviceId)
-                            : CompletableFuture.completedFuture(Answer.of(reply)));
+            // Resolved on the dispatcher, not on the feed: the streams that waited for its first map resume at once.
+            return feed.latest().get().copy().orTimeout(askTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .thenApplyAsync(any -> missed(feed.latest().start(deviceId), sinceRevision, deviceId),
+                            system.executionContext())
+                    .exceptionally(PeerMapFeeds::organizationsAnswer);
+        }
+
+        private Answer missed(Start start, long sinceRevision, String deviceId) {
+            FullPeerMap map = start.map();
+            Set<String> changed = sinceRevision < 0 ? null : map.changedSince(sinceRevision);
+            if (changed == null) {
+                return new Answer(new Organization.Reply(200, null, null, null,
+                        map.forWatcher(deviceId, start.visible(), start.policy())), start, null);
+            }
+            List<PeerInfo> peers = new ArrayList<>();
+            List<String> removed = new ArrayList<>();
+            for (String id : changed) {
+                PeerInfo peer = map.peers().get(id);
+                if (peer == null) {
+                    // Only without security groups (see changedSince), where every device saw it.
+                    removed.add(id);
+                } else if (start.visible() == null || start.visible().contains(id) || id.equals(deviceId)) {
+                    peers.add(peer);
+                }
+            }
+            return Answer.of(new Organization.Reply(200, null, null, null, new Organization.PeerMap(
+                    Math.max(sinceRevision, map.revision()), false, peers, removed, null, null)));
         }
     }
 
@@ -249,12 +343,11 @@ final class PeerMapFeeds {
                         return List.<Delta>of();
                     }
                     Organization.PeerMap map = reply.peerMap();
-                    long from = latest.revision();
                     // The first map only starts the feed's own; streams take their start from that.
-                    boolean started = latest.moveOn(map);
+                    Delta delta = latest.moveOn(map);
                     boolean empty = !map.full() && map.peers().isEmpty() && map.removed().isEmpty()
                             && map.policyInputs() == null;
-                    return !started || empty ? List.<Delta>of() : List.of(new Delta(from, map));
+                    return delta == null || empty ? List.<Delta>of() : List.of(delta);
                 })
                 .toMat(Sink.foreach(delta -> {
                     for (BoundedSourceQueue<Delta> queue : subscribers) {

@@ -11,8 +11,13 @@ import io.meshwork.protocol.api.PeerMapEvent;
 import io.meshwork.protocol.api.SecurityPolicy;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import io.meshwork.protocol.api.PeerInfo;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -87,11 +92,11 @@ final class PeerStreamRoutes {
 
     /**
      * The lines of one stream. The member's shared feed brings every delta of the organization and keeps its whole
-     * map. A stream starts from that map, or, resuming from a revision, asks the organization for the changes it
-     * missed (the feed's map again when those are no longer kept); it asks again only after a gap (see
-     * PeerMapFeeds). A client that reads too slowly loses buffered deltas, which is such a gap. A shared delta in
-     * which some policy may have changed carries what policies are resolved from, and the stream resolves its own
-     * device's.
+     * map and who may learn whom in it. A stream starts from that map, or, resuming from a revision, from what it
+     * missed according to the feed's map (the whole map when that may have changed what it may learn); it does so
+     * again only after a gap (see PeerMapFeeds). A client that reads too slowly loses buffered deltas, which is such
+     * a gap. From a shared delta the stream sends only what concerns the peers its device may learn
+     * ({@link #deltaLines}).
      *
      * <p>Once the first answer is in (the snapshot, or what the stream missed), the stream also follows the member's
      * relay list ({@link RelayListFeed}): a "relays" event with the whole list first, then whenever it differs from
@@ -126,17 +131,24 @@ final class PeerStreamRoutes {
                     if (delta.peerMap().revision() <= mine) {
                         return CompletableFuture.completedFuture(ALREADY_SEEN);
                     }
-                    if (delta.fromRevision() <= mine || delta.peerMap().full()) {
-                        return CompletableFuture.completedFuture(PeerMapFeeds.Answer.of(new Organization.Reply(
-                                200, null, null, null, delta.peerMap().forWatcher(deviceId))));
+                    if (delta.peerMap().full()) {
+                        // The feed started over from a whole map: so does the stream.
+                        return share.get().snapshot(deviceId);
+                    }
+                    if (delta.fromRevision() <= mine) {
+                        return CompletableFuture.completedFuture(PeerMapFeeds.Answer.of(delta));
                     }
                     return share.get().catchUp(mine, deviceId);
                 })
                 .filter(answer -> answer != ALREADY_SEEN)
-                .takeWhile(answer -> answer.reply().isOk() && !removedSelf(answer.reply().peerMap(), deviceId))
+                .takeWhile(answer -> answer.isOk() && !removedSelf(answer.peerMap(), deviceId))
                 .mapConcat(answer -> {
                     // The relay list follows this answer's lines (it comes through an asynchronous boundary).
                     started.complete(Done.getInstance());
+                    if (answer.delta() != null) {
+                        revision.set(answer.delta().peerMap().revision());
+                        return deltaLines(answer.delta(), deviceId, policySent, json);
+                    }
                     Organization.PeerMap map = answer.reply().peerMap();
                     boolean first = revision.get() == since && fromStart;
                     boolean newPolicy = map.policy() != null && !map.policy().equals(policySent.get());
@@ -149,7 +161,9 @@ final class PeerStreamRoutes {
                     if (map.full()) {
                         policySent.set(map.policy());
                         if (answer.shared() != null) {
-                            return List.of(answer.shared().snapshotLine(deviceId, map.policy(), json.mapper()));
+                            PeerMapFeeds.Start start = answer.shared();
+                            return List.of(start.map().snapshotLine(deviceId, start.visible(), start.policy(),
+                                    json.mapper()));
                         }
                     }
                     return lines(map, deviceId, newPolicy, policySent);
@@ -193,6 +207,60 @@ final class PeerStreamRoutes {
             out.add(json.line(new PeerMapEvent(PeerMapEvent.POLICY, map.revision(), List.of(), List.of(),
                     map.policy())));
             policySent.set(map.policy());
+        }
+        return out;
+    }
+
+    /**
+     * The lines of a shared delta for {@code deviceId}: upserts of the changed peers it may learn and of the peers
+     * that entered its map, removals of those that left it, and its policy when that changed. Nothing about any
+     * other device.
+     */
+    static List<ByteString> deltaLines(PeerMapFeeds.Delta delta, String deviceId,
+            AtomicReference<SecurityPolicy> policySent, JsonSupport json) {
+        FeedVisibility.View view = delta.view();
+        long at = delta.peerMap().revision();
+        Set<String> entered = view.entered().getOrDefault(deviceId, Set.of());
+        Map<String, PeerInfo> upserts = new LinkedHashMap<>();
+        for (PeerInfo peer : delta.peerMap().peers()) {
+            if (!peer.id().equals(deviceId) && view.sees(deviceId, peer.id())) {
+                upserts.put(peer.id(), peer);
+            }
+        }
+        for (String id : new TreeSet<>(entered)) {
+            PeerInfo peer = delta.map().peers().get(id);
+            if (peer != null) {
+                upserts.putIfAbsent(id, peer);
+            }
+        }
+        List<ByteString> out = new ArrayList<>();
+        if (!upserts.isEmpty()) {
+            // The line of PeerMapEvent.UPSERT as JSON renders it, from the peers the delta rendered once.
+            var line = ByteString.createBuilder().append(ByteString.fromString(
+                    "{\"type\":\"" + PeerMapEvent.UPSERT + "\",\"revision\":" + at + ",\"peers\":["));
+            boolean first = true;
+            for (PeerInfo peer : upserts.values()) {
+                if (!first) {
+                    line.append(ByteString.fromString(","));
+                }
+                line.append(delta.render(peer, json.mapper()));
+                first = false;
+            }
+            line.append(ByteString.fromString("],\"removed\":[],\"policy\":null,\"overlayPrefixes\":null,"
+                    + "\"relays\":null,\"stunServers\":null}\n"));
+            out.add(line.result());
+        }
+        Set<String> left = view.left().getOrDefault(deviceId, Set.of());
+        if (!left.isEmpty()) {
+            out.add(json.line(new PeerMapEvent(PeerMapEvent.REMOVE, at, List.of(), List.copyOf(new TreeSet<>(left)))));
+        }
+        SecurityPolicy policy = view.policies().get(deviceId);
+        if (policy != null && !policy.equals(policySent.get())) {
+            out.add(ByteString.fromString("{\"type\":\"" + PeerMapEvent.POLICY + "\",\"revision\":" + at
+                            + ",\"peers\":[],\"removed\":[],\"policy\":")
+                    .concat(delta.render(policy, json.mapper()))
+                    .concat(ByteString.fromString(",\"overlayPrefixes\":null,\"relays\":null,\"stunServers\":null}\n")));
+            policySent.set(policy);
         }
         return out;
     }

@@ -9,9 +9,11 @@ final class Requests {
 
     record CreateOrganization(String name, String ipv4Cidr) {}
 
-    record CreateKey(Boolean reusable, Long expiresInSeconds, Boolean approvalRequired) {}
+    /** {@code tags}: stamped on every device the key registers. */
+    record CreateKey(Boolean reusable, Long expiresInSeconds, Boolean approvalRequired, java.util.List<String> tags) {}
 
-    record PatchDevice(String hostname, Map<String, String> metadata) {}
+    /** {@code tags}: the device's whole set of tags, replacing the one it has. */
+    record PatchDevice(String hostname, Map<String, String> metadata, java.util.List<String> tags) {}
 
     record CreateRelayToken(String name, String region) {}
 

@@ -1,7 +1,7 @@
 package io.meshwork.control.http;
 
 import io.meshwork.control.organization.Organization;
-import io.meshwork.control.organization.SecurityPolicies;
+import io.meshwork.protocol.policy.References;
 import io.meshwork.protocol.net.InvalidAddressException;
 import io.meshwork.protocol.net.Prefix;
 import java.util.Base64;
@@ -142,13 +142,10 @@ final class Validation {
         }
         List<String> appliesTo = group.appliesTo() == null ? List.of("*") : group.appliesTo();
         if (appliesTo.isEmpty() || appliesTo.size() > 1024) {
-            throw new ApiException(400, "appliesTo: 1 to 1024 device ids, hostnames or \"*\"");
+            throw new ApiException(400, "appliesTo: 1 to 1024 references (" + REFERENCES + ")");
         }
         for (String target : appliesTo) {
-            // A hostname may name a device that has not joined yet: the group applies to it when it does.
-            if (target == null || !target.equals("*") && !isHostname(target)) {
-                throw new ApiException(400, "appliesTo entries are device ids, hostnames or \"*\": " + target);
-            }
+            reference(state, target, name, "appliesTo");
         }
         if (group.rules() == null || group.rules().isEmpty() || group.rules().size() > 256) {
             throw new ApiException(400, "rules: 1 to 256 allow rules");
@@ -181,20 +178,66 @@ final class Validation {
             }
         }
         if (rule.peers() == null || rule.peers().isEmpty() || rule.peers().size() > 1024) {
-            throw new ApiException(400, "each rule needs 1 to 1024 peers: CIDRs or group names");
+            throw new ApiException(400, "each rule needs 1 to 1024 peers (" + REFERENCES + ")");
         }
         for (String peer : rule.peers()) {
-            if (peer == null) {
-                throw new ApiException(400, "peers: null is neither a CIDR nor a group name");
-            }
-            String other = SecurityPolicies.referencedGroup(peer);
-            if (other != null) {
-                if (!other.equals(groupName) && !state.securityGroups().containsKey(other)) {
-                    throw new ApiException(400, "no security group named " + other + " (a CIDR needs its /length)");
+            reference(state, peer, groupName, "peers");
+        }
+    }
+
+    /** What a security group may name devices by. */
+    private static final String REFERENCES = "device ids, tag:NAME, group:NAME, CIDRs or \"*\"; never hostnames";
+
+    /**
+     * A reference to devices in a group's {@code appliesTo} or a rule's {@code peers}: "*", a device id of this
+     * organization, {@code tag:NAME}, {@code group:NAME} naming an existing group (or the group itself) or a CIDR.
+     * A hostname is refused: a device chooses its own, so membership by hostname could be claimed.
+     */
+    private static void reference(Organization.Summary state, String reference, String groupName, String field) {
+        if (reference == null) {
+            throw new ApiException(400, field + ": null is not a reference (" + REFERENCES + ")");
+        }
+        switch (References.kind(reference)) {
+            case ALL -> { }
+            case TAG -> {
+                if (!References.isTag(References.name(reference))) {
+                    throw new ApiException(400, field + ": a tag is 1 to 63 lowercase letters, digits or '-': "
+                            + reference);
                 }
-            } else if (!isCidr(peer)) {
-                throw new ApiException(400, "not a CIDR: " + peer);
+            }
+            case GROUP -> {
+                String other = References.name(reference);
+                if (!other.equals(groupName) && !state.securityGroups().containsKey(other)) {
+                    throw new ApiException(400, field + ": no security group named " + other);
+                }
+            }
+            case CIDR -> {
+                if (!isCidr(reference)) {
+                    throw new ApiException(400, field + ": not a CIDR: " + reference);
+                }
+            }
+            case DEVICE -> {
+                if (!isDeviceId(reference) || !Tokens.organizationOfDevice(reference).equals(state.id())) {
+                    throw new ApiException(400, field + ": " + reference + " is not a device id of this organization"
+                            + " (" + REFERENCES + ")");
+                }
             }
         }
+    }
+
+    /** At most this many tags on a device or a key. */
+    static final int MAX_TAGS = 64;
+
+    /** Tags as given: sorted, without duplicates; 400 when one is not 1 to 63 lowercase letters, digits or '-'. */
+    static List<String> tags(List<String> tags) {
+        if (tags.size() > MAX_TAGS) {
+            throw new ApiException(400, "tags: at most " + MAX_TAGS);
+        }
+        for (String tag : tags) {
+            if (!References.isTag(tag)) {
+                throw new ApiException(400, "tags are 1 to 63 lowercase letters, digits or '-': " + tag);
+            }
+        }
+        return List.copyOf(new java.util.TreeSet<>(tags));
     }
 }

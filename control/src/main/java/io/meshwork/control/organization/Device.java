@@ -88,8 +88,13 @@ public final class Device
     /** A relay saw the device at {@code endpoint}: it replaces earlier endpoints from that source. */
     public record Observe(Endpoint endpoint, long nowMillis, ActorRef<Reply> replyTo) implements Command {}
 
-    /** Null fields stay as they are. */
-    public record Patch(String hostname, Map<String, String> metadata, ActorRef<Reply> replyTo) implements Command {}
+    /** Null leaves a field as it is; {@code tags} come from an administrator or the organization's API token only. */
+    public record Patch(String hostname, Map<String, String> metadata, List<String> tags, ActorRef<Reply> replyTo)
+            implements Command {
+        public Patch(String hostname, Map<String, String> metadata, ActorRef<Reply> replyTo) {
+            this(hostname, metadata, null, replyTo);
+        }
+    }
 
     public record Revoke(ActorRef<Reply> replyTo) implements Command {}
 
@@ -140,7 +145,12 @@ public final class Device
 
     public record CredentialsReplaced(String tokenHash, String certificateSerial) implements Event {}
 
-    public record Patched(String hostname, Map<String, String> metadata) implements Event {}
+    /** {@code tags}: null (as in events written before tags) leaves them. */
+    public record Patched(String hostname, Map<String, String> metadata, List<String> tags) implements Event {
+        public Patched(String hostname, Map<String, String> metadata) {
+            this(hostname, metadata, null);
+        }
+    }
 
     public record Revoked(long atMillis) implements Event {}
 
@@ -339,7 +349,7 @@ public final class Device
     private ReplyEffect<Event, DeviceState> onPatch(Current current, Patch command) {
         return known(current, command.replyTo(), state -> write(current, new Patched(
                         command.hostname() == null ? state.device().hostname() : command.hostname(),
-                        command.metadata() == null ? state.device().metadata() : command.metadata()))
+                        command.metadata() == null ? state.device().metadata() : command.metadata(), command.tags()))
                 .thenReply(command.replyTo(), next -> Reply.ok(current.seen(deviceOf(next)))));
     }
 

@@ -49,7 +49,8 @@ public sealed interface DeviceState extends CborSerializable
         }
 
         default Known patched(Device.Patched event) {
-            return of(device().withNames(event.hostname(), event.metadata()));
+            DeviceRecord named = device().withNames(event.hostname(), event.metadata());
+            return of(event.tags() == null ? named : named.withTags(event.tags()));
         }
 
         default Known approved(Device.Approved event) {

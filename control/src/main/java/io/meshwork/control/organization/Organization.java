@@ -111,9 +111,14 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
      */
     public record Delete(ActorRef<Reply> replyTo) implements Request {}
 
-    /** A registration key; devices it registers wait for approval when {@code approvalRequired}. */
+    /** A registration key; devices it registers wait for approval when {@code approvalRequired} and get its {@code tags}. */
     public record CreateKey(String keyId, String secretHash, boolean reusable, long expiresAtMillis, long nowMillis,
-            boolean approvalRequired, ActorRef<Reply> replyTo) implements Request {
+            boolean approvalRequired, List<String> tags, ActorRef<Reply> replyTo) implements Request {
+        public CreateKey(String keyId, String secretHash, boolean reusable, long expiresAtMillis, long nowMillis,
+                boolean approvalRequired, ActorRef<Reply> replyTo) {
+            this(keyId, secretHash, reusable, expiresAtMillis, nowMillis, approvalRequired, List.of(), replyTo);
+        }
+
         public CreateKey(String keyId, String secretHash, boolean reusable, long expiresAtMillis, long nowMillis,
                 ActorRef<Reply> replyTo) {
             this(keyId, secretHash, reusable, expiresAtMillis, nowMillis, false, replyTo);
@@ -167,8 +172,23 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
 
     public record BatchDone(int written) implements CborSerializable {}
 
-    public record PatchDevice(String deviceId, String hostname, Map<String, String> metadata,
-            ActorRef<Reply> replyTo) implements Request {}
+    /**
+     * Changes a device's hostname (409 when another device has it), metadata and tags; null leaves one as it is.
+     * Only administrators and the organization's API token send this (tags decide policy: a device never sets its
+     * own).
+     */
+    public record PatchDevice(String deviceId, String hostname, Map<String, String> metadata, List<String> tags,
+            ActorRef<Reply> replyTo) implements Request {
+        public PatchDevice(String deviceId, String hostname, Map<String, String> metadata, ActorRef<Reply> replyTo) {
+            this(deviceId, hostname, metadata, null, replyTo);
+        }
+    }
+
+    /**
+     * The devices {@code deviceId} may learn under the organization's security groups (its peer map, docs/api.md,
+     * "Security groups"), by hostname: {@link Reply#devices()}; 404 when there is no such device.
+     */
+    public record GetVisiblePeers(String deviceId, ActorRef<Reply> replyTo) implements Request {}
 
     public record RevokeDevice(String deviceId, ActorRef<Reply> replyTo) implements Request {}
 
@@ -262,10 +282,20 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
 
     /** A registration key without its secret's hash. */
     public record KeySummary(String id, boolean reusable, long createdMillis, long expiresAtMillis, boolean revoked,
-            int uses, boolean approvalRequired) implements CborSerializable {
+            int uses, boolean approvalRequired, List<String> tags) implements CborSerializable {
+
+        public KeySummary {
+            tags = tags == null ? List.of() : List.copyOf(tags);
+        }
+
+        public KeySummary(String id, boolean reusable, long createdMillis, long expiresAtMillis, boolean revoked,
+                int uses, boolean approvalRequired) {
+            this(id, reusable, createdMillis, expiresAtMillis, revoked, uses, approvalRequired, List.of());
+        }
+
         static KeySummary of(RegistrationKey key) {
             return new KeySummary(key.id(), key.reusable(), key.createdMillis(), key.expiresAtMillis(), key.revoked(),
-                    key.uses(), key.approvalRequired());
+                    key.uses(), key.approvalRequired(), key.tags());
         }
     }
 
@@ -277,36 +307,33 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
      * or something since may have changed a security policy, a watcher device gets its inbound {@code policy} and a
      * watcher of no particular device the {@code policyInputs} to resolve any device's; both are null otherwise.
      * A full map also carries the organization's {@code overlayPrefixes} (its IPv4 CIDR and IPv6 ULA /64, the
-     * prefix lengths devices configure their addresses with); null on a delta.
+     * prefix lengths devices configure their addresses with); null on a delta. A watcher device's map holds only the
+     * peers it may learn under the security groups; a map for no particular device holds every active device and,
+     * in {@code changes}, the retained changes it covers (a full map: all of them), so the member's shared feed can
+     * tell a stream resuming from a revision what it missed.
      */
     public record PeerMap(long revision, boolean full, List<PeerInfo> peers, List<String> removed,
-            SecurityPolicy policy, PolicyInputs policyInputs, List<String> overlayPrefixes)
-            implements CborSerializable {
+            SecurityPolicy policy, PolicyInputs policyInputs, List<String> overlayPrefixes,
+            List<OrganizationState.Change> changes) implements CborSerializable {
+
+        public PeerMap(long revision, boolean full, List<PeerInfo> peers, List<String> removed,
+                SecurityPolicy policy, PolicyInputs policyInputs, List<String> overlayPrefixes) {
+            this(revision, full, peers, removed, policy, policyInputs, overlayPrefixes, null);
+        }
 
         public PeerMap(long revision, boolean full, List<PeerInfo> peers, List<String> removed,
                 SecurityPolicy policy, PolicyInputs policyInputs) {
             this(revision, full, peers, removed, policy, policyInputs, null);
         }
-
-        /** This map as {@code deviceId} watches it: its own policy resolved, when the inputs came along. */
-        public PeerMap forWatcher(String deviceId) {
-            return policyInputs == null ? this
-                    : new PeerMap(revision, full, peers, removed, policyInputs.policyOf(deviceId), null,
-                            overlayPrefixes);
-        }
     }
 
     /**
-     * What every device's security policy is resolved from: the security groups and the active devices they apply
-     * to (the only ones a policy depends on; see {@link SecurityPolicies}).
+     * What every device's security policy and peer map are resolved from, besides the active devices themselves
+     * (which a map for no particular device carries as its peers): the security groups. {@code members} is left
+     * empty (earlier releases sent the devices the groups applied to).
      */
     public record PolicyInputs(Map<String, SecurityGroup> groups, Map<String, DeviceRecord> members)
-            implements CborSerializable {
-
-        public SecurityPolicy policyOf(String deviceId) {
-            return SecurityPolicies.effectiveFor(groups, members, deviceId);
-        }
-    }
+            implements CborSerializable {}
 
     public sealed interface Event extends CborSerializable {}
 
@@ -340,8 +367,13 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
     public record CertificateRenewed(String organizationId, String deviceId, String certificateSerial,
             long atMillis) implements Event {}
 
-    public record DevicePatched(String organizationId, String deviceId, String hostname, Map<String, String> metadata)
-            implements Event {}
+    /** {@code tags}: the device's tags after the patch; null (as in events written before tags) leaves them. */
+    public record DevicePatched(String organizationId, String deviceId, String hostname, Map<String, String> metadata,
+            List<String> tags) implements Event {
+        public DevicePatched(String organizationId, String deviceId, String hostname, Map<String, String> metadata) {
+            this(organizationId, deviceId, hostname, metadata, null);
+        }
+    }
 
     public record DeviceRevoked(String organizationId, String deviceId) implements Event {}
 
@@ -354,18 +386,19 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
     public record SecurityGroupDeleted(String organizationId, String name) implements Event {}
 
     /**
-     * Inbound allow rules for the devices a group applies to ({@code appliesTo}: device ids, hostnames, or
-     * {@code "*"} for all): traffic the rules match is let in, replies to flows those devices start are let back,
-     * and everything else to them is dropped. Devices no group applies to accept everything. See
-     * {@link SecurityPolicies} for how a device's policy is resolved.
+     * Inbound allow rules for the devices a group applies to ({@code appliesTo}: device ids, {@code tag:NAME},
+     * {@code group:NAME}, CIDRs, or {@code "*"} for all; never hostnames): traffic the rules match is let in,
+     * replies to flows those devices start are let back, and everything else to them is dropped. Devices no group
+     * applies to accept everything. Groups written before hostnames were refused are migrated as they are read
+     * ({@link LegacyGroups}). See {@link SecurityPolicies} for how a device's policy and peer map are resolved.
      */
     public record SecurityGroup(String name, List<String> appliesTo, List<Rule> rules) implements CborSerializable {}
 
     /**
      * @param protocol "tcp", "udp", "icmp" or "any"
      * @param ports    destination ports: "443", "8000-8100", or null or "*" for every port (tcp/udp only)
-     * @param peers    source CIDRs, or "group:NAME" (or just NAME) for the overlay addresses of the devices that
-     *                 group applies to
+     * @param peers    the sources let in: device ids, "tag:NAME", "group:NAME" (the devices that group applies to),
+     *                 CIDRs, or "*" (every device); references resolve to the overlay addresses of what they name
      */
     public record Rule(String protocol, String ports, List<String> peers) implements CborSerializable {}
 
@@ -373,15 +406,27 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
 
     /** A registration key; {@code approvalRequired} (false in keys written before it existed) holds its devices pending. */
     public record RegistrationKey(String id, String secretHash, boolean reusable, long createdMillis,
-            long expiresAtMillis, boolean revoked, int uses, boolean approvalRequired) implements CborSerializable {
+            long expiresAtMillis, boolean revoked, int uses, boolean approvalRequired, List<String> tags)
+            implements CborSerializable {
+
+        /** {@code tags}: stamped on the devices the key registers; none in keys written before tags existed. */
+        public RegistrationKey {
+            tags = tags == null ? List.of() : List.copyOf(tags);
+        }
+
+        public RegistrationKey(String id, String secretHash, boolean reusable, long createdMillis,
+                long expiresAtMillis, boolean revoked, int uses, boolean approvalRequired) {
+            this(id, secretHash, reusable, createdMillis, expiresAtMillis, revoked, uses, approvalRequired, List.of());
+        }
+
         RegistrationKey withUse() {
             return new RegistrationKey(id, secretHash, reusable, createdMillis, expiresAtMillis, revoked, uses + 1,
-                    approvalRequired);
+                    approvalRequired, tags);
         }
 
         RegistrationKey asRevoked() {
             return new RegistrationKey(id, secretHash, reusable, createdMillis, expiresAtMillis, true, uses,
-                    approvalRequired);
+                    approvalRequired, tags);
         }
 
         boolean usableAt(long nowMillis) {
@@ -396,8 +441,21 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
     public record DeviceRecord(String id, String publicKey, String hostname, List<String> overlayIps,
             String tokenHash, List<Endpoint> endpoints, Map<String, Object> nat, Map<String, String> metadata,
             String status, long registeredMillis, long lastSeenMillis, String certificateSerial,
-            String registrationKeyId)
+            String registrationKeyId, List<String> tags)
             implements CborSerializable {
+
+        /** Tags sorted and without duplicates; none in devices written before tags existed. */
+        public DeviceRecord {
+            tags = tags == null ? List.of() : List.copyOf(new java.util.TreeSet<>(tags));
+        }
+
+        /** A device without tags. */
+        public DeviceRecord(String id, String publicKey, String hostname, List<String> overlayIps, String tokenHash,
+                List<Endpoint> endpoints, Map<String, Object> nat, Map<String, String> metadata, String status,
+                long registeredMillis, long lastSeenMillis, String certificateSerial, String registrationKeyId) {
+            this(id, publicKey, hostname, overlayIps, tokenHash, endpoints, nat, metadata, status, registeredMillis,
+                    lastSeenMillis, certificateSerial, registrationKeyId, List.of());
+        }
         /** Registered with a key that requires approval, and not approved yet: not in the peer map. */
         public static final String PENDING = "pending";
         public static final String ACTIVE = "active";
@@ -405,32 +463,37 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
 
         public DeviceRecord withEndpoints(List<Endpoint> newEndpoints, Map<String, Object> newNat, long seenMillis) {
             return new DeviceRecord(id, publicKey, hostname, overlayIps, tokenHash, newEndpoints, newNat, metadata,
-                    status, registeredMillis, seenMillis, certificateSerial, registrationKeyId);
+                    status, registeredMillis, seenMillis, certificateSerial, registrationKeyId, tags);
         }
 
         public DeviceRecord withNames(String newHostname, Map<String, String> newMetadata) {
             return new DeviceRecord(id, publicKey, newHostname, overlayIps, tokenHash, endpoints, nat, newMetadata,
-                    status, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId);
+                    status, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId, tags);
+        }
+
+        public DeviceRecord withTags(List<String> newTags) {
+            return new DeviceRecord(id, publicKey, hostname, overlayIps, tokenHash, endpoints, nat, metadata,
+                    status, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId, newTags);
         }
 
         public DeviceRecord withStatus(String newStatus) {
             return new DeviceRecord(id, publicKey, hostname, overlayIps, tokenHash, endpoints, nat, metadata,
-                    newStatus, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId);
+                    newStatus, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId, tags);
         }
 
         public DeviceRecord withLastSeen(long seenMillis) {
             return new DeviceRecord(id, publicKey, hostname, overlayIps, tokenHash, endpoints, nat, metadata, status,
-                    registeredMillis, seenMillis, certificateSerial, registrationKeyId);
+                    registeredMillis, seenMillis, certificateSerial, registrationKeyId, tags);
         }
 
         /** The token and certificate of a repeated registration. */
         public DeviceRecord withCredentials(String newTokenHash, String newCertificateSerial) {
             return new DeviceRecord(id, publicKey, hostname, overlayIps, newTokenHash, endpoints, nat, metadata,
-                    status, registeredMillis, lastSeenMillis, newCertificateSerial, registrationKeyId);
+                    status, registeredMillis, lastSeenMillis, newCertificateSerial, registrationKeyId, tags);
         }
 
         PeerInfo toPeer() {
-            return new PeerInfo(id, hostname, publicKey, overlayIps, endpoints, nat, lastSeenMillis);
+            return new PeerInfo(id, hostname, publicKey, overlayIps, endpoints, nat, lastSeenMillis, tags);
         }
     }
 
@@ -475,6 +538,7 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
                 .onCommand(GetDevice.class, this::onGetDevice)
                 .onCommand(ListDevices.class, this::onListDevices)
                 .onCommand(PatchDevice.class, this::onPatchDevice)
+                .onCommand(GetVisiblePeers.class, this::onGetVisiblePeers)
                 .onCommand(RevokeDevice.class, this::onRevokeDevice)
                 .onCommand(ApproveDevice.class, this::onApproveDevice)
                 .onCommand(DeleteDevice.class, this::onDeleteDevice)
@@ -556,7 +620,8 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
 
     private ReplyEffect<Event, OrganizationState> onCreateKey(Active state, CreateKey command) {
         RegistrationKey key = new RegistrationKey(command.keyId(), command.secretHash(), command.reusable(),
-                command.nowMillis(), command.expiresAtMillis(), false, 0, command.approvalRequired());
+                command.nowMillis(), command.expiresAtMillis(), false, 0, command.approvalRequired(),
+                command.tags() == null ? List.of() : command.tags());
         return Effect().persist(new KeyCreated(organizationId, key)).thenReply(command.replyTo(), Reply::ok);
     }
 
@@ -652,11 +717,14 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
             return Decision.answer(Reply.error(409, "the organization's address space is full"));
         }
         List<String> overlay = List.of(cidr.host(state.nextHost()), Ipam.ulaHost(organizationId, state.nextHost()));
-        DeviceRecord device = new DeviceRecord(command.deviceId(), command.publicKey(), command.hostname(), overlay,
+        // Hostnames are unique in the organization: a second "web" is "web-2", and the answer says so. The tags are
+        // the key's: a device never chooses its own.
+        DeviceRecord device = new DeviceRecord(command.deviceId(), command.publicKey(),
+                state.uniqueHostname(command.hostname()), overlay,
                 command.tokenHash(), command.endpoints() == null ? List.of() : command.endpoints(), Map.of(),
                 command.metadata() == null ? Map.of() : command.metadata(),
                 key.approvalRequired() ? DeviceRecord.PENDING : DeviceRecord.ACTIVE,
-                command.nowMillis(), command.nowMillis(), command.certificateSerial(), key.id());
+                command.nowMillis(), command.nowMillis(), command.certificateSerial(), key.id(), key.tags());
         return Decision.write(new DeviceRegistered(organizationId, key.id(), device));
     }
 
@@ -741,11 +809,25 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
     }
 
     private ReplyEffect<Event, OrganizationState> onPatchDevice(Active state, PatchDevice command) {
-        return withDevice(state, command.deviceId(), command.replyTo(), device ->
-                persistAndPublish(new DevicePatched(organizationId, device.id(),
-                        command.hostname() == null ? device.hostname() : command.hostname(),
-                        command.metadata() == null ? device.metadata() : command.metadata()))
-                        .thenReply(command.replyTo(), next -> deviceAfter(next, device.id())));
+        return withDevice(state, command.deviceId(), command.replyTo(), device -> {
+            DeviceRecord holder = command.hostname() == null ? null : state.deviceByHostname(command.hostname());
+            if (holder != null && !holder.id().equals(device.id())) {
+                return Effect().reply(command.replyTo(), Reply.error(409,
+                        "another device (" + holder.id() + ") has the hostname " + command.hostname()));
+            }
+            return persistAndPublish(new DevicePatched(organizationId, device.id(),
+                    command.hostname() == null ? device.hostname() : command.hostname(),
+                    command.metadata() == null ? device.metadata() : command.metadata(), command.tags()))
+                    .thenReply(command.replyTo(), next -> deviceAfter(next, device.id()));
+        });
+    }
+
+    private ReplyEffect<Event, OrganizationState> onGetVisiblePeers(Active state, GetVisiblePeers command) {
+        return withDevice(state, command.deviceId(), command.replyTo(), device -> {
+            List<DeviceRecord> visible = state.visiblePeers(device.id());
+            return Effect().reply(command.replyTo(), new Reply(200, null, null, device, null, state.revision(), null,
+                    new DevicePage(visible.size(), visible)));
+        });
     }
 
     private ReplyEffect<Event, OrganizationState> onRevokeDevice(Active state, RevokeDevice command) {
@@ -832,7 +914,10 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
         return RetentionCriteria.snapshotEvery(snapshotEvery, 2);
     }
 
-    /** Snapshots are the state itself; one written before the states were split is read as {@link State}. */
+    /**
+     * Snapshots are the state itself; one written before the states were split is read as {@link State}, and
+     * security groups that named hostnames are migrated ({@link LegacyGroups}).
+     */
     @Override
     public SnapshotAdapter<OrganizationState> snapshotAdapter() {
         return new SnapshotAdapter<>() {
@@ -843,7 +928,8 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
 
             @Override
             public OrganizationState fromJournal(Object from) {
-                return from instanceof State legacy ? legacy.current() : (OrganizationState) from;
+                OrganizationState state = from instanceof State legacy ? legacy.current() : (OrganizationState) from;
+                return state instanceof Active active ? active.migrated() : state;
             }
         };
     }

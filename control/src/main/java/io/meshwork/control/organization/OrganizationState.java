@@ -35,7 +35,7 @@ public sealed interface OrganizationState extends CborSerializable
     /** {@code Created} in a state with no organization: an active one, nothing allocated, the revision kept. */
     default Active created(Organization.Created event) {
         return new Active(id(), event.name(), event.ipv4Cidr(), event.apiTokenHash(), event.atMillis(), 1, Map.of(),
-                Map.of(), revision(), List.of(), Map.of(), null);
+                Map.of(), revision(), List.of(), Map.of(), null, null);
     }
 
     /** Never created. */
@@ -64,7 +64,8 @@ public sealed interface OrganizationState extends CborSerializable
      */
     record Active(String id, String name, String ipv4Cidr, String apiTokenHash, long createdMillis, long nextHost,
             Map<String, RegistrationKey> keys, Map<String, DeviceRecord> devices, long revision, List<Change> changes,
-            Map<String, SecurityGroup> securityGroups, Map<String, String> deviceIdsByKey)
+            Map<String, SecurityGroup> securityGroups, Map<String, String> deviceIdsByKey,
+            Map<String, String> deviceIdsByHostname)
             implements OrganizationState {
 
         public Active {
@@ -78,6 +79,28 @@ public sealed interface OrganizationState extends CborSerializable
             } else {
                 deviceIdsByKey = PersistentMap.copyOf(deviceIdsByKey);
             }
+            if (deviceIdsByHostname == null) {
+                PersistentMap<String, String> index = PersistentMap.empty();
+                for (DeviceRecord device : devices.values()) {
+                    index = index.with(hostnameKey(device.hostname()), device.id());
+                }
+                deviceIdsByHostname = index;
+            } else {
+                deviceIdsByHostname = PersistentMap.copyOf(deviceIdsByHostname);
+            }
+        }
+
+        /** As before the hostname index: rebuilt from the devices. */
+        Active(String id, String name, String ipv4Cidr, String apiTokenHash, long createdMillis, long nextHost,
+                Map<String, RegistrationKey> keys, Map<String, DeviceRecord> devices, long revision,
+                List<Change> changes, Map<String, SecurityGroup> securityGroups, Map<String, String> deviceIdsByKey) {
+            this(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost, keys, devices, revision, changes,
+                    securityGroups, deviceIdsByKey, null);
+        }
+
+        /** Hostnames are unique within an organization regardless of case. */
+        static String hostnameKey(String hostname) {
+            return hostname.toLowerCase(java.util.Locale.ROOT);
         }
 
         // ---- events ---------------------------------------------------------------------------------------
@@ -109,7 +132,7 @@ public sealed interface OrganizationState extends CborSerializable
                     .withCredentials(event.tokenHash(), event.certificateSerial());
             return new Active(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost, keys,
                     ((PersistentMap<String, DeviceRecord>) devices).with(device.id(), device), revision, changes,
-                    securityGroups, deviceIdsByKey);
+                    securityGroups, deviceIdsByKey, deviceIdsByHostname);
         }
 
         /** Not a peer-map change (the certificate is not in it): no new revision. */
@@ -118,13 +141,17 @@ public sealed interface OrganizationState extends CborSerializable
             DeviceRecord device = current.withCredentials(current.tokenHash(), event.certificateSerial());
             return new Active(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost, keys,
                     ((PersistentMap<String, DeviceRecord>) devices).with(device.id(), device), revision, changes,
-                    securityGroups, deviceIdsByKey);
+                    securityGroups, deviceIdsByKey, deviceIdsByHostname);
         }
 
+        /** Tags are part of the policy's inputs; a hostname no longer is (groups never name hostnames). */
         Active devicePatched(Organization.DevicePatched event) {
             DeviceRecord device = devices.get(event.deviceId());
-            return withDevice(device.withNames(event.hostname(), event.metadata()), 0,
-                    !device.hostname().equals(event.hostname()));
+            DeviceRecord patched = device.withNames(event.hostname(), event.metadata());
+            if (event.tags() != null) {
+                patched = patched.withTags(event.tags());
+            }
+            return withDevice(patched, 0, !device.tags().equals(patched.tags()));
         }
 
         Active deviceRevoked(Organization.DeviceRevoked event) {
@@ -138,17 +165,47 @@ public sealed interface OrganizationState extends CborSerializable
         Active deviceDeleted(Organization.DeviceDeleted event) {
             DeviceRecord gone = devices.get(event.deviceId());
             long newRevision = revision + 1;
-            return new Active(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost, keys,
-                    ((PersistentMap<String, DeviceRecord>) devices).without(event.deviceId()), newRevision,
+            PersistentMap<String, DeviceRecord> remaining =
+                    ((PersistentMap<String, DeviceRecord>) devices).without(event.deviceId());
+            return new Active(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost, keys, remaining, newRevision,
                     retained(new Change(newRevision, event.deviceId(), true)), securityGroups,
                     gone == null ? deviceIdsByKey
-                            : ((PersistentMap<String, String>) deviceIdsByKey).without(gone.publicKey()));
+                            : ((PersistentMap<String, String>) deviceIdsByKey).without(gone.publicKey()),
+                    gone == null ? deviceIdsByHostname : hostnameLeft(gone, remaining));
         }
 
+        /**
+         * The hostname index once {@code gone} no longer has its hostname: another device that has it (registered
+         * before hostnames were unique) takes the entry over, else it is free again.
+         */
+        private Map<String, String> hostnameLeft(DeviceRecord gone, Map<String, DeviceRecord> remaining) {
+            PersistentMap<String, String> index = (PersistentMap<String, String>) deviceIdsByHostname;
+            String key = hostnameKey(gone.hostname());
+            if (!gone.id().equals(index.get(key))) {
+                return index;
+            }
+            for (DeviceRecord other : remaining.values()) {
+                if (hostnameKey(other.hostname()).equals(key) && !other.id().equals(gone.id())) {
+                    return index.with(key, other.id());
+                }
+            }
+            return index.without(key);
+        }
+
+        /** A group written before groups named devices by id alone is migrated as it is read (see LegacyGroups). */
         Active securityGroupSaved(Organization.SecurityGroupSaved event) {
             Map<String, SecurityGroup> groups = new LinkedHashMap<>(securityGroups);
-            groups.put(event.group().name(), event.group());
+            groups.put(event.group().name(), LegacyGroups.migrate(id, event.group(), devices));
             return withSecurityGroups(groups);
+        }
+
+        /** This state with every group migrated (see LegacyGroups): a snapshot written before the migration. */
+        Active migrated() {
+            Map<String, SecurityGroup> groups = new LinkedHashMap<>();
+            securityGroups.forEach((groupName, group) -> groups.put(groupName, LegacyGroups.migrate(id, group, devices)));
+            return groups.equals(securityGroups) ? this
+                    : new Active(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost, keys, devices, revision,
+                            changes, Map.copyOf(groups), deviceIdsByKey, deviceIdsByHostname);
         }
 
         Active securityGroupDeleted(Organization.SecurityGroupDeleted event) {
@@ -161,22 +218,32 @@ public sealed interface OrganizationState extends CborSerializable
             Map<String, RegistrationKey> next = new LinkedHashMap<>(keys);
             next.put(key.id(), key);
             return new Active(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost, Map.copyOf(next), devices,
-                    revision, changes, securityGroups, deviceIdsByKey);
+                    revision, changes, securityGroups, deviceIdsByKey, deviceIdsByHostname);
         }
 
         /** {@code affectsPolicy}: the device joined, left, or changed what identifies it to security groups. */
         private Active withDevice(DeviceRecord device, long hostsUsed, boolean affectsPolicy) {
             long newRevision = revision + 1;
+            DeviceRecord before = devices.get(device.id());
+            PersistentMap<String, String> hostnames = (PersistentMap<String, String>) deviceIdsByHostname;
+            if (before == null || !before.hostname().equals(device.hostname())) {
+                if (before != null && before.id().equals(hostnames.get(hostnameKey(before.hostname())))) {
+                    hostnames = hostnames.without(hostnameKey(before.hostname()));
+                }
+                hostnames = hostnames.with(hostnameKey(device.hostname()), device.id());
+            }
             return new Active(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost + hostsUsed, keys,
                     ((PersistentMap<String, DeviceRecord>) devices).with(device.id(), device), newRevision,
                     retained(new Change(newRevision, device.id(), affectsPolicy)), securityGroups,
-                    ((PersistentMap<String, String>) deviceIdsByKey).with(device.publicKey(), device.id()));
+                    ((PersistentMap<String, String>) deviceIdsByKey).with(device.publicKey(), device.id()),
+                    hostnames);
         }
 
         private Active withSecurityGroups(Map<String, SecurityGroup> groups) {
             long newRevision = revision + 1;
             return new Active(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost, keys, devices, newRevision,
-                    retained(new Change(newRevision, null, true)), Map.copyOf(groups), deviceIdsByKey);
+                    retained(new Change(newRevision, null, true)), Map.copyOf(groups), deviceIdsByKey,
+                    deviceIdsByHostname);
         }
 
         /** The retained changes with {@code change} appended, the oldest forgotten beyond the limit. */
@@ -199,6 +266,30 @@ public sealed interface OrganizationState extends CborSerializable
                     keyViews, securityGroups);
         }
 
+        /** The device with that hostname (any case), or null. */
+        DeviceRecord deviceByHostname(String hostname) {
+            String deviceId = deviceIdsByHostname.get(hostnameKey(hostname));
+            return deviceId == null ? null : devices.get(deviceId);
+        }
+
+        /**
+         * {@code wanted} when no device has it, else the first of {@code wanted-2}, {@code wanted-3}, ... that none
+         * has (shortened to stay a 63-character hostname).
+         */
+        String uniqueHostname(String wanted) {
+            if (deviceByHostname(wanted) == null) {
+                return wanted;
+            }
+            for (int n = 2; ; n++) {
+                String suffix = "-" + n;
+                String base = wanted.length() + suffix.length() > 63 ? wanted.substring(0, 63 - suffix.length())
+                        : wanted;
+                if (deviceByHostname(base + suffix) == null) {
+                    return base + suffix;
+                }
+            }
+        }
+
         DeviceRecord deviceByKey(String publicKey) {
             String deviceId = deviceIdsByKey.get(publicKey);
             return deviceId == null ? null : devices.get(deviceId);
@@ -218,10 +309,19 @@ public sealed interface OrganizationState extends CborSerializable
             return List.of(ipv4Cidr, Ipam.ulaPrefix(id));
         }
 
+        /** The active devices {@code deviceId} may learn under the security groups, by hostname. */
+        List<DeviceRecord> visiblePeers(String deviceId) {
+            var index = SecurityPolicies.index(securityGroups, devices.values());
+            return index.visibleTo(deviceId).stream().map(devices::get)
+                    .sorted(Comparator.comparing(DeviceRecord::hostname).thenComparing(DeviceRecord::id))
+                    .toList();
+        }
+
         /**
-         * The peer map for a watcher at {@code since}: deltas when they are all retained, else everything. When the
-         * map is full or a change since may have altered a policy, the policy of the watcher comes along, or, with
-         * no {@code watcherId}, the inputs to resolve any device's.
+         * The peer map for a watcher at {@code since}: deltas when they are all retained (and, for a watcher device,
+         * no policy may have changed since), else everything. A watcher device gets only the peers it may learn, and
+         * its policy with a full map; a watcher of no particular device gets every active device, with the security
+         * groups when the map is full or a change since may have altered a policy, and the changes it covers.
          */
         PeerMap peerMapSince(long since, String watcherId) {
             PeerMap changed = changesSince(since, watcherId);
@@ -233,11 +333,22 @@ public sealed interface OrganizationState extends CborSerializable
                     .sorted(Comparator.comparing(DeviceRecord::hostname))
                     .map(DeviceRecord::toPeer)
                     .toList();
-            return withPolicy(new PeerMap(revision, true, peers, List.of(), null, null, overlayPrefixes()),
-                    watcherId);
+            if (watcherId == null) {
+                return new PeerMap(revision, true, peers, List.of(), null, policyInputs(), overlayPrefixes(),
+                        changes);
+            }
+            var index = SecurityPolicies.index(securityGroups, devices.values());
+            List<PeerInfo> visible = peers.stream()
+                    .filter(peer -> peer.id().equals(watcherId) || index.visible(watcherId, peer.id())).toList();
+            return new PeerMap(revision, true, visible, List.of(), index.policyOf(watcherId), null,
+                    overlayPrefixes());
         }
 
-        /** The changes since {@code since} as {@link #peerMapSince} gives them, or null when not all are retained. */
+        /**
+         * The changes since {@code since} as {@link #peerMapSince} gives them, or null when not all are retained or,
+         * for a watcher device, when some policy may have changed since (what it may learn is then worked out from
+         * the whole map).
+         */
         PeerMap changesSince(long since, String watcherId) {
             boolean retained = since > 0 && since <= revision
                     && (changes.isEmpty() ? since == revision : changes.get(0).revision() <= since + 1);
@@ -246,36 +357,42 @@ public sealed interface OrganizationState extends CborSerializable
             }
             Set<String> touched = new LinkedHashSet<>();
             boolean policyMayHaveChanged = false;
+            List<Change> covered = new ArrayList<>();
             for (Change change : changes) {
                 if (change.revision() > since) {
                     if (change.deviceId() != null) {
                         touched.add(change.deviceId());
                     }
                     policyMayHaveChanged |= change.policy();
+                    covered.add(change);
                 }
             }
+            if (watcherId != null && policyMayHaveChanged) {
+                return null;
+            }
+            var index = watcherId == null || touched.isEmpty() ? null
+                    : SecurityPolicies.index(securityGroups, devices.values());
             List<PeerInfo> upserts = new ArrayList<>();
             List<String> removed = new ArrayList<>();
             for (String deviceId : touched) {
                 DeviceRecord device = devices.get(deviceId);
                 if (device != null && device.status().equals(DeviceRecord.ACTIVE)) {
-                    upserts.add(device.toPeer());
+                    if (index == null || deviceId.equals(watcherId) || index.visible(watcherId, deviceId)) {
+                        upserts.add(device.toPeer());
+                    }
                 } else {
                     removed.add(deviceId);
                 }
             }
-            PeerMap delta = new PeerMap(revision, false, upserts, removed, null, null);
-            return policyMayHaveChanged ? withPolicy(delta, watcherId) : delta;
+            if (watcherId != null) {
+                return new PeerMap(revision, false, upserts, removed, null, null);
+            }
+            return new PeerMap(revision, false, upserts, removed, null, policyMayHaveChanged ? policyInputs() : null,
+                    null, List.copyOf(covered));
         }
 
-        private PeerMap withPolicy(PeerMap map, String watcherId) {
-            return watcherId != null
-                    ? new PeerMap(map.revision(), map.full(), map.peers(), map.removed(),
-                            SecurityPolicies.effectiveFor(securityGroups, devices, watcherId), null,
-                            map.overlayPrefixes())
-                    : new PeerMap(map.revision(), map.full(), map.peers(), map.removed(), null,
-                            new PolicyInputs(securityGroups, SecurityPolicies.members(securityGroups, devices)),
-                            map.overlayPrefixes());
+        private PolicyInputs policyInputs() {
+            return new PolicyInputs(securityGroups, Map.of());
         }
     }
 

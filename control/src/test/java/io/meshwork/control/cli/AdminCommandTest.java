@@ -98,6 +98,34 @@ class AdminCommandTest {
     }
 
     @Test
+    void keysStampTagsAndDevicesAreTaggedFromTheCommandLine() throws Exception {
+        String org = admin("orgs", "create", "cli-tags").json().get("id").asText();
+        AdminRun key = admin("keys", "create", org, "--tag", "web", "--tag", "prod");
+        assertEquals(0, key.exit(), key.err());
+        assertEquals("[\"prod\",\"web\"]", key.json().get("tags").toString(), key.out());
+        java.net.http.HttpResponse<String> registered = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/api/v1/register"))
+                        .header("Authorization", "Bearer " + key.json().get("key").asText())
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                                "{\"publicKey\":\"" + java.util.Base64.getEncoder().encodeToString(new byte[32])
+                                        + "\",\"hostname\":\"tagged\"}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, registered.statusCode(), registered.body());
+        String device = JSON.readTree(registered.body()).get("id").asText();
+
+        AdminRun tagged = admin("devices", "tag", device, "db", "eu-west");
+        assertEquals(0, tagged.exit(), tagged.err());
+        assertEquals("[\"db\",\"eu-west\"]", tagged.json().get("tags").toString(), tagged.out());
+        assertEquals(AdminCommand.REFUSED, admin("devices", "tag", device, "Not A Tag").exit());
+        AdminRun cleared = admin("devices", "tag", device);
+        assertEquals(0, cleared.exit(), cleared.err());
+        assertEquals("[]", cleared.json().get("tags").toString());
+        AdminRun peers = admin("devices", "peers", device);
+        assertEquals(0, peers.exit(), peers.err());
+        assertEquals(0, peers.json().get("total").asInt(), "alone in its organization: " + peers.out());
+    }
+
+    @Test
     void refusalsSayWhyAndExitOne() {
         AdminRun missing = admin("orgs", "get", "o-nothing-here");
         assertEquals(AdminCommand.REFUSED, missing.exit());

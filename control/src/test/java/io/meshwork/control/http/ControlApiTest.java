@@ -25,6 +25,7 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -648,11 +649,15 @@ class ControlApiTest {
                 Map.entry("{\"name\":\"x\",\"rules\":[{\"protocol\":\"icmp\",\"ports\":\"1\",\"peers\":[\"10.0.0.0/8\"]}]}", "ports only apply"),
                 Map.entry("{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"peers\":[\"10.0.0.0/33\"]}]}", "not a CIDR"),
                 Map.entry("{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"peers\":[\"group:nobody\"]}]}", "no security group named"),
-                Map.entry("{\"name\":\"x\",\"appliesTo\":[\"no spaces\"],\"rules\":[{\"protocol\":\"any\",\"peers\":[\"10.0.0.0/8\"]}]}", "appliesTo entries are"),
+                Map.entry("{\"name\":\"x\",\"appliesTo\":[\"no spaces\"],\"rules\":[{\"protocol\":\"any\",\"peers\":[\"10.0.0.0/8\"]}]}", "never hostnames"),
+                Map.entry("{\"name\":\"x\",\"appliesTo\":[\"db\"],\"rules\":[{\"protocol\":\"any\",\"peers\":[\"10.0.0.0/8\"]}]}", "is not a device id"),
+                Map.entry("{\"name\":\"x\",\"appliesTo\":[\"o000000000000-d000000000000\"],\"rules\":[{\"protocol\":\"any\",\"peers\":[\"10.0.0.0/8\"]}]}", "of this organization"),
+                Map.entry("{\"name\":\"x\",\"appliesTo\":[\"tag:Web\"],\"rules\":[{\"protocol\":\"any\",\"peers\":[\"10.0.0.0/8\"]}]}", "a tag is 1 to 63"),
+                Map.entry("{\"name\":\"x\",\"rules\":[{\"protocol\":\"any\",\"peers\":[\"web\"]}]}", "never hostnames"),
                 Map.entry("{\"name\":\"x\",\"appliesTo\":[],\"rules\":[{\"protocol\":\"any\",\"peers\":[\"10.0.0.0/8\"]}]}", "appliesTo: 1 to 1024"),
                 Map.entry("{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"ports\":\"22,80\",\"peers\":[\"10.0.0.0/8\"]}]}", "ports must be"),
-                Map.entry("{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"peers\":[null]}]}", "neither a CIDR"),
-                Map.entry("{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"peers\":[\"10.0.0.1\"]}]}", "needs its /length"),
+                Map.entry("{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"peers\":[null]}]}", "null is not a reference"),
+                Map.entry("{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"peers\":[\"10.0.0.1\"]}]}", "is not a device id"),
                 Map.entry("{\"name\":\"x\",\"rules\":[]}", "rules: 1 to 256"),
                 Map.entry("{\"name\":\"x\",\"rules\":[null]}", "null is not a rule"),
                 Map.entry("{\"name\":\"x\",\"rules\":[{\"protocol\":\"tcp\",\"peers\":[\"10.0.0.0/8\"],\"extra\":1}]}", "unknown field"));
@@ -800,20 +805,149 @@ class ControlApiTest {
     }
 
     @Test
+    void tagsAreSetByAdministratorsTheApiTokenAndKeysButNeverByTheDevice() throws Exception {
+        Org org = organization("tags");
+        String keys = "/api/v1/organizations/" + org.id() + "/keys";
+        assertEquals(400, call("POST", keys, org.apiToken(), "{\"tags\":[\"Build\"]}").status(), "lowercase only");
+        assertEquals(400, call("POST", keys, org.apiToken(), "{\"tags\":[null]}").status());
+        Answer key = call("POST", keys, org.apiToken(), "{\"reusable\":true,\"tags\":[\"ci\",\"ci\"]}");
+        assertEquals(201, key.status(), String.valueOf(key.body()));
+        assertEquals("[\"ci\"]", key.body().get("tags").toString());
+        JsonNode device = register(key.body().get("key").asText(), "runner", 90);
+        assertEquals("[\"ci\"]", device.get("tags").toString(), "stamped by the key that registered it");
+        String id = device.get("id").asText();
+        assertEquals("[\"ci\"]", call("GET", "/api/v1/organizations/" + org.id() + "/devices", org.apiToken(), null)
+                .body().at("/devices/0/tags").toString(), "shown in the listing");
+
+        Answer chosen = call("POST", "/api/v1/register", org.reusableKey(), "{\"publicKey\":\"" + publicKey(91)
+                + "\",\"hostname\":\"sneaky\",\"tags\":[\"ci\"]}");
+        assertEquals(400, chosen.status(), "a device cannot choose its own tags: " + chosen.body());
+        Answer self = call("PATCH", "/api/v1/devices/" + id, device.get("token").asText(), "{\"tags\":[\"admin\"]}");
+        assertTrue(self.status() == 401 || self.status() == 403, "nor set them later: " + self.body());
+        assertEquals("[\"ci\"]", call("GET", "/api/v1/devices/" + id, ADMIN, null).body().get("tags").toString(),
+                "the refused patch changed nothing");
+        assertEquals(400, call("PATCH", "/api/v1/devices/" + id, org.apiToken(), "{\"tags\":[\"no spaces\"]}")
+                .status());
+
+        Answer tagged = call("PATCH", "/api/v1/devices/" + id, org.apiToken(), "{\"tags\":[\"db\",\"ci\"]}");
+        assertEquals(200, tagged.status(), String.valueOf(tagged.body()));
+        assertEquals("[\"ci\",\"db\"]", tagged.body().get("tags").toString());
+        assertEquals("[\"ci\",\"db\"]", call("GET", "/api/v1/devices/" + id, ADMIN, null).body().get("tags")
+                .toString());
+        Answer renamed = call("PATCH", "/api/v1/devices/" + id, ADMIN, "{\"hostname\":\"runner-1\"}");
+        assertEquals("[\"ci\",\"db\"]", renamed.body().get("tags").toString(), "a patch without tags keeps them");
+        assertEquals("[]", call("PATCH", "/api/v1/devices/" + id, ADMIN, "{\"tags\":[]}").body().get("tags")
+                .toString());
+    }
+
+    @Test
+    void hostnamesAreUniqueWithinAnOrganization() throws Exception {
+        Org org = organization("unique");
+        JsonNode first = register(org.reusableKey(), "web", 92);
+        assertEquals("web", first.get("hostname").asText());
+        JsonNode second = register(org.reusableKey(), "web", 93);
+        assertEquals("web-2", second.get("hostname").asText(), "the answer says which hostname it got");
+        assertEquals("WEB-3", register(org.reusableKey(), "WEB", 94).get("hostname").asText(), "regardless of case");
+        assertEquals("web-2", call("GET", "/api/v1/devices/" + second.get("id").asText(), ADMIN, null).body()
+                .get("hostname").asText());
+        Answer taken = call("PATCH", "/api/v1/devices/" + second.get("id").asText(), org.apiToken(),
+                "{\"hostname\":\"web\"}");
+        assertEquals(409, taken.status(), String.valueOf(taken.body()));
+        assertEquals("web-2", call("GET", "/api/v1/devices/" + second.get("id").asText(), ADMIN, null).body()
+                .get("hostname").asText(), "a refused rename changes nothing");
+        assertEquals(200, call("DELETE", "/api/v1/devices/" + first.get("id").asText(), ADMIN, null).status());
+        assertEquals("web", register(org.reusableKey(), "web", 95).get("hostname").asText(),
+                "a deleted device's hostname is free again");
+        Org other = organization("unique-other");
+        assertEquals("web", register(other.reusableKey(), "web", 96).get("hostname").asText(),
+                "unique within an organization only");
+    }
+
+    @Test
+    void membershipCannotBeClaimedAndAPeerListShowsWhatPolicyLetsADeviceLearn() throws Exception {
+        Org org = organization("visibility");
+        String keys = "/api/v1/organizations/" + org.id() + "/keys";
+        String appKey = call("POST", keys, org.apiToken(), "{\"reusable\":true,\"tags\":[\"app\"]}").body()
+                .get("key").asText();
+        String guestKey = call("POST", keys, org.apiToken(), "{\"reusable\":true,\"tags\":[\"guest\"]}").body()
+                .get("key").asText();
+        JsonNode db = register(org.reusableKey(), "db", 97);
+        JsonNode app = register(appKey, "app", 98);
+        JsonNode guest = register(guestKey, "guest", 99);
+        String path = "/api/v1/organizations/" + org.id() + "/security-groups";
+        assertEquals(201, call("POST", path, org.apiToken(), "{\"name\":\"database\",\"appliesTo\":[\""
+                + db.get("id").asText() + "\"],\"rules\":[{\"protocol\":\"tcp\",\"ports\":\"5432\","
+                + "\"peers\":[\"tag:app\"]}]}").status());
+        assertEquals(201, call("POST", path, org.apiToken(), "{\"name\":\"guests\",\"appliesTo\":[\"tag:guest\"],"
+                + "\"rules\":[{\"protocol\":\"tcp\",\"ports\":\"80\",\"peers\":[\"tag:app\"]}]}").status());
+        assertEquals(List.of(app.get("id").asText()), peerIds(db, org), "db accepts the app only");
+        assertEquals(List.of(app.get("id").asText()), peerIds(guest, org), "the guest accepts the app only");
+        assertEquals(List.of(db.get("id").asText(), guest.get("id").asText()), peerIds(app, org),
+                "the app may reach both, and is open");
+        int refused = call("GET", "/api/v1/devices/" + db.get("id").asText() + "/peers", db.get("token").asText(),
+                null).status();
+        assertTrue(refused == 401 || refused == 403, "a device cannot ask what others may learn: " + refused);
+
+        BlockingQueue<JsonNode> guestEvents = watch(base, guest.get("token").asText(), "");
+        JsonNode snapshot = next(guestEvents);
+        assertEquals("snapshot", snapshot.get("type").asText());
+        assertEquals(1, snapshot.get("peers").size(), snapshot.toString());
+        assertEquals(app.get("id").asText(), snapshot.at("/peers/0/id").asText());
+        assertFalse(snapshot.toString().contains(db.get("id").asText()), "nothing about db: " + snapshot);
+        assertFalse(snapshot.toString().contains(db.at("/overlayIps/0").asText()), "not even its address");
+
+        // A device that calls itself db gets another hostname, and no membership of db's with it.
+        JsonNode claimant = register(guestKey, "db", 100);
+        assertEquals("db-2", claimant.get("hostname").asText());
+        assertEquals(List.of(app.get("id").asText()), peerIds(claimant, org));
+
+        // Tagging the guest as an app makes it db's peer at once; untagging hides db again. The first event the
+        // guest hears is that one: two guests accept nothing from each other, so the claimant's joining was none
+        // of its business.
+        call("PATCH", "/api/v1/devices/" + guest.get("id").asText(), org.apiToken(), "{\"tags\":[\"guest\",\"app\"]}");
+        JsonNode entered = next(guestEvents);
+        assertEquals("upsert", entered.get("type").asText(), entered.toString());
+        assertTrue(entered.toString().contains(db.get("id").asText()), entered.toString());
+        call("PATCH", "/api/v1/devices/" + guest.get("id").asText(), org.apiToken(), "{\"tags\":[\"guest\"]}");
+        JsonNode left = nextOfType(guestEvents, "remove");
+        assertTrue(left.get("removed").toString().contains(db.get("id").asText()), left.toString());
+    }
+
+    private static JsonNode nextOfType(BlockingQueue<JsonNode> events, String type) throws InterruptedException {
+        while (true) {
+            JsonNode event = next(events);
+            if (event.get("type").asText().equals(type)) {
+                return event;
+            }
+        }
+    }
+
+    private List<String> peerIds(JsonNode device, Org org) throws Exception {
+        Answer answer = call("GET", "/api/v1/devices/" + device.get("id").asText() + "/peers", org.apiToken(), null);
+        assertEquals(200, answer.status(), String.valueOf(answer.body()));
+        List<String> ids = new ArrayList<>();
+        answer.body().get("peers").forEach(peer -> ids.add(peer.get("id").asText()));
+        return ids;
+    }
+
+    @Test
     void peerStreamCarriesTheDevicesSecurityPolicyAsGroupsAndMembersChange() throws Exception {
         Org org = organization("policy");
         String path = "/api/v1/organizations/" + org.id() + "/security-groups";
         JsonNode db = register(org.reusableKey(), "db", 80);
+        String webKey = call("POST", "/api/v1/organizations/" + org.id() + "/keys", org.apiToken(),
+                "{\"reusable\":true,\"tags\":[\"web\"]}").body().get("key").asText();
         BlockingQueue<JsonNode> events = watch(base, db.get("token").asText(), "");
         JsonNode snapshot = next(events);
         assertEquals("snapshot", snapshot.get("type").asText());
         assertFalse(snapshot.at("/policy/enforced").asBoolean(), "no group applies yet: open");
 
         // A group that applies to another device leaves db's policy as it was, so db hears nothing of it.
-        assertEquals(201, call("POST", path, org.apiToken(), "{\"name\":\"web\",\"appliesTo\":[\"web1\"],"
+        assertEquals(201, call("POST", path, org.apiToken(), "{\"name\":\"web\",\"appliesTo\":[\"tag:web\"],"
                 + "\"rules\":[{\"protocol\":\"tcp\",\"ports\":\"443\",\"peers\":[\"0.0.0.0/0\"]}]}").status());
-        assertEquals(201, call("POST", path, org.apiToken(), "{\"name\":\"database\",\"appliesTo\":[\"db\"],"
-                + "\"rules\":[{\"protocol\":\"tcp\",\"ports\":\"5432\",\"peers\":[\"web\"]}]}").status());
+        assertEquals(201, call("POST", path, org.apiToken(), "{\"name\":\"database\",\"appliesTo\":[\""
+                + db.get("id").asText() + "\"],"
+                + "\"rules\":[{\"protocol\":\"tcp\",\"ports\":\"5432\",\"peers\":[\"group:web\"]}]}").status());
         JsonNode created = next(events);
         assertEquals("policy", created.get("type").asText(), created.toString());
         assertTrue(created.at("/policy/enforced").asBoolean());
@@ -823,8 +957,10 @@ class ControlApiTest {
         assertEquals(5432, created.at("/policy/rules/0/toPort").asInt());
         assertEquals(0, created.at("/policy/rules/0/peers").size(), "no device is in web yet");
 
-        // web1 joins: it is a new peer, and db's rule now lets its overlay addresses in.
-        JsonNode web1 = register(org.reusableKey(), "web1", 81);
+        // web1 joins with the web tag its key stamps on it: it is a new peer, and db's rule now lets its overlay
+        // addresses in.
+        JsonNode web1 = register(webKey, "web1", 81);
+        assertEquals("[\"web\"]", web1.get("tags").toString());
         JsonNode added = next(events);
         assertEquals("upsert", added.get("type").asText(), added.toString());
         JsonNode joined = next(events);
@@ -841,12 +977,14 @@ class ControlApiTest {
         assertEquals(5433, changed.at("/policy/rules/0/toPort").asInt());
         assertTrue(changed.get("revision").asLong() > beforeChange);
 
-        // Resuming from before the change yields the policy the watcher missed.
+        // Resuming from before the change: a group changed since, so the watcher starts over from the whole map,
+        // with the policy it missed.
         BlockingQueue<JsonNode> resumed = watch(base, db.get("token").asText(), "?since=" + beforeChange);
         JsonNode missed = next(resumed);
-        assertEquals("policy", missed.get("type").asText(), missed.toString());
+        assertEquals("snapshot", missed.get("type").asText(), missed.toString());
         assertEquals(changed.get("policy"), missed.get("policy"));
         assertEquals(changed.get("revision").asLong(), missed.get("revision").asLong());
+        assertEquals(web1.get("id").asText(), missed.at("/peers/0/id").asText());
 
         assertEquals(200, call("DELETE", path + "/database", org.apiToken(), null).status());
         JsonNode deleted = next(events);
@@ -866,15 +1004,17 @@ class ControlApiTest {
         assertEquals("snapshot", next(dbEvents).get("type").asText());
         assertEquals("snapshot", next(webEvents).get("type").asText());
 
-        assertEquals(201, call("POST", path, org.apiToken(), "{\"name\":\"web\",\"appliesTo\":[\"web1\"],"
+        assertEquals(201, call("POST", path, org.apiToken(), "{\"name\":\"web\",\"appliesTo\":[\""
+                + web1.get("id").asText() + "\"],"
                 + "\"rules\":[{\"protocol\":\"tcp\",\"ports\":\"443\",\"peers\":[\"0.0.0.0/0\"]}]}").status());
         JsonNode webPolicy = next(webEvents);
         assertEquals("policy", webPolicy.get("type").asText(), webPolicy.toString());
         assertEquals("web", webPolicy.at("/policy/groups/0").asText());
         assertEquals("0.0.0.0/0", webPolicy.at("/policy/rules/0/peers/0").asText());
 
-        assertEquals(201, call("POST", path, org.apiToken(), "{\"name\":\"database\",\"appliesTo\":[\"db\"],"
-                + "\"rules\":[{\"protocol\":\"tcp\",\"ports\":\"5432\",\"peers\":[\"web\"]}]}").status());
+        assertEquals(201, call("POST", path, org.apiToken(), "{\"name\":\"database\",\"appliesTo\":[\""
+                + db.get("id").asText() + "\"],"
+                + "\"rules\":[{\"protocol\":\"tcp\",\"ports\":\"5432\",\"peers\":[\"group:web\"]}]}").status());
         JsonNode dbPolicy = next(dbEvents);
         assertEquals("policy", dbPolicy.get("type").asText(), "the web group left db open: " + dbPolicy);
         assertEquals("database", dbPolicy.at("/policy/groups/0").asText());

@@ -14,6 +14,10 @@ import io.meshwork.protocol.api.PeerMapEvent;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import io.meshwork.protocol.api.SecurityPolicy;
+import java.util.Set;
+import java.util.HashSet;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.Function;
@@ -57,17 +61,26 @@ class FullPeerMapTest {
         return peers.stream().sorted(Comparator.comparing(PeerInfo::hostname).thenComparing(PeerInfo::id)).toList();
     }
 
+    /**
+     * Also the feed's visibility: moved by the same deltas, it gives every device the peers the organization would
+     * let it learn, and the streams' maps built from the deltas' views alone (entered, left, and upserts of peers the
+     * device may see) hold exactly those peers, never one the policy hides.
+     */
     @Test
     void aMapMovedOnByDeltasIsTheOrganizationsFullMapForEveryDevice() throws Exception {
         run(r -> new Organization.Create("acme", "100.64.0.0/10", "api-hash", 1000, r));
         run(r -> new Organization.CreateKey("k", "secret-k", true, 0, 1000, r));
         FullPeerMap kept = FullPeerMap.of(peerMap(0, null));
+        FeedVisibility visibility = new FeedVisibility(kept);
+        Map<String, Set<String>> streams = new HashMap<>();
         Random random = new Random(7);
         List<String> devices = new ArrayList<>();
+        List<String> tags = List.of("web", "db", "guest");
         for (int round = 0; round < 300; round++) {
             int step = round;
-            int choice = devices.size() < 4 ? 0 : random.nextInt(10);
+            int choice = devices.size() < 4 ? 0 : random.nextInt(11);
             String some = devices.isEmpty() ? null : devices.get(random.nextInt(devices.size()));
+            String tag = tags.get(random.nextInt(tags.size()));
             switch (choice) {
                 case 0, 1 -> {
                     String id = "d" + step;
@@ -79,28 +92,47 @@ class FullPeerMapTest {
                 case 2, 3, 4 -> run(r -> new Organization.ReportEndpoints(some,
                         List.of(new Endpoint("203.0.113." + random.nextInt(250) + ":41641", "stun")), Map.of(), 3000, r));
                 case 5 -> run(r -> new Organization.PatchDevice(some, (random.nextBoolean() ? "db" : "web") + some,
-                        null, r));
+                        null, random.nextBoolean() ? List.of(tag) : List.of(), r));
                 case 6 -> run(r -> new Organization.RevokeDevice(some, r));
                 case 7 -> {
                     run(r -> new Organization.DeleteDevice(some, r));
                     devices.remove(some);
                 }
                 case 8 -> run(r -> new Organization.SaveSecurityGroup(new Organization.SecurityGroup("database",
-                        List.of(some, "web" + random.nextInt(step + 1)),
-                        List.of(new Organization.Rule("tcp", "5432", List.of("group:web", "10.0.0.0/8")))), r));
+                        List.of(some, "tag:db"),
+                        List.of(new Organization.Rule("tcp", "5432", List.of("group:web", "tag:" + tag)))), r));
+                case 9 -> run(r -> new Organization.DeleteSecurityGroup(random.nextBoolean() ? "web" : "database", r));
                 default -> run(r -> new Organization.SaveSecurityGroup(new Organization.SecurityGroup("web",
-                        List.of(some, "*".repeat(random.nextInt(10) == 0 ? 1 : 0)),
-                        List.of(new Organization.Rule("tcp", "443", List.of("0.0.0.0/0")))), r));
+                        List.of(some, random.nextInt(10) == 0 ? "*" : "tag:web"),
+                        List.of(new Organization.Rule("tcp", "443", List.of(random.nextBoolean() ? "0.0.0.0/0"
+                                : "tag:" + tag)))), r));
             }
             // The feed asks at its own pace: sometimes after every change, sometimes after several.
             if (random.nextInt(3) == 0) {
                 continue;
             }
-            kept = kept.next(peerMap(kept.revision(), null));
+            Organization.PeerMap delta = peerMap(kept.revision(), null);
+            FullPeerMap next = kept.next(delta);
+            FeedVisibility.View view = visibility.moveOn(kept, delta, next);
+            kept = next;
+            for (Map.Entry<String, Set<String>> stream : streams.entrySet()) {
+                String watcher = stream.getKey();
+                for (PeerInfo peer : delta.peers()) {
+                    if (!peer.id().equals(watcher) && view.sees(watcher, peer.id())) {
+                        stream.getValue().add(peer.id());
+                    }
+                }
+                stream.getValue().addAll(view.entered().getOrDefault(watcher, Set.of()));
+                stream.getValue().removeAll(view.left().getOrDefault(watcher, Set.of()));
+            }
             assertEquals(org.getState().revision(), kept.revision());
             for (String watcher : devices) {
+                if (!active().devices().get(watcher).status().equals(Organization.DeviceRecord.ACTIVE)) {
+                    continue; // A revoked device has no stream.
+                }
                 Organization.PeerMap expected = peerMap(0, watcher);
-                Organization.PeerMap actual = kept.forWatcher(watcher);
+                Set<String> visible = visibility.visibleTo(watcher);
+                Organization.PeerMap actual = kept.forWatcher(watcher, visible, visibility.policyOf(watcher));
                 assertTrue(actual.full());
                 assertEquals(expected.revision(), actual.revision());
                 assertEquals(inSnapshotOrder(expected.peers()), actual.peers(), "peers at step " + step);
@@ -109,10 +141,23 @@ class FullPeerMapTest {
                 List<PeerInfo> others = actual.peers().stream().filter(peer -> !peer.id().equals(watcher)).toList();
                 assertEquals(JSON.readTree(JSON.writeValueAsString(new PeerMapEvent(PeerMapEvent.SNAPSHOT,
                                 actual.revision(), others, List.of(), actual.policy(), actual.overlayPrefixes()))),
-                        JSON.readTree(kept.snapshotLine(watcher, actual.policy(), JSON).utf8String()),
+                        JSON.readTree(kept.snapshotLine(watcher, visible, actual.policy(), JSON).utf8String()),
                         "the snapshot line rendered from shared bytes is the event as JSON renders it");
+                Set<String> expectedIds = new HashSet<>();
+                others.forEach(peer -> expectedIds.add(peer.id()));
+                if (streams.containsKey(watcher)) {
+                    assertEquals(expectedIds, streams.get(watcher), "the map a stream built, step " + step);
+                } else {
+                    streams.put(watcher, expectedIds);
+                }
             }
+            streams.keySet().removeIf(watcher -> !active().devices().containsKey(watcher)
+                    || !active().devices().get(watcher).status().equals(Organization.DeviceRecord.ACTIVE));
         }
+    }
+
+    private OrganizationState.Active active() {
+        return (OrganizationState.Active) org.getState();
     }
 
     @Test
@@ -124,8 +169,37 @@ class FullPeerMapTest {
         run(r -> new Organization.DeleteDevice("d1", r));
         run(r -> new Organization.Register("k", "secret-k", "d2", "pk2", "two", Map.of(), List.of(), "t", "s", 2000, r));
         FullPeerMap replaced = kept.next(peerMap(0, null));
-        assertEquals(List.of("d2"), replaced.forWatcher("d2").peers().stream().map(PeerInfo::id).toList());
+        assertEquals(List.of("d2"), replaced.forWatcher("d2", null, SecurityPolicy.OPEN).peers().stream()
+                .map(PeerInfo::id).toList());
         assertThrows(IllegalArgumentException.class, () -> FullPeerMap.of(peerMap(0, "d2")),
                 "a map resolved for one device cannot serve every device");
+    }
+
+    @Test
+    void aStreamResumesWithTheChangedDevicesOnlyWhenNoPolicyMayHaveChangedSince() {
+        run(r -> new Organization.Create("acme", "100.64.0.0/10", "api-hash", 1000, r));
+        run(r -> new Organization.CreateKey("k", "secret-k", true, 0, 1000, r));
+        run(r -> new Organization.Register("k", "secret-k", "d1", "pk1", "one", Map.of(), List.of(), "t", "s", 2000, r));
+        run(r -> new Organization.Register("k", "secret-k", "d2", "pk2", "two", Map.of(), List.of(), "t", "s", 2000, r));
+        long registered = org.getState().revision();
+        run(r -> new Organization.ReportEndpoints("d1", List.of(new Endpoint("203.0.113.1:1", "stun")), Map.of(), 3000,
+                r));
+        FullPeerMap kept = FullPeerMap.of(peerMap(0, null));
+        assertEquals(Set.of("d1"), kept.changedSince(registered), "the organization's retained changes came along");
+        assertEquals(Set.of("d2", "d1"), kept.changedSince(registered - 1),
+                "without groups everyone learns everyone: a registration is one more peer");
+        assertEquals(Set.of(), kept.changedSince(kept.revision()));
+        run(r -> new Organization.SaveSecurityGroup(new Organization.SecurityGroup("g", List.of("d1"),
+                List.of(new Organization.Rule("any", null, List.of("d2")))), r));
+        run(r -> new Organization.ReportEndpoints("d2", List.of(new Endpoint("203.0.113.2:2", "stun")), Map.of(), 3000,
+                r));
+        FullPeerMap moved = kept.next(peerMap(kept.revision(), null));
+        assertEquals(null, moved.changedSince(kept.revision()), "a group changed since: the whole map");
+        assertEquals(Set.of("d2"), moved.changedSince(moved.revision() - 1));
+        run(r -> new Organization.Register("k", "secret-k", "d3", "pk3", "three", Map.of(), List.of(), "t", "s", 2000,
+                r));
+        FullPeerMap joined = moved.next(peerMap(moved.revision(), null));
+        assertEquals(null, joined.changedSince(moved.revision()),
+                "with groups a registration may change what others learn: the whole map");
     }
 }

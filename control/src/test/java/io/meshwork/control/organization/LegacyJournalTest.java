@@ -3,12 +3,14 @@ package io.meshwork.control.organization;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import io.meshwork.control.organization.Organization.DeviceRecord;
 import io.meshwork.protocol.api.Endpoint;
+import io.meshwork.protocol.api.SecurityPolicy;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -199,5 +201,104 @@ class LegacyJournalTest {
         recovered(device, DEVICE, List.of(), read(legacy.get("deviceSnapshotDeleted")), 8);
         assertInstanceOf(DeviceState.Deleted.class, device.getState());
         assertEquals(404, device.<Device.Reply>runCommand(Device.Get::new).reply().status());
+    }
+
+    private static DeviceRecord legacyDevice(String id, String hostname, int host) {
+        return new DeviceRecord(id, "pk-" + id, hostname, List.of("10.77.0." + host, "fd00::" + host), "t-" + id,
+                List.of(), Map.of(), Map.of(), DeviceRecord.ACTIVE, 1000, 1000, "s-" + id, "k1");
+    }
+
+    /**
+     * Groups written when {@code appliesTo} could name hostnames and rules could name groups bare: on recovery
+     * each hostname becomes the ids of the devices that had it when the group was written (two, as hostnames were not
+     * unique then; none, and the entry goes), a bare group name becomes {@code group:NAME}, and each rewrite is
+     * logged as a warning. Renaming a device afterwards changes nothing, and a device registering later under that
+     * hostname joins nothing. The same from a snapshot that holds such groups.
+     */
+    @Test
+    void groupsThatNamedHostnamesAreMigratedToTheIdsThoseHostnamesHad() {
+        String web1 = "org-legacy.w1";
+        String web2 = "org-legacy.w2";
+        String db = "org-legacy.db";
+        List<Object> events = new ArrayList<>(List.of(
+                new Organization.Created("org-legacy", "acme", "10.77.0.0/16", "api-hash", 1000),
+                new Organization.KeyCreated("org-legacy", new Organization.RegistrationKey("k1", "secret-hash-1",
+                        true, 1100, 0, false, 0, false)),
+                new Organization.DeviceRegistered("org-legacy", "k1", legacyDevice(web1, "web", 1)),
+                new Organization.DeviceRegistered("org-legacy", "k1", legacyDevice(web2, "web", 2)),
+                new Organization.DeviceRegistered("org-legacy", "k1", legacyDevice(db, "db", 3)),
+                new Organization.SecurityGroupSaved("org-legacy", new Organization.SecurityGroup("web",
+                        List.of("web", "ghost"), List.of(new Organization.Rule("tcp", "443", List.of("0.0.0.0/0"))))),
+                new Organization.SecurityGroupSaved("org-legacy", new Organization.SecurityGroup("db",
+                        List.of("db"), List.of(new Organization.Rule("tcp", "5432", List.of("web", "10.0.0.0/8"))))),
+                new Organization.DevicePatched("org-legacy", web1, "renamed", Map.of())));
+        // Written as earlier releases wrote them: through the journal's serializer, without tags.
+        Serialization serialization = SerializationExtension.get(TEST_KIT.system());
+        List<Object> stored = new ArrayList<>();
+        for (Object event : events) {
+            byte[] bytes = serialization.serialize(event).get();
+            var serializer = serialization.findSerializerFor(event);
+            stored.add(serialization.deserialize(bytes, serializer.identifier(),
+                    org.apache.pekko.serialization.Serializers.manifestFor(serializer, event)).get());
+        }
+
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger(LegacyGroups.class);
+        var appender = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+        appender.start();
+        logger.addAppender(appender);
+        try {
+            var org = recovered(organization(), ORGANIZATION, stored, null, 0);
+            assertMigrated(org, web1, web2, db);
+            List<String> warnings = appender.list.stream()
+                    .filter(event -> event.getLevel() == ch.qos.logback.classic.Level.WARN)
+                    .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
+            assertEquals(4, warnings.size(), warnings.toString());
+            assertTrue(warnings.get(0).contains("hostname web") && warnings.get(0).contains(web1)
+                    && warnings.get(0).contains(web2), warnings.get(0));
+            assertTrue(warnings.get(1).contains("hostname ghost") && warnings.get(1).contains("no device"),
+                    warnings.get(1));
+            assertTrue(warnings.get(2).contains("hostname db") && warnings.get(2).contains(db), warnings.get(2));
+            assertTrue(warnings.get(3).contains("group:web"), warnings.get(3));
+
+            // A device that calls itself "web" now is "web-2" (web is w2's), and joins no group by it.
+            var late = org.<Organization.Reply>runCommand(r -> new Organization.Register("k1", "secret-hash-1",
+                    "org-legacy.late", "pk-late", "web", Map.of(), List.of(), "t", "s", 5000, r)).reply().device();
+            assertEquals("web-2", late.hostname());
+            assertEquals(SecurityPolicy.OPEN, org.<Organization.Reply>runCommand(r -> new Organization.GetPeerMap(0,
+                    late.id(), r)).reply().peerMap().policy());
+
+            // The same groups in a snapshot of the state: migrated as the snapshot loads.
+            OrganizationState.Active state = (OrganizationState.Active) org.getState();
+            Map<String, Organization.SecurityGroup> legacyGroups = Map.of(
+                    "web", new Organization.SecurityGroup("web", List.of("web", "ghost"),
+                            List.of(new Organization.Rule("tcp", "443", List.of("0.0.0.0/0")))),
+                    "db", new Organization.SecurityGroup("db", List.of("db"),
+                            List.of(new Organization.Rule("tcp", "5432", List.of("web", "10.0.0.0/8")))));
+            var devices = new java.util.HashMap<>(state.devices());
+            devices.remove(late.id());
+            devices.put(web1, devices.get(web1).withNames("web", Map.of()));
+            OrganizationState.Active snapshot = new OrganizationState.Active(state.id(), state.name(),
+                    state.ipv4Cidr(), state.apiTokenHash(), state.createdMillis(), state.nextHost(), state.keys(),
+                    devices, state.revision(), state.changes(), legacyGroups, null);
+            recovered(org, ORGANIZATION, List.of(), snapshot, 8);
+            assertMigrated(org, web1, web2, db);
+        } finally {
+            logger.detachAppender(appender);
+        }
+    }
+
+    private static void assertMigrated(
+            EventSourcedBehaviorTestKit<Organization.Command, Organization.Event, OrganizationState> org,
+            String web1, String web2, String db) {
+        Map<String, Organization.SecurityGroup> groups = org.<Organization.Reply>runCommand(Organization.Get::new)
+                .reply().summary().securityGroups();
+        assertEquals(List.of(web1, web2), groups.get("web").appliesTo(), "the ids hostname web had; ghost had none");
+        assertEquals(List.of(db), groups.get("db").appliesTo());
+        assertEquals(List.of("group:web", "10.0.0.0/8"), groups.get("db").rules().get(0).peers());
+        SecurityPolicy dbPolicy = org.<Organization.Reply>runCommand(r -> new Organization.GetPeerMap(0, db, r))
+                .reply().peerMap().policy();
+        assertEquals(List.of("10.0.0.0/8", "10.77.0.1/32", "10.77.0.2/32", "fd00::1/128", "fd00::2/128"),
+                dbPolicy.rules().get(0).peers(), "db lets in the web servers it let in before");
     }
 }

@@ -13,16 +13,17 @@ import org.junit.jupiter.api.Test;
 
 class SecurityPoliciesTest {
 
-    private static Organization.DeviceRecord device(String id, String hostname, int host, String status) {
+    private static Organization.DeviceRecord device(String id, String hostname, int host, String status,
+            String... tags) {
         return new Organization.DeviceRecord(id, "key-" + id, hostname,
                 List.of("100.64.0." + host, "fd00:1::" + Integer.toHexString(host)), "token", List.of(), Map.of(),
-                Map.of(), status, 0, 0, null, null);
+                Map.of(), status, 0, 0, null, null, List.of(tags));
     }
 
     private static final Map<String, Organization.DeviceRecord> DEVICES = devices(
-            device("d-web1", "web1", 1, Organization.DeviceRecord.ACTIVE),
+            device("d-web1", "web1", 1, Organization.DeviceRecord.ACTIVE, "web"),
             device("d-web2", "web2", 2, Organization.DeviceRecord.ACTIVE),
-            device("d-old", "web3", 3, Organization.DeviceRecord.REVOKED),
+            device("d-old", "web3", 3, Organization.DeviceRecord.REVOKED, "web"),
             device("d-db", "db", 4, Organization.DeviceRecord.ACTIVE),
             device("d-laptop", "laptop", 5, Organization.DeviceRecord.ACTIVE));
 
@@ -43,12 +44,12 @@ class SecurityPoliciesTest {
     }
 
     private static final Organization.SecurityGroup WEB = new Organization.SecurityGroup("web",
-            List.of("web1", "d-web2", "web3"),
+            List.of("tag:web", "d-web2"),
             List.of(new Organization.Rule("tcp", "443", List.of("10.1.2.3/8", "2001:db8::1/32"))));
     private static final Organization.SecurityGroup DATABASE = new Organization.SecurityGroup("database",
-            List.of("db"),
+            List.of("d-db"),
             List.of(new Organization.Rule("tcp", "5432-5433", List.of("group:web")),
-                    new Organization.Rule("icmp", null, List.of("web", "group:missing"))));
+                    new Organization.Rule("icmp", null, List.of("group:web", "group:missing"))));
 
     @Test
     void aDeviceNoGroupAppliesToIsOpen() {
@@ -59,8 +60,8 @@ class SecurityPoliciesTest {
     }
 
     @Test
-    void groupsApplyByHostnameIdOrStarButNeverToRevokedDevices() {
-        assertTrue(SecurityPolicies.effectiveFor(groups(WEB), DEVICES, "d-web1").enforced(), "by hostname");
+    void groupsApplyByTagIdOrStarButNeverToRevokedDevicesNorByHostname() {
+        assertTrue(SecurityPolicies.effectiveFor(groups(WEB), DEVICES, "d-web1").enforced(), "by tag");
         assertTrue(SecurityPolicies.effectiveFor(groups(WEB), DEVICES, "d-web2").enforced(), "by id");
         assertFalse(SecurityPolicies.effectiveFor(groups(WEB), DEVICES, "d-old").enforced(), "revoked");
         Organization.SecurityGroup everyone = new Organization.SecurityGroup("everyone", List.of("*"),
@@ -68,6 +69,10 @@ class SecurityPoliciesTest {
         SecurityPolicy laptop = SecurityPolicies.effectiveFor(groups(WEB, everyone), DEVICES, "d-laptop");
         assertEquals(List.of("everyone"), laptop.groups());
         assertEquals(List.of(new PolicyRule("any", 0, 65535, List.of("100.64.0.0/10"))), laptop.rules());
+        Organization.SecurityGroup byHostname = new Organization.SecurityGroup("named", List.of("laptop"),
+                List.of(new Organization.Rule("any", null, List.of("*"))));
+        assertFalse(SecurityPolicies.effectiveFor(groups(byHostname), DEVICES, "d-laptop").enforced(),
+                "a hostname is no reference: it would let a device claim a membership");
     }
 
     @Test
@@ -85,16 +90,19 @@ class SecurityPoliciesTest {
     }
 
     @Test
-    void resolvingFromTheGroupsMembersAloneGivesEveryDeviceTheSamePolicy() {
-        Map<String, Organization.SecurityGroup> groups = groups(WEB, DATABASE);
-        Map<String, Organization.DeviceRecord> members = SecurityPolicies.members(groups, DEVICES);
-        assertEquals(java.util.Set.of("d-web1", "d-web2", "d-db"), members.keySet(),
-                "the laptop is in no group and web3 is revoked");
-        for (String id : List.of("d-web1", "d-web2", "d-old", "d-db", "d-laptop", "unknown")) {
-            assertEquals(SecurityPolicies.effectiveFor(groups, DEVICES, id),
-                    SecurityPolicies.effectiveFor(groups, members, id), id);
-        }
-        assertEquals(Map.of(), SecurityPolicies.members(Map.of(), DEVICES));
+    void peerMapsHoldExactlyTheDevicesEitherSideMayReach() {
+        var index = SecurityPolicies.index(groups(WEB, DATABASE), DEVICES.values());
+        assertEquals(java.util.Set.of("d-web1", "d-web2", "d-laptop"), index.visibleTo("d-db"),
+                "the web servers may reach the database, and the laptop accepts anything");
+        assertEquals(java.util.Set.of("d-web1", "d-web2", "d-db"), index.visibleTo("d-laptop"),
+                "the laptop is open: every other device may reach it");
+        assertFalse(index.contains("d-old"), "a revoked device is in no map");
+        Organization.SecurityGroup closed = new Organization.SecurityGroup("closed", List.of("d-laptop"),
+                List.of(new Organization.Rule("tcp", "22", List.of("d-web1"))));
+        var closedIndex = SecurityPolicies.index(groups(WEB, DATABASE, closed), DEVICES.values());
+        assertEquals(java.util.Set.of("d-web1"), closedIndex.visibleTo("d-laptop"),
+                "a laptop that accepts ssh from web1 alone, and that nobody accepts from, learns web1 only");
+        assertFalse(closedIndex.visible("d-laptop", "d-db"));
     }
 
     @Test

@@ -211,7 +211,7 @@ final class PeerMapApplier {
         }
         PeerInfo normalized = new PeerInfo(info.id(), info.hostname() == null ? info.id() : info.hostname(),
                 info.publicKey(), info.overlayIps() == null ? List.of() : info.overlayIps(),
-                List.copyOf(endpoints), info.nat(), info.lastSeenMillis());
+                List.copyOf(endpoints), info.nat(), info.lastSeenMillis(), info.tags());
         return new Checked(normalized, key, allowedIps);
     }
 
@@ -252,6 +252,9 @@ final class PeerMapApplier {
             return;
         }
         PeerInfo previous = peers.put(info.id(), info);
+        if (previous == null) {
+            log.info("peer {} ({}) is in the peer map", info.hostname(), info.id());
+        }
         if (previous != null && !previous.publicKey().equals(info.publicKey())) {
             // The device got a new key: the old WireGuard peer goes with its tunnel.
             tunnels.accept(new TunnelSupervisor.PeerRemoved(Key.fromBase64(previous.publicKey())));
@@ -272,6 +275,7 @@ final class PeerMapApplier {
         }
         PeerInfo info = peers.remove(id);
         if (info != null) {
+            log.info("peer {} ({}) left the peer map", info.hostname(), info.id());
             // The tunnel drops the WireGuard peer and its keys as it stops.
             tunnels.accept(new TunnelSupervisor.PeerRemoved(Key.fromBase64(info.publicKey())));
         }

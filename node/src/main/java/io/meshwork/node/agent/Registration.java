@@ -69,7 +69,12 @@ final class Registration {
                 }
             }
         }
-        NodeIdentity identity = new NodeIdentity(controlUrl, hostname, privateKey.toBase64(), registration,
+        // Hostnames are unique in an organization: control answers the one it registered the device under.
+        String registered = registration.hostname() == null ? hostname : registration.hostname();
+        if (!registered.equals(hostname)) {
+            log.info("another device of the organization is called {}: registered as {}", hostname, registered);
+        }
+        NodeIdentity identity = new NodeIdentity(controlUrl, registered, privateKey.toBase64(), registration,
                 control.pin() == null ? null : control.pin().toString());
         identity.save(stateDirectory);
         Files.deleteIfExists(stateDirectory.resolve(PENDING_KEY));

@@ -106,6 +106,6 @@ final class StatusReport {
                 relayed && relay != null ? relay.name() : null, transport, latency,
                 handshake == 0 ? null : Instant.ofEpochMilli(handshake).toString(),
                 peer == null ? 0 : peer.rxBytes(), peer == null ? 0 : peer.txBytes(),
-                session ? reason : "no WireGuard session yet; " + reason);
+                session ? reason : "no WireGuard session yet; " + reason, info.tags());
     }
 }

@@ -73,10 +73,13 @@ public final class StatusCommand implements Callable<Integer> {
         if (status.peers().isEmpty()) {
             return text.append("no peers yet\n").toString();
         }
+        // A TAGS column only when some peer has tags (docs/api.md, "Security groups").
+        boolean tags = status.peers().stream().anyMatch(peer -> !peer.tags().isEmpty());
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"PEER", "OVERLAY IP", "PATH", "LATENCY", "HANDSHAKE", "RX", "TX", "WHY"});
+        rows.add(tags ? new String[] {"PEER", "TAGS", "OVERLAY IP", "PATH", "LATENCY", "HANDSHAKE", "RX", "TX", "WHY"}
+                : new String[] {"PEER", "OVERLAY IP", "PATH", "LATENCY", "HANDSHAKE", "RX", "TX", "WHY"});
         for (NodeStatus.Peer peer : status.peers()) {
-            rows.add(new String[] {
+            String[] row = new String[] {
                 peer.hostname(),
                 peer.overlayIps().isEmpty() ? "-" : peer.overlayIps().get(0),
                 path(peer),
@@ -85,7 +88,15 @@ public final class StatusCommand implements Callable<Integer> {
                 bytes(peer.rxBytes()),
                 bytes(peer.txBytes()),
                 peer.reason() == null ? "" : peer.reason()
-            });
+            };
+            if (tags) {
+                String[] tagged = new String[row.length + 1];
+                tagged[0] = row[0];
+                tagged[1] = peer.tags().isEmpty() ? "-" : String.join(",", peer.tags());
+                System.arraycopy(row, 1, tagged, 2, row.length - 1);
+                row = tagged;
+            }
+            rows.add(row);
         }
         int[] widths = new int[rows.get(0).length];
         for (String[] row : rows) {

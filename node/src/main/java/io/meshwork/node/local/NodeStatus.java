@@ -7,7 +7,8 @@ import java.util.Map;
  * What {@code meshwork status --json} prints: this node and each of its peers.
  *
  * @param self this node
- * @param peers every peer in the organization's peer map, ordered by hostname
+ * @param peers every peer in this node's peer map (the devices the organization's security groups let it learn),
+ *              ordered by hostname
  */
 public record NodeStatus(Self self, List<Peer> peers) {
 
@@ -56,6 +57,7 @@ public record NodeStatus(Self self, List<Peer> peers) {
      * @param latencyMs     the latest measured round trip on the current path, or null before one was measured
      * @param lastHandshake ISO-8601 time of the last completed WireGuard handshake, or null
      * @param reason        why the path is what it is, in words
+     * @param tags          the peer's tags, which security groups name it by (empty when it has none)
      */
     public record Peer(
             String id,
@@ -69,5 +71,18 @@ public record NodeStatus(Self self, List<Peer> peers) {
             String lastHandshake,
             long rxBytes,
             long txBytes,
-            String reason) {}
+            String reason,
+            List<String> tags) {
+
+        public Peer {
+            tags = tags == null ? List.of() : List.copyOf(tags);
+        }
+
+        /** A peer without tags. */
+        public Peer(String id, String hostname, List<String> overlayIps, String path, String endpoint, String relay,
+                String transport, Double latencyMs, String lastHandshake, long rxBytes, long txBytes, String reason) {
+            this(id, hostname, overlayIps, path, endpoint, relay, transport, latencyMs, lastHandshake, rxBytes, txBytes,
+                    reason, List.of());
+        }
+    }
 }

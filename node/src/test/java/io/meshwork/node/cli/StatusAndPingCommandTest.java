@@ -91,6 +91,18 @@ class StatusAndPingCommandTest {
     }
 
     @Test
+    void showsThePeersTagsWhenSomeHaveTags() {
+        NodeStatus tagged = new NodeStatus(STATUS.self(), List.of(
+                new NodeStatus.Peer("dev-2", "beta", List.of("100.64.0.2"), "direct", "203.0.113.7:41641", null,
+                        "udp", 1.52, "2026-11-25T03:00:00Z", 2048, 100, "direct probe answered", List.of("db", "prod")),
+                STATUS.peers().get(1)));
+        List<String> lines = StatusCommand.render(tagged, Instant.parse("2026-11-25T03:00:07Z")).lines().toList();
+        assertTrue(lines.get(1).matches("PEER +TAGS +OVERLAY IP .*"), lines.get(1));
+        assertTrue(lines.get(2).matches("beta +db,prod +100\\.64\\.0\\.2 +direct .*"), lines.get(2));
+        assertTrue(lines.get(3).matches("gamma +- +100\\.64\\.0\\.3 +relay .*"), lines.get(3));
+    }
+
+    @Test
     void jsonStatusHasTheContractFields(@TempDir Path state) throws Exception {
         try (LocalApiServer server = LocalApiServer.start(state, AGENT)) {
             Run run = run(new StatusCommand(), "--state", state.toString(), "--json");

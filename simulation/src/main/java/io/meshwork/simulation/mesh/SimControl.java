@@ -8,19 +8,26 @@ import io.meshwork.protocol.api.EndpointReport;
 import io.meshwork.protocol.api.PeerInfo;
 import io.meshwork.protocol.api.PeerMapEvent;
 import io.meshwork.protocol.api.SecurityPolicy;
+import io.meshwork.protocol.policy.PolicyGroup;
+import io.meshwork.protocol.policy.PolicyIndex;
+import io.meshwork.protocol.policy.PolicyMember;
 import io.meshwork.simulation.Simulation;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
  * Control as the simulated nodes see it: per organization a directory of devices and a revision counter, endpoint
  * reports in, and one peer-map stream per device out, with the messages of the real API ({@link EndpointReport}
  * in, {@link PeerMapEvent} lines out, both through JSON as on the wire). A stream starts with a snapshot of every
- * other device, then carries upserts and removals, each with the organization's revision after it. Like the real
+ * other device it may learn, then carries upserts and removals, each with the organization's revision after it.
+ * What a device may learn follows control's rule (docs/api.md, "Security groups"), by the same
+ * {@link PolicyIndex}: with no security group every device learns every other; with some, a device learns exactly
+ * the devices it may send to or receive from, and its stream carries its inbound policy. Like the real
  * feed, changes are coalesced: the first change after a quiet {@link #COALESCE_WINDOW} goes out at once, later ones
  * wait for the window to end and go out together. Every message also spends {@link #DELIVERY_DELAY} between node
  * and control. A removed device's own stream ends, as the real one does when a device is deleted or revoked.
@@ -41,12 +48,14 @@ public final class SimControl {
     /** One device's entry in its organization's directory, with the revision of its last change. */
     private record DeviceRecord(PeerInfo info, long revision) {}
 
-    /** A device's open peer-map stream and the revision it has sent up to. */
+    /** A device's open peer-map stream, the revision it has sent up to, and the peers and policy it sent. */
     private static final class Stream {
         final String deviceId;
         final Consumer<PeerMapEvent> events;
         final Runnable ended;
         long revision;
+        Set<String> sent = Set.of();
+        SecurityPolicy policySent;
 
         Stream(String deviceId, Consumer<PeerMapEvent> events, Runnable ended) {
             this.deviceId = deviceId;
@@ -62,6 +71,8 @@ public final class SimControl {
         /** Removed device ids and the revision that removed them. */
         final Map<String, Long> removed = new LinkedHashMap<>();
         final List<Stream> streams = new ArrayList<>();
+        final Map<String, PolicyGroup> groups = new LinkedHashMap<>();
+        final PolicyIndex index = new PolicyIndex(List.of());
         long revision;
         int registered;
         boolean flushPending;
@@ -93,31 +104,42 @@ public final class SimControl {
                     simulation.at(DELIVERY_DELAY, stream.ended);
                     continue;
                 }
+                Set<String> visible = index.visibleTo(stream.deviceId);
                 List<PeerInfo> upserted = new ArrayList<>();
                 devices.forEach((deviceId, record) -> {
-                    if (record.revision() > stream.revision && !deviceId.equals(stream.deviceId)) {
+                    boolean changed = record.revision() > stream.revision || !stream.sent.contains(deviceId);
+                    if (changed && visible.contains(deviceId)) {
                         upserted.add(record.info());
                     }
                 });
-                List<String> gone = new ArrayList<>();
-                removed.forEach((deviceId, revisionRemoved) -> {
-                    if (revisionRemoved > stream.revision) {
-                        gone.add(deviceId);
-                    }
-                });
+                List<String> gone = stream.sent.stream().filter(id -> !visible.contains(id)).sorted().toList();
                 stream.revision = revision;
+                stream.sent = visible;
                 if (!upserted.isEmpty()) {
                     send(stream, new PeerMapEvent(PeerMapEvent.UPSERT, revision, upserted, List.of()));
                 }
                 if (!gone.isEmpty()) {
                     send(stream, new PeerMapEvent(PeerMapEvent.REMOVE, revision, List.of(), gone));
                 }
+                SecurityPolicy policy = index.policyOf(stream.deviceId);
+                if (!policy.equals(stream.policySent)) {
+                    stream.policySent = policy;
+                    send(stream, new PeerMapEvent(PeerMapEvent.POLICY, revision, List.of(), List.of(), policy));
+                }
             }
         }
 
-        List<PeerInfo> others(String deviceId) {
-            return devices.values().stream().map(DeviceRecord::info).filter(info -> !info.id().equals(deviceId))
+        /** The devices {@code deviceId} may learn. */
+        List<PeerInfo> visibleTo(String deviceId) {
+            Set<String> visible = index.visibleTo(deviceId);
+            return devices.values().stream().map(DeviceRecord::info).filter(info -> visible.contains(info.id()))
                     .toList();
+        }
+
+        void put(PeerInfo info) {
+            devices.put(info.id(), new DeviceRecord(info, ++revision));
+            index.upsert(new PolicyMember(info.id(), info.tags(), info.overlayIps()));
+            changed();
         }
     }
 
@@ -142,15 +164,50 @@ public final class SimControl {
      * discovery); returns the device id. A new revision: the organization's streams get an upsert.
      */
     public String register(String organizationId, String hostname, String publicKey) {
+        return register(organizationId, hostname, publicKey, List.of());
+    }
+
+    /** As {@link #register(String, String, String)}, with the tags its registration key would stamp on it. */
+    public String register(String organizationId, String hostname, String publicKey, List<String> tags) {
         Organization organization = organization(organizationId);
         int index = ++organization.registered;
         String deviceId = organizationId + "-d" + index;
         List<String> overlayIps = List.of("100.64." + organization.number + "." + index);
-        PeerInfo info = new PeerInfo(deviceId, hostname, publicKey, overlayIps, List.of(), Map.of(), nowMillis());
-        organization.devices.put(deviceId, new DeviceRecord(info, ++organization.revision));
         organizationOf.put(deviceId, organization);
-        organization.changed();
+        organization.put(new PeerInfo(deviceId, hostname, publicKey, overlayIps, List.of(), Map.of(), nowMillis(),
+                tags));
         return deviceId;
+    }
+
+    /** An administrator sets the device's tags: a new revision, and what others may learn of it may change. */
+    public void tag(String deviceId, List<String> tags) {
+        Organization organization = organizationOf.get(deviceId);
+        DeviceRecord record = organization == null ? null : organization.devices.get(deviceId);
+        if (record == null) {
+            throw new IllegalArgumentException("no such device: " + deviceId);
+        }
+        PeerInfo old = record.info();
+        organization.put(new PeerInfo(old.id(), old.hostname(), old.publicKey(), old.overlayIps(), old.endpoints(),
+                old.nat(), old.lastSeenMillis(), tags));
+    }
+
+    /** Creates or replaces a security group of {@code organizationId}: a new revision. */
+    public void saveGroup(String organizationId, PolicyGroup group) {
+        Organization organization = organization(organizationId);
+        organization.groups.put(group.name(), group);
+        organization.index.setGroups(organization.groups.values());
+        organization.revision++;
+        organization.changed();
+    }
+
+    /** Deletes a security group of {@code organizationId}: a new revision. */
+    public void deleteGroup(String organizationId, String name) {
+        Organization organization = organization(organizationId);
+        if (organization.groups.remove(name) != null) {
+            organization.index.setGroups(organization.groups.values());
+            organization.revision++;
+            organization.changed();
+        }
     }
 
     /**
@@ -172,10 +229,8 @@ public final class SimControl {
             if (endpoints.equals(old.endpoints()) && nat.equals(old.nat())) {
                 return;
             }
-            PeerInfo info = new PeerInfo(old.id(), old.hostname(), old.publicKey(), old.overlayIps(), endpoints, nat,
-                    nowMillis());
-            organization.devices.put(deviceId, new DeviceRecord(info, ++organization.revision));
-            organization.changed();
+            organization.put(new PeerInfo(old.id(), old.hostname(), old.publicKey(), old.overlayIps(), endpoints, nat,
+                    nowMillis(), old.tags()));
         });
     }
 
@@ -190,9 +245,11 @@ public final class SimControl {
         }
         Stream stream = new Stream(deviceId, events, ended);
         stream.revision = organization.revision;
+        stream.sent = organization.index.visibleTo(deviceId);
+        stream.policySent = organization.index.policyOf(deviceId);
         organization.streams.add(stream);
-        send(stream, new PeerMapEvent(PeerMapEvent.SNAPSHOT, organization.revision, organization.others(deviceId),
-                List.of(), SecurityPolicy.OPEN));
+        send(stream, new PeerMapEvent(PeerMapEvent.SNAPSHOT, organization.revision, organization.visibleTo(deviceId),
+                List.of(), stream.policySent));
     }
 
     /** Deletes a device from its organization: a new revision, and a removal on every other device's stream. */
@@ -202,6 +259,7 @@ public final class SimControl {
             throw new IllegalArgumentException("no such device: " + deviceId);
         }
         organization.removed.put(deviceId, ++organization.revision);
+        organization.index.remove(deviceId);
         organization.changed();
     }
 

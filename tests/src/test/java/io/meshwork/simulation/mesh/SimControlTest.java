@@ -10,6 +10,7 @@ import io.meshwork.protocol.api.EndpointReport;
 import io.meshwork.protocol.api.PeerInfo;
 import io.meshwork.protocol.api.PeerMapEvent;
 import io.meshwork.protocol.api.SecurityPolicy;
+import io.meshwork.protocol.policy.PolicyGroup;
 import io.meshwork.simulation.Simulation;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -96,6 +97,54 @@ class SimControlTest {
         assertEquals(List.of(PeerMapEvent.SNAPSHOT), serverEvents.stream().map(PeerMapEvent::type).toList());
         assertNull(control.device(server));
         assertThrows(IllegalArgumentException.class, () -> control.follow(server, event -> { }, () -> { }));
+    }
+
+    /**
+     * Control's visibility rule: a device learns exactly the devices it may send to or receive from under the
+     * security groups. Here the guest and the database accept only the server, so neither learns the other, until a
+     * rule lets the guest reach the database.
+     */
+    @Test
+    void streamsCarryOnlyThePeersPolicyLetsTheDeviceLearn() {
+        String guest = control.register(organization, "guest", "a2V5LWd1ZXN0", List.of("guest"));
+        String db = control.register(organization, "db", "a2V5LWRi", List.of("db"));
+        control.saveGroup(organization, new PolicyGroup("db", List.of("tag:db"),
+                List.of(new PolicyGroup.Rule("tcp", "5432", List.of(server)))));
+        control.saveGroup(organization, new PolicyGroup("guests", List.of("tag:guest"),
+                List.of(new PolicyGroup.Rule("any", null, List.of(server)))));
+        simulation.advance(Duration.ofSeconds(1));
+        List<PeerMapEvent> guestEvents = follow(guest);
+        List<PeerMapEvent> dbEvents = follow(db);
+        simulation.advance(Duration.ofSeconds(1));
+        assertEquals(List.of(laptop, server), ids(guestEvents.get(0)), "the laptop is open, the server accepted");
+        assertTrue(guestEvents.get(0).policy().enforced());
+        assertEquals(List.of(laptop, server), ids(dbEvents.get(0)));
+        guestEvents.clear();
+        dbEvents.clear();
+
+        control.report(db, report("198.51.100.20:5000"));
+        simulation.advance(Duration.ofSeconds(1));
+        assertEquals(List.of(), guestEvents, "nothing about the database reaches the guest");
+
+        control.saveGroup(organization, new PolicyGroup("db", List.of("tag:db"),
+                List.of(new PolicyGroup.Rule("tcp", "5432", List.of(server, "tag:guest")))));
+        simulation.advance(Duration.ofSeconds(1));
+        assertEquals(List.of(PeerMapEvent.UPSERT), guestEvents.stream().map(PeerMapEvent::type).toList());
+        assertEquals(List.of(db), ids(guestEvents.get(0)));
+        assertEquals(List.of(PeerMapEvent.UPSERT, PeerMapEvent.POLICY),
+                dbEvents.stream().map(PeerMapEvent::type).toList(), "the guest enters, and db's rule lets it in");
+        guestEvents.clear();
+
+        control.tag(db, List.of("db", "prod"));
+        simulation.advance(Duration.ofSeconds(1));
+        assertEquals(List.of("db", "prod"), guestEvents.get(0).peers().get(0).tags(), "tags travel with the peer");
+        guestEvents.clear();
+
+        control.saveGroup(organization, new PolicyGroup("db", List.of("tag:db"),
+                List.of(new PolicyGroup.Rule("tcp", "5432", List.of(server)))));
+        simulation.advance(Duration.ofSeconds(1));
+        assertEquals(List.of(PeerMapEvent.REMOVE), guestEvents.stream().map(PeerMapEvent::type).toList());
+        assertEquals(List.of(db), guestEvents.get(0).removed(), "the rule is gone, and the database with it");
     }
 
     private List<PeerMapEvent> follow(String deviceId) {

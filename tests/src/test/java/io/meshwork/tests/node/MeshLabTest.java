@@ -136,7 +136,8 @@ class MeshLabTest {
             // A security group on ws lets in only SSH from the overlay: pings to ws stop, ws's own pings out
             // still get their replies (established flows), and deleting the group opens ws again.
             String groups = "/api/v1/organizations/" + mesh.organizationId() + "/security-groups";
-            mesh.api("POST", groups, "{\"name\":\"ssh-only\",\"appliesTo\":[\"ws\"],"
+            mesh.api("POST", groups, "{\"name\":\"ssh-only\",\"appliesTo\":[\"" + mesh.deviceIdOf(workstation)
+                    + "\"],"
                     + "\"rules\":[{\"protocol\":\"tcp\",\"ports\":\"22\",\"peers\":[\"100.64.0.0/10\"]}]}");
             String wsOverlay = mesh.overlayOf(workstation);
             assertTrue(stopsAnswering(laptop, wsOverlay, Duration.ofSeconds(20)), "ws filters pings from laptop");

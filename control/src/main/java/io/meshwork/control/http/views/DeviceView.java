@@ -5,14 +5,17 @@ import io.meshwork.protocol.api.Endpoint;
 import java.util.List;
 import java.util.Map;
 
-/** A device as administrators see it; {@code nat} is the node's last NAT report ({@code null} before one). */
+/**
+ * A device as administrators see it; {@code nat} is the node's last NAT report ({@code null} before one);
+ * {@code tags}, which security groups name it by, are set by administrators and registration keys only.
+ */
 public record DeviceView(String id, String hostname, String publicKey, List<String> overlayIps,
         List<Endpoint> endpoints, Map<String, Object> nat, Map<String, String> metadata, String status,
-        long registeredAt, long lastSeen) {
+        long registeredAt, long lastSeen, List<String> tags) {
 
     public static DeviceView of(Organization.DeviceRecord device) {
         return new DeviceView(device.id(), device.hostname(), device.publicKey(), device.overlayIps(),
                 device.endpoints(), device.nat(), device.metadata(), device.status(), device.registeredMillis(),
-                device.lastSeenMillis());
+                device.lastSeenMillis(), device.tags());
     }
 }

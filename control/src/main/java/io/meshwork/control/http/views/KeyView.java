@@ -1,14 +1,19 @@
 package io.meshwork.control.http.views;
 
+import java.util.List;
+
 import io.meshwork.control.organization.Organization;
 
-/** A registration key without its secret; {@code expiresAt} is {@code null} for a key that never expires. */
+/**
+ * A registration key without its secret; {@code expiresAt} is {@code null} for a key that never expires;
+ * {@code tags}: stamped on the devices it registers.
+ */
 public record KeyView(String id, boolean reusable, long createdAt, Long expiresAt, boolean revoked, int uses,
-        boolean approvalRequired) {
+        boolean approvalRequired, List<String> tags) {
 
     public static KeyView of(Organization.KeySummary key) {
         return new KeyView(key.id(), key.reusable(), key.createdMillis(),
                 key.expiresAtMillis() == 0 ? null : key.expiresAtMillis(), key.revoked(), key.uses(),
-                key.approvalRequired());
+                key.approvalRequired(), key.tags());
     }
 }
