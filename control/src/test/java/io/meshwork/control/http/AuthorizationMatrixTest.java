@@ -96,6 +96,7 @@ class AuthorizationMatrixTest {
             PUT    /api/v1/organizations/{id}/security-groups/{name}  -     groupRules   401  200   200  404  403  403  403  403  403  403  403
             DELETE /api/v1/organizations/{id}/security-groups/{name}  fresh -            401  200   200  404  403  403  403  403  403  403  403
             GET    /api/v1/devices/{id}                               -     -            401  200   200  404  403  403  403  403  403  403  403
+            GET    /api/v1/devices/{id}/peers                         -     -            401  200   200  404  403  403  403  403  403  403  403
             PATCH  /api/v1/devices/{id}                               -     patch        401  200   200  404  403  403  403  403  403  403  403
             DELETE /api/v1/devices/{id}                               fresh -            401  200   200  404  403  403  403  403  403  403  403
             POST   /api/v1/devices/{id}/approve                       -     -            401  200   200  404  403  403  403  403  403  403  403
