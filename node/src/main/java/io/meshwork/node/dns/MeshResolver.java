@@ -77,9 +77,15 @@ final class MeshResolver {
             return;
         }
         try {
-            if (query.count(DnsSection.QUESTION) != 1 || query.count(DnsSection.ANSWER) != 0) {
-                malformed(client, query.count(DnsSection.QUESTION) + " questions, "
-                        + query.count(DnsSection.ANSWER) + " answers");
+            int start = raw.readerIndex();
+            if (query.count(DnsSection.QUESTION) != 1 || query.count(DnsSection.ANSWER) != 0
+                    || raw.getUnsignedShort(start + 6) != 0
+                    || raw.getUnsignedShort(start + 8) != query.count(DnsSection.AUTHORITY)
+                    || raw.getUnsignedShort(start + 10) != query.count(DnsSection.ADDITIONAL)) {
+                // The codec stops at the first record that is not there; the header's counts must all be met.
+                malformed(client, "counts " + raw.getUnsignedShort(start + 4) + "/" + raw.getUnsignedShort(start + 6)
+                        + "/" + raw.getUnsignedShort(start + 8) + "/" + raw.getUnsignedShort(start + 10)
+                        + " in the header, " + query.count() + " records decoded");
                 return;
             }
             int payload = ednsPayload(query);
