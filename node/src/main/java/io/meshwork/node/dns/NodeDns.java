@@ -110,8 +110,7 @@ public final class NodeDns implements AutoCloseable {
         List<InetSocketAddress> upstreams = settings.upstreams().isEmpty() ? host.hostServers(addresses)
                 : settings.upstreams();
         DnsStats stats = new DnsStats();
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(THREADS, new DefaultThreadFactory("node-dns", true),
-                Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        EventLoopGroup group = eventLoops(THREADS);
         UpstreamForwarder forwarder = null;
         try {
             forwarder = new UpstreamForwarder(upstreams, group, stats);
@@ -133,6 +132,12 @@ public final class NodeDns implements AutoCloseable {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;
         }
+    }
+
+    /** Event loops of the kind the resolver's channels are (epoll where the host has it). */
+    static EventLoopGroup eventLoops(int threads) {
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("node-dns", true),
+                Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
     }
 
     /** The peer map changed: names follow it (a no-op when no name or address changed). */
