@@ -144,6 +144,7 @@ public final class ControlServer implements AutoCloseable {
             io.meshwork.control.organization.Device.init(system);
             io.meshwork.control.relay.RelayDirectory.init(system);
             OrganizationDirectory.init(system);
+            io.meshwork.control.organization.DnsSettings.init(system);
             String passphrase = control.getString("ca-key-passphrase");
             ClusterAuthority.init(system, passphrase);
             CertificateAuthority ca = AuthorityAdoption.adopt(system, dataDir.resolve("ca"), passphrase,
