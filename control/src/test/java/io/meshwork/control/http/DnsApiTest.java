@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.meshwork.control.ControlServer;
+import io.meshwork.control.cli.AdminRun;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -195,5 +196,31 @@ class DnsApiTest {
 
         JsonNode listed = call("GET", path + "/devices", ADMIN, null).body();
         assertEquals("build-server-2", listed.at("/devices/0/dnsName").asText(), listed.toString());
+    }
+
+    @Test
+    void theAdminCommandLineSetsTheDomainAndAddsListsAndDeletesRecords() throws Exception {
+        String org = organization("dns-cli");
+        AdminRun domain = AdminRun.run(base, ADMIN, "dns", "domain", org, "corp.internal");
+        assertEquals(0, domain.exit(), domain.err());
+        assertEquals("corp.internal", domain.json().get("dnsDomain").asText());
+        AdminRun added = AdminRun.run(base, ADMIN, "dns", "add", org, "db", "A", "192.0.2.20", "--ttl", "30");
+        assertEquals(0, added.exit(), added.err());
+        assertEquals("db.corp.internal", added.json().get("name").asText());
+        assertEquals(30, added.json().get("ttl").asInt());
+        AdminRun srv = AdminRun.run(base, ADMIN, "dns", "add", org, "_pg._tcp", "SRV", "10 5 5432 db");
+        assertEquals(0, srv.exit(), srv.err());
+        AdminRun bad = AdminRun.run(base, ADMIN, "dns", "add", org, "x", "A", "not-an-ip");
+        assertEquals(1, bad.exit(), "a refusal exits 1: " + bad.out());
+        assertTrue(bad.err().contains("IP"), bad.err());
+        AdminRun records = AdminRun.run(base, ADMIN, "dns", "records", org);
+        assertEquals(2, records.json().size(), records.out());
+        assertEquals(0, AdminRun.run(base, ADMIN, "dns", "delete", org, added.json().get("id").asText()).exit());
+        assertEquals(0, AdminRun.run(base, ADMIN, "dns", "delete", org, "--name", "_pg._tcp", "--type", "SRV")
+                .exit());
+        AdminRun shown = AdminRun.run(base, ADMIN, "dns", "get", org);
+        assertEquals("corp.internal", shown.json().get("domain").asText());
+        assertEquals(0, shown.json().get("records").size());
+        assertEquals(2, AdminRun.run(base, ADMIN, "dns", "delete", org).exit(), "an id or --name is needed");
     }
 }
