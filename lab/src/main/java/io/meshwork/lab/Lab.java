@@ -65,6 +65,8 @@ public final class Lab implements AutoCloseable {
     private final List<String> namespaces = new ArrayList<>();
     private final List<LabProcess> processes = new ArrayList<>();
     private final List<Site> sites = new ArrayList<>();
+    /** Files outside the working directory (a namespace's {@code /etc/netns/NAME/resolv.conf}), removed on close. */
+    private final List<Path> outsideFiles = new ArrayList<>();
     private final AtomicInteger serial = new AtomicInteger();
     private final Thread shutdownHook = new Thread(this::teardown, "lab-teardown");
     private boolean closed;
@@ -229,6 +231,10 @@ public final class Lab implements AutoCloseable {
         processes.add(process);
     }
 
+    synchronized void trackFile(Path file) {
+        outsideFiles.add(file);
+    }
+
     int nextSerial() {
         return serial.incrementAndGet();
     }
@@ -257,6 +263,14 @@ public final class Lab implements AutoCloseable {
             ExecResult result = Shell.run(List.of("ip", "netns", "del", namespace));
             if (!result.succeeded()) {
                 log.warn("could not delete namespace {}: {}", namespace, result.stderr().strip());
+            }
+        }
+        for (Path file : outsideFiles) {
+            try {
+                Files.deleteIfExists(file);
+                Files.deleteIfExists(file.getParent());
+            } catch (IOException e) {
+                log.warn("could not remove {}: {}", file, e.toString());
             }
         }
         if (afterClose == WorkDirectory.REMOVE) {

@@ -10,6 +10,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -102,10 +104,17 @@ public final class LabMesh {
 
     /** Runs {@code meshwork node up} on {@code host} and waits until it is up. */
     public LabProcess startNode(Host host, String interfaceName, Duration probeInterval) {
-        LabProcess agent = host.java(NodeUpCommand.class, "--control", CONTROL_URL, "--control-pin", controlPin,
+        return startNode(host, interfaceName, probeInterval, new String[0]);
+    }
+
+    /** Like {@link #startNode(Host, String, Duration)}, with more options of {@code node up} ({@code --dns off}). */
+    public LabProcess startNode(Host host, String interfaceName, Duration probeInterval, String... options) {
+        List<String> args = new ArrayList<>(List.of("--control", CONTROL_URL, "--control-pin", controlPin,
                 "--key", registrationKey,
                 "--state", state(host).toString(), "--ifname", interfaceName, "--hostname", host.name(),
-                "--probe-interval", probeInterval.toString());
+                "--probe-interval", probeInterval.toString()));
+        args.addAll(List.of(options));
+        LabProcess agent = host.java(NodeUpCommand.class, args.toArray(String[]::new));
         agent.awaitOutput(Pattern.compile("up as"), Duration.ofSeconds(120));
         return agent;
     }
