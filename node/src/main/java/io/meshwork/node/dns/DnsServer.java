@@ -171,7 +171,9 @@ final class DnsServer implements AutoCloseable {
         @Override
         public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
             // A frame that does not add up, or an idle client: the connection ends, the resolver goes on.
-            stats.dropped.increment();
+            if (!(cause instanceof io.netty.handler.timeout.ReadTimeoutException)) {
+                stats.dropped.increment();
+            }
             log.debug("DNS over TCP from {}: {}", context.channel().remoteAddress(), cause.toString());
             context.close();
         }

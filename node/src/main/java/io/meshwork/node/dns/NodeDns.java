@@ -97,7 +97,7 @@ public final class NodeDns implements AutoCloseable {
                 log.debug("DNS: ignoring overlay prefix {}: {}", text, e.getMessage());
             }
         }
-        for (InetAddress address : addresses) {
+        for (InetAddress address : List.copyOf(addresses)) {
             boolean v4 = address.getAddress().length == 4;
             List<String> command = new ArrayList<>(List.of("ip", v4 ? "-4" : "-6", "addr", "replace",
                     IpLiteral.format(address) + (v4 ? "/32" : "/128"), "dev", settings.interfaceName()));
@@ -105,7 +105,15 @@ public final class NodeDns implements AutoCloseable {
                 // Usable at once: a tentative address (duplicate detection) cannot be bound.
                 command.add("nodad");
             }
-            ip.run(command);
+            try {
+                ip.run(command);
+            } catch (IOException e) {
+                if (v4) {
+                    throw e;
+                }
+                log.warn("DNS: the resolver answers on IPv4 only: {}", e.getMessage());
+                addresses.remove(address);
+            }
         }
         List<InetSocketAddress> upstreams = settings.upstreams().isEmpty() ? host.hostServers(addresses)
                 : settings.upstreams();
