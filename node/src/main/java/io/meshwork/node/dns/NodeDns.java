@@ -102,8 +102,10 @@ public final class NodeDns implements AutoCloseable {
             List<String> command = new ArrayList<>(List.of("ip", v4 ? "-4" : "-6", "addr", "replace",
                     IpLiteral.format(address) + (v4 ? "/32" : "/128"), "dev", settings.interfaceName()));
             if (!v4) {
-                // Usable at once: a tentative address (duplicate detection) cannot be bound.
-                command.add("nodad");
+                // Usable at once (a tentative address, under duplicate detection, cannot be bound), and deprecated:
+                // never a source address. A /128 matches a peer's address longer than the /64 overlay address
+                // does (RFC 6724 rule 8), so the kernel would otherwise send to peers from it, and they drop that.
+                command.addAll(List.of("nodad", "preferred_lft", "0"));
             }
             try {
                 ip.run(command);
