@@ -74,6 +74,9 @@ public final class DnsZone {
     private final Map<String, io.netty.handler.codec.dns.DnsRecord> pointers;
     private final List<Prefix> overlay;
     private final io.netty.handler.codec.dns.DnsRecord soa;
+    /** Encoded answers by "name/type", made on first use for names this zone has (bounded by them). */
+    private final Map<String, byte[]> prepared = new java.util.concurrent.ConcurrentHashMap<>();
+    private final int maxPrepared;
 
     private DnsZone(String domain, Map<String, Entry> names, Map<String, io.netty.handler.codec.dns.DnsRecord> pointers,
             List<Prefix> overlay) {
@@ -82,6 +85,22 @@ public final class DnsZone {
         this.pointers = pointers;
         this.overlay = overlay;
         this.soa = soa(domain);
+        // A handful of types per name: A, AAAA, ANY and the like; names nobody has are never prepared.
+        this.maxPrepared = 8 * (names.size() + pointers.size()) + 64;
+    }
+
+    /** The prepared answer for "name/type", or null. */
+    byte[] preparedAnswer(String key) {
+        return prepared.get(key);
+    }
+
+    /** Whether answers about {@code name} may be prepared: it is in the zone, and the table is not full. */
+    boolean mayPrepare(String name) {
+        return prepared.size() < maxPrepared && (names.containsKey(name) || pointers.containsKey(name));
+    }
+
+    void prepare(String key, byte[] answer) {
+        prepared.putIfAbsent(key, answer);
     }
 
     /** A zone with only the domain (no device yet). */

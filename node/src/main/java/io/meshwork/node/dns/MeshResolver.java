@@ -97,7 +97,10 @@ final class MeshResolver {
             if (query.opCode() != DnsOpCode.QUERY || current.authoritativeFor(name)
                     && question.dnsClass() == DnsRecord.CLASS_IN || forwarder == null) {
                 stats.answered.increment();
-                reply.accept(encode(answer(query, current, name, payload >= 0), limit, codec, allocator));
+                byte[] ready = query.opCode() == DnsOpCode.QUERY && question.dnsClass() == DnsRecord.CLASS_IN
+                        ? prepared(raw, query, current, name, payload >= 0, limit, codec, allocator) : null;
+                reply.accept(ready != null ? Unpooled.wrappedBuffer(ready)
+                        : encode(answer(query, current, name, payload >= 0), limit, codec, allocator));
                 return;
             }
             byte[] bytes = ByteBufUtil.getBytes(raw);
@@ -116,6 +119,55 @@ final class MeshResolver {
         stats.dropped.increment();
         log.debug("dropping a malformed DNS query from {}: {}", client, why);
     }
+
+    /**
+     * The answer to a standard query from the zone's prepared answers (encoded once per name and type, id zero):
+     * copied, given the query's id, recursion-desired flag and question (its letter case), and an OPT record when
+     * the query had one. Null when it cannot be served so (the question is not written as the prepared one is, or
+     * the answer is larger than {@code limit}): the caller encodes it in full.
+     */
+    private static byte[] prepared(ByteBuf raw, DatagramDnsQuery query, DnsZone zone, String name, boolean edns,
+            int limit, DnsCodec codec, ByteBufAllocator allocator) throws Exception {
+        DnsQuestion question = query.recordAt(DnsSection.QUESTION);
+        String key = name + '/' + question.type().intValue();
+        byte[] prepared = zone.preparedAnswer(key);
+        if (prepared == null) {
+            if (!zone.mayPrepare(name)) {
+                return null;
+            }
+            ByteBuf encoded = codec.encode(answer(query, zone, name, false), allocator);
+            try {
+                prepared = ByteBufUtil.getBytes(encoded);
+            } finally {
+                encoded.release();
+            }
+            WireFormat.setId(prepared, 0);
+            prepared[2] &= ~0x01;
+            zone.prepare(key, prepared);
+        }
+        int start = raw.readerIndex();
+        int questionLength = WireFormat.questionEnd(prepared, prepared.length) - WireFormat.HEADER_LENGTH;
+        int size = prepared.length + (edns ? OPT_RECORD.length : 0);
+        if (size > limit || raw.readableBytes() < WireFormat.HEADER_LENGTH + questionLength
+                || raw.getUnsignedByte(start + WireFormat.HEADER_LENGTH + questionLength - 5) != 0) {
+            return null;
+        }
+        byte[] answer = java.util.Arrays.copyOf(prepared, size);
+        WireFormat.setId(answer, query.id());
+        answer[2] |= (byte) (raw.getByte(start + 2) & 0x01);
+        raw.getBytes(start + WireFormat.HEADER_LENGTH, answer, WireFormat.HEADER_LENGTH, questionLength);
+        if (edns) {
+            System.arraycopy(OPT_RECORD, 0, answer, prepared.length, OPT_RECORD.length);
+            int additional = ((answer[10] & 0xFF) << 8 | answer[11] & 0xFF) + 1;
+            answer[10] = (byte) (additional >> 8);
+            answer[11] = (byte) additional;
+        }
+        return answer;
+    }
+
+    /** RFC 6891 §6.1.2: root name, type OPT, our UDP payload size, no extended flags, no options. */
+    private static final byte[] OPT_RECORD = {0, 0, 41, (byte) (MAX_UDP_PAYLOAD >> 8), (byte) MAX_UDP_PAYLOAD,
+        0, 0, 0, 0, 0, 0};
 
     /** The encoded answer, or when it is larger than {@code limit}, the same with TC set and no records. */
     private static ByteBuf encode(DatagramDnsResponse response, int limit, DnsCodec codec, ByteBufAllocator allocator)

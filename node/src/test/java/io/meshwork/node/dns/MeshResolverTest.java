@@ -257,4 +257,27 @@ class MeshResolverTest {
     void aNameOutsideTheZoneWithoutAForwarderIsRefused() {
         assertEquals(DnsResponseCode.REFUSED, ask("example.com", DnsRecordType.A).code());
     }
+
+    @Test
+    void aPreparedAnswerCarriesEachQuerysIdFlagsQuestionAndEdns() throws Exception {
+        byte[] first = raw(DnsMessages.query(1, "db-1.meshwork.internal", DnsRecordType.A, -1), false);
+        for (int i = 0; i < 3; i++) {
+            byte[] query = DnsMessages.query(1000 + i, i == 1 ? "DB-1.meshwork.INTERNAL" : "db-1.meshwork.internal",
+                    DnsRecordType.A, i == 2 ? 1232 : -1);
+            DnsResponse again = ask(query, false);
+            assertEquals(1000 + i, again.id());
+            assertTrue(again.isRecursionDesired());
+            assertTrue(again.isAuthoritativeAnswer());
+            assertEquals(i == 1 ? "DB-1.meshwork.INTERNAL." : "db-1.meshwork.internal.",
+                    again.recordAt(DnsSection.QUESTION).name(), "the question as asked");
+            assertEquals(List.of("100.64.0.2"), addresses(again, DnsRecordType.A));
+            assertEquals(i == 2 ? 1 : 0, again.count(DnsSection.ADDITIONAL), "an OPT record for an EDNS query");
+            if (i == 2) {
+                assertEquals(DnsRecordType.OPT, again.recordAt(DnsSection.ADDITIONAL).type());
+            }
+        }
+        byte[] same = raw(DnsMessages.query(1, "db-1.meshwork.internal", DnsRecordType.A, -1), false);
+        assertEquals(java.util.HexFormat.of().formatHex(first), java.util.HexFormat.of().formatHex(same),
+                "prepared and encoded answers are the same bytes");
+    }
 }
