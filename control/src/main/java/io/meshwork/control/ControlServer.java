@@ -182,6 +182,7 @@ public final class ControlServer implements AutoCloseable {
             io.meshwork.control.organization.Device.init(system);
             io.meshwork.control.relay.RelayDirectory.init(system);
             OrganizationDirectory.init(system);
+            io.meshwork.control.organization.DnsSettings.init(system);
             ClusterAuthority.init(system, passphrase);
             CertificateAuthority ca = AuthorityAdoption.adopt(system, dataDir.resolve("ca"), passphrase,
                     control.getDuration("ca-adoption-timeout"));

@@ -10,6 +10,7 @@ import io.meshwork.lab.NatKind;
 import io.meshwork.lab.Site;
 import io.meshwork.node.local.LocalApiClient;
 import io.meshwork.node.local.NodeStatus;
+import io.meshwork.protocol.dns.DnsNames;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -109,7 +110,10 @@ public final class DemoCommand implements Callable<Integer> {
             step("starting a node in each site: " + String.join(", ", nodes.stream()
                     .map(n -> n.name() + " (" + n.site() + ", " + describe(n.nat()) + ")").toList()));
             for (Node node : nodes) {
-                mesh.startNode(node.host(), node.ifname(), Duration.ofSeconds(10));
+                // Each host's resolver library asks the node's resolver (its own /etc/netns resolv.conf, never the
+                // machine's), so the pings below go by name.
+                node.host().ownResolvConf("# the demo host's own resolv.conf\n");
+                mesh.startNode(node.host(), node.ifname(), Duration.ofSeconds(10), "--dns", "resolvconf");
             }
 
             watch(nodes, Duration.ofSeconds(settleSeconds));
@@ -189,14 +193,17 @@ public final class DemoCommand implements Callable<Integer> {
         return paths;
     }
 
-    /** Pings every pair across the overlay and prints the summary; returns how many pairs got no reply. */
+    /**
+     * Pings every pair across the overlay by name ({@code NAME.meshwork.internal}, answered by the node's resolver)
+     * and prints the summary; returns how many pairs got no reply.
+     */
     private int pingAll(LabMesh mesh, List<Node> nodes) {
         Map<String, String> overlay = new LinkedHashMap<>();
         for (Node node : nodes) {
             overlay.put(node.name(), mesh.overlayOf(node.host()));
         }
         out.println();
-        out.println("Pings across the overlay:");
+        out.println("Pings across the overlay, by name:");
         int failures = 0;
         int direct = 0;
         int relayed = 0;
@@ -205,9 +212,10 @@ public final class DemoCommand implements Callable<Integer> {
                 if (from == to) {
                     continue;
                 }
-                boolean reached = from.host().ping(overlay.get(to.name()), 2);
+                String name = to.name() + "." + DnsNames.DEFAULT_DOMAIN;
+                boolean reached = from.host().ping(name, 2);
                 String path = pathOf(from, to.name());
-                out.printf("  %-6s -> %-6s %-16s %s%n", from.name(), to.name(), overlay.get(to.name()),
+                out.printf("  %-6s -> %-24s %-16s %s%n", from.name(), name, overlay.get(to.name()),
                         reached ? "reply via " + path : "NO REPLY (" + path + ")");
                 if (!reached) {
                     failures++;

@@ -48,6 +48,23 @@ public final class Host {
         return this;
     }
 
+    /**
+     * Gives this host a resolv.conf of its own with {@code content}: {@code /etc/netns/NAMESPACE/resolv.conf},
+     * which {@code ip netns exec} mounts over {@code /etc/resolv.conf} for every command run here, so a node with
+     * {@code --dns resolvconf} rewrites this file and never the machine's. Removed when the lab closes.
+     */
+    public Path ownResolvConf(String content) {
+        Path file = Path.of("/etc/netns", namespace, "resolv.conf");
+        try {
+            java.nio.file.Files.createDirectories(file.getParent());
+            java.nio.file.Files.writeString(file, content);
+        } catch (IOException e) {
+            throw new LabException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+        lab.trackFile(file);
+        return file;
+    }
+
     public ExecResult exec(String... command) {
         return exec(Shell.DEFAULT_TIMEOUT, command);
     }

@@ -76,6 +76,8 @@ public final class Lab implements AutoCloseable {
     /** Namespaces on the internet bridge, and the prefixes besides {@link #INTERNET_CIDR} each must route there. */
     private final List<String> internetNamespaces = new ArrayList<>();
     private final List<String> internetPrefixes = new ArrayList<>();
+    /** Files outside the working directory (a namespace's {@code /etc/netns/NAME/resolv.conf}), removed on close. */
+    private final List<Path> outsideFiles = new ArrayList<>();
     private final AtomicInteger serial = new AtomicInteger();
     private final Thread shutdownHook = new Thread(this::teardown, "lab-teardown");
     private boolean closed;
@@ -275,6 +277,10 @@ public final class Lab implements AutoCloseable {
         processes.add(process);
     }
 
+    synchronized void trackFile(Path file) {
+        outsideFiles.add(file);
+    }
+
     int nextSerial() {
         return serial.incrementAndGet();
     }
@@ -303,6 +309,14 @@ public final class Lab implements AutoCloseable {
             ExecResult result = Shell.run(List.of("ip", "netns", "del", namespace));
             if (!result.succeeded()) {
                 log.warn("could not delete namespace {}: {}", namespace, result.stderr().strip());
+            }
+        }
+        for (Path file : outsideFiles) {
+            try {
+                Files.deleteIfExists(file);
+                Files.deleteIfExists(file.getParent());
+            } catch (IOException e) {
+                log.warn("could not remove {}: {}", file, e.toString());
             }
         }
         if (afterClose == WorkDirectory.REMOVE) {

@@ -10,6 +10,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -102,15 +104,28 @@ public final class LabMesh {
 
     /** Runs {@code meshwork node up} on {@code host} and waits until it is up. */
     public LabProcess startNode(Host host, String interfaceName, Duration probeInterval) {
-        return startNode(host, interfaceName, probeInterval, registrationKey);
+        return startNode(host, interfaceName, probeInterval, new String[0]);
     }
 
     /** Like {@link #startNode(Host, String, Duration)}, registering with {@code key} (see {@link #createKey}). */
-    public LabProcess startNode(Host host, String interfaceName, Duration probeInterval, String key) {
-        LabProcess agent = host.java(NodeUpCommand.class, "--control", CONTROL_URL, "--control-pin", controlPin,
+    public LabProcess startNodeWithKey(Host host, String interfaceName, Duration probeInterval, String key,
+            String... options) {
+        return launchNode(host, interfaceName, probeInterval, key, options);
+    }
+
+    /** Like {@link #startNode(Host, String, Duration)}, with more options of {@code node up} ({@code --dns off}). */
+    public LabProcess startNode(Host host, String interfaceName, Duration probeInterval, String... options) {
+        return launchNode(host, interfaceName, probeInterval, registrationKey, options);
+    }
+
+    private LabProcess launchNode(Host host, String interfaceName, Duration probeInterval, String key,
+            String[] options) {
+        List<String> args = new ArrayList<>(List.of("--control", CONTROL_URL, "--control-pin", controlPin,
                 "--key", key,
                 "--state", state(host).toString(), "--ifname", interfaceName, "--hostname", host.name(),
-                "--probe-interval", probeInterval.toString());
+                "--probe-interval", probeInterval.toString()));
+        args.addAll(List.of(options));
+        LabProcess agent = host.java(NodeUpCommand.class, args.toArray(String[]::new));
         agent.awaitOutput(Pattern.compile("up as"), Duration.ofSeconds(120));
         return agent;
     }

@@ -31,7 +31,8 @@ import picocli.CommandLine.Model.CommandSpec;
                     + "MESHWORK_CONTROL_URL (default http://127.0.0.1:8080); control's certificate pin from "
                     + "--control-pin or MESHWORK_CONTROL_PIN (without one, https:// URLs are checked against the "
                     + "JDK's trust store)."},
-        subcommands = {AdminCommand.Organizations.class, AdminCommand.Keys.class, AdminCommand.Devices.class},
+        subcommands = {AdminCommand.Organizations.class, AdminCommand.Keys.class, AdminCommand.Devices.class,
+            AdminDnsCommand.class},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:done", "1:control refused (the message says why)", "2:usage error",
             "3:control unreachable, or its certificate does not match the pin"})

@@ -57,6 +57,7 @@ public final class ControlRoutes {
     private final RelayRoutes relays;
     private final PeerStreamRoutes peerStream;
     private final CertificateRoutes certificates;
+    private final DnsRoutes dns;
     private final RateLimits limits;
 
     /** {@code writer}: this member's {@link OrganizationWriter}, which the caller runs. */
@@ -79,7 +80,9 @@ public final class ControlRoutes {
         this.devices = new DeviceRoutes(auth, entities, json);
         this.relays = new RelayRoutes(auth, entities, json, ca, settings.relayHeartbeat());
         RelayListFeed relayLists = new RelayListFeed(system, entities::relaysForDevices, RELAY_LIST_POLL);
-        this.peerStream = new PeerStreamRoutes(auth, json, feeds, relayLists, metrics);
+        this.dns = new DnsRoutes(auth, json, system, settings.askTimeout());
+        this.peerStream = new PeerStreamRoutes(auth, json, feeds, relayLists, metrics,
+                new DnsFeed(system, dns::settings));
         this.certificates = new CertificateRoutes(auth, entities, json, ca, limits,
                 duration(system, "meshwork.control.device-certificate-renewal-grace", Duration.ofMinutes(10)),
                 metrics);
@@ -102,6 +105,7 @@ public final class ControlRoutes {
                                 organizations.routes(),
                                 keys.routes(),
                                 securityGroups.routes(),
+                                dns.routes(),
                                 // Before the devices': /devices/self/endpoints is the device's own, not a device
                                 // "self".
                                 node.routes(),

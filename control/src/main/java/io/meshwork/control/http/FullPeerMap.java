@@ -184,7 +184,7 @@ final class FullPeerMap {
         line.append(ByteString.fromArray(json.writeValueAsBytes(policy)));
         line.append(ByteString.fromString(",\"overlayPrefixes\":"));
         line.append(ByteString.fromArray(json.writeValueAsBytes(overlayPrefixes)));
-        line.append(ByteString.fromString(",\"relays\":null,\"stunServers\":null}\n"));
+        line.append(ByteString.fromString(",\"relays\":null,\"stunServers\":null,\"dns\":null}\n"));
         return line.result();
     }
 

@@ -55,10 +55,12 @@ final class PeerStreamRoutes {
     private final JsonSupport json;
     private final PeerMapFeeds feeds;
     private final RelayListFeed relayLists;
+    private final DnsFeed dnsSettings;
     private final AtomicInteger watchers = new AtomicInteger();
 
     PeerStreamRoutes(Authorization auth, JsonSupport json, PeerMapFeeds feeds, RelayListFeed relayLists,
-            MeterRegistry metrics) {
+            MeterRegistry metrics, DnsFeed dnsSettings) {
+        this.dnsSettings = dnsSettings;
         this.auth = auth;
         this.json = json;
         this.feeds = feeds;
@@ -100,7 +102,8 @@ final class PeerStreamRoutes {
      *
      * <p>Once the first answer is in (the snapshot, or what the stream missed), the stream also follows the member's
      * relay list ({@link RelayListFeed}): a "relays" event with the whole list first, then whenever it differs from
-     * the one this stream last sent. It carries the stream's revision and does not move it.
+     * the one this stream last sent. It carries the stream's revision and does not move it. The organization's
+     * DNS settings follow the same way ({@link DnsFeed}, "dns" events).
      */
     private Source<ByteString, ?> events(String organizationId, String deviceId, long since, boolean fromStart) {
         AtomicLong revision = new AtomicLong(since);
@@ -113,6 +116,10 @@ final class PeerStreamRoutes {
                     relaysSent.set(list);
                     return json.line(PeerMapEvent.relays(revision.get(), list.relays(), list.stunServers()));
                 });
+        // The DNS settings likewise: whole, first after the first answer, then on every change ("dns" events).
+        Source<ByteString, NotUsed> dnsLines = Source.completionStage(started)
+                .flatMapConcat(any -> dnsSettings.configs(organizationId))
+                .map(config -> json.line(PeerMapEvent.dns(revision.get(), config)));
         // The policy this connection last sent, so an unchanged one is not sent again.
         AtomicReference<SecurityPolicy> policySent = new AtomicReference<>();
         AtomicReference<PeerMapFeeds.Share> share = new AtomicReference<>();
@@ -170,6 +177,7 @@ final class PeerStreamRoutes {
                 })
                 // The stream ends when its peer map does; the relay list alone never ends it.
                 .merge(relayLines, true)
+                .merge(dnsLines, true)
                 .keepAlive(KEEPALIVE, () -> json.line(new PeerMapEvent(PeerMapEvent.KEEPALIVE,
                         revision.get(), List.of(), List.of())))
                 // A member shutting down or an organization not answering ends the stream; the node resumes

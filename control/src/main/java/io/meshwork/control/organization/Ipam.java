@@ -1,5 +1,6 @@
 package io.meshwork.control.organization;
 
+import io.meshwork.protocol.dns.DnsNames;
 import io.meshwork.protocol.net.InvalidAddressException;
 import io.meshwork.protocol.net.IpLiteral;
 import io.meshwork.protocol.net.Prefix;
@@ -11,9 +12,14 @@ import java.security.NoSuchAlgorithmException;
 
 /**
  * Overlay address arithmetic: the n-th host of an IPv4 CIDR, and an organization's IPv6 ULA /64
- * (RFC 4193: fd00::/8 + a 40-bit global id, here derived from the organization id, + subnet 0).
+ * (RFC 4193: fd00::/8 + a 40-bit global id, here derived from the organization id, + subnet 0). The nodes'
+ * resolver address {@value DnsNames#SERVICE_IPV4} is never a host: a CIDR holding it skips it (its IPv6 one,
+ * {@link DnsNames#serviceIpv6}, lies far above every host number).
  */
 public final class Ipam {
+
+    /** {@link DnsNames#SERVICE_IPV4} as a number. */
+    private static final int RESERVED = ByteBuffer.wrap(IpLiteral.parse(DnsNames.SERVICE_IPV4).getAddress()).getInt();
 
     private Ipam() {}
 
@@ -37,18 +43,26 @@ public final class Ipam {
             return new Cidr(ByteBuffer.wrap(prefix.address().getAddress()).getInt(), prefix.length());
         }
 
-        /** Usable hosts: all but the network and broadcast addresses. */
+        /** Usable hosts: all but the network and broadcast addresses, and the resolver's address. */
         public long capacity() {
-            return (1L << (32 - prefixLength)) - 2;
+            return (1L << (32 - prefixLength)) - 2 - (holdsReserved() ? 1 : 0);
         }
 
-        /** Host number {@code index} (from 1) as dotted text. */
+        /** Host number {@code index} (from 1) as dotted text; hosts from the resolver's address on move up one. */
         public String host(long index) {
             if (index < 1 || index > capacity()) {
                 throw new IllegalArgumentException("no host " + index + " in " + this);
             }
             int address = network + (int) index;
+            if (holdsReserved() && Integer.compareUnsigned(address, RESERVED) >= 0) {
+                address++;
+            }
             return (address >>> 24) + "." + (address >>> 16 & 0xFF) + "." + (address >>> 8 & 0xFF) + "." + (address & 0xFF);
+        }
+
+        private boolean holdsReserved() {
+            int mask = -1 << (32 - prefixLength);
+            return (RESERVED & mask) == network;
         }
 
         @Override

@@ -3,6 +3,9 @@ package io.meshwork.node.agent;
 import com.typesafe.config.ConfigFactory;
 import io.meshwork.node.dataplane.TunDevice;
 import io.meshwork.node.dataplane.WireGuardDevice;
+import io.meshwork.node.dns.DnsZone;
+import io.meshwork.node.dns.HostDns;
+import io.meshwork.node.dns.NodeDns;
 import io.meshwork.node.local.LocalApiHandler;
 import io.meshwork.node.local.LocalApiServer;
 import io.meshwork.node.local.NodeStatus;
@@ -65,7 +68,21 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
      * https URL against the JDK's trust store. Both are kept in the identity.
      */
     public record Options(URI control, CertificatePin controlPin, String registrationKey, String hostname,
-            int listenPort, Duration probeInterval) {}
+            int listenPort, Duration probeInterval, DnsOptions dns) {
+
+        public Options(URI control, CertificatePin controlPin, String registrationKey, String hostname,
+                int listenPort, Duration probeInterval) {
+            this(control, controlPin, registrationKey, hostname, listenPort, probeInterval, DnsOptions.OFF);
+        }
+    }
+
+    /**
+     * The resolver ({@code --dns}, {@code --dns-upstream}; docs/architecture.md, "Names"): {@code enabled} false
+     * runs none; {@code mode} is how the host uses it; {@code upstreams} empty means the host's servers.
+     */
+    public record DnsOptions(boolean enabled, HostDns.Mode mode, List<InetSocketAddress> upstreams) {
+        public static final DnsOptions OFF = new DnsOptions(false, HostDns.Mode.OFF, List.of());
+    }
 
     private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
     /**
@@ -104,6 +121,9 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private volatile RelayConnection relay;
     /** When the agent last failed over to another relay (System.nanoTime), 0 while on the first listed one. */
     private long failedOverAtNanos;
+
+    /** The resolver, or null when it does not run. */
+    private volatile NodeDns dns;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean closed;
 
@@ -131,7 +151,10 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 DispatcherSelector.defaultDispatcher());
         NodeGuardian.Wiring wiring = new NodeGuardian.Wiring(tunnelWiring, selfFacts(List.of(), Map.of()),
                 tunnelsRef -> ControlSession.create(control, identity.registration().token(),
-                        event -> peerMapOf(tunnelsRef).apply(event), this::shutdown, scheduler,
+                        event -> {
+                            peerMapOf(tunnelsRef).apply(event);
+                            dnsFollows(event);
+                        }, this::shutdown, scheduler,
                         statusReport::controlState),
                 (tunnelsRef, session) -> EndpointDiscovery.create(endpointProbe::run, LocalAddresses::ipv4,
                         probeInterval, discovered -> {
@@ -188,6 +211,9 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         overlay.configure(identity.registration().overlayIps(), identity.registration().overlayPrefixes());
         NodeAgent agent = new NodeAgent(identity, control, device, uapi, overlay, stateDirectory,
                 options.probeInterval());
+        if (options.dns() != null && options.dns().enabled()) {
+            agent.dns = startDns(options.dns(), identity, tun.name(), overlay, stateDirectory);
+        }
         // Peers without a direct path use the relay; the peer map only starts to come once it is there.
         agent.relay = RelayConnection.start(identity, device, agent.probes::onRelayed).orElse(null);
         agent.actors.session().tell(ControlSession.Start.INSTANCE);
@@ -200,6 +226,36 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             }
         }, 1, 1, TimeUnit.SECONDS);
         return agent;
+    }
+
+    /** The resolver with the tunnel; without it (it could not start) the node runs on, and says why. */
+    private static NodeDns startDns(DnsOptions options, NodeIdentity identity, String interfaceName,
+            OverlayInterface overlay, Path stateDirectory) {
+        var registration = identity.registration();
+        try {
+            return NodeDns.start(new NodeDns.Settings(interfaceName, options.upstreams(),
+                            overlay.current().ipv6Missing() == null),
+                    new DnsZone.Device(registration.id(), identity.hostname(), registration.overlayIps()),
+                    registration.overlayPrefixes(), HostDns.of(options.mode(), interfaceName, stateDirectory),
+                    OverlayInterface::runCommand);
+        } catch (Exception e) {
+            log.error("DNS: the resolver does not run: {}", e.getMessage());
+            return null;
+        }
+    }
+
+    /** Names follow the peer map; a "dns" event brings the domain and custom records. */
+    private void dnsFollows(PeerMapEvent event) {
+        NodeDns resolver = dns;
+        if (resolver == null || event == null) {
+            return;
+        }
+        if (PeerMapEvent.DNS.equals(event.type())) {
+            resolver.settings(event.dns());
+        } else if (event.peers() != null && !event.peers().isEmpty() || event.removed() != null
+                && !event.removed().isEmpty() || PeerMapEvent.SNAPSHOT.equals(event.type())) {
+            resolver.peers(peers.values());
+        }
     }
 
     public NodeIdentity identity() {
@@ -380,10 +436,12 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     @Override
     public NodeStatus status() {
         RelayConnection connection = relay;
-        return statusReport.build(identity, overlay.current().overlayNote(), peers.values(),
+        NodeStatus status = statusReport.build(identity, overlay.current().overlayNote(), peers.values(),
                 key -> StatusReport.DevicePeer.of(device.peer(key)),
                 connection == null ? null : new StatusReport.Relay(connection.name(), connection.transport()),
                 portMapper.current().orElse(null));
+        NodeDns resolver = dns;
+        return resolver == null ? status : new NodeStatus(status.self(), status.peers(), resolver.status());
     }
 
     @Override
@@ -412,6 +470,10 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         }
         scheduler.shutdownNow();
         portMapper.close();
+        if (dns != null) {
+            // The host's DNS is put back before the interface it points at goes.
+            dns.close();
+        }
         localApi.close();
         uapi.close();
         if (relay != null) {

@@ -176,7 +176,8 @@ final class OverlayInterface {
         runner.run(List.of(command));
     }
 
-    private static void runCommand(List<String> command) throws IOException {
+    /** Runs one command as this class does ({@code ip}); also the resolver's for its service addresses. */
+    static void runCommand(List<String> command) throws IOException {
         try {
             Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
             String output = new String(process.getInputStream().readAllBytes());

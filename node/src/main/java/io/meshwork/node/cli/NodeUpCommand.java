@@ -7,7 +7,13 @@ import io.meshwork.node.local.LocalApiClient;
 import io.meshwork.node.local.NodeStatus;
 import io.meshwork.protocol.fs.SecretFiles;
 import io.meshwork.protocol.tls.CertificatePin;
+import io.meshwork.node.dns.HostDns;
+import io.meshwork.protocol.net.HostPort;
+import io.meshwork.protocol.net.IpLiteral;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,6 +61,18 @@ public final class NodeUpCommand implements Callable<Integer> {
             description = "How often to re-probe the NAT and report endpoints (ISO-8601, default PT30S).")
     Duration probeInterval;
 
+    @Option(names = "--dns", paramLabel = "MODE", defaultValue = "auto",
+            description = "How this host uses the node's resolver at 100.100.100.100 (it runs in every mode): "
+                    + "auto (default: resolved when systemd-resolved runs, else nothing), resolved (split DNS: "
+                    + "the mesh domain on the mesh interface), resolvconf (/etc/resolv.conf names the resolver, "
+                    + "restored at node down), off.")
+    String dnsMode;
+
+    @Option(names = "--dns-upstream", paramLabel = "IP[:PORT]", arity = "1..*",
+            description = "Where the resolver sends names outside the mesh (default: the servers /etc/resolv.conf "
+                    + "named at start).")
+    List<String> dnsUpstreams = new ArrayList<>();
+
     @Option(names = "--daemon", description = "Run in the background (output to STATE/node.log); returns once the "
             + "agent answers on its local socket.")
     boolean daemon;
@@ -98,12 +116,19 @@ public final class NodeUpCommand implements Callable<Integer> {
         if (daemon) {
             return daemonise(stateDirectory);
         }
+        NodeAgent.DnsOptions dns;
+        try {
+            dns = dnsOptions();
+        } catch (IllegalArgumentException e) {
+            spec.commandLine().getErr().println("meshwork node up: " + e.getMessage());
+            return ExitCodes.USAGE;
+        }
         String name = hostname != null ? hostname : InetAddress.getLocalHost().getHostName();
         NodeAgent agent;
         try {
             LinuxTun tun = LinuxTun.create(interfaceName, WgDeviceCommand.DEFAULT_MTU);
             agent = NodeAgent.start(new NodeAgent.Options(controlUrl, pin, registrationKey, name, listenPort,
-                    probeInterval),
+                    probeInterval, dns),
                     stateDirectory, tun);
         } catch (Exception e) {
             spec.commandLine().getErr().println("meshwork node up: " + e.getMessage());
@@ -116,6 +141,22 @@ public final class NodeUpCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "node-shutdown"));
         agent.awaitStop();
         return 0;
+    }
+
+    /** {@code --dns} and {@code --dns-upstream}, checked. */
+    private NodeAgent.DnsOptions dnsOptions() {
+        HostDns.Mode mode = HostDns.Mode.parse(dnsMode);
+        List<InetSocketAddress> upstreams = new ArrayList<>();
+        for (String text : dnsUpstreams) {
+            try {
+                HostPort upstream = HostPort.parse(text, 53);
+                upstreams.add(new InetSocketAddress(IpLiteral.parse(upstream.host()), upstream.port()));
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("bad --dns-upstream " + text + ": " + e.getMessage()
+                        + " (an IP address, optionally with :PORT)");
+            }
+        }
+        return new NodeAgent.DnsOptions(true, mode, upstreams);
     }
 
     /** Runs the agent detached and waits until it answers on its local socket (registration included). */

@@ -53,6 +53,27 @@ public final class StatusCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
+    /**
+     * The resolver in one line ("dns: resolvconf, laptop.meshwork.internal at 100.100.100.100, upstream 192.0.2.53;
+     * 120 queries, 8 forwarded, 0 dropped"), then why the host does not use it and the names of peers whose
+     * hostnames are not DNS labels as they are.
+     */
+    static String dnsLine(NodeStatus.Dns dns) {
+        StringBuilder text = new StringBuilder("dns: ").append(dns.mode()).append(", ").append(dns.name())
+                .append(" at ").append(String.join(", ", dns.resolver())).append(", upstream ")
+                .append(dns.upstreams().isEmpty() ? "none" : String.join(", ", dns.upstreams()))
+                .append("; ").append(dns.queries()).append(" queries, ").append(dns.forwarded())
+                .append(" forwarded, ").append(dns.dropped()).append(" dropped\n");
+        if (dns.note() != null) {
+            text.append("dns: ").append(dns.note()).append('\n');
+        }
+        if (dns.names() != null) {
+            dns.names().forEach((hostname, name) -> text.append("dns: ").append(hostname).append(" is ")
+                    .append(name).append('\n'));
+        }
+        return text.toString();
+    }
+
     /** The human view: a header line for this node, then one aligned row per peer. */
     static String render(NodeStatus status, Instant now) {
         StringBuilder text = new StringBuilder();
@@ -69,6 +90,9 @@ public final class StatusCommand implements Callable<Integer> {
         }
         if (self.control() != null && !self.control().equals("connected")) {
             text.append("control: ").append(self.control()).append('\n');
+        }
+        if (status.dns() != null) {
+            text.append(dnsLine(status.dns()));
         }
         if (status.peers().isEmpty()) {
             return text.append("no peers yet\n").toString();

@@ -9,8 +9,27 @@ import java.util.Map;
  * @param self this node
  * @param peers every peer in this node's peer map (the devices the organization's security groups let it learn),
  *              ordered by hostname
+ * @param dns  the node's resolver and how the host uses it; null when the resolver does not run
  */
-public record NodeStatus(Self self, List<Peer> peers) {
+public record NodeStatus(Self self, List<Peer> peers, Dns dns) {
+
+    public NodeStatus(Self self, List<Peer> peers) {
+        this(self, peers, null);
+    }
+
+    /**
+     * The resolver (docs/architecture.md, "Names").
+     *
+     * @param mode      how the host uses it: "resolved", "resolvconf" or "off" ({@code --dns auto} resolves to one)
+     * @param domain    the organization's DNS domain
+     * @param name      this device's name ("laptop.meshwork.internal")
+     * @param resolver  the addresses it answers on
+     * @param upstreams where names outside the mesh go
+     * @param names     each peer's name by hostname, where the hostname is not a DNS label as it is
+     * @param note      why the host does not use the resolver, or null
+     */
+    public record Dns(String mode, String domain, String name, List<String> resolver, List<String> upstreams,
+            Map<String, String> names, long queries, long forwarded, long cacheHits, long dropped, String note) {}
 
     /**
      * @param nat     the latest netcheck report fields (udp, publicEndpoints, mapping, filtering, portPreserving,

@@ -58,9 +58,9 @@ class PolicyLabTest {
             count(guest, db.address());
             count(db, guest.address());
 
-            mesh.startNode(app, "mwpol0", Duration.ofSeconds(2), appKey);
-            LabProcess dbNode = mesh.startNode(db, "mwpol1", Duration.ofSeconds(2), dbKey);
-            LabProcess guestNode = mesh.startNode(guest, "mwpol2", Duration.ofSeconds(2), guestKey);
+            mesh.startNodeWithKey(app, "mwpol0", Duration.ofSeconds(2), appKey);
+            LabProcess dbNode = mesh.startNodeWithKey(db, "mwpol1", Duration.ofSeconds(2), dbKey);
+            LabProcess guestNode = mesh.startNodeWithKey(guest, "mwpol2", Duration.ofSeconds(2), guestKey);
             for (Host from : List.of(db, guest)) {
                 assertTrue(from.pingWithin(mesh.overlayOf(app), Duration.ofSeconds(60)), from.name() + " -> app");
                 assertTrue(app.pingWithin(mesh.overlayOf(from), Duration.ofSeconds(60)), "app -> " + from.name());
