@@ -86,6 +86,12 @@ class AuthorizationMatrixTest {
             GET    /api/v1/organizations                              -     -            401  200   200  200  403  403  403  403  403  403  403
             GET    /api/v1/organizations/{id}                         -     -            401  200   200  404  403  403  403  403  403  403  403
             DELETE /api/v1/organizations/{id}                         fresh -            401  200   403  403  403  403  403  403  403  403  403
+            PATCH  /api/v1/organizations/{id}                         -     dnsDomain    401  200   200  404  403  403  403  403  403  403  403
+            GET    /api/v1/organizations/{id}/dns                     -     -            401  200   200  404  403  403  403  403  403  403  403
+            GET    /api/v1/organizations/{id}/dns/records             -     -            401  200   200  404  403  403  403  403  403  403  403
+            POST   /api/v1/organizations/{id}/dns/records             -     dnsRecord    401  201   201  404  403  403  403  403  403  403  403
+            DELETE /api/v1/organizations/{id}/dns/records             -     -            401  400   400  404  403  403  403  403  403  403  403
+            DELETE /api/v1/organizations/{id}/dns/records/{recordId}  fresh -            401  200   200  404  403  403  403  403  403  403  403
             POST   /api/v1/organizations/{id}/keys                    -     key          401  201   201  404  403  403  403  403  403  403  403
             GET    /api/v1/organizations/{id}/keys                    -     -            401  200   200  404  403  403  403  403  403  403  403
             DELETE /api/v1/organizations/{id}/keys/{keyId}            fresh -            401  200   200  404  403  403  403  403  403  403  403
@@ -168,7 +174,12 @@ class AuthorizationMatrixTest {
     record Relay(String id, String tokenId, String token) {}
 
     /** What the path parameters and the own-organization credential are for one request. */
-    record Target(Org organization, String deviceId, String keyId, String group, String relayId, String tokenId) {}
+    record Target(Org organization, String deviceId, String keyId, String group, String relayId, String tokenId,
+            String recordId) {
+        Target(Org organization, String deviceId, String keyId, String group, String relayId, String tokenId) {
+            this(organization, deviceId, keyId, group, relayId, tokenId, null);
+        }
+    }
 
     @BeforeAll
     static void start() throws Exception {
@@ -295,6 +306,8 @@ class AuthorizationMatrixTest {
                     + "\"ports\":\"22\",\"peers\":[\"10.0.0.0/8\"]}]}";
             case "groupRules" -> "{\"appliesTo\":[\"*\"],\"rules\":[{\"protocol\":\"udp\",\"ports\":\"53\","
                     + "\"peers\":[\"10.0.0.0/8\"]}]}";
+            case "dnsDomain" -> "{\"dnsDomain\":\"matrix.internal\"}";
+            case "dnsRecord" -> "{\"name\":\"m" + unique + "\",\"type\":\"A\",\"value\":\"192.0.2.5\"}";
             case "patch" -> "{\"metadata\":{\"site\":\"s" + unique + "\"}}";
             case "register" -> "{\"publicKey\":\"" + publicKey(unique) + "\",\"hostname\":\"h" + unique + "\"}";
             case "report" -> "{\"endpoints\":[{\"address\":\"198.51.100.7:41641\",\"source\":\"stun\"}]}";
@@ -321,6 +334,7 @@ class AuthorizationMatrixTest {
                 case "security-groups" -> target.group();
                 case "relays" -> target.relayId();
                 case "tokens" -> target.tokenId();
+                case "records" -> target.recordId();
                 default -> throw new IllegalStateException("no value for " + segments[i] + " in " + template);
             };
         }
@@ -347,6 +361,10 @@ class AuthorizationMatrixTest {
             }
             case "tokens" -> new Target(orgA, null, null, null, null, created("POST", "/api/v1/relays/tokens", ADMIN,
                     "{}").get("token").asText().split("\\.")[1]);
+            case "records" -> new Target(orgA, null, null, null, null, null, created("POST",
+                    "/api/v1/organizations/" + orgA.id() + "/dns/records", ADMIN,
+                    "{\"name\":\"f" + UNIQUE.incrementAndGet() + "\",\"type\":\"TXT\",\"value\":\"x\"}")
+                    .get("id").asText());
             default -> throw new IllegalStateException("nothing fresh to make for " + template);
         };
     }
