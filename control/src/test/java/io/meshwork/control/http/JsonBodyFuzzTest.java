@@ -84,8 +84,13 @@ class JsonBodyFuzzTest {
         TARGETS.add(new Target("POST", "/api/v1/organizations/" + orgId + "/security-groups", ADMIN,
                 JsonBodyFuzzTest::group));
         TARGETS.add(new Target("PUT", "/api/v1/organizations/" + orgId + "/security-groups/g0", ADMIN,
-                n -> "{\"name\":\"g0\",\"appliesTo\":[\"*\",\"h" + n + "\"],\"rules\":[{\"protocol\":\"udp\","
+                n -> "{\"name\":\"g0\",\"appliesTo\":[\"*\",\"tag:h" + n + "\"],\"rules\":[{\"protocol\":\"udp\","
                         + "\"ports\":\"53\",\"peers\":[\"10.0.0.0/8\",\"group:g0\"]}]}"));
+        TARGETS.add(new Target("PATCH", "/api/v1/organizations/" + orgId, ADMIN,
+                n -> "{\"dnsDomain\":\"site-" + n + ".example\"}"));
+        TARGETS.add(new Target("POST", "/api/v1/organizations/" + orgId + "/dns/records", ADMIN,
+                n -> "{\"name\":\"srv-" + n + "\",\"type\":\"A\",\"value\":\"192.0.2." + (n % 250 + 1)
+                        + "\",\"ttl\":60}"));
         TARGETS.add(new Target("PATCH", "/api/v1/devices/" + deviceId, ADMIN,
                 n -> "{\"hostname\":\"host-" + n + "\",\"metadata\":{\"site\":\"berlin\",\"rack\":\"" + n + "\"}}"));
         TARGETS.add(new Target("POST", "/api/v1/register", key, JsonBodyFuzzTest::register));
