@@ -55,6 +55,9 @@ public final class ControlRoutes {
     private final RelayRoutes relays;
     private final PeerStreamRoutes peerStream;
     private final RateLimits limits;
+    private final UiRoutes ui;
+    private final SessionRoutes sessions;
+    private final PathRoutes paths;
 
     /** {@code writer}: this member's {@link OrganizationWriter}, which the caller runs. */
     public ControlRoutes(ActorSystem<?> system, CertificateAuthority ca, Settings settings,
@@ -74,15 +77,20 @@ public final class ControlRoutes {
         this.relays = new RelayRoutes(auth, entities, json, ca, settings.relayHeartbeat());
         RelayListFeed relayLists = new RelayListFeed(system, entities::relaysForDevices, RELAY_LIST_POLL);
         this.peerStream = new PeerStreamRoutes(auth, json, feeds, relayLists, metrics);
+        // The web console: its files, its sessions, and the mesh's paths it draws (docs/api.md, "Web console").
+        this.ui = new UiRoutes();
+        this.sessions = new SessionRoutes(auth, json, SessionRoutes.Settings.from(system.settings().config()));
+        this.paths = new PathRoutes(auth, json, PathRoutes.Settings.from(system.settings().config()));
     }
 
     public Route routes() {
         return json.handled(() -> concat(
                 service.routes(),
+                ui.routes(),
                 // Failed authentication is limited per source (RateLimits): the API answers every request itself
                 // (json.handled) so that the limit sees its status.
-                pathPrefix("api", () -> pathPrefix("v1", () -> limits.failedAuthentication(() -> json.handled(() ->
-                        concat(
+                pathPrefix("api", () -> pathPrefix("v1", () -> sessions.authenticated(() ->
+                        limits.failedAuthentication(() -> json.handled(() -> concat(
                                 service.api(),
                                 organizations.routes(),
                                 keys.routes(),
@@ -92,6 +100,8 @@ public final class ControlRoutes {
                                 node.routes(),
                                 devices.routes(),
                                 relays.routes(),
-                                peerStream.routes())))))));
+                                peerStream.routes(),
+                                sessions.routes(),
+                                paths.routes()))))))));
     }
 }
