@@ -1,0 +1,82 @@
+package io.meshwork.control.ui;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.function.Function;
+import org.junit.jupiter.api.Assumptions;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * Headless Chromium driven by Selenium through Debian's {@code chromium} and {@code chromium-driver} (bin/test
+ * installs both). Without them the tests that need a browser are skipped, saying why.
+ */
+final class Browser implements AutoCloseable {
+
+    private static final Path CHROMIUM = Path.of(System.getProperty("meshwork.chromium", "/usr/bin/chromium"));
+    private static final Path DRIVER = Path.of(System.getProperty("meshwork.chromedriver", "/usr/bin/chromedriver"));
+    static final Path SCREENSHOTS = Path.of("target", "screenshots");
+
+    final ChromeDriver driver;
+
+    private Browser(ChromeDriver driver) {
+        this.driver = driver;
+    }
+
+    /** A fresh browser (no cookies); skips the test when Chromium or its driver is not installed. */
+    static Browser open() {
+        Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
+                "browser tests need Debian's chromium and chromium-driver (" + CHROMIUM + ", " + DRIVER
+                        + "): apt-get install chromium chromium-driver, as bin/test does");
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        // --no-sandbox: the tests run as root in CI; the certificate is the test server's self-signed one.
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1400,1000", "--ignore-certificate-errors");
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(DRIVER.toFile())
+                .usingAnyFreePort().build();
+        return new Browser(new ChromeDriver(service, options));
+    }
+
+    void get(String url) {
+        driver.get(url);
+    }
+
+    WebElement waitFor(By by) {
+        return new WebDriverWait(driver, Duration.ofSeconds(15)).until(ExpectedConditions.visibilityOfElementLocated(by));
+    }
+
+    <T> T waitUntil(Function<WebDriver, T> condition) {
+        return new WebDriverWait(driver, Duration.ofSeconds(15)).until(condition::apply);
+    }
+
+    /** Runs {@code script} in the page (an async script: it calls arguments[arguments.length - 1] with its answer). */
+    Object async(String script, Object... args) {
+        driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(15));
+        return driver.executeAsyncScript(script, args);
+    }
+
+    /** Saves what the page shows as target/screenshots/NAME.png, for review; answers the file. */
+    Path screenshot(String name) throws Exception {
+        Files.createDirectories(SCREENSHOTS);
+        File shot = driver.getScreenshotAs(OutputType.FILE);
+        Path target = SCREENSHOTS.resolve(name + ".png");
+        Files.copy(shot.toPath(), target, StandardCopyOption.REPLACE_EXISTING);
+        return target;
+    }
+
+    @Override
+    public void close() {
+        driver.quit();
+    }
+}
