@@ -26,6 +26,7 @@ export async function render(main, {organizationId}) {
   let positions = new Map();
   let selected = null;
   let lastDevicesLoad = 0;
+  let detailed = null;
 
   async function loadDevices() {
     lastDevicesLoad = Date.now();
@@ -60,6 +61,9 @@ export async function render(main, {organizationId}) {
     const edgeLayer = h('svg:g', {class: 'edges'}, edges.map(edgeElement));
     const nodeLayer = h('svg:g', {class: 'nodes'}, shown.map(device => nodeElement(device)));
     replace(svg, edgeLayer, nodeLayer);
+    // The path whose details show: shown again as it is now.
+    const current = detailed && all.find(e => e.key === detailed);
+    if (current) showEdge(current);
   }
 
   /** The selected device's paths first, then relayed and missing ones, then direct ones, up to MAX_EDGES. */
@@ -104,6 +108,7 @@ export async function render(main, {organizationId}) {
   }
 
   function showEdge(edge) {
+    detailed = edge.key;
     replace(details, h('div', {class: 'edge-details', id: 'map-edge-details'},
       h('h2', {}, name(edge.a) + ' ↔ ' + name(edge.b)),
       edge.sides.map(side => h('div', {class: 'side'},
@@ -114,6 +119,7 @@ export async function render(main, {organizationId}) {
   }
 
   function showDevice(device) {
+    detailed = null;
     const report = reports.get(device.id);
     replace(details, h('div', {class: 'device-details'},
       h('h2', {}, device.hostname),
@@ -131,16 +137,21 @@ export async function render(main, {organizationId}) {
     source.addEventListener('paths', event => {
       const change = JSON.parse(event.data);
       let unknown = false;
+      let changed = false;
       for (const report of change.devices) {
+        const old = reports.get(report.deviceId);
+        // The stream starts with every report, most of which the page already drew.
+        if (old && old.reportedAt === report.reportedAt) continue;
+        changed = true;
         reports.set(report.deviceId, report);
         if (!devices.some(d => d.id === report.deviceId)) unknown = true;
       }
-      for (const id of change.removed) reports.delete(id);
+      for (const id of change.removed) changed = reports.delete(id) || changed;
       replace(live, 'live · updated ' + new Date().toLocaleTimeString());
       live.dataset.sequence = String(change.sequence);
       if (unknown && Date.now() - lastDevicesLoad > 10000) {
         loadDevices().then(draw).catch(() => {});
-      } else {
+      } else if (changed) {
         redraw();
       }
     });

@@ -42,7 +42,7 @@ final class Browser implements AutoCloseable {
         options.setBinary(CHROMIUM.toFile());
         // --no-sandbox: the tests run as root in CI; the certificate is the test server's self-signed one.
         options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1400,1000", "--ignore-certificate-errors");
+                "--window-size=1400,1100", "--ignore-certificate-errors");
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(DRIVER.toFile())
                 .usingAnyFreePort().build();
         return new Browser(new ChromeDriver(service, options));
