@@ -3,6 +3,7 @@ package io.meshwork.node.agent;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.meshwork.protocol.api.EndpointReport;
+import io.meshwork.protocol.api.PathReport;
 import io.meshwork.protocol.api.PeerMapEvent;
 import io.meshwork.protocol.api.RegisterRequest;
 import io.meshwork.protocol.api.RegisterResponse;
@@ -101,6 +102,11 @@ public final class ControlClient {
 
     public void reportEndpoints(String deviceToken, EndpointReport report) throws IOException {
         post("api/v1/devices/self/endpoints", deviceToken, report, Object.class);
+    }
+
+    /** Tells control how this device reaches each peer now (docs/api.md, "Paths"). */
+    public void reportPaths(String deviceToken, PathReport report) throws IOException {
+        post("api/v1/devices/self/paths", deviceToken, report, Object.class);
     }
 
     /**

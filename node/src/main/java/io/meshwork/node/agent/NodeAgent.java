@@ -164,6 +164,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         // Peers without a direct path use the relay; the peer map only starts to come once it is there.
         agent.relay = RelayConnection.start(identity, device, agent.probes::onRelayed).orElse(null);
         agent.actors.session().tell(ControlSession.Start.INSTANCE);
+        PathReporter.start(control, identity.registration().token(), agent::status, agent.scheduler);
         return agent;
     }
 
