@@ -158,4 +158,16 @@ class ConsoleApiTest {
             assertTrue(data.startsWith("data: {") && data.contains(a.id()) && data.contains("\"direct\""), data);
         }
     }
+
+    @Test
+    void theConsolesRoutesAreInTheOpenApiDocument() throws Exception {
+        var paths = control.call("GET", "/api/v1/openapi.json", null, null).body().get("paths");
+        assertTrue(paths.get("/api/v1/devices/self/paths").has("post"));
+        assertTrue(paths.get("/api/v1/organizations/{id}/paths").has("get"));
+        assertTrue(paths.get("/api/v1/organizations/{id}/paths/stream").has("get"));
+        assertTrue(paths.get("/api/v1/ui/login-links").has("post"));
+        for (String method : List.of("post", "get", "delete")) {
+            assertTrue(paths.get("/api/v1/ui/session").has(method), method);
+        }
+    }
 }
