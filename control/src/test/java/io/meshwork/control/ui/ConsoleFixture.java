@@ -34,18 +34,27 @@ final class ConsoleFixture implements AutoCloseable {
     final String url;
     private final HttpClient http;
 
+    /** Control over HTTPS, as on any address but loopback. */
     ConsoleFixture() throws Exception {
+        this(true);
+    }
+
+    /** {@code tls} false: plain HTTP on loopback, as {@code meshwork control} runs by default. */
+    ConsoleFixture(boolean tls) throws Exception {
         server = ControlServer.start(ControlServer.configuration(ConfigFactory.parseMap(Map.of(
                 "meshwork.control.data-dir", Files.createTempDirectory("mw-console").toString(),
                 "meshwork.control.http.port", 0,
                 "meshwork.control.admin-token", ADMIN,
-                "meshwork.control.tls.self-signed", true,
+                "meshwork.control.tls.self-signed", tls,
                 // The tests report a device's paths again at once, to watch the map change.
                 "meshwork.control.paths.min-interval", "1ms",
                 "pekko.remote.artery.canonical.port", 0))));
         url = server.url();
-        http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
-                .sslContext(server.pin().controlContext()).build();
+        HttpClient.Builder client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+        if (tls) {
+            client.sslContext(server.pin().controlContext());
+        }
+        http = client.build();
     }
 
     Answer call(String method, String path, String token, Object body) throws Exception {

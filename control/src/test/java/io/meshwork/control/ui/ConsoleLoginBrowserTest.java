@@ -131,4 +131,17 @@ class ConsoleLoginBrowserTest {
         assertEquals(404, control.call("GET", "/ui/v/" + asset.group(1).substring(2, 14) + "/reference.conf", null,
                 null).status(), "only the console's own files are served");
     }
+
+    @Test
+    void theConsoleWorksOverPlainHttpOnLoopbackToo() throws Exception {
+        // Browsers take Secure cookies from loopback over plain HTTP: `meshwork control` serves that by default.
+        try (ConsoleFixture plain = new ConsoleFixture(false); Browser browser = Browser.open()) {
+            assertTrue(plain.url.startsWith("http://127.0.0.1:"), plain.url);
+            browser.get(plain.loginLink(ConsoleFixture.ADMIN));
+            browser.waitFor(By.id("organization-list"));
+            browser.driver.navigate().refresh();
+            browser.waitFor(By.id("logout"));
+            browser.waitFor(By.id("organization-list"));
+        }
+    }
 }
