@@ -60,6 +60,7 @@ export async function render(main, {organizationId}) {
       + (edges.length < all.length ? '; drawing ' + edges.length + ' (pick a device to see all of its)' : ''));
     const edgeLayer = h('svg:g', {class: 'edges'}, edges.map(edgeElement));
     const nodeLayer = h('svg:g', {class: 'nodes'}, shown.map(device => nodeElement(device)));
+    svg.classList.toggle('crowded', shown.length > 100);
     replace(svg, edgeLayer, nodeLayer);
     // The path whose details show: shown again as it is now.
     const current = detailed && all.find(e => e.key === detailed);

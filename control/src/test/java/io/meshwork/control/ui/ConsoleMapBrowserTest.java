@@ -129,6 +129,66 @@ class ConsoleMapBrowserTest {
         }
     }
 
+    @Test
+    void aLargeMeshIsDrawnUpTo500DevicesAndNarrowedByTheFilter() throws Exception {
+        String org = control.organization("map-large")[0];
+        String key = control.key(org, false);
+        int count = 520;
+        List<ConsoleFixture.Registered> devices = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<ConsoleFixture.Registered>> registered = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                String hostname = String.format("node-%03d", i);
+                registered.add(pool.submit(() -> control.register(key, hostname, Map.of())));
+            }
+            for (var future : registered) {
+                devices.add(future.get());
+            }
+            // Each reports its next four on a ring: every fifth pair relayed.
+            List<java.util.concurrent.Future<?>> reported = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                int from = i;
+                reported.add(pool.submit(() -> {
+                    List<Map<String, Object>> peers = new ArrayList<>();
+                    for (int step = 1; step <= 4; step++) {
+                        int to = (from + step) % count;
+                        peers.add((from + to) % 5 == 0
+                                ? peer(devices.get(to).id(), "relay", 30.0, "relay1", "relayed: symmetric NAT")
+                                : peer(devices.get(to).id(), "direct", 4.0, null, "direct"));
+                    }
+                    report(devices.get(from), peers);
+                    return null;
+                }));
+            }
+            for (var future : reported) {
+                future.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+
+        try (Browser browser = Browser.open()) {
+            browser.get(control.loginLink(ConsoleFixture.ADMIN));
+            browser.waitFor(By.id("logout"));
+            browser.get(control.url + "/ui/#/map?org=" + org);
+            browser.waitUntil(driver -> driver.findElement(By.id("map-summary")).getText().startsWith("500 of 520"));
+            assertEquals(500, browser.driver.findElements(By.cssSelector("svg#map g.node")).size());
+            assertTrue(browser.driver.findElements(By.cssSelector("svg#map line.edge")).size() > 1500,
+                    "the paths among the drawn devices are drawn");
+            browser.screenshot("mesh-map-500");
+
+            browser.driver.findElement(By.id("map-filter")).sendKeys("node-0");
+            browser.waitUntil(driver -> driver.findElement(By.id("map-summary")).getText().startsWith("100 of 100"));
+            assertEquals(100, browser.driver.findElements(By.cssSelector("svg#map g.node")).size());
+            browser.screenshot("mesh-map-100");
+            browser.driver.findElement(By.id("map-filter")).sendKeys("0");
+            browser.waitUntil(driver -> driver.findElement(By.id("map-summary")).getText().startsWith("10 of 10"));
+            assertEquals(10, browser.driver.findElements(By.cssSelector("svg#map g.node")).size());
+            browser.screenshot("mesh-map-filtered");
+        }
+    }
+
     /** Moves the mouse onto {@code line} a little way from its end at device {@code from}, clear of crossings. */
     private static void pointAt(Browser browser, WebElement line, String from) {
         @SuppressWarnings("unchecked")
