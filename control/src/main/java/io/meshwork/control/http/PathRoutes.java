@@ -102,7 +102,7 @@ final class PathRoutes {
         } catch (PathBoard.TooSoon e) {
             long seconds = Math.max(1, (e.retryAfter().toMillis() + 999) / 1000);
             return respondWithHeader(RetryAfter.create(seconds), () -> json.error(429,
-                    "paths are reported at most every " + settings.minInterval().toSeconds() + " s; retry later"));
+                    "too soon after this device's last path report; retry later"));
         }
         return json.ok(new PathsRecorded(peers.size()));
     }

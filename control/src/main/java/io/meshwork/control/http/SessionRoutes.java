@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
@@ -149,7 +150,7 @@ final class SessionRoutes {
         });
     }
 
-    private Route withSession(java.util.function.BiFunction<String, ConsoleSessions.Session, Route> inner) {
+    private Route withSession(BiFunction<String, ConsoleSessions.Session, Route> inner) {
         return extractRequest(request -> {
             String secret = sessionCookie(request)
                     .orElseThrow(() -> new ApiException(401, "no console session; log in"));
