@@ -27,17 +27,30 @@ final class Browser implements AutoCloseable {
     private static final Path DRIVER = Path.of(System.getProperty("meshwork.chromedriver", "/usr/bin/chromedriver"));
     static final Path SCREENSHOTS = Path.of("target", "screenshots");
 
+    private static volatile boolean toldWhySkipped;
+
     final ChromeDriver driver;
 
     private Browser(ChromeDriver driver) {
         this.driver = driver;
     }
 
+    /** Skips the calling test, saying why, when Chromium or its driver is not installed. */
+    static void assumeAvailable() {
+        if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(DRIVER)) {
+            String why = "browser tests need Debian's chromium and chromium-driver (" + CHROMIUM + ", " + DRIVER
+                    + "): apt-get install chromium chromium-driver, as bin/test does";
+            if (!toldWhySkipped) {
+                toldWhySkipped = true;
+                System.err.println("skipping the web console's browser tests: " + why);
+            }
+            Assumptions.abort(why);
+        }
+    }
+
     /** A fresh browser (no cookies); skips the test when Chromium or its driver is not installed. */
     static Browser open() {
-        Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
-                "browser tests need Debian's chromium and chromium-driver (" + CHROMIUM + ", " + DRIVER
-                        + "): apt-get install chromium chromium-driver, as bin/test does");
+        assumeAvailable();
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
         // --no-sandbox: the tests run as root in CI; the certificate is the test server's self-signed one.

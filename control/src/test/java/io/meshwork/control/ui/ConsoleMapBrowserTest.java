@@ -61,6 +61,7 @@ class ConsoleMapBrowserTest {
 
     @Test
     void theMapDrawsReportedPathsAndFollowsNewReports() throws Exception {
+        Browser.assumeAvailable();
         String org = control.organization("map-acme")[0];
         String key = control.key(org, false);
         // Sites as the demo builds them: two behind cone NATs, two on one LAN, one symmetric, one UDP-blocked.
@@ -131,6 +132,7 @@ class ConsoleMapBrowserTest {
 
     @Test
     void aLargeMeshIsDrawnUpTo500DevicesAndNarrowedByTheFilter() throws Exception {
+        Browser.assumeAvailable();
         String org = control.organization("map-large")[0];
         String key = control.key(org, false);
         int count = 520;
