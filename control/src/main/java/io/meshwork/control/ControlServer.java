@@ -12,6 +12,8 @@ import io.meshwork.control.organization.OrganizationDirectory;
 import io.meshwork.control.organization.OrganizationWriter;
 import io.meshwork.control.relay.TlsPin;
 import io.meshwork.control.tls.ControlTls;
+import io.meshwork.protocol.net.HostPort;
+import io.meshwork.protocol.net.InvalidAddressException;
 import io.meshwork.protocol.net.IpLiteral;
 import io.meshwork.protocol.tls.CertificatePin;
 import io.meshwork.protocol.api.RelayInfo;
@@ -27,6 +29,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.Done;
@@ -50,7 +53,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A running control-plane member: a Pekko Cluster node (joining itself when no seed nodes are configured) with
  * the sharded Organization entities on JDBC persistence (H2 by default, PostgreSQL by config), the cluster's one
- * CA (adopted through {@link ClusterAuthority} before the API serves), and the HTTP API.
+ * CA (adopted through {@link ClusterAuthority} before the API serves), the HTTP API, and the Prometheus metrics on a
+ * listener of their own ({@code meshwork.control.metrics}, loopback by default).
  */
 public final class ControlServer implements AutoCloseable {
 
@@ -73,15 +77,17 @@ public final class ControlServer implements AutoCloseable {
 
     private final ActorSystem<Void> system;
     private final ServerBinding binding;
+    private final ServerBinding metricsBinding;
     private final String adminToken;
     private final ControlTls tls;
     private final String configuredHost;
 
-    private ControlServer(ActorSystem<Void> system, ServerBinding binding, String adminToken, ControlTls tls,
-            String configuredHost) {
+    private ControlServer(ActorSystem<Void> system, ServerBinding binding, ServerBinding metricsBinding,
+            String adminToken, ControlTls tls, String configuredHost) {
         this.configuredHost = configuredHost;
         this.system = system;
         this.binding = binding;
+        this.metricsBinding = metricsBinding;
         this.adminToken = adminToken;
         this.tls = tls;
     }
@@ -132,6 +138,7 @@ public final class ControlServer implements AutoCloseable {
             throw new InsecureListenerException(host);
         }
         String adminToken = adminToken(control, dataDir);
+        HostPort metricsAt = metricsAddress(control);
 
         ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "meshwork", config);
         try {
@@ -166,6 +173,16 @@ public final class ControlServer implements AutoCloseable {
                             : schema.problem(),
                     Duration.ofSeconds(Math.max(1, control.getDuration("relay-heartbeat").toSeconds()))),
                     metrics, writer);
+            ServerBinding metricsBinding = null;
+            if (metricsAt != null) {
+                try {
+                    metricsBinding = Http.get(system).newServerAt(metricsAt.host(), metricsAt.port())
+                            .bind(routes.metricsRoutes()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    throw new IOException("cannot serve metrics on " + metricsAt + " (meshwork.control.metrics, "
+                            + "--metrics HOST:PORT or off): " + e.getCause().getMessage(), e.getCause());
+                }
+            }
             ServerBuilder server = Http.get(system).newServerAt(host, control.getInt("http.port"));
             if (tls != null) {
                 // HTTPS only: the listener takes no plain HTTP.
@@ -178,14 +195,43 @@ public final class ControlServer implements AutoCloseable {
             Duration deadline = control.getDuration("http.shutdown-deadline");
             CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
             shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind", () -> binding.unbind());
+            ServerBinding metricsListener = metricsBinding;
+            if (metricsListener != null) {
+                shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "metrics-unbind",
+                        () -> metricsListener.unbind());
+            }
             shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-terminate",
                     () -> binding.terminate(deadline).thenApply(terminated -> Done.getInstance()));
             log.info("control listening on {} ({})", binding.localAddress(),
                     tls == null ? "plain HTTP" : "HTTPS, certificate pin " + tls.pin());
-            return new ControlServer(system, binding, adminToken, tls, host);
+            if (metricsBinding != null) {
+                log.info("control metrics on http://{}/metrics", IpLiteral.format(metricsBinding.localAddress()));
+            }
+            return new ControlServer(system, binding, metricsBinding, adminToken, tls, host);
         } catch (Exception e) {
             system.terminate();
             throw new IOException("control plane failed to start: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Where the metrics listener is to serve ({@code meshwork.control.metrics}, {@code HOST:PORT}), or null for
+     * {@code off}.
+     */
+    static HostPort metricsAddress(Config control) {
+        String setting = control.getString("metrics").strip();
+        if (setting.equals("off")) {
+            return null;
+        }
+        try {
+            HostPort at = HostPort.parse(setting, -1);
+            if (at.port() < 0) {
+                throw new InvalidAddressException("'" + setting + "' has no port");
+            }
+            return at;
+        } catch (InvalidAddressException e) {
+            throw new IllegalArgumentException("meshwork.control.metrics must be HOST:PORT or off: "
+                    + e.getMessage());
         }
     }
 
@@ -236,6 +282,11 @@ public final class ControlServer implements AutoCloseable {
 
     public InetSocketAddress httpAddress() {
         return binding.localAddress();
+    }
+
+    /** Where the metrics listener serves {@code /metrics}, or null when it is off. */
+    public InetSocketAddress metricsAddress() {
+        return metricsBinding == null ? null : metricsBinding.localAddress();
     }
 
     /** The API's base URL as bound, {@code https://} with TLS. */

@@ -1,5 +1,6 @@
 package io.meshwork.control.ca;
 
+import io.meshwork.protocol.relay.DeviceCertificateProfile;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
@@ -65,7 +66,8 @@ import org.bouncycastle.pkcs.PKCSException;
  * {@link ClusterAuthority} entity keeps its key and certificate in the journal, and every member signs with what
  * that entity adopted. It issues device certificates in the profile relays
  * check: subject CN = device id, the device's WireGuard X25519 key as the subject public key (RFC 8410) and as
- * a subjectAltName URI {@code urn:meshwork:wireguard:<hex>}.
+ * a subjectAltName URI {@code urn:meshwork:wireguard:<hex>}, and the device's organization as a subjectAltName URI
+ * {@code urn:meshwork:organization:<id>} (relays forward only within one organization; DeviceCertificateProfile).
  */
 public final class CertificateAuthority {
 
@@ -228,9 +230,9 @@ public final class CertificateAuthority {
     /** An issued certificate: PEM text and serial number (hex, as relays compare revocations). */
     public record Issued(String pem, String serialHex) {}
 
-    /** A certificate for a device's 32-byte WireGuard public key, valid for a year. */
+    /** A certificate for a device's 32-byte WireGuard public key that names no organization, valid for a year. */
     public Issued issueDeviceCertificate(String deviceId, byte[] wireGuardPublicKey) {
-        return issueDeviceCertificate(deviceId, wireGuardPublicKey, newSerialHex());
+        return issue(Optional.empty(), deviceId, wireGuardPublicKey, newSerialHex());
     }
 
     /**
@@ -241,8 +243,17 @@ public final class CertificateAuthority {
         return serial().toString(16);
     }
 
-    /** A certificate for a device's WireGuard key with the serial {@code serialHex} (from {@link #newSerialHex}). */
-    public Issued issueDeviceCertificate(String deviceId, byte[] wireGuardPublicKey, String serialHex) {
+    /**
+     * A certificate for a device of {@code organizationId} and its WireGuard key, with the serial {@code serialHex}
+     * (from {@link #newSerialHex}).
+     */
+    public Issued issueDeviceCertificate(String organizationId, String deviceId, byte[] wireGuardPublicKey,
+            String serialHex) {
+        return issue(Optional.of(organizationId), deviceId, wireGuardPublicKey, serialHex);
+    }
+
+    private Issued issue(Optional<String> organizationId, String deviceId, byte[] wireGuardPublicKey,
+            String serialHex) {
         try {
             Instant now = Instant.now();
             SubjectPublicKeyInfo subjectKey = new SubjectPublicKeyInfo(
@@ -253,9 +264,8 @@ public final class CertificateAuthority {
                     new X500Name(new RDN[] {new RDN(BCStyle.CN, new DERUTF8String(deviceId))}), subjectKey)
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyAgreement))
-                    .addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName(
-                            GeneralName.uniformResourceIdentifier,
-                            WIREGUARD_KEY_URI_PREFIX + HexFormat.of().formatHex(wireGuardPublicKey))));
+                    .addExtension(Extension.subjectAlternativeName, false, subjectAltNames(organizationId,
+                            wireGuardPublicKey));
             // PEM straight from the DER: no round trip through a JCA certificate object (a third of the cost).
             ContentSigner signer = signers.get();
             try {
@@ -268,6 +278,14 @@ public final class CertificateAuthority {
         } catch (IOException e) {
             throw new IllegalStateException("cannot issue a certificate for " + deviceId, e);
         }
+    }
+
+    private static GeneralNames subjectAltNames(Optional<String> organizationId, byte[] wireGuardPublicKey) {
+        GeneralName key = new GeneralName(GeneralName.uniformResourceIdentifier,
+                WIREGUARD_KEY_URI_PREFIX + HexFormat.of().formatHex(wireGuardPublicKey));
+        return organizationId.map(id -> new GeneralNames(new GeneralName[] {key, new GeneralName(
+                        GeneralName.uniformResourceIdentifier, DeviceCertificateProfile.organizationUri(id))}))
+                .orElseGet(() -> new GeneralNames(key));
     }
 
     /**

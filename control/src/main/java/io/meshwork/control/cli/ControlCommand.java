@@ -49,6 +49,11 @@ public final class ControlCommand implements Callable<Integer> {
     @Option(names = "--insecure-http", description = "Serve plain HTTP even on a non-loopback address.")
     boolean insecureHttp;
 
+    @Option(names = "--metrics", paramLabel = "HOST:PORT", description = "Serve Prometheus metrics at "
+            + "http://HOST:PORT/metrics without credentials, or 'off' (default 127.0.0.1:9190; on the API listener "
+            + "/metrics needs the admin token).")
+    String metrics;
+
     @Spec
     CommandSpec spec;
 
@@ -90,6 +95,9 @@ public final class ControlCommand implements Callable<Integer> {
         }
         if (insecureHttp) {
             overrides.put("meshwork.control.http.insecure", true);
+        }
+        if (metrics != null) {
+            overrides.put("meshwork.control.metrics", metrics);
         }
         Config config = ConfigFactory.parseMap(overrides);
         if (configFile != null) {

@@ -18,7 +18,7 @@ import org.apache.pekko.http.javadsl.server.Route;
  * Who may call what (docs/api.md, "Conventions"): the bearer token of a request, and the checks the routes wrap
  * themselves in. The admin token is compared whole; organization, device and relay tokens are parsed
  * ({@link TokenKind}) and their secret checked against the hash their entity keeps. A missing or unknown credential
- * is a 401, a known one that may not do this a 403, another organization's resource a 404.
+ * is a 401, a known one that may not do this a 403 ({@link #refused}), another organization's resource a 404.
  */
 final class Authorization {
 
@@ -55,12 +55,22 @@ final class Authorization {
         return inner.get();
     }
 
+    /**
+     * The answer to a token that is not of the kind a route needs ({@code needed}, as "a device token"): 403 when
+     * it is a credential of another kind (the admin token, or a token of one of the other shapes), as
+     * {@link #adminOnly} answers; 401 when it is none.
+     */
+    ApiException refused(String token, String needed) {
+        boolean known = isAdmin(token) || TokenKind.parseAny(token).isPresent();
+        return new ApiException(known ? 403 : 401, (known ? "this needs " : "unknown token; this needs ") + needed);
+    }
+
     /** Runs {@code inner} with the organization's summary when the token is the admin's or that organization's. */
     Route withOrganization(String token, String organizationId, Function<Organization.Summary, Route> inner) {
         boolean admin = isAdmin(token);
         Optional<TokenKind.Parsed> parsed = TokenKind.ORGANIZATION.parse(token);
         if (!admin && parsed.isEmpty()) {
-            throw new ApiException(401, "this needs the admin token or an organization API token");
+            throw refused(token, "the admin token or an organization API token");
         }
         if (!admin && !Validation.isOrganizationId(parsed.get().organizationId())) {
             throw new ApiException(401, "unknown token");
@@ -95,7 +105,7 @@ final class Authorization {
      */
     Route withSelf(String token, BiFunction<String, Organization.DeviceRecord, Route> inner) {
         TokenKind.Parsed parsed = TokenKind.DEVICE.parse(token)
-                .orElseThrow(() -> new ApiException(401, "this needs a device token"));
+                .orElseThrow(() -> refused(token, "a device token"));
         String organizationId = parsed.organizationId();
         if (!Validation.isOrganizationId(organizationId) || !Validation.isDeviceId(parsed.id())) {
             throw new ApiException(401, "unknown device token");
@@ -117,7 +127,7 @@ final class Authorization {
     /** Runs {@code inner} when the token is the enrollment token of relay {@code relayId}. */
     Route withRelay(String token, String relayId, Function<RelayDirectory.State, Route> inner) {
         TokenKind.Parsed parsed = TokenKind.RELAY.parse(token)
-                .orElseThrow(() -> new ApiException(401, "this needs the relay's token"));
+                .orElseThrow(() -> refused(token, "the relay's token"));
         if (!Validation.isRelayId(relayId)) {
             throw new ApiException(404, "no such relay");
         }

@@ -1,6 +1,7 @@
 package io.meshwork.control.http;
 
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 
 import io.meshwork.control.ca.CertificateAuthority;
@@ -18,10 +19,11 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * The control plane's HTTP API, composed: admin routes under {@code /api/v1} (bearer admin or organization token),
- * the node routes (registration key, device token), the relay routes, health, readiness, Prometheus metrics and
- * the OpenAPI document (docs/api.md). Each resource has its routes class; what they share is {@link JsonSupport},
- * {@link Authorization}, {@link Validation} and {@link Entities}. Every error is JSON ({@link ApiError}); bad input
- * is a 4xx that says what was wrong, never a 500.
+ * the node routes (registration key, device token), the relay routes, health, readiness, Prometheus metrics (the
+ * admin token's here; {@link #metricsRoutes} for the metrics listener) and the OpenAPI document (docs/api.md). Each
+ * resource has its routes class; what they share is {@link JsonSupport}, {@link Authorization}, {@link Validation}
+ * and {@link Entities}. Every error is JSON ({@link ApiError}); bad input is a 4xx that says what was wrong, never a
+ * 500.
  */
 public final class ControlRoutes {
 
@@ -63,7 +65,8 @@ public final class ControlRoutes {
     public ControlRoutes(ActorSystem<?> system, CertificateAuthority ca, Settings settings,
             PrometheusMeterRegistry metrics, ActorRef<OrganizationWriter.Message> writer) {
         this.json = new JsonSupport(system.log());
-        this.limits = new RateLimits(RateLimits.Settings.from(system.settings().config()), json);
+        ClientAddress clients = ClientAddress.from(system.settings().config());
+        this.limits = new RateLimits(RateLimits.Settings.from(system.settings().config()), clients, json);
         Entities entities = new Entities(system, settings, writer, json);
         Authorization auth = new Authorization(settings.adminToken(), entities, json);
         PeerMapFeeds feeds = new PeerMapFeeds(system, settings.coalesceWindow(), settings.safetyPoll(),
@@ -72,7 +75,7 @@ public final class ControlRoutes {
         this.organizations = new OrganizationRoutes(auth, entities, json, settings.defaultIpv4Cidr());
         this.keys = new KeyRoutes(auth, entities, json, settings.controlPin());
         this.securityGroups = new SecurityGroupRoutes(auth, entities, json);
-        this.node = new NodeRoutes(auth, entities, json, ca, metrics, limits);
+        this.node = new NodeRoutes(auth, entities, json, ca, metrics, limits, clients);
         this.devices = new DeviceRoutes(auth, entities, json);
         this.relays = new RelayRoutes(auth, entities, json, ca, settings.relayHeartbeat());
         RelayListFeed relayLists = new RelayListFeed(system, entities::relaysForDevices, RELAY_LIST_POLL);
@@ -87,6 +90,8 @@ public final class ControlRoutes {
         return json.handled(() -> concat(
                 service.routes(),
                 ui.routes(),
+                // The admin token's, and limited like the API: a wrong token here is a failed authentication too.
+                path("metrics", () -> limits.failedAuthentication(() -> json.handled(service::adminMetrics))),
                 // Failed authentication is limited per source (RateLimits): the API answers every request itself
                 // (json.handled) so that the limit sees its status.
                 pathPrefix("api", () -> pathPrefix("v1", () -> sessions.authenticated(() ->
@@ -103,5 +108,13 @@ public final class ControlRoutes {
                                 peerStream.routes(),
                                 sessions.routes(),
                                 paths.routes()))))))));
+    }
+
+    /**
+     * The routes of the metrics listener ({@code meshwork.control.metrics}): {@code GET /metrics} without
+     * credentials, everything else a JSON 404.
+     */
+    public Route metricsRoutes() {
+        return json.handled(service::metricsListener);
     }
 }

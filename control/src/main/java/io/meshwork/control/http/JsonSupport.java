@@ -6,11 +6,21 @@ import static org.apache.pekko.http.javadsl.server.Directives.handleExceptions;
 import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
 import static org.apache.pekko.http.javadsl.server.Directives.respondWithHeader;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.meshwork.protocol.api.ApiError;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
@@ -43,9 +53,26 @@ final class JsonSupport {
     static final ContentType NDJSON = ContentTypes.create(MediaTypes.applicationWithOpenCharset("x-ndjson"),
             HttpCharsets.UTF_8);
 
-    private final ObjectMapper json = new ObjectMapper()
+    /**
+     * What a request body may be, below the entity size limit ({@code meshwork.control.http.max-body-bytes}): no
+     * body of the API nests deeper than a few levels or needs a number longer than a long's digits, so a deeper or
+     * longer one is refused as it is read, before it costs stack or a huge BigDecimal.
+     */
+    static final StreamReadConstraints BODY_CONSTRAINTS = StreamReadConstraints.builder()
+            .maxNestingDepth(32)
+            .maxNumberLength(64)
+            .maxStringLength(65_536)
+            .maxNameLength(1_024)
+            .build();
+
+    private final ObjectMapper json = new ObjectMapper(JsonFactory.builder()
+                    .streamReadConstraints(BODY_CONSTRAINTS)
+                    // A name twice in one object is ambiguous (which one counts?): refused, not the last one taken.
+                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                    .build())
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private final Logger log;
 
     /** {@code log}: where failures that are answered 500 are reported. */
@@ -57,22 +84,90 @@ final class JsonSupport {
         return json;
     }
 
-    /** Runs {@code inner} with the request body read as {@code type}; a body that is not one is a 400. */
+    /**
+     * Runs {@code inner} with the request body read as {@code type}; a body that is not one (malformed JSON or
+     * UTF-8, beyond {@link #BODY_CONSTRAINTS}, of other types or with other fields) is a 400.
+     */
     <T> Route body(Class<T> type, Function<T, Route> inner) {
-        return entity(Unmarshaller.entityToString(), text -> {
+        // The bytes, not a string decoded with replacement characters.
+        return entity(Unmarshaller.entityToByteString(), bytes -> {
             T value;
             try {
-                value = json.readValue(text, type);
+                JsonNode tree = json.readTree(utf8(bytes.toArray()));
+                String unpaired = unpairedSurrogate(tree);
+                if (unpaired != null) {
+                    throw new ApiException(400, "malformed JSON: " + unpaired + " holds half of a UTF-16 surrogate "
+                            + "pair, which is no character");
+                }
+                value = tree.isMissingNode() ? null : json.treeToValue(tree, type);
             } catch (UnrecognizedPropertyException e) {
                 throw new ApiException(400, "unknown field \"" + e.getPropertyName() + "\"");
             } catch (JsonProcessingException e) {
                 throw new ApiException(400, "malformed JSON: " + e.getOriginalMessage());
+            } catch (IllegalArgumentException e) {
+                throw new ApiException(400, "malformed JSON: " + e.getMessage());
             }
             if (value == null) {
                 throw new ApiException(400, "a JSON object is required");
             }
             return inner.apply(value);
         });
+    }
+
+    /**
+     * {@code bytes} as the text they encode in UTF-8 (RFC 8259 §8.1), refused when they are not UTF-8: an overlong
+     * form, an encoded surrogate, a stray byte. Jackson would take some of those as characters, which its CBOR
+     * writer then cannot persist.
+     */
+    private static String utf8(byte[] bytes) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new ApiException(400, "malformed JSON: the body is not UTF-8");
+        }
+    }
+
+    /**
+     * Where {@code node} has a string or a field name with an unpaired surrogate ({@code "\ud800"} is valid JSON
+     * escaping, but no Unicode text), or null when it has none. Bounded by the nesting depth of
+     * {@link #BODY_CONSTRAINTS}.
+     */
+    private static String unpairedSurrogate(JsonNode node) {
+        if (node.isTextual()) {
+            return hasUnpairedSurrogate(node.textValue()) ? "a string" : null;
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> fields = node.fields(); fields.hasNext(); ) {
+            Map.Entry<String, JsonNode> field = fields.next();
+            if (hasUnpairedSurrogate(field.getKey())) {
+                return "a field name";
+            }
+            String inside = unpairedSurrogate(field.getValue());
+            if (inside != null) {
+                return inside;
+            }
+        }
+        if (node.isArray()) {
+            for (JsonNode item : node) {
+                String inside = unpairedSurrogate(item);
+                if (inside != null) {
+                    return inside;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static boolean hasUnpairedSurrogate(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     Route ok(Object body) {

@@ -1,7 +1,6 @@
 package io.meshwork.control.http;
 
 import io.meshwork.protocol.net.IpLiteral;
-import static org.apache.pekko.http.javadsl.server.Directives.optionalAttribute;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
@@ -23,7 +22,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.RemoteAddress;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -42,10 +40,12 @@ final class NodeRoutes {
     private final Counter registrations;
     private final Counter repeatedRegistrations;
     private final RateLimits limits;
+    private final ClientAddress clients;
 
     NodeRoutes(Authorization auth, Entities entities, JsonSupport json, CertificateAuthority ca,
-            MeterRegistry metrics, RateLimits limits) {
+            MeterRegistry metrics, RateLimits limits, ClientAddress clients) {
         this.limits = limits;
+        this.clients = clients;
         this.auth = auth;
         this.entities = entities;
         this.json = json;
@@ -59,24 +59,15 @@ final class NodeRoutes {
     Route routes() {
         return concat(
                 path("register", () -> post(() -> auth.bearer(token -> json.body(RegisterRequest.class,
-                        request -> connection(remote -> register(token, request, remote)))))),
+                        request -> clients.source(remote -> register(token, request, remote)))))),
                 path(PathMatchers.segment("devices").slash("self").slash("endpoints"), () -> post(() ->
                         auth.bearer(token -> json.body(EndpointReport.class, report ->
-                                connection(remote -> reportEndpoints(token, report, remote)))))));
+                                clients.source(remote -> reportEndpoints(token, report, remote)))))));
     }
 
-    /**
-     * The address of the connection the request came on (the member has remote-address-attribute on). Not
-     * X-Forwarded-For or X-Real-IP, which anyone may send: the address becomes an endpoint peers are sent to.
-     */
-    static Route connection(java.util.function.Function<RemoteAddress, Route> inner) {
-        return optionalAttribute(AttributeKeys.remoteAddress,
-                remote -> inner.apply(remote.orElse(RemoteAddress.create(new byte[4]))));
-    }
-
-    private Route register(String token, RegisterRequest request, RemoteAddress remote) {
+    private Route register(String token, RegisterRequest request, ClientAddress.Source remote) {
         TokenKind.Parsed key = TokenKind.REGISTRATION_KEY.parse(token)
-                .orElseThrow(() -> new ApiException(401, "registration needs a registration key as bearer token"));
+                .orElseThrow(() -> auth.refused(token, "a registration key (mwk....) as bearer token"));
         if (!Validation.isOrganizationId(key.organizationId())) {
             throw new ApiException(401, "unknown registration key");
         }
@@ -110,7 +101,7 @@ final class NodeRoutes {
             if (!reply.isOk()) {
                 return json.error(reply.status(), reply.error());
             }
-            CertificateAuthority.Issued certificate = ca.issueDeviceCertificate(deviceId, publicKey, serial);
+            CertificateAuthority.Issued certificate = ca.issueDeviceCertificate(organizationId, deviceId, publicKey, serial);
             // The device's own entity takes the record on in memory (it writes nothing until the device changes
             // something); should that message be lost, say while its shard moves, the entity takes the record on
             // from the organization at the device's first request.
@@ -131,7 +122,8 @@ final class NodeRoutes {
      * that the old certificate is revoked. Answered like a first registration, with 201.
      */
     private Route repeatRegistration(TokenKind.Parsed key, String publicKeyText, byte[] publicKey,
-            Organization.DeviceRecord existing, RemoteAddress remote, CompletionStage<RelaysForDevices> relays) {
+            Organization.DeviceRecord existing, ClientAddress.Source remote,
+            CompletionStage<RelaysForDevices> relays) {
         String organizationId = key.organizationId();
         String deviceId = existing.id();
         String alreadyRegistered = "a device with this public key is already registered (" + deviceId + ")";
@@ -155,7 +147,7 @@ final class NodeRoutes {
                 if (!reply.isOk()) {
                     return json.error(reply.status(), reply.error());
                 }
-                CertificateAuthority.Issued certificate = ca.issueDeviceCertificate(deviceId, publicKey, serial);
+                CertificateAuthority.Issued certificate = ca.issueDeviceCertificate(organizationId, deviceId, publicKey, serial);
                 // Asked, not told: the answer must not carry a token the device's entity does not take yet.
                 CompletionStage<Device.Reply> taken = entities.device(deviceId,
                         replyTo -> new Device.TakeCredentials(reply.device(), replyTo));
@@ -173,14 +165,14 @@ final class NodeRoutes {
     /** The answer to a registration, first or repeated. */
     private RegisterResponse registered(String organizationId, String deviceId, Organization.Reply reply,
             String secret, CertificateAuthority.Issued certificate, RelaysForDevices forDevices,
-            RemoteAddress remote) {
+            ClientAddress.Source remote) {
         return new RegisterResponse(deviceId, organizationId, TokenKind.DEVICE.format(deviceId, secret),
                 reply.device().overlayIps(), certificate.pem(), ca.certificatePem(), forDevices.relays(),
                 forDevices.stunServers(), observed(remote).orElse(null), reply.device().status(),
                 reply.overlayPrefixes());
     }
 
-    private Route reportEndpoints(String token, EndpointReport report, RemoteAddress remote) {
+    private Route reportEndpoints(String token, EndpointReport report, ClientAddress.Source remote) {
         List<Endpoint> endpoints = new ArrayList<>(ReportedInput.endpoints(report.endpoints()));
         Map<String, Object> nat = ReportedInput.nat(report.nat(), json);
         observed(remote).ifPresent(address -> endpoints.add(new Endpoint(address, "control")));
@@ -198,8 +190,17 @@ final class NodeRoutes {
                 }))));
     }
 
-    /** The address and port the request came from, as the node's endpoint seen by the control plane. */
-    private static Optional<String> observed(RemoteAddress remote) {
+    /**
+     * The address and port of the connection the request came on (the member has remote-address-attribute on), as
+     * the node's endpoint seen by the control plane. None when a trusted proxy connected: that address is the
+     * proxy's, and X-Forwarded-For carries no port. Never X-Forwarded-For or X-Real-IP otherwise, which anyone may
+     * send: the address becomes an endpoint peers are sent to.
+     */
+    private static Optional<String> observed(ClientAddress.Source source) {
+        if (source.viaProxy()) {
+            return Optional.empty();
+        }
+        RemoteAddress remote = source.connection();
         return remote.getAddress().map(address -> {
             int port = remote.getPort();
             return port <= 0 ? null : IpLiteral.format(new java.net.InetSocketAddress(address, port));

@@ -5,11 +5,11 @@ import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValu
 import static org.apache.pekko.http.javadsl.server.Directives.respondWithHeader;
 
 import com.typesafe.config.Config;
+import java.net.InetAddress;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
-import org.apache.pekko.http.javadsl.model.RemoteAddress;
 import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 import org.apache.pekko.http.javadsl.server.Route;
 
@@ -24,7 +24,7 @@ import org.apache.pekko.http.javadsl.server.Route;
  *       an entity is asked) and gets it back unless it was answered 401 or 403. A client whose credentials work
  *       never runs short; one that keeps failing is held to the rate, and only for that kind of credential, so a
  *       device behind the same address as a key-guessing client keeps its peer stream. The source is the
- *       connection's address, never X-Forwarded-For.</li>
+ *       connection's address, or behind a trusted proxy the client it forwarded for ({@link ClientAddress}).</li>
  *   <li>Endpoint reports, per device, taken once the device token has been checked.</li>
  * </ul>
  *
@@ -53,11 +53,14 @@ final class RateLimits {
     }
 
     private final JsonSupport json;
+    private final ClientAddress clients;
     private final Buckets failures;
     private final Buckets reports;
 
-    RateLimits(Settings settings, JsonSupport json) {
+    /** {@code clients}: where requests come from, for the per-source limit. */
+    RateLimits(Settings settings, ClientAddress clients, JsonSupport json) {
         this.json = json;
+        this.clients = clients;
         this.failures = new Buckets(settings.failedAuthPerSecond(), settings.failedAuthBurst(), settings.tracked());
         this.reports = new Buckets(settings.reportsPerSecond(), settings.reportsBurst(), settings.tracked());
     }
@@ -68,8 +71,8 @@ final class RateLimits {
      * that its status can be seen.
      */
     Route failedAuthentication(Supplier<Route> inner) {
-        return NodeRoutes.connection(remote -> optionalHeaderValueByName("Authorization", header -> {
-            String key = sourceKey(remote, header);
+        return clients.source(source -> optionalHeaderValueByName("Authorization", header -> {
+            String key = sourceKey(source.address(), header);
             long waitNanos = failures.take(key, System.nanoTime());
             if (waitNanos > 0) {
                 return tooMany(waitNanos, "too many failed authentications from this address; retry later");
@@ -97,8 +100,8 @@ final class RateLimits {
     }
 
     /** The source address and the kind of credential (the token's prefix, "admin?" for others, "-" for none). */
-    static String sourceKey(RemoteAddress remote, Optional<String> authorization) {
-        String address = remote.getAddress().map(java.net.InetAddress::getHostAddress).orElse("?");
+    static String sourceKey(InetAddress source, Optional<String> authorization) {
+        String address = source == null ? "?" : source.getHostAddress();
         String kind = authorization.filter(h -> h.startsWith("Bearer "))
                 .map(h -> TokenKind.parseAny(h.substring(7).strip()).map(p -> p.kind().prefix()).orElse("admin?"))
                 .orElse("-");

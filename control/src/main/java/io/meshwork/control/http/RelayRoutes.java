@@ -23,6 +23,8 @@ import io.meshwork.control.organization.Device;
 import io.meshwork.control.relay.RelayDirectory;
 import io.meshwork.control.relay.TlsPin;
 import io.meshwork.protocol.api.Endpoint;
+import io.meshwork.protocol.net.HostPort;
+import io.meshwork.protocol.net.InvalidAddressException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -44,6 +46,8 @@ final class RelayRoutes {
     private static final Pattern TOKEN_ID = Pattern.compile("t[0-9a-f]{8}");
     /** Relay observations per report at most. */
     private static final int MAX_OBSERVATIONS = 10_000;
+    /** STUN servers a relay may advertise at most (it runs one, on one or two addresses). */
+    private static final int MAX_STUN_SERVERS = 4;
 
     private final Authorization auth;
     private final Entities entities;
@@ -137,9 +141,18 @@ final class RelayRoutes {
 
     private Route enroll(String token, Requests.RelayAdvertisement advertisement) {
         TokenKind.Parsed parsed = TokenKind.RELAY.parse(token)
-                .orElseThrow(() -> new ApiException(401, "relay enrollment needs a relay token (mwr....)"));
+                .orElseThrow(() -> auth.refused(token, "a relay token (mwr....)"));
         if (advertisement.udp() == null && advertisement.tcp() == null) {
             throw new ApiException(400, "a relay advertises a udp or a tcp address");
+        }
+        advertised("udp", advertisement.udp(), -1);
+        advertised("tcp", advertisement.tcp(), -1);
+        List<String> stun = advertisement.stun() == null ? List.of() : advertisement.stun();
+        if (stun.size() > MAX_STUN_SERVERS) {
+            throw new ApiException(400, "stun: at most " + MAX_STUN_SERVERS + " servers");
+        }
+        for (int i = 0; i < stun.size(); i++) {
+            advertised("stun[" + i + "]", stun.get(i), HostPort.DEFAULT_STUN_PORT);
         }
         String tlsSha256;
         try {
@@ -159,6 +172,24 @@ final class RelayRoutes {
                 : json.error(reply.status(), reply.error()));
     }
 
+    /**
+     * Checks an address a relay advertises (null: none), as devices will read it: {@code HOST:PORT}, the port
+     * {@code defaultPort} when it has none and {@code defaultPort} is not -1. Else a 400 naming it: every device of
+     * every organization is handed it.
+     */
+    private static void advertised(String name, String address, int defaultPort) {
+        if (address == null) {
+            return;
+        }
+        try {
+            if (HostPort.parse(address, defaultPort).port() < 1) {
+                throw new InvalidAddressException("a port from 1 to 65535 is needed");
+            }
+        } catch (InvalidAddressException e) {
+            throw new ApiException(400, name + ": " + e.getMessage());
+        }
+    }
+
     /** Endpoints relays saw devices at, taken like the devices' own reports. */
     private Route recordObservations(Requests.RelayObservations report) {
         List<Requests.Observation> observations = report.observations() == null ? List.of() : report.observations();
@@ -167,6 +198,9 @@ final class RelayRoutes {
         }
         List<CompletableFuture<Boolean>> sent = new ArrayList<>();
         for (Requests.Observation observation : observations) {
+            if (observation == null) {
+                continue;
+            }
             String organizationId = observation.deviceId() == null ? ""
                     : Tokens.organizationOfDevice(observation.deviceId());
             if (organizationId.isEmpty() || observation.address() == null) {

@@ -24,8 +24,10 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * The member itself: {@code /health}, {@code /ready}, {@code /metrics} and {@code /api/v1/openapi.json} for anyone;
- * {@code /api/v1/cluster} (the members this one sees) for the admin token.
+ * The member itself: {@code /health}, {@code /ready} and {@code /api/v1/openapi.json} for anyone;
+ * {@code /api/v1/cluster} (the members this one sees) and {@code /metrics} on the API listener for the admin token.
+ * The metrics listener ({@code meshwork.control.metrics}; docs/operations.md, "Health, readiness, metrics") serves
+ * {@code /metrics} to anyone who reaches it, which by default is this host only.
  */
 final class ServiceRoutes {
 
@@ -56,9 +58,22 @@ final class ServiceRoutes {
                 path("health", () -> get(() -> json.ok(new Status("ok")))),
                 path("ready", () -> get(() -> onSuccess(unready.get(), problem -> problem == null
                         ? json.ok(new Status("ready"))
-                        : json.error(503, "not ready: " + problem)))),
-                path("metrics", () -> get(() -> complete(HttpResponse.create().withEntity(
-                        HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.scrape()))))));
+                        : json.error(503, "not ready: " + problem)))));
+    }
+
+    /** {@code GET /metrics} on the API listener: the admin token's. */
+    Route adminMetrics() {
+        return get(() -> auth.bearer(token -> auth.adminOnly(token, this::scrape)));
+    }
+
+    /** The metrics listener's one route, {@code GET /metrics}, without credentials. */
+    Route metricsListener() {
+        return path("metrics", () -> get(this::scrape));
+    }
+
+    private Route scrape() {
+        return complete(HttpResponse.create().withEntity(HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8,
+                metrics.scrape())));
     }
 
     /** The routes under {@code /api/v1}. */

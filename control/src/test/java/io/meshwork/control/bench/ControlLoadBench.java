@@ -85,6 +85,7 @@ public final class ControlLoadBench {
                 "meshwork.control.http.port", 0,
                 "meshwork.control.admin-token", ADMIN,
                 "pekko.http.server.max-connections", watchers + 4_096,
+                "meshwork.control.metrics", "127.0.0.1:0",
                 "pekko.remote.artery.canonical.port", 0));
         // The bench measures throughput: its devices report far more often than the per-device limit lets real ones.
         overrides.put("meshwork.control.limits.reports-burst", 1_000_000);

@@ -41,9 +41,11 @@ class CertificateAuthorityTest {
         CertificateAuthority ca = CertificateAuthority.generate();
         String serial = CertificateAuthority.newSerialHex();
         assertTrue(!serial.equals(CertificateAuthority.newSerialHex()), "serials are random");
-        X509Certificate device = parse(ca.issueDeviceCertificate("d-7", new byte[32], serial).pem());
+        X509Certificate device = parse(ca.issueDeviceCertificate("o0123456789ab", "d-7", new byte[32], serial).pem());
         device.verify(parse(ca.certificatePem()).getPublicKey());
         assertEquals(serial, device.getSerialNumber().toString(16));
+        assertTrue(device.getSubjectAlternativeNames().toString().contains("urn:meshwork:organization:o0123456789ab"),
+                "the organization is named for relays");
     }
 
     @Test

@@ -30,6 +30,7 @@ class AdminCommandTest {
                 "meshwork.control.data-dir", Files.createTempDirectory("mw-admin").toString(),
                 "meshwork.control.http.port", 0,
                 "meshwork.control.admin-token", ADMIN,
+                "meshwork.control.metrics", "127.0.0.1:0",
                 "pekko.remote.artery.canonical.port", 0))));
         url = "http://127.0.0.1:" + server.httpAddress().getPort();
     }

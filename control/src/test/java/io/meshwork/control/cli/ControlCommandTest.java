@@ -41,6 +41,7 @@ class ControlCommandTest {
     private static Run control(Path directory, ServingCheck whileServing, String... args) throws Exception {
         Path config = directory.resolve("control.conf");
         Files.writeString(config, "meshwork.control.admin-token = \"" + ADMIN + "\"\n"
+                + "meshwork.control.metrics = \"127.0.0.1:0\"\n"
                 + "pekko.remote.artery.canonical.port = 0\n");
         List<String> full = new ArrayList<>(List.of("--config", config.toString(),
                 "--data", directory.resolve("data").toString()));

@@ -62,6 +62,7 @@ class ControlApiTest {
                 "meshwork.control.stream-coalesce-window", "50ms",
                 // Streams must learn of changes through pub-sub: the safety poll never fires during a test.
                 "meshwork.control.stream-safety-poll", "1h",
+                "meshwork.control.metrics", "127.0.0.1:0",
                 "pekko.remote.artery.canonical.port", 0));
         overrides.putAll(extra);
         return ControlServer.start(ControlServer.configuration(ConfigFactory.parseMap(overrides)));
@@ -121,9 +122,24 @@ class ControlApiTest {
     void healthReadyMetricsAndOpenApi() throws Exception {
         assertEquals("ok", call("GET", "/health", null, null).body().get("status").asText());
         assertEquals(200, call("GET", "/ready", null, null).status());
-        HttpResponse<String> metrics = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        // The metrics listener serves anyone who reaches it; on the API listener /metrics is the admin token's.
+        HttpResponse<String> metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + server.metricsAddress().getPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, metrics.statusCode());
         assertTrue(metrics.body().contains("meshwork_registrations"), metrics.body());
+        HttpResponse<String> other = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + server.metricsAddress().getPort() + "/api/v1/organizations")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(404, other.statusCode(), "the metrics listener serves nothing else");
+        assertTrue(JSON.readTree(other.body()).has("error"), other.body());
+        HttpResponse<String> withoutToken = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, withoutToken.statusCode(), withoutToken.body());
+        assertTrue(JSON.readTree(withoutToken.body()).has("error"), withoutToken.body());
+        HttpResponse<String> withToken = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/metrics"))
+                .header("Authorization", "Bearer " + ADMIN).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, withToken.statusCode());
+        assertTrue(withToken.body().contains("meshwork_registrations"), withToken.body());
         JsonNode openApi = call("GET", "/api/v1/openapi.json", null, null).body();
         assertTrue(openApi.at("/paths").has("/api/v1/register"));
         assertTrue(openApi.at("/paths").has("/api/v1/peers/stream"));
@@ -306,7 +322,7 @@ class ControlApiTest {
         assertEquals(404, call("DELETE", "/api/v1/devices/" + theirDevice.get("id").asText(), mine.apiToken(), null).status());
         assertEquals(401, call("GET", "/api/v1/organizations/" + mine.id(), "mwo." + mine.id() + ".forged", null).status());
         assertEquals(200, call("GET", "/api/v1/organizations/" + mine.id(), mine.apiToken(), null).status());
-        assertEquals(401, call("GET", "/api/v1/peers/stream", mine.apiToken(), null).status(), "streams need a device token");
+        assertEquals(403, call("GET", "/api/v1/peers/stream", mine.apiToken(), null).status(), "streams need a device token");
         Answer device = call("POST", "/api/v1/devices/self/endpoints", "mwd." + theirDevice.get("id").asText() + ".bad", "{}");
         assertEquals(401, device.status());
         assertNotNull(device.body().get("error"));
@@ -911,6 +927,8 @@ class ControlApiTest {
             X509Certificate device = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
                     new ByteArrayInputStream(registered.get("certificate").asText().getBytes()));
             device.verify(existing.certificate().getPublicKey());
+            assertTrue(device.getSubjectAlternativeNames().toString()
+                    .contains("urn:meshwork:organization:" + organizationId), "relays learn the organization");
         }
     }
 

@@ -40,6 +40,7 @@ class PeerMapFeedsTest {
                 "meshwork.control.data-dir", Files.createTempDirectory("mw-feeds").toString(),
                 "meshwork.control.http.port", 0,
                 "meshwork.control.admin-token", "mwa.feeds",
+                "meshwork.control.metrics", "127.0.0.1:0",
                 "pekko.remote.artery.canonical.port", 0))));
     }
 

@@ -164,7 +164,7 @@ class RelayEnrollmentApiTest {
     }
 
     @Test
-    void malformedPinsAreRefusedWithJson() throws Exception {
+    void malformedPinsAndAddressesAreRefusedWithJson() throws Exception {
         Path data = Files.createTempDirectory("mwc-relaytls-bad");
         try (ControlServer server = ControlApiTest.startServer(data, Map.of())) {
             String base = "http://127.0.0.1:" + server.httpAddress().getPort();
@@ -177,6 +177,17 @@ class RelayEnrollmentApiTest {
                     "{\"udp\":\"192.0.2.3:3340\",\"tlsSha256\":\"" + PIN + "\"}");
             assertEquals(400, noTcp.status());
             assertTrue(noTcp.body().toString().contains("tcp"), noTcp.body().toString());
+            // Every device is handed what a relay advertises: only host:port addresses are taken.
+            for (String body : List.of("{\"udp\":\"192.0.2.3\"}", "{\"tcp\":\"192.0.2.3:0\"}",
+                    "{\"udp\":\"bad host:3340\"}", "{\"udp\":\"192.0.2.3:3340\",\"stun\":[\"x y\"]}",
+                    "{\"udp\":\"192.0.2.3:3340\",\"stun\":[\"1.1.1.1\",\"1.1.1.2\",\"1.1.1.3\",\"1.1.1.4\","
+                            + "\"1.1.1.5\"]}")) {
+                Answer refused = call(base, "POST", "/api/v1/relays/register", token, body);
+                assertEquals(400, refused.status(), body + " " + refused.body());
+                assertTrue(refused.body().get("error").asText().matches("(udp|tcp|stun).*"), refused.body().toString());
+            }
+            assertEquals(200, call(base, "POST", "/api/v1/relays/register", token,
+                    "{\"udp\":\"relay.example.net:3340\",\"stun\":[\"192.0.2.3\"]}").status());
         }
     }
 

@@ -53,6 +53,7 @@ class ControlTlsTest {
                 "meshwork.control.admin-token", ADMIN,
                 "meshwork.control.tls.cert-file", TestCertificates.certificate(data.resolve("pem")).toString(),
                 "meshwork.control.tls.key-file", TestCertificates.key(data.resolve("pem")).toString(),
+                "meshwork.control.metrics", "127.0.0.1:0",
                 "pekko.remote.artery.canonical.port", 0))));
         url = server.url();
     }

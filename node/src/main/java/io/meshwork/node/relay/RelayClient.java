@@ -22,10 +22,13 @@ import io.meshwork.protocol.relay.RelayFrameCodec;
 import io.meshwork.protocol.relay.RelayFrameException;
 import io.meshwork.protocol.relay.RelayHandshake;
 import io.meshwork.protocol.relay.RelayKey;
+import io.meshwork.protocol.relay.UdpSessionKey;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.Executors;
@@ -45,7 +48,8 @@ import org.slf4j.LoggerFactory;
  * there retries UDP every {@link RelayClientConfig#udpUpgradeInterval()}, moving back to it (without a gap: the
  * TCP session stays up until UDP is authenticated) once UDP works again. Failures and lost connections are
  * retried with exponential backoff; {@link #status()} tells which transport is in use and the address the relay
- * observed.
+ * observed. Over UDP every frame after the handshake is sealed with the session key both ends derive from it
+ * ({@link UdpSessionKey}): the relay's OK names the session it opened, and the client seals with that one.
  *
  * <p>Connection logic runs on one private thread, or on the executor of a {@link RelayClientRuntime} (the network
  * simulation runs it on virtual time); {@link #sendPacket} and {@link #sendDisco} may be called from any thread
@@ -59,6 +63,8 @@ import org.slf4j.LoggerFactory;
 public final class RelayClient implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(RelayClient.class);
+    /** Handshakes answered while waiting for the relay's OK (hellos are repeated until one is answered). */
+    private static final int MAX_OFFERED_UDP_SESSIONS = 8;
 
     private final RelayAddress relay;
     private final RelayCredential credential;
@@ -80,8 +86,17 @@ public final class RelayClient implements AutoCloseable {
     private volatile Transport activeTransport;
     private volatile RelayStreamConnector.Stream tcp;
     private volatile long lastHeardNanos;
+    /** The UDP session frames are sealed with, and its next counter; null until the relay opened one. */
+    private volatile UdpSealer udpSealer;
 
     // Executor thread only.
+    /** Keys of the UDP sessions this client asked for and the relay has not confirmed, by session id. */
+    private final Map<Long, UdpSessionKey> offeredUdpSessions = new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, UdpSessionKey> eldest) {
+            return size() > MAX_OFFERED_UDP_SESSIONS;
+        }
+    };
     private int failures;
     private long attemptDeadlineNanos;
     private ScheduledFuture<?> timer;
@@ -171,8 +186,9 @@ public final class RelayClient implements AutoCloseable {
 
     private boolean send(RelayFrame frame) {
         Transport transport = activeTransport;
-        if (transport == Transport.UDP) {
-            udp.send(ByteBuffer.wrap(RelayFrameCodec.encodeDatagram(frame)), relay.udp().orElseThrow());
+        UdpSealer sealer = udpSealer;
+        if (transport == Transport.UDP && sealer != null) {
+            udp.send(ByteBuffer.wrap(RelayFrameCodec.encodeDatagram(sealer.seal(frame))), relay.udp().orElseThrow());
             return true;
         }
         RelayStreamConnector.Stream connection = tcp;
@@ -231,6 +247,8 @@ public final class RelayClient implements AutoCloseable {
         }
         cancelTimer();
         cancelUpgrade();
+        // The offered sessions stay: an OK for one may still be on its way (after a TCP to UDP handover, say).
+        udpSealer = null;
         if (relay.udp().isPresent()) {
             startUdp();
         } else {
@@ -399,6 +417,9 @@ public final class RelayClient implements AutoCloseable {
         ClientAuth auth = new ClientAuth(credential.publicKey(), challenge.challenge(), ByteBuffer.wrap(proof.get()),
                 certificate);
         if (via == Transport.UDP) {
+            // The proof succeeded, so the relay's key is not a low-order point and a session key exists.
+            RelayHandshake.clientSessionKey(credential.keys(), challenge.serverKey(), challenge.challenge())
+                    .ifPresent(key -> offeredUdpSessions.put(key.id(), key));
             udp.send(ByteBuffer.wrap(RelayFrameCodec.encodeDatagram(auth)), relay.udp().orElseThrow());
         } else {
             tcp.send(auth);
@@ -407,8 +428,27 @@ public final class RelayClient implements AutoCloseable {
 
     private void onAuthResult(AuthResult result, Transport via) {
         if (result.status() == AuthStatus.OK) {
+            UdpSessionKey sessionKey = via == Transport.UDP ? offeredUdpSessions.get(result.udpSessionId()) : null;
+            if (via == Transport.UDP && sessionKey == null) {
+                // Not a session this client asked for: nothing to seal with, so nothing changes.
+                droppedInbound.incrementAndGet();
+                log.debug("relay confirmed UDP session {} that this client did not offer",
+                        Long.toUnsignedString(result.udpSessionId(), 16));
+                return;
+            }
+            if (via == Transport.UDP && activeTransport == Transport.UDP && status.state() == RelayStatus.State.CONNECTED) {
+                UdpSealer current = udpSealer;
+                if (current == null || current.key.id() != sessionKey.id()) {
+                    // A later authentication of ours replaced the session at the relay: seal with its key now.
+                    udpSealer = new UdpSealer(sessionKey);
+                }
+                return;
+            }
             if (!connectingOver(via)) {
                 return;
+            }
+            if (via == Transport.UDP) {
+                udpSealer = new UdpSealer(sessionKey);
             }
             cancelTimer();
             cancelUpgrade();
@@ -462,6 +502,8 @@ public final class RelayClient implements AutoCloseable {
         cancelTimer();
         cancelUpgrade();
         activeTransport = null;
+        udpSealer = null;
+        offeredUdpSessions.clear();
         closeTcp();
         failures++;
         Duration delay = backoff.delay(failures, random.nextDouble());
@@ -495,6 +537,20 @@ public final class RelayClient implements AutoCloseable {
         if (upgradeTimer != null) {
             upgradeTimer.cancel(false);
             upgradeTimer = null;
+        }
+    }
+
+    /** One UDP session's key and the counter of the next frame sealed with it. */
+    private static final class UdpSealer {
+        private final UdpSessionKey key;
+        private final AtomicLong nextCounter = new AtomicLong();
+
+        UdpSealer(UdpSessionKey key) {
+            this.key = key;
+        }
+
+        RelayFrame.Sealed seal(RelayFrame frame) {
+            return key.seal(nextCounter.getAndIncrement(), frame);
         }
     }
 

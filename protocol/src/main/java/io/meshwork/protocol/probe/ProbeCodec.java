@@ -12,10 +12,14 @@ import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import org.bouncycastle.crypto.digests.Blake2sDigest;
 import org.bouncycastle.crypto.InvalidCipherTextException;
@@ -27,7 +31,7 @@ import org.bouncycastle.math.ec.rfc7748.X25519;
  * <pre>
  *   magic (8, {@link DatagramKind#PROBE_MAGIC}) | version (1) | sender public key (32) | nonce (24)
  *   | XChaCha20-Poly1305(key, nonce, plaintext, authenticated data = the 65 header bytes)
- *   plaintext = type (1) | txid (12) | body
+ *   plaintext = type (1) | txid (12) | counter (8) | body
  *     ping:          nothing
  *     pong:          address
  *     call-me-maybe: flags (1, bit 0 = endpoint-dependent mapping) | count (1) | address * count
@@ -36,11 +40,16 @@ import org.bouncycastle.math.ec.rfc7748.X25519;
  *
  * The key is BLAKE2s-256("meshwork probe v1" || X25519(own private, peer public)), the same on both sides, so
  * only the two peers can make or read their probes. A forged pong cannot move traffic to an attacker's
- * address, and the relay carrying call-me-maybe learns nothing from it.
+ * address, and the relay carrying call-me-maybe learns nothing from it. The counter is the sender's clock in
+ * microseconds since the epoch, made strictly increasing; {@link ProbeFreshness} drops a probe that is stale or
+ * replayed, so a captured probe cannot be sent again.
  */
 public final class ProbeCodec {
 
-    public static final int VERSION = 1;
+    /** Version 2 added the counter; a version 1 probe is refused (BAD_HEADER). */
+    public static final int VERSION = 2;
+    /** How far a probe's counter may be from the receiver's clock, unless the codec is given another bound. */
+    public static final Duration DEFAULT_MAX_SKEW = Duration.ofMinutes(5);
     /** Probes stay well under any path MTU. */
     public static final int MAX_DATAGRAM = 1200;
     private static final int HEADER = DatagramKind.PROBE_MAGIC.length + 1 + Key.LENGTH + XChaChaPoly.NONCE_LENGTH;
@@ -54,15 +63,27 @@ public final class ProbeCodec {
     private final Key publicKey;
     private final Map<Key, byte[]> sharedKeys = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
+    private final Clock clock;
+    private final ProbeFreshness freshness;
+    private final AtomicLong lastCounter = new AtomicLong();
 
     public ProbeCodec(Key privateKey) {
+        this(privateKey, Clock.systemUTC(), DEFAULT_MAX_SKEW);
+    }
+
+    /** A codec whose counters and freshness checks read {@code clock}, accepting probes within {@code maxSkew}. */
+    public ProbeCodec(Key privateKey, Clock clock, Duration maxSkew) {
         this.privateKey = privateKey;
         this.publicKey = privateKey.publicKey();
+        this.clock = clock;
+        this.freshness = new ProbeFreshness(maxSkew);
     }
 
     /** A datagram carrying {@code message} from this node to {@code peer}. */
     public ByteBuffer seal(Key peer, ProbeMessage message) {
-        byte[] plaintext = plaintext(message);
+        long now = micros(clock.instant());
+        byte[] plaintext = plaintext(message, lastCounter.accumulateAndGet(now, (last, clockNow) ->
+                Math.max(last + 1, clockNow)));
         byte[] header = new byte[HEADER];
         System.arraycopy(DatagramKind.PROBE_MAGIC, 0, header, 0, DatagramKind.PROBE_MAGIC.length);
         header[DatagramKind.PROBE_MAGIC.length] = VERSION;
@@ -81,7 +102,7 @@ public final class ProbeCodec {
      */
     public Opened open(ByteBuffer datagram, Predicate<Key> isPeer) throws ProbeException {
         int length = datagram.remaining();
-        if (length < HEADER + TAG + 1 + ProbeMessage.TXID_LENGTH || length > MAX_DATAGRAM) {
+        if (length < HEADER + TAG + 1 + ProbeMessage.TXID_LENGTH + Long.BYTES || length > MAX_DATAGRAM) {
             throw new ProbeException(ProbeException.Reason.BAD_LENGTH, length + " bytes");
         }
         ByteBuffer in = datagram.duplicate();
@@ -112,7 +133,11 @@ public final class ProbeCodec {
         } catch (InvalidCipherTextException | IllegalStateException e) {
             throw new ProbeException(ProbeException.Reason.NOT_AUTHENTIC, "from " + sender.toBase64());
         }
-        return new Opened(sender, parse(ByteBuffer.wrap(plaintext)));
+        ProbeMessage message = parse(ByteBuffer.wrap(plaintext));
+        // Checked after the tag verified, so a forgery cannot use up a place in the sender's window.
+        freshness.accept(sender, ByteBuffer.wrap(plaintext).getLong(1 + ProbeMessage.TXID_LENGTH),
+                micros(clock.instant()));
+        return new Opened(sender, message);
     }
 
     /** An authentic message and who sent it. */
@@ -121,6 +146,11 @@ public final class ProbeCodec {
     /** Forgets the key shared with a peer that left. */
     public void forget(Key peer) {
         sharedKeys.remove(peer);
+        freshness.forget(peer);
+    }
+
+    private static long micros(Instant instant) {
+        return instant.getEpochSecond() * 1_000_000 + instant.getNano() / 1_000;
     }
 
     private byte[] sharedKey(Key peer) throws IllegalStateException {
@@ -138,16 +168,16 @@ public final class ProbeCodec {
         });
     }
 
-    private static byte[] plaintext(ProbeMessage message) {
+    private static byte[] plaintext(ProbeMessage message, long counter) {
         ByteBuffer out = ByteBuffer.allocate(MAX_DATAGRAM - HEADER - TAG);
         if (message instanceof Ping ping) {
-            out.put(PING).put(ping.txid());
+            out.put(PING).put(ping.txid()).putLong(counter);
         } else if (message instanceof Pong pong) {
-            out.put(PONG).put(pong.txid());
+            out.put(PONG).put(pong.txid()).putLong(counter);
             putAddress(out, pong.observed());
         } else {
             CallMeMaybe call = (CallMeMaybe) message;
-            out.put(CALL_ME_MAYBE).put(new byte[ProbeMessage.TXID_LENGTH]);
+            out.put(CALL_ME_MAYBE).put(new byte[ProbeMessage.TXID_LENGTH]).putLong(counter);
             out.put((byte) (call.endpointDependentMapping() ? 1 : 0));
             out.put((byte) call.endpoints().size());
             call.endpoints().forEach(endpoint -> putAddress(out, endpoint));
@@ -162,6 +192,7 @@ public final class ProbeCodec {
             byte type = in.get();
             byte[] txid = new byte[ProbeMessage.TXID_LENGTH];
             in.get(txid);
+            in.getLong(); // the counter, checked by the caller once the message parsed
             ProbeMessage message = switch (type) {
                 case PING -> new Ping(txid);
                 case PONG -> new Pong(txid, address(in));

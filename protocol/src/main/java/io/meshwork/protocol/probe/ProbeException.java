@@ -14,7 +14,11 @@ public final class ProbeException extends Exception {
         /** The tag did not verify: forged, corrupted, or sealed for another node. */
         NOT_AUTHENTIC,
         /** Authentic, but the plaintext is malformed (unknown type, bad address, trailing bytes). */
-        MALFORMED
+        MALFORMED,
+        /** Authentic, but sent further from this node's clock than the allowed skew ({@link ProbeFreshness}). */
+        STALE,
+        /** Authentic, but its counter was accepted before: a replay ({@link ProbeFreshness}). */
+        REPLAYED
     }
 
     private final Reason reason;

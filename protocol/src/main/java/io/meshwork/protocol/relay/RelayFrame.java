@@ -12,7 +12,8 @@ import java.util.Objects;
  * {@link ClientAuth}, and the relay answers {@link AuthResult} (then {@link ObservedAddress} on success). After
  * that the client sends {@link SendPacket} / {@link SendDisco} and receives {@link ReceivedPacket} /
  * {@link ReceivedDisco}; payloads are opaque to the relay (WireGuard datagrams it cannot decrypt, and the
- * nodes' own probe and call-me-maybe messages).
+ * nodes' own probe and call-me-maybe messages). Over UDP every frame a client sends after the handshake travels
+ * inside a {@link Sealed} frame that authenticates it under the session's key ({@link UdpSessionKey}).
  *
  * <p>Payload buffers are read-only views; the frame owns the bytes behind them.
  */
@@ -69,11 +70,21 @@ public sealed interface RelayFrame {
         }
     }
 
-    /** Relay → client: the verdict on a {@link ClientAuth}, or {@link AuthStatus#UNAUTHENTICATED} for a stray frame. */
-    record AuthResult(AuthStatus status, String reason) implements RelayFrame {
+    /**
+     * Relay → client: the verdict on a {@link ClientAuth}, or {@link AuthStatus#UNAUTHENTICATED} for a stray frame.
+     *
+     * @param udpSessionId for an OK over UDP, the id of the session the relay opened ({@link UdpSessionKey#id()}),
+     *                     so a client that sent several authentications knows which key to seal with; 0 otherwise
+     */
+    record AuthResult(AuthStatus status, String reason, long udpSessionId) implements RelayFrame {
         public AuthResult {
             Objects.requireNonNull(status, "status");
             reason = RelayFrameCodec.clipUtf8(Objects.requireNonNull(reason, "reason"));
+        }
+
+        /** A result that names no UDP session. */
+        public AuthResult(AuthStatus status, String reason) {
+            this(status, reason, 0);
         }
 
         @Override
@@ -187,6 +198,28 @@ public sealed interface RelayFrame {
         @Override
         public RelayFrameType type() {
             return RelayFrameType.GOODBYE;
+        }
+    }
+
+    /**
+     * Client → relay over UDP, after the handshake: one frame ({@code inner}, its type byte and body as encoded) of
+     * the session {@code sessionId}, numbered {@code counter} and authenticated by {@code tag}
+     * ({@link UdpSessionKey#tag}). The relay forwards the inner frame only when the tag verifies under that session's
+     * key and the counter is new, so a datagram from a spoofed source address cannot speak for a device.
+     */
+    record Sealed(long sessionId, long counter, ByteBuffer tag, ByteBuffer inner) implements RelayFrame {
+        public Sealed {
+            tag = fixed(tag, UdpSessionKey.TAG_BYTES, "tag");
+            if (!inner.hasRemaining() || inner.remaining() > RelayFrameCodec.MAX_FRAME_BYTES) {
+                throw new IllegalArgumentException("a sealed frame holds 1.." + RelayFrameCodec.MAX_FRAME_BYTES
+                        + " bytes, not " + inner.remaining());
+            }
+            inner = inner.asReadOnlyBuffer();
+        }
+
+        @Override
+        public RelayFrameType type() {
+            return RelayFrameType.SEALED;
         }
     }
 

@@ -36,7 +36,7 @@ import java.util.Arrays;
  * 01 CLIENT_HELLO      version (1) | client key (32)
  * 02 SERVER_CHALLENGE  version (1) | relay key (32) | challenge (24)
  * 03 CLIENT_AUTH       client key (32) | challenge (24) | proof (32) | cert length (2) | cert DER
- * 04 AUTH_RESULT       status (1) | reason length (1) | reason UTF-8
+ * 04 AUTH_RESULT       status (1) | reason length (1) | reason UTF-8 [| UDP session id (8), on an OK over UDP]
  * 05 OBSERVED_ADDRESS  transport (1: 1 UDP, 2 TCP) | family (1: 4 or 6) | port (2) | address (4 or 16)
  * 06 SEND_PACKET       destination key (32) | payload
  * 07 RECEIVED_PACKET   source key (32) | payload
@@ -46,7 +46,12 @@ import java.util.Arrays;
  * 0B PONG              nonce (8)
  * 0C PEER_GONE         peer key (32)
  * 0D GOODBYE           reason (1) | detail length (1) | detail UTF-8
+ * 0E SEALED            session id (8) | counter (8) | tag (16) | inner frame (type (1) | body), UDP only
  * </pre>
+ *
+ * <p>Since handshake version 2 ({@link RelayHandshake#VERSION}) a UDP client sends every frame after its
+ * handshake as the inner frame of a SEALED frame ({@link UdpSessionKey} has the tag); the inner frame may be at
+ * most {@value #MAX_FRAME_BYTES} bytes, so a SEALED frame may exceed that bound by {@value #SEALED_OVERHEAD_BYTES}.
  *
  * <p>Decoding is strict on the fixed fields and lax on trailing bytes after them (a later version may append
  * fields); payload frames take everything after the key as the payload.
@@ -69,6 +74,8 @@ public final class RelayFrameCodec {
     public static final int MAX_REASON_BYTES = 255;
     /** Bytes before the type byte in a datagram. */
     public static final int DATAGRAM_HEADER_BYTES = DatagramKind.RELAY_MAGIC.length;
+    /** Bytes a SEALED frame adds around its inner frame: type, session id, counter and tag. */
+    public static final int SEALED_OVERHEAD_BYTES = 1 + 2 * Long.BYTES + UdpSessionKey.TAG_BYTES;
     /** Bytes of the length prefix on a stream. */
     public static final int STREAM_HEADER_BYTES = 2;
 
@@ -86,6 +93,13 @@ public final class RelayFrameCodec {
     public static byte[] encodeDatagram(RelayFrame frame, int minimumBytes) {
         byte[] exact = encodeDatagram(frame);
         return exact.length >= minimumBytes ? exact : Arrays.copyOf(exact, minimumBytes);
+    }
+
+    /** The frame's type byte and body, as a {@link RelayFrame.Sealed} frame carries it. */
+    public static byte[] encodeFrame(RelayFrame frame) {
+        ByteBuffer out = ByteBuffer.allocate(frameLength(frame));
+        writeFrame(frame, out);
+        return out.array();
     }
 
     /** The frame with its length prefix, for a TCP stream. */
@@ -135,7 +149,9 @@ public final class RelayFrameCodec {
 
     /** Decodes a type byte and body: the readable bytes of {@code frame}, consumed. */
     public static RelayFrame decodeFrame(ByteBuffer frame) throws RelayFrameException {
-        if (frame.remaining() > MAX_FRAME_BYTES) {
+        boolean sealed = frame.hasRemaining() && Byte.toUnsignedInt(frame.get(frame.position()))
+                == RelayFrameType.SEALED.code();
+        if (frame.remaining() > MAX_FRAME_BYTES + (sealed ? SEALED_OVERHEAD_BYTES : 0)) {
             throw new RelayFrameException(RelayFrameException.Reason.OVERSIZED,
                     "frame of " + frame.remaining() + " bytes exceeds " + MAX_FRAME_BYTES);
         }
@@ -159,7 +175,8 @@ public final class RelayFrameCodec {
                 int statusCode = Byte.toUnsignedInt(frame.get());
                 AuthStatus status = AuthStatus.fromCode(statusCode).orElseThrow(() -> new RelayFrameException(
                         RelayFrameException.Reason.BAD_FIELD, "auth status " + statusCode));
-                yield new AuthResult(status, text(frame));
+                String reason = text(frame);
+                yield new AuthResult(status, reason, frame.remaining() >= Long.BYTES ? frame.getLong() : 0);
             }
             case OBSERVED_ADDRESS -> decodeObservedAddress(frame);
             case SEND_PACKET -> {
@@ -195,6 +212,12 @@ public final class RelayFrameCodec {
                 int reasonCode = Byte.toUnsignedInt(frame.get());
                 CloseReason reason = closeReason(reasonCode);
                 yield new Goodbye(reason, text(frame));
+            }
+            case SEALED -> {
+                need(frame, 2 * Long.BYTES + UdpSessionKey.TAG_BYTES + 1, "sealed");
+                long sessionId = frame.getLong();
+                long counter = frame.getLong();
+                yield new RelayFrame.Sealed(sessionId, counter, bytes(frame, UdpSessionKey.TAG_BYTES), rest(frame));
             }
         };
     }
@@ -309,7 +332,8 @@ public final class RelayFrameCodec {
             case SERVER_CHALLENGE -> 1 + RelayKey.LENGTH + RelayHandshake.CHALLENGE_BYTES;
             case CLIENT_AUTH -> RelayKey.LENGTH + RelayHandshake.CHALLENGE_BYTES + RelayHandshake.PROOF_BYTES + 2
                     + ((ClientAuth) frame).certificate().remaining();
-            case AUTH_RESULT -> 2 + utf8Length(((AuthResult) frame).reason());
+            case AUTH_RESULT -> 2 + utf8Length(((AuthResult) frame).reason())
+                    + (((AuthResult) frame).udpSessionId() != 0 ? Long.BYTES : 0);
             case OBSERVED_ADDRESS -> 4 + ((ObservedAddress) frame).address().getAddress().getAddress().length;
             case SEND_PACKET -> RelayKey.LENGTH + ((SendPacket) frame).payload().remaining();
             case RECEIVED_PACKET -> RelayKey.LENGTH + ((ReceivedPacket) frame).payload().remaining();
@@ -318,6 +342,7 @@ public final class RelayFrameCodec {
             case PING, PONG -> Long.BYTES;
             case PEER_GONE -> RelayKey.LENGTH;
             case GOODBYE -> 2 + utf8Length(((Goodbye) frame).detail());
+            case SEALED -> 2 * Long.BYTES + UdpSessionKey.TAG_BYTES + ((RelayFrame.Sealed) frame).inner().remaining();
         };
     }
 
@@ -347,6 +372,9 @@ public final class RelayFrameCodec {
                 AuthResult result = (AuthResult) frame;
                 out.put((byte) result.status().code());
                 putText(out, result.reason());
+                if (result.udpSessionId() != 0) {
+                    out.putLong(result.udpSessionId());
+                }
             }
             case OBSERVED_ADDRESS -> {
                 ObservedAddress observed = (ObservedAddress) frame;
@@ -369,6 +397,13 @@ public final class RelayFrameCodec {
                 Goodbye goodbye = (Goodbye) frame;
                 out.put((byte) goodbye.reason().code());
                 putText(out, goodbye.detail());
+            }
+            case SEALED -> {
+                RelayFrame.Sealed sealed = (RelayFrame.Sealed) frame;
+                out.putLong(sealed.sessionId());
+                out.putLong(sealed.counter());
+                out.put(sealed.tag().duplicate());
+                out.put(sealed.inner().duplicate());
             }
         }
     }

@@ -16,7 +16,8 @@ public enum RelayFrameType {
     PING(0x0A),
     PONG(0x0B),
     PEER_GONE(0x0C),
-    GOODBYE(0x0D);
+    GOODBYE(0x0D),
+    SEALED(0x0E);
 
     private static final RelayFrameType[] BY_CODE = new RelayFrameType[256];
 

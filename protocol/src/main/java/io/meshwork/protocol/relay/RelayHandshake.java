@@ -18,8 +18,11 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class RelayHandshake {
 
-    /** The protocol version in hello and challenge frames. */
-    public static final int VERSION = 1;
+    /**
+     * The protocol version in hello and challenge frames. Version 2 seals every UDP frame a client sends after the
+     * handshake ({@link RelayFrame.Sealed}); the relay refuses version 1 hellos.
+     */
+    public static final int VERSION = 2;
     public static final int CHALLENGE_BYTES = 24;
     public static final int PROOF_BYTES = 32;
     /**
@@ -53,6 +56,25 @@ public final class RelayHandshake {
         byte[] given = new byte[PROOF_BYTES];
         proof.duplicate().get(given);
         return MessageDigest.isEqual(expected, given);
+    }
+
+    /**
+     * The key of the UDP session the client opens by answering {@code challenge} from the relay with key
+     * {@code relayKey}; empty when that key is a low-order point.
+     */
+    public static Optional<UdpSessionKey> clientSessionKey(RelayKeyPair client, RelayKey relayKey,
+            ByteBuffer challenge) {
+        byte[] shared = client.agree(relayKey);
+        return shared == null ? Optional.empty()
+                : Optional.of(UdpSessionKey.derive(shared, relayKey, client.publicKey(), challenge));
+    }
+
+    /** The relay's side of {@link #clientSessionKey}, for a client whose proof verified. */
+    public static Optional<UdpSessionKey> relaySessionKey(RelayKeyPair relay, RelayKey clientKey,
+            ByteBuffer challenge) {
+        byte[] shared = relay.agree(clientKey);
+        return shared == null ? Optional.empty()
+                : Optional.of(UdpSessionKey.derive(shared, relay.publicKey(), clientKey, challenge));
     }
 
     private static byte[] mac(byte[] shared, RelayKey relayKey, RelayKey clientKey, ByteBuffer challenge,

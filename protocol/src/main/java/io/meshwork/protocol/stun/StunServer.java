@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,11 +42,15 @@ public final class StunServer implements AutoCloseable {
     private final AtomicLong answered = new AtomicLong();
     private final Map<StunResponder.DropReason, AtomicLong> dropped = new EnumMap<>(StunResponder.DropReason.class);
     private final AtomicLong sendFailures = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+    private final Predicate<InetSocketAddress> mayAnswer;
 
-    private StunServer(StunResponder responder, Selector selector, Map<InetSocketAddress, DatagramChannel> channels) {
+    private StunServer(StunResponder responder, Selector selector, Map<InetSocketAddress, DatagramChannel> channels,
+            Predicate<InetSocketAddress> mayAnswer) {
         this.responder = responder;
         this.selector = selector;
         this.channels = channels;
+        this.mayAnswer = mayAnswer;
         for (StunResponder.DropReason reason : StunResponder.DropReason.values()) {
             dropped.put(reason, new AtomicLong());
         }
@@ -59,6 +64,16 @@ public final class StunServer implements AutoCloseable {
      * @throws IOException when a socket cannot be bound; nothing stays open then
      */
     public static StunServer start(StunServerAddresses addresses, String software) throws IOException {
+        return start(addresses, software, source -> true);
+    }
+
+    /**
+     * Like {@link #start(StunServerAddresses, String)}, answering only sources {@code mayAnswer} admits (a rate
+     * limit per source, say): a datagram from any other is dropped unread and counted ({@link #refused()}).
+     * {@code mayAnswer} runs on the server's thread.
+     */
+    public static StunServer start(StunServerAddresses addresses, String software,
+            Predicate<InetSocketAddress> mayAnswer) throws IOException {
         StunResponder responder = new StunResponder(addresses, software);
         Selector selector = Selector.open();
         Map<InetSocketAddress, DatagramChannel> channels = new HashMap<>();
@@ -75,7 +90,7 @@ public final class StunServer implements AutoCloseable {
             closeAll(selector, channels.values());
             throw e;
         }
-        StunServer server = new StunServer(responder, selector, channels);
+        StunServer server = new StunServer(responder, selector, channels, mayAnswer);
         server.thread.start();
         return server;
     }
@@ -110,6 +125,11 @@ public final class StunServer implements AutoCloseable {
     /** Datagrams dropped for {@code reason}. */
     public long dropped(StunResponder.DropReason reason) {
         return dropped.get(reason).get();
+    }
+
+    /** Datagrams dropped unread because the admission predicate refused their source. */
+    public long refused() {
+        return refused.get();
     }
 
     /** Responses the socket refused to send (also counted in {@link #answered()}). */
@@ -155,6 +175,11 @@ public final class StunServer implements AutoCloseable {
     }
 
     private void handle(ByteBuffer datagram, InetSocketAddress source, InetSocketAddress local) {
+        if (!mayAnswer.test(source)) {
+            refused.incrementAndGet();
+            log.debug("refused datagram from {} on {}", source, local);
+            return;
+        }
         StunResponder.Outcome outcome = responder.respond(datagram, source, local);
         if (outcome instanceof StunResponder.Drop drop) {
             dropped.get(drop.reason()).incrementAndGet();

@@ -10,6 +10,10 @@ import io.meshwork.protocol.probe.ProbeMessage.Pong;
 import io.meshwork.protocol.wireguard.Key;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -38,6 +42,39 @@ class ProbeCodecTest {
             ProbeCodec.Opened opened = bobCodec.open(datagram, key -> key.equals(alice.publicKey()));
             assertEquals(alice.publicKey(), opened.sender());
             assertEquals(message, opened.message());
+        }
+    }
+
+    @Test
+    void aReplayedProbeIsDroppedAndAFreshOneStillOpens() throws Exception {
+        ByteBuffer datagram = aliceCodec.seal(bob.publicKey(), new Ping(txid));
+        bobCodec.open(datagram.duplicate(), key -> true);
+        ProbeException replay = assertThrows(ProbeException.class, () -> bobCodec.open(datagram.duplicate(),
+                key -> true));
+        assertEquals(ProbeException.Reason.REPLAYED, replay.reason());
+        ProbeCodec.Opened next = bobCodec.open(aliceCodec.seal(bob.publicKey(), new Ping(txid)), key -> true);
+        assertEquals(new Ping(txid), next.message());
+    }
+
+    @Test
+    void aProbeSentLongAgoIsStale() {
+        Instant then = Instant.parse("2026-12-07T10:00:00Z");
+        ProbeCodec past = new ProbeCodec(alice, Clock.fixed(then, ZoneOffset.UTC), Duration.ofMinutes(5));
+        ProbeCodec present = new ProbeCodec(bob, Clock.fixed(then.plus(Duration.ofMinutes(6)), ZoneOffset.UTC),
+                Duration.ofMinutes(5));
+        ByteBuffer datagram = past.seal(bob.publicKey(), new Ping(txid));
+        ProbeException e = assertThrows(ProbeException.class, () -> present.open(datagram, key -> true));
+        assertEquals(ProbeException.Reason.STALE, e.reason());
+    }
+
+    @Test
+    void countersKeepGrowingWhenTheClockStandsStill() throws Exception {
+        Clock frozen = Clock.fixed(Instant.parse("2026-12-07T10:00:00Z"), ZoneOffset.UTC);
+        ProbeCodec sender = new ProbeCodec(alice, frozen, Duration.ofMinutes(5));
+        ProbeCodec receiver = new ProbeCodec(bob, frozen, Duration.ofMinutes(5));
+        for (int i = 0; i < 3; i++) {
+            assertEquals(new Ping(txid), receiver.open(sender.seal(bob.publicKey(), new Ping(txid)), key -> true)
+                    .message());
         }
     }
 

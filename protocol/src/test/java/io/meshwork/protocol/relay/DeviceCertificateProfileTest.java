@@ -1,6 +1,7 @@
 package io.meshwork.protocol.relay;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HexFormat;
@@ -28,5 +29,19 @@ class DeviceCertificateProfileTest {
         assertTrue(DeviceCertificateProfile.parseWireGuardKeyUri("urn:meshwork:wireguard:" + HEX.substring(2)).isEmpty());
         assertTrue(DeviceCertificateProfile.parseWireGuardKeyUri("urn:meshwork:wireguard:" + "zz" + HEX.substring(2))
                 .isEmpty());
+    }
+
+    @Test
+    void organizationUriRoundTripAndMalformedOnesAreRefused() {
+        String uri = DeviceCertificateProfile.organizationUri("o0123456789ab");
+        assertEquals("urn:meshwork:organization:o0123456789ab", uri);
+        assertEquals(Optional.of("o0123456789ab"), DeviceCertificateProfile.parseOrganizationUri(uri));
+        assertTrue(DeviceCertificateProfile.isOrganizationUri("URN:MESHWORK:ORGANIZATION:x"));
+        assertTrue(DeviceCertificateProfile.parseOrganizationUri("urn:meshwork:organization:").isEmpty());
+        assertTrue(DeviceCertificateProfile.parseOrganizationUri("urn:meshwork:organization:a b").isEmpty());
+        assertTrue(DeviceCertificateProfile.parseOrganizationUri("urn:meshwork:organization:" + "a".repeat(65))
+                .isEmpty());
+        assertTrue(DeviceCertificateProfile.parseOrganizationUri("urn:meshwork:wireguard:" + HEX).isEmpty());
+        assertThrows(IllegalArgumentException.class, () -> DeviceCertificateProfile.organizationUri("a/b"));
     }
 }

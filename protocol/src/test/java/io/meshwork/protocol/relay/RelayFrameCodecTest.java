@@ -54,6 +54,8 @@ class RelayFrameCodecTest {
                         "03" + KEY_A_HEX + CHALLENGE_HEX + PROOF_HEX + "0004" + "3082abcd"),
                 Arguments.of(new AuthResult(AuthStatus.OK, ""), "04" + "00" + "00"),
                 Arguments.of(new AuthResult(AuthStatus.REVOKED, "revoked"), "04" + "03" + "07" + "7265766f6b6564"),
+                Arguments.of(new AuthResult(AuthStatus.OK, "", 0x1122334455667788L),
+                        "04" + "00" + "00" + "1122334455667788"),
                 Arguments.of(new ObservedAddress(Transport.UDP,
                                 new InetSocketAddress(InetAddress.getByName("203.0.113.7"), 41641)),
                         "05" + "01" + "04" + "a2a9" + "cb007107"),
@@ -67,7 +69,9 @@ class RelayFrameCodecTest {
                 Arguments.of(new Ping(0x0102030405060708L), "0a" + "0102030405060708"),
                 Arguments.of(new Pong(-1L), "0b" + "ffffffffffffffff"),
                 Arguments.of(new PeerGone(KEY_B), "0c" + KEY_B_HEX),
-                Arguments.of(new Goodbye(CloseReason.IDLE, "idle"), "0d" + "03" + "04" + "69646c65"));
+                Arguments.of(new Goodbye(CloseReason.IDLE, "idle"), "0d" + "03" + "04" + "69646c65"),
+                Arguments.of(new RelayFrame.Sealed(0x0102030405060708L, 5, hex("e0".repeat(16)), hex("0a" + "0102030405060708")),
+                        "0e" + "0102030405060708" + "0000000000000005" + "e0".repeat(16) + "0a" + "0102030405060708"));
     }
 
     @ParameterizedTest
@@ -128,7 +132,11 @@ class RelayFrameCodecTest {
                 Arguments.of("", RelayFrameException.Reason.TOO_SHORT),
                 Arguments.of("ee", RelayFrameException.Reason.UNKNOWN_TYPE),
                 Arguments.of("00", RelayFrameException.Reason.UNKNOWN_TYPE),
-                Arguments.of("0e", RelayFrameException.Reason.UNKNOWN_TYPE),
+                Arguments.of("0f", RelayFrameException.Reason.UNKNOWN_TYPE),
+                Arguments.of("0e", RelayFrameException.Reason.TOO_SHORT),
+                Arguments.of("0e" + "00".repeat(32), RelayFrameException.Reason.TOO_SHORT),
+                Arguments.of("0e" + "00".repeat(32) + "06" + "00".repeat(RelayFrameCodec.MAX_FRAME_BYTES),
+                        RelayFrameException.Reason.OVERSIZED),
                 Arguments.of("01" + "01" + KEY_A_HEX.substring(2), RelayFrameException.Reason.TOO_SHORT),
                 Arguments.of("02" + "01" + KEY_B_HEX + CHALLENGE_HEX.substring(2), RelayFrameException.Reason.TOO_SHORT),
                 Arguments.of("03" + KEY_A_HEX + CHALLENGE_HEX + PROOF_HEX + "00", RelayFrameException.Reason.TOO_SHORT),

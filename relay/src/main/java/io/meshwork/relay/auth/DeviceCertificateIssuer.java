@@ -14,6 +14,7 @@ import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Instant;
 import java.util.Date;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
@@ -75,18 +76,34 @@ public final class DeviceCertificateIssuer {
         return issue(deviceId, wireGuardKey, now.minusSeconds(60), now.plusSeconds(365L * 86_400));
     }
 
-    /** A device certificate with the given validity (tests use past and future windows). */
+    /** A device certificate that names no organization, with the given validity (tests use past and future windows). */
     public X509Certificate issue(String deviceId, RelayKey wireGuardKey, Instant notBefore, Instant notAfter) {
+        return issue(Optional.empty(), deviceId, wireGuardKey, notBefore, notAfter);
+    }
+
+    /** A device certificate of organization {@code organizationId}, valid for a year from now. */
+    public X509Certificate issue(String organizationId, String deviceId, RelayKey wireGuardKey) {
+        Instant now = Instant.now();
+        return issue(Optional.of(organizationId), deviceId, wireGuardKey, now.minusSeconds(60),
+                now.plusSeconds(365L * 86_400));
+    }
+
+    /** A device certificate of {@code organizationId} (none when empty) with the given validity. */
+    public X509Certificate issue(Optional<String> organizationId, String deviceId, RelayKey wireGuardKey,
+            Instant notBefore, Instant notAfter) {
         KeyPair deviceKeys = newKeyPair();
+        GeneralName keyName = new GeneralName(GeneralName.uniformResourceIdentifier,
+                DeviceCertificateProfile.wireGuardKeyUri(wireGuardKey));
+        GeneralNames names = organizationId.map(id -> new GeneralNames(new GeneralName[] {keyName,
+                new GeneralName(GeneralName.uniformResourceIdentifier, DeviceCertificateProfile.organizationUri(id))}))
+                .orElseGet(() -> new GeneralNames(keyName));
         try {
             X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
                     X500Name.getInstance(caCertificate.getSubjectX500Principal().getEncoded()),
                     BigInteger.valueOf(serials.incrementAndGet()), Date.from(notBefore), Date.from(notAfter),
                     new X500Name("CN=" + deviceId), deviceKeys.getPublic())
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
-                    .addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName(
-                            GeneralName.uniformResourceIdentifier,
-                            DeviceCertificateProfile.wireGuardKeyUri(wireGuardKey))));
+                    .addExtension(Extension.subjectAlternativeName, false, names);
             return sign(builder, caKeys);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

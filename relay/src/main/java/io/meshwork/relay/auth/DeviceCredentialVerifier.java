@@ -24,7 +24,8 @@ import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 
 /**
  * Checks a device certificate locally, with no call to control: issued by a trusted CA, not revoked, within
- * its validity, and naming the WireGuard key the client proved it holds ({@link DeviceCertificateProfile}).
+ * its validity, naming the WireGuard key the client proved it holds and at most one well-formed organization
+ * ({@link DeviceCertificateProfile}).
  * The certificate bytes come from the network, so anything unparsable is a refusal, never an exception.
  */
 public final class DeviceCredentialVerifier {
@@ -77,7 +78,11 @@ public final class DeviceCredentialVerifier {
         if (deviceId.isEmpty()) {
             return refuse(AuthStatus.BAD_CERTIFICATE, "certificate names no device id");
         }
-        return new CredentialVerdict.Accepted(new VerifiedDevice(deviceId.get(), key.get(),
+        Optional<String> organizationId = organization(certificate);
+        if (organizationId.isEmpty()) {
+            return refuse(AuthStatus.BAD_CERTIFICATE, "certificate names a malformed or second organization");
+        }
+        return new CredentialVerdict.Accepted(new VerifiedDevice(deviceId.get(), organizationId.get(), key.get(),
                 certificate.getSerialNumber(), certificate.getNotAfter().toInstant()));
     }
 
@@ -119,6 +124,33 @@ public final class DeviceCredentialVerifier {
                 }
             }
             return Optional.empty();
+        } catch (GeneralSecurityException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The organization from the subjectAltName URI ({@link DeviceCertificateProfile}): "" when the certificate names
+     * none, empty when it names a malformed one or more than one (which the relay refuses: it could not tell which
+     * organization's devices to forward to).
+     */
+    static Optional<String> organization(X509Certificate certificate) {
+        try {
+            Collection<List<?>> names = certificate.getSubjectAlternativeNames();
+            String found = "";
+            if (names != null) {
+                for (List<?> name : names) {
+                    if (name.size() >= 2 && Integer.valueOf(SUBJECT_ALT_NAME_URI).equals(name.get(0))
+                            && name.get(1) instanceof String uri && DeviceCertificateProfile.isOrganizationUri(uri)) {
+                        Optional<String> id = DeviceCertificateProfile.parseOrganizationUri(uri);
+                        if (id.isEmpty() || !found.isEmpty()) {
+                            return Optional.empty();
+                        }
+                        found = id.get();
+                    }
+                }
+            }
+            return Optional.of(found);
         } catch (GeneralSecurityException | RuntimeException e) {
             return Optional.empty();
         }

@@ -62,6 +62,8 @@ public final class RelayCommand implements Callable<Integer> {
     public static final int EXIT_START_FAILED = 1;
     public static final int EXIT_USAGE = 2;
     static final String TOKEN_ENVIRONMENT = "MESHWORK_RELAY_TOKEN";
+    /** Source addresses with an answer budget at once; the least recently seen is forgotten past this. */
+    private static final int MAX_ANSWER_SOURCES = 65_536;
 
     @Spec
     CommandSpec spec;
@@ -127,6 +129,18 @@ public final class RelayCommand implements Callable<Integer> {
     @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "60",
             description = "Close sessions silent this long. Default: ${DEFAULT-VALUE}.")
     long idleSeconds;
+
+    @Option(names = "--max-pending-per-source", paramLabel = "N", defaultValue = "64",
+            description = "Unauthenticated TCP connections allowed per source IP; more are closed. Default: ${DEFAULT-VALUE}.")
+    int maxPendingPerSource;
+
+    @Option(names = "--max-pending", paramLabel = "N", defaultValue = "4096",
+            description = "Unauthenticated TCP connections allowed in total; more are closed. Default: ${DEFAULT-VALUE}.")
+    int maxPending;
+
+    @Option(names = "--answer-rate", paramLabel = "PER_SECOND", defaultValue = "100",
+            description = "STUN and handshake answers per second per source IP (burst twice that). Default: ${DEFAULT-VALUE}.")
+    long answerRate;
 
     /** --control-pin (or MESHWORK_CONTROL_PIN) as read, null without one. */
     private CertificatePin pin;
@@ -232,6 +246,12 @@ public final class RelayCommand implements Callable<Integer> {
                 .revocations(revocations)
                 .clientRateLimit(clientRate, Math.max(clientRate / 8, 256 << 10))
                 .idleTimeout(Duration.ofSeconds(idleSeconds));
+        try {
+            config.maxPendingConnections(maxPendingPerSource, maxPending)
+                    .sourceAnswerRate(answerRate, 2 * answerRate, MAX_ANSWER_SOURCES);
+        } catch (IllegalArgumentException e) {
+            throw new StartException(e.getMessage());
+        }
         if (!noUdp) {
             config.udp(udp);
         }
@@ -260,7 +280,7 @@ public final class RelayCommand implements Callable<Integer> {
             try {
                 resources.push(StunServer.start(new StunServerAddresses(stunIps.get(0),
                         stunIps.size() > 1 ? Optional.of(stunIps.get(1)) : Optional.empty(), stunPort),
-                        "meshwork relay"));
+                        "meshwork relay", server::mayAnswerStun));
             } catch (IOException | IllegalArgumentException e) {
                 throw new StartException("cannot start the STUN server: " + e.getMessage());
             }

@@ -9,6 +9,7 @@ import io.meshwork.protocol.relay.RelayFrame.ClientHello;
 import io.meshwork.protocol.relay.RelayFrame.ServerChallenge;
 import io.meshwork.protocol.relay.RelayHandshake;
 import io.meshwork.protocol.relay.RelayKeyPair;
+import io.meshwork.protocol.relay.UdpSessionKey;
 import io.meshwork.relay.auth.CredentialVerdict;
 import io.meshwork.relay.auth.DeviceCredentialVerifier;
 import java.time.Instant;
@@ -37,6 +38,12 @@ final class Authenticator {
         }
         return new ServerChallenge(RelayHandshake.VERSION, relayKeys.publicKey(),
                 issuer.issue(hello.clientKey(), source, now));
+    }
+
+    /** The UDP session key for {@code auth}, once {@link #authenticate} accepted it (its proof verified). */
+    UdpSessionKey udpSessionKey(ClientAuth auth) {
+        return RelayHandshake.relaySessionKey(relayKeys, auth.clientKey(), auth.challenge())
+                .orElseThrow(() -> new IllegalStateException("a verified proof implies a usable client key"));
     }
 
     CredentialVerdict authenticate(ClientAuth auth, String source, Instant now) {

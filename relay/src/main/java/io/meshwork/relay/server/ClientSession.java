@@ -41,6 +41,11 @@ abstract class ClientSession {
 
     abstract Transport transport();
 
+    /** The UDP session id the client seals its frames with; 0 for a stream session. */
+    long udpSessionId() {
+        return 0;
+    }
+
     /** Why a frame for this client would be dropped now (its queue is full), or null when it can be queued. */
     abstract DropReason congestion();
 

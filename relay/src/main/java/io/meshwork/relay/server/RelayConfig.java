@@ -24,6 +24,11 @@ public final class RelayConfig {
     final Duration handshakeTimeout;
     final Duration challengeLifetime;
     final int maxClients;
+    final int maxPendingConnectionsPerSource;
+    final int maxPendingConnections;
+    final long answersPerSecondPerSource;
+    final long answerBurstPerSource;
+    final int maxAnswerSources;
     final int tcpQueueLowBytes;
     final int tcpQueueHighBytes;
     final int ioThreads;
@@ -45,6 +50,11 @@ public final class RelayConfig {
         this.handshakeTimeout = builder.handshakeTimeout;
         this.challengeLifetime = builder.challengeLifetime;
         this.maxClients = builder.maxClients;
+        this.maxPendingConnectionsPerSource = builder.maxPendingConnectionsPerSource;
+        this.maxPendingConnections = builder.maxPendingConnections;
+        this.answersPerSecondPerSource = builder.answersPerSecondPerSource;
+        this.answerBurstPerSource = builder.answerBurstPerSource;
+        this.maxAnswerSources = builder.maxAnswerSources;
         this.tcpQueueLowBytes = builder.tcpQueueHighBytes / 2;
         this.tcpQueueHighBytes = builder.tcpQueueHighBytes;
         this.ioThreads = builder.ioThreads;
@@ -72,6 +82,11 @@ public final class RelayConfig {
         private Duration handshakeTimeout = Duration.ofSeconds(10);
         private Duration challengeLifetime = Duration.ofSeconds(30);
         private int maxClients = 100_000;
+        private int maxPendingConnectionsPerSource = 64;
+        private int maxPendingConnections = 4_096;
+        private long answersPerSecondPerSource = 100;
+        private long answerBurstPerSource = 200;
+        private int maxAnswerSources = 65_536;
         private int tcpQueueHighBytes = 1 << 20;
         private int ioThreads = 2;
         private RelayEvents events = RelayEvents.NONE;
@@ -129,6 +144,35 @@ public final class RelayConfig {
 
         public Builder maxClients(int max) {
             this.maxClients = max;
+            return this;
+        }
+
+        /**
+         * TCP connections that have not authenticated yet, allowed per source IP address and in total; more are
+         * closed at once and counted ({@link DropReason#CONNECTION_LIMIT_SOURCE},
+         * {@link DropReason#CONNECTION_LIMIT_TOTAL}).
+         */
+        public Builder maxPendingConnections(int perSource, int total) {
+            if (perSource <= 0 || total <= 0) {
+                throw new IllegalArgumentException("connection limits must be positive");
+            }
+            this.maxPendingConnectionsPerSource = perSource;
+            this.maxPendingConnections = total;
+            return this;
+        }
+
+        /**
+         * How many STUN answers and handshake answers (challenges, verdicts, "unauthenticated") one source IP
+         * address gets per second, past a burst; the relay keeps a budget for at most {@code maxSources} addresses,
+         * forgetting the least recently seen.
+         */
+        public Builder sourceAnswerRate(long perSecond, long burst, int maxSources) {
+            if (perSecond <= 0 || burst <= 0 || maxSources <= 0) {
+                throw new IllegalArgumentException("answer rate, burst and sources must be positive");
+            }
+            this.answersPerSecondPerSource = perSecond;
+            this.answerBurstPerSource = burst;
+            this.maxAnswerSources = maxSources;
             return this;
         }
 

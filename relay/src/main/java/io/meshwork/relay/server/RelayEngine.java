@@ -66,10 +66,16 @@ public final class RelayEngine {
     /**
      * A client opened a stream connection from {@code remote}; the relay answers through {@code toClient}. The
      * owner feeds the client's frames to the returned connection, tells it when the stream closes, and closes a
-     * stream still not {@link StreamConnection#authenticated()} after {@link #streamHandshakeTimeout()}.
+     * stream still not {@link StreamConnection#authenticated()} after {@link #streamHandshakeTimeout()}. When the
+     * caps on unauthenticated connections are reached the refusal is counted, {@code toClient} is closed at once and
+     * the returned connection ignores what still arrives.
      */
     public StreamConnection openStream(InetSocketAddress remote, FrameStream toClient) {
-        return new StreamConnection(hub, remote, toClient);
+        if (!hub.tryOpenPending(remote)) {
+            toClient.close();
+            return new StreamConnection(hub, remote, toClient, () -> { });
+        }
+        return new StreamConnection(hub, remote, toClient, () -> hub.pendingEnded(remote));
     }
 
     /** How long a stream connection may stay unauthenticated before it is closed. */
@@ -93,6 +99,11 @@ public final class RelayEngine {
 
     public int clientCount() {
         return hub.clientCount();
+    }
+
+    /** TCP connections not authenticated yet (counted against the pending-connection caps). */
+    public int pendingConnections() {
+        return hub.pendingConnections();
     }
 
     public int clientCount(Transport transport) {

@@ -16,6 +16,7 @@ import io.meshwork.protocol.relay.RelayFrame.SendDisco;
 import io.meshwork.protocol.relay.RelayFrame.SendPacket;
 import io.meshwork.protocol.relay.RelayFrame.Transport;
 import io.meshwork.protocol.relay.RelayKey;
+import io.meshwork.protocol.relay.UdpSessionKey;
 import io.meshwork.relay.auth.CredentialVerdict;
 import io.meshwork.relay.auth.VerifiedDevice;
 import io.meshwork.relay.metrics.RelayMetrics;
@@ -31,7 +32,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The relay's routing table and policy, shared by the UDP and TCP listeners: who is connected under which key,
- * where each frame goes, what is dropped and why. It never looks inside payloads. Time comes from the config
+ * where each frame goes (only between devices of one organization), what is dropped and why, and the budgets of
+ * what is done for clients without a session (answers per source address, unauthenticated connections). It never
+ * looks inside payloads. Time comes from the config
  * ({@link RelayConfig.Builder#time}), so the same logic runs on virtual time in the simulation.
  *
  * <p>Thread-safety: called concurrently from the UDP and TCP I/O threads and from the sweeper. A client's own
@@ -47,11 +50,16 @@ final class RelayHub {
     private final RelayMetrics metrics;
     private final ConcurrentHashMap<RelayKey, ClientSession> byKey = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<InetSocketAddress, UdpSession> byUdpAddress = new ConcurrentHashMap<>();
+    private final SourceRateLimiter answers;
+    private final PendingConnections pending;
 
     RelayHub(RelayConfig config, Authenticator authenticator, RelayMetrics metrics) {
         this.config = config;
         this.authenticator = authenticator;
         this.metrics = metrics;
+        this.answers = new SourceRateLimiter(config.answersPerSecondPerSource, config.answerBurstPerSource,
+                config.maxAnswerSources, config.nanoTime);
+        this.pending = new PendingConnections(config.maxPendingConnectionsPerSource, config.maxPendingConnections);
         metrics.clientsGauge(this, Transport.UDP, hub -> hub.clientCount(Transport.UDP));
         metrics.clientsGauge(this, Transport.TCP, hub -> hub.clientCount(Transport.TCP));
         config.revocations.onChange(this::closeRevoked);
@@ -79,6 +87,49 @@ final class RelayHub {
         if (log.isDebugEnabled()) {
             log.debug("dropped from {}: {} {}", source, reason.label(), detail);
         }
+    }
+
+    /**
+     * Whether the relay may answer {@code source} without a session now (a STUN answer, a challenge, a verdict):
+     * takes one answer from the source's budget, or counts a drop for {@code reason} and returns false.
+     */
+    boolean mayAnswer(InetSocketAddress source, DropReason reason, String what) {
+        if (answers.tryAnswer(source.getAddress())) {
+            return true;
+        }
+        dropped(reason, what, source);
+        return false;
+    }
+
+    /**
+     * Counts a new stream connection from {@code source} against the caps on unauthenticated connections; false
+     * (and a counted refusal) when it must be closed. An admitted connection calls {@link #pendingEnded} once.
+     */
+    boolean tryOpenPending(InetSocketAddress source) {
+        PendingConnections.Admission admission = pending.tryOpen(source.getAddress());
+        switch (admission) {
+            case SOURCE_FULL -> dropped(DropReason.CONNECTION_LIMIT_SOURCE, "connection refused", source);
+            case TOTAL_FULL -> dropped(DropReason.CONNECTION_LIMIT_TOTAL, "connection refused", source);
+            case ADMITTED -> {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** An admitted stream connection authenticated or closed. */
+    void pendingEnded(InetSocketAddress source) {
+        pending.release(source.getAddress());
+    }
+
+    /** Stream connections not authenticated yet. */
+    int pendingConnections() {
+        return pending.count();
+    }
+
+    /** The UDP session key for a client whose authentication {@link #onAuth} accepted. */
+    UdpSessionKey udpSessionKey(ClientAuth auth) {
+        return authenticator.udpSessionKey(auth);
     }
 
     /** Handshake step one, on either transport: the answer to send back. */
@@ -109,12 +160,31 @@ final class RelayHub {
         long nowNanos = config.nanoTime.getAsLong();
         TokenBucket bucket = new TokenBucket(config.clientBytesPerSecond, config.clientBurstBytes, nowNanos);
         S session = factory.create(accepted.device(), bucket, nowNanos);
-        // Registered before the client hears OK, so a client that is told it is connected is reachable.
-        register(session);
+        S current = sameUdpSession(session);
+        if (current != null) {
+            // The same authentication again (a retransmission, or a replay from the client's address): the session
+            // and its replay window stay, so replayed datagrams of it stay refused.
+            session = current;
+        } else {
+            // Registered before the client hears OK, so a client that is told it is connected is reachable.
+            register(session);
+        }
         metrics.authenticated(AuthStatus.OK);
-        reply.accept(new AuthResult(AuthStatus.OK, ""));
+        reply.accept(new AuthResult(AuthStatus.OK, "", session.udpSessionId()));
         reply.accept(new ObservedAddress(session.transport(), session.observedAddress()));
         return Optional.of(session);
+    }
+
+    /** The registered UDP session that {@code fresh} duplicates (same address, key and session id), or null. */
+    @SuppressWarnings("unchecked") // a UDP session duplicates only a UDP session, which is what S is then
+    private <S extends ClientSession> S sameUdpSession(S fresh) {
+        if (!(fresh instanceof UdpSession udp)) {
+            return null;
+        }
+        UdpSession current = byUdpAddress.get(udp.observedAddress());
+        boolean same = current != null && current.key().equals(udp.key())
+                && current.udpSessionId() == udp.udpSessionId();
+        return same ? (S) current : null;
     }
 
     private void register(ClientSession session) {
@@ -176,6 +246,13 @@ final class RelayHub {
         ClientSession to = byKey.get(destination);
         if (to == null) {
             dropped(DropReason.NO_DESTINATION, destination.toString(), from);
+            from.deliver(new PeerGone(destination));
+            return;
+        }
+        if (!from.device().sameOrganization(to.device())) {
+            // Answered like an absent destination, so a device learns nothing about other organizations' devices.
+            dropped(DropReason.CROSS_ORGANIZATION, "to " + to + " of organization \"" + to.device().organizationId()
+                    + "\"", from);
             from.deliver(new PeerGone(destination));
             return;
         }

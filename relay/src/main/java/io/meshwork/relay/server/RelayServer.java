@@ -124,6 +124,15 @@ public final class RelayServer implements AutoCloseable {
         return bootstrap.bind(config.tcpBind.get()).syncUninterruptibly().channel();
     }
 
+    /**
+     * Whether a STUN request from {@code source} may be answered by another STUN server of this relay (the
+     * {@code --stun} server): it takes from the same per-source answer budget as the relay port, and a refusal is
+     * counted as {@link DropReason#STUN_RATE_LIMITED}. Thread-safe.
+     */
+    public boolean mayAnswerStun(InetSocketAddress source) {
+        return hub.mayAnswer(source, DropReason.STUN_RATE_LIMITED, "stun");
+    }
+
     /** The bound UDP address (with the real port when 0 was asked for). */
     public Optional<InetSocketAddress> udpAddress() {
         return udpChannel.map(channel -> (InetSocketAddress) channel.localAddress());
@@ -139,6 +148,11 @@ public final class RelayServer implements AutoCloseable {
 
     public int clientCount() {
         return hub.clientCount();
+    }
+
+    /** TCP connections not authenticated yet (counted against the pending-connection caps). */
+    public int pendingConnections() {
+        return hub.pendingConnections();
     }
 
     public int clientCount(Transport transport) {

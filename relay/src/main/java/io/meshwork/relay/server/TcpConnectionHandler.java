@@ -9,8 +9,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One TCP client connection on Netty: its decoded frames go to a {@link StreamConnection}. A client that does
- * not finish the handshake in time is disconnected.
+ * One TCP client connection on Netty: its decoded frames go to a {@link StreamConnection}. A connection past the
+ * caps on unauthenticated connections (per source address, in total) is closed at once, before any TLS handshake;
+ * a client that does not finish the handshake in time is disconnected.
  */
 final class TcpConnectionHandler extends SimpleChannelInboundHandler<StreamFrameDecoder.Inbound> {
 
@@ -27,8 +28,13 @@ final class TcpConnectionHandler extends SimpleChannelInboundHandler<StreamFrame
 
     @Override
     public void channelActive(ChannelHandlerContext context) {
-        connection = new StreamConnection(hub, (InetSocketAddress) context.channel().remoteAddress(),
-                new ChannelFrameStream(context.channel()));
+        InetSocketAddress remote = (InetSocketAddress) context.channel().remoteAddress();
+        if (!hub.tryOpenPending(remote)) {
+            context.close();
+            return;
+        }
+        connection = new StreamConnection(hub, remote, new ChannelFrameStream(context.channel()),
+                () -> hub.pendingEnded(remote));
         context.executor().schedule(() -> {
             if (!connection.authenticated() && context.channel().isActive()) {
                 log.debug("no handshake from {} within {}", context.channel().remoteAddress(), handshakeTimeout);
@@ -40,7 +46,9 @@ final class TcpConnectionHandler extends SimpleChannelInboundHandler<StreamFrame
 
     @Override
     protected void channelRead0(ChannelHandlerContext context, StreamFrameDecoder.Inbound inbound) {
-        connection.onFrame(inbound.frame(), inbound.wireBytes());
+        if (connection != null) {
+            connection.onFrame(inbound.frame(), inbound.wireBytes());
+        }
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.meshwork.protocol.relay.RelayFrame;
 import io.meshwork.protocol.relay.RelayFrame.AuthResult;
 import io.meshwork.protocol.relay.RelayFrame.ClientAuth;
 import io.meshwork.protocol.relay.RelayFrame.ClientHello;
+import io.meshwork.protocol.relay.RelayFrame.Sealed;
 import io.meshwork.protocol.relay.RelayFrameCodec;
 import io.meshwork.protocol.relay.RelayFrameException;
 import io.meshwork.protocol.relay.RelayHandshake;
@@ -18,7 +19,10 @@ import java.nio.ByteBuffer;
  * What the relay does with one datagram on its UDP socket, whatever the socket is: relay frames go to the
  * {@link RelayHub}, STUN binding requests are answered on the same port (so a node learns its mapping towards
  * the relay from one socket), anything else is dropped and counted. UDP rule: a datagram that fails to decode
- * is dropped and counted, nothing else happens.
+ * is dropped and counted, nothing else happens. What is answered without a session (STUN, handshake frames, the
+ * "unauthenticated" verdict) is charged to the source address's answer budget; after the handshake only SEALED
+ * frames from the session's address, with the session's id, a valid tag and a new counter, reach the hub
+ * (docs/architecture.md, "Relay").
  */
 final class UdpRelayCore {
 
@@ -51,8 +55,7 @@ final class UdpRelayCore {
         try {
             frame = RelayFrameCodec.decodeDatagram(datagram);
         } catch (RelayFrameException e) {
-            hub.dropped(e.reason() == RelayFrameException.Reason.UNKNOWN_TYPE
-                    ? DropReason.UNKNOWN_TYPE : DropReason.MALFORMED, e.getMessage(), source);
+            dropDecodeFailure(e, source);
             return;
         }
         String sourceName = "udp/" + source;
@@ -62,23 +65,65 @@ final class UdpRelayCore {
                 hub.dropped(DropReason.UNPADDED_HELLO, wireBytes + " bytes", source);
                 return;
             }
-            send(hub.onHello(hello, sourceName), source);
+            if (hub.mayAnswer(source, DropReason.HANDSHAKE_RATE_LIMITED, "hello")) {
+                send(hub.onHello(hello, sourceName), source);
+            }
         } else if (frame instanceof ClientAuth auth) {
-            hub.onAuth(auth, sourceName,
-                    (device, bucket, now) -> new UdpSession(device, source, bucket, now, sender),
-                    reply -> send(reply, source));
+            // Checking an authentication costs an X25519 and a signature check: it is charged like an answer.
+            if (hub.mayAnswer(source, DropReason.HANDSHAKE_RATE_LIMITED, "auth")) {
+                hub.onAuth(auth, sourceName,
+                        (device, bucket, now) -> new UdpSession(device, source, bucket, now, sender,
+                                hub.udpSessionKey(auth)),
+                        reply -> send(reply, source));
+            }
         } else {
             UdpSession session = hub.udpSession(source);
             if (session == null) {
                 hub.dropped(DropReason.UNAUTHENTICATED, frame.type().name(), source);
-                send(new AuthResult(AuthStatus.UNAUTHENTICATED, ""), source);
+                if (hub.mayAnswer(source, DropReason.HANDSHAKE_RATE_LIMITED, "unauthenticated")) {
+                    send(new AuthResult(AuthStatus.UNAUTHENTICATED, ""), source);
+                }
                 return;
             }
-            hub.onSessionFrame(session, frame, wireBytes);
+            if (!(frame instanceof Sealed sealed)) {
+                // Unanswered: an answer would let anyone who spoofs the client's address make it authenticate again.
+                hub.dropped(DropReason.UNSEALED, frame.type().name(), source);
+                return;
+            }
+            onSealed(session, sealed, wireBytes, source);
         }
     }
 
+    private void onSealed(UdpSession session, Sealed sealed, int wireBytes, InetSocketAddress source) {
+        DropReason refused = session.open(sealed);
+        if (refused != null) {
+            hub.dropped(refused, "session " + Long.toUnsignedString(sealed.sessionId(), 16) + " counter "
+                    + Long.toUnsignedString(sealed.counter()), source);
+            return;
+        }
+        RelayFrame inner;
+        try {
+            inner = RelayFrameCodec.decodeFrame(sealed.inner().duplicate());
+        } catch (RelayFrameException e) {
+            dropDecodeFailure(e, source);
+            return;
+        }
+        switch (inner.type()) {
+            case CLIENT_HELLO, CLIENT_AUTH, SEALED -> hub.dropped(DropReason.UNEXPECTED_FRAME,
+                    "sealed " + inner.type().name(), source);
+            default -> hub.onSessionFrame(session, inner, wireBytes);
+        }
+    }
+
+    private void dropDecodeFailure(RelayFrameException e, InetSocketAddress source) {
+        hub.dropped(e.reason() == RelayFrameException.Reason.UNKNOWN_TYPE
+                ? DropReason.UNKNOWN_TYPE : DropReason.MALFORMED, e.getMessage(), source);
+    }
+
     private void onStun(ByteBuffer datagram, InetSocketAddress source) {
+        if (!hub.mayAnswer(source, DropReason.STUN_RATE_LIMITED, "stun")) {
+            return;
+        }
         StunResponder.Outcome outcome = stun.respond(datagram, source, local);
         if (outcome instanceof StunResponder.Reply reply) {
             if (!sender.send(reply.datagram(), reply.to())) {

@@ -5,10 +5,26 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meshwork.protocol.relay.AuthStatus;
+import io.meshwork.protocol.relay.DeviceCertificateProfile;
 import io.meshwork.protocol.relay.RelayKey;
 import io.meshwork.protocol.relay.RelayKeyPair;
 import io.meshwork.relay.testing.TestDevices;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.spec.ECGenParameterSpec;
+import java.util.Date;
+import java.util.List;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -44,6 +60,53 @@ class DeviceCredentialVerifierTest {
         assertEquals("device-1", verified.deviceId());
         assertEquals(device.keys().publicKey(), verified.key());
         assertEquals(device.certificate().getSerialNumber(), verified.serial());
+    }
+
+    @Test
+    void readsTheOrganizationAndTreatsItsAbsenceAsNone() throws Exception {
+        TestDevices.Device scoped = devices.enroll("o0123456789ab", "device-2", now.minusSeconds(60),
+                now.plusSeconds(3_600));
+        assertEquals("o0123456789ab",
+                assertInstanceOf(CredentialVerdict.Accepted.class, verify(scoped)).device().organizationId());
+        TestDevices.Device unscoped = devices.enroll("device-3");
+        assertEquals("", assertInstanceOf(CredentialVerdict.Accepted.class, verify(unscoped)).device()
+                .organizationId());
+    }
+
+    @Test
+    void refusesAMalformedOrSecondOrganization() throws Exception {
+        KeyPair caKeys = ecKeys();
+        X500Name caName = new X500Name("CN=hand-made CA");
+        X509Certificate ca = sign(new JcaX509v3CertificateBuilder(caName, BigInteger.ONE,
+                Date.from(now.minusSeconds(60)), Date.from(now.plusSeconds(3_600)), caName, caKeys.getPublic())
+                .addExtension(Extension.basicConstraints, true, new BasicConstraints(0)), caKeys);
+        DeviceCredentialVerifier handMade = new DeviceCredentialVerifier(new TrustAnchors(List.of(ca)),
+                new RevocationList());
+        RelayKey key = RelayKeyPair.generate(new SecureRandom()).publicKey();
+        String keyUri = DeviceCertificateProfile.wireGuardKeyUri(key);
+        for (List<String> uris : List.of(
+                List.of(keyUri, "urn:meshwork:organization:has space"),
+                List.of(keyUri, "urn:meshwork:organization:o1", "urn:meshwork:organization:o2"))) {
+            GeneralName[] names = uris.stream().map(uri -> new GeneralName(GeneralName.uniformResourceIdentifier, uri))
+                    .toArray(GeneralName[]::new);
+            X509Certificate device = sign(new JcaX509v3CertificateBuilder(caName, BigInteger.TWO,
+                    Date.from(now.minusSeconds(60)), Date.from(now.plusSeconds(3_600)), new X500Name("CN=d"),
+                    ecKeys().getPublic())
+                    .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
+                    .addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names)), caKeys);
+            assertEquals(AuthStatus.BAD_CERTIFICATE, refusal(handMade.verify(der(device), key, now)), uris.toString());
+        }
+    }
+
+    private static KeyPair ecKeys() throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(new ECGenParameterSpec("secp256r1"));
+        return generator.generateKeyPair();
+    }
+
+    private static X509Certificate sign(X509v3CertificateBuilder builder, KeyPair signer) throws Exception {
+        return new JcaX509CertificateConverter().getCertificate(builder.build(
+                new JcaContentSignerBuilder("SHA256withECDSA").build(signer.getPrivate())));
     }
 
     @Test

@@ -43,7 +43,7 @@ class RelayRegistrationTest {
         };
         RelayRegistration registration = new RelayRegistration(control, "r1", new RevocationList(),
                 () -> new ControlPlane.Health(0, 0, true));
-        VerifiedDevice device = new VerifiedDevice("org.d1", RelayKey.of(new byte[32]), BigInteger.ONE,
+        VerifiedDevice device = new VerifiedDevice("org.d1", "org", RelayKey.of(new byte[32]), BigInteger.ONE,
                 Instant.now().plusSeconds(60));
         registration.sessionOpened(device, Transport.UDP,
                 new InetSocketAddress(IpLiteral.parse("2001:db8:0:0:0:0:0:7"), 41641));

@@ -21,6 +21,7 @@ import io.meshwork.protocol.relay.RelayFrameCodec;
 import io.meshwork.protocol.relay.RelayFrameException;
 import io.meshwork.protocol.relay.RelayHandshake;
 import io.meshwork.protocol.relay.RelayKeyPair;
+import io.meshwork.protocol.relay.UdpSessionKey;
 import io.meshwork.relay.metrics.RelayMetrics;
 import io.meshwork.relay.testing.TestDevices;
 import java.net.InetSocketAddress;
@@ -34,6 +35,8 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Optional;
 import java.util.Queue;
@@ -45,51 +48,13 @@ import org.junit.jupiter.api.Test;
  */
 class RelayEngineTest {
 
-    private static final InetSocketAddress RELAY = new InetSocketAddress("192.0.2.1", 3340);
-    private static final Instant NOW = Instant.parse("2026-06-01T12:00:00Z");
+    private static final Instant NOW = EngineDriver.NOW;
 
     private final TestDevices devices = new TestDevices("engine test CA");
-    private final Queue<Sent> sent = new ArrayDeque<>();
-    private long nanos = 1_000_000_000L;
-    private Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
-
-    private record Sent(InetSocketAddress to, RelayFrame frame) {}
+    private final EngineDriver driver = new EngineDriver();
 
     private RelayEngine engine(RelayConfig.Builder config) {
-        DatagramSender sender = new DatagramSender() {
-            @Override
-            public boolean writable() {
-                return true;
-            }
-
-            @Override
-            public boolean send(byte[] datagram, InetSocketAddress to) {
-                try {
-                    sent.add(new Sent(to, RelayFrameCodec.decodeDatagram(ByteBuffer.wrap(datagram))));
-                } catch (RelayFrameException e) {
-                    throw new AssertionError("the relay sent an undecodable datagram", e);
-                }
-                return true;
-            }
-        };
-        Clock wall = new Clock() {
-            @Override
-            public Instant instant() {
-                return clock.instant();
-            }
-
-            @Override
-            public ZoneId getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(ZoneId zone) {
-                return this;
-            }
-        };
-        return RelayEngine.create(config.udp(RELAY).time(wall, () -> nanos).build(), new RelayMetrics(),
-                RelayKeyPair.generate(new SecureRandom()), new SecureRandom(), RELAY, sender);
+        return driver.engine(config);
     }
 
     private RelayEngine engine() {
@@ -140,7 +105,7 @@ class RelayEngineTest {
                 new ClientHello(RelayHandshake.VERSION, device.keys().publicKey()))));
         relay.onDatagram(at, ByteBuffer.wrap(new byte[] {(byte) 0xff, 0, 0, 0, 0, 0, 0, 0}));
 
-        assertTrue(sent.isEmpty(), "no answers: " + sent);
+        assertTrue(driver.sent.isEmpty(), "no answers: " + driver.sent);
         assertEquals(1, relay.metrics().drops(DropReason.UNPADDED_HELLO));
         assertEquals(1, relay.metrics().drops(DropReason.NOT_RELAY));
     }
@@ -156,23 +121,23 @@ class RelayEngineTest {
         InetSocketAddress phoneAt = new InetSocketAddress("203.0.113.9", 51820);
         authenticate(relay, laptop, laptopAt);
         authenticate(relay, phone, phoneAt);
-        sent.clear();
+        driver.sent.clear();
 
         SendPacket big = new SendPacket(phone.keys().publicKey(), ByteBuffer.allocate(600));
         receive(relay, laptopAt, big);
         receive(relay, laptopAt, big);
         assertEquals(1, relay.metrics().drops(DropReason.RATE_LIMITED), "the burst allows one");
-        nanos += Duration.ofSeconds(1).toNanos();
+        driver.nanos += Duration.ofSeconds(1).toNanos();
         receive(relay, laptopAt, big);
         assertEquals(1, relay.metrics().drops(DropReason.RATE_LIMITED), "a second refills the bucket");
         assertEquals(2, relay.metrics().forwardedFrames(Transport.UDP, Transport.UDP));
 
-        nanos += Duration.ofSeconds(30).toNanos();
+        driver.nanos += Duration.ofSeconds(30).toNanos();
         relay.sweep();
         assertEquals(1, relay.clientCount(), "the phone has been silent for 31 s, the laptop for 30 s");
         assertEquals(Optional.of(Transport.UDP), relay.transportOf(laptop.keys().publicKey()));
         List<RelayFrame> toPhone = new ArrayList<>();
-        sent.stream().filter(s -> s.to().equals(phoneAt)).forEach(s -> toPhone.add(s.frame()));
+        driver.sent.stream().filter(s -> s.to().equals(phoneAt)).forEach(s -> toPhone.add(s.frame()));
         Goodbye goodbye = assertInstanceOf(Goodbye.class, toPhone.get(toPhone.size() - 1));
         assertEquals(CloseReason.IDLE, goodbye.reason());
     }
@@ -182,9 +147,9 @@ class RelayEngineTest {
         RelayEngine relay = engine();
         TestDevices.Device laptop = devices.enroll("laptop", NOW.minusSeconds(60), NOW.plusSeconds(3_600));
         InetSocketAddress at = new InetSocketAddress("198.51.100.7", 40001);
-        clock = Clock.fixed(NOW.plusSeconds(7_200), ZoneOffset.UTC);
+        driver.clock = Clock.fixed(NOW.plusSeconds(7_200), ZoneOffset.UTC);
         assertEquals(AuthStatus.EXPIRED, authenticate(relay, laptop, at));
-        clock = Clock.fixed(NOW, ZoneOffset.UTC);
+        driver.clock = Clock.fixed(NOW, ZoneOffset.UTC);
         assertEquals(AuthStatus.OK, authenticate(relay, laptop, at));
     }
 
@@ -237,47 +202,23 @@ class RelayEngineTest {
         assertEquals(0, relay.clientCount());
     }
 
-    /** A device whose certificate is valid around {@link #NOW}, the relay's wall time. */
     private static TestDevices.Device enroll(TestDevices ca, String deviceId) {
-        return ca.enroll(deviceId, NOW.minusSeconds(60), NOW.plus(Duration.ofDays(1)));
+        return EngineDriver.enroll(ca, deviceId);
     }
 
-    /** Hello, challenge, auth over datagrams from {@code at}; returns the relay's verdict (OK: with the address). */
     private AuthStatus authenticate(RelayEngine relay, TestDevices.Device device, InetSocketAddress at) {
-        ClientHello hello = new ClientHello(RelayHandshake.VERSION, device.keys().publicKey());
-        relay.onDatagram(at, ByteBuffer.wrap(RelayFrameCodec.encodeDatagram(hello, RelayHandshake.MIN_UDP_HELLO_BYTES)));
-        ServerChallenge challenge = assertInstanceOf(ServerChallenge.class, next(at));
-        receive(relay, at, auth(device, challenge));
-        AuthStatus status = assertInstanceOf(AuthResult.class, next(at)).status();
-        if (status == AuthStatus.OK) {
-            // Endpoint reflection: the client learns the address the relay sees it at.
-            assertEquals(at, assertInstanceOf(ObservedAddress.class, next(at)).address());
-        }
-        return status;
+        return driver.authenticate(relay, device, at);
     }
 
     private static ClientAuth auth(TestDevices.Device device, ServerChallenge challenge) {
-        byte[] certificate;
-        try {
-            certificate = device.certificate().getEncoded();
-        } catch (CertificateEncodingException e) {
-            throw new AssertionError(e);
-        }
-        byte[] proof = RelayHandshake.prove(device.keys(), challenge.serverKey(), challenge.challenge(),
-                ByteBuffer.wrap(certificate)).orElseThrow();
-        return new ClientAuth(device.keys().publicKey(), challenge.challenge(), ByteBuffer.wrap(proof),
-                ByteBuffer.wrap(certificate));
+        return EngineDriver.auth(device, challenge);
     }
 
-    private static void receive(RelayEngine relay, InetSocketAddress from, RelayFrame frame) {
-        relay.onDatagram(from, ByteBuffer.wrap(RelayFrameCodec.encodeDatagram(frame)));
+    private void receive(RelayEngine relay, InetSocketAddress from, RelayFrame frame) {
+        driver.receive(relay, from, frame);
     }
 
-    /** The next datagram the relay sent, which must be for {@code to}. */
     private RelayFrame next(InetSocketAddress to) {
-        Sent next = sent.poll();
-        assertTrue(next != null, "the relay sent nothing");
-        assertEquals(to, next.to(), "sent to " + next.to() + ": " + next.frame());
-        return next.frame();
+        return driver.next(to);
     }
 }

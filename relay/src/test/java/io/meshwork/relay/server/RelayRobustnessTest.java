@@ -16,9 +16,12 @@ import io.meshwork.protocol.relay.RelayFrame.ServerChallenge;
 import io.meshwork.protocol.relay.RelayFrame.Transport;
 import io.meshwork.protocol.relay.RelayFrameCodec;
 import io.meshwork.protocol.relay.RelayHandshake;
+import io.meshwork.protocol.relay.UdpSessionKey;
 import io.meshwork.protocol.stun.StunDecoder;
 import io.meshwork.protocol.stun.StunEncoder;
 import io.meshwork.protocol.stun.StunMessage;
+import io.meshwork.protocol.stun.StunServer;
+import io.meshwork.protocol.stun.StunServerAddresses;
 import io.meshwork.protocol.stun.TransactionId;
 import io.meshwork.relay.metrics.MetricsHttpServer;
 import io.meshwork.relay.server.RelayHarness.Peer;
@@ -35,7 +38,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
@@ -133,6 +139,42 @@ class RelayRobustnessTest {
     }
 
     @Test
+    void spoofedAndForgedUdpDatagramsReachNobodyWhileTheDevicesOwnFlow() throws Exception {
+        harness.start(config -> { });
+        Peer bob = harness.peer("bob", harness.udpOnly());
+        bob.awaitConnected();
+        TestDevices.Device laptop = harness.devices.enroll("laptop");
+        InetSocketAddress relay = harness.relay.udpAddress().orElseThrow();
+        try (DatagramSocket device = new DatagramSocket(new InetSocketAddress(RelayHarness.LOOPBACK, 0));
+                DatagramSocket spoofer = new DatagramSocket(new InetSocketAddress(RelayHarness.LOOPBACK, 0))) {
+            device.setSoTimeout(5_000);
+            UdpSessionKey key = authenticateOverUdp(device, relay, laptop);
+            byte[] first = RelayFrameCodec.encodeDatagram(key.seal(0, packet(bob, "first")));
+            send(device, relay, first);
+            assertEquals(laptop.keys().publicKey() + " first", bob.packets.poll(5, TimeUnit.SECONDS));
+
+            // The same (valid) datagram from another address, and a forged tag from the device's own address.
+            send(spoofer, relay, RelayFrameCodec.encodeDatagram(key.seal(1, packet(bob, "spoofed"))));
+            RelayFrame.Sealed honest = key.seal(2, packet(bob, "forged"));
+            byte[] tag = new byte[UdpSessionKey.TAG_BYTES];
+            send(device, relay, RelayFrameCodec.encodeDatagram(
+                    new RelayFrame.Sealed(honest.sessionId(), 2, ByteBuffer.wrap(tag), honest.inner())));
+            send(device, relay, first);
+            // Datagrams through one relay socket stay in order on loopback: the marker comes after anything
+            // the relay had forwarded of the three above.
+            send(device, relay, RelayFrameCodec.encodeDatagram(key.seal(3, packet(bob, "marker"))));
+            assertEquals(laptop.keys().publicKey() + " marker", bob.packets.poll(5, TimeUnit.SECONDS));
+        }
+        assertEquals(1, harness.relay.metrics().drops(DropReason.UNAUTHENTICATED));
+        assertEquals(1, harness.relay.metrics().drops(DropReason.BAD_MAC));
+        assertEquals(1, harness.relay.metrics().drops(DropReason.REPLAYED));
+    }
+
+    private static RelayFrame packet(Peer to, String text) {
+        return new RelayFrame.SendPacket(to.key(), ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Test
     void tcpUnknownTypesAreSkippedButBadFramingCloses() throws Exception {
         harness.start(config -> { });
         try (Socket socket = new Socket()) {
@@ -209,6 +251,30 @@ class RelayRobustnessTest {
     }
 
     @Test
+    void theSeparateStunServerSharesTheRelaysPerSourceBudget() throws Exception {
+        harness.start(config -> config.sourceAnswerRate(1, 2, 100));
+        int port;
+        try (DatagramSocket free = new DatagramSocket(new InetSocketAddress(RelayHarness.LOOPBACK, 0))) {
+            port = free.getLocalPort();
+        }
+        StunServer stun = harness.track(StunServer.start(new StunServerAddresses(RelayHarness.LOOPBACK,
+                Optional.empty(), port), "meshwork relay", harness.relay::mayAnswerStun));
+        InetSocketAddress server = new InetSocketAddress(RelayHarness.LOOPBACK, port);
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(RelayHarness.LOOPBACK, 0))) {
+            for (int i = 0; i < 5; i++) {
+                send(socket, server, StunEncoder.encode(StunMessage.bindingRequest(TransactionId.random())));
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (stun.answered() + stun.refused() < 5 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+        }
+        assertEquals(2, stun.answered(), "the burst of two is answered");
+        assertEquals(3, stun.refused());
+        assertEquals(3, harness.relay.metrics().drops(DropReason.STUN_RATE_LIMITED));
+    }
+
+    @Test
     void metricsAreServedOverHttp() throws Exception {
         harness.start(config -> { });
         Peer alice = harness.peer("alice", harness.both());
@@ -249,16 +315,22 @@ class RelayRobustnessTest {
         assertInstanceOf(ObservedAddress.class, readStreamFrame(in));
     }
 
-    private static void authenticateOverUdp(DatagramSocket socket, InetSocketAddress relay, TestDevices.Device device)
-            throws Exception {
+    /** The handshake over {@code socket}; returns the key the session's frames are sealed with. */
+    private static UdpSessionKey authenticateOverUdp(DatagramSocket socket, InetSocketAddress relay,
+            TestDevices.Device device) throws Exception {
         send(socket, relay, RelayFrameCodec.encodeDatagram(
                 new ClientHello(RelayHandshake.VERSION, device.keys().publicKey()), RelayHandshake.MIN_UDP_HELLO_BYTES));
         ServerChallenge challenge = (ServerChallenge) receive(socket);
         send(socket, relay, RelayFrameCodec.encodeDatagram(auth(device, challenge)));
-        assertEquals(AuthStatus.OK, ((AuthResult) receive(socket)).status());
+        AuthResult result = (AuthResult) receive(socket);
+        assertEquals(AuthStatus.OK, result.status());
         ObservedAddress observed = (ObservedAddress) receive(socket);
         assertEquals(Transport.UDP, observed.transport());
         assertEquals(socket.getLocalSocketAddress(), observed.address());
+        UdpSessionKey key = RelayHandshake.clientSessionKey(device.keys(), challenge.serverKey(),
+                challenge.challenge()).orElseThrow();
+        assertEquals(key.id(), result.udpSessionId());
+        return key;
     }
 
     private static ClientAuth auth(TestDevices.Device device, ServerChallenge challenge) throws Exception {

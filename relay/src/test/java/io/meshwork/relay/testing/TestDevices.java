@@ -9,6 +9,7 @@ import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /** A test CA and devices enrolled under it. */
 public final class TestDevices {
@@ -39,6 +40,13 @@ public final class TestDevices {
     public Device enroll(String deviceId, Instant notBefore, Instant notAfter) {
         RelayKeyPair keys = RelayKeyPair.generate(RANDOM);
         return new Device(keys, ca.issue(deviceId, keys.publicKey(), notBefore, notAfter));
+    }
+
+    /** A device of organization {@code organizationId}, with a certificate valid within [notBefore, notAfter]. */
+    public Device enroll(String organizationId, String deviceId, Instant notBefore, Instant notAfter) {
+        RelayKeyPair keys = RelayKeyPair.generate(RANDOM);
+        return new Device(keys, ca.issue(Optional.of(organizationId), deviceId, keys.publicKey(), notBefore,
+                notAfter));
     }
 
     public record Device(RelayKeyPair keys, X509Certificate certificate) {

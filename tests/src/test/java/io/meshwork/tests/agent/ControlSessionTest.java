@@ -154,6 +154,7 @@ class ControlSessionTest {
                 "meshwork.control.http.port", port,
                 "meshwork.control.admin-token", ADMIN,
                 "meshwork.control.stream-coalesce-window", "50ms",
+                "meshwork.control.metrics", "127.0.0.1:0",
                 "pekko.remote.artery.canonical.port", 0));
         return ControlServer.start(ControlServer.configuration(ConfigFactory.parseMap(overrides)));
     }

@@ -48,6 +48,7 @@ class RelayEnrollmentTest {
                 "meshwork.control.data-dir", Files.createTempDirectory("mwc-relay").toString(),
                 "meshwork.control.http.port", 0,
                 "meshwork.control.admin-token", ADMIN,
+                "meshwork.control.metrics", "127.0.0.1:0",
                 "pekko.remote.artery.canonical.port", 0))));
         base = "http://127.0.0.1:" + control.httpAddress().getPort();
     }

@@ -87,6 +87,7 @@ class ControlClusterDeploymentTest {
                         + "meshwork.control.postgres.url = \"" + PG_URL + "\"\n"
                         + "meshwork.control.admin-token = \"" + ADMIN + "\"\n"
                         + "meshwork.control.data-dir = \"" + directory.resolve("data" + i) + "\"\n"
+                        + "meshwork.control.metrics = \"127.0.0.1:0\"\n"
                         + "pekko.remote.artery.canonical.port = " + cluster[i] + "\n"
                         + "pekko.cluster.seed-nodes = [" + seeds + "]\n"
                         + "pekko.cluster.split-brain-resolver.stable-after = 3s\n");

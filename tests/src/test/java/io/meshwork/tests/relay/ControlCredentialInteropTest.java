@@ -15,6 +15,7 @@ import io.meshwork.relay.auth.CredentialVerdict;
 import io.meshwork.relay.auth.DeviceCredentialVerifier;
 import io.meshwork.relay.auth.RevocationList;
 import io.meshwork.relay.auth.TrustAnchors;
+import io.meshwork.relay.auth.VerifiedDevice;
 import io.meshwork.relay.metrics.RelayMetrics;
 import io.meshwork.relay.server.RelayConfig;
 import io.meshwork.relay.server.RelayServer;
@@ -29,7 +30,10 @@ import java.security.cert.X509Certificate;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
-/** Certificates issued by control's CA are accepted by the relay, checked locally against control's CA PEM. */
+/**
+ * Certificates issued by control's CA are accepted by the relay, checked locally against control's CA PEM, and
+ * name the organization the relay scopes forwarding to.
+ */
 class ControlCredentialInteropTest {
 
     @Test
@@ -37,13 +41,16 @@ class ControlCredentialInteropTest {
         CertificateAuthority ca = CertificateAuthority.generate();
         RelayKeyPair keys = RelayKeyPair.generate(new SecureRandom());
         X509Certificate certificate = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
-                new ByteArrayInputStream(ca.issueDeviceCertificate("device-7", keys.publicKey().bytes()).pem()
+                new ByteArrayInputStream(ca.issueDeviceCertificate("o0123456789ab", "device-7",
+                        keys.publicKey().bytes(), CertificateAuthority.newSerialHex()).pem()
                         .getBytes(StandardCharsets.US_ASCII)));
         TrustAnchors anchors = TrustAnchors.fromPem(ca.certificatePem());
 
         CredentialVerdict verdict = new DeviceCredentialVerifier(anchors, new RevocationList())
                 .verify(ByteBuffer.wrap(certificate.getEncoded()), keys.publicKey(), Instant.now());
-        assertEquals("device-7", assertInstanceOf(CredentialVerdict.Accepted.class, verdict).device().deviceId());
+        VerifiedDevice device = assertInstanceOf(CredentialVerdict.Accepted.class, verdict).device();
+        assertEquals("device-7", device.deviceId());
+        assertEquals("o0123456789ab", device.organizationId(), "the relay reads the organization control wrote");
 
         InetAddress loopback = InetAddress.getLoopbackAddress();
         RelayConfig config = RelayConfig.builder(anchors).tcp(new InetSocketAddress(loopback, 0)).build();
