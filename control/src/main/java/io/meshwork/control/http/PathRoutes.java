@@ -130,7 +130,8 @@ final class PathRoutes {
             if (!seen.add(peer.peerId())) {
                 throw new ApiException(400, field + ".peerId: reported twice");
             }
-            if (!PATHS.contains(peer.path())) {
+            // Set.of answers contains(null) with an exception: null is checked first.
+            if (peer.path() == null || !PATHS.contains(peer.path())) {
                 throw new ApiException(400, field + ".path must be direct, relay or none");
             }
             Double latency = peer.latencyMillis();

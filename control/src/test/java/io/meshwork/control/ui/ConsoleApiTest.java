@@ -108,9 +108,11 @@ class ConsoleApiTest {
                 Map.of("peers", List.of(toB)));
         assertEquals(200, taken.status(), taken.text());
         assertEquals(1, taken.body().get("recorded").asInt());
-        assertEquals(401, control.call("POST", "/api/v1/devices/self/paths", ConsoleFixture.ADMIN,
+        assertEquals(403, control.call("POST", "/api/v1/devices/self/paths", ConsoleFixture.ADMIN,
                 Map.of("peers", List.of(toB))).status(), "only a device token reports paths");
-        assertEquals(401, control.call("POST", "/api/v1/devices/self/paths", org[1],
+        assertEquals(403, control.call("POST", "/api/v1/devices/self/paths", org[1],
+                Map.of("peers", List.of(toB))).status());
+        assertEquals(401, control.call("POST", "/api/v1/devices/self/paths", null,
                 Map.of("peers", List.of(toB))).status());
         ConsoleFixture.Answer foreign = control.call("POST", "/api/v1/devices/self/paths", a.token(),
                 Map.of("peers", List.of(Map.of("peerId", stranger.id(), "path", "direct"))));
@@ -121,6 +123,8 @@ class ConsoleApiTest {
         assertEquals(400, control.call("POST", "/api/v1/devices/self/paths", a.token(),
                 Map.of("peers", List.of(Map.of("peerId", a.id(), "path", "direct")))).status(), "not itself");
         assertEquals(400, control.call("POST", "/api/v1/devices/self/paths", a.token(), "{\"peers\": 7}").status());
+        assertEquals(400, control.call("POST", "/api/v1/devices/self/paths", a.token(),
+                "{\"peers\": [{\"peerId\": \"" + b.id() + "\", \"path\": null}]}").status(), "a path is required");
 
         ConsoleFixture.Answer listed = control.call("GET", "/api/v1/organizations/" + org[0] + "/paths", org[1], null);
         assertEquals(200, listed.status(), listed.text());
