@@ -35,6 +35,7 @@ class AdminConsoleCommandTest {
                 "meshwork.control.data-dir", Files.createTempDirectory("mw-admin-console").toString(),
                 "meshwork.control.http.port", 0,
                 "meshwork.control.admin-token", ADMIN,
+                "meshwork.control.metrics", "127.0.0.1:0",
                 "pekko.remote.artery.canonical.port", 0))));
         url = "http://127.0.0.1:" + server.httpAddress().getPort();
     }

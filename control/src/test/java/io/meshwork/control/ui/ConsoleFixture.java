@@ -45,6 +45,7 @@ final class ConsoleFixture implements AutoCloseable {
                 "meshwork.control.data-dir", Files.createTempDirectory("mw-console").toString(),
                 "meshwork.control.http.port", 0,
                 "meshwork.control.admin-token", ADMIN,
+                "meshwork.control.metrics", "127.0.0.1:0",
                 "meshwork.control.tls.self-signed", tls,
                 // The tests report a device's paths again at once, to watch the map change.
                 "meshwork.control.paths.min-interval", "1ms",
