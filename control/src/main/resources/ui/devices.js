@@ -61,10 +61,11 @@ export async function render(main, {organizationId}) {
   }
 
   function actions(device, rowError, name) {
+    // fn answers false when nothing was done (a cancelled confirmation): the page stays as it is.
     const run = fn => async () => {
       replace(rowError);
       try {
-        await fn();
+        if (await fn() === false) return;
         refresh();
       } catch (e) {
         replace(rowError, message('error', e.message));
@@ -83,15 +84,17 @@ export async function render(main, {organizationId}) {
     }
     if (device.status !== 'revoked') {
       buttons.push(button('revoke', 'Revoke', run(async () => {
-        if (await confirmAction('Revoke ' + device.hostname + '? Its peers drop it and relays refuse it.', 'Revoke')) {
-          await api('POST', '/devices/' + seg(device.id) + '/revoke');
+        if (!await confirmAction('Revoke ' + device.hostname + '? Its peers drop it and relays refuse it.', 'Revoke')) {
+          return false;
         }
+        await api('POST', '/devices/' + seg(device.id) + '/revoke');
       }), 'danger'));
     }
     buttons.push(button('delete', 'Delete', run(async () => {
-      if (await confirmAction('Delete ' + device.hostname + '? This cannot be undone.', 'Delete')) {
-        await api('DELETE', '/devices/' + seg(device.id));
+      if (!await confirmAction('Delete ' + device.hostname + '? This cannot be undone.', 'Delete')) {
+        return false;
       }
+      await api('DELETE', '/devices/' + seg(device.id));
     }), 'danger'));
     return buttons;
   }

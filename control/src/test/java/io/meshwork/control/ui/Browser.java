@@ -9,6 +9,7 @@ import java.util.function.Function;
 import org.junit.jupiter.api.Assumptions;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -66,11 +67,18 @@ final class Browser implements AutoCloseable {
     }
 
     WebElement waitFor(By by) {
-        return new WebDriverWait(driver, Duration.ofSeconds(15)).until(ExpectedConditions.visibilityOfElementLocated(by));
+        return waiting().until(ExpectedConditions.visibilityOfElementLocated(by));
     }
 
     <T> T waitUntil(Function<WebDriver, T> condition) {
-        return new WebDriverWait(driver, Duration.ofSeconds(15)).until(condition::apply);
+        return waiting().until(condition::apply);
+    }
+
+    /** Waits up to 15 s; a page that redraws what was just found (a stale element) is looked at again. */
+    private WebDriverWait waiting() {
+        WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(15));
+        wait.ignoring(StaleElementReferenceException.class);
+        return wait;
     }
 
     /** Runs {@code script} in the page (an async script: it calls arguments[arguments.length - 1] with its answer). */

@@ -95,11 +95,12 @@ class ConsoleDevicesBrowserTest {
         ConsoleFixture.Registered doomed = control.register(control.key(org, false), "doomed-1", Map.of());
         try (Browser browser = loggedIn("devices", org)) {
             By row = By.cssSelector("tr[data-device='" + doomed.id() + "']");
-            browser.waitFor(row).findElement(By.cssSelector("[data-action=delete]")).click();
+            By delete = By.cssSelector("tr[data-device='" + doomed.id() + "'] [data-action=delete]");
+            browser.waitFor(delete).click();
             browser.waitFor(By.cssSelector("dialog.confirm [data-confirm=no]")).click();
             assertEquals(200, control.call("GET", "/api/v1/devices/" + doomed.id(), ConsoleFixture.ADMIN, null)
                     .status(), "cancelled: the device stays");
-            browser.driver.findElement(row).findElement(By.cssSelector("[data-action=delete]")).click();
+            browser.waitFor(delete).click();
             browser.waitFor(By.cssSelector("dialog.confirm [data-confirm=yes]")).click();
             browser.waitUntil(driver -> driver.findElements(row).isEmpty());
         }
