@@ -11,6 +11,7 @@ import io.meshwork.control.organization.Organization;
 import io.meshwork.control.organization.OrganizationDirectory;
 import io.meshwork.control.organization.OrganizationWriter;
 import io.meshwork.control.relay.TlsPin;
+import io.meshwork.control.tls.ClusterCredentials;
 import io.meshwork.control.tls.ControlTls;
 import io.meshwork.protocol.net.HostPort;
 import io.meshwork.protocol.net.InvalidAddressException;
@@ -61,10 +62,22 @@ public final class ControlServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
 
     /**
+     * Control refuses to start with its configuration (exit 2 from {@code meshwork control}): the message says
+     * what is wrong and what to change, and nothing started.
+     */
+    public static class ConfigurationRefusedException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        ConfigurationRefusedException(String message) {
+            super(message);
+        }
+    }
+
+    /**
      * Control was asked to serve plain HTTP on an address other than loopback without {@code http.insecure}: it
      * refuses, and the message says how to enable TLS.
      */
-    public static final class InsecureListenerException extends IOException {
+    public static final class InsecureListenerException extends ConfigurationRefusedException {
         private static final long serialVersionUID = 1L;
 
         InsecureListenerException(String host) {
@@ -121,9 +134,25 @@ public final class ControlServer implements AutoCloseable {
             throw new IllegalArgumentException("meshwork.control.database must be h2 or postgres, not "
                     + control.getString("database"));
         }
+        Path clusterTls = clusterTlsDirectory(control);
         return ConfigFactory.parseString("pekko.http.server.remote-address-attribute = on\n"
                         + "pekko.http.server.parsing.max-content-length = " + control.getBytes("http.max-body-bytes"))
+                .withFallback(ConfigFactory.parseMap(java.util.Map.of(
+                        ROTATING_KEYS + ".key-file", clusterTls.resolve(ClusterCredentials.MEMBER_KEY).toString(),
+                        ROTATING_KEYS + ".cert-file", clusterTls.resolve(ClusterCredentials.MEMBER_CERTIFICATE).toString(),
+                        ROTATING_KEYS + ".ca-cert-file", clusterTls.resolve(ClusterCredentials.CA_CERTIFICATE).toString())))
                 .withFallback(selected).resolve();
+    }
+
+    /** Where Pekko's TLS engine for the cluster port reads its PEM files. */
+    private static final String ROTATING_KEYS = "pekko.remote.artery.ssl.rotating-keys-engine";
+
+    /** The member directory of this member's cluster credentials: cluster-tls.directory, else data-dir/cluster-tls. */
+    public static Path clusterTlsDirectory(Config control) {
+        String configured = control.getString("cluster-tls.directory");
+        Path directory = configured.isBlank() ? Path.of(control.getString("data-dir")).resolve("cluster-tls")
+                : Path.of(configured);
+        return directory.toAbsolutePath();
     }
 
     /** Starts a member with {@code config} (already resolved with {@link #resolve}); blocks until it serves. */
@@ -139,6 +168,8 @@ public final class ControlServer implements AutoCloseable {
         }
         String adminToken = adminToken(control, dataDir);
         HostPort metricsAt = metricsAddress(control);
+        String passphrase = caKeyPassphrase(control);
+        clusterCredentials(config);
 
         ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "meshwork", config);
         try {
@@ -151,7 +182,6 @@ public final class ControlServer implements AutoCloseable {
             io.meshwork.control.organization.Device.init(system);
             io.meshwork.control.relay.RelayDirectory.init(system);
             OrganizationDirectory.init(system);
-            String passphrase = control.getString("ca-key-passphrase");
             ClusterAuthority.init(system, passphrase);
             CertificateAuthority ca = AuthorityAdoption.adopt(system, dataDir.resolve("ca"), passphrase,
                     control.getDuration("ca-adoption-timeout"));
@@ -210,6 +240,9 @@ public final class ControlServer implements AutoCloseable {
             return new ControlServer(system, binding, metricsBinding, adminToken, tls, host);
         } catch (Exception e) {
             system.terminate();
+            if (e instanceof AuthorityAdoption.CaKeyRefusedException refused) {
+                throw new ConfigurationRefusedException(refused.getMessage());
+            }
             throw new IOException("control plane failed to start: " + e.getMessage(), e);
         }
     }
@@ -233,6 +266,65 @@ public final class ControlServer implements AutoCloseable {
             throw new IllegalArgumentException("meshwork.control.metrics must be HOST:PORT or off: "
                     + e.getMessage());
         }
+    }
+
+    /**
+     * This member's credentials for the cluster port: those in cluster-tls.directory (refused, saying why, unless
+     * they are usable), else those under data-dir/cluster-tls, generated there on first start.
+     */
+    private static ClusterCredentials clusterCredentials(Config config) throws IOException {
+        Config control = config.getConfig("meshwork.control");
+        Path directory = clusterTlsDirectory(control);
+        boolean configured = !control.getString("cluster-tls.directory").isBlank();
+        ClusterCredentials credentials;
+        try {
+            if (configured || ClusterCredentials.present(directory)) {
+                credentials = ClusterCredentials.load(directory);
+            } else {
+                credentials = ClusterCredentials.generateStandalone(directory);
+                log.info("generated cluster credentials with a CA of their own in {}", directory);
+                if (!config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+                    log.warn("seed nodes are configured but no cluster credentials (meshwork.control.cluster-tls"
+                            + ".directory, --cluster-certs): the credentials generated in {} admit no other "
+                            + "member; make them for every member with `meshwork control cluster-certs`", directory);
+                }
+            }
+        } catch (ClusterCredentials.UnusableCredentialsException e) {
+            throw new ConfigurationRefusedException("unusable cluster credentials (meshwork.control.cluster-tls"
+                    + ".directory, --cluster-certs): " + e.getMessage());
+        }
+        Path key = directory.resolve(ClusterCredentials.MEMBER_KEY);
+        if (!SecretFiles.isPrivate(key)) {
+            log.warn("{} is readable by others than its owner: chmod 600 it", key);
+        }
+        return credentials;
+    }
+
+    /**
+     * The passphrase the CA key is stored with: ca-key-passphrase, or the first line of ca-key-passphrase-file;
+     * empty for none.
+     */
+    private static String caKeyPassphrase(Config control) throws IOException {
+        String passphrase = control.getString("ca-key-passphrase");
+        String file = control.getString("ca-key-passphrase-file");
+        if (file.isBlank()) {
+            return passphrase;
+        }
+        if (!passphrase.isEmpty()) {
+            throw new ConfigurationRefusedException("give meshwork.control.ca-key-passphrase or "
+                    + "ca-key-passphrase-file, not both");
+        }
+        String fromFile;
+        try {
+            fromFile = Files.readString(Path.of(file), StandardCharsets.UTF_8).lines().findFirst().orElse("");
+        } catch (IOException e) {
+            throw new ConfigurationRefusedException("cannot read the CA key passphrase file " + file
+                    + " (meshwork.control.ca-key-passphrase-file): " + e.getMessage());
+        }
+        if (fromFile.isEmpty()) {
+            throw new ConfigurationRefusedException("the CA key passphrase file " + file + " is empty");
+        }
+        return fromFile;
     }
 
     /** The TLS the configuration asks for, or null for plain HTTP. */

@@ -1,5 +1,7 @@
 package io.meshwork.lab;
 
+import io.meshwork.protocol.net.IpLiteral;
+import io.meshwork.protocol.net.Prefix;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -42,6 +44,12 @@ public final class Lab implements AutoCloseable {
 
     /** The lab's internet: TEST-NET-3 (RFC 5737), never routed anywhere real. */
     public static final String INTERNET_CIDR = "203.0.113.0/24";
+    /**
+     * Public addresses of {@link #portMappingSite port-mapping gateways}: miniupnpd refuses to map ports on a
+     * reserved external address (RFC 5737's included), so these gateways get addresses from this prefix instead,
+     * routed on the lab's internet bridge like {@value #INTERNET_CIDR} and, like it, only inside the lab's namespaces.
+     */
+    public static final String PORT_MAPPING_CIDR = "192.0.3.0/24";
 
     private static final Logger log = LoggerFactory.getLogger(Lab.class);
     private static final Pattern TAG = Pattern.compile("[a-z][a-z0-9]{0,5}");
@@ -65,6 +73,9 @@ public final class Lab implements AutoCloseable {
     private final List<String> namespaces = new ArrayList<>();
     private final List<LabProcess> processes = new ArrayList<>();
     private final List<Site> sites = new ArrayList<>();
+    /** Namespaces on the internet bridge, and the prefixes besides {@link #INTERNET_CIDR} each must route there. */
+    private final List<String> internetNamespaces = new ArrayList<>();
+    private final List<String> internetPrefixes = new ArrayList<>();
     private final AtomicInteger serial = new AtomicInteger();
     private final Thread shutdownHook = new Thread(this::teardown, "lab-teardown");
     private boolean closed;
@@ -147,6 +158,29 @@ public final class Lab implements AutoCloseable {
     }
 
     /**
+     * A NAT gateway with the given behaviour that can run miniupnpd ({@link PortMappingGateway}): its public address
+     * is from {@value #PORT_MAPPING_CIDR}, which every host on the internet routes on the bridge, and its rules are
+     * written with {@code iptables-legacy}, the backend of Debian's {@code miniupnpd-iptables}, so that its NAT and
+     * miniupnpd's chains are in the same tables.
+     */
+    public synchronized Site portMappingSite(String name, NatKind kind) {
+        int index = sites.size() + 1;
+        String namespace = namespaceFor(name);
+        String publicAddress = PORT_MAPPING_CIDR.substring(0, PORT_MAPPING_CIDR.lastIndexOf('.') + 1)
+                + (FIRST_GATEWAY_OCTET + index);
+        if (!internetPrefixes.contains(PORT_MAPPING_CIDR)) {
+            internetPrefixes.add(PORT_MAPPING_CIDR);
+            for (String onInternet : internetNamespaces) {
+                ip(onInternet, "route", "add", PORT_MAPPING_CIDR, "dev", "eth0");
+            }
+        }
+        addNamespace(namespace);
+        attachToInternet(namespace, publicAddress);
+        ip(namespace, "route", "add", INTERNET_CIDR, "dev", "eth0", "src", publicAddress);
+        return addGateway(name, kind, index, new Host(this, name, namespace, publicAddress), "iptables-legacy");
+    }
+
+    /**
      * A NAT gateway whose uplink is a host on {@code outer}'s LAN: hosts of this site are behind two NATs, as
      * behind a carrier-grade NAT (the outer site) and a home router (this one). Its {@link Site#publicAddress()} is
      * its address on the outer LAN.
@@ -159,13 +193,18 @@ public final class Lab implements AutoCloseable {
 
     /** Turns {@code gateway} into a NAT gateway for a new LAN {@code 10.index.0.0/24} behind its eth0. */
     private Site addGateway(String name, NatKind kind, int index, Host gateway) {
+        return addGateway(name, kind, index, gateway, "iptables");
+    }
+
+    /** As {@link #addGateway(String, NatKind, int, Host)}, writing the rules with the given iptables command. */
+    private Site addGateway(String name, NatKind kind, int index, Host gateway, String iptables) {
         String namespace = gateway.namespace();
         ip(namespace, "link", "add", "br0", "type", "bridge");
         ip(namespace, "addr", "add", "10." + index + ".0.1/24", "dev", "br0");
         ip(namespace, "link", "set", "br0", "up");
         inNamespace(namespace, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
         for (List<String> rule : kind.iptablesRules()) {
-            List<String> command = new ArrayList<>(List.of("iptables"));
+            List<String> command = new ArrayList<>(List.of(iptables));
             command.addAll(rule);
             inNamespace(namespace, command.toArray(String[]::new));
         }
@@ -196,6 +235,13 @@ public final class Lab implements AutoCloseable {
             ip(namespace, "addr", "add", address + "/24", "dev", "eth0");
         }
         ip(namespace, "link", "set", "eth0", "up");
+        internetNamespaces.add(namespace);
+        for (String prefix : internetPrefixes) {
+            Prefix routed = Prefix.parse(prefix);
+            if (Stream.of(addresses).noneMatch(address -> routed.contains(IpLiteral.parse(address)))) {
+                ip(namespace, "route", "add", prefix, "dev", "eth0");
+            }
+        }
     }
 
     private String namespaceFor(String name) {

@@ -26,6 +26,18 @@ public final class AuthorityAdoption {
     private AuthorityAdoption() {}
 
     /**
+     * The cluster's CA key does not open with this member's passphrase, or the cluster refused this member's
+     * candidate for the same reason: a configuration to fix (every member needs the same passphrase), not a fault.
+     */
+    public static final class CaKeyRefusedException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        CaKeyRefusedException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /**
      * The cluster's CA, asking until {@code timeout} passes: the entity answers only once this member has joined
      * the cluster and sharding has a coordinator.
      *
@@ -57,12 +69,18 @@ public final class AuthorityAdoption {
                 throw new IOException("interrupted while waiting for the cluster's CA", e);
             }
             if (reply.adopted() == null) {
-                throw new IOException("the cluster refused this member's CA: " + reply.error());
+                throw new CaKeyRefusedException("the cluster refused this member's CA: " + reply.error()
+                        + " (every member needs the same meshwork.control.ca-key-passphrase)", null);
             }
-            CertificateAuthority adopted = reply.adopted().toAuthority(passphrase);
+            CertificateAuthority adopted;
+            try {
+                adopted = reply.adopted().toAuthority(passphrase);
+            } catch (IOException e) {
+                throw new CaKeyRefusedException("cannot open the cluster's CA key: " + e.getMessage()
+                        + " (MESHWORK_CA_KEY_PASSPHRASE; every member needs the passphrase it was stored with)", e);
+            }
             if (!passphrase.isEmpty() && !CertificateAuthority.isEncrypted(reply.adopted().privateKeyPem())) {
-                log.warn("the cluster's CA key was adopted before meshwork.control.ca-key-passphrase was set: the "
-                        + "journal holds it unencrypted");
+                encryptStoredKey(entity, adopted, passphrase);
             }
             if (reply.candidateAdopted()) {
                 log.info("the cluster adopted this member's {} CA", origin);
@@ -72,7 +90,35 @@ public final class AuthorityAdoption {
             }
             return adopted;
         }
-        throw new IOException("no cluster CA within " + timeout + " (has this member joined the cluster?)"
+        throw new IOException("no cluster CA within " + timeout + " (has this member joined the cluster? Its "
+                + "cluster credentials must come from the same cluster CA as the other members')"
                 + (last == null ? "" : ": " + last), last);
+    }
+
+    /**
+     * The journal holds the CA key unencrypted, adopted before a passphrase was set: asks the entity to store it
+     * encrypted with {@code passphrase}. Failing that the key stays as it was, and the log says so.
+     */
+    private static void encryptStoredKey(EntityRef<ClusterAuthority.Command> entity, CertificateAuthority adopted,
+            String passphrase) {
+        ClusterAuthority.Material encrypted = ClusterAuthority.Material.of(adopted, passphrase);
+        try {
+            ClusterAuthority.Reply reply = entity.<ClusterAuthority.Reply>ask(replyTo -> new ClusterAuthority.EncryptKey(
+                            encrypted, System.currentTimeMillis(), replyTo), ATTEMPT)
+                    .toCompletableFuture().get(ATTEMPT.toMillis() + 1000, TimeUnit.MILLISECONDS);
+            if (reply.adopted() != null && CertificateAuthority.isEncrypted(reply.adopted().privateKeyPem())) {
+                log.info("the cluster's CA key, stored unencrypted before meshwork.control.ca-key-passphrase was "
+                        + "set, is now stored encrypted with it");
+                return;
+            }
+            log.warn("the journal holds the cluster's CA key unencrypted (adopted before "
+                    + "meshwork.control.ca-key-passphrase was set) and it could not be encrypted now: {}", reply.error());
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("the journal holds the cluster's CA key unencrypted (adopted before "
+                    + "meshwork.control.ca-key-passphrase was set); encrypting it failed, the next start tries "
+                    + "again: {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

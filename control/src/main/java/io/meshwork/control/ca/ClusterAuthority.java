@@ -23,7 +23,8 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
  * enrolled with.
  *
  * <p>Lifecycle: empty → adopted (forever). The first valid {@link Adopt} persists {@link AuthorityAdopted}; every
- * later one, valid or not, is answered with the CA already adopted and persists nothing.
+ * later one, valid or not, is answered with the CA already adopted and persists nothing. A key adopted unencrypted
+ * can be stored again encrypted ({@link EncryptKey} → {@link AuthorityKeyEncrypted}): same key, same certificate.
  *
  * <p>The journal therefore holds the CA's private key as PKCS#8 PEM, in the same database as every other control
  * record. With {@code meshwork.control.ca-key-passphrase} set (the same on every member) the key is encrypted
@@ -74,9 +75,19 @@ public final class ClusterAuthority extends EventSourcedBehaviorWithEnforcedRepl
      */
     public record Reply(Material adopted, boolean candidateAdopted, String error) implements CborSerializable {}
 
+    /**
+     * Store the adopted CA's key as {@code encrypted} (the same key, encrypted with the members' passphrase)
+     * instead of unencrypted. Refused unless the adopted key is unencrypted, this entity's member has a passphrase,
+     * and {@code encrypted} opens with it to the adopted key and certificate. Answered with the CA as stored after.
+     */
+    public record EncryptKey(Material encrypted, long nowMillis, ActorRef<Reply> replyTo) implements Command {}
+
     public sealed interface Event extends CborSerializable {}
 
     public record AuthorityAdopted(Material material, String origin, long atMillis) implements Event {}
+
+    /** The adopted CA's key, unencrypted until now, is stored as {@code material} (encrypted) from now on. */
+    public record AuthorityKeyEncrypted(Material material, long atMillis) implements Event {}
 
     // ---- state ------------------------------------------------------------------------------------------
 
@@ -105,6 +116,7 @@ public final class ClusterAuthority extends EventSourcedBehaviorWithEnforcedRepl
     public CommandHandlerWithReply<Command, Event, State> commandHandler() {
         return newCommandHandlerWithReplyBuilder().forAnyState()
                 .onCommand(Adopt.class, this::onAdopt)
+                .onCommand(EncryptKey.class, this::onEncryptKey)
                 .build();
     }
 
@@ -129,11 +141,41 @@ public final class ClusterAuthority extends EventSourcedBehaviorWithEnforcedRepl
                 .thenReply(command.replyTo(), next -> new Reply(next.adopted(), true, null));
     }
 
+    private ReplyEffect<Event, State> onEncryptKey(State state, EncryptKey command) {
+        try {
+            if (state.isEmpty()) {
+                throw new IOException("no CA is adopted yet");
+            }
+            if (CertificateAuthority.isEncrypted(state.adopted().privateKeyPem())) {
+                return Effect().reply(command.replyTo(), new Reply(state.adopted(), false, null));
+            }
+            if (passphrase.isEmpty()) {
+                throw new IOException("the member that keeps the CA has no ca-key-passphrase");
+            }
+            Material offered = command.encrypted();
+            if (offered == null || !CertificateAuthority.isEncrypted(offered.privateKeyPem())
+                    || !offered.certificatePem().equals(state.adopted().certificatePem())) {
+                throw new IOException("not the adopted CA with an encrypted key");
+            }
+            CertificateAuthority opened = offered.toAuthority(passphrase);
+            CertificateAuthority stored = state.adopted().toAuthority("");
+            if (!opened.privateKeyPem().equals(stored.privateKeyPem())) {
+                throw new IOException("the encrypted key is not the adopted CA's key");
+            }
+        } catch (IOException e) {
+            return Effect().reply(command.replyTo(), new Reply(null, false, "key not re-encrypted: " + e.getMessage()));
+        }
+        return Effect().persist(new AuthorityKeyEncrypted(command.encrypted(), command.nowMillis()))
+                .thenReply(command.replyTo(), next -> new Reply(next.adopted(), false, null));
+    }
+
     @Override
     public EventHandler<State, Event> eventHandler() {
         return newEventHandlerBuilder().forAnyState()
                 .onEvent(AuthorityAdopted.class, (state, event) ->
                         new State(event.material(), event.origin(), event.atMillis()))
+                .onEvent(AuthorityKeyEncrypted.class, (state, event) ->
+                        new State(event.material(), state.origin(), state.adoptedMillis()))
                 .build();
     }
 }

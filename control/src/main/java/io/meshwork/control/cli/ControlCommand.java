@@ -13,16 +13,22 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code meshwork control}: runs a control-plane member in the foreground. */
-@Command(name = "control", mixinStandardHelpOptions = true,
+/**
+ * {@code meshwork control}: runs a control-plane member in the foreground; {@code meshwork control cluster-certs}
+ * makes the credentials of a cluster's members.
+ */
+@Command(name = "control", mixinStandardHelpOptions = true, subcommands = ClusterCertsCommand.class,
         description = {"Run the control plane: one cluster member, on embedded defaults unless configured.",
             "Defaults: H2 under the data directory, a self-joined one-member cluster, the admin and node API over HTTP",
             "on 127.0.0.1. On any other address control needs TLS (--tls-cert/--tls-key or --tls-self-signed; it then",
             "prints its certificate pin, sha256:HEX, for clients' --control-pin) or --insecure-http.",
+            "The cluster port speaks TLS with mutual authentication: members of one cluster need credentials from",
+            "`meshwork control cluster-certs` (--cluster-certs DIR); a member without generates its own under DATA.",
             "The admin token is MESHWORK_ADMIN_TOKEN, or generated into DATA/admin-token."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:stopped", "1:could not start",
-            "2:usage error (also: plain HTTP on a non-loopback address without --insecure-http)"})
+            "2:usage or configuration error: plain HTTP on a non-loopback address without --insecure-http, unusable "
+                + "cluster credentials, a CA key passphrase that does not open the cluster's CA key"})
 public final class ControlCommand implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE", description = "A HOCON file layered over the configuration.")
@@ -53,6 +59,11 @@ public final class ControlCommand implements Callable<Integer> {
             + "http://HOST:PORT/metrics without credentials, or 'off' (default 127.0.0.1:9190; on the API listener "
             + "/metrics needs the admin token).")
     String metrics;
+
+    @Option(names = "--cluster-certs", paramLabel = "DIR", description = "This member's cluster credentials: ca.crt, "
+            + "tls.crt, tls.key (one member directory of `meshwork control cluster-certs`). Default: DATA/cluster-tls, "
+            + "generated on first start.")
+    File clusterCertificates;
 
     @Spec
     CommandSpec spec;
@@ -99,6 +110,9 @@ public final class ControlCommand implements Callable<Integer> {
         if (metrics != null) {
             overrides.put("meshwork.control.metrics", metrics);
         }
+        if (clusterCertificates != null) {
+            overrides.put("meshwork.control.cluster-tls.directory", clusterCertificates.getPath());
+        }
         Config config = ConfigFactory.parseMap(overrides);
         if (configFile != null) {
             if (!configFile.canRead()) {
@@ -110,7 +124,7 @@ public final class ControlCommand implements Callable<Integer> {
         ControlServer server;
         try {
             server = ControlServer.start(ControlServer.configuration(config));
-        } catch (ControlServer.InsecureListenerException e) {
+        } catch (ControlServer.ConfigurationRefusedException e) {
             spec.commandLine().getErr().println("meshwork control: " + e.getMessage());
             return 2;
         } catch (Exception e) {

@@ -20,8 +20,8 @@ final class ReportedInput {
 
     /** Endpoints per report (or registration) at most. */
     static final int MAX_ENDPOINTS = 16;
-    /** The sources a device reports endpoints with: its interface addresses and what STUN saw. */
-    static final Set<String> DEVICE_SOURCES = Set.of("local", "stun");
+    /** The sources a device reports endpoints with: interface addresses, its gateway's port mapping, what STUN saw. */
+    static final Set<String> DEVICE_SOURCES = Set.of("local", "portmap", "stun");
     /** Longest string in an endpoint or in the NAT report. */
     static final int MAX_STRING = 64;
     /** Most items in a list of the NAT report. */
@@ -74,7 +74,7 @@ final class ReportedInput {
             return "an endpoint needs an address";
         }
         if (endpoint.source() == null || !DEVICE_SOURCES.contains(endpoint.source())) {
-            return "source must be local or stun";
+            return "source must be local, portmap or stun";
         }
         return usable(endpoint);
     }

@@ -149,4 +149,62 @@ class ClusterAuthorityTest {
                 "battery staple"));
         assertThrows(java.io.IOException.class, () -> CertificateAuthority.fromPem(encrypted, ca.certificatePem()));
     }
+
+    @Test
+    void aKeyAdoptedUnencryptedIsStoredEncryptedWhenAMemberWithAPassphraseAsks() throws Exception {
+        CertificateAuthority ca = CertificateAuthority.generate();
+        ClusterAuthority.Material plain = ClusterAuthority.Material.of(ca, "");
+        assertTrue(adopt(plain, "generated").reply().candidateAdopted());
+        ClusterAuthority.Material encrypted = ClusterAuthority.Material.of(ca, "s3cret");
+
+        // A member without a passphrase keeps the CA: it cannot check the encrypted key, so it refuses.
+        var refused = entity.<ClusterAuthority.Reply>runCommand(replyTo ->
+                new ClusterAuthority.EncryptKey(encrypted, 2000, replyTo));
+        assertNull(refused.reply().adopted());
+        assertTrue(refused.hasNoEvents());
+
+        // The same journal, kept by a member with the passphrase.
+        var guarded = EventSourcedBehaviorTestKit.<ClusterAuthority.Command, ClusterAuthority.Event,
+                ClusterAuthority.State>create(TEST_KIT.system(), ClusterAuthority.create("s3cret"));
+        guarded.initialize(new ClusterAuthority.AuthorityAdopted(plain, "generated", 1000));
+        CertificateAuthority other = CertificateAuthority.generate();
+        for (ClusterAuthority.Material bad : List.of(plain, ClusterAuthority.Material.of(ca, "other"),
+                ClusterAuthority.Material.of(other, "s3cret"),
+                new ClusterAuthority.Material(other.privateKeyPem("s3cret"), ca.certificatePem()))) {
+            var reply = guarded.<ClusterAuthority.Reply>runCommand(replyTo ->
+                    new ClusterAuthority.EncryptKey(bad, 2000, replyTo));
+            assertNull(reply.reply().adopted(), reply.reply().toString());
+            assertTrue(reply.hasNoEvents());
+        }
+        var stored = guarded.<ClusterAuthority.Reply>runCommand(replyTo ->
+                new ClusterAuthority.EncryptKey(encrypted, 2000, replyTo));
+        assertEquals(new ClusterAuthority.AuthorityKeyEncrypted(encrypted, 2000), stored.event());
+        assertEquals(encrypted, stored.reply().adopted());
+        assertEquals(new ClusterAuthority.State(encrypted, "generated", 1000), stored.state(),
+                "origin and adoption time stay");
+
+        guarded.restart();
+        var again = guarded.<ClusterAuthority.Reply>runCommand(replyTo ->
+                new ClusterAuthority.EncryptKey(ClusterAuthority.Material.of(ca, "s3cret"), 3000, replyTo));
+        assertTrue(again.hasNoEvents(), "encrypted once, never again");
+        assertEquals(encrypted, again.reply().adopted(), "recovery replays the encrypted key");
+        assertEquals(ca.certificate(), CertificateAuthority.fromPem(again.reply().adopted().privateKeyPem(),
+                ca.certificatePem(), "s3cret").certificate());
+
+        // docs/operations.md: the earlier event with the plain key may be purged from the journal; the encrypted
+        // one alone recovers the CA.
+        var purged = EventSourcedBehaviorTestKit.<ClusterAuthority.Command, ClusterAuthority.Event,
+                ClusterAuthority.State>create(TEST_KIT.system(), ClusterAuthority.create("s3cret"));
+        purged.initialize(new ClusterAuthority.AuthorityKeyEncrypted(encrypted, 2000));
+        var recovered = adopt(purged, ClusterAuthority.Material.of(CertificateAuthority.generate(), "s3cret"));
+        assertEquals(encrypted, recovered.reply().adopted());
+        assertFalse(recovered.reply().candidateAdopted());
+        assertTrue(recovered.hasNoEvents());
+    }
+
+    private static EventSourcedBehaviorTestKit.CommandResultWithReply<ClusterAuthority.Command, ClusterAuthority.Event,
+            ClusterAuthority.State, ClusterAuthority.Reply> adopt(EventSourcedBehaviorTestKit<ClusterAuthority.Command,
+            ClusterAuthority.Event, ClusterAuthority.State> entity, ClusterAuthority.Material candidate) {
+        return entity.runCommand(replyTo -> new ClusterAuthority.Adopt(candidate, "generated", 3000, replyTo));
+    }
 }

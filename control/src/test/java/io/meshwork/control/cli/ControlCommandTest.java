@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.meshwork.control.ControlServer;
+import io.meshwork.control.tls.ClusterCredentials;
 import io.meshwork.control.tls.ControlTls;
 import io.meshwork.protocol.tls.CertificatePin;
 import java.io.PrintWriter;
@@ -39,10 +40,16 @@ class ControlCommandTest {
 
     /** Runs the command; while control serves, {@code whileServing} looks at it, then it is closed. */
     private static Run control(Path directory, ServingCheck whileServing, String... args) throws Exception {
+        return control(directory, "", whileServing, args);
+    }
+
+    /** Like the above with {@code extraConfig} (HOCON) in the configuration file. */
+    private static Run control(Path directory, String extraConfig, ServingCheck whileServing, String... args)
+            throws Exception {
         Path config = directory.resolve("control.conf");
         Files.writeString(config, "meshwork.control.admin-token = \"" + ADMIN + "\"\n"
                 + "meshwork.control.metrics = \"127.0.0.1:0\"\n"
-                + "pekko.remote.artery.canonical.port = 0\n");
+                + "pekko.remote.artery.canonical.port = 0\n" + extraConfig);
         List<String> full = new ArrayList<>(List.of("--config", config.toString(),
                 "--data", directory.resolve("data").toString()));
         full.addAll(List.of(args));
@@ -124,6 +131,65 @@ class ControlCommandTest {
         assertEquals(0, insecure.exit(), insecure.err());
         assertTrue(insecure.out().contains("listening on http://0.0.0.0:"), insecure.out());
         assertFalse(insecure.out().contains("certificate pin"), insecure.out());
+    }
+
+    @Test
+    void clusterCredentialsAreGeneratedUnderTheDataDirectoryAndUnusableOnesAreRefused() throws Exception {
+        Path directory = Files.createTempDirectory("mwc-cli-cluster-tls");
+        Run generated = control(directory, server -> { }, "--http", "127.0.0.1:0");
+        assertEquals(0, generated.exit(), generated.err());
+        Path credentials = directory.resolve("data").resolve("cluster-tls");
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(credentials)));
+        for (String file : List.of(ClusterCredentials.CA_CERTIFICATE, ClusterCredentials.MEMBER_CERTIFICATE,
+                ClusterCredentials.MEMBER_KEY)) {
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                    credentials.resolve(file))), file);
+        }
+        assertFalse(Files.exists(credentials.resolve(ClusterCredentials.CA_KEY)), "the CA key is not kept");
+        ClusterCredentials first = ClusterCredentials.load(credentials);
+        AtomicReference<String> servedFrom = new AtomicReference<>();
+        Run again = control(directory, server -> servedFrom.set(server.system().settings().config()
+                .getString("pekko.remote.artery.ssl.rotating-keys-engine.cert-file")), "--http", "127.0.0.1:0");
+        assertEquals(0, again.exit(), again.err());
+        assertEquals(first.memberCertificate(), ClusterCredentials.load(credentials).memberCertificate(),
+                "a restart keeps them");
+        assertEquals(credentials.resolve(ClusterCredentials.MEMBER_CERTIFICATE).toAbsolutePath().toString(),
+                servedFrom.get());
+
+        Path empty = Files.createDirectories(directory.resolve("no-credentials"));
+        Run refused = control(directory, server -> { throw new AssertionError("it must not serve"); },
+                "--http", "127.0.0.1:0", "--cluster-certs", empty.toString());
+        assertEquals(2, refused.exit(), refused.out());
+        assertTrue(refused.err().contains("unusable cluster credentials") && refused.err().contains("missing"),
+                refused.err());
+        assertFalse(refused.err().strip().contains("\n"), "one line: " + refused.err());
+    }
+
+    @Test
+    void aCaKeyStoredUnencryptedIsEncryptedOnceAPassphraseIsSetAndAWrongPassphraseIsRefused() throws Exception {
+        Path directory = Files.createTempDirectory("mwc-cli-passphrase");
+        Path passphraseFile = directory.resolve("passphrase");
+        Files.writeString(passphraseFile, "correct horse\n");
+        String fromFile = "meshwork.control.ca-key-passphrase-file = \"" + passphraseFile + "\"\n";
+
+        Run unencrypted = control(directory, server -> { }, "--http", "127.0.0.1:0");
+        assertEquals(0, unencrypted.exit(), unencrypted.err());
+        // An existing unencrypted key loads with a passphrase set, and is stored encrypted from then on.
+        Run encrypting = control(directory, fromFile, server -> { }, "--http", "127.0.0.1:0");
+        assertEquals(0, encrypting.exit(), encrypting.err());
+
+        Run withoutPassphrase = control(directory, server -> { throw new AssertionError("it must not serve"); },
+                "--http", "127.0.0.1:0");
+        assertEquals(2, withoutPassphrase.exit(), withoutPassphrase.out());
+        assertTrue(withoutPassphrase.err().contains("the CA key is encrypted"), withoutPassphrase.err());
+        Run wrong = control(directory, "meshwork.control.ca-key-passphrase = \"battery staple\"\n",
+                server -> { throw new AssertionError("it must not serve"); }, "--http", "127.0.0.1:0");
+        assertEquals(2, wrong.exit(), wrong.out());
+        assertTrue(wrong.err().contains("does not open with meshwork.control.ca-key-passphrase"), wrong.err());
+        assertFalse(wrong.err().strip().contains("\n"), "one line, no stack trace: " + wrong.err());
+        Run same = control(directory, "meshwork.control.ca-key-passphrase = \"correct horse\"\n", server -> { },
+                "--http", "127.0.0.1:0");
+        assertEquals(0, same.exit(), same.err());
     }
 
     @Test

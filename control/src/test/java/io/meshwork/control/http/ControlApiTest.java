@@ -43,6 +43,16 @@ class ControlApiTest {
     static final String ADMIN = "mwa.test-admin-token";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+    /**
+     * Where peer-stream bodies are read, line by line until the stream ends: never the test's own thread, which a
+     * plain thenAccept would use when the response had already arrived, blocking the test until the stream ends.
+     */
+    private static final java.util.concurrent.Executor STREAM_READERS = java.util.concurrent.Executors
+            .newCachedThreadPool(runnable -> {
+                Thread thread = new Thread(runnable, "peer-stream-reader");
+                thread.setDaemon(true);
+                return thread;
+            });
     private static Path data;
     private static ControlServer server;
     private static String base;
@@ -364,6 +374,7 @@ class ControlApiTest {
                 "{\"address\":\"169.254.169.254:80\",\"source\":\"local\"}", "link-local",
                 "{\"address\":\"[fe80::1]:41641\",\"source\":\"local\"}", "link-local",
                 "{\"address\":\"10.1.2.3:41641\",\"source\":\"stun\"}", "only a local endpoint",
+                "{\"address\":\"10.1.2.4:41641\",\"source\":\"portmap\"}", "only a local endpoint",
                 "{\"address\":\"198.51.100.1:41641\",\"source\":\"control\"}", "source must be",
                 "{\"address\":\"example.com:41641\",\"source\":\"stun\"}", "not ip:port",
                 "{\"address\":\"198.51.100.1\",\"source\":\"stun\"}", "not ip:port");
@@ -403,6 +414,7 @@ class ControlApiTest {
         assertTrue(tooBig.body().get("error").asText().contains("4096 bytes"), tooBig.body().toString());
 
         Answer good = reportBody(token, "{\"endpoints\":[{\"address\":\"192.168.1.5:41641\",\"source\":\"local\"},"
+                + "{\"address\":\"198.51.100.5:51820\",\"source\":\"portmap\"},"
                 + "{\"address\":\"[2001:db8::5]:41641\",\"source\":\"stun\"}],"
                 + "\"nat\":{\"udp\":true,\"mapping\":\"ENDPOINT_INDEPENDENT\",\"hairpin\":null,\"extra\":{\"big\":1},"
                 + "\"servers\":[{\"server\":\"203.0.113.7:3478\",\"answered\":true,\"rttMillis\":1.5,\"x\":1}]}}");
@@ -410,6 +422,8 @@ class ControlApiTest {
         String deviceId = TokenKind.DEVICE.parse(token).orElseThrow().id();
         JsonNode stored = call("GET", "/api/v1/devices/" + deviceId, ADMIN, null).body();
         assertTrue(stored.get("endpoints").toString().contains("192.168.1.5:41641"), stored.toString());
+        assertTrue(stored.get("endpoints").toString()
+                .contains("{\"address\":\"198.51.100.5:51820\",\"source\":\"portmap\"}"), stored.toString());
         assertEquals("ENDPOINT_INDEPENDENT", stored.at("/nat/mapping").asText(), stored.toString());
         assertFalse(stored.get("nat").has("extra"), "unknown NAT fields are dropped: " + stored);
         assertFalse(stored.at("/nat/servers/0").has("x"), stored.toString());
@@ -592,11 +606,11 @@ class ControlApiTest {
         BlockingQueue<String> lines = new LinkedBlockingQueue<>();
         CompletableFuture<Void> streamEnded = HTTP.sendAsync(HttpRequest.newBuilder(URI.create(base
                         + "/api/v1/peers/stream")).header("Authorization", "Bearer " + first.get("token").asText())
-                .build(), HttpResponse.BodyHandlers.ofLines()).thenAccept(response -> {
+                .build(), HttpResponse.BodyHandlers.ofLines()).thenAcceptAsync(response -> {
                     try (Stream<String> body = response.body()) {
                         body.forEach(lines::add);
                     }
-                });
+                }, STREAM_READERS);
         assertNotNull(lines.poll(10, TimeUnit.SECONDS), "the stream started");
         assertEquals(200, call("DELETE", "/api/v1/organizations/" + org.id(), ADMIN, null).status());
         streamEnded.get(10, TimeUnit.SECONDS);
@@ -670,7 +684,7 @@ class ControlApiTest {
         BlockingQueue<JsonNode> lines = new LinkedBlockingQueue<>();
         HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/api/v1/peers/stream" + query))
                 .header("Authorization", "Bearer " + token).build();
-        HTTP.sendAsync(request, HttpResponse.BodyHandlers.ofLines()).thenAccept(response -> {
+        HTTP.sendAsync(request, HttpResponse.BodyHandlers.ofLines()).thenAcceptAsync(response -> {
             try (Stream<String> body = response.body()) {
                 body.forEach(line -> {
                     try {
@@ -683,7 +697,7 @@ class ControlApiTest {
                     }
                 });
             }
-        });
+        }, STREAM_READERS);
         return lines;
     }
 

@@ -9,8 +9,9 @@ import java.util.Optional;
 
 /**
  * Which of a peer's advertised endpoints to send WireGuard to, and why (pure). A peer behind the same public IP as
- * us is on our LAN (or behind our NAT): its local address, since NATs rarely hairpin. Otherwise its STUN-reflexive
- * address, which both sides' simultaneous handshakes open through endpoint-independent NATs; then what a relay
+ * us is on our LAN (or behind our NAT): its local address, since NATs rarely hairpin. Otherwise the port mapping its
+ * gateway made for it, which lets anyone in; then its STUN-reflexive address, which both sides' simultaneous
+ * handshakes open through endpoint-independent NATs; then what a relay
  * saw; then its local address; then, as a last resort, an address whose source is missing or one this node does
  * not know (a newer control may report kinds this node has never heard of).
  *
@@ -24,6 +25,7 @@ public final class EndpointChoice {
     public record Choice(InetSocketAddress address, String reason) {}
 
     private static final String STUN = "stun";
+    private static final String PORTMAP = EndpointReports.PORTMAP;
     private static final String RELAY = "relay";
     /**
      * Control's view of a device is the source address of its TCP connection to control: its port is not the
@@ -31,7 +33,7 @@ public final class EndpointChoice {
      */
     private static final String CONTROL = "control";
     /** Known sources from most to least preferred; a missing or unknown source ranks after all of them. */
-    private static final List<String> PREFERENCE = List.of(STUN, RELAY, PeerFacts.LOCAL);
+    private static final List<String> PREFERENCE = List.of(PORTMAP, STUN, RELAY, PeerFacts.LOCAL);
     private static final int UNKNOWN_RANK = PREFERENCE.size();
 
     private EndpointChoice() {}
@@ -41,7 +43,7 @@ public final class EndpointChoice {
             return Optional.empty();
         }
         boolean sameNat = ownPublicIps != null && peerEndpoints.stream()
-                .filter(e -> e != null && STUN.equals(e.source()) && usable(e) != null)
+                .filter(e -> e != null && (STUN.equals(e.source()) || PORTMAP.equals(e.source())) && usable(e) != null)
                 .anyMatch(e -> ownPublicIps.contains(host(e.address())));
         if (sameNat) {
             Optional<InetSocketAddress> local = best(peerEndpoints, PeerFacts.LOCAL);
@@ -53,9 +55,10 @@ public final class EndpointChoice {
             Optional<InetSocketAddress> endpoint = best(peerEndpoints, rank);
             if (endpoint.isPresent()) {
                 return Optional.of(new Choice(endpoint.get(), switch (rank) {
-                    case 0 -> "STUN-reflexive address";
-                    case 1 -> "address a relay observed";
-                    case 2 -> "local address (no public endpoint known)";
+                    case 0 -> "port mapping of its gateway";
+                    case 1 -> "STUN-reflexive address";
+                    case 2 -> "address a relay observed";
+                    case 3 -> "local address (no public endpoint known)";
                     default -> "address of a missing or unknown source (nothing better known)";
                 }));
             }

@@ -40,7 +40,8 @@ public final class EndpointDiscovery {
     /**
      * One discovery's outcome.
      *
-     * @param endpoints LAN ("local") and STUN-reflexive ("stun") endpoints of the WireGuard socket
+     * @param endpoints the gateway's port mapping ("portmap"), LAN ("local") and STUN-reflexive ("stun") endpoints
+     *                  of the WireGuard socket
      * @param nat       the netcheck report's fields, empty when no STUN server is configured
      */
     public record Discovered(List<Endpoint> endpoints, Map<String, Object> nat, Set<String> publicIps) {}

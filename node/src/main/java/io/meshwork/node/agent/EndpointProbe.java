@@ -3,6 +3,7 @@ package io.meshwork.node.agent;
 import io.meshwork.node.dataplane.WireGuardDevice;
 import io.meshwork.node.netcheck.NatProber;
 import io.meshwork.node.netcheck.NetcheckResult;
+import io.meshwork.node.portmap.PortMapping;
 import io.meshwork.protocol.net.HostPort;
 import io.meshwork.protocol.net.InvalidAddressException;
 import java.net.InetSocketAddress;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -21,9 +23,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One probe of this node's endpoints (docs/architecture.md, "Node", endpoint discovery): the host's IPv4
- * addresses at the WireGuard port, and a NAT probe against the STUN servers control lists now ({@link RelayList}:
- * the registration's until the peer-map stream sends its own), sent from the WireGuard socket so it measures the mapping WireGuard traffic gets. Blocking (STUN round trips):
- * {@link EndpointDiscovery} runs it on the agent's scheduler.
+ * addresses at the WireGuard port, a NAT probe against the STUN servers control lists now ({@link RelayList}: the
+ * registration's until the peer-map stream sends its own), sent from the WireGuard socket so it measures the
+ * mapping WireGuard traffic gets, and the port mapping the gateway holds for the WireGuard port
+ * ({@link EndpointReports#withPortMapping}). Blocking (STUN round trips): {@link EndpointDiscovery} runs it on the
+ * agent's scheduler.
  */
 final class EndpointProbe {
 
@@ -33,6 +37,7 @@ final class EndpointProbe {
     private final Supplier<List<String>> stunServers;
     private final ScheduledExecutorService scheduler;
     private final Consumer<Map<String, Object>> natReport;
+    private final Supplier<Optional<PortMapping>> portMapping;
     private volatile Set<String> publicIps = Set.of();
 
     /**
@@ -40,10 +45,12 @@ final class EndpointProbe {
      *                    ones are skipped
      * @param scheduler   the NAT prober's timeouts
      * @param natReport   receives the netcheck report of each probe that reached STUN
+     * @param portMapping the gateway's mapping of the WireGuard port now, read at each probe
      */
     EndpointProbe(WireGuardDevice device, Supplier<List<String>> stunServers, ScheduledExecutorService scheduler,
-            Consumer<Map<String, Object>> natReport) {
+            Consumer<Map<String, Object>> natReport, Supplier<Optional<PortMapping>> portMapping) {
         this.device = device;
+        this.portMapping = portMapping;
         this.stunServers = stunServers;
         this.scheduler = scheduler;
         this.natReport = natReport;
@@ -62,11 +69,13 @@ final class EndpointProbe {
             }
         }
         if (servers.isEmpty()) {
-            return EndpointReports.withoutStun(localAddresses, port);
+            return EndpointReports.withPortMapping(EndpointReports.withoutStun(localAddresses, port),
+                    portMapping.get());
         }
         try (NatProber prober = new NatProber(device.transport(), scheduler)) {
             NetcheckResult result = prober.probe(servers, Duration.ofSeconds(4)).get(10, TimeUnit.SECONDS);
-            EndpointDiscovery.Discovered discovered = EndpointReports.fromNetcheck(localAddresses, port, result);
+            EndpointDiscovery.Discovered discovered = EndpointReports.withPortMapping(
+                    EndpointReports.fromNetcheck(localAddresses, port, result), portMapping.get());
             publicIps = discovered.publicIps();
             natReport.accept(discovered.nat());
             return discovered;

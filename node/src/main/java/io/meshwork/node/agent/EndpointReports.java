@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.meshwork.node.netcheck.NetcheckReportFormat;
 import io.meshwork.node.netcheck.NetcheckResult;
+import io.meshwork.node.portmap.PortMapping;
 import io.meshwork.protocol.api.Endpoint;
 import io.meshwork.protocol.net.AddressClass;
 import java.net.InetSocketAddress;
@@ -13,11 +14,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
  * What a node reports to control after a discovery ({@code POST /api/v1/devices/self/endpoints}): each local
- * address at the WireGuard port as a "local" endpoint, each public endpoint STUN saw as a "stun" one, and the
+ * address at the WireGuard port as a "local" endpoint, each public endpoint STUN saw as a "stun" one, the port
+ * mapping the gateway made (docs/architecture.md, "Port mapping") as a "portmap" one, listed first, and the
  * netcheck report's fields as the NAT report, exactly as {@code meshwork netcheck --json} prints them.
  *
  * <p>Within what control takes (docs/api.md, "Endpoint reports"), which refuses a whole report over one bad
@@ -33,6 +36,8 @@ public final class EndpointReports {
     static final int MAX_ENDPOINTS = 16;
     /** Items control takes per list of the NAT report at most. */
     static final int MAX_LIST = 16;
+    /** The source of an endpoint the gateway mapped for this node. */
+    static final String PORTMAP = "portmap";
 
     private EndpointReports() {
     }
@@ -71,6 +76,32 @@ public final class EndpointReports {
                 MAX_ENDPOINTS - stun.size())));
         endpoints.addAll(stun);
         return new EndpointDiscovery.Discovered(endpoints, natReport(result), publicIps);
+    }
+
+    /**
+     * {@code discovered} with the gateway's port mapping, when there is one, as the first endpoint (source
+     * "portmap"): the address peers should try first. A STUN endpoint with the same address is left out (a mapped
+     * port gets the same mapping for every destination, so STUN sees it too), and so is the last endpoint when the
+     * report would exceed {@value #MAX_ENDPOINTS}. A mapping whose external address peers may not be sent to (a
+     * private one, from a gateway that is itself behind NAT) is not reported.
+     */
+    public static EndpointDiscovery.Discovered withPortMapping(EndpointDiscovery.Discovered discovered,
+            Optional<PortMapping> mapping) {
+        if (mapping.isEmpty() || !AddressClass.of(mapping.get().external().getAddress()).usableAs(PORTMAP)) {
+            return discovered;
+        }
+        String address = NetcheckReportFormat.address(mapping.get().external());
+        List<Endpoint> endpoints = new ArrayList<>();
+        endpoints.add(new Endpoint(address, PORTMAP));
+        for (Endpoint endpoint : discovered.endpoints()) {
+            boolean sameAsMapping = address.equals(endpoint.address()) && "stun".equals(endpoint.source());
+            if (endpoints.size() < MAX_ENDPOINTS && !sameAsMapping) {
+                endpoints.add(endpoint);
+            }
+        }
+        Set<String> publicIps = new LinkedHashSet<>(discovered.publicIps());
+        publicIps.add(IpLiteral.format(mapping.get().external().getAddress()));
+        return new EndpointDiscovery.Discovered(endpoints, discovered.nat(), publicIps);
     }
 
     /** The netcheck report as the JSON fields control stores and hands to peers. */

@@ -7,6 +7,7 @@ import io.meshwork.node.local.LocalApiHandler;
 import io.meshwork.node.local.LocalApiServer;
 import io.meshwork.node.local.NodeStatus;
 import io.meshwork.node.local.PingReply;
+import io.meshwork.node.portmap.PortMapper;
 import io.meshwork.node.relay.RelayClient;
 import io.meshwork.node.transport.NettyUdpTransport;
 import io.meshwork.node.tunnel.ProbeRouter;
@@ -46,12 +47,14 @@ import org.slf4j.LoggerFactory;
  * directory) and wires what runs the node: the WireGuard device and its UAPI socket, the overlay addresses
  * ({@link OverlayInterface}), the relay ({@link RelayConnection}), the probe router on the device's socket, the
  * actor tree ({@link NodeGuardian}: a tunnel actor per peer, the control session applying the peer map through
- * {@link PeerMapApplier}, endpoint discovery running {@link EndpointProbe}) and the local API, which answers from
- * {@link StatusReport} and {@link PeerPinger}. It starts and closes them; the work is theirs.
+ * {@link PeerMapApplier}, endpoint discovery running {@link EndpointProbe}), the port mapping of the WireGuard port
+ * on the gateway ({@link PortMapper}, deleted on close) and the local API, which answers from {@link StatusReport}
+ * and {@link PeerPinger}. It starts and closes them; the work is theirs.
  *
  * <p>Threads: the actor system's dispatcher ("meshwork-node"); "node-agent", two for the actors' blocking work
  * (STUN probes, reports to control) and the NAT prober's timeouts; the control session's "node-peer-stream"; the
- * device's own (TUN reader, timers, socket event loop) and the relay client's; the local API's and UAPI's socket
+ * device's own (TUN reader, timers, socket event loop) and the relay client's; "node-portmap", the port mapper's;
+ * the local API's and UAPI's socket
  * threads, on which status and ping run; and "node-agent-stop", which closes the agent on {@code node down} or
  * when control refuses the device.
  */
@@ -65,6 +68,11 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             int listenPort, Duration probeInterval) {}
 
     private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
+    /**
+     * How long {@code node up} waits for the gateway's first port-mapping answer before it probes STUN and peers, so
+     * that its first packets to them already leave through the mapped port.
+     */
+    private static final Duration FIRST_PORT_MAPPING = Duration.ofMillis(1500);
 
     private final NodeIdentity identity;
     private final WireGuardDevice device;
@@ -81,6 +89,9 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     /** The relays and STUN servers control lists now: the registration's until the stream sends its own. */
     private final RelayList relayList;
     private final EndpointProbe endpointProbe;
+    private final PortMapper portMapper;
+    /** Endpoint discovery, once the actors run (the port mapper may call before). */
+    private volatile ActorRef<EndpointDiscovery.Command> discovery;
     private final ActorSystem<Void> system;
     private final NodeGuardian.Children actors;
     private final Map<String, PeerInfo> peers;
@@ -99,7 +110,13 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         this.uapi = uapi;
         this.probeCodec = new ProbeCodec(Key.fromBase64(identity.privateKey()));
         this.relayList = new RelayList(identity.registration().relays(), identity.registration().stunServers());
-        this.endpointProbe = new EndpointProbe(device, relayList::stunServers, scheduler, statusReport::natReport);
+        // Mapped before the first STUN probe, so that probe (and every packet to peers) leaves through the mapping.
+        this.portMapper = PortMapper.create(device.listenPort(), PortMapper.Settings.defaults(),
+                mapping -> rediscover("the port mapping changed"));
+        portMapper.start();
+        portMapper.awaitFirstRound(FIRST_PORT_MAPPING);
+        this.endpointProbe = new EndpointProbe(device, relayList::stunServers, scheduler, statusReport::natReport,
+                portMapper::current);
         TunnelSupervisor.Wiring tunnelWiring = new TunnelSupervisor.Wiring(this::tunnelPort,
                 statusReport::tunnelChanged, TunnelSettings.defaults(), System::nanoTime, System.nanoTime(),
                 DispatcherSelector.defaultDispatcher());
@@ -120,6 +137,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                                 + "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off")
                         .withFallback(ConfigFactory.load()));
         this.actors = ready.join();
+        this.discovery = actors.discovery();
         ActorRef<TunnelSupervisor.Command> tunnels = actors.tunnels();
         this.peers = peerMapOf(tunnels).peers();
         this.pinger = PeerPinger.through(tunnels, system.scheduler(), peers::values, this::relayName);
@@ -190,8 +208,13 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
     /** A tunnel saw its direct path die: look at this node's endpoints again (a NAT may have rebound). */
     private void rediscoverSoon() {
-        if (!closed) {
-            actors.discovery().tell(new EndpointDiscovery.ProbeNow("a direct path died"));
+        rediscover("a direct path died");
+    }
+
+    private void rediscover(String why) {
+        ActorRef<EndpointDiscovery.Command> running = discovery;
+        if (!closed && running != null) {
+            running.tell(new EndpointDiscovery.ProbeNow(why));
         }
     }
 
@@ -288,7 +311,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         RelayConnection connection = relay;
         return statusReport.build(identity, overlay.current().overlayNote(), peers.values(),
                 key -> StatusReport.DevicePeer.of(device.peer(key)),
-                connection == null ? null : new StatusReport.Relay(connection.name(), connection.transport()));
+                connection == null ? null : new StatusReport.Relay(connection.name(), connection.transport()),
+                portMapper.current().orElse(null));
     }
 
     @Override
@@ -315,6 +339,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             log.debug("tunnels did not stop in time: {}", e.toString());
         }
         scheduler.shutdownNow();
+        portMapper.close();
         localApi.close();
         uapi.close();
         if (relay != null) {

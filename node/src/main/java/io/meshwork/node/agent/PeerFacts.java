@@ -15,9 +15,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What a tunnel knows of a device, read from what the device reported to control: its endpoints by source
- * ("local" ones are LAN candidates; "stun", "relay" and "control" ones are public, reflexive candidates) and the
- * NAT report's {@code udp} and {@code mapping} fields. The peer map is input from the network: an endpoint that
- * does not parse is left out and a NAT field that does not parse counts as unknown, never an error that would
+ * ("local" ones are LAN candidates; "portmap", "stun", "relay" and "control" ones are public, reflexive candidates)
+ * and the NAT report's {@code udp} and {@code mapping} fields. The peer map is input from the network: an endpoint
+ * that does not parse is left out and a NAT field that does not parse counts as unknown, never an error that would
  * cost the other endpoints.
  */
 public final class PeerFacts {

@@ -3,6 +3,7 @@ package io.meshwork.node.agent;
 import io.meshwork.protocol.net.IpLiteral;
 import io.meshwork.node.dataplane.Peer;
 import io.meshwork.node.local.NodeStatus;
+import io.meshwork.node.portmap.PortMapping;
 import io.meshwork.node.tunnel.TunnelStatus;
 import io.meshwork.protocol.api.PeerInfo;
 import io.meshwork.protocol.wireguard.Key;
@@ -74,9 +75,10 @@ final class StatusReport {
      * @param overlayNote what of the overlay this host could not configure, or null
      * @param device      what the WireGuard device knows of a peer ({@link DevicePeer#of}), null for none
      * @param relay       the relay, or null without one
+     * @param portMapping the gateway's mapping of the WireGuard port, or null without one
      */
     NodeStatus build(NodeIdentity identity, String overlayNote, Collection<PeerInfo> peers,
-            Function<Key, DevicePeer> device, Relay relay) {
+            Function<Key, DevicePeer> device, Relay relay, PortMapping portMapping) {
         var registration = identity.registration();
         List<NodeStatus.Peer> rows = new ArrayList<>();
         for (PeerInfo info : peers) {
@@ -84,8 +86,11 @@ final class StatusReport {
             rows.add(row(info, device.apply(key), tunnels.get(key), relay));
         }
         rows.sort(Comparator.comparing(NodeStatus.Peer::hostname));
+        NodeStatus.PortMapping mapped = portMapping == null ? null : new NodeStatus.PortMapping(
+                portMapping.protocol().id(), IpLiteral.format(portMapping.external()),
+                portMapping.gateway().getHostAddress(), portMapping.expires().toString());
         return new NodeStatus(new NodeStatus.Self(registration.id(), identity.hostname(), registration.overlayIps(),
-                nat, controlState, overlayNote), rows);
+                nat, controlState, overlayNote, mapped), rows);
     }
 
     private static NodeStatus.Peer row(PeerInfo info, DevicePeer peer, TunnelStatus tunnel, Relay relay) {

@@ -7,6 +7,7 @@ import io.meshwork.node.agent.NodeIdentity;
 import io.meshwork.node.netcheck.NatProber;
 import io.meshwork.node.netcheck.NetcheckReportFormat;
 import io.meshwork.node.netcheck.NetcheckResult;
+import io.meshwork.node.portmap.PortMapProbe;
 import io.meshwork.node.transport.NettyUdpTransport;
 import io.meshwork.node.transport.TransportException;
 import io.meshwork.protocol.net.HostPort;
@@ -18,7 +19,9 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -41,6 +44,8 @@ import picocli.CommandLine.Spec;
             "public endpoints, mapping and filtering behaviour (RFC 4787/5780), port preservation, hairpinning",
             "and the classic name (open, full cone, restricted cone, port-restricted cone, symmetric, blocked).",
             "Filtering is measured only against a server with two IPs (RFC 5780), listed first ideally.",
+            "It also reports which port-mapping protocols (PCP, NAT-PMP, UPnP-IGD) the default gateway answers,",
+            "without asking it for a mapping.",
         },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -55,6 +60,8 @@ public final class NetcheckCommand implements Callable<Integer> {
     public static final int EXIT_USAGE = 2;
 
     private static final Duration MAX_TIMEOUT = Duration.ofMinutes(2);
+    /** How long each port-mapping question waits for the gateway. */
+    private static final Duration PORT_MAPPING_TIMEOUT = Duration.ofMillis(500);
     private static final String SERVERS_KEY = "meshwork.netcheck.stun-servers";
     private static final String TIMEOUT_KEY = "meshwork.netcheck.timeout";
 
@@ -75,6 +82,10 @@ public final class NetcheckCommand implements Callable<Integer> {
     @Option(names = "--timeout", paramLabel = "DURATION",
             description = "Longest the whole check may take, e.g. 5s, 1500ms, PT3S. Default: " + TIMEOUT_KEY + " (5s).")
     String timeout;
+
+    @Option(names = "--no-port-mapping", description = "Do not ask the default gateway which port-mapping "
+            + "protocols it speaks.")
+    boolean noPortMapping;
 
     @Option(names = "--bind", paramLabel = "IP:PORT", defaultValue = "0.0.0.0:0",
             description = "Local address of the probing socket. Default: ${DEFAULT-VALUE}.")
@@ -108,6 +119,10 @@ public final class NetcheckCommand implements Callable<Integer> {
             return EXIT_USAGE;
         }
         NetcheckResult result;
+        // The gateway is asked while STUN runs, within the same budget.
+        Duration gatewayTimeout = budget.compareTo(PORT_MAPPING_TIMEOUT) < 0 ? budget : PORT_MAPPING_TIMEOUT;
+        CompletableFuture<Optional<PortMapProbe.Answers>> portMapping = noPortMapping ? null
+                : CompletableFuture.supplyAsync(() -> PortMapProbe.probe(gatewayTimeout));
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "netcheck-timers");
             thread.setDaemon(true);
@@ -130,7 +145,14 @@ public final class NetcheckCommand implements Callable<Integer> {
         } finally {
             scheduler.shutdownNow();
         }
-        out.print(json ? NetcheckReportFormat.json(result) + System.lineSeparator() : NetcheckReportFormat.text(result));
+        if (portMapping == null) {
+            out.print(json ? NetcheckReportFormat.json(result) + System.lineSeparator()
+                    : NetcheckReportFormat.text(result));
+        } else {
+            Optional<PortMapProbe.Answers> answers = portMapping.join();
+            out.print(json ? NetcheckReportFormat.json(result, answers) + System.lineSeparator()
+                    : NetcheckReportFormat.text(result, answers));
+        }
         out.flush();
         if (!result.report().udpReachable()) {
             err.println("meshwork netcheck: no STUN server answered within " + budget.toMillis()

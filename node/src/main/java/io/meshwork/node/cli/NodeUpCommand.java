@@ -72,7 +72,10 @@ public final class NodeUpCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("meshwork node up: first run needs --control URL and --key KEY");
             return ExitCodes.USAGE;
         }
-        String pinText = controlPin != null ? controlPin : System.getenv("MESHWORK_CONTROL_PIN");
+        String fromEnvironment = System.getenv("MESHWORK_CONTROL_PIN");
+        // A blank variable (e.g. an unset compose value) counts as not given, so the pin saved in --state applies.
+        String pinText = controlPin != null ? controlPin
+                : fromEnvironment == null || fromEnvironment.isBlank() ? null : fromEnvironment;
         boolean sameControl = existing != null
                 && (control == null || control.toString().equals(existing.controlUrl()));
         if (pinText == null && sameControl) {

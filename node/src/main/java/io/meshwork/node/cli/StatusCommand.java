@@ -19,8 +19,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code meshwork status}: this node and, for each peer, the path in use and why. */
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = "Show this node and each peer: path (direct ip:port or relay), latency, last handshake, "
-                + "bytes, and why the path is what it is.",
+        description = "Show this node (with the port mapping its gateway holds, if any) and each peer: path "
+                + "(direct ip:port or relay), latency, last handshake, bytes, and why the path is what it is.",
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:status shown", "3:no agent running with this state directory"})
 public final class StatusCommand implements Callable<Integer> {
@@ -64,6 +64,9 @@ public final class StatusCommand implements Callable<Integer> {
         if (self.overlay() != null) {
             text.append("overlay: ").append(self.overlay()).append('\n');
         }
+        if (self.portMapping() != null) {
+            text.append("port mapping: ").append(portMapping(self.portMapping(), now)).append('\n');
+        }
         if (self.control() != null && !self.control().equals("connected")) {
             text.append("control: ").append(self.control()).append('\n');
         }
@@ -98,6 +101,25 @@ public final class StatusCommand implements Callable<Integer> {
             text.append(line.toString().stripTrailing()).append('\n');
         }
         return text.toString();
+    }
+
+    /** "PCP 192.0.3.201:51820 via gateway 10.1.0.1, expires in 1h59m". */
+    static String portMapping(NodeStatus.PortMapping mapping, Instant now) {
+        String protocol = switch (String.valueOf(mapping.protocol())) {
+            case "pcp" -> "PCP";
+            case "nat-pmp" -> "NAT-PMP";
+            case "upnp" -> "UPnP-IGD";
+            default -> String.valueOf(mapping.protocol());
+        };
+        String expires;
+        try {
+            long seconds = Math.max(0, Duration.between(now, Instant.parse(mapping.expires())).toSeconds());
+            expires = seconds >= 3600 ? seconds / 3600 + "h" + (seconds % 3600) / 60 + "m"
+                    : seconds >= 120 ? seconds / 60 + "m" : seconds + "s";
+        } catch (DateTimeParseException | NullPointerException e) {
+            expires = String.valueOf(mapping.expires());
+        }
+        return protocol + " " + mapping.external() + " via gateway " + mapping.gateway() + ", expires in " + expires;
     }
 
     private static String path(NodeStatus.Peer peer) {

@@ -18,9 +18,15 @@ public record NodeStatus(Self self, List<Peer> peers) {
      *                approve this device", "reconnecting: why"; null before the first answer
      * @param overlay what of the overlay this host could not configure, in words ("IPv4 only: IPv6 is disabled on
      *                this host (net.ipv6.conf.all.disable_ipv6=1)"); null when every overlay address is configured
+     * @param portMapping the port mapping the gateway holds for the WireGuard port, or null without one
      */
     public record Self(String id, String hostname, List<String> overlayIps, Map<String, Object> nat, String control,
-            String overlay) {
+            String overlay, PortMapping portMapping) {
+        public Self(String id, String hostname, List<String> overlayIps, Map<String, Object> nat, String control,
+                String overlay) {
+            this(id, hostname, overlayIps, nat, control, overlay, null);
+        }
+
         public Self(String id, String hostname, List<String> overlayIps, Map<String, Object> nat, String control) {
             this(id, hostname, overlayIps, nat, control, null);
         }
@@ -29,6 +35,16 @@ public record NodeStatus(Self self, List<Peer> peers) {
             this(id, hostname, overlayIps, nat, null, null);
         }
     }
+
+    /**
+     * A port mapping of the WireGuard port on the gateway (docs/architecture.md, "Port mapping").
+     *
+     * @param protocol "pcp", "nat-pmp" or "upnp"
+     * @param external the mapped address outside, ip:port, advertised to peers with source "portmap"
+     * @param gateway  the gateway that holds it
+     * @param expires  ISO-8601 time the gateway drops it unless renewed (the node renews at half the lifetime)
+     */
+    public record PortMapping(String protocol, String external, String gateway, String expires) {}
 
     /**
      * One peer and the path its traffic takes.

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.meshwork.node.portmap.PortMapProbe;
 import io.meshwork.protocol.nat.NatReport;
+import io.meshwork.protocol.portmap.PortMapProtocol;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Locale;
@@ -30,6 +32,58 @@ public final class NetcheckReportFormat {
     }
 
     public static String json(NetcheckResult result) {
+        return write(tree(result));
+    }
+
+    /**
+     * The report with what the default gateway answered of the port-mapping protocols
+     * (docs/architecture.md, "Port mapping"): {@code portMapping} holds the gateway (null without a default route),
+     * a boolean per protocol ({@code pcp}, {@code natPmp}, {@code upnp}) and the external address NAT-PMP named (or
+     * null). It is not part of the NAT report a node sends control.
+     */
+    public static String json(NetcheckResult result, Optional<PortMapProbe.Answers> portMapping) {
+        ObjectNode root = tree(result);
+        ObjectNode mapping = root.putObject("portMapping");
+        PortMapProbe.Answers answers = portMapping.orElse(null);
+        mapping.put("gateway", answers == null ? null : answers.gateway().getHostAddress());
+        mapping.put("pcp", answers != null && answers.answered().contains(PortMapProtocol.PCP));
+        mapping.put("natPmp", answers != null && answers.answered().contains(PortMapProtocol.NAT_PMP));
+        mapping.put("upnp", answers != null && answers.answered().contains(PortMapProtocol.UPNP));
+        mapping.put("externalAddress", answers == null || answers.externalAddress() == null ? null
+                : answers.externalAddress().getHostAddress());
+        return write(root);
+    }
+
+    /** The readable report with a line saying which port-mapping protocols the default gateway answered. */
+    public static String text(NetcheckResult result, Optional<PortMapProbe.Answers> portMapping) {
+        String report = text(result);
+        String line;
+        if (portMapping.isEmpty()) {
+            line = "no default gateway to ask";
+        } else {
+            PortMapProbe.Answers answers = portMapping.get();
+            line = "gateway " + answers.gateway().getHostAddress() + (answers.answered().isEmpty()
+                    ? " answers none of PCP, NAT-PMP, UPnP-IGD"
+                    : " answers " + answers.answered().stream().map(PortMapProtocol::displayName)
+                            .collect(Collectors.joining(", "))
+                            + (answers.externalAddress() == null ? ""
+                                    : " (external address " + answers.externalAddress().getHostAddress() + ")"));
+        }
+        StringBuilder out = new StringBuilder();
+        line(out, "Port mapping", line);
+        int servers = report.indexOf("Servers:\n");
+        return report.substring(0, servers) + out + report.substring(servers);
+    }
+
+    private static String write(ObjectNode root) {
+        try {
+            return JSON.writeValueAsString(root);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("a tree of plain values always serialises", e);
+        }
+    }
+
+    private static ObjectNode tree(NetcheckResult result) {
         NatReport report = result.report();
         ObjectNode root = JSON.createObjectNode();
         root.put("udp", report.udpReachable());
@@ -57,11 +111,7 @@ public final class NetcheckReportFormat {
             }
         }
         root.put("elapsedMillis", result.elapsed().toMillis());
-        try {
-            return JSON.writeValueAsString(root);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException("a tree of plain values always serialises", e);
-        }
+        return root;
     }
 
     private static void putOptional(ObjectNode node, String field, Optional<Boolean> value) {

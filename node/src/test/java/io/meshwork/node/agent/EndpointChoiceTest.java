@@ -27,6 +27,8 @@ class EndpointChoiceTest {
     private static final Endpoint LOCAL_NO_ADDRESS = new Endpoint(null, "local");
     private static final Endpoint NO_SOURCE_NO_ADDRESS = new Endpoint(null, null);
     private static final Endpoint STUN_NOT_AN_ADDRESS = new Endpoint("stun.example.com:3478", "stun");
+    private static final Endpoint PORTMAP_AWAY = new Endpoint("192.0.3.201:51820", "portmap");
+    private static final Endpoint PORTMAP_HOME = new Endpoint("203.0.113.201:51820", "portmap");
     /** Our own public IP, but reported with no source: not evidence of sharing a NAT. */
     private static final Endpoint NO_SOURCE_HOME = new Endpoint("203.0.113.201:41641", null);
 
@@ -41,6 +43,10 @@ class EndpointChoiceTest {
                         "10.1.0.11:41641"),
                 Arguments.of("elsewhere: STUN-reflexive", List.of(LOCAL, STUN_AWAY), Set.of("203.0.113.201"),
                         "198.51.100.7:5000"),
+                Arguments.of("a port mapping before STUN", List.of(LOCAL, STUN_AWAY, PORTMAP_AWAY),
+                        Set.of("203.0.113.201"), "192.0.3.201:51820"),
+                Arguments.of("a port mapping on our public IP: the LAN address", List.of(PORTMAP_HOME, LOCAL),
+                        Set.of("203.0.113.201"), "10.1.0.11:41641"),
                 Arguments.of("no STUN answer: what a relay saw", List.of(LOCAL, RELAY_SEEN), Set.of("203.0.113.201"),
                         "198.51.100.7:6000"),
                 Arguments.of("only a local address", List.of(LOCAL), Set.of(), "10.1.0.11:41641"),

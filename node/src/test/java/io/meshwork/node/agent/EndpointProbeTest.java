@@ -35,7 +35,7 @@ class EndpointProbeTest {
     }
 
     private EndpointProbe probe(List<String> stunServers) {
-        return new EndpointProbe(device, () -> stunServers, scheduler, natReports::add);
+        return new EndpointProbe(device, () -> stunServers, scheduler, natReports::add, Optional::empty);
     }
 
     @Test
@@ -78,7 +78,8 @@ class EndpointProbeTest {
         try (StunServer server = StunServer.startOnFreePort(InetAddress.getLoopbackAddress(), Optional.empty(),
                 "meshwork test")) {
             RelayList live = new RelayList(List.of(), List.of("192.0.2.1:70000"));
-            EndpointProbe probe = new EndpointProbe(device, live::stunServers, scheduler, natReports::add);
+            EndpointProbe probe = new EndpointProbe(device, live::stunServers, scheduler, natReports::add,
+                    Optional::empty);
 
             assertEquals(EndpointReports.withoutStun(LocalAddresses.ipv4(), device.listenPort()), probe.run(),
                     "the registration's servers until control lists others: none usable here");

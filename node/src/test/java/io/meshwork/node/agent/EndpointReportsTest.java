@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meshwork.node.netcheck.NetcheckResult;
 import io.meshwork.node.netcheck.ServerProbe;
+import io.meshwork.node.portmap.PortMapping;
 import io.meshwork.node.tunnel.TunnelPeer;
 import io.meshwork.protocol.api.Endpoint;
 import io.meshwork.protocol.api.PeerInfo;
@@ -13,8 +14,11 @@ import io.meshwork.protocol.nat.FilteringBehavior;
 import io.meshwork.protocol.nat.MappingBehavior;
 import io.meshwork.protocol.nat.NatReport;
 import io.meshwork.protocol.path.NatPolicy;
+import io.meshwork.protocol.portmap.PortMapProtocol;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -123,6 +127,37 @@ class EndpointReportsTest {
         assertEquals(16, endpoints.size());
         assertEquals(new Endpoint("10.1.0.1:51820", "local"), endpoints.get(0));
         assertEquals(List.of("stun", "stun"), endpoints.subList(14, 16).stream().map(Endpoint::source).toList());
+    }
+
+    @Test
+    void thePortMappingComesFirstAndReplacesTheSameStunEndpoint() throws Exception {
+        NetcheckResult result = result(new NatReport(true, List.of(new InetSocketAddress("192.0.3.201", 51820)),
+                MappingBehavior.ENDPOINT_INDEPENDENT, FilteringBehavior.ADDRESS_AND_PORT_DEPENDENT, Optional.empty(),
+                Optional.empty(), false, ClassicNatType.PORT_RESTRICTED_CONE));
+        EndpointDiscovery.Discovered plain = EndpointReports.fromNetcheck(List.of("10.1.0.11"), 51820, result);
+        EndpointDiscovery.Discovered mapped = EndpointReports.withPortMapping(plain, Optional.of(mapping("192.0.3.201")));
+        assertEquals(List.of(new Endpoint("192.0.3.201:51820", "portmap"), new Endpoint("10.1.0.11:51820", "local")),
+                mapped.endpoints(), "a STUN endpoint equal to the mapping is the mapping");
+        assertEquals(plain.nat(), mapped.nat());
+
+        EndpointDiscovery.Discovered elsewhere = EndpointReports.withPortMapping(plain, Optional.of(mapping("198.51.100.9")));
+        assertEquals(List.of("portmap", "local", "stun"), elsewhere.endpoints().stream().map(Endpoint::source).toList());
+        assertTrue(elsewhere.publicIps().contains("198.51.100.9"));
+
+        assertEquals(plain, EndpointReports.withPortMapping(plain, Optional.empty()));
+        // A gateway behind another NAT maps to a private address: no peer can be sent there.
+        assertEquals(plain, EndpointReports.withPortMapping(plain, Optional.of(mapping("100.64.0.7"))));
+
+        List<String> locals = java.util.stream.IntStream.range(1, 21).mapToObj(i -> "10.1.0." + i).toList();
+        EndpointDiscovery.Discovered full = EndpointReports.withPortMapping(
+                EndpointReports.fromNetcheck(locals, 51820, result), Optional.of(mapping("198.51.100.9")));
+        assertEquals(16, full.endpoints().size());
+        assertEquals("portmap", full.endpoints().get(0).source());
+    }
+
+    private static PortMapping mapping(String external) throws Exception {
+        return new PortMapping(PortMapProtocol.PCP, InetAddress.getByName("10.1.0.1"),
+                new InetSocketAddress(external, 51820), 51820, Instant.parse("2026-11-25T05:00:00Z"));
     }
 
     private static NetcheckResult result(NatReport report) {

@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.meshwork.node.local.NodeStatus;
+import io.meshwork.node.portmap.PortMapping;
 import io.meshwork.node.tunnel.TunnelStatus;
 import io.meshwork.protocol.api.PeerInfo;
 import io.meshwork.protocol.api.RegisterResponse;
+import io.meshwork.protocol.portmap.PortMapProtocol;
 import io.meshwork.protocol.wireguard.Key;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -39,7 +41,7 @@ class StatusReportTest {
     }
 
     private NodeStatus build(List<PeerInfo> peers, StatusReport.Relay relay) {
-        return report.build(SELF, null, peers, device::get, relay);
+        return report.build(SELF, null, peers, device::get, relay, null);
     }
 
     @Test
@@ -49,10 +51,20 @@ class StatusReportTest {
 
         report.natReport(Map.of("udp", true, "mapping", "endpoint-independent"));
         report.controlState("connected");
-        NodeStatus.Self self = report.build(SELF, "IPv4 only", List.of(), device::get, null).self();
+        NodeStatus.Self self = report.build(SELF, "IPv4 only", List.of(), device::get, null, null).self();
         assertEquals(Map.of("udp", true, "mapping", "endpoint-independent"), self.nat());
         assertEquals("connected", self.control());
         assertEquals("IPv4 only", self.overlay());
+    }
+
+    @Test
+    void selfCarriesThePortMapping() throws Exception {
+        PortMapping mapping = new PortMapping(PortMapProtocol.NAT_PMP, java.net.InetAddress.getByName("10.1.0.1"),
+                new InetSocketAddress("192.0.3.201", 51820), 51820, Instant.parse("2026-11-25T05:00:00Z"));
+        NodeStatus.Self self = report.build(SELF, null, List.of(), device::get, null, mapping).self();
+        assertEquals(new NodeStatus.PortMapping("nat-pmp", "192.0.3.201:51820", "10.1.0.1", "2026-11-25T05:00:00Z"),
+                self.portMapping());
+        assertNull(build(List.of(), null).self().portMapping());
     }
 
     @Test

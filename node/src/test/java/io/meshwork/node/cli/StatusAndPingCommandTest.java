@@ -67,6 +67,18 @@ class StatusAndPingCommandTest {
     }
 
     @Test
+    void theSelfSectionShowsThePortMapping() {
+        NodeStatus mapped = new NodeStatus(new NodeStatus.Self("dev-1", "alpha", List.of("100.64.0.1"), Map.of(),
+                "connected", null, new NodeStatus.PortMapping("pcp", "192.0.3.201:51820", "10.1.0.1",
+                        "2026-11-25T05:00:07Z")), List.of());
+        String text = StatusCommand.render(mapped, Instant.parse("2026-11-25T03:01:07Z"));
+        assertEquals("port mapping: PCP 192.0.3.201:51820 via gateway 10.1.0.1, expires in 1h59m",
+                text.lines().toList().get(1), text);
+        assertFalse(StatusCommand.render(STATUS, Instant.parse("2026-11-25T03:00:07Z")).contains("port mapping"),
+                "no mapping, no line");
+    }
+
+    @Test
     void rendersEachPeersPathAndReason() {
         String text = StatusCommand.render(STATUS, Instant.parse("2026-11-25T03:00:07Z"));
         List<String> lines = text.lines().toList();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.meshwork.control.cli.ClusterCertsCommand;
 import io.meshwork.control.cli.ControlCommand;
 import io.meshwork.lab.CommandMain;
 import java.io.ByteArrayInputStream;
@@ -30,6 +31,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /**
  * The production shape without Docker: three `meshwork control` processes from one configuration on one
@@ -78,6 +80,10 @@ class ControlClusterDeploymentTest {
         for (int port : cluster) {
             seeds.append(seeds.length() == 0 ? "" : ", ").append("\"pekko://meshwork@127.0.0.1:").append(port).append('"');
         }
+        // The cluster port speaks mutual TLS: every member gets its own credentials from one cluster CA.
+        Path credentials = directory.resolve("cluster-certs");
+        assertEquals(0, new CommandLine(new ClusterCertsCommand()).execute("--out", credentials.toString(),
+                "--members", "3"));
         List<Process> members = new ArrayList<>();
         try {
             for (int i = 0; i < 3; i++) {
@@ -88,9 +94,14 @@ class ControlClusterDeploymentTest {
                         + "meshwork.control.admin-token = \"" + ADMIN + "\"\n"
                         + "meshwork.control.data-dir = \"" + directory.resolve("data" + i) + "\"\n"
                         + "meshwork.control.metrics = \"127.0.0.1:0\"\n"
+                        + "meshwork.control.cluster-tls.directory = \"" + credentials.resolve("member-" + (i + 1))
+                        + "\"\n"
                         + "pekko.remote.artery.canonical.port = " + cluster[i] + "\n"
                         + "pekko.cluster.seed-nodes = [" + seeds + "]\n"
-                        + "pekko.cluster.split-brain-resolver.stable-after = 3s\n");
+                        + "pekko.cluster.split-brain-resolver.stable-after = 3s\n"
+                        // Three members starting at once on two busy cores can take longer than the default 20 s
+                        // to initialise serialization (as in ControlClusterLabDeploymentTest).
+                        + "pekko.actor.creation-timeout = 90s\n");
                 List<String> command = new ArrayList<>(List.of(
                         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m", "-cp",
                         classpath(), CommandMain.class.getName(), ControlCommand.class.getName(),

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.meshwork.control.cli.ClusterCertsCommand;
 import io.meshwork.control.cli.ControlCommand;
 import io.meshwork.lab.CommandMain;
 import io.meshwork.lab.ExecResult;
@@ -34,6 +35,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /**
  * The docker/compose.yaml deployment without Docker: PostgreSQL, three {@code meshwork control} members started
@@ -81,6 +83,9 @@ class ControlClusterLabDeploymentTest {
                             "--unix", lab.directory().resolve("pg.sock").toString())
                     .awaitOutput(Pattern.compile("bridging"), Duration.ofSeconds(60));
             Path config = writeConfiguration(lab.directory());
+            // As docker/compose.yaml's init service: credentials for the cluster port, one directory per member.
+            assertEquals(0, new CommandLine(new ClusterCertsCommand()).execute("--out",
+                    lab.directory().resolve("cluster-certs").toString(), "--members", String.valueOf(MEMBERS.length)));
             List<LabProcess> members = new ArrayList<>();
             for (int i = 0; i < MEMBERS.length; i++) {
                 members.add(startMember(controls, lab.directory(), config, i));
@@ -195,6 +200,7 @@ class ControlClusterLabDeploymentTest {
                 "MESHWORK_CONTROL_HOST=" + address,
                 "MESHWORK_CONTROL_PORT=8080",
                 "MESHWORK_CONTROL_DATA=" + directory.resolve("control" + index),
+                "MESHWORK_CLUSTER_CERTS=" + directory.resolve("cluster-certs").resolve("member-" + (index + 1)),
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m",
                 "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classpath(),
                 CommandMain.class.getName(), ControlCommand.class.getName(), "--config", config.toString()));
