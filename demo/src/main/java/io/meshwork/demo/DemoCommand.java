@@ -11,6 +11,7 @@ import io.meshwork.lab.Site;
 import io.meshwork.node.local.LocalApiClient;
 import io.meshwork.node.local.NodeStatus;
 import io.meshwork.protocol.dns.DnsNames;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,6 +60,11 @@ public final class DemoCommand implements Callable<Integer> {
             description = "How long to watch paths form before pinging; virtual seconds on the simulation (default: 25).")
     int settleSeconds;
 
+    @Option(names = "--console-port", paramLabel = "PORT", defaultValue = "8443",
+            description = "Where this machine's browser reaches the web console: https://127.0.0.1:PORT/ui/ "
+                    + "(default: 8443; 0: any free port).")
+    int consolePort;
+
     @Option(names = "--simulate", description = "Run on the in-JVM NAT simulation even where namespaces can be made.")
     boolean simulate;
 
@@ -95,6 +101,7 @@ public final class DemoCommand implements Callable<Integer> {
             }
             step("starting control (embedded H2) and a relay with an RFC 5780 STUN server on 203.0.113.10 and .11");
             LabMesh mesh = LabMesh.start(lab);
+            ConsoleBridge console = openConsole(lab, mesh);
             Site home = lab.site("home", NatKind.ENDPOINT_INDEPENDENT);
             Site office = lab.site("office", NatKind.ENDPOINT_INDEPENDENT);
             Site cafe = lab.site("cafe", NatKind.SYMMETRIC);
@@ -129,6 +136,10 @@ public final class DemoCommand implements Callable<Integer> {
                         + LabMesh.controlCertificate(lab) + " -H 'Authorization: Bearer " + LabMesh.ADMIN_TOKEN + "' "
                         + LabMesh.CONTROL_URL + "/api/v1/organizations/" + mesh.organizationId() + "/devices");
                 out.println("  (control's certificate pin: " + mesh.controlPin() + ")");
+                if (console != null) {
+                    out.println("  the web console's mesh map stays live: " + console.loginLink(mesh)
+                            + " (a new one-time link)");
+                }
                 Thread.currentThread().join();
             }
             return failures == 0 ? 0 : 1;
@@ -139,8 +150,30 @@ public final class DemoCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * Brings the web console to this machine's loopback and prints a one-time login link to it: its map shows the
+     * paths the nodes report, live, while the demo runs. The demo goes on without it when it cannot be had.
+     */
+    private ConsoleBridge openConsole(Lab lab, LabMesh mesh) {
+        try {
+            ConsoleBridge console = ConsoleBridge.open(mesh.hub(), lab.directory(), LabMesh.CONTROL_IP + ":8080",
+                    consolePort);
+            step("web console (its map shows the paths as they form): " + console.loginLink(mesh));
+            step("  a one-time link, valid 5 minutes; the browser will warn of control's self-signed certificate "
+                    + "(pin " + mesh.controlPin() + ")");
+            return console;
+        } catch (IOException | RuntimeException e) {
+            step("no web console this time: " + e.getMessage());
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
     private int simulated(String why) throws InterruptedException {
-        step(why + "; running the same scenario on the in-JVM NAT simulation");
+        step(why + "; running the same scenario on the in-JVM NAT simulation (no control runs in it, so no web "
+                + "console either)");
         if (keep) {
             step("--keep does not apply: the simulation ends with its summary");
         }

@@ -32,7 +32,7 @@ import picocli.CommandLine.Model.CommandSpec;
                     + "--control-pin or MESHWORK_CONTROL_PIN (without one, https:// URLs are checked against the "
                     + "JDK's trust store)."},
         subcommands = {AdminCommand.Organizations.class, AdminCommand.Keys.class, AdminCommand.Devices.class,
-            AdminDnsCommand.class},
+            AdminDnsCommand.class, AdminUiCommand.class, AdminPathsCommand.class},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:done", "1:control refused (the message says why)", "2:usage error",
             "3:control unreachable, or its certificate does not match the pin"})
@@ -67,6 +67,15 @@ public final class AdminCommand implements Runnable {
 
     /** Like {@link #call(CommandSpec, String, String, Object)}, handing a successful answer to {@code then}. */
     int call(CommandSpec command, String method, String path, Object body,
+            java.util.function.Consumer<JsonNode> then) {
+        return call(command, method, path, body, true, then);
+    }
+
+    /**
+     * Sends one request; a successful answer goes to {@code then}, and is printed as indented JSON first when
+     * {@code print} (subcommands that print it their own way pass false). Returns the exit code.
+     */
+    int call(CommandSpec command, String method, String path, Object body, boolean print,
             java.util.function.Consumer<JsonNode> then) {
         String base = baseUrl();
         String secret = token != null ? token : System.getenv("MESHWORK_ADMIN_TOKEN");
@@ -105,8 +114,11 @@ public final class AdminCommand implements Runnable {
                 return REFUSED;
             }
             if (answer != null) {
-                command.commandLine().getOut().println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(answer));
-                command.commandLine().getOut().flush();
+                if (print) {
+                    command.commandLine().getOut().println(JSON.writerWithDefaultPrettyPrinter()
+                            .writeValueAsString(answer));
+                    command.commandLine().getOut().flush();
+                }
                 then.accept(answer);
             }
             return 0;
@@ -151,7 +163,7 @@ public final class AdminCommand implements Runnable {
                 + (pin.isEmpty() ? "" : " --control-pin " + pin);
     }
 
-    private static String segment(String value) {
+    static String segment(String value) {
         return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
     }
 

@@ -59,6 +59,9 @@ public final class ControlRoutes {
     private final CertificateRoutes certificates;
     private final DnsRoutes dns;
     private final RateLimits limits;
+    private final UiRoutes ui;
+    private final SessionRoutes sessions;
+    private final PathRoutes paths;
 
     /** {@code writer}: this member's {@link OrganizationWriter}, which the caller runs. */
     public ControlRoutes(ActorSystem<?> system, CertificateAuthority ca, Settings settings,
@@ -86,6 +89,10 @@ public final class ControlRoutes {
         this.certificates = new CertificateRoutes(auth, entities, json, ca, limits,
                 duration(system, "meshwork.control.device-certificate-renewal-grace", Duration.ofMinutes(10)),
                 metrics);
+        // The web console: its files, its sessions, and the mesh's paths it draws (docs/api.md, "Web console").
+        this.ui = new UiRoutes();
+        this.sessions = new SessionRoutes(auth, json, SessionRoutes.Settings.from(system.settings().config()));
+        this.paths = new PathRoutes(auth, json, PathRoutes.Settings.from(system.settings().config()));
     }
 
     private static Duration duration(ActorSystem<?> system, String key, Duration otherwise) {
@@ -95,12 +102,13 @@ public final class ControlRoutes {
     public Route routes() {
         return json.handled(() -> concat(
                 service.routes(),
+                ui.routes(),
                 // The admin token's, and limited like the API: a wrong token here is a failed authentication too.
                 path("metrics", () -> limits.failedAuthentication(() -> json.handled(service::adminMetrics))),
                 // Failed authentication is limited per source (RateLimits): the API answers every request itself
                 // (json.handled) so that the limit sees its status.
-                pathPrefix("api", () -> pathPrefix("v1", () -> limits.failedAuthentication(() -> json.handled(() ->
-                        concat(
+                pathPrefix("api", () -> pathPrefix("v1", () -> sessions.authenticated(() ->
+                        limits.failedAuthentication(() -> json.handled(() -> concat(
                                 service.api(),
                                 organizations.routes(),
                                 keys.routes(),
@@ -112,7 +120,9 @@ public final class ControlRoutes {
                                 certificates.routes(),
                                 devices.routes(),
                                 relays.routes(),
-                                peerStream.routes())))))));
+                                peerStream.routes(),
+                                sessions.routes(),
+                                paths.routes()))))))));
     }
 
     /**

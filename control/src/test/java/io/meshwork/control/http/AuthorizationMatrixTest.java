@@ -120,6 +120,13 @@ class AuthorizationMatrixTest {
             PUT    /api/v1/relays/{id}/health                         -     health       401  403   403  403  403  403  200  403  403  403  403
             GET    /api/v1/relays/{id}/revocations                    -     -            401  403   403  403  403  403  200  403  403  403  403
             POST   /api/v1/relays/{id}/observations                   -     observations 401  403   403  403  403  403  200  403  403  403  403
+            POST   /api/v1/devices/self/paths                         -     paths        401  403   403  403  200  200  403  403  403  403  401
+            GET    /api/v1/organizations/{id}/paths                   -     -            401  200   200  404  403  403  403  403  403  403  403
+            GET    /api/v1/organizations/{id}/paths/stream            -     -            401  200   200  404  403  403  403  403  403  403  403
+            POST   /api/v1/ui/login-links                             -     -            401  201   201  201  403  403  403  403  403  403  403
+            POST   /api/v1/ui/session                                 -     login        200  200   200  200  200  200  200  200  200  200  200
+            GET    /api/v1/ui/session                                 -     -            401  401   401  401  401  401  401  401  401  401  401
+            DELETE /api/v1/ui/session                                 -     -            401  401   401  401  401  401  401  401  401  401  401
             """;
 
     /** Routes served that the OpenAPI document does not describe: the document itself. */
@@ -314,6 +321,9 @@ class AuthorizationMatrixTest {
             case "relayToken" -> "{\"name\":\"relay-" + unique + "\"}";
             case "enroll" -> "{\"udp\":\"192.0.2.40:3340\",\"tcp\":\"192.0.2.40:3340\"}";
             case "health" -> "{\"udpClients\":1,\"tcpClients\":2,\"healthy\":true}";
+            case "paths" -> "{\"peers\":[]}";
+            // The console's login takes its credential from the body, whatever the Authorization header says.
+            case "login" -> "{\"token\":\"" + ADMIN + "\"}";
             case "observations" -> "{\"observations\":[{\"deviceId\":\"" + deviceA1.id() + "\",\"publicKey\":\"x\","
                     + "\"transport\":\"udp\",\"address\":\"198.51.100.9:40000\"}]}";
             default -> throw new IllegalStateException("no body named " + name);
@@ -412,7 +422,7 @@ class AuthorizationMatrixTest {
 
     record Answer(int status, String text) {}
 
-    /** Sends the request; a stream that opens (200, NDJSON) is closed unread. */
+    /** Sends the request; a stream that opens (200, NDJSON or server-sent events) is closed unread. */
     static Answer send(String method, String path, String token, String body) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(20))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
@@ -425,7 +435,8 @@ class AuthorizationMatrixTest {
         }
         HttpResponse<InputStream> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
         try (InputStream in = response.body()) {
-            boolean stream = response.headers().firstValue("Content-Type").orElse("").contains("ndjson");
+            String type = response.headers().firstValue("Content-Type").orElse("");
+            boolean stream = type.contains("ndjson") || type.contains("event-stream");
             return new Answer(response.statusCode(), stream ? "(stream)"
                     : new String(in.readAllBytes(), StandardCharsets.UTF_8));
         }

@@ -65,7 +65,8 @@ class JsonBodyFuzzTest {
     static void start() throws Exception {
         server = ControlApiTest.startServer(Files.createTempDirectory("mwc-fuzz"), Map.of(
                 "meshwork.control.limits.reports-burst", 1_000_000,
-                "meshwork.control.limits.failed-auth-burst", 1_000_000));
+                "meshwork.control.limits.failed-auth-burst", 1_000_000,
+                "meshwork.control.paths.min-interval", "0s"));
         base = "http://127.0.0.1:" + server.httpAddress().getPort();
         JsonNode org = ok("POST", "/api/v1/organizations", ADMIN, "{\"name\":\"fuzz\"}");
         String orgId = org.get("id").asText();
@@ -100,6 +101,11 @@ class JsonBodyFuzzTest {
                         + "\"mapping\":\"endpoint-independent\",\"publicEndpoints\":[\"198.51.100.7:41641\"],"
                         + "\"servers\":[{\"server\":\"203.0.113.1:3478\",\"answered\":true,\"rttMillis\":12.5}],"
                         + "\"elapsedMillis\":300}}"));
+        String peerId = ok("POST", "/api/v1/register", key, register(999_999)).get("id").asText();
+        TARGETS.add(new Target("POST", "/api/v1/devices/self/paths", device.get("token").asText(),
+                n -> "{\"peers\":[{\"peerId\":\"" + peerId + "\",\"path\":\"relay\",\"latencyMillis\":" + n % 1000
+                        + ".5,\"relay\":\"relay1\",\"reason\":\"relayed: r" + n + "\"}]}"));
+        TARGETS.add(new Target("POST", "/api/v1/ui/session", ADMIN, n -> "{\"token\":\"" + ADMIN + "\"}"));
         TARGETS.add(new Target("POST", "/api/v1/relays/tokens", ADMIN,
                 n -> "{\"name\":\"relay-" + n + "\",\"region\":\"eu-west\"}"));
         TARGETS.add(new Target("POST", "/api/v1/relays/register", relayToken, JsonBodyFuzzTest::enroll));

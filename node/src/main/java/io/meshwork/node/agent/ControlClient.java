@@ -3,6 +3,7 @@ package io.meshwork.node.agent;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.meshwork.protocol.api.EndpointReport;
+import io.meshwork.protocol.api.PathReport;
 import io.meshwork.protocol.api.PeerMapEvent;
 import io.meshwork.protocol.api.RegisterRequest;
 import io.meshwork.protocol.api.RegisterResponse;
@@ -107,6 +108,11 @@ public final class ControlClient {
     /** A new certificate for the device's key (docs/api.md, "Certificate renewal"). */
     public RenewedCertificate renewCertificate(String deviceToken) throws IOException {
         return post("api/v1/devices/self/certificate", deviceToken, java.util.Map.of(), RenewedCertificate.class);
+    }
+
+    /** Tells control how this device reaches each peer now (docs/api.md, "Paths"). */
+    public void reportPaths(String deviceToken, PathReport report) throws IOException {
+        post("api/v1/devices/self/paths", deviceToken, report, Object.class);
     }
 
     /**

@@ -225,6 +225,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 log.warn("relay check failed: {}", e.toString());
             }
         }, 1, 1, TimeUnit.SECONDS);
+        PathReporter.start(control, identity.registration().token(), agent::status, agent.scheduler);
         return agent;
     }
 
