@@ -30,7 +30,8 @@ class DemoCommandTest {
 
         assertEquals(0, exitCode, output);
         assertTrue(output.startsWith("meshwork demo: --simulate given; running the same scenario on the in-JVM NAT "
-                + "simulation" + System.lineSeparator()), output);
+                + "simulation"), output);
+        assertTrue(output.lines().findFirst().orElseThrow().contains("no web console"), output);
         assertTrue(output.contains("(seed 5)"), output);
         assertTrue(output.contains("0 without delivery."), output);
         assertFalse(output.contains("\033"), "off a terminal nothing is redrawn: " + output);

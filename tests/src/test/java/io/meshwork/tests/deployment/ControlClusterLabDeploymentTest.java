@@ -199,6 +199,8 @@ class ControlClusterLabDeploymentTest {
                 "MESHWORK_CLUSTER_PORT=25520",
                 "MESHWORK_CONTROL_HOST=" + address,
                 "MESHWORK_CONTROL_PORT=8080",
+                // The members share one namespace, so each serves its metrics on a loopback port of its own.
+                "MESHWORK_CONTROL_METRICS=127.0.0.1:" + (9190 + index),
                 "MESHWORK_CONTROL_DATA=" + directory.resolve("control" + index),
                 "MESHWORK_CLUSTER_CERTS=" + directory.resolve("cluster-certs").resolve("member-" + (index + 1)),
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m",
