@@ -20,13 +20,4 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 if [ "${MESHWORK_DATABASE:-h2}" = postgres ] && [ "$(id -u)" = 0 ]; then
     bin/test-postgres start >/dev/null
 fi
-mvn -B -q -o -pl control -am test-compile dependency:build-classpath \
-    -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath >/dev/null
-classpath="control/target/test-classes:control/target/classes:protocol/target/classes:$(cat control/target/bench.classpath)"
-if [ -z "${JAVA_HOME:-}" ]; then
-    for candidate in /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/java-17-openjdk-amd64; do
-        [ -x "$candidate/bin/java" ] && JAVA_HOME="$candidate" && break
-    done
-fi
-java="${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}/bin/java"
-exec "$java" -Xmx"${MESHWORK_BENCH_HEAP:-2g}" -cp "$classpath" io.meshwork.control.bench.ControlLoadBench "$@"
+exec bench/control-bench.sh io.meshwork.control.bench.ControlLoadBench "$@"
