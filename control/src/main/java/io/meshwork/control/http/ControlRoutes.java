@@ -62,6 +62,7 @@ public final class ControlRoutes {
     private final UiRoutes ui;
     private final SessionRoutes sessions;
     private final PathRoutes paths;
+    private final NodeRelayRoutes nodeRelays;
 
     /** {@code writer}: this member's {@link OrganizationWriter}, which the caller runs. */
     public ControlRoutes(ActorSystem<?> system, CertificateAuthority ca, Settings settings,
@@ -82,7 +83,8 @@ public final class ControlRoutes {
         this.node = new NodeRoutes(auth, entities, json, ca, metrics, limits, clients);
         this.devices = new DeviceRoutes(auth, entities, json);
         this.relays = new RelayRoutes(auth, entities, json, ca, settings.relayHeartbeat());
-        RelayListFeed relayLists = new RelayListFeed(system, entities::relaysForDevices, RELAY_LIST_POLL);
+        this.nodeRelays = new NodeRelayRoutes(auth, entities, json, ca, settings.relayHeartbeat());
+        RelayListFeed relayLists = new RelayListFeed(system, entities::relayCatalog, RELAY_LIST_POLL);
         this.dns = new DnsRoutes(auth, json, system, settings.askTimeout());
         this.peerStream = new PeerStreamRoutes(auth, json, feeds, relayLists, metrics,
                 new DnsFeed(system, dns::settings));
@@ -118,6 +120,7 @@ public final class ControlRoutes {
                                 // "self".
                                 node.routes(),
                                 certificates.routes(),
+                                nodeRelays.routes(),
                                 devices.routes(),
                                 relays.routes(),
                                 peerStream.routes(),

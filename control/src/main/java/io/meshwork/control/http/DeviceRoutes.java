@@ -25,7 +25,8 @@ import org.apache.pekko.http.javadsl.server.Route;
 /**
  * Devices as administrators see them: {@code /api/v1/organizations/{id}/devices} (the listing) and
  * {@code /api/v1/devices/{id}} with {@code approve}, {@code revoke} and {@code peers} (the devices it may learn
- * under the security groups), for the admin token or the device's organization's API token. A device's own routes are {@link NodeRoutes}'.
+ * under the security groups), for the admin token or the device's organization's API token. Revoking or deleting a
+ * device, or patching {@code relayAllowed} to false, also withdraws the relay it runs for its organization. A device's own routes are {@link NodeRoutes}'.
  */
 final class DeviceRoutes {
 
@@ -68,7 +69,8 @@ final class DeviceRoutes {
                 path("revoke", () -> post(() -> auth.bearer(token -> auth.withDevice(token, deviceId, device ->
                         entities.askDevice(deviceId, Device.Revoke::new, revoked -> entities.askOrganization(
                                 organizationId, replyTo -> new Organization.RevokeDevice(deviceId, replyTo),
-                                reply -> onSuccess(entities.revokeCertificate(revoked.device()),
+                                reply -> onSuccess(entities.revokeCertificate(revoked.device())
+                                                .thenCompose(done -> entities.withdrawDeviceRelay(deviceId)),
                                         done -> json.ok(DeviceView.of(revoked.device()))))))))));
     }
 
@@ -86,7 +88,9 @@ final class DeviceRoutes {
                 organizationId, replyTo -> new Organization.GetDevice(deviceId, replyTo)), listed -> {
                     if (listed.isOk()) {
                         return auth.withDevice(token, deviceId, device -> onSuccess(
-                                entities.revokeCertificate(device), revoked -> entities.askOrganization(
+                                entities.revokeCertificate(device)
+                                        .thenCompose(revoked -> entities.withdrawDeviceRelay(deviceId)),
+                                revoked -> entities.askOrganization(
                                         organizationId, replyTo -> new Organization.DeleteDevice(deviceId, replyTo),
                                         reply -> deleteEntity(deviceId))));
                     }
@@ -94,7 +98,9 @@ final class DeviceRoutes {
                         return json.error(listed.status(), listed.error());
                     }
                     return onSuccess(entities.device(deviceId, Device.Get::new), left -> left.isOk()
-                            ? onSuccess(entities.revokeCertificate(left.device()), revoked -> deleteEntity(deviceId))
+                            ? onSuccess(entities.revokeCertificate(left.device())
+                                    .thenCompose(revoked -> entities.withdrawDeviceRelay(deviceId)),
+                                    revoked -> deleteEntity(deviceId))
                             : json.error(404, "no such device"));
                 }));
     }
@@ -131,12 +137,16 @@ final class DeviceRoutes {
             throw new ApiException(400, "at most 64 metadata entries");
         }
         List<String> tags = request.tags() == null ? null : Validation.tags(request.tags());
+        // relayAllowed false takes the relay the device runs, if any, off every relay list at once.
         return entities.askOrganization(Tokens.organizationOfDevice(device.id()),
                 replyTo -> new Organization.PatchDevice(device.id(), request.hostname(), request.metadata(), tags,
-                        replyTo),
+                        request.relayAllowed(), replyTo),
                 reply -> entities.askDevice(device.id(), replyTo -> new Device.Patch(reply.device().hostname(),
-                        reply.device().metadata(), reply.device().tags(), replyTo),
-                        patched -> json.ok(DeviceView.of(patched.device()))));
+                        reply.device().metadata(), reply.device().tags(), reply.device().relayAllowed(), replyTo),
+                        patched -> Boolean.FALSE.equals(request.relayAllowed())
+                                ? onSuccess(entities.withdrawDeviceRelay(device.id()),
+                                        withdrawn -> json.ok(DeviceView.of(patched.device())))
+                                : json.ok(DeviceView.of(patched.device()))));
     }
 
     /** The devices {@code device} may learn under the organization's security groups: its peer map. */

@@ -41,7 +41,7 @@ final class Entities {
      */
     private static final Duration RELAY_LIST_TTL = Duration.ofSeconds(1);
 
-    private record RelayList(long readNanos, CompletionStage<RelaysForDevices> relays) {}
+    private record RelayList(long readNanos, CompletionStage<RelaysForDevices.Catalog> relays) {}
 
     private final ActorSystem<?> system;
     private final ClusterSharding sharding;
@@ -187,6 +187,14 @@ final class Entities {
         return relayDirectory(replyTo -> new RelayDirectory.RevokeSerial(device.certificateSerial(), replyTo));
     }
 
+    /**
+     * The relay the device runs for its organization, if any, leaves the directory and so every relay list (the
+     * device may no longer relay, or is revoked or deleted).
+     */
+    CompletionStage<RelayDirectory.Reply> withdrawDeviceRelay(String deviceId) {
+        return relayDirectory(replyTo -> new RelayDirectory.RemoveDeviceRelay(deviceId, replyTo));
+    }
+
     /** Revokes every one of {@code serials} with the relays in one write; nothing to revoke asks nothing. */
     CompletionStage<RelayDirectory.Reply> revokeCertificates(Collection<String> serials) {
         if (serials == null || serials.isEmpty()) {
@@ -198,19 +206,26 @@ final class Entities {
 
     /**
      * Configured relays, then every enrolled relay that is healthy (it reported itself so within the last
-     * {@value RelayDirectory#MISSED_HEARTBEATS} heartbeats); with the STUN servers devices probe: the configured
-     * ones, then the healthy relays' (see {@link RelaysForDevices}).
+     * {@value RelayDirectory#MISSED_HEARTBEATS} heartbeats) and serves the organization (a node's relay serves only
+     * its own); with the STUN servers devices probe: the configured ones, then the healthy relays' (see
+     * {@link RelaysForDevices}).
      */
-    CompletionStage<RelaysForDevices> relaysForDevices() {
+    CompletionStage<RelaysForDevices> relaysForDevices(String organizationId) {
+        return relayCatalog().thenApply(catalog -> catalog.forOrganization(organizationId));
+    }
+
+    /** What every organization's relay list is made from ({@link RelaysForDevices.Catalog}), cached a second. */
+    CompletionStage<RelaysForDevices.Catalog> relayCatalog() {
         long now = System.nanoTime();
         RelayList cached = relayList.get();
         if (cached != null && now - cached.readNanos() < RELAY_LIST_TTL.toNanos()
                 && !cached.relays().toCompletableFuture().isCompletedExceptionally()) {
             return cached.relays();
         }
-        CompletionStage<RelaysForDevices> fresh = sharding.entityRefFor(RelayDirectory.ENTITY_KEY, RelayDirectory.ID)
+        CompletionStage<RelaysForDevices.Catalog> fresh = sharding.entityRefFor(RelayDirectory.ENTITY_KEY,
+                        RelayDirectory.ID)
                 .ask(RelayDirectory.Get::new, settings.askTimeout())
-                .thenApply(reply -> RelaysForDevices.of(settings.relays(), settings.stunServers(),
+                .thenApply(reply -> RelaysForDevices.Catalog.of(settings.relays(), settings.stunServers(),
                         reply.state().relays().values(), System.currentTimeMillis(), settings.relayHeartbeat()));
         relayList.set(new RelayList(now, fresh));
         return fresh;

@@ -89,7 +89,7 @@ final class NodeRoutes {
         // keeps the throughput: the signatures happen in parallel on the requests' threads, as before, only later.
         // The relay list is one shared lookup, cached for a second, not per-request work: read meanwhile.
         String serial = CertificateAuthority.newSerialHex();
-        CompletionStage<RelaysForDevices> relays = entities.relaysForDevices();
+        CompletionStage<RelaysForDevices> relays = entities.relaysForDevices(organizationId);
         CompletionStage<Organization.Reply> admitted = entities.batched(organizationId, replyTo ->
                 new Organization.Register(key.id(), Tokens.hash(key.secret()), deviceId, request.publicKey(),
                         request.hostname(), request.metadata(), endpoints, Tokens.hash(secret), serial,

@@ -110,7 +110,7 @@ final class PeerStreamRoutes {
         CompletableFuture<Done> started = new CompletableFuture<>();
         AtomicReference<RelaysForDevices> relaysSent = new AtomicReference<>();
         Source<ByteString, NotUsed> relayLines = Source.completionStage(started)
-                .flatMapConcat(any -> relayLists.lists())
+                .flatMapConcat(any -> relayLists.lists(organizationId))
                 .filter(list -> !list.equals(relaysSent.get()))
                 .map(list -> {
                     relaysSent.set(list);

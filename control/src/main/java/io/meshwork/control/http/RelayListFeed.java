@@ -13,8 +13,9 @@ import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * The relay list devices get ({@link RelaysForDevices}) as this member's peer streams follow it. The list is the
- * same for every organization, so one feed per member reads it, every {@code poll} while any stream follows it, and
+ * The relay list devices get ({@link RelaysForDevices}) as this member's peer streams follow it. The list is made
+ * from one catalog for every organization (a node's relay is left out of other organizations' lists, see
+ * {@link RelaysForDevices.Catalog#forOrganization}), so one feed per member reads it, every {@code poll} while any stream follows it, and
  * wakes the streams when it changed; a stream then reads the newest list. Reads go through
  * {@link Entities#relaysForDevices}, whose cache keeps the relay directory at one ask per member per second at
  * most however many streams there are.
@@ -26,18 +27,18 @@ import org.apache.pekko.stream.javadsl.Source;
 final class RelayListFeed {
 
     private final ActorSystem<?> system;
-    private final Supplier<CompletionStage<RelaysForDevices>> read;
+    private final Supplier<CompletionStage<RelaysForDevices.Catalog>> read;
     private final Duration poll;
     private final Set<BoundedSourceQueue<Boolean>> wakeUps = ConcurrentHashMap.newKeySet();
     /** The newest list read, null until the first read of this run answered. */
-    private volatile RelaysForDevices latest;
+    private volatile RelaysForDevices.Catalog latest;
     /** Guarded by {@code this}: the streams following, and the polls while there are any. */
     private int streams;
     private Cancellable polls;
     /** Guarded by {@code this}: a read is under way (a slow directory does not pile reads up). */
     private boolean reading;
 
-    RelayListFeed(ActorSystem<?> system, Supplier<CompletionStage<RelaysForDevices>> read, Duration poll) {
+    RelayListFeed(ActorSystem<?> system, Supplier<CompletionStage<RelaysForDevices.Catalog>> read, Duration poll) {
         this.system = system;
         this.read = read;
         this.poll = poll;
@@ -47,7 +48,7 @@ final class RelayListFeed {
      * The list as one stream follows it: the current one as soon as the feed has it, then each newer one (lists
      * that changed while the stream was not reading are skipped to the newest). Never ends by itself.
      */
-    Source<RelaysForDevices, NotUsed> lists() {
+    Source<RelaysForDevices, NotUsed> lists(String organizationId) {
         return Source.<Boolean>queue(1)
                 .watchTermination((queue, done) -> {
                     join(queue);
@@ -55,8 +56,9 @@ final class RelayListFeed {
                     return NotUsed.getInstance();
                 })
                 .mapConcat(wakeUp -> {
-                    RelaysForDevices current = latest;
-                    return current == null ? List.<RelaysForDevices>of() : List.of(current);
+                    RelaysForDevices.Catalog current = latest;
+                    return current == null ? List.<RelaysForDevices>of()
+                            : List.of(current.forOrganization(organizationId));
                 });
     }
 
@@ -94,7 +96,7 @@ final class RelayListFeed {
             }
             reading = true;
         }
-        CompletionStage<RelaysForDevices> answer;
+        CompletionStage<RelaysForDevices.Catalog> answer;
         try {
             answer = read.get();
         } catch (RuntimeException e) {
@@ -105,7 +107,7 @@ final class RelayListFeed {
         answer.whenComplete((list, failure) -> finishRead(list));
     }
 
-    private void finishRead(RelaysForDevices list) {
+    private void finishRead(RelaysForDevices.Catalog list) {
         boolean changed;
         synchronized (this) {
             reading = false;

@@ -177,7 +177,7 @@ final class RelayRoutes {
      * {@code defaultPort} when it has none and {@code defaultPort} is not -1. Else a 400 naming it: every device of
      * every organization is handed it.
      */
-    private static void advertised(String name, String address, int defaultPort) {
+    static void advertised(String name, String address, int defaultPort) {
         if (address == null) {
             return;
         }

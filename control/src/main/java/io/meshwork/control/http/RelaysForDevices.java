@@ -23,11 +23,36 @@ import java.util.Set;
  * reporting is withdrawn at the first read after it missed {@value RelayDirectory#MISSED_HEARTBEATS} heartbeats, and
  * listed again after its next one.
  *
+ * <p>A node's relay ({@code node up --relay}) serves its own organization only: {@link Catalog#forOrganization}
+ * leaves it out of every other organization's list, STUN servers included.
+ *
  * @param relays      configured relays (health not followed: {@code healthy} as configured, null), then every
  *                    healthy enrolled relay by name ({@code healthy} true)
  * @param stunServers "host:port" STUN servers for devices, configured ones first
  */
 public record RelaysForDevices(List<RelayInfo> relays, List<String> stunServers) {
+
+    /**
+     * Everything the lists of every organization are made from, read once: the configured relays and STUN servers
+     * and the enrolled relays healthy at the time of reading.
+     */
+    public record Catalog(List<RelayInfo> configuredRelays, List<String> configuredStunServers,
+            List<RelayDirectory.RelayRecord> healthy) {
+
+        public static Catalog of(List<RelayInfo> configuredRelays, List<String> configuredStunServers,
+                Collection<RelayDirectory.RelayRecord> enrolled, long nowMillis, Duration heartbeat) {
+            return new Catalog(List.copyOf(configuredRelays), List.copyOf(configuredStunServers), enrolled.stream()
+                    .filter(relay -> relay.healthyAt(nowMillis, heartbeat))
+                    .toList());
+        }
+
+        /** The list devices of {@code organizationId} get: every relay but other organizations' nodes' relays. */
+        public RelaysForDevices forOrganization(String organizationId) {
+            return RelaysForDevices.of(configuredRelays, configuredStunServers, healthy.stream()
+                    .filter(relay -> relay.serves(organizationId))
+                    .toList());
+        }
+    }
 
     /** The list at {@code nowMillis}, for relays told to report every {@code heartbeat}. */
     public static RelaysForDevices of(List<RelayInfo> configuredRelays, List<String> configuredStunServers,

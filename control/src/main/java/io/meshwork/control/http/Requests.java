@@ -13,7 +13,15 @@ final class Requests {
     record CreateKey(Boolean reusable, Long expiresInSeconds, Boolean approvalRequired, java.util.List<String> tags) {}
 
     /** {@code tags}: the device's whole set of tags, replacing the one it has. */
-    record PatchDevice(String hostname, Map<String, String> metadata, java.util.List<String> tags) {}
+    /** {@code relayAllowed}: whether the device may run a relay for its organization; null leaves it. */
+    record PatchDevice(String hostname, Map<String, String> metadata, java.util.List<String> tags,
+            Boolean relayAllowed) {}
+
+    /**
+     * A node's relay as the node advertises it ({@code POST /api/v1/devices/self/relay}): its name and region
+     * (optional), where it listens ("host:port"), and its STUN servers (optional).
+     */
+    record NodeRelayAdvertisement(String name, String region, String udp, String tcp, java.util.List<String> stun) {}
 
     record CreateRelayToken(String name, String region) {}
 

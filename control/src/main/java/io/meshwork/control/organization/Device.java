@@ -88,11 +88,18 @@ public final class Device
     /** A relay saw the device at {@code endpoint}: it replaces earlier endpoints from that source. */
     public record Observe(Endpoint endpoint, long nowMillis, ActorRef<Reply> replyTo) implements Command {}
 
-    /** Null leaves a field as it is; {@code tags} come from an administrator or the organization's API token only. */
-    public record Patch(String hostname, Map<String, String> metadata, List<String> tags, ActorRef<Reply> replyTo)
-            implements Command {
+    /**
+     * Null leaves a field as it is; {@code tags} and {@code relayAllowed} come from an administrator or the
+     * organization's API token only.
+     */
+    public record Patch(String hostname, Map<String, String> metadata, List<String> tags, Boolean relayAllowed,
+            ActorRef<Reply> replyTo) implements Command {
+        public Patch(String hostname, Map<String, String> metadata, List<String> tags, ActorRef<Reply> replyTo) {
+            this(hostname, metadata, tags, null, replyTo);
+        }
+
         public Patch(String hostname, Map<String, String> metadata, ActorRef<Reply> replyTo) {
-            this(hostname, metadata, null, replyTo);
+            this(hostname, metadata, null, null, replyTo);
         }
     }
 
@@ -145,10 +152,15 @@ public final class Device
 
     public record CredentialsReplaced(String tokenHash, String certificateSerial) implements Event {}
 
-    /** {@code tags}: null (as in events written before tags) leaves them. */
-    public record Patched(String hostname, Map<String, String> metadata, List<String> tags) implements Event {
+    /** {@code tags}, {@code relayAllowed}: null (as in events written before them) leaves them. */
+    public record Patched(String hostname, Map<String, String> metadata, List<String> tags, Boolean relayAllowed)
+            implements Event {
+        public Patched(String hostname, Map<String, String> metadata, List<String> tags) {
+            this(hostname, metadata, tags, null);
+        }
+
         public Patched(String hostname, Map<String, String> metadata) {
-            this(hostname, metadata, null);
+            this(hostname, metadata, null, null);
         }
     }
 
@@ -349,7 +361,8 @@ public final class Device
     private ReplyEffect<Event, DeviceState> onPatch(Current current, Patch command) {
         return known(current, command.replyTo(), state -> write(current, new Patched(
                         command.hostname() == null ? state.device().hostname() : command.hostname(),
-                        command.metadata() == null ? state.device().metadata() : command.metadata(), command.tags()))
+                        command.metadata() == null ? state.device().metadata() : command.metadata(), command.tags(),
+                        command.relayAllowed()))
                 .thenReply(command.replyTo(), next -> Reply.ok(current.seen(deviceOf(next)))));
     }
 

@@ -50,7 +50,8 @@ public sealed interface DeviceState extends CborSerializable
 
         default Known patched(Device.Patched event) {
             DeviceRecord named = device().withNames(event.hostname(), event.metadata());
-            return of(event.tags() == null ? named : named.withTags(event.tags()));
+            DeviceRecord tagged = event.tags() == null ? named : named.withTags(event.tags());
+            return of(event.relayAllowed() == null ? tagged : tagged.withRelayAllowed(event.relayAllowed()));
         }
 
         default Known approved(Device.Approved event) {

@@ -178,9 +178,14 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
      * own).
      */
     public record PatchDevice(String deviceId, String hostname, Map<String, String> metadata, List<String> tags,
-            ActorRef<Reply> replyTo) implements Request {
+            Boolean relayAllowed, ActorRef<Reply> replyTo) implements Request {
+        public PatchDevice(String deviceId, String hostname, Map<String, String> metadata, List<String> tags,
+                ActorRef<Reply> replyTo) {
+            this(deviceId, hostname, metadata, tags, null, replyTo);
+        }
+
         public PatchDevice(String deviceId, String hostname, Map<String, String> metadata, ActorRef<Reply> replyTo) {
-            this(deviceId, hostname, metadata, null, replyTo);
+            this(deviceId, hostname, metadata, null, null, replyTo);
         }
     }
 
@@ -367,11 +372,20 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
     public record CertificateRenewed(String organizationId, String deviceId, String certificateSerial,
             long atMillis) implements Event {}
 
-    /** {@code tags}: the device's tags after the patch; null (as in events written before tags) leaves them. */
+    /**
+     * {@code tags}: the device's tags after the patch; null (as in events written before tags) leaves them.
+     * {@code relayAllowed}: whether the device may run a relay for its organization; null (as in events written
+     * before it) leaves it.
+     */
     public record DevicePatched(String organizationId, String deviceId, String hostname, Map<String, String> metadata,
-            List<String> tags) implements Event {
+            List<String> tags, Boolean relayAllowed) implements Event {
+        public DevicePatched(String organizationId, String deviceId, String hostname, Map<String, String> metadata,
+                List<String> tags) {
+            this(organizationId, deviceId, hostname, metadata, tags, null);
+        }
+
         public DevicePatched(String organizationId, String deviceId, String hostname, Map<String, String> metadata) {
-            this(organizationId, deviceId, hostname, metadata, null);
+            this(organizationId, deviceId, hostname, metadata, null, null);
         }
     }
 
@@ -441,12 +455,21 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
     public record DeviceRecord(String id, String publicKey, String hostname, List<String> overlayIps,
             String tokenHash, List<Endpoint> endpoints, Map<String, Object> nat, Map<String, String> metadata,
             String status, long registeredMillis, long lastSeenMillis, String certificateSerial,
-            String registrationKeyId, List<String> tags)
+            String registrationKeyId, List<String> tags, boolean relayAllowed)
             implements CborSerializable {
 
         /** Tags sorted and without duplicates; none in devices written before tags existed. */
         public DeviceRecord {
             tags = tags == null ? List.of() : List.copyOf(new java.util.TreeSet<>(tags));
+        }
+
+        /** A device that may not run a relay (every device until an administrator allows it). */
+        public DeviceRecord(String id, String publicKey, String hostname, List<String> overlayIps, String tokenHash,
+                List<Endpoint> endpoints, Map<String, Object> nat, Map<String, String> metadata, String status,
+                long registeredMillis, long lastSeenMillis, String certificateSerial, String registrationKeyId,
+                List<String> tags) {
+            this(id, publicKey, hostname, overlayIps, tokenHash, endpoints, nat, metadata, status, registeredMillis,
+                    lastSeenMillis, certificateSerial, registrationKeyId, tags, false);
         }
 
         /** A device without tags. */
@@ -463,33 +486,38 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
 
         public DeviceRecord withEndpoints(List<Endpoint> newEndpoints, Map<String, Object> newNat, long seenMillis) {
             return new DeviceRecord(id, publicKey, hostname, overlayIps, tokenHash, newEndpoints, newNat, metadata,
-                    status, registeredMillis, seenMillis, certificateSerial, registrationKeyId, tags);
+                    status, registeredMillis, seenMillis, certificateSerial, registrationKeyId, tags, relayAllowed);
         }
 
         public DeviceRecord withNames(String newHostname, Map<String, String> newMetadata) {
             return new DeviceRecord(id, publicKey, newHostname, overlayIps, tokenHash, endpoints, nat, newMetadata,
-                    status, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId, tags);
+                    status, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId, tags, relayAllowed);
         }
 
         public DeviceRecord withTags(List<String> newTags) {
             return new DeviceRecord(id, publicKey, hostname, overlayIps, tokenHash, endpoints, nat, metadata,
-                    status, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId, newTags);
+                    status, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId, newTags, relayAllowed);
+        }
+
+        public DeviceRecord withRelayAllowed(boolean allowed) {
+            return new DeviceRecord(id, publicKey, hostname, overlayIps, tokenHash, endpoints, nat, metadata,
+                    status, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId, tags, allowed);
         }
 
         public DeviceRecord withStatus(String newStatus) {
             return new DeviceRecord(id, publicKey, hostname, overlayIps, tokenHash, endpoints, nat, metadata,
-                    newStatus, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId, tags);
+                    newStatus, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId, tags, relayAllowed);
         }
 
         public DeviceRecord withLastSeen(long seenMillis) {
             return new DeviceRecord(id, publicKey, hostname, overlayIps, tokenHash, endpoints, nat, metadata, status,
-                    registeredMillis, seenMillis, certificateSerial, registrationKeyId, tags);
+                    registeredMillis, seenMillis, certificateSerial, registrationKeyId, tags, relayAllowed);
         }
 
         /** The token and certificate of a repeated registration. */
         public DeviceRecord withCredentials(String newTokenHash, String newCertificateSerial) {
             return new DeviceRecord(id, publicKey, hostname, overlayIps, newTokenHash, endpoints, nat, metadata,
-                    status, registeredMillis, lastSeenMillis, newCertificateSerial, registrationKeyId, tags);
+                    status, registeredMillis, lastSeenMillis, newCertificateSerial, registrationKeyId, tags, relayAllowed);
         }
 
         PeerInfo toPeer() {
@@ -817,7 +845,8 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
             }
             return persistAndPublish(new DevicePatched(organizationId, device.id(),
                     command.hostname() == null ? device.hostname() : command.hostname(),
-                    command.metadata() == null ? device.metadata() : command.metadata(), command.tags()))
+                    command.metadata() == null ? device.metadata() : command.metadata(), command.tags(),
+                    command.relayAllowed()))
                     .thenReply(command.replyTo(), next -> deviceAfter(next, device.id()));
         });
     }

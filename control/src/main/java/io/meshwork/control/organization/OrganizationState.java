@@ -151,6 +151,9 @@ public sealed interface OrganizationState extends CborSerializable
             if (event.tags() != null) {
                 patched = patched.withTags(event.tags());
             }
+            if (event.relayAllowed() != null) {
+                patched = patched.withRelayAllowed(event.relayAllowed());
+            }
             return withDevice(patched, 0, !device.tags().equals(patched.tags()));
         }
 

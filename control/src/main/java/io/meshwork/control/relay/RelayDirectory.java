@@ -33,6 +33,12 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
  *
  * <p>{@code tlsSha256} came later than the other fields: events and snapshots written before it deserialize with
  * it null, which means plain TCP.
+ *
+ * <p>A node may relay for its own organization ({@code node up --relay}): such a relay enrolls with its device's
+ * credentials, not a token ({@link EnrollDevice}), and its record names the device and the organization
+ * ({@code deviceId}, {@code organizationId}; null for relays enrolled with a token). Only that organization's
+ * devices are handed it. Withdrawing the device's permission, revoking or deleting the device removes it
+ * ({@link RemoveDeviceRelay}).
  */
 public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplies<RelayDirectory.Command,
         RelayDirectory.Event, RelayDirectory.State> {
@@ -80,6 +86,16 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
     /** Removes the relay and the token it enrolled with; 404 when there is no such relay. */
     public record RemoveRelay(String relayId, ActorRef<Reply> replyTo) implements Command {}
 
+    /**
+     * A node's relay for its organization, enrolled with its device's credentials (the route has checked them and
+     * that the device may relay): a device's relay keeps its id when it enrolls again.
+     */
+    public record EnrollDevice(String deviceId, String organizationId, String relayId, String name, String region,
+            String udp, String tcp, List<String> stun, long nowMillis, ActorRef<Reply> replyTo) implements Command {}
+
+    /** Removes the relay the device runs, if any (answered 200 either way). */
+    public record RemoveDeviceRelay(String deviceId, ActorRef<Reply> replyTo) implements Command {}
+
     public record Reply(int status, String error, State state, RelayRecord relay) implements CborSerializable {
         public boolean isOk() {
             return status / 100 == 2;
@@ -95,6 +111,9 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
     public record RelayEnrolled(String relayId, String tokenId, String name, String udp, String tcp, List<String> stun,
             long atMillis, String tlsSha256) implements Event {}
 
+    public record DeviceRelayEnrolled(String relayId, String deviceId, String organizationId, String name,
+            String region, String udp, String tcp, List<String> stun, long atMillis) implements Event {}
+
     public record HealthReported(String relayId, int udpClients, int tcpClients, boolean healthy, long atMillis)
             implements Event {}
 
@@ -109,10 +128,28 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
     public record Token(String id, String secretHash, String name, long issuedMillis, String relayId, String region)
             implements CborSerializable {}
 
-    /** {@code healthy} is what the relay last reported; see {@link #healthyAt} for whether it still counts. */
+    /**
+     * {@code healthy} is what the relay last reported; see {@link #healthyAt} for whether it still counts.
+     * {@code organizationId} and {@code deviceId} name the organization and device of a node's relay, which only
+     * that organization's devices use; both are null for a relay enrolled with a token, which every organization
+     * uses.
+     */
     public record RelayRecord(String id, String name, String udp, String tcp, List<String> stun, int udpClients,
             int tcpClients, boolean healthy, long enrolledMillis, long lastHeartbeatMillis, String tlsSha256,
-            String region) implements CborSerializable {
+            String region, String organizationId, String deviceId) implements CborSerializable {
+
+        /** A relay enrolled with a token: every organization's. */
+        public RelayRecord(String id, String name, String udp, String tcp, List<String> stun, int udpClients,
+                int tcpClients, boolean healthy, long enrolledMillis, long lastHeartbeatMillis, String tlsSha256,
+                String region) {
+            this(id, name, udp, tcp, stun, udpClients, tcpClients, healthy, enrolledMillis, lastHeartbeatMillis,
+                    tlsSha256, region, null, null);
+        }
+
+        /** Whether devices of {@code organizationId} may use this relay. */
+        public boolean serves(String organizationId) {
+            return this.organizationId == null || this.organizationId.equals(organizationId);
+        }
 
         /**
          * Whether the relay counts as healthy at {@code nowMillis} when it is told to report every
@@ -164,6 +201,16 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
             return new State(Map.copyOf(nextTokens), Map.copyOf(nextRelays), revokedSerials);
         }
 
+        /** The relay device {@code deviceId} runs, or null. */
+        public RelayRecord relayOfDevice(String deviceId) {
+            for (RelayRecord relay : relays.values()) {
+                if (deviceId.equals(relay.deviceId())) {
+                    return relay;
+                }
+            }
+            return null;
+        }
+
         State withRevoked(List<String> serials) {
             Set<String> next = new LinkedHashSet<>(revokedSerials);
             next.addAll(serials);
@@ -189,6 +236,13 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
                                 command.nowMillis(), command.region()))
                         .thenReply(command.replyTo(), next -> new Reply(200, null, next, null)))
                 .onCommand(Enroll.class, this::onEnroll)
+                .onCommand(EnrollDevice.class, this::onEnrollDevice)
+                .onCommand(RemoveDeviceRelay.class, (state, command) -> {
+                    RelayRecord relay = state.relayOfDevice(command.deviceId());
+                    return relay == null ? Effect().reply(command.replyTo(), new Reply(200, null, state, null))
+                            : Effect().persist(new RelayRemoved(relay.id()))
+                                    .thenReply(command.replyTo(), next -> new Reply(200, null, next, relay));
+                })
                 .onCommand(ReportHealth.class, (state, command) -> state.relays().containsKey(command.relayId())
                         ? Effect().persist(new HealthReported(command.relayId(), command.udpClients(),
                                         command.tcpClients(), command.healthy(), command.nowMillis()))
@@ -233,6 +287,15 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
                 .thenReply(command.replyTo(), next -> new Reply(200, null, next, next.relays().get(relayId)));
     }
 
+    private ReplyEffect<Event, State> onEnrollDevice(State state, EnrollDevice command) {
+        RelayRecord existing = state.relayOfDevice(command.deviceId());
+        String relayId = existing != null ? existing.id() : command.relayId();
+        return Effect().persist(new DeviceRelayEnrolled(relayId, command.deviceId(), command.organizationId(),
+                        command.name(), command.region(), command.udp(), command.tcp(),
+                        command.stun() == null ? List.of() : command.stun(), command.nowMillis()))
+                .thenReply(command.replyTo(), next -> new Reply(200, null, next, next.relays().get(relayId)));
+    }
+
     @Override
     public EventHandler<State, Event> eventHandler() {
         return newEventHandlerBuilder().forAnyState()
@@ -249,11 +312,17 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
                                     previous == null ? event.atMillis() : previous.enrolledMillis(), event.atMillis(),
                                     event.tlsSha256(), token.region()));
                 })
+                .onEvent(DeviceRelayEnrolled.class, (state, event) -> {
+                    RelayRecord previous = state.relays().get(event.relayId());
+                    return state.withRelay(new RelayRecord(event.relayId(), event.name(), event.udp(), event.tcp(),
+                            event.stun(), 0, 0, true, previous == null ? event.atMillis() : previous.enrolledMillis(),
+                            event.atMillis(), null, event.region(), event.organizationId(), event.deviceId()));
+                })
                 .onEvent(HealthReported.class, (state, event) -> {
                     RelayRecord r = state.relays().get(event.relayId());
                     return state.withRelay(new RelayRecord(r.id(), r.name(), r.udp(), r.tcp(), r.stun(),
                             event.udpClients(), event.tcpClients(), event.healthy(), r.enrolledMillis(), event.atMillis(),
-                            r.tlsSha256(), r.region()));
+                            r.tlsSha256(), r.region(), r.organizationId(), r.deviceId()));
                 })
                 .onEvent(SerialRevoked.class, (state, event) -> state.withRevoked(List.of(event.serialHex())))
                 .onEvent(SerialsRevoked.class, (state, event) -> state.withRevoked(event.serialsHex()))

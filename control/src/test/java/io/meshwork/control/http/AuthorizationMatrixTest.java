@@ -121,6 +121,10 @@ class AuthorizationMatrixTest {
             GET    /api/v1/relays/{id}/revocations                    -     -            401  403   403  403  403  403  200  403  403  403  403
             POST   /api/v1/relays/{id}/observations                   -     observations 401  403   403  403  403  403  200  403  403  403  403
             POST   /api/v1/devices/self/paths                         -     paths        401  403   403  403  200  200  403  403  403  403  401
+            POST   /api/v1/devices/self/relay                         -     nodeRelay    401  403   403  403  200  403  403  403  403  403  401
+            PUT    /api/v1/devices/self/relay/health                  -     health       401  403   403  403  200  403  403  403  403  403  401
+            GET    /api/v1/devices/self/relay/revocations             -     -            401  403   403  403  200  403  403  403  403  403  401
+            DELETE /api/v1/devices/self/relay                         -     -            401  403   403  403  200  200  403  403  403  403  401
             GET    /api/v1/organizations/{id}/paths                   -     -            401  200   200  404  403  403  403  403  403  403  403
             GET    /api/v1/organizations/{id}/paths/stream            -     -            401  200   200  404  403  403  403  403  403  403  403
             POST   /api/v1/ui/login-links                             -     -            401  201   201  201  403  403  403  403  403  403  403
@@ -202,6 +206,9 @@ class AuthorizationMatrixTest {
                 .get("key").asText();
         deviceA1 = device();
         deviceA2 = device();
+        // A1 may relay for its organization (A2 may not); its relay is enrolled before any row runs.
+        created("PATCH", "/api/v1/devices/" + deviceA1.id(), ADMIN, "{\"relayAllowed\":true}");
+        created("POST", "/api/v1/devices/self/relay", deviceA1.token(), body("nodeRelay"));
         revoked = device();
         created("POST", "/api/v1/devices/" + revoked.id() + "/revoke", ADMIN, null);
         deleted = device();
@@ -320,6 +327,7 @@ class AuthorizationMatrixTest {
             case "report" -> "{\"endpoints\":[{\"address\":\"198.51.100.7:41641\",\"source\":\"stun\"}]}";
             case "relayToken" -> "{\"name\":\"relay-" + unique + "\"}";
             case "enroll" -> "{\"udp\":\"192.0.2.40:3340\",\"tcp\":\"192.0.2.40:3340\"}";
+            case "nodeRelay" -> "{\"udp\":\"192.0.2.41:3340\",\"tcp\":\"192.0.2.41:3340\"}";
             case "health" -> "{\"udpClients\":1,\"tcpClients\":2,\"healthy\":true}";
             case "paths" -> "{\"peers\":[]}";
             // The console's login takes its credential from the body, whatever the Authorization header says.

@@ -94,6 +94,18 @@ class JsonBodyFuzzTest {
                         + "\",\"ttl\":60}"));
         TARGETS.add(new Target("PATCH", "/api/v1/devices/" + deviceId, ADMIN,
                 n -> "{\"hostname\":\"host-" + n + "\",\"metadata\":{\"site\":\"berlin\",\"rack\":\"" + n + "\"}}"));
+        TARGETS.add(new Target("PATCH", "/api/v1/devices/" + deviceId, ADMIN,
+                n -> "{\"relayAllowed\":" + (n % 2 == 0) + ",\"tags\":[\"t" + n + "\"]}"));
+        // A node relaying for its organization: allowed once, then its enrollment and heartbeat bodies.
+        JsonNode relayer = ok("POST", "/api/v1/register", key, register(888_888));
+        ok("PATCH", "/api/v1/devices/" + relayer.get("id").asText(), ADMIN, "{\"relayAllowed\":true}");
+        String relayerToken = relayer.get("token").asText();
+        ok("POST", "/api/v1/devices/self/relay", relayerToken, "{\"udp\":\"192.0.2.60:3340\"}");
+        TARGETS.add(new Target("POST", "/api/v1/devices/self/relay", relayerToken,
+                n -> "{\"name\":\"edge-" + n + "\",\"region\":\"home\",\"udp\":\"192.0.2.60:" + (1024 + n % 60000)
+                        + "\",\"tcp\":\"192.0.2.60:3340\",\"stun\":[\"192.0.2.60:3478\"]}"));
+        TARGETS.add(new Target("PUT", "/api/v1/devices/self/relay/health", relayerToken,
+                n -> "{\"udpClients\":" + n + ",\"tcpClients\":1,\"healthy\":true}"));
         TARGETS.add(new Target("POST", "/api/v1/register", key, JsonBodyFuzzTest::register));
         TARGETS.add(new Target("POST", "/api/v1/devices/self/endpoints", device.get("token").asText(),
                 n -> "{\"endpoints\":[{\"address\":\"198.51.100.7:" + (1024 + n % 60000) + "\",\"source\":\"stun\"},"
