@@ -22,7 +22,12 @@ public enum AuthStatus {
     UNAUTHENTICATED(9),
     UNSUPPORTED_VERSION(10),
     /** The relay has reached its client limit. */
-    FULL(11);
+    FULL(11),
+    /**
+     * The relay is a node's relay for one organization (docs/architecture.md, "Relay scopes"), and the certificate
+     * names another (or none).
+     */
+    OTHER_ORGANIZATION(12);
 
     private final int code;
 

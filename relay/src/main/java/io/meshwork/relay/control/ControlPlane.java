@@ -22,6 +22,12 @@ public interface ControlPlane {
     void reportObservations(String relayId, List<Observation> observations) throws ControlException;
 
     /**
+     * A node's relay leaves its organization's relay list (on {@code node down}). A relay enrolled with a token is
+     * removed by the admin instead, so by default this does nothing.
+     */
+    default void withdraw() throws ControlException {}
+
+    /**
      * Where this relay can be reached, as "host:port" strings, and when the TCP listener speaks TLS the hex SHA-256
      * of its leaf certificate for devices to pin (left out of the JSON when null, for controls that predate it).
      */

@@ -27,6 +27,11 @@ import java.util.Set;
  * GET  {control}/api/v1/relays/{id}/revocations     → {"serials":["hex", ...]}
  * POST {control}/api/v1/relays/{id}/observations    {"observations":[{"deviceId","publicKey","transport","address"}]}
  * </pre>
+ *
+ * <p>A node's relay for its organization ({@link #forDevice}) speaks the same with its device token on the device's
+ * own routes: {@code POST /api/v1/devices/self/relay} (with its name), {@code PUT .../relay/health},
+ * {@code GET .../relay/revocations}, {@code DELETE /api/v1/devices/self/relay} ({@link #withdraw}); it reports no
+ * observations.
  */
 public final class HttpControlPlane implements ControlPlane {
 
@@ -37,9 +42,27 @@ public final class HttpControlPlane implements ControlPlane {
     private final HttpClient http;
     private final ObjectMapper json = new ObjectMapper()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    /** The name of a node's relay ({@link #forDevice}); null for a relay enrolled with a relay token. */
+    private final String deviceRelayName;
 
     public HttpControlPlane(URI base, String token) {
         this(base, token, null);
+    }
+
+    /**
+     * A node's relay for its own organization, listed as {@code name}, authenticated with the node's device token.
+     *
+     * @throws IllegalArgumentException when a pin is given for a URL that is not https
+     */
+    public static HttpControlPlane forDevice(URI base, String deviceToken, CertificatePin pin, String name) {
+        return new HttpControlPlane(base, deviceToken, pin, name);
+    }
+
+    private HttpControlPlane(URI base, String token, CertificatePin pin, String deviceRelayName) {
+        this.base = base.getPath().endsWith("/") ? base : URI.create(base + "/");
+        this.token = token;
+        this.deviceRelayName = deviceRelayName;
+        this.http = client(base, pin);
     }
 
     /**
@@ -49,8 +72,10 @@ public final class HttpControlPlane implements ControlPlane {
      * @throws IllegalArgumentException when a pin is given for a URL that is not https
      */
     public HttpControlPlane(URI base, String token, CertificatePin pin) {
-        this.base = base.getPath().endsWith("/") ? base : URI.create(base + "/");
-        this.token = token;
+        this(base, token, pin, null);
+    }
+
+    private static HttpClient client(URI base, CertificatePin pin) {
         HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(TIMEOUT);
         if (pin != null) {
             if (!"https".equalsIgnoreCase(base.getScheme())) {
@@ -62,12 +87,22 @@ public final class HttpControlPlane implements ControlPlane {
                 throw new IllegalStateException("no TLS in this JDK: " + e.getMessage(), e);
             }
         }
-        this.http = builder.build();
+        return builder.build();
     }
 
     @Override
     public Enrollment register(Advertisement advertisement) throws ControlException {
-        JsonNode body = call("POST", "api/v1/relays/register", advertisement);
+        JsonNode body;
+        if (deviceRelayName != null) {
+            Map<String, Object> advertised = new java.util.LinkedHashMap<>();
+            advertised.put("name", deviceRelayName);
+            advertised.put("udp", advertisement.udp());
+            advertised.put("tcp", advertisement.tcp());
+            advertised.put("stun", advertisement.stun());
+            body = call("POST", "api/v1/devices/self/relay", advertised);
+        } else {
+            body = call("POST", "api/v1/relays/register", advertisement);
+        }
         String relayId = text(body, "relayId");
         String pem = text(body, "caCertificatePem");
         int heartbeat = body.path("heartbeatSeconds").asInt(15);
@@ -76,12 +111,12 @@ public final class HttpControlPlane implements ControlPlane {
 
     @Override
     public void reportHealth(String relayId, Health health) throws ControlException {
-        call("PUT", "api/v1/relays/" + relayId + "/health", health);
+        call("PUT", relayPath(relayId) + "/health", health);
     }
 
     @Override
     public Set<BigInteger> revokedSerials(String relayId) throws ControlException {
-        JsonNode body = call("GET", "api/v1/relays/" + relayId + "/revocations", null);
+        JsonNode body = call("GET", relayPath(relayId) + "/revocations", null);
         Set<BigInteger> serials = new HashSet<>();
         for (JsonNode serial : body.path("serials")) {
             try {
@@ -95,7 +130,23 @@ public final class HttpControlPlane implements ControlPlane {
 
     @Override
     public void reportObservations(String relayId, List<Observation> observations) throws ControlException {
+        if (deviceRelayName != null) {
+            return;
+        }
         call("POST", "api/v1/relays/" + relayId + "/observations", Map.of("observations", observations));
+    }
+
+    /** A node's relay leaves its organization's relay list (node down); nothing for a relay with a token. */
+    @Override
+    public void withdraw() throws ControlException {
+        if (deviceRelayName == null) {
+            return;
+        }
+        call("DELETE", "api/v1/devices/self/relay", null);
+    }
+
+    private String relayPath(String relayId) {
+        return deviceRelayName != null ? "api/v1/devices/self/relay" : "api/v1/relays/" + relayId;
     }
 
     private JsonNode call(String method, String path, Object body) throws ControlException {
@@ -113,7 +164,7 @@ public final class HttpControlPlane implements ControlPlane {
             HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
             if (response.statusCode() / 100 != 2) {
                 throw new ControlException(method + " " + uri + ": HTTP " + response.statusCode() + " "
-                        + new String(response.body(), StandardCharsets.UTF_8).strip());
+                        + new String(response.body(), StandardCharsets.UTF_8).strip(), response.statusCode());
             }
             return response.body().length == 0 ? json.createObjectNode() : json.readTree(response.body());
         } catch (IOException e) {

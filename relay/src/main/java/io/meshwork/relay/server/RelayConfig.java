@@ -37,6 +37,8 @@ public final class RelayConfig {
     /** Monotonic time in nanoseconds: rate limits and liveness. */
     final LongSupplier nanoTime;
     final RelayEvents events;
+    /** The one organization a node's relay serves; empty: every organization's devices (a standalone relay). */
+    final Optional<String> organization;
 
     private RelayConfig(Builder builder) {
         this.udpBind = Optional.ofNullable(builder.udpBind);
@@ -61,6 +63,7 @@ public final class RelayConfig {
         this.clock = builder.clock;
         this.nanoTime = builder.nanoTime;
         this.events = builder.events;
+        this.organization = Optional.ofNullable(builder.organization);
         if (udpBind.isEmpty() && tcpBind.isEmpty()) {
             throw new IllegalArgumentException("a relay needs a UDP or a TCP listener");
         }
@@ -90,6 +93,7 @@ public final class RelayConfig {
         private int tcpQueueHighBytes = 1 << 20;
         private int ioThreads = 2;
         private RelayEvents events = RelayEvents.NONE;
+        private String organization;
         private Clock clock = Clock.systemUTC();
         private LongSupplier nanoTime = System::nanoTime;
 
@@ -184,6 +188,19 @@ public final class RelayConfig {
 
         public Builder ioThreads(int threads) {
             this.ioThreads = threads;
+            return this;
+        }
+
+        /**
+         * Serve only devices whose certificates name this organization (a node relaying for its own organization):
+         * others are refused at authentication with {@link io.meshwork.protocol.relay.AuthStatus#OTHER_ORGANIZATION}.
+         * Null (the default): every organization's devices, each reaching only its own.
+         */
+        public Builder organization(String organizationId) {
+            if (organizationId != null && organizationId.isBlank()) {
+                throw new IllegalArgumentException("a relay's organization is an organization id");
+            }
+            this.organization = organizationId;
             return this;
         }
 

@@ -152,6 +152,16 @@ final class RelayHub {
             return Optional.empty();
         }
         CredentialVerdict.Accepted accepted = (CredentialVerdict.Accepted) verdict;
+        if (config.organization.isPresent()
+                && !config.organization.get().equals(accepted.device().organizationId())) {
+            // A node's relay carries its own organization's traffic only.
+            metrics.authenticated(AuthStatus.OTHER_ORGANIZATION);
+            log.debug("refused {} ({}) from {}: {} organization \"{}\", this relay serves \"{}\" only",
+                    auth.clientKey(), accepted.device().deviceId(), source, AuthStatus.OTHER_ORGANIZATION,
+                    accepted.device().organizationId(), config.organization.get());
+            reply.accept(new AuthResult(AuthStatus.OTHER_ORGANIZATION, "this relay serves another organization"));
+            return Optional.empty();
+        }
         if (byKey.size() >= config.maxClients && !byKey.containsKey(auth.clientKey())) {
             metrics.authenticated(AuthStatus.FULL);
             reply.accept(new AuthResult(AuthStatus.FULL, "relay at its client limit"));
