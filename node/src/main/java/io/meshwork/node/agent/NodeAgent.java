@@ -27,6 +27,7 @@ import io.meshwork.protocol.probe.ProbeCodec;
 import io.meshwork.protocol.tls.CertificatePin;
 import io.meshwork.protocol.wireguard.Key;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
@@ -68,12 +69,27 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
      * https URL against the JDK's trust store. Both are kept in the identity.
      */
     public record Options(URI control, CertificatePin controlPin, String registrationKey, String hostname,
-            int listenPort, Duration probeInterval, DnsOptions dns) {
+            int listenPort, Duration probeInterval, DnsOptions dns, RelayOptions relay) {
+
+        public Options(URI control, CertificatePin controlPin, String registrationKey, String hostname,
+                int listenPort, Duration probeInterval, DnsOptions dns) {
+            this(control, controlPin, registrationKey, hostname, listenPort, probeInterval, dns, RelayOptions.OFF);
+        }
 
         public Options(URI control, CertificatePin controlPin, String registrationKey, String hostname,
                 int listenPort, Duration probeInterval) {
             this(control, controlPin, registrationKey, hostname, listenPort, probeInterval, DnsOptions.OFF);
         }
+    }
+
+    /**
+     * The relay this node runs for its organization ({@code --relay}, {@code --relay-port},
+     * {@code --relay-public-address}; docs/architecture.md, "Relay scopes"): {@code enabled} false runs none;
+     * {@code publicAddress} null advertises the address STUN found.
+     */
+    public record RelayOptions(boolean enabled, int port, InetAddress publicAddress) {
+        public static final RelayOptions OFF = new RelayOptions(false,
+                io.meshwork.protocol.relay.NodeRelayService.DEFAULT_PORT, null);
     }
 
     /**
@@ -124,6 +140,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
     /** The resolver, or null when it does not run. */
     private volatile NodeDns dns;
+    /** The relay this node runs for its organization ({@code --relay}), or null. */
+    private volatile NodeRelayRunner relayService;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean closed;
 
@@ -217,6 +235,10 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         // Peers without a direct path use the relay; the peer map only starts to come once it is there.
         agent.relay = RelayConnection.start(identity, device, agent.probes::onRelayed).orElse(null);
         agent.actors.session().tell(ControlSession.Start.INSTANCE);
+        if (options.relay() != null && options.relay().enabled()) {
+            agent.relayService = NodeRelayRunner.start(options.relay(), options.control(), options.controlPin(),
+                    identity, agent.endpointProbe::publicIps);
+        }
         agent.certificates.start();
         agent.scheduler.scheduleWithFixedDelay(() -> {
             try {
@@ -442,7 +464,9 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 connection == null ? null : new StatusReport.Relay(connection.name(), connection.transport()),
                 portMapper.current().orElse(null));
         NodeDns resolver = dns;
-        return resolver == null ? status : new NodeStatus(status.self(), status.peers(), resolver.status());
+        NodeRelayRunner relaying = relayService;
+        return new NodeStatus(status.self(), status.peers(), resolver == null ? status.dns() : resolver.status(),
+                relaying == null ? null : relaying.status());
     }
 
     @Override
@@ -463,6 +487,10 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         }
         closed = true;
         certificates.close();
+        if (relayService != null) {
+            // Withdrawn from the organization's relay list first, while control is still reachable.
+            relayService.close();
+        }
         system.terminate();
         try {
             system.getWhenTerminated().toCompletableFuture().get(5, TimeUnit.SECONDS);

@@ -73,6 +73,20 @@ public final class NodeUpCommand implements Callable<Integer> {
                     + "named at start).")
     List<String> dnsUpstreams = new ArrayList<>();
 
+    @Option(names = "--relay", description = "Also run the relay service for this node's organization (the node "
+            + "needs a public address, and an administrator must allow it: PATCH /api/v1/devices/{id} "
+            + "{\"relayAllowed\": true}). Only the organization's devices may use it.")
+    boolean relay;
+
+    @Option(names = "--relay-port", paramLabel = "N", defaultValue = "3340",
+            description = "UDP and TCP port of the relay service (default: ${DEFAULT-VALUE}, a relay's own).")
+    int relayPort;
+
+    @Option(names = "--relay-public-address", paramLabel = "IP",
+            description = "The address the relay service is advertised at (default: this node's public address as "
+                    + "STUN found it, else its own address).")
+    String relayPublicAddress;
+
     @Option(names = "--daemon", description = "Run in the background (output to STATE/node.log); returns once the "
             + "agent answers on its local socket.")
     boolean daemon;
@@ -123,12 +137,19 @@ public final class NodeUpCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("meshwork node up: " + e.getMessage());
             return ExitCodes.USAGE;
         }
+        NodeAgent.RelayOptions relayOptions;
+        try {
+            relayOptions = relayOptions();
+        } catch (IllegalArgumentException e) {
+            spec.commandLine().getErr().println("meshwork node up: " + e.getMessage());
+            return ExitCodes.USAGE;
+        }
         String name = hostname != null ? hostname : InetAddress.getLocalHost().getHostName();
         NodeAgent agent;
         try {
             LinuxTun tun = LinuxTun.create(interfaceName, WgDeviceCommand.DEFAULT_MTU);
             agent = NodeAgent.start(new NodeAgent.Options(controlUrl, pin, registrationKey, name, listenPort,
-                    probeInterval, dns),
+                    probeInterval, dns, relayOptions),
                     stateDirectory, tun);
         } catch (Exception e) {
             spec.commandLine().getErr().println("meshwork node up: " + e.getMessage());
@@ -141,6 +162,33 @@ public final class NodeUpCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "node-shutdown"));
         agent.awaitStop();
         return 0;
+    }
+
+    /** {@code --relay}, {@code --relay-port} and {@code --relay-public-address}, checked. */
+    private NodeAgent.RelayOptions relayOptions() {
+        if (!relay) {
+            if (relayPublicAddress != null || relayPort != io.meshwork.protocol.relay.NodeRelayService.DEFAULT_PORT) {
+                throw new IllegalArgumentException("--relay-port and --relay-public-address go with --relay");
+            }
+            return NodeAgent.RelayOptions.OFF;
+        }
+        if (relayPort < 1 || relayPort > 65535) {
+            throw new IllegalArgumentException("--relay-port must be 1 to 65535, not " + relayPort);
+        }
+        InetAddress publicAddress = null;
+        if (relayPublicAddress != null) {
+            try {
+                publicAddress = IpLiteral.parse(relayPublicAddress);
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("bad --relay-public-address " + relayPublicAddress
+                        + ": an IP address is needed");
+            }
+            if (publicAddress.isAnyLocalAddress() || publicAddress.isMulticastAddress()) {
+                throw new IllegalArgumentException("bad --relay-public-address " + relayPublicAddress
+                        + ": devices cannot reach a relay there");
+            }
+        }
+        return new NodeAgent.RelayOptions(true, relayPort, publicAddress);
     }
 
     /** {@code --dns} and {@code --dns-upstream}, checked. */

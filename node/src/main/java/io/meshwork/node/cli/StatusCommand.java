@@ -74,6 +74,19 @@ public final class StatusCommand implements Callable<Integer> {
         return text.toString();
     }
 
+    /**
+     * Whether this node relays for its organization, in one line: "relay service: relaying at 203.0.113.20:3340 for
+     * this organization, 2 clients (2 udp, 0 tcp)", or "relay service: not relaying: why".
+     */
+    static String relayServiceLine(NodeStatus.RelayService relay) {
+        if ("relaying".equals(relay.state())) {
+            return "relay service: relaying at " + relay.address() + " for this organization, " + relay.clients()
+                    + (relay.clients() == 1 ? " client" : " clients") + " (" + relay.udpClients() + " udp, "
+                    + relay.tcpClients() + " tcp)\n";
+        }
+        return "relay service: not relaying (" + relay.state() + "): " + relay.detail() + "\n";
+    }
+
     /** The human view: a header line for this node, then one aligned row per peer. */
     static String render(NodeStatus status, Instant now) {
         StringBuilder text = new StringBuilder();
@@ -93,6 +106,9 @@ public final class StatusCommand implements Callable<Integer> {
         }
         if (status.dns() != null) {
             text.append(dnsLine(status.dns()));
+        }
+        if (status.relayService() != null) {
+            text.append(relayServiceLine(status.relayService()));
         }
         if (status.peers().isEmpty()) {
             return text.append("no peers yet\n").toString();

@@ -10,12 +10,31 @@ import java.util.Map;
  * @param peers every peer in this node's peer map (the devices the organization's security groups let it learn),
  *              ordered by hostname
  * @param dns  the node's resolver and how the host uses it; null when the resolver does not run
+ * @param relayService the relay this node runs for its organization ({@code node up --relay}); null without
  */
-public record NodeStatus(Self self, List<Peer> peers, Dns dns) {
+public record NodeStatus(Self self, List<Peer> peers, Dns dns, RelayService relayService) {
+
+    public NodeStatus(Self self, List<Peer> peers, Dns dns) {
+        this(self, peers, dns, null);
+    }
 
     public NodeStatus(Self self, List<Peer> peers) {
-        this(self, peers, null);
+        this(self, peers, null, null);
     }
+
+    /**
+     * The relay this node runs for its organization (docs/architecture.md, "Relay scopes").
+     *
+     * @param state      "relaying", "not allowed" (control has not allowed this device to relay), "starting",
+     *                   "failed" or "stopped"
+     * @param address    where it is advertised (ip:port), or null while it is not relaying
+     * @param clients    devices connected to it
+     * @param udpClients of which over UDP
+     * @param tcpClients of which over TCP
+     * @param detail     why it is in that state, in words
+     */
+    public record RelayService(String state, String address, int clients, int udpClients, int tcpClients,
+            String detail) {}
 
     /**
      * The resolver (docs/architecture.md, "Names").

@@ -15,6 +15,9 @@ import java.util.function.Supplier;
  */
 public interface NodeRelayService {
 
+    /** The port a node's relay listens on without {@code --relay-port}: a relay's own default. */
+    int DEFAULT_PORT = 3340;
+
     /**
      * What the node hands its relay.
      *

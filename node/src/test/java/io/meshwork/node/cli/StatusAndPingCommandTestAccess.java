@@ -1,0 +1,14 @@
+package io.meshwork.node.cli;
+
+import io.meshwork.node.local.NodeStatus;
+import java.time.Instant;
+
+/** {@link StatusCommand#render} for tests outside this package. */
+public final class StatusAndPingCommandTestAccess {
+
+    private StatusAndPingCommandTestAccess() {}
+
+    public static String render(NodeStatus status) {
+        return StatusCommand.render(status, Instant.EPOCH);
+    }
+}
