@@ -40,7 +40,7 @@ final class NodeRelay implements NodeRelayService.Running {
 
     /** How long it waits before asking control again. */
     record Timing(Duration notAllowedRetry, Duration failureRetry, Duration addressRetry) {
-        static final Timing DEFAULT = new Timing(Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(5));
+        static final Timing DEFAULT = new Timing(Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(5));
     }
 
     private final NodeRelayService.Settings settings;
