@@ -17,7 +17,7 @@ import io.meshwork.control.http.views.NodeRelayEnrolled;
 import io.meshwork.control.http.views.Revocations;
 import io.meshwork.control.organization.Organization;
 import io.meshwork.control.relay.RelayDirectory;
-import io.meshwork.protocol.net.HostPort;
+import io.meshwork.protocol.net.AddressClass;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.BiFunction;
@@ -43,6 +43,8 @@ final class NodeRelayRoutes {
 
     /** The STUN servers a node's relay may advertise at most. */
     private static final int MAX_STUN_SERVERS = 4;
+    /** The longest address taken (an IPv6 literal with brackets and port is 47 characters). */
+    private static final int MAX_ADDRESS = 64;
 
     private final Authorization auth;
     private final Entities entities;
@@ -110,6 +112,24 @@ final class NodeRelayRoutes {
         });
     }
 
+    /**
+     * An address a node advertises for its relay (null: none): an {@code ip:port} literal devices may be sent to,
+     * public or private (a relay on the organization's LAN), never loopback, unspecified, multicast or link-local;
+     * else a 400 naming it. The organization's devices connect to it.
+     */
+    private static void reachable(String name, String address) {
+        if (address == null) {
+            return;
+        }
+        if (address.length() > MAX_ADDRESS) {
+            throw new ApiException(400, name + ": at most " + MAX_ADDRESS + " characters");
+        }
+        String refusal = AddressClass.endpointRefusal(address, "local");
+        if (refusal != null) {
+            throw new ApiException(400, name + " \"" + address + "\": " + refusal);
+        }
+    }
+
     private Route enroll(String organizationId, Organization.DeviceRecord device,
             Requests.NodeRelayAdvertisement advertisement) {
         String name = advertisement.name() == null || advertisement.name().isBlank() ? device.hostname()
@@ -122,14 +142,17 @@ final class NodeRelayRoutes {
         if (advertisement.udp() == null && advertisement.tcp() == null) {
             throw new ApiException(400, "a relay advertises a udp or a tcp address");
         }
-        RelayRoutes.advertised("udp", advertisement.udp(), -1);
-        RelayRoutes.advertised("tcp", advertisement.tcp(), -1);
+        reachable("udp", advertisement.udp());
+        reachable("tcp", advertisement.tcp());
         List<String> stun = advertisement.stun() == null ? List.of() : advertisement.stun();
         if (stun.size() > MAX_STUN_SERVERS) {
             throw new ApiException(400, "stun: at most " + MAX_STUN_SERVERS + " servers");
         }
         for (int i = 0; i < stun.size(); i++) {
-            RelayRoutes.advertised("stun[" + i + "]", stun.get(i), HostPort.DEFAULT_STUN_PORT);
+            if (stun.get(i) == null) {
+                throw new ApiException(400, "stun[" + i + "]: an ip:port, not null");
+            }
+            reachable("stun[" + i + "]", stun.get(i));
         }
         String relayName = name;
         String relayId = "r" + Tokens.randomHex(6);

@@ -181,6 +181,8 @@ class NodeRelayApiTest {
 
         // Hostile advertisements get a JSON 400 naming the field.
         for (String body : List.of("{}", "{\"udp\":\"192.0.2.3\"}", "{\"udp\":\"x y:1\"}",
+                "{\"udp\":\"127.0.0.1:3340\"}", "{\"tcp\":\"0.0.0.0:3340\"}", "{\"udp\":\"169.254.169.254:80\"}",
+                "{\"udp\":\"relay.example.net:3340\"}", "{\"udp\":\"192.0.2.3:3340\",\"stun\":[null]}",
                 "{\"udp\":\"192.0.2.3:3340\",\"region\":\"NOT A REGION\"}",
                 "{\"udp\":\"192.0.2.3:3340\",\"name\":\"bad name!\"}")) {
             Answer bad = call(base, "POST", "/api/v1/devices/self/relay", node.token(), body);
