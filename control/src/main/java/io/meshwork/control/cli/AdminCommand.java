@@ -285,6 +285,19 @@ public final class AdminCommand implements Runnable {
             return admin.call(spec, "PATCH", "/api/v1/devices/" + segment(device), body);
         }
 
+        @Command(name = "relay", description = {"Allow a device to relay for its organization (on), or withdraw it "
+            + "(off).", "An allowed node runs the relay with `meshwork node up --relay`; only its organization "
+            + "uses it."})
+        int relay(@Parameters(index = "0", paramLabel = "DEVICE") String device,
+                @Parameters(index = "1", paramLabel = "on|off") String allowed) {
+            if (!allowed.equals("on") && !allowed.equals("off")) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "give on or off, not " + allowed);
+            }
+            ObjectNode body = JSON.createObjectNode().put("relayAllowed", allowed.equals("on"));
+            return admin.call(spec, "PATCH", "/api/v1/devices/" + segment(device), body);
+        }
+
         @Command(name = "peers", description = "List the devices a device may learn under the security groups.")
         int peers(@Parameters(paramLabel = "DEVICE") String device) {
             return admin.call(spec, "GET", "/api/v1/devices/" + segment(device) + "/peers", null);

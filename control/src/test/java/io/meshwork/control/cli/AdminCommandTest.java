@@ -120,6 +120,11 @@ class AdminCommandTest {
         AdminRun cleared = admin("devices", "tag", device);
         assertEquals(0, cleared.exit(), cleared.err());
         assertEquals("[]", cleared.json().get("tags").toString());
+        AdminRun relaying = admin("devices", "relay", device, "on");
+        assertEquals(0, relaying.exit(), relaying.err());
+        assertEquals(true, relaying.json().get("relayAllowed").asBoolean(), relaying.out());
+        assertEquals(false, admin("devices", "relay", device, "off").json().get("relayAllowed").asBoolean());
+        assertEquals(2, admin("devices", "relay", device, "maybe").exit(), "a usage error");
         AdminRun peers = admin("devices", "peers", device);
         assertEquals(0, peers.exit(), peers.err());
         assertEquals(0, peers.json().get("total").asInt(), "alone in its organization: " + peers.out());
