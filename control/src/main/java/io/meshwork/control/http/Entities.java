@@ -195,6 +195,11 @@ final class Entities {
         return relayDirectory(replyTo -> new RelayDirectory.RemoveDeviceRelay(deviceId, replyTo));
     }
 
+    /** Every relay nodes of the organization run leaves the directory (the organization is deleted). */
+    CompletionStage<RelayDirectory.Reply> withdrawOrganizationRelays(String organizationId) {
+        return relayDirectory(replyTo -> new RelayDirectory.RemoveOrganizationRelays(organizationId, replyTo));
+    }
+
     /** Revokes every one of {@code serials} with the relays in one write; nothing to revoke asks nothing. */
     CompletionStage<RelayDirectory.Reply> revokeCertificates(Collection<String> serials) {
         if (serials == null || serials.isEmpty()) {

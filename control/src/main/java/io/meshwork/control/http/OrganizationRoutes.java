@@ -95,6 +95,7 @@ final class OrganizationRoutes {
         }
         CompletionStage<Organization.Reply> deleted = entities.organization(organizationId, Organization.Delete::new);
         return onSuccess(deleted.thenCompose(reply -> entities.revokeCertificates(reply.certificateSerials())
+                        .thenCompose(revoked -> entities.withdrawOrganizationRelays(organizationId))
                         .thenCompose(revoked -> entities.<OrganizationDirectory.Reply>organizationDirectory(
                                 replyTo -> new OrganizationDirectory.Remove(organizationId, replyTo)))
                         .thenApply(unlisted -> reply.isOk() || unlisted.changed())),

@@ -96,6 +96,9 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
     /** Removes the relay the device runs, if any (answered 200 either way). */
     public record RemoveDeviceRelay(String deviceId, ActorRef<Reply> replyTo) implements Command {}
 
+    /** Removes every relay nodes of the organization run (it is deleted); answered 200 either way. */
+    public record RemoveOrganizationRelays(String organizationId, ActorRef<Reply> replyTo) implements Command {}
+
     public record Reply(int status, String error, State state, RelayRecord relay) implements CborSerializable {
         public boolean isOk() {
             return status / 100 == 2;
@@ -237,6 +240,15 @@ public final class RelayDirectory extends EventSourcedBehaviorWithEnforcedReplie
                         .thenReply(command.replyTo(), next -> new Reply(200, null, next, null)))
                 .onCommand(Enroll.class, this::onEnroll)
                 .onCommand(EnrollDevice.class, this::onEnrollDevice)
+                .onCommand(RemoveOrganizationRelays.class, (state, command) -> {
+                    List<Event> removed = state.relays().values().stream()
+                            .filter(relay -> command.organizationId().equals(relay.organizationId()))
+                            .map(relay -> (Event) new RelayRemoved(relay.id()))
+                            .toList();
+                    return removed.isEmpty() ? Effect().reply(command.replyTo(), new Reply(200, null, state, null))
+                            : Effect().persist(removed)
+                                    .thenReply(command.replyTo(), next -> new Reply(200, null, next, null));
+                })
                 .onCommand(RemoveDeviceRelay.class, (state, command) -> {
                     RelayRecord relay = state.relayOfDevice(command.deviceId());
                     return relay == null ? Effect().reply(command.replyTo(), new Reply(200, null, state, null))

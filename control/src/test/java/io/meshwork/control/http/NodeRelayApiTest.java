@@ -262,5 +262,11 @@ class NodeRelayApiTest {
         assertEquals(null, adminRelay(node.id()));
         assertEquals(401, enroll(node, "192.0.2.70").status(), "a deleted device's token is unknown");
         assertEquals(401, beat(node).status());
+
+        // Deleting the organization takes its nodes' relays with it.
+        assertEquals(200, enroll(other, "192.0.2.71").status());
+        assertTrue(adminRelay(other.id()) != null);
+        assertEquals(200, call(base, "DELETE", "/api/v1/organizations/" + org.id(), ADMIN, null).status());
+        assertEquals(null, adminRelay(other.id()));
     }
 }
