@@ -4,9 +4,9 @@ import io.meshwork.node.local.NodeStatus;
 import java.time.Instant;
 
 /** {@link StatusCommand#render} for tests outside this package. */
-public final class StatusAndPingCommandTestAccess {
+public final class StatusRendering {
 
-    private StatusAndPingCommandTestAccess() {}
+    private StatusRendering() {}
 
     public static String render(NodeStatus status) {
         return StatusCommand.render(status, Instant.EPOCH);
