@@ -219,7 +219,7 @@ public final class AdminCommand implements Runnable {
                 @Option(names = "--tag", paramLabel = "TAG",
                         description = "A tag for every device it registers (repeatable).")
                 java.util.List<String> tags,
-                @Option(names = "--auto-approve-routes", paramLabel = "CIDR[,CIDR...]", split = ",",
+                @Option(names = "--auto-approve-routes", paramLabel = "CIDR", split = ",",
                         description = "Approve the routes its devices advertise inside these prefixes.")
                 java.util.List<String> autoApproveRoutes,
                 @Option(names = "--auto-approve-exit-node", description = "Approve its devices as exit nodes.")

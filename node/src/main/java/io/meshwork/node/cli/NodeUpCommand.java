@@ -73,7 +73,7 @@ public final class NodeUpCommand implements Callable<Integer> {
                     + "named at start).")
     List<String> dnsUpstreams = new ArrayList<>();
 
-    @Option(names = "--advertise-routes", paramLabel = "CIDR[,CIDR...]", split = ",",
+    @Option(names = "--advertise-routes", paramLabel = "CIDR", split = ",",
             description = "Route these prefixes of this host's LAN for the mesh (once an administrator, the "
                     + "registration key or a tag approves them): forwarding on, and with --snat the mesh's traffic "
                     + "masqueraded; undone at node down.")
