@@ -89,6 +89,13 @@ final class AdminRoutesCommand {
         return review(device, "reject", prefixes, exitNode);
     }
 
+    @Command(name = "primary", description = {"Make DEVICE the primary router of approved prefixes it advertises now",
+        "(a router that came back does not take its prefixes back by itself)."})
+    int primary(@Parameters(index = "0", paramLabel = "DEVICE") String device,
+            @Parameters(index = "1..*", arity = "1..*", paramLabel = "CIDR") List<String> prefixes) {
+        return review(device, "primary", prefixes, false);
+    }
+
     private int review(String device, String field, List<String> prefixes, boolean exitNode) {
         ObjectNode body = JSON.createObjectNode();
         ArrayNode array = body.putArray(field);

@@ -155,9 +155,10 @@ final class DeviceRoutes {
     private Route review(Organization.DeviceRecord device, Requests.ReviewRoutes request) {
         List<String> approve = Validation.reviewed(request.approve(), "approve");
         List<String> reject = Validation.reviewed(request.reject(), "reject");
+        List<String> primary = Validation.reviewed(request.primary(), "primary");
         return entities.askOrganization(Tokens.organizationOfDevice(device.id()),
-                replyTo -> new Organization.ReviewRoutes(device.id(), approve, reject, System.currentTimeMillis(),
-                        replyTo),
+                replyTo -> new Organization.ReviewRoutes(device.id(), approve, reject, primary,
+                        System.currentTimeMillis(), replyTo),
                 reply -> json.ok(reply.routes()));
     }
 

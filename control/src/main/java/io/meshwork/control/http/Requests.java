@@ -16,8 +16,12 @@ final class Requests {
     /** Routes approved without an administrator: those inside {@code routes}, and an exit node when {@code exitNode}. */
     record AutoApprove(java.util.List<String> routes, Boolean exitNode) {}
 
-    /** {@code POST /api/v1/devices/{id}/routes}: prefixes the device advertises, to approve and to reject. */
-    record ReviewRoutes(java.util.List<String> approve, java.util.List<String> reject) {}
+    /**
+     * {@code POST /api/v1/devices/{id}/routes}: prefixes the device advertises, to approve and to reject, and approved
+     * ones it is to be the primary router of now ({@code primary}: a router that came back takes its prefixes back
+     * only when asked).
+     */
+    record ReviewRoutes(java.util.List<String> approve, java.util.List<String> reject, java.util.List<String> primary) {}
 
     /** {@code PUT /api/v1/organizations/{id}/route-approvers}: by tag, the routes its devices have approved. */
     record RouteApprovers(Map<String, AutoApprove> tags) {}

@@ -233,8 +233,15 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
      * a prefix in neither keeps its decision). Answers the device with its {@link Reply#routes()}; 400 when one is
      * not advertised.
      */
-    public record ReviewRoutes(String deviceId, List<String> approve, List<String> reject, long nowMillis,
-            ActorRef<Reply> replyTo) implements Request {}
+    public record ReviewRoutes(String deviceId, List<String> approve, List<String> reject, List<String> primary,
+            long nowMillis, ActorRef<Reply> replyTo) implements Request {
+
+        /** {@code primary}: approved prefixes the device is to be the primary router of now (asked, not elected). */
+        public ReviewRoutes(String deviceId, List<String> approve, List<String> reject, long nowMillis,
+                ActorRef<Reply> replyTo) {
+            this(deviceId, approve, reject, List.of(), nowMillis, replyTo);
+        }
+    }
 
     /** Replaces the tags whose devices' routes are approved without an administrator. */
     public record SaveRouteApprovers(Map<String, RouteTable.AutoApprove> approvers, ActorRef<Reply> replyTo)
@@ -971,13 +978,21 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
      * {@link RoutePrimariesChanged}: what to write.
      */
     private List<Event> withElection(Active state, Event event, long nowMillis) {
+        return withElection(state, event, nowMillis, null, List.of());
+    }
+
+    /** As {@link #withElection(Active, Event, long)}, with {@code deviceId} made primary of {@code asked}. */
+    private List<Event> withElection(Active state, Event event, long nowMillis, String deviceId, List<String> asked) {
         List<Event> events = new ArrayList<>();
         Active after = state;
         if (event != null) {
             events.add(event);
             after = (Active) eventHandler().apply(state, event);
         }
-        Map<String, String> elected = after.electPrimaries(id -> online(id, nowMillis));
+        Map<String, String> elected = new java.util.TreeMap<>(after.electPrimaries(id -> online(id, nowMillis)));
+        for (String route : asked) {
+            elected.put(route, deviceId);
+        }
         if (!elected.equals(after.routing().primaries())) {
             events.add(new RoutePrimariesChanged(organizationId, elected));
         }
@@ -986,7 +1001,12 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
 
     private ReplyEffect<Event, OrganizationState> writeRoutes(Active state, Event event, long nowMillis,
             String deviceId, ActorRef<Reply> replyTo) {
-        List<Event> events = withElection(state, event, nowMillis);
+        return writeRoutes(state, event, nowMillis, deviceId, List.of(), replyTo);
+    }
+
+    private ReplyEffect<Event, OrganizationState> writeRoutes(Active state, Event event, long nowMillis,
+            String deviceId, List<String> asked, ActorRef<Reply> replyTo) {
+        List<Event> events = withElection(state, event, nowMillis, deviceId, asked);
         if (events.isEmpty()) {
             return Effect().reply(replyTo, routesReply(state, deviceId, nowMillis));
         }
@@ -1046,7 +1066,22 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
             Event event = approved.equals(new java.util.LinkedHashSet<>(routes.approved()))
                     && rejected.equals(new java.util.LinkedHashSet<>(routes.rejected())) ? null
                     : new RoutesReviewed(organizationId, device.id(), List.copyOf(approved), List.copyOf(rejected));
-            return writeRoutes(state, event, now, device.id(), command.replyTo());
+            List<String> asked = command.primary() == null ? List.of() : command.primary();
+            if (!asked.isEmpty()) {
+                Active after = event == null ? state : (Active) eventHandler().apply(state, event);
+                List<String> nowApproved = after.approvedRoutes(device);
+                for (String route : asked) {
+                    if (RouteTable.isExit(route) || !nowApproved.contains(route)) {
+                        return Effect().reply(command.replyTo(), Reply.error(400, "the device cannot be primary for "
+                                + route + ": not an approved subnet route of it"));
+                    }
+                }
+                if (!device.status().equals(DeviceRecord.ACTIVE) || !online(device.id(), now)) {
+                    return Effect().reply(command.replyTo(), Reply.error(409,
+                            "the device is not an online router: it cannot take prefixes over"));
+                }
+            }
+            return writeRoutes(state, event, now, device.id(), asked, command.replyTo());
         });
     }
 

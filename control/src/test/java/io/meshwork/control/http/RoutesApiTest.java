@@ -232,5 +232,11 @@ class RoutesApiTest {
         Thread.sleep(2000);
         JsonNode listed = ok("GET", "/api/v1/organizations/" + orgId + "/devices?hostname=second", ADMIN, null);
         assertEquals(List.of(LAN), texts(listed.at("/devices/0/routes/primary")));
+
+        // Unless asked: then the first takes it back.
+        JsonNode asked = ok("POST", "/api/v1/devices/" + first.get("id").asText() + "/routes", ADMIN,
+                "{\"primary\":[\"" + LAN + "\"]}");
+        assertEquals(List.of(LAN), texts(asked.get("primary")));
+        assertTrue(texts(upsertOf(events, first.get("id").asText(), 10).get("routes")).contains(LAN));
     }
 }

@@ -189,9 +189,26 @@ class RoutesTest {
         check(21_500);
         assertEquals(Map.of(LAN, "old"), primaries(), "no flap back");
 
+        // Asked, "new" takes the prefix back; an offline router cannot be asked to.
+        Organization.Reply asked = org.<Organization.Reply>runCommand(replyTo -> new Organization.ReviewRoutes("new",
+                List.of(), List.of(), List.of(LAN), 21_600, replyTo)).reply();
+        assertEquals(200, asked.status(), String.valueOf(asked.error()));
+        assertEquals(Map.of(LAN, "new"), primaries());
+        check(21_700);
+        assertEquals(Map.of(LAN, "new"), primaries(), "and keeps it");
+        org.<Organization.Reply>runCommand(replyTo -> new Organization.ReviewRoutes("old", List.of(), List.of(),
+                List.of(LAN), 21_800, replyTo));
+        assertEquals(Map.of(LAN, "old"), primaries());
+
         // A router that reports it cannot forward is offline at once.
         report("old", List.of(LAN), false, 22_000);
         assertEquals(Map.of(LAN, "new"), primaries());
+        Organization.Reply offline = org.<Organization.Reply>runCommand(replyTo -> new Organization.ReviewRoutes("old",
+                List.of(), List.of(), List.of(LAN), 22_100, replyTo)).reply();
+        assertEquals(409, offline.status());
+        Organization.Reply notApproved = org.<Organization.Reply>runCommand(replyTo -> new Organization.ReviewRoutes(
+                "new", List.of(), List.of(), List.of("10.0.0.0/8"), 22_100, replyTo)).reply();
+        assertEquals(400, notApproved.status());
     }
 
     @Test
