@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Test;
  * <li>a second router on the LAN advertises the same prefix: the first stays primary; killed (SIGKILL, no goodbye),
  * traffic moves to the second within 15 s, and when the first comes back it does not take the prefix back; its
  * start after the crash removed the rules the killed process left;</li>
+ * <li>the router's security groups decide what it routes, by the client's overlay address;</li>
  * <li>{@code node down} leaves no forwarding, NAT or route behind;</li>
  * <li>an exit node on a public address carries the client's traffic to an internet host, which sees the exit node's
  * address, while the client's tunnels keep working.</li>
@@ -101,6 +102,21 @@ class SubnetRouterLabTest {
                     "the crashed run's rules were removed, not doubled");
             Thread.sleep(5000);
             assertTrue(status(mesh, client).contains("route " + lan + " via router2\n"), "no flap back");
+
+            // The router's security groups apply to what it routes: a group letting the client ping router2 and
+            // nothing else stops the TCP stream to the printer behind it, and not the ping.
+            mesh.api("POST", "/api/v1/organizations/" + mesh.organizationId() + "/security-groups",
+                    "{\"name\":\"router\",\"appliesTo\":[\"" + mesh.deviceIdOf(router2) + "\"],"
+                            + "\"rules\":[{\"protocol\":\"icmp\",\"peers\":[\"" + mesh.deviceIdOf(client) + "\"]}]}");
+            Thread.sleep(3000);
+            assertTrue(client.pingWithin(printer.address(), Duration.ofSeconds(10)), "icmp is allowed");
+            LabProcess sink = printer.java(TcpTransfer.class, "--listen", "7102");
+            sink.awaitOutput(Pattern.compile("listening"), Duration.ofSeconds(30));
+            ExecResult refused = client.javaExec(Duration.ofSeconds(60), TcpTransfer.class.getName(),
+                    "--connect", printer.address() + ":7102", "--bytes", "1024");
+            sink.stop();
+            assertTrue(refused.exitCode() != 0, "tcp through the router is refused by its group: " + refused.describe());
+            assertFalse(sink.output().contains("from="), "nothing reached the printer: " + sink.output());
 
             // node down leaves nothing behind.
             down(mesh, router1);
