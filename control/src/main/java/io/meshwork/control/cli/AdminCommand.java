@@ -32,7 +32,7 @@ import picocli.CommandLine.Model.CommandSpec;
                     + "--control-pin or MESHWORK_CONTROL_PIN (without one, https:// URLs are checked against the "
                     + "JDK's trust store)."},
         subcommands = {AdminCommand.Organizations.class, AdminCommand.Keys.class, AdminCommand.Devices.class,
-            AdminDnsCommand.class, AdminUiCommand.class, AdminPathsCommand.class},
+            AdminDnsCommand.class, AdminUiCommand.class, AdminPathsCommand.class, AdminRoutesCommand.class},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:done", "1:control refused (the message says why)", "2:usage error",
             "3:control unreachable, or its certificate does not match the pin"})
@@ -218,8 +218,21 @@ public final class AdminCommand implements Runnable {
                 boolean approval,
                 @Option(names = "--tag", paramLabel = "TAG",
                         description = "A tag for every device it registers (repeatable).")
-                java.util.List<String> tags) {
+                java.util.List<String> tags,
+                @Option(names = "--auto-approve-routes", paramLabel = "CIDR", split = ",",
+                        description = "Approve the routes its devices advertise inside these prefixes.")
+                java.util.List<String> autoApproveRoutes,
+                @Option(names = "--auto-approve-exit-node", description = "Approve its devices as exit nodes.")
+                boolean autoApproveExitNode) {
             ObjectNode body = JSON.createObjectNode().put("reusable", reusable).put("approvalRequired", approval);
+            if (autoApproveRoutes != null || autoApproveExitNode) {
+                ObjectNode approve = body.putObject("autoApproveRoutes");
+                var routes = approve.putArray("routes");
+                if (autoApproveRoutes != null) {
+                    autoApproveRoutes.forEach(routes::add);
+                }
+                approve.put("exitNode", autoApproveExitNode);
+            }
             if (tags != null) {
                 tags.forEach(body.putArray("tags")::add);
             }
@@ -255,7 +268,8 @@ public final class AdminCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
-        @Command(name = "list", description = "List an organization's devices.")
+        @Command(name = "list", description = {"List an organization's devices (a device with routes has `routes`:",
+            "advertised, approved, pending, the prefixes it is the primary router of, exitNode, online)."})
         int list(@Parameters(paramLabel = "ORG") String organization,
                 @Option(names = "--status", paramLabel = "STATUS", description = "Only pending, active or revoked ones.")
                 String status) {

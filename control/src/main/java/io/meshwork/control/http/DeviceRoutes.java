@@ -10,6 +10,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathEnd;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.post;
+import static org.apache.pekko.http.javadsl.server.Directives.put;
 
 import io.meshwork.control.http.views.Deleted;
 import io.meshwork.control.http.views.DevicePage;
@@ -17,6 +18,7 @@ import io.meshwork.control.http.views.DeviceView;
 import io.meshwork.control.http.views.VisiblePeers;
 import io.meshwork.control.organization.Device;
 import io.meshwork.control.organization.Organization;
+import io.meshwork.control.organization.RouteTable;
 import java.util.List;
 import java.util.Optional;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
@@ -45,6 +47,13 @@ final class DeviceRoutes {
                 path(PathMatchers.segment("organizations").slash(PathMatchers.segment()).slash("devices"),
                         organizationId -> get(() -> auth.bearer(token -> auth.withOrganization(token, organizationId,
                                 state -> listing(organizationId))))),
+                path(PathMatchers.segment("organizations").slash(PathMatchers.segment()).slash("route-approvers"),
+                        organizationId -> concat(
+                                get(() -> auth.bearer(token -> auth.withOrganization(token, organizationId,
+                                        state -> json.ok(new Requests.RouteApprovers(approversView(state)))))),
+                                put(() -> auth.bearer(token -> json.body(Requests.RouteApprovers.class, request ->
+                                        auth.withOrganization(token, organizationId,
+                                                state -> saveApprovers(organizationId, request))))))),
                 pathPrefix(PathMatchers.segment("devices").slash(PathMatchers.segment()), this::device));
     }
 
@@ -57,6 +66,8 @@ final class DeviceRoutes {
                         patch(() -> auth.bearer(token -> json.body(Requests.PatchDevice.class, request ->
                                 auth.withDevice(token, deviceId, device -> applyPatch(device, request))))),
                         delete(() -> auth.bearer(token -> remove(token, organizationId, deviceId))))),
+                path("routes", () -> post(() -> auth.bearer(token -> json.body(Requests.ReviewRoutes.class,
+                        request -> auth.withDevice(token, deviceId, device -> review(device, request)))))),
                 path("peers", () -> get(() -> auth.bearer(token -> auth.withDevice(token, deviceId,
                         this::visiblePeers)))),
                 // The device first, then the peer map; approving again is harmless, so a failed second step is
@@ -121,7 +132,8 @@ final class DeviceRoutes {
         int limit = Validation.limit(limitText);
         return entities.askOrganization(organizationId, replyTo -> new Organization.ListDevices(
                 status.orElse(null), hostname.orElse(null), offset, limit, replyTo), reply -> json.ok(new DevicePage(
-                reply.devices().total(), offset, reply.devices().devices().stream().map(DeviceView::of).toList())));
+                reply.devices().total(), offset, reply.devices().devices().stream()
+                .map(device -> DeviceView.of(device, reply.devices().routes().get(device.id()))).toList())));
     }
 
     /**
@@ -147,6 +159,44 @@ final class DeviceRoutes {
                                 ? onSuccess(entities.withdrawDeviceRelay(device.id()),
                                         withdrawn -> json.ok(DeviceView.of(patched.device())))
                                 : json.ok(DeviceView.of(patched.device()))));
+    }
+
+    /** An administrator approves and rejects routes {@code device} advertises; answers its routes. */
+    private Route review(Organization.DeviceRecord device, Requests.ReviewRoutes request) {
+        List<String> approve = Validation.reviewed(request.approve(), "approve");
+        List<String> reject = Validation.reviewed(request.reject(), "reject");
+        List<String> primary = Validation.reviewed(request.primary(), "primary");
+        return entities.askOrganization(Tokens.organizationOfDevice(device.id()),
+                replyTo -> new Organization.ReviewRoutes(device.id(), approve, reject, primary,
+                        System.currentTimeMillis(), replyTo),
+                reply -> json.ok(reply.routes()));
+    }
+
+    private static java.util.Map<String, Requests.AutoApprove> approversView(Organization.Summary state) {
+        java.util.Map<String, Requests.AutoApprove> view = new java.util.TreeMap<>();
+        state.routeApprovers().forEach((tag, approve) ->
+                view.put(tag, new Requests.AutoApprove(approve.routes(), approve.exitNode())));
+        return view;
+    }
+
+    /** The tags whose devices' routes are approved without an administrator, replaced whole. */
+    private Route saveApprovers(String organizationId, Requests.RouteApprovers request) {
+        java.util.Map<String, RouteTable.AutoApprove> approvers = new java.util.TreeMap<>();
+        if (request.tags() != null) {
+            if (request.tags().size() > Validation.MAX_TAGS) {
+                throw new ApiException(400, "tags: at most " + Validation.MAX_TAGS);
+            }
+            for (var entry : request.tags().entrySet()) {
+                Validation.tags(List.of(entry.getKey()));
+                if (entry.getValue() == null) {
+                    throw new ApiException(400, "tags." + entry.getKey() + ": an object with routes and exitNode");
+                }
+                approvers.put(entry.getKey(), Validation.autoApprove(entry.getValue(), "tags." + entry.getKey()));
+            }
+        }
+        return entities.askOrganization(organizationId,
+                replyTo -> new Organization.SaveRouteApprovers(approvers, replyTo),
+                reply -> json.ok(new Requests.RouteApprovers(approversView(reply.summary()))));
     }
 
     /** The devices {@code device} may learn under the organization's security groups: its peer map. */

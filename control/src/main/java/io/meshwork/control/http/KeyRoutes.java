@@ -57,6 +57,7 @@ final class KeyRoutes {
         boolean approvalRequired = request.approvalRequired() != null && request.approvalRequired();
         long expiresIn = request.expiresInSeconds() == null ? 0 : request.expiresInSeconds();
         java.util.List<String> tags = request.tags() == null ? java.util.List.of() : Validation.tags(request.tags());
+        var autoApprove = Validation.autoApprove(request.autoApproveRoutes(), "autoApproveRoutes");
         if (expiresIn < 0 || expiresIn > MAX_EXPIRY_SECONDS) {
             throw new ApiException(400, "expiresInSeconds must be between 0 (never) and 10 years");
         }
@@ -65,7 +66,7 @@ final class KeyRoutes {
         long now = System.currentTimeMillis();
         long expiresAt = expiresIn == 0 ? 0 : now + expiresIn * 1000;
         return entities.askOrganization(organizationId, replyTo -> new Organization.CreateKey(keyId,
-                Tokens.hash(secret), reusable, expiresAt, now, approvalRequired, tags, replyTo),
+                Tokens.hash(secret), reusable, expiresAt, now, approvalRequired, tags, autoApprove, replyTo),
                 reply -> json.created(KeyCreated.of(reply.summary().keys().get(keyId),
                         TokenKind.REGISTRATION_KEY.format(organizationId, keyId, secret), controlPin)));
     }

@@ -14,6 +14,8 @@ import io.meshwork.protocol.api.Endpoint;
 import io.meshwork.protocol.api.EndpointReport;
 import io.meshwork.protocol.api.RegisterRequest;
 import io.meshwork.protocol.api.RegisterResponse;
+import io.meshwork.protocol.api.RouteAdvertisement;
+import io.meshwork.protocol.api.RouteStatus;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
@@ -62,7 +64,29 @@ final class NodeRoutes {
                         request -> clients.source(remote -> register(token, request, remote)))))),
                 path(PathMatchers.segment("devices").slash("self").slash("endpoints"), () -> post(() ->
                         auth.bearer(token -> json.body(EndpointReport.class, report ->
-                                clients.source(remote -> reportEndpoints(token, report, remote)))))));
+                                clients.source(remote -> reportEndpoints(token, report, remote)))))),
+                path(PathMatchers.segment("devices").slash("self").slash("routes"), () -> post(() ->
+                        auth.bearer(token -> json.body(RouteAdvertisement.class, advertisement ->
+                                reportRoutes(token, advertisement))))));
+    }
+
+    /**
+     * A router's report of its routes (docs/api.md, "Subnet routes and exit nodes"): checked, then the organization
+     * records what changed and counts the device as an online router for 10 s. Answers its {@link RouteStatus}.
+     */
+    private Route reportRoutes(String token, RouteAdvertisement advertisement) {
+        return auth.withSelf(token, (organizationId, device) -> {
+            List<String> routes = new ArrayList<>(Validation.routes(advertisement.routes(), "routes",
+                    device.overlayIps()));
+            if (Boolean.TRUE.equals(advertisement.exitNode())) {
+                routes.addAll(RouteAdvertisement.EXIT_ROUTES);
+            }
+            boolean healthy = advertisement.healthy() == null || advertisement.healthy();
+            return limits.report(device.id() + "/routes", () -> entities.askOrganization(organizationId,
+                    replyTo -> new Organization.ReportRoutes(device.id(), List.copyOf(routes), healthy,
+                            System.currentTimeMillis(), replyTo),
+                    reply -> json.ok(reply.routes())));
+        });
     }
 
     private Route register(String token, RegisterRequest request, ClientAddress.Source remote) {

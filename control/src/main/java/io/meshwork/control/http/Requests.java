@@ -10,7 +10,21 @@ final class Requests {
     record CreateOrganization(String name, String ipv4Cidr) {}
 
     /** {@code tags}: stamped on every device the key registers. */
-    record CreateKey(Boolean reusable, Long expiresInSeconds, Boolean approvalRequired, java.util.List<String> tags) {}
+    record CreateKey(Boolean reusable, Long expiresInSeconds, Boolean approvalRequired, java.util.List<String> tags,
+            AutoApprove autoApproveRoutes) {}
+
+    /** Routes approved without an administrator: those inside {@code routes}, and an exit node when {@code exitNode}. */
+    record AutoApprove(java.util.List<String> routes, Boolean exitNode) {}
+
+    /**
+     * {@code POST /api/v1/devices/{id}/routes}: prefixes the device advertises, to approve and to reject, and approved
+     * ones it is to be the primary router of now ({@code primary}: a router that came back takes its prefixes back
+     * only when asked).
+     */
+    record ReviewRoutes(java.util.List<String> approve, java.util.List<String> reject, java.util.List<String> primary) {}
+
+    /** {@code PUT /api/v1/organizations/{id}/route-approvers}: by tag, the routes its devices have approved. */
+    record RouteApprovers(Map<String, AutoApprove> tags) {}
 
     /** {@code tags}: the device's whole set of tags, replacing the one it has. */
     /** {@code relayAllowed}: whether the device may run a relay for its organization; null leaves it. */

@@ -240,4 +240,100 @@ final class Validation {
         }
         return List.copyOf(new java.util.TreeSet<>(tags));
     }
+
+    /** At most this many routes a device advertises, or a key or tag auto-approves. */
+    static final int MAX_ROUTES = 64;
+
+    /** Prefixes no route may overlap: loopback, link-local, multicast and the unspecified address's block. */
+    private static final List<Prefix> NEVER_ROUTED = List.of(Prefix.parse("127.0.0.0/8"),
+            Prefix.parse("169.254.0.0/16"), Prefix.parse("224.0.0.0/3"), Prefix.parse("0.0.0.0/8"),
+            Prefix.parse("::1/128"), Prefix.parse("fe80::/10"), Prefix.parse("ff00::/8"));
+
+    /**
+     * Subnet routes as given in {@code field}: CIDRs in canonical form ({@code 10.1.2.3/24} is {@code 10.1.2.0/24}),
+     * sorted, without duplicates; 400 for a non-CIDR, a default route ({@code exitNode} offers those), more than
+     * {@value #MAX_ROUTES}, or one overlapping loopback, link-local or multicast addresses or any of
+     * {@code overlayAddresses} (the mesh's own).
+     */
+    static List<String> routes(List<String> routes, String field, List<String> overlayAddresses) {
+        if (routes == null) {
+            return List.of();
+        }
+        if (routes.size() > MAX_ROUTES) {
+            throw new ApiException(400, field + ": at most " + MAX_ROUTES + " routes");
+        }
+        java.util.TreeSet<String> canonical = new java.util.TreeSet<>();
+        for (String route : routes) {
+            if (route == null || !isCidr(route)) {
+                throw new ApiException(400, field + ": not a CIDR (as in 192.168.10.0/24): " + route);
+            }
+            Prefix prefix = Prefix.parse(route);
+            if (prefix.length() == 0) {
+                throw new ApiException(400, field + ": " + route + " is a default route; an exit node offers those "
+                        + "(exitNode)");
+            }
+            for (Prefix never : NEVER_ROUTED) {
+                if (overlaps(prefix, never)) {
+                    throw new ApiException(400, field + ": " + route + " overlaps " + never
+                            + " (loopback, link-local, multicast or unspecified addresses are never routed)");
+                }
+            }
+            for (String overlay : overlayAddresses) {
+                Prefix address = Prefix.parseAddressOrPrefix(overlay);
+                if (overlaps(prefix, address)) {
+                    throw new ApiException(400, field + ": " + route + " holds the mesh's own address " + overlay);
+                }
+            }
+            canonical.add(prefix.toString());
+        }
+        return List.copyOf(canonical);
+    }
+
+    /** Whether two prefixes of one family share an address. */
+    static boolean overlaps(Prefix a, Prefix b) {
+        return a.isIpv4() == b.isIpv4() && (a.contains(b) || b.contains(a));
+    }
+
+    /**
+     * Auto-approval as given in {@code field}: {@code routes} CIDRs (a route inside one is approved; {@code 0.0.0.0/0}
+     * approves every IPv4 subnet route, not an exit node), {@code exitNode} whether exit nodes are.
+     */
+    static io.meshwork.control.organization.RouteTable.AutoApprove autoApprove(Requests.AutoApprove given,
+            String field) {
+        if (given == null) {
+            return null;
+        }
+        List<String> routes = given.routes() == null ? List.of() : given.routes();
+        if (routes.size() > MAX_ROUTES) {
+            throw new ApiException(400, field + ".routes: at most " + MAX_ROUTES);
+        }
+        java.util.TreeSet<String> canonical = new java.util.TreeSet<>();
+        for (String route : routes) {
+            if (route == null || !isCidr(route)) {
+                throw new ApiException(400, field + ".routes: not a CIDR (as in 10.0.0.0/8): " + route);
+            }
+            canonical.add(Prefix.parse(route).toString());
+        }
+        return new io.meshwork.control.organization.RouteTable.AutoApprove(List.copyOf(canonical),
+                Boolean.TRUE.equals(given.exitNode()));
+    }
+
+    /** Prefixes a device advertises, named in {@code field} of a review: canonical; 400 for a non-CIDR. */
+    static List<String> reviewed(List<String> routes, String field) {
+        if (routes == null) {
+            return List.of();
+        }
+        if (routes.size() > MAX_ROUTES) {
+            throw new ApiException(400, field + ": at most " + MAX_ROUTES + " routes");
+        }
+        java.util.LinkedHashSet<String> canonical = new java.util.LinkedHashSet<>();
+        for (String route : routes) {
+            if (route == null || !isCidr(route)) {
+                throw new ApiException(400, field + ": not a CIDR (as in 192.168.10.0/24; an exit node is "
+                        + "0.0.0.0/0 and ::/0): " + route);
+            }
+            canonical.add(Prefix.parse(route).toString());
+        }
+        return List.copyOf(canonical);
+    }
 }

@@ -69,9 +69,25 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
     }
 
     public static Behavior<Command> create(String organizationId, int snapshotEvery) {
-        return Behaviors.setup(context -> new Organization(organizationId, snapshotEvery,
-                RevisionTopics.topic(context.getSystem(), organizationId)));
+        return create(organizationId, snapshotEvery, true);
     }
+
+    /**
+     * {@code routeTimer}: whether a timer sends {@link CheckRoutes} every second (tests send it themselves, with
+     * the time they want).
+     */
+    public static Behavior<Command> create(String organizationId, int snapshotEvery, boolean routeTimer) {
+        return Behaviors.withTimers(timers -> {
+            if (routeTimer) {
+                timers.startTimerWithFixedDelay(new CheckRoutes(0), ROUTE_CHECK_EVERY);
+            }
+            return Behaviors.setup(context -> new Organization(organizationId, snapshotEvery,
+                    RevisionTopics.topic(context.getSystem(), organizationId)));
+        });
+    }
+
+    /** How often primary routers are elected again with who is online. */
+    static final Duration ROUTE_CHECK_EVERY = Duration.ofSeconds(1);
 
     // ---- messages ---------------------------------------------------------------------------------------
 
@@ -113,7 +129,13 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
 
     /** A registration key; devices it registers wait for approval when {@code approvalRequired} and get its {@code tags}. */
     public record CreateKey(String keyId, String secretHash, boolean reusable, long expiresAtMillis, long nowMillis,
-            boolean approvalRequired, List<String> tags, ActorRef<Reply> replyTo) implements Request {
+            boolean approvalRequired, List<String> tags, RouteTable.AutoApprove autoApproveRoutes,
+            ActorRef<Reply> replyTo) implements Request {
+        public CreateKey(String keyId, String secretHash, boolean reusable, long expiresAtMillis, long nowMillis,
+                boolean approvalRequired, List<String> tags, ActorRef<Reply> replyTo) {
+            this(keyId, secretHash, reusable, expiresAtMillis, nowMillis, approvalRequired, tags, null, replyTo);
+        }
+
         public CreateKey(String keyId, String secretHash, boolean reusable, long expiresAtMillis, long nowMillis,
                 boolean approvalRequired, ActorRef<Reply> replyTo) {
             this(keyId, secretHash, reusable, expiresAtMillis, nowMillis, approvalRequired, List.of(), replyTo);
@@ -203,6 +225,40 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
     public record DeleteDevice(String deviceId, ActorRef<Reply> replyTo) implements Request {}
 
     /**
+     * A device's report of the routes it offers ({@code routes}, with {@link io.meshwork.protocol.api.RouteAdvertisement#EXIT_ROUTES}
+     * for an exit node), and whether it can forward: written when the routes changed; either way the device counts as
+     * an online router (when {@code healthy}) for {@link RouteTable#ONLINE_WINDOW_MILLIS} from {@code nowMillis}.
+     * Answers the device with its {@link Reply#routes()}.
+     */
+    public record ReportRoutes(String deviceId, List<String> routes, boolean healthy, long nowMillis,
+            ActorRef<Reply> replyTo) implements Request {}
+
+    /**
+     * An administrator's decision on a device's routes: {@code approve} and {@code reject} (prefixes it advertises;
+     * a prefix in neither keeps its decision). Answers the device with its {@link Reply#routes()}; 400 when one is
+     * not advertised.
+     */
+    public record ReviewRoutes(String deviceId, List<String> approve, List<String> reject, List<String> primary,
+            long nowMillis, ActorRef<Reply> replyTo) implements Request {
+
+        /** {@code primary}: approved prefixes the device is to be the primary router of now (asked, not elected). */
+        public ReviewRoutes(String deviceId, List<String> approve, List<String> reject, long nowMillis,
+                ActorRef<Reply> replyTo) {
+            this(deviceId, approve, reject, List.of(), nowMillis, replyTo);
+        }
+    }
+
+    /** Replaces the tags whose devices' routes are approved without an administrator. */
+    public record SaveRouteApprovers(Map<String, RouteTable.AutoApprove> approvers, ActorRef<Reply> replyTo)
+            implements Request {}
+
+    /**
+     * Elects primary routers again with who is online at {@code nowMillis} (a timer sends it every second with
+     * {@code nowMillis} 0, the clock's time): a primary that went offline hands its prefixes over.
+     */
+    public record CheckRoutes(long nowMillis) implements Command {}
+
+    /**
      * The peer map for a watcher at {@code sinceRevision}; with a {@code deviceId}, also that device's security
      * policy whenever it may have changed since then; without one, whatever every device's policy is resolved from
      * whenever some policy may have changed (a feed shared by the streams of many devices).
@@ -233,8 +289,14 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
      * the whole state, so answers stay small when the entity lives on another member and no secret's hash leaves.
      */
     public record Reply(int status, String error, Summary summary, DeviceRecord device, PeerMap peerMap,
-            long revision, List<String> overlayPrefixes, DevicePage devices, List<String> certificateSerials)
+            long revision, List<String> overlayPrefixes, DevicePage devices, List<String> certificateSerials,
+            io.meshwork.protocol.api.RouteStatus routes)
             implements CborSerializable {
+
+        public Reply(int status, String error, Summary summary, DeviceRecord device, PeerMap peerMap,
+                long revision, List<String> overlayPrefixes, DevicePage devices, List<String> certificateSerials) {
+            this(status, error, summary, device, peerMap, revision, overlayPrefixes, devices, certificateSerials, null);
+        }
 
         /**
          * {@link Register}'s answer when the device with that public key is the one this key registered and its
@@ -282,15 +344,34 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
      * {@code keys} and {@code securityGroups} by id and name.
      */
     public record Summary(String id, String name, String ipv4Cidr, String ipv6Prefix, long createdMillis,
-            long revision, int deviceCount, Map<String, KeySummary> keys, Map<String, SecurityGroup> securityGroups)
-            implements CborSerializable {}
+            long revision, int deviceCount, Map<String, KeySummary> keys, Map<String, SecurityGroup> securityGroups,
+            Map<String, RouteTable.AutoApprove> routeApprovers)
+            implements CborSerializable {
+
+        /** {@code routeApprovers}: by tag (none in summaries from before routes). */
+        public Summary {
+            routeApprovers = routeApprovers == null ? Map.of() : Map.copyOf(routeApprovers);
+        }
+
+        public Summary(String id, String name, String ipv4Cidr, String ipv6Prefix, long createdMillis,
+                long revision, int deviceCount, Map<String, KeySummary> keys,
+                Map<String, SecurityGroup> securityGroups) {
+            this(id, name, ipv4Cidr, ipv6Prefix, createdMillis, revision, deviceCount, keys, securityGroups, null);
+        }
+    }
 
     /** A registration key without its secret's hash. */
     public record KeySummary(String id, boolean reusable, long createdMillis, long expiresAtMillis, boolean revoked,
-            int uses, boolean approvalRequired, List<String> tags) implements CborSerializable {
+            int uses, boolean approvalRequired, List<String> tags, RouteTable.AutoApprove autoApproveRoutes)
+            implements CborSerializable {
 
         public KeySummary {
             tags = tags == null ? List.of() : List.copyOf(tags);
+        }
+
+        public KeySummary(String id, boolean reusable, long createdMillis, long expiresAtMillis, boolean revoked,
+                int uses, boolean approvalRequired, List<String> tags) {
+            this(id, reusable, createdMillis, expiresAtMillis, revoked, uses, approvalRequired, tags, null);
         }
 
         public KeySummary(String id, boolean reusable, long createdMillis, long expiresAtMillis, boolean revoked,
@@ -300,12 +381,23 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
 
         static KeySummary of(RegistrationKey key) {
             return new KeySummary(key.id(), key.reusable(), key.createdMillis(), key.expiresAtMillis(), key.revoked(),
-                    key.uses(), key.approvalRequired(), key.tags());
+                    key.uses(), key.approvalRequired(), key.tags(), key.autoApproveRoutes());
         }
     }
 
     /** {@link ListDevices}'s answer: how many devices match, and the page asked for. */
-    public record DevicePage(int total, List<DeviceRecord> devices) implements CborSerializable {}
+    public record DevicePage(int total, List<DeviceRecord> devices,
+            Map<String, io.meshwork.protocol.api.RouteStatus> routes) implements CborSerializable {
+
+        /** {@code routes}: by device id, of the devices on the page that have routes. */
+        public DevicePage {
+            routes = routes == null ? Map.of() : Map.copyOf(routes);
+        }
+
+        public DevicePage(int total, List<DeviceRecord> devices) {
+            this(total, devices, null);
+        }
+    }
 
     /**
      * Peers to send a watcher: the whole map ({@code full}) or what changed since its revision. When the map is full
@@ -399,6 +491,20 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
 
     public record SecurityGroupDeleted(String organizationId, String name) implements Event {}
 
+    /** What the device advertises now ({@code routes}, with the exit routes for an exit node). */
+    public record RoutesAdvertised(String organizationId, String deviceId, List<String> routes) implements Event {}
+
+    /** The device's routes administrators approved and rejected, whole. */
+    public record RoutesReviewed(String organizationId, String deviceId, List<String> approved,
+            List<String> rejected) implements Event {}
+
+    /** The tags whose devices' routes are auto-approved, whole. */
+    public record RouteApproversSaved(String organizationId, Map<String, RouteTable.AutoApprove> approvers)
+            implements Event {}
+
+    /** The primary router of every approved prefix, whole. */
+    public record RoutePrimariesChanged(String organizationId, Map<String, String> primaries) implements Event {}
+
     /**
      * Inbound allow rules for the devices a group applies to ({@code appliesTo}: device ids, {@code tag:NAME},
      * {@code group:NAME}, CIDRs, or {@code "*"} for all; never hostnames): traffic the rules match is let in,
@@ -420,8 +526,15 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
 
     /** A registration key; {@code approvalRequired} (false in keys written before it existed) holds its devices pending. */
     public record RegistrationKey(String id, String secretHash, boolean reusable, long createdMillis,
-            long expiresAtMillis, boolean revoked, int uses, boolean approvalRequired, List<String> tags)
+            long expiresAtMillis, boolean revoked, int uses, boolean approvalRequired, List<String> tags,
+            RouteTable.AutoApprove autoApproveRoutes)
             implements CborSerializable {
+
+        /** {@code autoApproveRoutes}: the routes of its devices approved without an administrator; null: none. */
+        public RegistrationKey(String id, String secretHash, boolean reusable, long createdMillis,
+                long expiresAtMillis, boolean revoked, int uses, boolean approvalRequired, List<String> tags) {
+            this(id, secretHash, reusable, createdMillis, expiresAtMillis, revoked, uses, approvalRequired, tags, null);
+        }
 
         /** {@code tags}: stamped on the devices the key registers; none in keys written before tags existed. */
         public RegistrationKey {
@@ -435,12 +548,12 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
 
         RegistrationKey withUse() {
             return new RegistrationKey(id, secretHash, reusable, createdMillis, expiresAtMillis, revoked, uses + 1,
-                    approvalRequired, tags);
+                    approvalRequired, tags, autoApproveRoutes);
         }
 
         RegistrationKey asRevoked() {
             return new RegistrationKey(id, secretHash, reusable, createdMillis, expiresAtMillis, true, uses,
-                    approvalRequired, tags);
+                    approvalRequired, tags, autoApproveRoutes);
         }
 
         boolean usableAt(long nowMillis) {
@@ -531,6 +644,17 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
     private final int snapshotEvery;
     private final ActorRef<Topic.Command<Long>> revisions;
 
+    /** A router's last route report, in this entity's memory only. */
+    private record RouterReport(long atMillis, boolean healthy) {}
+
+    /** By device id: the last report of each device that offers routes (bounded by the organization's devices). */
+    private final Map<String, RouterReport> routerReports = new java.util.HashMap<>();
+    /**
+     * The time of the first route command this incarnation of the entity handled; until {@link #ONLINE_WINDOW_MILLIS}
+     * after it, a router not heard yet counts as online, so a restart or a move to another member fails no route over.
+     */
+    private long firstRouteMillis = -1;
+
     private Organization(String organizationId, int snapshotEvery, ActorRef<Topic.Command<Long>> revisions) {
         super(PersistenceId.of(ENTITY_KEY.name(), organizationId),
                 SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
@@ -573,7 +697,11 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
                 .onCommand(SaveSecurityGroup.class, this::onSaveSecurityGroup)
                 .onCommand(DeleteSecurityGroup.class, this::onDeleteSecurityGroup)
                 .onCommand(GetPeerMap.class, this::onGetPeerMap)
-                .onCommand(GetPeerMapChanges.class, this::onGetPeerMapChanges);
+                .onCommand(GetPeerMapChanges.class, this::onGetPeerMapChanges)
+                .onCommand(ReportRoutes.class, this::onReportRoutes)
+                .onCommand(ReviewRoutes.class, this::onReviewRoutes)
+                .onCommand(SaveRouteApprovers.class, this::onSaveRouteApprovers)
+                .onCommand(CheckRoutes.class, this::onCheckRoutes);
         withoutOrganization(builder.forStateType(Empty.class));
         withoutOrganization(builder.forStateType(OrganizationState.Deleted.class)
                 .onCommand(Delete.class, this::onDeleteAgain));
@@ -585,6 +713,7 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
             CommandHandlerWithReplyBuilderByState<Command, Event, S, OrganizationState> builder) {
         builder.onCommand(Create.class, this::onCreate)
                 .onCommand(Batch.class, this::onBatch)
+                .onCommand(CheckRoutes.class, (state, command) -> Effect().noReply())
                 .onCommand(Request.class, (state, command) -> Effect().reply(command.replyTo(), absent(command)));
     }
 
@@ -649,7 +778,7 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
     private ReplyEffect<Event, OrganizationState> onCreateKey(Active state, CreateKey command) {
         RegistrationKey key = new RegistrationKey(command.keyId(), command.secretHash(), command.reusable(),
                 command.nowMillis(), command.expiresAtMillis(), false, 0, command.approvalRequired(),
-                command.tags() == null ? List.of() : command.tags());
+                command.tags() == null ? List.of() : command.tags(), command.autoApproveRoutes());
         return Effect().persist(new KeyCreated(organizationId, key)).thenReply(command.replyTo(), Reply::ok);
     }
 
@@ -832,8 +961,184 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
     private ReplyEffect<Event, OrganizationState> onListDevices(Active state, ListDevices command) {
         List<DeviceRecord> matching = state.devicesMatching(command.status(), command.hostname());
         List<DeviceRecord> page = matching.stream().skip(command.offset()).limit(command.limit()).toList();
+        long now = System.currentTimeMillis();
+        Map<String, io.meshwork.protocol.api.RouteStatus> routes = new java.util.HashMap<>();
+        for (DeviceRecord device : page) {
+            if (state.routing().devices().containsKey(device.id())) {
+                routes.put(device.id(), state.routeStatus(device, online(device.id(), now)));
+            }
+        }
         return Effect().reply(command.replyTo(), new Reply(200, null, null, null, null, state.revision(), null,
-                new DevicePage(matching.size(), page)));
+                new DevicePage(matching.size(), page, routes)));
+    }
+
+    // ---- routes -----------------------------------------------------------------------------------------------
+
+    /** How long a router's healthy report keeps it online: 10 s. */
+    public static final long ONLINE_WINDOW_MILLIS = 10_000;
+
+    private long clock(long nowMillis) {
+        long now = nowMillis == 0 ? System.currentTimeMillis() : nowMillis;
+        if (firstRouteMillis < 0) {
+            firstRouteMillis = now;
+        }
+        return now;
+    }
+
+    /** Whether {@code deviceId} counts as an online router at {@code nowMillis}. */
+    private boolean online(String deviceId, long nowMillis) {
+        RouterReport report = routerReports.get(deviceId);
+        if (report == null) {
+            return firstRouteMillis >= 0 && nowMillis - firstRouteMillis < ONLINE_WINDOW_MILLIS;
+        }
+        return report.healthy() && nowMillis - report.atMillis() < ONLINE_WINDOW_MILLIS;
+    }
+
+    /** The answer about {@code deviceId}'s routes. */
+    private Reply routesReply(Active state, String deviceId, long nowMillis) {
+        DeviceRecord device = state.devices().get(deviceId);
+        return new Reply(200, null, null, device, null, state.revision(), state.overlayPrefixes(), null, null,
+                state.routeStatus(device, online(deviceId, nowMillis)));
+    }
+
+    /**
+     * {@code event} (null: none) and, when the primaries elected after it differ from the current ones, a
+     * {@link RoutePrimariesChanged}: what to write.
+     */
+    private List<Event> withElection(Active state, Event event, long nowMillis) {
+        return withElection(state, event, nowMillis, null, List.of());
+    }
+
+    /** As {@link #withElection(Active, Event, long)}, with {@code deviceId} made primary of {@code asked}. */
+    private List<Event> withElection(Active state, Event event, long nowMillis, String deviceId, List<String> asked) {
+        List<Event> events = new ArrayList<>();
+        Active after = state;
+        if (event != null) {
+            events.add(event);
+            after = (Active) eventHandler().apply(state, event);
+        }
+        Map<String, String> elected = new java.util.TreeMap<>(after.electPrimaries(id -> online(id, nowMillis)));
+        for (String route : asked) {
+            elected.put(route, deviceId);
+        }
+        if (!elected.equals(after.routing().primaries())) {
+            events.add(new RoutePrimariesChanged(organizationId, elected));
+        }
+        return events;
+    }
+
+    private ReplyEffect<Event, OrganizationState> writeRoutes(Active state, Event event, long nowMillis,
+            String deviceId, ActorRef<Reply> replyTo) {
+        return writeRoutes(state, event, nowMillis, deviceId, List.of(), replyTo);
+    }
+
+    private ReplyEffect<Event, OrganizationState> writeRoutes(Active state, Event event, long nowMillis,
+            String deviceId, List<String> asked, ActorRef<Reply> replyTo) {
+        List<Event> events = withElection(state, event, nowMillis, deviceId, asked);
+        if (events.isEmpty()) {
+            return Effect().reply(replyTo, routesReply(state, deviceId, nowMillis));
+        }
+        return Effect().persist(events).thenRun(next -> revisions.tell(Topic.publish(next.revision())))
+                .thenReply(replyTo, next -> routesReply((Active) next, deviceId, nowMillis));
+    }
+
+    private ReplyEffect<Event, OrganizationState> onReportRoutes(Active state, ReportRoutes command) {
+        return withDevice(state, command.deviceId(), command.replyTo(), device -> {
+            if (device.status().equals(DeviceRecord.REVOKED)) {
+                return Effect().reply(command.replyTo(), Reply.error(403, "device revoked"));
+            }
+            long now = clock(command.nowMillis());
+            List<String> routes = command.routes() == null ? List.of() : command.routes();
+            if (routes.isEmpty()) {
+                routerReports.remove(device.id());
+            } else {
+                routerReports.put(device.id(), new RouterReport(now, command.healthy()));
+            }
+            Event event = routes.equals(state.routing().of(device.id()).advertised()) ? null
+                    : new RoutesAdvertised(organizationId, device.id(), routes);
+            return writeRoutes(state, event, now, device.id(), command.replyTo());
+        });
+    }
+
+    /** Decisions on at most this many prefixes are kept per device. */
+    static final int MAX_REVIEWED_ROUTES = 256;
+
+    private ReplyEffect<Event, OrganizationState> onReviewRoutes(Active state, ReviewRoutes command) {
+        return withDevice(state, command.deviceId(), command.replyTo(), device -> {
+            RouteTable.DeviceRoutes routes = state.routing().of(device.id());
+            List<String> approve = command.approve() == null ? List.of() : command.approve();
+            List<String> reject = command.reject() == null ? List.of() : command.reject();
+            for (String route : approve) {
+                if (reject.contains(route)) {
+                    return Effect().reply(command.replyTo(), Reply.error(400, route + " is both approved and rejected"));
+                }
+            }
+            for (String route : concat(approve, reject)) {
+                if (!routes.advertised().contains(route)) {
+                    return Effect().reply(command.replyTo(), Reply.error(400, "the device does not advertise "
+                            + route + " (it advertises " + (routes.advertised().isEmpty() ? "nothing"
+                            : String.join(", ", routes.advertised())) + ")"));
+                }
+            }
+            java.util.LinkedHashSet<String> approved = new java.util.LinkedHashSet<>(routes.approved());
+            java.util.LinkedHashSet<String> rejected = new java.util.LinkedHashSet<>(routes.rejected());
+            approved.addAll(approve);
+            approved.removeAll(reject);
+            rejected.addAll(reject);
+            rejected.removeAll(approve);
+            if (approved.size() > MAX_REVIEWED_ROUTES || rejected.size() > MAX_REVIEWED_ROUTES) {
+                return Effect().reply(command.replyTo(), Reply.error(400,
+                        "at most " + MAX_REVIEWED_ROUTES + " approved and rejected routes per device"));
+            }
+            long now = clock(command.nowMillis());
+            Event event = approved.equals(new java.util.LinkedHashSet<>(routes.approved()))
+                    && rejected.equals(new java.util.LinkedHashSet<>(routes.rejected())) ? null
+                    : new RoutesReviewed(organizationId, device.id(), List.copyOf(approved), List.copyOf(rejected));
+            List<String> asked = command.primary() == null ? List.of() : command.primary();
+            if (!asked.isEmpty()) {
+                Active after = event == null ? state : (Active) eventHandler().apply(state, event);
+                List<String> nowApproved = after.approvedRoutes(device);
+                for (String route : asked) {
+                    if (RouteTable.isExit(route) || !nowApproved.contains(route)) {
+                        return Effect().reply(command.replyTo(), Reply.error(400, "the device cannot be primary for "
+                                + route + ": not an approved subnet route of it"));
+                    }
+                }
+                if (!device.status().equals(DeviceRecord.ACTIVE) || !online(device.id(), now)) {
+                    return Effect().reply(command.replyTo(), Reply.error(409,
+                            "the device is not an online router: it cannot take prefixes over"));
+                }
+            }
+            return writeRoutes(state, event, now, device.id(), asked, command.replyTo());
+        });
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
+    private ReplyEffect<Event, OrganizationState> onSaveRouteApprovers(Active state, SaveRouteApprovers command) {
+        long now = clock(0);
+        List<Event> events = withElection(state, new RouteApproversSaved(organizationId,
+                command.approvers() == null ? Map.of() : command.approvers()), now);
+        return Effect().persist(events).thenRun(next -> revisions.tell(Topic.publish(next.revision())))
+                .thenReply(command.replyTo(), Reply::ok);
+    }
+
+    private ReplyEffect<Event, OrganizationState> onCheckRoutes(Active state, CheckRoutes command) {
+        if (state.routing().devices().isEmpty() && state.routing().primaries().isEmpty()) {
+            return Effect().noReply();
+        }
+        long now = clock(command.nowMillis());
+        routerReports.keySet().retainAll(state.routing().devices().keySet());
+        List<Event> events = withElection(state, null, now);
+        if (events.isEmpty()) {
+            return Effect().noReply();
+        }
+        return Effect().persist(events).thenRun(next -> revisions.tell(Topic.publish(next.revision())))
+                .thenNoReply();
     }
 
     private ReplyEffect<Event, OrganizationState> onPatchDevice(Active state, PatchDevice command) {
@@ -932,7 +1237,11 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
                 .onEvent(DeviceApproved.class, Active::deviceApproved)
                 .onEvent(DeviceDeleted.class, Active::deviceDeleted)
                 .onEvent(SecurityGroupSaved.class, Active::securityGroupSaved)
-                .onEvent(SecurityGroupDeleted.class, Active::securityGroupDeleted);
+                .onEvent(SecurityGroupDeleted.class, Active::securityGroupDeleted)
+                .onEvent(RoutesAdvertised.class, Active::routesAdvertised)
+                .onEvent(RoutesReviewed.class, Active::routesReviewed)
+                .onEvent(RouteApproversSaved.class, Active::routeApproversSaved)
+                .onEvent(RoutePrimariesChanged.class, Active::routePrimariesChanged);
         return builder.build();
     }
 

@@ -35,7 +35,7 @@ public sealed interface OrganizationState extends CborSerializable
     /** {@code Created} in a state with no organization: an active one, nothing allocated, the revision kept. */
     default Active created(Organization.Created event) {
         return new Active(id(), event.name(), event.ipv4Cidr(), event.apiTokenHash(), event.atMillis(), 1, Map.of(),
-                Map.of(), revision(), List.of(), Map.of(), null, null);
+                Map.of(), revision(), List.of(), Map.of(), null, null, RouteTable.EMPTY);
     }
 
     /** Never created. */
@@ -65,10 +65,11 @@ public sealed interface OrganizationState extends CborSerializable
     record Active(String id, String name, String ipv4Cidr, String apiTokenHash, long createdMillis, long nextHost,
             Map<String, RegistrationKey> keys, Map<String, DeviceRecord> devices, long revision, List<Change> changes,
             Map<String, SecurityGroup> securityGroups, Map<String, String> deviceIdsByKey,
-            Map<String, String> deviceIdsByHostname)
+            Map<String, String> deviceIdsByHostname, RouteTable routing)
             implements OrganizationState {
 
         public Active {
+            routing = routing == null ? RouteTable.EMPTY : routing;
             devices = PersistentMap.copyOf(devices);
             if (deviceIdsByKey == null || deviceIdsByKey.size() != devices.size()) {
                 PersistentMap<String, String> index = PersistentMap.empty();
@@ -90,12 +91,21 @@ public sealed interface OrganizationState extends CborSerializable
             }
         }
 
+        /** As before routes: none. */
+        Active(String id, String name, String ipv4Cidr, String apiTokenHash, long createdMillis, long nextHost,
+                Map<String, RegistrationKey> keys, Map<String, DeviceRecord> devices, long revision,
+                List<Change> changes, Map<String, SecurityGroup> securityGroups, Map<String, String> deviceIdsByKey,
+                Map<String, String> deviceIdsByHostname) {
+            this(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost, keys, devices, revision, changes,
+                    securityGroups, deviceIdsByKey, deviceIdsByHostname, null);
+        }
+
         /** As before the hostname index: rebuilt from the devices. */
         Active(String id, String name, String ipv4Cidr, String apiTokenHash, long createdMillis, long nextHost,
                 Map<String, RegistrationKey> keys, Map<String, DeviceRecord> devices, long revision,
                 List<Change> changes, Map<String, SecurityGroup> securityGroups, Map<String, String> deviceIdsByKey) {
             this(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost, keys, devices, revision, changes,
-                    securityGroups, deviceIdsByKey, null);
+                    securityGroups, deviceIdsByKey, null, null);
         }
 
         /** Hostnames are unique within an organization regardless of case. */
@@ -132,7 +142,7 @@ public sealed interface OrganizationState extends CborSerializable
                     .withCredentials(event.tokenHash(), event.certificateSerial());
             return new Active(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost, keys,
                     ((PersistentMap<String, DeviceRecord>) devices).with(device.id(), device), revision, changes,
-                    securityGroups, deviceIdsByKey, deviceIdsByHostname);
+                    securityGroups, deviceIdsByKey, deviceIdsByHostname, routing);
         }
 
         /** Not a peer-map change (the certificate is not in it): no new revision. */
@@ -141,7 +151,7 @@ public sealed interface OrganizationState extends CborSerializable
             DeviceRecord device = current.withCredentials(current.tokenHash(), event.certificateSerial());
             return new Active(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost, keys,
                     ((PersistentMap<String, DeviceRecord>) devices).with(device.id(), device), revision, changes,
-                    securityGroups, deviceIdsByKey, deviceIdsByHostname);
+                    securityGroups, deviceIdsByKey, deviceIdsByHostname, routing);
         }
 
         /** Tags are part of the policy's inputs; a hostname no longer is (groups never name hostnames). */
@@ -174,7 +184,8 @@ public sealed interface OrganizationState extends CborSerializable
                     retained(new Change(newRevision, event.deviceId(), true)), securityGroups,
                     gone == null ? deviceIdsByKey
                             : ((PersistentMap<String, String>) deviceIdsByKey).without(gone.publicKey()),
-                    gone == null ? deviceIdsByHostname : hostnameLeft(gone, remaining));
+                    gone == null ? deviceIdsByHostname : hostnameLeft(gone, remaining),
+                    routing.withoutDevice(event.deviceId()));
         }
 
         /**
@@ -195,6 +206,82 @@ public sealed interface OrganizationState extends CborSerializable
             return index.without(key);
         }
 
+        // ---- routes (RouteTable) -------------------------------------------------------------------------
+
+        /** What the device advertises changed: its peer-map entry may have (exit node, primary routes). */
+        Active routesAdvertised(Organization.RoutesAdvertised event) {
+            RouteTable.DeviceRoutes before = routing.of(event.deviceId());
+            return withRouting(routing.withDevice(event.deviceId(),
+                    new RouteTable.DeviceRoutes(event.routes(), before.approved(), before.rejected())),
+                    List.of(event.deviceId()));
+        }
+
+        Active routesReviewed(Organization.RoutesReviewed event) {
+            RouteTable.DeviceRoutes before = routing.of(event.deviceId());
+            return withRouting(routing.withDevice(event.deviceId(),
+                    new RouteTable.DeviceRoutes(before.advertised(), event.approved(), event.rejected())),
+                    List.of(event.deviceId()));
+        }
+
+        Active routeApproversSaved(Organization.RouteApproversSaved event) {
+            return withRouting(routing.withTagApprovers(event.approvers()),
+                    List.copyOf(new java.util.TreeSet<>(routing.devices().keySet())));
+        }
+
+        Active routePrimariesChanged(Organization.RoutePrimariesChanged event) {
+            return withRouting(routing.withPrimaries(event.primaries()),
+                    List.copyOf(RouteTable.primaryChanges(routing.primaries(), event.primaries())));
+        }
+
+        /** The routes changed: a peer-map change for each of {@code touched} that is still a device. */
+        private Active withRouting(RouteTable next, List<String> touched) {
+            long newRevision = revision;
+            List<Change> retained = changes;
+            for (String deviceId : touched) {
+                if (devices.containsKey(deviceId)) {
+                    newRevision++;
+                    retained = retained(retained, new Change(newRevision, deviceId, false));
+                }
+            }
+            return new Active(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost, keys, devices, newRevision,
+                    retained, securityGroups, deviceIdsByKey, deviceIdsByHostname, next);
+        }
+
+        /** The approved routes of {@code device}. */
+        List<String> approvedRoutes(DeviceRecord device) {
+            return routing.approved(device, device.registrationKeyId() == null ? null
+                    : keys.get(device.registrationKeyId()));
+        }
+
+        /** {@code device}'s routes as the API shows them. */
+        io.meshwork.protocol.api.RouteStatus routeStatus(DeviceRecord device, boolean online) {
+            return routing.status(device, device.registrationKeyId() == null ? null
+                    : keys.get(device.registrationKeyId()), online);
+        }
+
+        /** The primaries {@link RouteTable#elect} picks now, given which routers are {@code online}. */
+        Map<String, String> electPrimaries(java.util.function.Predicate<String> online) {
+            List<DeviceRecord> routers = new ArrayList<>();
+            for (String deviceId : routing.devices().keySet()) {
+                DeviceRecord device = devices.get(deviceId);
+                if (device != null && device.status().equals(DeviceRecord.ACTIVE)) {
+                    routers.add(device);
+                }
+            }
+            return RouteTable.elect(routing.primaries(), routers, this::approvedRoutes, online);
+        }
+
+        /** The device as its peers see it: with the routes it is the primary router of, and whether it is an exit node. */
+        PeerInfo peerOf(DeviceRecord device) {
+            if (!routing.devices().containsKey(device.id())) {
+                return device.toPeer();
+            }
+            boolean exit = approvedRoutes(device).stream().anyMatch(RouteTable::isExit);
+            return new PeerInfo(device.id(), device.hostname(), device.publicKey(), device.overlayIps(),
+                    device.endpoints(), device.nat(), device.lastSeenMillis(), device.tags(),
+                    routing.primaryOf(device.id()), exit);
+        }
+
         /** A group written before groups named devices by id alone is migrated as it is read (see LegacyGroups). */
         Active securityGroupSaved(Organization.SecurityGroupSaved event) {
             Map<String, SecurityGroup> groups = new LinkedHashMap<>(securityGroups);
@@ -208,7 +295,7 @@ public sealed interface OrganizationState extends CborSerializable
             securityGroups.forEach((groupName, group) -> groups.put(groupName, LegacyGroups.migrate(id, group, devices)));
             return groups.equals(securityGroups) ? this
                     : new Active(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost, keys, devices, revision,
-                            changes, Map.copyOf(groups), deviceIdsByKey, deviceIdsByHostname);
+                            changes, Map.copyOf(groups), deviceIdsByKey, deviceIdsByHostname, routing);
         }
 
         Active securityGroupDeleted(Organization.SecurityGroupDeleted event) {
@@ -221,7 +308,7 @@ public sealed interface OrganizationState extends CborSerializable
             Map<String, RegistrationKey> next = new LinkedHashMap<>(keys);
             next.put(key.id(), key);
             return new Active(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost, Map.copyOf(next), devices,
-                    revision, changes, securityGroups, deviceIdsByKey, deviceIdsByHostname);
+                    revision, changes, securityGroups, deviceIdsByKey, deviceIdsByHostname, routing);
         }
 
         /** {@code affectsPolicy}: the device joined, left, or changed what identifies it to security groups. */
@@ -239,18 +326,22 @@ public sealed interface OrganizationState extends CborSerializable
                     ((PersistentMap<String, DeviceRecord>) devices).with(device.id(), device), newRevision,
                     retained(new Change(newRevision, device.id(), affectsPolicy)), securityGroups,
                     ((PersistentMap<String, String>) deviceIdsByKey).with(device.publicKey(), device.id()),
-                    hostnames);
+                    hostnames, routing);
         }
 
         private Active withSecurityGroups(Map<String, SecurityGroup> groups) {
             long newRevision = revision + 1;
             return new Active(id, name, ipv4Cidr, apiTokenHash, createdMillis, nextHost, keys, devices, newRevision,
                     retained(new Change(newRevision, null, true)), Map.copyOf(groups), deviceIdsByKey,
-                    deviceIdsByHostname);
+                    deviceIdsByHostname, routing);
         }
 
         /** The retained changes with {@code change} appended, the oldest forgotten beyond the limit. */
         private List<Change> retained(Change change) {
+            return retained(changes, change);
+        }
+
+        private static List<Change> retained(List<Change> changes, Change change) {
             List<Change> next = new ArrayList<>(changes);
             next.add(change);
             if (next.size() > Organization.RETAINED_CHANGES) {
@@ -266,7 +357,7 @@ public sealed interface OrganizationState extends CborSerializable
             Map<String, KeySummary> keyViews = new LinkedHashMap<>();
             keys.forEach((keyId, key) -> keyViews.put(keyId, KeySummary.of(key)));
             return new Summary(id, name, ipv4Cidr, Ipam.ulaPrefix(id), createdMillis, revision, devices.size(),
-                    keyViews, securityGroups);
+                    keyViews, securityGroups, routing.tagApprovers());
         }
 
         /** The device with that hostname (any case), or null. */
@@ -334,7 +425,7 @@ public sealed interface OrganizationState extends CborSerializable
             List<PeerInfo> peers = devices.values().stream()
                     .filter(d -> d.status().equals(DeviceRecord.ACTIVE))
                     .sorted(Comparator.comparing(DeviceRecord::hostname))
-                    .map(DeviceRecord::toPeer)
+                    .map(this::peerOf)
                     .toList();
             if (watcherId == null) {
                 return new PeerMap(revision, true, peers, List.of(), null, policyInputs(), overlayPrefixes(),
@@ -381,7 +472,7 @@ public sealed interface OrganizationState extends CborSerializable
                 DeviceRecord device = devices.get(deviceId);
                 if (device != null && device.status().equals(DeviceRecord.ACTIVE)) {
                     if (index == null || deviceId.equals(watcherId) || index.visible(watcherId, deviceId)) {
-                        upserts.add(device.toPeer());
+                        upserts.add(peerOf(device));
                     }
                 } else {
                     removed.add(deviceId);

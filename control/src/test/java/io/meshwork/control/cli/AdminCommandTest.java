@@ -131,6 +131,62 @@ class AdminCommandTest {
     }
 
     @Test
+    void routesAreListedApprovedRejectedAndAutoApprovedFromTheCommandLine() throws Exception {
+        String org = admin("orgs", "create", "cli-routes").json().get("id").asText();
+        AdminRun key = admin("keys", "create", org, "--reusable", "--tag", "edge",
+                "--auto-approve-routes", "192.168.0.0/16,10.9.0.0/16");
+        assertEquals(0, key.exit(), key.err());
+        assertEquals("[\"10.9.0.0/16\",\"192.168.0.0/16\"]", key.json().at("/autoApproveRoutes/routes").toString());
+        var http = java.net.http.HttpClient.newHttpClient();
+        java.net.http.HttpResponse<String> registered = http.send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/api/v1/register"))
+                        .header("Authorization", "Bearer " + key.json().get("key").asText())
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                                "{\"publicKey\":\"" + java.util.Base64.getEncoder().encodeToString(new byte[32])
+                                        + "\",\"hostname\":\"gateway\"}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, registered.statusCode(), registered.body());
+        var device = JSON.readTree(registered.body());
+        String id = device.get("id").asText();
+        assertEquals("no device advertises routes\n", admin("routes", "list", org).out());
+        java.net.http.HttpResponse<String> advertised = http.send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/api/v1/devices/self/routes"))
+                        .header("Authorization", "Bearer " + device.get("token").asText())
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                                "{\"routes\":[\"192.168.1.0/24\",\"172.16.0.0/12\"],\"exitNode\":true}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, advertised.statusCode(), advertised.body());
+
+        AdminRun listed = admin("routes", "list", org);
+        assertEquals(0, listed.exit(), listed.err());
+        assertTrue(listed.out().contains("gateway  " + id + "  online"), listed.out());
+        assertTrue(listed.out().contains("approved:   192.168.1.0/24\n"), listed.out());
+        assertTrue(listed.out().contains("pending:    172.16.0.0/12 0.0.0.0/0 ::/0\n"), listed.out());
+
+        AdminRun approved = admin("routes", "approve", id, "172.16.0.0/12", "--exit-node");
+        assertEquals(0, approved.exit(), approved.err());
+        assertTrue(approved.json().get("exitNode").asBoolean(), approved.out());
+        assertEquals("[\"172.16.0.0/12\",\"192.168.1.0/24\"]", approved.json().get("primary").toString());
+        AdminRun rejected = admin("routes", "reject", id, "192.168.1.0/24");
+        assertEquals(0, rejected.exit(), rejected.err());
+        assertEquals("[\"192.168.1.0/24\"]", rejected.json().get("pending").toString());
+        AdminRun notAdvertised = admin("routes", "approve", id, "10.1.0.0/16");
+        assertEquals(AdminCommand.REFUSED, notAdvertised.exit());
+        assertTrue(notAdvertised.err().contains("does not advertise"), notAdvertised.err());
+        assertEquals(2, admin("routes", "approve", id).exit(), "a prefix or --exit-node is needed");
+
+        AdminRun auto = admin("routes", "auto-approve", org, "edge", "10.0.0.0/8", "--exit-node");
+        assertEquals(0, auto.exit(), auto.err());
+        assertTrue(auto.json().at("/tags/edge/exitNode").asBoolean(), auto.out());
+        assertTrue(admin("routes", "approvers", org).out().contains("10.0.0.0/8"));
+        assertEquals(0, admin("routes", "auto-approve", org, "edge").exit());
+        assertEquals("{}", admin("routes", "approvers", org).json().get("tags").toString());
+        AdminRun devices = admin("devices", "list", org);
+        assertEquals("[\"172.16.0.0/12\"]", devices.json().at("/devices/0/routes/primary").toString(),
+                devices.out());
+    }
+
+    @Test
     void refusalsSayWhyAndExitOne() {
         AdminRun missing = admin("orgs", "get", "o-nothing-here");
         assertEquals(AdminCommand.REFUSED, missing.exit());

@@ -96,6 +96,8 @@ class AuthorizationMatrixTest {
             GET    /api/v1/organizations/{id}/keys                    -     -            401  200   200  404  403  403  403  403  403  403  403
             DELETE /api/v1/organizations/{id}/keys/{keyId}            fresh -            401  200   200  404  403  403  403  403  403  403  403
             GET    /api/v1/organizations/{id}/devices                 -     -            401  200   200  404  403  403  403  403  403  403  403
+            GET    /api/v1/organizations/{id}/route-approvers         -     -            401  200   200  404  403  403  403  403  403  403  403
+            PUT    /api/v1/organizations/{id}/route-approvers         -     approvers    401  200   200  404  403  403  403  403  403  403  403
             GET    /api/v1/organizations/{id}/security-groups         -     -            401  200   200  404  403  403  403  403  403  403  403
             POST   /api/v1/organizations/{id}/security-groups         -     group        401  201   201  404  403  403  403  403  403  403  403
             GET    /api/v1/organizations/{id}/security-groups/{name}  -     -            401  200   200  404  403  403  403  403  403  403  403
@@ -107,9 +109,11 @@ class AuthorizationMatrixTest {
             DELETE /api/v1/devices/{id}                               fresh -            401  200   200  404  403  403  403  403  403  403  403
             POST   /api/v1/devices/{id}/approve                       -     -            401  200   200  404  403  403  403  403  403  403  403
             POST   /api/v1/devices/{id}/revoke                        fresh -            401  200   200  404  403  403  403  403  403  403  403
+            POST   /api/v1/devices/{id}/routes                        -     review       401  200   200  404  403  403  403  403  403  403  403
             POST   /api/v1/register                                   -     register     401  403   403  403  403  403  403  403  201  403  403
             POST   /api/v1/devices/self/endpoints                     -     report       401  403   403  403  200  200  403  403  403  403  401
             POST   /api/v1/devices/self/certificate                   -     -            401  403   403  403  200  200  403  403  403  403  401
+            POST   /api/v1/devices/self/routes                        -     advertise    401  403   403  403  200  200  403  403  403  403  401
             GET    /api/v1/peers/stream                               -     -            401  403   403  403  200  200  403  403  403  403  401
             GET    /api/v1/relays                                     -     -            401  200   403  403  403  403  403  403  403  403  403
             POST   /api/v1/relays/tokens                              -     relayToken   401  201   403  403  403  403  403  403  403  403  403
@@ -330,6 +334,9 @@ class AuthorizationMatrixTest {
             case "nodeRelay" -> "{\"udp\":\"192.0.2.41:3340\",\"tcp\":\"192.0.2.41:3340\"}";
             case "health" -> "{\"udpClients\":1,\"tcpClients\":2,\"healthy\":true}";
             case "paths" -> "{\"peers\":[]}";
+            case "review" -> "{\"approve\":[],\"reject\":[]}";
+            case "advertise" -> "{\"routes\":[\"192.168.77.0/24\"],\"healthy\":true}";
+            case "approvers" -> "{\"tags\":{\"router\":{\"routes\":[\"10.0.0.0/8\"],\"exitNode\":false}}}";
             // The console's login takes its credential from the body, whatever the Authorization header says.
             case "login" -> "{\"token\":\"" + ADMIN + "\"}";
             case "observations" -> "{\"observations\":[{\"deviceId\":\"" + deviceA1.id() + "\",\"publicKey\":\"x\","

@@ -107,6 +107,14 @@ class JsonBodyFuzzTest {
         TARGETS.add(new Target("PUT", "/api/v1/devices/self/relay/health", relayerToken,
                 n -> "{\"udpClients\":" + n + ",\"tcpClients\":1,\"healthy\":true}"));
         TARGETS.add(new Target("POST", "/api/v1/register", key, JsonBodyFuzzTest::register));
+        TARGETS.add(new Target("POST", "/api/v1/devices/self/routes", device.get("token").asText(),
+                n -> "{\"routes\":[\"10." + (n % 200) + ".0.0/16\",\"192.168." + (n % 250) + ".0/24\"],"
+                        + "\"exitNode\":" + (n % 2 == 0) + ",\"healthy\":true}"));
+        TARGETS.add(new Target("POST", "/api/v1/devices/" + deviceId + "/routes", ADMIN,
+                n -> "{\"approve\":[\"10." + (n % 200) + ".0.0/16\"],\"reject\":[]}"));
+        TARGETS.add(new Target("PUT", "/api/v1/organizations/" + orgId + "/route-approvers", ADMIN,
+                n -> "{\"tags\":{\"t" + (n % 100) + "\":{\"routes\":[\"10.0.0.0/8\",\"fd00:" + (n % 1000)
+                        + "::/48\"],\"exitNode\":" + (n % 2 == 0) + "}}}"));
         TARGETS.add(new Target("POST", "/api/v1/devices/self/endpoints", device.get("token").asText(),
                 n -> "{\"endpoints\":[{\"address\":\"198.51.100.7:" + (1024 + n % 60000) + "\",\"source\":\"stun\"},"
                         + "{\"address\":\"192.168.1.5:41641\",\"source\":\"local\"}],\"nat\":{\"udp\":true,"

@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 
 /**
  * A TCP transfer whose bytes can be checked end to end: the sender streams seeded pseudo-random bytes, both
- * sides print {@code bytes=N sha256=HEX}, and a test compares the lines. Runs inside lab hosts through
+ * sides print {@code bytes=N sha256=HEX}, and a test compares the lines; the receiver first prints
+ * {@code from=IP}, the address the connection came from. Runs inside lab hosts through
  * {@code Host.java(TcpTransfer.class, ...)}.
  */
 @Command(name = "tcp-transfer", description = "Send or receive a checked TCP byte stream.")
@@ -42,6 +43,9 @@ public final class TcpTransfer implements Callable<Integer> {
                 System.out.println("listening");
                 System.out.flush();
                 try (Socket socket = server.accept(); InputStream in = socket.getInputStream()) {
+                    // Who connected, as this host sees it (a test of NAT reads the source address here).
+                    System.out.println("from=" + socket.getInetAddress().getHostAddress());
+                    System.out.flush();
                     byte[] buffer = new byte[65536];
                     int n;
                     while ((n = in.read(buffer)) > 0) {

@@ -106,6 +106,13 @@ public final class ControlClient {
     }
 
     /** A new certificate for the device's key (docs/api.md, "Certificate renewal"). */
+    /** {@code POST /api/v1/devices/self/routes}: what this node routes; answers control's view of its routes. */
+    public io.meshwork.protocol.api.RouteStatus reportRoutes(String deviceToken,
+            io.meshwork.protocol.api.RouteAdvertisement advertisement) throws IOException {
+        return post("api/v1/devices/self/routes", deviceToken, advertisement,
+                io.meshwork.protocol.api.RouteStatus.class);
+    }
+
     public RenewedCertificate renewCertificate(String deviceToken) throws IOException {
         return post("api/v1/devices/self/certificate", deviceToken, java.util.Map.of(), RenewedCertificate.class);
     }

@@ -69,11 +69,12 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
      * https URL against the JDK's trust store. Both are kept in the identity.
      */
     public record Options(URI control, CertificatePin controlPin, String registrationKey, String hostname,
-            int listenPort, Duration probeInterval, DnsOptions dns, RelayOptions relay) {
+            int listenPort, Duration probeInterval, DnsOptions dns, RelayOptions relay, RouteOptions routes) {
 
         public Options(URI control, CertificatePin controlPin, String registrationKey, String hostname,
                 int listenPort, Duration probeInterval, DnsOptions dns) {
-            this(control, controlPin, registrationKey, hostname, listenPort, probeInterval, dns, RelayOptions.OFF);
+            this(control, controlPin, registrationKey, hostname, listenPort, probeInterval, dns, RelayOptions.OFF,
+                    RouteOptions.NONE);
         }
 
         public Options(URI control, CertificatePin controlPin, String registrationKey, String hostname,
@@ -98,6 +99,27 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
      */
     public record DnsOptions(boolean enabled, HostDns.Mode mode, List<InetSocketAddress> upstreams) {
         public static final DnsOptions OFF = new DnsOptions(false, HostDns.Mode.OFF, List.of());
+    }
+
+    /**
+     * Subnet routes and exit nodes (docs/architecture.md, "Subnet routers and exit nodes"): what this node
+     * advertises ({@code --advertise-routes}, {@code --advertise-exit-node}) and whether it masquerades what it
+     * forwards ({@code --snat}); what it takes from its peers ({@code --accept-routes}, {@code --exit-node},
+     * {@code --exit-node-allow-lan}).
+     */
+    public record RouteOptions(List<io.meshwork.protocol.net.Prefix> advertise, boolean advertiseExitNode,
+            boolean snat, io.meshwork.node.routing.RouteSelector.Options client) {
+        public static final RouteOptions NONE = new RouteOptions(List.of(), false, true,
+                io.meshwork.node.routing.RouteSelector.Options.NONE);
+
+        public RouteOptions {
+            advertise = advertise == null ? List.of() : List.copyOf(advertise);
+            client = client == null ? io.meshwork.node.routing.RouteSelector.Options.NONE : client;
+        }
+
+        boolean routes() {
+            return advertiseExitNode || !advertise.isEmpty();
+        }
     }
 
     private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
@@ -142,6 +164,12 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private volatile NodeDns dns;
     /** The relay this node runs for its organization ({@code --relay}), or null. */
     private volatile NodeRelayRunner relayService;
+    /** What the node changed on the host for routes, undone at close (and at the next start after a crash). */
+    private volatile io.meshwork.node.routing.HostChanges hostChanges;
+    private volatile RouteAdvertiser routeAdvertiser;
+    private volatile io.meshwork.node.routing.ClientRoutes clientRoutes;
+    /** How the node forwards routed traffic, or why it cannot; null when it routes nothing. */
+    private volatile String forwarding;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean closed;
 
@@ -227,8 +255,15 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         UapiServer uapi = UapiServer.start(device);
         OverlayInterface overlay = OverlayInterface.of(tun.name());
         overlay.configure(identity.registration().overlayIps(), identity.registration().overlayPrefixes());
+        // What an earlier run left (killed without node down) goes first, whatever this run routes.
+        io.meshwork.node.routing.HostChanges changes = new io.meshwork.node.routing.HostChanges(stateDirectory,
+                new io.meshwork.node.routing.HostChanges.System());
+        changes.recover();
         NodeAgent agent = new NodeAgent(identity, control, device, uapi, overlay, stateDirectory,
                 options.probeInterval());
+        agent.hostChanges = changes;
+        agent.startRoutes(options.routes() == null ? RouteOptions.NONE : options.routes(), control, tun.name(),
+                options.control());
         if (options.dns() != null && options.dns().enabled()) {
             agent.dns = startDns(options.dns(), identity, tun.name(), overlay, stateDirectory);
         }
@@ -249,6 +284,86 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         }, 1, 1, TimeUnit.SECONDS);
         PathReporter.start(control, identity.registration().token(), agent::status, agent.scheduler);
         return agent;
+    }
+
+    /**
+     * Routes: as a router, forwarding and SNAT, and the reports to control; as a client, the routes it takes from the
+     * peer map (before the control session starts, so the first snapshot already brings them).
+     */
+    private void startRoutes(RouteOptions options, ControlClient control, String interfaceName, URI controlUrl) {
+        var registration = identity.registration();
+        boolean healthy = true;
+        if (options.routes()) {
+            List<io.meshwork.protocol.net.Prefix> overlayPrefixes = new java.util.ArrayList<>();
+            for (String prefix : registration.overlayPrefixes() == null ? List.<String>of()
+                    : registration.overlayPrefixes()) {
+                try {
+                    overlayPrefixes.add(io.meshwork.protocol.net.Prefix.parse(prefix));
+                } catch (RuntimeException e) {
+                    log.debug("ignoring overlay prefix {}: {}", prefix, e.getMessage());
+                }
+            }
+            try {
+                String firewall = io.meshwork.node.routing.SubnetRouter.install(hostChanges,
+                        new io.meshwork.node.routing.SubnetRouter.Options(interfaceName, options.advertise(),
+                                options.advertiseExitNode(), options.snat(), overlayPrefixes));
+                forwarding = firewall + (options.snat() ? " with SNAT" : " without SNAT");
+                log.info("routing {}{} for the mesh ({})", options.advertise().isEmpty() ? ""
+                        : options.advertise().stream().map(Object::toString)
+                                .collect(java.util.stream.Collectors.joining(", ")),
+                        options.advertiseExitNode() ? (options.advertise().isEmpty() ? "" : " and ")
+                                + "as an exit node" : "", forwarding);
+            } catch (IOException e) {
+                healthy = false;
+                forwarding = "cannot forward: " + e.getMessage();
+                log.error("routing: {}; control is told this router is unhealthy", forwarding);
+            }
+        }
+        String token = registration.token();
+        routeAdvertiser = new RouteAdvertiser(options.advertise().stream().map(Object::toString).toList(),
+                options.advertiseExitNode(), healthy, advertisement -> control.reportRoutes(token, advertisement));
+        routeAdvertiser.start(scheduler);
+        if (options.client().any()) {
+            io.meshwork.node.routing.ExitRouting exit = options.client().exitNode() == null ? null
+                    : new io.meshwork.node.routing.ExitRouting(hostChanges, interfaceName,
+                            options.client().allowLan(), () -> infrastructure(controlUrl));
+            clientRoutes = new io.meshwork.node.routing.ClientRoutes(hostChanges, interfaceName, options.client(),
+                    () -> io.meshwork.node.routing.RouteSelector.connectedNetworks(interfaceName), exit);
+            applier.routing(clientRoutes::follow);
+        }
+    }
+
+    /** Control, the relays and the STUN servers: the addresses an exit node must not carry this node's traffic to. */
+    private List<java.net.InetAddress> infrastructure(URI controlUrl) {
+        List<java.net.InetAddress> addresses = new java.util.ArrayList<>();
+        List<String> hosts = new java.util.ArrayList<>();
+        hosts.add(controlUrl.getHost());
+        for (io.meshwork.protocol.api.RelayInfo relay : relayList.relays()) {
+            for (String address : java.util.Arrays.asList(relay.udp(), relay.tcp())) {
+                if (address != null) {
+                    try {
+                        hosts.add(io.meshwork.protocol.net.HostPort.parse(address, 0).host());
+                    } catch (RuntimeException e) {
+                        log.debug("relay address {}: {}", address, e.getMessage());
+                    }
+                }
+            }
+        }
+        for (String stun : relayList.stunServers()) {
+            try {
+                hosts.add(io.meshwork.protocol.net.HostPort.parse(stun, 3478).host());
+            } catch (RuntimeException e) {
+                log.debug("STUN server {}: {}", stun, e.getMessage());
+            }
+        }
+        for (String host : hosts) {
+            try {
+                addresses.addAll(java.util.Arrays.asList(java.net.InetAddress.getAllByName(host)));
+            } catch (java.net.UnknownHostException e) {
+                log.debug("cannot resolve {}: {}", host, e.getMessage());
+            }
+        }
+        return addresses;
     }
 
     /** The resolver with the tunnel; without it (it could not start) the node runs on, and says why. */
@@ -466,7 +581,47 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         NodeDns resolver = dns;
         NodeRelayRunner relaying = relayService;
         return new NodeStatus(status.self(), status.peers(), resolver == null ? status.dns() : resolver.status(),
-                relaying == null ? null : relaying.status());
+                relaying == null ? null : relaying.status(), routesStatus());
+    }
+
+    /** The routes part of the status; null when the node neither advertises nor takes routes. */
+    private NodeStatus.Routes routesStatus() {
+        RouteAdvertiser advertiser = routeAdvertiser;
+        var client = clientRoutes;
+        if ((advertiser == null || !advertiser.advertises()) && client == null) {
+            return null;
+        }
+        List<String> advertised = List.of();
+        List<String> approved = null;
+        List<String> pending = null;
+        List<String> primary = List.of();
+        if (advertiser != null && advertiser.advertises()) {
+            List<String> offered = new java.util.ArrayList<>(advertiser.advertisement().routes());
+            if (Boolean.TRUE.equals(advertiser.advertisement().exitNode())) {
+                offered.addAll(io.meshwork.protocol.api.RouteAdvertisement.EXIT_ROUTES);
+            }
+            advertised = offered;
+            var answer = advertiser.last();
+            if (answer != null) {
+                approved = answer.approved();
+                pending = answer.pending();
+                primary = answer.primary();
+            }
+        }
+        String exitNode = null;
+        String exitNote = null;
+        List<NodeStatus.Route> routes = List.of();
+        if (client != null) {
+            var selection = client.selection();
+            if (selection.exitNodeId() != null) {
+                PeerInfo exit = peers.get(selection.exitNodeId());
+                exitNode = exit == null ? selection.exitNodeId() : exit.hostname();
+            }
+            exitNote = selection.exitNote();
+            routes = selection.routes().stream()
+                    .map(use -> new NodeStatus.Route(use.prefix(), use.router(), use.skipped())).toList();
+        }
+        return new NodeStatus.Routes(advertised, approved, pending, primary, forwarding, exitNode, exitNote, routes);
     }
 
     @Override
@@ -507,6 +662,10 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         uapi.close();
         if (relay != null) {
             relay.close();
+        }
+        if (hostChanges != null) {
+            // Forwarding, NAT, routes and rules this node made go before the interface does.
+            hostChanges.undoAll();
         }
         device.close();
         stopped.countDown();

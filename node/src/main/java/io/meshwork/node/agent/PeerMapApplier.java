@@ -48,6 +48,22 @@ final class PeerMapApplier {
     private final Consumer<List<String>> overlayPrefixes;
     private final Consumer<PeerMapEvent> relays;
     private final Map<String, PeerInfo> peers = new ConcurrentHashMap<>();
+    /** By peer id: the routes its AllowedIPs hold beyond its overlay addresses (subnet routes, default routes). */
+    private final Map<String, List<Prefix>> routedThrough = new ConcurrentHashMap<>();
+    /** Picks the routes to take from the peer map and puts them on the host; none until {@link #routing}. */
+    private volatile ClientRouting routing;
+
+    /**
+     * Where this node's routes through peers go (docs/architecture.md, "Subnet routers and exit nodes"): told the
+     * peer map after every change, it answers which prefixes each peer's AllowedIPs gain, and installs them.
+     */
+    interface ClientRouting {
+        Map<String, List<Prefix>> follow(java.util.Collection<PeerInfo> peers);
+    }
+
+    void routing(ClientRouting routing) {
+        this.routing = routing;
+    }
 
     /** An applier that leaves "relays" events aside. */
     PeerMapApplier(String selfId, WireGuardDevice device, Consumer<TunnelSupervisor.Command> tunnels,
@@ -106,6 +122,10 @@ final class PeerMapApplier {
                     event.removed().forEach(this::remove);
                 }
             }
+            default -> { }
+        }
+        switch (type) {
+            case PeerMapEvent.SNAPSHOT, PeerMapEvent.UPSERT, PeerMapEvent.REMOVE -> followRoutes();
             case PeerMapEvent.RELAYS -> {
                 // An event without the lists says nothing: the node keeps the ones it has.
                 if (event.relays() != null || event.stunServers() != null) {
@@ -118,6 +138,44 @@ final class PeerMapApplier {
                 }
             }
             default -> { }
+        }
+    }
+
+    /** The peers' AllowedIPs gain (and lose) the routes the node takes through them, and the host routes them. */
+    private void followRoutes() {
+        ClientRouting current = routing;
+        if (current == null) {
+            return;
+        }
+        Map<String, List<Prefix>> wanted;
+        try {
+            wanted = current.follow(peers.values());
+        } catch (RuntimeException e) {
+            log.warn("routing: cannot follow the peer map's routes: {}", e.toString());
+            return;
+        }
+        java.util.Set<String> ids = new java.util.TreeSet<>(routedThrough.keySet());
+        ids.addAll(wanted.keySet());
+        for (String id : ids) {
+            List<Prefix> now = wanted.getOrDefault(id, List.of());
+            if (!now.equals(routedThrough.getOrDefault(id, List.of()))) {
+                PeerInfo info = peers.get(id);
+                if (now.isEmpty()) {
+                    routedThrough.remove(id);
+                } else {
+                    routedThrough.put(id, List.copyOf(now));
+                }
+                if (info != null) {
+                    Peer peer = device.peer(Key.fromBase64(info.publicKey()));
+                    if (peer != null) {
+                        device.clearAllowedIps(peer);
+                        for (String ip : info.overlayIps()) {
+                            device.addAllowedIp(peer, Prefix.parseAddressOrPrefix(ip));
+                        }
+                        now.forEach(prefix -> device.addAllowedIp(peer, prefix));
+                    }
+                }
+            }
         }
     }
 
@@ -209,9 +267,18 @@ final class PeerMapApplier {
                 log.debug("skipping endpoint {} of peer {}: {}", endpoint, info.id(), refusal);
             }
         }
+        List<String> routes = new ArrayList<>();
+        for (String route : info.routes()) {
+            String refusal = routeRefusal(route, organization);
+            if (refusal == null) {
+                routes.add(Prefix.parse(route).toString());
+            } else {
+                log.warn("skipping route {} of peer {}: {}", route, info.id(), refusal);
+            }
+        }
         PeerInfo normalized = new PeerInfo(info.id(), info.hostname() == null ? info.id() : info.hostname(),
                 info.publicKey(), info.overlayIps() == null ? List.of() : info.overlayIps(),
-                List.copyOf(endpoints), info.nat(), info.lastSeenMillis(), info.tags());
+                List.copyOf(endpoints), info.nat(), info.lastSeenMillis(), info.tags(), routes, info.exitNode());
         return new Checked(normalized, key, allowedIps);
     }
 
@@ -232,6 +299,28 @@ final class PeerMapApplier {
         for (Prefix prefix : overlay) {
             if (prefix.contains(address.getAddress())) {
                 return "it is an overlay address";
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Why a peer's subnet route must not be taken, or null when it may: it must be a prefix with its length, not a
+     * default route (an exit node says {@code exitNode}), and not overlap the organization's overlay.
+     */
+    static String routeRefusal(String route, List<Prefix> overlay) {
+        Prefix prefix;
+        try {
+            prefix = Prefix.parse(route);
+        } catch (RuntimeException e) {
+            return "not a prefix";
+        }
+        if (prefix.length() == 0) {
+            return "a default route (exit nodes say exitNode)";
+        }
+        for (Prefix own : overlay) {
+            if (own.isIpv4() == prefix.isIpv4() && (own.contains(prefix) || prefix.contains(own))) {
+                return "it overlaps the overlay " + own;
             }
         }
         return null;
@@ -263,6 +352,7 @@ final class PeerMapApplier {
                 || !previous.publicKey().equals(info.publicKey())) {
             device.clearAllowedIps(peer);
             checked.allowedIps().forEach(prefix -> device.addAllowedIp(peer, prefix));
+            routedThrough.getOrDefault(info.id(), List.of()).forEach(prefix -> device.addAllowedIp(peer, prefix));
         }
         device.pinPath(peer, true);
         device.setPersistentKeepalive(peer, PERSISTENT_KEEPALIVE_SECONDS);
@@ -274,6 +364,7 @@ final class PeerMapApplier {
             return;
         }
         PeerInfo info = peers.remove(id);
+        routedThrough.remove(id);
         if (info != null) {
             log.info("peer {} ({}) left the peer map", info.hostname(), info.id());
             // The tunnel drops the WireGuard peer and its keys as it stops.

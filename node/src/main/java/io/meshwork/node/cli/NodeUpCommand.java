@@ -86,6 +86,33 @@ public final class NodeUpCommand implements Callable<Integer> {
             description = "The address the relay service is advertised at (default: this node's public address as "
                     + "STUN found it, else its own address).")
     String relayPublicAddress;
+    @Option(names = "--advertise-routes", paramLabel = "CIDR", split = ",",
+            description = "Route these prefixes of this host's LAN for the mesh (once an administrator, the "
+                    + "registration key or a tag approves them): forwarding on, and with --snat the mesh's traffic "
+                    + "masqueraded; undone at node down.")
+    List<String> advertiseRoutes = new ArrayList<>();
+
+    @Option(names = "--advertise-exit-node",
+            description = "Offer this node as an exit node (0.0.0.0/0 and ::/0) for peers' internet traffic.")
+    boolean advertiseExitNode;
+
+    @Option(names = "--snat", paramLabel = "true|false", defaultValue = "true", arity = "1",
+            description = "Masquerade routed traffic as this host's address (default true); false needs routes "
+                    + "back to the overlay on the LAN.")
+    boolean snat = true;
+
+    @Option(names = "--accept-routes",
+            description = "Route peers' approved subnet routes through the mesh (never a network this host is on).")
+    boolean acceptRoutes;
+
+    @Option(names = "--exit-node", paramLabel = "PEER|auto",
+            description = "Send default traffic through this exit node (a peer's hostname or id; auto: any approved "
+                    + "one); control, relays, STUN and peers stay on the original path.")
+    String exitNode;
+
+    @Option(names = "--exit-node-allow-lan",
+            description = "With --exit-node: reach this host's LAN directly, not through the exit node.")
+    boolean exitNodeAllowLan;
 
     @Option(names = "--daemon", description = "Run in the background (output to STATE/node.log); returns once the "
             + "agent answers on its local socket.")
@@ -138,8 +165,10 @@ public final class NodeUpCommand implements Callable<Integer> {
             return ExitCodes.USAGE;
         }
         NodeAgent.RelayOptions relayOptions;
+        NodeAgent.RouteOptions routes;
         try {
             relayOptions = relayOptions();
+            routes = routeOptions();
         } catch (IllegalArgumentException e) {
             spec.commandLine().getErr().println("meshwork node up: " + e.getMessage());
             return ExitCodes.USAGE;
@@ -149,7 +178,7 @@ public final class NodeUpCommand implements Callable<Integer> {
         try {
             LinuxTun tun = LinuxTun.create(interfaceName, WgDeviceCommand.DEFAULT_MTU);
             agent = NodeAgent.start(new NodeAgent.Options(controlUrl, pin, registrationKey, name, listenPort,
-                    probeInterval, dns, relayOptions),
+                    probeInterval, dns, relayOptions, routes),
                     stateDirectory, tun);
         } catch (Exception e) {
             spec.commandLine().getErr().println("meshwork node up: " + e.getMessage());
@@ -189,6 +218,38 @@ public final class NodeUpCommand implements Callable<Integer> {
             }
         }
         return new NodeAgent.RelayOptions(true, relayPort, publicAddress);
+    }
+
+    /** The route flags, checked: prefixes with their length, no default route, an exit node named plainly. */
+    NodeAgent.RouteOptions routeOptions() {
+        List<io.meshwork.protocol.net.Prefix> advertise = new ArrayList<>();
+        for (String text : advertiseRoutes) {
+            if (text.isBlank()) {
+                continue;
+            }
+            io.meshwork.protocol.net.Prefix prefix;
+            try {
+                prefix = io.meshwork.protocol.net.Prefix.parse(text.strip());
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("bad --advertise-routes " + text + ": " + e.getMessage());
+            }
+            if (prefix.length() == 0) {
+                throw new IllegalArgumentException("--advertise-routes " + text
+                        + " is a default route: use --advertise-exit-node");
+            }
+            if (!advertise.contains(prefix)) {
+                advertise.add(prefix);
+            }
+        }
+        if (exitNodeAllowLan && exitNode == null) {
+            throw new IllegalArgumentException("--exit-node-allow-lan needs --exit-node");
+        }
+        if (exitNode != null && (exitNode.isBlank() || exitNode.length() > 128)) {
+            throw new IllegalArgumentException("--exit-node needs a peer's hostname or id, or auto");
+        }
+        return new NodeAgent.RouteOptions(advertise, advertiseExitNode, snat,
+                new io.meshwork.node.routing.RouteSelector.Options(acceptRoutes,
+                        exitNode == null ? null : exitNode.strip(), exitNodeAllowLan));
     }
 
     /** {@code --dns} and {@code --dns-upstream}, checked. */

@@ -87,6 +87,46 @@ public final class StatusCommand implements Callable<Integer> {
         return "relay service: not relaying (" + relay.state() + "): " + relay.detail() + "\n";
     }
 
+    /**
+     * Subnet routes and exit nodes in plain lines: what this node advertises and what control approved, how it
+     * forwards, the exit node in use, and per route of the peer map the router in use or why it is not taken.
+     */
+    static String routeLines(NodeStatus.Routes routes) {
+        StringBuilder text = new StringBuilder();
+        if (!routes.advertised().isEmpty()) {
+            text.append("advertising: ").append(String.join(", ", routes.advertised()));
+            if (routes.approved() == null) {
+                text.append(" (control has not answered yet)");
+            } else {
+                text.append("; approved: ").append(routes.approved().isEmpty() ? "none"
+                        : String.join(", ", routes.approved()));
+                if (!routes.pending().isEmpty()) {
+                    text.append("; waiting for approval: ").append(String.join(", ", routes.pending()));
+                }
+                if (!routes.primary().isEmpty()) {
+                    text.append("; primary router for ").append(String.join(", ", routes.primary()));
+                }
+            }
+            text.append('\n');
+        }
+        if (routes.forwarding() != null) {
+            text.append("forwarding: ").append(routes.forwarding()).append('\n');
+        }
+        if (routes.exitNode() != null) {
+            text.append("exit node: ").append(routes.exitNode()).append('\n');
+        } else if (routes.exitNote() != null) {
+            text.append("exit node: none (").append(routes.exitNote()).append(")\n");
+        }
+        for (NodeStatus.Route route : routes.routes()) {
+            text.append("route ").append(route.prefix()).append(" via ").append(route.router());
+            if (route.skipped() != null) {
+                text.append(": not used, ").append(route.skipped());
+            }
+            text.append('\n');
+        }
+        return text.toString();
+    }
+
     /** The human view: a header line for this node, then one aligned row per peer. */
     static String render(NodeStatus status, Instant now) {
         StringBuilder text = new StringBuilder();
@@ -109,6 +149,9 @@ public final class StatusCommand implements Callable<Integer> {
         }
         if (status.relayService() != null) {
             text.append(relayServiceLine(status.relayService()));
+        }
+        if (status.routes() != null) {
+            text.append(routeLines(status.routes()));
         }
         if (status.peers().isEmpty()) {
             return text.append("no peers yet\n").toString();

@@ -11,15 +11,16 @@ import java.util.Map;
  *              ordered by hostname
  * @param dns  the node's resolver and how the host uses it; null when the resolver does not run
  * @param relayService the relay this node runs for its organization ({@code node up --relay}); null without
+ * @param routes subnet routes and exit nodes this node advertises or takes; null when it does neither
  */
-public record NodeStatus(Self self, List<Peer> peers, Dns dns, RelayService relayService) {
+public record NodeStatus(Self self, List<Peer> peers, Dns dns, RelayService relayService, Routes routes) {
 
     public NodeStatus(Self self, List<Peer> peers, Dns dns) {
-        this(self, peers, dns, null);
+        this(self, peers, dns, null, null);
     }
 
     public NodeStatus(Self self, List<Peer> peers) {
-        this(self, peers, null, null);
+        this(self, peers, null, null, null);
     }
 
     /**
@@ -35,6 +36,29 @@ public record NodeStatus(Self self, List<Peer> peers, Dns dns, RelayService rela
      */
     public record RelayService(String state, String address, int clients, int udpClients, int tcpClients,
             String detail) {}
+
+    /**
+     * Subnet routes and exit nodes (docs/architecture.md, "Subnet routers and exit nodes"); null when the node neither
+     * advertises nor takes any.
+     *
+     * @param advertised what this node advertises (an exit node's offer as 0.0.0.0/0 and ::/0)
+     * @param approved   what of that control approved (null before control answered)
+     * @param pending    what of that waits for an administrator (null before control answered)
+     * @param primary    the prefixes this node is the primary router of
+     * @param forwarding how the node forwards ("iptables" or "nftables", with SNAT or not), or why it cannot
+     * @param exitNode   the exit node this node's default traffic goes through (its hostname), or null
+     * @param exitNote   why no exit node is in use although one was asked for, or null
+     * @param routes     every route of the peer map: the router in use, or why it is not taken
+     */
+    public record Routes(List<String> advertised, List<String> approved, List<String> pending, List<String> primary,
+            String forwarding, String exitNode, String exitNote, List<Route> routes) {}
+
+    /**
+     * @param prefix  the route
+     * @param router  the peer routing it (its hostname)
+     * @param skipped why this node does not route it through that peer, or null when it does
+     */
+    public record Route(String prefix, String router, String skipped) {}
 
     /**
      * The resolver (docs/architecture.md, "Names").

@@ -51,12 +51,12 @@ class NodeRelayRunnerTest {
     void statusSaysWhetherTheNodeRelaysAndForHowManyClients() {
         NodeStatus.Self self = new NodeStatus.Self("o-d1", "edge", List.of("100.64.0.1"), java.util.Map.of());
         String relaying = io.meshwork.node.cli.StatusRendering.render(new NodeStatus(self, List.of(),
-                null, new NodeStatus.RelayService("relaying", "203.0.113.20:3340", 2, 1, 1, "relaying")));
+                null, new NodeStatus.RelayService("relaying", "203.0.113.20:3340", 2, 1, 1, "relaying"), null));
         assertTrue(relaying.contains("relay service: relaying at 203.0.113.20:3340 for this organization, 2 clients "
                 + "(1 udp, 1 tcp)\n"), relaying);
         String refused = io.meshwork.node.cli.StatusRendering.render(new NodeStatus(self, List.of(),
                 null, new NodeStatus.RelayService("not allowed", null, 0, 0, 0,
-                        "control has not allowed this device to relay")));
+                        "control has not allowed this device to relay"), null));
         assertTrue(refused.contains("relay service: not relaying (not allowed): control has not allowed this device "
                 + "to relay\n"), refused);
         String none = io.meshwork.node.cli.StatusRendering.render(new NodeStatus(self, List.of()));

@@ -1,6 +1,7 @@
 package io.meshwork.node.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -191,4 +192,40 @@ class PeerMapApplierTest {
         assertEquals(List.of("d2"), List.copyOf(applier.peers().keySet()));
     }
 
+
+    private static PeerInfo router(String id, Key key, String overlay, List<String> routes) {
+        return new PeerInfo(id, "host-" + id, key.toBase64(), List.of(overlay), List.of(), Map.of(), 0, List.of(),
+                routes, false);
+    }
+
+    @Test
+    void acceptedRoutesJoinTheRoutersAllowedIpsAndMoveWithThePrimary() {
+        io.meshwork.protocol.net.Prefix lan = io.meshwork.protocol.net.Prefix.parse("192.168.10.0/24");
+        applier.routing(peers -> {
+            Map<String, List<io.meshwork.protocol.net.Prefix>> wanted = new java.util.HashMap<>();
+            peers.forEach(p -> p.routes().forEach(r -> wanted.computeIfAbsent(p.id(), id -> new ArrayList<>())
+                    .add(io.meshwork.protocol.net.Prefix.parse(r))));
+            return wanted;
+        });
+        Key first = key();
+        Key second = key();
+        applier.apply(new PeerMapEvent(PeerMapEvent.SNAPSHOT, 1, List.of(
+                router("r1", first, "100.64.0.2", List.of("192.168.10.0/24", "0.0.0.0/0", "100.64.5.0/24")),
+                router("r2", second, "100.64.0.3", List.of())), List.of(), SecurityPolicy.OPEN,
+                List.of("100.64.0.0/10", "fd00::/64")));
+        assertEquals(List.of("192.168.10.0/24"), applier.peers().get("r1").routes(),
+                "a default route and one inside the overlay are refused");
+        assertTrue(device.allowedIps(device.peer(first)).contains(lan));
+
+        applier.apply(new PeerMapEvent(PeerMapEvent.UPSERT, 2, List.of(
+                router("r1", first, "100.64.0.2", List.of()),
+                router("r2", second, "100.64.0.3", List.of("192.168.10.0/24"))), List.of()));
+        assertFalse(device.allowedIps(device.peer(first)).contains(lan), "the old primary lost the route");
+        assertTrue(device.allowedIps(device.peer(first)).contains(
+                io.meshwork.protocol.net.Prefix.parse("100.64.0.2/32")), "but kept its overlay address");
+        assertTrue(device.allowedIps(device.peer(second)).contains(lan));
+
+        applier.apply(new PeerMapEvent(PeerMapEvent.REMOVE, 3, List.of(), List.of("r2")));
+        assertEquals(1, applier.peers().size());
+    }
 }

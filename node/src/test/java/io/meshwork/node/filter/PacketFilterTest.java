@@ -308,4 +308,20 @@ class PacketFilterTest {
                 PacketFilter.of(new SecurityPolicy(true, List.of("g"), List.of(rule)), tracker));
         assertTrue(refused.getMessage().contains(message), refused.getMessage());
     }
+
+    /**
+     * A subnet router filters what it forwards with its own policy (docs/architecture.md, "Subnet routers and exit
+     * nodes"): a packet for a host on its LAN is decided by the client's overlay source, as one for the router is.
+     */
+    @Test
+    void routedPacketsToTheLanAreDecidedByTheirOriginalOverlaySource() {
+        String lanHost = "10.1.0.12";
+        assertEquals(Verdict.ALLOWED_BY_RULE, in(ipv4("100.64.0.2", lanHost, 6, tcp(40000, 22))),
+                "ssh from the overlay to the LAN host");
+        assertEquals(Verdict.DENIED, in(ipv4("100.64.0.2", lanHost, 6, tcp(40000, 80))),
+                "what the router's groups do not allow is not routed either");
+        assertEquals(Verdict.ALLOWED_BY_RULE, in(ipv4("100.64.0.5", lanHost, 6, tcp(40000, 8050))),
+                "a rule for one client lets that client alone through");
+        assertEquals(Verdict.DENIED, in(ipv4("100.64.0.6", lanHost, 6, tcp(40000, 8050))));
+    }
 }
