@@ -123,7 +123,7 @@ public sealed interface OrganizationState extends CborSerializable
 
         Active endpointsReported(Organization.EndpointsReported event) {
             return withDevice(devices.get(event.deviceId()).withEndpoints(event.endpoints(), event.nat(),
-                    event.atMillis()), 0, false);
+                    event.atMillis(), event.homeRelay()), 0, false);
         }
 
         /** Not a peer-map change (the token and certificate are not in it): no new revision. */

@@ -6,17 +6,26 @@ import java.util.Map;
 /**
  * One device as its peers see it in the peer map. {@code tags}: the device's tags, which security groups name it
  * by (docs/api.md, "Security groups"); empty, never null (a map from a control that predates them reads as empty).
+ * {@code homeRelay}: the name of the relay the device reported as its home (docs/architecture.md, "Relay selection
+ * and failover"), where its peers send it relayed traffic; null when it reported none (older nodes).
  */
 public record PeerInfo(String id, String hostname, String publicKey, List<String> overlayIps,
-        List<Endpoint> endpoints, Map<String, Object> nat, long lastSeenMillis, List<String> tags) {
+        List<Endpoint> endpoints, Map<String, Object> nat, long lastSeenMillis, List<String> tags,
+        String homeRelay) {
 
     public PeerInfo {
         tags = tags == null ? List.of() : List.copyOf(tags);
     }
 
+    /** A peer without a home relay. */
+    public PeerInfo(String id, String hostname, String publicKey, List<String> overlayIps, List<Endpoint> endpoints,
+            Map<String, Object> nat, long lastSeenMillis, List<String> tags) {
+        this(id, hostname, publicKey, overlayIps, endpoints, nat, lastSeenMillis, tags, null);
+    }
+
     /** A peer without tags. */
     public PeerInfo(String id, String hostname, String publicKey, List<String> overlayIps, List<Endpoint> endpoints,
             Map<String, Object> nat, long lastSeenMillis) {
-        this(id, hostname, publicKey, overlayIps, endpoints, nat, lastSeenMillis, List.of());
+        this(id, hostname, publicKey, overlayIps, endpoints, nat, lastSeenMillis, List.of(), null);
     }
 }

@@ -10,14 +10,16 @@ import java.util.Map;
  * A device as administrators see it; {@code nat} is the node's last NAT report ({@code null} before one);
  * {@code tags}, which security groups name it by, are set by administrators and registration keys only.
  * {@code dnsName} the DNS label its name has under the organization's domain (its hostname in DNS-safe form).
+ * {@code homeRelay} the relay the node last reported as its home ({@code null} when it reported none).
  */
 public record DeviceView(String id, String hostname, String publicKey, List<String> overlayIps,
         List<Endpoint> endpoints, Map<String, Object> nat, Map<String, String> metadata, String status,
-        long registeredAt, long lastSeen, List<String> tags, String dnsName) {
+        long registeredAt, long lastSeen, List<String> tags, String dnsName, String homeRelay) {
 
     public static DeviceView of(Organization.DeviceRecord device) {
         return new DeviceView(device.id(), device.hostname(), device.publicKey(), device.overlayIps(),
                 device.endpoints(), device.nat(), device.metadata(), device.status(), device.registeredMillis(),
-                device.lastSeenMillis(), device.tags(), DnsNames.label(device.hostname(), device.id()));
+                device.lastSeenMillis(), device.tags(), DnsNames.label(device.hostname(), device.id()),
+                device.homeRelay());
     }
 }
