@@ -95,6 +95,8 @@ public final class HomeRelays implements AutoCloseable {
     /** Relays a connection was asked for from the data path and not opened yet. */
     private final Set<String> connecting = ConcurrentHashMap.newKeySet();
     private volatile Connection home;
+    /** When a relay last failed as this node's home: not connected to on demand for a while after. */
+    private final Map<String, Long> failedAt = new ConcurrentHashMap<>();
     /** The usable listed relays, in control's order. */
     private volatile List<RelayInfo> listed = List.of();
     private volatile Map<String, Duration> latencies = Map.of();
@@ -132,7 +134,7 @@ public final class HomeRelays implements AutoCloseable {
                 if (own == null || theirs.client.status().connected()) {
                     return theirs.client;
                 }
-            } else if (isListed(wanted) && connecting.add(wanted)) {
+            } else if (isListed(wanted) && !recentlyFailed(wanted) && connecting.add(wanted)) {
                 try {
                     executor.execute(() -> connectFor(wanted));
                 } catch (RuntimeException e) {
@@ -184,6 +186,7 @@ public final class HomeRelays implements AutoCloseable {
         boolean news = usable.stream().anyMatch(relay -> !latencies.containsKey(relay.name()));
         listed = usable;
         Set<String> names = usable.stream().map(RelayInfo::name).collect(Collectors.toSet());
+        failedAt.keySet().retainAll(names);
         latencies = latencies.entrySet().stream().filter(entry -> names.contains(entry.getKey()))
                 .collect(Collectors.toUnmodifiableMap(Map.Entry::getKey, Map.Entry::getValue));
         for (Connection connection : List.copyOf(connections.values())) {
@@ -218,7 +221,8 @@ public final class HomeRelays implements AutoCloseable {
 
     /** Measures every listed relay now (at start, on a network change); a round already running is enough. */
     public synchronized void measureNow(String why) {
-        if (closed || measuring || listed.isEmpty()) {
+        // With one relay there is nothing to choose: no measurement traffic.
+        if (closed || measuring || listed.size() < 2) {
             return;
         }
         measuring = true;
@@ -295,7 +299,7 @@ public final class HomeRelays implements AutoCloseable {
         return Optional.ofNullable(connections.get(name)).map(connection -> connection.client);
     }
 
-    /** How often the home relay changed. */
+    /** How often the home relay changed (the first one aside). */
     public synchronized int moves() {
         return moves;
     }
@@ -396,7 +400,12 @@ public final class HomeRelays implements AutoCloseable {
         }
         home = connection;
         connection.used();
-        moves++;
+        if (old != null) {
+            moves++;
+        }
+        if (old != null && leavingFailed) {
+            failedAt.put(old.info.name(), nanoTime.getAsLong());
+        }
         if (old == null) {
             log.info("home relay {}{}", next.name(), latencyText(next.name()));
         } else if (leavingFailed) {
@@ -473,6 +482,12 @@ public final class HomeRelays implements AutoCloseable {
         }
         log.debug("closing the connection to relay {}: {}", connection.info.name(), why);
         connection.client.close();
+    }
+
+    /** Failed as this node's home within {@link #IDLE_AFTER}: its peers are moving away from it too. */
+    private boolean recentlyFailed(String name) {
+        Long at = failedAt.get(name);
+        return at != null && nanoTime.getAsLong() - at < IDLE_AFTER.toNanos();
     }
 
     private boolean isListed(String name) {
