@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * A node's relays (docs/architecture.md, "Relay selection and failover"): it measures its round trip to every relay
  * control lists (at start, every {@link #MEASURE_INTERVAL}, when the list or the node's network changes), keeps one
  * home relay chosen by {@link HomeRelayChoice} (the lowest latency, moving only to a clearly faster one and never
- * away from one that delivered traffic within 8 s) and a connection to it always. Relayed traffic to a peer goes to
+ * away from one that delivered a WireGuard packet within 8 s; disco pings, which every relayed tunnel sends every 5 s,
+ * do not count) and a connection to it always. Relayed traffic to a peer goes to
  * the peer's home relay, as the peer map gives it ({@link #peerHome}): the node connects to it on demand (until it
  * is up, traffic goes through the node's own home, where the peer is too when it sends to this node) and closes such
  * a connection after {@link #IDLE_AFTER} without traffic; at most {@link #MAX_CONNECTIONS} connections are open,
@@ -131,7 +132,7 @@ public final class HomeRelays implements AutoCloseable {
             Connection theirs = connections.get(wanted);
             if (theirs != null) {
                 theirs.used();
-                if (own == null || theirs.client.status().connected()) {
+                if (own == null || answering(theirs.client)) {
                     return theirs.client;
                 }
             } else if (isListed(wanted) && !recentlyFailed(wanted) && connecting.add(wanted)) {
@@ -168,11 +169,17 @@ public final class HomeRelays implements AutoCloseable {
         String wanted = peerHomes.get(peer);
         if (wanted != null && (own == null || !wanted.equals(own.info.name()))) {
             Connection theirs = connections.get(wanted);
-            if (theirs != null && (own == null || theirs.client.status().connected())) {
+            if (theirs != null && (own == null || answering(theirs.client))) {
                 return wanted;
             }
         }
         return own == null ? null : own.info.name();
+    }
+
+    /** Connected, and not silent for the failover time while waiting for the relay. */
+    private static boolean answering(RelayLink link) {
+        return link.status().connected()
+                && !RelayFailover.shouldLeave(true, link.silence(), link.awaitingRelay());
     }
 
     // ---- what the node learns --------------------------------------------------------------------------------
@@ -546,7 +553,7 @@ public final class HomeRelays implements AutoCloseable {
         final RelayInfo info;
         volatile RelayLink client;
         volatile long lastUsedNanos;
-        /** When the relay last delivered a packet or disco message; 0 before it did. */
+        /** When the relay last delivered a WireGuard packet; meaningful once {@link #delivered}. */
         volatile long lastDeliveredNanos;
         volatile boolean delivered;
 
@@ -578,7 +585,8 @@ public final class HomeRelays implements AutoCloseable {
 
         @Override
         public void onDisco(RelayKey source, ByteBuffer payload) {
-            arrived();
+            // Not traffic: relayed tunnels ping their peers every 5 s, which would keep every home "busy".
+            lastUsedNanos = nanoTime.getAsLong();
             delivery.onDisco(source, payload);
         }
 
