@@ -221,6 +221,12 @@ public final class HomeRelays implements AutoCloseable {
         }
     }
 
+    /** Every peer's home relay at once, as the peer map has them now (null values: none); others are forgotten. */
+    public void peerHomes(Map<Key, String> homes) {
+        peerHomes.keySet().retainAll(homes.keySet());
+        homes.forEach(this::peerHome);
+    }
+
     /** The peer left the peer map. */
     public void forgetPeer(Key peer) {
         peerHomes.remove(peer);
