@@ -202,7 +202,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         this.discovery = actors.discovery();
         ActorRef<TunnelSupervisor.Command> tunnels = actors.tunnels();
         this.peers = peerMapOf(tunnels).peers();
-        this.pinger = PeerPinger.through(tunnels, system.scheduler(), peers::values, this::relayName);
+        this.pinger = PeerPinger.through(tunnels, system.scheduler(), peers::values, relays::relayFor);
         this.probes = new ProbeRouter(probeCodec, key -> device.peer(key) != null, tunnels);
         device.registerShared(DatagramKind.PROBE, probes::onDatagram);
         this.localApi = LocalApiServer.start(stateDirectory, this);
@@ -335,11 +335,6 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     /** A coordination message a relay delivered: for the probe router (which exists before any relay connects). */
     private void discoFromRelay(java.nio.ByteBuffer payload) {
         probes.onRelayed(payload);
-    }
-
-    /** The home relay's name, or null without one. */
-    private String relayName() {
-        return relays.homeName();
     }
 
     /**
