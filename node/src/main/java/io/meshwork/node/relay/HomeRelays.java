@@ -38,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * none was measured), forgets the failed one's latency until it answers a measurement again, and reports the move
  * ({@link Events#homeChanged}); its peers follow through the peer map.
  *
+ * <p>Over 500 lines on purpose: the home choice, failover, on-demand connections to peers' relays and their idle
+ * closing all change one set of connections under one lock, and the data path reads that set without it; keeping
+ * them together is what lets a reader check that no connection is opened twice, left open, or used after it failed.
+ *
  * <p>Threads: {@link #tick} (every second), {@link #relaysListed}, {@link #peerHome}, {@link #measureNow} and the
  * measurements' answers are serialized on this object; {@link #clientFor} runs on the data path (any thread) without
  * taking the lock, and asks {@code executor} to open a missing connection.
