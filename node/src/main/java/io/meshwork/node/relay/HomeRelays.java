@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * away from one that delivered a WireGuard packet within 8 s; disco pings, which every relayed tunnel sends every 5 s,
  * do not count) and a connection to it always. Relayed traffic to a peer goes to
  * the peer's home relay, as the peer map gives it ({@link #peerHome}): the node connects to it on demand (until it
- * is up, traffic goes through the node's own home, where the peer is too when it sends to this node) and closes such
+ * is up, traffic goes through the node's own home, where the peer is too when it sends to this node; a peer that
+ * reports no home relay, as nodes before home relays, is taken to be on the first listed relay) and closes such
  * a connection after {@link #IDLE_AFTER} without traffic; at most {@link #MAX_CONNECTIONS} connections are open,
  * the least recently used other one closed for a new one. Everything any connected relay delivers is received.
  *
@@ -104,6 +105,11 @@ public final class HomeRelays implements AutoCloseable {
     private final Map<String, Long> failedAt = new ConcurrentHashMap<>();
     /** The usable listed relays, in control's order. */
     private volatile List<RelayInfo> listed = List.of();
+    /**
+     * The first of them: where a peer that reports no home relay is, for a node before home relays connects to the
+     * first listed relay (and a new one starts there until it measured).
+     */
+    private volatile String firstListed;
     private volatile Map<String, Duration> latencies = Map.of();
     /** Whether the home relay was chosen by measured latency (not by list order, before any measurement). */
     private boolean homeByLatency;
@@ -131,7 +137,7 @@ public final class HomeRelays implements AutoCloseable {
      */
     public RelayLink clientFor(Key peer) {
         Connection own = home;
-        String wanted = peerHomes.get(peer);
+        String wanted = peerHomes.getOrDefault(peer, firstListed);
         if (wanted != null && (own == null || !wanted.equals(own.info.name()))) {
             Connection theirs = connections.get(wanted);
             if (theirs != null) {
@@ -170,7 +176,7 @@ public final class HomeRelays implements AutoCloseable {
     /** The name of the relay traffic to {@code peer} goes through now, or null without any. */
     public String relayFor(Key peer) {
         Connection own = home;
-        String wanted = peerHomes.get(peer);
+        String wanted = peerHomes.getOrDefault(peer, firstListed);
         if (wanted != null && (own == null || !wanted.equals(own.info.name()))) {
             Connection theirs = connections.get(wanted);
             if (theirs != null && (own == null || answering(theirs.client))) {
@@ -196,6 +202,7 @@ public final class HomeRelays implements AutoCloseable {
         List<RelayInfo> usable = relays.stream().filter(HomeRelays::usable).limit(MAX_LISTED).toList();
         boolean news = usable.stream().anyMatch(relay -> !latencies.containsKey(relay.name()));
         listed = usable;
+        firstListed = usable.isEmpty() ? null : usable.get(0).name();
         Set<String> names = usable.stream().map(RelayInfo::name).collect(Collectors.toSet());
         failedAt.keySet().retainAll(names);
         latencies = latencies.entrySet().stream().filter(entry -> names.contains(entry.getKey()))

@@ -262,7 +262,7 @@ class HomeRelaysTest {
         Key oldPeer = key(8);
         h.relays.peerHome(oldPeer, null);
 
-        assertSame(home, h.relays.clientFor(oldPeer), "a peer that reports no home relay: this node's");
+        assertSame(home, h.relays.clientFor(oldPeer), "a peer that reports no home relay: the first listed relay");
         assertEquals(1, h.opened.size());
 
         h.relays.peerHome(peer, "relay-c");
@@ -282,6 +282,22 @@ class HomeRelaysTest {
         h.relays.peerHome(peer, "relay-unknown");
         assertSame(home, h.relays.clientFor(peer), "a relay control does not list: this node's own");
         assertEquals(2, h.opened.size());
+    }
+
+    @Test
+    void aPeerThatReportsNoHomeRelayIsReachedOnTheFirstListedRelayWhereOlderNodesConnect() {
+        Harness h = new Harness();
+        h.relays.relaysListed(List.of(A, B, C));
+        h.answer(Map.of("relay-a", ms(40), "relay-b", ms(10), "relay-c", ms(30)));
+        assertEquals("relay-b", h.relays.homeName());
+        h.link("relay-b").connected = true;
+        Key older = key(3);
+        h.relays.peerHome(older, null);
+        h.relays.clientFor(older);
+        FakeLink first = h.link("relay-a");
+        first.connected = true;
+        assertSame(first, h.relays.clientFor(older));
+        assertEquals("relay-a", h.relays.relayFor(older));
     }
 
     @Test
