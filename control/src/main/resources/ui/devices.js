@@ -50,7 +50,7 @@ export async function render(main, {organizationId}) {
       tagsSupported ? h('td', {class: 'tags'}, (device.tags || []).map(t => h('span', {class: 'tag'}, t))) : null,
       h('td', {}, (device.overlayIps || []).map(ip => h('div', {}, h('code', {}, ip)))),
       h('td', {}, natSummary(device.nat)),
-      h('td', {}, device.homeRelay || (paths && paths.homeRelay) || '—'),
+      h('td', {class: 'home-relay'}, device.homeRelay || (paths && paths.homeRelay) || '—'),
       h('td', {title: device.lastSeen ? new Date(device.lastSeen).toISOString() : ''}, ago(device.lastSeen)),
       h('td', {class: 'paths'}, paths ? [h('span', {class: 'direct'}, paths.direct + ' direct'), ' · ',
         h('span', {class: 'relay'}, paths.relay + ' relayed'), paths.none ? [' · ', paths.none + ' none'] : null]

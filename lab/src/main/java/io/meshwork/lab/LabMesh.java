@@ -37,9 +37,12 @@ public final class LabMesh {
     private final String organizationId;
     private final String registrationKey;
     private final String controlPin;
+    private final LabProcess hubRelay;
 
-    private LabMesh(Lab lab, Host hub, String organizationId, String registrationKey, String controlPin) {
+    private LabMesh(Lab lab, Host hub, String organizationId, String registrationKey, String controlPin,
+            LabProcess hubRelay) {
         this.lab = lab;
+        this.hubRelay = hubRelay;
         this.hub = hub;
         this.organizationId = organizationId;
         this.registrationKey = registrationKey;
@@ -65,9 +68,10 @@ public final class LabMesh {
                         "--data", lab.directory().resolve("control").toString(), "--tls-self-signed")
                 .awaitOutput(PIN, Duration.ofSeconds(120)).group(1);
         String relayToken = api(lab, hub, "POST", "/api/v1/relays/tokens", "{\"name\":\"hub\"}").get("token").asText();
-        hub.java(RelayCommand.class, "--control", CONTROL_URL, "--control-pin", pin, "--token", relayToken,
-                        "--udp", CONTROL_IP + ":3340", "--tcp", CONTROL_IP + ":3340", "--stun", CONTROL_IP + "," + SECOND_IP)
-                .awaitOutput(Pattern.compile("relay ready"), Duration.ofSeconds(60));
+        LabProcess relay = hub.java(RelayCommand.class, "--control", CONTROL_URL, "--control-pin", pin, "--token",
+                relayToken, "--udp", CONTROL_IP + ":3340", "--tcp", CONTROL_IP + ":3340", "--stun",
+                CONTROL_IP + "," + SECOND_IP);
+        relay.awaitOutput(Pattern.compile("relay ready"), Duration.ofSeconds(60));
         String organization = api(lab, hub, "POST", "/api/v1/organizations", ipv4Cidr == null ? "{\"name\":\"lab\"}"
                 : "{\"name\":\"lab\",\"ipv4Cidr\":\"" + ipv4Cidr + "\"}").get("id").asText();
         JsonNode created = api(lab, hub, "POST", "/api/v1/organizations/" + organization + "/keys",
@@ -76,7 +80,7 @@ public final class LabMesh {
             throw new LabException("control printed the pin " + pin + " but answered a key with "
                     + created.path("controlPin"));
         }
-        return new LabMesh(lab, hub, organization, created.get("key").asText(), pin);
+        return new LabMesh(lab, hub, organization, created.get("key").asText(), pin, relay);
     }
 
     /** The pin of control's self-signed certificate, {@code sha256:<hex>}, as control printed it. */
@@ -96,6 +100,25 @@ public final class LabMesh {
 
     public Host hub() {
         return hub;
+    }
+
+    /** The relay on the hub, named "hub" at control. */
+    public LabProcess hubRelay() {
+        return hubRelay;
+    }
+
+    /**
+     * Starts another relay on a new public host {@code name} at {@code ip}, enrolled with control as {@code name}
+     * (UDP and TCP on port 3340; it answers STUN on its UDP port), and waits until it is ready. Nodes that register
+     * after it is up get it in their relay list; running ones with the peer stream's next "relays" event.
+     */
+    public LabProcess startRelay(String name, String ip) {
+        Host host = lab.publicHost(name, ip);
+        String token = api("POST", "/api/v1/relays/tokens", "{\"name\":\"" + name + "\"}").get("token").asText();
+        LabProcess relay = host.java(RelayCommand.class, "--control", CONTROL_URL, "--control-pin", controlPin,
+                "--token", token, "--udp", ip + ":3340", "--tcp", ip + ":3340");
+        relay.awaitOutput(Pattern.compile("relay ready"), Duration.ofSeconds(60));
+        return relay;
     }
 
     public String organizationId() {

@@ -45,6 +45,10 @@ public final class VirtualNetwork {
     private final AtomicLong droppedNoRoute = new AtomicLong();
     private final AtomicLong droppedNoSocket = new AtomicLong();
     private int natSitesCreated;
+    /** The region of each public address placed in one ({@link #placeInRegion}). */
+    private final Map<InetAddress, String> regions = new java.util.concurrent.ConcurrentHashMap<>();
+    /** One-way delay between two regions, by the pair's names in order. */
+    private final Map<String, Duration> regionLatencies = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** A network whose public addresses come from 198.18.0.0/15 (RFC 2544's benchmarking range). */
     public VirtualNetwork(SimScheduler scheduler) {
@@ -154,6 +158,51 @@ public final class VirtualNetwork {
         return host;
     }
 
+    /**
+     * Puts {@code host} (a host on the internet) in {@code region}: packets between it and public addresses of
+     * another region take that pair's {@link #setRegionLatency latency} more on the internet.
+     */
+    public void placeInRegion(Host host, String region) {
+        if (!host.site().isInternet()) {
+            throw new IllegalArgumentException(host.name() + " is not on the internet; place its site instead");
+        }
+        host.addresses().forEach(address -> regions.put(address, Objects.requireNonNull(region, "region")));
+    }
+
+    /** Puts {@code site} (a NAT site, at any depth) in {@code region}: its outermost NAT's public address. */
+    public void placeInRegion(Site site, String region) {
+        Site outermost = site;
+        while (outermost.parent().isPresent() && !outermost.parent().get().isInternet()) {
+            outermost = outermost.parent().get();
+        }
+        regions.put(outermost.requireNat().publicIp(), Objects.requireNonNull(region, "region"));
+    }
+
+    /** The one-way delay a packet takes more between {@code a} and {@code b} (either way); zero by default. */
+    public void setRegionLatency(String a, String b, Duration oneWay) {
+        if (oneWay.isNegative()) {
+            throw new IllegalArgumentException("latency cannot be negative");
+        }
+        regionLatencies.put(regionPair(a, b), oneWay);
+    }
+
+    /**
+     * The delay the internet adds between public addresses {@code from} and {@code to}: their regions' latency,
+     * zero when either is in no region or the pair has none.
+     */
+    public Duration regionDelay(InetAddress from, InetAddress to) {
+        String a = from == null ? null : regions.get(from);
+        String b = to == null ? null : regions.get(to);
+        if (a == null || b == null) {
+            return Duration.ZERO;
+        }
+        return regionLatencies.getOrDefault(regionPair(a, b), Duration.ZERO);
+    }
+
+    private static String regionPair(String a, String b) {
+        return a.compareTo(b) <= 0 ? a + "|" + b : b + "|" + a;
+    }
+
     /** Every link of the network, hosts' access links and sites' uplinks, in order of creation. */
     public List<Link> links() {
         return List.copyOf(links);
@@ -174,8 +223,20 @@ public final class VirtualNetwork {
         scheduler.schedule(0, () -> {
             Host host = from.host();
             Site site = host.site();
-            cross(host.link(), packet, arrived -> arriveInSite(site, arrived));
+            cross(host.link(), packet, arrived -> arriveFromBelow(site, arrived));
         });
+    }
+
+    /** A packet coming up into {@code site}: on the internet it first crosses the distance between regions. */
+    private void arriveFromBelow(Site site, Packet packet) {
+        if (site.isInternet()) {
+            long extra = regionDelay(packet.source().getAddress(), packet.destination().getAddress()).toNanos();
+            if (extra > 0) {
+                scheduler.schedule(extra, () -> arriveInSite(site, packet));
+                return;
+            }
+        }
+        arriveInSite(site, packet);
     }
 
     private void cross(Link link, Packet packet, Consumer<Packet> next) {
@@ -230,7 +291,7 @@ public final class VirtualNetwork {
             return;
         }
         Site parent = site.parent().orElseThrow();
-        cross(site.uplink(), translated.packet(), arrived -> arriveInSite(parent, arrived));
+        cross(site.uplink(), translated.packet(), arrived -> arriveFromBelow(parent, arrived));
     }
 
     private void enterThroughNat(Site site, Packet packet) {

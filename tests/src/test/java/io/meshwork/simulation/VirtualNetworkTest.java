@@ -43,6 +43,33 @@ class VirtualNetworkTest {
     }
 
     @Test
+    void packetsBetweenRegionsTakeTheRegionsLatencyMoreEachWay() {
+        ProbeSocket eu = open(network.addPublicHost("eu", "203.0.113.1"), 1000);
+        ProbeSocket us = open(network.addPublicHost("us", "203.0.113.2"), 2000);
+        Site home = network.addNatSite("home", NatPreset.FULL_CONE.homeBehavior(), network.internet());
+        ProbeSocket laptop = open(home.addHost("laptop"), 3000);
+        network.placeInRegion(network.host("eu"), "eu");
+        network.placeInRegion(network.host("us"), "us");
+        network.placeInRegion(home, "eu");
+        network.setRegionLatency("eu", "us", Duration.ofMillis(40));
+
+        eu.send("across", us.address());
+        scheduler.advance(Duration.ofNanos(Duration.ofMillis(50).toNanos() - 1));
+        assertEquals(List.of(), us.texts(), "two 5 ms links and 40 ms between regions");
+        scheduler.advance(Duration.ofNanos(1));
+        assertEquals(List.of("across"), us.texts());
+
+        laptop.send("near", eu.address());
+        laptop.send("far", us.address());
+        scheduler.advance(Duration.ofMillis(16));
+        assertEquals(List.of("near"), eu.texts(), "a site's region is its NAT's public address's");
+        scheduler.advance(Duration.ofMillis(40));
+        assertEquals(List.of("across", "far"), us.texts());
+        assertEquals(Duration.ZERO, network.regionDelay(eu.address().getAddress(), eu.address().getAddress()),
+                "within a region: nothing more");
+    }
+
+    @Test
     void sendCopiesTheDatagramAndTheHandlersBufferDiesWithTheCall() {
         ProbeSocket a = open(network.addPublicHost("a"), 1000);
         Host bHost = network.addPublicHost("b");

@@ -162,9 +162,11 @@ final class Entities {
         }
         Organization.DeviceRecord device = reported.device();
         return batched(organizationId, replyTo -> new Organization.ReportEndpoints(device.id(),
-                device.endpoints(), device.nat(), device.lastSeenMillis(), replyTo)).thenApply(reply -> {
+                device.endpoints(), device.nat(), device.lastSeenMillis(), replyTo, device.homeRelay()))
+                .thenApply(reply -> {
                     if (reply.isOk()) {
-                        tellDevice(device.id(), new Device.OrganizationUpdated(device.endpoints(), device.nat()));
+                        tellDevice(device.id(), new Device.OrganizationUpdated(device.endpoints(), device.nat(),
+                                device.homeRelay()));
                     }
                     return reply.isOk() ? reply.revision() : FAILED;
                 });

@@ -199,10 +199,11 @@ final class NodeRoutes {
     private Route reportEndpoints(String token, EndpointReport report, ClientAddress.Source remote) {
         List<Endpoint> endpoints = new ArrayList<>(ReportedInput.endpoints(report.endpoints()));
         Map<String, Object> nat = ReportedInput.nat(report.nat(), json);
+        String homeRelay = ReportedInput.homeRelay(report.homeRelay());
         observed(remote).ifPresent(address -> endpoints.add(new Endpoint(address, "control")));
         return auth.withSelf(token, (organizationId, device) -> limits.report(device.id(), () ->
                 entities.askDevice(device.id(), replyTo ->
-                new Device.Report(endpoints, nat, System.currentTimeMillis(), replyTo), reported ->
+                new Device.Report(endpoints, nat, System.currentTimeMillis(), replyTo, homeRelay), reported ->
                 onSuccess(entities.updateOrganization(organizationId, reported), revision -> {
                     if (revision == Entities.FAILED) {
                         return json.error(reported.isOk() ? 503 : reported.status(),

@@ -100,6 +100,26 @@ final class ReportedInput {
         return text.length() <= MAX_STRING ? text : text.substring(0, MAX_STRING) + "...";
     }
 
+    /** Home relay names: what relays enroll with, at most {@link #MAX_STRING} characters. */
+    private static final java.util.regex.Pattern RELAY_NAME =
+            java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0," + (MAX_STRING - 1) + "}");
+
+    /**
+     * A reported home relay (docs/api.md): null for none, else a relay name of 1 to {@link #MAX_STRING} letters,
+     * digits, dots, dashes and underscores. It is not checked against the relay list: a node may name a relay
+     * control withdrew a moment ago, and its peers then use their own.
+     */
+    static String homeRelay(String homeRelay) {
+        if (homeRelay == null) {
+            return null;
+        }
+        if (!RELAY_NAME.matcher(homeRelay).matches()) {
+            throw new ApiException(400, "homeRelay: a relay name of 1 to " + MAX_STRING
+                    + " letters, digits, '.', '-' or '_'");
+        }
+        return homeRelay;
+    }
+
     /**
      * The NAT report as kept: only the fields of {@code meshwork netcheck --json}, unknown ones dropped (a newer
      * node may send more; what is not known is not handed to peers). Each known field must have its type (or be

@@ -82,8 +82,13 @@ public final class Device
     public record TakeCredentials(DeviceRecord device, ActorRef<Reply> replyTo) implements Command {}
 
     /** The device reports its endpoints and, when not null, its NAT report. */
-    public record Report(List<Endpoint> endpoints, Map<String, Object> nat, long nowMillis, ActorRef<Reply> replyTo)
-            implements Command {}
+    /** {@code homeRelay}: the relay the device reports as its home, null for none. */
+    public record Report(List<Endpoint> endpoints, Map<String, Object> nat, long nowMillis, ActorRef<Reply> replyTo,
+            String homeRelay) implements Command {
+        public Report(List<Endpoint> endpoints, Map<String, Object> nat, long nowMillis, ActorRef<Reply> replyTo) {
+            this(endpoints, nat, nowMillis, replyTo, null);
+        }
+    }
 
     /** A relay saw the device at {@code endpoint}: it replaces earlier endpoints from that source. */
     public record Observe(Endpoint endpoint, long nowMillis, ActorRef<Reply> replyTo) implements Command {}
@@ -114,7 +119,12 @@ public final class Device
      * The organization now has these endpoints and NAT report of the device (told after it acknowledged them), so
      * reports that change nothing need not go there again.
      */
-    public record OrganizationUpdated(List<Endpoint> endpoints, Map<String, Object> nat) implements Command {}
+    public record OrganizationUpdated(List<Endpoint> endpoints, Map<String, Object> nat, String homeRelay)
+            implements Command {
+        public OrganizationUpdated(List<Endpoint> endpoints, Map<String, Object> nat) {
+            this(endpoints, nat, null);
+        }
+    }
 
     /**
      * Start now, with no answer: the entity reads its journal while the organization admits the device, so the
@@ -145,8 +155,13 @@ public final class Device
 
     public record Registered(DeviceRecord device) implements Event {}
 
-    public record EndpointsReported(List<Endpoint> endpoints, Map<String, Object> nat, long atMillis)
-            implements Event {}
+    /** {@code homeRelay}: null for none (and in events written before devices reported one). */
+    public record EndpointsReported(List<Endpoint> endpoints, Map<String, Object> nat, long atMillis,
+            String homeRelay) implements Event {
+        public EndpointsReported(List<Endpoint> endpoints, Map<String, Object> nat, long atMillis) {
+            this(endpoints, nat, atMillis, null);
+        }
+    }
 
     public record Seen(long atMillis) implements Event {}
 
@@ -315,7 +330,7 @@ public final class Device
 
     private ReplyEffect<Event, DeviceState> onReport(Current current, Report command) {
         return known(current, command.replyTo(), state -> report(current, state, command.endpoints(), command.nat(),
-                command.nowMillis(), command.replyTo()));
+                command.homeRelay(), command.nowMillis(), command.replyTo()));
     }
 
     private ReplyEffect<Event, DeviceState> onObserve(Current current, Observe command) {
@@ -329,13 +344,13 @@ public final class Device
             }
             merged.add(command.endpoint());
             return report(current, state, endpoints.contains(command.endpoint()) ? endpoints : merged, null,
-                    command.nowMillis(), command.replyTo());
+                    state.device().homeRelay(), command.nowMillis(), command.replyTo());
         });
     }
 
     /** A report or observation of a known device: written when it changes something, else remembered. */
     private ReplyEffect<Event, DeviceState> report(Current current, DeviceState.Known state, List<Endpoint> endpoints,
-            Map<String, Object> nat, long nowMillis, ActorRef<Reply> replyTo) {
+            Map<String, Object> nat, String homeRelay, long nowMillis, ActorRef<Reply> replyTo) {
         if (state instanceof DeviceState.Revoked) {
             return Effect().reply(replyTo, Reply.error(403, "device revoked"));
         }
@@ -344,9 +359,11 @@ public final class Device
         DeviceRecord device = state.device();
         Map<String, Object> newNat = nat == null ? device.nat() : nat;
         InMemory memory = current.memory();
-        if (!device.endpoints().equals(endpoints) || !Objects.equals(device.nat(), newNat)) {
+        // A home relay is journaled only when it changed, like endpoints: peers follow it through the peer map.
+        if (!device.endpoints().equals(endpoints) || !Objects.equals(device.nat(), newNat)
+                || !Objects.equals(device.homeRelay(), homeRelay)) {
             memory.organizationInSync = false;
-            return write(current, new EndpointsReported(List.copyOf(endpoints), newNat, nowMillis))
+            return write(current, new EndpointsReported(List.copyOf(endpoints), newNat, nowMillis, homeRelay))
                     .thenReply(replyTo, next -> new Reply(200, null, deviceOf(next), active));
         }
         memory.lastSeenMillis = Math.max(memory.lastSeenMillis, nowMillis);
@@ -397,7 +414,8 @@ public final class Device
     private ReplyEffect<Event, DeviceState> onOrganizationUpdated(Current current, OrganizationUpdated command) {
         current.memory().organizationInSync = current.state() instanceof DeviceState.Known state
                 && state.device().endpoints().equals(command.endpoints())
-                && Objects.equals(state.device().nat(), command.nat());
+                && Objects.equals(state.device().nat(), command.nat())
+                && Objects.equals(state.device().homeRelay(), command.homeRelay());
         return Effect().noReply();
     }
 

@@ -37,7 +37,7 @@ public sealed interface DeviceState extends CborSerializable
         /** Last seen never goes back: a report written late does not undo a later one. */
         default Known endpointsReported(Device.EndpointsReported event) {
             return of(device().withEndpoints(event.endpoints(), event.nat(),
-                    Math.max(device().lastSeenMillis(), event.atMillis())));
+                    Math.max(device().lastSeenMillis(), event.atMillis()), event.homeRelay()));
         }
 
         default Known seen(Device.Seen event) {

@@ -165,8 +165,14 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
             Map<String, String> metadata, List<Endpoint> endpoints, String tokenHash, String certificateSerial,
             long nowMillis, ActorRef<Reply> replyTo) implements Batchable {}
 
+    /** {@code homeRelay}: the relay the device reported as its home, null for none. */
     public record ReportEndpoints(String deviceId, List<Endpoint> endpoints, Map<String, Object> nat, long nowMillis,
-            ActorRef<Reply> replyTo) implements Batchable {}
+            ActorRef<Reply> replyTo, String homeRelay) implements Batchable {
+        public ReportEndpoints(String deviceId, List<Endpoint> endpoints, Map<String, Object> nat, long nowMillis,
+                ActorRef<Reply> replyTo) {
+            this(deviceId, endpoints, nat, nowMillis, replyTo, null);
+        }
+    }
 
     /**
      * The registration of {@code deviceId} again, after {@link Register} answered {@link Reply#REPEAT}: the same
@@ -453,8 +459,14 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
 
     public record DeviceRegistered(String organizationId, String keyId, DeviceRecord device) implements Event {}
 
+    /** {@code homeRelay}: null for none (and in events written before devices reported one). */
     public record EndpointsReported(String organizationId, String deviceId, List<Endpoint> endpoints,
-            Map<String, Object> nat, long atMillis) implements Event {}
+            Map<String, Object> nat, long atMillis, String homeRelay) implements Event {
+        public EndpointsReported(String organizationId, String deviceId, List<Endpoint> endpoints,
+                Map<String, Object> nat, long atMillis) {
+            this(organizationId, deviceId, endpoints, nat, atMillis, null);
+        }
+    }
 
     /** A repeated registration gave the device a new token (its hash) and certificate. */
     public record RegistrationRepeated(String organizationId, String deviceId, String tokenHash,
@@ -568,7 +580,8 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
     public record DeviceRecord(String id, String publicKey, String hostname, List<String> overlayIps,
             String tokenHash, List<Endpoint> endpoints, Map<String, Object> nat, Map<String, String> metadata,
             String status, long registeredMillis, long lastSeenMillis, String certificateSerial,
-            String registrationKeyId, List<String> tags, boolean relayAllowed)
+            String registrationKeyId, List<String> tags, boolean relayAllowed,
+            String homeRelay)
             implements CborSerializable {
 
         /** Tags sorted and without duplicates; none in devices written before tags existed. */
@@ -576,13 +589,16 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
             tags = tags == null ? List.of() : List.copyOf(new java.util.TreeSet<>(tags));
         }
 
-        /** A device that may not run a relay (every device until an administrator allows it). */
+        /**
+         * A device that may not run a relay (every device until an administrator allows it) and reported no home
+         * relay.
+         */
         public DeviceRecord(String id, String publicKey, String hostname, List<String> overlayIps, String tokenHash,
                 List<Endpoint> endpoints, Map<String, Object> nat, Map<String, String> metadata, String status,
                 long registeredMillis, long lastSeenMillis, String certificateSerial, String registrationKeyId,
                 List<String> tags) {
             this(id, publicKey, hostname, overlayIps, tokenHash, endpoints, nat, metadata, status, registeredMillis,
-                    lastSeenMillis, certificateSerial, registrationKeyId, tags, false);
+                    lastSeenMillis, certificateSerial, registrationKeyId, tags, false, null);
         }
 
         /** A device without tags. */
@@ -590,7 +606,25 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
                 List<Endpoint> endpoints, Map<String, Object> nat, Map<String, String> metadata, String status,
                 long registeredMillis, long lastSeenMillis, String certificateSerial, String registrationKeyId) {
             this(id, publicKey, hostname, overlayIps, tokenHash, endpoints, nat, metadata, status, registeredMillis,
-                    lastSeenMillis, certificateSerial, registrationKeyId, List.of());
+                    lastSeenMillis, certificateSerial, registrationKeyId, List.of(), false, null);
+        }
+
+        /** A device that reported no home relay. */
+        public DeviceRecord(String id, String publicKey, String hostname, List<String> overlayIps, String tokenHash,
+                List<Endpoint> endpoints, Map<String, Object> nat, Map<String, String> metadata, String status,
+                long registeredMillis, long lastSeenMillis, String certificateSerial, String registrationKeyId,
+                List<String> tags, boolean relayAllowed) {
+            this(id, publicKey, hostname, overlayIps, tokenHash, endpoints, nat, metadata, status, registeredMillis,
+                    lastSeenMillis, certificateSerial, registrationKeyId, tags, relayAllowed, null);
+        }
+
+        /** A device that may not run a relay. */
+        public DeviceRecord(String id, String publicKey, String hostname, List<String> overlayIps, String tokenHash,
+                List<Endpoint> endpoints, Map<String, Object> nat, Map<String, String> metadata, String status,
+                long registeredMillis, long lastSeenMillis, String certificateSerial, String registrationKeyId,
+                List<String> tags, String homeRelay) {
+            this(id, publicKey, hostname, overlayIps, tokenHash, endpoints, nat, metadata, status, registeredMillis,
+                    lastSeenMillis, certificateSerial, registrationKeyId, tags, false, homeRelay);
         }
         /** Registered with a key that requires approval, and not approved yet: not in the peer map. */
         public static final String PENDING = "pending";
@@ -598,43 +632,56 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
         public static final String REVOKED = "revoked";
 
         public DeviceRecord withEndpoints(List<Endpoint> newEndpoints, Map<String, Object> newNat, long seenMillis) {
+            return withEndpoints(newEndpoints, newNat, seenMillis, homeRelay);
+        }
+
+        /** New endpoints, NAT report and home relay (null: the device reported none). */
+        public DeviceRecord withEndpoints(List<Endpoint> newEndpoints, Map<String, Object> newNat, long seenMillis,
+                String newHomeRelay) {
             return new DeviceRecord(id, publicKey, hostname, overlayIps, tokenHash, newEndpoints, newNat, metadata,
-                    status, registeredMillis, seenMillis, certificateSerial, registrationKeyId, tags, relayAllowed);
+                    status, registeredMillis, seenMillis, certificateSerial, registrationKeyId, tags, relayAllowed,
+                    newHomeRelay);
         }
 
         public DeviceRecord withNames(String newHostname, Map<String, String> newMetadata) {
             return new DeviceRecord(id, publicKey, newHostname, overlayIps, tokenHash, endpoints, nat, newMetadata,
-                    status, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId, tags, relayAllowed);
+                    status, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId, tags, relayAllowed,
+                    homeRelay);
         }
 
         public DeviceRecord withTags(List<String> newTags) {
             return new DeviceRecord(id, publicKey, hostname, overlayIps, tokenHash, endpoints, nat, metadata,
-                    status, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId, newTags, relayAllowed);
+                    status, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId, newTags, relayAllowed,
+                    homeRelay);
         }
 
         public DeviceRecord withRelayAllowed(boolean allowed) {
             return new DeviceRecord(id, publicKey, hostname, overlayIps, tokenHash, endpoints, nat, metadata,
-                    status, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId, tags, allowed);
+                    status, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId, tags, allowed,
+                    homeRelay);
         }
 
         public DeviceRecord withStatus(String newStatus) {
             return new DeviceRecord(id, publicKey, hostname, overlayIps, tokenHash, endpoints, nat, metadata,
-                    newStatus, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId, tags, relayAllowed);
+                    newStatus, registeredMillis, lastSeenMillis, certificateSerial, registrationKeyId, tags, relayAllowed,
+                    homeRelay);
         }
 
         public DeviceRecord withLastSeen(long seenMillis) {
             return new DeviceRecord(id, publicKey, hostname, overlayIps, tokenHash, endpoints, nat, metadata, status,
-                    registeredMillis, seenMillis, certificateSerial, registrationKeyId, tags, relayAllowed);
+                    registeredMillis, seenMillis, certificateSerial, registrationKeyId, tags, relayAllowed,
+                    homeRelay);
         }
 
         /** The token and certificate of a repeated registration. */
         public DeviceRecord withCredentials(String newTokenHash, String newCertificateSerial) {
             return new DeviceRecord(id, publicKey, hostname, overlayIps, newTokenHash, endpoints, nat, metadata,
-                    status, registeredMillis, lastSeenMillis, newCertificateSerial, registrationKeyId, tags, relayAllowed);
+                    status, registeredMillis, lastSeenMillis, newCertificateSerial, registrationKeyId, tags, relayAllowed,
+                    homeRelay);
         }
 
         PeerInfo toPeer() {
-            return new PeerInfo(id, hostname, publicKey, overlayIps, endpoints, nat, lastSeenMillis, tags);
+            return new PeerInfo(id, hostname, publicKey, overlayIps, endpoints, nat, lastSeenMillis, tags, homeRelay);
         }
     }
 
@@ -950,7 +997,7 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
             return Decision.answer(noSuchDevice());
         }
         return Decision.write(new EndpointsReported(organizationId, device.id(), command.endpoints(),
-                command.nat() == null ? device.nat() : command.nat(), command.nowMillis()));
+                command.nat() == null ? device.nat() : command.nat(), command.nowMillis(), command.homeRelay()));
     }
 
     private ReplyEffect<Event, OrganizationState> onGetDevice(Active state, GetDevice command) {

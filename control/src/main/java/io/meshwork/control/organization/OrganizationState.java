@@ -133,7 +133,7 @@ public sealed interface OrganizationState extends CborSerializable
 
         Active endpointsReported(Organization.EndpointsReported event) {
             return withDevice(devices.get(event.deviceId()).withEndpoints(event.endpoints(), event.nat(),
-                    event.atMillis()), 0, false);
+                    event.atMillis(), event.homeRelay()), 0, false);
         }
 
         /** Not a peer-map change (the token and certificate are not in it): no new revision. */
@@ -279,7 +279,7 @@ public sealed interface OrganizationState extends CborSerializable
             boolean exit = approvedRoutes(device).stream().anyMatch(RouteTable::isExit);
             return new PeerInfo(device.id(), device.hostname(), device.publicKey(), device.overlayIps(),
                     device.endpoints(), device.nat(), device.lastSeenMillis(), device.tags(),
-                    routing.primaryOf(device.id()), exit);
+                    routing.primaryOf(device.id()), exit, device.homeRelay());
         }
 
         /** A group written before groups named devices by id alone is migrated as it is read (see LegacyGroups). */

@@ -750,6 +750,45 @@ class ControlApiTest {
     }
 
     @Test
+    void aReportedHomeRelayReachesPeersOnlyWhenItChanges() throws Exception {
+        Org org = organization("home");
+        JsonNode watcher = register(org.reusableKey(), "home-watcher", 60);
+        BlockingQueue<JsonNode> events = watch(base, watcher.get("token").asText(), "");
+        assertEquals("snapshot", events.poll(10, TimeUnit.SECONDS).get("type").asText());
+        JsonNode peer = register(org.reusableKey(), "home-peer", 61);
+        String peerToken = peer.get("token").asText();
+        assertEquals("upsert", events.poll(10, TimeUnit.SECONDS).get("type").asText());
+        String endpoints = "{\"endpoints\":[{\"address\":\"203.0.113.9:41641\",\"source\":\"stun\"}]";
+
+        Answer first = reportBody(peerToken, endpoints + ",\"homeRelay\":\"relay-eu\"}");
+        assertEquals(200, first.status(), String.valueOf(first.body()));
+        JsonNode home = events.poll(10, TimeUnit.SECONDS);
+        assertEquals("upsert", home.get("type").asText());
+        assertEquals("relay-eu", home.at("/peers/0/homeRelay").asText());
+
+        Answer same = reportBody(peerToken, endpoints + ",\"homeRelay\":\"relay-eu\"}");
+        assertFalse(same.body().get("changed").asBoolean(), "the same home relay again changes nothing");
+        Answer moved = reportBody(peerToken, endpoints + ",\"homeRelay\":\"relay-us\"}");
+        assertTrue(moved.body().get("changed").asBoolean(), "a new home relay is a peer-map change");
+        JsonNode movedEvent = events.poll(10, TimeUnit.SECONDS);
+        assertEquals("relay-us", movedEvent.at("/peers/0/homeRelay").asText());
+        assertEquals(movedEvent.get("revision").asLong(), moved.body().get("revision").asLong());
+        assertEquals("relay-us", call("GET", "/api/v1/devices/" + peer.get("id").asText(), ADMIN, null).body()
+                .get("homeRelay").asText());
+        assertEquals("relay-us", call("GET", "/api/v1/organizations/" + org.id() + "/devices?hostname=home-peer",
+                ADMIN, null).body().at("/devices/0/homeRelay").asText());
+
+        // An older node reports no home relay: it has none from then on.
+        assertTrue(reportBody(peerToken, endpoints + "}").body().get("changed").asBoolean());
+        assertTrue(events.poll(10, TimeUnit.SECONDS).at("/peers/0/homeRelay").isNull());
+        for (String bad : List.of("\"\"", "\"relay us\"", "\"<b>\"", "\"" + "r".repeat(65) + "\"", "\"a/b\"")) {
+            Answer refused = reportBody(peerToken, endpoints + ",\"homeRelay\":" + bad + "}");
+            assertEquals(400, refused.status(), bad);
+            assertNotNull(refused.body().get("error"), bad);
+        }
+    }
+
+    @Test
     void devicesOfAKeyThatRequiresApprovalWaitForTheAdministrator() throws Exception {
         Org org = organization("approval");
         Answer key = call("POST", "/api/v1/organizations/" + org.id() + "/keys", org.apiToken(),

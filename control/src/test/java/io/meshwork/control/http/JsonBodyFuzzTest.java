@@ -120,7 +120,7 @@ class JsonBodyFuzzTest {
                         + "{\"address\":\"192.168.1.5:41641\",\"source\":\"local\"}],\"nat\":{\"udp\":true,"
                         + "\"mapping\":\"endpoint-independent\",\"publicEndpoints\":[\"198.51.100.7:41641\"],"
                         + "\"servers\":[{\"server\":\"203.0.113.1:3478\",\"answered\":true,\"rttMillis\":12.5}],"
-                        + "\"elapsedMillis\":300}}"));
+                        + "\"elapsedMillis\":300},\"homeRelay\":\"relay-" + (n % 3) + "\"}"));
         String peerId = ok("POST", "/api/v1/register", key, register(999_999)).get("id").asText();
         TARGETS.add(new Target("POST", "/api/v1/devices/self/paths", device.get("token").asText(),
                 n -> "{\"peers\":[{\"peerId\":\"" + peerId + "\",\"path\":\"relay\",\"latencyMillis\":" + n % 1000

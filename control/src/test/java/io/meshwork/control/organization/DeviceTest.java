@@ -88,6 +88,31 @@ class DeviceTest {
     }
 
     @Test
+    void aNewHomeRelayIsWrittenAndToldTheSameOneIsNotAndARestartKeepsIt() {
+        register();
+        report(STUN, NAT, 2_000);
+        device.runCommand(new Device.OrganizationUpdated(STUN, NAT));
+        var homed = device.<Device.Reply>runCommand(replyTo -> new Device.Report(STUN, null, 3_000, replyTo,
+                "relay-eu"));
+        assertTrue(homed.reply().tellOrganization());
+        assertEquals(List.of(Device.EndpointsReported.class),
+                homed.events().stream().map(Object::getClass).toList());
+        assertEquals("relay-eu", homed.reply().device().homeRelay());
+        device.runCommand(new Device.OrganizationUpdated(STUN, NAT, "relay-eu"));
+
+        var same = device.<Device.Reply>runCommand(replyTo -> new Device.Report(STUN, null, 4_000, replyTo,
+                "relay-eu"));
+        assertTrue(same.hasNoEvents(), "the same home relay again writes nothing");
+        assertFalse(same.reply().tellOrganization());
+        var observed = device.<Device.Reply>runCommand(replyTo -> new Device.Observe(
+                new Endpoint("198.51.100.9:41641", "relay"), 5_000, replyTo));
+        assertEquals("relay-eu", observed.reply().device().homeRelay(), "a relay's observation keeps it");
+
+        device.restart();
+        assertEquals("relay-eu", device.<Device.Reply>runCommand(Device.Get::new).reply().device().homeRelay());
+    }
+
+    @Test
     void registrationWritesNothingAndAnEntityWithNoJournalIsTakenOnAgainAfterARestart() {
         var registered = device.<Device.Reply>runCommand(replyTo -> new Device.Register(record("pk1"), replyTo));
         assertEquals(200, registered.reply().status());

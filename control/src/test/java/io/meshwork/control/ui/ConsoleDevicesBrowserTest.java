@@ -109,6 +109,25 @@ class ConsoleDevicesBrowserTest {
     }
 
     @Test
+    void theHomeRelayANodeReportedIsItsRowsHomeRelay() throws Exception {
+        String org = control.organization("home-acme")[0];
+        ConsoleFixture.Registered roaming = control.register(control.key(org, false), "roaming-1", Map.of());
+        ConsoleFixture.Registered quiet = control.register(control.key(org, false), "quiet-1", Map.of());
+        ConsoleFixture.Answer reported = control.call("POST", "/api/v1/devices/self/endpoints", roaming.token(),
+                Map.of("endpoints", List.of(), "homeRelay", "relay-eu-2"));
+        assertEquals(200, reported.status(), reported.text());
+        try (Browser browser = loggedIn("devices", org)) {
+            By roamingCell = By.cssSelector("tr[data-device='" + roaming.id() + "'] td.home-relay");
+            assertEquals("relay-eu-2", browser.waitFor(roamingCell).getText());
+            assertEquals("—", browser.driver.findElement(By.cssSelector("tr[data-device='" + quiet.id()
+                    + "'] td.home-relay")).getText(), "a node that reported no home relay has none");
+            browser.screenshot("device-home-relay");
+        }
+        assertEquals("relay-eu-2", control.call("GET", "/api/v1/devices/" + roaming.id(), ConsoleFixture.ADMIN,
+                null).body().get("homeRelay").asText());
+    }
+
+    @Test
     void htmlInADevicesMetadataIsShownAsText() throws Exception {
         String org = control.organization("xss-acme")[0];
         String hostile = "<img src=x onerror=\"window.__owned=1\"><b>bold</b>";

@@ -2,7 +2,7 @@ package io.meshwork.node.agent;
 
 import io.meshwork.node.dataplane.Peer;
 import io.meshwork.node.dataplane.WireGuardDevice;
-import io.meshwork.node.relay.RelayClient;
+import io.meshwork.node.relay.RelayLink;
 import io.meshwork.protocol.probe.ProbeCodec;
 import io.meshwork.node.tunnel.TunnelPort;
 import io.meshwork.protocol.probe.ProbeMessage;
@@ -22,11 +22,11 @@ final class DeviceTunnelPort implements TunnelPort {
     private final WireGuardDevice device;
     private final Key peerKey;
     private final ProbeCodec probes;
-    private final Supplier<RelayClient> relay;
+    private final Supplier<RelayLink> relay;
     private final Supplier<InetSocketAddress> fallbackEndpoint;
     private final Runnable rediscover;
 
-    DeviceTunnelPort(WireGuardDevice device, Key peerKey, ProbeCodec probes, Supplier<RelayClient> relay,
+    DeviceTunnelPort(WireGuardDevice device, Key peerKey, ProbeCodec probes, Supplier<RelayLink> relay,
             Supplier<InetSocketAddress> fallbackEndpoint, Runnable rediscover) {
         this.device = device;
         this.peerKey = peerKey;
@@ -43,7 +43,7 @@ final class DeviceTunnelPort implements TunnelPort {
 
     @Override
     public boolean sendViaRelay(ProbeMessage message) {
-        RelayClient client = relay.get();
+        RelayLink client = relay.get();
         return client != null && client.sendDisco(RelayKey.of(peerKey.toBytes()), probes.seal(peerKey, message));
     }
 

@@ -11,7 +11,11 @@ import io.meshwork.node.local.LocalApiServer;
 import io.meshwork.node.local.NodeStatus;
 import io.meshwork.node.local.PingReply;
 import io.meshwork.node.portmap.PortMapper;
-import io.meshwork.node.relay.RelayClient;
+import io.meshwork.node.relay.HomeRelays;
+import io.meshwork.node.relay.RelayDatagramRouter;
+import io.meshwork.node.relay.RelayLatencyProbe;
+import io.meshwork.node.relay.RelayLink;
+import io.meshwork.node.transport.PacketTransport;
 import io.meshwork.node.transport.NettyUdpTransport;
 import io.meshwork.node.tunnel.ProbeRouter;
 import io.meshwork.node.tunnel.TunnelPeer;
@@ -36,6 +40,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -49,7 +54,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The node agent (docs/architecture.md, "Node"): registers with control once (the identity stays in the state
  * directory) and wires what runs the node: the WireGuard device and its UAPI socket, the overlay addresses
- * ({@link OverlayInterface}), the relay ({@link RelayConnection}), the probe router on the device's socket, the
+ * ({@link OverlayInterface}), the relays ({@link HomeRelays}: a home relay by latency, peers' home relays on
+ * demand, connections opened by {@link RelayConnection}), the probe router on the device's socket, the
  * actor tree ({@link NodeGuardian}: a tunnel actor per peer, the control session applying the peer map through
  * {@link PeerMapApplier}, endpoint discovery running {@link EndpointProbe}), the port mapping of the WireGuard port
  * on the gateway ({@link PortMapper}, deleted on close) and the local API, which answers from {@link StatusReport}
@@ -156,9 +162,18 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private final PeerPinger pinger;
     private final ProbeRouter probes;
     private final LocalApiServer localApi;
-    private volatile RelayConnection relay;
-    /** When the agent last failed over to another relay (System.nanoTime), 0 while on the first listed one. */
-    private long failedOverAtNanos;
+    /** The home relay and peers' home relays (docs/architecture.md, "Relay selection and failover"). */
+    private final HomeRelays relays;
+    /** The relay latency probe's own socket, and the threads of its TCP connection attempts. */
+    private final PacketTransport latencySocket;
+    private final RelayLatencyProbe latencyProbe;
+    private final ExecutorService latencyConnects = Executors.newSingleThreadExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "node-relay-latency");
+        thread.setDaemon(true);
+        return thread;
+    });
+    /** The latest endpoint discovery, reported again with each new home relay. */
+    private volatile EndpointDiscovery.Discovered discovered;
 
     /** The resolver, or null when it does not run. */
     private volatile NodeDns dns;
@@ -192,6 +207,14 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         portMapper.awaitFirstRound(FIRST_PORT_MAPPING);
         this.endpointProbe = new EndpointProbe(device, relayList::stunServers, scheduler, statusReport::natReport,
                 portMapper::current);
+        this.latencySocket = NettyUdpTransport.bind(new InetSocketAddress(0));
+        this.latencyProbe = new RelayLatencyProbe(latencySocket, scheduler, System::nanoTime, this::openTcp);
+        // Relay datagrams reach the client of the relay they came from; disco messages go to the probe router.
+        this.relays = new HomeRelays(RelayConnection.connector(() -> this.identity,
+                new RelayDatagramRouter(device.transport())), latencyProbe::measure,
+                new RelayConnection.DeviceListener(device, this::discoFromRelay),
+                this::homeRelayChanged, scheduler, System::nanoTime);
+        device.setRelayPath(relays::sendPacket);
         TunnelSupervisor.Wiring tunnelWiring = new TunnelSupervisor.Wiring(this::tunnelPort,
                 statusReport::tunnelChanged, TunnelSettings.defaults(), System::nanoTime, System.nanoTime(),
                 DispatcherSelector.defaultDispatcher());
@@ -200,14 +223,21 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                         event -> {
                             peerMapOf(tunnelsRef).apply(event);
                             dnsFollows(event);
+                            relaysFollow(event);
                         }, this::shutdown, scheduler,
                         statusReport::controlState),
                 (tunnelsRef, session) -> EndpointDiscovery.create(endpointProbe::run, LocalAddresses::ipv4,
                         probeInterval, discovered -> {
                             tunnelsRef.tell(new TunnelSupervisor.SelfUpdated(selfFacts(discovered.endpoints(),
                                     discovered.nat())));
+                            EndpointDiscovery.Discovered previous = this.discovered;
+                            this.discovered = discovered;
+                            if (previous != null && !previous.endpoints().equals(discovered.endpoints())) {
+                                // Another network: the relays' latencies may have changed too.
+                                relays.measureNow("this node's endpoints changed");
+                            }
                             session.tell(new ControlSession.Report(new EndpointReport(discovered.endpoints(),
-                                    discovered.nat())));
+                                    discovered.nat(), relays.homeName())));
                         }, scheduler));
         CompletableFuture<NodeGuardian.Children> ready = new CompletableFuture<>();
         this.system = ActorSystem.create(NodeGuardian.create(wiring, ready), "meshwork-node",
@@ -218,7 +248,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         this.discovery = actors.discovery();
         ActorRef<TunnelSupervisor.Command> tunnels = actors.tunnels();
         this.peers = peerMapOf(tunnels).peers();
-        this.pinger = PeerPinger.through(tunnels, system.scheduler(), peers::values, this::relayName);
+        this.pinger = PeerPinger.through(tunnels, system.scheduler(), peers::values, relays::relayFor);
         this.probes = new ProbeRouter(probeCodec, key -> device.peer(key) != null, tunnels);
         device.registerShared(DatagramKind.PROBE, probes::onDatagram);
         this.localApi = LocalApiServer.start(stateDirectory, this);
@@ -267,8 +297,9 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         if (options.dns() != null && options.dns().enabled()) {
             agent.dns = startDns(options.dns(), identity, tun.name(), overlay, stateDirectory);
         }
-        // Peers without a direct path use the relay; the peer map only starts to come once it is there.
-        agent.relay = RelayConnection.start(identity, device, agent.probes::onRelayed).orElse(null);
+        // Peers without a direct path use the relay; the peer map only starts to come once it is there. The home
+        // relay is the first listed until every relay is measured (at once), then the nearest.
+        agent.relays.relaysListed(agent.relayList.relays());
         agent.actors.session().tell(ControlSession.Start.INSTANCE);
         if (options.relay() != null && options.relay().enabled()) {
             agent.relayService = NodeRelayRunner.start(options.relay(), options.control(), options.controlPin(),
@@ -277,7 +308,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         agent.certificates.start();
         agent.scheduler.scheduleWithFixedDelay(() -> {
             try {
-                agent.checkRelay();
+                agent.relays.tick();
             } catch (RuntimeException e) {
                 log.warn("relay check failed: {}", e.toString());
             }
@@ -412,8 +443,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     }
 
     private DeviceTunnelPort tunnelPort(Key peerKey) {
-        return new DeviceTunnelPort(device, peerKey, probeCodec, this::relayClient, () -> fallbackEndpoint(peerKey),
-                this::rediscoverSoon);
+        return new DeviceTunnelPort(device, peerKey, probeCodec, () -> relays.clientFor(peerKey),
+                () -> fallbackEndpoint(peerKey), this::rediscoverSoon);
     }
 
     /** A tunnel saw its direct path die: look at this node's endpoints again (a NAT may have rebound). */
@@ -438,15 +469,50 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 .orElse(null);
     }
 
-    /** The relay's client, or null without a relay. */
-    private RelayClient relayClient() {
-        RelayConnection connection = relay;
-        return connection == null ? null : connection.client();
+    /** A coordination message a relay delivered: for the probe router (which exists before any relay connects). */
+    private void discoFromRelay(java.nio.ByteBuffer payload) {
+        probes.onRelayed(payload);
     }
 
-    private String relayName() {
-        RelayConnection connection = relay;
-        return connection == null ? null : connection.name();
+    /**
+     * The latency probe's TCP measurement: opens a connection to {@code address} (and closes it), off the agent's
+     * threads; completes true once it opened.
+     */
+    private CompletableFuture<Boolean> openTcp(InetSocketAddress address) {
+        return CompletableFuture.supplyAsync(() -> {
+            try (java.net.Socket socket = new java.net.Socket()) {
+                socket.connect(address, (int) RelayLatencyProbe.TIMEOUT.toMillis());
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        }, latencyConnects);
+    }
+
+    /** A new home relay: control hears it with this node's endpoints, and peers follow through the peer map. */
+    private void homeRelayChanged(String home) {
+        EndpointDiscovery.Discovered latest = discovered;
+        NodeGuardian.Children running = actors;
+        if (latest != null && running != null && !closed) {
+            running.session().tell(new ControlSession.Report(new EndpointReport(latest.endpoints(), latest.nat(),
+                    home)));
+        }
+    }
+
+    /** Each peer's home relay, as the peer map has it now. */
+    private void relaysFollow(PeerMapEvent event) {
+        if (event == null || PeerMapEvent.DNS.equals(event.type()) || PeerMapEvent.RELAYS.equals(event.type())) {
+            return;
+        }
+        Map<Key, String> homes = new java.util.HashMap<>();
+        for (PeerInfo info : peers.values()) {
+            try {
+                homes.put(Key.fromBase64(info.publicKey()), info.homeRelay());
+            } catch (RuntimeException e) {
+                log.debug("peer {} has a malformed key: {}", info.id(), e.toString());
+            }
+        }
+        relays.peerHomes(homes);
     }
 
     /**
@@ -471,73 +537,14 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     }
 
     /**
-     * A "relays" event: endpoint discovery probes its STUN servers from the next probe on, and when the relay in use
-     * is no longer listed healthy (or there is none) the agent moves to the first listed healthy one, off the
-     * control session's thread.
+     * A "relays" event: endpoint discovery probes its STUN servers from the next probe on, and the relays follow the
+     * list (a home relay no longer listed healthy is left, new relays are measured), off the control session's
+     * thread.
      */
     private void relaysFromControl(PeerMapEvent event) {
         if (relayList.update(event.relays(), event.stunServers()) && !closed) {
-            scheduler.execute(this::followRelayList);
+            scheduler.execute(() -> relays.relaysListed(relayList.relays()));
         }
-    }
-
-    private synchronized void followRelayList() {
-        if (closed) {
-            return;
-        }
-        RelayConnection current = relay;
-        RelayConnection.replacement(current == null ? null : current.info(), relayList.relays()).ifPresent(next -> {
-            if (current == null) {
-                log.info("connecting to relay {}", next.name());
-            } else {
-                log.info("relay {} is no longer listed healthy by control: moving to relay {}", current.name(),
-                        next.name());
-            }
-            failedOverAtNanos = 0;
-            RelayConnection.start(next, identity, device, probes::onRelayed, current)
-                    .ifPresentOrElse(connection -> relay = connection, () -> {
-                        if (current != null && current.closed()) {
-                            relay = null;
-                        }
-                    });
-        });
-    }
-
-    /**
-     * Failover (docs/architecture.md, "Relay selection and failover"): a relay silent for 5 s while the node waits
-     * for it, or down that long, is left at once for the next listed one, without waiting for control to withdraw
-     * it. Checked every second.
-     */
-    private synchronized void checkRelay() {
-        RelayConnection current = relay;
-        if (closed || current == null) {
-            return;
-        }
-        if (!current.failed()) {
-            if (failedOverAtNanos != 0) {
-                RelayConnection.returnTo(current.info(), relayList.relays(),
-                        Duration.ofNanos(System.nanoTime() - failedOverAtNanos)).ifPresent(first -> {
-                    log.info("going back from relay {} to relay {}, the first listed", current.name(), first.name());
-                    failedOverAtNanos = 0;
-                    moveRelay(current, first);
-                });
-            }
-            return;
-        }
-        RelayConnection.failover(current.info(), relayList.relays()).ifPresent(next -> {
-            log.warn("relay {} stopped answering: moving to relay {}", current.name(), next.name());
-            failedOverAtNanos = System.nanoTime();
-            moveRelay(current, next);
-        });
-    }
-
-    private void moveRelay(RelayConnection current, io.meshwork.protocol.api.RelayInfo next) {
-        RelayConnection.start(next, identity, device, probes::onRelayed, current)
-                .ifPresentOrElse(connection -> relay = connection, () -> {
-                    if (current.closed()) {
-                        relay = null;
-                    }
-                });
     }
 
     /** A snapshot's overlay prefixes: the interface follows them (an identity from before control sent them). */
@@ -563,9 +570,10 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         } catch (IOException e) {
             log.warn("could not save the renewed certificate (it is used until the node stops): {}", e.toString());
         }
-        RelayConnection connection = relay;
-        if (connection != null) {
-            connection.renew(identity);
+        try {
+            relays.renewCredential(RelayConnection.credential(identity));
+        } catch (java.security.cert.CertificateException | RuntimeException e) {
+            log.warn("cannot use the renewed certificate with the relays: {}", e.toString());
         }
     }
 
@@ -573,10 +581,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
     @Override
     public NodeStatus status() {
-        RelayConnection connection = relay;
         NodeStatus status = statusReport.build(identity, overlay.current().overlayNote(), peers.values(),
-                key -> StatusReport.DevicePeer.of(device.peer(key)),
-                connection == null ? null : new StatusReport.Relay(connection.name(), connection.transport()),
+                key -> StatusReport.DevicePeer.of(device.peer(key)), this::relayOf, homeRelay(),
                 portMapper.current().orElse(null));
         NodeDns resolver = dns;
         NodeRelayRunner relaying = relayService;
@@ -624,6 +630,29 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         return new NodeStatus.Routes(advertised, approved, pending, primary, forwarding, exitNode, exitNote, routes);
     }
 
+    /** The relay relayed traffic to {@code peer} goes through, and how this node reaches it. */
+    private StatusReport.Relay relayOf(Key peer) {
+        String name = relays.relayFor(peer);
+        if (name == null) {
+            return null;
+        }
+        String transport = relays.connection(name).flatMap(link -> link.status().transport())
+                .map(t -> t.name().toLowerCase(java.util.Locale.ROOT)).orElse("udp");
+        return new StatusReport.Relay(name, transport);
+    }
+
+    private NodeStatus.HomeRelay homeRelay() {
+        HomeRelays.Snapshot snapshot = relays.snapshot();
+        if (snapshot.home() == null) {
+            return null;
+        }
+        Map<String, Double> latencies = new java.util.LinkedHashMap<>();
+        snapshot.latencies().forEach((name, latency) -> latencies.put(name, latency.toNanos() / 1e6));
+        return new NodeStatus.HomeRelay(snapshot.home(),
+                snapshot.homeLatency() == null ? null : snapshot.homeLatency().toNanos() / 1e6,
+                snapshot.homeTransport(), latencies);
+    }
+
     @Override
     public void ping(String target, int count, Consumer<PingReply> replies) {
         pinger.ping(target, count, replies);
@@ -660,9 +689,10 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         }
         localApi.close();
         uapi.close();
-        if (relay != null) {
-            relay.close();
-        }
+        relays.close();
+        latencyProbe.close();
+        latencySocket.close();
+        latencyConnects.shutdownNow();
         if (hostChanges != null) {
             // Forwarding, NAT, routes and rules this node made go before the interface does.
             hostChanges.undoAll();

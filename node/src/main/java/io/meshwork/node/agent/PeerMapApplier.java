@@ -65,7 +65,11 @@ final class PeerMapApplier {
         this.routing = routing;
     }
 
+    /** A peer's home relay name longer than control accepts is ignored (the peer is then reached as one without). */
+    static final int MAX_RELAY_NAME = 64;
+
     /** An applier that leaves "relays" events aside. */
+
     PeerMapApplier(String selfId, WireGuardDevice device, Consumer<TunnelSupervisor.Command> tunnels,
             Consumer<List<String>> overlayPrefixes) {
         this(selfId, device, tunnels, overlayPrefixes, event -> { });
@@ -278,7 +282,8 @@ final class PeerMapApplier {
         }
         PeerInfo normalized = new PeerInfo(info.id(), info.hostname() == null ? info.id() : info.hostname(),
                 info.publicKey(), info.overlayIps() == null ? List.of() : info.overlayIps(),
-                List.copyOf(endpoints), info.nat(), info.lastSeenMillis(), info.tags(), routes, info.exitNode());
+                List.copyOf(endpoints), info.nat(), info.lastSeenMillis(), info.tags(), routes, info.exitNode(),
+                info.homeRelay() == null || info.homeRelay().length() > MAX_RELAY_NAME ? null : info.homeRelay());
         return new Checked(normalized, key, allowedIps);
     }
 

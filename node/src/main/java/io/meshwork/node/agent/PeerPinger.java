@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
@@ -37,9 +38,10 @@ final class PeerPinger {
 
     private final Supplier<Collection<PeerInfo>> peers;
     private final Tunnels tunnels;
-    private final Supplier<String> relayName;
+    /** The relay relayed traffic to a peer goes through (its home relay or this node's), by the peer's key. */
+    private final Function<Key, String> relayName;
 
-    PeerPinger(Supplier<Collection<PeerInfo>> peers, Tunnels tunnels, Supplier<String> relayName) {
+    PeerPinger(Supplier<Collection<PeerInfo>> peers, Tunnels tunnels, Function<Key, String> relayName) {
         this.peers = peers;
         this.tunnels = tunnels;
         this.relayName = relayName;
@@ -47,7 +49,7 @@ final class PeerPinger {
 
     /** Pings through the tunnel supervisor's actors. */
     static PeerPinger through(ActorRef<TunnelSupervisor.Command> supervisor, Scheduler scheduler,
-            Supplier<Collection<PeerInfo>> peers, Supplier<String> relayName) {
+            Supplier<Collection<PeerInfo>> peers, Function<Key, String> relayName) {
         return new PeerPinger(peers, (key, timeout) -> AskPattern.<TunnelSupervisor.Command, PeerTunnel.PingResult>ask(
                 supervisor, replyTo -> new TunnelSupervisor.PingPeer(key, replyTo), timeout, scheduler), relayName);
     }
@@ -72,7 +74,7 @@ final class PeerPinger {
                         .get(TIMEOUT.toMillis() + 500, TimeUnit.MILLISECONDS);
                 boolean direct = result.endpoint() != null;
                 reply = new PingReply(seq, info.hostname(), direct ? "direct" : "relay",
-                        direct ? IpLiteral.format(result.endpoint()) : relayName.get(),
+                        direct ? IpLiteral.format(result.endpoint()) : relayName.apply(key),
                         result.roundTrip().toNanos() / 1e6);
             } catch (ExecutionException | TimeoutException e) {
                 reply = new PingReply(seq, info.hostname(), "timeout", null, null);

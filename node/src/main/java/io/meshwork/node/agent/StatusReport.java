@@ -79,18 +79,28 @@ final class StatusReport {
      */
     NodeStatus build(NodeIdentity identity, String overlayNote, Collection<PeerInfo> peers,
             Function<Key, DevicePeer> device, Relay relay, PortMapping portMapping) {
+        return build(identity, overlayNote, peers, device, key -> relay, null, portMapping);
+    }
+
+    /**
+     * As the other {@code build}, with the relay each peer's relayed traffic goes through ({@code relayOf}: the
+     * peer's home relay or this node's, null without any) and this node's home relay (null without one).
+     */
+    NodeStatus build(NodeIdentity identity, String overlayNote, Collection<PeerInfo> peers,
+            Function<Key, DevicePeer> device, Function<Key, Relay> relayOf, NodeStatus.HomeRelay home,
+            PortMapping portMapping) {
         var registration = identity.registration();
         List<NodeStatus.Peer> rows = new ArrayList<>();
         for (PeerInfo info : peers) {
             Key key = Key.fromBase64(info.publicKey());
-            rows.add(row(info, device.apply(key), tunnels.get(key), relay));
+            rows.add(row(info, device.apply(key), tunnels.get(key), relayOf.apply(key)));
         }
         rows.sort(Comparator.comparing(NodeStatus.Peer::hostname));
         NodeStatus.PortMapping mapped = portMapping == null ? null : new NodeStatus.PortMapping(
                 portMapping.protocol().id(), IpLiteral.format(portMapping.external()),
                 portMapping.gateway().getHostAddress(), portMapping.expires().toString());
         return new NodeStatus(new NodeStatus.Self(registration.id(), identity.hostname(), registration.overlayIps(),
-                nat, controlState, overlayNote, mapped), rows);
+                nat, controlState, overlayNote, mapped, home), rows);
     }
 
     private static NodeStatus.Peer row(PeerInfo info, DevicePeer peer, TunnelStatus tunnel, Relay relay) {

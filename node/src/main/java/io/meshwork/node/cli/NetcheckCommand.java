@@ -8,8 +8,10 @@ import io.meshwork.node.netcheck.NatProber;
 import io.meshwork.node.netcheck.NetcheckReportFormat;
 import io.meshwork.node.netcheck.NetcheckResult;
 import io.meshwork.node.portmap.PortMapProbe;
+import io.meshwork.node.relay.RelayLatencyProbe;
 import io.meshwork.node.transport.NettyUdpTransport;
 import io.meshwork.node.transport.TransportException;
+import io.meshwork.protocol.api.RelayInfo;
 import io.meshwork.protocol.net.HostPort;
 import io.meshwork.protocol.net.InvalidAddressException;
 import java.io.PrintWriter;
@@ -19,6 +21,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -29,8 +32,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -45,7 +48,9 @@ import picocli.CommandLine.Spec;
             "and the classic name (open, full cone, restricted cone, port-restricted cone, symmetric, blocked).",
             "Filtering is measured only against a server with two IPs (RFC 5780), listed first ideally.",
             "It also reports which port-mapping protocols (PCP, NAT-PMP, UPnP-IGD) the default gateway answers,",
-            "without asking it for a mapping.",
+            "without asking it for a mapping, and the round trip to every relay control handed this node (from",
+            "--state: STUN on the relay's port, a TCP connection where UDP gets no answer), marking the one it",
+            "would make its home relay.",
         },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -86,6 +91,9 @@ public final class NetcheckCommand implements Callable<Integer> {
     @Option(names = "--no-port-mapping", description = "Do not ask the default gateway which port-mapping "
             + "protocols it speaks.")
     boolean noPortMapping;
+
+    @Option(names = "--no-relays", description = "Do not measure the relays control handed this node.")
+    boolean noRelays;
 
     @Option(names = "--bind", paramLabel = "IP:PORT", defaultValue = "0.0.0.0:0",
             description = "Local address of the probing socket. Default: ${DEFAULT-VALUE}.")
@@ -128,6 +136,10 @@ public final class NetcheckCommand implements Callable<Integer> {
             thread.setDaemon(true);
             return thread;
         });
+        List<RelayInfo> relays = noRelays ? List.of() : relaysFromNodeState();
+        // The relays are measured while STUN runs, from a socket of their own.
+        CompletableFuture<Map<String, Duration>> relayLatencies = relays.isEmpty()
+                ? CompletableFuture.completedFuture(Map.of()) : measureRelays(relays, scheduler);
         try (NettyUdpTransport transport = NettyUdpTransport.bind(bindAddress);
              NatProber prober = new NatProber(transport, scheduler)) {
             // The probe ends on its own within the budget; the margin only guards against a stuck runtime.
@@ -143,16 +155,19 @@ public final class NetcheckCommand implements Callable<Integer> {
             err.println("meshwork netcheck: interrupted");
             return EXIT_NO_ANSWER;
         } finally {
-            scheduler.shutdownNow();
+            // The relays' measurement may still run on it: it ends within its own timeout.
+            relayLatencies.whenComplete((done, failure) -> scheduler.shutdownNow());
         }
+        Map<String, Duration> latencies = relayLatencies.join();
+        String report;
         if (portMapping == null) {
-            out.print(json ? NetcheckReportFormat.json(result) + System.lineSeparator()
-                    : NetcheckReportFormat.text(result));
+            report = json ? NetcheckReportFormat.json(result) : NetcheckReportFormat.text(result);
         } else {
             Optional<PortMapProbe.Answers> answers = portMapping.join();
-            out.print(json ? NetcheckReportFormat.json(result, answers) + System.lineSeparator()
-                    : NetcheckReportFormat.text(result, answers));
+            report = json ? NetcheckReportFormat.json(result, answers) : NetcheckReportFormat.text(result, answers);
         }
+        out.print(json ? NetcheckReportFormat.json(report, relays, latencies) + System.lineSeparator()
+                : report + NetcheckReportFormat.relaysText(relays, latencies));
         out.flush();
         if (!result.report().udpReachable()) {
             err.println("meshwork netcheck: no STUN server answered within " + budget.toMillis()
@@ -195,6 +210,44 @@ public final class NetcheckCommand implements Callable<Integer> {
             }
         }
         return resolved;
+    }
+
+    /** The relays control handed the node whose state is in {@code --state}; none without one (or unreadable). */
+    private List<RelayInfo> relaysFromNodeState() {
+        try {
+            NodeIdentity identity = NodeIdentity.load(state.resolve());
+            if (identity == null || identity.registration() == null || identity.registration().relays() == null) {
+                return List.of();
+            }
+            return identity.registration().relays().stream().filter(relay -> relay != null && relay.name() != null)
+                    .limit(RelayLatencyProbe.MAX_RELAYS).toList();
+        } catch (java.io.IOException | RuntimeException e) {
+            return List.of();
+        }
+    }
+
+    /** Every relay's round trip ({@link RelayLatencyProbe}); none when the probe's socket cannot be had. */
+    private static CompletableFuture<Map<String, Duration>> measureRelays(List<RelayInfo> relays,
+            ScheduledExecutorService scheduler) {
+        NettyUdpTransport socket;
+        try {
+            socket = NettyUdpTransport.bind(new InetSocketAddress(0));
+        } catch (TransportException e) {
+            return CompletableFuture.completedFuture(Map.of());
+        }
+        RelayLatencyProbe probe = new RelayLatencyProbe(socket, scheduler, System::nanoTime,
+                address -> CompletableFuture.supplyAsync(() -> {
+                    try (java.net.Socket tcp = new java.net.Socket()) {
+                        tcp.connect(address, (int) RelayLatencyProbe.TIMEOUT.toMillis());
+                        return true;
+                    } catch (java.io.IOException e) {
+                        return false;
+                    }
+                }));
+        return probe.measure(relays).toCompletableFuture().whenComplete((done, failure) -> {
+            probe.close();
+            socket.close();
+        });
     }
 
     /** The STUN servers control handed the node whose state is in {@code --state}; empty without one. */

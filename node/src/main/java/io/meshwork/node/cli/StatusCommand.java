@@ -138,6 +138,9 @@ public final class StatusCommand implements Callable<Integer> {
         if (self.overlay() != null) {
             text.append("overlay: ").append(self.overlay()).append('\n');
         }
+        if (self.homeRelay() != null) {
+            text.append("home relay: ").append(homeRelay(self.homeRelay())).append('\n');
+        }
         if (self.portMapping() != null) {
             text.append("port mapping: ").append(portMapping(self.portMapping(), now)).append('\n');
         }
@@ -193,6 +196,33 @@ public final class StatusCommand implements Callable<Integer> {
                 line.append(i == row.length - 1 ? row[i] : String.format("%-" + (widths[i] + 2) + "s", row[i]));
             }
             text.append(line.toString().stripTrailing()).append('\n');
+        }
+        return text.toString();
+    }
+
+    /** "relay-eu 12.3 ms (udp); others: relay-us 96.0 ms", latency and transport as far as known. */
+    static String homeRelay(NodeStatus.HomeRelay home) {
+        StringBuilder text = new StringBuilder(String.valueOf(home.name()));
+        List<String> details = new ArrayList<>();
+        if (home.latencyMs() != null) {
+            details.add(String.format(java.util.Locale.ROOT, "%.1f ms", home.latencyMs()));
+        }
+        if (home.transport() != null) {
+            details.add(home.transport());
+        } else {
+            details.add("connecting");
+        }
+        text.append(" (").append(String.join(", ", details)).append(')');
+        if (home.latencies() != null) {
+            List<String> others = new ArrayList<>();
+            home.latencies().forEach((name, millis) -> {
+                if (!name.equals(home.name()) && millis != null) {
+                    others.add(String.format(java.util.Locale.ROOT, "%s %.1f ms", name, millis));
+                }
+            });
+            if (!others.isEmpty()) {
+                text.append("; others: ").append(String.join(", ", others));
+            }
         }
         return text.toString();
     }

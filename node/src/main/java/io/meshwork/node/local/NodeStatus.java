@@ -84,7 +84,12 @@ public record NodeStatus(Self self, List<Peer> peers, Dns dns, RelayService rela
      * @param portMapping the port mapping the gateway holds for the WireGuard port, or null without one
      */
     public record Self(String id, String hostname, List<String> overlayIps, Map<String, Object> nat, String control,
-            String overlay, PortMapping portMapping) {
+            String overlay, PortMapping portMapping, HomeRelay homeRelay) {
+        public Self(String id, String hostname, List<String> overlayIps, Map<String, Object> nat, String control,
+                String overlay, PortMapping portMapping) {
+            this(id, hostname, overlayIps, nat, control, overlay, portMapping, null);
+        }
+
         public Self(String id, String hostname, List<String> overlayIps, Map<String, Object> nat, String control,
                 String overlay) {
             this(id, hostname, overlayIps, nat, control, overlay, null);
@@ -98,6 +103,17 @@ public record NodeStatus(Self self, List<Peer> peers, Dns dns, RelayService rela
             this(id, hostname, overlayIps, nat, null, null);
         }
     }
+
+    /**
+     * The node's home relay (docs/architecture.md, "Relay selection and failover"): where its peers send it relayed
+     * traffic.
+     *
+     * @param name       the relay's name
+     * @param latencyMs  the round trip measured to it, or null before it was measured (one relay is never measured)
+     * @param transport  "udp" or "tcp" once connected, else null
+     * @param latencies  every measured relay's round trip in milliseconds, by name, in control's order
+     */
+    public record HomeRelay(String name, Double latencyMs, String transport, Map<String, Double> latencies) {}
 
     /**
      * A port mapping of the WireGuard port on the gateway (docs/architecture.md, "Port mapping").

@@ -1,16 +1,20 @@
 package io.meshwork.node.netcheck;
 
-import io.meshwork.protocol.net.IpLiteral;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshwork.node.portmap.PortMapProbe;
+import io.meshwork.node.relay.HomeRelays;
+import io.meshwork.protocol.api.RelayInfo;
 import io.meshwork.protocol.nat.NatReport;
+import io.meshwork.protocol.net.IpLiteral;
 import io.meshwork.protocol.portmap.PortMapProtocol;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
@@ -73,6 +77,58 @@ public final class NetcheckReportFormat {
         line(out, "Port mapping", line);
         int servers = report.indexOf("Servers:\n");
         return report.substring(0, servers) + out + report.substring(servers);
+    }
+
+    /**
+     * The readable relay section (docs/cli.md, "netcheck"): every relay control listed with its measured round trip,
+     * the one this node would make its home marked; empty when no relay is known.
+     */
+    public static String relaysText(List<RelayInfo> relays, Map<String, Duration> latencies) {
+        if (relays.isEmpty()) {
+            return "";
+        }
+        String home = HomeRelays.wouldBeHome(relays, latencies).orElse(null);
+        int width = relays.stream().mapToInt(relay -> String.valueOf(relay.name()).length()).max().orElse(0);
+        StringBuilder out = new StringBuilder("Relays:\n");
+        for (RelayInfo relay : relays) {
+            Duration latency = latencies.get(relay.name());
+            out.append("  ").append(String.format(Locale.ROOT, "%-" + width + "s  ", relay.name()))
+                    .append(latency == null ? "no answer" : HomeRelays.millis(latency))
+                    .append(relay.region() == null ? "" : "  " + relay.region())
+                    .append(relay.name().equals(home) ? "  (home)" : "").append('\n');
+        }
+        return out.toString();
+    }
+
+    /**
+     * The JSON report with {@code relays}: {@code [{name, region, latencyMs, home}]} ({@code latencyMs} null for a
+     * relay that did not answer; {@code home} true for the one this node would make its home).
+     */
+    public static String json(String report, List<RelayInfo> relays, Map<String, Duration> latencies) {
+        if (relays.isEmpty()) {
+            return report;
+        }
+        ObjectNode root;
+        try {
+            root = (ObjectNode) JSON.readTree(report);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("the report was written here", e);
+        }
+        String home = HomeRelays.wouldBeHome(relays, latencies).orElse(null);
+        ArrayNode list = root.putArray("relays");
+        for (RelayInfo relay : relays) {
+            ObjectNode entry = list.addObject();
+            entry.put("name", relay.name());
+            entry.put("region", relay.region());
+            Duration latency = latencies.get(relay.name());
+            if (latency == null) {
+                entry.putNull("latencyMs");
+            } else {
+                entry.put("latencyMs", latency.toNanos() / 1e6);
+            }
+            entry.put("home", relay.name().equals(home));
+        }
+        return write(root);
     }
 
     private static String write(ObjectNode root) {

@@ -27,8 +27,9 @@ public final class HomeRelayChoice {
      * @param listed               the relays control lists now (names)
      * @param latencies            the latest round trip to each listed relay that answered; a relay that did not
      *                             answer is absent
-     * @param sinceHomeDelivered   how long ago the home relay delivered a frame (a packet, disco message or pong);
-     *                             null when it never did
+     * @param sinceHomeDelivered   how long ago the home relay delivered traffic (a WireGuard packet; the agent does
+     *                             not count disco pings or relay pongs, which flow on idle paths too); null when
+     *                             it never did
      * @param homeFailed           the connection to the home relay closed, or it was silent for the failover time
      *                             while traffic was pending
      */

@@ -60,7 +60,7 @@ import org.slf4j.LoggerFactory;
  * left without a session; the frame codec and the TCP socket are elsewhere ({@code RelayFrameCodec},
  * {@link RelayStreamConnector}).
  */
-public final class RelayClient implements AutoCloseable {
+public final class RelayClient implements RelayLink {
 
     private static final Logger log = LoggerFactory.getLogger(RelayClient.class);
     /** Handshakes answered while waiting for the relay's OK (hellos are repeated until one is answered). */
@@ -169,6 +169,7 @@ public final class RelayClient implements AutoCloseable {
         return client;
     }
 
+    @Override
     public RelayStatus status() {
         return status;
     }
@@ -195,6 +196,7 @@ public final class RelayClient implements AutoCloseable {
      *
      * @throws IllegalArgumentException when {@code renewed} is for another key
      */
+    @Override
     public void renewCredential(RelayCredential renewed) {
         if (!renewed.publicKey().equals(credential.publicKey())) {
             throw new IllegalArgumentException("a renewed credential must be for the same key");
@@ -234,26 +236,31 @@ public final class RelayClient implements AutoCloseable {
     }
 
     /** Sends a WireGuard datagram to the device holding {@code destination}; false when it was dropped. */
+    @Override
     public boolean sendPacket(RelayKey destination, ByteBuffer payload) {
         return send(new SendPacket(destination, payload));
     }
 
     /** Sends a node coordination message to {@code destination}; false when it was dropped. */
+    @Override
     public boolean sendDisco(RelayKey destination, ByteBuffer payload) {
         return send(new SendDisco(destination, payload));
     }
 
     /** The transport of the last session the relay confirmed, connected now or not; empty before the first. */
+    @Override
     public Optional<Transport> lastTransport() {
         return Optional.ofNullable(lastTransport);
     }
 
     /** How long since the relay last delivered a frame (a packet, disco message, pong or handshake answer). */
+    @Override
     public Duration silence() {
         return Duration.ofNanos(Math.max(0, nanoTime.getAsLong() - lastHeardNanos));
     }
 
     /** Whether something was sent to the relay since it last delivered a frame: an answer is pending. */
+    @Override
     public boolean awaitingRelay() {
         return lastSentNanos - lastHeardNanos > 0;
     }

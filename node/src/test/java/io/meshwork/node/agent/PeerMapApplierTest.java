@@ -93,6 +93,21 @@ class PeerMapApplierTest {
     }
 
     @Test
+    void eachPeersHomeRelayIsKeptAndAnOverlongOneIgnored() {
+        Key homed = key();
+        Key overlong = key();
+        applier.apply(new PeerMapEvent(PeerMapEvent.SNAPSHOT, 2, List.of(
+                new PeerInfo("d1", "a", homed.toBase64(), List.of("100.64.0.2"), List.of(), Map.of(), 0, List.of(),
+                        "relay-eu"),
+                new PeerInfo("d2", "b", overlong.toBase64(), List.of("100.64.0.3"), List.of(), Map.of(), 0,
+                        List.of(), "r".repeat(65)),
+                peer("d3", key(), "100.64.0.4")), List.of(), SecurityPolicy.OPEN));
+        assertEquals("relay-eu", applier.peers().get("d1").homeRelay(), "the relay its peers send it traffic at");
+        assertNull(applier.peers().get("d2").homeRelay());
+        assertNull(applier.peers().get("d3").homeRelay(), "an older node reports none");
+    }
+
+    @Test
     void thePolicyIsInPlaceBeforeThePeersOfTheSameEventArrive() {
         applier.apply(new PeerMapEvent(PeerMapEvent.SNAPSHOT, 3, List.of(peer("d1", key(), "100.64.0.2")),
                 List.of(), SSH_ONLY));

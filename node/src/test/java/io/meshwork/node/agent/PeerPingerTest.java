@@ -35,7 +35,7 @@ class PeerPingerTest {
         asked.add(key);
         timeouts.add(timeout);
         return answers.removeFirst();
-    }, () -> "relay-eu");
+    }, key -> "relay-eu");
 
     private static CompletionStage<PeerTunnel.PingResult> answer(InetSocketAddress endpoint, long millis) {
         return CompletableFuture.completedFuture(new PeerTunnel.PingResult(endpoint, Duration.ofMillis(millis)));

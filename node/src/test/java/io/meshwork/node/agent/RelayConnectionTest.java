@@ -38,50 +38,6 @@ class RelayConnectionTest {
 
     private static final String PIN = "ab".repeat(32);
 
-    private static RelayInfo relay(String name, String udp, Boolean healthy) {
-        return new RelayInfo(name, udp, null, null, null, healthy);
-    }
-
-    @Test
-    void theRelayInUseIsKeptWhileListedHealthy() {
-        RelayInfo one = relay("one", "192.0.2.1:3340", true);
-        RelayInfo two = relay("two", "192.0.2.2:3340", true);
-        assertEquals(Optional.empty(), RelayConnection.replacement(one, List.of(two, one)),
-                "a relay listed before the one in use does not move the node");
-        assertEquals(Optional.empty(), RelayConnection.replacement(
-                new RelayInfo("one", "192.0.2.1:3340", null, null, "eu-west", null), List.of(one)),
-                "a new region or health flag is the same relay");
-    }
-
-    @Test
-    void aRelayWithdrawnOrUnhealthyGivesWayToTheFirstListedHealthyOne() {
-        RelayInfo one = relay("one", "192.0.2.1:3340", true);
-        RelayInfo two = relay("two", "192.0.2.2:3340", true);
-        RelayInfo three = relay("three", "192.0.2.3:3340", null);
-        assertEquals(Optional.of(two), RelayConnection.replacement(one, List.of(two, three)), "withdrawn");
-        assertEquals(Optional.of(three), RelayConnection.replacement(one,
-                List.of(relay("one", "192.0.2.1:3340", false), relay("two", "192.0.2.2:3340", false), three)),
-                "unhealthy; a relay whose health control does not follow counts as usable");
-        assertEquals(Optional.of(relay("one", "192.0.2.9:3340", true)), RelayConnection.replacement(one,
-                List.of(relay("one", "192.0.2.9:3340", true), two)), "listed at another address: reconnect");
-    }
-
-    @Test
-    void withoutAnotherHealthyRelayTheNodeKeepsItsOwn() {
-        RelayInfo one = relay("one", "192.0.2.1:3340", true);
-        assertEquals(Optional.empty(), RelayConnection.replacement(one, List.of()));
-        assertEquals(Optional.empty(), RelayConnection.replacement(one,
-                List.of(relay("two", "192.0.2.2:3340", false))));
-    }
-
-    @Test
-    void aNodeWithoutARelayTakesTheFirstListedHealthyOne() {
-        RelayInfo two = relay("two", "192.0.2.2:3340", true);
-        assertEquals(Optional.of(two), RelayConnection.replacement(null,
-                List.of(relay("one", "192.0.2.1:3340", false), two)));
-        assertEquals(Optional.empty(), RelayConnection.replacement(null, List.of()));
-    }
-
     @Test
     void udpTcpAndPinGiveBothAddressesWithTls() throws Exception {
         RelayAddress address = RelayConnection.address(
@@ -127,16 +83,19 @@ class RelayConnectionTest {
     void aRelayThatCannotBeUsedLeavesTheNodeWithoutOneInsteadOfThrowing() throws Exception {
         WireGuardDevice device = IdleDevice.create();
         try {
+            io.meshwork.node.relay.RelayDatagramRouter datagrams =
+                    new io.meshwork.node.relay.RelayDatagramRouter(device.transport());
+            RelayConnection.DeviceListener listener = new RelayConnection.DeviceListener(device, payload -> {});
             for (RelayInfo bad : List.of(new RelayInfo("r1", "192.0.2.1:99999", null),
                     new RelayInfo("r1", null, null), new RelayInfo("r1", "192.0.2.1:3340", null, "zz"))) {
                 NodeIdentity identity = identity(device, List.of(bad), certificatePem());
-                assertEquals(Optional.empty(), RelayConnection.start(identity, device, payload -> {}), bad.toString());
+                assertEquals(Optional.empty(), RelayConnection.connector(() -> identity, datagrams)
+                        .connect(bad, listener, false), bad.toString());
             }
             NodeIdentity badCertificate = identity(device, List.of(new RelayInfo("r1", "192.0.2.1:3340", null)),
                     "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
-            assertEquals(Optional.empty(), RelayConnection.start(badCertificate, device, payload -> {}));
-            assertEquals(Optional.empty(), RelayConnection.start(identity(device, List.of(), certificatePem()),
-                    device, payload -> {}));
+            assertEquals(Optional.empty(), RelayConnection.connector(() -> badCertificate, datagrams)
+                    .connect(new RelayInfo("r1", "192.0.2.1:3340", null), listener, false));
         } finally {
             device.close();
         }
@@ -215,36 +174,5 @@ class RelayConnectionTest {
             writer.writeObject(certificate);
         }
         return pem.toString();
-    }
-
-    @Test
-    void aFailedRelayIsLeftForTheFirstOtherUsableOneTheSameForEveryNode() {
-        RelayInfo a = relay("a", "192.0.2.1:3340", true);
-        RelayInfo b = relay("b", "192.0.2.2:3340", false);
-        RelayInfo c = relay("c", "192.0.2.3:3340", null);
-        RelayInfo d = relay("d", "192.0.2.4:3340", true);
-        assertEquals(java.util.Optional.of(c), RelayConnection.failover(a, java.util.List.of(a, b, c, d)),
-                "the unhealthy one is skipped, and the failed one");
-        assertEquals(java.util.Optional.of(a), RelayConnection.failover(c, java.util.List.of(a, b, c, d)));
-        assertEquals(java.util.Optional.empty(), RelayConnection.failover(a, java.util.List.of(a, b)),
-                "nothing else to go to");
-        assertEquals(java.util.Optional.of(a), RelayConnection.failover(relay("a", "192.0.2.9:3340", true),
-                java.util.List.of(a)), "the same name at other addresses is another relay");
-    }
-
-    @Test
-    void afterAFailoverTheNodeGoesBackToTheFirstListedRelayOnceAMinuteHasPassed() {
-        RelayInfo a = relay("a", "192.0.2.1:3340", true);
-        RelayInfo b = relay("b", "192.0.2.2:3340", true);
-        java.time.Duration minute = java.time.Duration.ofSeconds(60);
-        assertEquals(java.util.Optional.empty(), RelayConnection.returnTo(b, java.util.List.of(a, b),
-                minute.minusMillis(1)), "not before a minute");
-        assertEquals(java.util.Optional.of(a), RelayConnection.returnTo(b, java.util.List.of(a, b), minute));
-        assertEquals(java.util.Optional.empty(), RelayConnection.returnTo(b, java.util.List.of(b), minute),
-                "the first one is still withdrawn");
-        assertEquals(java.util.Optional.empty(), RelayConnection.returnTo(a, java.util.List.of(a, b), minute),
-                "already there");
-        assertEquals(java.util.Optional.of(b), RelayConnection.returnTo(relay("c", "192.0.2.3:3340", true),
-                java.util.List.of(relay("a", "192.0.2.1:3340", false), b), minute), "the first usable one");
     }
 }

@@ -110,6 +110,24 @@ class StatusReportTest {
     }
 
     @Test
+    void eachRelayedPeerNamesTheRelayItsTrafficGoesThroughAndSelfTheHomeRelay() {
+        Key nearby = key();
+        Key abroad = key();
+        for (Key key : List.of(nearby, abroad)) {
+            device.put(key, new StatusReport.DevicePeer(true, true, 1, null, 0, 0));
+        }
+        NodeStatus.HomeRelay home = new NodeStatus.HomeRelay("relay-eu", 11.5, "udp", Map.of("relay-eu", 11.5));
+        NodeStatus status = report.build(SELF, null, List.of(peer("d1", "a", nearby), peer("d2", "b", abroad)),
+                device::get, key -> key.equals(abroad) ? new StatusReport.Relay("relay-us", "udp") : RELAY, home,
+                null);
+        assertEquals("relay-eu", status.peers().get(0).relay());
+        assertEquals("tcp", status.peers().get(0).transport());
+        assertEquals("relay-us", status.peers().get(1).relay(), "the peer's home relay");
+        assertEquals(home, status.self().homeRelay());
+        assertNull(build(List.of(), RELAY).self().homeRelay());
+    }
+
+    @Test
     void aDirectPeerShowsItsEndpointAndUdpWhateverTheRelayUses() {
         Key key = key();
         device.put(key, new StatusReport.DevicePeer(true, false, 1, new InetSocketAddress("2001:db8::7", 41641),

@@ -79,6 +79,24 @@ class StatusAndPingCommandTest {
     }
 
     @Test
+    void theSelfSectionNamesTheHomeRelayWithItsLatencyAndTheOthers() {
+        java.util.Map<String, Double> latencies = new java.util.LinkedHashMap<>();
+        latencies.put("relay-eu", 12.34);
+        latencies.put("relay-us", 96.0);
+        NodeStatus homed = new NodeStatus(new NodeStatus.Self("dev-1", "alpha", List.of("100.64.0.1"), Map.of(),
+                "connected", null, null, new NodeStatus.HomeRelay("relay-eu", 12.34, "udp", latencies)), List.of());
+        String text = StatusCommand.render(homed, Instant.parse("2026-11-25T03:01:07Z"));
+        assertEquals("home relay: relay-eu (12.3 ms, udp); others: relay-us 96.0 ms", text.lines().toList().get(1),
+                text);
+        NodeStatus unmeasured = new NodeStatus(new NodeStatus.Self("dev-1", "alpha", List.of("100.64.0.1"), Map.of(),
+                "connected", null, null, new NodeStatus.HomeRelay("relay-eu", null, null, Map.of())), List.of());
+        assertEquals("home relay: relay-eu (connecting)", StatusCommand.render(unmeasured,
+                Instant.parse("2026-11-25T03:01:07Z")).lines().toList().get(1));
+        assertFalse(StatusCommand.render(STATUS, Instant.parse("2026-11-25T03:00:07Z")).contains("home relay"),
+                "no relay, no line");
+    }
+
+    @Test
     void rendersEachPeersPathAndReason() {
         String text = StatusCommand.render(STATUS, Instant.parse("2026-11-25T03:00:07Z"));
         List<String> lines = text.lines().toList();

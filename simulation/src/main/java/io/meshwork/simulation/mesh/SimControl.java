@@ -188,7 +188,7 @@ public final class SimControl {
         }
         PeerInfo old = record.info();
         organization.put(new PeerInfo(old.id(), old.hostname(), old.publicKey(), old.overlayIps(), old.endpoints(),
-                old.nat(), old.lastSeenMillis(), tags));
+                old.nat(), old.lastSeenMillis(), tags, old.homeRelay()));
     }
 
     /** Creates or replaces a security group of {@code organizationId}: a new revision. */
@@ -212,7 +212,8 @@ public final class SimControl {
 
     /**
      * {@code POST /api/v1/devices/self/endpoints}: arrives after {@link #DELIVERY_DELAY}. A report that changes
-     * nothing makes no revision; one from a device that is gone is refused (ignored).
+     * nothing (endpoints, NAT report, home relay) makes no revision; one from a device that is gone is refused
+     * (ignored).
      */
     public void report(String deviceId, EndpointReport report) {
         byte[] body = write(report);
@@ -226,11 +227,13 @@ public final class SimControl {
             PeerInfo old = record.info();
             List<Endpoint> endpoints = received.endpoints() == null ? List.of() : received.endpoints();
             Map<String, Object> nat = received.nat() == null ? old.nat() : received.nat();
-            if (endpoints.equals(old.endpoints()) && nat.equals(old.nat())) {
+            // A home relay is a change like endpoints (docs/architecture.md, "Relay selection and failover").
+            if (endpoints.equals(old.endpoints()) && nat.equals(old.nat())
+                    && java.util.Objects.equals(received.homeRelay(), old.homeRelay())) {
                 return;
             }
             organization.put(new PeerInfo(old.id(), old.hostname(), old.publicKey(), old.overlayIps(), endpoints, nat,
-                    nowMillis(), old.tags()));
+                    nowMillis(), old.tags(), received.homeRelay()));
         });
     }
 

@@ -155,12 +155,34 @@ public final class SimMesh implements AutoCloseable {
 
     /**
      * Adds a relay {@code name} at {@code ip} (a public address) to the end of the relay list: it trusts the same CA.
-     * Nodes connect to the first relay and fail over along the list (docs/architecture.md, "Relay selection and
-     * failover").
+     * Nodes keep the relay with the lowest latency as their home and fail over to the next-best
+     * (docs/architecture.md, "Relay selection and failover").
      */
     public SimMesh addRelay(String name, String ip) {
         relays.add(relay.sibling(name, ip, RELAY_DELAY));
         return this;
+    }
+
+    /**
+     * Adds a relay as {@link #addRelay(String, String)} does, in {@code region} of the virtual network: nodes of
+     * sites placed in another region reach it {@link io.meshwork.simulation.VirtualNetwork#setRegionLatency that
+     * much} later each way.
+     */
+    public SimMesh addRelay(String name, String ip, String region) {
+        addRelay(name, ip);
+        relayNamed(name).placeIn(region);
+        return this;
+    }
+
+    /** Puts relay {@code name} (the first one is "relay") in {@code region}. */
+    public SimMesh placeRelay(String name, String region) {
+        relayNamed(name).placeIn(region);
+        return this;
+    }
+
+    /** The relay list control hands every node, in its order. */
+    public List<io.meshwork.protocol.api.RelayInfo> relayList() {
+        return relays.stream().map(SimRelay::info).toList();
     }
 
     /** Kills relay {@code name} as {@link #crashRelay(Duration)} does the first one. */
@@ -173,7 +195,7 @@ public final class SimMesh implements AutoCloseable {
         return relayNamed(name).engine();
     }
 
-    private SimRelay relayNamed(String name) {
+    SimRelay relayNamed(String name) {
         return relays.stream().filter(r -> r.name().equals(name)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no relay " + name));
     }

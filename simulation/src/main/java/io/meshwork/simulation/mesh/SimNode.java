@@ -5,12 +5,18 @@ import io.meshwork.node.agent.EndpointDiscovery;
 import io.meshwork.node.agent.EndpointReports;
 import io.meshwork.node.agent.PeerFacts;
 import io.meshwork.node.netcheck.NatProber;
+import io.meshwork.node.relay.HomeRelays;
 import io.meshwork.node.relay.RelayClient;
 import io.meshwork.node.relay.RelayClientConfig;
 import io.meshwork.node.relay.RelayClientRuntime;
-import io.meshwork.node.relay.RelayFailover;
+import io.meshwork.node.relay.RelayDatagramRouter;
+import io.meshwork.node.relay.RelayLatencyProbe;
+import io.meshwork.node.relay.RelayLink;
 import io.meshwork.node.relay.RelayListener;
 import io.meshwork.node.relay.RelayStatus;
+import io.meshwork.node.relay.RelayStreamConnector;
+import io.meshwork.protocol.api.RelayInfo;
+import io.meshwork.protocol.relay.RelayFrame;
 import io.meshwork.node.tunnel.ProbeRouter;
 import io.meshwork.node.tunnel.TunnelPeer;
 import io.meshwork.node.tunnel.TunnelPort;
@@ -93,10 +99,11 @@ public final class SimNode {
     private final Map<Key, Duration> firstDirect = new HashMap<>();
     private final Map<Key, InetSocketAddress> directEndpoint = new HashMap<>();
     private final Map<Key, Integer> dataReceived = new HashMap<>();
-    private RelayClient relay;
-    private SimRelay currentRelay;
-    private int relayMoves;
-    private RelayStatus relayStatus;
+    /** The node's relays as the agent keeps them: a home relay by latency, peers' home relays on demand. */
+    private HomeRelays relays;
+    private final RelayDatagramRouter relayDatagrams;
+    private VirtualTransport probeSocket;
+    private RelayLatencyProbe latencyProbe;
     private NatReport nat;
     private EndpointDiscovery.Discovered discovered;
     private SimControl control;
@@ -127,6 +134,7 @@ public final class SimNode {
         this.probes = new ProbeRouter(new ProbeCodec(privateKey), peerKeys::contains, supervisor);
         socket.register(DatagramKind.PROBE, probes::onDatagram);
         socket.register(DatagramKind.WIREGUARD, (datagram, sender) -> received(datagram));
+        this.relayDatagrams = new RelayDatagramRouter(socket);
     }
 
     public String name() {
@@ -191,16 +199,17 @@ public final class SimNode {
      * blocked), before that the one it will end up on by the node's NAT report.
      */
     public String relayTransport() {
-        RelayStatus status = relayStatus;
+        RelayStatus status = relayStatus();
         if (status != null && status.connected()) {
             return status.transport().orElseThrow() == Transport.TCP ? "tcp" : "udp";
         }
         return nat != null && !nat.udpReachable() ? "tcp" : "udp";
     }
 
-    /** The relay client's latest status, or null before it reported one. */
+    /** The home relay client's status, or null without a home relay. */
     public RelayStatus relayStatus() {
-        return relayStatus;
+        RelayLink home = relays == null ? null : relays.homeClient();
+        return home == null ? null : home.status();
     }
 
     /** Data datagrams received from {@code peer} (by any path). */
@@ -218,44 +227,17 @@ public final class SimNode {
         if (endpoint != null) {
             socket.send(datagram, endpoint);
         } else {
-            relay.sendPacket(relayKey(peer.publicKey), datagram);
+            relays.sendPacket(peer.publicKey, datagram);
         }
     }
 
     void start() {
-        connectRelay(mesh.relay());
-        if (mesh.relays().size() > 1) {
-            mesh.simulation().executor().scheduleWithFixedDelay(this::checkRelay, 1, 1, TimeUnit.SECONDS);
-        }
-        if (mesh.relay().shortLivedCertificates() && mesh.renewCertificates()) {
-            certificates = new CertificateRenewer(mesh.simulation().executor(), () -> enrollment.pem(),
-                    () -> {
-                        renewedEnrollment = mesh.relay().renew(name, relayKeys, enrollment.serial());
-                        return new RenewedCertificate(renewedEnrollment.pem(), null,
-                                renewedEnrollment.serial().toString(16), 0);
-                    }, renewed -> {
-                        enrollment = renewedEnrollment;
-                        relay.renewCredential(enrollment.credential());
-                    }, mesh.relay().clock());
-            certificates.start();
-        }
-        discovery = mesh.actors().spawn(EndpointDiscovery.createAsync(this::probe, this::localAddresses,
-                        PROBE_INTERVAL, this::discovered), "discovery-" + name,
-                DispatcherSelector.fromConfig(PekkoSimScheduler.CALLING_THREAD_DISPATCHER));
-    }
-
-    /** Connects the relay client to {@code target}, closing the one it had. */
-    private void connectRelay(SimRelay target) {
-        // As the agent does: a node that reached its previous relay only over TCP goes to TCP at once.
-        boolean tcpFirst = relay != null && relay.lastTransport().equals(Optional.of(Transport.TCP));
-        if (relay != null) {
-            relay.close();
-        }
-        currentRelay = target;
-        RelayClientRuntime runtime = new RelayClientRuntime(mesh.simulation().executor(),
-                mesh.simulation().scheduler()::nowNanos, new Random(relaySeed),
-                Optional.of(target.streamsFrom(host)));
-        relay = RelayClient.start(target.address(), enrollment.credential(), socket, new RelayListener() {
+        // As the agent: latencies from a socket of the probe's own, the home relay chosen by them, checked every
+        // second (failover, idle connections, measuring again every 60 s).
+        probeSocket = host.bind(PORT + 1);
+        latencyProbe = new RelayLatencyProbe(probeSocket, mesh.simulation().executor(),
+                mesh.simulation().scheduler()::nowNanos, this::openTcp);
+        relays = new HomeRelays(this::connectRelay, latencyProbe::measure, new RelayListener() {
             @Override
             public void onPacket(RelayKey source, ByteBuffer payload) {
                 received(payload);
@@ -265,37 +247,95 @@ public final class SimNode {
             public void onDisco(RelayKey source, ByteBuffer payload) {
                 probes.onRelayed(payload);
             }
+        }, home -> {
+            if (deviceId != null && discovered != null && !removed && !closed) {
+                report();
+            }
+        }, mesh.simulation().executor(), mesh.simulation().scheduler()::nowNanos);
+        relays.relaysListed(mesh.relayList());
+        mesh.simulation().executor().scheduleWithFixedDelay(() -> {
+            if (!closed) {
+                relays.tick();
+            }
+        }, 1, 1, TimeUnit.SECONDS);
+        if (mesh.relay().shortLivedCertificates() && mesh.renewCertificates()) {
+            certificates = new CertificateRenewer(mesh.simulation().executor(), () -> enrollment.pem(),
+                    () -> {
+                        renewedEnrollment = mesh.relay().renew(name, relayKeys, enrollment.serial());
+                        return new RenewedCertificate(renewedEnrollment.pem(), null,
+                                renewedEnrollment.serial().toString(16), 0);
+                    }, renewed -> {
+                        enrollment = renewedEnrollment;
+                        relays.renewCredential(enrollment.credential());
+                    }, mesh.relay().clock());
+            certificates.start();
+        }
+        discovery = mesh.actors().spawn(EndpointDiscovery.createAsync(this::probe, this::localAddresses,
+                        PROBE_INTERVAL, this::discovered), "discovery-" + name,
+                DispatcherSelector.fromConfig(PekkoSimScheduler.CALLING_THREAD_DISPATCHER));
+    }
+
+    /** A relay client to {@code info}'s relay, as the agent opens one, on virtual time. */
+    private Optional<RelayLink> connectRelay(RelayInfo info, RelayListener listener, boolean tcpFirst) {
+        SimRelay target = mesh.relayNamed(info.name());
+        RelayClientRuntime runtime = new RelayClientRuntime(mesh.simulation().executor(),
+                mesh.simulation().scheduler()::nowNanos, new Random(relaySeed),
+                Optional.of(target.streamsFrom(host)));
+        return Optional.of(RelayClient.start(target.address(), enrollment.credential(),
+                relayDatagrams.forRelay(target.address().udp().orElseThrow()), listener,
+                RelayClientConfig.defaults().withTcpFirst(tcpFirst), runtime));
+    }
+
+    /** A TCP connection to a relay for the latency probe: completes true once open, then closes it. */
+    private CompletionStage<Boolean> openTcp(InetSocketAddress address) {
+        CompletableFuture<Boolean> opened = new CompletableFuture<>();
+        SimRelay target = mesh.relays().stream().filter(relay -> relay.address().tcp().orElseThrow().equals(address))
+                .findFirst().orElse(null);
+        if (target == null) {
+            opened.complete(false);
+            return opened;
+        }
+        target.streamsFrom(host).connect(address, new RelayStreamConnector.Events() {
+            @Override
+            public void opened(RelayStreamConnector.Stream stream) {
+                stream.close();
+                opened.complete(true);
+            }
 
             @Override
-            public void onStatus(RelayStatus status) {
-                relayStatus = status;
+            public void failed(java.io.IOException error) {
+                opened.complete(false);
             }
-        }, RelayClientConfig.defaults().withTcpFirst(tcpFirst), runtime);
-    }
 
-    /**
-     * The agent's failover (NodeAgent.checkRelay): a relay silent for 5 s while this node waits for it, or down that
-     * long, is left for the first other relay of the list.
-     */
-    private void checkRelay() {
-        if (closed || !RelayFailover.shouldLeave(relay.status().connected(), relay.silence(),
-                relay.awaitingRelay())) {
-            return;
-        }
-        mesh.relays().stream().filter(other -> other != currentRelay).findFirst().ifPresent(next -> {
-            relayMoves++;
-            connectRelay(next);
+            @Override
+            public void received(RelayFrame frame) {
+            }
+
+            @Override
+            public void closed() {
+            }
         });
+        return opened;
     }
 
-    /** The name of the relay this node uses now. */
+    /** The name of this node's home relay. */
     public String relayName() {
-        return currentRelay.name();
+        return relays.homeName();
     }
 
-    /** How often this node moved to another relay. */
+    /** The relay this node's relayed traffic to {@code peer} goes through now. */
+    public String relayTo(SimNode peer) {
+        return relays.relayFor(peer.publicKey);
+    }
+
+    /** The home relay, its latency, every relay's measured latency and the connections open. */
+    public HomeRelays.Snapshot relays() {
+        return relays.snapshot();
+    }
+
+    /** How often this node moved to another home relay. */
     public int relayMoves() {
-        return relayMoves;
+        return relays.moves();
     }
 
     /** The certificate serial the relay knows this node's device by. */
@@ -339,6 +379,10 @@ public final class SimNode {
         if (closed) {
             return;
         }
+        if (discovered != null && !discovered.endpoints().equals(result.endpoints())) {
+            // The node's network changed: the relays' latencies may have too.
+            relays.measureNow("the node's endpoints changed");
+        }
         discovered = result;
         supervisor.tell(new TunnelSupervisor.SelfUpdated(PeerFacts.forSelf(result.endpoints(), result.nat(), PORT,
                 localAddresses())));
@@ -348,7 +392,7 @@ public final class SimNode {
     }
 
     private void report() {
-        control.report(deviceId, new EndpointReport(discovered.endpoints(), discovered.nat()));
+        control.report(deviceId, new EndpointReport(discovered.endpoints(), discovered.nat(), relays.homeName()));
     }
 
     /** One peer-map event, applied as the agent applies it. */
@@ -381,6 +425,7 @@ public final class SimNode {
         peers.put(info.id(), info);
         Key key = Key.fromBase64(info.publicKey());
         peerKeys.add(key);
+        relays.peerHome(key, info.homeRelay());
         supervisor.tell(new TunnelSupervisor.PeerUpserted(key, PeerFacts.fromPeer(info)));
     }
 
@@ -389,6 +434,7 @@ public final class SimNode {
         if (info != null) {
             Key key = Key.fromBase64(info.publicKey());
             peerKeys.remove(key);
+            relays.forgetPeer(key);
             supervisor.tell(new TunnelSupervisor.PeerRemoved(key));
         }
     }
@@ -434,7 +480,9 @@ public final class SimNode {
         if (certificates != null) {
             certificates.close();
         }
-        relay.close();
+        relays.close();
+        latencyProbe.close();
+        probeSocket.close();
         socket.close();
     }
 
@@ -453,7 +501,7 @@ public final class SimNode {
 
         @Override
         public boolean sendViaRelay(ProbeMessage message) {
-            return relay.sendDisco(relayKey(peer), probes.seal(peer, message));
+            return relays.sendDisco(peer, probes.seal(peer, message));
         }
 
         @Override

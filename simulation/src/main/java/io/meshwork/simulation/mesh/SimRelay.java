@@ -82,7 +82,8 @@ final class SimRelay {
         this.host = simulation.network().addPublicHost(name, ip);
         this.address = new InetSocketAddress(host.address(), PORT);
         this.clock = new VirtualWallClock(simulation.scheduler(), EPOCH);
-        this.streams = new VirtualStreamConnector.Listener(simulation.scheduler(), streamDelay, address);
+        this.streams = new VirtualStreamConnector.Listener(simulation.scheduler(), simulation.network(), streamDelay,
+                address);
         start();
     }
 
@@ -96,6 +97,20 @@ final class SimRelay {
         sibling.certificateLifetime = certificateLifetime;
         sibling.renewalGrace = renewalGrace;
         return sibling;
+    }
+
+    private String region;
+
+    /** Puts the relay in {@code region} of the virtual network (docs/architecture.md, "Simulation and lab"). */
+    void placeIn(String newRegion) {
+        this.region = newRegion;
+        simulation.network().placeInRegion(host, newRegion);
+    }
+
+    /** The relay as control lists it for devices. */
+    io.meshwork.protocol.api.RelayInfo info() {
+        String at = address.getAddress().getHostAddress() + ":" + address.getPort();
+        return new io.meshwork.protocol.api.RelayInfo(name, at, at, null, region);
     }
 
     /** Where nodes find the relay: UDP on the virtual network, TCP as a virtual stream to the same address. */

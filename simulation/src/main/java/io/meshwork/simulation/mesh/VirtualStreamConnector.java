@@ -38,7 +38,11 @@ final class VirtualStreamConnector implements RelayStreamConnector {
 
     @Override
     public void connect(InetSocketAddress address, Events events) {
-        relay.scheduler.schedule(relay.delay, () -> relay.accept(publicAddress(client), address, events));
+        InetAddress from = publicAddress(client);
+        // Between regions a stream takes the regions' latency more each way, as UDP does.
+        Duration delay = relay.delay.plus(relay.network == null ? Duration.ZERO
+                : relay.network.regionDelay(from, relay.address.getAddress()));
+        relay.scheduler.schedule(delay, () -> relay.accept(from, address, events, delay));
     }
 
     /** The client's address as a server on the internet sees it: the outermost NAT's public IP, if any. */
@@ -57,14 +61,17 @@ final class VirtualStreamConnector implements RelayStreamConnector {
         private static final int FIRST_CLIENT_PORT = 40_000;
 
         private final SimScheduler scheduler;
+        private final io.meshwork.simulation.VirtualNetwork network;
         private final Duration delay;
         private final InetSocketAddress address;
         private final List<Connection> open = new ArrayList<>();
         private RelayEngine engine;
         private int nextClientPort = FIRST_CLIENT_PORT;
 
-        Listener(SimScheduler scheduler, Duration delay, InetSocketAddress address) {
+        Listener(SimScheduler scheduler, io.meshwork.simulation.VirtualNetwork network, Duration delay,
+                InetSocketAddress address) {
             this.scheduler = scheduler;
+            this.network = network;
             this.delay = delay;
             this.address = address;
         }
@@ -82,12 +89,12 @@ final class VirtualStreamConnector implements RelayStreamConnector {
             }
         }
 
-        private void accept(InetAddress clientAddress, InetSocketAddress to, Events events) {
+        private void accept(InetAddress clientAddress, InetSocketAddress to, Events events, Duration delay) {
             if (engine == null || !address.equals(to)) {
                 scheduler.schedule(delay, () -> events.failed(new ConnectException("connection refused by " + to)));
                 return;
             }
-            Connection connection = new Connection(this, events);
+            Connection connection = new Connection(this, events, delay);
             connection.relaySide = engine.openStream(new InetSocketAddress(clientAddress, nextClientPort++),
                     connection.toClient);
             open.add(connection);
@@ -105,6 +112,8 @@ final class VirtualStreamConnector implements RelayStreamConnector {
     private static final class Connection {
         private final Listener listener;
         private final Events events;
+        /** One way, this connection's: the relay's stream delay and the distance between regions. */
+        private final Duration delay;
         private StreamConnection relaySide;
         private boolean closed;
 
@@ -115,7 +124,7 @@ final class VirtualStreamConnector implements RelayStreamConnector {
                     return false;
                 }
                 byte[] encoded = RelayFrameCodec.encodeStream(frame);
-                listener.scheduler.schedule(listener.delay, () -> relaySide.onStreamFrame(ByteBuffer.wrap(encoded)));
+                listener.scheduler.schedule(delay, () -> relaySide.onStreamFrame(ByteBuffer.wrap(encoded)));
                 return true;
             }
 
@@ -137,7 +146,7 @@ final class VirtualStreamConnector implements RelayStreamConnector {
                     return;
                 }
                 byte[] encoded = RelayFrameCodec.encodeStream(frame);
-                listener.scheduler.schedule(listener.delay, () -> deliverToClient(encoded));
+                listener.scheduler.schedule(delay, () -> deliverToClient(encoded));
             }
 
             @Override
@@ -151,9 +160,10 @@ final class VirtualStreamConnector implements RelayStreamConnector {
             }
         };
 
-        Connection(Listener listener, Events events) {
+        Connection(Listener listener, Events events, Duration delay) {
             this.listener = listener;
             this.events = events;
+            this.delay = delay;
         }
 
         private void deliverToClient(byte[] encoded) {
@@ -176,7 +186,7 @@ final class VirtualStreamConnector implements RelayStreamConnector {
             }
             closed = true;
             listener.open.remove(this);
-            listener.scheduler.schedule(listener.delay, () -> {
+            listener.scheduler.schedule(delay, () -> {
                 relaySide.onClosed();
                 events.closed();
             });

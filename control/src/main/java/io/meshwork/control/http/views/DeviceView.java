@@ -15,11 +15,12 @@ import java.util.Map;
  * {@code dnsName} the DNS label its name has under the organization's domain (its hostname in DNS-safe form).
  * {@code relayAllowed}: whether the device may run a relay for its organization ({@code node up --relay}), which
  * only an administrator or the organization's API token allows.
+ * {@code homeRelay} the relay the node last reported as its home ({@code null} when it reported none).
  */
 public record DeviceView(String id, String hostname, String publicKey, List<String> overlayIps,
         List<Endpoint> endpoints, Map<String, Object> nat, Map<String, String> metadata, String status,
         long registeredAt, long lastSeen, List<String> tags, String dnsName, boolean relayAllowed,
-        @JsonInclude(JsonInclude.Include.NON_NULL) RouteStatus routes) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) RouteStatus routes, String homeRelay) {
 
     public static DeviceView of(Organization.DeviceRecord device) {
         return of(device, null);
@@ -30,6 +31,6 @@ public record DeviceView(String id, String hostname, String publicKey, List<Stri
         return new DeviceView(device.id(), device.hostname(), device.publicKey(), device.overlayIps(),
                 device.endpoints(), device.nat(), device.metadata(), device.status(), device.registeredMillis(),
                 device.lastSeenMillis(), device.tags(), DnsNames.label(device.hostname(), device.id()),
-                device.relayAllowed(), routes);
+                device.relayAllowed(), routes, device.homeRelay());
     }
 }
