@@ -54,6 +54,12 @@ final class InboundPipeline {
     private static final ThreadLocal<ByteBuffer> DECRYPTED =
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(WireGuardDevice.MAX_PACKET));
 
+    /** Ciphertext and plaintext arrays per receiving thread for the coalescing path (see receiveTransport). */
+    private static final ThreadLocal<ByteBuffer> CIPHERTEXT =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocate(WireGuardDevice.MAX_PACKET + 64));
+    private static final ThreadLocal<ByteBuffer> PLAINTEXT =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocate(WireGuardDevice.MAX_PACKET + 64));
+
     private final WireGuardDevice device;
     private final TunDevice tun;
     private final AllowedIps<Peer> allowedIps;
@@ -144,7 +150,15 @@ final class InboundPipeline {
         }
         ByteBuffer ciphertext = datagram.duplicate();
         ciphertext.position(start + Messages.TRANSPORT_HEADER_SIZE);
-        ByteBuffer decrypted = DECRYPTED.get();
+        if (coalesce && !ciphertext.hasArray()) {
+            // The JCE cipher works on arrays: handed direct buffers it copies through temporary arrays of its
+            // own, twice. One copy into a reused array is cheaper, and the coalescer copies the plaintext anyway.
+            ByteBuffer copy = CIPHERTEXT.get();
+            copy.clear();
+            copy.put(ciphertext).flip();
+            ciphertext = copy;
+        }
+        ByteBuffer decrypted = coalesce ? PLAINTEXT.get() : DECRYPTED.get();
         decrypted.clear();
         int length;
         try {
