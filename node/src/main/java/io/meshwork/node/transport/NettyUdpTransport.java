@@ -34,10 +34,10 @@ import org.slf4j.LoggerFactory;
  * A {@link PacketTransport} on a Netty datagram channel: native epoll on Linux, NIO elsewhere.
  *
  * <p>With epoll, offloads unless the system property {@code meshwork.udp.offload} is {@code false}: UDP GSO for
- * {@link #sendLaterSegments} (one {@code sendmsg} with {@code UDP_SEGMENT} for up to 64 datagrams of one size) and
- * UDP GRO on receive ({@code UDP_GRO}: the kernel hands over a peer's GSO burst in one read, which Netty splits back
- * into datagrams; the socket then reads with {@code recvmsg} into a 64 KB buffer instead of {@code recvmmsg}). A
- * kernel without them gets the plain socket, logged once.
+ * {@link #sendLaterSegments} (one {@code sendmsg} with {@code UDP_SEGMENT} for up to 64 datagrams of one size),
+ * and, only with {@code -Dmeshwork.udp.gro=true}, UDP GRO on receive ({@code UDP_GRO}: the kernel hands over a
+ * peer's GSO burst in one read, which Netty splits back into datagrams; the socket then reads with {@code recvmsg}
+ * into a 64 KB buffer instead of {@code recvmmsg}). A kernel without them gets the plain socket, logged once.
  */
 public final class NettyUdpTransport implements PacketTransport {
 
@@ -46,6 +46,13 @@ public final class NettyUdpTransport implements PacketTransport {
     private static final int MAX_DATAGRAM = 2048;
     /** Whether to use UDP GSO and GRO where the kernel has them; {@code -Dmeshwork.udp.offload=false}: never. */
     static final boolean OFFLOAD_WANTED = !"false".equalsIgnoreCase(System.getProperty("meshwork.udp.offload"));
+    /**
+     * UDP GRO is off unless {@code -Dmeshwork.udp.gro=true}: with it Netty reads one datagram or burst per
+     * {@code recvmsg} into a 64 KB buffer instead of 32 datagrams per {@code recvmmsg}, and a peer that does not
+     * send with GSO (wireguard-go before 2023, say) then cost several times the CPU per Gbit/s on this side
+     * (docs/performance.md). Without it the kernel splits a peer's GSO bursts on arrival and recvmmsg reads them.
+     */
+    static final boolean GRO_WANTED = OFFLOAD_WANTED && "true".equalsIgnoreCase(System.getProperty("meshwork.udp.gro"));
     /** The kernel's limit on segments in one GSO send (UDP_MAX_SEGMENTS). */
     static final int MAX_SEGMENTS = 64;
     /** Largest GSO send: the datagrams must fit one IP packet's payload with the UDP header. */
@@ -109,8 +116,8 @@ public final class NettyUdpTransport implements PacketTransport {
         try {
             Channel channel = bootstrap.bind(bindAddress).syncUninterruptibly().channel();
             boolean gso = epoll && OFFLOAD_WANTED && EpollDatagramChannel.isSegmentedDatagramPacketSupported();
-            boolean gro = epoll && OFFLOAD_WANTED && enableGro(channel);
-            if (epoll && OFFLOAD_WANTED && !(gso && gro)) {
+            boolean gro = epoll && GRO_WANTED && enableGro(channel);
+            if (epoll && OFFLOAD_WANTED && !(gso && (gro || !GRO_WANTED))) {
                 logFallback("udp socket {}: the kernel lacks {}; sending and receiving one datagram at a time",
                         bindAddress, !gso && !gro ? "UDP GSO and GRO" : gso ? "UDP GRO" : "UDP GSO");
             }
