@@ -124,8 +124,9 @@ row() { # label "gbit cpu" reference
 }
 gogo=0
 gogo4=0
-if wants veth; then row "raw veth" "$(iperf $b $a 198.18.0.2 1)" ""; fi
-if wants gg; then r="$(measure wireguard-go wireguard-go 1)"; gogo="${r% *}"; row "wireguard-go -> wireguard-go" "$r" "$gogo"; fi
+if wants gg; then r="$(measure wireguard-go wireguard-go 1)"; gogo="${r% *}"; fi
+if wants veth; then row "raw veth" "$(iperf $b $a 198.18.0.2 1)" "$gogo"; fi
+if wants gg; then row "wireguard-go -> wireguard-go" "$r" "$gogo"; fi
 if wants mm-plain; then row "meshwork -> meshwork (no offloads)" "$(measure meshwork-plain meshwork-plain 1)" "$gogo"; fi
 if wants mm; then row "meshwork -> meshwork" "$(measure meshwork meshwork 1)" "$gogo"; fi
 if wants mg; then row "meshwork -> wireguard-go" "$(measure meshwork wireguard-go 1)" "$gogo"; fi
