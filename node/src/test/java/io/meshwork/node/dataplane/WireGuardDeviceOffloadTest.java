@@ -142,4 +142,34 @@ class WireGuardDeviceOffloadTest {
         assertArrayEquals(ping, receivedAtB(1).get(0));
         assertEquals(before + 1, a.dropped(DropReason.NOT_IP));
     }
+
+    @Test
+    void superPacketsThroughTheRelayArriveSegmentBySegment() throws Exception {
+        handshake();
+        var relayThread = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            a.setRelayPath((peer, datagram) -> {
+                byte[] copy = new byte[datagram.remaining()];
+                datagram.duplicate().get(copy);
+                relayThread.execute(() -> b.receiveFromRelay(a.publicKey(), java.nio.ByteBuffer.wrap(copy)));
+                return true;
+            });
+            Peer bAtA = a.peer(b.publicKey());
+            a.setEndpoint(bAtA, null);
+            a.useRelay(bAtA, true);
+            TunOffloadTest.Flow flow = new TunOffloadTest.Flow(true, 0, 0, 6, A4, B4, 40000, 5201);
+            byte[] payload = new byte[20_000];
+            new Random(8).nextBytes(payload);
+            byte[] superPacket = packet(flow, 9, 1000, 5, 0x10, new byte[0], payload, true);
+            byte[] frame = frame(TunOffload.F_NEEDS_CSUM, TunOffload.GSO_TCPV4, 40, 1380, 20, 16, superPacket);
+            List<byte[]> expected = split(frame);
+            tunA.fromOs.add(frame);
+            for (byte[] segment : expected) {
+                // Relay deliveries are written packet by packet (no batch end to wait for).
+                assertArrayEquals(segment, tunB.toOs.poll(10, TimeUnit.SECONDS));
+            }
+        } finally {
+            relayThread.shutdownNow();
+        }
+    }
 }
