@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# WireGuard data-plane throughput: single-stream TCP iperf3 between two network namespaces joined by a veth,
-# in one run, for raw veth, wireguard-go <-> wireguard-go, meshwork <-> meshwork and meshwork <-> wireguard-go.
-# Prints a table with each result's ratio to wireguard-go <-> wireguard-go.
+# WireGuard data-plane throughput: TCP iperf3 between two network namespaces joined by a veth, in one run, for raw
+# veth, wireguard-go <-> wireguard-go, meshwork <-> meshwork (with its offloads and without them, as a baseline from
+# the same run), meshwork <-> wireguard-go both ways, and the same with 4 parallel streams (iperf3 -P 4).
+# Prints a table with each result's ratio to wireguard-go <-> wireguard-go of the same stream count, and the CPU the
+# two tunnel processes used per Gbit/s: their user + system time over the measured run, in CPU seconds per second
+# (cores) divided by the Gbit/s (lower is better; the kernel's work for iperf3 and the veth is not in it).
 #
 # Usage (root): bench/wireguard-throughput.sh [SECONDS]        default 10 s per measurement
+#   MESHWORK_BENCH_ROWS="veth gg mm-plain mm mg gm gg4 mm4 mm4-plain"   the rows to run (default: all of them)
 # Every tunnel gets one unmeasured run of the same length first (JIT warm-up for meshwork; the same for all).
+# "meshwork (no offloads)" runs meshwork with -Dmeshwork.tun.offload=false -Dmeshwork.udp.offload=false.
 # Run it on an otherwise idle machine: on 2 cores any other load shows in the numbers.
 # Needs: iproute2, iperf3, wireguard-go, wireguard-tools, and the project built (bin/meshwork builds it).
 set -euo pipefail
 
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 seconds="${1:-10}"
+rows="${MESHWORK_BENCH_ROWS:-veth gg mm-plain mm mg gm gg4 mm4 mm4-plain}"
 a=mwbench-a
 b=mwbench-b
 work="$(mktemp -d)"
@@ -53,6 +59,8 @@ done
 start_device() { # ns impl ifname
     case "$2" in
         meshwork) ip netns exec "$1" "$root/bin/meshwork" wg-device "$3" ;;
+        meshwork-plain) MESHWORK_JAVA_OPTS="${MESHWORK_JAVA_OPTS:-} -Dmeshwork.tun.offload=false -Dmeshwork.udp.offload=false" \
+            ip netns exec "$1" "$root/bin/meshwork" wg-device "$3" ;;
         wireguard-go) ip netns exec "$1" wireguard-go "$3" >/dev/null 2>&1 ;;
     esac
 }
@@ -64,44 +72,66 @@ configure() { # ns ifname side peer-side overlay peer-overlay peer-ip
     ip -n "$1" link set "$2" up
 }
 
-iperf() { # server-ns client-ns address -> Gbit/s
+tunnel_cpu_ticks() { # -> user + system clock ticks of the tunnel processes in both namespaces
+    local total=0 pid comm
+    for pid in $(ip netns pids $a; ip netns pids $b); do
+        comm="$(cat "/proc/$pid/comm" 2>/dev/null || true)"
+        case "$comm" in
+            java|wireguard-go) total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0))) ;;
+        esac
+    done
+    echo "$total"
+}
+
+iperf() { # server-ns client-ns address streams -> Gbit/s
     ip netns exec "$1" iperf3 -s -1 -D -p 5201 >/dev/null
     sleep 0.5
-    ip netns exec "$2" iperf3 -c "$3" -p 5201 -t "$seconds" -J \
+    ip netns exec "$2" iperf3 -c "$3" -p 5201 -t "$seconds" -P "${4:-1}" -J \
         | awk -F: '/"sum_received"/ {found=1} found && /"bits_per_second"/ {gsub(/[ ,]/, "", $2); printf "%.3f", $2 / 1e9; exit}'
 }
 
-measure() { # label impl-a impl-b
-    local ifa=mwb${2:0:1}a ifb=mwb${3:0:1}b
-    [ "$2" = meshwork ] && ifa=mwbma || ifa=mwbga
-    [ "$3" = meshwork ] && ifb=mwbmb || ifb=mwbgb
-    start_device $a "$2" $ifa
-    start_device $b "$3" $ifb
+measure() { # impl-a impl-b streams -> "Gbit/s cpu-seconds-per-second"
+    local ifa ifb
+    case "$1" in meshwork*) ifa=mwbma ;; *) ifa=mwbga ;; esac
+    case "$2" in meshwork*) ifb=mwbmb ;; *) ifb=mwbgb ;; esac
+    start_device $a "$1" $ifa
+    start_device $b "$2" $ifb
     configure $a $ifa a b 10.88.0.1 10.88.0.2 198.18.0.2
     configure $b $ifb b a 10.88.0.2 10.88.0.1 198.18.0.1
     ip netns exec $a ping -c 1 -W 5 10.88.0.2 >/dev/null
-    iperf $b $a 10.88.0.2 >/dev/null   # warm-up: lets the JIT compile the data path before measuring
-    local result
-    result="$(iperf $b $a 10.88.0.2)"
+    iperf $b $a 10.88.0.2 "$3" >/dev/null   # warm-up: lets the JIT compile the data path before measuring
+    local result before after
+    before="$(tunnel_cpu_ticks)"
+    result="$(iperf $b $a 10.88.0.2 "$3")"
+    after="$(tunnel_cpu_ticks)"
     pkill -f "wg-device $ifa" 2>/dev/null || true
     pkill -f "wg-device $ifb" 2>/dev/null || true
     pkill -f "wireguard-go $ifa" 2>/dev/null || true
     pkill -f "wireguard-go $ifb" 2>/dev/null || true
     sleep 1
-    echo "$result"
+    echo "$result $(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v s="$seconds" 'BEGIN { printf "%.3f", t / hz / s }')"
 }
 
-echo "single-stream TCP, ${seconds} s each, $(nproc) cores, java: $(. "$root/bin/jdk.sh"; "${JAVA_HOME}/bin/java" -version 2>&1 | head -1)"
-veth="$(iperf $b $a 198.18.0.2)"
-gogo="$(measure "wireguard-go <-> wireguard-go" wireguard-go wireguard-go)"
-mm="$(measure "meshwork <-> meshwork" meshwork meshwork)"
-mg="$(measure "meshwork -> wireguard-go" meshwork wireguard-go)"
-gm="$(measure "wireguard-go -> meshwork" wireguard-go meshwork)"
+wants() { case " $rows " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
-printf '\n%-34s %12s %14s\n' "path (sender -> receiver)" "Gbit/s" "vs wg-go"
-row() { printf '%-34s %12s %14s\n' "$1" "$2" "$(awk -v x="$2" -v r="$gogo" 'BEGIN { printf "%.2fx", x / r }')"; }
-row "raw veth" "$veth"
-row "wireguard-go -> wireguard-go" "$gogo"
-row "meshwork -> meshwork" "$mm"
-row "meshwork -> wireguard-go" "$mg"
-row "wireguard-go -> meshwork" "$gm"
+echo "TCP iperf3, ${seconds} s each, $(nproc) cores, java: $(. "$root/bin/jdk.sh"; "${JAVA_HOME}/bin/java" -version 2>&1 | head -1), load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '\n%-40s %10s %10s %14s\n' "path (sender -> receiver)" "Gbit/s" "vs wg-go" "CPU s/Gbit"
+row() { # label "gbit cpu" reference
+    local gbit="${2% *}" cpu="${2#* }"
+    printf '%-40s %10s %10s %14s\n' "$1" "$gbit" \
+        "$(awk -v x="$gbit" -v r="${3:-0}" 'BEGIN { if (r > 0) printf "%.2fx", x / r; else print "-" }')" \
+        "$(awk -v c="$cpu" -v x="$gbit" 'BEGIN { if (c != "" && c != x && x > 0) printf "%.2f", c / x; else print "-" }')"
+}
+gogo=0
+gogo4=0
+if wants gg; then r="$(measure wireguard-go wireguard-go 1)"; gogo="${r% *}"; fi
+if wants veth; then row "raw veth" "$(iperf $b $a 198.18.0.2 1)" "$gogo"; fi
+if wants gg; then row "wireguard-go -> wireguard-go" "$r" "$gogo"; fi
+if wants mm-plain; then row "meshwork -> meshwork (no offloads)" "$(measure meshwork-plain meshwork-plain 1)" "$gogo"; fi
+if wants mm; then row "meshwork -> meshwork" "$(measure meshwork meshwork 1)" "$gogo"; fi
+if wants mg; then row "meshwork -> wireguard-go" "$(measure meshwork wireguard-go 1)" "$gogo"; fi
+if wants gm; then row "wireguard-go -> meshwork" "$(measure wireguard-go meshwork 1)" "$gogo"; fi
+if wants gg4; then r="$(measure wireguard-go wireguard-go 4)"; gogo4="${r% *}"; row "wireguard-go -> wireguard-go, -P 4" "$r" "$gogo4"; fi
+if wants mm4; then row "meshwork -> meshwork, -P 4" "$(measure meshwork meshwork 4)" "$gogo4"; fi
+if wants mm4-plain; then row "meshwork -> meshwork (no offloads), -P 4" "$(measure meshwork-plain meshwork-plain 4)" "$gogo4"; fi
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

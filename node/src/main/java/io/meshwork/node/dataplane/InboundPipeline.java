@@ -29,6 +29,12 @@ import org.slf4j.LoggerFactory;
  * it, staged packets go out, and an initiator with aging keys starts a rekey (§6.2). A transport message is not
  * copied: the ciphertext is read in place and decrypted into the thread's reused plaintext buffer.
  *
+ * <p>With TUN offloads and a transport that reports the end of each read batch, decrypted packets that passed
+ * every check go to this thread's {@link TunOffload.Coalescer} instead of straight to the device: consecutive
+ * segments of one TCP flow become one super-packet, written with one system call when a packet that does not
+ * continue it arrives or when the batch ends ({@link #flushCoalesced}). Order is kept: a packet that cannot join
+ * first pushes out what is pending. The relay's receiving threads write packet by packet.
+ *
  * <p>Threads: {@link #onDatagram} runs on whichever thread delivers a datagram, several at once: the Netty event
  * loop (the transport's I/O thread) for the socket, including relay frames that come over UDP, and the TCP relay
  * reader thread for relay frames over TCP. So nothing here is owned scratch: each receiving thread has its own
@@ -48,20 +54,53 @@ final class InboundPipeline {
     private static final ThreadLocal<ByteBuffer> DECRYPTED =
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(WireGuardDevice.MAX_PACKET));
 
+    /** Ciphertext and plaintext arrays per receiving thread for the coalescing path (see receiveTransport). */
+    private static final ThreadLocal<ByteBuffer> CIPHERTEXT =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocate(WireGuardDevice.MAX_PACKET + 64));
+    private static final ThreadLocal<ByteBuffer> PLAINTEXT =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocate(WireGuardDevice.MAX_PACKET + 64));
+
     private final WireGuardDevice device;
     private final TunDevice tun;
     private final AllowedIps<Peer> allowedIps;
     private final IndexTable indices;
+    /** One coalescer per thread that receives with coalescing on (the socket's I/O thread): bounded by threads. */
+    private final ThreadLocal<TunOffload.Coalescer> coalescer;
 
     InboundPipeline(WireGuardDevice device, TunDevice tun, AllowedIps<Peer> allowedIps, IndexTable indices) {
         this.device = device;
         this.tun = tun;
         this.allowedIps = allowedIps;
         this.indices = indices;
+        this.coalescer = ThreadLocal.withInitial(() -> new TunOffload.Coalescer(
+                ByteBuffer.allocateDirect(TunOffload.HEADER_SIZE + TunOffload.MAX_PACKET), this::writeFrame));
+    }
+
+    private void writeFrame(ByteBuffer frame) {
+        try {
+            tun.writeFrame(frame);
+        } catch (IOException e) {
+            log.debug("writing to {} failed: {}", tun.name(), e.getMessage());
+        }
+    }
+
+    /** Writes out what this thread coalesced; the transport calls it when a batch of datagrams ends. */
+    void flushCoalesced() {
+        if (tun.offloads()) {
+            coalescer.get().flush();
+        }
     }
 
     /** Handles one WireGuard datagram from the socket or the relay; {@code datagram} is only valid during the call. */
     void onDatagram(ByteBuffer datagram, InetSocketAddress sender) {
+        onDatagram(datagram, sender, false);
+    }
+
+    /**
+     * As {@link #onDatagram(ByteBuffer, InetSocketAddress)}; with {@code coalesce}, a data packet may wait in this
+     * thread's coalescer until {@link #flushCoalesced}.
+     */
+    void onDatagram(ByteBuffer datagram, InetSocketAddress sender, boolean coalesce) {
         int type = Messages.type(datagram);
         try {
             Messages.checkSize(type, datagram.remaining());
@@ -75,7 +114,7 @@ final class InboundPipeline {
             return;
         }
         if (type == Messages.TYPE_TRANSPORT) {
-            receiveTransport(datagram, sender);
+            receiveTransport(datagram, sender, coalesce);
             return;
         }
         byte[] message = new byte[datagram.remaining()];
@@ -88,7 +127,7 @@ final class InboundPipeline {
         }
     }
 
-    private void receiveTransport(ByteBuffer datagram, InetSocketAddress sender) {
+    private void receiveTransport(ByteBuffer datagram, InetSocketAddress sender, boolean coalesce) {
         int start = datagram.position();
         ByteBuffer header = datagram.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         int receiver = header.getInt(start + Messages.TRANSPORT_RECEIVER);
@@ -111,7 +150,15 @@ final class InboundPipeline {
         }
         ByteBuffer ciphertext = datagram.duplicate();
         ciphertext.position(start + Messages.TRANSPORT_HEADER_SIZE);
-        ByteBuffer decrypted = DECRYPTED.get();
+        if (coalesce && !ciphertext.hasArray()) {
+            // The JCE cipher works on arrays: handed direct buffers it copies through temporary arrays of its
+            // own, twice. One copy into a reused array is cheaper, and the coalescer copies the plaintext anyway.
+            ByteBuffer copy = CIPHERTEXT.get();
+            copy.clear();
+            copy.put(ciphertext).flip();
+            ciphertext = copy;
+        }
+        ByteBuffer decrypted = coalesce ? PLAINTEXT.get() : DECRYPTED.get();
         decrypted.clear();
         int length;
         try {
@@ -131,7 +178,7 @@ final class InboundPipeline {
         // otherwise bring this thread back here with the same buffer while it still holds this packet.
         if (length > 0) {
             decrypted.flip();
-            deliverInbound(peer, decrypted, sender, now);
+            deliverInbound(peer, decrypted, sender, now, coalesce);
         }
         if (keys == peer.keypairs.next) {
             device.handshakes().confirm(peer, keys);
@@ -141,7 +188,7 @@ final class InboundPipeline {
     }
 
     /** Checks the decrypted packet's source against the peer's allowed IPs and writes it to the interface. */
-    private void deliverInbound(Peer peer, ByteBuffer packet, InetSocketAddress sender, long now) {
+    private void deliverInbound(Peer peer, ByteBuffer packet, InetSocketAddress sender, long now, boolean coalesce) {
         int version = (packet.get(0) & 0xFF) >>> 4;
         int totalLength;
         Peer owner;
@@ -172,6 +219,10 @@ final class InboundPipeline {
                 device.drop(DropReason.FILTERED, verdict.name(), sender);
                 return;
             }
+        }
+        if (coalesce) {
+            coalescer.get().add(packet);
+            return;
         }
         try {
             tun.write(packet);

@@ -25,6 +25,13 @@ import org.slf4j.LoggerFactory;
  * sealing buffers are reused for every packet, and a packet with a session is not copied on its way to the socket
  * (only staging copies).
  *
+ * <p>With TUN offloads ({@link TunDevice#offloads()}) each read is a frame that may hold a TCP or UDP
+ * super-packet of up to 64 KB: it is routed and filtered once, split by {@link TunOffload.Segmenter} into
+ * MTU-sized packets, and each is sealed into one batch buffer back to back; the sealed datagrams of one
+ * super-packet (all of one size but the last) go to the transport with one {@code sendLaterSegments}, which is
+ * one UDP GSO send where the socket has it. A plain packet in a frame has its partial checksum completed in place
+ * and goes the usual way. The segments keep their order and take consecutive counters.
+ *
  * <p>Threads: {@link #run} is the body of the TUN reader thread ({@code wg-tun-NAME}), the only thread that
  * touches the read buffer, the sealing buffer and {@link #headers}. {@link #flushStaged} and {@link #sendKeepalive}
  * run elsewhere: on the receiving thread that completed a handshake (the Netty event loop for the socket, the TCP
@@ -41,6 +48,11 @@ final class OutboundPipeline {
     private final AllowedIps<Peer> allowedIps;
     /** Filter scratch, used only on the TUN reader thread. */
     private final PacketHeaders headers = new PacketHeaders();
+    /** Splits super-packets; TUN reader thread only. */
+    private final TunOffload.Segmenter segmenter = new TunOffload.Segmenter();
+    /** Largest batch of sealed segments handed over at once: what one UDP GSO send can carry. */
+    static final int MAX_SEGMENT_BATCH_BYTES = 65507 - 8;
+    static final int MAX_SEGMENT_BATCH = 64;
 
     OutboundPipeline(WireGuardDevice device, TunDevice tun, AllowedIps<Peer> allowedIps) {
         this.device = device;
@@ -50,15 +62,21 @@ final class OutboundPipeline {
 
     /** Reads packets in batches: everything the interface has ready (up to 64) goes to the socket in one hand-off. */
     void run() {
-        ByteBuffer packet = ByteBuffer.allocateDirect(MAX_PACKET + 16);
+        boolean offloads = tun.offloads();
+        ByteBuffer packet = ByteBuffer.allocateDirect(TunOffload.HEADER_SIZE + MAX_PACKET + 16);
         ByteBuffer sealed = ByteBuffer.allocate(MAX_PACKET + Messages.TRANSPORT_MIN_SIZE + 16);
+        ByteBuffer segment = offloads ? ByteBuffer.allocate(MAX_PACKET + 16) : null;
         while (!device.closed()) {
             int length = readTun(packet, 250);
             int batch = 0;
             while (length > 0) {
                 packet.flip();
                 try {
-                    routeOutbound(packet, sealed);
+                    if (offloads) {
+                        routeFrame(packet, sealed, segment);
+                    } else {
+                        routeOutbound(packet, sealed);
+                    }
                 } catch (RuntimeException e) {
                     log.warn("sending a packet from {} failed", tun.name(), e);
                 }
@@ -78,7 +96,7 @@ final class OutboundPipeline {
 
     private int readTun(ByteBuffer packet, int timeoutMillis) {
         packet.clear();
-        packet.limit(MAX_PACKET);
+        packet.limit(TunOffload.HEADER_SIZE + MAX_PACKET);
         try {
             return tun.read(packet, timeoutMillis);
         } catch (IOException e) {
@@ -89,27 +107,127 @@ final class OutboundPipeline {
         }
     }
 
+    /** Sends one frame (virtio_net_hdr and packet) from an interface with offloads. */
+    private void routeFrame(ByteBuffer frame, ByteBuffer sealed, ByteBuffer segment) {
+        int count;
+        try {
+            count = segmenter.parse(frame, frame.position(), frame.limit());
+        } catch (TunOffload.MalformedFrame e) {
+            device.drop(DropReason.NOT_IP, e.getMessage(), tun.name());
+            return;
+        }
+        frame.limit(segmenter.packetEnd()).position(segmenter.packetStart());
+        if (!segmenter.segmented()) {
+            routeOutbound(frame, sealed);
+            return;
+        }
+        Peer peer = route(frame);
+        if (peer == null) {
+            return;
+        }
+        sendSegments(peer, count, segment, sealed);
+    }
+
     /** Sends one IP packet from the interface to the peer its destination routes to. */
     void routeOutbound(ByteBuffer packet, ByteBuffer sealed) {
-        int version = (packet.get(0) & 0xFF) >>> 4;
+        Peer peer = route(packet);
+        if (peer != null) {
+            send(peer, packet, sealed);
+        }
+    }
+
+    /** The peer the packet's destination routes to, after the filter saw it; null (dropped, counted) if none. */
+    private Peer route(ByteBuffer packet) {
+        int start = packet.position();
+        int version = (packet.get(start) & 0xFF) >>> 4;
         Peer peer;
         if (version == 4 && packet.remaining() >= 20) {
-            peer = allowedIps.lookup(packet, 16, 4);
+            peer = allowedIps.lookup(packet, start + 16, 4);
         } else if (version == 6 && packet.remaining() >= 40) {
-            peer = allowedIps.lookup(packet, 24, 16);
+            peer = allowedIps.lookup(packet, start + 24, 16);
         } else {
             device.drop(DropReason.NOT_IP, "version " + version, tun.name());
-            return;
+            return null;
         }
         if (peer == null) {
             device.drop(DropReason.NO_ROUTE, "", tun.name());
-            return;
+            return null;
         }
         PacketFilter filter = device.packetFilter();
         if (filter != null) {
             filter.outbound(packet, headers);
         }
-        send(peer, packet, sealed);
+        return peer;
+    }
+
+    /**
+     * Sends the {@code count} segments of the super-packet the segmenter holds: each written to {@code segment},
+     * sealed into {@code batch} behind the previous ones, and the batch handed over whenever the next segment
+     * would not fit one GSO send, or a shorter (last) segment ended it.
+     */
+    private void sendSegments(Peer peer, int count, ByteBuffer segment, ByteBuffer batch) {
+        long now = System.nanoTime();
+        Keypair keys = peer.keypairs.current;
+        if (keys == null || Timers.expired(keys.createdNanos(), now)
+                || Long.compareUnsigned(keys.sendCount(), ReplayWindow.REJECT_AFTER_MESSAGES) >= 0) {
+            for (int i = 0; i < count; i++) {
+                segment.clear();
+                segmenter.write(i, segment);
+                segment.flip();
+                stage(peer, segment);
+            }
+            device.handshakes().initiateIfIdle(peer, now);
+            return;
+        }
+        if (!device.hasPath(peer)) {
+            device.drop(DropReason.NO_ENDPOINT, "", peer.publicKey());
+            return;
+        }
+        device.timers().beforeSending(peer, keys, now);
+        batch.clear();
+        int segmentSize = 0;
+        int inBatch = 0;
+        for (int i = 0; i < count; i++) {
+            segment.clear();
+            segmenter.write(i, segment);
+            segment.flip();
+            int expected = sealedSize(segment.remaining());
+            if (inBatch > 0 && (expected > segmentSize || batch.position() + expected > MAX_SEGMENT_BATCH_BYTES)) {
+                handOver(peer, batch, segmentSize, now);
+                inBatch = 0;
+            }
+            int before = batch.position();
+            seal(keys, segment, batch);
+            int size = batch.position() - before;
+            if (inBatch == 0) {
+                segmentSize = size;
+            }
+            inBatch++;
+            if (size < segmentSize || inBatch == MAX_SEGMENT_BATCH) {
+                handOver(peer, batch, segmentSize, now);
+                inBatch = 0;
+            }
+        }
+        if (inBatch > 0) {
+            handOver(peer, batch, segmentSize, now);
+        }
+    }
+
+    private static int sealedSize(int length) {
+        return Messages.TRANSPORT_HEADER_SIZE + (length + 15) / 16 * 16 + ChaChaPoly.TAG_LENGTH;
+    }
+
+    private void handOver(Peer peer, ByteBuffer batch, int segmentSize, long now) {
+        batch.flip();
+        int wireLength = batch.remaining();
+        if (!device.deliverSegments(peer, batch, segmentSize)) {
+            device.drop(DropReason.NO_ENDPOINT, "relay not connected", peer.publicKey());
+        } else {
+            peer.counters.txBytes.addAndGet(wireLength);
+            peer.clocks.anySent = now;
+            peer.clocks.dataSent = now;
+        }
+        batch.clear();
     }
 
     private void send(Peer peer, ByteBuffer packet, ByteBuffer sealed) {
@@ -146,31 +264,8 @@ final class OutboundPipeline {
             return;
         }
         int length = payload.remaining();
-        // WireGuard §5.4.6: pad the plaintext to a multiple of 16 bytes.
-        int padding = (16 - (length % 16)) % 16;
-        long counter = keys.nextSendCounter();
         sealed.clear();
-        sealed.order(ByteOrder.LITTLE_ENDIAN);
-        sealed.putInt(Messages.TYPE_TRANSPORT);
-        sealed.putInt(keys.remoteIndex());
-        sealed.putLong(counter);
-        ByteBuffer plaintext;
-        if (padding == 0) {
-            plaintext = payload;
-        } else if (!payload.isReadOnly() && payload.capacity() - payload.limit() >= padding) {
-            // Pad in place: the read buffer has room after the packet.
-            int limit = payload.limit();
-            payload.limit(limit + padding);
-            for (int i = limit; i < limit + padding; i++) {
-                payload.put(i, (byte) 0);
-            }
-            plaintext = payload;
-        } else {
-            plaintext = ByteBuffer.allocate(length + padding);
-            plaintext.put(payload.duplicate());
-            plaintext.position(0);
-        }
-        ChaChaPoly.seal(keys.sendKey(), counter, plaintext, sealed, null);
+        seal(keys, payload, sealed);
         sealed.flip();
         int wireLength = sealed.remaining();
         if (!device.deliver(peer, sealed, batched)) {
@@ -182,6 +277,38 @@ final class OutboundPipeline {
         if (length > 0) {
             peer.clocks.dataSent = now;
         }
+    }
+
+    /**
+     * Seals one packet as a transport message at {@code out}'s position and advances it; the plaintext is padded
+     * to a multiple of 16 bytes (WireGuard §5.4.6), in place when its buffer has room after it.
+     */
+    private static void seal(Keypair keys, ByteBuffer payload, ByteBuffer out) {
+        int length = payload.remaining();
+        int padding = (16 - (length % 16)) % 16;
+        long counter = keys.nextSendCounter();
+        ByteOrder order = out.order();
+        out.order(ByteOrder.LITTLE_ENDIAN);
+        out.putInt(Messages.TYPE_TRANSPORT);
+        out.putInt(keys.remoteIndex());
+        out.putLong(counter);
+        out.order(order);
+        ByteBuffer plaintext;
+        if (padding == 0) {
+            plaintext = payload;
+        } else if (!payload.isReadOnly() && payload.capacity() - payload.limit() >= padding) {
+            int limit = payload.limit();
+            payload.limit(limit + padding);
+            for (int i = limit; i < limit + padding; i++) {
+                payload.put(i, (byte) 0);
+            }
+            plaintext = payload;
+        } else {
+            plaintext = ByteBuffer.allocate(length + padding);
+            plaintext.put(payload.duplicate());
+            plaintext.position(0);
+        }
+        ChaChaPoly.seal(keys.sendKey(), counter, plaintext, out, null);
     }
 
     void sendKeepalive(Peer peer) {

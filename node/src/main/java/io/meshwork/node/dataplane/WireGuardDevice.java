@@ -184,7 +184,20 @@ public final class WireGuardDevice implements AutoCloseable {
 
     private PacketTransport bindTransport(int port) {
         PacketTransport bound = transportFactory.apply(port);
-        bound.register(DatagramKind.WIREGUARD, inbound::onDatagram);
+        // Received TCP segments are coalesced for the TUN device until the transport's batch ends (GRO), when
+        // the transport says when that is and the device takes coalesced writes.
+        boolean coalesce = bound.reportsBatchEnds() && tun.offloads();
+        bound.register(DatagramKind.WIREGUARD, new PacketTransport.PacketHandler() {
+            @Override
+            public void onDatagram(ByteBuffer datagram, InetSocketAddress sender) {
+                inbound.onDatagram(datagram, sender, coalesce);
+            }
+
+            @Override
+            public void onBatchEnd() {
+                inbound.flushCoalesced();
+            }
+        });
         sharedHandlers.forEach(bound::register);
         listenPort = bound.localAddress().getPort();
         return bound;
@@ -394,6 +407,31 @@ public final class WireGuardDevice implements AutoCloseable {
         } else {
             transport.send(datagram, endpoint);
         }
+        return true;
+    }
+
+    /**
+     * Sends datagrams of {@code segmentSize} bytes laid back to back (the last may be shorter) to the peer by its
+     * current path, batched: one GSO send on the socket where it has that, one by one through the relay.
+     */
+    boolean deliverSegments(Peer peer, ByteBuffer datagrams, int segmentSize) {
+        RelayPath relay = relayPath;
+        if (peer.path.viaRelay && relay != null) {
+            ByteBuffer each = datagrams.duplicate();
+            int end = datagrams.limit();
+            for (int at = datagrams.position(); at < end; at += segmentSize) {
+                each.limit(Math.min(end, at + segmentSize)).position(at);
+                if (!relay.send(peer.publicKey(), each)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        InetSocketAddress endpoint = peer.path.endpoint;
+        if (endpoint == null) {
+            return false;
+        }
+        transport.sendLaterSegments(datagrams, segmentSize, endpoint);
         return true;
     }
 

@@ -18,24 +18,46 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.unix.SegmentedDatagramPacket;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A {@link PacketTransport} on a Netty datagram channel: native epoll on Linux, NIO elsewhere.
+ *
+ * <p>With epoll, offloads unless the system property {@code meshwork.udp.offload} is {@code false}: UDP GSO for
+ * {@link #sendLaterSegments} (one {@code sendmsg} with {@code UDP_SEGMENT} for up to 64 datagrams of one size),
+ * and, only with {@code -Dmeshwork.udp.gro=true}, UDP GRO on receive ({@code UDP_GRO}: the kernel hands over a
+ * peer's GSO burst in one read, which Netty splits back into datagrams; the socket then reads with {@code recvmsg}
+ * into a 64 KB buffer instead of {@code recvmmsg}). A kernel without them gets the plain socket, logged once.
  */
 public final class NettyUdpTransport implements PacketTransport {
 
     private static final Logger log = LoggerFactory.getLogger(NettyUdpTransport.class);
     /** Largest datagram received whole: a full 1500-byte MTU frame's payload with room to spare. */
     private static final int MAX_DATAGRAM = 2048;
+    /** Whether to use UDP GSO and GRO where the kernel has them; {@code -Dmeshwork.udp.offload=false}: never. */
+    static final boolean OFFLOAD_WANTED = !"false".equalsIgnoreCase(System.getProperty("meshwork.udp.offload"));
+    /**
+     * UDP GRO is off unless {@code -Dmeshwork.udp.gro=true}: with it Netty reads one datagram or burst per
+     * {@code recvmsg} into a 64 KB buffer instead of 32 datagrams per {@code recvmmsg}, and a peer that does not
+     * send with GSO (wireguard-go before 2023, say) then cost several times the CPU per Gbit/s on this side
+     * (docs/performance.md). Without it the kernel splits a peer's GSO bursts on arrival and recvmmsg reads them.
+     */
+    static final boolean GRO_WANTED = OFFLOAD_WANTED && "true".equalsIgnoreCase(System.getProperty("meshwork.udp.gro"));
+    /** The kernel's limit on segments in one GSO send (UDP_MAX_SEGMENTS). */
+    static final int MAX_SEGMENTS = 64;
+    /** Largest GSO send: the datagrams must fit one IP packet's payload with the UDP header. */
+    static final int MAX_SEGMENTED_BYTES = 65507 - 8;
+    private static final AtomicBoolean FALLBACK_LOGGED = new AtomicBoolean();
 
     private final EventLoopGroup group;
     private final Channel channel;
@@ -43,9 +65,15 @@ public final class NettyUdpTransport implements PacketTransport {
     private volatile Map<DatagramKind, PacketHandler> handlers = new EnumMap<>(DatagramKind.class);
     private final ThreadLocal<List<DatagramPacket>> pending = ThreadLocal.withInitial(ArrayList::new);
 
-    private NettyUdpTransport(EventLoopGroup group, Channel channel) {
+    /** Cleared when the kernel refuses a GSO send after all (the path's MTU is smaller than a segment, say). */
+    private volatile boolean gso;
+    private final boolean gro;
+
+    private NettyUdpTransport(EventLoopGroup group, Channel channel, boolean gso, boolean gro) {
         this.group = group;
         this.channel = channel;
+        this.gso = gso;
+        this.gro = gro;
     }
 
     /**
@@ -76,18 +104,80 @@ public final class NettyUdpTransport implements PacketTransport {
                     }
 
                     @Override
+                    public void channelReadComplete(ChannelHandlerContext context) {
+                        self[0].batchEnd();
+                    }
+
+                    @Override
                     public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
                         log.debug("udp socket error: {}", cause.toString());
                     }
                 });
         try {
             Channel channel = bootstrap.bind(bindAddress).syncUninterruptibly().channel();
-            self[0] = new NettyUdpTransport(group, channel);
+            boolean gso = epoll && OFFLOAD_WANTED && EpollDatagramChannel.isSegmentedDatagramPacketSupported();
+            boolean gro = epoll && GRO_WANTED && enableGro(channel);
+            if (epoll && OFFLOAD_WANTED && !(gso && (gro || !GRO_WANTED))) {
+                logFallback("udp socket {}: the kernel lacks {}; sending and receiving one datagram at a time",
+                        bindAddress, !gso && !gro ? "UDP GSO and GRO" : gso ? "UDP GRO" : "UDP GSO");
+            }
+            self[0] = new NettyUdpTransport(group, channel, gso, gro);
             return self[0];
         } catch (Exception e) { // Netty rethrows the bind failure's IOException unchecked.
             group.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.MILLISECONDS);
             throw new TransportException("cannot bind UDP socket to " + bindAddress + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Turns on UDP GRO: Netty then reads with {@code recvmsg} into one buffer big enough for a coalesced burst
+     * (a datagram payload size of 0 takes it off {@code recvmmsg}) and splits what came back into datagrams.
+     */
+    private static boolean enableGro(Channel channel) {
+        try {
+            if (!channel.config().setOption(EpollChannelOption.UDP_GRO, true)) {
+                return false;
+            }
+        } catch (RuntimeException e) {
+            log.debug("UDP_GRO refused: {}", e.toString());
+            return false;
+        }
+        channel.config().setOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, 0);
+        channel.config().setOption(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(65536));
+        return true;
+    }
+
+    private static void logFallback(String message, Object address, String what) {
+        if (FALLBACK_LOGGED.compareAndSet(false, true)) {
+            log.info(message, address, what);
+        } else {
+            log.debug(message, address, what);
+        }
+    }
+
+    /** True when {@link #sendLaterSegments} sends with UDP GSO. */
+    public boolean segmentationOffload() {
+        return gso;
+    }
+
+    /** True when the socket receives with UDP GRO. */
+    public boolean receiveOffload() {
+        return gro;
+    }
+
+    private void batchEnd() {
+        for (PacketHandler handler : handlers.values()) {
+            try {
+                handler.onBatchEnd();
+            } catch (RuntimeException e) {
+                log.debug("handler failed at the end of a batch: {}", e.toString());
+            }
+        }
+    }
+
+    @Override
+    public boolean reportsBatchEnds() {
+        return true;
     }
 
     private void dispatch(DatagramPacket packet) {
@@ -122,12 +212,43 @@ public final class NettyUdpTransport implements PacketTransport {
     public void sendLater(ByteBuffer datagram, InetSocketAddress destination) {
         ByteBuf copy = channel.alloc().directBuffer(datagram.remaining());
         copy.writeBytes(datagram.duplicate());
-        DatagramPacket packet = new DatagramPacket(copy, destination);
+        queue(new DatagramPacket(copy, destination));
+    }
+
+    @Override
+    public void sendLaterSegments(ByteBuffer datagrams, int segmentSize, InetSocketAddress destination) {
+        int length = datagrams.remaining();
+        if (!gso || length <= segmentSize || segmentSize <= 0 || length > MAX_SEGMENTED_BYTES
+                || (length + segmentSize - 1) / segmentSize > MAX_SEGMENTS) {
+            PacketTransport.super.sendLaterSegments(datagrams, segmentSize, destination);
+            return;
+        }
+        ByteBuf copy = channel.alloc().directBuffer(length);
+        copy.writeBytes(datagrams.duplicate());
+        queue(new SegmentedDatagramPacket(copy, segmentSize, destination));
+    }
+
+    private void queue(DatagramPacket packet) {
         if (channel.eventLoop().inEventLoop()) {
-            channel.write(packet, channel.voidPromise());
+            write(packet);
         } else {
             pending.get().add(packet);
         }
+    }
+
+    /** On the event loop. A refused GSO send turns GSO off for good: the next sends go one datagram at a time. */
+    private void write(DatagramPacket packet) {
+        if (!(packet instanceof SegmentedDatagramPacket)) {
+            channel.write(packet, channel.voidPromise());
+            return;
+        }
+        channel.write(packet).addListener(future -> {
+            if (!future.isSuccess() && gso) {
+                gso = false;
+                log.info("udp socket {}: a GSO send failed ({}); sending one datagram at a time from now on",
+                        localAddress(), String.valueOf(future.cause()));
+            }
+        });
     }
 
     @Override
@@ -143,7 +264,7 @@ public final class NettyUdpTransport implements PacketTransport {
         pending.set(new ArrayList<>(batch.size()));
         channel.eventLoop().execute(() -> {
             for (DatagramPacket packet : batch) {
-                channel.write(packet, channel.voidPromise());
+                write(packet);
             }
             channel.flush();
         });

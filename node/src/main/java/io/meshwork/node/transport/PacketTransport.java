@@ -27,8 +27,30 @@ public interface PacketTransport extends AutoCloseable {
         send(datagram, destination);
     }
 
+    /**
+     * Queues {@code datagrams}, several datagrams of {@code segmentSize} bytes back to back (the last may be
+     * shorter), for the next {@link #flush()}: one send with UDP segmentation offload (GSO) where the socket has
+     * it, else one datagram at a time. The buffer is not kept after return.
+     */
+    default void sendLaterSegments(ByteBuffer datagrams, int segmentSize, InetSocketAddress destination) {
+        ByteBuffer each = datagrams.duplicate();
+        int end = datagrams.limit();
+        for (int at = datagrams.position(); at < end; at += segmentSize) {
+            each.limit(Math.min(end, at + segmentSize)).position(at);
+            sendLater(each, destination);
+        }
+    }
+
     /** Sends what this thread queued with {@link #sendLater}. */
     default void flush() {}
+
+    /**
+     * True when the transport calls {@link PacketHandler#onBatchEnd} after each batch of datagrams it delivered,
+     * so a handler may hold on to what it made from them until then.
+     */
+    default boolean reportsBatchEnds() {
+        return false;
+    }
 
     /** Routes inbound datagrams of {@code kind} to {@code handler}, replacing any earlier handler. */
     void register(DatagramKind kind, PacketHandler handler);
@@ -50,5 +72,11 @@ public interface PacketTransport extends AutoCloseable {
          * outlive it. Must not block.
          */
         void onDatagram(ByteBuffer datagram, InetSocketAddress sender);
+
+        /**
+         * Called on the I/O thread after the datagrams one read brought were delivered, by transports that
+         * {@link PacketTransport#reportsBatchEnds() report batch ends}.
+         */
+        default void onBatchEnd() {}
     }
 }

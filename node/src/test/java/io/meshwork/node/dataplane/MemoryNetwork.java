@@ -5,6 +5,8 @@ import io.meshwork.protocol.demux.DatagramKind;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -84,12 +86,56 @@ final class MemoryNetwork implements AutoCloseable {
                 } else {
                     try {
                         handler.onDatagram(datagram, from);
+                        handler.onBatchEnd();
                     } catch (RuntimeException e) {
                         e.printStackTrace();
                         throw e;
                     }
                 }
             });
+        }
+
+        /**
+         * Like a socket with UDP GSO and GRO: the datagrams arrive together, as one read, and the batch ends after
+         * them.
+         */
+        @Override
+        public void sendLaterSegments(ByteBuffer datagrams, int segmentSize, InetSocketAddress destination) {
+            List<ByteBuffer> copies = new ArrayList<>();
+            for (int at = datagrams.position(); at < datagrams.limit(); at += segmentSize) {
+                int length = Math.min(segmentSize, datagrams.limit() - at);
+                byte[] copy = new byte[length];
+                datagrams.duplicate().position(at).get(copy);
+                copies.add(ByteBuffer.wrap(copy));
+            }
+            Transport target = bound.get(destination);
+            if (target != null) {
+                target.deliverBatch(copies, address);
+            }
+        }
+
+        void deliverBatch(List<ByteBuffer> datagrams, InetSocketAddress from) {
+            thread.execute(() -> {
+                List<PacketHandler> used = new ArrayList<>();
+                for (ByteBuffer datagram : datagrams) {
+                    PacketHandler handler;
+                    synchronized (handlers) {
+                        handler = handlers.get(DatagramKind.classify(datagram));
+                    }
+                    if (handler == null) {
+                        dropped.incrementAndGet();
+                    } else {
+                        handler.onDatagram(datagram, from);
+                        used.add(handler);
+                    }
+                }
+                used.forEach(PacketHandler::onBatchEnd);
+            });
+        }
+
+        @Override
+        public boolean reportsBatchEnds() {
+            return true;
         }
 
         @Override

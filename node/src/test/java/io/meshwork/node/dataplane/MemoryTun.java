@@ -10,11 +10,35 @@ final class MemoryTun implements TunDevice {
 
     final BlockingQueue<byte[]> fromOs = new LinkedBlockingQueue<>();
     final BlockingQueue<byte[]> toOs = new LinkedBlockingQueue<>();
+    /** With offloads: the frames (virtio_net_hdr and packet) the device wrote with {@link #writeFrame}. */
+    final BlockingQueue<byte[]> framesToOs = new LinkedBlockingQueue<>();
     private final String name;
+    private final boolean offloads;
     private volatile boolean closed;
 
     MemoryTun(String name) {
+        this(name, false);
+    }
+
+    /** With {@code offloads}, what tests put in {@link #fromOs} are frames: a virtio_net_hdr, then the packet. */
+    MemoryTun(String name, boolean offloads) {
         this.name = name;
+        this.offloads = offloads;
+    }
+
+    @Override
+    public boolean offloads() {
+        return offloads;
+    }
+
+    @Override
+    public void writeFrame(ByteBuffer frame) {
+        if (!offloads) {
+            throw new UnsupportedOperationException();
+        }
+        byte[] copy = new byte[frame.remaining()];
+        frame.duplicate().get(copy);
+        framesToOs.add(copy);
     }
 
     @Override

@@ -53,6 +53,68 @@ class NettyUdpTransportTest {
         }
     }
 
+    /**
+     * A segmented send (UDP GSO where the kernel has it) from one transport, received by another (UDP GRO where
+     * the kernel has it): the receiver sees each datagram whole, in order, and a batch end after them; a plain
+     * socket sees the same datagrams one by one.
+     */
+    @Test
+    void segmentedSendsArriveAsSeparateDatagramsInOrder() throws Exception {
+        try (NettyUdpTransport sender = NettyUdpTransport.bind(LOOPBACK);
+                NettyUdpTransport receiver = NettyUdpTransport.bind(LOOPBACK);
+                DatagramSocket plain = new DatagramSocket(LOOPBACK)) {
+            BlockingQueue<byte[]> seen = new ArrayBlockingQueue<>(1000);
+            java.util.concurrent.atomic.AtomicInteger batchEnds = new java.util.concurrent.atomic.AtomicInteger();
+            receiver.register(DatagramKind.WIREGUARD, new PacketTransport.PacketHandler() {
+                @Override
+                public void onDatagram(ByteBuffer datagram, InetSocketAddress from) {
+                    byte[] copy = new byte[datagram.remaining()];
+                    datagram.duplicate().get(copy);
+                    seen.add(copy);
+                }
+
+                @Override
+                public void onBatchEnd() {
+                    batchEnds.incrementAndGet();
+                }
+            });
+            java.util.Random random = new java.util.Random(4);
+            for (int[] shape : new int[][] {{1452, 40, 1000}, {100, 64, 33}, {1200, 7, 1200}, {48, 1, 48}}) {
+                int size = shape[0];
+                int count = shape[1];
+                int last = shape[2];
+                ByteBuffer datagrams = ByteBuffer.allocate(size * (count - 1) + last);
+                for (int i = 0; i < count; i++) {
+                    byte[] datagram = new byte[i == count - 1 ? last : size];
+                    random.nextBytes(datagram);
+                    // A WireGuard transport message as far as the demultiplexer can tell: type 4, little-endian.
+                    datagram[0] = 4;
+                    datagram[1] = 0;
+                    datagram[2] = 0;
+                    datagram[3] = 0;
+                    datagrams.put(datagram);
+                }
+                datagrams.flip();
+                sender.sendLaterSegments(datagrams.duplicate(), size, receiver.localAddress());
+                sender.flush();
+                sender.sendLaterSegments(datagrams.duplicate(), size, (InetSocketAddress) plain.getLocalSocketAddress());
+                sender.flush();
+                plain.setSoTimeout(5000);
+                for (int i = 0; i < count; i++) {
+                    byte[] expected = new byte[i == count - 1 ? last : size];
+                    datagrams.get(i * size, expected);
+                    byte[] got = seen.poll(5, TimeUnit.SECONDS);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(expected, got, "datagram " + i + " of " + size);
+                    DatagramPacket received = new DatagramPacket(new byte[2048], 2048);
+                    plain.receive(received);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(expected,
+                            java.util.Arrays.copyOf(received.getData(), received.getLength()));
+                }
+            }
+            org.junit.jupiter.api.Assertions.assertTrue(batchEnds.get() > 0);
+        }
+    }
+
     @Test
     void bindingATakenPortFailsWithAClearError() throws Exception {
         try (DatagramSocket taken = new DatagramSocket(LOOPBACK)) {
