@@ -182,6 +182,9 @@ public final class Lab implements AutoCloseable {
         inNamespace(router, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
         inNamespace(router, "sysctl", "-q", "-w", "net.ipv4.conf.eth0.proxy_arp=1");
         inNamespace(router, "sysctl", "-q", "-w", "net.ipv4.conf." + routerEnd + ".proxy_arp=1");
+        // Proxied ARP answers wait up to 0.8 s by default; a router's own answers do not.
+        inNamespace(router, "sysctl", "-q", "-w", "net.ipv4.neigh.eth0.proxy_delay=0");
+        inNamespace(router, "sysctl", "-q", "-w", "net.ipv4.neigh." + routerEnd + ".proxy_delay=0");
         ip(router, "route", "add", publicAddress + "/32", "dev", routerEnd);
         ip(gatewayNamespace, "addr", "add", publicAddress + "/24", "dev", "eth0");
         ip(gatewayNamespace, "link", "set", "eth0", "up");

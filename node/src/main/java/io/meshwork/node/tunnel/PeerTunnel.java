@@ -191,9 +191,9 @@ public final class PeerTunnel {
         return common()
                 .onMessage(Fire.class, fire -> switch (fire.timer()) {
                     case UPGRADE -> {
-                        long left = quietUntil - clock.getAsLong();
-                        if (port.opensFirst() && left > 0) {
-                            timers.startSingleTimer(Timer.UPGRADE, new Fire(Timer.UPGRADE), Duration.ofNanos(left));
+                        if (port.opensFirst() && quiet()) {
+                            timers.startSingleTimer(Timer.UPGRADE, new Fire(Timer.UPGRADE),
+                                    Duration.ofNanos(quietUntil - clock.getAsLong()));
                             yield Behaviors.same();
                         }
                         yield probing();

@@ -52,7 +52,8 @@ class ConntrackCollisionLabTest {
     }
 
     private static double oneRun(int run) throws Exception {
-        try (Lab lab = Lab.create("mwcol", Lab.WorkDirectory.REMOVE)) {
+        try (Lab lab = Lab.create("mwcol", Boolean.getBoolean("meshwork.lab.keep")
+                ? Lab.WorkDirectory.KEEP : Lab.WorkDirectory.REMOVE)) {
             LabMesh mesh = LabMesh.start(lab);
             Site dock = lab.site("dock", NatKind.INPUT_ACCEPTING);
             Site cloud = lab.site("cloud", NatKind.INPUT_ACCEPTING);
@@ -76,6 +77,10 @@ class ConntrackCollisionLabTest {
             if (run == 0) {
                 assertTrue(displaced != PORT, "the collision moved right's mapping off port " + PORT);
             }
+            // Linux then reuses the displaced port for that socket's later flows too (its NAT looks symmetric to
+            // STUN); the nodes start from clean tables and meet the collision by themselves.
+            dock.gateway().exec("conntrack", "-F").orThrow();
+            cloud.gateway().exec("conntrack", "-F").orThrow();
 
             CompletableFuture<Void> leftUp = CompletableFuture.runAsync(() -> mesh.startNode(left, "mwcol0",
                     Duration.ofSeconds(30), "--listen-port", String.valueOf(PORT)));
@@ -87,6 +92,7 @@ class ConntrackCollisionLabTest {
             String suspected = null;
             List<String> tried = List.of();
             long direct = -1;
+            boolean dumped = false;
             long deadline = bothUp + Duration.ofSeconds(90).toNanos();
             while (System.nanoTime() < deadline && direct < 0) {
                 NodeStatus.Peer leftPeer = peer(mesh.state(left));
@@ -95,6 +101,14 @@ class ConntrackCollisionLabTest {
                     if (peer != null && peer.reason().contains("conntrack collision suspected") && suspected == null) {
                         suspected = peer.reason();
                         tried = peer.tried();
+                    }
+                }
+                if (!dumped && (opened(leftPeer) || opened(rightPeer))) {
+                    dumped = true;
+                    Thread.sleep(1500);
+                    for (Site site : List.of(dock, cloud)) {
+                        System.out.println("conntrack collision lab: " + site.name() + "'s gateway after the opening:\n"
+                                + site.gateway().exec("conntrack", "-L", "-p", "udp").stdout());
                     }
                 }
                 if (leftPeer != null && rightPeer != null && leftPeer.path().equals("direct")
@@ -126,6 +140,10 @@ class ConntrackCollisionLabTest {
             }
         }
         throw new AssertionError("no conntrack entry for " + inside + " -> " + peer + ":\n" + table.stdout());
+    }
+
+    private static boolean opened(NodeStatus.Peer peer) {
+        return peer != null && peer.reason().contains("opened its mapping first");
     }
 
     private static NodeStatus.Peer peer(Path state) {

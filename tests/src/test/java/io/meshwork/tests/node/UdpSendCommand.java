@@ -4,24 +4,30 @@ import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 
-/**
- * Sends one UDP datagram from a given local port, for lab tests that set up NAT state by hand:
- * {@code UdpSendCommand LOCAL_PORT IP PORT}.
- */
-public final class UdpSendCommand {
+/** Sends one UDP datagram from a given local port, for lab tests that set up NAT state by hand. */
+@Command(name = "udp-send", mixinStandardHelpOptions = true)
+public final class UdpSendCommand implements Callable<Integer> {
 
-    private UdpSendCommand() {}
+    @Parameters(index = "0", description = "Local UDP port to send from.")
+    int localPort;
 
-    public static void main(String[] args) throws Exception {
-        if (args.length != 3) {
-            System.err.println("usage: UdpSendCommand LOCAL_PORT IP PORT");
-            System.exit(2);
+    @Parameters(index = "1", description = "Destination IP.")
+    String ip;
+
+    @Parameters(index = "2", description = "Destination port.")
+    int port;
+
+    @Override
+    public Integer call() throws Exception {
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(localPort))) {
+            byte[] payload = "meshwork lab".getBytes(StandardCharsets.US_ASCII);
+            socket.send(new DatagramPacket(payload, payload.length, InetAddress.getByName(ip), port));
         }
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(Integer.parseInt(args[0])))) {
-            byte[] payload = "meshwork lab".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-            socket.send(new DatagramPacket(payload, payload.length, InetAddress.getByName(args[1]),
-                    Integer.parseInt(args[2])));
-        }
+        return 0;
     }
 }
