@@ -129,6 +129,8 @@ public final class PeerTunnel {
     private boolean limitTtl;
     /** A direct probe (ping or pong) came from the peer in the current attempt. */
     private boolean heardDirect;
+    /** Where full-TTL pings went lately, swept before a turn-taking attempt (at most {@link #MAX_LEARNED}). */
+    private final Set<InetSocketAddress> recentTargets = new LinkedHashSet<>();
     /** Each way to a direct path tried and why it failed, by way, for status (a handful of keys at most). */
     private final Map<String, String> tried = new LinkedHashMap<>();
 
@@ -253,6 +255,9 @@ public final class PeerTunnel {
         predictionQueue.clear();
         NatPolicy.Plan plan = NatPolicy.plan(self.nat(), peer.nat());
         // After a suspected collision the side that opens first sends TTL-limited probes, then tells the peer.
+        if (collisions > 0) {
+            sweep();
+        }
         limitTtl = collisions > 0 && port.opensFirst();
         boolean opening = limitTtl && openMapping();
         // A peer that says its NAT maps per destination gets predictions even before its report reaches us.
@@ -474,6 +479,26 @@ public final class PeerTunnel {
             return;
         }
         port.sendDirect(endpoint, ping);
+        if (current == null && !isLan(endpoint) && recentTargets.add(endpoint) && recentTargets.size() > MAX_LEARNED) {
+            recentTargets.remove(recentTargets.iterator().next());
+        }
+    }
+
+    /**
+     * Before a turn-taking attempt, one ping with TTL 1 to every endpoint probed lately and every candidate: it dies
+     * at this node's own gateway, whose conntrack looks its flow up on the way in and so removes an expired entry of
+     * the earlier, displaced flow at once. Linux gives a new flow the port of a live or not yet collected mapping of
+     * the same socket, so without this the fresh probes could leave again from the displaced port.
+     */
+    private void sweep() {
+        Set<InetSocketAddress> targets = new LinkedHashSet<>(recentTargets);
+        targets.addAll(candidates());
+        for (InetSocketAddress endpoint : targets) {
+            if (!port.sendDirectLimited(endpoint, new Ping(txid()), 1)) {
+                return;
+            }
+        }
+        recentTargets.clear();
     }
 
     /**
