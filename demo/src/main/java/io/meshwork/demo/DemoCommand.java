@@ -189,6 +189,7 @@ public final class DemoCommand implements Callable<Integer> {
             case ENDPOINT_INDEPENDENT -> "endpoint-independent NAT";
             case SYMMETRIC -> "symmetric NAT";
             case UDP_BLOCKED -> "UDP blocked";
+            case INPUT_ACCEPTING -> "endpoint-independent NAT accepting input";
         };
     }
 

@@ -54,6 +54,8 @@ public final class Lab implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Lab.class);
     private static final Pattern TAG = Pattern.compile("[a-z][a-z0-9]{0,5}");
     private static final int FIRST_GATEWAY_OCTET = 200;
+    /** Provider routers of {@link NatKind#behindProviderRouter() such gateways}: 203.0.113.150 and up. */
+    private static final int FIRST_ROUTER_OCTET = 150;
     /** Owner only: the directory holds nodes' private keys and device tokens. */
     private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
@@ -155,8 +157,43 @@ public final class Lab implements AutoCloseable {
         String namespace = namespaceFor(name);
         String publicAddress = "203.0.113." + (FIRST_GATEWAY_OCTET + index);
         addNamespace(namespace);
-        attachToInternet(namespace, publicAddress);
+        if (kind.behindProviderRouter()) {
+            attachThroughRouter(name, namespace, publicAddress, index);
+        } else {
+            attachToInternet(namespace, publicAddress);
+        }
         return addGateway(name, kind, index, new Host(this, name, namespace, publicAddress));
+    }
+
+    /**
+     * Connects a gateway to the internet through a router namespace of its own ({@code TAG-NAME-isp}, at
+     * {@code 203.0.113.(FIRST_ROUTER_OCTET + index)} on the bridge), as a provider's first hop: the router answers
+     * ARP on the bridge for the gateway's public address (proxy ARP) and forwards to it over a point-to-point veth,
+     * so every packet between the gateway and the rest of the lab crosses one more hop (TTL decremented).
+     */
+    private void attachThroughRouter(String name, String gatewayNamespace, String publicAddress, int index) {
+        String router = namespaceFor(name + "-isp");
+        addNamespace(router);
+        attachToInternet(router, "203.0.113." + (FIRST_ROUTER_OCTET + index));
+        String routerEnd = "g" + serial.incrementAndGet();
+        ip(null, "link", "add", "name", "eth0", "netns", gatewayNamespace, "type", "veth",
+                "peer", "name", routerEnd, "netns", router);
+        ip(router, "link", "set", routerEnd, "up");
+        inNamespace(router, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+        inNamespace(router, "sysctl", "-q", "-w", "net.ipv4.conf.eth0.proxy_arp=1");
+        inNamespace(router, "sysctl", "-q", "-w", "net.ipv4.conf." + routerEnd + ".proxy_arp=1");
+        // Proxied ARP answers wait up to 0.8 s by default; a router's own answers do not.
+        inNamespace(router, "sysctl", "-q", "-w", "net.ipv4.neigh.eth0.proxy_delay=0");
+        inNamespace(router, "sysctl", "-q", "-w", "net.ipv4.neigh." + routerEnd + ".proxy_delay=0");
+        ip(router, "route", "add", publicAddress + "/32", "dev", routerEnd);
+        ip(gatewayNamespace, "addr", "add", publicAddress + "/24", "dev", "eth0");
+        ip(gatewayNamespace, "link", "set", "eth0", "up");
+        // Other prefixes on the internet (port-mapping gateways') are on-link for the gateway as well: the router
+        // answers its ARP for them too.
+        internetNamespaces.add(gatewayNamespace);
+        for (String prefix : internetPrefixes) {
+            ip(gatewayNamespace, "route", "add", prefix, "dev", "eth0");
+        }
     }
 
     /**

@@ -11,10 +11,10 @@ import java.util.List;
  * address-and-port-dependent ("symmetric"). Full-cone and restricted-cone NATs cannot be made with stock
  * iptables; the in-JVM simulation covers those.
  *
- * <p>Every gateway also drops new connections addressed to itself from the internet, as home routers do. Without
- * that, an unsolicited packet to a mapped port is delivered locally and leaves a conntrack entry that collides
- * with the host's own later mapping towards the same peer, so Linux picks another port: simultaneous-open hole
- * punching would then fail in the lab while it works behind real routers.
+ * <p>Every gateway but {@link #INPUT_ACCEPTING} also drops new connections addressed to itself from the internet, as
+ * home routers do. Without that, an unsolicited packet to a mapped port is delivered locally and leaves a conntrack
+ * entry that collides with the host's own later mapping towards the same peer, so Linux picks another port: the
+ * conntrack collision, which {@link #INPUT_ACCEPTING} reproduces on purpose.
  */
 public enum NatKind {
     /** Port-restricted cone: endpoint-independent mapping, address-and-port-dependent filtering. */
@@ -25,13 +25,26 @@ public enum NatKind {
     /** Endpoint-independent NAT that drops all UDP between the LAN and the internet (TCP still passes). */
     UDP_BLOCKED(List.of("-t", "nat", "-A", "POSTROUTING", "-o", "eth0", "-j", "MASQUERADE"),
             List.of("-A", "FORWARD", "-o", "eth0", "-p", "udp", "-j", "DROP"),
-            List.of("-A", "FORWARD", "-i", "eth0", "-p", "udp", "-j", "DROP"), Rules.DROP_NEW_INPUT);
+            List.of("-A", "FORWARD", "-i", "eth0", "-p", "udp", "-j", "DROP"), Rules.DROP_NEW_INPUT),
+    /**
+     * Endpoint-independent mapping on a gateway whose INPUT chain accepts everything (a stock Linux router without a
+     * firewall, a Docker or VM host, a cloud NAT instance): an unsolicited probe to a mapped port is delivered to
+     * the gateway itself and its conntrack entry makes the host's own first packet to that peer leave from another
+     * port. Such a gateway reaches the internet through a provider router of its own ({@link Lab#site}), one hop
+     * that a TTL-limited packet from its LAN does not pass.
+     */
+    INPUT_ACCEPTING(List.of("-t", "nat", "-A", "POSTROUTING", "-o", "eth0", "-j", "MASQUERADE"));
 
     private final List<List<String>> iptablesRules;
 
     @SafeVarargs
     NatKind(List<String>... iptablesRules) {
         this.iptablesRules = List.of(iptablesRules);
+    }
+
+    /** Whether the gateway sits behind a provider router of its own rather than on the internet bridge. */
+    public boolean behindProviderRouter() {
+        return this == INPUT_ACCEPTING;
     }
 
     /** The iptables arguments (after {@code iptables}) that give a gateway this behaviour. */

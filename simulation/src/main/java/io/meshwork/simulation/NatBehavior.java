@@ -16,9 +16,18 @@ import java.util.Objects;
  * @param refreshOnInbound whether inbound packets also refresh a mapping (RFC 4787 §4.3 REQ-6: outbound must,
  *        inbound may)
  * @param udpBlocked whether the NAT drops all UDP in both directions
+ * @param acceptsInput whether the gateway's input chain accepts what no mapping admits, as a Linux router without a
+ *        firewall, a Docker host or a cloud NAT instance does: the unsolicited packet is delivered to the gateway
+ *        itself and leaves a conntrack entry, and a later packet from inside to that sender then collides with it
+ *        and leaves from another port (Linux keeps one port per 5-tuple, not per socket). Modelled per 5-tuple with
+ *        Linux's UDP timeouts (30 s one way, 120 s both ways); for endpoint-independent mapping only
+ * @param forwardedPort an inside port the gateway maps permanently to the same outside port, as a port-mapping
+ *        protocol (PCP, NAT-PMP, UPnP IGD) leaves it: traffic from that port uses the mapping whatever the NAT
+ *        otherwise does, and everything sent to it gets in; 0 for none
  */
 public record NatBehavior(MappingBehavior mapping, FilteringBehavior filtering, PortAllocation portAllocation,
-        boolean hairpinning, Duration mappingTimeout, boolean refreshOnInbound, boolean udpBlocked) {
+        boolean hairpinning, Duration mappingTimeout, boolean refreshOnInbound, boolean udpBlocked,
+        boolean acceptsInput, int forwardedPort) {
 
     /** RFC 4787 §4.3 REQ-5: a UDP mapping timer must not expire in less than two minutes. */
     public static final Duration DEFAULT_MAPPING_TIMEOUT = Duration.ofMinutes(2);
@@ -37,6 +46,18 @@ public record NatBehavior(MappingBehavior mapping, FilteringBehavior filtering, 
         if (mappingTimeout.isNegative() || mappingTimeout.isZero()) {
             throw new IllegalArgumentException("mapping timeout must be positive: " + mappingTimeout);
         }
+        if (acceptsInput && mapping != MappingBehavior.ENDPOINT_INDEPENDENT) {
+            throw new IllegalArgumentException("accepting input is modelled for endpoint-independent mapping only");
+        }
+        if (forwardedPort < 0 || forwardedPort > 65535) {
+            throw new IllegalArgumentException("forwarded port out of range: " + forwardedPort);
+        }
+    }
+
+    /** The behaviour of the record's first seven components, accepting no input and forwarding no port. */
+    public NatBehavior(MappingBehavior mapping, FilteringBehavior filtering, PortAllocation portAllocation,
+            boolean hairpinning, Duration mappingTimeout, boolean refreshOnInbound, boolean udpBlocked) {
+        this(mapping, filtering, portAllocation, hairpinning, mappingTimeout, refreshOnInbound, udpBlocked, false, 0);
     }
 
     /** Port-preserving, no hairpinning, the RFC's two-minute timeout refreshed by outbound traffic only. */
@@ -47,26 +68,36 @@ public record NatBehavior(MappingBehavior mapping, FilteringBehavior filtering, 
 
     public NatBehavior withPortAllocation(PortAllocation allocation) {
         return new NatBehavior(mapping, filtering, allocation, hairpinning, mappingTimeout, refreshOnInbound,
-                udpBlocked);
+                udpBlocked, acceptsInput, forwardedPort);
     }
 
     public NatBehavior withHairpinning(boolean enabled) {
         return new NatBehavior(mapping, filtering, portAllocation, enabled, mappingTimeout, refreshOnInbound,
-                udpBlocked);
+                udpBlocked, acceptsInput, forwardedPort);
     }
 
     public NatBehavior withMappingTimeout(Duration timeout) {
         return new NatBehavior(mapping, filtering, portAllocation, hairpinning, timeout, refreshOnInbound,
-                udpBlocked);
+                udpBlocked, acceptsInput, forwardedPort);
     }
 
     public NatBehavior withRefreshOnInbound(boolean enabled) {
         return new NatBehavior(mapping, filtering, portAllocation, hairpinning, mappingTimeout, enabled,
-                udpBlocked);
+                udpBlocked, acceptsInput, forwardedPort);
     }
 
     public NatBehavior withUdpBlocked(boolean blocked) {
         return new NatBehavior(mapping, filtering, portAllocation, hairpinning, mappingTimeout, refreshOnInbound,
-                blocked);
+                blocked, acceptsInput, forwardedPort);
+    }
+
+    public NatBehavior withAcceptsInput(boolean accepts) {
+        return new NatBehavior(mapping, filtering, portAllocation, hairpinning, mappingTimeout, refreshOnInbound,
+                udpBlocked, accepts, forwardedPort);
+    }
+
+    public NatBehavior withForwardedPort(int port) {
+        return new NatBehavior(mapping, filtering, portAllocation, hairpinning, mappingTimeout, refreshOnInbound,
+                udpBlocked, acceptsInput, port);
     }
 }

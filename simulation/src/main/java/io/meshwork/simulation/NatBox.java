@@ -27,7 +27,13 @@ import java.util.Set;
 public final class NatBox {
 
     /** Why the NAT dropped a packet. */
-    public enum DropReason { BLOCKED, FILTERED, NO_MAPPING, HAIRPIN_DISABLED, PORTS_EXHAUSTED }
+    public enum DropReason {
+        BLOCKED, FILTERED, NO_MAPPING, HAIRPIN_DISABLED, PORTS_EXHAUSTED,
+        /** The time to live ran out: the NAT would have had to forward a packet with TTL 1. */
+        TTL_EXCEEDED,
+        /** Unsolicited, delivered to the gateway itself (which accepts input) and kept in its conntrack table. */
+        DELIVERED_TO_GATEWAY
+    }
 
     /** The outcome of one translation: the rewritten packet, or why there is none. */
     sealed interface Translation {
@@ -42,6 +48,30 @@ public final class NatBox {
     private static final int FIRST_PORT = 1024;
     private static final int LAST_PORT = 65535;
     private static final int RANDOM_PORT_ATTEMPTS = 64;
+    /** Linux's {@code nf_conntrack_udp_timeout}: an entry that saw packets one way only. */
+    static final long UNREPLIED_NANOS = 30_000_000_000L;
+    /** Linux's {@code nf_conntrack_udp_timeout_stream}: an entry that saw packets both ways. */
+    static final long REPLIED_NANOS = 120_000_000_000L;
+    /** At most this many gateway-local entries and per-destination sessions per mapping are kept. */
+    private static final int MAX_CONNTRACK = 4096;
+
+    /** A 5-tuple's conntrack state under a mapping of a NAT that {@link NatBehavior#acceptsInput() accepts input}. */
+    private static final class Session {
+        long lastActiveNanos;
+        boolean replied;
+
+        Session(long nowNanos) {
+            this.lastActiveNanos = nowNanos;
+        }
+
+        boolean expired(long nowNanos) {
+            return nowNanos - lastActiveNanos >= (replied ? REPLIED_NANOS : UNREPLIED_NANOS);
+        }
+    }
+
+    /** A conntrack entry of a packet from {@code remote} to the gateway's own {@code port}. */
+    private record LocalKey(InetSocketAddress remote, int port) {
+    }
 
     private record MappingKey(InetSocketAddress internal, InetSocketAddress destination) {
     }
@@ -51,6 +81,13 @@ public final class NatBox {
         final int publicPort;
         final Set<InetAddress> contactedAddresses = new HashSet<>();
         final Set<InetSocketAddress> contactedEndpoints = new HashSet<>();
+        boolean replied;
+        /** For a NAT that accepts input: each destination's 5-tuple, which expires on its own (Linux timeouts). */
+        final Map<InetSocketAddress, Session> sessions = new HashMap<>();
+        /** A 5-tuple that collided with a gateway-local entry and got a port of its own (key has a destination). */
+        boolean displaced;
+        /** The permanent mapping of {@link NatBehavior#forwardedPort()}: admits everyone, never expires. */
+        boolean forwarded;
         long lastActiveNanos;
 
         Mapping(MappingKey key, int publicPort, long nowNanos) {
@@ -68,6 +105,11 @@ public final class NatBox {
     private final Map<Integer, Mapping> byPublicPort = new HashMap<>();
     /** Remote addresses a firewall rule cuts off: UDP to and from them is dropped. */
     private final Set<InetAddress> blockedRemotes = new HashSet<>();
+    /** Entries of unsolicited packets delivered to the gateway itself, with when each was last refreshed. */
+    private final Map<LocalKey, Long> localEntries = new java.util.LinkedHashMap<>();
+    private long deliveredToGateway;
+    private long conntrackCollisions;
+    private long droppedTtl;
     private int nextSequentialPort;
     private long translatedOutbound;
     private long translatedInbound;
@@ -106,6 +148,25 @@ public final class NatBox {
     public synchronized void flushMappings() {
         byKey.clear();
         byPublicPort.clear();
+        localEntries.clear();
+    }
+
+    /** Unsolicited packets delivered to the gateway itself (a NAT that accepts input); each keeps a local entry. */
+    public synchronized long deliveredToGateway() {
+        return deliveredToGateway;
+    }
+
+    /**
+     * Packets from inside whose 5-tuple collided with a gateway-local entry and left from another port than the
+     * mapping's: the conntrack collision of a NAT that accepts input.
+     */
+    public synchronized long conntrackCollisions() {
+        return conntrackCollisions;
+    }
+
+    /** Packets dropped because forwarding them would have taken their last hop of time to live. */
+    public synchronized long droppedTtlExceeded() {
+        return droppedTtl;
     }
 
     /**
@@ -145,7 +206,28 @@ public final class NatBox {
             droppedBlocked++;
             return new Dropped(DropReason.BLOCKED);
         }
+        if (packet.ttl() <= 1) {
+            // Linux drops it in ip_forward, before the NAT confirms any conntrack entry: no mapping is made.
+            droppedTtl++;
+            return new Dropped(DropReason.TTL_EXCEEDED);
+        }
         long now = scheduler.nowNanos();
+        if (behavior.forwardedPort() != 0 && packet.source().getPort() == behavior.forwardedPort()) {
+            return forwardedOutbound(packet, now);
+        }
+        if (behavior.acceptsInput()) {
+            Mapping displaced = byKey.get(new MappingKey(packet.source(), packet.destination()));
+            if (displaced != null && expired(displaced, now)) {
+                remove(displaced);
+                displaced = null;
+            }
+            if (displaced != null) {
+                displaced.lastActiveNanos = now;
+                translatedOutbound++;
+                return new Translated(packet.withSource(new InetSocketAddress(publicIp, displaced.publicPort))
+                        .forwarded());
+            }
+        }
         MappingKey key = new MappingKey(packet.source(), mappingDestination(packet.destination()));
         Mapping mapping = byKey.get(key);
         if (mapping != null && expired(mapping, now)) {
@@ -164,10 +246,93 @@ public final class NatBox {
             mappingsCreated++;
         }
         mapping.lastActiveNanos = now;
+        if (behavior.acceptsInput()) {
+            Session session = mapping.sessions.get(packet.destination());
+            if (session != null && session.expired(now)) {
+                mapping.sessions.remove(packet.destination());
+                session = null;
+            }
+            if (session == null && localEntryLive(new LocalKey(packet.destination(), mapping.publicPort), now)) {
+                // The reply tuple this packet would have is taken by the gateway's own entry for the peer's
+                // earlier packet: Linux picks another port for this 5-tuple alone.
+                return displace(packet, now);
+            }
+            if (session == null) {
+                session = new Session(now);
+                mapping.sessions.put(packet.destination(), session);
+                trimSessions(mapping, now);
+            }
+            session.lastActiveNanos = now;
+        }
         mapping.contactedAddresses.add(packet.destination().getAddress());
         mapping.contactedEndpoints.add(packet.destination());
         translatedOutbound++;
-        return new Translated(packet.withSource(new InetSocketAddress(publicIp, mapping.publicPort)));
+        return new Translated(packet.withSource(new InetSocketAddress(publicIp, mapping.publicPort)).forwarded());
+    }
+
+    private Translation displace(Packet packet, long now) {
+        Optional<Integer> port = randomPort(now);
+        if (port.isEmpty()) {
+            droppedPortsExhausted++;
+            return new Dropped(DropReason.PORTS_EXHAUSTED);
+        }
+        MappingKey key = new MappingKey(packet.source(), packet.destination());
+        Mapping displaced = new Mapping(key, port.get(), now);
+        displaced.displaced = true;
+        byKey.put(key, displaced);
+        byPublicPort.put(displaced.publicPort, displaced);
+        mappingsCreated++;
+        conntrackCollisions++;
+        translatedOutbound++;
+        return new Translated(packet.withSource(new InetSocketAddress(publicIp, displaced.publicPort)).forwarded());
+    }
+
+    private Translation forwardedOutbound(Packet packet, long now) {
+        MappingKey key = new MappingKey(packet.source(), null);
+        Mapping mapping = byKey.get(key);
+        if (mapping == null) {
+            Mapping holder = byPublicPort.get(behavior.forwardedPort());
+            if (holder != null) {
+                remove(holder);
+            }
+            mapping = new Mapping(key, behavior.forwardedPort(), now);
+            mapping.forwarded = true;
+            byKey.put(key, mapping);
+            byPublicPort.put(mapping.publicPort, mapping);
+            mappingsCreated++;
+        }
+        mapping.lastActiveNanos = now;
+        translatedOutbound++;
+        return new Translated(packet.withSource(new InetSocketAddress(publicIp, mapping.publicPort)).forwarded());
+    }
+
+    private boolean localEntryLive(LocalKey key, long now) {
+        Long last = localEntries.get(key);
+        if (last == null) {
+            return false;
+        }
+        if (now - last >= UNREPLIED_NANOS) {
+            localEntries.remove(key);
+            return false;
+        }
+        return true;
+    }
+
+    private void keepLocalEntry(LocalKey key, long now) {
+        localEntries.remove(key);
+        localEntries.put(key, now);
+        if (localEntries.size() > MAX_CONNTRACK) {
+            localEntries.remove(localEntries.keySet().iterator().next());
+        }
+    }
+
+    private static void trimSessions(Mapping mapping, long now) {
+        if (mapping.sessions.size() > MAX_CONNTRACK) {
+            mapping.sessions.values().removeIf(session -> session.expired(now));
+        }
+        if (mapping.sessions.size() > MAX_CONNTRACK) {
+            mapping.sessions.remove(mapping.sessions.keySet().iterator().next());
+        }
     }
 
     /** Rewrites the destination of a packet to our public IP, if a live mapping's filter admits it. */
@@ -206,6 +371,12 @@ public final class NatBox {
             remove(mapping);
             mapping = null;
         }
+        if (mapping != null && mapping.forwarded) {
+            return new Translated(packet.withDestination(mapping.key.internal()));
+        }
+        if (behavior.acceptsInput()) {
+            return admitConntrack(packet, mapping, now);
+        }
         if (mapping == null) {
             droppedNoMapping++;
             return new Dropped(DropReason.NO_MAPPING);
@@ -218,6 +389,50 @@ public final class NatBox {
             mapping.lastActiveNanos = now;
         }
         return new Translated(packet.withDestination(mapping.key.internal()));
+    }
+
+    /**
+     * Inbound at a NAT that accepts input, as Linux conntrack does it: a gateway-local entry for this sender and
+     * port wins; then a live 5-tuple (a displaced one, or a session of the mapping the filter admits); anything
+     * else is delivered to the gateway itself, which keeps an entry for it.
+     */
+    private Translation admitConntrack(Packet packet, Mapping mapping, long now) {
+        InetSocketAddress source = packet.source();
+        LocalKey local = new LocalKey(source, packet.destination().getPort());
+        if (!localEntryLive(local, now) && mapping != null) {
+            if (mapping.displaced) {
+                if (mapping.key.destination().equals(source)) {
+                    mapping.replied = true;
+                    mapping.lastActiveNanos = now;
+                    return new Translated(packet.withDestination(mapping.key.internal()));
+                }
+            } else {
+                Session session = mapping.sessions.get(source);
+                if (session != null && session.expired(now)) {
+                    mapping.sessions.remove(source);
+                    session = null;
+                }
+                boolean admits = switch (behavior.filtering()) {
+                    case ENDPOINT_INDEPENDENT -> true;
+                    case ADDRESS_DEPENDENT -> mapping.sessions.entrySet().stream().anyMatch(entry ->
+                            entry.getKey().getAddress().equals(source.getAddress()) && !entry.getValue().expired(now));
+                    default -> session != null;
+                };
+                if (admits) {
+                    if (session != null) {
+                        session.replied = true;
+                        session.lastActiveNanos = now;
+                    }
+                    if (behavior.refreshOnInbound()) {
+                        mapping.lastActiveNanos = now;
+                    }
+                    return new Translated(packet.withDestination(mapping.key.internal()));
+                }
+            }
+        }
+        keepLocalEntry(local, now);
+        deliveredToGateway++;
+        return new Dropped(DropReason.DELIVERED_TO_GATEWAY);
     }
 
     /** RFC 4787 §5: what the inside host must have sent to before a packet from {@code source} gets in. */
@@ -243,6 +458,12 @@ public final class NatBox {
     }
 
     private boolean expired(Mapping mapping, long nowNanos) {
+        if (mapping.forwarded) {
+            return false;
+        }
+        if (mapping.displaced) {
+            return nowNanos - mapping.lastActiveNanos >= (mapping.replied ? REPLIED_NANOS : UNREPLIED_NANOS);
+        }
         return nowNanos - mapping.lastActiveNanos >= behavior.mappingTimeout().toNanos();
     }
 

@@ -29,7 +29,22 @@ public enum NatPreset {
     /** A home NAT that drops all UDP. */
     UDP_BLOCKED,
     /** One port-restricted home NAT with no hairpinning, for two hosts that must find each other on the LAN. */
-    SAME_LAN;
+    SAME_LAN,
+    /**
+     * Linux {@code MASQUERADE} on a gateway whose input chain accepts (a router without a firewall, a Docker or VM
+     * host, a cloud NAT instance): an unsolicited probe leaves a conntrack entry on the gateway and the host's own
+     * first packet to that peer then leaves from another port (the conntrack collision).
+     */
+    INPUT_ACCEPTING,
+    /**
+     * A symmetric NAT (random ports) whose gateway mapped the node's WireGuard port ({@code 51820}) by a port-mapping
+     * protocol: that port keeps one public port for every destination and lets everyone in. The simulation does not
+     * run PCP, NAT-PMP or UPnP; the mapping is there from the start.
+     */
+    PORT_MAPPED;
+
+    /** The WireGuard port a {@link #PORT_MAPPED} gateway forwards: the simulated nodes' listen port. */
+    public static final int MAPPED_PORT = 51820;
 
     /** What a home router behind which a preset puts its hosts does, for the presets with one NAT. */
     public NatBehavior homeBehavior() {
@@ -47,6 +62,8 @@ public enum NatPreset {
             case SYMMETRIC_SEQUENTIAL -> NatBehavior.of(MappingBehavior.ADDRESS_AND_PORT_DEPENDENT,
                     FilteringBehavior.ADDRESS_AND_PORT_DEPENDENT).withPortAllocation(PortAllocation.SEQUENTIAL);
             case UDP_BLOCKED -> portRestricted.withUdpBlocked(true);
+            case INPUT_ACCEPTING -> portRestricted.withAcceptsInput(true);
+            case PORT_MAPPED -> SYMMETRIC_RANDOM.homeBehavior().withForwardedPort(MAPPED_PORT);
         };
     }
 
@@ -70,6 +87,13 @@ public enum NatPreset {
                 Site carrier = network.addNatSite(name + "-carrier", carrierBehavior(), network.internet(),
                         "100.64.0.0/10");
                 yield network.addNatSite(name, homeBehavior(), carrier);
+            }
+            case INPUT_ACCEPTING -> {
+                // A Docker host or cloud NAT instance somewhere: its own distance from the rest (5 to 64 ms, fixed
+                // by the name), so two such sites hear of each other at different moments, as real ones do.
+                Site site = network.addNatSite(name, homeBehavior(), network.internet());
+                site.uplink().setProfile(LinkProfile.of(java.time.Duration.ofMillis(5 + Math.floorMod(name.hashCode(), 60))));
+                yield site;
             }
             default -> network.addNatSite(name, homeBehavior(), network.internet());
         };

@@ -291,7 +291,16 @@ public final class VirtualNetwork {
             return;
         }
         Site parent = site.parent().orElseThrow();
-        cross(site.uplink(), translated.packet(), arrived -> arriveFromBelow(parent, arrived));
+        Packet onward = translated.packet();
+        if (parent.isInternet()) {
+            // The provider's router between the site and the rest of the internet: one more hop.
+            if (onward.ttl() <= 1) {
+                dropped(onward, site.name() + "'s provider router", "time to live exceeded");
+                return;
+            }
+            onward = onward.forwarded();
+        }
+        cross(site.uplink(), onward, arrived -> arriveFromBelow(parent, arrived));
     }
 
     private void enterThroughNat(Site site, Packet packet) {

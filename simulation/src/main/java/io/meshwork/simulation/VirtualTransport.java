@@ -70,6 +70,21 @@ public final class VirtualTransport implements PacketTransport {
         network.transmit(this, new Packet(localAddress(), destination, copy));
     }
 
+    /** Sends with the given time to live: each NAT and the router between a site and the internet take one. */
+    @Override
+    public boolean sendWithTtl(ByteBuffer datagram, InetSocketAddress destination, int ttl) {
+        Objects.requireNonNull(destination, "destination");
+        if (closed || datagram.remaining() > MAX_DATAGRAM_BYTES || ttl < 1 || ttl > 255) {
+            dropped.incrementAndGet();
+            return true;
+        }
+        byte[] copy = new byte[datagram.remaining()];
+        datagram.duplicate().get(copy);
+        sent.incrementAndGet();
+        network.transmit(this, new Packet(localAddress(), destination, copy, ttl));
+        return true;
+    }
+
     @Override
     public synchronized void register(DatagramKind kind, PacketHandler handler) {
         Map<DatagramKind, PacketHandler> next = new EnumMap<>(handlers);

@@ -52,6 +52,52 @@ class NatBoxTest {
         return site.requireNat().counters();
     }
 
+    @Test
+    void aGatewayAcceptingInputKeepsTheUnsolicitedPacketAndTheInsideHostsPacketLeavesFromAnotherPort() {
+        behindNat(NatPreset.INPUT_ACCEPTING.homeBehavior());
+        InetSocketAddress mapped = mappingTowards(oneA);
+        assertEquals(CLIENT_PORT, mapped.getPort());
+
+        // Server two writes to the mapped port before the client ever wrote to it: delivered to the gateway.
+        two.send("early", mapped);
+        scheduler.advance(Duration.ofSeconds(1));
+        assertEquals(List.of(), client.texts(), "not for the client");
+        assertEquals(1, site.requireNat().deliveredToGateway());
+
+        // The client's own first packet to server two collides with that entry and leaves from another port ...
+        InetSocketAddress displaced = mappingTowards(two);
+        assertNotEquals(CLIENT_PORT, displaced.getPort());
+        assertEquals(1, site.requireNat().conntrackCollisions());
+        // ... while other destinations keep the mapping's port, and server two's packets to it still go nowhere.
+        assertEquals(CLIENT_PORT, mappingTowards(oneB).getPort());
+        two.send("again", mapped);
+        scheduler.advance(Duration.ofSeconds(1));
+        assertEquals(List.of(), client.texts());
+        // Answers to the displaced port do reach the client.
+        two.send("answer", displaced);
+        scheduler.advance(Duration.ofSeconds(1));
+        assertEquals(List.of("answer"), client.texts());
+
+        // Quiet for longer than Linux keeps an unreplied entry: the local entry is gone, and so is the displaced
+        // flow once it saw no traffic for two minutes; a new packet to server two leaves from the mapping's port.
+        scheduler.advance(Duration.ofSeconds(121));
+        mappingTowards(oneA);
+        assertEquals(CLIENT_PORT, mappingTowards(two).getPort());
+    }
+
+    @Test
+    void aPacketWithTtlTwoMakesTheMappingAndDiesAtTheProviderRouter() {
+        behindNat(NatPreset.PORT_RESTRICTED_CONE.homeBehavior());
+        VirtualTransport raw = site.addHost("raw").bind(CLIENT_PORT);
+        raw.sendWithTtl(java.nio.ByteBuffer.wrap("limited".getBytes()), two.address(), 2);
+        scheduler.advance(Duration.ofSeconds(1));
+        assertEquals(List.of(), two.texts(), "never arrives");
+        assertEquals(1, site.requireNat().mappings().size(), "but the NAT mapped it");
+        raw.sendWithTtl(java.nio.ByteBuffer.wrap("one".getBytes()), two.address(), 1);
+        scheduler.advance(Duration.ofSeconds(1));
+        assertEquals(1, site.requireNat().droppedTtlExceeded(), "TTL 1 dies at the NAT itself");
+    }
+
     static Stream<Arguments> mappingsAndFilterings() {
         List<Arguments> all = new ArrayList<>();
         for (MappingBehavior mapping : List.of(MappingBehavior.ENDPOINT_INDEPENDENT,

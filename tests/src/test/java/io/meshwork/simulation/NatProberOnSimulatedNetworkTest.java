@@ -46,7 +46,11 @@ class NatProberOnSimulatedNetworkTest {
     }
 
     private NatReport probeFrom(Site site, List<InetSocketAddress> servers) {
-        VirtualTransport transport = site.addHost("node").bind(NODE_PORT);
+        return probeFrom(site, servers, NODE_PORT);
+    }
+
+    private NatReport probeFrom(Site site, List<InetSocketAddress> servers, int port) {
+        VirtualTransport transport = site.addHost("node").bind(port);
         try (NatProber prober = new NatProber(transport, new VirtualTimeExecutor(scheduler))) {
             CompletableFuture<NetcheckResult> result = prober.probe(servers, PROBE_BUDGET);
             assertTrue(scheduler.runUntil(result::isDone, PROBE_BUDGET.plusSeconds(1)),
@@ -69,7 +73,10 @@ class NatProberOnSimulatedNetworkTest {
     @EnumSource(NatPreset.class)
     void everyPresetIsClassifiedAsWhatItIs(NatPreset preset) {
         Site site = preset.build(network, "site");
-        NatReport report = probeFrom(site);
+        // A port-mapped gateway is a full cone for the mapped port only: the node probes from there.
+        NatReport report = preset == NatPreset.PORT_MAPPED
+                ? probeFrom(site, List.of(rfc5780.primary(), plain.primary()), NatPreset.MAPPED_PORT)
+                : probeFrom(site);
         if (preset == NatPreset.UDP_BLOCKED) {
             assertFalse(report.udpReachable());
             assertEquals(ClassicNatType.BLOCKED, report.classic());
@@ -83,7 +90,9 @@ class NatProberOnSimulatedNetworkTest {
             case NO_NAT -> ClassicNatType.OPEN;
             case FULL_CONE -> ClassicNatType.FULL_CONE;
             case RESTRICTED_CONE -> ClassicNatType.RESTRICTED_CONE;
-            case PORT_RESTRICTED_CONE, CARRIER_GRADE_DOUBLE_NAT, SAME_LAN -> ClassicNatType.PORT_RESTRICTED_CONE;
+            case PORT_RESTRICTED_CONE, CARRIER_GRADE_DOUBLE_NAT, SAME_LAN, INPUT_ACCEPTING ->
+                    ClassicNatType.PORT_RESTRICTED_CONE;
+            case PORT_MAPPED -> ClassicNatType.FULL_CONE;
             case SYMMETRIC_RANDOM, SYMMETRIC_SEQUENTIAL -> ClassicNatType.SYMMETRIC;
             case UDP_BLOCKED -> throw new AssertionError("handled above");
         };

@@ -42,6 +42,17 @@ final class DeviceTunnelPort implements TunnelPort {
     }
 
     @Override
+    public boolean sendDirectLimited(InetSocketAddress endpoint, ProbeMessage message, int ttl) {
+        return device.transport().sendWithTtl(probes.seal(peerKey, message), endpoint, ttl);
+    }
+
+    @Override
+    public boolean opensFirst() {
+        Key self = device.publicKey();
+        return self != null && self.toHex().compareTo(peerKey.toHex()) < 0;
+    }
+
+    @Override
     public boolean sendViaRelay(ProbeMessage message) {
         RelayLink client = relay.get();
         return client != null && client.sendDisco(RelayKey.of(peerKey.toBytes()), probes.seal(peerKey, message));

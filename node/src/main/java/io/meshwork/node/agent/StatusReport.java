@@ -93,7 +93,8 @@ final class StatusReport {
         List<NodeStatus.Peer> rows = new ArrayList<>();
         for (PeerInfo info : peers) {
             Key key = Key.fromBase64(info.publicKey());
-            rows.add(row(info, device.apply(key), tunnels.get(key), relayOf.apply(key)));
+            rows.add(withTried(row(info, device.apply(key), tunnels.get(key), relayOf.apply(key)), tunnels.get(key),
+                    portMapping));
         }
         rows.sort(Comparator.comparing(NodeStatus.Peer::hostname));
         NodeStatus.PortMapping mapped = portMapping == null ? null : new NodeStatus.PortMapping(
@@ -101,6 +102,24 @@ final class StatusReport {
                 portMapping.gateway().getHostAddress(), portMapping.expires().toString());
         return new NodeStatus(new NodeStatus.Self(registration.id(), identity.hostname(), registration.overlayIps(),
                 nat, controlState, overlayNote, mapped, home), rows);
+    }
+
+    /**
+     * The peer's row with what was tried for a direct path while it is not direct: the tunnel's attempts, and this
+     * node's port mapping (held and advertised, or none granted).
+     */
+    private static NodeStatus.Peer withTried(NodeStatus.Peer row, TunnelStatus tunnel, PortMapping portMapping) {
+        if (tunnel == null || tunnel.tried().isEmpty() || row.path().equals("direct")) {
+            return row;
+        }
+        List<String> tried = new ArrayList<>(tunnel.tried());
+        tried.add(portMapping == null
+                ? "port mapping: the gateway granted none by PCP, NAT-PMP or UPnP IGD"
+                : "port mapping: " + IpLiteral.format(portMapping.external()) + " by " + portMapping.protocol().id()
+                        + ", advertised; the peer's probes to it went unanswered too");
+        return new NodeStatus.Peer(row.id(), row.hostname(), row.overlayIps(), row.path(), row.endpoint(), row.relay(),
+                row.transport(), row.latencyMs(), row.lastHandshake(), row.rxBytes(), row.txBytes(), row.reason(),
+                row.tags(), tried);
     }
 
     private static NodeStatus.Peer row(PeerInfo info, DevicePeer peer, TunnelStatus tunnel, Relay relay) {

@@ -197,6 +197,20 @@ public final class StatusCommand implements Callable<Integer> {
             }
             text.append(line.toString().stripTrailing()).append('\n');
         }
+        text.append(triedLines(status.peers()));
+        return text.toString();
+    }
+
+    /** Below the table, for each peer not direct: what was tried for a direct path and why it failed. */
+    static String triedLines(List<NodeStatus.Peer> peers) {
+        StringBuilder text = new StringBuilder();
+        for (NodeStatus.Peer peer : peers) {
+            if (peer.tried().isEmpty() || peer.path().equals("direct")) {
+                continue;
+            }
+            text.append("tried for ").append(peer.hostname()).append(":\n");
+            peer.tried().forEach(line -> text.append("  ").append(line).append('\n'));
+        }
         return text.toString();
     }
 

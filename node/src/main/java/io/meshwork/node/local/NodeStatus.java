@@ -136,6 +136,8 @@ public record NodeStatus(Self self, List<Peer> peers, Dns dns, RelayService rela
      * @param lastHandshake ISO-8601 time of the last completed WireGuard handshake, or null
      * @param reason        why the path is what it is, in words
      * @param tags          the peer's tags, which security groups name it by (empty when it has none)
+     * @param tried         while not direct: each way to a direct path tried and why it failed, in words (empty
+     *                      when direct, or before the first attempt ended)
      */
     public record Peer(
             String id,
@@ -150,10 +152,20 @@ public record NodeStatus(Self self, List<Peer> peers, Dns dns, RelayService rela
             long rxBytes,
             long txBytes,
             String reason,
-            List<String> tags) {
+            List<String> tags,
+            List<String> tried) {
 
         public Peer {
             tags = tags == null ? List.of() : List.copyOf(tags);
+            tried = tried == null ? List.of() : List.copyOf(tried);
+        }
+
+        /** A peer with nothing tried (direct, or no attempt ended yet). */
+        public Peer(String id, String hostname, List<String> overlayIps, String path, String endpoint, String relay,
+                String transport, Double latencyMs, String lastHandshake, long rxBytes, long txBytes, String reason,
+                List<String> tags) {
+            this(id, hostname, overlayIps, path, endpoint, relay, transport, latencyMs, lastHandshake, rxBytes, txBytes,
+                    reason, tags, List.of());
         }
 
         /** A peer without tags. */

@@ -19,6 +19,8 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.unix.SegmentedDatagramPacket;
+import com.sun.jna.LastErrorException;
+import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -63,6 +65,8 @@ public final class NettyUdpTransport implements PacketTransport {
     private final Channel channel;
     private final AtomicLong dropped = new AtomicLong();
     private volatile Map<DatagramKind, PacketHandler> handlers = new EnumMap<>(DatagramKind.class);
+    /** Cleared when setsockopt(IP_TTL) fails once: TTL-limited sends are then declined. */
+    private volatile boolean ttlSupported = true;
     private final ThreadLocal<List<DatagramPacket>> pending = ThreadLocal.withInitial(ArrayList::new);
 
     /** Cleared when the kernel refuses a GSO send after all (the path's MTU is smaller than a segment, say). */
@@ -206,6 +210,51 @@ public final class NettyUdpTransport implements PacketTransport {
     public void send(ByteBuffer datagram, InetSocketAddress destination) {
         ByteBuf copy = Unpooled.copiedBuffer(datagram);
         channel.writeAndFlush(new DatagramPacket(copy, destination), channel.voidPromise());
+    }
+
+    /**
+     * Sends with a limited TTL on the epoll socket, IPv4 only: on the event loop, which is the only writer, what is
+     * queued goes out first, then the socket's TTL is lowered for this one datagram and restored right after. A
+     * socket whose send buffer is full (the datagram would wait and leave later at whatever TTL is set) drops it.
+     */
+    @Override
+    public boolean sendWithTtl(ByteBuffer datagram, InetSocketAddress destination, int ttl) {
+        if (!(channel instanceof EpollDatagramChannel epoll) || !(destination.getAddress() instanceof Inet4Address)
+                || ttl < 1 || ttl > 255 || !ttlSupported) {
+            return false;
+        }
+        DatagramPacket packet = new DatagramPacket(Unpooled.copiedBuffer(datagram), destination);
+        channel.eventLoop().execute(() -> sendLimited(epoll, packet, ttl));
+        return true;
+    }
+
+    private void sendLimited(EpollDatagramChannel epoll, DatagramPacket packet, int ttl) {
+        channel.flush();
+        io.netty.channel.ChannelOutboundBuffer queued = channel.unsafe().outboundBuffer();
+        if (queued == null || !queued.isEmpty()) {
+            packet.release();
+            dropped.incrementAndGet();
+            log.debug("dropped a TTL-limited datagram to {}: the socket's send buffer is full", packet.recipient());
+            return;
+        }
+        int fd = epoll.fd().intValue();
+        try {
+            SocketTtl.set(fd, ttl);
+        } catch (LastErrorException | UnsatisfiedLinkError e) {
+            ttlSupported = false;
+            packet.release();
+            log.debug("cannot limit the socket's TTL: {}", e.toString());
+            return;
+        }
+        try {
+            channel.writeAndFlush(packet, channel.voidPromise());
+        } finally {
+            try {
+                SocketTtl.set(fd, SocketTtl.DEFAULT);
+            } catch (LastErrorException e) {
+                log.warn("could not restore the UDP socket's TTL: {}", e.toString());
+            }
+        }
     }
 
     @Override

@@ -52,6 +52,15 @@ public interface PacketTransport extends AutoCloseable {
         return false;
     }
 
+    /**
+     * Sends one datagram with its IP time to live limited to {@code ttl} hops, so it opens this host's own NAT
+     * mappings without reaching a far gateway. False when this transport cannot limit the TTL to that destination;
+     * then nothing was sent.
+     */
+    default boolean sendWithTtl(ByteBuffer datagram, InetSocketAddress destination, int ttl) {
+        return false;
+    }
+
     /** Routes inbound datagrams of {@code kind} to {@code handler}, replacing any earlier handler. */
     void register(DatagramKind kind, PacketHandler handler);
 

@@ -121,6 +121,18 @@ public final class PeerTunnel {
     private int failures;
     private int predicted;
     private boolean peerAskedForPrediction;
+    /** Attempts that failed as suspected conntrack collisions, in a row. */
+    private int collisions;
+    /** While a collision is suspected, nothing goes direct to the peer before this (tunnel clock). */
+    private long quietUntil = Long.MIN_VALUE;
+    /** This node opens its mapping first: its probes go out TTL-limited until the peer's probes arrive. */
+    private boolean limitTtl;
+    /** A direct probe (ping or pong) came from the peer in the current attempt. */
+    private boolean heardDirect;
+    /** Where full-TTL pings went lately, swept before a turn-taking attempt (at most {@link #MAX_LEARNED}). */
+    private final Set<InetSocketAddress> recentTargets = new LinkedHashSet<>();
+    /** Each way to a direct path tried and why it failed, by way, for status (a handful of keys at most). */
+    private final Map<String, String> tried = new LinkedHashMap<>();
 
     private record TxKey(byte[] txid) {
         @Override
@@ -180,7 +192,14 @@ public final class PeerTunnel {
         enter(TunnelStatus.State.RELAYED, null, relayLatency, reason);
         return common()
                 .onMessage(Fire.class, fire -> switch (fire.timer()) {
-                    case UPGRADE -> probing();
+                    case UPGRADE -> {
+                        if (port.opensFirst() && quiet()) {
+                            timers.startSingleTimer(Timer.UPGRADE, new Fire(Timer.UPGRADE),
+                                    Duration.ofNanos(quietUntil - clock.getAsLong()));
+                            yield Behaviors.same();
+                        }
+                        yield probing();
+                    }
                     case RELAY_PING -> {
                         pingViaRelay();
                         yield Behaviors.same();
@@ -191,6 +210,16 @@ public final class PeerTunnel {
                     ProbeMessage message = received.message();
                     if (message instanceof CallMeMaybe call) {
                         heardCallMeMaybe(call);
+                        if (quiet() && !call.openedFirst()) {
+                            // The peer probes at full TTL, refreshing the stale entries: the quiet restarts.
+                            quietUntil = Math.max(quietUntil, clock.getAsLong()
+                                    + settings.probeWindow().plus(settings.collisionQuietAfter(collisions)).toNanos());
+                            if (port.opensFirst()) {
+                                timers.startSingleTimer(Timer.UPGRADE, new Fire(Timer.UPGRADE),
+                                        Duration.ofNanos(quietUntil - clock.getAsLong()));
+                            }
+                            return Behaviors.same();
+                        }
                         return probing();
                     }
                     if (message instanceof Ping ping) {
@@ -212,7 +241,7 @@ public final class PeerTunnel {
                 .onMessage(PeerChanged.class, changed -> {
                     boolean newEndpoints = !peer.endpoints().equals(changed.peer().endpoints());
                     peer = changed.peer();
-                    return newEndpoints ? probing() : Behaviors.same();
+                    return newEndpoints && !quiet() ? probing() : Behaviors.same();
                 })
                 .build();
     }
@@ -222,16 +251,28 @@ public final class PeerTunnel {
         current = null;
         attempts++;
         predicted = 0;
+        heardDirect = false;
         predictionQueue.clear();
         NatPolicy.Plan plan = NatPolicy.plan(self.nat(), peer.nat());
+        // After a suspected collision the side that opens first sends TTL-limited probes, then tells the peer.
+        if (collisions > 0) {
+            sweep();
+        }
+        limitTtl = collisions > 0 && port.opensFirst();
+        boolean opening = limitTtl && openMapping();
         // A peer that says its NAT maps per destination gets predictions even before its report reaches us.
         boolean predict = plan.predictPorts()
                 || peerAskedForPrediction && self.nat().udp() && peer.nat().udp() && !self.nat().endpointDependent();
         if (predict) {
             preparePrediction();
         }
-        port.sendViaRelay(new CallMeMaybe(callMeMaybeEndpoints(), self.nat().endpointDependent()));
-        pingCandidates();
+        if (opening) {
+            port.sendViaRelay(new CallMeMaybe(callMeMaybeEndpoints(), self.nat().endpointDependent(), true));
+        } else {
+            limitTtl = false;
+            port.sendViaRelay(new CallMeMaybe(callMeMaybeEndpoints(), self.nat().endpointDependent()));
+            pingCandidates();
+        }
         timers.startTimerWithFixedDelay(Timer.PROBE_ROUND, new Fire(Timer.PROBE_ROUND), settings.probeInterval());
         timers.startSingleTimer(Timer.PROBE_DEADLINE, new Fire(Timer.PROBE_DEADLINE), settings.probeWindow());
         if (!predictionQueue.isEmpty()) {
@@ -240,7 +281,9 @@ public final class PeerTunnel {
         }
         String reason = "probing " + candidates().size() + " candidate endpoint(s) while relayed (attempt " + attempts
                 + "): " + plan.expectation()
-                + (predict ? "; port prediction across " + predictionQueue.size() + " ports" : "");
+                + (predict ? "; port prediction across " + predictionQueue.size() + " ports" : "")
+                + (opening ? "; this node opened its mapping first with TTL-limited probes (a conntrack collision "
+                        + "was suspected) and waits for the peer's probes" : "");
         enter(TunnelStatus.State.PROBING, null, relayLatency, reason);
         return common()
                 .onMessage(Fire.class, fire -> switch (fire.timer()) {
@@ -254,6 +297,20 @@ public final class PeerTunnel {
                     }
                     case PROBE_DEADLINE -> {
                         failures++;
+                        noteTried(plan);
+                        if (collisionSuspected()) {
+                            collisions++;
+                            Duration quiet = settings.collisionQuietAfter(collisions);
+                            quietUntil = clock.getAsLong() + quiet.toNanos();
+                            // The side that opens second waits for the call; if none comes, it tries anyway.
+                            Duration wait = port.opensFirst() ? quiet : quiet.plus(quiet.dividedBy(2));
+                            tried.put("collision", "conntrack collision recovery " + collisions + ": nothing direct for "
+                                    + quiet.toSeconds() + " s, then " + (port.opensFirst()
+                                            ? "this node opens first with TTL-limited probes"
+                                            : "the peer opens first and this node probes it"));
+                            yield relayed(noDirectPath(plan, wait) + "; " + collisionReason(quiet), wait);
+                        }
+                        collisions = 0;
                         Duration retry = settings.retryAfter(failures);
                         yield relayed(noDirectPath(plan, retry), retry);
                     }
@@ -267,6 +324,7 @@ public final class PeerTunnel {
                     if (answeredFrom.isEmpty()) {
                         return Behaviors.same();
                     }
+                    heardDirect = true;
                     Optional<PathPolicy.Candidate> best = PathPolicy.choose(answered.values(), null, clock.getAsLong(),
                             settings.pathPolicy());
                     InetSocketAddress endpoint = best.map(PathPolicy.Candidate::endpoint).orElse(answeredFrom.get());
@@ -283,6 +341,10 @@ public final class PeerTunnel {
     private Behavior<Command> direct(InetSocketAddress endpoint, String reason) {
         timers.cancelAll();
         failures = 0;
+        collisions = 0;
+        quietUntil = Long.MIN_VALUE;
+        limitTtl = false;
+        tried.clear();
         idle = false;
         graceUntil = Long.MIN_VALUE;
         current = endpoint;
@@ -391,8 +453,14 @@ public final class PeerTunnel {
         }
         if (message instanceof Ping ping) {
             InetSocketAddress from = received.from();
+            boolean wasLimited = limitTtl;
+            if (from != null) {
+                // The peer's probe got through: its NAT mapping towards us is open, full TTL is safe now.
+                heardDirect = true;
+                limitTtl = false;
+            }
             answer(ping, from);
-            if (from != null && !from.equals(current) && learn(from)) {
+            if (from != null && !from.equals(current) && (learn(from) || wasLimited)) {
                 ping(from);
             }
             return true;
@@ -407,7 +475,99 @@ public final class PeerTunnel {
     private void ping(InetSocketAddress endpoint) {
         Ping ping = new Ping(txid());
         remember(ping, endpoint, null);
+        if (limitTtl && port.sendDirectLimited(endpoint, ping, settings.limitedTtl())) {
+            return;
+        }
         port.sendDirect(endpoint, ping);
+        if (current == null && !isLan(endpoint) && recentTargets.add(endpoint) && recentTargets.size() > MAX_LEARNED) {
+            recentTargets.remove(recentTargets.iterator().next());
+        }
+    }
+
+    /**
+     * Before a turn-taking attempt, one ping with TTL 1 to every endpoint probed lately and every candidate: it dies
+     * at this node's own gateway, whose conntrack looks its flow up on the way in and so removes an expired entry of
+     * the earlier, displaced flow at once. Linux gives a new flow the port of a live or not yet collected mapping of
+     * the same socket, so without this the fresh probes could leave again from the displaced port.
+     */
+    private void sweep() {
+        Set<InetSocketAddress> targets = new LinkedHashSet<>(recentTargets);
+        targets.addAll(candidates());
+        for (InetSocketAddress endpoint : targets) {
+            if (!port.sendDirectLimited(endpoint, new Ping(txid()), 1)) {
+                return;
+            }
+        }
+        recentTargets.clear();
+    }
+
+    /**
+     * Opens this node's NAT mapping towards every candidate with TTL-limited pings; false when the port cannot
+     * limit the TTL (then nothing was sent, and the attempt goes as an ordinary one).
+     */
+    private boolean openMapping() {
+        boolean any = false;
+        for (InetSocketAddress endpoint : candidates()) {
+            Ping ping = new Ping(txid());
+            if (!port.sendDirectLimited(endpoint, ping, settings.limitedTtl())) {
+                return any;
+            }
+            remember(ping, endpoint, null);
+            any = true;
+        }
+        return any;
+    }
+
+    private boolean quiet() {
+        return clock.getAsLong() < quietUntil;
+    }
+
+    /**
+     * Whether an attempt that just failed looks like a conntrack collision: both NATs keep one mapping per socket
+     * (so a direct path was expected), both sides have public endpoints on different IPs, and nothing came back
+     * directly. A gateway that accepts unsolicited input then keeps a local entry for the peer's early probe,
+     * and its host's own packets to the peer leave from another port.
+     */
+    private boolean collisionSuspected() {
+        if (heardDirect || !self.nat().udp() || !peer.nat().udp()
+                || self.nat().mapping() != io.meshwork.protocol.nat.MappingBehavior.ENDPOINT_INDEPENDENT
+                || peer.nat().mapping() != io.meshwork.protocol.nat.MappingBehavior.ENDPOINT_INDEPENDENT
+                || self.reflexive().isEmpty() || peer.reflexive().isEmpty()) {
+            return false;
+        }
+        Set<InetAddress> ours = self.reflexive().stream().map(InetSocketAddress::getAddress).collect(Collectors.toSet());
+        return peer.reflexive().stream().map(InetSocketAddress::getAddress).noneMatch(ours::contains);
+    }
+
+    private String collisionReason(Duration quiet) {
+        return "conntrack collision suspected at a gateway that accepts unsolicited input: both NATs keep one "
+                + "mapping per socket, yet probes both ways went unanswered; both sides send nothing direct for "
+                + quiet.toSeconds() + " s so the stale entries expire, then "
+                + (port.opensFirst() ? "this node opens its mapping first with TTL-limited probes and the peer "
+                        + "probes it" : "the peer opens its mapping first and this node probes it");
+    }
+
+    /** Records, for status, what the attempt that just failed tried. */
+    private void noteTried(NatPolicy.Plan plan) {
+        List<InetSocketAddress> publicTargets = candidates().stream().filter(e -> !isLan(e)).toList();
+        String targets = publicTargets.isEmpty() ? "the peer's LAN endpoints"
+                : publicTargets.stream().limit(2).map(PeerTunnel::format).collect(Collectors.joining(", "))
+                        + (publicTargets.size() > 2 ? " and " + (publicTargets.size() - 2) + " more" : "");
+        String why = !self.nat().udp() ? "this node's UDP to the internet is blocked"
+                : !peer.nat().udp() ? "the peer's UDP to the internet is blocked"
+                : self.nat().endpointDependent() && peer.nat().endpointDependent()
+                        ? "both NATs are endpoint-dependent (symmetric)"
+                : peer.nat().endpointDependent() ? "peer's NAT is endpoint-dependent (symmetric)"
+                : self.nat().endpointDependent() ? "this node's NAT is endpoint-dependent (symmetric) and the peer's "
+                        + "filters by address and port"
+                : collisionSuspected() ? "both NATs are endpoint-independent: a conntrack collision is suspected"
+                : "no answer came back";
+        tried.put("direct", "direct probes to " + targets + " unanswered for " + settings.probeWindow().toSeconds()
+                + " s (attempt " + attempts + "); " + why);
+        if (predicted > 0) {
+            tried.put("prediction", "port prediction: " + predicted + " probes over the peer's likely ports, none "
+                    + "answered");
+        }
     }
 
     private void pingViaRelay() {
@@ -558,7 +718,17 @@ public final class PeerTunnel {
         String kind = isLan(endpoint) ? "LAN endpoint"
                 : byPrediction ? "endpoint found by port prediction (" + predicted + " probes)"
                 : isAdvertised(endpoint) ? "reflexive endpoint" : "endpoint the peer's probes came from";
-        return "direct: " + kind + " " + format(endpoint) + " answered probes";
+        String note = "";
+        if (!isAdvertised(endpoint) && !peer.nat().endpointDependent()) {
+            Optional<InetSocketAddress> stun = peer.reflexive().stream()
+                    .filter(e -> e.getAddress().equals(endpoint.getAddress()) && e.getPort() != endpoint.getPort())
+                    .findFirst();
+            if (stun.isPresent()) {
+                note = " (the peer's reflexive port for us differs from its STUN port " + stun.get().getPort()
+                        + ": a conntrack collision at the peer's gateway)";
+            }
+        }
+        return "direct: " + kind + " " + format(endpoint) + " answered probes" + note;
     }
 
     private String noDirectPath(NatPolicy.Plan plan, Duration retry) {
@@ -586,7 +756,8 @@ public final class PeerTunnel {
     private void publish(TunnelStatus.State state, InetSocketAddress endpoint, Duration latency, String reason) {
         lastReason = reason;
         lastState = state;
-        statusSink.accept(new TunnelStatus(state, endpoint, latency, reason, attempts, predicted, stateSince));
+        statusSink.accept(new TunnelStatus(state, endpoint, latency, reason, attempts, predicted, stateSince,
+                state == TunnelStatus.State.DIRECT ? List.of() : List.copyOf(tried.values())));
         context.getLog().debug("tunnel {}: {}", state, reason);
     }
 

@@ -13,6 +13,23 @@ public interface TunnelPort {
     /** Sends a probe to {@code endpoint} from the WireGuard socket, so it opens the same NAT mappings. */
     void sendDirect(InetSocketAddress endpoint, ProbeMessage message);
 
+    /**
+     * Sends a probe to {@code endpoint} from the WireGuard socket with its IP TTL limited to {@code ttl} hops: it
+     * opens this node's own NAT mapping towards the endpoint and dies before it reaches the peer's gateway, so it
+     * leaves no conntrack entry there. False when this port cannot limit the TTL (then nothing was sent).
+     */
+    default boolean sendDirectLimited(InetSocketAddress endpoint, ProbeMessage message, int ttl) {
+        return false;
+    }
+
+    /**
+     * Whether this node opens its mapping first when the two sides take turns (a suspected conntrack collision):
+     * the side with the lower public key, which both sides compute alike.
+     */
+    default boolean opensFirst() {
+        return false;
+    }
+
     /** Sends a probe to the peer through the relay; false when no relay is connected. */
     boolean sendViaRelay(ProbeMessage message);
 

@@ -18,6 +18,12 @@ import java.time.Duration;
  * @param predictionBatch   probes sent per {@code predictionPace}
  * @param predictionPace    the pause between prediction batches, so a burst does not overflow NAT tables
  * @param idleAfter         a direct path without data for this long is no longer heartbeated
+ * @param collisionQuiet    after an attempt that failed between two endpoint-independent NATs (a conntrack
+ *                          collision at a gateway that accepts unsolicited input), how long both sides send
+ *                          nothing direct to each other so the stale entries expire (Linux forgets an unreplied
+ *                          UDP entry after 30 s); doubled for each further such failure
+ * @param limitedTtl        the IP TTL of the probes that open this node's mapping first without reaching the
+ *                          peer's gateway: 2 passes the node's own NAT and dies at the next router
  */
 public record TunnelSettings(
         Duration probeInterval,
@@ -32,13 +38,30 @@ public record TunnelSettings(
         int predictionBatch,
         Duration predictionPace,
         Duration idleAfter,
-        PathPolicy.Settings pathPolicy) {
+        PathPolicy.Settings pathPolicy,
+        Duration collisionQuiet,
+        int limitedTtl) {
+
+    /** Settings with the default collision handling. */
+    public TunnelSettings(Duration probeInterval, Duration probeWindow, Duration heartbeat, Duration directTimeout,
+            Duration upgradeRetry, Duration upgradeRetryMax, Duration reevaluate, Duration relayPing,
+            int predictionBudget, int predictionBatch, Duration predictionPace, Duration idleAfter,
+            PathPolicy.Settings pathPolicy) {
+        this(probeInterval, probeWindow, heartbeat, directTimeout, upgradeRetry, upgradeRetryMax, reevaluate,
+                relayPing, predictionBudget, predictionBatch, predictionPace, idleAfter, pathPolicy,
+                Duration.ofSeconds(35), 2);
+    }
 
     public static TunnelSettings defaults() {
         return new TunnelSettings(Duration.ofMillis(500), Duration.ofSeconds(3), Duration.ofSeconds(2),
                 Duration.ofSeconds(6), Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofSeconds(20),
                 Duration.ofSeconds(5), 256, 32, Duration.ofMillis(50), Duration.ofSeconds(60),
                 PathPolicy.Settings.defaults());
+    }
+
+    /** The quiet period after the {@code recoveries}-th attempt that failed as a suspected collision (1, 2, …). */
+    public Duration collisionQuietAfter(int recoveries) {
+        return collisionQuiet.multipliedBy(1L << Math.min(Math.max(recoveries - 1, 0), 3));
     }
 
     /** The wait before attempt {@code failures + 1}: exponential from {@link #upgradeRetry}, capped. */

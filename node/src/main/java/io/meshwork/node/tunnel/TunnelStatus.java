@@ -13,9 +13,21 @@ import java.time.Duration;
  * @param attempts   direct attempts so far
  * @param predicted  port-prediction probes sent in the latest attempt (0 when none was tried)
  * @param sinceNanos when the tunnel entered this state (the tunnel's clock)
+ * @param tried      while not direct: each way to a direct path tried so far and why it failed, in words
+ *                   (at most one entry per way, the latest)
  */
 public record TunnelStatus(State state, InetSocketAddress endpoint, Duration latency, String reason, int attempts,
-        int predicted, long sinceNanos) {
+        int predicted, long sinceNanos, java.util.List<String> tried) {
+
+    public TunnelStatus {
+        tried = tried == null ? java.util.List.of() : java.util.List.copyOf(tried);
+    }
+
+    /** A status with nothing tried yet. */
+    public TunnelStatus(State state, InetSocketAddress endpoint, Duration latency, String reason, int attempts,
+            int predicted, long sinceNanos) {
+        this(state, endpoint, latency, reason, attempts, predicted, sinceNanos, java.util.List.of());
+    }
 
     public enum State { RELAYED, PROBING, DIRECT }
 

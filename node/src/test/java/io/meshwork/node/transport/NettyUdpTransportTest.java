@@ -116,6 +116,29 @@ class NettyUdpTransportTest {
     }
 
     @Test
+    void sendsWithALimitedTtlFromTheSameSocketAndTheNextSendsAreOrdinary() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.netty.channel.epoll.Epoll.isAvailable(),
+                "TTL-limited sends need the epoll transport (Linux)");
+        try (NettyUdpTransport transport = NettyUdpTransport.bind(LOOPBACK);
+                DatagramSocket peer = new DatagramSocket(LOOPBACK)) {
+            peer.setSoTimeout(5000);
+            InetSocketAddress to = (InetSocketAddress) peer.getLocalSocketAddress();
+            // Loopback does not route, so even TTL 1 arrives: this checks the send path, the lab checks the hops.
+            assertEquals(true, transport.sendWithTtl(ByteBuffer.wrap(new byte[] {7}), to, 1));
+            transport.send(ByteBuffer.wrap(new byte[] {8, 8}), to);
+            DatagramPacket received = new DatagramPacket(new byte[16], 16);
+            peer.receive(received);
+            assertEquals(1, received.getLength());
+            assertEquals(transport.localAddress().getPort(), received.getPort());
+            peer.receive(received);
+            assertEquals(2, received.getLength());
+            assertEquals(false, transport.sendWithTtl(ByteBuffer.wrap(new byte[] {7}), to, 0), "TTL 0 is refused");
+            assertEquals(false, transport.sendWithTtl(ByteBuffer.wrap(new byte[] {7}),
+                    new InetSocketAddress(InetAddress.getByName("::1"), to.getPort()), 2), "IPv4 only");
+        }
+    }
+
+    @Test
     void bindingATakenPortFailsWithAClearError() throws Exception {
         try (DatagramSocket taken = new DatagramSocket(LOOPBACK)) {
             TransportException error = assertThrows(TransportException.class,

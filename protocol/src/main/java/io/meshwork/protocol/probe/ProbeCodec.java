@@ -34,7 +34,7 @@ import org.bouncycastle.math.ec.rfc7748.X25519;
  *   plaintext = type (1) | txid (12) | counter (8) | body
  *     ping:          nothing
  *     pong:          address
- *     call-me-maybe: flags (1, bit 0 = endpoint-dependent mapping) | count (1) | address * count
+ *     call-me-maybe: flags (1, bit 0 = endpoint-dependent mapping, bit 1 = opened first) | count (1) | address * count
  *   address = family (1: 4 or 6; 0 = none) | IP (4 or 16) | port (2)
  * </pre>
  *
@@ -178,7 +178,7 @@ public final class ProbeCodec {
         } else {
             CallMeMaybe call = (CallMeMaybe) message;
             out.put(CALL_ME_MAYBE).put(new byte[ProbeMessage.TXID_LENGTH]).putLong(counter);
-            out.put((byte) (call.endpointDependentMapping() ? 1 : 0));
+            out.put((byte) ((call.endpointDependentMapping() ? 1 : 0) | (call.openedFirst() ? 2 : 0)));
             out.put((byte) call.endpoints().size());
             call.endpoints().forEach(endpoint -> putAddress(out, endpoint));
         }
@@ -210,7 +210,8 @@ public final class ProbeCodec {
                         }
                         endpoints.add(endpoint);
                     }
-                    yield new CallMeMaybe(endpoints, (flags & 1) != 0);
+                    // Other flag bits are ignored: a later version may add some.
+                    yield new CallMeMaybe(endpoints, (flags & 1) != 0, (flags & 2) != 0);
                 }
                 default -> throw new ProbeException(ProbeException.Reason.MALFORMED, "type " + (type & 0xFF));
             };

@@ -72,10 +72,20 @@ public sealed interface ProbeMessage {
      * @param endpointDependentMapping   the sender's NAT gives a new mapping per destination, so its reflexive
      *                                   endpoints are not what the receiver will see: the receiver should try
      *                                   port prediction towards the sender's public IP
+     * @param openedFirst                the sender has just opened its own NAT mapping towards the receiver with
+     *                                   TTL-limited probes and sends nothing further until the receiver's probes
+     *                                   arrive: the receiver probes now (the turn-taking after a suspected
+     *                                   conntrack collision, docs/architecture.md "Paths")
      */
-    record CallMeMaybe(List<InetSocketAddress> endpoints, boolean endpointDependentMapping) implements ProbeMessage {
+    record CallMeMaybe(List<InetSocketAddress> endpoints, boolean endpointDependentMapping, boolean openedFirst)
+            implements ProbeMessage {
         /** At most this many endpoints fit in one message. */
         public static final int MAX_ENDPOINTS = 32;
+
+        /** A call-me-maybe of an ordinary attempt. */
+        public CallMeMaybe(List<InetSocketAddress> endpoints, boolean endpointDependentMapping) {
+            this(endpoints, endpointDependentMapping, false);
+        }
 
         public CallMeMaybe {
             endpoints = List.copyOf(endpoints);

@@ -35,7 +35,9 @@ class ProbeCodecTest {
                 new Pong(txid, null),
                 new CallMeMaybe(List.of(new InetSocketAddress("10.0.0.2", 51820),
                         new InetSocketAddress("203.0.113.9", 61000)), true),
-                new CallMeMaybe(List.of(), false));
+                new CallMeMaybe(List.of(), false),
+                new CallMeMaybe(List.of(new InetSocketAddress("203.0.113.9", 61000)), false, true),
+                new CallMeMaybe(List.of(), true, true));
         for (ProbeMessage message : messages) {
             ByteBuffer datagram = aliceCodec.seal(bob.publicKey(), message);
             assertEquals(DatagramKind.PROBE, DatagramKind.classify(datagram));

@@ -500,6 +500,16 @@ public final class SimNode {
         }
 
         @Override
+        public boolean sendDirectLimited(InetSocketAddress endpoint, ProbeMessage message, int ttl) {
+            return socket.sendWithTtl(probes.seal(peer, message), endpoint, ttl);
+        }
+
+        @Override
+        public boolean opensFirst() {
+            return publicKey().toHex().compareTo(peer.toHex()) < 0;
+        }
+
+        @Override
         public boolean sendViaRelay(ProbeMessage message) {
             return relays.sendDisco(peer, probes.seal(peer, message));
         }

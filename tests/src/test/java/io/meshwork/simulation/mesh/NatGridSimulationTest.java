@@ -104,10 +104,15 @@ class NatGridSimulationTest {
         }
         NatPreset hard = aHard ? a : b;
         NatPreset easy = aHard ? b : a;
+        if (easy == NatPreset.INPUT_ACCEPTING) {
+            // The hard side's probes from its fresh port reach the accepting gateway before the predictions do and
+            // leave local entries there, so the prediction that would hit leaves from another port: not handled.
+            return false;
+        }
         // The easy side's filter lets the hard side's fresh mapping in once the easy side has sent to its IP,
         // or port prediction opens it when the hard side allocates ports in sequence.
         return easy == NatPreset.NO_NAT || easy == NatPreset.FULL_CONE || easy == NatPreset.RESTRICTED_CONE
-                || hard == NatPreset.SYMMETRIC_SEQUENTIAL;
+                || easy == NatPreset.PORT_MAPPED || hard == NatPreset.SYMMETRIC_SEQUENTIAL;
     }
 
     private static boolean symmetric(NatPreset preset) {

@@ -21,8 +21,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A mesh from the real pieces: control (embedded H2) and a relay with its RFC 5780 STUN server on the lab internet;
- * nodes behind endpoint-independent NATs (two on one LAN), behind a symmetric NAT, and behind a gateway that drops
- * UDP, each running {@code meshwork node up}. Every pair must reach the other across the overlay: directly where
+ * nodes behind endpoint-independent NATs (two on one LAN), behind a symmetric NAT, behind a gateway that drops
+ * UDP, and two behind gateways whose input chains accept (a Docker host and a cloud NAT instance, where the first
+ * probes collide in conntrack), each running {@code meshwork node up}. Every pair must reach the other across the overlay: directly where
  * the NATs allow it, through the relay otherwise (over TCP for the UDP-blocked node). Prints the time from start
  * to the first reply per pair. Control has no STUN servers configured (as a new deployment): every node classifies
  * its NAT against the relay's STUN server. The desktop has IPv6 turned off, and runs an IPv4-only overlay.
@@ -41,6 +42,25 @@ class MeshLabTest {
         return false;
     }
 
+    /** Polls {@code node}'s status until every peer named in {@code peers} is direct, or {@code patience} runs out. */
+    private static void awaitDirect(LabMesh mesh, Host node, String peers, Duration patience) throws Exception {
+        long deadline = System.nanoTime() + patience.toNanos();
+        while (System.nanoTime() < deadline) {
+            ExecResult status = node.javaExec(Duration.ofSeconds(60), StatusCommand.class.getName(),
+                    "--state", mesh.state(node).toString(), "--json");
+            boolean all = status.exitCode() == 0;
+            for (JsonNode peer : all ? JSON.readTree(status.stdout()).get("peers") : JSON.createArrayNode()) {
+                if (peers.contains(peer.get("hostname").asText()) && !peer.get("path").asText().equals("direct")) {
+                    all = false;
+                }
+            }
+            if (all) {
+                return;
+            }
+            Thread.sleep(2000);
+        }
+    }
+
     @Test
     void everyPairConnectsDirectlyWhereNatsAllowAndThroughTheRelayOtherwise() throws Exception {
         LabAssumptions.assumeLabAvailable();
@@ -52,15 +72,19 @@ class MeshLabTest {
             Site cafe = lab.site("cafe", NatKind.SYMMETRIC);
             Site guest = lab.site("guest", NatKind.UDP_BLOCKED);
             Site hotel = lab.site("hotel", NatKind.SYMMETRIC);
+            Site dock = lab.site("dock", NatKind.INPUT_ACCEPTING);
+            Site vpc = lab.site("vpc", NatKind.INPUT_ACCEPTING);
             Host laptop = home.host("laptop");
             Host desktop = home.host("desktop").withoutIpv6();
             Host workstation = office.host("ws");
             Host phone = cafe.host("phone");
             Host kiosk = guest.host("kiosk");
             Host tablet = hotel.host("tablet");
+            Host container = dock.host("container");
+            Host instance = vpc.host("instance");
 
             long started = System.nanoTime();
-            List<Host> nodes = List.of(laptop, desktop, workstation, phone, kiosk, tablet);
+            List<Host> nodes = List.of(laptop, desktop, workstation, phone, kiosk, tablet, container, instance);
             for (int i = 0; i < nodes.size(); i++) {
                 mesh.startNode(nodes.get(i), "mwmesh" + i, Duration.ofSeconds(5));
             }
@@ -78,10 +102,18 @@ class MeshLabTest {
             }
             // Behind the lab's symmetric NAT (random ports) port prediction rarely hits: those pairs may end
             // either way but must say that prediction was tried. Two symmetric NATs leave only the relay.
+            // Pairs with an input-accepting gateway meet the conntrack collision; the tunnels take turns after it, but
+            // in this lab they do not reliably end direct yet (docs/performance.md): they may end either way, and a
+            // relayed one must say what was tried.
             Map<String, String> expectedDirect = Map.of("laptop", "desktop ws", "desktop", "laptop ws",
-                    "ws", "laptop desktop", "phone", "", "kiosk", "", "tablet", "");
-            Map<String, String> predictionPairs = Map.of("laptop", "phone tablet", "desktop", "phone tablet",
-                    "ws", "phone tablet", "phone", "laptop desktop ws", "tablet", "laptop desktop ws", "kiosk", "");
+                    "ws", "laptop desktop", "phone", "", "kiosk", "", "tablet", "", "container", "",
+                    "instance", "");
+            Map<String, String> predictionPairs = Map.of("laptop", "phone tablet container instance",
+                    "desktop", "phone tablet container instance", "ws", "phone tablet container instance",
+                    "phone", "laptop desktop ws container instance", "tablet", "laptop desktop ws container instance",
+                    "kiosk", "", "container", "laptop desktop ws phone tablet instance",
+                    "instance", "laptop desktop ws phone tablet container");
+            awaitDirect(mesh, container, "instance", Duration.ofSeconds(70));
             for (Host node : nodes) {
                 ExecResult status = node.javaExec(Duration.ofSeconds(60), StatusCommand.class.getName(),
                         "--state", mesh.state(node).toString(), "--json");

@@ -3,6 +3,7 @@ package io.meshwork.tests.tunnel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -64,6 +65,65 @@ class PeerTunnelTest {
     @BeforeEach
     void reset() {
         port.events.clear();
+    }
+
+    @Test
+    void afterASuspectedCollisionTheLowerKeyWaitsOutTheStaleEntriesThenOpensFirstWithLimitedTtl() {
+        port.opensFirst = true;
+        ActorRef<PeerTunnel.Command> tunnel = spawn(EASY_PEER);
+        await(() -> port.pingTo(PEER_PUBLIC) != null, "an ordinary first attempt");
+        advance(settings.probeWindow().plusMillis(100));
+        await(() -> latest().state() == TunnelStatus.State.RELAYED, "relayed");
+        TunnelStatus relayed = latest();
+        assertTrue(relayed.reason().contains("conntrack collision suspected"), relayed.reason());
+        assertTrue(relayed.tried().stream().anyMatch(line -> line.startsWith("direct probes to 198.51.100.12:40112")
+                && line.contains("conntrack collision")), relayed.tried().toString());
+        assertTrue(relayed.reason().contains("next attempt in " + settings.collisionQuiet().toSeconds() + " s"),
+                relayed.reason());
+
+        port.events.clear();
+        // The peer's ordinary attempt in the meantime is not answered with probes: it restarts the wait instead.
+        tunnel.tell(new PeerTunnel.ProbeReceived(new CallMeMaybe(List.of(PEER_PUBLIC), false), null));
+        advance(settings.collisionQuiet());
+        assertFalse(port.has(e -> e.kind.equals("direct") || e.kind.startsWith("limited")),
+                "nothing direct during the quiet period: " + port.events);
+        advance(settings.probeWindow().plusSeconds(1));
+        await(() -> port.has(e -> e.kind.equals("limited:2") && PEER_PUBLIC.equals(e.endpoint)),
+                "TTL-limited pings open the mapping");
+        assertTrue(port.has(e -> e.kind.equals("limited:1") && PEER_PUBLIC.equals(e.endpoint)), "after a sweep");
+        assertTrue(port.has(e -> e.message instanceof CallMeMaybe call && call.openedFirst()), "then tells the peer");
+        assertNull(port.pingTo(PEER_PUBLIC), "no full-TTL ping before the peer's probes arrive");
+        assertTrue(latest().reason().contains("opened its mapping first"), latest().reason());
+
+        tunnel.tell(new PeerTunnel.ProbeReceived(new Ping("abcdefghijk3".getBytes()), PEER_PUBLIC));
+        await(() -> port.pingTo(PEER_PUBLIC) != null, "the peer's probe arrived: full TTL from now on");
+        tunnel.tell(new PeerTunnel.ProbeReceived(new Pong(port.pingTo(PEER_PUBLIC).txid(), null), PEER_PUBLIC));
+        await(() -> latest().state() == TunnelStatus.State.DIRECT, "direct");
+        assertTrue(latest().tried().isEmpty(), "a direct tunnel lists nothing tried");
+        port.opensFirst = false;
+    }
+
+    @Test
+    void afterASuspectedCollisionTheHigherKeyProbesWhenThePeerSaysItOpenedFirst() {
+        ActorRef<PeerTunnel.Command> tunnel = spawn(EASY_PEER);
+        await(() -> port.pingTo(PEER_PUBLIC) != null, "an ordinary first attempt");
+        advance(settings.probeWindow().plusMillis(100));
+        await(() -> latest().state() == TunnelStatus.State.RELAYED, "relayed");
+        assertTrue(latest().reason().contains("the peer opens its mapping first"), latest().reason());
+        port.events.clear();
+        tunnel.tell(new PeerTunnel.ProbeReceived(new CallMeMaybe(List.of(PEER_PUBLIC), false), null));
+        advance(Duration.ofSeconds(1));
+        assertNull(port.pingTo(PEER_PUBLIC), "an ordinary call during the quiet period is not followed");
+        tunnel.tell(new PeerTunnel.ProbeReceived(new CallMeMaybe(List.of(PEER_PUBLIC), false, true), null));
+        await(() -> port.pingTo(PEER_PUBLIC) != null, "the peer opened first: probe it now, full TTL");
+        assertEquals(TunnelStatus.State.PROBING, latest().state());
+        assertFalse(port.has(e -> e.kind.equals("limited:2")), "the side probing second does not limit its probes");
+        // First a TTL-1 ping to where the earlier probes went: it clears the displaced flow's expired entry at this
+        // node's own gateway, so the new probes leave from the socket's usual port.
+        RecordingPort.Event sweep = port.first(e -> e.kind.equals("limited:1") && PEER_PUBLIC.equals(e.endpoint));
+        assertNotNull(sweep, "swept first");
+        assertTrue(port.events.indexOf(sweep) < port.events.indexOf(port.first(e -> e.kind.equals("direct")
+                && PEER_PUBLIC.equals(e.endpoint))), "before the full-TTL probe");
     }
 
     @Test
@@ -322,6 +382,18 @@ class PeerTunnelTest {
 
         final List<Event> events = new CopyOnWriteArrayList<>();
         volatile boolean idle;
+        volatile boolean opensFirst;
+
+        @Override
+        public boolean sendDirectLimited(InetSocketAddress endpoint, ProbeMessage message, int ttl) {
+            events.add(new Event("limited:" + ttl, endpoint, message));
+            return true;
+        }
+
+        @Override
+        public boolean opensFirst() {
+            return opensFirst;
+        }
 
         @Override
         public boolean idleFor(Duration quiet) {
