@@ -31,6 +31,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import picocli.CommandLine;
 
 /**
@@ -40,6 +41,7 @@ import picocli.CommandLine;
  * served by the survivors. Every member signs device certificates with the cluster's one CA. Skips, saying why,
  * without a PostgreSQL at MESHWORK_TEST_PG_URL (bin/test starts one).
  */
+@ExtendWith(PostgresTurn.class)
 class ControlClusterDeploymentTest {
 
     private static final String ADMIN = "mwa.deployment";

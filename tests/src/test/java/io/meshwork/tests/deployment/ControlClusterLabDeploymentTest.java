@@ -35,6 +35,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import picocli.CommandLine;
 
 /**
@@ -49,6 +50,7 @@ import picocli.CommandLine;
  * <p>Needs root (namespaces) and the PostgreSQL of bin/test-postgres on 127.0.0.1:5432; skips saying which is
  * missing. The members reach that database, which listens on the machine's loopback, through {@link PostgresBridge}.
  */
+@ExtendWith(PostgresTurn.class)
 class ControlClusterLabDeploymentTest {
 
     private static final String ADMIN = "mwa.lab-deployment";
