@@ -59,7 +59,7 @@ final class EndpointProbe {
     /** Runs one probe; without usable STUN servers only the local endpoints. */
     EndpointDiscovery.Discovered run() {
         int port = device.listenPort();
-        List<String> localAddresses = LocalAddresses.ipv4();
+        List<String> localAddresses = localAddresses(device);
         List<InetSocketAddress> servers = new ArrayList<>();
         for (String server : stunServers.get()) {
             try {
@@ -82,6 +82,19 @@ final class EndpointProbe {
         } catch (Exception e) {
             throw new CompletionException(e);
         }
+    }
+
+    /**
+     * The host's addresses that are endpoints of the WireGuard socket: its IPv4 ones and, when the socket is
+     * dual-stack, its global IPv6 ones.
+     */
+    static List<String> localAddresses(WireGuardDevice device) {
+        return canReachIpv6(device) ? LocalAddresses.all() : LocalAddresses.ipv4();
+    }
+
+    /** Whether the device's socket sends to IPv6 endpoints (an IPv4-only fallback socket does not). */
+    static boolean canReachIpv6(WireGuardDevice device) {
+        return !(device.transport() instanceof io.meshwork.node.transport.NettyUdpTransport udp) || udp.dualStack();
     }
 
     /** This node's public IPs as the last probe that reached STUN saw them; empty before one did. */
