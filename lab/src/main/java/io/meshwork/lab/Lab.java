@@ -250,8 +250,8 @@ public final class Lab implements AutoCloseable {
         for (String onInternet : ipv6Namespaces) {
             ip(onInternet, "-6", "route", "add", route[0], "via", route[1]);
         }
-        ipv6Routes.add(route);
         joinIpv6Internet(namespace);
+        ipv6Routes.add(route);
         site.routedIpv6();
     }
 

@@ -79,6 +79,27 @@ public final class EndpointReports {
     }
 
     /**
+     * {@code discovered} with the IPv6 reflexive endpoint STUN over IPv6 saw, when there is one, as a "stun" endpoint
+     * (after the others; left out when the report is full or it is no endpoint peers may be sent to). Its IP counts
+     * as one of this node's public IPs.
+     */
+    public static EndpointDiscovery.Discovered withIpv6Reflexive(EndpointDiscovery.Discovered discovered,
+            Optional<InetSocketAddress> reflexive) {
+        if (reflexive.isEmpty() || !AddressClass.of(reflexive.get().getAddress()).usableAs("stun")) {
+            return discovered;
+        }
+        Endpoint endpoint = new Endpoint(NetcheckReportFormat.address(reflexive.get()), "stun");
+        if (discovered.endpoints().contains(endpoint) || discovered.endpoints().size() >= MAX_ENDPOINTS) {
+            return discovered;
+        }
+        List<Endpoint> endpoints = new ArrayList<>(discovered.endpoints());
+        endpoints.add(endpoint);
+        Set<String> publicIps = new LinkedHashSet<>(discovered.publicIps());
+        publicIps.add(IpLiteral.format(reflexive.get().getAddress()));
+        return new EndpointDiscovery.Discovered(endpoints, discovered.nat(), publicIps);
+    }
+
+    /**
      * {@code discovered} with the gateway's port mapping, when there is one, as the first endpoint (source
      * "portmap"): the address peers should try first. A STUN endpoint with the same address is left out (a mapped
      * port gets the same mapping for every destination, so STUN sees it too), and so is the last endpoint when the

@@ -52,7 +52,7 @@ class Ipv6PathLabTest {
     private static double oneRun(int run, boolean withoutIpv6Case) throws Exception {
         try (Lab lab = Lab.create("mwv6", Boolean.getBoolean("meshwork.lab.keep")
                 ? Lab.WorkDirectory.KEEP : Lab.WorkDirectory.REMOVE)) {
-            LabMesh mesh = LabMesh.start(lab);
+            LabMesh mesh = LabMesh.startWithIpv6(lab);
             Site east = lab.site("east", NatKind.SYMMETRIC, Lab.Ipv6.ROUTED);
             Site west = lab.site("west", NatKind.SYMMETRIC, Lab.Ipv6.ROUTED);
             Host left = east.host("left");
@@ -62,6 +62,7 @@ class Ipv6PathLabTest {
             // The firewalls: a new flow from outside is dropped, replies to the LAN's own flows pass.
             assertFalse(left.ping(right.ipv6Address(), 1), "new inbound IPv6 is dropped at the other gateway");
             assertTrue(left.ping(east.gateway().ipv6Address(), 1), "the LAN reaches its gateway over IPv6");
+            assertTrue(left.ping(LabMesh.CONTROL_IPV6, 1), "the LAN reaches the hub over IPv6");
 
             CompletableFuture<Void> leftUp = CompletableFuture.runAsync(() -> mesh.startNode(left, "mwv60",
                     Duration.ofSeconds(30), "--dns", "off"));
