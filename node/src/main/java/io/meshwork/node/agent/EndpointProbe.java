@@ -4,9 +4,10 @@ import io.meshwork.node.dataplane.WireGuardDevice;
 import io.meshwork.node.netcheck.NatProber;
 import io.meshwork.node.netcheck.NetcheckResult;
 import io.meshwork.node.portmap.PortMapping;
+import io.meshwork.node.netcheck.StunClient;
+import io.meshwork.node.transport.NettyUdpTransport;
 import io.meshwork.protocol.net.HostPort;
 import io.meshwork.protocol.net.InvalidAddressException;
-import io.meshwork.node.netcheck.StunClient;
 import io.meshwork.protocol.stun.RetransmissionSchedule;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
@@ -30,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * registration's until the peer-map stream sends its own), sent from the WireGuard socket so it measures the
  * mapping WireGuard traffic gets, and the port mapping the gateway holds for the WireGuard port
  * ({@link EndpointReports#withPortMapping}). On a dual-stack socket also the host's global IPv6 addresses and, by a
- * STUN Binding request to an IPv6 STUN server control lists, the IPv6 reflexive endpoint. Blocking (STUN round trips): {@link EndpointDiscovery} runs it on the
- * agent's scheduler.
+ * STUN Binding request to an IPv6 STUN server control lists, the IPv6 reflexive endpoint. Blocking (STUN round
+ * trips): {@link EndpointDiscovery} runs it on the agent's scheduler.
  */
 final class EndpointProbe {
 
@@ -131,7 +132,7 @@ final class EndpointProbe {
 
     /** Whether the device's socket sends to IPv6 endpoints (an IPv4-only fallback socket does not). */
     static boolean canReachIpv6(WireGuardDevice device) {
-        return !(device.transport() instanceof io.meshwork.node.transport.NettyUdpTransport udp) || udp.dualStack();
+        return !(device.transport() instanceof NettyUdpTransport udp) || udp.dualStack();
     }
 
     /** This node's public IPs as the last probe that reached STUN saw them; empty before one did. */

@@ -80,8 +80,9 @@ public final class EndpointReports {
 
     /**
      * {@code discovered} with the IPv6 reflexive endpoint STUN over IPv6 saw, when there is one, as a "stun" endpoint
-     * (after the others; left out when the report is full or it is no endpoint peers may be sent to). Its IP counts
-     * as one of this node's public IPs.
+     * (after the others; left out when the report is full or it is no endpoint peers may be sent to). Its IP is not
+     * one of the {@code publicIps}, which name this node's IPv4 NAT (peers behind the same one are on its LAN) and
+     * the address a node relay advertises.
      */
     public static EndpointDiscovery.Discovered withIpv6Reflexive(EndpointDiscovery.Discovered discovered,
             Optional<InetSocketAddress> reflexive) {
@@ -94,9 +95,7 @@ public final class EndpointReports {
         }
         List<Endpoint> endpoints = new ArrayList<>(discovered.endpoints());
         endpoints.add(endpoint);
-        Set<String> publicIps = new LinkedHashSet<>(discovered.publicIps());
-        publicIps.add(IpLiteral.format(reflexive.get().getAddress()));
-        return new EndpointDiscovery.Discovered(endpoints, discovered.nat(), publicIps);
+        return new EndpointDiscovery.Discovered(endpoints, discovered.nat(), discovered.publicIps());
     }
 
     /**
