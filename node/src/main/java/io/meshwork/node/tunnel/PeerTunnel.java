@@ -740,7 +740,7 @@ public final class PeerTunnel {
         String kind = isLan(endpoint) ? "LAN endpoint"
                 : byPrediction ? "endpoint found by port prediction (" + predicted + " probes)"
                 : isAdvertised(endpoint) ? (isIpv6(endpoint) ? "IPv6 endpoint" : "reflexive endpoint")
-                : "endpoint the peer's probes came from";
+                : (isIpv6(endpoint) ? "IPv6 endpoint" : "endpoint") + " the peer's probes came from";
         String note = "";
         if (!isAdvertised(endpoint) && !peer.nat().endpointDependent()) {
             Optional<InetSocketAddress> stun = peer.reflexive().stream()

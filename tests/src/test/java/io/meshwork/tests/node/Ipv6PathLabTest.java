@@ -111,6 +111,16 @@ class Ipv6PathLabTest {
         assertEquals(IpLiteral.format(IpLiteral.parse(left.ipv6Address())),
                 IpLiteral.format(HostPort.parseEndpoint(rightSees.endpoint()).getAddress()), "right sends to left's IPv6");
         assertTrue(leftSees.reason().contains("IPv6 endpoint"), leftSees.reason());
+        // STUN over IPv6: the relay's --stun6 server saw the node's IPv6 endpoint, which it reported to control.
+        java.util.regex.Pattern reflexive = java.util.regex.Pattern.compile(".*\\[" + java.util.regex.Pattern.quote(
+                IpLiteral.format(IpLiteral.parse(left.ipv6Address()))) + "\\]:\\d+\",\"source\":\"stun\".*");
+        String endpoints = "";
+        long patience = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        do {
+            endpoints = mesh.api("GET", "/api/v1/devices/" + mesh.deviceIdOf(left), null).get("endpoints").toString();
+        } while (!reflexive.matcher(endpoints).matches() && System.nanoTime() < patience && sleep());
+        System.out.printf("ipv6 lab (run %d): %s reported %s%n", run, left.name(), endpoints);
+        assertTrue(reflexive.matcher(endpoints).matches(), "the IPv6 reflexive endpoint is reported: " + endpoints);
         assertTrue(left.pingWithin(mesh.overlayOf(right), Duration.ofSeconds(10)), "traffic flows");
         return took;
     }
@@ -143,6 +153,11 @@ class Ipv6PathLabTest {
                 leftSeesThird.tried().toString());
         assertTrue(third.pingWithin(mesh.overlayOf(left), Duration.ofSeconds(10)), "relayed traffic flows");
         assertEquals("direct", peer(mesh.state(left), right.name()).path(), "the IPv6 pair stays direct meanwhile");
+    }
+
+    private static boolean sleep() throws InterruptedException {
+        Thread.sleep(500);
+        return true;
     }
 
     private static boolean reachedRelay(NodeStatus.Peer peer) {
