@@ -101,12 +101,20 @@ public final class NettyUdpTransport implements PacketTransport {
             return binder.apply(dualStack);
         } catch (TransportException e) {
             InetSocketAddress ipv4 = new InetSocketAddress(IPV4_ANY, port);
-            if (IPV4_FALLBACK_LOGGED.compareAndSet(false, true)) {
-                log.info("udp socket: IPv6 unavailable here ({}); binding {} for IPv4 only", e.getMessage(), ipv4);
-            } else {
-                log.debug("udp socket: IPv6 unavailable here ({}); binding {} for IPv4 only", e.getMessage(), ipv4);
+            T bound;
+            try {
+                bound = binder.apply(ipv4);
+            } catch (TransportException alsoIpv4) {
+                // Not a matter of IPv6 (the port is taken, say): the dual-stack bind's failure is the one to tell.
+                e.addSuppressed(alsoIpv4);
+                throw e;
             }
-            return binder.apply(ipv4);
+            if (IPV4_FALLBACK_LOGGED.compareAndSet(false, true)) {
+                log.info("udp socket: IPv6 unavailable here ({}); bound {} for IPv4 only", e.getMessage(), ipv4);
+            } else {
+                log.debug("udp socket: IPv6 unavailable here ({}); bound {} for IPv4 only", e.getMessage(), ipv4);
+            }
+            return bound;
         }
     }
 

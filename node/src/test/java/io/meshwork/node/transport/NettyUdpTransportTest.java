@@ -165,10 +165,23 @@ class NettyUdpTransportTest {
     }
 
     @Test
-    void aHostWithoutAnyAddressForItsSocketGetsTheFailure() {
-        assertThrows(TransportException.class, () -> NettyUdpTransport.bindAnyAddress(0, address -> {
-            throw new TransportException("cannot bind UDP socket to " + address, null);
-        }));
+    void aPortTakenOnBothFamiliesFailsWithTheDualStackBindsReason() {
+        TransportException failure = assertThrows(TransportException.class,
+                () -> NettyUdpTransport.bindAnyAddress(0, address -> {
+                    throw new TransportException("cannot bind UDP socket to " + address, null);
+                }));
+        assertEquals("cannot bind UDP socket to "
+                + new InetSocketAddress(io.meshwork.protocol.net.IpLiteral.parse("::"), 0), failure.getMessage());
+        assertEquals(1, failure.getSuppressed().length, "the IPv4 attempt's failure rides along");
+    }
+
+    @Test
+    void aPortInUseIsReportedAsSuch() throws Exception {
+        try (NettyUdpTransport first = NettyUdpTransport.bindAnyAddress(0)) {
+            TransportException failure = assertThrows(TransportException.class,
+                    () -> NettyUdpTransport.bindAnyAddress(first.localAddress().getPort()));
+            org.junit.jupiter.api.Assertions.assertTrue(failure.getMessage().contains("in use"), failure.getMessage());
+        }
     }
 
     @Test
