@@ -17,6 +17,8 @@ public final class Host {
     private final String name;
     private final String namespace;
     private final String address;
+    /** The host's global IPv6 address on the lab's IPv6 internet, null without one ({@link Lab.Ipv6}). */
+    private volatile String ipv6Address;
 
     Host(Lab lab, String name, String namespace, String address) {
         this.lab = lab;
@@ -40,11 +42,25 @@ public final class Host {
     }
 
     /**
+     * The host's global IPv6 address (from {@value Lab#IPV6_INTERNET_CIDR} on the internet, a site's
+     * {@code 2001:db8:S::/64} on its LAN), or null when the host has none: a host of a site without
+     * {@link Lab.Ipv6#ROUTED}, a public host not given one.
+     */
+    public String ipv6Address() {
+        return ipv6Address;
+    }
+
+    void ipv6Address(String ipv6Address) {
+        this.ipv6Address = ipv6Address;
+    }
+
+    /**
      * Turns IPv6 off in this host, as {@code sysctl net.ipv6.conf.all.disable_ipv6=1} does on VMs, containers and
      * hardened hosts: interfaces made afterwards (a mesh interface, say) get no IPv6 address either.
      */
     public Host withoutIpv6() {
         exec("sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1").orThrow();
+        ipv6Address = null;
         return this;
     }
 

@@ -51,6 +51,26 @@ public final class Lab implements AutoCloseable {
      */
     public static final String PORT_MAPPING_CIDR = "192.0.3.0/24";
 
+    /**
+     * The lab's IPv6 internet (opt-in, {@link Ipv6}): a /64 of the documentation prefix 2001:db8::/32 (RFC 3849) on
+     * the internet bridge; a site with {@link Ipv6#ROUTED} gets {@code 2001:db8:S::/64} on its LAN, routed by its
+     * gateway. Only inside the lab's namespaces, like every other lab address.
+     */
+    public static final String IPV6_INTERNET_CIDR = "2001:db8::/64";
+
+    /** Whether a site has IPv6 besides its IPv4 NAT. */
+    public enum Ipv6 {
+        /** IPv4 only, behind the NAT. */
+        NONE,
+        /**
+         * A routed global /64 on the LAN ({@code 2001:db8:S::/64}, each host at a static address, no SLAAC), the
+         * gateway at {@code 2001:db8::S:1} on the IPv6 internet with a stateful firewall on its FORWARD chain, as home
+         * routers and mobile networks have: what the LAN sends out and the replies pass; new connections from outside
+         * are dropped.
+         */
+        ROUTED
+    }
+
     private static final Logger log = LoggerFactory.getLogger(Lab.class);
     private static final Pattern TAG = Pattern.compile("[a-z][a-z0-9]{0,5}");
     private static final int FIRST_GATEWAY_OCTET = 200;
@@ -78,6 +98,9 @@ public final class Lab implements AutoCloseable {
     /** Namespaces on the internet bridge, and the prefixes besides {@link #INTERNET_CIDR} each must route there. */
     private final List<String> internetNamespaces = new ArrayList<>();
     private final List<String> internetPrefixes = new ArrayList<>();
+    /** Namespaces with an address on the IPv6 internet, and each routed site's LAN /64 with its gateway's address. */
+    private final List<String> ipv6Namespaces = new ArrayList<>();
+    private final List<String[]> ipv6Routes = new ArrayList<>();
     /** Files outside the working directory (a namespace's {@code /etc/netns/NAME/resolv.conf}), removed on close. */
     private final List<Path> outsideFiles = new ArrayList<>();
     private final AtomicInteger serial = new AtomicInteger();
@@ -163,6 +186,73 @@ public final class Lab implements AutoCloseable {
             attachToInternet(namespace, publicAddress);
         }
         return addGateway(name, kind, index, new Host(this, name, namespace, publicAddress));
+    }
+
+    /**
+     * A NAT gateway as {@link #site(String, NatKind)} makes it, with IPv6 as {@code ipv6} says: with
+     * {@link Ipv6#ROUTED} the site's hosts also get global IPv6 addresses behind a stateful firewall.
+     */
+    public synchronized Site site(String name, NatKind kind, Ipv6 ipv6) {
+        if (ipv6 == Ipv6.ROUTED && kind.behindProviderRouter()) {
+            throw new IllegalArgumentException("IPv6 sites sit on the internet bridge; " + kind + " does not");
+        }
+        Site site = site(name, kind);
+        if (ipv6 == Ipv6.ROUTED) {
+            routeIpv6(site);
+        }
+        return site;
+    }
+
+    /**
+     * Gives {@code host}, a {@link #publicHost public host}, the IPv6 address {@code address} from
+     * {@value #IPV6_INTERNET_CIDR}, with routes to every IPv6 site; returns the host.
+     */
+    public synchronized Host addIpv6(Host host, String address) {
+        if (!Prefix.parse(IPV6_INTERNET_CIDR).contains(IpLiteral.parse(address))) {
+            throw new IllegalArgumentException(address + " is not in " + IPV6_INTERNET_CIDR);
+        }
+        ip(host.namespace(), "-6", "addr", "add", address + "/64", "dev", "eth0", "nodad");
+        joinIpv6Internet(host.namespace());
+        host.ipv6Address(address);
+        return host;
+    }
+
+    /** Routes every IPv6 site's /64 from {@code namespace}, which is on the IPv6 internet now. */
+    private void joinIpv6Internet(String namespace) {
+        ipv6Namespaces.add(namespace);
+        for (String[] route : ipv6Routes) {
+            ip(namespace, "-6", "route", "add", route[0], "via", route[1]);
+        }
+    }
+
+    /**
+     * Gives the site's gateway an address on the IPv6 internet and {@code 2001:db8:S::1/64} on its LAN, forwarding
+     * with a stateful ip6tables firewall, and routes the LAN's /64 to it from every namespace on the IPv6 internet.
+     */
+    private void routeIpv6(Site site) {
+        String namespace = site.gateway().namespace();
+        String outside = site.ipv6PublicAddress();
+        ip(namespace, "-6", "addr", "add", outside + "/64", "dev", "eth0", "nodad");
+        ip(namespace, "-6", "addr", "add", site.ipv6LanGatewayAddress() + "/64", "dev", "br0", "nodad");
+        inNamespace(namespace, "sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1");
+        for (List<String> rule : List.of(
+                List.of("-P", "FORWARD", "DROP"),
+                List.of("-A", "FORWARD", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"),
+                List.of("-A", "FORWARD", "-i", "br0", "-o", "eth0", "-j", "ACCEPT"),
+                List.of("-A", "INPUT", "-i", "eth0", "-p", "ipv6-icmp", "-j", "ACCEPT"),
+                List.of("-A", "INPUT", "-i", "eth0", "-m", "conntrack", "--ctstate", "NEW,INVALID", "-j", "DROP"))) {
+            List<String> command = new ArrayList<>(List.of("ip6tables"));
+            command.addAll(rule);
+            inNamespace(namespace, command.toArray(String[]::new));
+        }
+        site.gateway().ipv6Address(outside);
+        String[] route = {site.ipv6Cidr(), outside};
+        for (String onInternet : ipv6Namespaces) {
+            ip(onInternet, "-6", "route", "add", route[0], "via", route[1]);
+        }
+        joinIpv6Internet(namespace);
+        ipv6Routes.add(route);
+        site.routedIpv6();
     }
 
     /**
@@ -262,7 +352,14 @@ public final class Lab implements AutoCloseable {
         ip(namespace, "addr", "add", address + "/24", "dev", "eth0");
         ip(namespace, "link", "set", "eth0", "up");
         ip(namespace, "route", "add", "default", "via", site.lanGatewayAddress());
-        return new Host(this, hostName, namespace, address);
+        Host host = new Host(this, hostName, namespace, address);
+        String ipv6 = site.ipv6HostAddress(address);
+        if (ipv6 != null) {
+            ip(namespace, "-6", "addr", "add", ipv6 + "/64", "dev", "eth0", "nodad");
+            ip(namespace, "-6", "route", "add", "default", "via", site.ipv6LanGatewayAddress());
+            host.ipv6Address(ipv6);
+        }
+        return host;
     }
 
     private void attachToInternet(String namespace, String... addresses) {

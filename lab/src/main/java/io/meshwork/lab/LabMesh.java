@@ -26,6 +26,8 @@ public final class LabMesh {
 
     public static final String CONTROL_IP = "203.0.113.10";
     public static final String SECOND_IP = "203.0.113.11";
+    /** The hub's IPv6 address with {@link #startWithIpv6}. */
+    public static final String CONTROL_IPV6 = "2001:db8::10";
     public static final String ADMIN_TOKEN = "mwa.lab-mesh";
     /** Control's API: HTTPS only. */
     public static final String CONTROL_URL = "https://" + CONTROL_IP + ":8080";
@@ -54,9 +56,25 @@ public final class LabMesh {
         return start(lab, null);
     }
 
+    /**
+     * Like {@link #start(Lab)}, with the hub also on the lab's IPv6 internet at {@value #CONTROL_IPV6} and the relay
+     * answering STUN there too ({@code --stun6}), so nodes on {@link Lab.Ipv6#ROUTED} sites learn their IPv6
+     * reflexive endpoints.
+     */
+    public static LabMesh startWithIpv6(Lab lab) {
+        return start(lab, null, true);
+    }
+
     /** Like {@link #start(Lab)}, with an organization on {@code ipv4Cidr} (null: control's default). */
     public static LabMesh start(Lab lab, String ipv4Cidr) {
+        return start(lab, ipv4Cidr, false);
+    }
+
+    private static LabMesh start(Lab lab, String ipv4Cidr, boolean ipv6) {
         Host hub = lab.publicHost("hub", CONTROL_IP, SECOND_IP);
+        if (ipv6) {
+            lab.addIpv6(hub, CONTROL_IPV6);
+        }
         Path config = lab.directory().resolve("control.conf");
         try {
             Files.writeString(config, "meshwork.control.admin-token = \"" + ADMIN_TOKEN + "\"\n"
@@ -68,9 +86,13 @@ public final class LabMesh {
                         "--data", lab.directory().resolve("control").toString(), "--tls-self-signed")
                 .awaitOutput(PIN, Duration.ofSeconds(120)).group(1);
         String relayToken = api(lab, hub, "POST", "/api/v1/relays/tokens", "{\"name\":\"hub\"}").get("token").asText();
-        LabProcess relay = hub.java(RelayCommand.class, "--control", CONTROL_URL, "--control-pin", pin, "--token",
+        List<String> relayArgs = new ArrayList<>(List.of("--control", CONTROL_URL, "--control-pin", pin, "--token",
                 relayToken, "--udp", CONTROL_IP + ":3340", "--tcp", CONTROL_IP + ":3340", "--stun",
-                CONTROL_IP + "," + SECOND_IP);
+                CONTROL_IP + "," + SECOND_IP));
+        if (ipv6) {
+            relayArgs.addAll(List.of("--stun6", CONTROL_IPV6));
+        }
+        LabProcess relay = hub.java(RelayCommand.class, relayArgs.toArray(String[]::new));
         relay.awaitOutput(Pattern.compile("relay ready"), Duration.ofSeconds(60));
         String organization = api(lab, hub, "POST", "/api/v1/organizations", ipv4Cidr == null ? "{\"name\":\"lab\"}"
                 : "{\"name\":\"lab\",\"ipv4Cidr\":\"" + ipv4Cidr + "\"}").get("id").asText();

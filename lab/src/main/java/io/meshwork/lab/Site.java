@@ -16,6 +16,7 @@ public final class Site {
     private final int index;
     private final Host gateway;
     private final List<Host> hosts = new ArrayList<>();
+    private volatile boolean ipv6;
 
     Site(Lab lab, String name, NatKind kind, int index, Host gateway) {
         this.lab = lab;
@@ -58,6 +59,34 @@ public final class Site {
         Host host = lab.attachToSite(this, hostName, address);
         hosts.add(host);
         return host;
+    }
+
+    /** Whether the site has a routed IPv6 /64 ({@link Lab.Ipv6#ROUTED}). */
+    public boolean hasIpv6() {
+        return ipv6;
+    }
+
+    /** The site's IPv6 LAN prefix, {@code 2001:db8:S::/64}, whether or not the site has IPv6. */
+    public String ipv6Cidr() {
+        return "2001:db8:" + index + "::/64";
+    }
+
+    void routedIpv6() {
+        ipv6 = true;
+    }
+
+    /** The gateway's address on the lab's IPv6 internet. */
+    String ipv6PublicAddress() {
+        return "2001:db8::" + index + ":1";
+    }
+
+    String ipv6LanGatewayAddress() {
+        return "2001:db8:" + index + "::1";
+    }
+
+    /** The IPv6 address of the LAN host at {@code ipv4} (same last octet), or null without IPv6. */
+    String ipv6HostAddress(String ipv4) {
+        return ipv6 ? "2001:db8:" + index + "::" + ipv4.substring(ipv4.lastIndexOf('.') + 1) : null;
     }
 
     String lanGatewayAddress() {

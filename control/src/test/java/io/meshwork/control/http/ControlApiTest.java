@@ -416,7 +416,8 @@ class ControlApiTest {
 
         Answer good = reportBody(token, "{\"endpoints\":[{\"address\":\"192.168.1.5:41641\",\"source\":\"local\"},"
                 + "{\"address\":\"198.51.100.5:51820\",\"source\":\"portmap\"},"
-                + "{\"address\":\"[2001:db8::5]:41641\",\"source\":\"stun\"}],"
+                + "{\"address\":\"[2001:db8::5]:41641\",\"source\":\"stun\"},"
+                + "{\"address\":\"[2001:db8:2::10]:41641\",\"source\":\"local\"}],"
                 + "\"nat\":{\"udp\":true,\"mapping\":\"ENDPOINT_INDEPENDENT\",\"hairpin\":null,\"extra\":{\"big\":1},"
                 + "\"servers\":[{\"server\":\"203.0.113.7:3478\",\"answered\":true,\"rttMillis\":1.5,\"x\":1}]}}");
         assertEquals(200, good.status(), String.valueOf(good.body()));
@@ -425,6 +426,11 @@ class ControlApiTest {
         assertTrue(stored.get("endpoints").toString().contains("192.168.1.5:41641"), stored.toString());
         assertTrue(stored.get("endpoints").toString()
                 .contains("{\"address\":\"198.51.100.5:51820\",\"source\":\"portmap\"}"), stored.toString());
+        assertTrue(stored.get("endpoints").toString()
+                .contains("{\"address\":\"[2001:db8::5]:41641\",\"source\":\"stun\"}"), stored.toString());
+        assertTrue(stored.get("endpoints").toString()
+                .contains("{\"address\":\"[2001:db8:2::10]:41641\",\"source\":\"local\"}"),
+                "a global IPv6 interface address is a local endpoint: " + stored);
         assertEquals("ENDPOINT_INDEPENDENT", stored.at("/nat/mapping").asText(), stored.toString());
         assertFalse(stored.get("nat").has("extra"), "unknown NAT fields are dropped: " + stored);
         assertFalse(stored.at("/nat/servers/0").has("x"), stored.toString());

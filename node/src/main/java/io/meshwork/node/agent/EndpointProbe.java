@@ -4,8 +4,12 @@ import io.meshwork.node.dataplane.WireGuardDevice;
 import io.meshwork.node.netcheck.NatProber;
 import io.meshwork.node.netcheck.NetcheckResult;
 import io.meshwork.node.portmap.PortMapping;
+import io.meshwork.node.netcheck.StunClient;
+import io.meshwork.node.transport.NettyUdpTransport;
 import io.meshwork.protocol.net.HostPort;
 import io.meshwork.protocol.net.InvalidAddressException;
+import io.meshwork.protocol.stun.RetransmissionSchedule;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * addresses at the WireGuard port, a NAT probe against the STUN servers control lists now ({@link RelayList}: the
  * registration's until the peer-map stream sends its own), sent from the WireGuard socket so it measures the
  * mapping WireGuard traffic gets, and the port mapping the gateway holds for the WireGuard port
- * ({@link EndpointReports#withPortMapping}). Blocking (STUN round trips): {@link EndpointDiscovery} runs it on the
- * agent's scheduler.
+ * ({@link EndpointReports#withPortMapping}). On a dual-stack socket also the host's global IPv6 addresses and, by a
+ * STUN Binding request to an IPv6 STUN server control lists, the IPv6 reflexive endpoint. Blocking (STUN round
+ * trips): {@link EndpointDiscovery} runs it on the agent's scheduler.
  */
 final class EndpointProbe {
 
@@ -59,29 +64,75 @@ final class EndpointProbe {
     /** Runs one probe; without usable STUN servers only the local endpoints. */
     EndpointDiscovery.Discovered run() {
         int port = device.listenPort();
-        List<String> localAddresses = LocalAddresses.ipv4();
+        List<String> localAddresses = localAddresses(device);
         List<InetSocketAddress> servers = new ArrayList<>();
+        List<InetSocketAddress> ipv6Servers = new ArrayList<>();
         for (String server : stunServers.get()) {
             try {
-                servers.add(HostPort.parse(server, HostPort.DEFAULT_STUN_PORT).resolve());
+                InetSocketAddress resolved = HostPort.parse(server, HostPort.DEFAULT_STUN_PORT).resolve();
+                (resolved.getAddress() instanceof Inet6Address ? ipv6Servers : servers).add(resolved);
             } catch (InvalidAddressException e) {
                 log.warn("ignoring STUN server {} from control: {}", server, e.getMessage());
             }
         }
         if (servers.isEmpty()) {
-            return EndpointReports.withPortMapping(EndpointReports.withoutStun(localAddresses, port),
+            return EndpointReports.withPortMapping(EndpointReports.withIpv6Reflexive(
+                    EndpointReports.withoutStun(localAddresses, port), ipv6Reflexive(ipv6Servers, localAddresses)),
                     portMapping.get());
         }
+        EndpointDiscovery.Discovered discovered;
         try (NatProber prober = new NatProber(device.transport(), scheduler)) {
             NetcheckResult result = prober.probe(servers, Duration.ofSeconds(4)).get(10, TimeUnit.SECONDS);
-            EndpointDiscovery.Discovered discovered = EndpointReports.withPortMapping(
-                    EndpointReports.fromNetcheck(localAddresses, port, result), portMapping.get());
-            publicIps = discovered.publicIps();
-            natReport.accept(discovered.nat());
-            return discovered;
+            discovered = EndpointReports.fromNetcheck(localAddresses, port, result);
         } catch (Exception e) {
             throw new CompletionException(e);
         }
+        discovered = EndpointReports.withPortMapping(EndpointReports.withIpv6Reflexive(discovered,
+                ipv6Reflexive(ipv6Servers, localAddresses)), portMapping.get());
+        publicIps = discovered.publicIps();
+        natReport.accept(discovered.nat());
+        return discovered;
+    }
+
+    /**
+     * STUN over IPv6 (docs/architecture.md, "IPv6 paths"): the WireGuard socket's IPv6 reflexive endpoint as the
+     * first IPv6 STUN server that answers sees it; empty when there is none, the host has no global IPv6 address
+     * (nothing to send from) or no server answered. Kept apart from the NAT probe, whose classification compares
+     * the mappings of one address family.
+     */
+    private Optional<InetSocketAddress> ipv6Reflexive(List<InetSocketAddress> ipv6Servers,
+            List<String> localAddresses) {
+        if (ipv6Servers.isEmpty() || localAddresses.stream().noneMatch(address -> address.contains(":"))) {
+            return Optional.empty();
+        }
+        try (StunClient client = new StunClient(device.transport(), scheduler)) {
+            for (InetSocketAddress server : ipv6Servers.subList(0, Math.min(2, ipv6Servers.size()))) {
+                Optional<InetSocketAddress> mapped = client.request(server, List.of(),
+                                RetransmissionSchedule.RFC_8489_DEFAULT.withBudget(Duration.ofSeconds(2)))
+                        .get(5, TimeUnit.SECONDS)
+                        .flatMap(response -> response.message().mappedAddress());
+                if (mapped.isPresent()) {
+                    return mapped;
+                }
+                log.debug("no STUN answer over IPv6 from {}", server);
+            }
+        } catch (Exception e) {
+            log.debug("STUN over IPv6 failed: {}", e.toString());
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The host's addresses that are endpoints of the WireGuard socket: its IPv4 ones and, when the socket is
+     * dual-stack, its global IPv6 ones.
+     */
+    static List<String> localAddresses(WireGuardDevice device) {
+        return canReachIpv6(device) ? LocalAddresses.all() : LocalAddresses.ipv4();
+    }
+
+    /** Whether the device's socket sends to IPv6 endpoints (an IPv4-only fallback socket does not). */
+    static boolean canReachIpv6(WireGuardDevice device) {
+        return !(device.transport() instanceof NettyUdpTransport udp) || udp.dualStack();
     }
 
     /** This node's public IPs as the last probe that reached STUN saw them; empty before one did. */

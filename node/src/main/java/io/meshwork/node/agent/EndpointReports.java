@@ -79,6 +79,26 @@ public final class EndpointReports {
     }
 
     /**
+     * {@code discovered} with the IPv6 reflexive endpoint STUN over IPv6 saw, when there is one, as a "stun" endpoint
+     * (after the others; left out when the report is full or it is no endpoint peers may be sent to). Its IP is not
+     * one of the {@code publicIps}, which name this node's IPv4 NAT (peers behind the same one are on its LAN) and
+     * the address a node relay advertises.
+     */
+    public static EndpointDiscovery.Discovered withIpv6Reflexive(EndpointDiscovery.Discovered discovered,
+            Optional<InetSocketAddress> reflexive) {
+        if (reflexive.isEmpty() || !AddressClass.of(reflexive.get().getAddress()).usableAs("stun")) {
+            return discovered;
+        }
+        Endpoint endpoint = new Endpoint(NetcheckReportFormat.address(reflexive.get()), "stun");
+        if (discovered.endpoints().contains(endpoint) || discovered.endpoints().size() >= MAX_ENDPOINTS) {
+            return discovered;
+        }
+        List<Endpoint> endpoints = new ArrayList<>(discovered.endpoints());
+        endpoints.add(endpoint);
+        return new EndpointDiscovery.Discovered(endpoints, discovered.nat(), discovered.publicIps());
+    }
+
+    /**
      * {@code discovered} with the gateway's port mapping, when there is one, as the first endpoint (source
      * "portmap"): the address peers should try first. A STUN endpoint with the same address is left out (a mapped
      * port gets the same mapping for every destination, so STUN sees it too), and so is the last endpoint when the

@@ -207,7 +207,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         portMapper.awaitFirstRound(FIRST_PORT_MAPPING);
         this.endpointProbe = new EndpointProbe(device, relayList::stunServers, scheduler, statusReport::natReport,
                 portMapper::current);
-        this.latencySocket = NettyUdpTransport.bind(new InetSocketAddress(0));
+        this.latencySocket = NettyUdpTransport.bindAnyAddress(0);
         this.latencyProbe = new RelayLatencyProbe(latencySocket, scheduler, System::nanoTime, this::openTcp);
         // Relay datagrams reach the client of the relay they came from; disco messages go to the probe router.
         this.relays = new HomeRelays(RelayConnection.connector(() -> this.identity,
@@ -226,7 +226,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                             relaysFollow(event);
                         }, this::shutdown, scheduler,
                         statusReport::controlState),
-                (tunnelsRef, session) -> EndpointDiscovery.create(endpointProbe::run, LocalAddresses::ipv4,
+                (tunnelsRef, session) -> EndpointDiscovery.create(endpointProbe::run,
+                        () -> EndpointProbe.localAddresses(device),
                         probeInterval, discovered -> {
                             tunnelsRef.tell(new TunnelSupervisor.SelfUpdated(selfFacts(discovered.endpoints(),
                                     discovered.nat())));
@@ -279,7 +280,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             }
         }
         WireGuardDevice device = new WireGuardDevice(tun,
-                port -> NettyUdpTransport.bind(new InetSocketAddress(port)));
+                port -> NettyUdpTransport.bindAnyAddress(port));
         device.setPrivateKey(Key.fromBase64(identity.privateKey()));
         device.setListenPort(options.listenPort());
         UapiServer uapi = UapiServer.start(device);
@@ -439,7 +440,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     // ---- wiring ------------------------------------------------------------------------------------------
 
     private TunnelPeer selfFacts(List<Endpoint> endpoints, Map<String, Object> nat) {
-        return PeerFacts.forSelf(endpoints, nat, device.listenPort(), LocalAddresses.ipv4());
+        return PeerFacts.forSelf(endpoints, nat, device.listenPort(), EndpointProbe.localAddresses(device));
     }
 
     private DeviceTunnelPort tunnelPort(Key peerKey) {

@@ -4,6 +4,7 @@ import io.meshwork.protocol.net.HostPort;
 import io.meshwork.node.tunnel.TunnelPeer;
 import io.meshwork.protocol.api.Endpoint;
 import io.meshwork.protocol.api.PeerInfo;
+import io.meshwork.protocol.net.AddressClass;
 import io.meshwork.protocol.nat.MappingBehavior;
 import io.meshwork.protocol.path.NatPolicy;
 import java.net.InetSocketAddress;
@@ -34,8 +35,10 @@ public final class PeerFacts {
         List<InetSocketAddress> lan = new ArrayList<>();
         List<InetSocketAddress> reflexive = new ArrayList<>();
         split(info.endpoints() == null ? List.of() : info.endpoints(), lan, reflexive);
-        // The LAN endpoints carry the peer's WireGuard port: port prediction's first guess.
-        int localPort = lan.isEmpty() ? 0 : lan.get(0).getPort();
+        // The LAN endpoints carry the peer's WireGuard port: port prediction's first guess. A global IPv6 address
+        // is no LAN endpoint but is an interface address all the same, at the WireGuard port.
+        int localPort = lan.isEmpty() ? reflexive.stream().filter(PeerFacts::isGlobalIpv6)
+                .mapToInt(InetSocketAddress::getPort).findFirst().orElse(0) : lan.get(0).getPort();
         return new TunnelPeer(lan, reflexive, localPort, natSide(info.nat()));
     }
 
@@ -69,6 +72,15 @@ public final class PeerFacts {
         return new NatPolicy.Side(udp, mapping);
     }
 
+    /**
+     * Whether a "local" endpoint is a global IPv6 address: reachable across the internet through at most a stateful
+     * firewall, so a public candidate rather than a LAN one (docs/architecture.md, "IPv6 paths").
+     */
+    static boolean isGlobalIpv6(InetSocketAddress address) {
+        return address.getAddress() instanceof java.net.Inet6Address
+                && AddressClass.of(address.getAddress()) == AddressClass.PUBLIC;
+    }
+
     private static void split(List<Endpoint> endpoints, List<InetSocketAddress> lan,
             List<InetSocketAddress> reflexive) {
         for (Endpoint endpoint : endpoints) {
@@ -83,7 +95,7 @@ public final class PeerFacts {
                 log.debug("ignoring endpoint {}: {}", endpoint.address(), e.getMessage());
                 continue;
             }
-            if (endpoint.source().equals(LOCAL)) {
+            if (endpoint.source().equals(LOCAL) && !isGlobalIpv6(address)) {
                 lan.add(address);
             } else if (!reflexive.contains(address)) {
                 reflexive.add(address);

@@ -250,7 +250,9 @@ public final class NetcheckCommand implements Callable<Integer> {
         });
     }
 
-    /** The STUN servers control handed the node whose state is in {@code --state}; empty without one. */
+    /**
+     * The IPv4 STUN servers control handed the node whose state is in {@code --state}; empty without one.
+     */
     private List<String> fromNodeState() throws UsageException {
         try {
             NodeIdentity identity = NodeIdentity.load(state.resolve());
@@ -258,7 +260,9 @@ public final class NetcheckCommand implements Callable<Integer> {
                     || identity.registration().stunServers() == null) {
                 return List.of();
             }
-            return identity.registration().stunServers();
+            // The NAT probe compares mappings of one family: IPv6 servers (a relay's --stun6) are left to the node.
+            return identity.registration().stunServers().stream()
+                    .filter(server -> server != null && !server.startsWith("[")).toList();
         } catch (java.io.IOException e) {
             throw new UsageException("cannot read the node's state in " + state.resolve() + ": " + e.getMessage());
         }

@@ -54,7 +54,7 @@ public final class NodeUpCommand implements Callable<Integer> {
     @Option(names = "--hostname", paramLabel = "NAME", description = "Name peers see (default: this machine's host name).")
     String hostname;
 
-    @Option(names = "--listen-port", paramLabel = "PORT", defaultValue = "0", description = "WireGuard UDP port (default: any free port).")
+    @Option(names = "--listen-port", paramLabel = "PORT", defaultValue = "0", description = "WireGuard UDP port (default: any free port), on [::] (IPv4 and IPv6; 0.0.0.0 where IPv6 is off).")
     int listenPort;
 
     @Option(names = "--probe-interval", paramLabel = "DURATION", defaultValue = "PT30S",

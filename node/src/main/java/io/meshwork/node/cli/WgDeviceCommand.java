@@ -54,7 +54,7 @@ public final class WgDeviceCommand implements Callable<Integer> {
             return 1;
         }
         WireGuardDevice device = new WireGuardDevice(tun,
-                port -> NettyUdpTransport.bind(new InetSocketAddress(port)));
+                port -> NettyUdpTransport.bindAnyAddress(port));
         UapiServer uapi = UapiServer.start(device);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -60,6 +60,9 @@ public final class NettyUdpTransport implements PacketTransport {
     /** Largest GSO send: the datagrams must fit one IP packet's payload with the UDP header. */
     static final int MAX_SEGMENTED_BYTES = 65507 - 8;
     private static final AtomicBoolean FALLBACK_LOGGED = new AtomicBoolean();
+    private static final AtomicBoolean IPV4_FALLBACK_LOGGED = new AtomicBoolean();
+    private static final java.net.InetAddress IPV6_ANY = io.meshwork.protocol.net.IpLiteral.parse("::");
+    private static final java.net.InetAddress IPV4_ANY = io.meshwork.protocol.net.IpLiteral.parse("0.0.0.0");
 
     private final EventLoopGroup group;
     private final Channel channel;
@@ -78,6 +81,46 @@ public final class NettyUdpTransport implements PacketTransport {
         this.channel = channel;
         this.gso = gso;
         this.gro = gro;
+    }
+
+    /**
+     * Binds a dual-stack UDP socket to {@code [::]:port} (port 0 picks a free port), which sends to and receives from
+     * IPv4 and IPv6 endpoints alike; on a host without IPv6 (a kernel booted with {@code ipv6.disable=1}, no IPv6
+     * module, or a refused {@code ::} bind) it falls back to {@code 0.0.0.0:port}, logged once at info.
+     *
+     * @throws TransportException when neither address can be bound
+     */
+    public static NettyUdpTransport bindAnyAddress(int port) {
+        return bindAnyAddress(port, NettyUdpTransport::bind);
+    }
+
+    /** {@link #bindAnyAddress(int)} over {@code binder}, for tests of the fallback. */
+    static <T> T bindAnyAddress(int port, java.util.function.Function<InetSocketAddress, T> binder) {
+        InetSocketAddress dualStack = new InetSocketAddress(IPV6_ANY, port);
+        try {
+            return binder.apply(dualStack);
+        } catch (TransportException e) {
+            InetSocketAddress ipv4 = new InetSocketAddress(IPV4_ANY, port);
+            T bound;
+            try {
+                bound = binder.apply(ipv4);
+            } catch (TransportException alsoIpv4) {
+                // Not a matter of IPv6 (the port is taken, say): the dual-stack bind's failure is the one to tell.
+                e.addSuppressed(alsoIpv4);
+                throw e;
+            }
+            if (IPV4_FALLBACK_LOGGED.compareAndSet(false, true)) {
+                log.info("udp socket: IPv6 unavailable here ({}); bound {} for IPv4 only", e.getMessage(), ipv4);
+            } else {
+                log.debug("udp socket: IPv6 unavailable here ({}); bound {} for IPv4 only", e.getMessage(), ipv4);
+            }
+            return bound;
+        }
+    }
+
+    /** Whether the socket is bound to an IPv6 address, so it can reach IPv6 endpoints. */
+    public boolean dualStack() {
+        return localAddress().getAddress() instanceof java.net.Inet6Address;
     }
 
     /**

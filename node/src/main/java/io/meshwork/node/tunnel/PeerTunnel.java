@@ -564,10 +564,29 @@ public final class PeerTunnel {
                 : "no answer came back";
         tried.put("direct", "direct probes to " + targets + " unanswered for " + settings.probeWindow().toSeconds()
                 + " s (attempt " + attempts + "); " + why);
+        tried.put("ipv6", ipv6Tried());
         if (predicted > 0) {
             tried.put("prediction", "port prediction: " + predicted + " probes over the peer's likely ports, none "
                     + "answered");
         }
+    }
+
+    /** What the attempt that just failed did over IPv6, for status (docs/architecture.md, "IPv6 paths"). */
+    private String ipv6Tried() {
+        if (self.endpoints().stream().noneMatch(PeerTunnel::isIpv6)) {
+            return "IPv6: no global IPv6 address here";
+        }
+        List<InetSocketAddress> targets = candidates().stream().filter(PeerTunnel::isIpv6).toList();
+        if (targets.isEmpty()) {
+            return "IPv6: the peer reported no global IPv6 address";
+        }
+        return "IPv6 probes to " + targets.stream().limit(2).map(PeerTunnel::format).collect(Collectors.joining(", "))
+                + (targets.size() > 2 ? " and " + (targets.size() - 2) + " more" : "") + " unanswered for "
+                + settings.probeWindow().toSeconds() + " s (a firewall on either side drops them)";
+    }
+
+    private static boolean isIpv6(InetSocketAddress endpoint) {
+        return endpoint.getAddress() instanceof java.net.Inet6Address;
     }
 
     private void pingViaRelay() {
@@ -651,6 +670,9 @@ public final class PeerTunnel {
     private void preparePrediction() {
         Map<InetAddress, List<Integer>> portsByIp = new LinkedHashMap<>();
         for (InetSocketAddress endpoint : peer.reflexive()) {
+            if (isIpv6(endpoint)) {
+                continue; // No NAT in front of it to predict.
+            }
             portsByIp.computeIfAbsent(endpoint.getAddress(), ip -> new ArrayList<>()).add(endpoint.getPort());
         }
         if (portsByIp.isEmpty()) {
@@ -717,7 +739,8 @@ public final class PeerTunnel {
     private String directReason(InetSocketAddress endpoint, boolean byPrediction) {
         String kind = isLan(endpoint) ? "LAN endpoint"
                 : byPrediction ? "endpoint found by port prediction (" + predicted + " probes)"
-                : isAdvertised(endpoint) ? "reflexive endpoint" : "endpoint the peer's probes came from";
+                : isAdvertised(endpoint) ? (isIpv6(endpoint) ? "IPv6 endpoint" : "reflexive endpoint")
+                : (isIpv6(endpoint) ? "IPv6 endpoint" : "endpoint") + " the peer's probes came from";
         String note = "";
         if (!isAdvertised(endpoint) && !peer.nat().endpointDependent()) {
             Optional<InetSocketAddress> stun = peer.reflexive().stream()

@@ -82,6 +82,22 @@ class EndpointReportsTest {
     }
 
     @Test
+    void theIpv6ReflexiveEndpointIsAStunEndpointAfterTheOthers() {
+        EndpointDiscovery.Discovered discovered = EndpointReports.withoutStun(List.of("10.1.0.11", "2001:db8:2::10"),
+                41641);
+
+        EndpointDiscovery.Discovered withReflexive = EndpointReports.withIpv6Reflexive(discovered,
+                Optional.of(new InetSocketAddress("2001:db8:2::10", 41641)));
+
+        assertEquals(List.of(new Endpoint("10.1.0.11:41641", "local"), new Endpoint("[2001:db8:2::10]:41641", "local"),
+                new Endpoint("[2001:db8:2::10]:41641", "stun")), withReflexive.endpoints());
+        assertEquals(discovered.publicIps(), withReflexive.publicIps(), "public IPs name the IPv4 NAT");
+        assertEquals(discovered, EndpointReports.withIpv6Reflexive(discovered, Optional.empty()));
+        assertEquals(discovered, EndpointReports.withIpv6Reflexive(discovered,
+                Optional.of(new InetSocketAddress("fe80::1", 41641))), "a link-local address is no endpoint");
+    }
+
+    @Test
     void withoutStunOnlyTheLocalEndpointsAndNoReport() {
         EndpointDiscovery.Discovered discovered = EndpointReports.withoutStun(List.of("10.1.0.11", "fd00::11"), 41641);
 

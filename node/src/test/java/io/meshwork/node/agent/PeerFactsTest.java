@@ -27,6 +27,29 @@ class PeerFactsTest {
     private static final Map<String, Object> EASY = Map.of("udp", true, "mapping", "ENDPOINT_INDEPENDENT");
 
     @Test
+    void aGlobalIpv6InterfaceAddressIsAPublicCandidateNotALanOne() {
+        TunnelPeer facts = PeerFacts.fromPeer(peer(List.of(
+                new Endpoint("10.1.0.11:41641", "local"),
+                new Endpoint("[fd00::11]:41641", "local"),
+                new Endpoint("[2001:db8:2::10]:41641", "local"),
+                new Endpoint("198.51.100.7:5000", "stun"),
+                new Endpoint("[2001:db8:2::10]:41641", "stun")), EASY));
+
+        assertEquals(List.of(at("10.1.0.11", 41641), at("fd00::11", 41641)), facts.lan(),
+                "a unique-local address stays a LAN one");
+        assertEquals(List.of(at("2001:db8:2::10", 41641), at("198.51.100.7", 5000)), facts.reflexive(),
+                "the global IPv6 address once, though reported as local and by STUN");
+    }
+
+    @Test
+    void aPeerWithOnlyAGlobalIpv6InterfaceAddressStillTellsItsWireGuardPort() {
+        TunnelPeer facts = PeerFacts.fromPeer(peer(List.of(new Endpoint("[2001:db8:2::10]:41641", "local")), EASY));
+
+        assertEquals(List.of(), facts.lan());
+        assertEquals(41641, facts.localPort());
+    }
+
+    @Test
     void localEndpointsAreLanAndEveryOtherSourceIsReflexive() {
         TunnelPeer facts = PeerFacts.fromPeer(peer(List.of(
                 new Endpoint("198.51.100.7:5000", "stun"),

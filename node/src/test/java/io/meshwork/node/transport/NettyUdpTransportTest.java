@@ -146,4 +146,72 @@ class NettyUdpTransportTest {
             assertEquals(true, error.getMessage().startsWith("cannot bind UDP socket"));
         }
     }
+
+    @Test
+    void fallsBackToIpv4WhenTheIpv6WildcardCannotBeBound() {
+        java.util.List<InetSocketAddress> tried = new java.util.ArrayList<>();
+        InetSocketAddress bound = NettyUdpTransport.bindAnyAddress(51999, address -> {
+            tried.add(address);
+            if (address.getAddress() instanceof java.net.Inet6Address) {
+                throw new TransportException("cannot bind UDP socket to " + address + ": Address family not supported",
+                        null);
+            }
+            return address;
+        });
+        assertEquals("0.0.0.0", bound.getAddress().getHostAddress());
+        assertEquals(51999, bound.getPort());
+        assertEquals(java.util.List.of("::", "0.0.0.0"), tried.stream()
+                .map(address -> io.meshwork.protocol.net.IpLiteral.format(address.getAddress())).toList());
+    }
+
+    @Test
+    void aPortTakenOnBothFamiliesFailsWithTheDualStackBindsReason() {
+        TransportException failure = assertThrows(TransportException.class,
+                () -> NettyUdpTransport.bindAnyAddress(0, address -> {
+                    throw new TransportException("cannot bind UDP socket to " + address, null);
+                }));
+        assertEquals("cannot bind UDP socket to "
+                + new InetSocketAddress(io.meshwork.protocol.net.IpLiteral.parse("::"), 0), failure.getMessage());
+        assertEquals(1, failure.getSuppressed().length, "the IPv4 attempt's failure rides along");
+    }
+
+    @Test
+    void aPortInUseIsReportedAsSuch() throws Exception {
+        try (NettyUdpTransport first = NettyUdpTransport.bindAnyAddress(0)) {
+            TransportException failure = assertThrows(TransportException.class,
+                    () -> NettyUdpTransport.bindAnyAddress(first.localAddress().getPort()));
+            org.junit.jupiter.api.Assertions.assertTrue(failure.getMessage().contains("in use"), failure.getMessage());
+        }
+    }
+
+    @Test
+    void theWildcardSocketIsDualStackAndCarriesIpv4AndIpv6() throws Exception {
+        InetAddress ipv6Loopback = InetAddress.getByName("::1");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(java.nio.file.Path.of(
+                "/proc/net/if_inet6")) && java.net.NetworkInterface.getByInetAddress(ipv6Loopback) != null,
+                "IPv6 is off on this host: the dual-stack socket falls back to IPv4 (tested above)");
+        try (NettyUdpTransport transport = NettyUdpTransport.bindAnyAddress(0);
+                DatagramSocket peer4 = new DatagramSocket(LOOPBACK);
+                DatagramSocket peer6 = new DatagramSocket(new InetSocketAddress(ipv6Loopback, 0))) {
+            org.junit.jupiter.api.Assertions.assertTrue(transport.dualStack(), transport.localAddress().toString());
+            BlockingQueue<InetSocketAddress> senders = new ArrayBlockingQueue<>(10);
+            transport.register(DatagramKind.WIREGUARD, (datagram, sender) -> senders.add(sender));
+            byte[] wireGuard = new byte[32];
+            wireGuard[0] = 4;
+            int port = transport.localAddress().getPort();
+            peer4.send(new DatagramPacket(wireGuard, wireGuard.length, InetAddress.getLoopbackAddress(), port));
+            peer6.send(new DatagramPacket(wireGuard, wireGuard.length, ipv6Loopback, port));
+            InetSocketAddress first = senders.poll(5, TimeUnit.SECONDS);
+            InetSocketAddress second = senders.poll(5, TimeUnit.SECONDS);
+            // IPv4 senders come as IPv4 addresses, not IPv4-mapped IPv6 ones: endpoints compare equal either way.
+            assertEquals(java.util.Set.of(peer4.getLocalSocketAddress(), peer6.getLocalSocketAddress()),
+                    java.util.Set.of(first, second));
+
+            peer6.setSoTimeout(5000);
+            transport.send(ByteBuffer.wrap(new byte[] {7}), (InetSocketAddress) peer6.getLocalSocketAddress());
+            DatagramPacket received = new DatagramPacket(new byte[16], 16);
+            peer6.receive(received);
+            assertEquals(port, received.getPort());
+        }
+    }
 }

@@ -1,5 +1,6 @@
 package io.meshwork.protocol.path;
 
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Collection;
@@ -9,7 +10,8 @@ import java.util.Optional;
 /**
  * Which direct endpoint of a peer to use (pure). Only endpoints that answered a probe recently count; among them
  * the lowest round trip wins, a LAN endpoint counting as {@link Settings#lanBonus} faster (a LAN path costs no
- * relay, no NAT mapping and survives the uplink going down). The endpoint in use keeps its place unless another
+ * relay, no NAT mapping and survives the uplink going down) and an IPv6 endpoint as {@link Settings#ipv6Fraction}
+ * faster. The endpoint in use keeps its place unless another
  * is clearly better, so two nearly equal paths do not make traffic flap between them.
  */
 public final class PathPolicy {
@@ -19,10 +21,14 @@ public final class PathPolicy {
      * @param lanBonus       how much faster a LAN endpoint counts as
      * @param switchFraction a challenger must beat the current score by this fraction of it ...
      * @param switchMinimum  ... and by at least this much
+     * @param ipv6Fraction   an IPv6 endpoint's round trip counts as this fraction shorter, so IPv6 wins when its
+     *                       latency is about as good (no NAT mapping to expire or collide; Tailscale's
+     *                       {@code betterAddr} gives IPv6 a like bonus)
      */
-    public record Settings(Duration staleAfter, Duration lanBonus, double switchFraction, Duration switchMinimum) {
+    public record Settings(Duration staleAfter, Duration lanBonus, double switchFraction, Duration switchMinimum,
+            double ipv6Fraction) {
         public static Settings defaults() {
-            return new Settings(Duration.ofSeconds(6), Duration.ofMillis(5), 0.2, Duration.ofMillis(2));
+            return new Settings(Duration.ofSeconds(6), Duration.ofMillis(5), 0.2, Duration.ofMillis(2), 0.1);
         }
     }
 
@@ -64,6 +70,10 @@ public final class PathPolicy {
     }
 
     private static long score(Candidate candidate, Settings settings) {
-        return candidate.roundTrip().toNanos() - (candidate.lan() ? settings.lanBonus().toNanos() : 0);
+        long roundTrip = candidate.roundTrip().toNanos();
+        if (candidate.endpoint().getAddress() instanceof Inet6Address) {
+            roundTrip -= (long) (roundTrip * settings.ipv6Fraction());
+        }
+        return roundTrip - (candidate.lan() ? settings.lanBonus().toNanos() : 0);
     }
 }

@@ -18,6 +18,7 @@ class PathPolicyTest {
     private static final InetSocketAddress LAN = new InetSocketAddress("192.168.1.20", 51820);
     private static final InetSocketAddress PUBLIC = new InetSocketAddress("198.51.100.12", 40112);
     private static final InetSocketAddress OTHER = new InetSocketAddress("203.0.113.7", 41000);
+    private static final InetSocketAddress IPV6 = new InetSocketAddress("2001:db8:2::10", 51820);
 
     static Stream<Arguments> table() {
         return Stream.of(
@@ -34,7 +35,13 @@ class PathPolicyTest {
                 Arguments.of("small absolute gains do not switch",
                         List.of(pub(PUBLIC, 3, 1), pub(OTHER, 2, 1)), PUBLIC, PUBLIC),
                 Arguments.of("stale incumbent replaced", List.of(pub(PUBLIC, 1, 9), pub(OTHER, 50, 1)), PUBLIC, OTHER),
-                Arguments.of("current unknown to the candidates", List.of(pub(OTHER, 50, 1)), PUBLIC, OTHER));
+                Arguments.of("current unknown to the candidates", List.of(pub(OTHER, 50, 1)), PUBLIC, OTHER),
+                Arguments.of("IPv6 wins an equal round trip", List.of(pub(PUBLIC, 20, 1), pub(IPV6, 20, 1)), null,
+                        IPV6),
+                Arguments.of("IPv6 wins a near tie", List.of(pub(PUBLIC, 20, 1), pub(IPV6, 21, 1)), null, IPV6),
+                Arguments.of("IPv6 bonus is bounded", List.of(pub(PUBLIC, 20, 1), pub(IPV6, 30, 1)), null, PUBLIC),
+                Arguments.of("LAN still beats IPv6 of equal round trip", List.of(lan(LAN, 2, 1), pub(IPV6, 2, 1)),
+                        null, LAN));
     }
 
     @ParameterizedTest(name = "{0}")

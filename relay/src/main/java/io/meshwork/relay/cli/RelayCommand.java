@@ -111,6 +111,12 @@ public final class RelayCommand implements Callable<Integer> {
             description = "Also run a STUN server on these IPs (two IPs: RFC 5780 mode).")
     List<InetAddress> stunIps = new ArrayList<>();
 
+    @Option(names = "--stun6", paramLabel = "IPV6",
+            description = "Also answer STUN Binding requests on this IPv6 address at --stun-port (one socket, no "
+                    + "RFC 5780 alternate), so that nodes learn their IPv6 reflexive endpoints; advertised with the "
+                    + "--stun servers.")
+    InetAddress stun6Ip;
+
     @Option(names = "--stun-port", defaultValue = "3478", description = "Port of the --stun server. Default: ${DEFAULT-VALUE}.")
     int stunPort;
 
@@ -183,6 +189,10 @@ public final class RelayCommand implements Callable<Integer> {
         }
         if (stunIps.size() > 2) {
             err.println("relay: --stun takes one or two IPs");
+            return EXIT_USAGE;
+        }
+        if (stun6Ip != null && !(stun6Ip instanceof java.net.Inet6Address)) {
+            err.println("relay: --stun6 takes an IPv6 address, not " + stun6Ip.getHostAddress());
             return EXIT_USAGE;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(this::shutdown, "relay-shutdown"));
@@ -285,6 +295,14 @@ public final class RelayCommand implements Callable<Integer> {
                 throw new StartException("cannot start the STUN server: " + e.getMessage());
             }
         }
+        if (stun6Ip != null) {
+            try {
+                resources.push(StunServer.start(StunServerAddresses.single(stun6Ip, stunPort), "meshwork relay",
+                        server::mayAnswerStun));
+            } catch (IOException | IllegalArgumentException e) {
+                throw new StartException("cannot start the IPv6 STUN server: " + e.getMessage());
+            }
+        }
         if (metricsAddress != null) {
             try {
                 resources.push(MetricsHttpServer.start(metricsAddress, metrics));
@@ -308,6 +326,9 @@ public final class RelayCommand implements Callable<Integer> {
     private ControlPlane.Advertisement advertisement(String tlsSha256) {
         List<String> stun = new ArrayList<>();
         stunIps.forEach(ip -> stun.add(IpLiteral.format(new InetSocketAddress(ip, stunPort))));
+        if (stun6Ip != null) {
+            stun.add(IpLiteral.format(new InetSocketAddress(stun6Ip, stunPort)));
+        }
         return new ControlPlane.Advertisement(noUdp ? null : IpLiteral.format(advertised(udp)),
                 noTcp ? null : IpLiteral.format(advertised(tcp)), stun, noTcp ? null : tlsSha256);
     }

@@ -103,6 +103,43 @@ class RelayCommandTest {
     }
 
     @Test
+    void answersStunOverIpv6WhenAsked(@TempDir Path directory) throws Exception {
+        InetAddress ipv6Loopback = InetAddress.getByName("::1");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.net.NetworkInterface.getByInetAddress(ipv6Loopback) != null,
+                "no IPv6 loopback on this host");
+        Path ca = Files.writeString(directory.resolve("ca.pem"), DeviceCertificateIssuer.toPem(devices.ca().caCertificate()));
+        int stunPort;
+        try (DatagramSocket probe = new DatagramSocket(0, ipv6Loopback)) {
+            stunPort = probe.getLocalPort();
+        }
+        RelayCommand command = new RelayCommand();
+        Thread relay = new Thread(() -> run(command, "--ca", ca.toString(), "--udp", "127.0.0.1:0", "--no-tcp",
+                "--stun6", "::1", "--stun-port", Integer.toString(stunPort)));
+        relay.start();
+        try (DatagramSocket socket = new DatagramSocket(0, ipv6Loopback)) {
+            awaitReady(Pattern.compile("relay ready udp=\\S+ tcp=off"));
+            socket.setSoTimeout(5_000);
+            byte[] request = StunEncoder.encode(StunMessage.bindingRequest(TransactionId.random()));
+            socket.send(new DatagramPacket(request, request.length, ipv6Loopback, stunPort));
+            DatagramPacket answer = new DatagramPacket(new byte[1500], 1500);
+            socket.receive(answer);
+            StunMessage response = StunDecoder.decode(ByteBuffer.wrap(answer.getData(), 0, answer.getLength()));
+            assertEquals(socket.getLocalSocketAddress(), response.mappedAddress().orElseThrow(),
+                    "the IPv6 reflexive endpoint");
+        } finally {
+            command.shutdown();
+            relay.join(5_000);
+        }
+    }
+
+    @Test
+    void stun6TakesOnlyAnIpv6Address() {
+        assertEquals(RelayCommand.EXIT_USAGE, run(new RelayCommand(), "--ca", "x.pem", "--udp", "127.0.0.1:0",
+                "--no-tcp", "--stun6", "127.0.0.1"));
+        assertTrue(err.toString().contains("--stun6 takes an IPv6 address"), err.toString());
+    }
+
+    @Test
     void servesTcpOverTlsFromPemFiles(@TempDir Path directory) throws Exception {
         Path ca = Files.writeString(directory.resolve("ca.pem"), DeviceCertificateIssuer.toPem(devices.ca().caCertificate()));
         TestTls tls = TestTls.selfSigned(InetAddress.getLoopbackAddress());

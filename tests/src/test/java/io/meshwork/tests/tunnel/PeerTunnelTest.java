@@ -68,6 +68,41 @@ class PeerTunnelTest {
     }
 
     @Test
+    void symmetricNatsOnBothSidesGoDirectOverIpv6AndAFailedAttemptSaysWhatIpv6Did() {
+        InetSocketAddress peerIpv6 = new InetSocketAddress("2001:db8:2::10", 51820);
+        NatPolicy.Side symmetric = new NatPolicy.Side(true, MappingBehavior.ADDRESS_AND_PORT_DEPENDENT);
+        TunnelPeer peer = new TunnelPeer(List.of(PEER_LAN), List.of(PEER_PUBLIC, peerIpv6), 51820, symmetric);
+        TunnelPeer self = new TunnelPeer(List.of(new InetSocketAddress("10.0.0.2", 51820)),
+                List.of(SELF_PUBLIC, new InetSocketAddress("2001:db8:1::10", 51820)), 51820, symmetric);
+        ActorRef<PeerTunnel.Command> tunnel = spawn(peer, self, settings);
+        await(() -> port.pingTo(peerIpv6) != null, "the peer's IPv6 endpoint is probed like its IPv4 ones");
+        assertFalse(port.has(e -> e.kind.equals("direct") && e.endpoint != null
+                        && e.endpoint.getAddress() instanceof java.net.Inet6Address && !e.endpoint.equals(peerIpv6)),
+                "no port prediction over IPv6, which has no NAT: " + port.events);
+        advance(settings.probeWindow().plusMillis(100));
+        await(() -> latest().state() == TunnelStatus.State.RELAYED, "relayed");
+        assertTrue(latest().tried().contains("IPv6 probes to [2001:db8:2::10]:51820 unanswered for "
+                + settings.probeWindow().toSeconds() + " s (a firewall on either side drops them)"),
+                latest().tried().toString());
+
+        advance(settings.retryAfter(1).plusMillis(100));
+        await(() -> latest().state() == TunnelStatus.State.PROBING, "the next attempt");
+        tunnel.tell(new PeerTunnel.ProbeReceived(new Pong(port.pingTo(peerIpv6).txid(), null), peerIpv6));
+        await(() -> latest().state() == TunnelStatus.State.DIRECT, "direct");
+        assertEquals(peerIpv6, latest().endpoint());
+        assertTrue(latest().reason().contains("IPv6 endpoint [2001:db8:2::10]:51820"), latest().reason());
+    }
+
+    @Test
+    void aNodeWithoutGlobalIpv6SaysSoInWhatWasTried() {
+        spawn(EASY_PEER);
+        await(() -> port.pingTo(PEER_PUBLIC) != null, "a first attempt");
+        advance(settings.probeWindow().plusMillis(100));
+        await(() -> latest().state() == TunnelStatus.State.RELAYED, "relayed");
+        assertTrue(latest().tried().contains("IPv6: no global IPv6 address here"), latest().tried().toString());
+    }
+
+    @Test
     void afterASuspectedCollisionTheLowerKeyWaitsOutTheStaleEntriesThenOpensFirstWithLimitedTtl() {
         port.opensFirst = true;
         ActorRef<PeerTunnel.Command> tunnel = spawn(EASY_PEER);
@@ -353,9 +388,13 @@ class PeerTunnelTest {
     }
 
     private ActorRef<PeerTunnel.Command> spawn(TunnelPeer peer, TunnelSettings settings) {
+        return spawn(peer, SELF, settings);
+    }
+
+    private ActorRef<PeerTunnel.Command> spawn(TunnelPeer peer, TunnelPeer self, TunnelSettings settings) {
         // The calling-thread dispatcher runs the actor on the thread that sends to it or advances time: every
         // step is processed before the next one, so the tests are deterministic.
-        return testKit.spawn(PeerTunnel.create(port, settings, time::nowNanos, statuses::add, peer, SELF, 42),
+        return testKit.spawn(PeerTunnel.create(port, settings, time::nowNanos, statuses::add, peer, self, 42),
                 "tunnel-" + spawned.incrementAndGet(), DispatcherSelector.fromConfig(PekkoSimScheduler.CALLING_THREAD_DISPATCHER));
     }
 
