@@ -2,6 +2,8 @@ package io.meshwork.node.dataplane;
 
 import io.meshwork.protocol.net.Prefix;
 import io.meshwork.protocol.wireguard.Key;
+import java.nio.ByteBuffer;
+import java.util.concurrent.Executor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 
@@ -44,6 +46,19 @@ abstract class TwoDevicesTest {
         a.addAllowedIp(bAtA, Prefix.parseAddressOrPrefix("10.0.0.2/32"));
         b.addAllowedIp(aAtB, Prefix.parseAddressOrPrefix("10.0.0.1/32"));
         a.setEndpoint(bAtA, b.transport().localAddress());
+    }
+
+    /**
+     * A relay path for {@code from}: what it sends through the relay reaches {@code to} on {@code relay}'s thread,
+     * as from a relay client's reader thread.
+     */
+    static WireGuardDevice.RelayPath relayTo(WireGuardDevice from, WireGuardDevice to, Executor relay) {
+        return (peer, datagram) -> {
+            byte[] copy = new byte[datagram.remaining()];
+            datagram.duplicate().get(copy);
+            relay.execute(() -> to.receiveFromRelay(from.publicKey(), ByteBuffer.wrap(copy)));
+            return true;
+        };
     }
 
     @AfterEach

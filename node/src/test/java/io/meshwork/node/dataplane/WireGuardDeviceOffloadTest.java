@@ -127,12 +127,7 @@ class WireGuardDeviceOffloadTest extends TwoDevicesTest {
         handshake();
         var relayThread = java.util.concurrent.Executors.newSingleThreadExecutor();
         try {
-            a.setRelayPath((peer, datagram) -> {
-                byte[] copy = new byte[datagram.remaining()];
-                datagram.duplicate().get(copy);
-                relayThread.execute(() -> b.receiveFromRelay(a.publicKey(), java.nio.ByteBuffer.wrap(copy)));
-                return true;
-            });
+            a.setRelayPath(relayTo(a, b, relayThread));
             a.setEndpoint(bAtA, null);
             a.useRelay(bAtA, true);
             TunOffloadTest.Flow flow = new TunOffloadTest.Flow(true, 0, 0, 6, A4, B4, 40000, 5201);

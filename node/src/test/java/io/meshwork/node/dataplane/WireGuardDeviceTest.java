@@ -202,18 +202,8 @@ class WireGuardDeviceTest extends TwoDevicesTest {
     void withoutADirectPathTheSessionRunsThroughTheRelay() throws Exception {
         var relayThread = java.util.concurrent.Executors.newSingleThreadExecutor();
         try {
-            a.setRelayPath((peer, datagram) -> {
-                byte[] copy = new byte[datagram.remaining()];
-                datagram.duplicate().get(copy);
-                relayThread.execute(() -> b.receiveFromRelay(a.publicKey(), java.nio.ByteBuffer.wrap(copy)));
-                return true;
-            });
-            b.setRelayPath((peer, datagram) -> {
-                byte[] copy = new byte[datagram.remaining()];
-                datagram.duplicate().get(copy);
-                relayThread.execute(() -> a.receiveFromRelay(b.publicKey(), java.nio.ByteBuffer.wrap(copy)));
-                return true;
-            });
+            a.setRelayPath(relayTo(a, b, relayThread));
+            b.setRelayPath(relayTo(b, a, relayThread));
             a.setEndpoint(bAtA, null);
             a.useRelay(bAtA, true);
             tunA.fromOs.add(ipv4(1, 2, "relayed".getBytes()));
