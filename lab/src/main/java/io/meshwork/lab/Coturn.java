@@ -7,21 +7,30 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A stock coturn {@code turnserver} as a STUN-only peer (docs/architecture.md, "Simulation and lab"). With two
  * listening addresses it speaks RFC 5780: it reports OTHER-ADDRESS and answers CHANGE-REQUEST, the alternate port being
- * {@code port + 1}.
+ * {@code port + 1}. Its files (an empty user database, the pid file) are in a temporary directory that {@link #close()}
+ * removes.
  */
 public final class Coturn implements AutoCloseable {
 
+    private static final Logger log = LoggerFactory.getLogger(Coturn.class);
+
     private final LabProcess process;
+    private final Path directory;
     private final List<String> addresses;
     private final int port;
 
-    private Coturn(LabProcess process, List<String> addresses, int port) {
+    private Coturn(LabProcess process, Path directory, List<String> addresses, int port) {
         this.process = process;
+        this.directory = directory;
         this.addresses = addresses;
         this.port = port;
     }
@@ -44,9 +53,20 @@ public final class Coturn implements AutoCloseable {
             command.add("-L");
             command.add(address);
         }
-        LabProcess process = host.spawn("turnserver", command);
-        Coturn coturn = new Coturn(process, List.of(addresses), port);
-        coturn.awaitListening(host);
+        LabProcess process;
+        try {
+            process = host.spawn("turnserver", command);
+        } catch (RuntimeException e) {
+            remove(directory);
+            throw e;
+        }
+        Coturn coturn = new Coturn(process, directory, List.of(addresses), port);
+        try {
+            coturn.awaitListening(host);
+        } catch (RuntimeException e) {
+            coturn.close();
+            throw e;
+        }
         return coturn;
     }
 
@@ -87,8 +107,29 @@ public final class Coturn implements AutoCloseable {
         return process;
     }
 
+    /** Where its files are, until {@link #close()}. */
+    public Path directory() {
+        return directory;
+    }
+
+    /** Stops coturn and removes its directory. */
     @Override
     public void close() {
-        process.stop();
+        try {
+            process.stop();
+        } finally {
+            remove(directory);
+        }
+    }
+
+    /** Deletes {@code directory}, deepest entries first. */
+    private static void remove(Path directory) {
+        try (Stream<Path> entries = Files.walk(directory)) {
+            for (Path entry : entries.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(entry);
+            }
+        } catch (IOException | UncheckedIOException e) {
+            log.warn("could not remove coturn's directory {}: {}", directory, e.toString());
+        }
     }
 }

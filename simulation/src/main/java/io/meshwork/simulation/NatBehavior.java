@@ -4,6 +4,7 @@ import io.meshwork.protocol.nat.FilteringBehavior;
 import io.meshwork.protocol.nat.MappingBehavior;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * What a {@link NatBox} does, in RFC 4787 terms. The mapping and filtering values are the ones the prober
@@ -67,37 +68,63 @@ public record NatBehavior(MappingBehavior mapping, FilteringBehavior filtering, 
     }
 
     public NatBehavior withPortAllocation(PortAllocation allocation) {
-        return new NatBehavior(mapping, filtering, allocation, hairpinning, mappingTimeout, refreshOnInbound,
-                udpBlocked, acceptsInput, forwardedPort);
+        return with(next -> next.portAllocation = allocation);
     }
 
     public NatBehavior withHairpinning(boolean enabled) {
-        return new NatBehavior(mapping, filtering, portAllocation, enabled, mappingTimeout, refreshOnInbound,
-                udpBlocked, acceptsInput, forwardedPort);
+        return with(next -> next.hairpinning = enabled);
     }
 
     public NatBehavior withMappingTimeout(Duration timeout) {
-        return new NatBehavior(mapping, filtering, portAllocation, hairpinning, timeout, refreshOnInbound,
-                udpBlocked, acceptsInput, forwardedPort);
+        return with(next -> next.mappingTimeout = timeout);
     }
 
     public NatBehavior withRefreshOnInbound(boolean enabled) {
-        return new NatBehavior(mapping, filtering, portAllocation, hairpinning, mappingTimeout, enabled,
-                udpBlocked, acceptsInput, forwardedPort);
+        return with(next -> next.refreshOnInbound = enabled);
     }
 
     public NatBehavior withUdpBlocked(boolean blocked) {
-        return new NatBehavior(mapping, filtering, portAllocation, hairpinning, mappingTimeout, refreshOnInbound,
-                blocked, acceptsInput, forwardedPort);
+        return with(next -> next.udpBlocked = blocked);
     }
 
     public NatBehavior withAcceptsInput(boolean accepts) {
-        return new NatBehavior(mapping, filtering, portAllocation, hairpinning, mappingTimeout, refreshOnInbound,
-                udpBlocked, accepts, forwardedPort);
+        return with(next -> next.acceptsInput = accepts);
     }
 
     public NatBehavior withForwardedPort(int port) {
-        return new NatBehavior(mapping, filtering, portAllocation, hairpinning, mappingTimeout, refreshOnInbound,
-                udpBlocked, acceptsInput, port);
+        return with(next -> next.forwardedPort = port);
+    }
+
+    /** This behaviour with what {@code change} sets changed, checked as any other. */
+    private NatBehavior with(Consumer<Components> change) {
+        Components next = new Components(this);
+        change.accept(next);
+        return new NatBehavior(next.mapping, next.filtering, next.portAllocation, next.hairpinning,
+                next.mappingTimeout, next.refreshOnInbound, next.udpBlocked, next.acceptsInput, next.forwardedPort);
+    }
+
+    /** The record's components, to change some of them. */
+    private static final class Components {
+        MappingBehavior mapping;
+        FilteringBehavior filtering;
+        PortAllocation portAllocation;
+        boolean hairpinning;
+        Duration mappingTimeout;
+        boolean refreshOnInbound;
+        boolean udpBlocked;
+        boolean acceptsInput;
+        int forwardedPort;
+
+        Components(NatBehavior of) {
+            mapping = of.mapping;
+            filtering = of.filtering;
+            portAllocation = of.portAllocation;
+            hairpinning = of.hairpinning;
+            mappingTimeout = of.mappingTimeout;
+            refreshOnInbound = of.refreshOnInbound;
+            udpBlocked = of.udpBlocked;
+            acceptsInput = of.acceptsInput;
+            forwardedPort = of.forwardedPort;
+        }
     }
 }

@@ -89,13 +89,17 @@ class LabTest {
             Host server = lab.publicHost("server", "203.0.113.10", "203.0.113.11");
             Site blocked = lab.site("blocked", NatKind.UDP_BLOCKED);
             Host host = blocked.host("host");
+            Path coturnFiles;
             try (Coturn coturn = Coturn.start(server, 3478, "203.0.113.10", "203.0.113.11")) {
+                coturnFiles = coturn.directory();
+                assertTrue(Files.isDirectory(coturnFiles));
                 assertTrue(host.ping(server.address(), 1));
                 ExecResult stun = host.exec(Duration.ofSeconds(30), "stun", server.address(), "-p", "3478");
                 assertTrue(stun.stdout().contains("blocked") || stun.stdout().contains("Blocked")
                                 || stun.stdout().contains("server not responding"),
                         stun.describe());
             }
+            assertFalse(Files.exists(coturnFiles), "closing coturn removes its files");
         }
     }
 

@@ -1,6 +1,7 @@
 package io.meshwork.control.ca;
 
 import io.meshwork.protocol.relay.DeviceCertificateProfile;
+import io.meshwork.protocol.tls.P256;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
@@ -10,13 +11,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.Provider;
 import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.cert.X509Certificate;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -122,9 +121,7 @@ public final class CertificateAuthority {
     /** A new CA (key and self-signed certificate), held only in memory until the cluster adopts it. */
     public static CertificateAuthority generate() {
         try {
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-            generator.initialize(new ECGenParameterSpec("secp256r1"));
-            KeyPair pair = generator.generateKeyPair();
+            KeyPair pair = P256.generate();
             X500Name name = new X500Name("CN=meshwork control CA");
             Instant now = Instant.now();
             X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name, serial(),

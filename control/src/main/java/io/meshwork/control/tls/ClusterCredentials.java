@@ -1,6 +1,7 @@
 package io.meshwork.control.tls;
 
 import io.meshwork.protocol.fs.SecretFiles;
+import io.meshwork.protocol.tls.P256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.StringReader;
@@ -21,7 +22,6 @@ import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.RSAPrivateKey;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
@@ -171,9 +171,7 @@ public final class ClusterCredentials {
     /** A new cluster CA (ECDSA P-256, self-signed, ten years), in memory. */
     public static ClusterCa newCa() {
         try {
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-            generator.initialize(new ECGenParameterSpec("secp256r1"));
-            KeyPair keys = generator.generateKeyPair();
+            KeyPair keys = P256.generate();
             X500Name name = new X500Name("CN=meshwork control cluster CA");
             Instant now = Instant.now();
             X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name, serial(),

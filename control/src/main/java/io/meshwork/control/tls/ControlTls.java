@@ -2,6 +2,7 @@ package io.meshwork.control.tls;
 
 import io.meshwork.protocol.fs.SecretFiles;
 import io.meshwork.protocol.tls.CertificatePin;
+import io.meshwork.protocol.tls.P256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.StringReader;
@@ -13,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
@@ -21,7 +21,6 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -111,9 +110,7 @@ public final class ControlTls {
             return fromPem(certificateFile, keyFile);
         }
         try {
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-            generator.initialize(new ECGenParameterSpec("secp256r1"));
-            KeyPair keys = generator.generateKeyPair();
+            KeyPair keys = P256.generate();
             X500Name name = new X500Name("CN=meshwork control");
             Instant now = Instant.now();
             JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name,

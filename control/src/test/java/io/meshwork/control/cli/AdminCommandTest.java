@@ -3,13 +3,8 @@ package io.meshwork.control.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.typesafe.config.ConfigFactory;
-import io.meshwork.control.ControlServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Files;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,29 +14,20 @@ import picocli.CommandLine;
 class AdminCommandTest {
 
     private static final String ADMIN = "mwa.admin-cli";
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static ControlServer server;
-    private static String url;
-
+    private static AdminControl control;
 
     @BeforeAll
     static void start() throws Exception {
-        server = ControlServer.start(ControlServer.configuration(ConfigFactory.parseMap(Map.of(
-                "meshwork.control.data-dir", Files.createTempDirectory("mw-admin").toString(),
-                "meshwork.control.http.port", 0,
-                "meshwork.control.admin-token", ADMIN,
-                "meshwork.control.metrics", "127.0.0.1:0",
-                "pekko.remote.artery.canonical.port", 0))));
-        url = "http://127.0.0.1:" + server.httpAddress().getPort();
+        control = new AdminControl(ADMIN, "mw-admin");
     }
 
     @AfterAll
     static void stop() {
-        server.close();
+        control.close();
     }
 
     private static AdminRun admin(String... args) {
-        return AdminRun.run(url, ADMIN, args);
+        return control.admin(args);
     }
 
     @Test
@@ -78,15 +64,7 @@ class AdminCommandTest {
         AdminRun key = admin("keys", "create", org, "--approval");
         assertEquals(0, key.exit(), key.err());
         assertTrue(key.json().get("approvalRequired").asBoolean(), key.out());
-        java.net.http.HttpResponse<String> registered = java.net.http.HttpClient.newHttpClient().send(
-                java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/api/v1/register"))
-                        .header("Authorization", "Bearer " + key.json().get("key").asText())
-                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
-                                "{\"publicKey\":\"" + java.util.Base64.getEncoder().encodeToString(new byte[32])
-                                        + "\",\"hostname\":\"gated\"}")).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
-        assertEquals(201, registered.statusCode(), registered.body());
-        String device = JSON.readTree(registered.body()).get("id").asText();
+        String device = control.register(key.json().get("key").asText(), "gated").get("id").asText();
 
         AdminRun pending = admin("devices", "list", org, "--status", "pending");
         assertEquals(0, pending.exit(), pending.err());
@@ -103,15 +81,7 @@ class AdminCommandTest {
         AdminRun key = admin("keys", "create", org, "--tag", "web", "--tag", "prod");
         assertEquals(0, key.exit(), key.err());
         assertEquals("[\"prod\",\"web\"]", key.json().get("tags").toString(), key.out());
-        java.net.http.HttpResponse<String> registered = java.net.http.HttpClient.newHttpClient().send(
-                java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/api/v1/register"))
-                        .header("Authorization", "Bearer " + key.json().get("key").asText())
-                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
-                                "{\"publicKey\":\"" + java.util.Base64.getEncoder().encodeToString(new byte[32])
-                                        + "\",\"hostname\":\"tagged\"}")).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
-        assertEquals(201, registered.statusCode(), registered.body());
-        String device = JSON.readTree(registered.body()).get("id").asText();
+        String device = control.register(key.json().get("key").asText(), "tagged").get("id").asText();
 
         AdminRun tagged = admin("devices", "tag", device, "db", "eu-west");
         assertEquals(0, tagged.exit(), tagged.err());
@@ -137,24 +107,11 @@ class AdminCommandTest {
                 "--auto-approve-routes", "192.168.0.0/16,10.9.0.0/16");
         assertEquals(0, key.exit(), key.err());
         assertEquals("[\"10.9.0.0/16\",\"192.168.0.0/16\"]", key.json().at("/autoApproveRoutes/routes").toString());
-        var http = java.net.http.HttpClient.newHttpClient();
-        java.net.http.HttpResponse<String> registered = http.send(
-                java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/api/v1/register"))
-                        .header("Authorization", "Bearer " + key.json().get("key").asText())
-                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
-                                "{\"publicKey\":\"" + java.util.Base64.getEncoder().encodeToString(new byte[32])
-                                        + "\",\"hostname\":\"gateway\"}")).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
-        assertEquals(201, registered.statusCode(), registered.body());
-        var device = JSON.readTree(registered.body());
+        var device = control.register(key.json().get("key").asText(), "gateway");
         String id = device.get("id").asText();
         assertEquals("no device advertises routes\n", admin("routes", "list", org).out());
-        java.net.http.HttpResponse<String> advertised = http.send(
-                java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/api/v1/devices/self/routes"))
-                        .header("Authorization", "Bearer " + device.get("token").asText())
-                        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
-                                "{\"routes\":[\"192.168.1.0/24\",\"172.16.0.0/12\"],\"exitNode\":true}")).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
+        var advertised = control.post("/api/v1/devices/self/routes", device.get("token").asText(),
+                "{\"routes\":[\"192.168.1.0/24\",\"172.16.0.0/12\"],\"exitNode\":true}");
         assertEquals(200, advertised.statusCode(), advertised.body());
 
         AdminRun listed = admin("routes", "list", org);
@@ -201,7 +158,8 @@ class AdminCommandTest {
         StringWriter err = new StringWriter();
         CommandLine command = new CommandLine(new AdminCommand());
         command.setErr(new PrintWriter(err, true));
-        assertEquals(2, command.execute("--control", url, "--token", ADMIN, "keys", "create"), "ORG is required");
+        assertEquals(2, command.execute("--control", control.url, "--token", ADMIN, "keys", "create"),
+                "ORG is required");
 
         AdminRun unreachable = new AdminRun(new CommandLine(new AdminCommand()).execute("--control", "http://127.0.0.1:1",
                 "--token", ADMIN, "orgs", "list"), "", "");

@@ -2,6 +2,8 @@ package io.meshwork.control.http;
 
 import static io.meshwork.control.http.ControlApiTest.ADMIN;
 import static io.meshwork.control.http.ControlApiTest.call;
+import static io.meshwork.control.http.RelayEvents.names;
+import static io.meshwork.control.http.RelayEvents.relaysEvent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,12 +12,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.meshwork.control.ControlServer;
 import io.meshwork.control.http.ControlApiTest.Answer;
 import java.nio.file.Files;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -83,29 +83,6 @@ class NodeRelayApiTest {
     private static Answer beat(Registered device) throws Exception {
         return call(base, "PUT", "/api/v1/devices/self/relay/health", device.token(),
                 "{\"udpClients\":1,\"tcpClients\":0,\"healthy\":true}");
-    }
-
-    private static List<String> names(JsonNode relays) {
-        List<String> names = new ArrayList<>();
-        relays.forEach(relay -> names.add(relay.get("name").asText()));
-        return names;
-    }
-
-    /** The next "relays" event on the stream whose relay names are {@code expected}, skipping others. */
-    private static JsonNode relaysEvent(BlockingQueue<JsonNode> events, List<String> expected) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        List<JsonNode> seen = new ArrayList<>();
-        while (System.nanoTime() < deadline) {
-            JsonNode event = events.poll(200, TimeUnit.MILLISECONDS);
-            if (event == null) {
-                continue;
-            }
-            seen.add(event);
-            if (event.get("type").asText().equals("relays") && names(event.get("relays")).equals(expected)) {
-                return event;
-            }
-        }
-        throw new AssertionError("no relays event listing " + expected + " in " + seen);
     }
 
     private static JsonNode adminRelay(String deviceId) throws Exception {

@@ -2,6 +2,8 @@ package io.meshwork.control.http;
 
 import static io.meshwork.control.http.ControlApiTest.ADMIN;
 import static io.meshwork.control.http.ControlApiTest.call;
+import static io.meshwork.control.http.RelayEvents.names;
+import static io.meshwork.control.http.RelayEvents.relaysEvent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -200,29 +202,6 @@ class RelayEnrollmentApiTest {
         }
     }
 
-    /** The next "relays" event on the stream whose relay names are {@code names}, skipping others. */
-    private static JsonNode relaysEvent(BlockingQueue<JsonNode> events, List<String> names) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        List<JsonNode> seen = new ArrayList<>();
-        while (System.nanoTime() < deadline) {
-            JsonNode event = events.poll(200, TimeUnit.MILLISECONDS);
-            if (event == null) {
-                continue;
-            }
-            seen.add(event);
-            if (event.get("type").asText().equals("relays") && names(event).equals(names)) {
-                return event;
-            }
-        }
-        throw new AssertionError("no relays event listing " + names + " in " + seen);
-    }
-
-    private static List<String> names(JsonNode relaysEvent) {
-        List<String> names = new ArrayList<>();
-        relaysEvent.get("relays").forEach(relay -> names.add(relay.get("name").asText()));
-        return names;
-    }
-
     @Test
     void thePeerStreamCarriesTheLiveRelayListAndWithdrawsARelayThatStopsHeartbeating() throws Exception {
         Path data = Files.createTempDirectory("mwc-relaylive");
@@ -258,7 +237,7 @@ class RelayEnrollmentApiTest {
                 JsonNode first = events.poll(10, TimeUnit.SECONDS);
                 assertEquals("relays", first.get("type").asText(), String.valueOf(first));
                 assertEquals(snapshot.get("revision"), first.get("revision"));
-                assertEquals(List.of("one"), names(first));
+                assertEquals(List.of("one"), names(first.get("relays")));
                 JsonNode relay = first.at("/relays/0");
                 assertEquals("192.0.2.11:3340", relay.get("udp").asText());
                 assertEquals("192.0.2.11:443", relay.get("tcp").asText());

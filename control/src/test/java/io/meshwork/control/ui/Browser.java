@@ -5,12 +5,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.api.Assumptions;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebDriverException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -49,8 +51,8 @@ final class Browser implements AutoCloseable {
         }
     }
 
-    /** A fresh browser (no cookies); skips the test when Chromium or its driver is not installed. */
-    static Browser open() {
+    /** A new browser; skips the test when Chromium or its driver is not installed. */
+    private static Browser open() {
         assumeAvailable();
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
@@ -60,6 +62,41 @@ final class Browser implements AutoCloseable {
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(DRIVER.toFile())
                 .usingAnyFreePort().build();
         return new Browser(new ChromeDriver(service, options));
+    }
+
+    /**
+     * One browser for the tests of a class: Chromium takes seconds to start, so it starts on the first
+     * {@link #fresh()} and every later one clears it instead (no cookies, a blank page: the console keeps nothing
+     * else in the browser). Closing what {@link #fresh()} gave hands it back; {@link #close()} quits it, after the
+     * class.
+     */
+    static final class Shared implements AutoCloseable {
+        private Browser browser;
+
+        /** The class's browser as a fresh one is; skips the test when Chromium or its driver is not installed. */
+        synchronized Browser fresh() {
+            if (browser != null) {
+                try {
+                    browser.driver.executeCdpCommand("Network.clearBrowserCookies", Map.of());
+                    browser.driver.get("about:blank");
+                    return browser;
+                } catch (WebDriverException broken) {
+                    // A test left it unusable (a crash, an open alert): start another.
+                    browser.driver.quit();
+                    browser = null;
+                }
+            }
+            browser = open();
+            return browser;
+        }
+
+        @Override
+        public synchronized void close() {
+            if (browser != null) {
+                browser.driver.quit();
+                browser = null;
+            }
+        }
     }
 
     void get(String url) {
@@ -96,8 +133,8 @@ final class Browser implements AutoCloseable {
         return target;
     }
 
+    /** Hands the browser back to its {@link Shared}, which clears it for the next test or quits it. */
     @Override
     public void close() {
-        driver.quit();
     }
 }

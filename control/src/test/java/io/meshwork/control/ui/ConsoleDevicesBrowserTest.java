@@ -22,6 +22,7 @@ import org.openqa.selenium.WebElement;
 class ConsoleDevicesBrowserTest {
 
     private static ConsoleFixture control;
+    private static final Browser.Shared BROWSER = new Browser.Shared();
 
     @BeforeAll
     static void start() throws Exception {
@@ -30,13 +31,14 @@ class ConsoleDevicesBrowserTest {
 
     @AfterAll
     static void stop() {
+        BROWSER.close();
         if (control != null) {
             control.close();
         }
     }
 
     private static Browser loggedIn(String page, String organizationId) throws Exception {
-        Browser browser = Browser.open();
+        Browser browser = BROWSER.fresh();
         browser.get(control.loginLink(ConsoleFixture.ADMIN));
         browser.waitFor(By.id("logout"));
         browser.get(control.url + "/ui/#/" + page + "?org=" + organizationId);

@@ -18,6 +18,7 @@ import org.openqa.selenium.By;
 class ConsoleLoginBrowserTest {
 
     private static ConsoleFixture control;
+    private static final Browser.Shared BROWSER = new Browser.Shared();
 
     @BeforeAll
     static void start() throws Exception {
@@ -26,6 +27,7 @@ class ConsoleLoginBrowserTest {
 
     @AfterAll
     static void stop() {
+        BROWSER.close();
         if (control != null) {
             control.close();
         }
@@ -36,7 +38,7 @@ class ConsoleLoginBrowserTest {
         control.organization("link-acme");
         String link = control.loginLink(ConsoleFixture.ADMIN);
         assertTrue(link.startsWith(control.url + "/ui/#login="), link);
-        try (Browser browser = Browser.open()) {
+        try (Browser browser = BROWSER.fresh()) {
             browser.get(link);
             browser.waitFor(By.id("logout"));
             browser.waitFor(By.id("organization-list"));
@@ -45,7 +47,7 @@ class ConsoleLoginBrowserTest {
             assertTrue(browser.driver.findElement(By.id("organization-list")).getText().contains("link-acme"));
             browser.screenshot("login-link");
         }
-        try (Browser browser = Browser.open()) {
+        try (Browser browser = BROWSER.fresh()) {
             browser.get(link);
             String refused = browser.waitFor(By.id("login-status")).getText();
             assertTrue(refused.contains("did not work") && refused.contains("unknown, used or expired"), refused);
@@ -60,7 +62,7 @@ class ConsoleLoginBrowserTest {
     void anOrganizationTokenSeesItsOwnOrganizationAndLogoutEndsTheSession() throws Exception {
         String[] mine = control.organization("token-own");
         control.organization("token-other");
-        try (Browser browser = Browser.open()) {
+        try (Browser browser = BROWSER.fresh()) {
             browser.get(control.url + "/ui/");
             browser.waitFor(By.id("login-token")).sendKeys(mine[1]);
             browser.driver.findElement(By.cssSelector("#login-form button[type=submit]")).click();
@@ -87,7 +89,7 @@ class ConsoleLoginBrowserTest {
     @Test
     void aRequestWithoutTheCsrfTokenIsRefused() throws Exception {
         String[] org = control.organization("csrf-acme");
-        try (Browser browser = Browser.open()) {
+        try (Browser browser = BROWSER.fresh()) {
             browser.get(control.loginLink(ConsoleFixture.ADMIN));
             browser.waitFor(By.id("logout"));
             String keys = "/api/v1/organizations/" + org[0] + "/keys";
@@ -135,7 +137,7 @@ class ConsoleLoginBrowserTest {
     @Test
     void theConsoleWorksOverPlainHttpOnLoopbackToo() throws Exception {
         // Browsers take Secure cookies from loopback over plain HTTP: `meshwork control` serves that by default.
-        try (ConsoleFixture plain = new ConsoleFixture(false); Browser browser = Browser.open()) {
+        try (ConsoleFixture plain = new ConsoleFixture(false); Browser browser = BROWSER.fresh()) {
             assertTrue(plain.url.startsWith("http://127.0.0.1:"), plain.url);
             browser.get(plain.loginLink(ConsoleFixture.ADMIN));
             browser.waitFor(By.id("organization-list"));

@@ -30,6 +30,7 @@ class ConsoleMapBrowserTest {
             + "port prediction sent 256 probes, none answered; next attempt in 40 s <script>window.__owned=1</script>";
 
     private static ConsoleFixture control;
+    private static final Browser.Shared BROWSER = new Browser.Shared();
 
     @BeforeAll
     static void start() throws Exception {
@@ -38,6 +39,7 @@ class ConsoleMapBrowserTest {
 
     @AfterAll
     static void stop() {
+        BROWSER.close();
         if (control != null) {
             control.close();
         }
@@ -84,7 +86,7 @@ class ConsoleMapBrowserTest {
             report(devices.get(i), peers);
         }
 
-        try (Browser browser = Browser.open()) {
+        try (Browser browser = BROWSER.fresh()) {
             browser.get(control.loginLink(ConsoleFixture.ADMIN));
             browser.waitFor(By.id("logout"));
             browser.get(control.url + "/ui/#/map?org=" + org);
@@ -170,7 +172,7 @@ class ConsoleMapBrowserTest {
             pool.shutdownNow();
         }
 
-        try (Browser browser = Browser.open()) {
+        try (Browser browser = BROWSER.fresh()) {
             browser.get(control.loginLink(ConsoleFixture.ADMIN));
             browser.waitFor(By.id("logout"));
             browser.get(control.url + "/ui/#/map?org=" + org);

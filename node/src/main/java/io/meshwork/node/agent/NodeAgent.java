@@ -15,6 +15,12 @@ import io.meshwork.node.relay.HomeRelays;
 import io.meshwork.node.relay.RelayDatagramRouter;
 import io.meshwork.node.relay.RelayLatencyProbe;
 import io.meshwork.node.relay.RelayLink;
+import io.meshwork.node.routing.ClientRoutes;
+import io.meshwork.node.routing.ExitRouting;
+import io.meshwork.node.routing.HostChanges;
+import io.meshwork.node.routing.RouteSelector;
+import io.meshwork.node.routing.RoutesStatus;
+import io.meshwork.node.routing.SubnetRouter;
 import io.meshwork.node.transport.PacketTransport;
 import io.meshwork.node.transport.NettyUdpTransport;
 import io.meshwork.node.tunnel.ProbeRouter;
@@ -114,13 +120,13 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
      * {@code --exit-node-allow-lan}).
      */
     public record RouteOptions(List<io.meshwork.protocol.net.Prefix> advertise, boolean advertiseExitNode,
-            boolean snat, io.meshwork.node.routing.RouteSelector.Options client) {
+            boolean snat, RouteSelector.Options client) {
         public static final RouteOptions NONE = new RouteOptions(List.of(), false, true,
-                io.meshwork.node.routing.RouteSelector.Options.NONE);
+                RouteSelector.Options.NONE);
 
         public RouteOptions {
             advertise = advertise == null ? List.of() : List.copyOf(advertise);
-            client = client == null ? io.meshwork.node.routing.RouteSelector.Options.NONE : client;
+            client = client == null ? RouteSelector.Options.NONE : client;
         }
 
         boolean routes() {
@@ -180,9 +186,9 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     /** The relay this node runs for its organization ({@code --relay}), or null. */
     private volatile NodeRelayRunner relayService;
     /** What the node changed on the host for routes, undone at close (and at the next start after a crash). */
-    private volatile io.meshwork.node.routing.HostChanges hostChanges;
+    private volatile HostChanges hostChanges;
     private volatile RouteAdvertiser routeAdvertiser;
-    private volatile io.meshwork.node.routing.ClientRoutes clientRoutes;
+    private volatile ClientRoutes clientRoutes;
     /** How the node forwards routed traffic, or why it cannot; null when it routes nothing. */
     private volatile String forwarding;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -287,8 +293,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         OverlayInterface overlay = OverlayInterface.of(tun.name());
         overlay.configure(identity.registration().overlayIps(), identity.registration().overlayPrefixes());
         // What an earlier run left (killed without node down) goes first, whatever this run routes.
-        io.meshwork.node.routing.HostChanges changes = new io.meshwork.node.routing.HostChanges(stateDirectory,
-                new io.meshwork.node.routing.HostChanges.System());
+        HostChanges changes = new HostChanges(stateDirectory,
+                new HostChanges.System());
         changes.recover();
         NodeAgent agent = new NodeAgent(identity, control, device, uapi, overlay, stateDirectory,
                 options.probeInterval());
@@ -336,8 +342,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 }
             }
             try {
-                String firewall = io.meshwork.node.routing.SubnetRouter.install(hostChanges,
-                        new io.meshwork.node.routing.SubnetRouter.Options(interfaceName, options.advertise(),
+                String firewall = SubnetRouter.install(hostChanges,
+                        new SubnetRouter.Options(interfaceName, options.advertise(),
                                 options.advertiseExitNode(), options.snat(), overlayPrefixes));
                 forwarding = firewall + (options.snat() ? " with SNAT" : " without SNAT");
                 log.info("routing {}{} for the mesh ({})", options.advertise().isEmpty() ? ""
@@ -356,11 +362,11 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 options.advertiseExitNode(), healthy, advertisement -> control.reportRoutes(token, advertisement));
         routeAdvertiser.start(scheduler);
         if (options.client().any()) {
-            io.meshwork.node.routing.ExitRouting exit = options.client().exitNode() == null ? null
-                    : new io.meshwork.node.routing.ExitRouting(hostChanges, interfaceName,
+            ExitRouting exit = options.client().exitNode() == null ? null
+                    : new ExitRouting(hostChanges, interfaceName,
                             options.client().allowLan(), () -> infrastructure(controlUrl));
-            clientRoutes = new io.meshwork.node.routing.ClientRoutes(hostChanges, interfaceName, options.client(),
-                    () -> io.meshwork.node.routing.RouteSelector.connectedNetworks(interfaceName), exit);
+            clientRoutes = new ClientRoutes(hostChanges, interfaceName, options.client(),
+                    () -> RouteSelector.connectedNetworks(interfaceName), exit);
             applier.routing(clientRoutes::follow);
         }
     }
@@ -594,41 +600,12 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     /** The routes part of the status; null when the node neither advertises nor takes routes. */
     private NodeStatus.Routes routesStatus() {
         RouteAdvertiser advertiser = routeAdvertiser;
-        var client = clientRoutes;
-        if ((advertiser == null || !advertiser.advertises()) && client == null) {
-            return null;
-        }
-        List<String> advertised = List.of();
-        List<String> approved = null;
-        List<String> pending = null;
-        List<String> primary = List.of();
-        if (advertiser != null && advertiser.advertises()) {
-            List<String> offered = new java.util.ArrayList<>(advertiser.advertisement().routes());
-            if (Boolean.TRUE.equals(advertiser.advertisement().exitNode())) {
-                offered.addAll(io.meshwork.protocol.api.RouteAdvertisement.EXIT_ROUTES);
-            }
-            advertised = offered;
-            var answer = advertiser.last();
-            if (answer != null) {
-                approved = answer.approved();
-                pending = answer.pending();
-                primary = answer.primary();
-            }
-        }
-        String exitNode = null;
-        String exitNote = null;
-        List<NodeStatus.Route> routes = List.of();
-        if (client != null) {
-            var selection = client.selection();
-            if (selection.exitNodeId() != null) {
-                PeerInfo exit = peers.get(selection.exitNodeId());
-                exitNode = exit == null ? selection.exitNodeId() : exit.hostname();
-            }
-            exitNote = selection.exitNote();
-            routes = selection.routes().stream()
-                    .map(use -> new NodeStatus.Route(use.prefix(), use.router(), use.skipped())).toList();
-        }
-        return new NodeStatus.Routes(advertised, approved, pending, primary, forwarding, exitNode, exitNote, routes);
+        boolean advertises = advertiser != null && advertiser.advertises();
+        return RoutesStatus.of(advertises ? advertiser.advertisement() : null, advertises ? advertiser.last() : null,
+                forwarding, clientRoutes, id -> {
+                    PeerInfo peer = peers.get(id);
+                    return peer == null ? null : peer.hostname();
+                });
     }
 
     /** The relay relayed traffic to {@code peer} goes through, and how this node reaches it. */

@@ -67,7 +67,7 @@ final class DeviceTimers {
         for (Timers.Action action : due) {
             switch (action) {
                 case INITIATE_HANDSHAKE -> device.handshakes().initiateIfIdle(peer, now);
-                case RETRY_HANDSHAKE -> device.handshakes().sendInitiation(peer, now);
+                case RETRY_HANDSHAKE -> device.handshakes().retryIfDue(peer, now);
                 case GIVE_UP_HANDSHAKE -> {
                     synchronized (peer) {
                         peer.clocks.attemptStarted = Timers.NEVER;

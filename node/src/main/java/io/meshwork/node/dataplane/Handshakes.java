@@ -45,41 +45,66 @@ final class Handshakes {
 
     // ---- initiator ---------------------------------------------------------------------------------------
 
-    /** Starts a series of handshake attempts unless one is in flight. */
+    /**
+     * Starts a series of handshake attempts unless one is in flight. The check-and-set and the initiation are made
+     * under the peer's lock, so the timer thread never sees an attempt started without its first initiation.
+     */
     void initiateIfIdle(Peer peer, long now) {
+        byte[] message;
         synchronized (peer) {
             if (peer.clocks.attemptStarted != Timers.NEVER) {
                 return;
             }
             peer.clocks.attemptStarted = now;
+            message = initiation(peer, now);
         }
-        sendInitiation(peer, now);
+        send(peer, message, now);
     }
 
-    /** Sends a fresh initiation (WireGuard §5.4.2) under a new index, with this attempt's retry jitter (§6.4). */
-    void sendInitiation(Peer peer, long now) {
+    /**
+     * The timer thread's retry (§6.4): a new initiation when one is still due, looked at again under the peer's
+     * lock (the timer read the clocks without it, and another thread may have started or ended the attempt since).
+     */
+    void retryIfDue(Peer peer, long now) {
         byte[] message;
         synchronized (peer) {
-            if (!device.hasPeer(peer.publicKey())) {
+            if (!Timers.due(peer.clock(), now, peer.clocks.jitterNanos).contains(Timers.Action.RETRY_HANDSHAKE)) {
                 return;
             }
-            int oldIndex = peer.handshake.pendingInitiationIndex();
-            if (oldIndex != 0) {
-                indices.remove(oldIndex);
-            }
-            int index = indices.allocate(new IndexTable.Entry(peer, null));
-            try {
-                message = peer.handshake.createInitiation(index, Instant.now());
-            } catch (WireGuardException e) {
-                indices.remove(index);
-                log.debug("cannot create initiation for {}: {}", peer.publicKey(), e.getMessage());
-                return;
-            }
-            peer.cookies.sent(Macs.add(message, peer.handshake, peer.cookies.cookie(now)));
-            peer.clocks.initiationSent = now;
-            peer.clocks.jitterNanos = RANDOM.nextLong(Timers.MAX_REKEY_JITTER + 1);
+            message = initiation(peer, now);
         }
-        if (!device.deliver(peer, ByteBuffer.wrap(message), false)) {
+        send(peer, message, now);
+    }
+
+    /**
+     * A fresh initiation (WireGuard §5.4.2) under a new index, with this attempt's retry jitter (§6.4); null when
+     * the peer is gone or none can be made. Under the peer's lock.
+     */
+    private byte[] initiation(Peer peer, long now) {
+        if (!device.hasPeer(peer.publicKey())) {
+            return null;
+        }
+        int oldIndex = peer.handshake.pendingInitiationIndex();
+        if (oldIndex != 0) {
+            indices.remove(oldIndex);
+        }
+        int index = indices.allocate(new IndexTable.Entry(peer, null));
+        byte[] message;
+        try {
+            message = peer.handshake.createInitiation(index, Instant.now());
+        } catch (WireGuardException e) {
+            indices.remove(index);
+            log.debug("cannot create initiation for {}: {}", peer.publicKey(), e.getMessage());
+            return null;
+        }
+        peer.cookies.sent(Macs.add(message, peer.handshake, peer.cookies.cookie(now)));
+        peer.clocks.initiationSent = now;
+        peer.clocks.jitterNanos = RANDOM.nextLong(Timers.MAX_REKEY_JITTER + 1);
+        return message;
+    }
+
+    private void send(Peer peer, byte[] message, long now) {
+        if (message == null || !device.deliver(peer, ByteBuffer.wrap(message), false)) {
             return;
         }
         peer.counters.txBytes.addAndGet(message.length);

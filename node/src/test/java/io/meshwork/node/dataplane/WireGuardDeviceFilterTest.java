@@ -1,6 +1,5 @@
 package io.meshwork.node.dataplane;
 
-import io.meshwork.protocol.net.Prefix;
 import static io.meshwork.node.filter.Packets.ipv4;
 import static io.meshwork.node.filter.Packets.tcp;
 import static io.meshwork.node.filter.Packets.udp;
@@ -12,49 +11,27 @@ import io.meshwork.node.filter.PacketFilter;
 import io.meshwork.node.filter.PolicyException;
 import io.meshwork.protocol.api.PolicyRule;
 import io.meshwork.protocol.api.SecurityPolicy;
-import io.meshwork.protocol.wireguard.Key;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Two devices over an in-memory network; B enforces a security policy on what A sends it. */
-class WireGuardDeviceFilterTest {
+/** Two devices over an in-memory network ({@link TwoDevicesTest}); B enforces a security policy on what A sends it. */
+class WireGuardDeviceFilterTest extends TwoDevicesTest {
 
     private static final String A = "10.0.0.1";
     private static final String B = "10.0.0.2";
 
-    private final MemoryNetwork network = new MemoryNetwork();
-    private MemoryTun tunA;
-    private MemoryTun tunB;
-    private WireGuardDevice a;
-    private WireGuardDevice b;
+    WireGuardDeviceFilterTest() {
+        super("wgfa", "wgfb", false);
+    }
 
     @BeforeEach
-    void twoDevices() throws PolicyException {
-        tunA = new MemoryTun("wgfa");
-        tunB = new MemoryTun("wgfb");
-        a = new WireGuardDevice(tunA, network.at("192.0.2.1"));
-        b = new WireGuardDevice(tunB, network.at("192.0.2.2"));
-        a.setPrivateKey(Key.generatePrivate());
-        b.setPrivateKey(Key.generatePrivate());
-        Peer bAtA = a.addPeer(b.publicKey());
-        Peer aAtB = b.addPeer(a.publicKey());
-        a.addAllowedIp(bAtA, Prefix.parseAddressOrPrefix(B + "/32"));
-        b.addAllowedIp(aAtB, Prefix.parseAddressOrPrefix(A + "/32"));
-        a.setEndpoint(bAtA, b.transport().localAddress());
+    void bFilters() throws PolicyException {
         SecurityPolicy dnsOnly = new SecurityPolicy(true, List.of("dns"),
                 List.of(new PolicyRule("udp", 53, 53, List.of(A + "/32"))));
         b.setPacketFilter(PacketFilter.forPolicy(dnsOnly, null));
-    }
-
-    @AfterEach
-    void close() {
-        a.close();
-        b.close();
-        network.close();
     }
 
     /** Sends from A and returns what reached B's interface within {@code millis}, or null. */

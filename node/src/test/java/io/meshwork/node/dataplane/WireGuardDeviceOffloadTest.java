@@ -10,12 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meshwork.protocol.net.Prefix;
-import io.meshwork.protocol.wireguard.Key;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -23,13 +21,8 @@ import org.junit.jupiter.api.Test;
  * Two devices whose TUN devices have offloads: super-packets read on one side arrive on the other as the
  * segments they stand for (coalesced again where they may be), through real sealing, batching and opening.
  */
-class WireGuardDeviceOffloadTest {
+class WireGuardDeviceOffloadTest extends TwoDevicesTest {
 
-    private final MemoryNetwork network = new MemoryNetwork();
-    private MemoryTun tunA;
-    private MemoryTun tunB;
-    private WireGuardDevice a;
-    private WireGuardDevice b;
     private int coalescedFrames;
 
     private static final byte[] A4 = {10, 0, 0, 1};
@@ -37,28 +30,14 @@ class WireGuardDeviceOffloadTest {
     private static final byte[] A6 = {(byte) 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
     private static final byte[] B6 = {(byte) 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
 
-    @BeforeEach
-    void twoDevices() {
-        tunA = new MemoryTun("wga", true);
-        tunB = new MemoryTun("wgb", true);
-        a = new WireGuardDevice(tunA, network.at("192.0.2.1"));
-        b = new WireGuardDevice(tunB, network.at("192.0.2.2"));
-        a.setPrivateKey(Key.generatePrivate());
-        b.setPrivateKey(Key.generatePrivate());
-        Peer bAtA = a.addPeer(b.publicKey());
-        Peer aAtB = b.addPeer(a.publicKey());
-        a.addAllowedIp(bAtA, Prefix.parseAddressOrPrefix("10.0.0.2/32"));
-        a.addAllowedIp(bAtA, Prefix.parseAddressOrPrefix("fd00::2/128"));
-        b.addAllowedIp(aAtB, Prefix.parseAddressOrPrefix("10.0.0.1/32"));
-        b.addAllowedIp(aAtB, Prefix.parseAddressOrPrefix("fd00::1/128"));
-        a.setEndpoint(bAtA, b.transport().localAddress());
+    WireGuardDeviceOffloadTest() {
+        super("wga", "wgb", true);
     }
 
-    @AfterEach
-    void close() {
-        a.close();
-        b.close();
-        network.close();
+    @BeforeEach
+    void ipv6Too() {
+        a.addAllowedIp(bAtA, Prefix.parseAddressOrPrefix("fd00::2/128"));
+        b.addAllowedIp(aAtB, Prefix.parseAddressOrPrefix("fd00::1/128"));
     }
 
     /** Everything B's device wrote, split back into packets, until {@code count} packets came. */
@@ -148,13 +127,7 @@ class WireGuardDeviceOffloadTest {
         handshake();
         var relayThread = java.util.concurrent.Executors.newSingleThreadExecutor();
         try {
-            a.setRelayPath((peer, datagram) -> {
-                byte[] copy = new byte[datagram.remaining()];
-                datagram.duplicate().get(copy);
-                relayThread.execute(() -> b.receiveFromRelay(a.publicKey(), java.nio.ByteBuffer.wrap(copy)));
-                return true;
-            });
-            Peer bAtA = a.peer(b.publicKey());
+            a.setRelayPath(relayTo(a, b, relayThread));
             a.setEndpoint(bAtA, null);
             a.useRelay(bAtA, true);
             TunOffloadTest.Flow flow = new TunOffloadTest.Flow(true, 0, 0, 6, A4, B4, 40000, 5201);

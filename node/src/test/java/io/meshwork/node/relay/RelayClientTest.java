@@ -26,54 +26,13 @@ class RelayClientTest {
 
     private static final InetSocketAddress RELAY_UDP = new InetSocketAddress("192.0.2.1", 3340);
 
-    /** Records what is sent; never answers. */
-    private static final class SilentTransport implements PacketTransport {
-        final List<byte[]> sent = new CopyOnWriteArrayList<>();
-        volatile PacketHandler relayHandler;
-
-        @Override
-        public InetSocketAddress localAddress() {
-            return new InetSocketAddress("127.0.0.1", 40000);
-        }
-
-        @Override
-        public void send(ByteBuffer datagram, InetSocketAddress destination) {
-            byte[] copy = new byte[datagram.remaining()];
-            datagram.get(copy);
-            sent.add(copy);
-        }
-
-        @Override
-        public void register(DatagramKind kind, PacketHandler handler) {
-            if (kind == DatagramKind.RELAY) {
-                relayHandler = handler;
-            }
-        }
-
-        @Override
-        public void unregister(DatagramKind kind) {
-            if (kind == DatagramKind.RELAY) {
-                relayHandler = null;
-            }
-        }
-
-        @Override
-        public long droppedDatagrams() {
-            return 0;
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
     private static RelayCredential credential() {
         return new RelayCredential(RelayKeyPair.generate(new SecureRandom()), new byte[] {0x30, 0});
     }
 
     @Test
     void sendsPaddedHellosThenFallsBackToTcpAndBacksOff() throws Exception {
-        SilentTransport transport = new SilentTransport();
+        RecordingTransport transport = new RecordingTransport(new InetSocketAddress("127.0.0.1", 40000));
         RelayCredential credential = credential();
         List<RelayStatus> statuses = new CopyOnWriteArrayList<>();
         int closedPort;
@@ -99,22 +58,22 @@ class RelayClientTest {
                     && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
-            assertTrue(transport.relayHandler != null, "the client listens for relay datagrams");
-            transport.relayHandler.onDatagram(ByteBuffer.wrap(new byte[] {(byte) 0xF1, 'M', 'W', 'R', 0x0B}),
-                    RELAY_UDP);
-            transport.relayHandler.onDatagram(ByteBuffer.wrap(RelayFrameCodec.encodeDatagram(new RelayFrame.Pong(1))),
+            PacketTransport.PacketHandler fromRelay = transport.handler(DatagramKind.RELAY);
+            assertTrue(fromRelay != null, "the client listens for relay datagrams");
+            fromRelay.onDatagram(ByteBuffer.wrap(new byte[] {(byte) 0xF1, 'M', 'W', 'R', 0x0B}), RELAY_UDP);
+            fromRelay.onDatagram(ByteBuffer.wrap(RelayFrameCodec.encodeDatagram(new RelayFrame.Pong(1))),
                     new InetSocketAddress("192.0.2.99", 3340));
             assertEquals(2, client.droppedInbound(), "a malformed frame and one from a stranger");
             assertFalse(client.sendPacket(credential.publicKey(), ByteBuffer.allocate(1)), "nothing sent unconnected");
             assertEquals(1, client.droppedOutbound());
         }
-        assertEquals(null, transport.relayHandler, "close gives the socket back");
+        assertEquals(null, transport.handler(DatagramKind.RELAY), "close gives the socket back");
         List<RelayStatus.State> states = statuses.stream().map(RelayStatus::state).toList();
         int firstTcp = states.indexOf(RelayStatus.State.CONNECTING_TCP);
         assertTrue(firstTcp > 0 && states.get(firstTcp - 1) == RelayStatus.State.CONNECTING_UDP, states.toString());
         assertTrue(states.subList(firstTcp, states.size()).contains(RelayStatus.State.BACKING_OFF), states.toString());
         assertTrue(transport.sent.size() >= 2, "hello repeated while unanswered");
-        for (byte[] datagram : transport.sent) {
+        for (byte[] datagram : transport.datagrams()) {
             assertTrue(datagram.length >= RelayHandshake.MIN_UDP_HELLO_BYTES);
             RelayFrame frame = RelayFrameCodec.decodeDatagram(ByteBuffer.wrap(datagram));
             assertEquals(credential.publicKey(), ((ClientHello) frame).clientKey());

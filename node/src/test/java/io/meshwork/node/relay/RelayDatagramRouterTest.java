@@ -17,50 +17,19 @@ class RelayDatagramRouterTest {
     private static final InetSocketAddress EU = new InetSocketAddress("192.0.2.1", 3340);
     private static final InetSocketAddress US = new InetSocketAddress("192.0.2.2", 3340);
 
-    private static final class Socket implements PacketTransport {
-        PacketHandler relay;
-
-        @Override
-        public InetSocketAddress localAddress() {
-            return new InetSocketAddress(0);
-        }
-
-        @Override
-        public void send(ByteBuffer datagram, InetSocketAddress destination) {
-        }
-
-        @Override
-        public void register(DatagramKind kind, PacketHandler handler) {
-            relay = handler;
-        }
-
-        @Override
-        public void unregister(DatagramKind kind) {
-            relay = null;
-        }
-
-        @Override
-        public long droppedDatagrams() {
-            return 0;
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
     @Test
     void eachClientGetsItsRelaysDatagramsOnly() {
-        Socket socket = new Socket();
+        RecordingTransport socket = new RecordingTransport(new InetSocketAddress(0));
         RelayDatagramRouter router = new RelayDatagramRouter(socket);
         List<String> received = new ArrayList<>();
         PacketTransport eu = router.forRelay(EU);
         PacketTransport us = router.forRelay(US);
         eu.register(DatagramKind.RELAY, (datagram, sender) -> received.add("eu"));
         us.register(DatagramKind.RELAY, (datagram, sender) -> received.add("us"));
-        socket.relay.onDatagram(ByteBuffer.allocate(4), US);
-        socket.relay.onDatagram(ByteBuffer.allocate(4), EU);
-        socket.relay.onDatagram(ByteBuffer.allocate(4), new InetSocketAddress("192.0.2.9", 3340));
+        socket.handler(DatagramKind.RELAY).onDatagram(ByteBuffer.allocate(4), US);
+        socket.handler(DatagramKind.RELAY).onDatagram(ByteBuffer.allocate(4), EU);
+        socket.handler(DatagramKind.RELAY).onDatagram(ByteBuffer.allocate(4),
+                new InetSocketAddress("192.0.2.9", 3340));
         assertEquals(List.of("us", "eu"), received);
         assertEquals(1, router.droppedDatagrams());
 
@@ -68,10 +37,10 @@ class RelayDatagramRouterTest {
         PacketTransport euAgain = router.forRelay(EU);
         euAgain.register(DatagramKind.RELAY, (datagram, sender) -> received.add("eu-2"));
         eu.unregister(DatagramKind.RELAY);
-        socket.relay.onDatagram(ByteBuffer.allocate(4), EU);
+        socket.handler(DatagramKind.RELAY).onDatagram(ByteBuffer.allocate(4), EU);
         assertEquals("eu-2", received.get(received.size() - 1));
         euAgain.unregister(DatagramKind.RELAY);
-        socket.relay.onDatagram(ByteBuffer.allocate(4), EU);
+        socket.handler(DatagramKind.RELAY).onDatagram(ByteBuffer.allocate(4), EU);
         assertEquals(2, router.droppedDatagrams());
         assertThrows(IllegalArgumentException.class, () -> us.register(DatagramKind.STUN, (d, s) -> { }));
     }

@@ -3,7 +3,6 @@ package io.meshwork.node.relay;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.meshwork.node.transport.PacketTransport;
 import io.meshwork.protocol.api.RelayInfo;
 import io.meshwork.protocol.demux.DatagramKind;
 import io.meshwork.protocol.stun.StunDecoder;
@@ -15,7 +14,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -33,48 +31,9 @@ class RelayLatencyProbeTest {
     private static final InetSocketAddress BLOCKED = new InetSocketAddress("192.0.2.2", 3340);
     private static final InetSocketAddress DEAD = new InetSocketAddress("192.0.2.3", 3340);
 
-    /** Records requests; the test answers them through the registered handler. */
-    private static final class FakeSocket implements PacketTransport {
-        final List<Map.Entry<byte[], InetSocketAddress>> sent = new CopyOnWriteArrayList<>();
-        volatile PacketHandler stun;
-
-        @Override
-        public InetSocketAddress localAddress() {
-            return new InetSocketAddress("127.0.0.1", 40001);
-        }
-
-        @Override
-        public void send(ByteBuffer datagram, InetSocketAddress destination) {
-            byte[] copy = new byte[datagram.remaining()];
-            datagram.get(copy);
-            sent.add(Map.entry(copy, destination));
-        }
-
-        @Override
-        public void register(DatagramKind kind, PacketHandler handler) {
-            if (kind == DatagramKind.STUN) {
-                stun = handler;
-            }
-        }
-
-        @Override
-        public void unregister(DatagramKind kind) {
-            stun = null;
-        }
-
-        @Override
-        public long droppedDatagrams() {
-            return 0;
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
     @Test
     void stunAnswersGiveTheRoundTripAndTcpStandsInWhereUdpGetsNone() throws Exception {
-        FakeSocket socket = new FakeSocket();
+        RecordingTransport socket = new RecordingTransport(new InetSocketAddress("127.0.0.1", 40001));
         AtomicLong clock = new AtomicLong(5_000_000_000L);
         ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
         try {
@@ -102,10 +61,10 @@ class RelayLatencyProbeTest {
                     .filter(entry -> entry.getValue().equals(NEAR)).findFirst().orElseThrow();
             StunMessage request = StunDecoder.decode(toNear.getKey());
             byte[] answer = StunEncoder.encode(StunMessage.bindingSuccess(request, List.of()));
-            socket.stun.onDatagram(ByteBuffer.wrap(answer), DEAD);
-            socket.stun.onDatagram(ByteBuffer.wrap(new byte[] {1, 2, 3}), NEAR);
+            socket.handler(DatagramKind.STUN).onDatagram(ByteBuffer.wrap(answer), DEAD);
+            socket.handler(DatagramKind.STUN).onDatagram(ByteBuffer.wrap(new byte[] {1, 2, 3}), NEAR);
             clock.addAndGet(Duration.ofMillis(7).toNanos());
-            socket.stun.onDatagram(ByteBuffer.wrap(answer), NEAR);
+            socket.handler(DatagramKind.STUN).onDatagram(ByteBuffer.wrap(answer), NEAR);
 
             Map<String, Duration> latencies = round.get(5, TimeUnit.SECONDS);
             assertEquals(Map.of("near", Duration.ofMillis(7), "blocked", Duration.ofMillis(30)), latencies);
@@ -113,7 +72,7 @@ class RelayLatencyProbeTest {
             assertTrue(socket.sent.stream().map(Map.Entry::getValue).toList().contains(
                     new InetSocketAddress("192.0.2.3", 3340)), "a missing port is the relay's default");
             probe.close();
-            assertTrue(socket.stun == null);
+            assertTrue(socket.handler(DatagramKind.STUN) == null);
         } finally {
             executor.shutdownNow();
         }

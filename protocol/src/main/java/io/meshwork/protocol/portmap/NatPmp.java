@@ -74,17 +74,7 @@ public final class NatPmp {
      * bytes.
      */
     public static Response parseResponse(byte[] datagram, int length, int expectedOpcode) throws PortMapParseException {
-        if (length > MAX_MESSAGE_BYTES) {
-            throw new PortMapParseException(PortMapParseException.Reason.OVERSIZED, length + " bytes");
-        }
-        if (length < 2) {
-            throw new PortMapParseException(PortMapParseException.Reason.TRUNCATED, length + " bytes");
-        }
-        ByteBuffer buffer = ByteBuffer.wrap(datagram, 0, length);
-        int version = buffer.get() & 0xFF;
-        if (version != VERSION) {
-            throw new PortMapParseException(PortMapParseException.Reason.WRONG_VERSION, "version " + version);
-        }
+        ByteBuffer buffer = ResponseOpening.read(datagram, length, MAX_MESSAGE_BYTES, VERSION);
         int opcode = buffer.get() & 0xFF;
         if (opcode != (expectedOpcode | RESPONSE_BIT)) {
             throw new PortMapParseException(PortMapParseException.Reason.WRONG_OPCODE,

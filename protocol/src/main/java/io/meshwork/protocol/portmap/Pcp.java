@@ -92,17 +92,7 @@ public final class Pcp {
      * (RFC 6887 §9): that is {@link PortMapParseException.Reason#WRONG_VERSION}, as is any other version.
      */
     public static Response parseResponse(byte[] datagram, int length) throws PortMapParseException {
-        if (length > MAX_MESSAGE_BYTES) {
-            throw new PortMapParseException(PortMapParseException.Reason.OVERSIZED, length + " bytes");
-        }
-        if (length < 2) {
-            throw new PortMapParseException(PortMapParseException.Reason.TRUNCATED, length + " bytes");
-        }
-        ByteBuffer buffer = ByteBuffer.wrap(datagram, 0, length);
-        int version = buffer.get() & 0xFF;
-        if (version != VERSION) {
-            throw new PortMapParseException(PortMapParseException.Reason.WRONG_VERSION, "version " + version);
-        }
+        ByteBuffer buffer = ResponseOpening.read(datagram, length, MAX_MESSAGE_BYTES, VERSION);
         if (length < HEADER_BYTES) {
             throw new PortMapParseException(PortMapParseException.Reason.TRUNCATED, length + " bytes");
         }

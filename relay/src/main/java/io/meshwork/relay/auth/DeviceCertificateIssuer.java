@@ -2,16 +2,14 @@ package io.meshwork.relay.auth;
 
 import io.meshwork.protocol.relay.DeviceCertificateProfile;
 import io.meshwork.protocol.relay.RelayKey;
+import io.meshwork.protocol.tls.P256;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Instant;
 import java.util.Date;
 import java.util.Optional;
@@ -131,12 +129,6 @@ public final class DeviceCertificateIssuer {
     }
 
     private static KeyPair newKeyPair() {
-        try {
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-            generator.initialize(new ECGenParameterSpec("secp256r1"), new SecureRandom());
-            return generator.generateKeyPair();
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("EC P-256 is available in every JDK", e);
-        }
+        return P256.generate();
     }
 }

@@ -7,8 +7,6 @@ import io.meshwork.protocol.relay.AuthStatus;
 import io.meshwork.protocol.relay.RelayFrame.ReceivedPacket;
 import io.meshwork.protocol.relay.RelayFrame.SendPacket;
 import io.meshwork.protocol.relay.RelayFrame.Transport;
-import io.meshwork.relay.testing.TestDevices;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -18,20 +16,12 @@ import org.junit.jupiter.api.Test;
  * certificates name another organization, or none, are refused at authentication and counted, and nothing they
  * send is forwarded.
  */
-class NodeRelayScopeTest {
+class NodeRelayScopeTest extends FourDevicesTest {
 
-    private static final String HOME = "o00000000000a";
+    NodeRelayScopeTest() {
+        super("node relay test CA");
+    }
 
-    private final TestDevices devices = new TestDevices("node relay test CA");
-    private final EngineDriver driver = new EngineDriver();
-    private final TestDevices.Device alpha1 = EngineDriver.enroll(devices, HOME, "alpha-1");
-    private final TestDevices.Device alpha2 = EngineDriver.enroll(devices, HOME, "alpha-2");
-    private final TestDevices.Device beta = EngineDriver.enroll(devices, "o00000000000b", "beta-1");
-    private final TestDevices.Device unscoped = EngineDriver.enroll(devices, "legacy");
-    private final InetSocketAddress alpha1At = new InetSocketAddress("198.51.100.1", 40001);
-    private final InetSocketAddress alpha2At = new InetSocketAddress("198.51.100.2", 40002);
-    private final InetSocketAddress betaAt = new InetSocketAddress("203.0.113.3", 40003);
-    private final InetSocketAddress unscopedAt = new InetSocketAddress("203.0.113.4", 40004);
     private RelayEngine relay;
 
     @BeforeEach

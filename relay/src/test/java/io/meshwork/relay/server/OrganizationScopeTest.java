@@ -10,25 +10,20 @@ import io.meshwork.protocol.relay.RelayFrame.ReceivedPacket;
 import io.meshwork.protocol.relay.RelayFrame.SendDisco;
 import io.meshwork.protocol.relay.RelayFrame.SendPacket;
 import io.meshwork.protocol.relay.RelayFrame.Transport;
-import io.meshwork.relay.testing.TestDevices;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The relay forwards only between devices of one organization, as their certificates name it. */
-class OrganizationScopeTest {
+/**
+ * The relay forwards only between devices of one organization ({@link FourDevicesTest}), as their certificates name
+ * it.
+ */
+class OrganizationScopeTest extends FourDevicesTest {
 
-    private final TestDevices devices = new TestDevices("organization test CA");
-    private final EngineDriver driver = new EngineDriver();
-    private final TestDevices.Device alpha1 = EngineDriver.enroll(devices, "o00000000000a", "alpha-1");
-    private final TestDevices.Device alpha2 = EngineDriver.enroll(devices, "o00000000000a", "alpha-2");
-    private final TestDevices.Device beta = EngineDriver.enroll(devices, "o00000000000b", "beta-1");
-    private final TestDevices.Device unscoped = EngineDriver.enroll(devices, "legacy");
-    private final InetSocketAddress alpha1At = new InetSocketAddress("198.51.100.1", 40001);
-    private final InetSocketAddress alpha2At = new InetSocketAddress("198.51.100.2", 40002);
-    private final InetSocketAddress betaAt = new InetSocketAddress("203.0.113.3", 40003);
-    private final InetSocketAddress unscopedAt = new InetSocketAddress("203.0.113.4", 40004);
+    OrganizationScopeTest() {
+        super("organization test CA");
+    }
+
     private RelayEngine relay;
 
     @BeforeEach
