@@ -107,6 +107,14 @@ public final class NatBox {
     private final Set<InetAddress> blockedRemotes = new HashSet<>();
     /** Entries of unsolicited packets delivered to the gateway itself, with when each was last refreshed. */
     private final Map<LocalKey, Long> localEntries = new java.util.LinkedHashMap<>();
+    /**
+     * For a NAT that accepts input, Linux's by-source table: the public port of the flow each internal endpoint
+     * started last. A new flow from that endpoint takes this port when it is still held and the flow's reply tuple
+     * is free there, so after a collision the socket's later flows leave from the displaced port too.
+     */
+    private final Map<InetSocketAddress, Integer> lastPortBySource = new HashMap<>();
+    /** Displaced 5-tuples by their remote endpoint and public port (several may share a port, one per remote). */
+    private final Map<LocalKey, Mapping> displacedByRemote = new HashMap<>();
     private long deliveredToGateway;
     private long conntrackCollisions;
     private long droppedTtl;
@@ -149,6 +157,8 @@ public final class NatBox {
         byKey.clear();
         byPublicPort.clear();
         localEntries.clear();
+        lastPortBySource.clear();
+        displacedByRemote.clear();
     }
 
     /** Unsolicited packets delivered to the gateway itself (a NAT that accepts input); each keeps a local entry. */
@@ -252,15 +262,26 @@ public final class NatBox {
                 mapping.sessions.remove(packet.destination());
                 session = null;
             }
+            if (session == null) {
+                Optional<Mapping> recent = bySource(packet.source(), mapping, now);
+                if (recent.isPresent()) {
+                    // Linux's by-source lookup: the socket's latest flow left from a displaced port, so this
+                    // new flow does too, unless its reply tuple is taken there.
+                    return localEntryLive(new LocalKey(packet.destination(), recent.get().publicPort), now)
+                            ? displace(packet, now, Optional.empty())
+                            : displace(packet, now, recent);
+                }
+            }
             if (session == null && localEntryLive(new LocalKey(packet.destination(), mapping.publicPort), now)) {
                 // The reply tuple this packet would have is taken by the gateway's own entry for the peer's
                 // earlier packet: Linux picks another port for this 5-tuple alone.
-                return displace(packet, now);
+                return displace(packet, now, Optional.empty());
             }
             if (session == null) {
                 session = new Session(now);
                 mapping.sessions.put(packet.destination(), session);
                 trimSessions(mapping, now);
+                lastPortBySource.put(packet.source(), mapping.publicPort);
             }
             session.lastActiveNanos = now;
         }
@@ -270,8 +291,31 @@ public final class NatBox {
         return new Translated(packet.withSource(new InetSocketAddress(publicIp, mapping.publicPort)).forwarded());
     }
 
-    private Translation displace(Packet packet, long now) {
-        Optional<Integer> port = randomPort(now);
+    /**
+     * The displaced 5-tuple whose port the by-source table gives a new flow from {@code source}: the flow the
+     * endpoint started last, when that was a displaced one that still lives. Empty when the latest flow is under
+     * the mapping itself (its port is the mapping's). Linux also finds flows that expired but were not collected
+     * yet; the simulation collects at once.
+     */
+    private Optional<Mapping> bySource(InetSocketAddress source, Mapping mapping, long now) {
+        Integer port = lastPortBySource.get(source);
+        if (port == null || port == mapping.publicPort) {
+            return Optional.empty();
+        }
+        Mapping holder = byPublicPort.get(port);
+        if (holder == null || !holder.displaced || !holder.key.internal().equals(source) || expired(holder, now)) {
+            lastPortBySource.put(source, mapping.publicPort);
+            return Optional.empty();
+        }
+        return Optional.of(holder);
+    }
+
+    /**
+     * A 5-tuple of its own: on {@code shared}'s port (the by-source table's choice), or, on a collision, on a
+     * random port.
+     */
+    private Translation displace(Packet packet, long now, Optional<Mapping> shared) {
+        Optional<Integer> port = shared.isPresent() ? Optional.of(shared.get().publicPort) : randomPort(now);
         if (port.isEmpty()) {
             droppedPortsExhausted++;
             return new Dropped(DropReason.PORTS_EXHAUSTED);
@@ -280,9 +324,16 @@ public final class NatBox {
         Mapping displaced = new Mapping(key, port.get(), now);
         displaced.displaced = true;
         byKey.put(key, displaced);
-        byPublicPort.put(displaced.publicPort, displaced);
+        byPublicPort.putIfAbsent(displaced.publicPort, displaced);
+        displacedByRemote.put(new LocalKey(packet.destination(), displaced.publicPort), displaced);
+        if (displacedByRemote.size() > MAX_CONNTRACK) {
+            displacedByRemote.values().removeIf(mapping -> expired(mapping, now));
+        }
+        lastPortBySource.put(packet.source(), displaced.publicPort);
         mappingsCreated++;
-        conntrackCollisions++;
+        if (shared.isEmpty()) {
+            conntrackCollisions++;
+        }
         translatedOutbound++;
         return new Translated(packet.withSource(new InetSocketAddress(publicIp, displaced.publicPort)).forwarded());
     }
@@ -367,6 +418,16 @@ public final class NatBox {
     private Translation admit(Packet packet) {
         long now = scheduler.nowNanos();
         Mapping mapping = byPublicPort.get(packet.destination().getPort());
+        if (behavior.acceptsInput()) {
+            Mapping displaced = displacedByRemote.get(new LocalKey(packet.source(), packet.destination().getPort()));
+            if (displaced != null && expired(displaced, now)) {
+                remove(displaced);
+                displaced = null;
+            }
+            if (displaced != null) {
+                mapping = displaced;
+            }
+        }
         if (mapping != null && expired(mapping, now)) {
             remove(mapping);
             mapping = null;
@@ -468,8 +529,11 @@ public final class NatBox {
     }
 
     private void remove(Mapping mapping) {
-        byKey.remove(mapping.key);
-        byPublicPort.remove(mapping.publicPort);
+        byKey.remove(mapping.key, mapping);
+        byPublicPort.remove(mapping.publicPort, mapping);
+        if (mapping.displaced) {
+            displacedByRemote.remove(new LocalKey(mapping.key.destination(), mapping.publicPort), mapping);
+        }
         mappingsExpired++;
     }
 
@@ -480,7 +544,10 @@ public final class NatBox {
             Mapping mapping = mappings.next();
             if (expired(mapping, now)) {
                 mappings.remove();
-                byKey.remove(mapping.key);
+                byKey.remove(mapping.key, mapping);
+                if (mapping.displaced) {
+                    displacedByRemote.remove(new LocalKey(mapping.key.destination(), mapping.publicPort), mapping);
+                }
                 mappingsExpired++;
             }
         }
