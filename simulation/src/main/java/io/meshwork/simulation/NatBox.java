@@ -50,22 +50,37 @@ public final class NatBox {
     private static final int RANDOM_PORT_ATTEMPTS = 64;
     /** Linux's {@code nf_conntrack_udp_timeout}: an entry that saw packets one way only. */
     static final long UNREPLIED_NANOS = 30_000_000_000L;
-    /** Linux's {@code nf_conntrack_udp_timeout_stream}: an entry that saw packets both ways. */
+    /**
+     * Linux's {@code nf_conntrack_udp_timeout_stream}: an entry that saw packets both ways and a packet more than
+     * {@link #STREAM_AFTER_NANOS} after it began. One that saw a reply only within its first 2 s (a STUN exchange)
+     * keeps the unreplied timeout.
+     */
     static final long REPLIED_NANOS = 120_000_000_000L;
+    /** Linux extends a replied UDP entry to the stream timeout only for a packet this long after it began. */
+    static final long STREAM_AFTER_NANOS = 2_000_000_000L;
     /** At most this many gateway-local entries and per-destination sessions per mapping are kept. */
     private static final int MAX_CONNTRACK = 4096;
 
     /** A 5-tuple's conntrack state under a mapping of a NAT that {@link NatBehavior#acceptsInput() accepts input}. */
     private static final class Session {
+        final long createdNanos;
         long lastActiveNanos;
         boolean replied;
+        boolean stream;
 
         Session(long nowNanos) {
+            this.createdNanos = nowNanos;
             this.lastActiveNanos = nowNanos;
         }
 
+        /** A packet passed: the timer restarts, and a replied entry older than 2 s becomes a stream. */
+        void touch(long nowNanos) {
+            lastActiveNanos = nowNanos;
+            stream |= replied && nowNanos - createdNanos > STREAM_AFTER_NANOS;
+        }
+
         boolean expired(long nowNanos) {
-            return nowNanos - lastActiveNanos >= (replied ? REPLIED_NANOS : UNREPLIED_NANOS);
+            return nowNanos - lastActiveNanos >= (stream ? REPLIED_NANOS : UNREPLIED_NANOS);
         }
     }
 
@@ -86,6 +101,9 @@ public final class NatBox {
         final Map<InetSocketAddress, Session> sessions = new HashMap<>();
         /** A 5-tuple that collided with a gateway-local entry and got a port of its own (key has a destination). */
         boolean displaced;
+        /** A displaced 5-tuple that became a stream (Linux's rule, as for {@link Session#touch}). */
+        boolean stream;
+        final long createdNanos;
         /** The permanent mapping of {@link NatBehavior#forwardedPort()}: admits everyone, never expires. */
         boolean forwarded;
         long lastActiveNanos;
@@ -94,6 +112,7 @@ public final class NatBox {
             this.key = key;
             this.publicPort = publicPort;
             this.lastActiveNanos = nowNanos;
+            this.createdNanos = nowNanos;
         }
     }
 
@@ -233,6 +252,7 @@ public final class NatBox {
             }
             if (displaced != null) {
                 displaced.lastActiveNanos = now;
+                displaced.stream |= displaced.replied && now - displaced.createdNanos > STREAM_AFTER_NANOS;
                 translatedOutbound++;
                 return new Translated(packet.withSource(new InetSocketAddress(publicIp, displaced.publicPort))
                         .forwarded());
@@ -283,7 +303,7 @@ public final class NatBox {
                 trimSessions(mapping, now);
                 lastPortBySource.put(packet.source(), mapping.publicPort);
             }
-            session.lastActiveNanos = now;
+            session.touch(now);
         }
         mapping.contactedAddresses.add(packet.destination().getAddress());
         mapping.contactedEndpoints.add(packet.destination());
@@ -465,6 +485,7 @@ public final class NatBox {
                 if (mapping.key.destination().equals(source)) {
                     mapping.replied = true;
                     mapping.lastActiveNanos = now;
+                    mapping.stream |= now - mapping.createdNanos > STREAM_AFTER_NANOS;
                     return new Translated(packet.withDestination(mapping.key.internal()));
                 }
             } else {
@@ -482,7 +503,7 @@ public final class NatBox {
                 if (admits) {
                     if (session != null) {
                         session.replied = true;
-                        session.lastActiveNanos = now;
+                        session.touch(now);
                     }
                     if (behavior.refreshOnInbound()) {
                         mapping.lastActiveNanos = now;
@@ -523,7 +544,7 @@ public final class NatBox {
             return false;
         }
         if (mapping.displaced) {
-            return nowNanos - mapping.lastActiveNanos >= (mapping.replied ? REPLIED_NANOS : UNREPLIED_NANOS);
+            return nowNanos - mapping.lastActiveNanos >= (mapping.stream ? REPLIED_NANOS : UNREPLIED_NANOS);
         }
         return nowNanos - mapping.lastActiveNanos >= behavior.mappingTimeout().toNanos();
     }
