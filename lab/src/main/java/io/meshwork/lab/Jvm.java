@@ -8,9 +8,16 @@ final class Jvm {
 
     private Jvm() {}
 
+    /** System properties of this JVM passed on to the JVMs it starts: the node's tunnel settings. */
+    static final String FORWARDED_PREFIX = "meshwork.tunnel.";
+
     static List<String> command() {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-cp", classpath());
+        List<String> command = new java.util.ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx512m"));
+        System.getProperties().stringPropertyNames().stream().filter(name -> name.startsWith(FORWARDED_PREFIX)).sorted()
+                .forEach(name -> command.add("-D" + name + "=" + System.getProperty(name)));
+        command.addAll(List.of("-cp", classpath()));
+        return List.copyOf(command);
     }
 
     /** Surefire may start tests from a manifest-only jar; its own property then holds the real classpath. */

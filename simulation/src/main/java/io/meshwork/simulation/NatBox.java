@@ -50,22 +50,37 @@ public final class NatBox {
     private static final int RANDOM_PORT_ATTEMPTS = 64;
     /** Linux's {@code nf_conntrack_udp_timeout}: an entry that saw packets one way only. */
     static final long UNREPLIED_NANOS = 30_000_000_000L;
-    /** Linux's {@code nf_conntrack_udp_timeout_stream}: an entry that saw packets both ways. */
+    /**
+     * Linux's {@code nf_conntrack_udp_timeout_stream}: an entry that saw packets both ways and a packet more than
+     * {@link #STREAM_AFTER_NANOS} after it began. One that saw a reply only within its first 2 s (a STUN exchange)
+     * keeps the unreplied timeout.
+     */
     static final long REPLIED_NANOS = 120_000_000_000L;
+    /** Linux extends a replied UDP entry to the stream timeout only for a packet this long after it began. */
+    static final long STREAM_AFTER_NANOS = 2_000_000_000L;
     /** At most this many gateway-local entries and per-destination sessions per mapping are kept. */
     private static final int MAX_CONNTRACK = 4096;
 
     /** A 5-tuple's conntrack state under a mapping of a NAT that {@link NatBehavior#acceptsInput() accepts input}. */
     private static final class Session {
+        final long createdNanos;
         long lastActiveNanos;
         boolean replied;
+        boolean stream;
 
         Session(long nowNanos) {
+            this.createdNanos = nowNanos;
             this.lastActiveNanos = nowNanos;
         }
 
+        /** A packet passed: the timer restarts, and a replied entry older than 2 s becomes a stream. */
+        void touch(long nowNanos) {
+            lastActiveNanos = nowNanos;
+            stream |= replied && nowNanos - createdNanos > STREAM_AFTER_NANOS;
+        }
+
         boolean expired(long nowNanos) {
-            return nowNanos - lastActiveNanos >= (replied ? REPLIED_NANOS : UNREPLIED_NANOS);
+            return nowNanos - lastActiveNanos >= (stream ? REPLIED_NANOS : UNREPLIED_NANOS);
         }
     }
 
@@ -86,6 +101,9 @@ public final class NatBox {
         final Map<InetSocketAddress, Session> sessions = new HashMap<>();
         /** A 5-tuple that collided with a gateway-local entry and got a port of its own (key has a destination). */
         boolean displaced;
+        /** A displaced 5-tuple that became a stream (Linux's rule, as for {@link Session#touch}). */
+        boolean stream;
+        final long createdNanos;
         /** The permanent mapping of {@link NatBehavior#forwardedPort()}: admits everyone, never expires. */
         boolean forwarded;
         long lastActiveNanos;
@@ -94,6 +112,7 @@ public final class NatBox {
             this.key = key;
             this.publicPort = publicPort;
             this.lastActiveNanos = nowNanos;
+            this.createdNanos = nowNanos;
         }
     }
 
@@ -107,6 +126,14 @@ public final class NatBox {
     private final Set<InetAddress> blockedRemotes = new HashSet<>();
     /** Entries of unsolicited packets delivered to the gateway itself, with when each was last refreshed. */
     private final Map<LocalKey, Long> localEntries = new java.util.LinkedHashMap<>();
+    /**
+     * For a NAT that accepts input, Linux's by-source table: the public port of the flow each internal endpoint
+     * started last. A new flow from that endpoint takes this port when it is still held and the flow's reply tuple
+     * is free there, so after a collision the socket's later flows leave from the displaced port too.
+     */
+    private final Map<InetSocketAddress, Integer> lastPortBySource = new HashMap<>();
+    /** Displaced 5-tuples by their remote endpoint and public port (several may share a port, one per remote). */
+    private final Map<LocalKey, Mapping> displacedByRemote = new HashMap<>();
     private long deliveredToGateway;
     private long conntrackCollisions;
     private long droppedTtl;
@@ -149,6 +176,8 @@ public final class NatBox {
         byKey.clear();
         byPublicPort.clear();
         localEntries.clear();
+        lastPortBySource.clear();
+        displacedByRemote.clear();
     }
 
     /** Unsolicited packets delivered to the gateway itself (a NAT that accepts input); each keeps a local entry. */
@@ -223,6 +252,7 @@ public final class NatBox {
             }
             if (displaced != null) {
                 displaced.lastActiveNanos = now;
+                displaced.stream |= displaced.replied && now - displaced.createdNanos > STREAM_AFTER_NANOS;
                 translatedOutbound++;
                 return new Translated(packet.withSource(new InetSocketAddress(publicIp, displaced.publicPort))
                         .forwarded());
@@ -252,17 +282,28 @@ public final class NatBox {
                 mapping.sessions.remove(packet.destination());
                 session = null;
             }
+            if (session == null) {
+                Optional<Mapping> recent = bySource(packet.source(), mapping, now);
+                if (recent.isPresent()) {
+                    // Linux's by-source lookup: the socket's latest flow left from a displaced port, so this
+                    // new flow does too, unless its reply tuple is taken there.
+                    return localEntryLive(new LocalKey(packet.destination(), recent.get().publicPort), now)
+                            ? displace(packet, now, Optional.empty())
+                            : displace(packet, now, recent);
+                }
+            }
             if (session == null && localEntryLive(new LocalKey(packet.destination(), mapping.publicPort), now)) {
                 // The reply tuple this packet would have is taken by the gateway's own entry for the peer's
                 // earlier packet: Linux picks another port for this 5-tuple alone.
-                return displace(packet, now);
+                return displace(packet, now, Optional.empty());
             }
             if (session == null) {
                 session = new Session(now);
                 mapping.sessions.put(packet.destination(), session);
                 trimSessions(mapping, now);
+                lastPortBySource.put(packet.source(), mapping.publicPort);
             }
-            session.lastActiveNanos = now;
+            session.touch(now);
         }
         mapping.contactedAddresses.add(packet.destination().getAddress());
         mapping.contactedEndpoints.add(packet.destination());
@@ -270,8 +311,31 @@ public final class NatBox {
         return new Translated(packet.withSource(new InetSocketAddress(publicIp, mapping.publicPort)).forwarded());
     }
 
-    private Translation displace(Packet packet, long now) {
-        Optional<Integer> port = randomPort(now);
+    /**
+     * The displaced 5-tuple whose port the by-source table gives a new flow from {@code source}: the flow the
+     * endpoint started last, when that was a displaced one that still lives. Empty when the latest flow is under
+     * the mapping itself (its port is the mapping's). Linux also finds flows that expired but were not collected
+     * yet; the simulation collects at once.
+     */
+    private Optional<Mapping> bySource(InetSocketAddress source, Mapping mapping, long now) {
+        Integer port = lastPortBySource.get(source);
+        if (port == null || port == mapping.publicPort) {
+            return Optional.empty();
+        }
+        Mapping holder = byPublicPort.get(port);
+        if (holder == null || !holder.displaced || !holder.key.internal().equals(source) || expired(holder, now)) {
+            lastPortBySource.put(source, mapping.publicPort);
+            return Optional.empty();
+        }
+        return Optional.of(holder);
+    }
+
+    /**
+     * A 5-tuple of its own: on {@code shared}'s port (the by-source table's choice), or, on a collision, on a
+     * random port.
+     */
+    private Translation displace(Packet packet, long now, Optional<Mapping> shared) {
+        Optional<Integer> port = shared.isPresent() ? Optional.of(shared.get().publicPort) : randomPort(now);
         if (port.isEmpty()) {
             droppedPortsExhausted++;
             return new Dropped(DropReason.PORTS_EXHAUSTED);
@@ -280,9 +344,16 @@ public final class NatBox {
         Mapping displaced = new Mapping(key, port.get(), now);
         displaced.displaced = true;
         byKey.put(key, displaced);
-        byPublicPort.put(displaced.publicPort, displaced);
+        byPublicPort.putIfAbsent(displaced.publicPort, displaced);
+        displacedByRemote.put(new LocalKey(packet.destination(), displaced.publicPort), displaced);
+        if (displacedByRemote.size() > MAX_CONNTRACK) {
+            displacedByRemote.values().removeIf(mapping -> expired(mapping, now));
+        }
+        lastPortBySource.put(packet.source(), displaced.publicPort);
         mappingsCreated++;
-        conntrackCollisions++;
+        if (shared.isEmpty()) {
+            conntrackCollisions++;
+        }
         translatedOutbound++;
         return new Translated(packet.withSource(new InetSocketAddress(publicIp, displaced.publicPort)).forwarded());
     }
@@ -367,6 +438,16 @@ public final class NatBox {
     private Translation admit(Packet packet) {
         long now = scheduler.nowNanos();
         Mapping mapping = byPublicPort.get(packet.destination().getPort());
+        if (behavior.acceptsInput()) {
+            Mapping displaced = displacedByRemote.get(new LocalKey(packet.source(), packet.destination().getPort()));
+            if (displaced != null && expired(displaced, now)) {
+                remove(displaced);
+                displaced = null;
+            }
+            if (displaced != null) {
+                mapping = displaced;
+            }
+        }
         if (mapping != null && expired(mapping, now)) {
             remove(mapping);
             mapping = null;
@@ -404,6 +485,7 @@ public final class NatBox {
                 if (mapping.key.destination().equals(source)) {
                     mapping.replied = true;
                     mapping.lastActiveNanos = now;
+                    mapping.stream |= now - mapping.createdNanos > STREAM_AFTER_NANOS;
                     return new Translated(packet.withDestination(mapping.key.internal()));
                 }
             } else {
@@ -421,7 +503,7 @@ public final class NatBox {
                 if (admits) {
                     if (session != null) {
                         session.replied = true;
-                        session.lastActiveNanos = now;
+                        session.touch(now);
                     }
                     if (behavior.refreshOnInbound()) {
                         mapping.lastActiveNanos = now;
@@ -462,14 +544,17 @@ public final class NatBox {
             return false;
         }
         if (mapping.displaced) {
-            return nowNanos - mapping.lastActiveNanos >= (mapping.replied ? REPLIED_NANOS : UNREPLIED_NANOS);
+            return nowNanos - mapping.lastActiveNanos >= (mapping.stream ? REPLIED_NANOS : UNREPLIED_NANOS);
         }
         return nowNanos - mapping.lastActiveNanos >= behavior.mappingTimeout().toNanos();
     }
 
     private void remove(Mapping mapping) {
-        byKey.remove(mapping.key);
-        byPublicPort.remove(mapping.publicPort);
+        byKey.remove(mapping.key, mapping);
+        byPublicPort.remove(mapping.publicPort, mapping);
+        if (mapping.displaced) {
+            displacedByRemote.remove(new LocalKey(mapping.key.destination(), mapping.publicPort), mapping);
+        }
         mappingsExpired++;
     }
 
@@ -480,7 +565,10 @@ public final class NatBox {
             Mapping mapping = mappings.next();
             if (expired(mapping, now)) {
                 mappings.remove();
-                byKey.remove(mapping.key);
+                byKey.remove(mapping.key, mapping);
+                if (mapping.displaced) {
+                    displacedByRemote.remove(new LocalKey(mapping.key.destination(), mapping.publicPort), mapping);
+                }
                 mappingsExpired++;
             }
         }

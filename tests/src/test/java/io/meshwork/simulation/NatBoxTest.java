@@ -68,8 +68,11 @@ class NatBoxTest {
         InetSocketAddress displaced = mappingTowards(two);
         assertNotEquals(CLIENT_PORT, displaced.getPort());
         assertEquals(1, site.requireNat().conntrackCollisions());
-        // ... while other destinations keep the mapping's port, and server two's packets to it still go nowhere.
-        assertEquals(CLIENT_PORT, mappingTowards(oneB).getPort());
+        // ... and, as Linux's by-source table has it, so does the socket's next new flow (to another server), while
+        // the flow it had before keeps the mapping's port; server two's packets to that port still go nowhere.
+        assertEquals(displaced.getPort(), mappingTowards(oneB).getPort());
+        assertEquals(1, site.requireNat().conntrackCollisions(), "taking the by-source port is no collision");
+        assertEquals(CLIENT_PORT, mappingTowards(oneA).getPort());
         two.send("again", mapped);
         scheduler.advance(Duration.ofSeconds(1));
         assertEquals(List.of(), client.texts());

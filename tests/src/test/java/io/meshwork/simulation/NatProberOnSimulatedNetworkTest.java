@@ -161,4 +161,36 @@ class NatProberOnSimulatedNetworkTest {
         assertEquals(FilteringBehavior.ADDRESS_AND_PORT_DEPENDENT, report.filtering());
         assertEquals(ClassicNatType.PORT_RESTRICTED_CONE, report.classic());
     }
+
+    /**
+     * A netcheck across a conntrack collision at a gateway that accepts input (docs/architecture.md, "Paths"): test
+     * I's flow is older than the collision and keeps the node's port; test II and III are new flows and, as Linux's
+     * by-source table hands out, leave from the displaced port. The mapping is still one per socket: classified
+     * endpoint-independent, with both ports among the public endpoints.
+     */
+    @Test
+    void aNetcheckAcrossAConntrackCollisionStaysEndpointIndependent() {
+        Site site = NatPreset.INPUT_ACCEPTING.build(network, "dock");
+        VirtualTransport node = site.addHost("node").bind(NODE_PORT);
+        VirtualTransport peer = network.addPublicHost("peer", "198.51.100.77").bind(51820);
+        InetSocketAddress mapped = new InetSocketAddress(site.requireNat().publicIp(), NODE_PORT);
+        node.send(java.nio.ByteBuffer.wrap(new byte[] {1}), rfc5780.primary());
+        scheduler.advance(Duration.ofMillis(200));
+        // The peer's probe reaches the gateway first; the node's own packet to the peer then collides.
+        peer.send(java.nio.ByteBuffer.wrap(new byte[] {2}), mapped);
+        scheduler.advance(Duration.ofMillis(200));
+        node.send(java.nio.ByteBuffer.wrap(new byte[] {3}), peer.localAddress());
+        scheduler.advance(Duration.ofMillis(200));
+        assertEquals(1, site.requireNat().conntrackCollisions());
+
+        try (NatProber prober = new NatProber(node, new VirtualTimeExecutor(scheduler))) {
+            CompletableFuture<NetcheckResult> result = prober.probe(List.of(rfc5780.primary()), PROBE_BUDGET);
+            assertTrue(scheduler.runUntil(result::isDone, PROBE_BUDGET.plusSeconds(1)));
+            NatReport report = result.join().report();
+            assertEquals(2, report.publicEndpoints().size(), "the node's port and the displaced one: " + report);
+            assertTrue(report.publicEndpoints().contains(mapped), report.toString());
+            assertEquals(MappingBehavior.ENDPOINT_INDEPENDENT, report.mapping(), report.toString());
+            assertEquals(ClassicNatType.PORT_RESTRICTED_CONE, report.classic());
+        }
+    }
 }

@@ -42,6 +42,16 @@ public record TunnelSettings(
         Duration collisionQuiet,
         int limitedTtl) {
 
+    /**
+     * The system property that sets {@link #collisionQuiet} (an ISO-8601 duration such as {@code PT12S}, between 1 s
+     * and 10 min): for a network whose gateways forget unreplied UDP sooner than Linux's 30 s (a lab that lowers
+     * {@code net.netfilter.nf_conntrack_udp_timeout} to save time). Unset, malformed or out of range: 35 s.
+     */
+    public static final String COLLISION_QUIET_PROPERTY = "meshwork.tunnel.collision-quiet";
+
+    /** The quiet period when {@link #COLLISION_QUIET_PROPERTY} does not set one. */
+    public static final Duration DEFAULT_COLLISION_QUIET = Duration.ofSeconds(35);
+
     /** Settings with the default collision handling. */
     public TunnelSettings(Duration probeInterval, Duration probeWindow, Duration heartbeat, Duration directTimeout,
             Duration upgradeRetry, Duration upgradeRetryMax, Duration reevaluate, Duration relayPing,
@@ -49,7 +59,7 @@ public record TunnelSettings(
             PathPolicy.Settings pathPolicy) {
         this(probeInterval, probeWindow, heartbeat, directTimeout, upgradeRetry, upgradeRetryMax, reevaluate,
                 relayPing, predictionBudget, predictionBatch, predictionPace, idleAfter, pathPolicy,
-                Duration.ofSeconds(35), 2);
+                collisionQuiet(System.getProperty(COLLISION_QUIET_PROPERTY)), 2);
     }
 
     public static TunnelSettings defaults() {
@@ -57,6 +67,20 @@ public record TunnelSettings(
                 Duration.ofSeconds(6), Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofSeconds(20),
                 Duration.ofSeconds(5), 256, 32, Duration.ofMillis(50), Duration.ofSeconds(60),
                 PathPolicy.Settings.defaults());
+    }
+
+    /** The quiet period {@code value} (of {@link #COLLISION_QUIET_PROPERTY}) asks for, else the default. */
+    static Duration collisionQuiet(String value) {
+        if (value == null || value.isBlank()) {
+            return DEFAULT_COLLISION_QUIET;
+        }
+        try {
+            Duration quiet = Duration.parse(value.trim());
+            return quiet.compareTo(Duration.ofSeconds(1)) >= 0 && quiet.compareTo(Duration.ofMinutes(10)) <= 0
+                    ? quiet : DEFAULT_COLLISION_QUIET;
+        } catch (java.time.format.DateTimeParseException e) {
+            return DEFAULT_COLLISION_QUIET;
+        }
     }
 
     /** The quiet period after the {@code recoveries}-th attempt that failed as a suspected collision (1, 2, …). */

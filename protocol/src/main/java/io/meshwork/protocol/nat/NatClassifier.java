@@ -29,6 +29,10 @@ public final class NatClassifier {
         // effective mapping is endpoint-independent.
         boolean noNat = observations.localEndpoints().containsAll(publicEndpoints);
         MappingBehavior mapping = noNat ? MappingBehavior.ENDPOINT_INDEPENDENT : mapping(answered);
+        if (mapping != MappingBehavior.ENDPOINT_INDEPENDENT && mapping != MappingBehavior.UNKNOWN
+                && displaced(answered, observations.localEndpoints())) {
+            mapping = MappingBehavior.ENDPOINT_INDEPENDENT;
+        }
         FilteringBehavior filtering = filtering(observations);
         Optional<Boolean> portPreserving = portPreserving(observations.localEndpoints(), publicEndpoints);
         return new NatReport(true, new ArrayList<>(publicEndpoints), mapping, filtering, portPreserving,
@@ -69,6 +73,35 @@ public final class NatClassifier {
             return MappingBehavior.ENDPOINT_INDEPENDENT;
         }
         return samePortInsensitive ? MappingBehavior.ADDRESS_DEPENDENT : MappingBehavior.ENDPOINT_DEPENDENT;
+    }
+
+    /**
+     * Whether mappings that differ by destination are a port-preserving NAT's one mapping, displaced for some flows,
+     * rather than a mapping per destination: a Linux NAT whose gateway accepts unsolicited input keeps conntrack
+     * entries for packets that reached it before the node sent anything their way (a peer's probe, a STUN server's
+     * CHANGE-REQUEST answer); a flow of the node's whose reply tuple such an entry holds leaves from another port, and
+     * every later new flow of that socket takes the port of its latest one (the NAT's by-source table). Two shapes
+     * give it away: the local port kept towards some server while every other answer shows one and the same other
+     * port (a mapping per destination gives each destination a port of its own), or one mapped endpoint answered
+     * from two server IPs (a mapping per destination never shares a port across addresses). A port-preserving NAT
+     * that maps per address would look the same as the first shape; such NATs are rare, Linux ones are not.
+     */
+    static boolean displaced(List<BindingObservation> answered, List<InetSocketAddress> localEndpoints) {
+        java.util.Map<InetSocketAddress, java.util.Set<java.net.InetAddress>> serverIpsByMapped = new java.util.HashMap<>();
+        for (BindingObservation binding : answered) {
+            serverIpsByMapped.computeIfAbsent(binding.mapped().orElseThrow(), mapped -> new java.util.HashSet<>())
+                    .add(binding.server().getAddress());
+        }
+        if (serverIpsByMapped.values().stream().anyMatch(ips -> ips.size() > 1)) {
+            return true;
+        }
+        if (localEndpoints.isEmpty()) {
+            return false;
+        }
+        int localPort = localEndpoints.get(0).getPort();
+        java.util.Set<InetSocketAddress> others = new java.util.HashSet<>(serverIpsByMapped.keySet());
+        boolean kept = others.removeIf(mapped -> mapped.getPort() == localPort);
+        return kept && others.size() == 1;
     }
 
     /**

@@ -160,4 +160,46 @@ class NatClassifierTest {
         assertEquals(Optional.of(true), report.hairpin());
         assertEquals(ClassicNatType.PORT_RESTRICTED_CONE, report.classic());
     }
+
+    @Test
+    void aPortPreservingMappingDisplacedForSomeFlowsStaysEndpointIndependent() {
+        // Test I kept the local port; test II and III, flows started after a conntrack collision, left from the
+        // displaced port the NAT's by-source table hands every later flow.
+        NatReport report = NatClassifier.classify(new NatObservations(List.of(LOCAL), List.of(
+                BindingObservation.answered(IP1_P, publicAt(5000)),
+                BindingObservation.answered(IP2_P, publicAt(41234)),
+                BindingObservation.answered(IP2_P1, publicAt(41234))),
+                Optional.of(false), Optional.of(false), Optional.of(false)));
+        assertEquals(MappingBehavior.ENDPOINT_INDEPENDENT, report.mapping());
+        assertEquals(ClassicNatType.PORT_RESTRICTED_CONE, report.classic());
+        assertEquals(List.of(publicAt(5000), publicAt(41234)), report.publicEndpoints());
+        assertEquals(Optional.of(false), report.portPreserving());
+        // The other way round: the old flow is test II's.
+        assertEquals(MappingBehavior.ENDPOINT_INDEPENDENT, NatClassifier.classify(new NatObservations(List.of(LOCAL),
+                List.of(BindingObservation.answered(IP1_P, publicAt(41234)),
+                        BindingObservation.answered(IP2_P, publicAt(5000))),
+                Optional.empty(), Optional.empty(), Optional.empty())).mapping());
+    }
+
+    @Test
+    void oneMappedEndpointAnsweredFromTwoServerIpsIsNoMappingPerDestination() {
+        NatReport report = NatClassifier.classify(new NatObservations(List.of(LOCAL), List.of(
+                BindingObservation.answered(IP1_P, publicAt(40001)),
+                BindingObservation.answered(IP1_P1, publicAt(41234)),
+                BindingObservation.answered(IP2_P, publicAt(41234))),
+                Optional.empty(), Optional.empty(), Optional.empty()));
+        assertEquals(MappingBehavior.ENDPOINT_INDEPENDENT, report.mapping());
+    }
+
+    @Test
+    void aMappingPerDestinationIsStillSymmetricWhenOnePortWasPreserved() {
+        // Port-preserving towards the first server, then a port per further destination: two other ports.
+        NatReport report = NatClassifier.classify(new NatObservations(List.of(LOCAL), List.of(
+                BindingObservation.answered(IP1_P, publicAt(5000)),
+                BindingObservation.answered(IP2_P, publicAt(40002)),
+                BindingObservation.answered(IP2_P1, publicAt(40003))),
+                Optional.empty(), Optional.empty(), Optional.empty()));
+        assertEquals(MappingBehavior.ADDRESS_AND_PORT_DEPENDENT, report.mapping());
+        assertEquals(ClassicNatType.SYMMETRIC, report.classic());
+    }
 }

@@ -359,6 +359,27 @@ public final class SimNode {
         control.follow(deviceId, this::apply, this::removedByControlNow);
     }
 
+    /**
+     * As {@link #join(SimControl, String)}, but the node follows the peer map only {@code followAfter} later, as a
+     * freshly started agent (a cold JVM in the lab) opens its peer-map stream a moment after it registered: its
+     * peers learn its endpoints and probe it before it knows them.
+     */
+    void join(SimControl control, String organizationId, Duration followAfter) {
+        if (deviceId != null) {
+            throw new IllegalStateException(name + " already belongs to an organization");
+        }
+        this.control = control;
+        this.deviceId = control.register(organizationId, name, publicKey.toBase64());
+        if (discovered != null) {
+            report();
+        }
+        mesh.simulation().executor().schedule(() -> {
+            if (!closed) {
+                control.follow(deviceId, this::apply, this::removedByControlNow);
+            }
+        }, followAfter.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
     /** One netcheck on the node's socket, turned into the report the agent sends ({@link EndpointReports}). */
     private CompletionStage<EndpointDiscovery.Discovered> probe() {
         if (closed) {

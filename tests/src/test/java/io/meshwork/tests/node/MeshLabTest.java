@@ -43,7 +43,7 @@ class MeshLabTest {
     }
 
     /** Polls {@code node}'s status until every peer named in {@code peers} is direct, or {@code patience} runs out. */
-    private static void awaitDirect(LabMesh mesh, Host node, String peers, Duration patience) throws Exception {
+    private static boolean awaitDirect(LabMesh mesh, Host node, String peers, Duration patience) throws Exception {
         long deadline = System.nanoTime() + patience.toNanos();
         while (System.nanoTime() < deadline) {
             ExecResult status = node.javaExec(Duration.ofSeconds(60), StatusCommand.class.getName(),
@@ -55,10 +55,11 @@ class MeshLabTest {
                 }
             }
             if (all) {
-                return;
+                return true;
             }
-            Thread.sleep(2000);
+            Thread.sleep(1000);
         }
+        return false;
     }
 
     @Test
@@ -88,6 +89,7 @@ class MeshLabTest {
             for (int i = 0; i < nodes.size(); i++) {
                 mesh.startNode(nodes.get(i), "mwmesh" + i, Duration.ofSeconds(5));
             }
+            long allUp = System.nanoTime();
             for (Host from : nodes) {
                 for (Host to : nodes) {
                     if (from == to) {
@@ -113,12 +115,24 @@ class MeshLabTest {
                     "phone", "laptop desktop ws container instance", "tablet", "laptop desktop ws container instance",
                     "kiosk", "", "container", "laptop desktop ws phone tablet instance",
                     "instance", "laptop desktop ws phone tablet container");
-            awaitDirect(mesh, container, "instance", Duration.ofSeconds(70));
+            boolean pairDirect = awaitDirect(mesh, container, "instance", Duration.ofSeconds(70));
+            System.out.printf(java.util.Locale.ROOT, "mesh lab: container <-> instance (input-accepting pair) %s %.1f s "
+                    + "after all nodes were up%n", pairDirect ? "direct" : "STILL RELAYED", (System.nanoTime() - allUp) / 1e9);
+            if (Boolean.getBoolean("meshwork.collision.dump")) {
+                for (Site site : List.of(dock, vpc)) {
+                    System.out.println("mesh lab: " + site.name() + "'s gateway, conntrack:\n"
+                            + site.gateway().exec("conntrack", "-L", "-p", "udp").stdout());
+                }
+            }
             for (Host node : nodes) {
                 ExecResult status = node.javaExec(Duration.ofSeconds(60), StatusCommand.class.getName(),
                         "--state", mesh.state(node).toString(), "--json");
                 assertEquals(0, status.exitCode(), status.describe());
                 JsonNode self = JSON.readTree(status.stdout()).get("self");
+                if (node == container || node == instance) {
+                    System.out.printf("mesh lab: %s classified its NAT: %s mapping, public endpoints %s%n", node.name(),
+                            self.path("nat").path("mapping").asText(), self.path("nat").path("publicEndpoints"));
+                }
                 if (node == kiosk) {
                     assertEquals("blocked", self.path("nat").path("classic").asText(), "UDP is blocked: " + self);
                 } else {
