@@ -15,6 +15,7 @@ import io.meshwork.node.relay.HomeRelays;
 import io.meshwork.node.relay.RelayDatagramRouter;
 import io.meshwork.node.relay.RelayLatencyProbe;
 import io.meshwork.node.relay.RelayLink;
+import io.meshwork.node.relay.RelayListener;
 import io.meshwork.node.transport.PacketTransport;
 import io.meshwork.node.transport.NettyUdpTransport;
 import io.meshwork.node.tunnel.ProbeRouter;
@@ -187,9 +188,13 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private volatile String forwarding;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean closed;
+    /** The first time each step of connection set-up happened, logged at debug level. */
+    private final ConnectionTimeline timeline;
 
     private NodeAgent(NodeIdentity identity, ControlClient control, WireGuardDevice device, UapiServer uapi,
-            OverlayInterface overlay, Path stateDirectory, Duration probeInterval) throws IOException {
+            OverlayInterface overlay, Path stateDirectory, Duration probeInterval, ConnectionTimeline timeline)
+            throws IOException {
+        this.timeline = timeline;
         this.identity = identity;
         this.stateDirectory = stateDirectory;
         this.certificates = new CertificateRenewer(scheduler, () -> this.identity.registration().certificate(),
@@ -212,16 +217,17 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         // Relay datagrams reach the client of the relay they came from; disco messages go to the probe router.
         this.relays = new HomeRelays(RelayConnection.connector(() -> this.identity,
                 new RelayDatagramRouter(device.transport())), latencyProbe::measure,
-                new RelayConnection.DeviceListener(device, this::discoFromRelay),
+                timed(new RelayConnection.DeviceListener(device, this::discoFromRelay)),
                 this::homeRelayChanged, scheduler, System::nanoTime);
-        device.setRelayPath(relays::sendPacket);
+        device.setRelayPath(this::sendThroughRelay);
         TunnelSupervisor.Wiring tunnelWiring = new TunnelSupervisor.Wiring(this::tunnelPort,
-                statusReport::tunnelChanged, TunnelSettings.defaults(), System::nanoTime, System.nanoTime(),
+                this::tunnelChanged, TunnelSettings.defaults(), System::nanoTime, System.nanoTime(),
                 DispatcherSelector.defaultDispatcher());
         NodeGuardian.Wiring wiring = new NodeGuardian.Wiring(tunnelWiring, selfFacts(List.of(), Map.of()),
                 tunnelsRef -> ControlSession.create(control, identity.registration().token(),
                         event -> {
                             peerMapOf(tunnelsRef).apply(event);
+                            peerMapTimeline(event);
                             dnsFollows(event);
                             relaysFollow(event);
                         }, this::shutdown, scheduler,
@@ -232,6 +238,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                                     discovered.nat())));
                             EndpointDiscovery.Discovered previous = this.discovered;
                             this.discovered = discovered;
+                            timeline.first("endpoints discovered: " + discovered.endpoints().size()
+                                    + " endpoint(s), NAT " + discovered.nat().getOrDefault("mapping", "not classified"));
                             if (previous != null && !previous.endpoints().equals(discovered.endpoints())) {
                                 // Another network: the relays' latencies may have changed too.
                                 relays.measureNow("this node's endpoints changed");
@@ -250,7 +258,12 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         this.peers = peerMapOf(tunnels).peers();
         this.pinger = PeerPinger.through(tunnels, system.scheduler(), peers::values, relays::relayFor);
         this.probes = new ProbeRouter(probeCodec, key -> device.peer(key) != null, tunnels);
-        device.registerShared(DatagramKind.PROBE, probes::onDatagram);
+        device.registerShared(DatagramKind.PROBE, (datagram, sender) -> {
+            if (timeline.enabled()) {
+                timeline.first("first probe arrived directly (from " + sender + ")");
+            }
+            probes.onDatagram(datagram, sender);
+        });
         this.localApi = LocalApiServer.start(stateDirectory, this);
     }
 
@@ -259,6 +272,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
      * and starts following the peer map.
      */
     public static NodeAgent start(Options options, Path stateDirectory, TunDevice tun) throws IOException {
+        ConnectionTimeline timeline = new ConnectionTimeline(System::nanoTime);
+        timeline.first("agent starting");
         ControlClient control = new ControlClient(options.control(), options.controlPin());
         NodeIdentity identity = NodeIdentity.load(stateDirectory);
         String pin = options.controlPin() == null ? null : options.controlPin().toString();
@@ -278,6 +293,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                         + "approve {}) and has no peers until then", registration.id(), registration.id());
             }
         }
+        timeline.first("registered");
         WireGuardDevice device = new WireGuardDevice(tun,
                 port -> NettyUdpTransport.bind(new InetSocketAddress(port)));
         device.setPrivateKey(Key.fromBase64(identity.privateKey()));
@@ -290,7 +306,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 new io.meshwork.node.routing.HostChanges.System());
         changes.recover();
         NodeAgent agent = new NodeAgent(identity, control, device, uapi, overlay, stateDirectory,
-                options.probeInterval());
+                options.probeInterval(), timeline);
         agent.hostChanges = changes;
         agent.startRoutes(options.routes() == null ? RouteOptions.NONE : options.routes(), control, tun.name(),
                 options.control());
@@ -314,6 +330,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             }
         }, 1, 1, TimeUnit.SECONDS);
         PathReporter.start(control, identity.registration().token(), agent::status, agent.scheduler);
+        timeline.first("agent started");
         return agent;
     }
 
@@ -444,7 +461,89 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
     private DeviceTunnelPort tunnelPort(Key peerKey) {
         return new DeviceTunnelPort(device, peerKey, probeCodec, () -> relays.clientFor(peerKey),
-                () -> fallbackEndpoint(peerKey), this::rediscoverSoon);
+                () -> fallbackEndpoint(peerKey), this::rediscoverSoon, timeline);
+    }
+
+    // ---- the set-up timeline (debug level) -----------------------------------------------------------------
+
+    /** A tunnel's status for {@code meshwork status}; its first entry into each path state goes on the timeline. */
+    private void tunnelChanged(Key peer, io.meshwork.node.tunnel.TunnelStatus status) {
+        if (status != null && timeline.enabled()) {
+            timeline.first("peer " + peer.toBase64().substring(0, 8) + ": tunnel "
+                    + status.state().name().toLowerCase(java.util.Locale.ROOT));
+        }
+        statusReport.tunnelChanged(peer, status);
+    }
+
+    /** The first peer-map event, and each peer's first appearance in the map. */
+    private void peerMapTimeline(PeerMapEvent event) {
+        if (!timeline.enabled() || event == null) {
+            return;
+        }
+        timeline.first("first peer-map event (" + event.type() + ")");
+        for (PeerInfo info : peers.values()) {
+            timeline.first("peer " + String.valueOf(info.publicKey()).substring(0, 8) + " (" + info.hostname()
+                    + ") in the peer map with " + (info.endpoints() == null ? 0 : info.endpoints().size())
+                    + " endpoint(s)");
+            if (info.endpoints() != null && !info.endpoints().isEmpty()) {
+                timeline.first("peer " + String.valueOf(info.publicKey()).substring(0, 8)
+                        + ": first endpoints in the peer map");
+            }
+        }
+    }
+
+    /** The device's relay path: WireGuard datagrams to a peer through its relay. */
+    private boolean sendThroughRelay(Key peer, java.nio.ByteBuffer datagram) {
+        boolean sent = relays.sendPacket(peer, datagram);
+        if (timeline.enabled() && datagram.remaining() > 0) {
+            timeline.first("peer " + peer.toBase64().substring(0, 8) + ": first WireGuard "
+                    + wireGuardKind(datagram.get(datagram.position())) + (sent ? " sent through the relay"
+                            : " dropped (no relay connection yet)"));
+        }
+        return sent;
+    }
+
+    private static String wireGuardKind(byte type) {
+        return switch (type) {
+            case 1 -> "handshake initiation";
+            case 2 -> "handshake response";
+            case 3 -> "cookie reply";
+            case 4 -> "transport packet";
+            default -> "datagram";
+        };
+    }
+
+    /** What the relays deliver, with the first relay connection and the first handshake messages on the timeline. */
+    private RelayListener timed(RelayListener delivery) {
+        return new RelayListener() {
+            @Override
+            public void onPacket(io.meshwork.protocol.relay.RelayKey source, java.nio.ByteBuffer payload) {
+                if (timeline.enabled() && payload.remaining() > 0) {
+                    timeline.first("peer " + Key.of(source.bytes()).toBase64().substring(0, 8) + ": first WireGuard "
+                            + wireGuardKind(payload.get(payload.position())) + " received through the relay");
+                }
+                delivery.onPacket(source, payload);
+            }
+
+            @Override
+            public void onDisco(io.meshwork.protocol.relay.RelayKey source, java.nio.ByteBuffer payload) {
+                timeline.first("first probe arrived through the relay");
+                delivery.onDisco(source, payload);
+            }
+
+            @Override
+            public void onPeerGone(io.meshwork.protocol.relay.RelayKey peer) {
+                delivery.onPeerGone(peer);
+            }
+
+            @Override
+            public void onStatus(io.meshwork.node.relay.RelayStatus status) {
+                if (status.connected()) {
+                    timeline.first("relay connected over " + status.transport().map(Object::toString).orElse("?"));
+                }
+                delivery.onStatus(status);
+            }
+        };
     }
 
     /** A tunnel saw its direct path die: look at this node's endpoints again (a NAT may have rebound). */
