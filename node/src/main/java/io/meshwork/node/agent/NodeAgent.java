@@ -232,7 +232,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                             relaysFollow(event);
                         }, this::shutdown, scheduler,
                         statusReport::controlState),
-                (tunnelsRef, session) -> EndpointDiscovery.create(endpointProbe::run, LocalAddresses::ipv4,
+                (tunnelsRef, session) -> EndpointDiscovery.createWithPreliminary(endpointProbe::run,
+                        LocalAddresses::ipv4,
                         probeInterval, discovered -> {
                             tunnelsRef.tell(new TunnelSupervisor.SelfUpdated(selfFacts(discovered.endpoints(),
                                     discovered.nat())));

@@ -56,6 +56,22 @@ final class Handshakes {
         sendInitiation(peer, now);
     }
 
+    /**
+     * As {@link #initiateIfIdle}, and also when the attempt in flight never left (its last initiation found no path):
+     * then a fresh initiation goes now rather than after the retry timeout, for the path has just become usable.
+     */
+    void initiateIfIdleOrUndelivered(Peer peer, long now) {
+        synchronized (peer) {
+            if (peer.clocks.attemptStarted != Timers.NEVER && !peer.clocks.initiationUndelivered) {
+                return;
+            }
+            if (peer.clocks.attemptStarted == Timers.NEVER) {
+                peer.clocks.attemptStarted = now;
+            }
+        }
+        sendInitiation(peer, now);
+    }
+
     /** Sends a fresh initiation (WireGuard §5.4.2) under a new index, with this attempt's retry jitter (§6.4). */
     void sendInitiation(Peer peer, long now) {
         byte[] message;
@@ -79,7 +95,9 @@ final class Handshakes {
             peer.clocks.initiationSent = now;
             peer.clocks.jitterNanos = RANDOM.nextLong(Timers.MAX_REKEY_JITTER + 1);
         }
-        if (!device.deliver(peer, ByteBuffer.wrap(message), false)) {
+        boolean delivered = device.deliver(peer, ByteBuffer.wrap(message), false);
+        peer.clocks.initiationUndelivered = !delivered;
+        if (!delivered) {
             return;
         }
         peer.counters.txBytes.addAndGet(message.length);
