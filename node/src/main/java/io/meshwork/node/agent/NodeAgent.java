@@ -63,7 +63,7 @@ import org.slf4j.LoggerFactory;
  * and {@link PeerPinger}. It starts and closes them; the work is theirs.
  *
  * <p>Threads: the actor system's dispatcher ("meshwork-node"); "node-agent", two for the actors' blocking work
- * (STUN probes, reports to control) and the NAT prober's timeouts; the control session's "node-peer-stream"; the
+ * (STUN probes, reports to control); "node-stun", the STUN transactions' timers; the control session's "node-peer-stream"; the
  * device's own (TUN reader, timers, socket event loop) and the relay client's; "node-portmap", the port mapper's;
  * the local API's and UAPI's socket
  * threads, on which status and ping run; and "node-agent-stop", which closes the agent on {@code node down} or
@@ -149,6 +149,16 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         thread.setDaemon(true);
         return thread;
     });
+    /**
+     * The STUN transactions' timers (retransmissions, answers that never come) on a thread of their own: a report to
+     * control blocking a {@link #scheduler} thread for a TLS handshake must not hold back a STUN request, or the
+     * first discovery waits on timers that start late.
+     */
+    private final ScheduledExecutorService stunTimers = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "node-stun");
+        thread.setDaemon(true);
+        return thread;
+    });
     private final ProbeCodec probeCodec;
     private final StatusReport statusReport = new StatusReport();
     /** The relays and STUN servers control lists now: the registration's until the stream sends its own. */
@@ -210,7 +220,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 mapping -> rediscover("the port mapping changed"));
         portMapper.start();
         portMapper.awaitFirstRound(FIRST_PORT_MAPPING);
-        this.endpointProbe = new EndpointProbe(device, relayList::stunServers, scheduler, statusReport::natReport,
+        this.endpointProbe = new EndpointProbe(device, relayList::stunServers, stunTimers, statusReport::natReport,
                 portMapper::current);
         this.latencySocket = NettyUdpTransport.bind(new InetSocketAddress(0));
         this.latencyProbe = new RelayLatencyProbe(latencySocket, scheduler, System::nanoTime, this::openTcp);
@@ -220,6 +230,10 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 timed(new RelayConnection.DeviceListener(device, this::discoFromRelay)),
                 this::homeRelayChanged, scheduler, System::nanoTime);
         device.setRelayPath(this::sendThroughRelay);
+        // The relay connection starts now, before the actors, routes and resolver: it is up by the time the peer
+        // map brings the first peers, whose first handshakes go through it. The home relay is the first listed
+        // until every relay is measured (at once), then the nearest.
+        relays.relaysListed(relayList.relays());
         TunnelSupervisor.Wiring tunnelWiring = new TunnelSupervisor.Wiring(this::tunnelPort,
                 this::tunnelChanged, TunnelSettings.defaults(), System::nanoTime, System.nanoTime(),
                 DispatcherSelector.defaultDispatcher());
@@ -314,9 +328,6 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         if (options.dns() != null && options.dns().enabled()) {
             agent.dns = startDns(options.dns(), identity, tun.name(), overlay, stateDirectory);
         }
-        // Peers without a direct path use the relay; the peer map only starts to come once it is there. The home
-        // relay is the first listed until every relay is measured (at once), then the nearest.
-        agent.relays.relaysListed(agent.relayList.relays());
         agent.actors.session().tell(ControlSession.Start.INSTANCE);
         if (options.relay() != null && options.relay().enabled()) {
             agent.relayService = NodeRelayRunner.start(options.relay(), options.control(), options.controlPin(),
@@ -571,7 +582,11 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
     /** A coordination message a relay delivered: for the probe router (which exists before any relay connects). */
     private void discoFromRelay(java.nio.ByteBuffer payload) {
-        probes.onRelayed(payload);
+        // The relay connects while the agent is still being built: a message before the router exists is dropped.
+        ProbeRouter router = probes;
+        if (router != null) {
+            router.onRelayed(payload);
+        }
     }
 
     /**
@@ -782,6 +797,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             log.debug("tunnels did not stop in time: {}", e.toString());
         }
         scheduler.shutdownNow();
+        stunTimers.shutdownNow();
         portMapper.close();
         if (dns != null) {
             // The host's DNS is put back before the interface it points at goes.
