@@ -25,9 +25,13 @@ final class DeviceTunnelPort implements TunnelPort {
     private final Supplier<RelayLink> relay;
     private final Supplier<InetSocketAddress> fallbackEndpoint;
     private final Runnable rediscover;
+    private final ConnectionTimeline timeline;
+    private final String name;
 
     DeviceTunnelPort(WireGuardDevice device, Key peerKey, ProbeCodec probes, Supplier<RelayLink> relay,
-            Supplier<InetSocketAddress> fallbackEndpoint, Runnable rediscover) {
+            Supplier<InetSocketAddress> fallbackEndpoint, Runnable rediscover, ConnectionTimeline timeline) {
+        this.timeline = timeline;
+        this.name = "peer " + peerKey.toBase64().substring(0, 8);
         this.device = device;
         this.peerKey = peerKey;
         this.probes = probes;
@@ -39,6 +43,10 @@ final class DeviceTunnelPort implements TunnelPort {
     @Override
     public void sendDirect(InetSocketAddress endpoint, ProbeMessage message) {
         device.transport().send(probes.seal(peerKey, message), endpoint);
+        if (timeline.enabled()) {
+            timeline.first(name + ": first direct " + message.getClass().getSimpleName().toLowerCase(
+                    java.util.Locale.ROOT) + " sent");
+        }
     }
 
     @Override
@@ -55,7 +63,12 @@ final class DeviceTunnelPort implements TunnelPort {
     @Override
     public boolean sendViaRelay(ProbeMessage message) {
         RelayLink client = relay.get();
-        return client != null && client.sendDisco(RelayKey.of(peerKey.toBytes()), probes.seal(peerKey, message));
+        boolean sent = client != null && client.sendDisco(RelayKey.of(peerKey.toBytes()), probes.seal(peerKey, message));
+        if (timeline.enabled()) {
+            timeline.first(name + ": first " + message.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT)
+                    + (sent ? " sent through the relay" : " for the relay dropped (no relay connection yet)"));
+        }
+        return sent;
     }
 
     @Override

@@ -3,12 +3,13 @@ package io.meshwork.node.agent;
 import io.meshwork.node.dataplane.WireGuardDevice;
 import io.meshwork.node.netcheck.NatProber;
 import io.meshwork.node.netcheck.NetcheckResult;
-import io.meshwork.node.portmap.PortMapping;
 import io.meshwork.node.netcheck.StunClient;
+import io.meshwork.node.portmap.PortMapping;
 import io.meshwork.node.transport.NettyUdpTransport;
 import io.meshwork.protocol.net.HostPort;
 import io.meshwork.protocol.net.InvalidAddressException;
 import io.meshwork.protocol.stun.RetransmissionSchedule;
+import io.meshwork.protocol.stun.StunClass;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -61,8 +62,21 @@ final class EndpointProbe {
         this.natReport = natReport;
     }
 
+    /** How long the quick first Binding request waits for the first STUN server ({@link #run(Consumer)}). */
+    static final Duration PRELIMINARY_WAIT = Duration.ofSeconds(1);
+
     /** Runs one probe; without usable STUN servers only the local endpoints. */
     EndpointDiscovery.Discovered run() {
+        return run(null);
+    }
+
+    /**
+     * Runs one probe. With {@code preliminary} (not null), first one Binding request to the first STUN server, and
+     * when it answers, the local endpoints and that reflexive one (and the port mapping) go to {@code preliminary}
+     * with an empty NAT report before the NAT tests run: where this node is is known after one round trip, what its
+     * NAT does only after the tests' silences.
+     */
+    EndpointDiscovery.Discovered run(Consumer<EndpointDiscovery.Discovered> preliminary) {
         int port = device.listenPort();
         List<String> localAddresses = localAddresses(device);
         List<InetSocketAddress> servers = new ArrayList<>();
@@ -79,6 +93,10 @@ final class EndpointProbe {
             return EndpointReports.withPortMapping(EndpointReports.withIpv6Reflexive(
                     EndpointReports.withoutStun(localAddresses, port), ipv6Reflexive(ipv6Servers, localAddresses)),
                     portMapping.get());
+        }
+        if (preliminary != null) {
+            firstMapping(servers.get(0)).ifPresent(mapped -> preliminary.accept(EndpointReports.withPortMapping(
+                    EndpointReports.preliminary(localAddresses, port, mapped), portMapping.get())));
         }
         EndpointDiscovery.Discovered discovered;
         try (NatProber prober = new NatProber(device.transport(), scheduler)) {
@@ -133,6 +151,23 @@ final class EndpointProbe {
     /** Whether the device's socket sends to IPv6 endpoints (an IPv4-only fallback socket does not). */
     static boolean canReachIpv6(WireGuardDevice device) {
         return !(device.transport() instanceof NettyUdpTransport udp) || udp.dualStack();
+    }
+
+    /** The reflexive address of the WireGuard socket as {@code server} sees it, if it answers in time. */
+    private Optional<InetSocketAddress> firstMapping(InetSocketAddress server) {
+        try (StunClient client = new StunClient(device.transport(), scheduler)) {
+            return client.request(server, List.of(),
+                            RetransmissionSchedule.RFC_8489_DEFAULT.withBudget(PRELIMINARY_WAIT))
+                    .get(PRELIMINARY_WAIT.toMillis() + 500, TimeUnit.MILLISECONDS)
+                    .filter(response -> response.message().messageClass() == StunClass.SUCCESS_RESPONSE)
+                    .flatMap(response -> response.message().mappedAddress());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        } catch (Exception e) {
+            log.debug("no early STUN answer from {}: {}", server, e.toString());
+            return Optional.empty();
+        }
     }
 
     /** This node's public IPs as the last probe that reached STUN saw them; empty before one did. */

@@ -60,6 +60,21 @@ public final class EndpointReports {
         return new EndpointDiscovery.Discovered(local(localAddresses, listenPort), Map.of(), Set.of());
     }
 
+    /**
+     * A discovery's endpoints before its NAT tests finished: the local endpoints and the one reflexive endpoint the
+     * first STUN server saw, with an empty NAT report (what the NAT does is not known yet).
+     */
+    public static EndpointDiscovery.Discovered preliminary(List<String> localAddresses, int listenPort,
+            InetSocketAddress mapped) {
+        List<Endpoint> local = local(localAddresses, listenPort);
+        if (!AddressClass.of(mapped.getAddress()).usableAs("stun")) {
+            return new EndpointDiscovery.Discovered(local, Map.of(), Set.of());
+        }
+        List<Endpoint> endpoints = new ArrayList<>(local.subList(0, Math.min(local.size(), MAX_ENDPOINTS - 1)));
+        endpoints.add(new Endpoint(NetcheckReportFormat.address(mapped), "stun"));
+        return new EndpointDiscovery.Discovered(endpoints, Map.of(), Set.of(IpLiteral.format(mapped.getAddress())));
+    }
+
     /** A discovery whose netcheck ran: the local endpoints, the STUN-reflexive ones and the NAT report. */
     public static EndpointDiscovery.Discovered fromNetcheck(List<String> localAddresses, int listenPort,
             NetcheckResult result) {

@@ -15,6 +15,7 @@ import io.meshwork.node.relay.HomeRelays;
 import io.meshwork.node.relay.RelayDatagramRouter;
 import io.meshwork.node.relay.RelayLatencyProbe;
 import io.meshwork.node.relay.RelayLink;
+import io.meshwork.node.relay.RelayListener;
 import io.meshwork.node.routing.ClientRoutes;
 import io.meshwork.node.routing.ExitRouting;
 import io.meshwork.node.routing.HostChanges;
@@ -68,7 +69,7 @@ import org.slf4j.LoggerFactory;
  * and {@link PeerPinger}. It starts and closes them; the work is theirs.
  *
  * <p>Threads: the actor system's dispatcher ("meshwork-node"); "node-agent", two for the actors' blocking work
- * (STUN probes, reports to control) and the NAT prober's timeouts; the control session's "node-peer-stream"; the
+ * (STUN probes, reports to control); "node-stun", the STUN transactions' timers; the control session's "node-peer-stream"; the
  * device's own (TUN reader, timers, socket event loop) and the relay client's; "node-portmap", the port mapper's;
  * the local API's and UAPI's socket
  * threads, on which status and ping run; and "node-agent-stop", which closes the agent on {@code node down} or
@@ -154,6 +155,16 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         thread.setDaemon(true);
         return thread;
     });
+    /**
+     * The STUN transactions' timers (retransmissions, answers that never come) on a thread of their own: a report to
+     * control blocking a {@link #scheduler} thread for a TLS handshake must not hold back a STUN request, or the
+     * first discovery waits on timers that start late.
+     */
+    private final ScheduledExecutorService stunTimers = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "node-stun");
+        thread.setDaemon(true);
+        return thread;
+    });
     private final ProbeCodec probeCodec;
     private final StatusReport statusReport = new StatusReport();
     /** The relays and STUN servers control lists now: the registration's until the stream sends its own. */
@@ -193,9 +204,13 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
     private volatile String forwarding;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean closed;
+    /** The first time each step of connection set-up happened, logged at debug level. */
+    private final ConnectionTimeline timeline;
 
     private NodeAgent(NodeIdentity identity, ControlClient control, WireGuardDevice device, UapiServer uapi,
-            OverlayInterface overlay, Path stateDirectory, Duration probeInterval) throws IOException {
+            OverlayInterface overlay, Path stateDirectory, Duration probeInterval, ConnectionTimeline timeline)
+            throws IOException {
+        this.timeline = timeline;
         this.identity = identity;
         this.stateDirectory = stateDirectory;
         this.certificates = new CertificateRenewer(scheduler, () -> this.identity.registration().certificate(),
@@ -211,34 +226,41 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 mapping -> rediscover("the port mapping changed"));
         portMapper.start();
         portMapper.awaitFirstRound(FIRST_PORT_MAPPING);
-        this.endpointProbe = new EndpointProbe(device, relayList::stunServers, scheduler, statusReport::natReport,
+        this.endpointProbe = new EndpointProbe(device, relayList::stunServers, stunTimers, statusReport::natReport,
                 portMapper::current);
         this.latencySocket = NettyUdpTransport.bindAnyAddress(0);
         this.latencyProbe = new RelayLatencyProbe(latencySocket, scheduler, System::nanoTime, this::openTcp);
         // Relay datagrams reach the client of the relay they came from; disco messages go to the probe router.
         this.relays = new HomeRelays(RelayConnection.connector(() -> this.identity,
                 new RelayDatagramRouter(device.transport())), latencyProbe::measure,
-                new RelayConnection.DeviceListener(device, this::discoFromRelay),
+                timed(new RelayConnection.DeviceListener(device, this::discoFromRelay)),
                 this::homeRelayChanged, scheduler, System::nanoTime);
-        device.setRelayPath(relays::sendPacket);
+        device.setRelayPath(this::sendThroughRelay);
+        // The relay connection starts now, before the actors, routes and resolver: it is up by the time the peer
+        // map brings the first peers, whose first handshakes go through it. The home relay is the first listed
+        // until every relay is measured (at once), then the nearest.
+        relays.relaysListed(relayList.relays());
         TunnelSupervisor.Wiring tunnelWiring = new TunnelSupervisor.Wiring(this::tunnelPort,
-                statusReport::tunnelChanged, TunnelSettings.defaults(), System::nanoTime, System.nanoTime(),
+                this::tunnelChanged, TunnelSettings.defaults(), System::nanoTime, System.nanoTime(),
                 DispatcherSelector.defaultDispatcher());
         NodeGuardian.Wiring wiring = new NodeGuardian.Wiring(tunnelWiring, selfFacts(List.of(), Map.of()),
                 tunnelsRef -> ControlSession.create(control, identity.registration().token(),
                         event -> {
                             peerMapOf(tunnelsRef).apply(event);
+                            peerMapTimeline(event);
                             dnsFollows(event);
                             relaysFollow(event);
                         }, this::shutdown, scheduler,
                         statusReport::controlState),
-                (tunnelsRef, session) -> EndpointDiscovery.create(endpointProbe::run,
+                (tunnelsRef, session) -> EndpointDiscovery.createWithPreliminary(endpointProbe::run,
                         () -> EndpointProbe.localAddresses(device),
                         probeInterval, discovered -> {
                             tunnelsRef.tell(new TunnelSupervisor.SelfUpdated(selfFacts(discovered.endpoints(),
                                     discovered.nat())));
                             EndpointDiscovery.Discovered previous = this.discovered;
                             this.discovered = discovered;
+                            timeline.first("endpoints discovered: " + discovered.endpoints().size()
+                                    + " endpoint(s), NAT " + discovered.nat().getOrDefault("mapping", "not classified"));
                             if (previous != null && !previous.endpoints().equals(discovered.endpoints())) {
                                 // Another network: the relays' latencies may have changed too.
                                 relays.measureNow("this node's endpoints changed");
@@ -257,7 +279,12 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         this.peers = peerMapOf(tunnels).peers();
         this.pinger = PeerPinger.through(tunnels, system.scheduler(), peers::values, relays::relayFor);
         this.probes = new ProbeRouter(probeCodec, key -> device.peer(key) != null, tunnels);
-        device.registerShared(DatagramKind.PROBE, probes::onDatagram);
+        device.registerShared(DatagramKind.PROBE, (datagram, sender) -> {
+            if (timeline.enabled()) {
+                timeline.first("first probe arrived directly (from " + sender + ")");
+            }
+            probes.onDatagram(datagram, sender);
+        });
         this.localApi = LocalApiServer.start(stateDirectory, this);
     }
 
@@ -266,6 +293,8 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
      * and starts following the peer map.
      */
     public static NodeAgent start(Options options, Path stateDirectory, TunDevice tun) throws IOException {
+        ConnectionTimeline timeline = new ConnectionTimeline(System::nanoTime);
+        timeline.first("agent starting");
         ControlClient control = new ControlClient(options.control(), options.controlPin());
         NodeIdentity identity = NodeIdentity.load(stateDirectory);
         String pin = options.controlPin() == null ? null : options.controlPin().toString();
@@ -285,6 +314,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                         + "approve {}) and has no peers until then", registration.id(), registration.id());
             }
         }
+        timeline.first("registered");
         WireGuardDevice device = new WireGuardDevice(tun,
                 port -> NettyUdpTransport.bindAnyAddress(port));
         device.setPrivateKey(Key.fromBase64(identity.privateKey()));
@@ -297,16 +327,13 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
                 new HostChanges.System());
         changes.recover();
         NodeAgent agent = new NodeAgent(identity, control, device, uapi, overlay, stateDirectory,
-                options.probeInterval());
+                options.probeInterval(), timeline);
         agent.hostChanges = changes;
         agent.startRoutes(options.routes() == null ? RouteOptions.NONE : options.routes(), control, tun.name(),
                 options.control());
         if (options.dns() != null && options.dns().enabled()) {
             agent.dns = startDns(options.dns(), identity, tun.name(), overlay, stateDirectory);
         }
-        // Peers without a direct path use the relay; the peer map only starts to come once it is there. The home
-        // relay is the first listed until every relay is measured (at once), then the nearest.
-        agent.relays.relaysListed(agent.relayList.relays());
         agent.actors.session().tell(ControlSession.Start.INSTANCE);
         if (options.relay() != null && options.relay().enabled()) {
             agent.relayService = NodeRelayRunner.start(options.relay(), options.control(), options.controlPin(),
@@ -321,6 +348,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             }
         }, 1, 1, TimeUnit.SECONDS);
         PathReporter.start(control, identity.registration().token(), agent::status, agent.scheduler);
+        timeline.first("agent started");
         return agent;
     }
 
@@ -451,7 +479,89 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
     private DeviceTunnelPort tunnelPort(Key peerKey) {
         return new DeviceTunnelPort(device, peerKey, probeCodec, () -> relays.clientFor(peerKey),
-                () -> fallbackEndpoint(peerKey), this::rediscoverSoon);
+                () -> fallbackEndpoint(peerKey), this::rediscoverSoon, timeline);
+    }
+
+    // ---- the set-up timeline (debug level) -----------------------------------------------------------------
+
+    /** A tunnel's status for {@code meshwork status}; its first entry into each path state goes on the timeline. */
+    private void tunnelChanged(Key peer, io.meshwork.node.tunnel.TunnelStatus status) {
+        if (status != null && timeline.enabled()) {
+            timeline.first("peer " + peer.toBase64().substring(0, 8) + ": tunnel "
+                    + status.state().name().toLowerCase(java.util.Locale.ROOT));
+        }
+        statusReport.tunnelChanged(peer, status);
+    }
+
+    /** The first peer-map event, and each peer's first appearance in the map. */
+    private void peerMapTimeline(PeerMapEvent event) {
+        if (!timeline.enabled() || event == null) {
+            return;
+        }
+        timeline.first("first peer-map event (" + event.type() + ")");
+        for (PeerInfo info : peers.values()) {
+            timeline.first("peer " + String.valueOf(info.publicKey()).substring(0, 8) + " (" + info.hostname()
+                    + ") in the peer map with " + (info.endpoints() == null ? 0 : info.endpoints().size())
+                    + " endpoint(s)");
+            if (info.endpoints() != null && !info.endpoints().isEmpty()) {
+                timeline.first("peer " + String.valueOf(info.publicKey()).substring(0, 8)
+                        + ": first endpoints in the peer map");
+            }
+        }
+    }
+
+    /** The device's relay path: WireGuard datagrams to a peer through its relay. */
+    private boolean sendThroughRelay(Key peer, java.nio.ByteBuffer datagram) {
+        boolean sent = relays.sendPacket(peer, datagram);
+        if (timeline.enabled() && datagram.remaining() > 0) {
+            timeline.first("peer " + peer.toBase64().substring(0, 8) + ": first WireGuard "
+                    + wireGuardKind(datagram.get(datagram.position())) + (sent ? " sent through the relay"
+                            : " dropped (no relay connection yet)"));
+        }
+        return sent;
+    }
+
+    private static String wireGuardKind(byte type) {
+        return switch (type) {
+            case 1 -> "handshake initiation";
+            case 2 -> "handshake response";
+            case 3 -> "cookie reply";
+            case 4 -> "transport packet";
+            default -> "datagram";
+        };
+    }
+
+    /** What the relays deliver, with the first relay connection and the first handshake messages on the timeline. */
+    private RelayListener timed(RelayListener delivery) {
+        return new RelayListener() {
+            @Override
+            public void onPacket(io.meshwork.protocol.relay.RelayKey source, java.nio.ByteBuffer payload) {
+                if (timeline.enabled() && payload.remaining() > 0) {
+                    timeline.first("peer " + Key.of(source.bytes()).toBase64().substring(0, 8) + ": first WireGuard "
+                            + wireGuardKind(payload.get(payload.position())) + " received through the relay");
+                }
+                delivery.onPacket(source, payload);
+            }
+
+            @Override
+            public void onDisco(io.meshwork.protocol.relay.RelayKey source, java.nio.ByteBuffer payload) {
+                timeline.first("first probe arrived through the relay");
+                delivery.onDisco(source, payload);
+            }
+
+            @Override
+            public void onPeerGone(io.meshwork.protocol.relay.RelayKey peer) {
+                delivery.onPeerGone(peer);
+            }
+
+            @Override
+            public void onStatus(io.meshwork.node.relay.RelayStatus status) {
+                if (status.connected()) {
+                    timeline.first("relay connected over " + status.transport().map(Object::toString).orElse("?"));
+                }
+                delivery.onStatus(status);
+            }
+        };
     }
 
     /** A tunnel saw its direct path die: look at this node's endpoints again (a NAT may have rebound). */
@@ -478,7 +588,11 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
     /** A coordination message a relay delivered: for the probe router (which exists before any relay connects). */
     private void discoFromRelay(java.nio.ByteBuffer payload) {
-        probes.onRelayed(payload);
+        // The relay connects while the agent is still being built: a message before the router exists is dropped.
+        ProbeRouter router = probes;
+        if (router != null) {
+            router.onRelayed(payload);
+        }
     }
 
     /**
@@ -660,6 +774,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
             log.debug("tunnels did not stop in time: {}", e.toString());
         }
         scheduler.shutdownNow();
+        stunTimers.shutdownNow();
         portMapper.close();
         if (dns != null) {
             // The host's DNS is put back before the interface it points at goes.

@@ -62,6 +62,24 @@ final class Handshakes {
     }
 
     /**
+     * As {@link #initiateIfIdle}, and also when the attempt in flight never left (its last initiation found no path):
+     * then a fresh initiation goes now rather than after the retry timeout, for the path has just become usable.
+     */
+    void initiateIfIdleOrUndelivered(Peer peer, long now) {
+        byte[] message;
+        synchronized (peer) {
+            if (peer.clocks.attemptStarted != Timers.NEVER && !peer.clocks.initiationUndelivered) {
+                return;
+            }
+            if (peer.clocks.attemptStarted == Timers.NEVER) {
+                peer.clocks.attemptStarted = now;
+            }
+            message = initiation(peer, now);
+        }
+        send(peer, message, now);
+    }
+
+    /**
      * The timer thread's retry (§6.4): a new initiation when one is still due, looked at again under the peer's
      * lock (the timer read the clocks without it, and another thread may have started or ended the attempt since).
      */
@@ -103,8 +121,14 @@ final class Handshakes {
         return message;
     }
 
+    /** Sends an initiation; one that found no path is marked undelivered, to go again when a path appears. */
     private void send(Peer peer, byte[] message, long now) {
-        if (message == null || !device.deliver(peer, ByteBuffer.wrap(message), false)) {
+        if (message == null) {
+            return;
+        }
+        boolean delivered = device.deliver(peer, ByteBuffer.wrap(message), false);
+        peer.clocks.initiationUndelivered = !delivered;
+        if (!delivered) {
             return;
         }
         peer.counters.txBytes.addAndGet(message.length);

@@ -36,6 +36,8 @@ public final class Peer {
     /** The readings the timer rules (WireGuard §6) work from, in System.nanoTime, {@link Timers#NEVER} for never. */
     static final class Clocks {
         volatile long initiationSent = Timers.NEVER;
+        /** The last initiation found no path to the peer (no endpoint, the relay not connected yet). */
+        volatile boolean initiationUndelivered;
         /** When the current series of handshake attempts began, or NEVER when no handshake is in flight. */
         volatile long attemptStarted = Timers.NEVER;
         volatile long dataSent = Timers.NEVER;

@@ -317,11 +317,14 @@ public final class WireGuardDevice implements AutoCloseable {
 
     /**
      * Starts a handshake with {@code peer} now unless one is in flight or a session exists: both sides of a NAT
-     * traversal call this so their simultaneous initiations open each other's NAT.
+     * traversal call this so their simultaneous initiations open each other's NAT. An attempt whose initiation
+     * found no path (the relay was not connected yet) does not count as in flight: its initiation goes again now,
+     * not after the retry timeout (WireGuard §6.4, 5 s), so a path that just became usable carries a handshake at
+     * once.
      */
     public void initiateHandshake(Peer peer) {
         if (!peer.hasSession()) {
-            handshakes.initiateIfIdle(peer, System.nanoTime());
+            handshakes.initiateIfIdleOrUndelivered(peer, System.nanoTime());
         }
     }
 

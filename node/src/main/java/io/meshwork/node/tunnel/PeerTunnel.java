@@ -417,7 +417,14 @@ public final class PeerTunnel {
     private BehaviorBuilder<Command> common() {
         return Behaviors.receive(Command.class)
                 .onMessage(SelfChanged.class, changed -> {
+                    boolean newEndpoints = !self.endpoints().equals(changed.self().endpoints());
                     self = changed.self();
+                    if (newEndpoints && lastState == TunnelStatus.State.PROBING && !limitTtl) {
+                        // This node's endpoints became known mid-attempt (the first discovery): the peer hears them
+                        // through the relay now rather than after control's round trip, and both sides probe.
+                        port.sendViaRelay(new CallMeMaybe(callMeMaybeEndpoints(), self.nat().endpointDependent()));
+                        pingCandidates();
+                    }
                     return Behaviors.same();
                 })
                 .onMessage(PingPeer.class, asked -> {

@@ -62,6 +62,29 @@ class EndpointProbeTest {
     }
 
     @Test
+    void theFirstStunAnswerIsHandedOverBeforeTheNatTestsRun() throws Exception {
+        device.setListenPort(0);
+        try (StunServer server = StunServer.startOnFreePort(InetAddress.getLoopbackAddress(), Optional.empty(),
+                "meshwork test")) {
+            EndpointProbe probe = probe(List.of("127.0.0.1:" + server.addresses().primary().getPort()));
+            List<EndpointDiscovery.Discovered> early = new ArrayList<>();
+            List<Integer> natReportsThen = new ArrayList<>();
+
+            EndpointDiscovery.Discovered discovered = probe.run(preliminary -> {
+                early.add(preliminary);
+                natReportsThen.add(natReports.size());
+            });
+
+            assertEquals(1, early.size(), "one preliminary discovery");
+            assertEquals(List.of(0), natReportsThen, "handed over before the NAT tests finished");
+            assertEquals(Map.of(), early.get(0).nat(), "without a NAT report");
+            // STUN answered from loopback: that mapping is not an endpoint control takes, the local ones are.
+            assertEquals(EndpointReports.local(LocalAddresses.ipv4(), device.listenPort()), early.get(0).endpoints());
+            assertEquals(true, discovered.nat().get("udp"), "then the whole discovery: " + discovered.nat());
+        }
+    }
+
+    @Test
     void withoutUsableStunServersOnlyTheLocalEndpointsAreReported() {
         EndpointProbe probe = probe(List.of("[::1", "192.0.2.1:70000"));
 

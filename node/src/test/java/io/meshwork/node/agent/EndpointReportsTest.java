@@ -52,6 +52,25 @@ class EndpointReportsTest {
     }
 
     @Test
+    void aPreliminaryDiscoveryHasTheFirstMappingAndNoNatReportWhichPeersReadAsUnknown() {
+        EndpointDiscovery.Discovered early = EndpointReports.preliminary(List.of("10.1.0.11"), 51820,
+                new InetSocketAddress("198.51.100.7", 40001));
+        assertEquals(List.of(new Endpoint("10.1.0.11:51820", "local"), new Endpoint("198.51.100.7:40001", "stun")),
+                early.endpoints());
+        assertEquals(Map.of(), early.nat());
+        assertEquals(Set.of("198.51.100.7"), early.publicIps());
+        TunnelPeer asPeer = PeerFacts.fromPeer(new PeerInfo("o-d2", "desk", "key", List.of("100.64.0.2"),
+                early.endpoints(), early.nat(), 0L));
+        assertEquals(List.of(new InetSocketAddress("198.51.100.7", 40001)), asPeer.reflexive());
+        assertEquals(NatPolicy.Side.unknown(), asPeer.nat());
+
+        EndpointDiscovery.Discovered behindLan = EndpointReports.preliminary(List.of("10.1.0.11"), 51820,
+                new InetSocketAddress("192.168.1.1", 40001));
+        assertEquals(List.of(new Endpoint("10.1.0.11:51820", "local")), behindLan.endpoints(),
+                "a private address STUN saw is not reported");
+    }
+
+    @Test
     void whatANodeReportsIsWhatItsPeersReadBack() {
         NetcheckResult result = result(new NatReport(true, List.of(new InetSocketAddress("2001:db8::7", 40001)),
                 MappingBehavior.ENDPOINT_INDEPENDENT, FilteringBehavior.ADDRESS_DEPENDENT, Optional.of(true),

@@ -219,6 +219,29 @@ class WireGuardDeviceTest extends TwoDevicesTest {
         }
     }
 
+    @Test
+    void anInitiationThatFoundNoRelayGoesAgainWhenAskedInsteadOfAfterTheRetryTimeout() {
+        java.util.concurrent.atomic.AtomicBoolean connected = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.List<Boolean> initiations = new java.util.concurrent.CopyOnWriteArrayList<>();
+        a.setRelayPath((peer, datagram) -> {
+            if (datagram.get(datagram.position()) == 1) {
+                initiations.add(connected.get());
+            }
+            return connected.get();
+        });
+        a.setEndpoint(bAtA, null);
+        a.useRelay(bAtA, true);
+
+        a.initiateHandshake(bAtA);
+        assertEquals(java.util.List.of(false), initiations, "the relay is not connected yet: dropped");
+        connected.set(true);
+        a.initiateHandshake(bAtA);
+        assertEquals(java.util.List.of(false, true), initiations, "sent again at once once the relay is there");
+        a.initiateHandshake(bAtA);
+        assertEquals(java.util.List.of(false, true), initiations,
+                "a delivered initiation is in flight: no new one until the retry timeout");
+    }
+
     /** A transport bound at another address that only records what reaches it. */
     static final class RecordingTap {
         final java.util.concurrent.BlockingQueue<byte[]> captured = new java.util.concurrent.LinkedBlockingQueue<>();

@@ -68,6 +68,30 @@ class EndpointDiscoveryTest {
     }
 
     @Test
+    void theFirstProbePublishesItsEndpointsBeforeItsNatTestsAndOnlyTheFirst() {
+        EndpointDiscovery.Discovered early = new EndpointDiscovery.Discovered(List.of(
+                new Endpoint("10.0.0.2:51820", "local"), new Endpoint("198.51.100.7:40001", "stun")), Map.of(),
+                Set.of("198.51.100.7"));
+        EndpointDiscovery.Discovered whole = new EndpointDiscovery.Discovered(early.endpoints(),
+                Map.of("mapping", "ENDPOINT_INDEPENDENT"), early.publicIps());
+        List<Boolean> offered = new ArrayList<>();
+        testKit.spawn(EndpointDiscovery.createWithPreliminary(preliminary -> {
+                    offered.add(preliminary != null);
+                    if (preliminary != null) {
+                        preliminary.accept(early);
+                    }
+                    return whole;
+                }, addresses::get, Duration.ofSeconds(30), published::add, Runnable::run),
+                "discovery-" + names.incrementAndGet(),
+                DispatcherSelector.fromConfig(PekkoSimScheduler.CALLING_THREAD_DISPATCHER));
+        time.advance(Duration.ofMillis(10));
+        assertEquals(List.of(early, whole), published, "the endpoints first, then the whole discovery");
+        time.advance(Duration.ofSeconds(30));
+        assertEquals(List.of(true, false), offered, "later probes publish once, when done");
+        assertEquals(List.of(early, whole, whole), published);
+    }
+
+    @Test
     void probesWhenAsked() {
         ActorRef<EndpointDiscovery.Command> discovery = start(Duration.ofMinutes(10));
         time.advance(Duration.ofMillis(10));

@@ -288,6 +288,27 @@ class PeerTunnelTest {
     }
 
     @Test
+    void ownEndpointsLearnedMidAttemptGoToThePeerThroughTheRelayAtOnce() {
+        TunnelPeer before = new TunnelPeer(List.of(new InetSocketAddress("10.0.0.2", 51820)), List.of(), 51820,
+                NatPolicy.Side.unknown());
+        ActorRef<PeerTunnel.Command> tunnel = testKit.spawn(PeerTunnel.create(port, settings, time::nowNanos,
+                statuses::add, EASY_PEER, before, 42), "tunnel-" + spawned.incrementAndGet(),
+                DispatcherSelector.fromConfig(PekkoSimScheduler.CALLING_THREAD_DISPATCHER));
+        await(() -> latest().state() == TunnelStatus.State.PROBING, "probing");
+        port.events.clear();
+        tunnel.tell(new PeerTunnel.SelfChanged(SELF));
+        RecordingPort.Event call = port.first(e -> e.kind.equals("relay") && e.message instanceof CallMeMaybe);
+        assertNotNull(call, "a call-me-maybe with the new endpoints, without waiting for a probe round: "
+                + port.events);
+        assertTrue(((CallMeMaybe) call.message).endpoints().contains(SELF_PUBLIC), call.toString());
+        assertNotNull(port.pingTo(PEER_PUBLIC), "and probes the peer with it");
+
+        port.events.clear();
+        tunnel.tell(new PeerTunnel.SelfChanged(SELF));
+        assertFalse(port.has(e -> e.message instanceof CallMeMaybe), "the same endpoints again say nothing new");
+    }
+
+    @Test
     void aPongFromAnotherAddressThanThePingWentToProvesNothing() {
         ActorRef<PeerTunnel.Command> tunnel = spawn(EASY_PEER);
         await(() -> port.pingTo(PEER_PUBLIC) != null, "pings");
