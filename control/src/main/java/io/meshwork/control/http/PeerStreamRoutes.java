@@ -2,6 +2,7 @@ package io.meshwork.control.http;
 
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
 import static org.apache.pekko.http.javadsl.server.Directives.parameterOptional;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 
@@ -26,6 +27,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
@@ -70,10 +72,11 @@ final class PeerStreamRoutes {
 
     Route routes() {
         return path(PathMatchers.segment("peers").slash("stream"), () -> get(() -> auth.bearer(token ->
-                parameterOptional("since", since -> stream(token, since)))));
+                parameterOptional("since", since -> optionalHeaderValueByName("Accept-Encoding", accept ->
+                        stream(token, since, GzipStream.accepted(accept.orElse(null))))))));
     }
 
-    private Route stream(String token, Optional<String> sinceText) {
+    private Route stream(String token, Optional<String> sinceText, boolean gzip) {
         long since = sinceText.map(text -> {
             try {
                 return Long.parseLong(text);
@@ -87,8 +90,14 @@ final class PeerStreamRoutes {
                 return json.respond(StatusCodes.FORBIDDEN, new PendingApproval(
                         "device " + device.id() + " is waiting for an administrator to approve it", PENDING_APPROVAL));
             }
-            Source<ByteString, ?> events = events(organizationId, device.id(), since, sinceText.isEmpty());
-            return complete(HttpResponse.create().withEntity(HttpEntities.createChunked(JsonSupport.NDJSON, events)));
+            Source<StreamLine, ?> lines = events(organizationId, device.id(), since, sinceText.isEmpty());
+            if (!gzip) {
+                return complete(HttpResponse.create().withEntity(HttpEntities.createChunked(JsonSupport.NDJSON,
+                        lines.map(StreamLine::raw))));
+            }
+            // Asked for by name only (Accept-Encoding: gzip): nodes of earlier releases get the lines as they were.
+            return complete(HttpResponse.create().addHeader(HttpHeader.parse("Content-Encoding", "gzip"))
+                    .withEntity(HttpEntities.createChunked(JsonSupport.NDJSON, GzipStream.encode(lines))));
         });
     }
 
@@ -105,21 +114,22 @@ final class PeerStreamRoutes {
      * the one this stream last sent. It carries the stream's revision and does not move it. The organization's
      * DNS settings follow the same way ({@link DnsFeed}, "dns" events).
      */
-    private Source<ByteString, ?> events(String organizationId, String deviceId, long since, boolean fromStart) {
+    private Source<StreamLine, ?> events(String organizationId, String deviceId, long since, boolean fromStart) {
         AtomicLong revision = new AtomicLong(since);
         CompletableFuture<Done> started = new CompletableFuture<>();
         AtomicReference<RelaysForDevices> relaysSent = new AtomicReference<>();
-        Source<ByteString, NotUsed> relayLines = Source.completionStage(started)
+        Source<StreamLine, NotUsed> relayLines = Source.completionStage(started)
                 .flatMapConcat(any -> relayLists.lists(organizationId))
                 .filter(list -> !list.equals(relaysSent.get()))
                 .map(list -> {
                     relaysSent.set(list);
-                    return json.line(PeerMapEvent.relays(revision.get(), list.relays(), list.stunServers()));
+                    return StreamLine.of(json.line(PeerMapEvent.relays(revision.get(), list.relays(),
+                            list.stunServers())));
                 });
         // The DNS settings likewise: whole, first after the first answer, then on every change ("dns" events).
-        Source<ByteString, NotUsed> dnsLines = Source.completionStage(started)
+        Source<StreamLine, NotUsed> dnsLines = Source.completionStage(started)
                 .flatMapConcat(any -> dnsSettings.configs(organizationId))
-                .map(config -> json.line(PeerMapEvent.dns(revision.get(), config)));
+                .map(config -> StreamLine.of(json.line(PeerMapEvent.dns(revision.get(), config))));
         // The policy this connection last sent, so an unchanged one is not sent again.
         AtomicReference<SecurityPolicy> policySent = new AtomicReference<>();
         AtomicReference<PeerMapFeeds.Share> share = new AtomicReference<>();
@@ -154,7 +164,8 @@ final class PeerStreamRoutes {
                     started.complete(Done.getInstance());
                     if (answer.delta() != null) {
                         revision.set(answer.delta().peerMap().revision());
-                        return deltaLines(answer.delta(), deviceId, policySent, json);
+                        return deltaLines(answer.delta(), deviceId, policySent, json).stream().map(StreamLine::of)
+                                .toList();
                     }
                     Organization.PeerMap map = answer.reply().peerMap();
                     boolean first = revision.get() == since && fromStart;
@@ -163,23 +174,23 @@ final class PeerStreamRoutes {
                     // was): the stream is up to date to there, and the next shared delta follows on without a gap.
                     revision.set(map.revision());
                     if (!map.full() && map.peers().isEmpty() && map.removed().isEmpty() && !newPolicy && !first) {
-                        return List.<ByteString>of();
+                        return List.<StreamLine>of();
                     }
                     if (map.full()) {
                         policySent.set(map.policy());
                         if (answer.shared() != null) {
                             PeerMapFeeds.Start start = answer.shared();
-                            return List.of(start.map().snapshotLine(deviceId, start.visible(), start.policy(),
+                            return List.of(start.map().snapshot(deviceId, start.visible(), start.policy(),
                                     json.mapper()));
                         }
                     }
-                    return lines(map, deviceId, newPolicy, policySent);
+                    return lines(map, deviceId, newPolicy, policySent).stream().map(StreamLine::of).toList();
                 })
                 // The stream ends when its peer map does; the relay list alone never ends it.
                 .merge(relayLines, true)
                 .merge(dnsLines, true)
-                .keepAlive(KEEPALIVE, () -> json.line(new PeerMapEvent(PeerMapEvent.KEEPALIVE,
-                        revision.get(), List.of(), List.of())))
+                .keepAlive(KEEPALIVE, () -> StreamLine.of(json.line(new PeerMapEvent(PeerMapEvent.KEEPALIVE,
+                        revision.get(), List.of(), List.of()))))
                 // A member shutting down or an organization not answering ends the stream; the node resumes
                 // from its last revision on another connection.
                 .recoverWithRetries(1, Throwable.class, Source::empty)
