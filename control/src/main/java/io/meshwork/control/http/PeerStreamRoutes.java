@@ -14,6 +14,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import io.meshwork.protocol.api.PeerInfo;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -164,8 +165,7 @@ final class PeerStreamRoutes {
                     started.complete(Done.getInstance());
                     if (answer.delta() != null) {
                         revision.set(answer.delta().peerMap().revision());
-                        return deltaLines(answer.delta(), deviceId, policySent, json).stream().map(StreamLine::of)
-                                .toList();
+                        return deltaStreamLines(answer.delta(), deviceId, policySent, json);
                     }
                     Organization.PeerMap map = answer.reply().peerMap();
                     boolean first = revision.get() == since && fromStart;
@@ -237,6 +237,15 @@ final class PeerStreamRoutes {
      */
     static List<ByteString> deltaLines(PeerMapFeeds.Delta delta, String deviceId,
             AtomicReference<SecurityPolicy> policySent, JsonSupport json) {
+        return deltaStreamLines(delta, deviceId, policySent, json).stream().map(StreamLine::raw).toList();
+    }
+
+    /**
+     * {@link #deltaLines} as stream lines: the upsert line that every stream seeing all of the delta's peers sends is
+     * the delta's one shared line ({@link PeerMapFeeds.Delta#allUpserted}).
+     */
+    static List<StreamLine> deltaStreamLines(PeerMapFeeds.Delta delta, String deviceId,
+            AtomicReference<SecurityPolicy> policySent, JsonSupport json) {
         FeedVisibility.View view = delta.view();
         long at = delta.peerMap().revision();
         Set<String> entered = view.entered().getOrDefault(deviceId, Set.of());
@@ -246,42 +255,51 @@ final class PeerStreamRoutes {
                 upserts.put(peer.id(), peer);
             }
         }
+        boolean all = upserts.size() == delta.peerMap().peers().size();
         for (String id : new TreeSet<>(entered)) {
             PeerInfo peer = delta.map().peers().get(id);
-            if (peer != null) {
-                upserts.putIfAbsent(id, peer);
+            if (peer != null && upserts.putIfAbsent(id, peer) == null) {
+                all = false;
             }
         }
-        List<ByteString> out = new ArrayList<>();
+        List<StreamLine> out = new ArrayList<>();
         if (!upserts.isEmpty()) {
-            // The line of PeerMapEvent.UPSERT as JSON renders it, from the peers the delta rendered once.
-            var line = ByteString.createBuilder().append(ByteString.fromString(
-                    "{\"type\":\"" + PeerMapEvent.UPSERT + "\",\"revision\":" + at + ",\"peers\":["));
-            boolean first = true;
-            for (PeerInfo peer : upserts.values()) {
-                if (!first) {
-                    line.append(ByteString.fromString(","));
-                }
-                line.append(delta.render(peer, json.mapper()));
-                first = false;
-            }
-            line.append(ByteString.fromString("],\"removed\":[],\"policy\":null,\"overlayPrefixes\":null,"
-                    + "\"relays\":null,\"stunServers\":null}\n"));
-            out.add(line.result());
+            Collection<PeerInfo> peers = upserts.values();
+            out.add(all ? new StreamLine(List.of(delta.allUpserted(() -> upsertLine(delta, at, peers, json))))
+                    : StreamLine.of(upsertLine(delta, at, peers, json)));
         }
         Set<String> left = view.left().getOrDefault(deviceId, Set.of());
         if (!left.isEmpty()) {
-            out.add(json.line(new PeerMapEvent(PeerMapEvent.REMOVE, at, List.of(), List.copyOf(new TreeSet<>(left)))));
+            out.add(StreamLine.of(json.line(new PeerMapEvent(PeerMapEvent.REMOVE, at, List.of(),
+                    List.copyOf(new TreeSet<>(left))))));
         }
         SecurityPolicy policy = view.policies().get(deviceId);
         if (policy != null && !policy.equals(policySent.get())) {
-            out.add(ByteString.fromString("{\"type\":\"" + PeerMapEvent.POLICY + "\",\"revision\":" + at
+            out.add(StreamLine.of(ByteString.fromString("{\"type\":\"" + PeerMapEvent.POLICY + "\",\"revision\":" + at
                             + ",\"peers\":[],\"removed\":[],\"policy\":")
                     .concat(delta.render(policy, json.mapper()))
-                    .concat(ByteString.fromString(",\"overlayPrefixes\":null,\"relays\":null,\"stunServers\":null}\n")));
+                    .concat(ByteString.fromString(",\"overlayPrefixes\":null,\"relays\":null,\"stunServers\":null}\n"))));
             policySent.set(policy);
         }
         return out;
+    }
+
+    /** The line of PeerMapEvent.UPSERT as JSON renders it, from the peers the delta rendered once. */
+    private static ByteString upsertLine(PeerMapFeeds.Delta delta, long at, Collection<PeerInfo> peers,
+            JsonSupport json) {
+        var line = ByteString.createBuilder().append(ByteString.fromString(
+                "{\"type\":\"" + PeerMapEvent.UPSERT + "\",\"revision\":" + at + ",\"peers\":["));
+        boolean first = true;
+        for (PeerInfo peer : peers) {
+            if (!first) {
+                line.append(ByteString.fromString(","));
+            }
+            line.append(delta.render(peer, json.mapper()));
+            first = false;
+        }
+        line.append(ByteString.fromString("],\"removed\":[],\"policy\":null,\"overlayPrefixes\":null,"
+                + "\"relays\":null,\"stunServers\":null}\n"));
+        return line.result();
     }
 
     /** A revoked or deleted device's own stream ends. */

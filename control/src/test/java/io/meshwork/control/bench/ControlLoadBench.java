@@ -279,6 +279,11 @@ public final class ControlLoadBench {
                 percentile(sorted, 99) / 1e3, sorted.length == 0 ? 0.0 : sorted[sorted.length - 1] / 1e3,
                 failed == 0 ? "" : "; " + failed + " not in sync (the first: " + firstFailure + ")");
         System.out.println(load.get(600, TimeUnit.SECONDS));
+        long received = open.stream().mapToLong(watcher -> watcher.received).sum();
+        long decoded = open.stream().mapToLong(watcher -> watcher.decoded).sum();
+        System.out.printf("  the %d streams in this process received %.1f MiB for %.1f MiB of NDJSON (%.1f KiB per"
+                        + " stream)%n", open.size(), received / 1048576.0, decoded / 1048576.0,
+                received / 1024.0 / Math.max(1, open.size()));
         open.forEach(Watcher::close);
         if (child != null) {
             child.close();
@@ -711,6 +716,9 @@ public final class ControlLoadBench {
         /** Inflates a gzip stream (null: plain); the gzip header's bytes still to skip. */
         private final java.util.zip.Inflater inflater;
         private int headerToSkip = 10;
+        /** Bytes received, and bytes of NDJSON they held (the same without gzip). */
+        volatile long received;
+        volatile long decoded;
         /** Control answered: the stream is open. */
         final CountDownLatch connected = new CountDownLatch(1);
         volatile long snapshotNanos;
@@ -776,7 +784,9 @@ public final class ControlLoadBench {
             for (ByteBuffer buffer : buffers) {
                 byte[] bytes = new byte[buffer.remaining()];
                 buffer.get(bytes);
+                received += bytes.length;
                 if (inflater == null) {
+                    decoded += bytes.length;
                     scan(bytes);
                     continue;
                 }
@@ -786,6 +796,7 @@ public final class ControlLoadBench {
                 byte[] out = new byte[64 * 1024];
                 try {
                     for (int n = inflater.inflate(out); n > 0; n = inflater.inflate(out)) {
+                        decoded += n;
                         scan(Arrays.copyOf(out, n));
                     }
                 } catch (java.util.zip.DataFormatException e) {
