@@ -174,6 +174,11 @@ final class FullPeerMap {
         return new Organization.PeerMap(revision, true, mine, List.of(), policy, null, overlayPrefixes);
     }
 
+    /** A full map at this revision with {@code policy} and no peers listed: a stream's shared start says which. */
+    Organization.PeerMap header(SecurityPolicy policy) {
+        return new Organization.PeerMap(revision, true, List.of(), List.of(), policy, null, overlayPrefixes);
+    }
+
     /**
      * The snapshot line of {@code deviceId}'s stream: the {@link PeerMapEvent} of type snapshot, with the peers in
      * {@code visible} (every one but the device itself when null) and its {@code policy}, as {@code json} renders

@@ -287,8 +287,10 @@ final class PeerMapFeeds {
             FullPeerMap map = start.map();
             Set<String> changed = sinceRevision < 0 ? null : map.changedSince(sinceRevision);
             if (changed == null) {
-                return new Answer(new Organization.Reply(200, null, null, null,
-                        map.forWatcher(deviceId, start.visible(), start.policy())), start, null);
+                // The stream sends the snapshot from the shared start; the reply carries only its revision and
+                // policy (listing the peers here cost every stream of a reconnect storm a pass over the whole map).
+                return new Answer(new Organization.Reply(200, null, null, null, map.header(start.policy())), start,
+                        null);
             }
             List<PeerInfo> peers = new ArrayList<>();
             List<String> removed = new ArrayList<>();

@@ -29,6 +29,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * The map a feed keeps by applying deltas must be, at every revision and for every device, the full map and policy
@@ -255,6 +256,47 @@ class FullPeerMapTest {
         String old = kept.snapshotLine("d2", null, SecurityPolicy.OPEN, JSON).utf8String();
         assertTrue(!old.contains("198.51.100.9:4242") && JSON.readTree(old).get("revision").asLong() == kept.revision(),
                 "the earlier revision's map still answers that revision");
+    }
+
+    /**
+     * Streams that see every peer of a delta send one shared upsert line (the same bytes, compressed once); the device
+     * that changed gets nothing of its own change, and a device that does not see the changed one gets no line.
+     */
+    @Test
+    void streamsSeeingAllOfADeltaShareItsUpsertLine() throws Exception {
+        run(r -> new Organization.Create("acme", "100.64.0.0/10", "api-hash", 1000, r));
+        run(r -> new Organization.CreateKey("k", "secret-k", true, 0, 1000, r));
+        for (int i = 1; i <= 4; i++) {
+            String id = "d" + i;
+            int n = i;
+            run(r -> new Organization.Register("k", "secret-k", id, "pk" + n, "host" + n, Map.of(), List.of(), "t", "s",
+                    2000, r));
+        }
+        // Databases d1 and d4 accept from the web servers d2 and d3 only: neither database learns the other.
+        run(r -> new Organization.SaveSecurityGroup(new Organization.SecurityGroup("web", List.of("d2", "d3"),
+                List.of(new Organization.Rule("tcp", "443", List.of("0.0.0.0/0")))), r));
+        run(r -> new Organization.SaveSecurityGroup(new Organization.SecurityGroup("database", List.of("d1", "d4"),
+                List.of(new Organization.Rule("tcp", "5432", List.of("group:web")))), r));
+        FullPeerMap kept = FullPeerMap.of(peerMap(0, null));
+        FeedVisibility visibility = new FeedVisibility(kept);
+        run(r -> new Organization.ReportEndpoints("d4", List.of(new Endpoint("198.51.100.1:1", "stun")), Map.of(), 3000,
+                r));
+        Organization.PeerMap changed = peerMap(kept.revision(), null);
+        FullPeerMap next = kept.next(changed);
+        PeerMapFeeds.Delta delta = new PeerMapFeeds.Delta(kept.revision(), changed, next,
+                visibility.moveOn(kept, changed, next));
+        JsonSupport json = new JsonSupport(LoggerFactory.getLogger(FullPeerMapTest.class));
+        List<StreamLine> two = PeerStreamRoutes.deltaStreamLines(delta, "d2", new java.util.concurrent.atomic
+                .AtomicReference<>(), json);
+        List<StreamLine> three = PeerStreamRoutes.deltaStreamLines(delta, "d3", new java.util.concurrent.atomic
+                .AtomicReference<>(), json);
+        assertEquals(1, two.size());
+        assertTrue(two.get(0).parts().get(0) == three.get(0).parts().get(0), "one shared line");
+        assertTrue(two.get(0).raw().utf8String().contains("198.51.100.1:1"));
+        assertEquals(List.of(), PeerStreamRoutes.deltaStreamLines(delta, "d4", new java.util.concurrent.atomic
+                .AtomicReference<>(visibility.policyOf("d4")), json), "its own change is not sent back to the device");
+        assertEquals(List.of(), PeerStreamRoutes.deltaStreamLines(delta, "d1", new java.util.concurrent.atomic
+                .AtomicReference<>(visibility.policyOf("d1")), json), "d1 may not learn d4");
     }
 
     private void assertSnapshotIsOwn(FullPeerMap map, FeedVisibility visibility, String watcher) throws Exception {
