@@ -233,14 +233,17 @@ public final class ControlLoadBench {
         for (int i = 0; i < local; i++) {
             open.add(new Watcher(tokens.get(i), query, GZIP, target, needsSnapshot));
         }
-        // Meanwhile: registrations (new devices of the organization) and endpoint reports, one after the other.
+        // Meanwhile: registrations (new devices of the organization) and endpoint reports, one after the other,
+        // from a client of their own (not queued behind the streams' connections).
+        ControlLoadBench loader = new ControlLoadBench(concurrency);
+        loader.base = base;
         CompletableFuture<String> load = CompletableFuture.supplyAsync(() -> {
             try {
                 int count = Math.max(100, reporters);
-                Phase registrations = drive(count, i -> request("POST", "/api/v1/register", key,
+                Phase registrations = loader.drive(count, i -> request("POST", "/api/v1/register", key,
                         "{\"publicKey\":\"" + randomKey() + "\",\"hostname\":\"storm-" + round + "-" + i + "\"}"),
                         (i, body) -> {});
-                Phase reports = drive(reporters, i -> request("POST", "/api/v1/devices/self/endpoints",
+                Phase reports = loader.drive(reporters, i -> request("POST", "/api/v1/devices/self/endpoints",
                         tokens.get(tokens.size() - 1 - i), endpointReport(i, 4 + round)), (i, body) -> {});
                 return String.format("  meanwhile: %d registrations at %.0f/s (p50 %.0f ms, p99 %.0f ms)%s, then %d"
                                 + " endpoint reports at %.0f/s (p50 %.0f ms, p99 %.0f ms)%s", count,
@@ -278,7 +281,11 @@ public final class ControlLoadBench {
                 storm - local, GZIP ? "on" : "off", target, percentile(sorted, 50) / 1e3,
                 percentile(sorted, 99) / 1e3, sorted.length == 0 ? 0.0 : sorted[sorted.length - 1] / 1e3,
                 failed == 0 ? "" : "; " + failed + " not in sync (the first: " + firstFailure + ")");
-        System.out.println(load.get(600, TimeUnit.SECONDS));
+        try {
+            System.out.println(load.get(300, TimeUnit.SECONDS));
+        } catch (java.util.concurrent.TimeoutException e) {
+            System.out.println("  meanwhile: registrations and reports not done 300 s after the streams were");
+        }
         long received = open.stream().mapToLong(watcher -> watcher.received).sum();
         long decoded = open.stream().mapToLong(watcher -> watcher.decoded).sum();
         System.out.printf("  the %d streams in this process received %.1f MiB for %.1f MiB of NDJSON (%.1f KiB per"
