@@ -105,7 +105,8 @@ public final class ControlLoadBench {
 
     private void run(int devices, int watchers, int reporters, int fanOutRounds, int resumed) throws Exception {
         Path data = Files.createTempDirectory("mwc-load");
-        Config config = serverConfig(data, Math.max(watchers, resumed));
+        // Every stream holds a connection: past max-connections the server stops accepting and a stream waits.
+        Config config = serverConfig(data, Math.max(storm, Math.max(watchers, resumed)));
         String database = config.getString("meshwork.control.database");
         System.out.printf("control load: %d devices in one organization, %d peer streams, %d endpoint reporters,"
                         + " %d requests in flight, database %s, JDK %s, %d cores, max heap %d MiB%n",
