@@ -727,6 +727,8 @@ public final class ControlLoadBench {
         /** Bytes received, and bytes of NDJSON they held (the same without gzip). */
         volatile long received;
         volatile long decoded;
+        /** The HTTP status control answered. */
+        private volatile int status;
         /** Control answered: the stream is open. */
         final CountDownLatch connected = new CountDownLatch(1);
         volatile long snapshotNanos;
@@ -766,8 +768,10 @@ public final class ControlLoadBench {
                 request.header("Accept-Encoding", "gzip");
             }
             // A request that fails before any response (a connect timeout) never reaches the subscriber.
-            http.sendAsync(request.build(),
-                    HttpResponse.BodyHandlers.fromSubscriber(this))
+            http.sendAsync(request.build(), info -> {
+                        status = info.statusCode();
+                        return HttpResponse.BodySubscribers.fromSubscriber(this);
+                    })
                     .whenComplete((response, failure) -> {
                         if (failure != null) {
                             onError(failure);
@@ -916,7 +920,7 @@ public final class ControlLoadBench {
         @Override
         public void onComplete() {
             failed = snapshot.getCount() > 0;
-            endedBy = "ended by control";
+            endedBy = "ended by control (HTTP " + status + ")";
             snapshot.countDown();
             synced.countDown();
             connected.countDown();
