@@ -10,6 +10,8 @@ import io.meshwork.protocol.api.SecurityPolicy;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -48,6 +50,20 @@ final class FullPeerMap {
     private volatile List<RenderedPeer> rendered;
 
     private record RenderedPeer(String id, ByteString json) {}
+
+    /** Peers per shared snapshot segment: a stream re-joins (and compresses) only the one holding its device. */
+    static final int SEGMENT = 128;
+    /** Classes of devices whose snapshot segments one revision keeps (the least recently used go first). */
+    static final int SHARED_CLASSES = 32;
+    private static final ByteString COMMA = ByteString.fromString(",");
+
+    /** Per class of devices that may learn the same peers: the shared segments of their snapshots at this revision. */
+    private final Map<ClassKey, SegmentsOnce> classes = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<ClassKey, SegmentsOnce> eldest) {
+            return size() > SHARED_CLASSES;
+        }
+    };
 
     private FullPeerMap(long revision, Map<String, PeerInfo> peers, Map<String, Organization.SecurityGroup> groups,
             List<String> overlayPrefixes, List<OrganizationState.Change> log, long logFrom) {
@@ -158,6 +174,11 @@ final class FullPeerMap {
         return new Organization.PeerMap(revision, true, mine, List.of(), policy, null, overlayPrefixes);
     }
 
+    /** A full map at this revision with {@code policy} and no peers listed: a stream's shared start says which. */
+    Organization.PeerMap header(SecurityPolicy policy) {
+        return new Organization.PeerMap(revision, true, List.of(), List.of(), policy, null, overlayPrefixes);
+    }
+
     /**
      * The snapshot line of {@code deviceId}'s stream: the {@link PeerMapEvent} of type snapshot, with the peers in
      * {@code visible} (every one but the device itself when null) and its {@code policy}, as {@code json} renders
@@ -165,27 +186,125 @@ final class FullPeerMap {
      */
     ByteString snapshotLine(String deviceId, Set<String> visible, SecurityPolicy policy, ObjectMapper json)
             throws JsonProcessingException {
-        ByteStringBuilder line = ByteString.createBuilder();
-        line.append(ByteString.fromString("{\"type\":" + json.writeValueAsString(PeerMapEvent.SNAPSHOT)
-                + ",\"revision\":" + revision + ",\"peers\":["));
-        ByteString comma = ByteString.fromString(",");
-        boolean first = true;
-        for (RenderedPeer peer : renderedPeers(json)) {
-            if (peer.id().equals(deviceId) || visible != null && !visible.contains(peer.id())) {
+        return snapshot(deviceId, visible, policy, json).raw();
+    }
+
+    /**
+     * {@link #snapshotLine} in parts that the streams of devices which may learn the same peers share: the peers of
+     * one such class, in segments of {@value #SEGMENT}, are joined (and, for gzip streams, compressed) once per
+     * revision; a stream has only the segment holding its own device, its revision and its policy to itself. The
+     * class of a device is the set of peers it may learn and itself, so devices that may learn each other and the
+     * same others share one; this map's revision is part of every segment's key by being this map's.
+     */
+    StreamLine snapshot(String deviceId, Set<String> visible, SecurityPolicy policy, ObjectMapper json)
+            throws JsonProcessingException {
+        Set<String> members = null;
+        if (visible != null) {
+            members = new HashSet<>(visible);
+            members.add(deviceId);
+        }
+        Segments segments = segments(members, json);
+        List<StreamLine.Part> parts = new ArrayList<>(segments.parts.size() + 2);
+        parts.add(new StreamLine.Part(ByteString.fromString("{\"type\":" + json.writeValueAsString(PeerMapEvent.SNAPSHOT)
+                + ",\"revision\":" + revision + ",\"peers\":[")));
+        Integer own = segments.segmentOf.get(deviceId);
+        boolean any = false;
+        for (int i = 0; i < segments.parts.size(); i++) {
+            if ((own == null || own != i) && (any || i == 0)) {
+                parts.add(segments.parts.get(i));
+                any = true;
                 continue;
             }
-            if (!first) {
-                line.append(comma);
+            // This stream's own segment: without its device (or the first one sent, without its leading comma).
+            ByteStringBuilder mine = ByteString.createBuilder();
+            for (RenderedPeer peer : segments.peers.get(i)) {
+                if (peer.id().equals(deviceId)) {
+                    continue;
+                }
+                if (any) {
+                    mine.append(COMMA);
+                }
+                mine.append(peer.json());
+                any = true;
             }
-            line.append(peer.json());
-            first = false;
+            if (mine.length() > 0) {
+                parts.add(new StreamLine.Part(mine.result()));
+            }
         }
-        line.append(ByteString.fromString("],\"removed\":[],\"policy\":"));
-        line.append(ByteString.fromArray(json.writeValueAsBytes(policy)));
-        line.append(ByteString.fromString(",\"overlayPrefixes\":"));
-        line.append(ByteString.fromArray(json.writeValueAsBytes(overlayPrefixes)));
-        line.append(ByteString.fromString(",\"relays\":null,\"stunServers\":null,\"dns\":null}\n"));
-        return line.result();
+        ByteStringBuilder end = ByteString.createBuilder();
+        end.append(ByteString.fromString("],\"removed\":[],\"policy\":"));
+        end.append(ByteString.fromArray(json.writeValueAsBytes(policy)));
+        end.append(ByteString.fromString(",\"overlayPrefixes\":"));
+        end.append(ByteString.fromArray(json.writeValueAsBytes(overlayPrefixes)));
+        end.append(ByteString.fromString(",\"relays\":null,\"stunServers\":null,\"dns\":null}\n"));
+        parts.add(new StreamLine.Part(end.result()));
+        return new StreamLine(parts);
+    }
+
+    /** The shared segments of the class of devices that may learn {@code members} (everyone when null). */
+    private Segments segments(Set<String> members, ObjectMapper json) throws JsonProcessingException {
+        ClassKey key = new ClassKey(members);
+        SegmentsOnce once;
+        synchronized (classes) {
+            once = classes.computeIfAbsent(key, any -> new SegmentsOnce());
+        }
+        synchronized (once) {
+            if (once.segments == null) {
+                once.segments = Segments.of(renderedPeers(json), members);
+            }
+            return once.segments;
+        }
+    }
+
+    private record ClassKey(Set<String> members) {}
+
+    private static final class SegmentsOnce {
+        Segments segments;
+    }
+
+    /**
+     * The peers of one class in snapshot order, in segments: each segment's peers, its bytes (JSON objects separated
+     * by commas, led by one but for the first segment) as a part many streams share, and which segment holds whom.
+     */
+    private record Segments(List<List<RenderedPeer>> peers, List<StreamLine.Part> parts,
+            Map<String, Integer> segmentOf) {
+
+        static Segments of(List<RenderedPeer> all, Set<String> members) {
+            List<List<RenderedPeer>> peers = new ArrayList<>();
+            List<StreamLine.Part> parts = new ArrayList<>();
+            Map<String, Integer> segmentOf = new HashMap<>();
+            List<RenderedPeer> segment = new ArrayList<>(SEGMENT);
+            for (RenderedPeer peer : all) {
+                if (members != null && !members.contains(peer.id())) {
+                    continue;
+                }
+                segment.add(peer);
+                segmentOf.put(peer.id(), peers.size());
+                if (segment.size() == SEGMENT) {
+                    add(peers, parts, segment);
+                    segment = new ArrayList<>(SEGMENT);
+                }
+            }
+            if (!segment.isEmpty()) {
+                add(peers, parts, segment);
+            }
+            return new Segments(List.copyOf(peers), List.copyOf(parts), Map.copyOf(segmentOf));
+        }
+
+        private static void add(List<List<RenderedPeer>> peers, List<StreamLine.Part> parts,
+                List<RenderedPeer> segment) {
+            ByteStringBuilder bytes = ByteString.createBuilder();
+            boolean first = peers.isEmpty();
+            for (RenderedPeer peer : segment) {
+                if (!first) {
+                    bytes.append(COMMA);
+                }
+                bytes.append(peer.json());
+                first = false;
+            }
+            peers.add(List.copyOf(segment));
+            parts.add(StreamLine.Part.shared(bytes.result()));
+        }
     }
 
     private List<PeerInfo> sortedPeers() {

@@ -64,9 +64,26 @@ final class PeerMapFeeds {
      */
     record Delta(long fromRevision, Organization.PeerMap peerMap, FullPeerMap map, FeedVisibility.View view,
             Map<String, org.apache.pekko.util.ByteString> rendered,
-            Map<SecurityPolicy, org.apache.pekko.util.ByteString> renderedPolicies) {
+            Map<SecurityPolicy, org.apache.pekko.util.ByteString> renderedPolicies,
+            java.util.concurrent.atomic.AtomicReference<StreamLine.Part> allUpserted) {
         Delta(long fromRevision, Organization.PeerMap peerMap, FullPeerMap map, FeedVisibility.View view) {
-            this(fromRevision, peerMap, map, view, new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
+            this(fromRevision, peerMap, map, view, new ConcurrentHashMap<>(), new ConcurrentHashMap<>(),
+                    new java.util.concurrent.atomic.AtomicReference<>());
+        }
+
+        /**
+         * The upsert line of every peer of this delta, in its order: what each stream whose device may see them all
+         * (and is not among them, and gained no other) sends, built (and, for gzip streams, compressed) once.
+         */
+        StreamLine.Part allUpserted(java.util.function.Supplier<org.apache.pekko.util.ByteString> line) {
+            StreamLine.Part part = allUpserted.get();
+            if (part == null) {
+                part = StreamLine.Part.shared(line.get());
+                if (!allUpserted.compareAndSet(null, part)) {
+                    part = allUpserted.get();
+                }
+            }
+            return part;
         }
 
         /** {@code policy} as JSON, rendered once for all the devices that have an equal one. */
@@ -270,8 +287,10 @@ final class PeerMapFeeds {
             FullPeerMap map = start.map();
             Set<String> changed = sinceRevision < 0 ? null : map.changedSince(sinceRevision);
             if (changed == null) {
-                return new Answer(new Organization.Reply(200, null, null, null,
-                        map.forWatcher(deviceId, start.visible(), start.policy())), start, null);
+                // The stream sends the snapshot from the shared start; the reply carries only its revision and
+                // policy (listing the peers here cost every stream of a reconnect storm a pass over the whole map).
+                return new Answer(new Organization.Reply(200, null, null, null, map.header(start.policy())), start,
+                        null);
             }
             List<PeerInfo> peers = new ArrayList<>();
             List<String> removed = new ArrayList<>();

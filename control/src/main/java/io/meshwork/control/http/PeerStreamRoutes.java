@@ -2,6 +2,7 @@ package io.meshwork.control.http;
 
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
 import static org.apache.pekko.http.javadsl.server.Directives.parameterOptional;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 
@@ -13,6 +14,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import io.meshwork.protocol.api.PeerInfo;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +28,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
@@ -70,10 +73,11 @@ final class PeerStreamRoutes {
 
     Route routes() {
         return path(PathMatchers.segment("peers").slash("stream"), () -> get(() -> auth.bearer(token ->
-                parameterOptional("since", since -> stream(token, since)))));
+                parameterOptional("since", since -> optionalHeaderValueByName("Accept-Encoding", accept ->
+                        stream(token, since, GzipStream.accepted(accept.orElse(null))))))));
     }
 
-    private Route stream(String token, Optional<String> sinceText) {
+    private Route stream(String token, Optional<String> sinceText, boolean gzip) {
         long since = sinceText.map(text -> {
             try {
                 return Long.parseLong(text);
@@ -87,8 +91,14 @@ final class PeerStreamRoutes {
                 return json.respond(StatusCodes.FORBIDDEN, new PendingApproval(
                         "device " + device.id() + " is waiting for an administrator to approve it", PENDING_APPROVAL));
             }
-            Source<ByteString, ?> events = events(organizationId, device.id(), since, sinceText.isEmpty());
-            return complete(HttpResponse.create().withEntity(HttpEntities.createChunked(JsonSupport.NDJSON, events)));
+            Source<StreamLine, ?> lines = events(organizationId, device.id(), since, sinceText.isEmpty());
+            if (!gzip) {
+                return complete(HttpResponse.create().withEntity(HttpEntities.createChunked(JsonSupport.NDJSON,
+                        lines.map(StreamLine::raw))));
+            }
+            // Asked for by name only (Accept-Encoding: gzip): nodes of earlier releases get the lines as they were.
+            return complete(HttpResponse.create().addHeader(HttpHeader.parse("Content-Encoding", "gzip"))
+                    .withEntity(HttpEntities.createChunked(JsonSupport.NDJSON, GzipStream.encode(lines))));
         });
     }
 
@@ -105,21 +115,22 @@ final class PeerStreamRoutes {
      * the one this stream last sent. It carries the stream's revision and does not move it. The organization's
      * DNS settings follow the same way ({@link DnsFeed}, "dns" events).
      */
-    private Source<ByteString, ?> events(String organizationId, String deviceId, long since, boolean fromStart) {
+    private Source<StreamLine, ?> events(String organizationId, String deviceId, long since, boolean fromStart) {
         AtomicLong revision = new AtomicLong(since);
         CompletableFuture<Done> started = new CompletableFuture<>();
         AtomicReference<RelaysForDevices> relaysSent = new AtomicReference<>();
-        Source<ByteString, NotUsed> relayLines = Source.completionStage(started)
+        Source<StreamLine, NotUsed> relayLines = Source.completionStage(started)
                 .flatMapConcat(any -> relayLists.lists(organizationId))
                 .filter(list -> !list.equals(relaysSent.get()))
                 .map(list -> {
                     relaysSent.set(list);
-                    return json.line(PeerMapEvent.relays(revision.get(), list.relays(), list.stunServers()));
+                    return StreamLine.of(json.line(PeerMapEvent.relays(revision.get(), list.relays(),
+                            list.stunServers())));
                 });
         // The DNS settings likewise: whole, first after the first answer, then on every change ("dns" events).
-        Source<ByteString, NotUsed> dnsLines = Source.completionStage(started)
+        Source<StreamLine, NotUsed> dnsLines = Source.completionStage(started)
                 .flatMapConcat(any -> dnsSettings.configs(organizationId))
-                .map(config -> json.line(PeerMapEvent.dns(revision.get(), config)));
+                .map(config -> StreamLine.of(json.line(PeerMapEvent.dns(revision.get(), config))));
         // The policy this connection last sent, so an unchanged one is not sent again.
         AtomicReference<SecurityPolicy> policySent = new AtomicReference<>();
         AtomicReference<PeerMapFeeds.Share> share = new AtomicReference<>();
@@ -154,7 +165,7 @@ final class PeerStreamRoutes {
                     started.complete(Done.getInstance());
                     if (answer.delta() != null) {
                         revision.set(answer.delta().peerMap().revision());
-                        return deltaLines(answer.delta(), deviceId, policySent, json);
+                        return deltaStreamLines(answer.delta(), deviceId, policySent, json);
                     }
                     Organization.PeerMap map = answer.reply().peerMap();
                     boolean first = revision.get() == since && fromStart;
@@ -163,23 +174,23 @@ final class PeerStreamRoutes {
                     // was): the stream is up to date to there, and the next shared delta follows on without a gap.
                     revision.set(map.revision());
                     if (!map.full() && map.peers().isEmpty() && map.removed().isEmpty() && !newPolicy && !first) {
-                        return List.<ByteString>of();
+                        return List.<StreamLine>of();
                     }
                     if (map.full()) {
                         policySent.set(map.policy());
                         if (answer.shared() != null) {
                             PeerMapFeeds.Start start = answer.shared();
-                            return List.of(start.map().snapshotLine(deviceId, start.visible(), start.policy(),
+                            return List.of(start.map().snapshot(deviceId, start.visible(), start.policy(),
                                     json.mapper()));
                         }
                     }
-                    return lines(map, deviceId, newPolicy, policySent);
+                    return lines(map, deviceId, newPolicy, policySent).stream().map(StreamLine::of).toList();
                 })
                 // The stream ends when its peer map does; the relay list alone never ends it.
                 .merge(relayLines, true)
                 .merge(dnsLines, true)
-                .keepAlive(KEEPALIVE, () -> json.line(new PeerMapEvent(PeerMapEvent.KEEPALIVE,
-                        revision.get(), List.of(), List.of())))
+                .keepAlive(KEEPALIVE, () -> StreamLine.of(json.line(new PeerMapEvent(PeerMapEvent.KEEPALIVE,
+                        revision.get(), List.of(), List.of()))))
                 // A member shutting down or an organization not answering ends the stream; the node resumes
                 // from its last revision on another connection.
                 .recoverWithRetries(1, Throwable.class, Source::empty)
@@ -226,6 +237,15 @@ final class PeerStreamRoutes {
      */
     static List<ByteString> deltaLines(PeerMapFeeds.Delta delta, String deviceId,
             AtomicReference<SecurityPolicy> policySent, JsonSupport json) {
+        return deltaStreamLines(delta, deviceId, policySent, json).stream().map(StreamLine::raw).toList();
+    }
+
+    /**
+     * {@link #deltaLines} as stream lines: the upsert line that every stream seeing all of the delta's peers sends is
+     * the delta's one shared line ({@link PeerMapFeeds.Delta#allUpserted}).
+     */
+    static List<StreamLine> deltaStreamLines(PeerMapFeeds.Delta delta, String deviceId,
+            AtomicReference<SecurityPolicy> policySent, JsonSupport json) {
         FeedVisibility.View view = delta.view();
         long at = delta.peerMap().revision();
         Set<String> entered = view.entered().getOrDefault(deviceId, Set.of());
@@ -235,42 +255,51 @@ final class PeerStreamRoutes {
                 upserts.put(peer.id(), peer);
             }
         }
+        boolean all = upserts.size() == delta.peerMap().peers().size();
         for (String id : new TreeSet<>(entered)) {
             PeerInfo peer = delta.map().peers().get(id);
-            if (peer != null) {
-                upserts.putIfAbsent(id, peer);
+            if (peer != null && upserts.putIfAbsent(id, peer) == null) {
+                all = false;
             }
         }
-        List<ByteString> out = new ArrayList<>();
+        List<StreamLine> out = new ArrayList<>();
         if (!upserts.isEmpty()) {
-            // The line of PeerMapEvent.UPSERT as JSON renders it, from the peers the delta rendered once.
-            var line = ByteString.createBuilder().append(ByteString.fromString(
-                    "{\"type\":\"" + PeerMapEvent.UPSERT + "\",\"revision\":" + at + ",\"peers\":["));
-            boolean first = true;
-            for (PeerInfo peer : upserts.values()) {
-                if (!first) {
-                    line.append(ByteString.fromString(","));
-                }
-                line.append(delta.render(peer, json.mapper()));
-                first = false;
-            }
-            line.append(ByteString.fromString("],\"removed\":[],\"policy\":null,\"overlayPrefixes\":null,"
-                    + "\"relays\":null,\"stunServers\":null}\n"));
-            out.add(line.result());
+            Collection<PeerInfo> peers = upserts.values();
+            out.add(all ? new StreamLine(List.of(delta.allUpserted(() -> upsertLine(delta, at, peers, json))))
+                    : StreamLine.of(upsertLine(delta, at, peers, json)));
         }
         Set<String> left = view.left().getOrDefault(deviceId, Set.of());
         if (!left.isEmpty()) {
-            out.add(json.line(new PeerMapEvent(PeerMapEvent.REMOVE, at, List.of(), List.copyOf(new TreeSet<>(left)))));
+            out.add(StreamLine.of(json.line(new PeerMapEvent(PeerMapEvent.REMOVE, at, List.of(),
+                    List.copyOf(new TreeSet<>(left))))));
         }
         SecurityPolicy policy = view.policies().get(deviceId);
         if (policy != null && !policy.equals(policySent.get())) {
-            out.add(ByteString.fromString("{\"type\":\"" + PeerMapEvent.POLICY + "\",\"revision\":" + at
+            out.add(StreamLine.of(ByteString.fromString("{\"type\":\"" + PeerMapEvent.POLICY + "\",\"revision\":" + at
                             + ",\"peers\":[],\"removed\":[],\"policy\":")
                     .concat(delta.render(policy, json.mapper()))
-                    .concat(ByteString.fromString(",\"overlayPrefixes\":null,\"relays\":null,\"stunServers\":null}\n")));
+                    .concat(ByteString.fromString(",\"overlayPrefixes\":null,\"relays\":null,\"stunServers\":null}\n"))));
             policySent.set(policy);
         }
         return out;
+    }
+
+    /** The line of PeerMapEvent.UPSERT as JSON renders it, from the peers the delta rendered once. */
+    private static ByteString upsertLine(PeerMapFeeds.Delta delta, long at, Collection<PeerInfo> peers,
+            JsonSupport json) {
+        var line = ByteString.createBuilder().append(ByteString.fromString(
+                "{\"type\":\"" + PeerMapEvent.UPSERT + "\",\"revision\":" + at + ",\"peers\":["));
+        boolean first = true;
+        for (PeerInfo peer : peers) {
+            if (!first) {
+                line.append(ByteString.fromString(","));
+            }
+            line.append(delta.render(peer, json.mapper()));
+            first = false;
+        }
+        line.append(ByteString.fromString("],\"removed\":[],\"policy\":null,\"overlayPrefixes\":null,"
+                + "\"relays\":null,\"stunServers\":null}\n"));
+        return line.result();
     }
 
     /** A revoked or deleted device's own stream ends. */

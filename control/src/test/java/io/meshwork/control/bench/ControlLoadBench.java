@@ -53,11 +53,15 @@ public final class ControlLoadBench {
     private static final String ADMIN = "mwa.bench-admin-token";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Streams ask for gzip ({@code MESHWORK_BENCH_GZIP=1}) and inflate what they get before scanning it. */
+    private static final boolean GZIP = "1".equals(System.getenv("MESHWORK_BENCH_GZIP"));
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(60)).build();
     private final int concurrency;
     private String base;
+    /** Streams of the reconnect storm (0: none). */
+    private int storm;
 
     private ControlLoadBench(int concurrency) {
         this.concurrency = concurrency;
@@ -68,13 +72,20 @@ public final class ControlLoadBench {
             watchForParent(args[1], Long.parseLong(args[2]), Path.of(args[3]));
             return;
         }
+        if (args.length > 0 && args[0].equals("--storm")) {
+            stormForParent(args[1], args[2], Long.parseLong(args[3]), Boolean.parseBoolean(args[4]), Path.of(args[5]));
+            return;
+        }
         int devices = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
         int watchers = args.length > 1 ? Integer.parseInt(args[1]) : 1_000;
         int reporters = args.length > 2 ? Integer.parseInt(args[2]) : 2_000;
         int concurrency = args.length > 3 ? Integer.parseInt(args[3]) : 32;
         int fanOutRounds = args.length > 4 ? Integer.parseInt(args[4]) : 10;
         int resumed = args.length > 5 ? Integer.parseInt(args[5]) : 0;
-        new ControlLoadBench(concurrency).run(devices, Math.min(watchers, devices - 1), Math.min(reporters, devices),
+        int storm = args.length > 6 ? Integer.parseInt(args[6]) : 0;
+        ControlLoadBench bench = new ControlLoadBench(concurrency);
+        bench.storm = Math.min(storm, devices);
+        bench.run(devices, Math.min(watchers, devices - 1), Math.min(reporters, devices),
                 fanOutRounds, Math.min(resumed, devices - 1));
         System.exit(0);
     }
@@ -94,7 +105,8 @@ public final class ControlLoadBench {
 
     private void run(int devices, int watchers, int reporters, int fanOutRounds, int resumed) throws Exception {
         Path data = Files.createTempDirectory("mwc-load");
-        Config config = serverConfig(data, Math.max(watchers, resumed));
+        // Every stream holds a connection: past max-connections the server stops accepting and a stream waits.
+        Config config = serverConfig(data, Math.max(storm, Math.max(watchers, resumed)));
         String database = config.getString("meshwork.control.database");
         System.out.printf("control load: %d devices in one organization, %d peer streams, %d endpoint reporters,"
                         + " %d requests in flight, database %s, JDK %s, %d cores, max heap %d MiB%n",
@@ -170,6 +182,9 @@ public final class ControlLoadBench {
             if (resumed > 0) {
                 measureResumedFanOut(organizationId, tokens, resumed, fanOutRounds);
             }
+            if (storm > 0) {
+                reconnectStorm(organizationId, tokens, key, reporters);
+            }
             journal(config, organizationId);
         }
 
@@ -183,6 +198,168 @@ public final class ControlLoadBench {
             System.out.printf("recovery: member up in %.2f s, then the organization (%s devices) recovered and"
                     + " answered in %.2f s%n", startSeconds, answer.body().get("devices").asText(), seconds);
         }
+    }
+
+    /**
+     * The reconnect storm: STORM streams, one per device, all opening at once, as after a member restart or a network
+     * blip, with registrations and endpoint reports going on meanwhile (their rates are printed). First every stream
+     * fresh (each needs the whole map: in sync once it has a snapshot at the revision the storm started from, or
+     * later), then every stream resuming from a revision 50 changes back (in sync once a line at the storm's revision
+     * or later arrived). Streams beyond MESHWORK_BENCH_LOCAL_STREAMS are held by a second process.
+     */
+    private void reconnectStorm(String organizationId, List<String> tokens, String key, int reporters)
+            throws Exception {
+        long beforeChanges = revision(organizationId);
+        for (int i = 0; i < 50; i++) {
+            call("POST", "/api/v1/devices/self/endpoints", tokens.get(tokens.size() - 1 - i), endpointReport(i, 3));
+        }
+        long target = revision(organizationId);
+        stormOnce("fresh", tokens, "", target, true, key, reporters, 0);
+        stormOnce("resuming from " + beforeChanges, tokens, "?since=" + beforeChanges, target, false, key, reporters,
+                1);
+    }
+
+    private long revision(String organizationId) throws Exception {
+        return call("GET", "/api/v1/organizations/" + organizationId, ADMIN, null).body().get("revision").asLong();
+    }
+
+    private void stormOnce(String what, List<String> tokens, String query, long target, boolean needsSnapshot,
+            String key, int reporters, int round) throws Exception {
+        int local = Math.min(storm, Integer.parseInt(System.getenv().getOrDefault("MESHWORK_BENCH_LOCAL_STREAMS",
+                "4000")));
+        long opening = System.currentTimeMillis();
+        ChildStorm child = local < storm
+                ? new ChildStorm(base, query, target, needsSnapshot, tokens.subList(local, storm)) : null;
+        List<Watcher> open = new ArrayList<>();
+        for (int i = 0; i < local; i++) {
+            open.add(new Watcher(tokens.get(i), query, GZIP, target, needsSnapshot));
+        }
+        // Meanwhile: registrations (new devices of the organization) and endpoint reports, one after the other,
+        // from a client of their own (not queued behind the streams' connections).
+        ControlLoadBench loader = new ControlLoadBench(concurrency);
+        loader.base = base;
+        CompletableFuture<String> load = CompletableFuture.supplyAsync(() -> {
+            try {
+                int count = Math.max(100, reporters);
+                Phase registrations = loader.drive(count, i -> request("POST", "/api/v1/register", key,
+                        "{\"publicKey\":\"" + randomKey() + "\",\"hostname\":\"storm-" + round + "-" + i + "\"}"),
+                        (i, body) -> {});
+                Phase reports = loader.drive(reporters, i -> request("POST", "/api/v1/devices/self/endpoints",
+                        tokens.get(tokens.size() - 1 - i), endpointReport(i, 4 + round)), (i, body) -> {});
+                return String.format("  meanwhile: %d registrations at %.0f/s (p50 %.0f ms, p99 %.0f ms)%s, then %d"
+                                + " endpoint reports at %.0f/s (p50 %.0f ms, p99 %.0f ms)%s", count,
+                        count / (registrations.elapsedNanos() / 1e9), registrations.p(50), registrations.p(99),
+                        registrations.failures() == 0 ? "" : " " + registrations.failures() + " failed", reporters,
+                        reporters / (reports.elapsedNanos() / 1e9), reports.p(50), reports.p(99),
+                        reports.failures() == 0 ? "" : " " + reports.failures() + " failed");
+            } catch (Exception e) {
+                return "  meanwhile: load failed: " + e;
+            }
+        });
+        List<Long> times = new ArrayList<>();
+        long failed = 0;
+        String firstFailure = null;
+        for (Watcher watcher : open) {
+            if (!watcher.synced.await(600, TimeUnit.SECONDS) || watcher.endedBy != null) {
+                failed++;
+                firstFailure = firstFailure != null ? firstFailure : watcher.endedBy;
+            } else {
+                times.add(watcher.syncedMillis - opening);
+            }
+        }
+        if (child != null) {
+            for (long at : child.synced()) {
+                if (at < 0) {
+                    failed++;
+                } else {
+                    times.add(at - opening);
+                }
+            }
+        }
+        long[] sorted = times.stream().mapToLong(Long::longValue).sorted().toArray();
+        System.out.printf("reconnect storm, %s: %d streams opened at once (%d in a second process, gzip %s), in sync"
+                        + " at revision %d or later: p50 %.1f s, p99 %.1f s, last %.1f s%s%n", what, storm,
+                storm - local, GZIP ? "on" : "off", target, percentile(sorted, 50) / 1e3,
+                percentile(sorted, 99) / 1e3, sorted.length == 0 ? 0.0 : sorted[sorted.length - 1] / 1e3,
+                failed == 0 ? "" : "; " + failed + " not in sync (the first: " + firstFailure + ")");
+        try {
+            System.out.println(load.get(300, TimeUnit.SECONDS));
+        } catch (java.util.concurrent.TimeoutException e) {
+            System.out.println("  meanwhile: registrations and reports not done 300 s after the streams were");
+        }
+        long received = open.stream().mapToLong(watcher -> watcher.received).sum();
+        long decoded = open.stream().mapToLong(watcher -> watcher.decoded).sum();
+        System.out.printf("  the %d streams in this process received %.1f MiB for %.1f MiB of NDJSON (%.1f KiB per"
+                        + " stream)%n", open.size(), received / 1048576.0, decoded / 1048576.0,
+                received / 1024.0 / Math.max(1, open.size()));
+        open.forEach(Watcher::close);
+        if (child != null) {
+            child.close();
+        }
+        Thread.sleep(2_000);
+    }
+
+    /** Storm streams in a child JVM: it answers "synced" with each stream's wall-clock millisecond (-1: never). */
+    private static final class ChildStorm implements AutoCloseable {
+        private final Process process;
+        private final java.io.BufferedReader answers;
+
+        ChildStorm(String base, String query, long target, boolean needsSnapshot, List<String> tokens)
+                throws IOException {
+            Path file = Files.createTempFile("mw-storm", ".tokens");
+            Files.write(file, tokens);
+            String java = ProcessHandle.current().info().command().orElse("java");
+            process = new ProcessBuilder(java, "-Xmx1g", "-cp", System.getProperty("java.class.path"),
+                    ControlLoadBench.class.getName(), "--storm", base, query.isEmpty() ? "-" : query,
+                    Long.toString(target), Boolean.toString(needsSnapshot), file.toString())
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            answers = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8));
+        }
+
+        long[] synced() throws IOException {
+            String line = answers.readLine();
+            if (line == null || !line.startsWith("synced ")) {
+                throw new IllegalStateException("the storm process said " + line);
+            }
+            return Arrays.stream(line.substring(7).split(",")).mapToLong(Long::parseLong).toArray();
+        }
+
+        @Override
+        public void close() throws IOException {
+            process.getOutputStream().close();
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            process.destroy();
+        }
+    }
+
+    /** The child's side of {@link ChildStorm}. */
+    private static void stormForParent(String base, String query, long target, boolean needsSnapshot, Path tokensFile)
+            throws Exception {
+        ControlLoadBench bench = new ControlLoadBench(1);
+        bench.base = base;
+        List<Watcher> open = new ArrayList<>();
+        for (String token : Files.readAllLines(tokensFile)) {
+            open.add(bench.new Watcher(token, query.equals("-") ? "" : query, GZIP, target, needsSnapshot));
+        }
+        StringBuilder times = new StringBuilder("synced ");
+        for (int i = 0; i < open.size(); i++) {
+            Watcher watcher = open.get(i);
+            boolean ok = watcher.synced.await(600, TimeUnit.SECONDS) && watcher.endedBy == null;
+            times.append(i == 0 ? "" : ",").append(ok ? watcher.syncedMillis : -1);
+        }
+        System.out.println(times);
+        System.out.flush();
+        // Holds the streams until the parent is done with them.
+        while (System.in.read() >= 0) {
+            // Nothing is sent: end of input ends the wait.
+        }
+        open.forEach(Watcher::close);
+        System.exit(0);
     }
 
     /**
@@ -408,6 +585,13 @@ public final class ControlLoadBench {
     /** Latencies of one phase, in the order requests were started. */
     /** Latency of each request, when each completed (since the phase began), the phase's length, failures. */
     private record Phase(long[] latencyNanos, long[] completedNanos, long elapsedNanos, long failures) {
+        /** The latency percentile, milliseconds. */
+        double p(int percent) {
+            long[] sorted = latencyNanos.clone();
+            Arrays.sort(sorted);
+            return millis(percentile(sorted, percent));
+        }
+
         void print(String what, int count) {
             long[] sorted = latencyNanos.clone();
             Arrays.sort(sorted);
@@ -528,6 +712,23 @@ public final class ControlLoadBench {
         private static final byte[] SNAPSHOT_START = "{\"type\":\"snapshot\"".getBytes(StandardCharsets.UTF_8);
 
         final CountDownLatch snapshot = new CountDownLatch(1);
+        /** A line at {@link #syncRevision} or later has arrived (after a snapshot, when one is awaited). */
+        final CountDownLatch synced = new CountDownLatch(1);
+        volatile long syncedMillis;
+        private volatile long syncRevision = Long.MAX_VALUE;
+        private volatile boolean syncNeedsSnapshot;
+        /** The first bytes of the current line, where its type and revision are. */
+        private final byte[] lineHead = new byte[64];
+        private int lineHeadLength;
+        private boolean snapshotSeen;
+        /** Inflates a gzip stream (null: plain); the gzip header's bytes still to skip. */
+        private final java.util.zip.Inflater inflater;
+        private int headerToSkip = 10;
+        /** Bytes received, and bytes of NDJSON they held (the same without gzip). */
+        volatile long received;
+        volatile long decoded;
+        /** The HTTP status control answered. */
+        private volatile int status;
         /** Control answered: the stream is open. */
         final CountDownLatch connected = new CountDownLatch(1);
         volatile long snapshotNanos;
@@ -550,10 +751,27 @@ public final class ControlLoadBench {
         }
 
         Watcher(String token, String query) {
+            this(token, query, GZIP, Long.MAX_VALUE, false);
+        }
+
+        /**
+         * A stream that counts as in sync once a line at {@code syncRevision} or later has arrived, after a snapshot
+         * when {@code needsSnapshot}; in gzip when {@code gzip} (then inflated as it arrives, and scanned the same).
+         */
+        Watcher(String token, String query, boolean gzip, long syncRevision, boolean needsSnapshot) {
+            this.syncRevision = syncRevision;
+            this.syncNeedsSnapshot = needsSnapshot;
+            this.inflater = gzip ? new java.util.zip.Inflater(true) : null;
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + "/api/v1/peers/stream" + query))
+                    .header("Authorization", "Bearer " + token);
+            if (gzip) {
+                request.header("Accept-Encoding", "gzip");
+            }
             // A request that fails before any response (a connect timeout) never reaches the subscriber.
-            http.sendAsync(HttpRequest.newBuilder(URI.create(base + "/api/v1/peers/stream" + query))
-                            .header("Authorization", "Bearer " + token).build(),
-                    HttpResponse.BodyHandlers.fromSubscriber(this))
+            http.sendAsync(request.build(), info -> {
+                        status = info.statusCode();
+                        return HttpResponse.BodySubscribers.fromSubscriber(this);
+                    })
                     .whenComplete((response, failure) -> {
                         if (failure != null) {
                             onError(failure);
@@ -578,12 +796,66 @@ public final class ControlLoadBench {
             for (ByteBuffer buffer : buffers) {
                 byte[] bytes = new byte[buffer.remaining()];
                 buffer.get(bytes);
-                if (snapshot.getCount() > 0) {
-                    scanForSnapshot(bytes);
+                received += bytes.length;
+                if (inflater == null) {
+                    decoded += bytes.length;
+                    scan(bytes);
+                    continue;
                 }
-                byte[] expected = marker;
-                if (expected != null) {
-                    scanForMarker(bytes, expected);
+                int skip = Math.min(headerToSkip, bytes.length);
+                headerToSkip -= skip;
+                inflater.setInput(bytes, skip, bytes.length - skip);
+                byte[] out = new byte[64 * 1024];
+                try {
+                    for (int n = inflater.inflate(out); n > 0; n = inflater.inflate(out)) {
+                        decoded += n;
+                        scan(Arrays.copyOf(out, n));
+                    }
+                } catch (java.util.zip.DataFormatException e) {
+                    onError(e);
+                    return;
+                }
+            }
+        }
+
+        private void scan(byte[] bytes) {
+            if (synced.getCount() > 0) {
+                scanForSync(bytes);
+            }
+            if (snapshot.getCount() > 0) {
+                scanForSnapshot(bytes);
+            }
+            byte[] expected = marker;
+            if (expected != null) {
+                scanForMarker(bytes, expected);
+            }
+        }
+
+        /** Reads each line's type and revision from its first bytes, as its end arrives. */
+        private void scanForSync(byte[] bytes) {
+            for (byte b : bytes) {
+                if (b != '\n') {
+                    if (lineHeadLength < lineHead.length) {
+                        lineHead[lineHeadLength++] = b;
+                    }
+                    continue;
+                }
+                String head = new String(lineHead, 0, lineHeadLength, StandardCharsets.UTF_8);
+                lineHeadLength = 0;
+                snapshotSeen |= head.startsWith("{\"type\":\"snapshot\"");
+                int at = head.indexOf("\"revision\":");
+                if (at < 0 || syncNeedsSnapshot && !snapshotSeen) {
+                    continue;
+                }
+                int from = at + "\"revision\":".length();
+                int to = from;
+                while (to < head.length() && Character.isDigit(head.charAt(to))) {
+                    to++;
+                }
+                if (to > from && Long.parseLong(head.substring(from, to)) >= syncRevision) {
+                    syncedMillis = System.currentTimeMillis();
+                    synced.countDown();
+                    return;
                 }
             }
         }
@@ -640,6 +912,7 @@ public final class ControlLoadBench {
             failed = snapshot.getCount() > 0;
             endedBy = String.valueOf(failure);
             snapshot.countDown();
+            synced.countDown();
             connected.countDown();
         }
 
@@ -647,8 +920,9 @@ public final class ControlLoadBench {
         @Override
         public void onComplete() {
             failed = snapshot.getCount() > 0;
-            endedBy = "ended by control";
+            endedBy = "ended by control (HTTP " + status + ")";
             snapshot.countDown();
+            synced.countDown();
             connected.countDown();
         }
 

@@ -22,10 +22,14 @@ import java.util.Map;
 import java.util.Random;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * The map a feed keeps by applying deltas must be, at every revision and for every device, the full map and policy
@@ -201,5 +205,120 @@ class FullPeerMapTest {
         FullPeerMap joined = moved.next(peerMap(moved.revision(), null));
         assertEquals(null, joined.changedSince(moved.revision()),
                 "with groups a registration may change what others learn: the whole map");
+    }
+
+    /**
+     * Snapshots built from segments shared per class of devices (those that may learn the same peers) are, for every
+     * device, exactly its own: never a peer it may not learn, never itself, whatever class went first; a map moved on
+     * to the next revision never hands out the previous one's segments; and gzip carries the same bytes.
+     */
+    @Test
+    void sharedSnapshotSegmentsServeEachDeviceItsOwnMapAtItsOwnRevision() throws Exception {
+        run(r -> new Organization.Create("acme", "100.64.0.0/10", "api-hash", 1000, r));
+        run(r -> new Organization.CreateKey("k", "secret-k", true, 0, 1000, r));
+        int devices = FullPeerMap.SEGMENT * 3 + 17;
+        List<String> databases = new ArrayList<>();
+        List<String> webServers = new ArrayList<>();
+        for (int i = 0; i < devices; i++) {
+            String id = "d" + i;
+            String hostname = (i % 5 == 0 ? "db-" : i % 5 == 1 ? "web-" : "laptop-") + i;
+            (i % 5 == 0 ? databases : i % 5 == 1 ? webServers : new ArrayList<String>()).add(id);
+            int n = i;
+            run(r -> new Organization.Register("k", "secret-k", id, "pk" + n, hostname, Map.of(), List.of(), "t",
+                    "s", 2000, r));
+        }
+        run(r -> new Organization.SaveSecurityGroup(new Organization.SecurityGroup("web", webServers,
+                List.of(new Organization.Rule("tcp", "443", List.of("0.0.0.0/0")))), r));
+        run(r -> new Organization.SaveSecurityGroup(new Organization.SecurityGroup("database", databases,
+                List.of(new Organization.Rule("tcp", "5432", List.of("group:web")))), r));
+        FullPeerMap kept = FullPeerMap.of(peerMap(0, null));
+        FeedVisibility visibility = new FeedVisibility(kept);
+        // Every device, databases and laptops interleaved, so each class's segments are built by some other device.
+        for (int i = devices - 1; i >= 0; i--) {
+            assertSnapshotIsOwn(kept, visibility, "d" + i);
+        }
+
+        run(r -> new Organization.ReportEndpoints("d7", List.of(new Endpoint("198.51.100.9:4242", "stun")), Map.of(),
+                3000, r));
+        Organization.PeerMap delta = peerMap(kept.revision(), null);
+        FullPeerMap moved = kept.next(delta);
+        visibility.moveOn(kept, delta, moved);
+        for (String watcher : List.of("d1", "d0", "d2", "d7")) {
+            String line = moved.snapshotLine(watcher, visibility.visibleTo(watcher), visibility.policyOf(watcher),
+                    JSON).utf8String();
+            assertEquals(moved.revision(), JSON.readTree(line).get("revision").asLong());
+            Set<String> visible = visibility.visibleTo(watcher);
+            assertEquals(!watcher.equals("d7") && (visible == null || visible.contains("d7")),
+                    line.contains("198.51.100.9:4242"),
+                    "the moved peer's new endpoint in the next revision's snapshot of " + watcher);
+            assertSnapshotIsOwn(moved, visibility, watcher);
+        }
+        String old = kept.snapshotLine("d2", null, SecurityPolicy.OPEN, JSON).utf8String();
+        assertTrue(!old.contains("198.51.100.9:4242") && JSON.readTree(old).get("revision").asLong() == kept.revision(),
+                "the earlier revision's map still answers that revision");
+    }
+
+    /**
+     * Streams that see every peer of a delta send one shared upsert line (the same bytes, compressed once); the device
+     * that changed gets nothing of its own change, and a device that does not see the changed one gets no line.
+     */
+    @Test
+    void streamsSeeingAllOfADeltaShareItsUpsertLine() throws Exception {
+        run(r -> new Organization.Create("acme", "100.64.0.0/10", "api-hash", 1000, r));
+        run(r -> new Organization.CreateKey("k", "secret-k", true, 0, 1000, r));
+        for (int i = 1; i <= 4; i++) {
+            String id = "d" + i;
+            int n = i;
+            run(r -> new Organization.Register("k", "secret-k", id, "pk" + n, "host" + n, Map.of(), List.of(), "t", "s",
+                    2000, r));
+        }
+        // Databases d1 and d4 accept from the web servers d2 and d3 only: neither database learns the other.
+        run(r -> new Organization.SaveSecurityGroup(new Organization.SecurityGroup("web", List.of("d2", "d3"),
+                List.of(new Organization.Rule("tcp", "443", List.of("0.0.0.0/0")))), r));
+        run(r -> new Organization.SaveSecurityGroup(new Organization.SecurityGroup("database", List.of("d1", "d4"),
+                List.of(new Organization.Rule("tcp", "5432", List.of("group:web")))), r));
+        FullPeerMap kept = FullPeerMap.of(peerMap(0, null));
+        FeedVisibility visibility = new FeedVisibility(kept);
+        run(r -> new Organization.ReportEndpoints("d4", List.of(new Endpoint("198.51.100.1:1", "stun")), Map.of(), 3000,
+                r));
+        Organization.PeerMap changed = peerMap(kept.revision(), null);
+        FullPeerMap next = kept.next(changed);
+        PeerMapFeeds.Delta delta = new PeerMapFeeds.Delta(kept.revision(), changed, next,
+                visibility.moveOn(kept, changed, next));
+        JsonSupport json = new JsonSupport(LoggerFactory.getLogger(FullPeerMapTest.class));
+        List<StreamLine> two = PeerStreamRoutes.deltaStreamLines(delta, "d2", new java.util.concurrent.atomic
+                .AtomicReference<>(), json);
+        List<StreamLine> three = PeerStreamRoutes.deltaStreamLines(delta, "d3", new java.util.concurrent.atomic
+                .AtomicReference<>(), json);
+        assertEquals(1, two.size());
+        assertTrue(two.get(0).parts().get(0) == three.get(0).parts().get(0), "one shared line");
+        assertTrue(two.get(0).raw().utf8String().contains("198.51.100.1:1"));
+        assertEquals(List.of(), PeerStreamRoutes.deltaStreamLines(delta, "d4", new java.util.concurrent.atomic
+                .AtomicReference<>(visibility.policyOf("d4")), json), "its own change is not sent back to the device");
+        assertEquals(List.of(), PeerStreamRoutes.deltaStreamLines(delta, "d1", new java.util.concurrent.atomic
+                .AtomicReference<>(visibility.policyOf("d1")), json), "d1 may not learn d4");
+    }
+
+    private void assertSnapshotIsOwn(FullPeerMap map, FeedVisibility visibility, String watcher) throws Exception {
+        Set<String> visible = visibility.visibleTo(watcher);
+        SecurityPolicy policy = visibility.policyOf(watcher);
+        Organization.PeerMap expected = peerMap(0, watcher);
+        List<PeerInfo> others = inSnapshotOrder(expected.peers()).stream()
+                .filter(peer -> !peer.id().equals(watcher)).toList();
+        StreamLine line = map.snapshot(watcher, visible, policy, JSON);
+        assertEquals(JSON.readTree(JSON.writeValueAsString(new PeerMapEvent(PeerMapEvent.SNAPSHOT, map.revision(),
+                        others, List.of(), expected.policy(), expected.overlayPrefixes()))),
+                JSON.readTree(line.raw().utf8String()), "the snapshot of " + watcher);
+        // The same bytes through the gzip encoding, shared parts deflated once.
+        ByteString gzip = ByteString.emptyByteString();
+        for (ByteString chunk : GzipStream.encode(
+                        Source.single(line))
+                .runWith(Sink.seq(), TEST_KIT.system()).toCompletableFuture()
+                .get(10, java.util.concurrent.TimeUnit.SECONDS)) {
+            gzip = gzip.concat(chunk);
+        }
+        try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gzip.toArray()))) {
+            assertEquals(line.raw().utf8String(), new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        }
     }
 }

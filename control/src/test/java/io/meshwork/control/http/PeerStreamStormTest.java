@@ -197,6 +197,84 @@ class PeerStreamStormTest {
         streams.forEach(Stream::close);
     }
 
+    /**
+     * A client that sends {@code Accept-Encoding: gzip} gets the stream as gzip, and decoding it line by line as it
+     * arrives yields the same events a client without it gets as plain lines (which carry no Content-Encoding: nodes
+     * of earlier releases read them as before).
+     */
+    @Test
+    void aGzipStreamCarriesTheSameEventsAsAPlainOne() throws Exception {
+        String org = call("POST", "/api/v1/organizations", ControlApiTest.ADMIN, "{\"name\":\"gzip\"}", 201)
+                .get("id").asText();
+        String key = call("POST", "/api/v1/organizations/" + org + "/keys", ControlApiTest.ADMIN,
+                "{\"reusable\":true}", 201).get("key").asText();
+        List<String> tokens = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            byte[] publicKey = new byte[32];
+            publicKey[0] = (byte) i;
+            publicKey[1] = (byte) (i >> 8);
+            publicKey[31] = 43;
+            tokens.add(call("POST", "/api/v1/register", key, "{\"publicKey\":\""
+                    + Base64.getEncoder().encodeToString(publicKey) + "\",\"hostname\":\"host-" + i + "\"}", 201)
+                    .get("token").asText());
+        }
+        Stream plain = new Stream(tokens.get(0), "");
+        BlockingQueue<JsonNode> gzipped = new LinkedBlockingQueue<>();
+        HttpResponse<java.io.InputStream> response = HTTP.send(HttpRequest.newBuilder(URI.create(base
+                        + "/api/v1/peers/stream")).header("Authorization", "Bearer " + tokens.get(0))
+                .header("Accept-Encoding", "gzip").build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, response.statusCode());
+        assertEquals("gzip", response.headers().firstValue("Content-Encoding").orElse(null));
+        Thread reader = new Thread(() -> {
+            try (var in = new java.util.zip.GZIPInputStream(response.body())) {
+                java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+                for (int b = in.read(); b >= 0; b = in.read()) {
+                    if (b != '\n') {
+                        line.write(b);
+                        continue;
+                    }
+                    JsonNode event = JSON.readTree(line.toByteArray());
+                    line.reset();
+                    String type = event.get("type").asText();
+                    if (!type.equals("keepalive") && !type.equals("relays") && !type.equals("dns")) {
+                        gzipped.add(event);
+                    }
+                }
+            } catch (java.io.IOException e) {
+                gzipped.add(JSON.createObjectNode().put("type", "failed").put("error", e.toString()));
+            }
+        });
+        reader.setDaemon(true);
+        reader.start();
+        JsonNode snapshot = plain.next();
+        assertEquals("snapshot", snapshot.get("type").asText());
+        assertEquals(299, snapshot.get("peers").size());
+        assertEquals(snapshot, next(gzipped), "the snapshot, decoded as it arrived");
+        for (int round = 0; round < 3; round++) {
+            call("POST", "/api/v1/devices/self/endpoints", tokens.get(1 + round),
+                    "{\"endpoints\":[{\"address\":\"198.51.100." + round + ":41641\",\"source\":\"stun\"}]}", 200);
+            JsonNode upsert = plain.next();
+            assertEquals("upsert", upsert.get("type").asText(), upsert.toString());
+            assertEquals(upsert, next(gzipped), "each change arrives whole on its own, not held back by the encoding");
+        }
+        plain.close();
+        response.body().close();
+
+        HttpResponse<java.io.InputStream> unasked = HTTP.send(HttpRequest.newBuilder(URI.create(base
+                        + "/api/v1/peers/stream")).header("Authorization", "Bearer " + tokens.get(2)).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, unasked.statusCode());
+        assertTrue(unasked.headers().firstValue("Content-Encoding").isEmpty(), "not asked for, not sent");
+        assertEquals('{', unasked.body().read(), "plain NDJSON");
+        unasked.body().close();
+    }
+
+    private static JsonNode next(BlockingQueue<JsonNode> events) throws InterruptedException {
+        JsonNode event = events.poll(30, TimeUnit.SECONDS);
+        assertNotNull(event, "no event within 30 s");
+        return event;
+    }
+
     private static long revision(String org) throws Exception {
         return call("GET", "/api/v1/organizations/" + org, ControlApiTest.ADMIN, null, 200).get("revision").asLong();
     }
