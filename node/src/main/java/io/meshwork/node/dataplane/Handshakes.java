@@ -50,15 +50,7 @@ final class Handshakes {
      * under the peer's lock, so the timer thread never sees an attempt started without its first initiation.
      */
     void initiateIfIdle(Peer peer, long now) {
-        byte[] message;
-        synchronized (peer) {
-            if (peer.clocks.attemptStarted != Timers.NEVER) {
-                return;
-            }
-            peer.clocks.attemptStarted = now;
-            message = initiation(peer, now);
-        }
-        send(peer, message, now);
+        initiate(peer, now, false);
     }
 
     /**
@@ -66,12 +58,17 @@ final class Handshakes {
      * then a fresh initiation goes now rather than after the retry timeout, for the path has just become usable.
      */
     void initiateIfIdleOrUndelivered(Peer peer, long now) {
+        initiate(peer, now, true);
+    }
+
+    private void initiate(Peer peer, long now, boolean evenIfUndelivered) {
         byte[] message;
         synchronized (peer) {
-            if (peer.clocks.attemptStarted != Timers.NEVER && !peer.clocks.initiationUndelivered) {
+            boolean inFlight = peer.clocks.attemptStarted != Timers.NEVER;
+            if (inFlight && !(evenIfUndelivered && peer.clocks.initiationUndelivered)) {
                 return;
             }
-            if (peer.clocks.attemptStarted == Timers.NEVER) {
+            if (!inFlight) {
                 peer.clocks.attemptStarted = now;
             }
             message = initiation(peer, now);

@@ -348,14 +348,7 @@ public final class SimNode {
      * next would anyway) and follows the peer map from its snapshot.
      */
     void join(SimControl control, String organizationId) {
-        if (deviceId != null) {
-            throw new IllegalStateException(name + " already belongs to an organization");
-        }
-        this.control = control;
-        this.deviceId = control.register(organizationId, name, publicKey.toBase64());
-        if (discovered != null) {
-            report();
-        }
+        register(control, organizationId);
         control.follow(deviceId, this::apply, this::removedByControlNow);
     }
 
@@ -365,6 +358,16 @@ public final class SimNode {
      * peers learn its endpoints and probe it before it knows them.
      */
     void join(SimControl control, String organizationId, Duration followAfter) {
+        register(control, organizationId);
+        mesh.simulation().executor().schedule(() -> {
+            if (!closed) {
+                control.follow(deviceId, this::apply, this::removedByControlNow);
+            }
+        }, followAfter.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Registers with {@code control} in {@code organizationId} and reports the latest discovery if there is one. */
+    private void register(SimControl control, String organizationId) {
         if (deviceId != null) {
             throw new IllegalStateException(name + " already belongs to an organization");
         }
@@ -373,11 +376,6 @@ public final class SimNode {
         if (discovered != null) {
             report();
         }
-        mesh.simulation().executor().schedule(() -> {
-            if (!closed) {
-                control.follow(deviceId, this::apply, this::removedByControlNow);
-            }
-        }, followAfter.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /** One netcheck on the node's socket, turned into the report the agent sends ({@link EndpointReports}). */
