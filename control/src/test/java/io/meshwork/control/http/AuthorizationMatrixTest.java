@@ -68,7 +68,9 @@ class AuthorizationMatrixTest {
         /** The device token of a revoked device of A. */
         REVOKED_DEVICE,
         /** The device token of a deleted device of A. */
-        DELETED_DEVICE
+        DELETED_DEVICE,
+        /** The device token of a device of A registered with a key that requires approval, not approved yet. */
+        PENDING_DEVICE
     }
 
     /**
@@ -76,65 +78,65 @@ class AuthorizationMatrixTest {
      * by a 400. {@code fresh}: the row's last path parameter is made anew for each credential.
      */
     static final String MATRIX = """
-            method path                                               fresh body         none admin own  othr dev  odev rel  orel key  rvkd deld
-            GET    /health                                            -     -            200  200   200  200  200  200  200  200  200  200  200
-            GET    /ready                                             -     -            200  200   200  200  200  200  200  200  200  200  200
-            GET    /metrics                                           -     -            401  200   403  403  403  403  403  403  403  403  403
-            GET    /api/v1/openapi.json                               -     -            200  200   200  200  200  200  200  200  200  200  200
-            GET    /api/v1/cluster                                    -     -            401  200   403  403  403  403  403  403  403  403  403
-            POST   /api/v1/organizations                              -     organization 401  201   403  403  403  403  403  403  403  403  403
-            GET    /api/v1/organizations                              -     -            401  200   200  200  403  403  403  403  403  403  403
-            GET    /api/v1/organizations/{id}                         -     -            401  200   200  404  403  403  403  403  403  403  403
-            DELETE /api/v1/organizations/{id}                         fresh -            401  200   403  403  403  403  403  403  403  403  403
-            PATCH  /api/v1/organizations/{id}                         -     dnsDomain    401  200   200  404  403  403  403  403  403  403  403
-            GET    /api/v1/organizations/{id}/dns                     -     -            401  200   200  404  403  403  403  403  403  403  403
-            GET    /api/v1/organizations/{id}/dns/records             -     -            401  200   200  404  403  403  403  403  403  403  403
-            POST   /api/v1/organizations/{id}/dns/records             -     dnsRecord    401  201   201  404  403  403  403  403  403  403  403
-            DELETE /api/v1/organizations/{id}/dns/records             -     -            401  400   400  404  403  403  403  403  403  403  403
-            DELETE /api/v1/organizations/{id}/dns/records/{recordId}  fresh -            401  200   200  404  403  403  403  403  403  403  403
-            POST   /api/v1/organizations/{id}/keys                    -     key          401  201   201  404  403  403  403  403  403  403  403
-            GET    /api/v1/organizations/{id}/keys                    -     -            401  200   200  404  403  403  403  403  403  403  403
-            DELETE /api/v1/organizations/{id}/keys/{keyId}            fresh -            401  200   200  404  403  403  403  403  403  403  403
-            GET    /api/v1/organizations/{id}/devices                 -     -            401  200   200  404  403  403  403  403  403  403  403
-            GET    /api/v1/organizations/{id}/route-approvers         -     -            401  200   200  404  403  403  403  403  403  403  403
-            PUT    /api/v1/organizations/{id}/route-approvers         -     approvers    401  200   200  404  403  403  403  403  403  403  403
-            GET    /api/v1/organizations/{id}/security-groups         -     -            401  200   200  404  403  403  403  403  403  403  403
-            POST   /api/v1/organizations/{id}/security-groups         -     group        401  201   201  404  403  403  403  403  403  403  403
-            GET    /api/v1/organizations/{id}/security-groups/{name}  -     -            401  200   200  404  403  403  403  403  403  403  403
-            PUT    /api/v1/organizations/{id}/security-groups/{name}  -     groupRules   401  200   200  404  403  403  403  403  403  403  403
-            DELETE /api/v1/organizations/{id}/security-groups/{name}  fresh -            401  200   200  404  403  403  403  403  403  403  403
-            GET    /api/v1/devices/{id}                               -     -            401  200   200  404  403  403  403  403  403  403  403
-            GET    /api/v1/devices/{id}/peers                         -     -            401  200   200  404  403  403  403  403  403  403  403
-            PATCH  /api/v1/devices/{id}                               -     patch        401  200   200  404  403  403  403  403  403  403  403
-            DELETE /api/v1/devices/{id}                               fresh -            401  200   200  404  403  403  403  403  403  403  403
-            POST   /api/v1/devices/{id}/approve                       -     -            401  200   200  404  403  403  403  403  403  403  403
-            POST   /api/v1/devices/{id}/revoke                        fresh -            401  200   200  404  403  403  403  403  403  403  403
-            POST   /api/v1/devices/{id}/routes                        -     review       401  200   200  404  403  403  403  403  403  403  403
-            POST   /api/v1/register                                   -     register     401  403   403  403  403  403  403  403  201  403  403
-            POST   /api/v1/devices/self/endpoints                     -     report       401  403   403  403  200  200  403  403  403  403  401
-            POST   /api/v1/devices/self/certificate                   -     -            401  403   403  403  200  200  403  403  403  403  401
-            POST   /api/v1/devices/self/routes                        -     advertise    401  403   403  403  200  200  403  403  403  403  401
-            GET    /api/v1/peers/stream                               -     -            401  403   403  403  200  200  403  403  403  403  401
-            GET    /api/v1/relays                                     -     -            401  200   403  403  403  403  403  403  403  403  403
-            POST   /api/v1/relays/tokens                              -     relayToken   401  201   403  403  403  403  403  403  403  403  403
-            GET    /api/v1/relays/tokens                              -     -            401  200   403  403  403  403  403  403  403  403  403
-            DELETE /api/v1/relays/tokens/{tokenId}                    fresh -            401  200   403  403  403  403  403  403  403  403  403
-            DELETE /api/v1/relays/{id}                                fresh -            401  200   403  403  403  403  403  403  403  403  403
-            POST   /api/v1/relays/register                            -     enroll       401  403   403  403  403  403  200  200  403  403  403
-            PUT    /api/v1/relays/{id}/health                         -     health       401  403   403  403  403  403  200  403  403  403  403
-            GET    /api/v1/relays/{id}/revocations                    -     -            401  403   403  403  403  403  200  403  403  403  403
-            POST   /api/v1/relays/{id}/observations                   -     observations 401  403   403  403  403  403  200  403  403  403  403
-            POST   /api/v1/devices/self/paths                         -     paths        401  403   403  403  200  200  403  403  403  403  401
-            POST   /api/v1/devices/self/relay                         -     nodeRelay    401  403   403  403  200  403  403  403  403  403  401
-            PUT    /api/v1/devices/self/relay/health                  -     health       401  403   403  403  200  403  403  403  403  403  401
-            GET    /api/v1/devices/self/relay/revocations             -     -            401  403   403  403  200  403  403  403  403  403  401
-            DELETE /api/v1/devices/self/relay                         -     -            401  403   403  403  200  200  403  403  403  403  401
-            GET    /api/v1/organizations/{id}/paths                   -     -            401  200   200  404  403  403  403  403  403  403  403
-            GET    /api/v1/organizations/{id}/paths/stream            -     -            401  200   200  404  403  403  403  403  403  403  403
-            POST   /api/v1/ui/login-links                             -     -            401  201   201  201  403  403  403  403  403  403  403
-            POST   /api/v1/ui/session                                 -     login        200  200   200  200  200  200  200  200  200  200  200
-            GET    /api/v1/ui/session                                 -     -            401  401   401  401  401  401  401  401  401  401  401
-            DELETE /api/v1/ui/session                                 -     -            401  401   401  401  401  401  401  401  401  401  401
+            method path                                               fresh body         none admin own  othr dev  odev rel  orel key  rvkd deld pend
+            GET    /health                                            -     -            200  200   200  200  200  200  200  200  200  200  200  200
+            GET    /ready                                             -     -            200  200   200  200  200  200  200  200  200  200  200  200
+            GET    /metrics                                           -     -            401  200   403  403  403  403  403  403  403  403  403  403
+            GET    /api/v1/openapi.json                               -     -            200  200   200  200  200  200  200  200  200  200  200  200
+            GET    /api/v1/cluster                                    -     -            401  200   403  403  403  403  403  403  403  403  403  403
+            POST   /api/v1/organizations                              -     organization 401  201   403  403  403  403  403  403  403  403  403  403
+            GET    /api/v1/organizations                              -     -            401  200   200  200  403  403  403  403  403  403  403  403
+            GET    /api/v1/organizations/{id}                         -     -            401  200   200  404  403  403  403  403  403  403  403  403
+            DELETE /api/v1/organizations/{id}                         fresh -            401  200   403  403  403  403  403  403  403  403  403  403
+            PATCH  /api/v1/organizations/{id}                         -     dnsDomain    401  200   200  404  403  403  403  403  403  403  403  403
+            GET    /api/v1/organizations/{id}/dns                     -     -            401  200   200  404  403  403  403  403  403  403  403  403
+            GET    /api/v1/organizations/{id}/dns/records             -     -            401  200   200  404  403  403  403  403  403  403  403  403
+            POST   /api/v1/organizations/{id}/dns/records             -     dnsRecord    401  201   201  404  403  403  403  403  403  403  403  403
+            DELETE /api/v1/organizations/{id}/dns/records             -     -            401  400   400  404  403  403  403  403  403  403  403  403
+            DELETE /api/v1/organizations/{id}/dns/records/{recordId}  fresh -            401  200   200  404  403  403  403  403  403  403  403  403
+            POST   /api/v1/organizations/{id}/keys                    -     key          401  201   201  404  403  403  403  403  403  403  403  403
+            GET    /api/v1/organizations/{id}/keys                    -     -            401  200   200  404  403  403  403  403  403  403  403  403
+            DELETE /api/v1/organizations/{id}/keys/{keyId}            fresh -            401  200   200  404  403  403  403  403  403  403  403  403
+            GET    /api/v1/organizations/{id}/devices                 -     -            401  200   200  404  403  403  403  403  403  403  403  403
+            GET    /api/v1/organizations/{id}/route-approvers         -     -            401  200   200  404  403  403  403  403  403  403  403  403
+            PUT    /api/v1/organizations/{id}/route-approvers         -     approvers    401  200   200  404  403  403  403  403  403  403  403  403
+            GET    /api/v1/organizations/{id}/security-groups         -     -            401  200   200  404  403  403  403  403  403  403  403  403
+            POST   /api/v1/organizations/{id}/security-groups         -     group        401  201   201  404  403  403  403  403  403  403  403  403
+            GET    /api/v1/organizations/{id}/security-groups/{name}  -     -            401  200   200  404  403  403  403  403  403  403  403  403
+            PUT    /api/v1/organizations/{id}/security-groups/{name}  -     groupRules   401  200   200  404  403  403  403  403  403  403  403  403
+            DELETE /api/v1/organizations/{id}/security-groups/{name}  fresh -            401  200   200  404  403  403  403  403  403  403  403  403
+            GET    /api/v1/devices/{id}                               -     -            401  200   200  404  403  403  403  403  403  403  403  403
+            GET    /api/v1/devices/{id}/peers                         -     -            401  200   200  404  403  403  403  403  403  403  403  403
+            PATCH  /api/v1/devices/{id}                               -     patch        401  200   200  404  403  403  403  403  403  403  403  403
+            DELETE /api/v1/devices/{id}                               fresh -            401  200   200  404  403  403  403  403  403  403  403  403
+            POST   /api/v1/devices/{id}/approve                       -     -            401  200   200  404  403  403  403  403  403  403  403  403
+            POST   /api/v1/devices/{id}/revoke                        fresh -            401  200   200  404  403  403  403  403  403  403  403  403
+            POST   /api/v1/devices/{id}/routes                        -     review       401  200   200  404  403  403  403  403  403  403  403  403
+            POST   /api/v1/register                                   -     register     401  403   403  403  403  403  403  403  201  403  403  403
+            POST   /api/v1/devices/self/endpoints                     -     report       401  403   403  403  200  200  403  403  403  403  401  200
+            POST   /api/v1/devices/self/certificate                   -     -            401  403   403  403  200  200  403  403  403  403  401  200
+            POST   /api/v1/devices/self/routes                        -     advertise    401  403   403  403  200  200  403  403  403  403  401  200
+            GET    /api/v1/peers/stream                               -     -            401  403   403  403  200  200  403  403  403  403  401  403
+            GET    /api/v1/relays                                     -     -            401  200   403  403  403  403  403  403  403  403  403  403
+            POST   /api/v1/relays/tokens                              -     relayToken   401  201   403  403  403  403  403  403  403  403  403  403
+            GET    /api/v1/relays/tokens                              -     -            401  200   403  403  403  403  403  403  403  403  403  403
+            DELETE /api/v1/relays/tokens/{tokenId}                    fresh -            401  200   403  403  403  403  403  403  403  403  403  403
+            DELETE /api/v1/relays/{id}                                fresh -            401  200   403  403  403  403  403  403  403  403  403  403
+            POST   /api/v1/relays/register                            -     enroll       401  403   403  403  403  403  200  200  403  403  403  403
+            PUT    /api/v1/relays/{id}/health                         -     health       401  403   403  403  403  403  200  403  403  403  403  403
+            GET    /api/v1/relays/{id}/revocations                    -     -            401  403   403  403  403  403  200  403  403  403  403  403
+            POST   /api/v1/relays/{id}/observations                   -     observations 401  403   403  403  403  403  200  403  403  403  403  403
+            POST   /api/v1/devices/self/paths                         -     paths        401  403   403  403  200  200  403  403  403  403  401  200
+            POST   /api/v1/devices/self/relay                         -     nodeRelay    401  403   403  403  200  403  403  403  403  403  401  403
+            PUT    /api/v1/devices/self/relay/health                  -     health       401  403   403  403  200  403  403  403  403  403  401  403
+            GET    /api/v1/devices/self/relay/revocations             -     -            401  403   403  403  200  403  403  403  403  403  401  403
+            DELETE /api/v1/devices/self/relay                         -     -            401  403   403  403  200  200  403  403  403  403  401  200
+            GET    /api/v1/organizations/{id}/paths                   -     -            401  200   200  404  403  403  403  403  403  403  403  403
+            GET    /api/v1/organizations/{id}/paths/stream            -     -            401  200   200  404  403  403  403  403  403  403  403  403
+            POST   /api/v1/ui/login-links                             -     -            401  201   201  201  403  403  403  403  403  403  403  403
+            POST   /api/v1/ui/session                                 -     login        200  200   200  200  200  200  200  200  200  200  200  200
+            GET    /api/v1/ui/session                                 -     -            401  401   401  401  401  401  401  401  401  401  401  401
+            DELETE /api/v1/ui/session                                 -     -            401  401   401  401  401  401  401  401  401  401  401  401
             """;
 
     /** Routes served that the OpenAPI document does not describe: the document itself. */
@@ -178,6 +180,7 @@ class AuthorizationMatrixTest {
     private static Device deviceA2;
     private static Device revoked;
     private static Device deleted;
+    private static Device pending;
     private static Relay relay1;
     private static Relay relay2;
     private static String groupA;
@@ -217,6 +220,9 @@ class AuthorizationMatrixTest {
         created("POST", "/api/v1/devices/" + revoked.id() + "/revoke", ADMIN, null);
         deleted = device();
         created("DELETE", "/api/v1/devices/" + deleted.id(), ADMIN, null);
+        String approvalKey = created("POST", "/api/v1/organizations/" + orgA.id() + "/keys", ADMIN,
+                "{\"reusable\":false,\"approvalRequired\":true}").get("key").asText();
+        pending = device(approvalKey);
         relay1 = relay();
         relay2 = relay();
         groupA = group();
@@ -310,6 +316,7 @@ class AuthorizationMatrixTest {
             case REGISTRATION_KEY -> keyA;
             case REVOKED_DEVICE -> revoked.token();
             case DELETED_DEVICE -> deleted.token();
+            case PENDING_DEVICE -> pending.token();
         };
     }
 
@@ -401,8 +408,12 @@ class AuthorizationMatrixTest {
     }
 
     private static Device device() throws Exception {
+        return device(keyA);
+    }
+
+    private static Device device(String key) throws Exception {
         int unique = UNIQUE.incrementAndGet();
-        JsonNode device = created("POST", "/api/v1/register", keyA,
+        JsonNode device = created("POST", "/api/v1/register", key,
                 "{\"publicKey\":\"" + publicKey(unique) + "\",\"hostname\":\"d" + unique + "\"}");
         return new Device(device.get("id").asText(), device.get("token").asText());
     }
