@@ -123,19 +123,12 @@ final class EndpointProbe {
         if (ipv6Servers.isEmpty() || localAddresses.stream().noneMatch(address -> address.contains(":"))) {
             return Optional.empty();
         }
-        try (StunClient client = new StunClient(device.transport(), scheduler)) {
-            for (InetSocketAddress server : ipv6Servers.subList(0, Math.min(2, ipv6Servers.size()))) {
-                Optional<InetSocketAddress> mapped = client.request(server, List.of(),
-                                RetransmissionSchedule.RFC_8489_DEFAULT.withBudget(Duration.ofSeconds(2)))
-                        .get(5, TimeUnit.SECONDS)
-                        .flatMap(response -> response.message().mappedAddress());
-                if (mapped.isPresent()) {
-                    return mapped;
-                }
-                log.debug("no STUN answer over IPv6 from {}", server);
+        for (InetSocketAddress server : ipv6Servers.subList(0, Math.min(2, ipv6Servers.size()))) {
+            Optional<InetSocketAddress> mapped = mappedBy(server, Duration.ofSeconds(2), Duration.ofSeconds(5));
+            if (mapped.isPresent()) {
+                return mapped;
             }
-        } catch (Exception e) {
-            log.debug("STUN over IPv6 failed: {}", e.toString());
+            log.debug("no STUN answer over IPv6 from {}", server);
         }
         return Optional.empty();
     }
@@ -155,17 +148,24 @@ final class EndpointProbe {
 
     /** The reflexive address of the WireGuard socket as {@code server} sees it, if it answers in time. */
     private Optional<InetSocketAddress> firstMapping(InetSocketAddress server) {
+        return mappedBy(server, PRELIMINARY_WAIT, PRELIMINARY_WAIT.plusMillis(500));
+    }
+
+    /**
+     * One Binding request from the WireGuard socket: the reflexive address {@code server}'s success response names,
+     * retransmitted within {@code budget} and waited for at most {@code wait}; empty without one.
+     */
+    private Optional<InetSocketAddress> mappedBy(InetSocketAddress server, Duration budget, Duration wait) {
         try (StunClient client = new StunClient(device.transport(), scheduler)) {
-            return client.request(server, List.of(),
-                            RetransmissionSchedule.RFC_8489_DEFAULT.withBudget(PRELIMINARY_WAIT))
-                    .get(PRELIMINARY_WAIT.toMillis() + 500, TimeUnit.MILLISECONDS)
+            return client.request(server, List.of(), RetransmissionSchedule.RFC_8489_DEFAULT.withBudget(budget))
+                    .get(wait.toMillis(), TimeUnit.MILLISECONDS)
                     .filter(response -> response.message().messageClass() == StunClass.SUCCESS_RESPONSE)
                     .flatMap(response -> response.message().mappedAddress());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Optional.empty();
         } catch (Exception e) {
-            log.debug("no early STUN answer from {}: {}", server, e.toString());
+            log.debug("no STUN answer from {}: {}", server, e.toString());
             return Optional.empty();
         }
     }
