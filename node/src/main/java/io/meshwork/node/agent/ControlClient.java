@@ -9,14 +9,18 @@ import io.meshwork.protocol.api.RegisterRequest;
 import io.meshwork.protocol.api.RegisterResponse;
 import io.meshwork.protocol.api.RenewedCertificate;
 import io.meshwork.protocol.tls.CertificatePin;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.security.GeneralSecurityException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.function.Consumer;
+import java.util.zip.GZIPInputStream;
 
 /** The node's side of the control API: registration, endpoint reports and the peer-map stream. */
 public final class ControlClient {
@@ -132,13 +136,12 @@ public final class ControlClient {
                 // Control compresses the stream only when asked (a snapshot of thousands of peers shrinks severalfold).
                 .header("Accept-Encoding", "gzip").GET().build();
         try {
-            HttpResponse<java.io.InputStream> response = send(request, HttpResponse.BodyHandlers.ofInputStream());
+            HttpResponse<InputStream> response = send(request, HttpResponse.BodyHandlers.ofInputStream());
             boolean gzip = response.headers().firstValue("Content-Encoding")
                     .map(value -> value.trim().equalsIgnoreCase("gzip")).orElse(false);
-            try (java.io.InputStream in = gzip ? new java.util.zip.GZIPInputStream(response.body(), 8192)
-                    : response.body()) {
+            try (InputStream in = gzip ? new GZIPInputStream(response.body(), 8192) : response.body()) {
                 if (response.statusCode() != 200) {
-                    String body = new String(in.readNBytes(64 * 1024), java.nio.charset.StandardCharsets.UTF_8).strip();
+                    String body = new String(in.readNBytes(64 * 1024), StandardCharsets.UTF_8).strip();
                     String code = null;
                     try {
                         code = JSON.readTree(body).path("code").asText(null);
@@ -150,15 +153,9 @@ public final class ControlClient {
                 }
                 readLines(in, line -> {
                     if (!line.isBlank()) {
-                        try {
-                            events.accept(JSON.readValue(line, PeerMapEvent.class));
-                        } catch (IOException e) {
-                            throw new java.io.UncheckedIOException(e);
-                        }
+                        events.accept(JSON.readValue(line, PeerMapEvent.class));
                     }
                 });
-            } catch (java.io.UncheckedIOException e) {
-                throw e.getCause();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -174,15 +171,15 @@ public final class ControlClient {
      * read: a reader would wait for more after a line of a gzip stream, which always says more may follow. A line
      * longer than {@value #MAX_LINE} bytes (a snapshot is about 170 bytes per peer) ends the stream with an error.
      */
-    static void readLines(java.io.InputStream in, Consumer<String> lines) throws IOException {
-        java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+    static void readLines(InputStream in, LineHandler lines) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
         byte[] buffer = new byte[8192];
         for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
             int from = 0;
             for (int i = 0; i < n; i++) {
                 if (buffer[i] == '\n') {
                     line.write(buffer, from, i - from);
-                    lines.accept(line.toString(java.nio.charset.StandardCharsets.UTF_8));
+                    lines.accept(line.toString(StandardCharsets.UTF_8));
                     line.reset();
                     from = i + 1;
                 }
@@ -193,8 +190,14 @@ public final class ControlClient {
             }
         }
         if (line.size() > 0) {
-            lines.accept(line.toString(java.nio.charset.StandardCharsets.UTF_8));
+            lines.accept(line.toString(StandardCharsets.UTF_8));
         }
+    }
+
+    /** Takes one line of the peer stream; a line it cannot read ends the stream with the error. */
+    @FunctionalInterface
+    interface LineHandler {
+        void accept(String line) throws IOException;
     }
 
     /** Sends {@code request}; a certificate that does not match the pin is a {@link PinMismatchException}. */
