@@ -242,13 +242,17 @@ class LegacyJournalTest {
                     org.apache.pekko.serialization.Serializers.manifestFor(serializer, event)).get());
         }
 
+        // The kit's first entity recovers as soon as it is made; once its recovery is over, the warnings counted
+        // below are those of the one recovery from the legacy events (else it may read them too, and warn twice).
+        var kit = organization();
+        kit.getState();
         ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
                 .getLogger(LegacyGroups.class);
         var appender = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
         appender.start();
         logger.addAppender(appender);
         try {
-            var org = recovered(organization(), ORGANIZATION, stored, null, 0);
+            var org = recovered(kit, ORGANIZATION, stored, null, 0);
             assertMigrated(org, web1, web2, db);
             List<String> warnings = appender.list.stream()
                     .filter(event -> event.getLevel() == ch.qos.logback.classic.Level.WARN)
