@@ -4,6 +4,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.net.DatagramPacket;
+import java.net.BindException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -35,8 +36,23 @@ final class FakeUpstream implements AutoCloseable {
         this.padding = padding;
         this.truncateUdp = truncateUdp;
         this.silent = silent;
-        this.udp = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        this.tcp = new ServerSocket(udp.getLocalPort(), 8, InetAddress.getLoopbackAddress());
+        // One port number for both, as a DNS server has: a free UDP port's number may be taken for TCP, so try
+        // another until both are free.
+        DatagramSocket udpSocket = null;
+        ServerSocket tcpSocket = null;
+        for (int attempt = 0; tcpSocket == null; attempt++) {
+            udpSocket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            try {
+                tcpSocket = new ServerSocket(udpSocket.getLocalPort(), 8, InetAddress.getLoopbackAddress());
+            } catch (BindException taken) {
+                udpSocket.close();
+                if (attempt == 20) {
+                    throw taken;
+                }
+            }
+        }
+        this.udp = udpSocket;
+        this.tcp = tcpSocket;
         Thread udpThread = new Thread(this::serveUdp, "fake-upstream-udp");
         udpThread.setDaemon(true);
         udpThread.start();
