@@ -63,11 +63,13 @@ public final class ControlRoutes {
     private final SessionRoutes sessions;
     private final PathRoutes paths;
     private final NodeRelayRoutes nodeRelays;
+    private final long maxBodyBytes;
 
     /** {@code writer}: this member's {@link OrganizationWriter}, which the caller runs. */
     public ControlRoutes(ActorSystem<?> system, CertificateAuthority ca, Settings settings,
             PrometheusMeterRegistry metrics, ActorRef<OrganizationWriter.Message> writer) {
         this.json = new JsonSupport(system.log());
+        this.maxBodyBytes = maxContentLength(system);
         ca = ca.withDeviceLifetime(duration(system, "meshwork.control.device-certificate-lifetime",
                 CertificateAuthority.DEFAULT_DEVICE_LIFETIME));
         ClientAddress clients = ClientAddress.from(system.settings().config());
@@ -97,12 +99,19 @@ public final class ControlRoutes {
         this.paths = new PathRoutes(auth, json, PathRoutes.Settings.from(system.settings().config()));
     }
 
+    /** Pekko HTTP's limit on request bodies, which may be "infinite". */
+    private static long maxContentLength(ActorSystem<?> system) {
+        String key = "pekko.http.server.parsing.max-content-length";
+        String value = system.settings().config().getString(key);
+        return value.equals("infinite") ? Long.MAX_VALUE : system.settings().config().getBytes(key);
+    }
+
     private static Duration duration(ActorSystem<?> system, String key, Duration otherwise) {
         return system.settings().config().hasPath(key) ? system.settings().config().getDuration(key) : otherwise;
     }
 
     public Route routes() {
-        return json.handled(() -> concat(
+        return json.handled(() -> json.bodyWithin(maxBodyBytes, () -> concat(
                 service.routes(),
                 ui.routes(),
                 // The admin token's, and limited like the API: a wrong token here is a failed authentication too.
@@ -125,7 +134,7 @@ public final class ControlRoutes {
                                 relays.routes(),
                                 peerStream.routes(),
                                 sessions.routes(),
-                                paths.routes()))))))));
+                                paths.routes())))))))));
     }
 
     /**

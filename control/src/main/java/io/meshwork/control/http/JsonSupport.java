@@ -2,6 +2,7 @@ package io.meshwork.control.http;
 
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.entity;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
 import static org.apache.pekko.http.javadsl.server.Directives.handleExceptions;
 import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
 import static org.apache.pekko.http.javadsl.server.Directives.respondWithHeader;
@@ -209,6 +210,23 @@ final class JsonSupport {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a " + value.getClass().getSimpleName() + " did not render as JSON", e);
         }
+    }
+
+    /**
+     * {@code inner}, unless the request declares a body over {@code maxBodyBytes}: that one is answered 413 at once,
+     * before the body is read, so a client that sent {@code Expect: 100-continue} gets no 100 and sends no body.
+     * (Pekko HTTP's own limit applies when the body is read: a client may then be answered 100 and be reset while
+     * still sending.) Bodies without a declared length are limited as they are read.
+     */
+    Route bodyWithin(long maxBodyBytes, Supplier<Route> inner) {
+        return extractRequest(request -> {
+            java.util.OptionalLong declared = request.entity().getContentLengthOption();
+            if (declared.isPresent() && declared.getAsLong() > maxBodyBytes) {
+                return error(413, "the request body of " + declared.getAsLong() + " bytes is over the limit of "
+                        + maxBodyBytes + " bytes");
+            }
+            return inner.get();
+        });
     }
 
     /** {@code inner} with every exception and rejection answered as JSON. */
