@@ -11,6 +11,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.pathEnd;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.post;
 
+import io.meshwork.control.Answers;
 import io.meshwork.control.http.views.Deleted;
 import io.meshwork.control.organization.DnsSettings;
 import io.meshwork.protocol.api.DnsConfig;
@@ -45,12 +46,14 @@ final class DnsRoutes {
     private final Authorization auth;
     private final JsonSupport json;
     private final ClusterSharding sharding;
+    private final java.util.concurrent.Executor dispatcher;
     private final Duration askTimeout;
 
     DnsRoutes(Authorization auth, JsonSupport json, ActorSystem<?> system, Duration askTimeout) {
         this.auth = auth;
         this.json = json;
         this.sharding = ClusterSharding.get(system);
+        this.dispatcher = system.executionContext();
         this.askTimeout = askTimeout;
     }
 
@@ -132,6 +135,7 @@ final class DnsRoutes {
         if (!Validation.isOrganizationId(organizationId)) {
             throw new ApiException(404, "no such organization");
         }
-        return sharding.entityRefFor(DnsSettings.ENTITY_KEY, organizationId).ask(command, askTimeout);
+        return Answers.onDispatcher(sharding.entityRefFor(DnsSettings.ENTITY_KEY, organizationId)
+                .ask(command, askTimeout), dispatcher);
     }
 }

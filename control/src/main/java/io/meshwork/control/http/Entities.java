@@ -2,6 +2,7 @@ package io.meshwork.control.http;
 
 import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
 
+import io.meshwork.control.Answers;
 import io.meshwork.control.organization.Device;
 import io.meshwork.control.organization.Organization;
 import io.meshwork.control.organization.OrganizationDirectory;
@@ -82,7 +83,8 @@ final class Entities {
         if (!Validation.isOrganizationId(organizationId)) {
             return CompletableFuture.completedFuture(noSuchOrganization());
         }
-        return sharding.entityRefFor(Organization.ENTITY_KEY, organizationId).ask(command, settings.askTimeout());
+        return Answers.onDispatcher(sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
+                .ask(command, settings.askTimeout()), system.executionContext());
     }
 
     /** A registration or endpoint change for the organization, written together with others (group commit). */
@@ -91,8 +93,8 @@ final class Entities {
         if (!Validation.isOrganizationId(organizationId)) {
             return CompletableFuture.completedFuture(noSuchOrganization());
         }
-        return AskPattern.ask(writer, replyTo -> new OrganizationWriter.Submit(organizationId, command.apply(replyTo)),
-                settings.askTimeout(), system.scheduler());
+        return Answers.onDispatcher(AskPattern.ask(writer, replyTo -> new OrganizationWriter.Submit(organizationId,
+                command.apply(replyTo)), settings.askTimeout(), system.scheduler()), system.executionContext());
     }
 
     private static Organization.Reply noSuchOrganization() {
@@ -101,8 +103,8 @@ final class Entities {
 
     <T> CompletionStage<T> organizationDirectory(
             org.apache.pekko.japi.function.Function<ActorRef<T>, OrganizationDirectory.Command> command) {
-        return sharding.entityRefFor(OrganizationDirectory.ENTITY_KEY, OrganizationDirectory.ID)
-                .ask(command, settings.askTimeout());
+        return Answers.onDispatcher(sharding.entityRefFor(OrganizationDirectory.ENTITY_KEY, OrganizationDirectory.ID)
+                .ask(command, settings.askTimeout()), system.executionContext());
     }
 
     // ---- devices ----------------------------------------------------------------------------------------
@@ -113,7 +115,8 @@ final class Entities {
         if (!Validation.isDeviceId(deviceId)) {
             return CompletableFuture.completedFuture(new Device.Reply(404, "no such device", null, false));
         }
-        return sharding.entityRefFor(Device.ENTITY_KEY, deviceId).ask(command, settings.askTimeout());
+        return Answers.onDispatcher(sharding.entityRefFor(Device.ENTITY_KEY, deviceId)
+                .ask(command, settings.askTimeout()), system.executionContext());
     }
 
     void tellDevice(String deviceId, Device.Command command) {
@@ -177,7 +180,8 @@ final class Entities {
     /** Any relay directory command; what this member hands registering devices is read afresh after it. */
     CompletionStage<RelayDirectory.Reply> relayDirectory(
             org.apache.pekko.japi.function.Function<ActorRef<RelayDirectory.Reply>, RelayDirectory.Command> command) {
-        return sharding.entityRefFor(RelayDirectory.ENTITY_KEY, RelayDirectory.ID).ask(command, settings.askTimeout())
+        return Answers.onDispatcher(sharding.entityRefFor(RelayDirectory.ENTITY_KEY, RelayDirectory.ID)
+                        .ask(command, settings.askTimeout()), system.executionContext())
                 .whenComplete((reply, failure) -> relayList.set(null));
     }
 
@@ -229,9 +233,9 @@ final class Entities {
                 && !cached.relays().toCompletableFuture().isCompletedExceptionally()) {
             return cached.relays();
         }
-        CompletionStage<RelaysForDevices.Catalog> fresh = sharding.entityRefFor(RelayDirectory.ENTITY_KEY,
-                        RelayDirectory.ID)
-                .ask(RelayDirectory.Get::new, settings.askTimeout())
+        CompletionStage<RelaysForDevices.Catalog> fresh = Answers.onDispatcher(sharding.entityRefFor(
+                        RelayDirectory.ENTITY_KEY, RelayDirectory.ID).ask(RelayDirectory.Get::new, settings.askTimeout()),
+                        system.executionContext())
                 .thenApply(reply -> RelaysForDevices.Catalog.of(settings.relays(), settings.stunServers(),
                         reply.state().relays().values(), System.currentTimeMillis(), settings.relayHeartbeat()));
         relayList.set(new RelayList(now, fresh));

@@ -9,6 +9,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.post;
 import static org.apache.pekko.http.javadsl.server.Directives.respondWithHeader;
 
 import com.typesafe.config.Config;
+import io.meshwork.control.Answers;
 import io.meshwork.control.http.views.DevicePathsView;
 import io.meshwork.control.http.views.OrganizationPaths;
 import io.meshwork.control.http.views.PathsRecorded;
@@ -211,7 +212,7 @@ final class PathRoutes {
                 })
                 .takeWithin(settings.streamLifetime())
                 .watchTermination((notUsed, done) -> {
-                    done.whenComplete((ok, failure) -> streams.decrementAndGet());
+                    done.whenCompleteAsync((ok, failure) -> streams.decrementAndGet(), Answers.DIRECT);
                     return NotUsed.getInstance();
                 });
         return respondWithHeader(CacheControl.create(CacheDirectives.NO_CACHE), () -> complete(HttpResponse.create()

@@ -1,5 +1,6 @@
 package io.meshwork.control.http;
 
+import io.meshwork.control.Answers;
 import io.meshwork.control.organization.Organization;
 import io.meshwork.control.organization.RevisionTopics;
 import io.meshwork.protocol.api.PeerInfo;
@@ -260,7 +261,8 @@ final class PeerMapFeeds {
                     // The feed ended before this stream subscribed: nothing more will come.
                     queue.complete();
                 }
-                done.whenComplete((ended, failure) -> feed.subscribers().remove(queue));
+                done.whenCompleteAsync((ended, failure) -> feed.subscribers().remove(queue),
+                        Answers.DIRECT);
                 return NotUsed.getInstance();
             });
         }
@@ -375,14 +377,16 @@ final class PeerMapFeeds {
                 }), Keep.both())
                 .run(system);
         CompletableFuture<Done> ended = running.second().toCompletableFuture()
-                .whenComplete((done, failure) -> subscribers.forEach(BoundedSourceQueue::complete));
+                .whenCompleteAsync((done, failure) -> subscribers.forEach(BoundedSourceQueue::complete),
+                        Answers.DIRECT);
         return new Feed(subscribers, running.first(), ended, 0, latest);
     }
 
     /** What changed since {@code sinceRevision}, everything when not kept, for no device in particular. */
     private CompletionStage<Organization.Reply> fetch(String organizationId, long sinceRevision) {
-        return sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
-                .ask(replyTo -> new Organization.GetPeerMap(sinceRevision, replyTo), askTimeout);
+        return Answers.onDispatcher(sharding.entityRefFor(Organization.ENTITY_KEY, organizationId)
+                .ask(replyTo -> new Organization.GetPeerMap(sinceRevision, replyTo), askTimeout),
+                system.executionContext());
     }
 
     /** The organization's answer a stream gets instead of the feed's map; any other failure stays one. */

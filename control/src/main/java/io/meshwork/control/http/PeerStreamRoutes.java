@@ -6,6 +6,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValu
 import static org.apache.pekko.http.javadsl.server.Directives.parameterOptional;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 
+import io.meshwork.control.Answers;
 import io.meshwork.control.http.views.PendingApproval;
 import io.meshwork.control.organization.Organization;
 import io.meshwork.protocol.api.PeerMapEvent;
@@ -196,12 +197,12 @@ final class PeerStreamRoutes {
                 .recoverWithRetries(1, Throwable.class, Source::empty)
                 .watchTermination((mat, done) -> {
                     watchers.incrementAndGet();
-                    done.whenComplete((ok, failure) -> {
+                    done.whenCompleteAsync((ok, failure) -> {
                         watchers.decrementAndGet();
                         if (share.get() != null) {
                             feeds.release(organizationId);
                         }
-                    });
+                    }, Answers.DIRECT);
                     return mat;
                 });
     }

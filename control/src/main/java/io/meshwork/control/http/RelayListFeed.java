@@ -1,5 +1,6 @@
 package io.meshwork.control.http;
 
+import io.meshwork.control.Answers;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -52,7 +53,7 @@ final class RelayListFeed {
         return Source.<Boolean>queue(1)
                 .watchTermination((queue, done) -> {
                     join(queue);
-                    done.whenComplete((ended, failure) -> leave(queue));
+                    done.whenCompleteAsync((ended, failure) -> leave(queue), Answers.DIRECT);
                     return NotUsed.getInstance();
                 })
                 .mapConcat(wakeUp -> {

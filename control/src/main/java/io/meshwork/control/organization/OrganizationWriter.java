@@ -1,5 +1,6 @@
 package io.meshwork.control.organization;
 
+import io.meshwork.control.Answers;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -10,6 +11,7 @@ import java.util.function.Function;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
@@ -155,9 +157,11 @@ public final class OrganizationWriter {
 
     private void send(String organizationId, Pending organization, List<Organization.Batchable> batch) {
         organization.inFlight = batch.size();
-        context.ask(Organization.BatchDone.class,
-                organizations.apply(organizationId), timeout,
-                replyTo -> new Organization.Batch(List.copyOf(batch), replyTo),
+        // Not context.ask: given an ask's stage, it hands the answer on through the common pool (see Answers).
+        context.pipeToSelf(Answers.onDispatcher(AskPattern.<Organization.Command, Organization.BatchDone>ask(
+                        organizations.apply(organizationId),
+                        replyTo -> new Organization.Batch(List.copyOf(batch), replyTo), timeout,
+                        context.getSystem().scheduler()), context.getExecutionContext()),
                 (done, failure) -> new Written(organizationId));
     }
 }

@@ -30,6 +30,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -238,6 +240,8 @@ public final class ControlLoadBench {
         // from a client of their own (not queued behind the streams' connections).
         ControlLoadBench loader = new ControlLoadBench(concurrency);
         loader.base = base;
+        // On a thread of its own: the common pool (one thread on two cores) is not the bench's to block.
+        ExecutorService loadThread = Executors.newSingleThreadExecutor();
         CompletableFuture<String> load = CompletableFuture.supplyAsync(() -> {
             try {
                 int count = Math.max(100, reporters);
@@ -255,7 +259,8 @@ public final class ControlLoadBench {
             } catch (Exception e) {
                 return "  meanwhile: load failed: " + e;
             }
-        });
+        }, loadThread);
+        loadThread.shutdown();
         List<Long> times = new ArrayList<>();
         long failed = 0;
         String firstFailure = null;
@@ -797,7 +802,8 @@ public final class ControlLoadBench {
                 byte[] bytes = new byte[buffer.remaining()];
                 buffer.get(bytes);
                 received += bytes.length;
-                if (inflater == null) {
+                // An answer other than 200 (a 503, a 429) is a short text, never gzip: scanned as it is.
+                if (inflater == null || status != 200) {
                     decoded += bytes.length;
                     scan(bytes);
                     continue;
