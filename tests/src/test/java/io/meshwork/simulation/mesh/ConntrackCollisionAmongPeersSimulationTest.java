@@ -53,6 +53,8 @@ class ConntrackCollisionAmongPeersSimulationTest {
             System.out.printf(Locale.ROOT, "input-accepting pair among peers: direct %.2f s (virtual) after both "
                     + "joined%n", (Math.max(container.firstDirectTo(instance).toNanos(),
                             instance.firstDirectTo(container).toNanos()) - bothUp.toNanos()) / 1e9);
+            System.out.println("container: " + container.statusTo(instance).reason());
+            System.out.println("instance: " + instance.statusTo(container).reason());
             assertFlows(mesh, container, instance);
             for (SimNode other : List.of(laptop, desktop)) {
                 assertTrue(mesh.runUntil(() -> bothDirect(container, other) && bothDirect(instance, other),
