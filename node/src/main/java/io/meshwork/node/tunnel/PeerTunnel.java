@@ -370,8 +370,8 @@ public final class PeerTunnel {
                         if (port.opensFirst() || openedThisAttempt || awaitingFresh) {
                             // The peer opened its mapping towards the port this node told it (or, for the side that
                             // opened first, answered the opening with its own): probe it at full TTL now, with a
-                            // whole probe window from here.
-                            if (port.opensFirst() && !awaitingFresh) {
+                            // whole probe window from here (once: a later call does not extend the attempt).
+                            if (port.opensFirst() && !awaitingFresh && limitTtl) {
                                 limitTtl = false;
                                 timers.startSingleTimer(Timer.PROBE_DEADLINE, new Fire(Timer.PROBE_DEADLINE),
                                         settings.probeWindow());
