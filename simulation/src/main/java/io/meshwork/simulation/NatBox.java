@@ -11,6 +11,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Random;
 import java.util.Set;
 
@@ -127,11 +128,17 @@ public final class NatBox {
     /** Entries of unsolicited packets delivered to the gateway itself, with when each was last refreshed. */
     private final Map<LocalKey, Long> localEntries = new java.util.LinkedHashMap<>();
     /**
-     * For a NAT that accepts input, Linux's by-source table: the public port of the flow each internal endpoint
-     * started last. A new flow from that endpoint takes this port when it is still held and the flow's reply tuple
-     * is free there, so after a collision the socket's later flows leave from the displaced port too.
+     * For a NAT that accepts input, Linux's by-source table: each internal endpoint's flows (5-tuples), oldest first.
+     * A new flow from that endpoint takes the public port of the newest one still alive when its reply tuple is free
+     * there, so after a collision the socket's later flows leave from the displaced port too, and keep doing so as
+     * long as the newest flow of the socket is on it.
      */
-    private final Map<InetSocketAddress, Integer> lastPortBySource = new HashMap<>();
+    private final Map<InetSocketAddress, java.util.ArrayDeque<Flow>> flowsBySource = new HashMap<>();
+
+    /** One 5-tuple in the by-source table: a session under its mapping, or a displaced mapping (session null). */
+    private record Flow(int port, Mapping mapping, InetSocketAddress destination, Session session) {
+    }
+
     /** Displaced 5-tuples by their remote endpoint and public port (several may share a port, one per remote). */
     private final Map<LocalKey, Mapping> displacedByRemote = new HashMap<>();
     private long deliveredToGateway;
@@ -176,7 +183,7 @@ public final class NatBox {
         byKey.clear();
         byPublicPort.clear();
         localEntries.clear();
-        lastPortBySource.clear();
+        flowsBySource.clear();
         displacedByRemote.clear();
     }
 
@@ -283,25 +290,22 @@ public final class NatBox {
                 session = null;
             }
             if (session == null) {
-                Optional<Mapping> recent = bySource(packet.source(), mapping, now);
-                if (recent.isPresent()) {
-                    // Linux's by-source lookup: the socket's latest flow left from a displaced port, so this
-                    // new flow does too, unless its reply tuple is taken there.
-                    return localEntryLive(new LocalKey(packet.destination(), recent.get().publicPort), now)
-                            ? displace(packet, now, Optional.empty())
-                            : displace(packet, now, recent);
+                // Linux's by-source lookup: the port of the socket's newest live flow, when the reply tuple is
+                // free there; else the socket's own (original) port; else a random one.
+                OptionalInt newest = newestPort(packet.source(), now);
+                if (newest.isPresent() && newest.getAsInt() != mapping.publicPort
+                        && !localEntryLive(new LocalKey(packet.destination(), newest.getAsInt()), now)) {
+                    return displace(packet, now, newest);
                 }
-            }
-            if (session == null && localEntryLive(new LocalKey(packet.destination(), mapping.publicPort), now)) {
-                // The reply tuple this packet would have is taken by the gateway's own entry for the peer's
-                // earlier packet: Linux picks another port for this 5-tuple alone.
-                return displace(packet, now, Optional.empty());
-            }
-            if (session == null) {
+                if (localEntryLive(new LocalKey(packet.destination(), mapping.publicPort), now)) {
+                    // The reply tuple this packet would have is taken by the gateway's own entry for the peer's
+                    // earlier packet: Linux picks another port for this 5-tuple alone.
+                    return displace(packet, now, OptionalInt.empty());
+                }
                 session = new Session(now);
                 mapping.sessions.put(packet.destination(), session);
                 trimSessions(mapping, now);
-                lastPortBySource.put(packet.source(), mapping.publicPort);
+                remember(packet.source(), new Flow(mapping.publicPort, mapping, packet.destination(), session), now);
             }
             session.touch(now);
         }
@@ -312,30 +316,54 @@ public final class NatBox {
     }
 
     /**
-     * The displaced 5-tuple whose port the by-source table gives a new flow from {@code source}: the flow the
-     * endpoint started last, when that was a displaced one that still lives. Empty when the latest flow is under
-     * the mapping itself (its port is the mapping's). Linux also finds flows that expired but were not collected
-     * yet; the simulation collects at once.
+     * The public port of {@code source}'s newest flow that still lives (Linux's by-source table, newest first).
+     * Linux also finds flows that expired but were not collected yet; the simulation collects at once.
      */
-    private Optional<Mapping> bySource(InetSocketAddress source, Mapping mapping, long now) {
-        Integer port = lastPortBySource.get(source);
-        if (port == null || port == mapping.publicPort) {
-            return Optional.empty();
+    private OptionalInt newestPort(InetSocketAddress source, long now) {
+        java.util.ArrayDeque<Flow> flows = flowsBySource.get(source);
+        if (flows == null) {
+            return OptionalInt.empty();
         }
-        Mapping holder = byPublicPort.get(port);
-        if (holder == null || !holder.displaced || !holder.key.internal().equals(source) || expired(holder, now)) {
-            lastPortBySource.put(source, mapping.publicPort);
-            return Optional.empty();
+        Iterator<Flow> newestFirst = flows.descendingIterator();
+        while (newestFirst.hasNext()) {
+            Flow flow = newestFirst.next();
+            if (alive(flow, now)) {
+                return OptionalInt.of(flow.port());
+            }
+            newestFirst.remove();
         }
-        return Optional.of(holder);
+        flowsBySource.remove(source);
+        return OptionalInt.empty();
+    }
+
+    private boolean alive(Flow flow, long now) {
+        Mapping mapping = flow.mapping();
+        if (byKey.get(mapping.key) != mapping || expired(mapping, now)) {
+            return false;
+        }
+        if (flow.session() == null) {
+            return true;
+        }
+        Session session = mapping.sessions.get(flow.destination());
+        return session == flow.session() && !session.expired(now);
+    }
+
+    private void remember(InetSocketAddress source, Flow flow, long now) {
+        java.util.ArrayDeque<Flow> flows = flowsBySource.computeIfAbsent(source, any -> new java.util.ArrayDeque<>());
+        flows.addLast(flow);
+        if (flows.size() > MAX_CONNTRACK) {
+            flows.removeIf(old -> !alive(old, now));
+        }
+        while (flows.size() > MAX_CONNTRACK) {
+            flows.removeFirst();
+        }
     }
 
     /**
-     * A 5-tuple of its own: on {@code shared}'s port (the by-source table's choice), or, on a collision, on a
-     * random port.
+     * A 5-tuple of its own: on {@code port} (the by-source table's choice), or, on a collision, on a random port.
      */
-    private Translation displace(Packet packet, long now, Optional<Mapping> shared) {
-        Optional<Integer> port = shared.isPresent() ? Optional.of(shared.get().publicPort) : randomPort(now);
+    private Translation displace(Packet packet, long now, OptionalInt shared) {
+        Optional<Integer> port = shared.isPresent() ? Optional.of(shared.getAsInt()) : randomPort(now);
         if (port.isEmpty()) {
             droppedPortsExhausted++;
             return new Dropped(DropReason.PORTS_EXHAUSTED);
@@ -349,7 +377,7 @@ public final class NatBox {
         if (displacedByRemote.size() > MAX_CONNTRACK) {
             displacedByRemote.values().removeIf(mapping -> expired(mapping, now));
         }
-        lastPortBySource.put(packet.source(), displaced.publicPort);
+        remember(packet.source(), new Flow(displaced.publicPort, displaced, packet.destination(), null), now);
         mappingsCreated++;
         if (shared.isEmpty()) {
             conntrackCollisions++;

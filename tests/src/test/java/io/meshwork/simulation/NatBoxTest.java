@@ -89,6 +89,38 @@ class NatBoxTest {
     }
 
     @Test
+    void newFlowsTakeThePortOfTheSocketsNewestLiveFlowAndFallBackToTheSocketsOwnPort() {
+        behindNat(NatPreset.INPUT_ACCEPTING.homeBehavior());
+        ProbeSocket three = ProbeSocket.open(network.addPublicHost("server-three", "203.0.113.3"), 3478, scheduler);
+        ProbeSocket four = ProbeSocket.open(network.addPublicHost("server-four", "203.0.113.4"), 3478, scheduler);
+        InetSocketAddress mapped = mappingTowards(oneA);
+        two.send("early", mapped);
+        scheduler.advance(Duration.ofSeconds(1));
+        int displaced = mappingTowards(two).getPort();
+        assertNotEquals(CLIENT_PORT, displaced);
+        assertEquals(displaced, mappingTowards(oneB).getPort(), "the newest flow's port");
+
+        // The flow to server two (the collision) expires; the newer one to oneB on the same port is kept alive, and as
+        // the socket's newest flow it still gives new flows its port, while the older flow to oneA keeps the mapping's.
+        for (int i = 0; i < 4; i++) {
+            scheduler.advance(Duration.ofSeconds(9));
+            mappingTowards(oneB);
+            mappingTowards(oneA);
+        }
+        assertEquals(displaced, mappingTowards(three).getPort(), "the newest live flow is on the displaced port");
+
+        // Where that port's reply tuple is taken (server four wrote to it first), the socket's own port is next: no
+        // random port, no collision counted, and the socket's newest flow is on its own port again.
+        long collisions = site.requireNat().conntrackCollisions();
+        four.send("early", new InetSocketAddress(mapped.getAddress(), displaced));
+        scheduler.advance(Duration.ofSeconds(1));
+        assertEquals(CLIENT_PORT, mappingTowards(four).getPort());
+        assertEquals(collisions, site.requireNat().conntrackCollisions());
+        ProbeSocket five = ProbeSocket.open(network.addPublicHost("server-five", "203.0.113.5"), 3478, scheduler);
+        assertEquals(CLIENT_PORT, mappingTowards(five).getPort());
+    }
+
+    @Test
     void aPacketWithTtlTwoMakesTheMappingAndDiesAtTheProviderRouter() {
         behindNat(NatPreset.PORT_RESTRICTED_CONE.homeBehavior());
         VirtualTransport raw = site.addHost("raw").bind(CLIENT_PORT);

@@ -27,9 +27,15 @@ final class DeviceTunnelPort implements TunnelPort {
     private final Runnable rediscover;
     private final ConnectionTimeline timeline;
     private final String name;
+    /** Asks which endpoint new flows of the socket get; false when it cannot ask ({@link #learnNewFlowEndpoint}). */
+    private final java.util.function.Predicate<java.util.function.Consumer<java.util.Optional<InetSocketAddress>>>
+            newFlowEndpoint;
 
     DeviceTunnelPort(WireGuardDevice device, Key peerKey, ProbeCodec probes, Supplier<RelayLink> relay,
-            Supplier<InetSocketAddress> fallbackEndpoint, Runnable rediscover, ConnectionTimeline timeline) {
+            Supplier<InetSocketAddress> fallbackEndpoint, Runnable rediscover, ConnectionTimeline timeline,
+            java.util.function.Predicate<java.util.function.Consumer<java.util.Optional<InetSocketAddress>>>
+                    newFlowEndpoint) {
+        this.newFlowEndpoint = newFlowEndpoint;
         this.timeline = timeline;
         this.name = "peer " + peerKey.toBase64().substring(0, 8);
         this.device = device;
@@ -58,6 +64,11 @@ final class DeviceTunnelPort implements TunnelPort {
     public boolean opensFirst() {
         Key self = device.publicKey();
         return self != null && self.toHex().compareTo(peerKey.toHex()) < 0;
+    }
+
+    @Override
+    public boolean learnNewFlowEndpoint(java.util.function.Consumer<java.util.Optional<InetSocketAddress>> answer) {
+        return newFlowEndpoint.test(answer);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.meshwork.node.agent;
 
 import io.meshwork.node.dataplane.WireGuardDevice;
+import io.meshwork.node.netcheck.FreshBinding;
 import io.meshwork.node.netcheck.NatProber;
 import io.meshwork.node.netcheck.NetcheckResult;
 import io.meshwork.node.netcheck.StunClient;
@@ -45,6 +46,10 @@ final class EndpointProbe {
     private final Consumer<Map<String, Object>> natReport;
     private final Supplier<Optional<PortMapping>> portMapping;
     private volatile Set<String> publicIps = Set.of();
+    /** Which port new flows of the WireGuard socket get: asked by tunnels taking turns after a conntrack collision. */
+    private final FreshBinding freshBinding = new FreshBinding(System::nanoTime);
+    /** Held by each STUN client's use of the WireGuard socket: one client at a time owns its STUN handler. */
+    private final Object stun = new Object();
 
     /**
      * @param stunServers "host[:port]" as control lists them now (port 3478 when none), read at each probe; malformed
@@ -77,6 +82,39 @@ final class EndpointProbe {
      * NAT does only after the tests' silences.
      */
     EndpointDiscovery.Discovered run(Consumer<EndpointDiscovery.Discovered> preliminary) {
+        synchronized (stun) {
+            return probe(preliminary);
+        }
+    }
+
+    /**
+     * Which public endpoint a new flow from the WireGuard socket gets now (a STUN Binding request on a 5-tuple the
+     * socket has not used lately, {@link FreshBinding}); empty when the last netcheck named no RFC 5780 server or
+     * none answered. Blocking: waits for a discovery in progress, then for one STUN round trip.
+     */
+    Optional<InetSocketAddress> newFlowEndpoint() {
+        synchronized (stun) {
+            if (!freshBinding.canAsk()) {
+                return Optional.empty();
+            }
+            try {
+                return freshBinding.ask(device.transport(), scheduler).get(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return Optional.empty();
+            } catch (Exception e) {
+                log.debug("no answer to learn the port of new flows: {}", e.toString());
+                return Optional.empty();
+            }
+        }
+    }
+
+    /** Whether {@link #newFlowEndpoint()} has a server to ask (a netcheck found an RFC 5780 one). */
+    boolean canLearnNewFlowEndpoint() {
+        return freshBinding.canAsk();
+    }
+
+    private EndpointDiscovery.Discovered probe(Consumer<EndpointDiscovery.Discovered> preliminary) {
         int port = device.listenPort();
         List<String> localAddresses = localAddresses(device);
         List<InetSocketAddress> servers = new ArrayList<>();
@@ -101,6 +139,7 @@ final class EndpointProbe {
         EndpointDiscovery.Discovered discovered;
         try (NatProber prober = new NatProber(device.transport(), scheduler)) {
             NetcheckResult result = prober.probe(servers, Duration.ofSeconds(4)).get(10, TimeUnit.SECONDS);
+            freshBinding.netcheckDone(result);
             discovered = EndpointReports.fromNetcheck(localAddresses, port, result);
         } catch (Exception e) {
             throw new CompletionException(e);

@@ -189,6 +189,16 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         thread.setDaemon(true);
         return thread;
     });
+    /**
+     * Where tunnels' questions about the port of new flows wait for the socket's STUN handler (a discovery may hold
+     * it for seconds) without holding up {@link #scheduler}; at most 64 wait (one per tunnel's attempt), more are refused.
+     */
+    private final ExecutorService newFlowQuestions = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0,
+            TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(64), runnable -> {
+                Thread thread = new Thread(runnable, "node-new-flow-port");
+                thread.setDaemon(true);
+                return thread;
+            });
     /** The latest endpoint discovery, reported again with each new home relay. */
     private volatile EndpointDiscovery.Discovered discovered;
 
@@ -473,13 +483,29 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
 
     // ---- wiring ------------------------------------------------------------------------------------------
 
+    /**
+     * Asks, off the actors' threads, which endpoint new flows of the WireGuard socket get; false when no netcheck
+     * named a server to ask.
+     */
+    private boolean learnNewFlowEndpoint(java.util.function.Consumer<java.util.Optional<InetSocketAddress>> answer) {
+        if (closed || !endpointProbe.canLearnNewFlowEndpoint()) {
+            return false;
+        }
+        try {
+            newFlowQuestions.execute(() -> answer.accept(endpointProbe.newFlowEndpoint()));
+            return true;
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return false;
+        }
+    }
+
     private TunnelPeer selfFacts(List<Endpoint> endpoints, Map<String, Object> nat) {
         return PeerFacts.forSelf(endpoints, nat, device.listenPort(), EndpointProbe.localAddresses(device));
     }
 
     private DeviceTunnelPort tunnelPort(Key peerKey) {
         return new DeviceTunnelPort(device, peerKey, probeCodec, () -> relays.clientFor(peerKey),
-                () -> fallbackEndpoint(peerKey), this::rediscoverSoon, timeline);
+                () -> fallbackEndpoint(peerKey), this::rediscoverSoon, timeline, this::learnNewFlowEndpoint);
     }
 
     // ---- the set-up timeline (debug level) -----------------------------------------------------------------
@@ -786,6 +812,7 @@ public final class NodeAgent implements LocalApiHandler, AutoCloseable {
         latencyProbe.close();
         latencySocket.close();
         latencyConnects.shutdownNow();
+        newFlowQuestions.shutdownNow();
         if (hostChanges != null) {
             // Forwarding, NAT, routes and rules this node made go before the interface does.
             hostChanges.undoAll();

@@ -89,8 +89,14 @@ public final class PeerTunnel {
 
     private record Fire(Timer timer) implements Command {}
 
+    /** The answer to {@link TunnelPort#learnNewFlowEndpoint} asked in attempt {@code attempt}. */
+    private record Learned(int attempt, Optional<InetSocketAddress> endpoint) implements Command {}
+
     /** Timers, one of each at most. */
-    enum Timer { UPGRADE, PROBE_ROUND, PROBE_DEADLINE, PREDICTION, HEARTBEAT, REEVALUATE, RELAY_PING }
+    enum Timer { UPGRADE, PROBE_ROUND, PROBE_DEADLINE, PREDICTION, HEARTBEAT, REEVALUATE, RELAY_PING, OPEN }
+
+    /** How long a side that opens its mapping waits for the endpoint its new flows get before opening anyway. */
+    static final Duration LEARN_WAIT = Duration.ofSeconds(6);
 
     private static final int MAX_PENDING_PINGS = 512;
     /** At most this many learned candidates and measured endpoints are kept per peer. */
@@ -129,6 +135,14 @@ public final class PeerTunnel {
     private boolean limitTtl;
     /** A direct probe (ping or pong) came from the peer in the current attempt. */
     private boolean heardDirect;
+    /** The peer's call-me-maybe said it opened its mapping first: the next attempt answers that. */
+    private boolean peerOpenedFirst;
+    /** This attempt opens this node's mapping and waits for the endpoint new flows get before it does. */
+    private boolean awaitingFresh;
+    /** This node opened its mapping in the current attempt (after a suspected collision). */
+    private boolean openedThisAttempt;
+    /** The endpoint this node's new flows get, as learned for the current turn (null when not learned). */
+    private InetSocketAddress freshSelf;
     /** Where full-TTL pings went lately, swept before a turn-taking attempt (at most {@link #MAX_LEARNED}). */
     private final Set<InetSocketAddress> recentTargets = new LinkedHashSet<>();
     /** Each way to a direct path tried and why it failed, by way, for status (a handful of keys at most). */
@@ -210,6 +224,7 @@ public final class PeerTunnel {
                     ProbeMessage message = received.message();
                     if (message instanceof CallMeMaybe call) {
                         heardCallMeMaybe(call);
+                        peerOpenedFirst = call.openedFirst();
                         if (quiet() && !call.openedFirst()) {
                             // The peer probes at full TTL, refreshing the stale entries: the quiet restarts.
                             quietUntil = Math.max(quietUntil, clock.getAsLong()
@@ -254,19 +269,35 @@ public final class PeerTunnel {
         heardDirect = false;
         predictionQueue.clear();
         NatPolicy.Plan plan = NatPolicy.plan(self.nat(), peer.nat());
-        // After a suspected collision the side that opens first sends TTL-limited probes, then tells the peer.
-        if (collisions > 0) {
+        boolean peerOpened = peerOpenedFirst;
+        peerOpenedFirst = false;
+        // After a suspected collision both sides open their mappings in turn: the side with the lower key first,
+        // the other when the first says it did. Each learns the port its new flows get, sends TTL-limited probes
+        // from it, and tells the peer that port; the first then probes at full TTL.
+        if (collisions > 0 || peerOpened) {
             sweep();
         }
-        limitTtl = collisions > 0 && port.opensFirst();
-        boolean opening = limitTtl && openMapping();
+        limitTtl = peerOpened ? !port.opensFirst() : collisions > 0 && port.opensFirst();
+        openedThisAttempt = false;
+        awaitingFresh = false;
+        freshSelf = null;
+        boolean opening = false;
+        if (limitTtl) {
+            int attempt = attempts;
+            ActorRef<Command> me = context.getSelf();
+            awaitingFresh = port.learnNewFlowEndpoint(endpoint -> me.tell(new Learned(attempt, endpoint)));
+            opening = awaitingFresh || openMapping();
+        }
         // A peer that says its NAT maps per destination gets predictions even before its report reaches us.
         boolean predict = plan.predictPorts()
                 || peerAskedForPrediction && self.nat().udp() && peer.nat().udp() && !self.nat().endpointDependent();
         if (predict) {
             preparePrediction();
         }
-        if (opening) {
+        if (awaitingFresh) {
+            timers.startSingleTimer(Timer.OPEN, new Fire(Timer.OPEN), LEARN_WAIT);
+        } else if (opening) {
+            openedThisAttempt = true;
             port.sendViaRelay(new CallMeMaybe(callMeMaybeEndpoints(), self.nat().endpointDependent(), true));
         } else {
             limitTtl = false;
@@ -274,7 +305,9 @@ public final class PeerTunnel {
             pingCandidates();
         }
         timers.startTimerWithFixedDelay(Timer.PROBE_ROUND, new Fire(Timer.PROBE_ROUND), settings.probeInterval());
-        timers.startSingleTimer(Timer.PROBE_DEADLINE, new Fire(Timer.PROBE_DEADLINE), settings.probeWindow());
+        if (!awaitingFresh) {
+            timers.startSingleTimer(Timer.PROBE_DEADLINE, new Fire(Timer.PROBE_DEADLINE), settings.probeWindow());
+        }
         if (!predictionQueue.isEmpty()) {
             timers.startTimerWithFixedDelay(Timer.PREDICTION, new Fire(Timer.PREDICTION), settings.predictionPace());
             sprayPrediction();
@@ -282,13 +315,22 @@ public final class PeerTunnel {
         String reason = "probing " + candidates().size() + " candidate endpoint(s) while relayed (attempt " + attempts
                 + "): " + plan.expectation()
                 + (predict ? "; port prediction across " + predictionQueue.size() + " ports" : "")
-                + (opening ? "; this node opened its mapping first with TTL-limited probes (a conntrack collision "
+                + (opening ? (port.opensFirst() ? "; this node opened its mapping first" : "; the peer opened its "
+                        + "mapping first, this node opened its own") + " with TTL-limited probes (a conntrack collision "
                         + "was suspected) and waits for the peer's probes" : "");
         enter(TunnelStatus.State.PROBING, null, relayLatency, reason);
         return common()
                 .onMessage(Fire.class, fire -> switch (fire.timer()) {
                     case PROBE_ROUND -> {
-                        pingCandidates();
+                        if (!awaitingFresh) {
+                            pingCandidates();
+                        }
+                        yield Behaviors.same();
+                    }
+                    case OPEN -> {
+                        if (awaitingFresh) {
+                            open(Optional.empty());
+                        }
                         yield Behaviors.same();
                     }
                     case PREDICTION -> {
@@ -316,7 +358,32 @@ public final class PeerTunnel {
                     }
                     default -> Behaviors.same();
                 })
+                .onMessage(Learned.class, learned -> {
+                    if (awaitingFresh && learned.attempt() == attempts) {
+                        open(learned.endpoint());
+                    }
+                    return Behaviors.same();
+                })
                 .onMessage(ProbeReceived.class, received -> {
+                    if (received.message() instanceof CallMeMaybe call && call.openedFirst()) {
+                        heardCallMeMaybe(call);
+                        if (port.opensFirst() || openedThisAttempt || awaitingFresh) {
+                            // The peer opened its mapping towards the port this node told it (or, for the side that
+                            // opened first, answered the opening with its own): probe it at full TTL now, with a
+                            // whole probe window from here (once: a later call does not extend the attempt).
+                            if (port.opensFirst() && !awaitingFresh && limitTtl) {
+                                limitTtl = false;
+                                timers.startSingleTimer(Timer.PROBE_DEADLINE, new Fire(Timer.PROBE_DEADLINE),
+                                        settings.probeWindow());
+                            }
+                            if (!awaitingFresh) {
+                                pingCandidates();
+                            }
+                            return Behaviors.same();
+                        }
+                        peerOpenedFirst = true;
+                        return probing();
+                    }
                     if (callOrPing(received, null)) {
                         return Behaviors.same();
                     }
@@ -525,6 +592,29 @@ public final class PeerTunnel {
         return any;
     }
 
+    /**
+     * Opens this node's mapping once the endpoint its new flows get is known (or could not be learned): TTL-limited
+     * pings to every candidate from that port, then a call-me-maybe flagged opened first that names it, so the peer
+     * opens towards it or probes it. Without TTL limiting, an ordinary attempt.
+     */
+    private void open(Optional<InetSocketAddress> learned) {
+        awaitingFresh = false;
+        timers.cancel(Timer.OPEN);
+        freshSelf = learned.orElse(null);
+        if (freshSelf != null) {
+            context.getLog().debug("new flows from this socket leave from {}", format(freshSelf));
+        }
+        if (openMapping()) {
+            openedThisAttempt = true;
+            port.sendViaRelay(new CallMeMaybe(callMeMaybeEndpoints(), self.nat().endpointDependent(), true));
+        } else {
+            limitTtl = false;
+            port.sendViaRelay(new CallMeMaybe(callMeMaybeEndpoints(), self.nat().endpointDependent()));
+            pingCandidates();
+        }
+        timers.startSingleTimer(Timer.PROBE_DEADLINE, new Fire(Timer.PROBE_DEADLINE), settings.probeWindow());
+    }
+
     private boolean quiet() {
         return clock.getAsLong() < quietUntil;
     }
@@ -722,6 +812,13 @@ public final class PeerTunnel {
 
     private List<InetSocketAddress> callMeMaybeEndpoints() {
         List<InetSocketAddress> endpoints = self.endpoints();
+        if (freshSelf != null && !endpoints.contains(freshSelf)) {
+            // The port this node's new flows really leave from, first so that the limit never drops it.
+            List<InetSocketAddress> withFresh = new ArrayList<>();
+            withFresh.add(freshSelf);
+            withFresh.addAll(endpoints);
+            endpoints = withFresh;
+        }
         return endpoints.size() > CallMeMaybe.MAX_ENDPOINTS ? endpoints.subList(0, CallMeMaybe.MAX_ENDPOINTS) : endpoints;
     }
 

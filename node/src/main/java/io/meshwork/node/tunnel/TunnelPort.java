@@ -30,6 +30,17 @@ public interface TunnelPort {
         return false;
     }
 
+    /**
+     * Asks which public endpoint a new flow from the WireGuard socket gets now, by a STUN Binding request on a 5-tuple
+     * the socket has not used lately ({@code node/netcheck/FreshBinding}): behind a Linux NAT whose by-source table
+     * hands new flows a displaced port, that is the port this node's probes really leave from. {@code answer} gets
+     * it, or empty when no server answered, on any thread. False when this port cannot ask (then {@code answer} is
+     * never called).
+     */
+    default boolean learnNewFlowEndpoint(java.util.function.Consumer<java.util.Optional<InetSocketAddress>> answer) {
+        return false;
+    }
+
     /** Sends a probe to the peer through the relay; false when no relay is connected. */
     boolean sendViaRelay(ProbeMessage message);
 

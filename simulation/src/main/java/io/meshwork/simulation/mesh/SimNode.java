@@ -4,6 +4,7 @@ import io.meshwork.node.agent.CertificateRenewer;
 import io.meshwork.node.agent.EndpointDiscovery;
 import io.meshwork.node.agent.EndpointReports;
 import io.meshwork.node.agent.PeerFacts;
+import io.meshwork.node.netcheck.FreshBinding;
 import io.meshwork.node.netcheck.NatProber;
 import io.meshwork.node.relay.HomeRelays;
 import io.meshwork.node.relay.RelayClient;
@@ -111,6 +112,10 @@ public final class SimNode {
     private boolean removed;
     private ActorRef<EndpointDiscovery.Command> discovery;
     private boolean closed;
+    /** Asks which port the socket's new flows get (the tunnels' turn-taking after a conntrack collision). */
+    private final FreshBinding freshBinding;
+    /** The STUN work on the socket, one at a time (a netcheck, a fresh binding): each holds the socket's STUN handler. */
+    private CompletableFuture<?> stunWork = CompletableFuture.completedFuture(null);
 
     SimNode(SimMesh mesh, String name, Host host, int index, SimMesh.Credentials credentials) {
         this.mesh = mesh;
@@ -125,6 +130,7 @@ public final class SimNode {
         this.enrollment = credentials == SimMesh.Credentials.OTHER_CA ? SimRelay.enrollElsewhere(name, relayKeys)
                 : mesh.relay().enroll(name, relayKeys);
         this.socket = host.bind(PORT);
+        this.freshBinding = new FreshBinding(mesh.simulation().scheduler()::nowNanos);
         TunnelSupervisor.Wiring wiring = new TunnelSupervisor.Wiring(SimPort::new, this::statusChanged,
                 TunnelSettings.defaults(), mesh.simulation().scheduler()::nowNanos, mesh.seed() * 1000 + index,
                 DispatcherSelector.fromConfig(PekkoSimScheduler.CALLING_THREAD_DISPATCHER));
@@ -384,13 +390,22 @@ public final class SimNode {
             return CompletableFuture.failedFuture(new IllegalStateException(name + " is closed"));
         }
         List<String> localAddresses = localAddresses();
-        NatProber prober = new NatProber(socket, mesh.simulation().executor());
-        return prober.probe(mesh.stunServers(), NatProber.DEFAULT_TIMEOUT)
-                .whenComplete((done, failure) -> prober.close())
-                .thenApply(result -> {
-                    nat = result.report();
-                    return EndpointReports.fromNetcheck(localAddresses, PORT, result);
-                });
+        return stun(() -> {
+            NatProber prober = new NatProber(socket, mesh.simulation().executor());
+            return prober.probe(mesh.stunServers(), NatProber.DEFAULT_TIMEOUT)
+                    .whenComplete((done, failure) -> prober.close());
+        }).thenApply(result -> {
+            nat = result.report();
+            freshBinding.netcheckDone(result);
+            return EndpointReports.fromNetcheck(localAddresses, PORT, result);
+        });
+    }
+
+    /** Runs {@code work} on the socket's STUN handler once the STUN work before it is done. */
+    private <T> CompletableFuture<T> stun(java.util.function.Supplier<CompletableFuture<T>> work) {
+        CompletableFuture<T> next = stunWork.handle((done, failure) -> null).thenCompose(ignored -> work.get());
+        stunWork = next;
+        return next;
     }
 
     /** A discovery's outcome, handled as the agent handles it: the tunnels learn it, control gets the report. */
@@ -526,6 +541,16 @@ public final class SimNode {
         @Override
         public boolean opensFirst() {
             return publicKey().toHex().compareTo(peer.toHex()) < 0;
+        }
+
+        @Override
+        public boolean learnNewFlowEndpoint(java.util.function.Consumer<Optional<InetSocketAddress>> answer) {
+            if (closed || !freshBinding.canAsk()) {
+                return false;
+            }
+            stun(() -> freshBinding.ask(socket, mesh.simulation().executor()))
+                    .whenComplete((endpoint, failure) -> answer.accept(failure != null ? Optional.empty() : endpoint));
+            return true;
         }
 
         @Override

@@ -15,8 +15,9 @@ import org.junit.jupiter.api.Test;
  * The mesh lab's case in the simulation (docs/architecture.md, "Paths"): two input-accepting gateways among several
  * other peers, joining after them as in the lab, each a moment slow to follow the peer map (as a freshly started
  * agent is), so the peers' probes reach its gateway first. Each such gateway collides with several peers at once,
- * and the node's later flows leave from the displaced port (Linux's by-source table); the two must still take turns
- * and go direct within 60 s, and stay direct with the endpoint-independent peers.
+ * and the node's later flows leave from the displaced port (Linux's by-source table), which STUN (older flows) never
+ * reports; the two must still take turns, each learning and naming the port its new flows get, and go direct within
+ * 60 s, and stay direct with the endpoint-independent peers.
  */
 class ConntrackCollisionAmongPeersSimulationTest {
 
@@ -53,6 +54,12 @@ class ConntrackCollisionAmongPeersSimulationTest {
             System.out.printf(Locale.ROOT, "input-accepting pair among peers: direct %.2f s (virtual) after both "
                     + "joined%n", (Math.max(container.firstDirectTo(instance).toNanos(),
                             instance.firstDirectTo(container).toNanos()) - bothUp.toNanos()) / 1e9);
+            System.out.println("container: " + container.statusTo(instance).reason());
+            System.out.println("instance: " + instance.statusTo(container).reason());
+            // Each node's flows left from a displaced port that STUN never saw; each side learned its own and named it.
+            assertTrue(container.statusTo(instance).endpoint().getPort() != SimNode.PORT
+                    && instance.statusTo(container).endpoint().getPort() != SimNode.PORT,
+                    "direct on the displaced ports the two learned and named");
             assertFlows(mesh, container, instance);
             for (SimNode other : List.of(laptop, desktop)) {
                 assertTrue(mesh.runUntil(() -> bothDirect(container, other) && bothDirect(instance, other),

@@ -46,6 +46,9 @@ class PeerTunnelTest {
     private static final InetSocketAddress PEER_LAN = new InetSocketAddress("192.168.1.20", 51820);
     private static final InetSocketAddress PEER_PUBLIC = new InetSocketAddress("198.51.100.12", 40112);
     private static final InetSocketAddress SELF_PUBLIC = new InetSocketAddress("203.0.113.5", 51820);
+    /** The ports new flows of each side get after a conntrack collision displaced one (Linux's by-source table). */
+    private static final InetSocketAddress SELF_DISPLACED = new InetSocketAddress("203.0.113.5", 38280);
+    private static final InetSocketAddress PEER_DISPLACED = new InetSocketAddress("198.51.100.12", 47111);
     private static final TunnelPeer EASY_PEER = new TunnelPeer(List.of(PEER_LAN), List.of(PEER_PUBLIC), 51820,
             new NatPolicy.Side(true, MappingBehavior.ENDPOINT_INDEPENDENT));
     private static final TunnelPeer SELF = new TunnelPeer(List.of(new InetSocketAddress("10.0.0.2", 51820)),
@@ -139,7 +142,39 @@ class PeerTunnelTest {
     }
 
     @Test
-    void afterASuspectedCollisionTheHigherKeyProbesWhenThePeerSaysItOpenedFirst() {
+    void theSideOpeningFirstNamesThePortItsNewFlowsGetAndProbesThePortThePeerNamesBack() {
+        port.opensFirst = true;
+        port.fresh = SELF_DISPLACED;
+        ActorRef<PeerTunnel.Command> tunnel = spawn(EASY_PEER);
+        await(() -> port.pingTo(PEER_PUBLIC) != null, "an ordinary first attempt");
+        advance(settings.probeWindow().plusMillis(100));
+        await(() -> latest().state() == TunnelStatus.State.RELAYED, "relayed");
+        port.events.clear();
+        advance(settings.collisionQuiet().plusMillis(100));
+        await(() -> port.has(e -> e.message instanceof CallMeMaybe call && call.openedFirst()), "opened");
+        RecordingPort.Event learn = port.first(e -> e.kind.equals("learn"));
+        RecordingPort.Event opening = port.first(e -> e.kind.equals("limited:2") && PEER_PUBLIC.equals(e.endpoint));
+        assertNotNull(learn, "asked which port new flows get");
+        assertNotNull(opening, "TTL-limited pings open the mapping");
+        assertTrue(port.events.indexOf(learn) < port.events.indexOf(opening), "learned before opening: " + port.events);
+        CallMeMaybe call = (CallMeMaybe) port.first(e -> e.message instanceof CallMeMaybe c && c.openedFirst()).message;
+        assertEquals(SELF_DISPLACED, call.endpoints().get(0), "the call names the port new flows leave from first");
+        assertNull(port.pingTo(PEER_PUBLIC), "no full-TTL ping yet");
+
+        // The peer opens towards it in turn and names the port its own new flows get: probe that one, full TTL.
+        tunnel.tell(new PeerTunnel.ProbeReceived(new CallMeMaybe(List.of(PEER_DISPLACED, PEER_PUBLIC), false, true),
+                null));
+        await(() -> port.pingTo(PEER_DISPLACED) != null, "full-TTL probe to the peer's displaced port");
+        tunnel.tell(new PeerTunnel.ProbeReceived(new Pong(port.pingTo(PEER_DISPLACED).txid(), null), PEER_DISPLACED));
+        await(() -> latest().state() == TunnelStatus.State.DIRECT, "direct");
+        assertEquals(PEER_DISPLACED, latest().endpoint());
+        port.opensFirst = false;
+        port.fresh = null;
+    }
+
+    @Test
+    void afterASuspectedCollisionTheHigherKeyOpensInTurnWhenThePeerSaysItOpenedFirst() {
+        port.fresh = SELF_DISPLACED;
         ActorRef<PeerTunnel.Command> tunnel = spawn(EASY_PEER);
         await(() -> port.pingTo(PEER_PUBLIC) != null, "an ordinary first attempt");
         advance(settings.probeWindow().plusMillis(100));
@@ -149,16 +184,26 @@ class PeerTunnelTest {
         tunnel.tell(new PeerTunnel.ProbeReceived(new CallMeMaybe(List.of(PEER_PUBLIC), false), null));
         advance(Duration.ofSeconds(1));
         assertNull(port.pingTo(PEER_PUBLIC), "an ordinary call during the quiet period is not followed");
-        tunnel.tell(new PeerTunnel.ProbeReceived(new CallMeMaybe(List.of(PEER_PUBLIC), false, true), null));
-        await(() -> port.pingTo(PEER_PUBLIC) != null, "the peer opened first: probe it now, full TTL");
+        tunnel.tell(new PeerTunnel.ProbeReceived(new CallMeMaybe(List.of(PEER_DISPLACED), false, true), null));
+        await(() -> port.has(e -> e.message instanceof CallMeMaybe call && call.openedFirst()),
+                "the peer opened first: this node learns its port, opens in turn and says so");
         assertEquals(TunnelStatus.State.PROBING, latest().state());
-        assertFalse(port.has(e -> e.kind.equals("limited:2")), "the side probing second does not limit its probes");
+        assertTrue(latest().reason().contains("the peer opened its mapping first, this node opened its own"),
+                latest().reason());
+        CallMeMaybe call = (CallMeMaybe) port.first(e -> e.message instanceof CallMeMaybe c && c.openedFirst()).message;
+        assertEquals(SELF_DISPLACED, call.endpoints().get(0), "naming the port its new flows get");
+        RecordingPort.Event opening = port.first(e -> e.kind.equals("limited:2") && PEER_DISPLACED.equals(e.endpoint));
+        assertNotNull(opening, "TTL-limited pings to the port the peer named");
+        assertNull(port.pingTo(PEER_DISPLACED), "nothing at full TTL before the peer's probe arrives");
         // First a TTL-1 ping to where the earlier probes went: it clears the displaced flow's expired entry at this
-        // node's own gateway, so the new probes leave from the socket's usual port.
+        // node's own gateway.
         RecordingPort.Event sweep = port.first(e -> e.kind.equals("limited:1") && PEER_PUBLIC.equals(e.endpoint));
         assertNotNull(sweep, "swept first");
-        assertTrue(port.events.indexOf(sweep) < port.events.indexOf(port.first(e -> e.kind.equals("direct")
-                && PEER_PUBLIC.equals(e.endpoint))), "before the full-TTL probe");
+        assertTrue(port.events.indexOf(sweep) < port.events.indexOf(opening), "before opening");
+
+        tunnel.tell(new PeerTunnel.ProbeReceived(new Ping("abcdefghijk4".getBytes()), PEER_DISPLACED));
+        await(() -> port.pingTo(PEER_DISPLACED) != null, "the peer's probe arrived: full TTL back");
+        port.fresh = null;
     }
 
     @Test
@@ -443,6 +488,19 @@ class PeerTunnelTest {
         final List<Event> events = new CopyOnWriteArrayList<>();
         volatile boolean idle;
         volatile boolean opensFirst;
+        /** What {@link #learnNewFlowEndpoint} answers; null: this port cannot ask. */
+        volatile InetSocketAddress fresh;
+
+        @Override
+        public boolean learnNewFlowEndpoint(java.util.function.Consumer<java.util.Optional<InetSocketAddress>> answer) {
+            InetSocketAddress endpoint = fresh;
+            if (endpoint == null) {
+                return false;
+            }
+            events.add(new Event("learn", endpoint, null));
+            answer.accept(java.util.Optional.of(endpoint));
+            return true;
+        }
 
         @Override
         public boolean sendDirectLimited(InetSocketAddress endpoint, ProbeMessage message, int ttl) {
