@@ -257,11 +257,12 @@ final class OutboundPipeline {
      * Encrypts one packet for {@code peer}; {@code batched} queues it for the sending thread's next flush instead
      * of sending it at once.
      */
-    private void encryptAndSend(Peer peer, Keypair keys, ByteBuffer payload, ByteBuffer sealed, long now,
+    /** Whether the message reached a path (the socket, or the relay connection). */
+    private boolean encryptAndSend(Peer peer, Keypair keys, ByteBuffer payload, ByteBuffer sealed, long now,
             boolean batched) {
         if (!device.hasPath(peer)) {
             device.drop(DropReason.NO_ENDPOINT, "", peer.publicKey());
-            return;
+            return false;
         }
         int length = payload.remaining();
         sealed.clear();
@@ -270,13 +271,15 @@ final class OutboundPipeline {
         int wireLength = sealed.remaining();
         if (!device.deliver(peer, sealed, batched)) {
             device.drop(DropReason.NO_ENDPOINT, "relay not connected", peer.publicKey());
-            return;
+            return false;
         }
         peer.counters.txBytes.addAndGet(wireLength);
         peer.clocks.anySent = now;
+        peer.clocks.confirmationUndelivered = false;
         if (length > 0) {
             peer.clocks.dataSent = now;
         }
+        return true;
     }
 
     /**
@@ -311,31 +314,36 @@ final class OutboundPipeline {
         ChaChaPoly.seal(keys.sendKey(), counter, plaintext, out, null);
     }
 
-    void sendKeepalive(Peer peer) {
+    /** Whether a keepalive went out on a path. */
+    boolean sendKeepalive(Peer peer) {
         long now = System.nanoTime();
         Keypair keys = peer.keypairs.current;
         if (keys == null || Timers.expired(keys.createdNanos(), now)) {
-            return;
+            return false;
         }
-        encryptAndSend(peer, keys, ByteBuffer.allocate(0), ByteBuffer.allocate(Messages.TRANSPORT_MIN_SIZE), now,
-                false);
+        return encryptAndSend(peer, keys, ByteBuffer.allocate(0), ByteBuffer.allocate(Messages.TRANSPORT_MIN_SIZE),
+                now, false);
     }
 
-    /** After our initiation completed: send what waited, or a keepalive to confirm the keys (§6.1). */
+    /**
+     * After our initiation completed: send what waited, or a keepalive to confirm the keys (§6.1). When none of it
+     * reached a path (the response came by one path and the peer's is another, still connecting), the peer is
+     * marked {@code confirmationUndelivered}, and the next time a path becomes usable a keepalive confirms the
+     * session ({@link WireGuardDevice#initiateHandshake}) instead of the peer waiting for its own retry.
+     */
     void flushStaged(Peer peer) {
         ByteBuffer sealed = ByteBuffer.allocate(MAX_PACKET + Messages.TRANSPORT_MIN_SIZE + 16);
         byte[] packet;
-        boolean sentAny = false;
+        boolean delivered = false;
         while ((packet = peer.staged.poll()) != null) {
             Keypair keys = peer.keypairs.current;
             if (keys == null) {
                 return;
             }
-            encryptAndSend(peer, keys, ByteBuffer.wrap(packet), sealed, System.nanoTime(), false);
-            sentAny = true;
+            delivered |= encryptAndSend(peer, keys, ByteBuffer.wrap(packet), sealed, System.nanoTime(), false);
         }
-        if (!sentAny) {
-            sendKeepalive(peer);
+        if (!delivered && !sendKeepalive(peer)) {
+            peer.clocks.confirmationUndelivered = true;
         }
     }
 

@@ -38,6 +38,11 @@ public final class Peer {
         volatile long initiationSent = Timers.NEVER;
         /** The last initiation found no path to the peer (no endpoint, the relay not connected yet). */
         volatile boolean initiationUndelivered;
+        /**
+         * Our handshake completed but nothing we sent since reached a path, so the peer (the responder) has not
+         * confirmed the session (WireGuard §5.4.6: it sends nothing on it until our first transport message).
+         */
+        volatile boolean confirmationUndelivered;
         /** When the current series of handshake attempts began, or NEVER when no handshake is in flight. */
         volatile long attemptStarted = Timers.NEVER;
         volatile long dataSent = Timers.NEVER;

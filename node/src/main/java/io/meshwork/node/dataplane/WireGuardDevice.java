@@ -320,11 +320,14 @@ public final class WireGuardDevice implements AutoCloseable {
      * traversal call this so their simultaneous initiations open each other's NAT. An attempt whose initiation
      * found no path (the relay was not connected yet) does not count as in flight: its initiation goes again now,
      * not after the retry timeout (WireGuard §6.4, 5 s), so a path that just became usable carries a handshake at
-     * once.
+     * once. Likewise a session whose confirming message found no path ({@link OutboundPipeline#flushStaged}) gets a
+     * keepalive now, which confirms it to the peer.
      */
     public void initiateHandshake(Peer peer) {
         if (!peer.hasSession()) {
             handshakes.initiateIfIdleOrUndelivered(peer, System.nanoTime());
+        } else if (peer.clocks.confirmationUndelivered) {
+            outbound.sendKeepalive(peer);
         }
     }
 

@@ -2,6 +2,7 @@ package io.meshwork.node.dataplane;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -240,6 +241,40 @@ class WireGuardDeviceTest extends TwoDevicesTest {
         a.initiateHandshake(bAtA);
         assertEquals(java.util.List.of(false, true), initiations,
                 "a delivered initiation is in flight: no new one until the retry timeout");
+    }
+
+    @Test
+    void aSessionWhoseConfirmationFoundNoPathIsConfirmedWhenAPathIsThere() throws Exception {
+        var relayThread = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            // A's relay carries its initiation, but its transport messages find no connection until it is there.
+            java.util.concurrent.atomic.AtomicBoolean transportConnected = new java.util.concurrent.atomic.AtomicBoolean();
+            WireGuardDevice.RelayPath toB = relayTo(a, b, relayThread);
+            a.setRelayPath((peer, datagram) -> datagram.get(datagram.position()) == 1 || transportConnected.get()
+                    ? toB.send(peer, datagram) : false);
+            b.setRelayPath(relayTo(b, a, relayThread));
+            a.setEndpoint(bAtA, null);
+            a.useRelay(bAtA, true);
+
+            a.initiateHandshake(bAtA);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!bAtA.hasSession() && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertTrue(bAtA.hasSession(), "A's handshake completed: " + drops(a));
+            relayThread.submit(() -> { }).get(5, TimeUnit.SECONDS);
+            assertFalse(aAtB.hasSession(), "B has not heard A confirm the session");
+
+            transportConnected.set(true);
+            a.initiateHandshake(bAtA);
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!aAtB.hasSession() && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertTrue(aAtB.hasSession(), "A's keepalive confirmed the session at B once the path was there");
+        } finally {
+            relayThread.shutdownNow();
+        }
     }
 
     /** A transport bound at another address that only records what reaches it. */
