@@ -136,12 +136,22 @@ public final class ControlServer implements AutoCloseable {
         }
         Path clusterTls = clusterTlsDirectory(control);
         return ConfigFactory.parseString("pekko.http.server.remote-address-attribute = on\n"
-                        + "pekko.http.server.parsing.max-content-length = " + control.getBytes("http.max-body-bytes"))
+                        + "pekko.http.server.parsing.max-content-length = " + control.getBytes("http.max-body-bytes")
+                        + "\npekko.http.server.max-connections = " + positive(control, "http.max-connections")
+                        + "\npekko.http.server.backlog = " + positive(control, "http.backlog"))
                 .withFallback(ConfigFactory.parseMap(java.util.Map.of(
                         ROTATING_KEYS + ".key-file", clusterTls.resolve(ClusterCredentials.MEMBER_KEY).toString(),
                         ROTATING_KEYS + ".cert-file", clusterTls.resolve(ClusterCredentials.MEMBER_CERTIFICATE).toString(),
                         ROTATING_KEYS + ".ca-cert-file", clusterTls.resolve(ClusterCredentials.CA_CERTIFICATE).toString())))
                 .withFallback(selected).resolve();
+    }
+
+    private static int positive(Config control, String key) {
+        int value = control.getInt(key);
+        if (value < 1) {
+            throw new IllegalArgumentException("meshwork.control." + key + " must be at least 1, not " + value);
+        }
+        return value;
     }
 
     /** Where Pekko's TLS engine for the cluster port reads its PEM files. */
