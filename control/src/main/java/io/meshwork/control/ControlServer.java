@@ -197,7 +197,7 @@ public final class ControlServer implements AutoCloseable {
             CertificateAuthority ca = AuthorityAdoption.adopt(system, dataDir.resolve("ca"), passphrase,
                     control.getDuration("ca-adoption-timeout"));
             JournalSchema schema = new JournalSchema(system, config, control.getDuration("ready-check-interval"));
-            system.getWhenTerminated().thenRun(schema::close);
+            system.getWhenTerminated().thenRunAsync(schema::close, Answers.DIRECT);
             PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             Duration askTimeout = control.getDuration("ask-timeout");
             // Group commit in front of the organizations: one writer per member, for every route that registers
@@ -242,7 +242,7 @@ public final class ControlServer implements AutoCloseable {
                         () -> metricsListener.unbind());
             }
             shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "http-terminate",
-                    () -> binding.terminate(deadline).thenApply(terminated -> Done.getInstance()));
+                    () -> binding.terminate(deadline).thenApplyAsync(terminated -> Done.getInstance(), Answers.DIRECT));
             log.info("control listening on {} ({})", binding.localAddress(),
                     tls == null ? "plain HTTP" : "HTTPS, certificate pin " + tls.pin());
             if (metricsBinding != null) {
