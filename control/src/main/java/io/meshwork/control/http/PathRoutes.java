@@ -9,7 +9,6 @@ import static org.apache.pekko.http.javadsl.server.Directives.post;
 import static org.apache.pekko.http.javadsl.server.Directives.respondWithHeader;
 
 import com.typesafe.config.Config;
-import io.meshwork.control.Answers;
 import io.meshwork.control.http.views.DevicePathsView;
 import io.meshwork.control.http.views.OrganizationPaths;
 import io.meshwork.control.http.views.PathsRecorded;
@@ -211,10 +210,8 @@ final class PathRoutes {
                     };
                 })
                 .takeWithin(settings.streamLifetime())
-                .watchTermination((notUsed, done) -> {
-                    done.whenCompleteAsync((ok, failure) -> streams.decrementAndGet(), Answers.DIRECT);
-                    return NotUsed.getInstance();
-                });
+                .via(new OnStop<ByteString>(streams::decrementAndGet))
+                .mapMaterializedValue(tick -> NotUsed.getInstance());
         return respondWithHeader(CacheControl.create(CacheDirectives.NO_CACHE), () -> complete(HttpResponse.create()
                 .withEntity(HttpEntities.createChunked(MediaTypes.TEXT_EVENT_STREAM.toContentType(), events))));
     }

@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -253,18 +254,26 @@ final class PeerMapFeeds {
             this.feed = feed;
         }
 
-        /** The organization's deltas from the time the stream subscribes; it ends when the feed does. */
+        /**
+         * The organization's deltas from the time the stream subscribes; it ends when the feed does. Each call's
+         * source is for one stream (materialized once).
+         */
         Source<Delta, NotUsed> deltas() {
-            return Source.<Delta>queue(STREAM_QUEUE).watchTermination((queue, done) -> {
+            AtomicReference<BoundedSourceQueue<Delta>> subscribed = new AtomicReference<>();
+            return Source.<Delta>queue(STREAM_QUEUE).mapMaterializedValue(queue -> {
+                subscribed.set(queue);
                 feed.subscribers().add(queue);
                 if (feed.ended().isDone()) {
                     // The feed ended before this stream subscribed: nothing more will come.
                     queue.complete();
                 }
-                done.whenCompleteAsync((ended, failure) -> feed.subscribers().remove(queue),
-                        Answers.DIRECT);
                 return NotUsed.getInstance();
-            });
+            }).via(new OnStop<>(() -> {
+                BoundedSourceQueue<Delta> queue = subscribed.get();
+                if (queue != null) {
+                    feed.subscribers().remove(queue);
+                }
+            }));
         }
 
         /** The whole map as {@code deviceId} starts from it: the feed's, once the feed has its first. */

@@ -6,7 +6,6 @@ import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValu
 import static org.apache.pekko.http.javadsl.server.Directives.parameterOptional;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 
-import io.meshwork.control.Answers;
 import io.meshwork.control.http.views.PendingApproval;
 import io.meshwork.control.organization.Organization;
 import io.meshwork.protocol.api.PeerMapEvent;
@@ -195,16 +194,16 @@ final class PeerStreamRoutes {
                 // A member shutting down or an organization not answering ends the stream; the node resumes
                 // from its last revision on another connection.
                 .recoverWithRetries(1, Throwable.class, Source::empty)
-                .watchTermination((mat, done) -> {
+                .mapMaterializedValue(mat -> {
                     watchers.incrementAndGet();
-                    done.whenCompleteAsync((ok, failure) -> {
-                        watchers.decrementAndGet();
-                        if (share.get() != null) {
-                            feeds.release(organizationId);
-                        }
-                    }, Answers.DIRECT);
                     return mat;
-                });
+                })
+                .via(new OnStop<>(() -> {
+                    watchers.decrementAndGet();
+                    if (share.get() != null) {
+                        feeds.release(organizationId);
+                    }
+                }));
     }
 
     /** The lines of a map that is not the feed's shared snapshot: a snapshot, or upserts, removals and policy. */

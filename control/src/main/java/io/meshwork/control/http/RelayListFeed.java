@@ -1,11 +1,11 @@
 package io.meshwork.control.http;
 
-import io.meshwork.control.Answers;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.Cancellable;
@@ -50,12 +50,20 @@ final class RelayListFeed {
      * that changed while the stream was not reading are skipped to the newest). Never ends by itself.
      */
     Source<RelaysForDevices, NotUsed> lists(String organizationId) {
+        // Each call's source is for one stream (materialized once).
+        AtomicReference<BoundedSourceQueue<Boolean>> joined = new AtomicReference<>();
         return Source.<Boolean>queue(1)
-                .watchTermination((queue, done) -> {
+                .mapMaterializedValue(queue -> {
+                    joined.set(queue);
                     join(queue);
-                    done.whenCompleteAsync((ended, failure) -> leave(queue), Answers.DIRECT);
                     return NotUsed.getInstance();
                 })
+                .via(new OnStop<>(() -> {
+                    BoundedSourceQueue<Boolean> queue = joined.get();
+                    if (queue != null) {
+                        leave(queue);
+                    }
+                }))
                 .mapConcat(wakeUp -> {
                     RelaysForDevices.Catalog current = latest;
                     return current == null ? List.<RelaysForDevices>of()

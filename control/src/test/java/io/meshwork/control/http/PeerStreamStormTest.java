@@ -269,6 +269,69 @@ class PeerStreamStormTest {
         unasked.body().close();
     }
 
+    /** The watcher gauge on the admin metrics endpoint. */
+    private static double watchers() throws Exception {
+        HttpResponse<String> metrics = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/metrics"))
+                .header("Authorization", "Bearer " + ControlApiTest.ADMIN).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, metrics.statusCode());
+        return metrics.body().lines().filter(line -> line.startsWith("meshwork_peer_stream_watchers "))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.indexOf(' ') + 1))).findFirst()
+                .orElseThrow();
+    }
+
+    @Test
+    void streamsTheirClientsDropLeaveTheCountAndTheFeed() throws Exception {
+        String org = call("POST", "/api/v1/organizations", ControlApiTest.ADMIN, "{\"name\":\"drop\"}", 201)
+                .get("id").asText();
+        String key = call("POST", "/api/v1/organizations/" + org + "/keys", ControlApiTest.ADMIN,
+                "{\"reusable\":true}", 201).get("key").asText();
+        List<String> tokens = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            byte[] publicKey = new byte[32];
+            publicKey[0] = (byte) i;
+            publicKey[31] = 44;
+            tokens.add(call("POST", "/api/v1/register", key, "{\"publicKey\":\""
+                    + Base64.getEncoder().encodeToString(publicKey) + "\",\"hostname\":\"drop-" + i + "\"}", 201)
+                    .get("token").asText());
+        }
+        double before = watchers();
+        URI uri = URI.create(base);
+        List<java.net.Socket> sockets = new ArrayList<>();
+        for (String token : tokens) {
+            java.net.Socket socket = new java.net.Socket(uri.getHost(), uri.getPort());
+            socket.setSoTimeout(30_000);
+            socket.getOutputStream().write(("GET /api/v1/peers/stream HTTP/1.1\r\nHost: " + uri.getHost()
+                    + "\r\nAuthorization: Bearer " + token + "\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            sockets.add(socket);
+        }
+        for (java.net.Socket socket : sockets) {
+            String head = new String(socket.getInputStream().readNBytes(12), java.nio.charset.StandardCharsets.US_ASCII);
+            assertEquals("HTTP/1.1 200", head);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (watchers() < before + tokens.size() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(before + tokens.size(), watchers(), "every open stream is counted");
+        // The clients go away without ending their streams: control sees the connections torn down.
+        for (java.net.Socket socket : sockets) {
+            socket.close();
+        }
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (watchers() > before && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(before, watchers(), "every dropped stream left the count");
+        // The feed let them go too: a change still reaches a new stream of the organization.
+        Stream again = new Stream(tokens.get(0), "");
+        assertEquals("snapshot", again.next().get("type").asText());
+        call("POST", "/api/v1/devices/self/endpoints", tokens.get(1),
+                "{\"endpoints\":[{\"address\":\"198.51.100.9:41641\",\"source\":\"stun\"}]}", 200);
+        assertEquals("upsert", again.next().get("type").asText());
+        again.close();
+    }
+
     private static JsonNode next(BlockingQueue<JsonNode> events) throws InterruptedException {
         JsonNode event = events.poll(30, TimeUnit.SECONDS);
         assertNotNull(event, "no event within 30 s");
