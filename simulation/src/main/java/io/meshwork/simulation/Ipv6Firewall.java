@@ -1,7 +1,6 @@
 package io.meshwork.simulation;
 
 import java.net.InetSocketAddress;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -55,7 +54,6 @@ final class Ipv6Firewall {
 
     /** Open flows now, for tests. */
     synchronized int size() {
-        Iterator<Flow> ignored = flows.keySet().iterator();
         return flows.size();
     }
 }
