@@ -121,6 +121,23 @@ public final class Host {
         return !oneAddressSockets.isEmpty();
     }
 
+    /** The host's first global IPv6 address, when it has one. */
+    public java.util.Optional<InetAddress> ipv6Address() {
+        return addresses.stream().filter(address -> address instanceof java.net.Inet6Address).findFirst();
+    }
+
+    void addAddress(InetAddress address) {
+        List<InetAddress> more = new java.util.ArrayList<>(addresses);
+        more.add(address);
+        addresses = List.copyOf(more);
+    }
+
+    void removeAddress(InetAddress address) {
+        List<InetAddress> fewer = new java.util.ArrayList<>(addresses);
+        fewer.remove(address);
+        addresses = List.copyOf(fewer);
+    }
+
     void relocate(Site newSite, InetAddress newAddress) {
         site = newSite;
         addresses = List.of(newAddress);

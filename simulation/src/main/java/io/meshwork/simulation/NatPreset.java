@@ -41,7 +41,14 @@ public enum NatPreset {
      * protocol: that port keeps one public port for every destination and lets everyone in. The simulation does not
      * run PCP, NAT-PMP or UPnP; the mapping is there from the start.
      */
-    PORT_MAPPED;
+    PORT_MAPPED,
+    /**
+     * A dual-stack site: its IPv4 behind a symmetric NAT (random ports, as {@link #SYMMETRIC_RANDOM}), its IPv6 a
+     * routed /64 of its own behind a stateful firewall on the gateway that admits inbound packets only for flows a
+     * host inside opened, by address and port (ip6tables {@code ESTABLISHED,RELATED}). Its hosts have a global IPv6
+     * address; every other preset's hosts have none.
+     */
+    DUAL_STACK;
 
     /** The WireGuard port a {@link #PORT_MAPPED} gateway forwards: the simulated nodes' listen port. */
     public static final int MAPPED_PORT = 51820;
@@ -64,6 +71,7 @@ public enum NatPreset {
             case UDP_BLOCKED -> portRestricted.withUdpBlocked(true);
             case INPUT_ACCEPTING -> portRestricted.withAcceptsInput(true);
             case PORT_MAPPED -> SYMMETRIC_RANDOM.homeBehavior().withForwardedPort(MAPPED_PORT);
+            case DUAL_STACK -> SYMMETRIC_RANDOM.homeBehavior();
         };
     }
 
@@ -93,6 +101,11 @@ public enum NatPreset {
                 // by the name), so two such sites hear of each other at different moments, as real ones do.
                 Site site = network.addNatSite(name, homeBehavior(), network.internet());
                 site.uplink().setProfile(LinkProfile.of(java.time.Duration.ofMillis(5 + Math.floorMod(name.hashCode(), 60))));
+                yield site;
+            }
+            case DUAL_STACK -> {
+                Site site = network.addNatSite(name, homeBehavior(), network.internet());
+                network.enableIpv6(site);
                 yield site;
             }
             default -> network.addNatSite(name, homeBehavior(), network.internet());

@@ -49,6 +49,16 @@ public final class SimStunServer implements AutoCloseable {
         return new SimStunServer(host, StunServerAddresses.single(host.address(), port));
     }
 
+    /**
+     * A server with one socket on the IPv6 address of a new public host (IPv4 {@code ip}, IPv6 the internet's next
+     * one), as a relay's {@code --stun6}: it tells clients their IPv6 reflexive endpoints.
+     */
+    public static SimStunServer ipv6(VirtualNetwork network, String hostName, String ip, int port) {
+        Host host = network.addPublicHost(hostName, ip);
+        InetAddress v6 = network.addIpv6(host);
+        return new SimStunServer(host, StunServerAddresses.single(v6, port));
+    }
+
     /** An RFC 5780 server on a new public host with both IPs, listening on ports {@code port} and {@code port + 1}. */
     public static SimStunServer rfc5780(VirtualNetwork network, String hostName, String primaryIp,
             String alternateIp, int port) {

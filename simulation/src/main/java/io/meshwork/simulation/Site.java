@@ -22,6 +22,11 @@ public final class Site {
     private final Map<InetAddress, Host> hosts = new LinkedHashMap<>();
     private final Map<InetAddress, Site> childSitesByPublicIp = new LinkedHashMap<>();
 
+    /** The site's IPv6 /64 as its first 64 bits, when it has IPv6. */
+    private Long ipv6Prefix;
+    private Ipv6Firewall ipv6Firewall;
+    private long ipv6HostsAllocated;
+
     Site(VirtualNetwork network, String name, Site parent, NatBox nat, Link uplink, AddressPool pool) {
         this.network = network;
         this.name = name;
@@ -82,6 +87,29 @@ public final class Site {
     @Override
     public String toString() {
         return name;
+    }
+
+    /** Whether the site has routed IPv6 (the internet and dual-stack sites). */
+    public boolean hasIpv6() {
+        return ipv6Prefix != null;
+    }
+
+    void enableIpv6(long prefix, Ipv6Firewall firewall) {
+        this.ipv6Prefix = prefix;
+        this.ipv6Firewall = firewall;
+    }
+
+    Ipv6Firewall ipv6Firewall() {
+        return ipv6Firewall;
+    }
+
+    InetAddress allocateIpv6() {
+        byte[] bytes = java.nio.ByteBuffer.allocate(16).putLong(ipv6Prefix).putLong(++ipv6HostsAllocated).array();
+        try {
+            return InetAddress.getByAddress(bytes);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     Host hostAt(InetAddress address) {

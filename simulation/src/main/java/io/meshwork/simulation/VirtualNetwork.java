@@ -45,16 +45,28 @@ public final class VirtualNetwork {
     private final AtomicLong droppedNoRoute = new AtomicLong();
     private final AtomicLong droppedNoSocket = new AtomicLong();
     private int natSitesCreated;
+    /** The /64 of each dual-stack site (by its 64-bit prefix), and of the internet itself (prefix 0). */
+    private final Map<Long, Site> ipv6Sites = new java.util.concurrent.ConcurrentHashMap<>();
+    private int ipv6SitesCreated;
+    private final AtomicLong droppedByFirewalls = new AtomicLong();
     /** The region of each public address placed in one ({@link #placeInRegion}). */
     private final Map<InetAddress, String> regions = new java.util.concurrent.ConcurrentHashMap<>();
     /** One-way delay between two regions, by the pair's names in order. */
     private final Map<String, Duration> regionLatencies = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The internet's IPv6 prefix, 2001:db8::/32 (RFC 3849's documentation range): the internet's own hosts are in
+     * 2001:db8:0:0::/64, dual-stack site N in 2001:db8:0:N::/64.
+     */
+    static final long IPV6_PREFIX = 0x20010db8_00000000L;
 
     /** A network whose public addresses come from 198.18.0.0/15 (RFC 2544's benchmarking range). */
     public VirtualNetwork(SimScheduler scheduler) {
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
         this.internet = new Site(this, "internet", null, null, null, new AddressPool("198.18.0.0/15", 1));
         sites.put(internet.name(), internet);
+        internet.enableIpv6(IPV6_PREFIX, null);
+        ipv6Sites.put(IPV6_PREFIX, internet);
     }
 
     public SimScheduler scheduler() {
@@ -103,6 +115,52 @@ public final class VirtualNetwork {
         return site;
     }
 
+    /**
+     * Gives {@code site} (a NAT site right below the internet) routed IPv6: a /64 of its own behind a stateful
+     * firewall on its gateway ({@link Ipv6Firewall}). Hosts added to the site from now on get a global IPv6 address
+     * as well as their IPv4 one.
+     */
+    public void enableIpv6(Site site) {
+        requireOurs(site);
+        if (site.isInternet() || !site.parent().orElseThrow().isInternet()) {
+            throw new IllegalArgumentException(site + " is not a NAT site right below the internet");
+        }
+        if (site.hasIpv6()) {
+            return;
+        }
+        ipv6SitesCreated++;
+        long prefix = IPV6_PREFIX | ipv6SitesCreated;
+        site.enableIpv6(prefix, new Ipv6Firewall());
+        ipv6Sites.put(prefix, site);
+    }
+
+    /** Adds the next global IPv6 address of its site (which must have IPv6) to {@code host}, and returns it. */
+    public InetAddress addIpv6(Host host) {
+        Site site = host.site();
+        if (!site.hasIpv6()) {
+            throw new IllegalStateException(site + " has no IPv6");
+        }
+        InetAddress address = site.allocateIpv6();
+        site.attach(address, host);
+        host.addAddress(address);
+        return address;
+    }
+
+    /** Takes every IPv6 address off {@code host}: it then has no global IPv6, as a host with IPv6 disabled. */
+    public void removeIpv6(Host host) {
+        for (InetAddress address : host.addresses()) {
+            if (address instanceof java.net.Inet6Address) {
+                host.site().detach(address);
+                host.removeAddress(address);
+            }
+        }
+    }
+
+    /** Inbound IPv6 packets the dual-stack sites' firewalls dropped (no flow opened from inside). */
+    public long droppedByFirewalls() {
+        return droppedByFirewalls.get();
+    }
+
     /** Adds a host to {@code site} with the next free address there. */
     public Host addHost(Site site, String name) {
         return addHost(site, name, List.of());
@@ -121,6 +179,9 @@ public final class VirtualNetwork {
         Host host = new Host(this, name, site, chosen, link);
         chosen.forEach(address -> site.attach(address, host));
         hosts.put(name, host);
+        if (site.hasIpv6() && !site.isInternet()) {
+            addIpv6(host);
+        }
         return host;
     }
 
@@ -261,6 +322,10 @@ public final class VirtualNetwork {
             cross(host.link(), packet, arrived -> arriveAtHost(host, arrived));
             return;
         }
+        if (destination instanceof java.net.Inet6Address) {
+            routeIpv6(site, packet);
+            return;
+        }
         Site inner = site.childSiteAt(destination);
         if (inner != null) {
             cross(inner.uplink(), packet, arrived -> enterThroughNat(inner, arrived));
@@ -272,6 +337,43 @@ public final class VirtualNetwork {
             return;
         }
         leaveThroughNat(site, packet);
+    }
+
+    /**
+     * IPv6 is routed, never translated: on the internet a packet goes down to the dual-stack site whose /64 holds
+     * its destination, through that site's firewall; inside a dual-stack site it goes up to the internet, opening a
+     * flow on the firewall. Sites without IPv6 have no route for it.
+     */
+    private void routeIpv6(Site site, Packet packet) {
+        if (site.isInternet()) {
+            Site inner = ipv6Sites.get(prefix64(packet.destination().getAddress()));
+            if (inner == null || inner.isInternet()) {
+                droppedNoRoute.incrementAndGet();
+                dropped(packet, site.name(), "no IPv6 route");
+                return;
+            }
+            cross(inner.uplink(), packet, arrived -> {
+                if (inner.ipv6Firewall().admits(arrived, scheduler.nowNanos())) {
+                    arriveInSite(inner, arrived);
+                } else {
+                    droppedByFirewalls.incrementAndGet();
+                    dropped(arrived, "IPv6 firewall of " + inner.name(), "no flow opened from inside");
+                }
+            });
+            return;
+        }
+        if (!site.hasIpv6() || !(packet.source().getAddress() instanceof java.net.Inet6Address)) {
+            droppedNoRoute.incrementAndGet();
+            dropped(packet, site.name(), "no IPv6 route");
+            return;
+        }
+        site.ipv6Firewall().outbound(packet, scheduler.nowNanos());
+        Site parent = site.parent().orElseThrow();
+        cross(site.uplink(), packet, arrived -> arriveFromBelow(parent, arrived));
+    }
+
+    private static long prefix64(InetAddress address) {
+        return java.nio.ByteBuffer.wrap(address.getAddress()).getLong();
     }
 
     private void leaveThroughNat(Site site, Packet packet) {

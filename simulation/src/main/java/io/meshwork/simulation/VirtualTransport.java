@@ -56,6 +56,23 @@ public final class VirtualTransport implements PacketTransport {
         return new InetSocketAddress(boundAddress != null ? boundAddress : host.address(), port);
     }
 
+    /**
+     * The address a datagram to {@code destination} leaves from, as a dual-stack socket picks it: the host's IPv4
+     * address for IPv4 destinations, its global IPv6 address for IPv6 ones; null when the host has none of that
+     * family (or the socket is bound to an address of the other).
+     */
+    private InetSocketAddress sourceFor(InetSocketAddress destination) {
+        boolean ipv6 = destination.getAddress() instanceof java.net.Inet6Address;
+        if (boundAddress != null) {
+            return (boundAddress instanceof java.net.Inet6Address) == ipv6 ? new InetSocketAddress(boundAddress, port)
+                    : null;
+        }
+        if (!ipv6) {
+            return localAddress();
+        }
+        return host.ipv6Address().map(address -> new InetSocketAddress(address, port)).orElse(null);
+    }
+
     @Override
     public void send(ByteBuffer datagram, InetSocketAddress destination) {
         Objects.requireNonNull(destination, "destination");
@@ -64,10 +81,16 @@ public final class VirtualTransport implements PacketTransport {
             log.debug("{} dropped an outgoing datagram of {} bytes", this, datagram.remaining());
             return;
         }
+        InetSocketAddress source = sourceFor(destination);
+        if (source == null) {
+            dropped.incrementAndGet();
+            log.debug("{} dropped an outgoing datagram to {}: no address of that family here", this, destination);
+            return;
+        }
         byte[] copy = new byte[datagram.remaining()];
         datagram.duplicate().get(copy);
         sent.incrementAndGet();
-        network.transmit(this, new Packet(localAddress(), destination, copy));
+        network.transmit(this, new Packet(source, destination, copy));
     }
 
     /** Sends with the given time to live: each NAT and the router between a site and the internet take one. */
@@ -78,10 +101,15 @@ public final class VirtualTransport implements PacketTransport {
             dropped.incrementAndGet();
             return true;
         }
+        InetSocketAddress source = sourceFor(destination);
+        if (source == null) {
+            dropped.incrementAndGet();
+            return true;
+        }
         byte[] copy = new byte[datagram.remaining()];
         datagram.duplicate().get(copy);
         sent.incrementAndGet();
-        network.transmit(this, new Packet(localAddress(), destination, copy, ttl));
+        network.transmit(this, new Packet(source, destination, copy, ttl));
         return true;
     }
 

@@ -93,7 +93,7 @@ class NatProberOnSimulatedNetworkTest {
             case PORT_RESTRICTED_CONE, CARRIER_GRADE_DOUBLE_NAT, SAME_LAN, INPUT_ACCEPTING ->
                     ClassicNatType.PORT_RESTRICTED_CONE;
             case PORT_MAPPED -> ClassicNatType.FULL_CONE;
-            case SYMMETRIC_RANDOM, SYMMETRIC_SEQUENTIAL -> ClassicNatType.SYMMETRIC;
+            case SYMMETRIC_RANDOM, SYMMETRIC_SEQUENTIAL, DUAL_STACK -> ClassicNatType.SYMMETRIC;
             case UDP_BLOCKED -> throw new AssertionError("handled above");
         };
         assertEquals(expectedClassic, report.classic());

@@ -48,6 +48,8 @@ public final class SimMesh implements AutoCloseable {
     private final Simulation simulation;
     private final ActorTestKit actors;
     private final SimStunServer stun;
+    /** STUN over IPv6, as a relay's {@code --stun6}: dual-stack nodes learn their IPv6 reflexive endpoints there. */
+    private final SimStunServer stun6;
     private final SimRelay relay;
     private final SimControl control;
     private final List<SimNode> nodes = new ArrayList<>();
@@ -62,6 +64,7 @@ public final class SimMesh implements AutoCloseable {
                 PekkoSimScheduler.config(simulation.scheduler())));
         this.stun = SimStunServer.rfc5780(simulation.network(), "stun", "203.0.113.10", "203.0.113.11",
                 SimStunServer.DEFAULT_PORT);
+        this.stun6 = SimStunServer.ipv6(simulation.network(), "stun6", "203.0.113.12", SimStunServer.DEFAULT_PORT);
         this.relay = new SimRelay(simulation, RELAY_DELAY);
         this.relays.add(relay);
         this.control = new SimControl(simulation);
@@ -99,7 +102,16 @@ public final class SimMesh implements AutoCloseable {
 
     /** As {@link #node(String, Site)}, authenticating to the relay with {@code credentials}. */
     public SimNode node(String name, Site site, Credentials credentials) {
-        SimNode node = new SimNode(this, name, site.addHost(name), nodes.size(), credentials);
+        return node(name, site.addHost(name), credentials);
+    }
+
+    /** A node on {@code host}, a host the caller added (and perhaps changed, such as taking its IPv6 away). */
+    public SimNode node(String name, io.meshwork.simulation.Host host) {
+        return node(name, host, Credentials.TRUSTED);
+    }
+
+    private SimNode node(String name, io.meshwork.simulation.Host host, Credentials credentials) {
+        SimNode node = new SimNode(this, name, host, nodes.size(), credentials);
         nodes.add(node);
         node.start();
         return node;
@@ -250,6 +262,16 @@ public final class SimMesh implements AutoCloseable {
 
     List<InetSocketAddress> stunServers() {
         return List.of(stun.primary());
+    }
+
+    /** The IPv6 STUN servers a node asks for its IPv6 reflexive endpoint. */
+    List<InetSocketAddress> ipv6StunServers() {
+        return List.of(stun6.primary());
+    }
+
+    /** The server answering STUN over IPv6. */
+    public SimStunServer ipv6Stun() {
+        return stun6;
     }
 
     @Override

@@ -6,6 +6,9 @@ import io.meshwork.node.agent.EndpointReports;
 import io.meshwork.node.agent.PeerFacts;
 import io.meshwork.node.netcheck.FreshBinding;
 import io.meshwork.node.netcheck.NatProber;
+import io.meshwork.node.netcheck.StunClient;
+import io.meshwork.protocol.stun.RetransmissionSchedule;
+import io.meshwork.protocol.stun.StunClass;
 import io.meshwork.node.relay.HomeRelays;
 import io.meshwork.node.relay.RelayClient;
 import io.meshwork.node.relay.RelayClientConfig;
@@ -390,15 +393,42 @@ public final class SimNode {
             return CompletableFuture.failedFuture(new IllegalStateException(name + " is closed"));
         }
         List<String> localAddresses = localAddresses();
+        CompletableFuture<Optional<InetSocketAddress>> ipv6 = new CompletableFuture<>();
         return stun(() -> {
             NatProber prober = new NatProber(socket, mesh.simulation().executor());
             return prober.probe(mesh.stunServers(), NatProber.DEFAULT_TIMEOUT)
-                    .whenComplete((done, failure) -> prober.close());
+                    .whenComplete((done, failure) -> prober.close())
+                    .thenCompose(result -> ipv6Reflexive(localAddresses).thenApply(mapped -> {
+                        ipv6.complete(mapped);
+                        return result;
+                    }));
         }).thenApply(result -> {
             nat = result.report();
             freshBinding.netcheckDone(result);
-            return EndpointReports.fromNetcheck(localAddresses, PORT, result);
+            return EndpointReports.withIpv6Reflexive(EndpointReports.fromNetcheck(localAddresses, PORT, result),
+                    ipv6.getNow(Optional.empty()));
         });
+    }
+
+    /**
+     * STUN over IPv6 as the agent's endpoint probe does it: one Binding request from the node's socket to the IPv6
+     * STUN server, when the host has a global IPv6 address; the reflexive endpoint it names, if it answers.
+     */
+    private CompletableFuture<Optional<InetSocketAddress>> ipv6Reflexive(List<String> localAddresses) {
+        if (localAddresses.stream().noneMatch(address -> address.contains(":"))) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        StunClient client = new StunClient(socket, mesh.simulation().executor());
+        return client.request(mesh.ipv6StunServers().get(0), List.of(),
+                        RetransmissionSchedule.RFC_8489_DEFAULT.withBudget(Duration.ofSeconds(2)))
+                .handle((response, failure) -> {
+                    client.close();
+                    if (failure != null || response == null) {
+                        return Optional.<InetSocketAddress>empty();
+                    }
+                    return response.filter(r -> r.message().messageClass() == StunClass.SUCCESS_RESPONSE)
+                            .flatMap(r -> r.message().mappedAddress());
+                });
     }
 
     /** Runs {@code work} on the socket's STUN handler once the STUN work before it is done. */
@@ -479,10 +509,17 @@ public final class SimNode {
         List.copyOf(peers.keySet()).forEach(this::removePeer);
     }
 
-    /** The host's IPv4 addresses, as the agent lists its interfaces' addresses. */
+    /**
+     * The host's IPv4 addresses followed by its global IPv6 ones, as the agent lists its interfaces' addresses
+     * for a dual-stack socket (LocalAddresses.all).
+     */
     private List<String> localAddresses() {
-        return host.addresses().stream().filter(address -> address instanceof Inet4Address)
-                .map(address -> address.getHostAddress()).toList();
+        List<String> addresses = new ArrayList<>();
+        host.addresses().stream().filter(address -> address instanceof Inet4Address)
+                .forEach(address -> addresses.add(address.getHostAddress()));
+        host.addresses().stream().filter(address -> address instanceof java.net.Inet6Address)
+                .forEach(address -> addresses.add(address.getHostAddress()));
+        return addresses;
     }
 
     private void statusChanged(Key peer, TunnelStatus status) {

@@ -94,6 +94,10 @@ class NatGridSimulationTest {
         if (a == NatPreset.SAME_LAN && b == NatPreset.SAME_LAN) {
             return true;
         }
+        if (a == NatPreset.DUAL_STACK && b == NatPreset.DUAL_STACK) {
+            // Over IPv6: each side's firewall admits the other once it has sent to it, as a port-restricted cone.
+            return true;
+        }
         boolean aHard = symmetric(a);
         boolean bHard = symmetric(b);
         if (aHard && bHard) {
@@ -115,8 +119,10 @@ class NatGridSimulationTest {
                 || easy == NatPreset.PORT_MAPPED || hard == NatPreset.SYMMETRIC_SEQUENTIAL;
     }
 
+    /** The endpoint-dependent kinds; a dual-stack site facing an IPv4-only one is its symmetric IPv4 NAT. */
     private static boolean symmetric(NatPreset preset) {
-        return preset == NatPreset.SYMMETRIC_RANDOM || preset == NatPreset.SYMMETRIC_SEQUENTIAL;
+        return preset == NatPreset.SYMMETRIC_RANDOM || preset == NatPreset.SYMMETRIC_SEQUENTIAL
+                || preset == NatPreset.DUAL_STACK;
     }
 
     private static String describe(SimNode left, SimNode right, TunnelStatus status) {
