@@ -296,13 +296,8 @@ public final class PeerTunnel {
         }
         if (awaitingFresh) {
             timers.startSingleTimer(Timer.OPEN, new Fire(Timer.OPEN), LEARN_WAIT);
-        } else if (opening) {
-            openedThisAttempt = true;
-            port.sendViaRelay(new CallMeMaybe(callMeMaybeEndpoints(), self.nat().endpointDependent(), true));
         } else {
-            limitTtl = false;
-            port.sendViaRelay(new CallMeMaybe(callMeMaybeEndpoints(), self.nat().endpointDependent()));
-            pingCandidates();
+            callThePeer(opening);
         }
         timers.startTimerWithFixedDelay(Timer.PROBE_ROUND, new Fire(Timer.PROBE_ROUND), settings.probeInterval());
         if (!awaitingFresh) {
@@ -604,7 +599,16 @@ public final class PeerTunnel {
         if (freshSelf != null) {
             context.getLog().debug("new flows from this socket leave from {}", format(freshSelf));
         }
-        if (openMapping()) {
+        callThePeer(openMapping());
+        timers.startSingleTimer(Timer.PROBE_DEADLINE, new Fire(Timer.PROBE_DEADLINE), settings.probeWindow());
+    }
+
+    /**
+     * Sends the peer this side's endpoints through the relay: flagged "opened first" when this side has just opened
+     * its mapping (its TTL-limited pings are under way), else as an ordinary attempt, probing with full TTL at once.
+     */
+    private void callThePeer(boolean openedFirst) {
+        if (openedFirst) {
             openedThisAttempt = true;
             port.sendViaRelay(new CallMeMaybe(callMeMaybeEndpoints(), self.nat().endpointDependent(), true));
         } else {
@@ -612,7 +616,6 @@ public final class PeerTunnel {
             port.sendViaRelay(new CallMeMaybe(callMeMaybeEndpoints(), self.nat().endpointDependent()));
             pingCandidates();
         }
-        timers.startSingleTimer(Timer.PROBE_DEADLINE, new Fire(Timer.PROBE_DEADLINE), settings.probeWindow());
     }
 
     private boolean quiet() {
