@@ -204,20 +204,7 @@ class PeerStreamStormTest {
      */
     @Test
     void aGzipStreamCarriesTheSameEventsAsAPlainOne() throws Exception {
-        String org = call("POST", "/api/v1/organizations", ControlApiTest.ADMIN, "{\"name\":\"gzip\"}", 201)
-                .get("id").asText();
-        String key = call("POST", "/api/v1/organizations/" + org + "/keys", ControlApiTest.ADMIN,
-                "{\"reusable\":true}", 201).get("key").asText();
-        List<String> tokens = new ArrayList<>();
-        for (int i = 0; i < 300; i++) {
-            byte[] publicKey = new byte[32];
-            publicKey[0] = (byte) i;
-            publicKey[1] = (byte) (i >> 8);
-            publicKey[31] = 43;
-            tokens.add(call("POST", "/api/v1/register", key, "{\"publicKey\":\""
-                    + Base64.getEncoder().encodeToString(publicKey) + "\",\"hostname\":\"host-" + i + "\"}", 201)
-                    .get("token").asText());
-        }
+        List<String> tokens = devicesOfANewOrganization("gzip", "host-", 300, 43);
         Stream plain = new Stream(tokens.get(0), "");
         BlockingQueue<JsonNode> gzipped = new LinkedBlockingQueue<>();
         HttpResponse<java.io.InputStream> response = HTTP.send(HttpRequest.newBuilder(URI.create(base
@@ -269,6 +256,29 @@ class PeerStreamStormTest {
         unasked.body().close();
     }
 
+    /**
+     * A new organization named {@code name} with {@code count} devices registered by a reusable key, hostnames
+     * {@code hostname} + index, public keys told apart by {@code mark}; their device tokens.
+     */
+    private static List<String> devicesOfANewOrganization(String name, String hostname, int count, int mark)
+            throws Exception {
+        String org = call("POST", "/api/v1/organizations", ControlApiTest.ADMIN, "{\"name\":\"" + name + "\"}", 201)
+                .get("id").asText();
+        String key = call("POST", "/api/v1/organizations/" + org + "/keys", ControlApiTest.ADMIN,
+                "{\"reusable\":true}", 201).get("key").asText();
+        List<String> tokens = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            byte[] publicKey = new byte[32];
+            publicKey[0] = (byte) i;
+            publicKey[1] = (byte) (i >> 8);
+            publicKey[31] = (byte) mark;
+            tokens.add(call("POST", "/api/v1/register", key, "{\"publicKey\":\""
+                    + Base64.getEncoder().encodeToString(publicKey) + "\",\"hostname\":\"" + hostname + i + "\"}",
+                    201).get("token").asText());
+        }
+        return tokens;
+    }
+
     /** The watcher gauge on the admin metrics endpoint. */
     private static double watchers() throws Exception {
         HttpResponse<String> metrics = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/metrics"))
@@ -281,19 +291,7 @@ class PeerStreamStormTest {
 
     @Test
     void streamsTheirClientsDropLeaveTheCountAndTheFeed() throws Exception {
-        String org = call("POST", "/api/v1/organizations", ControlApiTest.ADMIN, "{\"name\":\"drop\"}", 201)
-                .get("id").asText();
-        String key = call("POST", "/api/v1/organizations/" + org + "/keys", ControlApiTest.ADMIN,
-                "{\"reusable\":true}", 201).get("key").asText();
-        List<String> tokens = new ArrayList<>();
-        for (int i = 0; i < 20; i++) {
-            byte[] publicKey = new byte[32];
-            publicKey[0] = (byte) i;
-            publicKey[31] = 44;
-            tokens.add(call("POST", "/api/v1/register", key, "{\"publicKey\":\""
-                    + Base64.getEncoder().encodeToString(publicKey) + "\",\"hostname\":\"drop-" + i + "\"}", 201)
-                    .get("token").asText());
-        }
+        List<String> tokens = devicesOfANewOrganization("drop", "drop-", 20, 44);
         double before = watchers();
         URI uri = URI.create(base);
         List<java.net.Socket> sockets = new ArrayList<>();
