@@ -89,7 +89,8 @@ public final class ControlRoutes {
         RelayListFeed relayLists = new RelayListFeed(system, entities::relayCatalog, RELAY_LIST_POLL);
         this.dns = new DnsRoutes(auth, json, system, settings.askTimeout());
         this.peerStream = new PeerStreamRoutes(auth, json, feeds, relayLists, metrics,
-                new DnsFeed(system, dns::settings));
+                new DnsFeed(system, dns::settings), (organizationId, deviceId) -> entities.tellOrganization(
+                        organizationId, new io.meshwork.control.organization.Organization.StreamEnded(deviceId, 0)));
         this.certificates = new CertificateRoutes(auth, entities, json, ca, limits,
                 duration(system, "meshwork.control.device-certificate-renewal-grace", Duration.ofMinutes(10)),
                 metrics);

@@ -87,6 +87,13 @@ final class Entities {
                 .ask(command, settings.askTimeout()), system.executionContext());
     }
 
+    /** Tells the organization {@code command}, which wants no answer. */
+    void tellOrganization(String organizationId, Organization.Command command) {
+        if (Validation.isOrganizationId(organizationId)) {
+            sharding.entityRefFor(Organization.ENTITY_KEY, organizationId).tell(command);
+        }
+    }
+
     /** A registration or endpoint change for the organization, written together with others (group commit). */
     CompletionStage<Organization.Reply> batched(String organizationId,
             Function<ActorRef<Organization.Reply>, Organization.Batchable> command) {

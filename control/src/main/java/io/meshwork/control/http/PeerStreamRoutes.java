@@ -60,9 +60,15 @@ final class PeerStreamRoutes {
     private final RelayListFeed relayLists;
     private final DnsFeed dnsSettings;
     private final AtomicInteger watchers = new AtomicInteger();
+    private final java.util.function.BiConsumer<String, String> ended;
 
+    /**
+     * {@code ended}: told the organization and device of every stream that ends (a router whose stream ended and
+     * that stops reporting loses its prefixes sooner; see {@link Organization.StreamEnded}).
+     */
     PeerStreamRoutes(Authorization auth, JsonSupport json, PeerMapFeeds feeds, RelayListFeed relayLists,
-            MeterRegistry metrics, DnsFeed dnsSettings) {
+            MeterRegistry metrics, DnsFeed dnsSettings, java.util.function.BiConsumer<String, String> ended) {
+        this.ended = ended;
         this.dnsSettings = dnsSettings;
         this.auth = auth;
         this.json = json;
@@ -200,6 +206,7 @@ final class PeerStreamRoutes {
                 })
                 .via(new OnStop<>(() -> {
                     watchers.decrementAndGet();
+                    ended.accept(organizationId, deviceId);
                     if (share.get() != null) {
                         feeds.release(organizationId);
                     }

@@ -265,6 +265,14 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
     public record CheckRoutes(long nowMillis) implements Command {}
 
     /**
+     * The peer stream of {@code deviceId} ended at {@code nowMillis} (0: the clock's time) without the device
+     * leaving: a router that reports nothing within {@link #STREAM_GRACE_MILLIS} after it counts as offline then,
+     * not only when its last report is {@link #ONLINE_WINDOW_MILLIS} old. A killed agent's connections are closed by
+     * its kernel at once, so its prefixes move in seconds; a router whose stream merely broke reports again in time.
+     */
+    public record StreamEnded(String deviceId, long nowMillis) implements Command {}
+
+    /**
      * The peer map for a watcher at {@code sinceRevision}; with a {@code deviceId}, also that device's security
      * policy whenever it may have changed since then; without one, whatever every device's policy is resolved from
      * whenever some policy may have changed (a feed shared by the streams of many devices).
@@ -691,8 +699,15 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
     private final int snapshotEvery;
     private final ActorRef<Topic.Command<Long>> revisions;
 
-    /** A router's last route report, in this entity's memory only. */
-    private record RouterReport(long atMillis, boolean healthy) {}
+    /**
+     * A router's last route report, in this entity's memory only; {@code streamEndedMillis}: when its peer stream
+     * ended after that report (-1: it did not).
+     */
+    private record RouterReport(long atMillis, boolean healthy, long streamEndedMillis) {
+        RouterReport(long atMillis, boolean healthy) {
+            this(atMillis, healthy, -1);
+        }
+    }
 
     /** By device id: the last report of each device that offers routes (bounded by the organization's devices). */
     private final Map<String, RouterReport> routerReports = new java.util.HashMap<>();
@@ -748,7 +763,8 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
                 .onCommand(ReportRoutes.class, this::onReportRoutes)
                 .onCommand(ReviewRoutes.class, this::onReviewRoutes)
                 .onCommand(SaveRouteApprovers.class, this::onSaveRouteApprovers)
-                .onCommand(CheckRoutes.class, this::onCheckRoutes);
+                .onCommand(CheckRoutes.class, this::onCheckRoutes)
+                .onCommand(StreamEnded.class, this::onStreamEnded);
         withoutOrganization(builder.forStateType(Empty.class));
         withoutOrganization(builder.forStateType(OrganizationState.Deleted.class)
                 .onCommand(Delete.class, this::onDeleteAgain));
@@ -761,6 +777,7 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
         builder.onCommand(Create.class, this::onCreate)
                 .onCommand(Batch.class, this::onBatch)
                 .onCommand(CheckRoutes.class, (state, command) -> Effect().noReply())
+                .onCommand(StreamEnded.class, (state, command) -> Effect().noReply())
                 .onCommand(Request.class, (state, command) -> Effect().reply(command.replyTo(), absent(command)));
     }
 
@@ -1024,6 +1041,12 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
     /** How long a router's healthy report keeps it online: 10 s. */
     public static final long ONLINE_WINDOW_MILLIS = 10_000;
 
+    /**
+     * How long after its peer stream ended a router that reported nothing since counts as online: 4 s, more than the
+     * interval between its reports (3 s).
+     */
+    public static final long STREAM_GRACE_MILLIS = 4_000;
+
     private long clock(long nowMillis) {
         long now = nowMillis == 0 ? System.currentTimeMillis() : nowMillis;
         if (firstRouteMillis < 0) {
@@ -1037,6 +1060,9 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
         RouterReport report = routerReports.get(deviceId);
         if (report == null) {
             return firstRouteMillis >= 0 && nowMillis - firstRouteMillis < ONLINE_WINDOW_MILLIS;
+        }
+        if (report.streamEndedMillis() >= 0 && nowMillis - report.streamEndedMillis() >= STREAM_GRACE_MILLIS) {
+            return false;
         }
         return report.healthy() && nowMillis - report.atMillis() < ONLINE_WINDOW_MILLIS;
     }
@@ -1186,6 +1212,16 @@ public final class Organization extends EventSourcedBehaviorWithEnforcedReplies<
         }
         return Effect().persist(events).thenRun(next -> revisions.tell(Topic.publish(next.revision())))
                 .thenNoReply();
+    }
+
+    private ReplyEffect<Event, OrganizationState> onStreamEnded(Active state, StreamEnded command) {
+        RouterReport report = routerReports.get(command.deviceId());
+        if (report != null) {
+            long now = clock(command.nowMillis());
+            routerReports.put(command.deviceId(), new RouterReport(report.atMillis(), report.healthy(),
+                    Math.max(now, report.atMillis())));
+        }
+        return Effect().noReply();
     }
 
     private ReplyEffect<Event, OrganizationState> onPatchDevice(Active state, PatchDevice command) {

@@ -212,6 +212,42 @@ class RoutesTest {
     }
 
     @Test
+    void aPrimaryWhoseStreamEndedAndThatStopsReportingHandsItsPrefixOverAfterTheGraceNotTheWindow() {
+        key("routers", new RouteTable.AutoApprove(List.of(LAN), false), List.of());
+        register("routers", "first", 1000);
+        register("routers", "second", 2000);
+        report("first", List.of(LAN), true, 10_000);
+        report("second", List.of(LAN), true, 10_000);
+        assertEquals(Map.of(LAN, "first"), primaries());
+
+        // "first" is killed: its kernel closes the stream at once and no report follows.
+        org.runCommand(new Organization.StreamEnded("first", 10_500));
+        check(14_400);
+        assertEquals(Map.of(LAN, "first"), primaries(), "still within the grace");
+        report("second", List.of(LAN), true, 14_500);
+        check(14_500);
+        assertEquals(Map.of(LAN, "second"), primaries(), "4 s after its stream ended, not 10 s after its report");
+
+        // A router whose stream broke but that is alive reports again within the grace and stays online.
+        report("first", List.of(LAN), true, 15_000);
+        org.runCommand(new Organization.StreamEnded("second", 15_000));
+        report("second", List.of(LAN), true, 17_000);
+        check(19_500);
+        assertEquals(Map.of(LAN, "second"), primaries(), "it reported after its stream ended: still online");
+        org.runCommand(new Organization.StreamEnded("second", 20_000));
+        report("first", List.of(LAN), true, 23_000);
+        check(23_900);
+        assertEquals(Map.of(LAN, "second"), primaries());
+        check(24_000);
+        assertEquals(Map.of(LAN, "first"), primaries(), "silent 4 s after its second stream ended");
+
+        // A device that routes nothing is not tracked, and an unknown device is ignored.
+        org.runCommand(new Organization.StreamEnded("nobody", 24_100));
+        check(24_200);
+        assertEquals(Map.of(LAN, "first"), primaries());
+    }
+
+    @Test
     void electionIsDeterministicAndStickyAndSkipsInactiveDevices() {
         Organization.DeviceRecord a = device("a", 100, Organization.DeviceRecord.ACTIVE);
         Organization.DeviceRecord b = device("b", 200, Organization.DeviceRecord.ACTIVE);
