@@ -164,24 +164,33 @@ final class PeerStreamRoutes {
         FeedVisibility.View view = delta.view();
         long at = delta.peerMap().revision();
         Set<String> entered = view.entered().getOrDefault(deviceId, Set.of());
-        Map<String, PeerInfo> upserts = new LinkedHashMap<>();
-        for (PeerInfo peer : delta.peerMap().peers()) {
-            if (!peer.id().equals(deviceId) && view.sees(deviceId, peer.id())) {
-                upserts.put(peer.id(), peer);
+        List<PeerInfo> changed = delta.peerMap().peers();
+        List<StreamLine> out = new ArrayList<>(2);
+        if (entered.isEmpty() && seesAllOthers(view, deviceId, changed)) {
+            // The common case (every stream of an organization without groups, but the changed device's own): the
+            // delta's one shared line, without building this stream's own list of the same peers.
+            if (!changed.isEmpty()) {
+                out.add(new StreamLine(List.of(delta.allUpserted(() -> upsertLine(delta, at, changed, json)))));
             }
-        }
-        boolean all = upserts.size() == delta.peerMap().peers().size();
-        for (String id : new TreeSet<>(entered)) {
-            PeerInfo peer = delta.map().peers().get(id);
-            if (peer != null && upserts.putIfAbsent(id, peer) == null) {
-                all = false;
+        } else {
+            Map<String, PeerInfo> upserts = new LinkedHashMap<>();
+            for (PeerInfo peer : changed) {
+                if (!peer.id().equals(deviceId) && view.sees(deviceId, peer.id())) {
+                    upserts.put(peer.id(), peer);
+                }
             }
-        }
-        List<StreamLine> out = new ArrayList<>();
-        if (!upserts.isEmpty()) {
-            Collection<PeerInfo> peers = upserts.values();
-            out.add(all ? new StreamLine(List.of(delta.allUpserted(() -> upsertLine(delta, at, peers, json))))
-                    : StreamLine.of(upsertLine(delta, at, peers, json)));
+            boolean all = upserts.size() == changed.size();
+            for (String id : new TreeSet<>(entered)) {
+                PeerInfo peer = delta.map().peers().get(id);
+                if (peer != null && upserts.putIfAbsent(id, peer) == null) {
+                    all = false;
+                }
+            }
+            if (!upserts.isEmpty()) {
+                Collection<PeerInfo> peers = upserts.values();
+                out.add(all ? new StreamLine(List.of(delta.allUpserted(() -> upsertLine(delta, at, peers, json))))
+                        : StreamLine.of(upsertLine(delta, at, peers, json)));
+            }
         }
         Set<String> left = view.left().getOrDefault(deviceId, Set.of());
         if (!left.isEmpty()) {
@@ -197,6 +206,16 @@ final class PeerStreamRoutes {
             policySent.set(policy);
         }
         return out;
+    }
+
+    /** Whether {@code deviceId} may see every one of {@code peers} and is not among them. */
+    private static boolean seesAllOthers(FeedVisibility.View view, String deviceId, List<PeerInfo> peers) {
+        for (PeerInfo peer : peers) {
+            if (peer.id().equals(deviceId) || !view.sees(deviceId, peer.id())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The line of PeerMapEvent.UPSERT as JSON renders it, from the peers the delta rendered once. */
