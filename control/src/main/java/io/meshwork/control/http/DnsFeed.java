@@ -142,7 +142,7 @@ final class DnsFeed {
         return Behaviors.setup(context -> {
             DnsSettings.topic(system, organization.id).tell(Topic.subscribe(context.getSelf()));
             return Behaviors.receiveMessage(changed -> {
-                if (changed == STOP) {
+                if (changed.equals(STOP)) {
                     return Behaviors.stopped();
                 }
                 organization.heard(changed);

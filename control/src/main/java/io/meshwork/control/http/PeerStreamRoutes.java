@@ -235,9 +235,4 @@ final class PeerStreamRoutes {
                 + "\"relays\":null,\"stunServers\":null}\n"));
         return line.result();
     }
-
-    /** A revoked or deleted device's own stream ends. */
-    private static boolean removedSelf(Organization.PeerMap map, String deviceId) {
-        return map.removed().contains(deviceId);
-    }
 }

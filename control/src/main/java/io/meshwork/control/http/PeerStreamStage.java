@@ -333,6 +333,7 @@ final class PeerStreamStage extends GraphStage<SourceShape<ByteString>> {
             if (finishing) {
                 return;
             }
+            // A revoked or deleted device's own stream ends (without the line of its removal).
             if (failure != null || !answer.isOk() || answer.peerMap().removed().contains(deviceId)) {
                 finish();
                 return;

@@ -139,7 +139,9 @@ class PeerStreamStageTest {
     private static List<JsonNode> until(SinkQueueWithCancel<ByteString> stream, Predicate<JsonNode> wanted)
             throws Exception {
         List<JsonNode> lines = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
+            assertTrue(System.nanoTime() < deadline, "no such line in 30 s; the stream sent " + lines);
             JsonNode line;
             try {
                 line = next(stream);
@@ -152,6 +154,15 @@ class PeerStreamStageTest {
                 return lines;
             }
         }
+    }
+
+    private static void bothRelaysAndDns(SinkQueueWithCancel<ByteString> stream) throws Exception {
+        boolean[] seen = new boolean[2];
+        until(stream, line -> {
+            seen[0] |= ofType(line, "relays");
+            seen[1] |= ofType(line, "dns");
+            return seen[0] && seen[1];
+        });
     }
 
     private static boolean ofType(JsonNode line, String type) {
@@ -198,9 +209,9 @@ class PeerStreamStageTest {
         SinkQueueWithCancel<ByteString> stream = harness.open(Duration.ofMillis(200), org, "d2", 0, true);
         // A second stream of the organization shares the DNS subscription and read.
         SinkQueueWithCancel<ByteString> other = harness.open(Duration.ofSeconds(30), org, "d1", 0, true);
-        until(stream, line -> ofType(line, "relays"));
-        until(stream, line -> ofType(line, "dns"));
-        until(other, line -> ofType(line, "dns"));
+        // The relay list and the DNS settings follow the first map, in either order.
+        bothRelaysAndDns(stream);
+        bothRelaysAndDns(other);
         assertEquals(1, harness.dnsReads.get(), "one read of the settings for both streams");
 
         harness.catalog.set(catalog("r2"));
