@@ -26,7 +26,8 @@ final class GzipStream {
     private final CRC32 crc = new CRC32();
     private long length;
 
-    private GzipStream() {}
+    /** One stream's encoder: send {@link #HEADER} first, then each {@link #line}, then the {@link #trailer}. */
+    GzipStream() {}
 
     /** {@code lines} as a gzip member. */
     static Source<ByteString, NotUsed> encode(Source<StreamLine, ?> lines) {
@@ -39,7 +40,13 @@ final class GzipStream {
         }).mapMaterializedValue(any -> NotUsed.getInstance());
     }
 
-    private ByteString line(StreamLine line) {
+    /** The member's header: the first bytes of every gzip stream. */
+    static ByteString header() {
+        return HEADER;
+    }
+
+    /** {@code line} as deflate blocks, counted into the trailer's checksum and length. */
+    ByteString line(StreamLine line) {
         ByteStringBuilder out = ByteString.createBuilder();
         for (StreamLine.Part part : line.parts()) {
             for (ByteBuffer buffer : part.raw().getByteBuffers()) {
@@ -51,7 +58,8 @@ final class GzipStream {
         return out.result();
     }
 
-    private ByteString trailer() {
+    /** The final block and the checksum and length of every line sent: the member's last bytes. */
+    ByteString trailer() {
         long sum = crc.getValue();
         return LAST_BLOCK.concat(ByteString.createBuilder()
                 .putByte((byte) sum).putByte((byte) (sum >>> 8)).putByte((byte) (sum >>> 16))

@@ -27,7 +27,6 @@ import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.OverflowStrategy;
 import org.apache.pekko.stream.UniqueKillSwitch;
-import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Source;
@@ -147,7 +146,7 @@ final class PeerMapFeeds {
      * sees the gap and catches up on its own. Unlike a broadcast hub, the slowest stream holds no other back, and
      * the cost of a delta grows linearly with the number of streams.
      */
-    private record Feed(Set<BoundedSourceQueue<Delta>> subscribers, UniqueKillSwitch stop,
+    private record Feed(Set<Subscriber> subscribers, UniqueKillSwitch stop,
             CompletableFuture<Done> ended, int streams, Latest latest) {
         Feed withStreams(int count) {
             return new Feed(subscribers, stop, ended, count, latest);
@@ -156,6 +155,17 @@ final class PeerMapFeeds {
 
     /** Deltas a stream may be behind by before it loses some and must catch up by itself. */
     static final int STREAM_QUEUE = 64;
+
+    /**
+     * Where the feed hands its deltas to one stream. {@code offer} must not block: it runs on the feed's thread,
+     * once per delta and stream, and drops the delta when the stream has {@link #STREAM_QUEUE} waiting.
+     */
+    interface Subscriber {
+        void offer(Delta delta);
+
+        /** The feed ended: nothing more will come. */
+        void complete();
+    }
 
     /**
      * The feed's full map and who may learn whom in it, and the streams waiting for its first one. The map and its
@@ -259,21 +269,39 @@ final class PeerMapFeeds {
          * source is for one stream (materialized once).
          */
         Source<Delta, NotUsed> deltas() {
-            AtomicReference<BoundedSourceQueue<Delta>> subscribed = new AtomicReference<>();
+            AtomicReference<Runnable> unsubscribe = new AtomicReference<>();
             return Source.<Delta>queue(STREAM_QUEUE).mapMaterializedValue(queue -> {
-                subscribed.set(queue);
-                feed.subscribers().add(queue);
-                if (feed.ended().isDone()) {
-                    // The feed ended before this stream subscribed: nothing more will come.
-                    queue.complete();
-                }
+                unsubscribe.set(subscribe(new Subscriber() {
+                    @Override
+                    public void offer(Delta delta) {
+                        queue.offer(delta);
+                    }
+
+                    @Override
+                    public void complete() {
+                        queue.complete();
+                    }
+                }));
                 return NotUsed.getInstance();
             }).via(new OnStop<>(() -> {
-                BoundedSourceQueue<Delta> queue = subscribed.get();
-                if (queue != null) {
-                    feed.subscribers().remove(queue);
+                Runnable leave = unsubscribe.get();
+                if (leave != null) {
+                    leave.run();
                 }
             }));
+        }
+
+        /**
+         * Hands the feed's deltas from now on to {@code subscriber} (completed at once when the feed has ended);
+         * returns what unsubscribes it.
+         */
+        Runnable subscribe(Subscriber subscriber) {
+            feed.subscribers().add(subscriber);
+            if (feed.ended().isDone()) {
+                // The feed ended before this stream subscribed: nothing more will come.
+                subscriber.complete();
+            }
+            return () -> feed.subscribers().remove(subscriber);
         }
 
         /** The whole map as {@code deviceId} starts from it: the feed's, once the feed has its first. */
@@ -333,6 +361,11 @@ final class PeerMapFeeds {
         return new Share(organizationId, feed);
     }
 
+    /** Whether this member runs a feed of {@code organizationId} (for tests). */
+    synchronized boolean running(String organizationId) {
+        return feeds.containsKey(organizationId);
+    }
+
     synchronized void release(String organizationId) {
         Feed feed = feeds.get(organizationId);
         if (feed == null) {
@@ -348,7 +381,7 @@ final class PeerMapFeeds {
 
     private Feed start(String organizationId) {
         Latest latest = new Latest();
-        Set<BoundedSourceQueue<Delta>> subscribers = ConcurrentHashMap.newKeySet();
+        Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
         Source<Long, ?> wakeUps = ActorSource.<Long>actorRef(any -> false, any -> Optional.empty(), 16,
                         OverflowStrategy.dropHead())
                 .mapMaterializedValue(subscriber -> {
@@ -380,13 +413,13 @@ final class PeerMapFeeds {
                     return delta == null || empty ? List.<Delta>of() : List.of(delta);
                 })
                 .toMat(Sink.foreach(delta -> {
-                    for (BoundedSourceQueue<Delta> queue : subscribers) {
-                        queue.offer(delta);
+                    for (Subscriber subscriber : subscribers) {
+                        subscriber.offer(delta);
                     }
                 }), Keep.both())
                 .run(system);
         CompletableFuture<Done> ended = running.second().toCompletableFuture()
-                .whenCompleteAsync((done, failure) -> subscribers.forEach(BoundedSourceQueue::complete),
+                .whenCompleteAsync((done, failure) -> subscribers.forEach(Subscriber::complete),
                         Answers.DIRECT);
         return new Feed(subscribers, running.first(), ended, 0, latest);
     }

@@ -21,11 +21,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
@@ -47,20 +44,11 @@ final class PeerStreamRoutes {
     /** The {@code code} of the peer stream's 403 to a device that is registered but not approved yet. */
     static final String PENDING_APPROVAL = "pending_approval";
     /** A line this often keeps an idle stream (and the proxies on its way) open. */
-    private static final Duration KEEPALIVE = Duration.ofSeconds(15);
-    /** Marks the start of a stream: its first map is the feed's whole one, or what it missed since its revision. */
-    private static final PeerMapFeeds.Delta OWN_START = new PeerMapFeeds.Delta(Long.MIN_VALUE, null);
-    /** Answer to a shared delta a stream already has. */
-    private static final PeerMapFeeds.Answer ALREADY_SEEN =
-            PeerMapFeeds.Answer.of(new Organization.Reply(204, null, null, null, null));
+    static final Duration KEEPALIVE = Duration.ofSeconds(15);
 
     private final Authorization auth;
     private final JsonSupport json;
-    private final PeerMapFeeds feeds;
-    private final RelayListFeed relayLists;
-    private final DnsFeed dnsSettings;
-    private final AtomicInteger watchers = new AtomicInteger();
-    private final java.util.function.BiConsumer<String, String> ended;
+    private final PeerStreamStage.Services services;
 
     /**
      * {@code ended}: told the organization and device of every stream that ends (a router whose stream ended and
@@ -68,12 +56,17 @@ final class PeerStreamRoutes {
      */
     PeerStreamRoutes(Authorization auth, JsonSupport json, PeerMapFeeds feeds, RelayListFeed relayLists,
             MeterRegistry metrics, DnsFeed dnsSettings, java.util.function.BiConsumer<String, String> ended) {
-        this.ended = ended;
-        this.dnsSettings = dnsSettings;
+        this(auth, json, feeds, relayLists, metrics, dnsSettings, ended, KEEPALIVE);
+    }
+
+    /** With keepalive lines after {@code keepalive} of silence instead of {@link #KEEPALIVE}. */
+    PeerStreamRoutes(Authorization auth, JsonSupport json, PeerMapFeeds feeds, RelayListFeed relayLists,
+            MeterRegistry metrics, DnsFeed dnsSettings, java.util.function.BiConsumer<String, String> ended,
+            Duration keepalive) {
         this.auth = auth;
         this.json = json;
-        this.feeds = feeds;
-        this.relayLists = relayLists;
+        AtomicInteger watchers = new AtomicInteger();
+        this.services = new PeerStreamStage.Services(feeds, relayLists, dnsSettings, json, watchers, ended, keepalive);
         metrics.gauge("meshwork_peer_stream_watchers", watchers);
     }
 
@@ -97,125 +90,40 @@ final class PeerStreamRoutes {
                 return json.respond(StatusCodes.FORBIDDEN, new PendingApproval(
                         "device " + device.id() + " is waiting for an administrator to approve it", PENDING_APPROVAL));
             }
-            Source<StreamLine, ?> lines = events(organizationId, device.id(), since, sinceText.isEmpty());
+            Source<ByteString, NotUsed> bytes = events(organizationId, device.id(), since, sinceText.isEmpty(), gzip);
             if (!gzip) {
                 return complete(HttpResponse.create().withEntity(HttpEntities.createChunked(JsonSupport.NDJSON,
-                        lines.map(StreamLine::raw))));
+                        bytes)));
             }
             // Asked for by name only (Accept-Encoding: gzip): nodes of earlier releases get the lines as they were.
             return complete(HttpResponse.create().addHeader(HttpHeader.parse("Content-Encoding", "gzip"))
-                    .withEntity(HttpEntities.createChunked(JsonSupport.NDJSON, GzipStream.encode(lines))));
+                    .withEntity(HttpEntities.createChunked(JsonSupport.NDJSON, bytes)));
         });
     }
 
     /**
-     * The lines of one stream. The member's shared feed brings every delta of the organization and keeps its whole
-     * map and who may learn whom in it. A stream starts from that map, or, resuming from a revision, from what it
-     * missed according to the feed's map (the whole map when that may have changed what it may learn); it does so
-     * again only after a gap (see PeerMapFeeds). A client that reads too slowly loses buffered deltas, which is such
-     * a gap. From a shared delta the stream sends only what concerns the peers its device may learn
-     * ({@link #deltaLines}).
+     * The bytes of one stream ({@link PeerStreamStage}). The member's shared feed brings every delta of the
+     * organization and keeps its whole map and who may learn whom in it. A stream starts from that map, or, resuming
+     * from a revision, from what it missed according to the feed's map (the whole map when that may have changed
+     * what it may learn); it does so again only after a gap (see PeerMapFeeds). A client that reads too slowly loses
+     * buffered deltas, which is such a gap. From a shared delta the stream sends only what concerns the peers its
+     * device may learn ({@link #deltaLines}).
      *
      * <p>Once the first answer is in (the snapshot, or what the stream missed), the stream also follows the member's
      * relay list ({@link RelayListFeed}): a "relays" event with the whole list first, then whenever it differs from
      * the one this stream last sent. It carries the stream's revision and does not move it. The organization's
-     * DNS settings follow the same way ({@link DnsFeed}, "dns" events).
+     * DNS settings follow the same way ({@link DnsFeed}, "dns" events). The stream ends when the device is removed,
+     * when the organization's feed ends or fails (the node resumes from its last revision on another connection),
+     * never because of the relay list or DNS settings.
      */
-    private Source<StreamLine, ?> events(String organizationId, String deviceId, long since, boolean fromStart) {
-        AtomicLong revision = new AtomicLong(since);
-        CompletableFuture<Done> started = new CompletableFuture<>();
-        AtomicReference<RelaysForDevices> relaysSent = new AtomicReference<>();
-        Source<StreamLine, NotUsed> relayLines = Source.completionStage(started)
-                .flatMapConcat(any -> relayLists.lists(organizationId))
-                .filter(list -> !list.equals(relaysSent.get()))
-                .map(list -> {
-                    relaysSent.set(list);
-                    return StreamLine.of(json.line(PeerMapEvent.relays(revision.get(), list.relays(),
-                            list.stunServers())));
-                });
-        // The DNS settings likewise: whole, first after the first answer, then on every change ("dns" events).
-        Source<StreamLine, NotUsed> dnsLines = Source.completionStage(started)
-                .flatMapConcat(any -> dnsSettings.configs(organizationId))
-                .map(config -> StreamLine.of(json.line(PeerMapEvent.dns(revision.get(), config))));
-        // The policy this connection last sent, so an unchanged one is not sent again.
-        AtomicReference<SecurityPolicy> policySent = new AtomicReference<>();
-        AtomicReference<PeerMapFeeds.Share> share = new AtomicReference<>();
-        Source<PeerMapFeeds.Delta, NotUsed> shared = Source.lazySource(() -> {
-                    share.set(feeds.acquire(organizationId));
-                    return Source.single(OWN_START)
-                            .concat(share.get().deltas());
-                })
-                .mapMaterializedValue(any -> NotUsed.getInstance());
-        return shared
-                .mapAsync(1, delta -> {
-                    long mine = revision.get();
-                    if (delta == OWN_START) {
-                        return fromStart ? share.get().snapshot(deviceId) : share.get().catchUp(mine, deviceId);
-                    }
-                    if (delta.peerMap().revision() <= mine) {
-                        return CompletableFuture.completedFuture(ALREADY_SEEN);
-                    }
-                    if (delta.peerMap().full()) {
-                        // The feed started over from a whole map: so does the stream.
-                        return share.get().snapshot(deviceId);
-                    }
-                    if (delta.fromRevision() <= mine) {
-                        return CompletableFuture.completedFuture(PeerMapFeeds.Answer.of(delta));
-                    }
-                    return share.get().catchUp(mine, deviceId);
-                })
-                .filter(answer -> answer != ALREADY_SEEN)
-                .takeWhile(answer -> answer.isOk() && !removedSelf(answer.peerMap(), deviceId))
-                .mapConcat(answer -> {
-                    // The relay list follows this answer's lines (it comes through an asynchronous boundary).
-                    started.complete(Done.getInstance());
-                    if (answer.delta() != null) {
-                        revision.set(answer.delta().peerMap().revision());
-                        return deltaStreamLines(answer.delta(), deviceId, policySent, json);
-                    }
-                    Organization.PeerMap map = answer.reply().peerMap();
-                    boolean first = revision.get() == since && fromStart;
-                    boolean newPolicy = map.policy() != null && !map.policy().equals(policySent.get());
-                    // Also when nothing in it concerns this device (a group change that leaves its policy as it
-                    // was): the stream is up to date to there, and the next shared delta follows on without a gap.
-                    revision.set(map.revision());
-                    if (!map.full() && map.peers().isEmpty() && map.removed().isEmpty() && !newPolicy && !first) {
-                        return List.<StreamLine>of();
-                    }
-                    if (map.full()) {
-                        policySent.set(map.policy());
-                        if (answer.shared() != null) {
-                            PeerMapFeeds.Start start = answer.shared();
-                            return List.of(start.map().snapshot(deviceId, start.visible(), start.policy(),
-                                    json.mapper()));
-                        }
-                    }
-                    return lines(map, deviceId, newPolicy, policySent).stream().map(StreamLine::of).toList();
-                })
-                // The stream ends when its peer map does; the relay list alone never ends it.
-                .merge(relayLines, true)
-                .merge(dnsLines, true)
-                .keepAlive(KEEPALIVE, () -> StreamLine.of(json.line(new PeerMapEvent(PeerMapEvent.KEEPALIVE,
-                        revision.get(), List.of(), List.of()))))
-                // A member shutting down or an organization not answering ends the stream; the node resumes
-                // from its last revision on another connection.
-                .recoverWithRetries(1, Throwable.class, Source::empty)
-                .mapMaterializedValue(mat -> {
-                    watchers.incrementAndGet();
-                    return mat;
-                })
-                .via(new OnStop<>(() -> {
-                    watchers.decrementAndGet();
-                    ended.accept(organizationId, deviceId);
-                    if (share.get() != null) {
-                        feeds.release(organizationId);
-                    }
-                }));
+    Source<ByteString, NotUsed> events(String organizationId, String deviceId, long since, boolean fromStart,
+            boolean gzip) {
+        return Source.fromGraph(new PeerStreamStage(services, organizationId, deviceId, since, fromStart, gzip));
     }
 
     /** The lines of a map that is not the feed's shared snapshot: a snapshot, or upserts, removals and policy. */
-    private List<ByteString> lines(Organization.PeerMap map, String deviceId, boolean newPolicy,
-            AtomicReference<SecurityPolicy> policySent) {
+    static List<ByteString> lines(Organization.PeerMap map, String deviceId, boolean newPolicy,
+            AtomicReference<SecurityPolicy> policySent, JsonSupport json) {
         List<ByteString> out = new ArrayList<>();
         var others = map.peers().stream().filter(p -> !p.id().equals(deviceId)).toList();
         if (map.full()) {
@@ -256,24 +164,33 @@ final class PeerStreamRoutes {
         FeedVisibility.View view = delta.view();
         long at = delta.peerMap().revision();
         Set<String> entered = view.entered().getOrDefault(deviceId, Set.of());
-        Map<String, PeerInfo> upserts = new LinkedHashMap<>();
-        for (PeerInfo peer : delta.peerMap().peers()) {
-            if (!peer.id().equals(deviceId) && view.sees(deviceId, peer.id())) {
-                upserts.put(peer.id(), peer);
+        List<PeerInfo> changed = delta.peerMap().peers();
+        List<StreamLine> out = new ArrayList<>(2);
+        if (entered.isEmpty() && seesAllOthers(view, deviceId, changed)) {
+            // The common case (every stream of an organization without groups, but the changed device's own): the
+            // delta's one shared line, without building this stream's own list of the same peers.
+            if (!changed.isEmpty()) {
+                out.add(new StreamLine(List.of(delta.allUpserted(() -> upsertLine(delta, at, changed, json)))));
             }
-        }
-        boolean all = upserts.size() == delta.peerMap().peers().size();
-        for (String id : new TreeSet<>(entered)) {
-            PeerInfo peer = delta.map().peers().get(id);
-            if (peer != null && upserts.putIfAbsent(id, peer) == null) {
-                all = false;
+        } else {
+            Map<String, PeerInfo> upserts = new LinkedHashMap<>();
+            for (PeerInfo peer : changed) {
+                if (!peer.id().equals(deviceId) && view.sees(deviceId, peer.id())) {
+                    upserts.put(peer.id(), peer);
+                }
             }
-        }
-        List<StreamLine> out = new ArrayList<>();
-        if (!upserts.isEmpty()) {
-            Collection<PeerInfo> peers = upserts.values();
-            out.add(all ? new StreamLine(List.of(delta.allUpserted(() -> upsertLine(delta, at, peers, json))))
-                    : StreamLine.of(upsertLine(delta, at, peers, json)));
+            boolean all = upserts.size() == changed.size();
+            for (String id : new TreeSet<>(entered)) {
+                PeerInfo peer = delta.map().peers().get(id);
+                if (peer != null && upserts.putIfAbsent(id, peer) == null) {
+                    all = false;
+                }
+            }
+            if (!upserts.isEmpty()) {
+                Collection<PeerInfo> peers = upserts.values();
+                out.add(all ? new StreamLine(List.of(delta.allUpserted(() -> upsertLine(delta, at, peers, json))))
+                        : StreamLine.of(upsertLine(delta, at, peers, json)));
+            }
         }
         Set<String> left = view.left().getOrDefault(deviceId, Set.of());
         if (!left.isEmpty()) {
@@ -289,6 +206,16 @@ final class PeerStreamRoutes {
             policySent.set(policy);
         }
         return out;
+    }
+
+    /** Whether {@code deviceId} may see every one of {@code peers} and is not among them. */
+    private static boolean seesAllOthers(FeedVisibility.View view, String deviceId, List<PeerInfo> peers) {
+        for (PeerInfo peer : peers) {
+            if (peer.id().equals(deviceId) || !view.sees(deviceId, peer.id())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The line of PeerMapEvent.UPSERT as JSON renders it, from the peers the delta rendered once. */
@@ -307,10 +234,5 @@ final class PeerStreamRoutes {
         line.append(ByteString.fromString("],\"removed\":[],\"policy\":null,\"overlayPrefixes\":null,"
                 + "\"relays\":null,\"stunServers\":null}\n"));
         return line.result();
-    }
-
-    /** A revoked or deleted device's own stream ends. */
-    private static boolean removedSelf(Organization.PeerMap map, String deviceId) {
-        return map.removed().contains(deviceId);
     }
 }

@@ -1,17 +1,12 @@
 package io.meshwork.control.http;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
-import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.stream.BoundedSourceQueue;
-import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * The relay list devices get ({@link RelaysForDevices}) as this member's peer streams follow it. The list is made
@@ -21,7 +16,7 @@ import org.apache.pekko.stream.javadsl.Source;
  * {@link Entities#relaysForDevices}, whose cache keeps the relay directory at one ask per member per second at
  * most however many streams there are.
  *
- * <p>A stream's wake-ups are a queue of one: a change while one is pending costs nothing more, and the stream still
+ * <p>A stream's wake-ups are a flag: a change while one is pending costs nothing more, and the stream still
  * reads the newest list, so a slow client never falls behind by more than one list. The feed stops reading, and
  * forgets its list, when its last stream ends.
  */
@@ -30,7 +25,7 @@ final class RelayListFeed {
     private final ActorSystem<?> system;
     private final Supplier<CompletionStage<RelaysForDevices.Catalog>> read;
     private final Duration poll;
-    private final Set<BoundedSourceQueue<Boolean>> wakeUps = ConcurrentHashMap.newKeySet();
+    private final Set<Runnable> wakeUps = ConcurrentHashMap.newKeySet();
     /** The newest list read, null until the first read of this run answered. */
     private volatile RelaysForDevices.Catalog latest;
     /** Guarded by {@code this}: the streams following, and the polls while there are any. */
@@ -46,33 +41,12 @@ final class RelayListFeed {
     }
 
     /**
-     * The list as one stream follows it: the current one as soon as the feed has it, then each newer one (lists
-     * that changed while the stream was not reading are skipped to the newest). Never ends by itself.
+     * Calls {@code wake} (on the feed's thread: it must be cheap and not block) when the feed has a list and
+     * whenever it changes; the follower then reads {@link #current}. Returns what stops following, which the
+     * follower must call once.
      */
-    Source<RelaysForDevices, NotUsed> lists(String organizationId) {
-        // Each call's source is for one stream (materialized once).
-        AtomicReference<BoundedSourceQueue<Boolean>> joined = new AtomicReference<>();
-        return Source.<Boolean>queue(1)
-                .mapMaterializedValue(queue -> {
-                    joined.set(queue);
-                    join(queue);
-                    return NotUsed.getInstance();
-                })
-                .via(new OnStop<>(() -> {
-                    BoundedSourceQueue<Boolean> queue = joined.get();
-                    if (queue != null) {
-                        leave(queue);
-                    }
-                }))
-                .mapConcat(wakeUp -> {
-                    RelaysForDevices.Catalog current = latest;
-                    return current == null ? List.<RelaysForDevices>of()
-                            : List.of(current.forOrganization(organizationId));
-                });
-    }
-
-    private void join(BoundedSourceQueue<Boolean> queue) {
-        wakeUps.add(queue);
+    Runnable follow(Runnable wake) {
+        wakeUps.add(wake);
         synchronized (this) {
             streams++;
             if (polls == null) {
@@ -81,12 +55,26 @@ final class RelayListFeed {
             }
         }
         if (latest != null) {
-            queue.offer(Boolean.TRUE);
+            wake.run();
         }
+        return () -> leave(wake);
     }
 
-    private void leave(BoundedSourceQueue<Boolean> queue) {
-        wakeUps.remove(queue);
+    /** The newest list as {@code organizationId}'s devices get it, null until the feed has read one. */
+    RelaysForDevices current(String organizationId) {
+        RelaysForDevices.Catalog list = latest;
+        return list == null ? null : list.forOrganization(organizationId);
+    }
+
+    /** How many streams follow the list (for tests). */
+    int followers() {
+        return wakeUps.size();
+    }
+
+    private void leave(Runnable wake) {
+        if (!wakeUps.remove(wake)) {
+            return;
+        }
         synchronized (this) {
             streams--;
             if (streams == 0 && polls != null) {
@@ -126,9 +114,9 @@ final class RelayListFeed {
             }
         }
         if (changed) {
-            for (BoundedSourceQueue<Boolean> queue : wakeUps) {
-                // Dropped when one is pending: that one reads the newest list too.
-                queue.offer(Boolean.TRUE);
+            for (Runnable wake : wakeUps) {
+                // A follower with a wake-up pending reads the newest list then: nothing more is queued.
+                wake.run();
             }
         }
     }

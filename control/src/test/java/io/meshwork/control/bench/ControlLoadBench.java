@@ -748,8 +748,11 @@ public final class ControlLoadBench {
         /** Bytes of the current line so far, up to the length of {@link #SNAPSHOT_START}. */
         private int lineStartLength;
         private boolean lineIsSnapshot = true;
-        /** The last bytes seen, so a marker split across buffers is still found. */
-        private byte[] tail = new byte[0];
+        /** How many bytes of {@link #matching} the bytes seen last end with (a marker split across buffers). */
+        private int matched;
+        /** The marker {@link #matched} counts for (reset when another is expected). */
+        private byte[] matching;
+        private int[] fallback;
 
         Watcher(String token) {
             this(token, "");
@@ -884,33 +887,42 @@ public final class ControlLoadBench {
             }
         }
 
+        /**
+         * Finds {@code expected} in the bytes as they arrive (Knuth-Morris-Pratt: no copy of what was seen, so the
+         * client allocates nothing per buffer; it ran in the same JVM as control, whose collections it lengthened).
+         */
         private void scanForMarker(byte[] bytes, byte[] expected) {
-            byte[] window = new byte[tail.length + bytes.length];
-            System.arraycopy(tail, 0, window, 0, tail.length);
-            System.arraycopy(bytes, 0, window, tail.length, bytes.length);
-            if (indexOf(window, expected) >= 0) {
-                marker = null;
-                tail = new byte[0];
-                arrivedNanos = System.nanoTime();
-                arrivedMillis = System.currentTimeMillis();
-                arrived.countDown();
-                return;
-            }
-            int keep = Math.min(window.length, expected.length - 1);
-            tail = Arrays.copyOfRange(window, window.length - keep, window.length);
-        }
-
-        private static int indexOf(byte[] haystack, byte[] needle) {
-            outer:
-            for (int i = 0; i + needle.length <= haystack.length; i++) {
-                for (int j = 0; j < needle.length; j++) {
-                    if (haystack[i + j] != needle[j]) {
-                        continue outer;
+            if (matching != expected) {
+                matching = expected;
+                matched = 0;
+                fallback = new int[expected.length];
+                for (int i = 1, k = 0; i < expected.length; i++) {
+                    while (k > 0 && expected[i] != expected[k]) {
+                        k = fallback[k - 1];
                     }
+                    if (expected[i] == expected[k]) {
+                        k++;
+                    }
+                    fallback[i] = k;
                 }
-                return i;
             }
-            return -1;
+            for (byte b : bytes) {
+                while (matched > 0 && b != expected[matched]) {
+                    matched = fallback[matched - 1];
+                }
+                if (b == expected[matched]) {
+                    matched++;
+                }
+                if (matched == expected.length) {
+                    marker = null;
+                    matching = null;
+                    matched = 0;
+                    arrivedNanos = System.nanoTime();
+                    arrivedMillis = System.currentTimeMillis();
+                    arrived.countDown();
+                    return;
+                }
+            }
         }
 
         @Override
