@@ -62,12 +62,7 @@ public final class Device
     }
 
     public static Behavior<Command> create(String deviceId) {
-        return Behaviors.setup(context -> {
-            // Named here: otherwise the entity's logger is found by walking the stack, at every start (one per
-            // registration).
-            context.setLoggerName(Device.class);
-            return new Device(deviceId);
-        });
+        return Behaviors.setup(context -> new Device(deviceId));
     }
 
     // ---- messages ---------------------------------------------------------------------------------------
