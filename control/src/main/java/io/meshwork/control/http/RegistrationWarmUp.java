@@ -6,6 +6,7 @@ import io.meshwork.protocol.api.RegisterResponse;
 import io.meshwork.protocol.api.RelayInfo;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,11 +16,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.RemoteAddress;
-import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.headers.HttpCredentials;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.japi.function.Function;
@@ -41,24 +42,18 @@ public final class RegistrationWarmUp {
     /** At most this many route requests in flight at once. */
     private static final int IN_FLIGHT = 16;
     /** An address from TEST-NET-1 (RFC 5737) as the requests' source: no real client has it. */
-    private static final RemoteAddress SOURCE = RemoteAddress.create(new InetSocketAddress(
-            InetAddresses.TEST_NET_1, 9));
+    private static final RemoteAddress SOURCE = RemoteAddress.create(new InetSocketAddress(testNet1(), 9));
 
     private RegistrationWarmUp() {}
 
-    private static final class InetAddresses {
-        static final InetAddress TEST_NET_1;
-
-        static {
-            try {
-                TEST_NET_1 = InetAddress.getByAddress(new byte[] {(byte) 192, 0, 2, 1});
-            } catch (java.net.UnknownHostException e) {
-                throw new ExceptionInInitializerError(e);
-            }
+    private static InetAddress testNet1() {
+        try {
+            return InetAddress.getByAddress(new byte[] {(byte) 192, 0, 2, 1});
+        } catch (UnknownHostException e) {
+            throw new ExceptionInInitializerError(e);
         }
     }
 
-    /** What one warm-up did. */
     /** What one warm-up did: {@code refused} of its {@code requests} were answered 400, as they should be. */
     public record Done(int certificates, int requests, int refused, int codecRounds, long elapsedMillis) {}
 
@@ -75,8 +70,8 @@ public final class RegistrationWarmUp {
         SecureRandom random = new SecureRandom();
         JsonSupport json = new JsonSupport(log);
         Function<HttpRequest, CompletionStage<HttpResponse>> handler = route.seal().handler(system);
-        // A key of the shape control hands out, of an organization id that cannot exist (ids are "o" + 12 hex
-        // digits drawn at random; this one is all zeros and never handed out by the validation below).
+        // A key of the shape control hands out, for the organization id of all zeros (ids are "o" + 12 random hex
+        // digits): the requests never get as far as asking for it, the hostname below is refused first.
         String key = TokenKind.REGISTRATION_KEY.format("o000000000000", "k000000000000", "0".repeat(32));
         int certificates = 0;
         int requests = 0;
