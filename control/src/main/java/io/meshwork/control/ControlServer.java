@@ -6,6 +6,7 @@ import io.meshwork.control.ca.AuthorityAdoption;
 import io.meshwork.control.ca.CertificateAuthority;
 import io.meshwork.control.ca.ClusterAuthority;
 import io.meshwork.control.http.ControlRoutes;
+import io.meshwork.control.http.RegistrationWarmUp;
 import io.meshwork.control.http.TokenKind;
 import io.meshwork.control.organization.Organization;
 import io.meshwork.control.organization.OrganizationDirectory;
@@ -46,6 +47,7 @@ import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBuilder;
+import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
 import org.slf4j.Logger;
@@ -94,6 +96,8 @@ public final class ControlServer implements AutoCloseable {
     private final String adminToken;
     private final ControlTls tls;
     private final String configuredHost;
+    /** What the warm-up at start did. */
+    private RegistrationWarmUp.Done warmUp;
 
     private ControlServer(ActorSystem<Void> system, ServerBinding binding, ServerBinding metricsBinding,
             String adminToken, ControlTls tls, String configuredHost) {
@@ -229,7 +233,11 @@ public final class ControlServer implements AutoCloseable {
                 // HTTPS only: the listener takes no plain HTTP.
                 server = server.enableHttps(ConnectionContext.httpsServer(tls.serverContext()));
             }
-            ServerBinding binding = server.bind(routes.routes())
+            Route route = routes.routes();
+            // Before the listener binds: the first registrations then do not run the code interpreted.
+            RegistrationWarmUp.Done warmedUp = RegistrationWarmUp.run(system, route, ca,
+                    control.getDuration("warm-up"));
+            ServerBinding binding = server.bind(route)
                     .toCompletableFuture().get(30, TimeUnit.SECONDS);
             // At shutdown, however it comes (close(), a signal, the cluster downing this member): stop taking
             // connections first, then let requests in flight finish within the deadline, then the rest stops.
@@ -248,7 +256,9 @@ public final class ControlServer implements AutoCloseable {
             if (metricsBinding != null) {
                 log.info("control metrics on http://{}/metrics", IpLiteral.format(metricsBinding.localAddress()));
             }
-            return new ControlServer(system, binding, metricsBinding, adminToken, tls, host);
+            ControlServer started = new ControlServer(system, binding, metricsBinding, adminToken, tls, host);
+            started.warmUp = warmedUp;
+            return started;
         } catch (Exception e) {
             system.terminate();
             if (e instanceof AuthorityAdoption.CaKeyRefusedException refused) {
@@ -381,6 +391,11 @@ public final class ControlServer implements AutoCloseable {
         String token = TokenKind.ADMIN.format(HexFormat.of().formatHex(random));
         SecretFiles.writeAtomically(file, (token + "\n").getBytes(StandardCharsets.UTF_8));
         return token;
+    }
+
+    /** What the warm-up before the listener bound did ({@code meshwork.control.warm-up}). */
+    public RegistrationWarmUp.Done warmUp() {
+        return warmUp;
     }
 
     public InetSocketAddress httpAddress() {

@@ -126,9 +126,11 @@ public final class ControlLoadBench {
                         .body().get("id").asText();
                 String warmKey = call("POST", "/api/v1/organizations/" + warmOrganization + "/keys", ADMIN,
                         "{\"reusable\":true}").body().get("key").asText();
+                long coldCpu = processCpuNanos();
                 Phase cold = drive(warmup, i -> request("POST", "/api/v1/register", warmKey,
-                        "{\"publicKey\":\"" + randomKey() + "\",\"hostname\":\"warm-" + i + "\"}"), (i, body) -> { });
+                        "{\"publicKey\":\"" + randomKey() + "\",\"hostname\":\"warm-" + i + "\"}"), IGNORE);
                 cold.print("warm-up registrations (another organization, cold JVM)", warmup);
+                printCpu(coldCpu, warmup);
                 cold.printRates("warm-up registrations per second by tenth");
             }
             JsonNode organization = call("POST", "/api/v1/organizations", ADMIN, "{\"name\":\"load\"}").body();
@@ -138,11 +140,13 @@ public final class ControlLoadBench {
             heapBefore = usedHeapAfterGc();
 
             String[] deviceTokens = new String[devices];
-            Phase registration = drive(devices, i -> request("POST", "/api/v1/register", key,
+            long registrationCpu = processCpuNanos();
+            Phase registration = driveText(devices, i -> request("POST", "/api/v1/register", key,
                     "{\"publicKey\":\"" + randomKey() + "\",\"hostname\":\"load-" + i + "\"}"), (i, body) ->
-                    deviceTokens[i] = body.get("token").asText());
+                    deviceTokens[i] = token(body));
             tokens = List.of(deviceTokens);
             registration.print("registrations", devices);
+            printCpu(registrationCpu, devices);
             registration.printDeciles("registration latency by tenth of the run (ms, p50)");
             registration.printRates("registrations per second by tenth of the run");
             long heapAfter = usedHeapAfterGc();
@@ -637,8 +641,35 @@ public final class ControlLoadBench {
         void accept(int index, JsonNode body);
     }
 
+    /** A successful answer's body as text, unparsed. */
+    private interface OnText {
+        void accept(int index, String body) throws IOException;
+    }
+
+    /**
+     * Answers nobody reads: not parsed. (The load generator shares the JVM and its two cores with control, so it
+     * does no work per request that a node would not; a node reads its registration's answer once, where the bench
+     * needs only the token, {@link #token}.)
+     */
+    private static final OnBody IGNORE = (index, body) -> { };
+
+    /** The device token of a registration's answer, found without parsing the whole answer. */
+    private static String token(String registered) throws IOException {
+        int at = registered.indexOf("\"token\":\"");
+        int end = at < 0 ? -1 : registered.indexOf('"', at + 9);
+        if (end < 0) {
+            throw new IOException("no token in " + registered);
+        }
+        return registered.substring(at + 9, end);
+    }
+
     /** Sends {@code count} requests with at most {@code concurrency} in flight; every one must succeed. */
     private Phase drive(int count, IntFunction<HttpRequest> requests, OnBody onBody) throws Exception {
+        return driveText(count, requests, onBody == IGNORE ? (OnText) (index, body) -> { }
+                : (OnText) (index, body) -> onBody.accept(index, JSON.readTree(body)));
+    }
+
+    private Phase driveText(int count, IntFunction<HttpRequest> requests, OnText onBody) throws Exception {
         Semaphore inFlight = new Semaphore(concurrency);
         long[] latencies = new long[count];
         long[] completions = new long[count];
@@ -662,7 +693,7 @@ public final class ControlLoadBench {
                             return;
                         }
                         try {
-                            onBody.accept(index, JSON.readTree(response.body()));
+                            onBody.accept(index, response.body());
                         } catch (IOException e) {
                             failures.incrementAndGet();
                         }
@@ -701,6 +732,21 @@ public final class ControlLoadBench {
     private static String endpointReport(int device, int round) {
         return "{\"endpoints\":[{\"address\":\"203.0." + (device / 250 % 250) + "." + (device % 250 + 1) + ":"
                 + (40_000 + round) + "\",\"source\":\"stun\"}],\"nat\":{\"classic\":\"port-restricted\"}}";
+    }
+
+    /** CPU time of the whole process (every thread: control, the load generator, the JIT compiler and GC). */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /**
+     * The process's CPU time per request since {@code since}: less exposed than a rate to what else runs on the
+     * machine, which takes cores away but not CPU time from the process.
+     */
+    private static void printCpu(long since, int requests) {
+        System.out.printf("  process CPU: %.2f ms per registration (control, the load generator, JIT and GC)%n",
+                (processCpuNanos() - since) / 1e6 / requests);
     }
 
     private static String randomKey() {
