@@ -2,8 +2,6 @@ package io.meshwork.control.http;
 
 import java.nio.ByteBuffer;
 import java.util.zip.CRC32;
-import org.apache.pekko.NotUsed;
-import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 import org.apache.pekko.util.ByteStringBuilder;
 
@@ -28,17 +26,6 @@ final class GzipStream {
 
     /** One stream's encoder: send {@link #HEADER} first, then each {@link #line}, then the {@link #trailer}. */
     GzipStream() {}
-
-    /** {@code lines} as a gzip member. */
-    static Source<ByteString, NotUsed> encode(Source<StreamLine, ?> lines) {
-        return Source.lazySource(() -> {
-            GzipStream gzip = new GzipStream();
-            // concatLazy: the trailer sums what was sent, so it is made only once every line has been.
-            return Source.single(HEADER)
-                    .concatLazy(lines.map(gzip::line))
-                    .concatLazy(Source.lazySingle(gzip::trailer));
-        }).mapMaterializedValue(any -> NotUsed.getInstance());
-    }
 
     /** The member's header: the first bytes of every gzip stream. */
     static ByteString header() {
